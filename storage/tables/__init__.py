@@ -9,3 +9,4 @@ from storage.tables.core import (  # noqa: F401
     SeenEvent,
 )
 from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
+from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401
