@@ -1,0 +1,64 @@
+"""One matching round end to end: profiles and rules in, a proposal for moderator review out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from .assignment import solve_assignment
+from .candidates import generate_candidates
+from .encoding import encode
+from .explain import demand_gaps, explain_unmatched, skipped_mentees
+from .profiles import MatchingRules, MatchProfile, RoundProposal, ScoredCandidate
+from .scoring import criterion_fractions, max_units, points_and_units, reasons_for
+
+
+def propose_round(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> RoundProposal:
+    """Propose pairs for one round.
+
+    The result maximises first the number of mentees matched, then the total score,
+    exactly over the candidate graph (see `candidates` for how it is kept sparse), with
+    every mentor within their free capacity. Pure and deterministic: the same profiles
+    in any order give the same proposal.
+    """
+    rules = rules or MatchingRules()
+    c = encode(profiles, rules)
+    graph = generate_candidates(c)
+    chosen = solve_assignment(graph.seekers, graph.mentors, graph.units, c.mentor_free, max_units(c))
+    s, m = graph.seekers[chosen], graph.mentors[chosen]
+    points, units = points_and_units(c, criterion_fractions(c, s, m))
+    pairs = [
+        ScoredCandidate(
+            mentee_id=int(c.member_ids[c.seeker_member[a]]),
+            mentor_id=int(c.member_ids[c.mentor_member[b]]),
+            score=int(u) / 100,
+            reasons=reasons_for(c, a, b, pts),
+        )
+        for a, b, pts, u in zip(s.tolist(), m.tolist(), points, units.tolist())
+    ]
+    return RoundProposal(
+        pairs=pairs,
+        unmatched=explain_unmatched(c, graph, s),
+        skipped=skipped_mentees(c),
+        demand_gaps=demand_gaps(c),
+        average_score=round(float(np.mean(units)) / 100, 2) if len(units) else 0.0,
+        candidate_edges=graph.edges,
+    )
+
+
+def score_candidates(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> list[ScoredCandidate]:
+    """Every edge of the candidate graph with its reasons (for review screens and tests)."""
+    rules = rules or MatchingRules()
+    c = encode(profiles, rules)
+    graph = generate_candidates(c)
+    points, units = points_and_units(c, criterion_fractions(c, graph.seekers, graph.mentors))
+    return [
+        ScoredCandidate(
+            int(c.member_ids[c.seeker_member[a]]),
+            int(c.member_ids[c.mentor_member[b]]),
+            int(u) / 100,
+            reasons_for(c, a, b, pts),
+        )
+        for a, b, pts, u in zip(graph.seekers.tolist(), graph.mentors.tolist(), points, units.tolist())
+    ]
