@@ -8,7 +8,7 @@ row on each side, and `*_member` maps both back to the same member index.
 
 from __future__ import annotations
 
-import math
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -20,7 +20,7 @@ from .profiles import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, MatchingRu
 
 # Keywords kept per member for goal similarity: the rarest ones carry the meaning,
 # and a fixed width keeps the vectorised scorer's cost per pair bounded.
-MAX_GOAL_KEYWORDS = 16
+MAX_GOAL_KEYWORDS = 12
 # A keyword used by more than this share of members says nothing about fit.
 COMMON_KEYWORD_SHARE = 0.5
 
@@ -41,19 +41,16 @@ _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#]*")
 
 def goal_keywords(text: str) -> frozenset[str]:
     """Keywords of a goals text: lower-cased words without stop-words, plural 's' folded."""
-    words = set()
-    for token in _TOKEN.findall(text.casefold()):
-        if token in _STOP_WORDS or len(token) < 2:
-            continue
-        # "skills"/"skill" should meet; "business"/"class" must not lose their s.
-        if len(token) > 4 and token.endswith("s") and not token.endswith("ss"):
-            token = token[:-1]
-        words.add(token)
-    return frozenset(words)
+    tokens = set(_TOKEN.findall(text.casefold())) - _STOP_WORDS
+    # "skills"/"skill" should meet; "business"/"class" must not lose their s.
+    return frozenset(
+        t[:-1] if len(t) > 4 and t[-1] == "s" and t[-2] != "s" else t for t in tokens if len(t) > 1
+    )
 
 
+@functools.lru_cache(maxsize=65536)
 def topic_key(topic: str) -> str:
-    """Topics meet case-insensitively ("Rust" and "rust")."""
+    """Topics (and languages) meet case-insensitively ("Rust" and "rust")."""
     return " ".join(topic.split()).casefold()
 
 
@@ -82,19 +79,18 @@ def bitmask(rows: Sequence[Iterable[int]], n_bits: int) -> np.ndarray:
 def has_bit(mask: np.ndarray, rows: np.ndarray, bits: np.ndarray) -> np.ndarray:
     """For each (row, bit) pair: is the bit set? Negative bits (padding) read as False."""
     safe = np.maximum(bits, 0)
-    word = mask[rows, safe >> 6]
+    # A flat gather is much cheaper than 2-D fancy indexing.
+    word = mask.ravel()[rows * mask.shape[1] + (safe >> 6)]
     out = (word >> (safe & 63).astype(np.uint64)) & np.uint64(1)
     return (out.astype(bool)) & (bits >= 0)
 
 
-def _padded(lists: Sequence[Sequence[int]], weights: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.ndarray]:
+def _padded(lists: Sequence[Sequence[int]]) -> np.ndarray:
     width = max((len(x) for x in lists), default=0) or 1
     ids = np.full((len(lists), width), -1, dtype=np.int64)
-    w = np.zeros((len(lists), width), dtype=np.float64)
-    for r, (xs, ws) in enumerate(zip(lists, weights)):
+    for r, xs in enumerate(lists):
         ids[r, : len(xs)] = xs
-        w[r, : len(ws)] = ws
-    return ids, w
+    return ids
 
 
 @dataclass
@@ -123,12 +119,15 @@ class Community:
     seeker_topic_w: np.ndarray  # matching weights normalised to sum 1 per seeker
     mentor_topic_mask: np.ndarray  # (n_mentors, words) bitmask
 
-    keywords: list[frozenset[str]]  # per member, for reason texts
-    seeker_kw: np.ndarray  # (n_seekers, Q) keyword ids, -1 padded
-    seeker_kw_w: np.ndarray
-    seeker_kw_total: np.ndarray
-    mentor_kw_mask: np.ndarray
-    mentor_kw_total: np.ndarray
+    keywords: list[frozenset[str]]  # per member: the goal keywords that count (for reason texts)
+    # Goal keywords as bitsets over the round's keyword vocabulary. A seeker's set is stored
+    # sparsely as (word index, bits) entries, so a pair costs one AND+popcount per entry.
+    seeker_kw_word: np.ndarray  # (n_seekers, Q) int64, 0 where padded
+    seeker_kw_bits: np.ndarray  # (n_seekers, Q) uint64, 0 where padded
+    seeker_kw_entries: np.ndarray  # used entries per seeker
+    seeker_kw_count: np.ndarray  # keywords per seeker
+    mentor_kw_mask: np.ndarray  # (n_mentors, words) uint64
+    mentor_kw_count: np.ndarray
 
     # Per member index (both sides read these through *_member).
     tz: np.ndarray
@@ -229,14 +228,14 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
     topic_weight = 1.0 + np.log1p(topic_demand / np.maximum(topic_supply, 1))
 
     seeker_topic_lists = [sorted(topic_ids[t] for t in ts if t in topic_ids) for ts in wanted]
-    seeker_topic_weights = []
-    for ids in seeker_topic_lists:
-        w = topic_weight[ids] if ids else np.zeros(0)
-        seeker_topic_weights.append(list(w / w.sum()) if ids else [])
-    seeker_topics, seeker_topic_w = _padded(seeker_topic_lists, seeker_topic_weights)
+    seeker_topics = _padded(seeker_topic_lists)
+    seeker_topic_w = np.where(seeker_topics >= 0, topic_weight[np.maximum(seeker_topics, 0)], 0.0)
+    row_sum = seeker_topic_w.sum(axis=1, keepdims=True)
+    seeker_topic_w = np.divide(seeker_topic_w, row_sum, out=np.zeros_like(seeker_topic_w), where=row_sum > 0)
     mentor_topic_mask = bitmask([[topic_ids[t] for t in ts if t in topic_ids] for ts in offered], len(vocab))
 
-    # Goal keywords: idf over the whole round, common words dropped, rarest MAX_GOAL_KEYWORDS kept.
+    # Goal keywords: words used by more than half the round are dropped as noise, and each
+    # member keeps their MAX_GOAL_KEYWORDS rarest ones.
     keywords = [goal_keywords(p.goals_text) for p in ordered]
     df: dict[str, int] = defaultdict(int)
     for ks in keywords:
@@ -247,18 +246,32 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
     mentor_words = {k for i in mentors for k in keywords[i]}
     kw_vocab = sorted(k for k in seeker_words & mentor_words if df[k] <= limit or n < 4)
     kw_ids = {k: j for j, k in enumerate(kw_vocab)}
-    kw_idf = np.array([math.log((n + 1) / (df[k] + 1)) + 1.0 for k in kw_vocab])
+    kept: dict[int, list[int]] = {}
+    for i in set(seekers) | set(mentors):
+        ids = sorted(kw_ids[k] for k in keywords[i] if k in kw_ids)
+        if len(ids) > MAX_GOAL_KEYWORDS:
+            ids = sorted(sorted(ids, key=lambda j: (df[kw_vocab[j]], j))[:MAX_GOAL_KEYWORDS])
+        kept[i] = ids
+        keywords[i] = frozenset(kw_vocab[j] for j in ids)
+    for i in range(n):
+        if i not in kept:
+            keywords[i] = frozenset()
 
-    def top_keywords(i: int) -> list[int]:
-        ids = [kw_ids[k] for k in keywords[i] if k in kw_ids]
-        ids.sort(key=lambda j: (-kw_idf[j], j))
-        return sorted(ids[:MAX_GOAL_KEYWORDS])
-
-    seeker_kw_lists = [top_keywords(i) for i in seekers]
-    seeker_kw, seeker_kw_w = _padded(seeker_kw_lists, [list(kw_idf[ids]) for ids in seeker_kw_lists])
-    mentor_kw_lists = [top_keywords(i) for i in mentors]
-    mentor_kw_mask = bitmask(mentor_kw_lists, len(kw_vocab))
-    mentor_kw_total = np.array([kw_idf[ids].sum() for ids in mentor_kw_lists], dtype=np.float64)
+    entries: list[list[int]] = []
+    entry_bits: list[list[int]] = []
+    for i in seekers:
+        by_word: dict[int, int] = defaultdict(int)
+        for j in kept[i]:
+            by_word[j >> 6] |= 1 << (j & 63)
+        entries.append(sorted(by_word))
+        entry_bits.append([by_word[w] for w in sorted(by_word)])
+    width = max((len(e) for e in entries), default=0) or 1
+    seeker_kw_word = np.zeros((len(seekers), width), dtype=np.int64)
+    seeker_kw_bits = np.zeros((len(seekers), width), dtype=np.uint64)
+    for r, (ws, bs) in enumerate(zip(entries, entry_bits)):
+        seeker_kw_word[r, : len(ws)] = ws
+        seeker_kw_bits[r, : len(bs)] = np.array(bs, dtype=np.uint64)
+    mentor_kw_mask = bitmask([kept[i] for i in mentors], len(kw_vocab))
 
     teams: dict[str, int] = {}
     team = np.fromiter(
@@ -328,11 +341,12 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
         seeker_topic_w=seeker_topic_w,
         mentor_topic_mask=mentor_topic_mask,
         keywords=keywords,
-        seeker_kw=seeker_kw,
-        seeker_kw_w=seeker_kw_w,
-        seeker_kw_total=seeker_kw_w.sum(axis=1),
+        seeker_kw_word=seeker_kw_word,
+        seeker_kw_bits=seeker_kw_bits,
+        seeker_kw_entries=np.array([len(e) for e in entries], dtype=np.int64),
+        seeker_kw_count=np.array([len(kept[i]) for i in seekers], dtype=np.float64),
         mentor_kw_mask=mentor_kw_mask,
-        mentor_kw_total=mentor_kw_total,
+        mentor_kw_count=np.array([len(kept[i]) for i in mentors], dtype=np.float64),
         tz=tz,
         years=np.array([np.nan if p.years_experience is None else p.years_experience for p in ordered], dtype=float),
         cadence=_ordinal((p.cadence for p in ordered), CADENCES),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import numpy as np
 
 from .assignment import solve_assignment
-from .candidates import generate_candidates
-from .encoding import encode
+from .candidates import CandidateGraph, generate_candidates
+from .encoding import Community, encode
 from .explain import demand_gaps, explain_unmatched, skipped_mentees
 from .profiles import MatchingRules, MatchProfile, RoundProposal, ScoredCandidate
 from .scoring import criterion_fractions, max_units, points_and_units, reasons_for
@@ -22,10 +23,21 @@ def propose_round(profiles: Iterable[MatchProfile], rules: MatchingRules | None 
     every mentor within their free capacity. Pure and deterministic: the same profiles
     in any order give the same proposal.
     """
-    rules = rules or MatchingRules()
+    return run_round(profiles, rules or MatchingRules())[0]
+
+
+def run_round(
+    profiles: Iterable[MatchProfile], rules: MatchingRules, timings: dict[str, float] | None = None
+) -> tuple[RoundProposal, Community, CandidateGraph]:
+    """`propose_round` plus its intermediate data and stage timings (for the benchmark)."""
+    clock = time.perf_counter
+    t0 = clock()
     c = encode(profiles, rules)
+    t1 = clock()
     graph = generate_candidates(c)
+    t2 = clock()
     chosen = solve_assignment(graph.seekers, graph.mentors, graph.units, c.mentor_free, max_units(c))
+    t3 = clock()
     s, m = graph.seekers[chosen], graph.mentors[chosen]
     points, units = points_and_units(c, criterion_fractions(c, s, m))
     pairs = [
@@ -37,7 +49,7 @@ def propose_round(profiles: Iterable[MatchProfile], rules: MatchingRules | None 
         )
         for a, b, pts, u in zip(s.tolist(), m.tolist(), points, units.tolist())
     ]
-    return RoundProposal(
+    proposal = RoundProposal(
         pairs=pairs,
         unmatched=explain_unmatched(c, graph, s),
         skipped=skipped_mentees(c),
@@ -45,6 +57,10 @@ def propose_round(profiles: Iterable[MatchProfile], rules: MatchingRules | None 
         average_score=round(float(np.mean(units)) / 100, 2) if len(units) else 0.0,
         candidate_edges=graph.edges,
     )
+    t4 = clock()
+    if timings is not None:
+        timings.update(encode=t1 - t0, candidates=t2 - t1, solve=t3 - t2, explain=t4 - t3, total=t4 - t0)
+    return proposal, c, graph
 
 
 def score_candidates(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> list[ScoredCandidate]:

@@ -24,25 +24,30 @@ WAIT_FULL_DAYS, WAIT_FULL_ROUNDS = 90.0, 3.0
 UNITS_PER_POINT = 100
 
 
-def criterion_fractions(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> np.ndarray:
-    """(len(pairs), len(CRITERIA)) fractions in [0, 1] for pairs given as seeker/mentor indices."""
+GOALS = 1  # column of the goals criterion (scored separately: it is the costly one)
+
+
+def criterion_fractions(
+    c: Community, seekers: np.ndarray, mentors: np.ndarray, *, with_goals: bool = True
+) -> np.ndarray:
+    """(len(pairs), len(CRITERIA)) fractions in [0, 1] for pairs given as seeker/mentor indices.
+
+    With `with_goals=False` the goals column is left at 0 (see `goal_fraction`).
+    """
     se = c.seeker_member[seekers]
     me = c.mentor_member[mentors]
-    out = np.empty((len(seekers), len(CRITERIA)), dtype=np.float64)
+    # Column-major: each criterion is written as one contiguous column.
+    out = np.empty((len(seekers), len(CRITERIA)), dtype=np.float64, order="F")
 
     # Topics: share of the mentee's wants the mentor covers, each want weighted by scarcity.
     cover = np.zeros(len(seekers))
-    for p in range(c.seeker_topics.shape[1]):
-        cover += c.seeker_topic_w[seekers, p] * has_bit(c.mentor_topic_mask, mentors, c.seeker_topics[seekers, p])
+    topics = c.seeker_topics[seekers]
+    weights = c.seeker_topic_w[seekers]
+    for p in range(topics.shape[1]):
+        cover += weights[:, p] * has_bit(c.mentor_topic_mask, mentors, topics[:, p])
     out[:, 0] = cover
 
-    # Goals: idf-weighted keyword overlap, normalised like a cosine of two keyword sets.
-    shared = np.zeros(len(seekers))
-    if c.seeker_kw.size and c.mentor_kw_mask.size:
-        for q in range(c.seeker_kw.shape[1]):
-            shared += c.seeker_kw_w[seekers, q] * has_bit(c.mentor_kw_mask, mentors, c.seeker_kw[seekers, q])
-    denom = np.sqrt(c.seeker_kw_total[seekers] * c.mentor_kw_total[mentors])
-    out[:, 1] = np.divide(shared, denom, out=np.zeros_like(shared), where=denom > 0)
+    out[:, GOALS] = goal_fraction(c, seekers, mentors) if with_goals else 0.0
 
     out[:, 2] = seniority_fraction(c.years[me] - c.years[se])
 
@@ -53,7 +58,7 @@ def criterion_fractions(c: Community, seekers: np.ndarray, mentors: np.ndarray) 
     for col, arr in ((4, c.cadence), (5, c.length)):
         step = np.abs(arr[se] - arr[me])
         out[:, col] = np.where(step == 0, 1.0, np.where(step == 1, 0.5, 0.0))
-    out[:, 6] = (c.communication[se] == c.communication[me]).astype(np.float64)
+    out[:, 6] = c.communication[se] == c.communication[me]
 
     wanted = c.hours[se]
     out[:, 7] = np.where(wanted <= 0, 1.0, np.minimum(1.0, c.hours[me] / np.maximum(wanted, 1e-9)))
@@ -62,6 +67,26 @@ def criterion_fractions(c: Community, seekers: np.ndarray, mentors: np.ndarray) 
         1.0, c.times_left[se] / WAIT_FULL_ROUNDS
     )
     return out
+
+
+def goal_fraction(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> np.ndarray:
+    """Keyword overlap of the goals: shared / sqrt(|mentee's| · |mentor's|) (Ochiai, a set cosine)."""
+    shared = np.zeros(len(seekers), dtype=np.int64)
+    if len(seekers) and c.mentor_kw_mask.size:
+        words = c.seeker_kw_word[seekers]
+        bits = c.seeker_kw_bits[seekers]
+        flat = c.mentor_kw_mask.ravel()
+        base = mentors * c.mentor_kw_mask.shape[1]
+        for q in range(int(c.seeker_kw_entries[seekers].max(initial=0))):
+            shared += np.bitwise_count(flat[base + words[:, q]] & bits[:, q])
+    denom = np.sqrt(c.seeker_kw_count[seekers] * c.mentor_kw_count[mentors])
+    return np.divide(shared, denom, out=np.zeros(len(seekers)), where=denom > 0)
+
+
+def criterion_units(c: Community, fractions: np.ndarray) -> np.ndarray:
+    """Per-criterion integer hundredths of a point: the exact numbers every total is made of."""
+    weights = np.asarray(c.rules.weights.as_tuple())
+    return np.rint(fractions * (weights * UNITS_PER_POINT)).astype(np.int64)
 
 
 def seniority_fraction(gap: np.ndarray) -> np.ndarray:
@@ -75,8 +100,7 @@ def seniority_fraction(gap: np.ndarray) -> np.ndarray:
 
 def points_and_units(c: Community, fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-criterion points (rounded to hundredths) and the total in integer hundredths."""
-    weights = np.asarray(c.rules.weights.as_tuple())
-    units = np.rint(fractions * weights * UNITS_PER_POINT).astype(np.int64)
+    units = criterion_units(c, fractions)
     return units / UNITS_PER_POINT, units.sum(axis=1)
 
 
