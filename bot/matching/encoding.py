@@ -229,7 +229,8 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
 
     seeker_topic_lists = [sorted(topic_ids[t] for t in ts if t in topic_ids) for ts in wanted]
     seeker_topics = _padded(seeker_topic_lists)
-    seeker_topic_w = np.where(seeker_topics >= 0, topic_weight[np.maximum(seeker_topics, 0)], 0.0)
+    padded_weight = np.append(topic_weight, 0.0)  # index -1 (padding) reads the trailing 0
+    seeker_topic_w = padded_weight[seeker_topics]
     row_sum = seeker_topic_w.sum(axis=1, keepdims=True)
     seeker_topic_w = np.divide(seeker_topic_w, row_sum, out=np.zeros_like(seeker_topic_w), where=row_sum > 0)
     mentor_topic_mask = bitmask([[topic_ids[t] for t in ts if t in topic_ids] for ts in offered], len(vocab))
