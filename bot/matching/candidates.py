@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .encoding import INDEX_STRIDE, OFFSET_SHIFT, Community, topic_key
-from .scoring import criterion_fractions, criterion_units, max_units
+from .scoring import criterion_units, max_units
 
 # Pairs scored per vectorised chunk. Small enough that every temporary stays under
 # glibc's mmap threshold and is recycled instead of page-faulted in afresh (which
@@ -153,7 +153,7 @@ def _best_per_seeker(
     c: Community, s: np.ndarray, m: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exact top-k pairs per seeker by total score (ties: lower mentor index first)."""
-    units = criterion_units(c, criterion_fractions(c, s, m)).sum(axis=1)
+    units = criterion_units(c, s, m).sum(axis=1)
     order, rank = _rank_within_seeker(c, s, m, units)
     keep = order[rank < k]
     return s[keep], m[keep], units[keep]

@@ -12,7 +12,7 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -86,10 +86,13 @@ def has_bit(mask: np.ndarray, rows: np.ndarray, bits: np.ndarray) -> np.ndarray:
 
 
 def _padded(lists: Sequence[Sequence[int]]) -> np.ndarray:
-    width = max((len(x) for x in lists), default=0) or 1
+    """Ragged int lists -> one -1-padded matrix, filled with a single scatter."""
+    lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    width = int(lengths.max(initial=0)) or 1
     ids = np.full((len(lists), width), -1, dtype=np.int64)
-    for r, xs in enumerate(lists):
-        ids[r, : len(xs)] = xs
+    rows = np.repeat(np.arange(len(lists)), lengths)
+    cols = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    ids[rows, cols] = [x for xs in lists for x in xs]
     return ids
 
 
@@ -114,6 +117,7 @@ class Community:
     topic_demand: np.ndarray  # seekers wanting, per vocab id
     topic_supply: np.ndarray  # free slots of available mentors offering, per vocab id
     topic_weight: np.ndarray  # 1 + ln(1 + demand/supply): scarce topics weigh more
+    scarce_topics: frozenset[str]  # normalised topics with more demand than free slots
 
     seeker_topics: np.ndarray  # (n_seekers, P) vocab ids, -1 padded
     seeker_topic_w: np.ndarray  # matching weights normalised to sum 1 per seeker
@@ -140,6 +144,9 @@ class Community:
     times_left: np.ndarray
     team: np.ndarray  # -1 = no team
     accepts_async: np.ndarray
+    tz_quarters: np.ndarray  # UTC offset in quarter hours (offsets are whole quarters)
+    years_int: np.ndarray  # years of experience, 0 where unknown
+    years_known: np.ndarray
 
     # Sorted int64 keys a*N+b of member-index pairs that must not meet (both directions).
     forbidden_keys: np.ndarray
@@ -151,6 +158,16 @@ class Community:
     language_ids: dict[str, int]
     index_keys: np.ndarray  # float64: list_key * 64 + offset + 12, searchable by tz range
     index_mentor: np.ndarray  # mentor-side index of each entry
+
+    # Derived lookup tables (scoring fills it once per round).
+    cache: dict[str, object] = field(default_factory=dict)
+
+    def waiting_units(self, weight_units: float) -> np.ndarray:
+        """Per seeker: waiting-priority points in hundredths (depends on the mentee only)."""
+        from .scoring import waiting_fraction  # scoring imports this module
+
+        se = self.seeker_member
+        return np.rint(waiting_fraction(self.days_waiting[se], self.times_left[se]) * weight_units).astype(np.int64)
 
     @property
     def n_seekers(self) -> int:
@@ -186,9 +203,8 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
 
     # Display names: the first spelling in sorted order, so shuffled input cannot change it.
     display: dict[str, str] = {}
-    for p in ordered:
-        for t in sorted(p.topics_offered | p.topics_wanted):
-            display.setdefault(topic_key(t), t)
+    for t in sorted({t for p in ordered for ts in (p.topics_offered, p.topics_wanted) for t in ts}):
+        display.setdefault(topic_key(t), t)
 
     seekers: list[int] = []
     skipped: list[tuple[int, str, str]] = []
@@ -258,20 +274,27 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
         if i not in kept:
             keywords[i] = frozenset()
 
-    entries: list[list[int]] = []
-    entry_bits: list[list[int]] = []
-    for i in seekers:
-        by_word: dict[int, int] = defaultdict(int)
+    # Seekers' keyword bitsets as (word, bits) entries: gather flat, then scatter once.
+    e_row: list[int] = []
+    e_col: list[int] = []
+    e_word: list[int] = []
+    e_bits: list[int] = []
+    n_entries = np.zeros(len(seekers), dtype=np.int64)
+    for r, i in enumerate(seekers):
+        by_word: dict[int, int] = {}
         for j in kept[i]:
-            by_word[j >> 6] |= 1 << (j & 63)
-        entries.append(sorted(by_word))
-        entry_bits.append([by_word[w] for w in sorted(by_word)])
-    width = max((len(e) for e in entries), default=0) or 1
+            by_word[j >> 6] = by_word.get(j >> 6, 0) | (1 << (j & 63))
+        for col, w in enumerate(sorted(by_word)):
+            e_row.append(r)
+            e_col.append(col)
+            e_word.append(w)
+            e_bits.append(by_word[w])
+        n_entries[r] = len(by_word)
+    width = int(n_entries.max(initial=0)) or 1
     seeker_kw_word = np.zeros((len(seekers), width), dtype=np.int64)
     seeker_kw_bits = np.zeros((len(seekers), width), dtype=np.uint64)
-    for r, (ws, bs) in enumerate(zip(entries, entry_bits)):
-        seeker_kw_word[r, : len(ws)] = ws
-        seeker_kw_bits[r, : len(bs)] = np.array(bs, dtype=np.uint64)
+    seeker_kw_word[e_row, e_col] = e_word
+    seeker_kw_bits[e_row, e_col] = np.array(e_bits, dtype=np.uint64)
     mentor_kw_mask = bitmask([kept[i] for i in mentors], len(kw_vocab))
 
     teams: dict[str, int] = {}
@@ -338,13 +361,14 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
         topic_demand=topic_demand,
         topic_supply=topic_supply,
         topic_weight=topic_weight,
+        scarce_topics=frozenset(t for t in vocab if demand[t] > supply[t]),
         seeker_topics=seeker_topics,
         seeker_topic_w=seeker_topic_w,
         mentor_topic_mask=mentor_topic_mask,
         keywords=keywords,
         seeker_kw_word=seeker_kw_word,
         seeker_kw_bits=seeker_kw_bits,
-        seeker_kw_entries=np.array([len(e) for e in entries], dtype=np.int64),
+        seeker_kw_entries=n_entries,
         seeker_kw_count=np.array([len(kept[i]) for i in seekers], dtype=np.float64),
         mentor_kw_mask=mentor_kw_mask,
         mentor_kw_count=np.array([len(kept[i]) for i in mentors], dtype=np.float64),
@@ -358,6 +382,9 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
         times_left=np.fromiter((p.times_left_unmatched for p in ordered), dtype=np.float64, count=n),
         team=team,
         accepts_async=accepts_async,
+        tz_quarters=np.rint(tz * 4).astype(np.int64),
+        years_int=np.fromiter((p.years_experience or 0 for p in ordered), dtype=np.int64, count=n),
+        years_known=np.fromiter((p.years_experience is not None for p in ordered), dtype=bool, count=n),
         forbidden_keys=forbidden_keys,
         forbidden_why=forbidden_why,
         language_ids=language_ids,

@@ -29,13 +29,18 @@ def _names(c: Community, keys: list[str]) -> str:
 class _Explainer:
     def __init__(self, c: Community) -> None:
         self.c = c
-        # Every consented mentor per topic, available or not, to tell "nobody" from "nobody free".
-        self.offering: dict[str, list[int]] = defaultdict(list)
-        for i, p in enumerate(c.profiles):
-            if p.role.offers_mentoring and p.consented:
-                for t in {topic_key(x) for x in p.topics_offered}:
-                    self.offering[t].append(i)
-        self.available = set(c.mentor_member.tolist())
+        self._offering: dict[str, list[int]] | None = None
+
+    @property
+    def offering(self) -> dict[str, list[int]]:
+        """Every consented mentor per topic, available or not: tells "nobody" from "nobody free"."""
+        if self._offering is None:
+            self._offering = defaultdict(list)
+            for i, p in enumerate(self.c.profiles):
+                if p.role.offers_mentoring and p.consented:
+                    for t in {topic_key(x) for x in p.topics_offered}:
+                        self._offering[t].append(i)
+        return self._offering
 
     def _range(self, base: int, lo: float, hi: float) -> range:
         keys = self.c.index_keys
@@ -48,6 +53,13 @@ class _Explainer:
         i = int(c.seeker_member[seeker])
         p = c.profiles[i]
         wanted = sorted({topic_key(t) for t in p.topics_wanted})
+        if has_edges:  # the common case in a busy round: answer without the slower checks
+            reachable = [t for t in wanted if t in c.topic_ids]
+            return (
+                "capacity_taken",
+                f"every mentor who fits ({_names(c, reachable)}) was needed for another mentee this round; "
+                "first in line next round",
+            )
 
         offered = [t for t in wanted if self.offering.get(t)]
         if not offered:
@@ -69,13 +81,6 @@ class _Explainer:
             )
             who = "the only mentor" if n == 1 else f"all {n} mentors"
             return "at_capacity", f"{who} for {_names(c, offered)} {'is' if n == 1 else 'are'} {state}"
-
-        if has_edges:
-            return (
-                "capacity_taken",
-                f"every mentor who fits ({_names(c, reachable)}) was needed for another mentee this round; "
-                "first in line next round",
-            )
 
         n_lang = max(1, len(c.language_ids))
         n_lists = len(c.topic_names) * n_lang

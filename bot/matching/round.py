@@ -12,7 +12,7 @@ from .candidates import CandidateGraph, generate_candidates
 from .encoding import Community, encode
 from .explain import demand_gaps, explain_unmatched, skipped_mentees
 from .profiles import MatchingRules, MatchProfile, RoundProposal, ScoredCandidate
-from .scoring import criterion_fractions, max_units, points_and_units, reasons_for
+from .scoring import max_units, points_and_units, reasons_for
 
 
 def propose_round(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> RoundProposal:
@@ -39,7 +39,7 @@ def run_round(
     chosen = solve_assignment(graph.seekers, graph.mentors, graph.units, c.mentor_free, max_units(c))
     t3 = clock()
     s, m = graph.seekers[chosen], graph.mentors[chosen]
-    points, units = points_and_units(c, criterion_fractions(c, s, m))
+    points, units = points_and_units(c, s, m)
     pairs = [
         ScoredCandidate(
             mentee_id=int(c.member_ids[c.seeker_member[a]]),
@@ -47,7 +47,7 @@ def run_round(
             score=int(u) / 100,
             reasons=reasons_for(c, a, b, pts),
         )
-        for a, b, pts, u in zip(s.tolist(), m.tolist(), points, units.tolist())
+        for a, b, pts, u in zip(s.tolist(), m.tolist(), points.tolist(), units.tolist())
     ]
     proposal = RoundProposal(
         pairs=pairs,
@@ -68,7 +68,7 @@ def score_candidates(profiles: Iterable[MatchProfile], rules: MatchingRules | No
     rules = rules or MatchingRules()
     c = encode(profiles, rules)
     graph = generate_candidates(c)
-    points, units = points_and_units(c, criterion_fractions(c, graph.seekers, graph.mentors))
+    points, units = points_and_units(c, graph.seekers, graph.mentors)
     return [
         ScoredCandidate(
             int(c.member_ids[c.seeker_member[a]]),
@@ -76,5 +76,5 @@ def score_candidates(profiles: Iterable[MatchProfile], rules: MatchingRules | No
             int(u) / 100,
             reasons_for(c, a, b, pts),
         )
-        for a, b, pts, u in zip(graph.seekers.tolist(), graph.mentors.tolist(), points, units.tolist())
+        for a, b, pts, u in zip(graph.seekers.tolist(), graph.mentors.tolist(), points.tolist(), units.tolist())
     ]

@@ -1,12 +1,17 @@
 """Soft criteria: how well a mentor fits a mentee, criterion by criterion.
 
-`criterion_fractions` scores many (seeker, mentor) pairs at once with numpy: each
-criterion yields a fraction in [0, 1] that the rules' weight turns into points.
-`reasons_for` turns one pair's points back into sentences for the moderator.
-The same arrays feed both, so the text always agrees with the number.
+`criterion_units` scores many (seeker, mentor) pairs at once with numpy: each
+criterion yields a fraction in [0, 1] that the rules' weight turns into points,
+kept as integer hundredths (criteria of a small integer — experience gap, clock
+distance, cadence step — are lookup tables). `reasons_for` turns one pair's points
+back into sentences for the moderator. The same integers feed the solver, the
+totals and the reasons, so the text always agrees with the number.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,20 +29,55 @@ WAIT_FULL_DAYS, WAIT_FULL_ROUNDS = 90.0, 3.0
 UNITS_PER_POINT = 100
 
 
-GOALS = 1  # column of the goals criterion (scored separately: it is the costly one)
+@dataclass(frozen=True)
+class _Tables:
+    """Criteria that depend on a small integer (a gap, a distance) as unit lookup tables."""
+
+    weight_units: np.ndarray  # per criterion: weight in hundredths
+    seniority: np.ndarray  # index gap + SENIORITY_SPAN; last entry: experience unknown
+    waking: np.ndarray  # index: clock distance in quarter hours (0..48)
+    ordinal_step: tuple[np.ndarray, np.ndarray]  # cadence, program length: index |step|
+    communication: np.ndarray  # index: same mode (1) or not (0)
 
 
-def criterion_fractions(
-    c: Community, seekers: np.ndarray, mentors: np.ndarray, *, with_goals: bool = True
-) -> np.ndarray:
-    """(len(pairs), len(CRITERIA)) fractions in [0, 1] for pairs given as seeker/mentor indices.
+SENIORITY_SPAN = 80  # gaps beyond ±80 years are clipped (the taper is flat long before)
 
-    With `with_goals=False` the goals column is left at 0 (see `goal_fraction`).
+
+def _units(fraction: np.ndarray, weight_units: float) -> np.ndarray:
+    # The one rounding rule for every criterion: hundredths of a point, half to even.
+    return np.rint(np.asarray(fraction, dtype=np.float64) * weight_units).astype(np.int64)
+
+
+def _tables(c: Community) -> _Tables:
+    cached = c.cache.get("tables")
+    if cached is None:
+        w = np.asarray(c.rules.weights.as_tuple()) * UNITS_PER_POINT
+        gaps = np.arange(-SENIORITY_SPAN, SENIORITY_SPAN + 1, dtype=np.float64)
+        seniority = _units(np.append(seniority_fraction(gaps), 0.5), w[2])
+        d = np.arange(49) / 4.0
+        overlap = np.maximum(0.0, WAKING_HOURS - d) + np.maximum(0.0, WAKING_HOURS - (24.0 - d))
+        step = np.array([1.0, 0.5, 0.0])
+        cached = c.cache["tables"] = _Tables(
+            weight_units=w,
+            seniority=seniority,
+            waking=_units(np.minimum(1.0, overlap / WAKING_HOURS), w[3]),
+            ordinal_step=(_units(step, w[4]), _units(step, w[5])),
+            communication=_units(np.array([0.0, 1.0]), w[6]),
+        )
+    return cached
+
+
+def criterion_units(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> np.ndarray:
+    """(pairs, len(CRITERIA)) integer hundredths of a point for seeker/mentor index pairs.
+
+    Every total, every reason's points and the solver's costs come from these integers,
+    so the text always agrees with the number and sums are exact.
     """
+    t = _tables(c)
     se = c.seeker_member[seekers]
     me = c.mentor_member[mentors]
     # Column-major: each criterion is written as one contiguous column.
-    out = np.empty((len(seekers), len(CRITERIA)), dtype=np.float64, order="F")
+    out = np.empty((len(seekers), len(CRITERIA)), dtype=np.int64, order="F")
 
     # Topics: share of the mentee's wants the mentor covers, each want weighted by scarcity.
     cover = np.zeros(len(seekers))
@@ -45,27 +85,25 @@ def criterion_fractions(
     weights = c.seeker_topic_w[seekers]
     for p in range(topics.shape[1]):
         cover += weights[:, p] * has_bit(c.mentor_topic_mask, mentors, topics[:, p])
-    out[:, 0] = cover
+    out[:, 0] = _units(cover, t.weight_units[0])
+    out[:, 1] = _units(goal_fraction(c, seekers, mentors), t.weight_units[1])
 
-    out[:, GOALS] = goal_fraction(c, seekers, mentors) if with_goals else 0.0
+    known = c.years_known[se] & c.years_known[me]
+    gap = np.clip(c.years_int[me] - c.years_int[se], -SENIORITY_SPAN, SENIORITY_SPAN) + SENIORITY_SPAN
+    out[:, 2] = t.seniority[np.where(known, gap, len(t.seniority) - 1)]
 
-    out[:, 2] = seniority_fraction(c.years[me] - c.years[se])
+    d = np.abs(c.tz_quarters[se] - c.tz_quarters[me]) % 96
+    out[:, 3] = t.waking[np.minimum(d, 96 - d)]
 
-    d = circular_hours(c.tz[se], c.tz[me])
-    overlap = np.maximum(0.0, WAKING_HOURS - d) + np.maximum(0.0, WAKING_HOURS - (24.0 - d))
-    out[:, 3] = np.minimum(1.0, overlap / WAKING_HOURS)
-
-    for col, arr in ((4, c.cadence), (5, c.length)):
-        step = np.abs(arr[se] - arr[me])
-        out[:, col] = np.where(step == 0, 1.0, np.where(step == 1, 0.5, 0.0))
-    out[:, 6] = c.communication[se] == c.communication[me]
+    out[:, 4] = t.ordinal_step[0][np.abs(c.cadence[se] - c.cadence[me])]
+    out[:, 5] = t.ordinal_step[1][np.abs(c.length[se] - c.length[me])]
+    out[:, 6] = t.communication[(c.communication[se] == c.communication[me]).view(np.int8)]
 
     wanted = c.hours[se]
-    out[:, 7] = np.where(wanted <= 0, 1.0, np.minimum(1.0, c.hours[me] / np.maximum(wanted, 1e-9)))
+    ratio = np.minimum(1.0, c.hours[me] / np.maximum(wanted, 1e-9))
+    out[:, 7] = _units(np.where(wanted <= 0, 1.0, ratio), t.weight_units[7])
 
-    out[:, 8] = 0.7 * np.minimum(1.0, c.days_waiting[se] / WAIT_FULL_DAYS) + 0.3 * np.minimum(
-        1.0, c.times_left[se] / WAIT_FULL_ROUNDS
-    )
+    out[:, 8] = c.waiting_units(t.weight_units[8])[seekers]
     return out
 
 
@@ -83,10 +121,9 @@ def goal_fraction(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> np.
     return np.divide(shared, denom, out=np.zeros(len(seekers)), where=denom > 0)
 
 
-def criterion_units(c: Community, fractions: np.ndarray) -> np.ndarray:
-    """Per-criterion integer hundredths of a point: the exact numbers every total is made of."""
-    weights = np.asarray(c.rules.weights.as_tuple())
-    return np.rint(fractions * (weights * UNITS_PER_POINT)).astype(np.int64)
+def waiting_fraction(days_waiting: np.ndarray, times_left: np.ndarray) -> np.ndarray:
+    """Mentee priority: mostly days waited, partly rounds already left out."""
+    return 0.7 * np.minimum(1.0, days_waiting / WAIT_FULL_DAYS) + 0.3 * np.minimum(1.0, times_left / WAIT_FULL_ROUNDS)
 
 
 def seniority_fraction(gap: np.ndarray) -> np.ndarray:
@@ -98,9 +135,9 @@ def seniority_fraction(gap: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(g), 0.5, np.clip(frac, 0.0, 1.0))
 
 
-def points_and_units(c: Community, fractions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-criterion points (rounded to hundredths) and the total in integer hundredths."""
-    units = criterion_units(c, fractions)
+def points_and_units(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-criterion points (hundredths, as floats) and each pair's total in integer hundredths."""
+    units = criterion_units(c, seekers, mentors)
     return units / UNITS_PER_POINT, units.sum(axis=1)
 
 
@@ -118,28 +155,24 @@ def _fmt_offset(hours: float) -> str:
 
 
 def _years(y: float) -> str:
-    return "unknown" if np.isnan(y) else f"{int(y)} year{'s' if int(y) != 1 else ''}"
+    return "unknown" if y != y else f"{int(y)} year{'s' if int(y) != 1 else ''}"  # y != y: NaN
 
 
-def reasons_for(c: Community, seeker: int, mentor: int, points: np.ndarray) -> tuple[Reason, ...]:
-    """Sentences for one pair, one per criterion, in CRITERIA order."""
+def reasons_for(c: Community, seeker: int, mentor: int, points: Sequence[float]) -> tuple[Reason, ...]:
+    """Sentences for one pair, one per criterion, in CRITERIA order (plain Python: one pair)."""
     se = int(c.seeker_member[seeker])
     me = int(c.mentor_member[mentor])
     mentee, guide = c.profiles[se], c.profiles[me]
     texts: list[str] = []
 
+    wanted = {topic_key(t) for t in mentee.topics_wanted}
     offered = {topic_key(t) for t in guide.topics_offered}
-    shared = sorted(topic_key(t) for t in mentee.topics_wanted if topic_key(t) in offered)
-    missing = sorted(topic_key(t) for t in mentee.topics_wanted if topic_key(t) not in offered)
-    names = ", ".join(c.topic_display[t] for t in shared)
-    text = f"offers {names}" if shared else "offers none of the wanted topics"
-    scarce = [
-        c.topic_display[t]
-        for t in shared
-        if t in c.topic_ids and c.topic_demand[c.topic_ids[t]] > c.topic_supply[c.topic_ids[t]]
-    ]
+    shared = sorted(wanted & offered)
+    text = f"offers {', '.join(c.topic_display[t] for t in shared)}" if shared else "offers none of the wanted topics"
+    scarce = [c.topic_display[t] for t in shared if t in c.scarce_topics]
     if scarce:
         text += f" ({', '.join(scarce)} in short supply)"
+    missing = sorted(wanted - offered)
     if missing:
         text += f"; not {', '.join(c.topic_display[t] for t in missing)}"
     texts.append(text)
@@ -149,34 +182,35 @@ def reasons_for(c: Community, seeker: int, mentor: int, points: np.ndarray) -> t
         f"goals share the keywords {', '.join(common[:6])}" if common else "no keywords in common between the goals"
     )
 
-    gap = c.years[me] - c.years[se]
-    if np.isnan(gap):
-        texts.append(f"experience: mentor {_years(c.years[me])}, mentee {_years(c.years[se])}")
+    ym, ye = float(c.years[me]), float(c.years[se])
+    gap = ym - ye
+    if gap != gap:
+        texts.append(f"experience: mentor {_years(ym)}, mentee {_years(ye)}")
     elif gap < 0:
-        texts.append(f"mentor has less experience ({_years(c.years[me])} vs {_years(c.years[se])})")
+        texts.append(f"mentor has less experience ({_years(ym)} vs {_years(ye)})")
     elif gap < IDEAL_GAP_MIN:
-        texts.append(f"similar experience ({_years(c.years[me])} vs {_years(c.years[se])}): more peer than mentor")
+        texts.append(f"similar experience ({_years(ym)} vs {_years(ye)}): more peer than mentor")
     elif gap <= IDEAL_GAP_MAX:
-        texts.append(f"mentor is {int(gap)} years ahead ({_years(c.years[me])} vs {_years(c.years[se])})")
+        texts.append(f"mentor is {int(gap)} years ahead ({_years(ym)} vs {_years(ye)})")
     else:
         texts.append(f"mentor is {int(gap)} years ahead: a wide gap")
 
-    d = float(circular_hours(np.array([c.tz[se]]), np.array([c.tz[me]]))[0])
+    d = abs(mentee.utc_offset_hours - guide.utc_offset_hours) % 24.0
+    d = min(d, 24.0 - d)
     overlap = max(0.0, WAKING_HOURS - d) + max(0.0, WAKING_HOURS - (24.0 - d))
     texts.append(
-        f"{_fmt_offset(c.tz[se])} and {_fmt_offset(c.tz[me])}: {overlap:g} waking hours overlap"
+        f"{_fmt_offset(mentee.utc_offset_hours)} and {_fmt_offset(guide.utc_offset_hours)}: "
+        f"{overlap:g} waking hours overlap"
         + (" (both accept async)" if d > c.rules.max_timezone_difference_hours else "")
     )
 
-    for attr, label in (("cadence", "cadence"), ("program_length", "program length")):
-        a, b = getattr(mentee, attr), getattr(guide, attr)
-        suffix = " months" if attr == "program_length" else ""
-        texts.append(f"same {label} ({a}{suffix})" if a == b else f"{label} differs ({a}{suffix} vs {b}{suffix})")
+    a, b = mentee.cadence, guide.cadence
+    texts.append(f"same cadence ({a})" if a == b else f"cadence differs ({a} vs {b})")
+    a, b = mentee.program_length, guide.program_length
+    texts.append(f"same program length ({a} months)" if a == b else f"program length differs ({a} vs {b} months)")
     a, b = mentee.communication.replace("_", " "), guide.communication.replace("_", " ")
     texts.append(f"both prefer {a}" if a == b else f"prefers {a}, mentor prefers {b}")
-    texts.append(
-        f"mentor offers {guide.hours_per_month} h/month, mentee hopes for {mentee.hours_per_month}"
-    )
+    texts.append(f"mentor offers {guide.hours_per_month} h/month, mentee hopes for {mentee.hours_per_month}")
     waited = []
     if mentee.days_waiting:
         waited.append(f"waiting {mentee.days_waiting} days")
@@ -185,4 +219,4 @@ def reasons_for(c: Community, seeker: int, mentor: int, points: np.ndarray) -> t
         waited.append(f"left unmatched {n} time{'s' if n != 1 else ''} before")
     texts.append(", ".join(waited) if waited else "new this round")
 
-    return tuple(Reason(criterion, float(points[k]), texts[k]) for k, criterion in enumerate(CRITERIA))
+    return tuple(map(Reason, CRITERIA, points, texts))
