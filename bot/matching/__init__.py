@@ -6,6 +6,7 @@ Pure (no database, no chat). `propose_round` is the entry point; the types live 
 """
 
 from .profiles import (
+    utc_offset_hours,
     CADENCES,
     COMMUNICATION_MODES,
     CRITERIA,
@@ -37,5 +38,6 @@ __all__ = [
     "ScoredCandidate",
     "Unmatched",
     "propose_round",
+    "utc_offset_hours",
     "score_candidates",
 ]

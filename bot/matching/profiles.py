@@ -11,6 +11,9 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import timezone as _tz
+from zoneinfo import ZoneInfo
 from typing import NamedTuple
 
 # Ordered choices: neighbours on these scales earn half the points of an exact
@@ -92,6 +95,18 @@ class MatchProfile:
     @property
     def free_capacity(self) -> int:
         return max(0, self.capacity - self.active_mentees) if self.role.offers_mentoring else 0
+
+
+def utc_offset_hours(timezone: str, on: datetime) -> float:
+    """UTC offset of an IANA zone on a given instant, for `MatchProfile.utc_offset_hours`.
+
+    Platforms report IANA names (Slack's `tz`, intake answers); the matcher compares
+    offsets, so the caller fixes the reference instant (e.g. the round's start) —
+    daylight saving then cannot make the same input give different rounds.
+    """
+    moment = on if on.tzinfo else on.replace(tzinfo=_tz.utc)
+    offset = moment.astimezone(ZoneInfo(timezone)).utcoffset()
+    return (offset.total_seconds() if offset else 0.0) / 3600.0
 
 
 @dataclass(frozen=True)

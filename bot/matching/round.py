@@ -12,7 +12,7 @@ from .candidates import CandidateGraph, generate_candidates
 from .encoding import Community, encode
 from .explain import demand_gaps, explain_unmatched, skipped_mentees
 from .profiles import MatchingRules, MatchProfile, RoundProposal, ScoredCandidate
-from .scoring import max_units, points_and_units, reasons_for
+from .scoring import max_units, points_and_units, reasons_for_pairs
 
 
 def propose_round(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> RoundProposal:
@@ -39,22 +39,13 @@ def run_round(
     chosen = solve_assignment(graph.seekers, graph.mentors, graph.units, c.mentor_free, max_units(c))
     t3 = clock()
     s, m = graph.seekers[chosen], graph.mentors[chosen]
-    points, units = points_and_units(c, s, m)
-    pairs = [
-        ScoredCandidate(
-            mentee_id=int(c.member_ids[c.seeker_member[a]]),
-            mentor_id=int(c.member_ids[c.mentor_member[b]]),
-            score=int(u) / 100,
-            reasons=reasons_for(c, a, b, pts),
-        )
-        for a, b, pts, u in zip(s.tolist(), m.tolist(), points.tolist(), units.tolist())
-    ]
+    pairs = _scored(c, s, m)
     proposal = RoundProposal(
         pairs=pairs,
         unmatched=explain_unmatched(c, graph, s),
         skipped=skipped_mentees(c),
         demand_gaps=demand_gaps(c),
-        average_score=round(float(np.mean(units)) / 100, 2) if len(units) else 0.0,
+        average_score=round(sum(p.score for p in pairs) / len(pairs), 2) if pairs else 0.0,
         candidate_edges=graph.edges,
     )
     t4 = clock()
@@ -65,16 +56,18 @@ def run_round(
 
 def score_candidates(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> list[ScoredCandidate]:
     """Every edge of the candidate graph with its reasons (for review screens and tests)."""
-    rules = rules or MatchingRules()
-    c = encode(profiles, rules)
+    c = encode(profiles, rules or MatchingRules())
     graph = generate_candidates(c)
-    points, units = points_and_units(c, graph.seekers, graph.mentors)
+    return _scored(c, graph.seekers, graph.mentors)
+
+
+def _scored(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> list[ScoredCandidate]:
+    points, units = points_and_units(c, seekers, mentors)
+    s, m = seekers.tolist(), mentors.tolist()
+    reasons = reasons_for_pairs(c, s, m, points.tolist())
+    mentee_ids = c.member_ids[c.seeker_member[seekers]].tolist()
+    mentor_ids = c.member_ids[c.mentor_member[mentors]].tolist()
     return [
-        ScoredCandidate(
-            int(c.member_ids[c.seeker_member[a]]),
-            int(c.member_ids[c.mentor_member[b]]),
-            int(u) / 100,
-            reasons_for(c, a, b, pts),
-        )
-        for a, b, pts, u in zip(graph.seekers.tolist(), graph.mentors.tolist(), points.tolist(), units.tolist())
+        ScoredCandidate(mentee_id=a, mentor_id=b, score=u / 100, reasons=r)
+        for a, b, u, r in zip(mentee_ids, mentor_ids, units.tolist(), reasons)
     ]

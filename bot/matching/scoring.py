@@ -10,6 +10,7 @@ totals and the reasons, so the text always agrees with the number.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -159,64 +160,90 @@ def _years(y: float) -> str:
 
 
 def reasons_for(c: Community, seeker: int, mentor: int, points: Sequence[float]) -> tuple[Reason, ...]:
-    """Sentences for one pair, one per criterion, in CRITERIA order (plain Python: one pair)."""
-    se = int(c.seeker_member[seeker])
-    me = int(c.mentor_member[mentor])
-    mentee, guide = c.profiles[se], c.profiles[me]
-    texts: list[str] = []
+    """Sentences for one pair, one per criterion, in CRITERIA order."""
+    return reasons_for_pairs(c, [seeker], [mentor], [points])[0]
 
-    wanted = {topic_key(t) for t in mentee.topics_wanted}
-    offered = {topic_key(t) for t in guide.topics_offered}
-    shared = sorted(wanted & offered)
-    text = f"offers {', '.join(c.topic_display[t] for t in shared)}" if shared else "offers none of the wanted topics"
-    scarce = [c.topic_display[t] for t in shared if t in c.scarce_topics]
-    if scarce:
-        text += f" ({', '.join(scarce)} in short supply)"
-    missing = sorted(wanted - offered)
-    if missing:
-        text += f"; not {', '.join(c.topic_display[t] for t in missing)}"
-    texts.append(text)
 
-    common = sorted(c.keywords[se] & c.keywords[me])
-    texts.append(
-        f"goals share the keywords {', '.join(common[:6])}" if common else "no keywords in common between the goals"
-    )
+def reasons_for_pairs(
+    c: Community, seekers: Sequence[int], mentors: Sequence[int], points: Sequence[Sequence[float]]
+) -> list[tuple[Reason, ...]]:
+    """Reasons for many pairs; per-member text pieces are built once (a big round has ~50k pairs)."""
+    max_tz = c.rules.max_timezone_difference_hours
+    display = c.topic_display
+    scarce_topics = c.scarce_topics
+    profiles = c.profiles
+    keywords = c.keywords
+    years = c.years.tolist()
+    seeker_member = c.seeker_member
+    mentor_member = c.mentor_member
 
-    ym, ye = float(c.years[me]), float(c.years[se])
-    gap = ym - ye
-    if gap != gap:
-        texts.append(f"experience: mentor {_years(ym)}, mentee {_years(ye)}")
-    elif gap < 0:
-        texts.append(f"mentor has less experience ({_years(ym)} vs {_years(ye)})")
-    elif gap < IDEAL_GAP_MIN:
-        texts.append(f"similar experience ({_years(ym)} vs {_years(ye)}): more peer than mentor")
-    elif gap <= IDEAL_GAP_MAX:
-        texts.append(f"mentor is {int(gap)} years ahead ({_years(ym)} vs {_years(ye)})")
-    else:
-        texts.append(f"mentor is {int(gap)} years ahead: a wide gap")
+    @functools.cache
+    def topic_keys(i: int, wanted: bool) -> frozenset[str]:
+        p = profiles[i]
+        return frozenset(topic_key(t) for t in (p.topics_wanted if wanted else p.topics_offered))
 
-    d = abs(mentee.utc_offset_hours - guide.utc_offset_hours) % 24.0
-    d = min(d, 24.0 - d)
-    overlap = max(0.0, WAKING_HOURS - d) + max(0.0, WAKING_HOURS - (24.0 - d))
-    texts.append(
-        f"{_fmt_offset(mentee.utc_offset_hours)} and {_fmt_offset(guide.utc_offset_hours)}: "
-        f"{overlap:g} waking hours overlap"
-        + (" (both accept async)" if d > c.rules.max_timezone_difference_hours else "")
-    )
+    @functools.cache
+    def offset(i: int) -> str:
+        return _fmt_offset(profiles[i].utc_offset_hours)
 
-    a, b = mentee.cadence, guide.cadence
-    texts.append(f"same cadence ({a})" if a == b else f"cadence differs ({a} vs {b})")
-    a, b = mentee.program_length, guide.program_length
-    texts.append(f"same program length ({a} months)" if a == b else f"program length differs ({a} vs {b} months)")
-    a, b = mentee.communication.replace("_", " "), guide.communication.replace("_", " ")
-    texts.append(f"both prefer {a}" if a == b else f"prefers {a}, mentor prefers {b}")
-    texts.append(f"mentor offers {guide.hours_per_month} h/month, mentee hopes for {mentee.hours_per_month}")
-    waited = []
-    if mentee.days_waiting:
-        waited.append(f"waiting {mentee.days_waiting} days")
-    if mentee.times_left_unmatched:
-        n = mentee.times_left_unmatched
-        waited.append(f"left unmatched {n} time{'s' if n != 1 else ''} before")
-    texts.append(", ".join(waited) if waited else "new this round")
+    @functools.cache
+    def mentee_only(i: int) -> tuple[str, str]:
+        p = profiles[i]
+        waited = []
+        if p.days_waiting:
+            waited.append(f"waiting {p.days_waiting} days")
+        if p.times_left_unmatched:
+            n = p.times_left_unmatched
+            waited.append(f"left unmatched {n} time{'s' if n != 1 else ''} before")
+        return (", ".join(waited) if waited else "new this round"), p.communication.replace("_", " ")
 
-    return tuple(map(Reason, CRITERIA, points, texts))
+    out: list[tuple[Reason, ...]] = []
+    for seeker, mentor, pts in zip(seekers, mentors, points):
+        se, me = int(seeker_member[seeker]), int(mentor_member[mentor])
+        mentee, guide = profiles[se], profiles[me]
+        wanted, offered = topic_keys(se, True), topic_keys(me, False)
+
+        shared = sorted(wanted & offered)
+        topics = f"offers {', '.join(display[t] for t in shared)}" if shared else "offers none of the wanted topics"
+        scarce = [display[t] for t in shared if t in scarce_topics]
+        if scarce:
+            topics += f" ({', '.join(scarce)} in short supply)"
+        missing = sorted(wanted - offered)
+        if missing:
+            topics += f"; not {', '.join(display[t] for t in missing)}"
+
+        common = sorted(keywords[se] & keywords[me])
+        goals = f"goals share the keywords {', '.join(common[:6])}" if common else "no keywords in common between the goals"
+
+        ym, ye = years[me], years[se]
+        gap = ym - ye
+        if gap != gap:  # NaN: someone did not say
+            seniority = f"experience: mentor {_years(ym)}, mentee {_years(ye)}"
+        elif gap < 0:
+            seniority = f"mentor has less experience ({_years(ym)} vs {_years(ye)})"
+        elif gap < IDEAL_GAP_MIN:
+            seniority = f"similar experience ({_years(ym)} vs {_years(ye)}): more peer than mentor"
+        elif gap <= IDEAL_GAP_MAX:
+            seniority = f"mentor is {int(gap)} years ahead ({_years(ym)} vs {_years(ye)})"
+        else:
+            seniority = f"mentor is {int(gap)} years ahead: a wide gap"
+
+        d = abs(mentee.utc_offset_hours - guide.utc_offset_hours) % 24.0
+        d = min(d, 24.0 - d)
+        overlap = max(0.0, WAKING_HOURS - d) + max(0.0, WAKING_HOURS - (24.0 - d))
+        waking = f"{offset(se)} and {offset(me)}: {overlap:g} waking hours overlap" + (
+            " (both accept async)" if d > max_tz else ""
+        )
+
+        a, b = mentee.cadence, guide.cadence
+        cadence = f"same cadence ({a})" if a == b else f"cadence differs ({a} vs {b})"
+        a, b = mentee.program_length, guide.program_length
+        length = f"same program length ({a} months)" if a == b else f"program length differs ({a} vs {b} months)"
+        waiting, a = mentee_only(se)
+        b = guide.communication.replace("_", " ")
+        mode = f"both prefer {a}" if a == b else f"prefers {a}, mentor prefers {b}"
+        commitment = f"mentor offers {guide.hours_per_month} h/month, mentee hopes for {mentee.hours_per_month}"
+
+        texts = (topics, goals, seniority, waking, cadence, length, mode, commitment, waiting)
+        out.append(tuple(map(Reason, CRITERIA, pts, texts)))
+    return out

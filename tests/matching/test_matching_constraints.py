@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import candidate_pairs, mentee, mentor, pairs
+from matching_builders import candidate_pairs, mentee, mentor, pairs
 
 from bot.matching import MatchingRules, MatchProfile, Role
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import mentee, mentor
+from matching_builders import mentee, mentor
 
 from bot.matching import CRITERIA, MatchingRules, MatchProfile, Role, propose_round
 
@@ -157,3 +157,14 @@ def test_invalid_profiles_rejected() -> None:
         mentor(1, capacity=4)
     with pytest.raises(ValueError):
         propose_round([mentee(1), mentor(1)])
+
+
+def test_utc_offset_from_iana_zone_on_reference_date() -> None:
+    from datetime import datetime, timezone
+
+    from bot.matching.profiles import utc_offset_hours
+
+    assert utc_offset_hours("Asia/Kolkata", datetime(2026, 11, 22, tzinfo=timezone.utc)) == 5.5
+    assert utc_offset_hours("Europe/Berlin", datetime(2026, 7, 1, tzinfo=timezone.utc)) == 2.0
+    assert utc_offset_hours("Europe/Berlin", datetime(2026, 11, 22)) == 1.0  # naive means UTC
+    assert utc_offset_hours("Asia/Kathmandu", datetime(2026, 11, 22, tzinfo=timezone.utc)) == 5.75
