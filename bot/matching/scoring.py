@@ -167,83 +167,91 @@ def reasons_for(c: Community, seeker: int, mentor: int, points: Sequence[float])
 def reasons_for_pairs(
     c: Community, seekers: Sequence[int], mentors: Sequence[int], points: Sequence[Sequence[float]]
 ) -> list[tuple[Reason, ...]]:
-    """Reasons for many pairs; per-member text pieces are built once (a big round has ~50k pairs)."""
+    """Reasons for many pairs. A big round has ~50k pairs but few distinct topic sets,
+    experience gaps, offsets and preferences, so each text piece is built once and reused."""
     max_tz = c.rules.max_timezone_difference_hours
     display = c.topic_display
     scarce_topics = c.scarce_topics
     profiles = c.profiles
     keywords = c.keywords
     years = c.years.tolist()
-    seeker_member = c.seeker_member
-    mentor_member = c.mentor_member
+    seeker_member = c.seeker_member.tolist()
+    mentor_member = c.mentor_member.tolist()
 
     @functools.cache
-    def topic_keys(i: int, wanted: bool) -> frozenset[str]:
-        p = profiles[i]
-        return frozenset(topic_key(t) for t in (p.topics_wanted if wanted else p.topics_offered))
+    def topic_keys(ts: frozenset[str]) -> frozenset[str]:
+        return frozenset(topic_key(t) for t in ts)
 
     @functools.cache
-    def offset(i: int) -> str:
-        return _fmt_offset(profiles[i].utc_offset_hours)
+    def topics_text(wanted: frozenset[str], offered: frozenset[str]) -> str:
+        shared = sorted(wanted & offered)
+        text = f"offers {', '.join(display[t] for t in shared)}" if shared else "offers none of the wanted topics"
+        scarce = [display[t] for t in shared if t in scarce_topics]
+        if scarce:
+            text += f" ({', '.join(scarce)} in short supply)"
+        missing = sorted(wanted - offered)
+        if missing:
+            text += f"; not {', '.join(display[t] for t in missing)}"
+        return text
 
     @functools.cache
-    def mentee_only(i: int) -> tuple[str, str]:
-        p = profiles[i]
+    def seniority_text(ym: float, ye: float) -> str:
+        gap = ym - ye
+        if gap != gap:  # NaN: someone did not say
+            return f"experience: mentor {_years(ym)}, mentee {_years(ye)}"
+        if gap < 0:
+            return f"mentor has less experience ({_years(ym)} vs {_years(ye)})"
+        if gap < IDEAL_GAP_MIN:
+            return f"similar experience ({_years(ym)} vs {_years(ye)}): more peer than mentor"
+        if gap <= IDEAL_GAP_MAX:
+            return f"mentor is {int(gap)} years ahead ({_years(ym)} vs {_years(ye)})"
+        return f"mentor is {int(gap)} years ahead: a wide gap"
+
+    @functools.cache
+    def waking_text(a: float, b: float) -> str:
+        d = abs(a - b) % 24.0
+        d = min(d, 24.0 - d)
+        overlap = max(0.0, WAKING_HOURS - d) + max(0.0, WAKING_HOURS - (24.0 - d))
+        tail = " (both accept async)" if d > max_tz else ""
+        return f"{_fmt_offset(a)} and {_fmt_offset(b)}: {overlap:g} waking hours overlap{tail}"
+
+    @functools.cache
+    def style_texts(e: tuple[str, str, str, int], m: tuple[str, str, str, int]) -> tuple[str, str, str, str]:
+        (ec, el, em, eh), (mc, ml, mm, mh) = e, m
+        em, mm = em.replace("_", " "), mm.replace("_", " ")
+        return (
+            f"same cadence ({ec})" if ec == mc else f"cadence differs ({ec} vs {mc})",
+            f"same program length ({el} months)" if el == ml else f"program length differs ({el} vs {ml} months)",
+            f"both prefer {em}" if em == mm else f"prefers {em}, mentor prefers {mm}",
+            f"mentor offers {mh} h/month, mentee hopes for {eh}",
+        )
+
+    @functools.cache
+    def waiting_text(days: int, times: int) -> str:
         waited = []
-        if p.days_waiting:
-            waited.append(f"waiting {p.days_waiting} days")
-        if p.times_left_unmatched:
-            n = p.times_left_unmatched
-            waited.append(f"left unmatched {n} time{'s' if n != 1 else ''} before")
-        return (", ".join(waited) if waited else "new this round"), p.communication.replace("_", " ")
+        if days:
+            waited.append(f"waiting {days} days")
+        if times:
+            waited.append(f"left unmatched {times} time{'s' if times != 1 else ''} before")
+        return ", ".join(waited) if waited else "new this round"
 
     out: list[tuple[Reason, ...]] = []
     for seeker, mentor, pts in zip(seekers, mentors, points):
-        se, me = int(seeker_member[seeker]), int(mentor_member[mentor])
-        mentee, guide = profiles[se], profiles[me]
-        wanted, offered = topic_keys(se, True), topic_keys(me, False)
-
-        shared = sorted(wanted & offered)
-        topics = f"offers {', '.join(display[t] for t in shared)}" if shared else "offers none of the wanted topics"
-        scarce = [display[t] for t in shared if t in scarce_topics]
-        if scarce:
-            topics += f" ({', '.join(scarce)} in short supply)"
-        missing = sorted(wanted - offered)
-        if missing:
-            topics += f"; not {', '.join(display[t] for t in missing)}"
-
-        common = sorted(keywords[se] & keywords[me])
-        goals = f"goals share the keywords {', '.join(common[:6])}" if common else "no keywords in common between the goals"
-
-        ym, ye = years[me], years[se]
-        gap = ym - ye
-        if gap != gap:  # NaN: someone did not say
-            seniority = f"experience: mentor {_years(ym)}, mentee {_years(ye)}"
-        elif gap < 0:
-            seniority = f"mentor has less experience ({_years(ym)} vs {_years(ye)})"
-        elif gap < IDEAL_GAP_MIN:
-            seniority = f"similar experience ({_years(ym)} vs {_years(ye)}): more peer than mentor"
-        elif gap <= IDEAL_GAP_MAX:
-            seniority = f"mentor is {int(gap)} years ahead ({_years(ym)} vs {_years(ye)})"
-        else:
-            seniority = f"mentor is {int(gap)} years ahead: a wide gap"
-
-        d = abs(mentee.utc_offset_hours - guide.utc_offset_hours) % 24.0
-        d = min(d, 24.0 - d)
-        overlap = max(0.0, WAKING_HOURS - d) + max(0.0, WAKING_HOURS - (24.0 - d))
-        waking = f"{offset(se)} and {offset(me)}: {overlap:g} waking hours overlap" + (
-            " (both accept async)" if d > max_tz else ""
+        se, me = seeker_member[seeker], mentor_member[mentor]
+        e, m = profiles[se], profiles[me]
+        common = keywords[se] & keywords[me]
+        texts = (
+            topics_text(topic_keys(e.topics_wanted), topic_keys(m.topics_offered)),
+            f"goals share the keywords {', '.join(sorted(common)[:6])}"
+            if common
+            else "no keywords in common between the goals",
+            seniority_text(years[me], years[se]),
+            waking_text(e.utc_offset_hours, m.utc_offset_hours),
+            *style_texts(
+                (e.cadence, e.program_length, e.communication, e.hours_per_month),
+                (m.cadence, m.program_length, m.communication, m.hours_per_month),
+            ),
+            waiting_text(e.days_waiting, e.times_left_unmatched),
         )
-
-        a, b = mentee.cadence, guide.cadence
-        cadence = f"same cadence ({a})" if a == b else f"cadence differs ({a} vs {b})"
-        a, b = mentee.program_length, guide.program_length
-        length = f"same program length ({a} months)" if a == b else f"program length differs ({a} vs {b} months)"
-        waiting, a = mentee_only(se)
-        b = guide.communication.replace("_", " ")
-        mode = f"both prefer {a}" if a == b else f"prefers {a}, mentor prefers {b}"
-        commitment = f"mentor offers {guide.hours_per_month} h/month, mentee hopes for {mentee.hours_per_month}"
-
-        texts = (topics, goals, seniority, waking, cadence, length, mode, commitment, waiting)
         out.append(tuple(map(Reason, CRITERIA, pts, texts)))
     return out
