@@ -45,6 +45,7 @@ MANAGE_GUILD = 1 << 5
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 31)  # view, send, use app commands
 
 _discord_epoch_ms = 1420070400000
+_CALL = web.RequestKey("call", object)
 
 
 @dataclass
@@ -268,7 +269,7 @@ class FakeDiscord:
             elif raw:
                 body = {"_raw": raw[:200].decode("utf-8", "replace")}
         call = RecordedCall(request.method, request.path.removeprefix("/api/v10"), dict(request.query), body)
-        request["call"] = call
+        request[_CALL] = call
         self.calls.append(call)
         try:
             response = await handler(request)
@@ -288,7 +289,7 @@ class FakeDiscord:
         return self._json({"message": message, "code": code}, status)
 
     async def _rest(self, request: web.Request) -> web.Response:
-        call: RecordedCall = request["call"]
+        call: RecordedCall = request[_CALL]
         if request.headers.get("Authorization") != f"Bot {self.token}" and not call.path.startswith(
             ("/webhooks/", "/interactions/")
         ):
@@ -886,6 +887,6 @@ def pinged(body: dict[str, Any]) -> dict[str, set[str]]:
     if allowed is None:  # Discord's default: everything in content pings
         return {"users": users, "roles": roles, "everyone": {"everyone"} if everyone else set()}
     parse = set(allowed.get("parse", []))
-    ok_users = users if "users" in parse else users & set(allowed.get("users", []))
-    ok_roles = roles if "roles" in parse else roles & set(allowed.get("roles", []))
+    ok_users = users if "users" in parse else users & {str(u) for u in allowed.get("users", [])}
+    ok_roles = roles if "roles" in parse else roles & {str(r) for r in allowed.get("roles", [])}
     return {"users": ok_users, "roles": ok_roles, "everyone": {"everyone"} if everyone and "everyone" in parse else set()}
