@@ -46,6 +46,16 @@ FOLLOWUP_LIFETIME = 14 * 60  # interaction tokens live 15 minutes; keep a margin
 THREAD_ARCHIVE_MINUTES = 10080  # a week
 
 
+# Discord error codes → the core's failure vocabulary (bot/outbox.py has advice for these).
+_CODES = {
+    10003: "channel_not_found",  # Unknown Channel
+    10008: "message_not_found",  # Unknown Message
+    50001: "missing_access",  # Missing Access
+    50013: "missing_access",  # Missing Permissions
+    50083: "is_archived",  # Operation on an archived thread
+}
+
+
 def nonce_for(key: str) -> str:
     """A stable nonce ≤ 25 characters for an outbox idempotency key of any length."""
     return hashlib.sha256(key.encode()).hexdigest()[:NONCE_MAX]
@@ -135,16 +145,16 @@ class DiscordMessenger:
         except discord.RateLimited as limited:  # longer than discord.py is willing to sleep
             return RetryLater(limited.retry_after, "rate limited")
         except discord.Forbidden as error:
-            return PermanentFailure(f"forbidden:{error.code}", error.text)
+            return PermanentFailure(_CODES.get(error.code, f"forbidden:{error.code}"), error.text)
         except discord.NotFound as error:
-            return PermanentFailure(f"not_found:{error.code}", error.text)
+            return PermanentFailure(_CODES.get(error.code, f"not_found:{error.code}"), error.text)
         except discord.DiscordServerError as error:
             return RetryLater(5.0 * (delivery.attempt + 1), f"Discord error {error.status}")
         except discord.HTTPException as error:
             if error.status == 429:  # e.g. a Cloudflare ban page without retry information
                 return RetryLater(_retry_after(error), "rate limited")
             if error.status == 401:
-                return PermanentFailure("unauthorized", "The bot token was refused.")
+                return PermanentFailure("token_revoked", "Discord refused the bot token.")
             return PermanentFailure(f"rejected:{error.code or error.status}", error.text)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
             return RetryLater(5.0 * (delivery.attempt + 1), f"network: {error.__class__.__name__}")
