@@ -1,0 +1,163 @@
+"""The real discord.py client against the fake, with a stand-in core that records events.
+
+These check the adapter's own plumbing (acknowledge, translate, answer privately,
+refuse unknown guilds); test_discord_lifecycle.py runs the real core.
+"""
+
+from __future__ import annotations
+
+from fake_discord import pinged
+
+from adapters.discord.commands import POLL_FORM_ID
+from bot.events import ComponentAction, DirectText, SlashCommand
+from bot.messages import Button, UserText, message, text
+
+
+class StubCore:
+    def __init__(self, replies=None):
+        self.events = []
+        self.replies = replies or (lambda event: [message("ok")])
+
+    async def handle(self, event):
+        self.events.append(event)
+        return self.replies(event)
+
+
+async def test_slash_command_is_deferred_then_answered_privately(fake, discord_settings, run_client):
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    ana = fake.add_member(guild, "ana")
+    core = StubCore(lambda e: [message(text("You said ", UserText(e.text))), message("second")])
+    await run_client(core, discord_settings)
+    interaction = await fake.slash(
+        guild, channel_id, ana.id, "poll", {"question": 'Join "us"?', "options": "Mentor, Mentee", "closes": "3d"}
+    )
+    await fake.wait_for_call("POST", r"^/webhooks/\d+/[^/]+$")
+    assert fake.response_to(interaction)["type"] == 5  # deferred first
+    assert fake.response_to(interaction)["data"]["flags"] == 64  # ephemeral
+    (event,) = core.events
+    assert isinstance(event, SlashCommand)
+    assert event.text == "poll \"Join 'us'?\" --options \"Mentor\" \"Mentee\" --closes \"3d\""
+    assert event.community.external_id == guild.id and event.actor.user_id == ana.id
+    assert event.actor.platform_moderator is False and event.event_id == interaction["id"]
+    edit, follow = fake.followups_for(interaction)
+    assert edit.method == "PATCH" and "You said" in edit.json["content"]
+    assert follow.json["flags"] == 64 and follow.json["content"] == "second"
+
+
+async def test_owner_is_a_platform_moderator_and_role_counts_too(fake, discord_settings, run_client):
+    from dataclasses import replace
+
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    role = fake.add_role(guild, "Mentor Team")
+    mod = fake.add_member(guild, "mod", roles=(role,))
+    core = StubCore()
+    await run_client(core, replace(discord_settings, moderator_role_name="Mentor Team"))
+    await fake.slash(guild, channel_id, guild.owner_id, "polls")
+    await fake.slash(guild, channel_id, mod.id, "help")
+    await fake.wait_for_call("PATCH", r"^/webhooks/", count=2)
+    assert [e.actor.platform_moderator for e in core.events] == [True, True]
+
+
+async def test_interaction_from_an_unknown_guild_is_refused(fake, discord_settings, run_client):
+    from dataclasses import replace
+
+    served, other = fake.add_guild("served"), fake.add_guild("other")
+    core = StubCore()
+    await run_client(core, replace(discord_settings, guild_id=int(served.id)))
+    stranger = fake.add_member(other, "stranger")
+    interaction = await fake.slash(other, next(iter(other.channels)), stranger.id, "polls")
+    await fake.wait_for_call("POST", r"/callback$")
+    response = fake.response_to(interaction)
+    assert response["type"] == 4 and response["data"]["flags"] == 64
+    assert "not set up" in response["data"]["content"]
+    assert core.events == []
+
+
+async def test_button_click_is_routed_by_custom_id_and_answered_ephemerally(fake, discord_settings, run_client):
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    bo = fake.add_member(guild, "bo")
+    core = StubCore(lambda e: [message("Vote counted")])
+    runner = await run_client(core, discord_settings)
+    sent = await runner.client.get_partial_messageable(int(channel_id)).send(
+        "Poll", view=__import__("adapters.discord.render", fromlist=["render"]).render(
+            message("Poll", Button("Yes", "mentor:poll:3:vote:0"))
+        ).view()
+    )
+    interaction = await fake.click(guild, bo.id, str(sent.id), "mentor:poll:3:vote:0")
+    await fake.wait_for_call("POST", r"^/webhooks/\d+/[^/]+$")
+    assert fake.response_to(interaction)["type"] == 6  # deferred update: no "thinking" message
+    (event,) = core.events
+    assert isinstance(event, ComponentAction)
+    assert event.component_id == "mentor:poll:3:vote:0"
+    assert event.message_ref == f"{channel_id}:{sent.id}"
+    (follow,) = fake.followups_for(interaction)
+    assert follow.json["flags"] == 64
+
+
+async def test_select_values_reach_the_core(fake, discord_settings, run_client):
+    from bot.messages import Option, Select
+
+    from adapters.discord.render import render
+
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    cy = fake.add_member(guild, "cy")
+    core = StubCore()
+    runner = await run_client(core, discord_settings)
+    view = render(message(Select("mentor:intake:1:topics", "Pick", (Option("Go", "go"), Option("Rust", "rust")), 1, 2))).view()
+    sent = await runner.client.get_partial_messageable(int(channel_id)).send("Topics", view=view)
+    await fake.click(guild, cy.id, str(sent.id), "mentor:intake:1:topics", values=["go", "rust"])
+    await fake.wait_for_call("POST", r"^/webhooks/\d+/[^/]+$")
+    assert core.events[0].values == ("go", "rust")
+
+
+async def test_poll_without_question_opens_a_modal_whose_submission_becomes_the_command(
+    fake, discord_settings, run_client
+):
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    core = StubCore()
+    await run_client(core, discord_settings)
+    opened = await fake.slash(guild, channel_id, guild.owner_id, "poll")
+    await fake.wait_for_call("POST", r"/callback$")
+    modal = fake.response_to(opened)
+    assert modal["type"] == 9 and modal["data"]["custom_id"] == POLL_FORM_ID
+    assert len(modal["data"]["title"]) <= 45 and len(modal["data"]["components"]) <= 5
+    await fake.submit_modal(
+        guild, channel_id, guild.owner_id, POLL_FORM_ID,
+        {"question": "Would you mentor?", "options": "Yes\nNo, but later", "closes": "", "anonymous": "yes"},
+    )
+    await fake.wait_for_call("PATCH", r"^/webhooks/")
+    (event,) = core.events
+    assert event.text == 'poll "Would you mentor?" --options "Yes" "No, but later" --anonymous'
+
+
+async def test_dm_text_becomes_direct_text_and_is_answered_in_the_dm(fake, discord_settings, run_client):
+    guild = fake.add_guild()
+    dee = fake.add_member(guild, "dee")
+    core = StubCore(lambda e: [message(text("echo: ", UserText(e.text)))])
+    await run_client(core, discord_settings)
+    await fake.dm_to_bot(dee.id, "hello @everyone")
+    (call,) = await fake.wait_for_call("POST", rf"^/channels/{fake.dm_channels[dee.id]}/messages$",
+                                       where=lambda c: c.json.get("content", "").startswith("echo"))
+    (event,) = core.events
+    assert isinstance(event, DirectText) and event.text == "hello @everyone"
+    assert event.community.external_id == guild.id
+    assert pinged(call.json) == {"users": set(), "roles": set(), "everyone": set()}
+
+
+async def test_commands_are_synced_once_and_not_again_when_unchanged(fake, discord_settings, run_client):
+    from dataclasses import replace
+
+    guild = fake.add_guild()
+    settings = replace(discord_settings, guild_id=int(guild.id))
+    first = await run_client(StubCore(), settings)
+    assert first.client.last_sync == "synced"
+    await first.stop()
+    second = await run_client(StubCore(), settings)
+    assert second.client.last_sync == "unchanged"
+    assert len(fake.calls_to("PUT", rf"^/applications/\d+/guilds/{guild.id}/commands$")) == 1
+    assert fake.calls_to("PUT", r"^/applications/\d+/commands$") == []  # nothing global in development

@@ -1,0 +1,74 @@
+"""The /mentor definition that tree.sync sends, checked against Discord's documented limits."""
+
+from __future__ import annotations
+
+import re
+
+from adapters.discord.client import MentorClient
+from adapters.discord.settings import DiscordSettings
+from adapters.discord.sync import command_payload, definition_hash
+
+NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+class _NoCore:
+    async def handle(self, event):  # pragma: no cover - never called
+        return []
+
+
+def _payload():
+    client = MentorClient(_NoCore(), DiscordSettings(token="x"))
+    return command_payload(client.tree, None)
+
+
+def _check_options(options, depth=0):
+    assert len(options) <= 25
+    required_seen_optional = False
+    for option in options:
+        assert NAME.match(option["name"]) and option["name"] == option["name"].lower(), option["name"]
+        assert 1 <= len(option["description"]) <= 100, option["name"]
+        assert len(option.get("choices", [])) <= 25
+        if option["type"] in (1, 2):
+            assert depth < 2
+            _check_options(option.get("options", []), depth + 1)
+        else:
+            # Discord requires required options before optional ones.
+            if not option.get("required"):
+                required_seen_optional = True
+            else:
+                assert not required_seen_optional, option["name"]
+            if option["type"] == 3:
+                assert option.get("max_length", 6000) <= 6000
+
+
+def _chars(command):
+    total = len(command["name"]) + len(command["description"])
+    stack = list(command.get("options", []))
+    while stack:
+        option = stack.pop()
+        total += len(option["name"]) + len(option["description"])
+        total += sum(len(str(c["name"])) + len(str(c["value"])) for c in option.get("choices", []))
+        stack.extend(option.get("options", []))
+    return total
+
+
+def test_sync_payload_is_within_discords_limits():
+    payload = _payload()
+    assert [c["name"] for c in payload] == ["mentor"]
+    (mentor,) = payload
+    assert mentor["type"] == 1 and 1 <= len(mentor["description"]) <= 100
+    assert mentor.get("contexts") == [0] or mentor.get("dm_permission") is False  # guild only
+    assert _chars(mentor) <= 4000
+    _check_options(mentor["options"])
+    names = {o["name"] for o in mentor["options"]}
+    assert {"poll", "poll-close", "polls", "help", "run"} <= names
+    poll = next(o for o in mentor["options"] if o["name"] == "poll")
+    types = {o["name"]: o["type"] for o in poll["options"]}
+    assert types == {"question": 3, "options": 3, "closes": 3, "anonymous": 5}
+
+
+def test_definition_hash_is_stable_and_changes_with_the_definition():
+    payload = _payload()
+    assert definition_hash(payload) == definition_hash(_payload())
+    payload[0]["description"] = "changed"
+    assert definition_hash(payload) != definition_hash(_payload())
