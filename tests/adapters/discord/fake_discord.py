@@ -68,6 +68,8 @@ class _RateLimitRule:
     retry_after: float
     is_global: bool
     via: bool
+    every: int = 0  # >0: every n-th matching call is limited (until `remaining` runs out)
+    seen: int = 0
 
 
 @dataclass
@@ -218,10 +220,14 @@ class FakeDiscord:
         retry_after: float = 0.05,
         is_global: bool = False,
         via: bool = True,
+        every: int = 0,
     ) -> None:
-        """Answer the next `times` matching calls with 429. `via=False` mimics a Cloudflare ban page."""
+        """Answer the next `times` matching calls (or every `every`-th one) with 429.
+
+        `via=False` mimics a Cloudflare ban page (no `Via` header), which discord.py does not retry.
+        """
         self._rules.append(
-            _RateLimitRule(method.upper(), re.compile(path_regex), times, retry_after, is_global, via)
+            _RateLimitRule(method.upper(), re.compile(path_regex), times, retry_after, is_global, via, every)
         )
 
     # --- call log helpers --------------------------------------------------
@@ -296,6 +302,9 @@ class FakeDiscord:
             return self._error(401, 0, "401: Unauthorized")
         for rule in self._rules:
             if rule.remaining > 0 and rule.method == call.method and rule.pattern.search(call.path):
+                rule.seen += 1
+                if rule.every and rule.seen % rule.every:
+                    continue
                 rule.remaining -= 1
                 return self._too_many(rule)
         for method, pattern, handler in self._routes():
