@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
+import discord
+
 from adapters.discord.client import make_client
 from adapters.discord.messenger import DiscordMessenger, RecentInteractions
 from adapters.discord.settings import DiscordSettings, configure_api_base
 from bot.bootstrap import bootstrap
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,13 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
     try:
         async with client:
             await client.start(discord_settings.token)
+    except discord.LoginFailure as exc:
+        raise ConfigError("Discord refused DISCORD_TOKEN; copy the bot token again from the Developer Portal") from exc
+    except discord.PrivilegedIntentsRequired as exc:
+        raise ConfigError(
+            "DISCORD_MEMBERS_INTENT=1 needs the Server Members Intent switched on in the Developer Portal "
+            "(Bot tab); switch it on or unset DISCORD_MEMBERS_INTENT"
+        ) from exc
     finally:
         if "runtime" in holder:
             await holder["runtime"].stop()

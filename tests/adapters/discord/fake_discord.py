@@ -55,6 +55,7 @@ class RecordedCall:
     query: dict[str, str]
     json: Any
     status: int = 200
+    response: Any = None  # the JSON the fake answered with
 
     def __repr__(self) -> str:  # short form keeps assertion output readable
         return f"<{self.method} {self.path} -> {self.status}>"
@@ -282,6 +283,8 @@ class FakeDiscord:
         finally:
             self._call_event.set()
         call.status = response.status
+        if isinstance(response, web.Response) and response.content_type == JSON and response.body:
+            call.response = json.loads(response.body)  # type: ignore[arg-type]
         return response
 
     @staticmethod

@@ -6,6 +6,7 @@ refuse unknown guilds); test_discord_lifecycle.py runs the real core.
 
 from __future__ import annotations
 
+import pytest
 from fake_discord import pinged
 
 from adapters.discord.commands import POLL_FORM_ID
@@ -161,3 +162,59 @@ async def test_commands_are_synced_once_and_not_again_when_unchanged(fake, disco
     assert second.client.last_sync == "unchanged"
     assert len(fake.calls_to("PUT", rf"^/applications/\d+/guilds/{guild.id}/commands$")) == 1
     assert fake.calls_to("PUT", r"^/applications/\d+/commands$") == []  # nothing global in development
+
+
+async def test_ephemeral_outbox_row_uses_the_live_interaction_token(fake, discord_settings, run_client):
+    from adapters.discord.messenger import DiscordMessenger
+    from bot.ports import Delivered, Delivery, Destination, Operation
+
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    eve = fake.add_member(guild, "eve")
+    runner = await run_client(StubCore(), discord_settings)
+    interaction = await fake.slash(guild, channel_id, eve.id, "polls")
+    await fake.wait_for_call("PATCH", r"^/webhooks/")
+    messenger = DiscordMessenger(runner.client, recent=runner.client.recent)
+    result = await messenger.deliver(
+        Delivery(guild.id, Operation.POST, Destination.ephemeral(channel_id, eve.id), message("only you"), "k1")
+    )
+    assert result == Delivered(None)
+    (follow,) = [c for c in fake.followups_for(interaction) if c.method == "POST"]
+    assert follow.json["flags"] == 64 and follow.json["content"] == "only you"
+    assert eve.id not in fake.dm_channels  # no DM was needed
+
+
+def test_interaction_tokens_are_not_used_after_their_lifetime():
+    from types import SimpleNamespace
+
+    from adapters.discord.messenger import RecentInteractions
+
+    now = [0.0]
+    recent = RecentInteractions(lifetime=840, clock=lambda: now[0])
+    interaction = SimpleNamespace(
+        user=SimpleNamespace(id=5), channel_id=7, response=SimpleNamespace(is_done=lambda: True)
+    )
+    recent.remember(interaction)
+    assert recent.live("5", "7") is interaction
+    assert recent.live("5", "8") is None  # another channel
+    now[0] = 841
+    assert recent.live("5", "7") is None
+
+
+@pytest.mark.slow  # discord.py waits the 5 s Discord requires between shard identifies
+async def test_auto_sharded_client_connects_every_shard_and_gets_its_guilds(fake, discord_settings, run_client):
+    from dataclasses import replace
+
+    from adapters.discord.client import MentorShardedClient
+
+    fake.shard_count = 2
+    guilds = [fake.add_guild(f"g{i}") for i in range(4)]
+    core = StubCore()
+    runner = await run_client(core, replace(discord_settings, shards="auto"))
+    assert isinstance(runner.client, MentorShardedClient)
+    assert runner.client.shard_count == 2
+    assert sorted(g.id for g in runner.client.guilds) == sorted(int(g.id) for g in guilds)
+    for guild in guilds:
+        await fake.slash(guild, next(iter(guild.channels)), guild.owner_id, "polls")
+    await fake.wait_for_call("PATCH", r"^/webhooks/", count=4)
+    assert sorted(e.community.external_id for e in core.events) == sorted(g.id for g in guilds)

@@ -94,7 +94,7 @@ async def test_poll_lifecycle_with_restart_closed_dms_and_mention_injection(fake
     slash = await fake.slash(guild, general, owner, "poll", {"question": QUESTION.format(role=role), "closes": "3d"})
     assert fake.response_to(slash) is None or fake.response_to(slash)["type"] == 5
     (post,) = await fake.wait_for_call("POST", rf"^/channels/{general}/messages$")
-    poll_message = fake.messages[next(m for m in fake.messages if fake.messages[m]["channel_id"] == general)]
+    poll_message = fake.messages[post.response["id"]]
     await fake.wait_for_call("PUT", rf"^/channels/{general}/messages/pins/{poll_message['id']}$")
     assert fake.response_to(slash)["type"] == 5  # deferred within the 3 seconds, then answered
     reply = [c for c in fake.followups_for(slash) if c.method == "PATCH"][0]
