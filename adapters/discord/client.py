@@ -14,7 +14,7 @@ the member-joined count). No message-content intent.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Awaitable, Callable, Protocol
 
 import discord
 import yarl
@@ -37,10 +37,7 @@ from bot.events import (
     MemberJoined,
     SlashCommand,
 )
-from bot.messages import Message
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
+from bot.messages import Message, message
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +78,14 @@ class MentorClientMixin:
         *,
         runtime: Kicker | None = None,
         recent: RecentInteractions | None = None,
-        on_ready_hook: Any = None,
+        on_login: Callable[[Any], Awaitable[None]] | None = None,
     ) -> None:
         self.bot = bot
         self.settings = settings
         self.runtime = runtime
         self.recent = recent or RecentInteractions()
         self._dm_guild: dict[str, str] = {}  # member id -> guild id of their last interaction
-        self._on_login = on_ready_hook
+        self._on_login = on_login
         self.tree = MentorTree(self)  # type: ignore[arg-type]
         self.tree.add_command(cmds.build_group(self))
         self.last_sync: str = "not run"
@@ -158,7 +155,7 @@ class MentorClientMixin:
             replies = await self.bot.handle(event)
         except Exception:  # the core already catches; this is the last line of defence
             log.exception("core failed on %s", type(event).__name__)
-            replies = [Message((discord_text(POLITE_FAILURE),))]
+            replies = [message(POLITE_FAILURE)]
         if self.runtime is not None:
             self.runtime.kick()
         return replies
@@ -310,14 +307,14 @@ class MentorTree(app_commands.CommandTree):
 
 class MentorClient(MentorClientMixin, discord.Client):
     def __init__(self, bot: CoreBot, settings: DiscordSettings, **kwargs: Any) -> None:
-        mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_ready_hook") if k in kwargs}
+        mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_login") if k in kwargs}
         super().__init__(intents=intents_for(settings), max_ratelimit_timeout=30.0, **kwargs)
         self._setup_mentor(bot, settings, **mentor)
 
 
 class MentorShardedClient(MentorClientMixin, discord.AutoShardedClient):
     def __init__(self, bot: CoreBot, settings: DiscordSettings, **kwargs: Any) -> None:
-        mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_ready_hook") if k in kwargs}
+        mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_login") if k in kwargs}
         super().__init__(intents=intents_for(settings), max_ratelimit_timeout=30.0, **kwargs)
         self._setup_mentor(bot, settings, **mentor)
 
@@ -344,8 +341,3 @@ def modal_fields(data: dict[str, Any]) -> dict[str, str]:
     walk(data.get("components", []))
     return fields
 
-
-def discord_text(value: str):  # small helper so this module needs no bot.messages builders
-    from bot.messages import Text
-
-    return Text((value,))

@@ -33,7 +33,7 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
         client.runtime = runtime
         runtime.start()
 
-    client = make_client(bot, discord_settings, recent=recent, on_ready_hook=start_runtime)
+    client = make_client(bot, discord_settings, recent=recent, on_login=start_runtime)
     try:
         async with client:
             await client.start(discord_settings.token)

@@ -218,3 +218,19 @@ async def test_auto_sharded_client_connects_every_shard_and_gets_its_guilds(fake
         await fake.slash(guild, next(iter(guild.channels)), guild.owner_id, "polls")
     await fake.wait_for_call("PATCH", r"^/webhooks/", count=4)
     assert sorted(e.community.external_id for e in core.events) == sorted(g.id for g in guilds)
+
+
+async def test_button_in_a_dm_is_a_component_action_in_the_members_community(fake, discord_settings, run_client):
+    from adapters.discord.render import render
+
+    guild = fake.add_guild()
+    fay = fake.add_member(guild, "fay")
+    core = StubCore()
+    runner = await run_client(core, discord_settings)
+    dm = await runner.client.create_dm(__import__("discord").Object(int(fay.id)))
+    sent = await dm.send(**render(message("Sign up?", Button("Sign up", "mentor:join:poll.1:mentor"))).send_kwargs())
+    await fake.click(None, fay.id, str(sent.id), "mentor:join:poll.1:mentor")
+    await fake.wait_for_call("POST", r"^/webhooks/\d+/[^/]+$")
+    (event,) = core.events
+    assert event.in_dm is True and event.community.external_id == guild.id
+    assert event.actor.user_id == fay.id and event.actor.platform_moderator is False
