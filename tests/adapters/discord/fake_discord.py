@@ -111,6 +111,7 @@ class _Session:
     seq: itertools.count
     shard: tuple[int, int]
     ready: asyncio.Event
+    intents: int = 0
 
 
 def _now_iso() -> str:
@@ -138,6 +139,8 @@ class FakeDiscord:
         self.interaction_responses: dict[str, dict[str, Any]] = {}  # token -> callback body
         self.calls: list[RecordedCall] = []
         self.closed_dms: set[str] = set()
+        self.gateway_queries: list[dict[str, str]] = []  # query string of each gateway connection
+        self.identifies: list[dict[str, Any]] = []  # IDENTIFY payloads (token removed)
         self.shard_count = 1
         self._rules: list[_RateLimitRule] = []
         self._sessions: list[_Session] = []
@@ -631,6 +634,7 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
+        self.gateway_queries.append(dict(request.query))
         compressor = zlib.compressobj() if request.query.get("compress") == "zlib-stream" else None
         session = _Session(ws, compressor, itertools.count(1), (0, 1), asyncio.Event())
         await self._send(session, {"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
@@ -643,9 +647,13 @@ class FakeDiscord:
                 if op == 1:
                     await self._send(session, {"op": 11, "d": None, "s": None, "t": None})
                 elif op == 2:
+                    self.identifies.append({k: v for k, v in frame["d"].items() if k != "token"})
                     session.shard = tuple(frame["d"].get("shard") or (0, 1))  # type: ignore[assignment]
+                    session.intents = int(frame["d"].get("intents") or 0)
                     self._sessions.append(session)
                     await self._identify(session)
+                elif op == 8:  # REQUEST_GUILD_MEMBERS (members intent): one chunk with everyone
+                    await self._members_chunk(session, frame["d"])
                 elif op == 6:
                     self._sessions.append(session)
                     await self._dispatch_to(session, "RESUMED", {})
@@ -693,6 +701,21 @@ class FakeDiscord:
         for guild in guilds:
             await self._dispatch_to(session, "GUILD_CREATE", self.guild_payload(guild))
         session.ready.set()
+
+    async def _members_chunk(self, session: _Session, request: dict[str, Any]) -> None:
+        guild = self.guilds.get(str(request.get("guild_id")))
+        if guild is None:
+            return
+        chunk = {
+            "guild_id": guild.id,
+            "members": [self._member_payload(guild, uid) for uid in guild.members],
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": [],
+        }
+        if request.get("nonce"):
+            chunk["nonce"] = request["nonce"]
+        await self._dispatch_to(session, "GUILD_MEMBERS_CHUNK", chunk)
 
     def _member_payload(self, guild: FakeGuild, user_id: str) -> dict[str, Any]:
         return {
@@ -874,6 +897,16 @@ class FakeDiscord:
         message = self._message_payload(channel_id, {"content": content}, author=self.users[user_id].payload())
         await self.dispatch("MESSAGE_CREATE", message, guild_id=None)
         return message
+
+    async def member_joins(self, guild: FakeGuild, username: str) -> FakeUser:
+        """GUILD_MEMBER_ADD (only sent to clients with the members intent)."""
+        user = self.add_member(guild, username)
+        members_bit = 1 << 1
+        payload = {**self._member_payload(guild, user.id), "guild_id": guild.id}
+        for session in list(self._sessions):
+            if self._on_shard(session, guild.id) and session.intents & members_bit:
+                await self._dispatch_to(session, "GUILD_MEMBER_ADD", payload)
+        return user
 
     def response_to(self, interaction: dict[str, Any]) -> dict[str, Any] | None:
         return self.interaction_responses.get(interaction["token"])
