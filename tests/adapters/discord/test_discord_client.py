@@ -6,10 +6,12 @@ refuse unknown guilds); test_discord_lifecycle.py runs the real core.
 
 from __future__ import annotations
 
+import discord
 import pytest
 from fake_discord import pinged
 
 from adapters.discord.commands import POLL_FORM_ID
+from adapters.discord.render import render
 from bot.events import ComponentAction, DirectText, SlashCommand
 from bot.messages import Button, UserText, message, text
 
@@ -82,11 +84,8 @@ async def test_button_click_is_routed_by_custom_id_and_answered_ephemerally(fake
     bo = fake.add_member(guild, "bo")
     core = StubCore(lambda e: [message("Vote counted")])
     runner = await run_client(core, discord_settings)
-    sent = await runner.client.get_partial_messageable(int(channel_id)).send(
-        "Poll", view=__import__("adapters.discord.render", fromlist=["render"]).render(
-            message("Poll", Button("Yes", "mentor:poll:3:vote:0"))
-        ).view()
-    )
+    view = render(message("Poll", Button("Yes", "mentor:poll:3:vote:0"))).view()
+    sent = await runner.client.get_partial_messageable(int(channel_id)).send("Poll", view=view)
     interaction = await fake.click(guild, bo.id, str(sent.id), "mentor:poll:3:vote:0")
     await fake.wait_for_call("POST", r"^/webhooks/\d+/[^/]+$")
     assert fake.response_to(interaction)["type"] == 6  # deferred update: no "thinking" message
@@ -100,8 +99,6 @@ async def test_button_click_is_routed_by_custom_id_and_answered_ephemerally(fake
 
 async def test_select_values_reach_the_core(fake, discord_settings, run_client):
     from bot.messages import Option, Select
-
-    from adapters.discord.render import render
 
     guild = fake.add_guild()
     channel_id = next(iter(guild.channels))
@@ -221,13 +218,11 @@ async def test_auto_sharded_client_connects_every_shard_and_gets_its_guilds(fake
 
 
 async def test_button_in_a_dm_is_a_component_action_in_the_members_community(fake, discord_settings, run_client):
-    from adapters.discord.render import render
-
     guild = fake.add_guild()
     fay = fake.add_member(guild, "fay")
     core = StubCore()
     runner = await run_client(core, discord_settings)
-    dm = await runner.client.create_dm(__import__("discord").Object(int(fay.id)))
+    dm = await runner.client.create_dm(discord.Object(int(fay.id)))
     sent = await dm.send(**render(message("Sign up?", Button("Sign up", "mentor:join:poll.1:mentor"))).send_kwargs())
     await fake.click(None, fay.id, str(sent.id), "mentor:join:poll.1:mentor")
     await fake.wait_for_call("POST", r"^/webhooks/\d+/[^/]+$")

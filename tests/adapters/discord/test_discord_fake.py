@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import discord
 
@@ -52,10 +54,10 @@ async def test_member_join_reaches_the_core_only_with_the_members_intent(fake, d
     core = StubCore()
     runner = await run_client(core, replace(discord_settings, members_intent=True))
     newcomer = await fake.member_joins(guild, "newcomer")
-    loop = __import__("asyncio").get_running_loop()
+    loop = asyncio.get_running_loop()
     deadline = loop.time() + 10
     while not core.events and loop.time() < deadline:
-        await __import__("asyncio").sleep(0.01)
+        await asyncio.sleep(0.01)
     (event,) = core.events
     assert isinstance(event, MemberJoined) and event.actor.user_id == newcomer.id
     assert event.community.external_id == guild.id
