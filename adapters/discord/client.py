@@ -99,8 +99,12 @@ class MentorClientMixin:
             # discord.Client connects to a fixed gateway host; ask the configured API
             # (GET /gateway/bot) like AutoShardedClient does, so DISCORD_API_BASE is
             # enough to point the whole client elsewhere.
-            _, url, _ = await self.http.get_bot_gateway()
-            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+            try:
+                _, url, _ = await self.http.get_bot_gateway()
+            except discord.GatewayNotFound:
+                log.warning("GET /gateway/bot failed; using discord.py's default gateway")
+            else:
+                DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         # Sync here (after login, before the gateway), never from on_ready, which
         # fires again on every reconnect.
         self.last_sync = await sync_commands_if_changed(self.tree, self.settings, self.application_id)
