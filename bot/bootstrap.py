@@ -1,0 +1,52 @@
+"""Composition root of the core: wire the database, clock, router and sweeps.
+
+Nothing is built at import time; adapters and tests call `bootstrap` with the
+settings (and, in tests and the console, a manual clock).
+"""
+
+from __future__ import annotations
+
+from bot import admin, polls
+from bot.app import MentorBot
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.ports import Clock
+from bot.router import Router
+from bot.sweeps import SweepJob, Sweeper, prune_seen_events
+from storage.db import Database
+from storage.migrate import upgrade
+
+
+def build_router() -> Router:
+    return Router(
+        commands=[*polls.commands(), *admin.commands()],
+        components=[*polls.components()],
+    )
+
+
+def sweep_jobs() -> list[SweepJob]:
+    return [
+        SweepJob(
+            "close polls",
+            lambda session, now, settings: polls.close_due_polls(
+                session, now, settings.mentee_mentor_ratio_warning
+            ),
+            polls.next_poll_close,
+        ),
+        SweepJob("prune seen events", prune_seen_events),
+    ]
+
+
+async def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    migrate: bool = True,
+) -> MentorBot:
+    """Open the database (migrating it to the newest schema unless told not to)."""
+    clock = clock or SystemClock()
+    db = db or Database(settings.database_url)
+    if migrate:
+        await upgrade(db)
+    return MentorBot(db, clock, settings, build_router(), Sweeper(db, clock, settings, sweep_jobs()))

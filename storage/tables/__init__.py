@@ -1,0 +1,11 @@
+"""Every SQLModel table of mentorbot. Importing this package registers them all
+on `SQLModel.metadata` (Alembic and the schema tests rely on that)."""
+
+from storage.tables.core import (  # noqa: F401
+    Community,
+    Member,
+    OutboxMessage,
+    OutboxStatus,
+    SeenEvent,
+)
+from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
