@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from bot.config import ConfigError
+
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 
 
@@ -38,8 +40,15 @@ def _snowflake(value: str | None, key: str) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise ValueError(f"{key} must be a Discord id (digits), got {value!r}")
+        raise ConfigError(f"{key} must be a Discord id (digits), got {value!r}")
     return int(value)
+
+
+def _shards(value: str | None) -> str:
+    value = (value or "").strip().lower()
+    if value not in ("", "auto"):
+        raise ConfigError(f"DISCORD_SHARDS must be 'auto' or empty, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ class DiscordSettings:
     def from_env(cls, env: Mapping[str, str]) -> "DiscordSettings":
         token = (env.get("DISCORD_TOKEN") or "").strip()
         if not token:
-            raise ValueError("DISCORD_TOKEN is not set")
+            raise ConfigError("DISCORD_TOKEN is not set")
         role = (env.get("DISCORD_MODERATOR_ROLE") or "").strip()
         return cls(
             token=token,
@@ -67,7 +76,7 @@ class DiscordSettings:
             moderator_role_id=int(role) if role.isdigit() else None,
             moderator_role_name=role if role and not role.isdigit() else None,
             members_intent=_flag(env.get("DISCORD_MEMBERS_INTENT")),
-            shards=(env.get("DISCORD_SHARDS") or "").strip().lower(),
+            shards=_shards(env.get("DISCORD_SHARDS")),
             intro_channel_id=_snowflake(env.get("DISCORD_INTRO_CHANNEL_ID"), "DISCORD_INTRO_CHANNEL_ID"),
             data_dir=(env.get("MENTORBOT_DATA_DIR") or "data").strip(),
         )

@@ -72,3 +72,38 @@ def test_definition_hash_is_stable_and_changes_with_the_definition():
     assert definition_hash(payload) == definition_hash(_payload())
     payload[0]["description"] = "changed"
     assert definition_hash(payload) != definition_hash(_payload())
+
+
+def test_settings_from_env_explain_bad_values():
+    import pytest
+
+    from bot.config import ConfigError
+
+    settings = DiscordSettings.from_env(
+        {"DISCORD_TOKEN": " t ", "DISCORD_API_BASE": "http://127.0.0.1:9/api/", "DISCORD_MODERATOR_ROLE": "Mentor Team"}
+    )
+    assert settings.token == "t" and settings.api_base == "http://127.0.0.1:9/api/v10"
+    assert settings.moderator_role_name == "Mentor Team" and settings.guild_id is None
+    assert DiscordSettings.from_env({"DISCORD_TOKEN": "t", "DISCORD_MODERATOR_ROLE": "42"}).moderator_role_id == 42
+    for bad in ({}, {"DISCORD_TOKEN": "t", "DISCORD_GUILD_ID": "my server"}, {"DISCORD_TOKEN": "t", "DISCORD_SHARDS": "4"}):
+        with pytest.raises(ConfigError):
+            DiscordSettings.from_env(bad)
+
+
+async def test_invite_url_asks_for_the_least_permissions(fake):
+    from urllib.parse import parse_qs, urlparse
+
+    import discord
+
+    from adapters.discord.invite import invite_url_from_env
+
+    url = await invite_url_from_env({"DISCORD_TOKEN": fake.token, "DISCORD_API_BASE": fake.api_base})
+    query = parse_qs(urlparse(url).query)
+    assert query["client_id"] == [fake.application_id]
+    assert query["scope"] == ["bot applications.commands"]
+    perms = discord.Permissions(int(query["permissions"][0]))
+    assert perms.send_messages and perms.pin_messages and perms.create_private_threads
+    assert not (perms.administrator or perms.manage_messages or perms.manage_guild or perms.mention_everyone)
+    assert not perms.manage_threads and not perms.manage_channels
+    offline = await invite_url_from_env({"DISCORD_APPLICATION_ID": "42"})
+    assert "client_id=42" in offline
