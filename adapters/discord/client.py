@@ -170,8 +170,6 @@ class MentorClientMixin:
             if edit_original:
                 first = render(replies[0]) if replies else None
                 kwargs = first.edit_kwargs() if first else {"content": DONE, "embeds": [], "view": None}
-                if first and first.attachments:
-                    kwargs["attachments"] = first.files()
                 await interaction.edit_original_response(**kwargs)
                 replies = replies[1:]
             for reply in replies:

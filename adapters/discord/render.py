@@ -157,12 +157,15 @@ class RenderedMessage:
 
     def edit_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for `PartialMessage.edit`: replaces content, embeds and components."""
-        return {
+        kwargs: dict[str, Any] = {
             "content": self.content or None,
             "embeds": self.embeds,
             "allowed_mentions": self.allowed_mentions,
             "view": self.view(),
         }
+        if self.attachments:  # replaces the earlier attachments (a refreshed chart)
+            kwargs["attachments"] = self.files()
+        return kwargs
 
 
 def allowed_mentions_for(user_ids: list[str]) -> discord.AllowedMentions:

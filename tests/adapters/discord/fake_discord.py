@@ -272,7 +272,12 @@ class FakeDiscord:
         if request.path == "/gateway":
             return await handler(request)
         body: Any = None
-        if request.can_read_body:
+        if request.can_read_body and request.content_type.startswith("multipart/"):
+            # Files: discord.py sends the JSON as `payload_json` next to files[n] parts.
+            form = await request.post()
+            body = json.loads(str(form.get("payload_json") or "{}"))
+            body["_files"] = [getattr(v, "filename", None) for k, v in form.items() if k.startswith("files[")]
+        elif request.can_read_body:
             raw = await request.read()
             if request.content_type == JSON and raw:
                 body = json.loads(raw)
@@ -426,7 +431,11 @@ class FakeDiscord:
             "content": body.get("content") or "",
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
-            "attachments": [],
+            "attachments": [
+                {"id": self.snowflake(), "filename": name, "size": 1, "url": f"http://127.0.0.1/{name}",
+                 "proxy_url": f"http://127.0.0.1/{name}"}
+                for name in body.get("_files") or []
+            ],
             "mentions": [],
             "mention_roles": [],
             "mention_everyone": False,

@@ -138,3 +138,24 @@ async def test_ephemeral_without_an_interaction_falls_back_to_dm_then_channel(fa
     assert isinstance(result, Delivered) and result.message_ref.startswith(channel_id + ":")
     (post,) = fake.calls_to("POST", rf"^/channels/{channel_id}/messages$")
     assert pinged(post.json) == {"users": {cy.id}, "roles": set(), "everyone": set()}
+
+
+async def test_images_are_attached_and_replaced_on_update(fake, rest_client, tmp_path):
+    from bot.messages import Image
+
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"\x89PNG fake")
+    messenger = DiscordMessenger(rest_client)
+    posted = await messenger.deliver(
+        _delivery(guild.id, Destination.channel(channel_id), message("Stats", Image(str(chart), "votes chart")))
+    )
+    (post,) = fake.calls_to("POST", rf"^/channels/{channel_id}/messages$")
+    assert post.json["_files"] == ["chart.png"] and post.json["nonce"]
+    await messenger.deliver(
+        _delivery(guild.id, Destination.channel(channel_id), message("Stats v2", Image(str(chart), "c")),
+                  op=Operation.UPDATE, ref=posted.message_ref)
+    )
+    (edit,) = fake.calls_to("PATCH", rf"^/channels/{channel_id}/messages/\d+$")
+    assert edit.json["_files"] == ["chart.png"] and edit.json["content"] == "Stats v2"
