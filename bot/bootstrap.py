@@ -6,7 +6,7 @@ settings (and, in tests and the console, a manual clock).
 
 from __future__ import annotations
 
-from bot import admin, polls
+from bot import admin, polls, rounds
 from bot.app import MentorBot
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -19,8 +19,8 @@ from storage.migrate import upgrade
 
 def build_router() -> Router:
     return Router(
-        commands=[*polls.commands(), *admin.commands()],
-        components=[*polls.components()],
+        commands=[*polls.commands(), *rounds.commands(), *admin.commands()],
+        components=[*polls.components(), *rounds.components()],
     )
 
 
@@ -33,6 +33,8 @@ def sweep_jobs() -> list[SweepJob]:
             ),
             polls.next_poll_close,
         ),
+        SweepJob("kick-off reminders", rounds.remind_kickoffs, rounds.next_kickoff_due),
+        SweepJob("scheduled matching rounds", rounds.run_scheduled_rounds, rounds.next_scheduled_round),
         SweepJob("prune seen events", prune_seen_events),
     ]
 

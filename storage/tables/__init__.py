@@ -9,3 +9,12 @@ from storage.tables.core import (  # noqa: F401
     SeenEvent,
 )
 from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
+from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401
+from storage.tables.pairings import (  # noqa: F401
+    MatchRound,
+    Pairing,
+    PairingStatus,
+    ProposedPair,
+    RoundSchedule,
+    RoundStatus,
+)
