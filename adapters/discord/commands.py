@@ -49,6 +49,27 @@ def poll_text(question: str, options: str | None, closes: str | None, anonymous:
     return text
 
 
+REVIEW_ACTIONS = ("show", "approve", "drop", "swap", "recompute", "discard")
+
+
+def match_text(dry_run: bool, every: str | None, rematch: bool, stop: bool) -> str:
+    text = "match"
+    if dry_run:
+        text += " --dry-run"
+    if every and every.strip():
+        text += f" --every {quote(every)}"
+    if rematch:
+        text += " --rematch"
+    if stop:
+        text += " --stop"
+    return text
+
+
+def review_text(action: str, pair: int | None, other_pair: int | None) -> str:
+    """The core checks that drop has one number and swap two; missing ones reach it as missing."""
+    return " ".join(["match", action, *(str(n) for n in (pair, other_pair) if n is not None)])
+
+
 def form_to_command(custom_id: str, fields: dict[str, str]) -> str | None:
     """Adapter-side modals become command text; other form ids go to the core as FormSubmission."""
     if custom_id == POLL_FORM_ID:
@@ -123,6 +144,38 @@ def build_group(client: Any) -> app_commands.Group:
     @group.command(name="polls", description="Open and recent polls")
     async def polls(interaction: discord.Interaction) -> None:
         await client.handle_slash(interaction, "polls")
+
+    @group.command(name="match", description="Compute a matching round to review; nothing is sent before approval")
+    @app_commands.describe(
+        dry_run="Only show what the round would look like",
+        every="Run a round on a schedule, e.g. 4w",
+        rematch="Allow pairs who were matched before",
+        stop="Stop the scheduled rounds",
+    )
+    @app_commands.rename(dry_run="dry-run")
+    async def match(
+        interaction: discord.Interaction,
+        dry_run: bool = False,
+        every: app_commands.Range[str, 1, 20] | None = None,
+        rematch: bool = False,
+        stop: bool = False,
+    ) -> None:
+        await client.handle_slash(interaction, match_text(dry_run, every, rematch, stop))
+
+    @group.command(name="match-review", description="Review the proposed round: approve, drop, swap, …")
+    @app_commands.describe(
+        action="What to do with the current proposal",
+        pair="Pair number (drop, swap)",
+        other_pair="Second pair number (swap)",
+    )
+    @app_commands.choices(action=[app_commands.Choice(name=a, value=a) for a in REVIEW_ACTIONS])
+    async def match_review(
+        interaction: discord.Interaction,
+        action: app_commands.Choice[str],
+        pair: app_commands.Range[int, 1, 10_000] | None = None,
+        other_pair: app_commands.Range[int, 1, 10_000] | None = None,
+    ) -> None:
+        await client.handle_slash(interaction, review_text(action.value, pair, other_pair))
 
     @group.command(name="modchannel", description="Send moderator alerts to this channel (moderators)")
     async def modchannel(interaction: discord.Interaction) -> None:

@@ -61,6 +61,11 @@ def nonce_for(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:NONCE_MAX]
 
 
+def group_tag(user_ids: list[str]) -> str:
+    """A short, stable name tag for a set of members (order does not matter)."""
+    return hashlib.sha256(",".join(sorted(user_ids)).encode()).hexdigest()[:8]
+
+
 def parse_ref(ref: str) -> list[tuple[int, int]]:
     """"<channel>:<message>[,<channel>:<message>…]" → [(channel id, message id), …]."""
     pairs = []
@@ -130,6 +135,7 @@ class DiscordMessenger:
         self.intro_channel_id = intro_channel_id
         self.recent = recent or RecentInteractions()
         self._dm_channels: dict[str, int] = {}
+        self._threads: dict[str, int] = {}  # group tag -> private thread id
 
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         try:
@@ -211,30 +217,53 @@ class DiscordMessenger:
         return Delivered(make_ref([message]))
 
     async def _intro_thread(self, delivery: Delivery, user_ids: list[str]) -> int:
-        """A private thread for the introduced members, found again if a resend already made it."""
+        """The private thread of this group of members: found again for later messages
+        (kick-off reminders, "you both confirmed") and after a crash, created once."""
         assert self.intro_channel_id is not None
-        tag = nonce_for(delivery.idempotency_key)[:8]
-        name = f"Mentorship introduction · {tag}"
-        guild_id = delivery.community_external_id
-        thread_id: int | None = None
-        if guild_id.isdigit():
-            active = await self.client.http.get_active_threads(int(guild_id))
-            for thread in active.get("threads", []):
-                if thread.get("name") == name and str(thread.get("parent_id")) == str(self.intro_channel_id):
-                    thread_id = int(thread["id"])
+        tag = group_tag(user_ids)
+        thread_id = self._threads.get(tag)
+        if thread_id is None:
+            thread_id = await self._find_thread(delivery.community_external_id, tag)
         if thread_id is None:
             created = await self.client.http.start_thread_without_message(
                 self.intro_channel_id,
-                name=name,
+                name=await self._thread_name(user_ids, tag),
                 auto_archive_duration=THREAD_ARCHIVE_MINUTES,
                 type=discord.ChannelType.private_thread.value,
                 invitable=False,
                 reason="mentorbot introduction",
             )
             thread_id = int(created["id"])
-        for user_id in user_ids:
+        self._threads[tag] = thread_id
+        for user_id in user_ids:  # idempotent; also brings back someone who left the thread
             await self.client.http.add_user_to_thread(thread_id, int(user_id))
         return thread_id
+
+    async def _find_thread(self, guild_id: str, tag: str) -> int | None:
+        """Active threads of the guild, then the archived private threads the bot is in."""
+        assert self.intro_channel_id is not None
+        candidates: list[dict] = []
+        if guild_id.isdigit():
+            candidates += (await self.client.http.get_active_threads(int(guild_id))).get("threads", [])
+        archived = await self.client.http.get_joined_private_archived_threads(self.intro_channel_id, None, 100)
+        candidates += archived.get("threads", [])
+        for thread in candidates:
+            if str(thread.get("parent_id")) == str(self.intro_channel_id) and thread.get("name", "").endswith(
+                f"· {tag}"
+            ):
+                return int(thread["id"])
+        return None
+
+    async def _thread_name(self, user_ids: list[str], tag: str) -> str:
+        names = []
+        for user_id in user_ids:
+            try:
+                user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
+                names.append(user.display_name)
+            except discord.HTTPException:
+                names.append("member")
+        # The tag finds the thread again; names are only for people.
+        return f"Mentorship: {' & '.join(names)}"[: 100 - len(tag) - 3] + f" · {tag}"
 
     async def _post_ephemeral(self, delivery: Delivery, rendered: RenderedMessage) -> DeliveryResult:
         """Only-you messages. Discord has them only as interaction replies: use the member's

@@ -368,6 +368,7 @@ class FakeDiscord:
             ("POST", f"/channels/{s.format('channel')}/threads", self._create_thread),
             ("PUT", f"/channels/{s.format('channel')}/thread-members/{s.format('user')}", self._add_thread_member),
             ("GET", f"/guilds/{s.format('guild')}/threads/active", self._active_threads),
+            ("GET", f"/channels/{s.format('channel')}/users/@me/threads/archived/private", self._archived_threads),
             ("GET", f"/users/{s.format('user')}", self._get_user),
         ]
         return [(m, re.compile(p), h) for m, p, h in raw]
@@ -486,6 +487,8 @@ class FakeDiscord:
         if dm_user is not None and dm_user in self.closed_dms:
             return self._error(403, 50007, "Cannot send messages to this user")
         body = call.json or {}
+        if channel in self.threads:
+            self.threads[channel]["thread_metadata"]["archived"] = False
         content = body.get("content") or ""
         if len(content) > 2000:
             return self._error(400, 50035, "Invalid Form Body: content: Must be 2000 or fewer in length.")
@@ -564,8 +567,25 @@ class FakeDiscord:
         self.thread_members[channel].add(user)
         return web.Response(status=204)
 
+    def archive_thread(self, thread_id: str) -> None:
+        """A week without messages: Discord archives the thread (it leaves the active list)."""
+        self.threads[thread_id]["thread_metadata"]["archived"] = True
+
+    async def _archived_threads(self, call: RecordedCall, channel: str) -> web.Response:
+        threads = [
+            t for t in self.threads.values()
+            if t["parent_id"] == channel and t["thread_metadata"]["archived"] and t["type"] == 12
+            and self.bot.id in self.thread_members.get(t["id"], set())
+        ]
+        members = [
+            {"id": t["id"], "user_id": self.bot.id, "join_timestamp": _now_iso(), "flags": 0} for t in threads
+        ]
+        return self._json({"threads": threads, "members": members, "has_more": False})
+
     async def _active_threads(self, call: RecordedCall, guild: str) -> web.Response:
-        threads = [t for t in self.threads.values() if t["guild_id"] == guild]
+        threads = [
+            t for t in self.threads.values() if t["guild_id"] == guild and not t["thread_metadata"]["archived"]
+        ]
         members = [
             {"id": t["id"], "user_id": self.bot.id, "join_timestamp": _now_iso(), "flags": 0} for t in threads
         ]

@@ -229,3 +229,14 @@ async def test_button_in_a_dm_is_a_component_action_in_the_members_community(fak
     (event,) = core.events
     assert event.in_dm is True and event.community.external_id == guild.id
     assert event.actor.user_id == fay.id and event.actor.platform_moderator is False
+
+
+async def test_typed_match_commands_become_the_cores_text(fake, discord_settings, run_client):
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    core = StubCore()
+    await run_client(core, discord_settings)
+    await fake.slash(guild, channel_id, guild.owner_id, "match", {"dry-run": True, "every": "4w"})
+    await fake.slash(guild, channel_id, guild.owner_id, "match-review", {"action": "swap", "pair": 1, "other_pair": 3})
+    await fake.wait_for_call("PATCH", r"^/webhooks/", count=2)
+    assert sorted(e.text for e in core.events) == ['match --dry-run --every "4w"', "match swap 1 3"]

@@ -112,9 +112,19 @@ async def test_group_intro_is_a_private_thread_with_the_members(fake, rest_clien
     assert fake.thread_members[thread_id] == {fake.bot.id, ana.id, bo.id}
     (post,) = fake.calls_to("POST", rf"^/channels/{thread_id}/messages$")
     assert pinged(post.json) == {"users": {ana.id, bo.id}, "roles": set(), "everyone": set()}
+    assert "Ana & Bo" in thread["name"]
     # A resend finds the same thread and the same message.
     assert await messenger.deliver(delivery) == result
     assert len(fake.threads) == 1
+    # A later message to the same pair (a reminder a week later, thread archived by then,
+    # another process) goes to the same thread.
+    fake.archive_thread(thread_id)
+    later = DiscordMessenger(rest_client, intro_channel_id=int(intro_channel))
+    reminder = await later.deliver(
+        _delivery(guild.id, Destination.group_dm([bo.id, ana.id]), message("A friendly nudge"), key="remind:9")
+    )
+    assert reminder.message_ref.split(":")[0] == thread_id and len(fake.threads) == 1
+    assert fake.threads[thread_id]["thread_metadata"]["archived"] is False
 
 
 async def test_group_intro_without_a_channel_is_one_dm_each(fake, rest_client):

@@ -61,10 +61,13 @@ def test_sync_payload_is_within_discords_limits():
     assert _chars(mentor) <= 4000
     _check_options(mentor["options"])
     names = {o["name"] for o in mentor["options"]}
-    assert {"poll", "poll-close", "polls", "help", "run"} <= names
+    assert {"poll", "poll-close", "polls", "help", "run", "match", "match-review"} <= names
     poll = next(o for o in mentor["options"] if o["name"] == "poll")
     types = {o["name"]: o["type"] for o in poll["options"]}
     assert types == {"question": 3, "options": 3, "closes": 3, "anonymous": 5}
+    review = next(o for o in mentor["options"] if o["name"] == "match-review")
+    action = next(o for o in review["options"] if o["name"] == "action")
+    assert action["required"] and [c["value"] for c in action["choices"]][:2] == ["show", "approve"]
 
 
 def test_definition_hash_is_stable_and_changes_with_the_definition():
