@@ -106,6 +106,25 @@ class PollModal(discord.ui.Modal):
         super().__init__(title="New interest poll", custom_id=POLL_FORM_ID, timeout=900)
 
 
+def command_suggestions(client: Any, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """The core's own command list (what /mentor help shows), filtered by what was typed."""
+    router = getattr(getattr(client, "bot", None), "router", None)
+    if router is None:
+        return []
+    actor = client.actor_for(interaction.user, interaction.permissions)
+    moderator = actor.platform_moderator or actor.user_id in getattr(client.bot.settings, "moderator_ids", ())
+    typed = current.strip().lower()
+    choices = []
+    for command in router.visible_commands(moderator):
+        if typed and not (command.name.startswith(typed) or typed.startswith(command.name)):
+            continue
+        label = f"{command.usage} — {command.summary}"
+        # Keep what was typed when it already goes beyond the command name (its arguments).
+        value = current if typed.startswith(command.name) else command.name
+        choices.append(app_commands.Choice(name=label[:100], value=value[:100]))
+    return choices[:25]
+
+
 def build_group(client: Any) -> app_commands.Group:
     group = app_commands.Group(
         name="mentor",
@@ -189,5 +208,10 @@ def build_group(client: Any) -> app_commands.Group:
     @app_commands.describe(command="The command and its arguments, as in /mentor help")
     async def run(interaction: discord.Interaction, command: app_commands.Range[str, 1, 1000]) -> None:
         await client.handle_slash(interaction, command)
+
+    @run.autocomplete("command")
+    async def run_suggestions(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        # Answered from memory (no database): autocomplete has no defer and must be fast.
+        return command_suggestions(client, interaction, current)
 
     return group

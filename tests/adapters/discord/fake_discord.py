@@ -898,6 +898,17 @@ class FakeDiscord:
             data["guild_id"] = guild.id
         return await self._push_interaction(self._interaction(2, guild, channel_id, user_id, data))
 
+    async def autocomplete(
+        self, guild: FakeGuild, channel_id: str, user_id: str, sub: str, option: str, typed: str,
+        *, command: str = "mentor",
+    ) -> dict[str, Any]:
+        """A member is typing into an option that has autocomplete (APPLICATION_COMMAND_AUTOCOMPLETE)."""
+        leaf = {"name": sub, "type": 1, "options": [{"name": option, "type": 3, "value": typed, "focused": True}]}
+        data: dict[str, Any] = {"id": self.command_id(command, guild.id), "name": command, "type": 1, "options": [leaf]}
+        if guild.id in self.commands:
+            data["guild_id"] = guild.id
+        return await self._push_interaction(self._interaction(4, guild, channel_id, user_id, data))
+
     async def click(
         self, guild: FakeGuild | None, user_id: str, message_id: str, custom_id: str,
         values: list[str] | None = None,

@@ -171,3 +171,21 @@ async def test_poll_lifecycle_with_restart_closed_dms_and_mention_injection(fake
         assert pinged(body) == {"users": set(), "roles": set(), "everyone": set()}, (call, body)
     assert "@everyone" not in fake.messages[poll_message["id"]]["content"]
     assert f"<@&{role}>" not in fake.messages[poll_message["id"]]["content"]
+
+
+async def test_run_autocomplete_suggests_the_cores_commands_for_the_member(fake, server):
+    running, guild = server
+    general = next(iter(guild.channels))
+    member = fake.add_member(guild, "gus")
+    typing = await fake.autocomplete(guild, general, member.id, "run", "command", "po")
+    await fake.wait_for_call("POST", rf"^/interactions/{typing['id']}/")
+    response = fake.response_to(typing)
+    assert response["type"] == 8
+    values = [c["value"] for c in response["data"]["choices"]]
+    assert values == ["polls"]  # "poll" and "poll close" are for moderators
+    typing = await fake.autocomplete(guild, general, guild.owner_id, "run", "command", "match s")
+    await fake.wait_for_call("POST", rf"^/interactions/{typing['id']}/")
+    values = [c["value"] for c in fake.response_to(typing)["data"]["choices"]]
+    # "match" itself keeps what was typed (its arguments follow); the two-word commands complete.
+    assert set(values) == {"match s", "match swap", "match show"}
+    assert all(len(c["name"]) <= 100 for c in fake.response_to(typing)["data"]["choices"])
