@@ -143,6 +143,7 @@ class FakeDiscord:
         self.identifies: list[dict[str, Any]] = []  # IDENTIFY payloads (token removed)
         self.shard_count = 1
         self._rules: list[_RateLimitRule] = []
+        self._failures: list[list[Any]] = []
         self._sessions: list[_Session] = []
         self._call_event = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -234,6 +235,10 @@ class FakeDiscord:
             _RateLimitRule(method.upper(), re.compile(path_regex), times, retry_after, is_global, via, every)
         )
 
+    def fail(self, method: str, path_regex: str, *, status: int, code: int = 0, times: int = 1) -> None:
+        """Answer the next `times` matching calls with an error (e.g. 503, or 403 code 50013)."""
+        self._failures.append([method.upper(), re.compile(path_regex), status, code, times])
+
     # --- call log helpers --------------------------------------------------
 
     def calls_to(self, method: str, path_regex: str) -> list[RecordedCall]:
@@ -311,6 +316,11 @@ class FakeDiscord:
             ("/webhooks/", "/interactions/")
         ):
             return self._error(401, 0, "401: Unauthorized")
+        for failure in self._failures:
+            method, pattern, status, code, times = failure
+            if times > 0 and method == call.method and pattern.search(call.path):
+                failure[4] -= 1
+                return self._error(status, code, f"{status}: injected failure")
         for rule in self._rules:
             if rule.remaining > 0 and rule.method == call.method and rule.pattern.search(call.path):
                 rule.seen += 1

@@ -169,3 +169,30 @@ async def test_images_are_attached_and_replaced_on_update(fake, rest_client, tmp
     )
     (edit,) = fake.calls_to("PATCH", rf"^/channels/{channel_id}/messages/\d+$")
     assert edit.json["_files"] == ["chart.png"] and edit.json["content"] == "Stats v2"
+
+
+async def test_long_429_and_server_errors_go_back_to_the_outbox(fake, tmp_path):
+    import discord
+
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    # Like the deliverer's client: discord.py sleeps through short 429s only (≤ 30 s).
+    client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=30.0)
+    await client.login(fake.token)
+    try:
+        messenger = DiscordMessenger(client)
+        fake.rate_limit("POST", r"/messages$", times=1, retry_after=90)
+        limited = await messenger.deliver(_delivery(guild.id, Destination.channel(channel_id), message("a")))
+        assert limited == RetryLater(90, "rate limited")
+        fake.fail("POST", r"/messages$", status=503)
+        unavailable = await messenger.deliver(_delivery(guild.id, Destination.channel(channel_id), message("a")))
+        assert isinstance(unavailable, RetryLater) and unavailable.reason != "rate limited"
+        fake.fail("POST", r"/messages$", status=403, code=50013)
+        forbidden = await messenger.deliver(_delivery(guild.id, Destination.channel(channel_id), message("a")))
+        assert forbidden == PermanentFailure("missing_access", "403: injected failure")
+        assert len(fake.channel_messages(channel_id)) == 0
+        assert isinstance(
+            await messenger.deliver(_delivery(guild.id, Destination.channel(channel_id), message("a"))), Delivered
+        )
+    finally:
+        await client.close()
