@@ -6,7 +6,7 @@ settings (and, in tests and the console, a manual clock).
 
 from __future__ import annotations
 
-from bot import admin, polls, rounds
+from bot import admin, checkins, completion, goals, milestones, pairs, polls, rounds
 from bot.app import MentorBot
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -19,8 +19,24 @@ from storage.migrate import upgrade
 
 def build_router() -> Router:
     return Router(
-        commands=[*polls.commands(), *rounds.commands(), *admin.commands()],
-        components=[*polls.components(), *rounds.components()],
+        commands=[
+            *polls.commands(),
+            *rounds.commands(),
+            *pairs.commands(),
+            *goals.commands(),
+            *milestones.commands(),
+            *completion.commands(),
+            *admin.commands(),
+        ],
+        components=[
+            *polls.components(),
+            *rounds.components(),
+            *checkins.components(),
+            *goals.components(),
+            *completion.components(),
+        ],
+        # Order matters: a conversation in progress gets the member's text first.
+        text_handlers=[completion.on_direct_text, checkins.on_direct_text],
     )
 
 
@@ -35,6 +51,9 @@ def sweep_jobs() -> list[SweepJob]:
         ),
         SweepJob("kick-off reminders", rounds.remind_kickoffs, rounds.next_kickoff_due),
         SweepJob("scheduled matching rounds", rounds.run_scheduled_rounds, rounds.next_scheduled_round),
+        SweepJob("check-ins", checkins.send_due_checkins, checkins.next_checkin_due),
+        SweepJob("mid-point resources", completion.send_due_midpoints, completion.next_midpoint),
+        SweepJob("completions", completion.complete_due_pairings, completion.next_completion),
         SweepJob("prune seen events", prune_seen_events),
     ]
 

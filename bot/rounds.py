@@ -21,11 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import messages as msg
 from bot.context import Ctx
+from bot.checkins import start_plans
 from bot.errors import InvalidInput, NotFound
 from bot.matching import MatchingRules, MatchProfile, Role as MatchRole, propose_round, score_candidates
 from bot.matching.profiles import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, ScoreWeights, utc_offset_hours
 from bot.messages import Button, ButtonStyle, Mention, Message, UserText
+from bot.milestones import send_milestone
 from bot.outbox import Outbox, moderator_destinations
+from bot.pairs import report_if_at_risk
 from bot.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.ports import Destination
 from bot.router import Command, ComponentId, ComponentRoute
@@ -530,7 +533,9 @@ async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
         when = format_when(round_.approved_at or ctx.now, ctx.tz)
         return [msg.message(f"Round #{round_.id} was already approved ({when}); nobody is introduced twice.")]
     _open(round_)
-    created = await approve_round(ctx.session, round_, ctx.now, round_policy(ctx), approved_by=ctx.member_id)
+    created = await approve_round(
+        ctx.session, round_, ctx.now, round_policy(ctx), approved_by=ctx.member_id, program=getattr(ctx, "program", None)
+    )
     if created is None:
         return [msg.message(f"Round #{round_.id} was just approved by someone else; nobody is introduced twice.")]
     return [msg.message(f"Round #{round_.id} approved: {created} introduction{'s' if created != 1 else ''} on the way.")]
@@ -540,7 +545,13 @@ async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
 
 
 async def approve_round(
-    session: AsyncSession, round_: MatchRound, now: datetime, policy: RoundPolicy, *, approved_by: int | None
+    session: AsyncSession,
+    round_: MatchRound,
+    now: datetime,
+    policy: RoundPolicy,
+    *,
+    approved_by: int | None,
+    program: Any = None,
 ) -> int | None:
     """Create the pairings and queue their introductions. None when another click won the race."""
     won = await session.execute(
@@ -587,9 +598,11 @@ async def approve_round(
             ends_on=now + timedelta(days=30 * MONTHS[length]),
             started_at=now,
             kickoff_due_at=now + timedelta(days=policy.kickoff_reminder_days),
+            midpoint_at=now + timedelta(days=15 * MONTHS[length]),
         )
         session.add(pairing)
         await session.flush()
+        await start_plans(session, pairing, now)
         for profile in (mentee, mentor):
             profile.status = ProfileStatus.ACTIVE.value
             profile.updated_at = now
@@ -597,6 +610,8 @@ async def approve_round(
         mentee.waiting_since = None
         mentee.times_unmatched = 0
         await introduce(outbox, pairing, members[pair.mentee_member_id], members[pair.mentor_member_id], community, policy)
+        # Mentees get the mentee resources, mentors the mentor guide, ready for the kick-off.
+        await send_milestone(session, outbox, pairing, "kickoff", program)
         created += 1
     for u in round_.summary.get("unmatched", []):
         profile = profiles.get(u["member_id"])
@@ -640,7 +655,8 @@ async def introduce(
     parts.append(
         msg.text(
             msg.Strong("First step: "),
-            "book a 30-minute kick-off this week, and agree on a first shared goal for your mentorship.",
+            "book a 30-minute kick-off this week, then agree on a first shared goal and record it with "
+            '/mentor goal set "…".',
         )
     )
     parts.extend(
@@ -766,18 +782,9 @@ async def remind_kickoffs(session: AsyncSession, now: datetime, settings: Any, p
             )
             pairing.kickoff_due_at = now + timedelta(days=policy.kickoff_reminder_days)
         else:
-            notice = msg.message(
-                msg.text(
-                    msg.Strong("No kick-off yet: "),
-                    UserText(mentee.display_name),
-                    " and ",
-                    UserText(mentor.display_name),
-                    f" (pair {pairing.id}) have not recorded a kick-off after two reminders. "
-                    f"Consider messaging them, or /mentor pair {pairing.id} end to rematch.",
-                )
-            )
-            for destination in await moderator_destinations(session, community):
-                await outbox.post(destination, notice, dedupe_key=f"pair:{pairing.id}:kickoff-alert:{destination.target}")
+            # Two reminders and still nothing: an at-risk signal for the moderators (reported once).
+            pairing.kickoff_reminders_sent = step
+            await report_if_at_risk(session, pairing, now)
             pairing.kickoff_due_at = None
         pairing.kickoff_reminders_sent = step
         session.add(pairing)

@@ -18,3 +18,13 @@ from storage.tables.pairings import (  # noqa: F401
     RoundSchedule,
     RoundStatus,
 )
+from storage.tables.lifecycle import (  # noqa: F401
+    CheckIn,
+    CheckInAnswer,
+    CheckInPlan,
+    Feedback,
+    FeedbackStep,
+    Goal,
+    GoalStatus,
+    PairNote,
+)

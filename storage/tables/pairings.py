@@ -63,6 +63,7 @@ class Pairing(SQLModel, table=True):
         # Approving a round twice, or resuming after a crash, can never pair the same two twice.
         UniqueConstraint("round_id", "mentee_member_id", "mentor_member_id", name="uq_pairing_once_per_round"),
         Index("ix_pairing_kickoff_due", "status", "kickoff_due_at"),
+        Index("ix_pairing_ends_on", "status", "ends_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -85,6 +86,9 @@ class Pairing(SQLModel, table=True):
     kickoff_reminders_sent: int = Field(default=0)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     end_reason: str = Field(default="", max_length=200)
+    # Lifecycle due times: the mid-point milestone and the agreed end (ends_on) are swept.
+    midpoint_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    at_risk_reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RoundSchedule(SQLModel, table=True):

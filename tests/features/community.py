@@ -56,3 +56,10 @@ async def sign_up(chat: Chat, name: str, role: str, **fields: Any) -> int:
         await s.flush()
         assert member.id is not None
         return member.id
+
+
+async def member_id(chat: Chat, name: str) -> int:
+    from storage.tables import Member
+
+    async with chat.bot.db.unit() as s:
+        return (await s.execute(select(Member.id).where(Member.platform_user_id == name))).scalar_one()

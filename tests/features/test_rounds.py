@@ -171,9 +171,10 @@ async def test_kickoff_reminders_then_moderator_alert(chat: Chat) -> None:
     out = await chat("@ben click We've had our kick-off", "wait 7d")
     assert out.count("second reminder") == 1  # only ann+maria still without a kick-off
     out = await chat("wait 7d")
-    assert "[#general] No kick-off yet: ann and maria" in out
+    assert "[#general] At-risk pair #1: ann ← maria" in out and "no kick-off after two reminders" in out
+    assert "ben ← omar" not in out
     out = await chat("wait 30d")
-    assert "kick-off" not in out  # then quiet
+    assert "A friendly nudge" not in out and "no kick-off" not in out  # then quiet
 
 
 async def test_scheduled_rounds_wait_for_approval(chat: Chat) -> None:
