@@ -199,7 +199,10 @@ class SlackMessenger:
                 return await self._pin(delivery, token, add=False)
             return PermanentFailure("unsupported_operation", str(delivery.operation))
         except SlackApiError as exc:
-            return self._classify(exc, delivery)
+            result = self._classify(exc, delivery)
+            if isinstance(result, PermanentFailure) and delivery.destination.kind is DestinationKind.CHANNEL:
+                result = await self._name_channel(result, delivery)
+            return result
         except (ClientError, asyncio.TimeoutError, SlackRequestError, OSError) as exc:
             # The retry handlers already retried; let the outbox try again later.
             log.warning("Slack unreachable for %s: %r", delivery.idempotency_key, exc)
@@ -356,6 +359,22 @@ class SlackMessenger:
         return Delivered(delivery.target_ref)
 
     # --- errors ------------------------------------------------------------------
+
+    async def _name_channel(self, failure: PermanentFailure, delivery: Delivery) -> PermanentFailure:
+        """Put the channel's name in the moderator's report (needs channels:read)."""
+        if failure.code not in ("not_in_channel", "is_archived", "restricted_action"):
+            return failure
+        channel = delivery.destination.target
+        try:
+            token = await self._token(delivery.community_external_id)
+            info = await self.client.conversations_info(channel=channel, **self._kw(token))
+            name = info["channel"].get("name")
+        except (SlackApiError, ClientError, asyncio.TimeoutError, KeyError):
+            return failure
+        if not name:
+            return failure
+        detail = failure.detail.replace(f"channel {channel}", f"channel #{name} ({channel})")
+        return PermanentFailure(failure.code, detail, failure.unreachable_user_id)
 
     def _classify(self, exc: SlackApiError, delivery: Delivery) -> DeliveryResult:
         response = exc.response

@@ -87,7 +87,7 @@ async def test_bot_not_in_channel_is_permanent_with_advice(fake: FakeSlack, mess
     fake.add_channel("C0OTHER", "random", bot_member=False)
     result = await messenger.deliver(post(Destination.channel("C0OTHER")))
     assert isinstance(result, PermanentFailure) and result.code == "not_in_channel"
-    assert "/invite" in result.detail
+    assert "/invite" in result.detail and "#random" in result.detail
 
 
 async def test_closed_dm_marks_member_unreachable(fake: FakeSlack, messenger: SlackMessenger) -> None:
