@@ -25,7 +25,6 @@ import asyncio
 import html
 import logging
 import re
-import shlex
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -146,15 +145,24 @@ def poll_form(channel_id: str) -> dict[str, Any]:
     )
 
 
+# The core's command tokenizer groups words with straight or curly double quotes and
+# has no escape character, so quote marks inside a form field become look-alikes.
+_QUOTE_LOOKALIKES = str.maketrans({'"': "ʺ", "“": "ʺ", "”": "ʺ", "„": "ʺ", "«": "‹", "»": "›"})
+
+
+def _quoted(value: str) -> str:
+    return '"' + " ".join(value.split()).translate(_QUOTE_LOOKALIKES) + '"'
+
+
 def poll_command_from_form(fields: dict[str, str]) -> str:
     """Translate the poll modal into the equivalent `/mentor poll …` text."""
-    parts = ["poll", shlex.quote(fields.get("question", "").strip())]
+    parts = ["poll", _quoted(fields.get("question", ""))]
     options = [line.strip() for line in (fields.get("options") or "").splitlines() if line.strip()]
     if options:
-        parts += ["--options", *(shlex.quote(o) for o in options)]
+        parts += ["--options", *(_quoted(o) for o in options)]
     closes = (fields.get("closes") or "").strip()
     if closes:
-        parts += ["--closes", shlex.quote(closes)]
+        parts += ["--closes", _quoted(closes)]
     if (fields.get("anonymous") or "").strip().lower() in ("y", "yes", "true", "1"):
         parts.append("--anonymous")
     return " ".join(parts)

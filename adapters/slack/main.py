@@ -9,7 +9,6 @@ SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,17 +93,10 @@ def build_services(
     return SlackServices(adapter, messenger, client, installation_store)
 
 
-def _runtime_kick(runtime: Any) -> Any:
-    """The core runtime's "deliver now" hook, whatever its name."""
-    for name in ("kick", "wake", "nudge"):
-        if callable(getattr(runtime, name, None)):
-            return getattr(runtime, name)
-    return None
-
-
 async def serve(settings: Any, env: Mapping[str, str]) -> None:
     """Run mentorbot in Slack until cancelled."""
     from bot.bootstrap import bootstrap
+    from bot.runtime import Runtime
 
     slack = SlackSettings.from_env(env)
     bot = await bootstrap(settings)
@@ -112,28 +104,21 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
     if slack.oauth:
         from adapters.slack.installation_store import DbInstallationStore, DbOAuthStateStore
 
-        installation_store = DbInstallationStore.from_url(settings.database_url, slack.secret_key or "", client_id=slack.client_id or "")
-        state_store = DbOAuthStateStore(installation_store.engine)
+        installation_store = DbInstallationStore(bot.db, slack.secret_key or "", client_id=slack.client_id or "")
+        state_store = DbOAuthStateStore(bot.db)
 
-    # The runtime needs the messenger and the adapter needs the runtime's kick.
-    kick_holder: dict[str, Any] = {}
-
-    def kick() -> Any:
-        fn = kick_holder.get("kick")
-        return fn() if fn else None
-
+    # The runtime needs the messenger; the adapter needs the runtime's kick.
+    runtime_box: list[Runtime] = []
     services = build_services(
-        bot, slack, kick=kick, installation_store=installation_store, oauth_state_store=state_store
+        bot,
+        slack,
+        kick=lambda: runtime_box[0].kick() if runtime_box else None,
+        installation_store=installation_store,
+        oauth_state_store=state_store,
     )
-    runtime = bot.runtime(services.messenger)
-    if inspect.isawaitable(runtime):
-        runtime = await runtime
-    kick_holder["kick"] = _runtime_kick(runtime)
-    start = getattr(runtime, "start", None)
-    if start is not None:
-        result = start()
-        if inspect.isawaitable(result):
-            await result
+    runtime = Runtime(bot, services.messenger)
+    runtime_box.append(runtime)
+    runtime.start()
 
     stop_transport: Any
     if slack.socket_mode:
@@ -143,13 +128,12 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
     else:
         server = await start_http(services.adapter.app, slack.host, slack.port)
         log.info("mentorbot listens for Slack on %s%s", server.url, EVENTS_PATH)
+        if slack.oauth:
+            log.info("install it in a workspace at %s%s", server.url, slack.install_path)
         stop_transport = server.stop
     try:
         await asyncio.Event().wait()
     finally:
         await stop_transport()
-        stop = getattr(runtime, "stop", None) or getattr(runtime, "shutdown", None)
-        if stop is not None:
-            result = stop()
-            if inspect.isawaitable(result):
-                await result
+        await runtime.stop()
+        await bot.close()

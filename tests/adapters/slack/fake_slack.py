@@ -682,3 +682,12 @@ def form_body(fields: dict[str, Any]) -> str:
 def payload_body(payload: dict[str, Any]) -> str:
     """An interactivity body as Slack sends it: payload=<url-encoded JSON>."""
     return urlencode({"payload": json.dumps(payload)})
+
+
+def fixture_slash_payload(text: str, response_url: str) -> dict[str, Any]:
+    """A slash command as Socket Mode delivers it (the form fields as a JSON object)."""
+    from pathlib import Path
+
+    fields = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "slack" / "slash_command.json").read_text())
+    fields.update(text=text, response_url=response_url)
+    return fields
