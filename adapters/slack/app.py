@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -208,6 +209,11 @@ class SlackAdapter:
 
     def _build_app(self, client: AsyncWebClient, store: Any, state_store: Any) -> AsyncApp:
         s = self.settings
+        # Bolt switches to OAuth on its own when SLACK_CLIENT_ID/SECRET exist in os.environ,
+        # even as empty strings (a copied .env.example). Our settings decide the mode.
+        for key in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+            if os.environ.get(key) == "":
+                del os.environ[key]
         kwargs: dict[str, Any] = {
             "name": "mentorbot",
             "client": client,
