@@ -128,6 +128,8 @@ class FakeSlack:
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, list[tuple[str, Any]]] = {}
         self._delays: dict[str, float] = {}
+        self._periodic: dict[str, tuple[int, int]] = {}
+        self._counts: dict[str, int] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -227,6 +229,10 @@ class FakeSlack:
         """The next `times` calls of `method` answer HTTP 429 with Retry-After."""
         self._faults.setdefault(method, []).extend([("429", retry_after)] * times)
 
+    def rate_limit_every(self, method: str, every: int, retry_after: int = 1) -> None:
+        """Every `every`-th call of `method` answers 429 (a steady background of limits)."""
+        self._periodic[method] = (every, retry_after)
+
     def fail(self, method: str, error: str, times: int = 1) -> None:
         """The next `times` calls of `method` answer {"ok": false, "error": error}."""
         self._faults.setdefault(method, []).extend([("error", error)] * times)
@@ -279,6 +285,12 @@ class FakeSlack:
         if method in self._delays:
             await asyncio.sleep(self._delays[method])
         faults = self._faults.get(method)
+        self._counts[method] = self._counts.get(method, 0) + 1
+        if method in self._periodic and not faults:
+            every, retry_after = self._periodic[method]
+            if self._counts[method] % every == 0:
+                faults = [("429", retry_after)]
+                self._faults[method] = faults
         if faults:
             kind, value = faults.pop(0)
             if kind == "429":
