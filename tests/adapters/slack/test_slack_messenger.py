@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fake_slack import BOT_TOKEN, FakeSlack
 
 from adapters.slack.messenger import METADATA_EVENT_TYPE, SlackMessenger
@@ -166,3 +168,24 @@ async def test_huge_message_is_accepted_by_slack_limits(fake: FakeSlack, messeng
     result = await messenger.deliver(post(Destination.channel("C0MENTOR"), message(*parts)))
     assert isinstance(result, Delivered)
     assert "<!channel>" not in str(fake.messages("C0MENTOR")[0])
+
+
+async def test_posts_are_paced_per_channel(fake: FakeSlack) -> None:
+    from adapters.slack.messenger import make_web_client
+
+    now = [100.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    paced = SlackMessenger(
+        make_web_client(BOT_TOKEN, base_url=fake.api_url), pace_seconds=1.0, monotonic=lambda: now[0], sleep=sleep
+    )
+    await paced.deliver(post(Destination.channel("C0MENTOR"), key="a"))
+    await paced.deliver(post(Destination.dm("U0ALICE"), key="b"))  # another channel: no wait
+    assert slept == []
+    now[0] += 0.25
+    await paced.deliver(post(Destination.channel("C0MENTOR"), key="c"))
+    assert slept == [pytest.approx(0.75)]

@@ -105,6 +105,15 @@ async def test_poll_form_creates_the_same_poll(stack: SlackStack, fake: FakeSlac
 
 
 async def test_event_retry_has_no_second_effect(stack: SlackStack, fake: FakeSlack) -> None:
+    handled: list[object] = []
+    core_handle = stack.services.adapter._handle
+
+    async def counting(event):  # type: ignore[no-untyped-def]
+        replies = await core_handle(event)
+        handled.append((event, len(replies)))
+        return replies
+
+    stack.services.adapter._handle = counting
     status, _ = await stack.dm("U0ALICE", "hello", "Ev0RETRY1")
     assert status == 200
     im = fake.im_with("U0ALICE")
@@ -116,7 +125,9 @@ async def test_event_retry_has_no_second_effect(stack: SlackStack, fake: FakeSla
         )
         assert status == 200
     await stack.dm("U0ALICE", "hello again", "Ev0RETRY2")
-    await settle(lambda: len(fake.messages(im.id)) == 2)
+    # All four deliveries reached the core and returned; the two retries answered nothing.
+    await settle(lambda: len(handled) == 4 and len(fake.messages(im.id)) == 2)
+    assert [n for _, n in handled].count(0) == 2
     async with stack.bot.db.unit() as session:
         seen = (await session.execute(select(func.count()).select_from(SeenEvent))).scalar_one()
     assert len(fake.messages(im.id)) == 2
