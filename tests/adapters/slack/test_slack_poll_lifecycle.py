@@ -144,6 +144,29 @@ async def test_archived_channel_reaches_the_moderator(stack: SlackStack, fake: F
     failed = [r for r in rows if r.status == "failed"]
     assert failed and "is_archived" in (failed[0].last_error or "")
     assert "archived" in (failed[0].last_error or "")
+    # The moderator hears about it in Slack, not only in a log line.
+    await stack.deliver()
+    carol = fake.im_with("U0CAROL")
+    assert carol is not None
+    notice = body_text(fake.messages(carol.id)[-1])
+    assert "Delivery problem" in notice and "is_archived" in notice
+
+
+async def test_closed_dm_becomes_a_permanent_failure_reported_once(stack: SlackStack, fake: FakeSlack) -> None:
+    poll = await post_poll(stack)
+    # Bob votes "mentee"-ish, then his account is deactivated before the invitations go out.
+    await stack.click("U0BOB", button_ids(poll)[0], poll["ts"])
+    fake.users["U0BOB"]["deleted"] = True
+    await stack.command("U0CAROL", "poll close 1")
+    await stack.deliver()
+    await stack.deliver()
+    async with stack.bot.db.unit() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
+    failed = [r for r in rows if r.status == "failed"]
+    assert [r.destination_target for r in failed] == ["U0BOB"]
+    assert (failed[0].last_error or "").startswith("user_disabled")
+    carol = fake.im_with("U0CAROL")
+    assert carol is not None and any("Delivery problem" in body_text(m) for m in fake.messages(carol.id))
 
 
 async def test_rate_limited_delivery_recovers(stack: SlackStack, fake: FakeSlack) -> None:
