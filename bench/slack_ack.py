@@ -38,13 +38,17 @@ from bot.bootstrap import bootstrap  # noqa: E402
 from bot.config import Settings  # noqa: E402
 
 
-def slow_database(delay: float) -> None:
-    """Every statement, get, flush and commit waits `delay` seconds first."""
+_delay = [0.0]
+
+
+def slow_database() -> None:
+    """Every statement, get, flush and commit waits `_delay[0]` seconds first (patched once)."""
     for name in ("execute", "get", "flush", "commit", "scalar", "scalars"):
         original = getattr(AsyncSession, name)
 
         async def slowed(self, *args, __original=original, **kwargs):  # type: ignore[no-untyped-def]
-            await asyncio.sleep(delay)
+            if _delay[0]:
+                await asyncio.sleep(_delay[0])
             return await __original(self, *args, **kwargs)
 
         setattr(AsyncSession, name, slowed)
@@ -66,8 +70,8 @@ async def one_run(delay: float) -> list[dict[str, object]]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp}/bench.db")
-        bot = await bootstrap(settings)  # migrations run at full speed
-        slow_database(delay)
+        bot = await bootstrap(settings)  # migrations run without the delay
+        _delay[0] = delay
         slack = SlackSettings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.api_url)
         services = build_services(bot, slack, pace_seconds=0.0)
         server = await start_http(services.adapter.app, "127.0.0.1", 0)
@@ -97,6 +101,7 @@ async def one_run(delay: float) -> list[dict[str, object]]:
                         }
                     )
         finally:
+            _delay[0] = 0.0
             await server.stop()
             await bot.close()
             await fake.stop()
@@ -108,6 +113,7 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--delay", type=float, default=0.25, help="seconds added to every DB statement")
     args = parser.parse_args()
+    slow_database()
     acks: list[float] = []
     replies: list[float] = []
     for _ in range(args.runs):
