@@ -125,6 +125,7 @@ class FakeSlack:
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []  # bodies posted to response URLs
         self.uploads: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, set[str]] = {}
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, list[tuple[str, Any]]] = {}
         self._delays: dict[str, float] = {}
@@ -548,6 +549,12 @@ class FakeSlack:
         if user is None:
             raise SlackApiFault("user_not_found")
         return {"user": user}
+
+    def m_usergroups_users_list(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        group = self.usergroups.get(str(args.get("usergroup")))
+        if group is None:
+            raise SlackApiFault("no_such_subteam")
+        return {"users": sorted(group)}
 
     def m_files_getUploadURLExternal(self, args: dict[str, Any], team: str) -> dict[str, Any]:
         if not args.get("filename") or not args.get("length"):

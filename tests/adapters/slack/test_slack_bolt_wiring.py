@@ -162,3 +162,24 @@ async def test_core_failure_is_a_polite_reply_not_a_trace(fake: FakeSlack, wired
     assert fake.responses[0]["text"].startswith("Sorry") and "fire" not in json.dumps(fake.responses)
     assert "Traceback" not in json.dumps(fake.responses)
     assert SORRY.split("—")[0].strip() in fake.responses[0]["text"]
+
+
+async def test_url_verification_challenge_is_answered(fake: FakeSlack, wired) -> None:
+    core, url, session = wired
+    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"})
+    async with session.post(url, data=body, headers={**JSON, **signed_headers(body)}) as resp:
+        assert resp.status == 200
+        assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in await resp.text()
+    assert core.events == []
+
+
+async def test_moderator_user_group_grants_rights(fake: FakeSlack) -> None:
+    core = StubCore()
+    fake.usergroups["S0MODS"] = {"U0ALICE"}
+    settings = SlackSettings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.api_url, moderator_group="S0MODS")
+    adapter = SlackAdapter(core.handle, settings, client=make_web_client(BOT_TOKEN, base_url=fake.api_url))
+    client = make_web_client(BOT_TOKEN, base_url=fake.api_url)
+    alice = await adapter.actors.actor(client, "T0MENTOR", "U0ALICE")
+    bob = await adapter.actors.actor(client, "T0MENTOR", "U0BOB")
+    assert alice.platform_moderator and not bob.platform_moderator
+    assert len(fake.calls_to("usergroups.users.list")) == 1  # cached for both lookups
