@@ -6,11 +6,12 @@ settings (and, in tests and the console, a manual clock).
 
 from __future__ import annotations
 
-from bot import admin, polls
+from bot import admin, intake, intake_campaigns, intake_privacy, polls
 from bot.app import MentorBot
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.ports import Clock
+from bot.program import Program, load_program
 from bot.router import Router
 from bot.sweeps import SweepJob, Sweeper, prune_seen_events
 from storage.db import Database
@@ -19,13 +20,31 @@ from storage.migrate import upgrade
 
 def build_router() -> Router:
     return Router(
-        commands=[*polls.commands(), *admin.commands()],
-        components=[*polls.components()],
+        commands=[
+            *intake.commands(),
+            *intake_privacy.commands(),
+            *intake_campaigns.commands(),
+            *polls.commands(),
+            *admin.commands(),
+        ],
+        components=[*polls.components(), *intake.components(), *intake_campaigns.components(), *intake_privacy.components()],
+        text_handlers=[intake.on_direct_text],
+        join_handlers=[intake_campaigns.greet_new_member],
     )
 
 
-def sweep_jobs() -> list[SweepJob]:
+def sweep_jobs(program: Program) -> list[SweepJob]:
     return [
+        SweepJob(
+            "remind unfinished intakes",
+            lambda session, now, settings: intake.send_due_reminders(session, now, program),
+            intake.next_reminder,
+        ),
+        SweepJob(
+            "end pauses",
+            lambda session, now, settings: intake_privacy.resume_due_pauses(session, now),
+            intake_privacy.next_pause_end,
+        ),
         SweepJob(
             "close polls",
             lambda session, now, settings: polls.close_due_polls(
@@ -43,10 +62,17 @@ async def bootstrap(
     clock: Clock | None = None,
     db: Database | None = None,
     migrate: bool = True,
+    program: Program | None = None,
 ) -> MentorBot:
-    """Open the database (migrating it to the newest schema unless told not to)."""
+    """Read the program file, open the database (migrating it unless told not to).
+
+    The program file is read first so that a mistake in it stops start-up before
+    anything else happens, with the line and the problem.
+    """
+    program = program or load_program(settings.program_path)
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     if migrate:
         await upgrade(db)
-    return MentorBot(db, clock, settings, build_router(), Sweeper(db, clock, settings, sweep_jobs()))
+    sweeper = Sweeper(db, clock, settings, sweep_jobs(program))
+    return MentorBot(db, clock, settings, build_router(), sweeper, program)

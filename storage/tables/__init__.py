@@ -10,3 +10,4 @@ from storage.tables.core import (  # noqa: F401
 )
 from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
 from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401
+from storage.tables.intake import Intake, IntakeStatus  # noqa: F401
