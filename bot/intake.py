@@ -170,10 +170,16 @@ def applicable(program: Program, answers: dict[str, Any]) -> list[IntakeStep]:
     return [s.step for s in STEPS if s.applies(program, answers)]
 
 
+def _answered(step: IntakeStep, answers: dict[str, Any]) -> bool:
+    if SPECS[step].optional:
+        return step.value in answers  # a skipped question counts as answered
+    return answers.get(step.value) not in (None, "", [])
+
+
 def next_step(program: Program, intake: Intake) -> IntakeStep:
     steps = applicable(program, intake.answers)
     if intake.editing:  # back to the summary, unless a changed answer opened new questions
-        return next((s for s in steps if s.value not in intake.answers), IntakeStep.SUMMARY)
+        return next((s for s in steps if not _answered(s, intake.answers)), IntakeStep.SUMMARY)
     order = list(IntakeStep)
     here = order.index(IntakeStep(intake.step))
     return next((s for s in steps if order.index(s) > here), IntakeStep.SUMMARY)
@@ -909,7 +915,8 @@ async def _stale(turn: Turn) -> Message:
 
 
 def answers_from_profile(profile: Profile) -> dict[str, Any]:
-    return {
+    """The profile as intake answers; questions the member's role was never asked are left out."""
+    answers = {
         "role": profile.role, "offer": list(profile.topics_offered), "want": list(profile.topics_wanted),
         "other": profile.topics_other, "helpwith": profile.can_help_with, "goals": profile.goals,
         "career": profile.career_stage, "years": profile.years_experience, "tz": profile.timezone,
@@ -917,6 +924,13 @@ def answers_from_profile(profile: Profile) -> dict[str, Any]:
         "comm": profile.communication, "langs": list(profile.languages), "capacity": profile.capacity,
         "avoid": list(profile.do_not_match), "team": profile.team, "consent": profile.consent,
     }
+    if not _mentors(answers):
+        for key in ("offer", "helpwith", "capacity"):
+            answers.pop(key)
+    if not _mentees(answers):
+        for key in ("want", "goals"):
+            answers.pop(key)
+    return answers
 
 
 def _fill_profile(profile: Profile, program: Program, a: dict[str, Any]) -> None:
