@@ -1,0 +1,152 @@
+"""Profiles and privacy: seeing profiles, pause/resume, leave and forget-me."""
+
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+import storage.tables  # noqa: F401  (every table registered)
+from storage.tables import Member, OutboxMessage, PollVote
+from tests.chat import Chat
+from tests.intake_flows import intake_of, member_named, mentee_answers, profile_of, sign_up_mentee, sign_up_mentor
+
+
+async def test_own_profile_and_moderators_only_for_others(chat: Chat) -> None:
+    out = await chat("moderators: carol", "@alice /mentor profile")
+    assert "You haven't signed up yet. /mentor join starts the sign-up" in out
+    await chat("@alice /mentor join")
+    out = await chat("@alice /mentor profile")
+    assert "You're partway through signing up; your profile appears once you confirm." in out
+    await chat("@alice click Mentee", *mentee_answers("alice"), "@alice click Confirm")
+    out = await chat("@alice /mentor profile")
+    assert "[only alice] Your profile" in out and "Status: waiting for a match." in out
+    assert "Goals: Ship my first open-source contribution this spring" in out and "with /mentor join" in out
+    out = await chat("@bob /mentor profile @alice")
+    assert "[only bob] Only moderators can see another member's profile." in out and "Goals" not in out
+    out = await chat("@alice /mentor profile @alice")  # your own, by name: fine
+    assert "[only alice] Your profile" in out
+    out = await chat("@carol /mentor profile @alice")
+    assert "[only carol] Profile of alice" in out and "Team/organisation: Acme" in out
+    out = await chat("@carol /mentor profile @bob")
+    assert "bob hasn't signed up for the program." in out
+    out = await chat("@carol /mentor profile @nobody")
+    assert "I don't know a member called @nobody here." in out
+
+
+async def test_pause_resume_and_automatic_resume(chat: Chat) -> None:
+    out = await chat("@alice /mentor pause 2")
+    assert "You haven't signed up, so there is nothing to pause." in out
+    await sign_up_mentee(chat, "alice")
+    for bad in ("", "0", "27", "soon"):
+        out = await chat(f"@alice /mentor pause {bad}".rstrip())
+        assert "Say for how many weeks, from 1 to 26: e.g. /mentor pause 4." in out
+    out = await chat("@alice /mentor resume")
+    assert "You're not paused" in out
+    out = await chat("@alice /mentor pause 2")
+    assert "Paused until Mon 07 Dec 2026, 09:00 (UTC): no matching and no nudges until then." in out
+    profile = await profile_of(chat, "alice")
+    assert profile is not None and profile.status == "paused" and profile.paused_until is not None
+    assert "Status: paused until Mon 07 Dec 2026" in await chat("@alice /mentor profile")
+    out = await chat("@alice /mentor resume")
+    assert "Welcome back! You're in matching again." in out
+    profile = await profile_of(chat, "alice")
+    assert profile is not None and (profile.status, profile.paused_until) == ("waiting", None)
+    await chat("@alice /mentor pause 1w")
+    out = await chat("wait 6d")
+    assert "Your pause is over" not in out
+    out = await chat("wait 1d")
+    assert "[DM alice] Your pause is over — you're back in matching." in out
+    profile = await profile_of(chat, "alice")
+    assert profile is not None and (profile.status, profile.paused_until) == ("waiting", None)
+
+
+async def test_leave_tells_the_moderators_and_allows_coming_back(chat: Chat) -> None:
+    await chat("moderators: carol", "@carol /mentor help")  # carol is known as a moderator
+    await sign_up_mentor(chat, "mia")
+    out = await chat("@mia /mentor leave")
+    assert "[only mia] You've left the program — thank you for taking part." in out
+    assert "[DM carol] A member left the program: mia (mentor)." in out and "They had no active pairing." in out
+    profile = await profile_of(chat, "mia")
+    assert profile is not None and profile.status == "left" and profile.left_at is not None
+    out = await chat("@mia /mentor leave")
+    assert "You've left the program, so there is nothing to leave." in out
+    out = await chat("@mia /mentor pause 2")
+    assert "You've left the program, so there is nothing to pause." in out
+    out = await chat("@mia /mentor join")
+    assert "Let's sign you up" in out  # coming back is a fresh sign-up
+
+
+async def test_forget_me_can_be_declined(chat: Chat) -> None:
+    await sign_up_mentee(chat, "alice")
+    out = await chat("@alice /mentor forget-me")
+    assert "Delete all your data?" in out and "[1] Yes, delete my data  [2] No, keep it" in out
+    out = await chat("@alice click No, keep it")
+    assert "Nothing was deleted." in out
+    assert await profile_of(chat, "alice") is not None
+
+
+async def _scan(chat: Chat, needles: list[str]) -> list[str]:
+    """Every column of every row of every table SQLModel knows, searched case-insensitively."""
+    found: list[str] = []
+    async with chat.bot.db.unit() as s:
+        for table in SQLModel.metadata.sorted_tables:
+            for row in (await s.execute(select(table))).all():
+                for column, value in zip(table.columns.keys(), row):
+                    text = str(value).casefold()
+                    for needle in needles:
+                        if needle.casefold() in text:
+                            found.append(f"{table.name}.{column}: {needle} in {str(value)[:120]}")
+    return found
+
+
+async def test_forget_me_deletes_every_piece_of_personal_data(chat: Chat) -> None:
+    needles = ["quincy", "Quasar goal about compilers", "Zanzibar Widgets", "Quokkalang"]
+    await chat(
+        "moderators: carol",
+        "@carol /mentor help",
+        '@carol /mentor poll "Would you join?" --closes 1d',
+        "@quincy click I'd like a mentor",
+        "@alice click I'd mentor",
+        "wait 1d",
+        "@quincy click Sign up as a mentee",
+        "@quincy pick Rust",
+        "@quincy Quokkalang",
+        "@quincy Quasar goal about compilers, to write my own",
+        "@quincy 2",
+        "@quincy Berlin",
+        "@quincy click 4",
+        "@quincy click 3–6 months",
+        "@quincy click Weekly",
+        "@quincy click Chat",
+        "@quincy pick English",
+        "@quincy alice",
+        "@quincy Zanzibar Widgets",
+        "@quincy click Yes, introduce me",
+        "@quincy click Confirm",
+    )
+    await sign_up_mentee(chat, "alice", team="Zanzibar Widgets GmbH")  # alice's own words stay hers
+    alice = await member_named(chat, "alice")
+    quincy = await member_named(chat, "quincy")
+    async with chat.bot.db.unit() as s:  # alice avoids quincy
+        from storage.tables import Profile
+
+        alice_profile = (await s.execute(select(Profile).where(Profile.member_id == alice.id))).scalar_one()
+        alice_profile.do_not_match = [quincy.id]
+    await chat("@quincy /mentor leave")  # a moderator notice naming quincy is stored
+    assert await _scan(chat, needles)  # the data really is there before
+    await chat("@quincy /mentor join", "@quincy click Mentee", "@quincy pick Go", "@quincy Quokkalang again")
+    out = await chat("@quincy /mentor forget-me", "@quincy click Yes, delete my data")
+    assert "[only quincy] Done: your profile, answers, votes and name are deleted from my records." in out
+    assert "[edited #general] Interest poll (closed) #1" in out  # the tally no longer names them
+    assert "quincy" not in out.split("[edited #general]")[1].split("[only quincy]")[0]
+    leftovers = [f for f in await _scan(chat, needles) if "Zanzibar Widgets GmbH" not in f]
+    assert leftovers == [], leftovers
+    async with chat.bot.db.unit() as s:
+        member = await s.get(Member, quincy.id)
+        assert member is not None and member.display_name == "forgotten member"
+        assert (await s.execute(select(PollVote).where(PollVote.member_id == quincy.id))).first() is None
+        assert all(r.destination_target != "quincy" for r in (await s.execute(select(OutboxMessage))).scalars())
+    profile = await profile_of(chat, "alice")
+    assert profile is not None and profile.do_not_match == [] and profile.team == "Zanzibar Widgets GmbH"
+    # Coming back later is a new member with a clean slate.
+    out = await chat("@quincy /mentor profile")
+    assert "You haven't signed up yet." in out
+    assert await intake_of(chat, "alice") is not None
