@@ -1040,6 +1040,9 @@ async def send_due_reminders(session: AsyncSession, now: datetime, program: Prog
         member = await session.get(Member, intake.member_id)
         community = await session.get(Community, intake.community_id)
         assert member is not None and community is not None and community.id is not None
+        if intake.editing and await _signed_up(session, intake):
+            intake.remind_at = None  # an abandoned edit changed nothing; no need to chase it
+            continue
         number = intake.reminders_sent + 1
         intake.reminders_sent = number
         intake.remind_at = max(intake.updated_at + SECOND_REMINDER, now + timedelta(days=1)) if number == 1 else None
@@ -1055,6 +1058,11 @@ async def send_due_reminders(session: AsyncSession, now: datetime, program: Prog
             dedupe_key=f"intake:{intake.id}:reminder:{number}:{int(intake.updated_at.timestamp())}",
         )
     return len(intakes)
+
+
+async def _signed_up(session: AsyncSession, intake: Intake) -> bool:
+    profile = await get_profile(session, intake.community_id, intake.member_id)
+    return profile is not None and profile.status != ProfileStatus.LEFT.value
 
 
 async def next_reminder(session: AsyncSession) -> datetime | None:

@@ -346,3 +346,14 @@ async def test_the_example_script_runs_without_errors(sqlite_factory: DatabaseFa
         assert "You're signed up as a mentee" in out and "You're signed up as a mentor" in out
     finally:
         await chat.close()
+
+
+async def test_an_abandoned_edit_is_not_chased_with_reminders(chat: Chat) -> None:
+    await sign_up_mentee(chat, "alice")
+    await chat("@alice /mentor edit goals")
+    out = await chat("wait 10d")
+    assert "You started signing up" not in out
+    profile = await profile_of(chat, "alice")
+    assert profile is not None and profile.goals.startswith("Ship my first")
+    out = await chat("@alice Learn to review code kindly and well")  # the edit can still be finished
+    assert "Goals: Learn to review code kindly and well" in out
