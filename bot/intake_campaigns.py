@@ -78,7 +78,7 @@ async def announce_command(ctx: Ctx, args: list[str]) -> list[Message]:
     await ctx.outbox.post(Destination.channel(ctx.channel_id), announcement(ctx.program, text, raw_name))
     return [
         msg.message(
-            f"The announcement is posted here. Sign-ups from its buttons count for the campaign “{raw_name}”."
+            msg.text("The announcement is posted here. Sign-ups from its buttons count for the campaign “", UserText(raw_name), "”.")
         )
     ]
 

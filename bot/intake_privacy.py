@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import messages as msg
 from bot.context import Ctx
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput
 from bot.intake import answer_rows, answers_from_profile, get_intake, get_profile
 from bot.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.outbox import Outbox, moderator_destinations
@@ -57,14 +57,13 @@ STATUS_WORDS = {
 }
 
 
-def _source_words(source: str) -> str:
+def _source_words(source: str) -> tuple[msg.Span, ...]:
     kind, _, name = source.partition(":")
-    return {
-        "poll": f"after interest poll #{name}",
-        "campaign": f"from the announcement “{name}”",
-        "greeting": "from the welcome message",
-        "direct": "with /mentor join",
-    }.get(kind, source)
+    if kind == "poll":
+        return (f"after interest poll #{name}",)
+    if kind == "campaign":  # a moderator typed the name: it stays marked as typed text
+        return ("from the announcement “", UserText(name), "”")
+    return ({"greeting": "from the welcome message", "direct": "with /mentor join"}.get(kind, "") or "",)
 
 
 # --- seeing profiles ---------------------------------------------------------------
@@ -78,7 +77,7 @@ async def render_profile(ctx: Ctx, member: Member, profile: Profile, *, own: boo
     title: list[msg.Span] = [msg.Strong("Your profile")] if own else [msg.Strong("Profile of "), UserText(member.display_name)]
     parts: list[Part] = [
         msg.text(*title),
-        msg.text(f"Status: {status}. Signed up {format_when(profile.signed_up_at, ctx.tz)} {_source_words(profile.source)}."),
+        msg.text(f"Status: {status}. Signed up {format_when(profile.signed_up_at, ctx.tz)} ", *_source_words(profile.source), "."),
         msg.Fields(rows),
     ]
     if own:
@@ -107,7 +106,7 @@ async def profile_command(ctx: Ctx, args: list[str]) -> list[Message]:
         if member is None or member.id != ctx.member_id:
             ctx.require_moderator("see another member's profile")
             if member is None:
-                raise NotFound(f"I don't know a member called {' '.join(args)[:60]} here.")
+                return [msg.message(msg.text("I don't know a member called ", UserText(" ".join(args)[:60]), " here."))]
             profile = await get_profile(ctx.session, ctx.community_id, member.id)  # type: ignore[arg-type]
             if profile is None:
                 return [msg.message(msg.text(UserText(member.display_name), " hasn't signed up for the program."))]

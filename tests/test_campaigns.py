@@ -25,7 +25,8 @@ async def test_poll_invitation_signs_up_with_role_preset_and_poll_source(chat: C
     assert "Signed up Tue 24 Nov 2026, 09:00 (UTC) after interest poll #1." in await chat("@alice /mentor profile")
 
 
-async def test_announcement_campaign_sign_up(chat: Chat) -> None:
+async def test_announcement_campaign_sign_up(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
     out = await chat("moderators: carol", '@bob /mentor announce "Join us"')
     assert "[only bob] Only moderators can use /mentor announce" in out
     out = await chat('@carol /mentor announce --campaign "Spring 2027" "Sign up by <b>Friday</b>!"')

@@ -19,7 +19,8 @@ from tests.intake_flows import (
 )
 
 
-async def test_full_mentee_intake(chat: Chat) -> None:
+async def test_full_mentee_intake(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
     out = await chat("@alice /mentor join")
     assert "[only alice] I've sent you a DM — the sign-up continues there." in out
     assert "[DM alice] Let's sign you up for Community Mentorship Program." in out
@@ -206,7 +207,8 @@ async def test_resume_after_restart_and_after_a_week(chat: Chat) -> None:
     assert "Where are you in your career?" in out
 
 
-async def test_two_reminders_then_quiet(chat: Chat) -> None:
+async def test_two_reminders_then_quiet(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
     await chat("@alice /mentor join", "@alice click Mentor")
     out = await chat("wait 47h")
     assert "You started signing up" not in out
@@ -260,7 +262,8 @@ async def test_edit_from_the_summary_returns_to_the_summary(chat: Chat) -> None:
     assert profile is not None and profile.timezone == "Asia/Tokyo" and profile.status == "waiting"
 
 
-async def test_edit_after_signing_up(chat: Chat) -> None:
+async def test_edit_after_signing_up(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
     await sign_up_mentee(chat, "alice")
     out = await chat("@alice /mentor edit")
     assert "[only alice] I've sent you your answers in a DM — change them there." in out
@@ -357,3 +360,20 @@ async def test_an_abandoned_edit_is_not_chased_with_reminders(chat: Chat) -> Non
     assert profile is not None and profile.goals.startswith("Ship my first")
     out = await chat("@alice Learn to review code kindly and well")  # the edit can still be finished
     assert "Goals: Learn to review code kindly and well" in out
+
+
+async def test_navigation_also_works_as_buttons(chat: Chat) -> None:
+    """Adapters may show Back/Help/Cancel as buttons; the same ids work from any client."""
+    await chat("@alice /mentor join", "@alice click Mentee")
+    alice = await member_named(chat, "alice")
+
+    async def press(verb: str) -> str:
+        event = ComponentAction(COMMUNITY, Actor("alice", "alice"), "dm:alice", f"mentor:intake:{alice.id}:{verb}", in_dm=True)
+        return (await chat.bot.handle(event))[0].plain_text()
+
+    assert "Help: Pick what you want to learn" in await press("help")
+    assert "Would you like to mentor someone" in await press("back")
+    assert "That button belongs to an earlier question" in await press("skip:other")
+    assert "Cancelled" in await press("cancel")
+    intake = await intake_of(chat, "alice")
+    assert intake is not None and intake.status == "cancelled"

@@ -31,7 +31,8 @@ async def test_own_profile_and_moderators_only_for_others(chat: Chat) -> None:
     assert "I don't know a member called @nobody here." in out
 
 
-async def test_pause_resume_and_automatic_resume(chat: Chat) -> None:
+async def test_pause_resume_and_automatic_resume(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
     out = await chat("@alice /mentor pause 2")
     assert "You haven't signed up, so there is nothing to pause." in out
     await sign_up_mentee(chat, "alice")
@@ -97,7 +98,8 @@ async def _scan(chat: Chat, needles: list[str]) -> list[str]:
     return found
 
 
-async def test_forget_me_deletes_every_piece_of_personal_data(chat: Chat) -> None:
+async def test_forget_me_deletes_every_piece_of_personal_data(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
     needles = ["quincy", "Quasar goal about compilers", "Zanzibar Widgets", "Quokkalang"]
     await chat(
         "moderators: carol",
