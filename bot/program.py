@@ -410,6 +410,8 @@ def _locate(text: str, where: tuple[str | int, ...]) -> int | None:
                 if key is None:
                     return number
                 header_line = header_line or number
+            if key is not None and current == (f"{table}.{key}" if table else key):
+                return number  # the key is itself a table: `[intake]`, `[[topic]]`
             continue
         found = _KEY_LINE.match(line)
         if key is not None and found and found.group(1) == key and current == table:

@@ -155,3 +155,12 @@ def test_nonsense_is_not_a_timezone(typed: str) -> None:
 
 def test_offsets_read_the_way_people_write_them() -> None:
     assert describe("Etc/GMT-2") == "UTC+2" and describe("Etc/GMT+5") == "UTC-5" and describe("Europe/Berlin") == "Europe/Berlin"
+
+
+def test_an_unknown_table_is_named_with_its_line() -> None:
+    text = DEFAULT + '\n[[topic]]\nname = "Typo"\n'
+    with pytest.raises(ProgramError) as caught:
+        parse_program(text, "p.toml")
+    assert str(caught.value) == (
+        f"p.toml line {_line_of(text, '[[topic]]')}: topic: unknown key 'topic'. Did you mean 'topics'?"
+    )
