@@ -728,7 +728,10 @@ async def start_or_resume(ctx: Ctx, *, source: str, role: str | None = None) -> 
 
 
 async def join_command(ctx: Ctx, args: list[str]) -> list[Message]:
-    return await start_or_resume(ctx, source="direct")
+    role = " ".join(args).strip().casefold()
+    if role and role not in ("mentor", "mentee", "both"):
+        return [msg.message(msg.text("“", UserText(role[:40]), "” is not a role. Use /mentor join, or /mentor join mentor|mentee|both."))]
+    return await start_or_resume(ctx, source="direct", role=role or None)
 
 
 async def edit_command(ctx: Ctx, args: list[str]) -> list[Message]:
@@ -779,6 +782,8 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
     """A DM while an intake is in progress is an answer (or back/skip/cancel/help)."""
     intake = await get_intake(ctx.session, ctx.community_id, ctx.member_id)
     if intake is None or intake.status != IntakeStatus.IN_PROGRESS.value:
+        if " ".join(text.casefold().split()) in ("join", "sign up", "signup", "sign me up"):
+            return await start_or_resume(ctx, source="direct")  # saying it in the DM works too
         return None
     turn = _turn(ctx, intake)
     word = " ".join(text.strip().casefold().split())
@@ -1076,7 +1081,7 @@ async def next_reminder(session: AsyncSession) -> datetime | None:
 
 def commands() -> list[Command]:
     return [
-        Command("join", "join", "sign up as a mentor or mentee (a short DM conversation)", join_command),
+        Command("join", "join [mentor|mentee|both]", "sign up as a mentor or mentee (a short DM conversation)", join_command),
         Command("edit", "edit [question]", "change an answer of your sign-up", edit_command),
     ]
 

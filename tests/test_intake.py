@@ -377,3 +377,15 @@ async def test_navigation_also_works_as_buttons(chat: Chat) -> None:
     assert "Cancelled" in await press("cancel")
     intake = await intake_of(chat, "alice")
     assert intake is not None and intake.status == "cancelled"
+
+
+async def test_join_with_a_role_or_by_saying_so_in_the_dm(chat: Chat) -> None:
+    out = await chat("@alice /mentor join mentor")
+    assert "Which topics could you mentor someone in?" in out and "Would you like to mentor" not in out
+    out = await chat("@bob /mentor join teacher")
+    assert "“teacher” is not a role. Use /mentor join, or /mentor join mentor|mentee|both." in out
+    assert await intake_of(chat, "bob") is None
+    out = await chat("@bob sign up")
+    assert "[DM bob] Let's sign you up" in out and "Would you like to mentor someone" in out
+    intake = await intake_of(chat, "bob")
+    assert intake is not None and intake.source == "direct"

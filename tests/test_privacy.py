@@ -152,3 +152,28 @@ async def test_forget_me_deletes_every_piece_of_personal_data(any_chat: Chat) ->
     out = await chat("@quincy /mentor profile")
     assert "You haven't signed up yet." in out
     assert await intake_of(chat, "alice") is not None
+
+
+async def test_forget_me_blanks_their_words_in_messages_to_others(chat: Chat) -> None:
+    """A stored message to a channel that quotes the member (JSON-escaped) is scrubbed, not deleted."""
+    from bot import messages as msg
+    from bot.outbox import Outbox
+    from bot.ports import Destination
+    from storage.tables import Community
+
+    goal = 'Write a "tiny" C compiler\\with tests'
+    await sign_up_mentee(chat, "quincy", goals=goal)
+    member = await member_named(chat, "quincy")
+    async with chat.bot.db.unit() as s:
+        community = (await s.execute(select(Community))).scalar_one()
+        quoted = msg.message(msg.text("Moderators: ", msg.UserText("quincy"), " wrote ", msg.UserText(goal)), "Other words stay.")
+        row = await Outbox(s, community.id, chat.now).post(Destination.channel("#mods"), quoted)  # type: ignore[arg-type]
+        row_id = row.id
+    await chat("@quincy /mentor forget-me", "@quincy click Yes, delete my data")
+    async with chat.bot.db.unit() as s:
+        kept = await s.get(OutboxMessage, row_id)
+        assert kept is not None and kept.payload is not None
+        text = msg.from_json(kept.payload).plain_text()
+    assert text == "Moderators: forgotten member wrote forgotten member\nOther words stay."
+    assert await _scan(chat, ["quincy", "tiny"]) == []
+    assert member.id is not None
