@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--script", help="run the lines of this file, then exit")
     console.add_argument("--start", help="start the clock at this ISO time, e.g. 2026-11-23T09:00Z (scripts)")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    sub.add_parser("discord-invite", help="print the invite URL for the Discord bot (least permissions)")
     make = sub.add_parser("makemigration", help="(developers) write a migration from the table definitions")
     make.add_argument("message")
     make.add_argument("--id", required=True, help="revision id, e.g. 0005_intake")
@@ -89,6 +90,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         return 0
     if args.command == "console":
         return await _console(args, settings)
+    if args.command == "discord-invite":
+        from adapters.discord.invite import invite_url_from_env
+
+        print(await invite_url_from_env(env))
+        return 0
     platform = choose_platform(env)
     if platform == "slack":
         from adapters.slack.main import serve as serve_slack

@@ -6,7 +6,19 @@ settings (and, in tests and the console, a manual clock).
 
 from __future__ import annotations
 
-from bot import admin, intake, intake_campaigns, intake_privacy, polls
+from bot import (
+    admin,
+    checkins,
+    completion,
+    goals,
+    intake,
+    intake_campaigns,
+    intake_privacy,
+    milestones,
+    pairs,
+    polls,
+    rounds,
+)
 from bot.app import MentorBot
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -25,15 +37,32 @@ def build_router() -> Router:
             *intake_privacy.commands(),
             *intake_campaigns.commands(),
             *polls.commands(),
+            *rounds.commands(),
+            *pairs.commands(),
+            *goals.commands(),
+            *milestones.commands(),
+            *completion.commands(),
             *admin.commands(),
         ],
-        components=[*polls.components(), *intake.components(), *intake_campaigns.components(), *intake_privacy.components()],
-        text_handlers=[intake.on_direct_text],
+        components=[
+            *polls.components(),
+            *intake.components(),
+            *intake_campaigns.components(),
+            *intake_privacy.components(),
+            *rounds.components(),
+            *checkins.components(),
+            *goals.components(),
+            *completion.components(),
+        ],
+        # Order matters: a conversation in progress gets the member's text first. Intake
+        # only claims text while the member is mid-sign-up (or says "join").
+        text_handlers=[intake.on_direct_text, completion.on_direct_text, checkins.on_direct_text],
         join_handlers=[intake_campaigns.greet_new_member],
     )
 
 
 def sweep_jobs(program: Program) -> list[SweepJob]:
+    policy = rounds.round_policy(program)
     return [
         SweepJob(
             "remind unfinished intakes",
@@ -51,6 +80,28 @@ def sweep_jobs(program: Program) -> list[SweepJob]:
                 session, now, settings.mentee_mentor_ratio_warning
             ),
             polls.next_poll_close,
+        ),
+        # The program file's kick-off days, matching rules and resources reach the lifecycle sweeps.
+        SweepJob(
+            "kick-off reminders",
+            lambda session, now, settings: rounds.remind_kickoffs(session, now, settings, policy),
+            rounds.next_kickoff_due,
+        ),
+        SweepJob(
+            "scheduled matching rounds",
+            lambda session, now, settings: rounds.run_scheduled_rounds(session, now, settings, policy),
+            rounds.next_scheduled_round,
+        ),
+        SweepJob("check-ins", checkins.send_due_checkins, checkins.next_checkin_due),
+        SweepJob(
+            "mid-point resources",
+            lambda session, now, settings: completion.send_due_midpoints(session, now, settings, program),
+            completion.next_midpoint,
+        ),
+        SweepJob(
+            "completions",
+            lambda session, now, settings: completion.complete_due_pairings(session, now, settings, program),
+            completion.next_completion,
         ),
         SweepJob("prune seen events", prune_seen_events),
     ]

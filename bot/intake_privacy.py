@@ -6,7 +6,8 @@
 - `/mentor pause <weeks>` stops matching and nudges until a date; the sweep
   resumes the member by itself when it passes (`paused_until` is the due time).
 - `/mentor leave` withdraws: pairings are ended through
-  `bot.pairings.end_pairings_for_member` and the moderators are told.
+  `bot.pairs.end_pairings_for_member` (the partner is told) and the moderators
+  are told.
 - `/mentor forget-me`, after a confirmation click, deletes every piece of
   personal data of the member. What stays is anonymous: the `member` row keeps
   its id, because other rows point at it (a poll a moderator created, and later
@@ -32,7 +33,7 @@ from bot.errors import InvalidInput
 from bot.intake import answer_rows, answers_from_profile, get_intake, get_profile
 from bot.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.outbox import Outbox, moderator_destinations
-from bot.pairings import end_pairings_for_member
+from bot.pairs import end_pairings_for_member
 from bot.parsing import format_when
 from bot.ports import Destination, DestinationKind
 from bot.router import Command, ComponentId, ComponentRoute
@@ -212,14 +213,15 @@ async def leave_command(ctx: Ctx, args: list[str]) -> list[Message]:
     intake = await get_intake(ctx.session, ctx.community_id, ctx.member_id)
     if intake is not None and intake.status == IntakeStatus.IN_PROGRESS.value:
         intake.status, intake.answers, intake.remind_at = IntakeStatus.CANCELLED.value, {}, None
-    notice = Message(
-        (
-            msg.text(msg.Strong("A member left the program: "), UserText(ctx.member.display_name), f" ({was})."),
-            msg.text(f"Active pairings ended: {ended}." if ended else "They had no active pairing."),
+    if not ended:  # with pairings, the hook has already told the moderators (and the partners)
+        notice = Message(
+            (
+                msg.text(msg.Strong("A member left the program: "), UserText(ctx.member.display_name), f" ({was})."),
+                msg.text("They had no active pairing."),
+            )
         )
-    )
-    for destination in await moderator_destinations(ctx.session, ctx.community):
-        await ctx.outbox.post(destination, notice, dedupe_key=f"left:{ctx.member_id}:{int(ctx.now.timestamp())}:{destination.target}")
+        for destination in await moderator_destinations(ctx.session, ctx.community):
+            await ctx.outbox.post(destination, notice, dedupe_key=f"left:{ctx.member_id}:{int(ctx.now.timestamp())}:{destination.target}")
     return [
         msg.message(
             "You've left the program — thank you for taking part. Your answers are kept in case you come back "

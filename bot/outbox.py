@@ -292,6 +292,7 @@ _ADVICE = {
     "cannot_dm_bot": "That user is a bot and cannot receive direct messages.",
     "token_revoked": "The bot's token was revoked; reinstall the app.",
     "missing_access": "The bot lacks permission in that channel; check its role.",
+    "message_not_found": "The message was deleted on the platform, so it could not be changed or pinned.",
 }
 
 

@@ -64,12 +64,17 @@ class Resource:
 
 @dataclass(frozen=True)
 class MatchingWeights:
-    topic: float = 3.0
-    goals: float = 1.0
-    seniority: float = 1.0
-    waking_hours: float = 1.0
-    preferences: float = 1.0
-    waiting: float = 0.5
+    """Maximum points per matching criterion (the names and defaults of `bot.matching.ScoreWeights`)."""
+
+    topics: float = 35.0
+    goals: float = 15.0
+    seniority: float = 10.0
+    waking_hours: float = 10.0
+    cadence: float = 5.0
+    program_length: float = 5.0
+    communication: float = 5.0
+    commitment: float = 5.0
+    waiting: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class Program:
     max_timezone_difference_hours: int = 6
     exclude_same_team: bool = True
     kickoff_reminder_days: int = 7
+    auto_approve: bool = False  # matching rounds start introductions without a moderator's review
     weights: MatchingWeights = field(default_factory=MatchingWeights)
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
@@ -210,7 +216,7 @@ _TOP = {
 }
 _MATCHING = {
     "mentor_capacity_min", "mentor_capacity_max", "max_timezone_difference_hours",
-    "exclude_same_team", "kickoff_reminder_days", "weights",
+    "exclude_same_team", "kickoff_reminder_days", "auto_approve", "weights",
 }
 
 
@@ -373,6 +379,7 @@ def _build(data: dict[str, Any], source: str) -> Program:
         max_timezone_difference_hours=_int(matching, "max_timezone_difference_hours", ("matching",), 6, 0, 24),
         exclude_same_team=_bool(matching, "exclude_same_team", ("matching",), True),
         kickoff_reminder_days=_int(matching, "kickoff_reminder_days", ("matching",), 7, 1, 60),
+        auto_approve=_bool(matching, "auto_approve", ("matching",), False),
         weights=MatchingWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
         resources=tuple(resources),

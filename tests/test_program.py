@@ -22,7 +22,7 @@ def test_the_shipped_program_loads_with_its_documented_defaults() -> None:
     assert (program.mentor_capacity_min, program.mentor_capacity_max) == (1, 3)
     assert program.max_timezone_difference_hours == 6 and program.exclude_same_team is True
     assert program.greeting_enabled is False and program.kickoff_reminder_days == 7
-    assert program.weights.topic == 3.0 and program.weights.waiting == 0.5
+    assert program.weights.topics == 35.0 and program.weights.waiting == 10.0 and program.auto_approve is False
     assert {r.milestone for r in program.resources} >= {"signup", "kickoff", "midpoint", "wrapup"}
 
 
@@ -56,7 +56,7 @@ def _line_of(text: str, fragment: str) -> int:
         (('link = "https://example.org/mentoring/goals"', 'link = "example.org"'), 'link = "example.org"', "must be a web address"),
         (('key = "biweekly"', 'key = "Every Two"'), 'key = "Every Two"', "cadences[2].key: use 1–24 lower-case letters"),
         (('key = "monthly"', 'key = "weekly"'), 'key = "weekly"', "the key 'weekly' is used twice"),
-        (("topic = 3.0", "topic = -1"), "topic = -1", "matching.weights.topic: must be a number, 0 or more"),
+        (("topics = 35", "topics = -1"), "topics = -1", "matching.weights.topics: must be a number, 0 or more"),
         (('name = "Rust"', 'name = "Rust"\naliases = ["py"]'), 'aliases = ["py"]', "'py' already names the topic 'Python'"),
     ],
 )

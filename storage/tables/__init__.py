@@ -10,4 +10,22 @@ from storage.tables.core import (  # noqa: F401
 )
 from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
 from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401
+from storage.tables.pairings import (  # noqa: F401
+    MatchRound,
+    Pairing,
+    PairingStatus,
+    ProposedPair,
+    RoundSchedule,
+    RoundStatus,
+)
+from storage.tables.lifecycle import (  # noqa: F401
+    CheckIn,
+    CheckInAnswer,
+    CheckInPlan,
+    Feedback,
+    FeedbackStep,
+    Goal,
+    GoalStatus,
+    PairNote,
+)
 from storage.tables.intake import Intake, IntakeStatus  # noqa: F401

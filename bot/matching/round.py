@@ -1,0 +1,73 @@
+"""One matching round end to end: profiles and rules in, a proposal for moderator review out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import numpy as np
+
+from .assignment import solve_assignment
+from .candidates import CandidateGraph, generate_candidates
+from .encoding import Community, encode
+from .explain import demand_gaps, explain_unmatched, skipped_mentees
+from .profiles import MatchingRules, MatchProfile, RoundProposal, ScoredCandidate
+from .scoring import max_units, points_and_units, reasons_for_pairs
+
+
+def propose_round(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> RoundProposal:
+    """Propose pairs for one round.
+
+    The result maximises first the number of mentees matched, then the total score,
+    exactly over the candidate graph (see `candidates` for how it is kept sparse), with
+    every mentor within their free capacity. Pure and deterministic: the same profiles
+    in any order give the same proposal.
+    """
+    return run_round(profiles, rules or MatchingRules())[0]
+
+
+def run_round(
+    profiles: Iterable[MatchProfile], rules: MatchingRules, timings: dict[str, float] | None = None
+) -> tuple[RoundProposal, Community, CandidateGraph]:
+    """`propose_round` plus its intermediate data and stage timings (for the benchmark)."""
+    clock = time.perf_counter
+    t0 = clock()
+    c = encode(profiles, rules)
+    t1 = clock()
+    graph = generate_candidates(c)
+    t2 = clock()
+    chosen = solve_assignment(graph.seekers, graph.mentors, graph.units, c.mentor_free, max_units(c))
+    t3 = clock()
+    s, m = graph.seekers[chosen], graph.mentors[chosen]
+    pairs = _scored(c, s, m)
+    proposal = RoundProposal(
+        pairs=pairs,
+        unmatched=explain_unmatched(c, graph, s),
+        skipped=skipped_mentees(c),
+        demand_gaps=demand_gaps(c),
+        average_score=round(sum(p.score for p in pairs) / len(pairs), 2) if pairs else 0.0,
+        candidate_edges=graph.edges,
+    )
+    t4 = clock()
+    if timings is not None:
+        timings.update(encode=t1 - t0, candidates=t2 - t1, solve=t3 - t2, explain=t4 - t3, total=t4 - t0)
+    return proposal, c, graph
+
+
+def score_candidates(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> list[ScoredCandidate]:
+    """Every edge of the candidate graph with its reasons (for review screens and tests)."""
+    c = encode(profiles, rules or MatchingRules())
+    graph = generate_candidates(c)
+    return _scored(c, graph.seekers, graph.mentors)
+
+
+def _scored(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> list[ScoredCandidate]:
+    points, units = points_and_units(c, seekers, mentors)
+    s, m = seekers.tolist(), mentors.tolist()
+    reasons = reasons_for_pairs(c, s, m, points.tolist())
+    mentee_ids = c.member_ids[c.seeker_member[seekers]].tolist()
+    mentor_ids = c.member_ids[c.mentor_member[mentors]].tolist()
+    return [
+        ScoredCandidate(mentee_id=a, mentor_id=b, score=u / 100, reasons=r)
+        for a, b, u, r in zip(mentee_ids, mentor_ids, units.tolist(), reasons)
+    ]
