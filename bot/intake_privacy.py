@@ -23,8 +23,9 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import messages as msg
@@ -38,15 +39,22 @@ from bot.parsing import format_when
 from bot.ports import Destination, DestinationKind
 from bot.router import Command, ComponentId, ComponentRoute
 from storage.tables import (
+    CheckIn,
     Community,
+    Feedback,
+    Goal,
     Intake,
     IntakeStatus,
+    MatchRound,
     Member,
     OutboxMessage,
+    PairNote,
+    Pairing,
     Poll,
     PollVote,
     Profile,
     ProfileStatus,
+    ProposedPair,
 )
 
 MAX_PAUSE_WEEKS = 26
@@ -313,6 +321,98 @@ def scrub_message(message: Message, tokens: list[str], user_id: str) -> Message:
     return Message(tuple(parts))
 
 
+def _scrub_json(value: Any, tokens: list[str]) -> Any:
+    """Every string inside stored JSON (match reasons, round summaries), scrubbed."""
+    if isinstance(value, str):
+        return _scrub(value, tokens)
+    if isinstance(value, list):
+        return [_scrub_json(v, tokens) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub_json(v, tokens) for k, v in value.items()}
+    return value
+
+
+async def _their_words_in_pairings(session: AsyncSession, community_id: int, member_id: int) -> list[str]:
+    """What the member wrote during pairings, so copies in sent messages can be blanked too."""
+    words: list[str] = []
+    words += (await session.execute(select(CheckIn.note).where(CheckIn.member_id == member_id))).scalars().all()
+    words += (
+        await session.execute(select(PairNote.text).where(PairNote.community_id == community_id, PairNote.member_id == member_id))
+    ).scalars().all()
+    words += (
+        await session.execute(select(Goal.text).where(Goal.community_id == community_id, Goal.created_by_member_id == member_id))
+    ).scalars().all()
+    for worked, improve, quote_name in (
+        await session.execute(
+            select(Feedback.worked, Feedback.improve, Feedback.quote_name).where(
+                Feedback.community_id == community_id, Feedback.member_id == member_id
+            )
+        )
+    ).all():
+        words += [worked, improve, quote_name]
+    return [w.strip() for w in dict.fromkeys(words) if w and w.strip()]
+
+
+async def _forget_in_pairings(session: AsyncSession, community_id: int, member_id: int, tokens: list[str]) -> None:
+    """Pairings stay for the statistics (without identity); the member's words in them go.
+
+    Their check-in notes, progress notes, goal texts and feedback texts (and any
+    testimonial name) are deleted; what partners and moderators wrote about the
+    pair is kept but loses the member's name and words; match reasons are scrubbed.
+    """
+    pairing_ids = list(
+        (
+            await session.execute(
+                select(Pairing.id).where(
+                    Pairing.community_id == community_id,
+                    or_(Pairing.mentee_member_id == member_id, Pairing.mentor_member_id == member_id),
+                )
+            )
+        ).scalars()
+    )
+    await session.execute(
+        update(CheckIn).where(CheckIn.member_id == member_id, CheckIn.note != "").values(note="")
+    )
+    await session.execute(
+        delete(PairNote).where(PairNote.community_id == community_id, PairNote.member_id == member_id)
+    )
+    await session.execute(
+        update(Feedback)
+        .where(Feedback.community_id == community_id, Feedback.member_id == member_id)
+        .values(worked="", improve="", quote_ok=False, quote_name="")
+    )
+    if pairing_ids:
+        goals = (await session.execute(select(Goal).where(Goal.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        for goal in goals:
+            goal.text = "[removed]" if goal.created_by_member_id == member_id else _scrub(goal.text, tokens)
+        notes = (await session.execute(select(PairNote).where(PairNote.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        for note in notes:
+            note.text = _scrub(note.text, tokens)
+        feedback = (await session.execute(select(Feedback).where(Feedback.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        for row in feedback:
+            row.worked, row.improve = _scrub(row.worked, tokens), _scrub(row.improve, tokens)
+        checkins = (await session.execute(select(CheckIn).where(CheckIn.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        for checkin in checkins:
+            checkin.note = _scrub(checkin.note, tokens)
+    if pairing_ids:
+        pairings = (await session.execute(select(Pairing).where(Pairing.id.in_(pairing_ids)))).scalars().all()  # type: ignore[union-attr]
+        for pairing in pairings:
+            pairing.reasons = _scrub_json(pairing.reasons, tokens)
+    proposed = (
+        await session.execute(
+            select(ProposedPair).where(
+                or_(ProposedPair.mentee_member_id == member_id, ProposedPair.mentor_member_id == member_id)
+            )
+        )
+    ).scalars().all()
+    for row in proposed:
+        row.reasons = _scrub_json(row.reasons, tokens)
+    for round_ in (await session.execute(select(MatchRound).where(MatchRound.community_id == community_id))).scalars().all():
+        summary = _scrub_json(round_.summary, tokens)
+        if summary != round_.summary:
+            round_.summary = summary
+
+
 def _addressed_to(row: OutboxMessage, user_id: str) -> bool:
     kind, target = row.destination_kind, row.destination_target
     if kind == DestinationKind.DM.value:
@@ -346,6 +446,9 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
     for other in others:
         if other.member_id != member.id and member.id in (other.do_not_match or []):
             other.do_not_match = [i for i in other.do_not_match if i != member.id]
+
+    tokens += await _their_words_in_pairings(session, community.id, member.id)
+    await _forget_in_pairings(session, community.id, member.id, tokens)
 
     # Poll votes go; open and closed poll messages are re-rendered without them.
     polls = (
@@ -390,8 +493,9 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
             row.payload = msg.to_json(scrub_message(msg.from_json(row.payload), tokens, user_id))
         if row.last_error:
             row.last_error = _scrub(row.last_error, tokens)
-        if row.destination_target == user_id or user_id in row.destination_target.split(","):
-            row.destination_target = f"forgotten:{member.id}"
+        targets = row.destination_target.split("|")[-1].split(",")
+        if user_id in targets:  # a group DM or ephemeral reply kept for a reference: drop their id only
+            row.destination_target = row.destination_target.replace(user_id, f"forgotten:{member.id}")
     # The member row stays for the rows that point at it, without anything that identifies them.
     member.display_name = FORGOTTEN
     member.platform_user_id = f"forgotten:{member.id}"

@@ -177,3 +177,41 @@ async def test_forget_me_blanks_their_words_in_messages_to_others(chat: Chat) ->
     assert text == "Moderators: forgotten member wrote forgotten member\nOther words stay."
     assert await _scan(chat, ["quincy", "tiny"]) == []
     assert member.id is not None
+
+
+async def test_forget_me_reaches_pairings_checkins_goals_notes_and_feedback(chat: Chat) -> None:
+    from tests.features.community import sign_up
+
+    await chat("moderators: carol", "@carol /mentor modchannel")
+    await sign_up(chat, "maria", "mentor", topics_offered=["Topic0"])
+    await sign_up(chat, "quincy", "mentee", topics_wanted=["Topic0"], goals="Quokka compilers", team="Quokka Corp")
+    out = await chat("@carol /mentor match", "@carol /mentor match approve")
+    assert "1 introduction" in out
+    await chat(
+        "@quincy click We've had our kick-off",
+        '@quincy /mentor goal set "Quokka goal of mine"',
+        '@maria /mentor goal update "quincy picked an issue"',
+        "wait 14d",
+        "@quincy click We met",
+        "@quincy note Quokka check-in note",
+        "@maria /mentor wrap-up",
+        "@quincy click 5",
+        "@quincy Quokka calls kept me going",
+        "@quincy skip",
+        "@quincy click Yes, under another name",
+        "@quincy Quokka fan",
+        "@maria click 4",
+        "@maria quincy was a joy to mentor",
+        "@maria skip",
+        "@maria click No",
+    )
+    needles = ["quincy", "quokka"]
+    assert len(await _scan(chat, needles)) > 5  # notes, goal, feedback, profile, messages
+    await chat("@quincy /mentor forget-me", "@quincy click Yes, delete my data")
+    assert await _scan(chat, needles) == []
+    async with chat.bot.db.unit() as s:
+        from storage.tables import Feedback, Pairing
+
+        assert (await s.execute(select(Pairing.status))).scalar_one() == "completed"  # counts remain
+        ratings = sorted((await s.execute(select(Feedback.rating))).scalars())
+        assert ratings == [4, 5]  # aggregate feedback without identity
