@@ -215,3 +215,21 @@ async def test_forget_me_reaches_pairings_checkins_goals_notes_and_feedback(chat
         assert (await s.execute(select(Pairing.status))).scalar_one() == "completed"  # counts remain
         ratings = sorted((await s.execute(select(Feedback.rating))).scalars())
         assert ratings == [4, 5]  # aggregate feedback without identity
+
+
+async def test_leave_with_an_active_pairing_ends_it_and_tells_partner_and_moderators_once(chat: Chat) -> None:
+    from tests.features.community import sign_up
+
+    await chat("moderators: carol", "@carol /mentor modchannel")
+    await sign_up(chat, "maria", "mentor", topics_offered=["Topic0"])
+    await sign_up(chat, "ann", "mentee", topics_wanted=["Topic0"])
+    await chat("@carol /mentor match", "@carol /mentor match approve")
+    out = await chat("@ann /mentor leave")
+    assert "[only ann] You've left the program" in out
+    assert "[DM maria]" in out  # the partner is told
+    assert out.count("left the program; 1 active pairing(s) ended") == 1
+    assert "A member left the program" not in out  # no second notice
+    async with chat.bot.db.unit() as s:
+        from storage.tables import Pairing
+
+        assert (await s.execute(select(Pairing.status))).scalar_one() != "active"
