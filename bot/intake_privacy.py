@@ -34,7 +34,7 @@ from bot.errors import InvalidInput
 from bot.intake import answer_rows, answers_from_profile, get_intake, get_profile
 from bot.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.outbox import Outbox, moderator_destinations
-from bot.pairs import end_pairings_for_member
+from bot.pairs import active_pairings_of, end_pairings_for_member
 from bot.parsing import format_when
 from bot.ports import Destination, DestinationKind
 from bot.router import Command, ComponentId, ComponentRoute
@@ -161,9 +161,10 @@ async def pause_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ]
 
 
-def _unpause(profile: Profile, now: datetime) -> None:
-    # Pairings come with matching: a member with an active pairing will return to "active" there.
-    profile.status = ProfileStatus.WAITING.value
+async def _unpause(session: AsyncSession, profile: Profile, now: datetime) -> None:
+    # Back to "active" when a pairing went on during the pause, else back in the waiting pool.
+    paired = await active_pairings_of(session, profile.community_id, profile.member_id)
+    profile.status = ProfileStatus.ACTIVE.value if paired else ProfileStatus.WAITING.value
     profile.paused_until = None
     profile.updated_at = now
 
@@ -172,7 +173,7 @@ async def resume_command(ctx: Ctx, args: list[str]) -> list[Message]:
     profile = await _own_profile(ctx, "resume")
     if profile.status != ProfileStatus.PAUSED.value:
         return [msg.message("You're not paused — you're already in the program. /mentor pause <weeks> takes a break.")]
-    _unpause(profile, ctx.now)
+    await _unpause(ctx.session, profile, ctx.now)
     ctx.session.add(profile)
     return [msg.message("Welcome back! You're in matching again.")]
 
@@ -190,7 +191,7 @@ async def resume_due_pauses(session: AsyncSession, now: datetime, limit: int = 1
     ).scalars().all()
     for profile in profiles:
         until = profile.paused_until
-        _unpause(profile, now)
+        await _unpause(session, profile, now)
         member = await session.get(Member, profile.member_id)
         assert member is not None
         await Outbox(session, profile.community_id, now).post(

@@ -233,3 +233,16 @@ async def test_leave_with_an_active_pairing_ends_it_and_tells_partner_and_modera
         from storage.tables import Pairing
 
         assert (await s.execute(select(Pairing.status))).scalar_one() != "active"
+
+
+async def test_resuming_while_paired_returns_to_active(chat: Chat) -> None:
+    from tests.features.community import sign_up
+
+    await chat("moderators: carol")
+    await sign_up(chat, "maria", "mentor", topics_offered=["Topic0"])
+    await sign_up(chat, "ann", "mentee", topics_wanted=["Topic0"])
+    await chat("@carol /mentor match", "@carol /mentor match approve")
+    await chat("@ann /mentor pause 2")
+    assert (await profile_of(chat, "ann")).status == "paused"  # type: ignore[union-attr]
+    await chat("@ann /mentor resume")
+    assert (await profile_of(chat, "ann")).status == "active"  # type: ignore[union-attr]
