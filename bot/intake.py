@@ -740,8 +740,10 @@ async def edit_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if intake is not None and intake.status == IntakeStatus.IN_PROGRESS.value and not intake.editing:
         return await start_or_resume(ctx, source=intake.source)
     profile = await get_profile(ctx.session, ctx.community_id, ctx.member_id)
-    if profile is None or profile.status == ProfileStatus.LEFT.value:
+    if profile is None:
         return [msg.message("You haven't signed up yet, so there is nothing to edit. /mentor join starts the sign-up.")]
+    if profile.status == ProfileStatus.LEFT.value:
+        return [msg.message("You've left the program, so there is nothing to edit. /mentor join signs you up again.")]
     answers = answers_from_profile(profile)
     wanted = " ".join(args).strip()
     target = _step_named(ctx.program, answers, wanted) if wanted else None

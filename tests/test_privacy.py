@@ -71,6 +71,8 @@ async def test_leave_tells_the_moderators_and_allows_coming_back(chat: Chat) -> 
     assert "You've left the program, so there is nothing to leave." in out
     out = await chat("@mia /mentor pause 2")
     assert "You've left the program, so there is nothing to pause." in out
+    out = await chat("@mia /mentor edit")
+    assert "You've left the program, so there is nothing to edit. /mentor join signs you up again." in out
     out = await chat("@mia /mentor join")
     assert "Let's sign you up" in out  # coming back is a fresh sign-up
 
