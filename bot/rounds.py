@@ -801,7 +801,9 @@ async def next_kickoff_due(session: AsyncSession) -> datetime | None:
     ).scalar_one_or_none()
 
 
-async def run_scheduled_rounds(session: AsyncSession, now: datetime, settings: Any, policy: RoundPolicy | None = None) -> int:
+async def run_scheduled_rounds(
+    session: AsyncSession, now: datetime, settings: Any, policy: RoundPolicy | None = None, program: Any = None
+) -> int:
     policy = policy or RoundPolicy()
     schedules = (
         await session.execute(
@@ -814,7 +816,7 @@ async def run_scheduled_rounds(session: AsyncSession, now: datetime, settings: A
         round_ = await compute_round(session, community.id, now, policy, created_by=schedule.created_by_member_id)
         outbox = Outbox(session, community.id, now)
         if policy.auto_approve:
-            await approve_round(session, round_, now, policy, approved_by=None)
+            await approve_round(session, round_, now, policy, approved_by=None, program=program)
         proposal = await render_proposal(session, round_)
         for destination in await moderator_destinations(session, community):
             await outbox.post(destination, proposal, dedupe_key=f"round:{round_.id}:posted:{destination.target}")
