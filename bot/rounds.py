@@ -80,15 +80,7 @@ def round_policy(ctx_or_program: Any) -> RoundPolicy:
 
 
 def _weights(weights: Any) -> ScoreWeights:
-    if weights is None:
-        return ScoreWeights()
-    if isinstance(weights, dict):
-        known = {k: float(v) for k, v in weights.items() if k in ScoreWeights.__dataclass_fields__}
-        return ScoreWeights(**known)
-    if isinstance(weights, ScoreWeights):
-        return weights
-    known = {k: float(getattr(weights, k)) for k in ScoreWeights.__dataclass_fields__ if hasattr(weights, k)}
-    return ScoreWeights(**known)
+    return weights if isinstance(weights, ScoreWeights) else ScoreWeights()
 
 
 # --- from storage to the engine ------------------------------------------------
@@ -488,21 +480,12 @@ async def approve_command(ctx: Ctx, args: list[str]) -> list[Message]:
 
 async def recompute_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("recompute a matching round")
-    previous = await _current_round(ctx)
-    round_ = await compute_round(
-        ctx.session, ctx.community_id, ctx.now, round_policy(ctx), created_by=ctx.member_id,
-        dry_run=previous.dry_run, allow_rematch=previous.allow_rematch,
-    )
-    return [await render_proposal(ctx.session, round_)]
+    return await _recompute(ctx, await _current_round(ctx))
 
 
 async def discard_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("discard a matching round")
-    round_ = await _current_round(ctx)
-    _open(round_)
-    round_.status = RoundStatus.DISCARDED.value
-    ctx.session.add(round_)
-    return [msg.message(f"Round #{round_.id} is discarded; nobody was introduced.")]
+    return _discard(ctx, await _current_round(ctx))
 
 
 async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
@@ -515,17 +498,26 @@ async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]
     if cid.verb == "recompute":
         if round_.status != RoundStatus.PROPOSED.value:
             raise InvalidInput(f"Round #{round_.id} is {round_.status}; run /mentor match for a new one.")
-        new = await compute_round(
-            ctx.session, ctx.community_id, ctx.now, round_policy(ctx), created_by=ctx.member_id,
-            dry_run=round_.dry_run, allow_rematch=round_.allow_rematch,
-        )
-        return [await render_proposal(ctx.session, new)]
+        return await _recompute(ctx, round_)
     if cid.verb == "discard":
-        _open(round_)
-        round_.status = RoundStatus.DISCARDED.value
-        ctx.session.add(round_)
-        return [msg.message(f"Round #{round_.id} is discarded; nobody was introduced.")]
+        return _discard(ctx, round_)
     raise InvalidInput("That round button is not valid any more.")
+
+
+async def _recompute(ctx: Ctx, previous: MatchRound) -> list[Message]:
+    """A fresh proposal with the same options (the old one is discarded by compute_round)."""
+    round_ = await compute_round(
+        ctx.session, ctx.community_id, ctx.now, round_policy(ctx), created_by=ctx.member_id,
+        dry_run=previous.dry_run, allow_rematch=previous.allow_rematch,
+    )
+    return [await render_proposal(ctx.session, round_)]
+
+
+def _discard(ctx: Ctx, round_: MatchRound) -> list[Message]:
+    _open(round_)
+    round_.status = RoundStatus.DISCARDED.value
+    ctx.session.add(round_)
+    return [msg.message(f"Round #{round_.id} is discarded; nobody was introduced.")]
 
 
 async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
