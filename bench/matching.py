@@ -17,6 +17,7 @@ entries and previous pairs.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -140,7 +141,9 @@ def make_community(n_mentees: int, n_mentors: int, seed: int) -> tuple[list[Matc
 def run_child(size: str, seed: int, scan_limit: int | None, top_k: int | None) -> dict[str, object]:
     n_mentees, n_mentors = SIZES[size]
     t0 = time.perf_counter()
+    gc.disable()  # generation only: 100k profiles of long-lived objects (the round manages its own)
     profiles, rules = make_community(n_mentees, n_mentors, seed)
+    gc.enable()
     overrides = {}
     if scan_limit:
         overrides["scan_limit_per_topic"] = scan_limit
