@@ -168,3 +168,26 @@ def test_utc_offset_from_iana_zone_on_reference_date() -> None:
     assert utc_offset_hours("Europe/Berlin", datetime(2026, 7, 1, tzinfo=timezone.utc)) == 2.0
     assert utc_offset_hours("Europe/Berlin", datetime(2026, 11, 22)) == 1.0  # naive means UTC
     assert utc_offset_hours("Asia/Kathmandu", datetime(2026, 11, 22, tzinfo=timezone.utc)) == 5.75
+
+
+def test_mentor_side_text_is_helps_with_and_unanswered_preferences_are_neutral() -> None:
+    both_sides = MatchProfile(
+        2,
+        Role.BOTH,
+        topics_offered=frozenset({"Go"}),
+        topics_wanted=frozenset({"Rust"}),
+        goals_text="learn embedded rust",  # read when 2 is mentored
+        helps_with_text="kubernetes operators in go",  # read when 2 mentors
+        cadence="",
+        program_length="",
+        communication="",
+        hours_per_month=None,
+        team="",  # empty team is no team, not a team called ""
+    )
+    profiles = [mentee(1, "Go", goals_text="write kubernetes operators", team=""), both_sides]
+    [pair] = propose_round(profiles, MatchingRules(exclude_same_team=True)).pairs
+    by = {r.criterion: r for r in pair.reasons}
+    assert "kubernetes" in by["goals"].text and "operator" in by["goals"].text
+    assert by["cadence"].points == 2.5 and by["cadence"].text == "cadence: no answer on one side"
+    assert by["program_length"].points == 2.5 and by["communication"].points == 2.5
+    assert by["commitment"].points == 2.5 and "?" in by["commitment"].text
