@@ -1,0 +1,164 @@
+"""`mentorbot` command line: run, console, migrate.
+
+`mentorbot run` starts the platform configured in the environment (`.env`):
+Slack when Slack settings are present, Discord when DISCORD_TOKEN is set, else
+the local console on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+
+SLACK_KEYS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID")
+
+
+def choose_platform(env: Mapping[str, str]) -> str:
+    if any(env.get(k, "").strip() for k in SLACK_KEYS):
+        return "slack"
+    if env.get("DISCORD_TOKEN", "").strip():
+        return "discord"
+    return "console"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mentorbot", description="A mentorship program bot for Slack and Discord.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the platform configured in .env (else the local console)")
+    console = sub.add_parser("console", help="a local community in the terminal (also runs scripts)")
+    console.add_argument("--db", help="SQLite file to use (default: DATABASE_URL, else ./mentorbot.db)")
+    console.add_argument("--script", help="run the lines of this file, then exit")
+    console.add_argument("--start", help="start the clock at this ISO time, e.g. 2026-11-23T09:00Z (scripts)")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    make = sub.add_parser("makemigration", help="(developers) write a migration from the table definitions")
+    make.add_argument("message")
+    make.add_argument("--id", required=True, help="revision id, e.g. 0005_intake")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env")
+    args = _parser().parse_args(argv)
+    env = dict(os.environ)
+    try:
+        settings = Settings.from_env(env)
+    except ConfigError as exc:
+        print(f"mentorbot: configuration problem: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not news
+    try:
+        return asyncio.run(_dispatch(args, settings, env))
+    except KeyboardInterrupt:
+        return 130
+    except ConfigError as exc:
+        print(f"mentorbot: configuration problem: {exc}", file=sys.stderr)
+        return 2
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str, str]) -> int:
+    if args.command == "migrate":
+        from storage.db import Database
+        from storage.migrate import upgrade
+
+        db = Database(settings.database_url)
+        await upgrade(db)
+        await db.dispose()
+        print(f"mentorbot: database is up to date ({db.url.render_as_string(hide_password=True)})")
+        return 0
+    if args.command == "makemigration":
+        from storage.db import Database
+        from storage.migrate import autogenerate, upgrade
+
+        db = Database(settings.database_url)
+        await upgrade(db)
+        await autogenerate(db, args.message, args.id)
+        await db.dispose()
+        return 0
+    if args.command == "console":
+        return await _console(args, settings)
+    platform = choose_platform(env)
+    if platform == "slack":
+        from adapters.slack.main import serve as serve_slack
+
+        await serve_slack(settings, env)
+        return 0
+    if platform == "discord":
+        from adapters.discord.main import serve as serve_discord
+
+        await serve_discord(settings, env)
+        return 0
+    return await _console(argparse.Namespace(db=None, script=None, start=None), settings)
+
+
+async def _console(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    from adapters.console.session import ConsoleSession
+
+    if args.db:
+        settings = replace(settings, database_url=f"sqlite+aiosqlite:///{Path(args.db).resolve()}")
+    start = None
+    if args.start:
+        try:
+            start = datetime.fromisoformat(args.start.replace("Z", "+00:00"))
+        except ValueError:
+            print(f"mentorbot: --start {args.start!r} is not an ISO time like 2026-11-23T09:00Z", file=sys.stderr)
+            return 2
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=timezone.utc)
+    session = await ConsoleSession.open(settings, start=start)
+    try:
+        if args.script:
+            try:
+                lines = Path(args.script).read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                print(f"mentorbot: cannot read {args.script}: {exc.strerror}", file=sys.stderr)
+                return 2
+            await session.run_script(lines)
+            return 0
+        if not sys.stdin.isatty():
+            await session.run_script(sys.stdin.read().splitlines())
+            return 0
+        return await _interactive(session)
+    finally:
+        await session.close()
+
+
+async def _interactive(session: "ConsoleSession") -> int:  # type: ignore[name-defined]  # noqa: F821
+    from adapters.console.session import ScriptError
+
+    session.default_user = "you"
+    if not session.chat.moderators:
+        session.chat.moderators = {"you"}
+    print(
+        "mentorbot console — you are 'you' (a moderator) in #general.\n"
+        "Try: /mentor help · /mentor poll \"Would you join a mentorship program?\" --closes 3d\n"
+        "Act as someone else with @alice …, click buttons with 'click 1', move time with 'wait 3d', quit with Ctrl-D."
+    )
+    while True:
+        try:
+            line = await asyncio.to_thread(input, "> ")
+        except EOFError:
+            print()
+            return 0
+        try:
+            await session.run_line(line)
+        except ScriptError as exc:
+            print(f"! {exc}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""The console's `Messenger`: delivers outbox rows into the `ConsoleChat`."""
+
+from __future__ import annotations
+
+from adapters.console.chat import ConsoleChat
+from bot.ports import (
+    Delivered,
+    Delivery,
+    DeliveryResult,
+    DestinationKind,
+    Operation,
+    PermanentFailure,
+)
+
+
+class ConsoleMessenger:
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+        # idempotency key → message ref: a resend after a crash is recognised, as
+        # Discord's nonce or Slack's metadata would let a real platform do.
+        self.sent_keys: dict[str, str] = {}
+
+    async def deliver(self, delivery: Delivery) -> DeliveryResult:
+        destination = delivery.destination
+        if delivery.operation is Operation.POST:
+            if delivery.idempotency_key in self.sent_keys:
+                return Delivered(self.sent_keys[delivery.idempotency_key])
+            closed = [u for u in destination.user_ids if u in self.chat.closed_dms]
+            if closed and destination.kind in (DestinationKind.DM, DestinationKind.GROUP_DM):
+                return PermanentFailure("dm_closed", f"{closed[0]} does not accept DMs", unreachable_user_id=closed[0])
+            assert delivery.message is not None
+            posted = self.chat.post(destination, delivery.message)
+            self.sent_keys[delivery.idempotency_key] = posted.ref
+            return Delivered(posted.ref)
+        if delivery.target_ref is None:
+            return PermanentFailure("no_target", "nothing to act on")
+        if delivery.operation is Operation.UPDATE:
+            assert delivery.message is not None
+            ok = self.chat.update(delivery.target_ref, delivery.message)
+        else:
+            ok = self.chat.pin(delivery.target_ref, delivery.operation is Operation.PIN)
+        return Delivered(delivery.target_ref) if ok else PermanentFailure("message_not_found")

@@ -1,0 +1,215 @@
+"""`MentorBot`: the core's single entry point for adapters.
+
+An adapter acknowledges the platform first, then calls `handle(event)`, shows the
+returned private replies, and lets `deliver_outbox` send everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import messages as msg
+from bot.config import Settings
+from bot.context import Ctx
+from bot.errors import UserFacingError
+from bot.events import (
+    Actor,
+    CommunityRef,
+    ComponentAction,
+    DirectText,
+    Event,
+    FormSubmission,
+    MemberJoined,
+    SlashCommand,
+)
+from bot.messages import Message
+from bot.outbox import Deliverer, Outbox, due_at
+from bot.ports import Clock, Messenger
+from bot.router import Router
+from bot.sweeps import Sweeper
+from storage.db import Database
+from storage.tables import Community, Member, SeenEvent
+
+log = logging.getLogger(__name__)
+
+APOLOGY = (
+    "Sorry — something went wrong on my side and nothing was changed. "
+    "Please try again in a minute; if it keeps happening, tell a moderator."
+)
+
+
+class _Duplicate(Exception):
+    """This platform event id was handled already (a platform retry)."""
+
+
+class MentorBot:
+    def __init__(
+        self, db: Database, clock: Clock, settings: Settings, router: Router, sweeper: Sweeper
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.router = router
+        self.sweeper = sweeper
+
+    # --- inbound ---------------------------------------------------------
+
+    async def handle(self, event: Event) -> list[Message]:
+        """Do what the member asked; return the private replies for them."""
+        if event.actor.is_bot:
+            return []
+        try:
+            async with self.db.unit() as session:
+                return await self._handle(session, event)
+        except _Duplicate:
+            log.info("ignored duplicate event %s", getattr(event, "event_id", ""))
+            return []
+        except UserFacingError as exc:
+            return [msg.message(str(exc))]
+        except Exception:
+            log.exception("failed to handle %s", type(event).__name__)
+            return [msg.message(APOLOGY)]
+
+    async def _handle(self, session: AsyncSession, event: Event) -> list[Message]:
+        now = self.clock.now()
+        community = await ensure_community(session, event.community, now, self.settings)
+        assert community.id is not None
+        if event.event_id:
+            await _mark_seen(session, community.id, event.event_id, now)
+        is_moderator = event.actor.platform_moderator or event.actor.user_id in self.settings.moderator_ids
+        member = await ensure_member(session, community, event.actor, now, is_moderator)
+        in_dm = isinstance(event, DirectText) or (isinstance(event, ComponentAction) and event.in_dm)
+        ctx = Ctx(
+            session=session,
+            community=community,
+            member=member,
+            actor=event.actor,
+            channel_id=getattr(event, "channel_id", ""),
+            now=now,
+            settings=self.settings,
+            outbox=Outbox(session, community.id, now),
+            is_moderator=is_moderator,
+            in_dm=in_dm,
+        )
+        if isinstance(event, SlashCommand):
+            replies = await self.router.command(ctx, event.text)
+        elif isinstance(event, ComponentAction):
+            replies = await self.router.component(ctx, event.component_id, event.values)
+        elif isinstance(event, FormSubmission):
+            replies = await self.router.form(ctx, event.form_id, event.fields)
+        elif isinstance(event, DirectText):
+            replies = await self.router.direct_text(ctx, event.text)
+        elif isinstance(event, MemberJoined):
+            replies = []
+        else:  # pragma: no cover - the Event union is closed
+            raise TypeError(type(event))
+        return _with_dm_notice(member, in_dm, replies)
+
+    # --- outbound and schedule ------------------------------------------------
+
+    async def deliver_outbox(self, messenger: Messenger, *, max_rows: int | None = None) -> int:
+        return await Deliverer(self.db, self.clock, messenger).drain(max_rows=max_rows)
+
+    async def sweep(self) -> int:
+        return await self.sweeper.run_due()
+
+    async def next_due(self) -> datetime | None:
+        """The earliest moment anything becomes due (a sweep job or a queued message)."""
+        times = [t for t in (await self.sweeper.next_due(), await due_at(self.db)) if t is not None]
+        return min(times) if times else None
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def _with_dm_notice(member: Member, in_dm: bool, replies: list[Message]) -> list[Message]:
+    """Tell a member once, privately, that their DMs are closed to the bot."""
+    if in_dm:
+        if member.dm_status != "ok":
+            member.dm_status = "ok"  # they reached us by DM, so DMs work again
+        return replies
+    if member.dm_status == "closed":
+        member.dm_status = "closed_told"
+        notice = msg.message(
+            "Heads-up: I could not send you a direct message — your DMs are closed to me. "
+            "Allow direct messages from this app so you get invitations and check-ins."
+        )
+        return replies + [notice]
+    return replies
+
+
+async def _mark_seen(session: AsyncSession, community_id: int, event_id: str, now: datetime) -> None:
+    seen = await session.get(SeenEvent, (community_id, event_id[:200]))
+    if seen is not None:
+        raise _Duplicate(event_id)
+    try:
+        async with session.begin_nested():
+            session.add(SeenEvent(community_id=community_id, event_id=event_id[:200], seen_at=now))
+            await session.flush()
+    except IntegrityError as exc:  # the same event is being handled right now by another worker
+        raise _Duplicate(event_id) from exc
+
+
+async def ensure_community(
+    session: AsyncSession, ref: CommunityRef, now: datetime, settings: Settings
+) -> Community:
+    query = select(Community).where(
+        Community.platform == ref.platform, Community.external_id == ref.external_id
+    )
+    community = (await session.execute(query)).scalar_one_or_none()
+    if community is not None:
+        if ref.name and community.name != ref.name[:200]:
+            community.name = ref.name[:200]
+        return community
+    try:
+        async with session.begin_nested():
+            community = Community(
+                platform=ref.platform,
+                external_id=ref.external_id,
+                name=ref.name[:200],
+                timezone=settings.timezone,
+                created_at=now,
+            )
+            session.add(community)
+            await session.flush()
+            return community
+    except IntegrityError:  # created concurrently by another worker
+        return (await session.execute(query)).scalar_one()
+
+
+async def ensure_member(
+    session: AsyncSession, community: Community, actor: Actor, now: datetime, is_moderator: bool
+) -> Member:
+    query = select(Member).where(
+        Member.community_id == community.id, Member.platform_user_id == actor.user_id
+    )
+    member = (await session.execute(query)).scalar_one_or_none()
+    if member is None:
+        try:
+            async with session.begin_nested():
+                member = Member(
+                    community_id=community.id,  # type: ignore[arg-type]
+                    platform_user_id=actor.user_id,
+                    display_name=actor.display_name[:200],
+                    timezone=actor.timezone,
+                    is_moderator=is_moderator,
+                    created_at=now,
+                )
+                session.add(member)
+                await session.flush()
+                return member
+        except IntegrityError:
+            member = (await session.execute(query)).scalar_one()
+    if actor.display_name and member.display_name != actor.display_name[:200]:
+        member.display_name = actor.display_name[:200]
+    if actor.timezone and member.timezone != actor.timezone:
+        member.timezone = actor.timezone
+    if member.is_moderator != is_moderator:
+        member.is_moderator = is_moderator
+    return member
+

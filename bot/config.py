@@ -1,0 +1,70 @@
+"""Core settings, read from the environment (a `.env` file is loaded by the CLI).
+
+Only keys the platform-neutral core needs live here; each adapter reads its own
+keys (adapters/<platform>/settings.py). Every key is listed in `.env.example`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mentorbot.db"
+
+
+class ConfigError(ValueError):
+    """A setting is present but unusable; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    program_path: str | None = None
+    moderator_ids: frozenset[str] = field(default_factory=frozenset)
+    timezone: str = "UTC"
+    log_level: str = "INFO"
+    sweep_seconds: float = 30.0
+    # Interest polls: warn when would-be mentees outnumber mentors by more than this.
+    mentee_mentor_ratio_warning: float = 3.0
+    default_poll_days: int = 7
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        def get(key: str) -> str | None:
+            value = env.get(key, "").strip()
+            return value or None
+
+        tz = get("MENTORBOT_TIMEZONE") or "UTC"
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"MENTORBOT_TIMEZONE={tz!r} is not an IANA timezone name (e.g. Europe/Berlin)"
+            ) from exc
+
+        def number(key: str, default: float, minimum: float) -> float:
+            raw = get(key)
+            if raw is None:
+                return default
+            try:
+                value = float(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{key}={raw!r} must be a number") from exc
+            if value < minimum:
+                raise ConfigError(f"{key}={raw!r} must be at least {minimum:g}")
+            return value
+
+        moderators = frozenset(
+            part.strip() for part in (get("MENTORBOT_MODERATORS") or "").split(",") if part.strip()
+        )
+        return cls(
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            program_path=get("MENTORBOT_PROGRAM"),
+            moderator_ids=moderators,
+            timezone=tz,
+            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            sweep_seconds=number("MENTORBOT_SWEEP_SECONDS", 30.0, 1.0),
+            mentee_mentor_ratio_warning=number("MENTORBOT_RATIO_WARNING", 3.0, 1.0),
+            default_poll_days=int(number("MENTORBOT_POLL_DAYS", 7, 1)),
+        )

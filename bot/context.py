@@ -1,0 +1,49 @@
+"""The context a handler runs in: one unit of work for one member's action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.errors import NotAllowed
+from bot.events import Actor
+from bot.outbox import Outbox
+from storage.tables import Community, Member
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    community: Community
+    member: Member
+    actor: Actor
+    channel_id: str
+    now: datetime
+    settings: Settings
+    outbox: Outbox
+    is_moderator: bool
+    in_dm: bool = False
+
+    @property
+    def tz(self) -> str:
+        return self.community.timezone
+
+    @property
+    def community_id(self) -> int:
+        assert self.community.id is not None
+        return self.community.id
+
+    @property
+    def member_id(self) -> int:
+        assert self.member.id is not None
+        return self.member.id
+
+    def require_moderator(self, action: str) -> None:
+        """Every moderator action calls this first; members get a polite refusal."""
+        if not self.is_moderator:
+            raise NotAllowed(
+                f"Only moderators can {action}. If you think you should be one, ask a workspace/server admin."
+            )

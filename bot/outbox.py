@@ -1,0 +1,325 @@
+"""The durable outbox: services write what must be sent; the deliverer sends it.
+
+A service never calls a platform. It changes state and, in the same transaction,
+adds rows here. `Deliverer.drain` claims due rows, hands each to the adapter's
+`Messenger` and records the outcome:
+
+- `Delivered`  → `sent`, with the platform's message ref (for later updates/pins);
+- `RetryLater` → back to `pending` with `not_before` pushed out (429, 5xx);
+- `PermanentFailure` → `failed`, and the moderators are told (never a retry loop).
+
+Claiming sets a short lease (`not_before = now + LEASE`) so a worker that dies
+mid-send leaves the row to be picked up again by anyone after the lease; on
+PostgreSQL rows are claimed with `FOR UPDATE SKIP LOCKED` so many workers can
+drain one database. A resend after a crash carries the same idempotency key, which
+the messenger uses (Discord nonce, Slack metadata) so the member sees it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import messages as msg
+from bot.messages import Message
+from bot.ports import (
+    Clock,
+    Delivered,
+    Delivery,
+    Destination,
+    DestinationKind,
+    Messenger,
+    Operation,
+    PermanentFailure,
+    RetryLater,
+)
+from storage.claims import claim
+from storage.db import Database
+from storage.tables import Community, Member, OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 12  # transient errors only; 429s honour Retry-After and do not count
+NOTICE_PREFIX = "notice:"  # moderator notices about failures are never themselves reported
+
+
+class Outbox:
+    """Writes outbox rows inside the caller's unit of work."""
+
+    def __init__(self, session: AsyncSession, community_id: int, now: datetime) -> None:
+        self.session = session
+        self.community_id = community_id
+        self.now = now
+
+    async def _add(
+        self,
+        operation: Operation,
+        destination: Destination,
+        message: Message | None,
+        *,
+        dedupe_key: str | None,
+        target: OutboxMessage | None = None,
+        not_before: datetime | None = None,
+    ) -> OutboxMessage:
+        if dedupe_key is not None:
+            existing = (
+                await self.session.execute(
+                    select(OutboxMessage).where(
+                        OutboxMessage.community_id == self.community_id,
+                        OutboxMessage.dedupe_key == dedupe_key,
+                    )
+                )
+            ).scalar_one_or_none()
+            if existing is not None:
+                return existing
+        row = OutboxMessage(
+            community_id=self.community_id,
+            operation=operation.value,
+            destination_kind=destination.kind.value,
+            destination_target=destination.target,
+            payload=msg.to_json(message) if message is not None else None,
+            dedupe_key=dedupe_key,
+            target_outbox_id=target.id if target is not None else None,
+            not_before=not_before or self.now,
+            created_at=self.now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def post(
+        self,
+        destination: Destination,
+        message: Message,
+        *,
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+    ) -> OutboxMessage:
+        return await self._add(
+            Operation.POST, destination, message, dedupe_key=dedupe_key, not_before=not_before
+        )
+
+    async def update(self, target: OutboxMessage, message: Message) -> OutboxMessage:
+        """Replace the content of a message we posted. Pending updates of the same
+        message are coalesced: only the newest content is ever sent."""
+        pending = (
+            await self.session.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.target_outbox_id == target.id,
+                    OutboxMessage.operation == Operation.UPDATE.value,
+                    OutboxMessage.status == OutboxStatus.PENDING.value,
+                )
+            )
+        ).scalar_one_or_none()
+        if pending is not None:
+            pending.payload = msg.to_json(message)
+            self.session.add(pending)
+            return pending
+        return await self._add(
+            Operation.UPDATE, _destination_of(target), message, dedupe_key=None, target=target
+        )
+
+    async def pin(self, target: OutboxMessage, *, unpin: bool = False) -> OutboxMessage:
+        op = Operation.UNPIN if unpin else Operation.PIN
+        return await self._add(
+            op,
+            _destination_of(target),
+            None,
+            dedupe_key=f"{op.value}:{target.id}",
+            target=target,
+        )
+
+
+def _destination_of(row: OutboxMessage) -> Destination:
+    return Destination(DestinationKind(row.destination_kind), row.destination_target)
+
+
+class Deliverer:
+    """Drains due outbox rows through one `Messenger`."""
+
+    def __init__(self, db: Database, clock: Clock, messenger: Messenger, *, batch: int = 50) -> None:
+        self.db = db
+        self.clock = clock
+        self.messenger = messenger
+        self.batch = batch
+
+    async def drain(self, *, max_rows: int | None = None) -> int:
+        """Send everything due now; returns how many rows reached a final state."""
+        done = 0
+        while max_rows is None or done < max_rows:
+            claimed = await self._claim(self.batch if max_rows is None else min(self.batch, max_rows - done))
+            if not claimed:
+                break
+            for row_id in claimed:
+                if await self._deliver_one(row_id):
+                    done += 1
+        return done
+
+    async def _claim(self, limit: int) -> list[int]:
+        now = self.clock.now()
+        async with self.db.unit() as session:
+            return await claim(
+                session,
+                OutboxMessage,
+                where=[
+                    OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),  # type: ignore[attr-defined]
+                    OutboxMessage.not_before <= now,
+                ],
+                order_by=[OutboxMessage.id],
+                limit=limit,
+                values={
+                    "status": OutboxStatus.SENDING.value,
+                    "not_before": now + LEASE,
+                    "attempts": OutboxMessage.attempts + 1,
+                },
+            )
+
+    async def _deliver_one(self, row_id: int) -> bool:
+        now = self.clock.now()
+        async with self.db.unit() as session:
+            row = await session.get(OutboxMessage, row_id)
+            if row is None or row.status != OutboxStatus.SENDING.value:
+                return False
+            community = await session.get(Community, row.community_id)
+            assert community is not None
+            target_ref: str | None = None
+            if row.target_outbox_id is not None:
+                target = await session.get(OutboxMessage, row.target_outbox_id)
+                if target is None or target.status == OutboxStatus.FAILED.value:
+                    row.status = OutboxStatus.FAILED.value
+                    row.last_error = "the message it refers to was never delivered"
+                    session.add(row)
+                    return True
+                if target.status != OutboxStatus.SENT.value:
+                    # The original is not out yet: try again shortly, keep order.
+                    row.status = OutboxStatus.PENDING.value
+                    row.not_before = now + timedelta(seconds=1)
+                    row.attempts -= 1
+                    session.add(row)
+                    return False
+                target_ref = target.message_ref
+            delivery = Delivery(
+                community_external_id=community.external_id,
+                operation=Operation(row.operation),
+                destination=_destination_of(row),
+                message=msg.from_json(row.payload) if row.payload else None,
+                idempotency_key=f"mb{row.id}",
+                target_ref=target_ref,
+                attempt=row.attempts - 1,
+            )
+        try:
+            result = await self.messenger.deliver(delivery)
+        except Exception as exc:  # a bug or an unexpected network error: back off, never loop fast
+            log.exception("delivery of outbox row %s raised", row_id)
+            result = RetryLater(min(300.0, 2.0 ** min(row.attempts, 8)), reason=repr(exc)[:200])
+        return await self._record(row_id, result)
+
+    async def _record(self, row_id: int, result: Delivered | RetryLater | PermanentFailure) -> bool:
+        now = self.clock.now()
+        async with self.db.unit() as session:
+            row = await session.get(OutboxMessage, row_id)
+            assert row is not None
+            if isinstance(result, Delivered):
+                row.status = OutboxStatus.SENT.value
+                row.sent_at = now
+                row.message_ref = result.message_ref
+                row.last_error = None
+                session.add(row)
+                return True
+            if isinstance(result, RetryLater):
+                if row.attempts >= MAX_ATTEMPTS and result.reason != "rate limited":
+                    result = PermanentFailure("gave_up", f"still failing after {row.attempts} tries: {result.reason}")
+                else:
+                    if result.reason == "rate limited":
+                        row.attempts -= 1  # a 429 is the platform pacing us, not a failure
+                    row.status = OutboxStatus.PENDING.value
+                    row.not_before = now + timedelta(seconds=max(result.seconds, 0.0))
+                    row.last_error = result.reason[:500]
+                    session.add(row)
+                    return False
+            row.status = OutboxStatus.FAILED.value
+            row.last_error = f"{result.code}: {result.detail}"[:500]
+            session.add(row)
+            await _report_failure(session, row, result, now)
+            return True
+
+
+async def _report_failure(
+    session: AsyncSession, row: OutboxMessage, failure: PermanentFailure, now: datetime
+) -> None:
+    """Make a permanent failure visible to the moderators (once per failed row)."""
+    community = await session.get(Community, row.community_id)
+    assert community is not None
+    who = ""
+    if failure.unreachable_user_id:
+        member = (
+            await session.execute(
+                select(Member).where(
+                    Member.community_id == community.id,
+                    Member.platform_user_id == failure.unreachable_user_id,
+                )
+            )
+        ).scalar_one_or_none()
+        if member is not None:
+            if member.dm_status == "ok":
+                member.dm_status = "closed"
+                session.add(member)
+            who = member.display_name
+    if row.dedupe_key and row.dedupe_key.startswith(NOTICE_PREFIX):
+        return  # a notice about a notice would loop
+    outbox = Outbox(session, community.id, now)  # type: ignore[arg-type]
+    if who:
+        what = msg.text("I could not send a direct message to ", msg.UserText(who), " — their DMs are closed to me. ")
+        advice = "Ask them to allow direct messages from this app; I will not retry on my own."
+    else:
+        what = msg.text(
+            f"A message to {row.destination_kind} {row.destination_target} could not be delivered ({failure.code}). "
+        )
+        advice = _ADVICE.get(failure.code, "Check that the bot still has access there.")
+    notice = Message((msg.text(msg.Strong("Delivery problem")), what, msg.text(advice)))
+    for destination in await moderator_destinations(session, community):
+        await outbox.post(destination, notice, dedupe_key=f"{NOTICE_PREFIX}{row.id}:{destination.target}")
+
+
+_ADVICE = {
+    "channel_not_found": "The channel no longer exists or the bot cannot see it; invite the bot or choose another channel.",
+    "not_in_channel": "Invite the bot to that channel (/invite) and try again.",
+    "is_archived": "That channel is archived; unarchive it or use another channel.",
+    "cannot_dm_bot": "That user is a bot and cannot receive direct messages.",
+    "token_revoked": "The bot's token was revoked; reinstall the app.",
+    "missing_access": "The bot lacks permission in that channel; check its role.",
+}
+
+
+async def moderator_destinations(session: AsyncSession, community: Community) -> list[Destination]:
+    """Where moderator alerts go: the moderators' channel, else a DM to each known moderator."""
+    if community.moderator_channel_id:
+        return [Destination.channel(community.moderator_channel_id)]
+    moderators = (
+        await session.execute(
+            select(Member)
+            .where(Member.community_id == community.id, Member.is_moderator == True)  # noqa: E712
+            .where(or_(Member.dm_status == "ok"))
+            .order_by(Member.id)
+            .limit(10)
+        )
+    ).scalars()
+    return [Destination.dm(m.platform_user_id) for m in moderators]
+
+
+async def due_at(db: Database) -> datetime | None:
+    """The earliest moment at which some outbox row becomes due (None: nothing queued)."""
+    from sqlalchemy import func
+
+    async with db.unit() as session:
+        return (
+            await session.execute(
+                select(func.min(OutboxMessage.not_before)).where(
+                    OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value])  # type: ignore[attr-defined]
+                )
+            )
+        ).scalar_one_or_none()

@@ -1,0 +1,38 @@
+"""Claiming due rows so that each is handled by exactly one worker.
+
+One statement does it: `UPDATE … WHERE id IN (SELECT id … FOR UPDATE SKIP LOCKED
+LIMIT n) RETURNING id`. On PostgreSQL the sub-select skips rows another worker
+has locked; on SQLite (one writer at a time, no FOR UPDATE) the single UPDATE is
+atomic, so two workers can never both take a row — a separate SELECT then UPDATE
+could, because SQLite reads outside the write transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def claim(
+    session: AsyncSession,
+    model: Any,
+    where: list[ColumnElement[bool]],
+    order_by: list[Any],
+    limit: int,
+    values: dict[str, Any],
+) -> list[int]:
+    """Mark up to `limit` rows matching `where` with `values`; return their ids in order."""
+    candidates = (
+        select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(model)
+        .where(model.id.in_(candidates.scalar_subquery()), *where)
+        .values(**values)
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = list((await session.execute(stmt)).scalars())
+    return sorted(ids)

@@ -1,0 +1,30 @@
+"""Every SQLModel table of mentorbot. Importing this package registers them all
+on `SQLModel.metadata` (Alembic and the schema tests rely on that)."""
+
+from storage.tables.core import (  # noqa: F401
+    Community,
+    Member,
+    OutboxMessage,
+    OutboxStatus,
+    SeenEvent,
+)
+from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
+from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401
+from storage.tables.pairings import (  # noqa: F401
+    MatchRound,
+    Pairing,
+    PairingStatus,
+    ProposedPair,
+    RoundSchedule,
+    RoundStatus,
+)
+from storage.tables.lifecycle import (  # noqa: F401
+    CheckIn,
+    CheckInAnswer,
+    CheckInPlan,
+    Feedback,
+    FeedbackStep,
+    Goal,
+    GoalStatus,
+    PairNote,
+)

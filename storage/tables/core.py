@@ -1,0 +1,92 @@
+"""Core tables: communities, members, the outbox and processed platform events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class Community(SQLModel, table=True):
+    """One Slack workspace, Discord guild or console session."""
+
+    __tablename__ = "community"
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_community_platform"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    name: str = Field(default="", max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+    # Where moderator alerts go (delivery failures, warnings); set by the first poll or by config.
+    moderator_channel_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Member(SQLModel, table=True):
+    """A person in a community, as the bot knows them (profile data comes with intake)."""
+
+    __tablename__ = "member"
+    __table_args__ = (
+        UniqueConstraint("community_id", "platform_user_id", name="uq_member_platform_user"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    platform_user_id: str = Field(max_length=64)
+    display_name: str = Field(default="", max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    # "ok", "closed" (the platform refused a DM for good) or "closed_told" (we told them once).
+    dm_status: str = Field(default="ok", max_length=16)
+    # Last known moderator rights (platform or config), so alerts can reach moderators by DM.
+    is_moderator: bool = Field(default=False)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a deliverer; a crash leaves it here and it is retried
+    SENT = "sent"
+    FAILED = "failed"  # permanent failure, reported to moderators
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message (or pin/update) that a state change caused and that must reach the platform."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("community_id", "dedupe_key", name="uq_outbox_dedupe"),
+        Index("ix_outbox_due", "status", "not_before"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    operation: str = Field(max_length=16)
+    destination_kind: str = Field(max_length=16)
+    destination_target: str = Field(max_length=600)
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Optional business key ("poll:12:results"): enqueueing the same key twice is a no-op.
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    # For update/pin/unpin: the outbox row whose posted message this acts on.
+    target_outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = Field(default=0)
+    not_before: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ref: str | None = Field(default=None, max_length=200)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class SeenEvent(SQLModel, table=True):
+    """Platform event ids already handled, so a platform retry has no second effect."""
+
+    __tablename__ = "seen_event"
+
+    community_id: int = Field(foreign_key="community.id", primary_key=True)
+    event_id: str = Field(max_length=200, primary_key=True)
+    seen_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -1,0 +1,65 @@
+"""Seed a small community of signed-up members straight into storage.
+
+Matching and lifecycle tests start where intake ends; seeding profiles directly
+keeps those tests about matching. (Intake's own tests drive the conversation.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from adapters.console.session import COMMUNITY
+from bot.app import ensure_community, ensure_member
+from bot.config import Settings
+from storage.tables import Profile
+from tests.chat import Chat
+
+
+async def sign_up(chat: Chat, name: str, role: str, **fields: Any) -> int:
+    """Create (or update) a member with a confirmed profile; returns the member id."""
+    now: datetime = chat.now
+    async with chat.bot.db.unit() as s:
+        community = await ensure_community(s, COMMUNITY, now, Settings())
+        member = await ensure_member(s, community, chat.session.actor(name), now, False)
+        profile = (await s.execute(select(Profile).where(Profile.member_id == member.id))).scalar_one_or_none()
+        values: dict[str, Any] = {
+            "community_id": community.id,
+            "member_id": member.id,
+            "role": role,
+            "status": "waiting",
+            "topics_offered": ["Python"] if role in ("mentor", "both") else [],
+            "topics_wanted": ["Python"] if role in ("mentee", "both") else [],
+            "goals": "",
+            "years_experience": 10 if role == "mentor" else 2,
+            "timezone": "Europe/Berlin",
+            "program_length": "3-6",
+            "cadence": "biweekly",
+            "communication": "video",
+            "languages": ["en"],
+            "capacity": 1,
+            "consent": True,
+            "source": "direct",
+            "signed_up_at": now,
+            "updated_at": now,
+            "waiting_since": now,
+        }
+        values.update(fields)
+        if profile is None:
+            profile = Profile(**values)
+        else:
+            for key, value in values.items():
+                setattr(profile, key, value)
+        s.add(profile)
+        await s.flush()
+        assert member.id is not None
+        return member.id
+
+
+async def member_id(chat: Chat, name: str) -> int:
+    from storage.tables import Member
+
+    async with chat.bot.db.unit() as s:
+        return (await s.execute(select(Member.id).where(Member.platform_user_id == name))).scalar_one()
