@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .profiles import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, MatchingRules, MatchProfile
+from .profiles import (
+    CADENCES,
+    COMMUNICATION_MODES,
+    PROGRAM_LENGTHS,
+    MatchingRules,
+    MatchProfile,
+)
 
 # Keywords kept per member for goal similarity: the rarest ones carry the meaning,
 # and a fixed width keeps the vectorised scorer's cost per pair bounded.

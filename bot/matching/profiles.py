@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timezone as _tz
-from zoneinfo import ZoneInfo
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 # Ordered choices: neighbours on these scales earn half the points of an exact
 # match (a 3–6 month mentee and a 6–9 month mentor can still agree on a term).

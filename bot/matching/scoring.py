@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .encoding import Community, circular_hours, has_bit, topic_key
+from .encoding import Community, has_bit, topic_key
 from .profiles import CRITERIA, Reason
 
 # A local "waking day" of 08:00–22:00: two such windows always share at least 4 hours.

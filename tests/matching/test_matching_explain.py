@@ -49,7 +49,8 @@ def test_better_fit_wins_and_rare_topic_noted() -> None:
 
 def test_wider_seniority_gap_tapers_and_less_experienced_mentor_scores_zero() -> None:
     def seniority(mentee_years: int, mentor_years: int) -> float:
-        [pair] = propose_round([mentee(1, years_experience=mentee_years), mentor(2, years_experience=mentor_years)]).pairs
+        profiles = [mentee(1, years_experience=mentee_years), mentor(2, years_experience=mentor_years)]
+        [pair] = propose_round(profiles).pairs
         return pair.reasons[CRITERIA.index("seniority")].points
 
     assert seniority(3, 8) == 10.0
