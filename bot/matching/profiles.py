@@ -49,8 +49,9 @@ class MatchProfile:
     `topics_offered` and `helps_with_text` matter when the member mentors,
     `topics_wanted` and `goals_text` when they are mentored; a BOTH member fills
     both (a mentor without `helps_with_text` is read through `goals_text`).
-    Preferences left empty ("" / None) mean "no answer" and score neutral (half). `capacity` and `active_mentees`
-    describe the member as a mentor (free slots = capacity − active_mentees).
+    Preferences left empty ("" / None) mean "no answer" and score neutral (half).
+    `capacity` and `active_mentees` describe the member as a mentor (free slots =
+    capacity − active_mentees).
     `days_waiting` and `times_left_unmatched` describe the member as a mentee.
     """
 
@@ -64,9 +65,9 @@ class MatchProfile:
     utc_offset_hours: float = 0.0
     accepts_async: bool = False
     hours_per_month: int | None = None
-    program_length: str = "3-6"
-    cadence: str = "biweekly"
-    communication: str = "video"
+    program_length: str = ""  # one of PROGRAM_LENGTHS, or "" for no answer
+    cadence: str = ""  # one of CADENCES, or ""
+    communication: str = ""  # one of COMMUNICATION_MODES, or ""
     languages: frozenset[str] = frozenset({"en"})
     capacity: int = 1
     active_mentees: int = 0
