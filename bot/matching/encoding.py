@@ -60,12 +60,6 @@ def topic_key(topic: str) -> str:
     return " ".join(topic.split()).casefold()
 
 
-def circular_hours(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Clock distance between two UTC offsets (UTC-11 and UTC+13 are 0 hours apart)."""
-    d = np.abs(a - b) % 24.0
-    return np.minimum(d, 24.0 - d)
-
-
 def bitmask(rows: Sequence[Iterable[int]], n_bits: int) -> np.ndarray:
     """One row of uint64 words per entry, bit i set when i is in the entry."""
     words = max(1, (n_bits + 63) // 64)
@@ -183,10 +177,6 @@ class Community:
     @property
     def n_mentors(self) -> int:
         return len(self.mentor_member)
-
-    def list_key(self, topic: int, language: int, async_list: bool) -> int:
-        n_lists = len(self.topic_names) * max(1, len(self.language_ids))
-        return (n_lists if async_list else 0) + topic * max(1, len(self.language_ids)) + language
 
 
 INDEX_STRIDE = 64.0  # > 26 hours of UTC offsets (−12 … +14) plus slack
