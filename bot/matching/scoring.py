@@ -86,8 +86,10 @@ def criterion_units(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> n
     weights = c.seeker_topic_w[seekers]
     for p in range(topics.shape[1]):
         cover += weights[:, p] * has_bit(c.mentor_topic_mask, mentors, topics[:, p])
-    out[:, 0] = _units(cover, t.weight_units[0])
-    out[:, 1] = _units(goal_fraction(c, seekers, mentors), t.weight_units[1])
+    # Clipped: a float sum of normalised weights may land a hair above 1, and no pair may
+    # score above max_units (the solver's costs rely on it).
+    out[:, 0] = _units(np.minimum(cover, 1.0), t.weight_units[0])
+    out[:, 1] = _units(np.minimum(goal_fraction(c, seekers, mentors), 1.0), t.weight_units[1])
 
     known = c.years_known[se] & c.years_known[me]
     gap = np.clip(c.years_int[me] - c.years_int[se], -SENIORITY_SPAN, SENIORITY_SPAN) + SENIORITY_SPAN

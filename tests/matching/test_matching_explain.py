@@ -192,3 +192,15 @@ def test_mentor_side_text_is_helps_with_and_unanswered_preferences_are_neutral()
     assert by["cadence"].points == 2.5 and by["cadence"].text == "cadence: no answer on one side"
     assert by["program_length"].points == 2.5 and by["communication"].points == 2.5
     assert by["commitment"].points == 2.5 and "?" in by["commitment"].text
+
+
+def test_odd_weights_never_push_a_pair_above_the_maximum() -> None:
+    from bot.matching import ScoreWeights
+
+    weights = ScoreWeights(topics=33.335, goals=12.345, waking_hours=0.005, waiting=0.0)
+    profiles = [
+        mentee(1, "Go", "Rust", "Python", goals_text="compilers and tooling"),
+        mentor(2, "Go", "Rust", "Python", goals_text="compilers and tooling"),
+    ]
+    [pair] = propose_round(profiles, MatchingRules(weights=weights)).pairs
+    assert pair.score <= sum(round(w * 100) for w in weights.as_tuple()) / 100
