@@ -10,7 +10,9 @@ check-ins in a row gets them half as often; answering restores the cadence
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -89,8 +91,23 @@ async def start_plans(session: AsyncSession, pairing: Pairing, now: datetime) ->
         )
 
 
-def render_checkin(plan_id: int, sequence: int, partner_name: str) -> Message:
-    key = f"{plan_id}.{sequence}"
+_KEY, _NAME = "\u0000key\u0000", "\u0000name\u0000"
+
+
+@lru_cache(maxsize=1)
+def _checkin_template() -> tuple[str, str, str]:
+    return msg.to_json(render_checkin(0, 0, _NAME, key=_KEY)), json.dumps(_KEY)[1:-1], json.dumps(_NAME)[1:-1]
+
+
+def checkin_json(plan_id: int, sequence: int, partner_name: str) -> str:
+    """`to_json(render_checkin(…))` from a template: the sweep queues thousands at once."""
+    template, key, name = _checkin_template()
+    escaped = json.dumps(partner_name, ensure_ascii=False)[1:-1]
+    return template.replace(key, f"{plan_id}.{sequence}").replace(name, escaped)
+
+
+def render_checkin(plan_id: int, sequence: int, partner_name: str, *, key: str | None = None) -> Message:
+    key = key or f"{plan_id}.{sequence}"
     return Message(
         (
             msg.text("How is your mentorship with ", UserText(partner_name), " going?"),
@@ -164,14 +181,14 @@ async def send_due_checkins(session: AsyncSession, now: datetime, settings: Any 
         )
         outbox.append(
             {"community_id": community_id, "operation": "post", "destination_kind": DestinationKind.DM.value,
-             "destination_target": user_id, "payload": msg.to_json(render_checkin(plan_id, sequence, partner_name)),
+             "destination_target": user_id, "payload": checkin_json(plan_id, sequence, partner_name),
              "dedupe_key": f"checkin:{plan_id}:{sequence}", "status": "pending", "attempts": 0,
              "not_before": now, "created_at": now}
         )
         plan_updates.append(
             {"id": plan_id, "next_checkin_at": now + timedelta(days=interval), "sent_count": sequence,
              "awaiting_answer": True, "ignored_in_a_row": ignored, "interval_days": interval}
-        )
+        )  # sent_count is applied as sent_count + 1 (rows are locked, so that equals `sequence`)
         if ignored >= 1:
             both_ignoring.add(pairing_id)
     await insert_ignoring_duplicates(session, CheckIn.__table__, checkins)  # type: ignore[attr-defined]
@@ -184,12 +201,23 @@ async def send_due_checkins(session: AsyncSession, now: datetime, settings: Any 
 
 
 async def _update_plans(session: AsyncSession, updates: list[dict[str, Any]]) -> None:
-    # Group by the set of columns so each executemany has one shape.
-    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    """Set-based: plans that get identical new values share one `UPDATE … WHERE id IN (…)`.
+
+    After a sweep almost every plan moves to the same next time with the same
+    counters, so thousands of rows cost a handful of statements (a per-row
+    executemany was the slowest part of the sweep).
+    """
+    table = CheckInPlan.__table__  # type: ignore[attr-defined]
+    groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
     for row in updates:
-        shapes.setdefault(tuple(sorted(row)), []).append(row)
-    for rows in shapes.values():
-        await session.execute(update(CheckInPlan), rows)
+        values = tuple(sorted((k, v) for k, v in row.items() if k not in ("id", "sent_count")))
+        groups.setdefault(values + (("bump", "sent_count" in row),), []).append(row["id"])
+    for key, ids in groups.items():
+        values = {k: v for k, v in key if k != "bump"}
+        if dict(key)["bump"]:
+            values["sent_count"] = table.c.sent_count + 1
+        for start in range(0, len(ids), 5000):  # stay far below SQLite's bound-parameter limit
+            await session.execute(update(table).where(table.c.id.in_(ids[start : start + 5000])).values(values))
 
 
 async def _report_ignored_by_both(session: AsyncSession, pairing_ids: set[int], now: datetime) -> None:

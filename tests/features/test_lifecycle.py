@@ -181,3 +181,11 @@ async def test_pause_two_weeks_pauses_both(chat: Chat) -> None:
     async with chat.bot.db.unit() as s:
         sent = (await s.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key.like("checkin:%")))).scalar_one()
     assert sent == 2  # only the first round
+
+
+def test_checkin_template_renders_exactly_like_the_message_builder() -> None:
+    from bot import messages as msg
+    from bot.checkins import checkin_json, render_checkin
+
+    for name in ("ann", 'Zoë "the <b>" \\ \u202e', "😀 name"):
+        assert checkin_json(12, 3, name) == msg.to_json(render_checkin(12, 3, name))
