@@ -202,7 +202,10 @@ class Unmatched:
     """A mentee the round could not place (or skipped), with what a moderator can do about it."""
 
     member_id: int
-    cause: str  # machine-readable: no_topic_supply, at_capacity, language, timezone, excluded, …
+    # Machine-readable. Unmatched: no_topic_supply, at_capacity (also paused mentors), language,
+    # timezone, excluded (team / previous pair / do-not-match), capacity_taken.
+    # Skipped: no_consent, paused, no_topics.
+    cause: str
     reason: str
 
 
