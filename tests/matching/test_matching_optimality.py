@@ -222,3 +222,22 @@ def test_exact_beats_greedy_on_a_classic_trap() -> None:
     exact = solve_assignment(g.seekers, g.mentors, g.units, c.mentor_free, max_units(c))
     assert len(greedy) == 1 and len(exact) == 2
     assert {(p.mentee_id, p.mentor_id) for p in propose_round(profiles).pairs} == {(1, 11), (2, 10)}
+
+
+def test_scipy_raises_without_private_columns_and_lapjv_copes_with_them() -> None:
+    # Why the LAPJV formulation has one "unassigned" column per row: SciPy raises on any
+    # graph without a full matching (one of size min(rows, columns)), e.g. two mentees who
+    # both fit only the first of two slots. A 2×1 graph, by contrast, is "full" with one pair.
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    with pytest.raises(ValueError):
+        min_weight_full_bipartite_matching(csr_array(np.array([[1.0, 0.0], [2.0, 0.0]])))
+    assert len(min_weight_full_bipartite_matching(csr_array(np.array([[1.0], [2.0]])))[0]) == 1
+    seekers, mentors = np.array([0, 1, 2]), np.array([0, 0, 0])
+    units, free = np.array([500, 700, 600]), np.array([2])
+    for method in ("flow", "lapjv"):  # rows < slots and rows > slots both come up in these calls
+        chosen = solve_assignment(seekers, mentors, units, free, 1000, method)
+        assert sorted(seekers[chosen].tolist()) == [1, 2]
+        chosen = solve_assignment(seekers[:1], mentors[:1], units[:1], np.array([3]), 1000, method)
+        assert chosen.tolist() == [0]
