@@ -146,6 +146,7 @@ class Deliverer:
         self.clock = clock
         self.messenger = messenger
         self.batch = batch
+        self._external_ids: dict[int, str] = {}
 
     async def drain(self, *, max_rows: int | None = None) -> int:
         """Send everything due now; returns how many rows reached a final state."""
@@ -185,23 +186,22 @@ class Deliverer:
         async with self.db.unit() as session:
             # Still ours? Renew the lease for this one send (a batch may take a while:
             # platforms pace us), or leave the row to whoever claimed it since.
-            renewed = await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == row_id,
-                    OutboxMessage.claim_token == token,
-                    OutboxMessage.status == OutboxStatus.SENDING.value,
+            row = (
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id == row_id,
+                        OutboxMessage.claim_token == token,
+                        OutboxMessage.status == OutboxStatus.SENDING.value,
+                    )
+                    .values(not_before=now + LEASE)
+                    .returning(OutboxMessage)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(not_before=now + LEASE)
-                .execution_options(synchronize_session=False)
-            )
-            if renewed.rowcount != 1:
-                return False
-            row = await session.get(OutboxMessage, row_id)
+            ).scalar_one_or_none()
             if row is None:
                 return False
-            community = await session.get(Community, row.community_id)
-            assert community is not None
+            external_id = await self._community_external_id(session, row.community_id)
             target_ref: str | None = None
             if row.target_outbox_id is not None:
                 target = await session.get(OutboxMessage, row.target_outbox_id)
@@ -219,7 +219,7 @@ class Deliverer:
                     return False
                 target_ref = target.message_ref
             delivery = Delivery(
-                community_external_id=community.external_id,
+                community_external_id=external_id,
                 operation=Operation(row.operation),
                 destination=_destination_of(row),
                 message=msg.from_json(row.payload) if row.payload else None,
@@ -234,8 +234,28 @@ class Deliverer:
             result = RetryLater(min(300.0, 2.0 ** min(row.attempts, 8)), reason=repr(exc)[:200])
         return await self._record(row_id, token, result)
 
+    async def _community_external_id(self, session: AsyncSession, community_id: int) -> str:
+        # A community's platform id never changes: one lookup per deliverer, not one per message.
+        if community_id not in self._external_ids:
+            community = await session.get(Community, community_id)
+            assert community is not None
+            self._external_ids[community_id] = community.external_id
+        return self._external_ids[community_id]
+
     async def _record(self, row_id: int, token: int, result: Delivered | RetryLater | PermanentFailure) -> bool:
         now = self.clock.now()
+        if isinstance(result, Delivered):  # the common case: one conditional UPDATE
+            async with self.db.unit() as session:
+                recorded = await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
+                    .values(status=OutboxStatus.SENT.value, sent_at=now, message_ref=result.message_ref, last_error=None)
+                    .execution_options(synchronize_session=False)
+                )
+            if recorded.rowcount != 1:
+                log.warning("outbox row %s was taken over by another deliverer", row_id)
+                return False
+            return True
         async with self.db.unit() as session:
             row = await session.get(OutboxMessage, row_id, with_for_update=True)
             assert row is not None

@@ -72,7 +72,7 @@ async def test_four_workers_send_every_message_exactly_once(postgres_factory: Da
         )
         for out in outs
     ]
-    codes = await asyncio.wait_for(asyncio.gather(*(w.wait() for w in workers)), timeout=600)
+    codes = await asyncio.wait_for(asyncio.gather(*(w.wait() for w in workers)), timeout=1800)  # a bound, not a target
     assert codes == [0, 0, 0, 0]
     sent = Counter(line.split()[0] for out in outs for line in out.read_text().splitlines())
     per_worker = [len(out.read_text().splitlines()) for out in outs]
