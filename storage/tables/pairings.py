@@ -64,6 +64,8 @@ class Pairing(SQLModel, table=True):
         UniqueConstraint("round_id", "mentee_member_id", "mentor_member_id", name="uq_pairing_once_per_round"),
         Index("ix_pairing_kickoff_due", "status", "kickoff_due_at"),
         Index("ix_pairing_ends_on", "status", "ends_on"),
+        # Dashboard: relationship counts, lengths and starts/ends per week without touching JSON columns.
+        Index("ix_pairing_stats", "community_id", "started_at", "status", "ended_at", "kickoff_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
