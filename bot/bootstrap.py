@@ -6,7 +6,7 @@ settings (and, in tests and the console, a manual clock).
 
 from __future__ import annotations
 
-from bot import admin, checkins, completion, goals, milestones, pairs, polls, rounds
+from bot import admin, checkins, completion, goals, milestones, pairs, polls, rounds, stats
 from bot.app import MentorBot
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -26,6 +26,7 @@ def build_router() -> Router:
             *goals.commands(),
             *milestones.commands(),
             *completion.commands(),
+            *stats.commands(),
             *admin.commands(),
         ],
         components=[
