@@ -37,12 +37,18 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--db", help="SQLite file to use (default: DATABASE_URL, else ./mentorbot.db)")
     console.add_argument("--script", help="run the lines of this file, then exit")
     console.add_argument("--start", help="start the clock at this ISO time, e.g. 2026-11-23T09:00Z (scripts)")
+    console.add_argument(
+        "--transcript",
+        help="append every delivered message to this file; a restarted console reads it back "
+        "so nothing is delivered twice (the console platform's memory, like a real platform's)",
+    )
     demo = sub.add_parser("demo", help="simulate a whole program in a fresh database; print the dashboard, write chart and CSVs")
     demo.add_argument("--members", type=int, default=200, help="community size (default 200)")
     demo.add_argument("--months", type=int, default=6, help="months to simulate (default 6)")
     demo.add_argument("--seed", type=int, default=7, help="random seed: the same seed gives the same program")
     demo.add_argument("--out", default="demo-output", help="directory for stats.txt, dashboard.png and the CSVs")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    sub.add_parser("discord-invite", help="print the invite URL for the Discord bot (least permissions)")
     make = sub.add_parser("makemigration", help="(developers) write a migration from the table definitions")
     make.add_argument("message")
     make.add_argument("--id", required=True, help="revision id, e.g. 0005_intake")
@@ -94,6 +100,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         return 0
     if args.command == "console":
         return await _console(args, settings)
+    if args.command == "discord-invite":
+        from adapters.discord.invite import invite_url_from_env
+
+        print(await invite_url_from_env(env))
+        return 0
     if args.command == "demo":
         return await _demo(args, settings)
     platform = choose_platform(env)
@@ -107,7 +118,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
 
         await serve_discord(settings, env)
         return 0
-    return await _console(argparse.Namespace(db=None, script=None, start=None), settings)
+    return await _console(argparse.Namespace(db=None, script=None, start=None, transcript=None), settings)
 
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -145,7 +156,8 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         if start.tzinfo is None:
             start = start.replace(tzinfo=timezone.utc)
-    session = await ConsoleSession.open(settings, start=start)
+    transcript = Path(args.transcript) if getattr(args, "transcript", None) else None
+    session = await ConsoleSession.open(settings, start=start, transcript=transcript)
     try:
         if args.script:
             try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import messages as msg
@@ -154,12 +154,12 @@ class Deliverer:
             claimed = await self._claim(self.batch if max_rows is None else min(self.batch, max_rows - done))
             if not claimed:
                 break
-            for row_id in claimed:
-                if await self._deliver_one(row_id):
+            for row_id, token in claimed:
+                if await self._deliver_one(row_id, token):
                     done += 1
         return done
 
-    async def _claim(self, limit: int) -> list[int]:
+    async def _claim(self, limit: int) -> list[tuple[int, int]]:
         now = self.clock.now()
         async with self.db.unit() as session:
             return await claim(
@@ -175,14 +175,30 @@ class Deliverer:
                     "status": OutboxStatus.SENDING.value,
                     "not_before": now + LEASE,
                     "attempts": OutboxMessage.attempts + 1,
+                    "claim_token": OutboxMessage.claim_token + 1,
                 },
+                token=OutboxMessage.claim_token,
             )
 
-    async def _deliver_one(self, row_id: int) -> bool:
+    async def _deliver_one(self, row_id: int, token: int) -> bool:
         now = self.clock.now()
         async with self.db.unit() as session:
+            # Still ours? Renew the lease for this one send (a batch may take a while:
+            # platforms pace us), or leave the row to whoever claimed it since.
+            renewed = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row_id,
+                    OutboxMessage.claim_token == token,
+                    OutboxMessage.status == OutboxStatus.SENDING.value,
+                )
+                .values(not_before=now + LEASE)
+                .execution_options(synchronize_session=False)
+            )
+            if renewed.rowcount != 1:
+                return False
             row = await session.get(OutboxMessage, row_id)
-            if row is None or row.status != OutboxStatus.SENDING.value:
+            if row is None:
                 return False
             community = await session.get(Community, row.community_id)
             assert community is not None
@@ -216,13 +232,18 @@ class Deliverer:
         except Exception as exc:  # a bug or an unexpected network error: back off, never loop fast
             log.exception("delivery of outbox row %s raised", row_id)
             result = RetryLater(min(300.0, 2.0 ** min(row.attempts, 8)), reason=repr(exc)[:200])
-        return await self._record(row_id, result)
+        return await self._record(row_id, token, result)
 
-    async def _record(self, row_id: int, result: Delivered | RetryLater | PermanentFailure) -> bool:
+    async def _record(self, row_id: int, token: int, result: Delivered | RetryLater | PermanentFailure) -> bool:
         now = self.clock.now()
         async with self.db.unit() as session:
-            row = await session.get(OutboxMessage, row_id)
+            row = await session.get(OutboxMessage, row_id, with_for_update=True)
             assert row is not None
+            if row.claim_token != token:
+                # Our lease ran out and another deliverer took the row over; it sends with the
+                # same idempotency key, so the platform shows the message once. Its result wins.
+                log.warning("outbox row %s was taken over by another deliverer", row_id)
+                return False
             if isinstance(result, Delivered):
                 row.status = OutboxStatus.SENT.value
                 row.sent_at = now
@@ -292,6 +313,7 @@ _ADVICE = {
     "cannot_dm_bot": "That user is a bot and cannot receive direct messages.",
     "token_revoked": "The bot's token was revoked; reinstall the app.",
     "missing_access": "The bot lacks permission in that channel; check its role.",
+    "message_not_found": "The message was deleted on the platform, so it could not be changed or pinned.",
 }
 
 

@@ -22,8 +22,14 @@ async def claim(
     order_by: list[Any],
     limit: int,
     values: dict[str, Any],
-) -> list[int]:
-    """Mark up to `limit` rows matching `where` with `values`; return their ids in order."""
+    *,
+    token: Any = None,
+) -> list[tuple[int, Any]]:
+    """Mark up to `limit` rows matching `where` with `values`.
+
+    Returns (id, token) pairs in id order, where `token` is the value of the
+    given column after the update (a fencing token: whoever holds the current
+    token owns the row; a worker whose lease ran out finds a newer one)."""
     candidates = (
         select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
     )
@@ -31,8 +37,7 @@ async def claim(
         update(model)
         .where(model.id.in_(candidates.scalar_subquery()), *where)
         .values(**values)
-        .returning(model.id)
+        .returning(model.id, token if token is not None else model.id)
         .execution_options(synchronize_session=False)
     )
-    ids = list((await session.execute(stmt)).scalars())
-    return sorted(ids)
+    return sorted((row[0], row[1]) for row in (await session.execute(stmt)).all())

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from adapters.console.chat import ConsoleChat
+from bot.messages import Message
 from bot.ports import (
     Delivered,
     Delivery,
@@ -14,11 +18,26 @@ from bot.ports import (
 
 
 class ConsoleMessenger:
-    def __init__(self, chat: ConsoleChat) -> None:
+    def __init__(self, chat: ConsoleChat, transcript: Path | None = None) -> None:
         self.chat = chat
         # idempotency key → message ref: a resend after a crash is recognised, as
         # Discord's nonce or Slack's metadata would let a real platform do.
         self.sent_keys: dict[str, str] = {}
+        # The transcript is the console platform's durable record: it survives a
+        # `kill -9` of the bot, exactly as a real platform keeps what it received.
+        self.transcript = transcript
+        if transcript is not None and transcript.exists():
+            for line in transcript.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    entry = json.loads(line)
+                    self.sent_keys[entry["key"]] = entry["ref"]
+
+    def _record(self, key: str, ref: str, header: str, message: Message) -> None:
+        if self.transcript is None:
+            return
+        entry = {"key": key, "ref": ref, "to": header, "text": message.plain_text().split("\n", 1)[0]}
+        with self.transcript.open("a", encoding="utf-8") as file:
+            file.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         destination = delivery.destination
@@ -31,6 +50,7 @@ class ConsoleMessenger:
             assert delivery.message is not None
             posted = self.chat.post(destination, delivery.message)
             self.sent_keys[delivery.idempotency_key] = posted.ref
+            self._record(delivery.idempotency_key, posted.ref, posted.header, delivery.message)
             return Delivered(posted.ref)
         if delivery.target_ref is None:
             return PermanentFailure("no_target", "nothing to act on")

@@ -21,6 +21,7 @@ console user sees.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +56,7 @@ class ConsoleSession:
     messenger: ConsoleMessenger | None = None
     default_user: str | None = None  # interactive mode: lines without @name act as this user
     make_db: Callable[[], Database] | None = None  # tests: a database on a PostgreSQL schema
+    transcript: Path | None = None  # the platform's durable record of delivered messages
 
     @classmethod
     async def open(
@@ -64,15 +66,16 @@ class ConsoleSession:
         start: datetime | None = None,
         out: Callable[[str], None] = print,
         make_db: Callable[[], Database] | None = None,
+        transcript: Path | None = None,
     ) -> "ConsoleSession":
-        session = cls(settings, ManualClock(start), ConsoleChat(out=out), make_db=make_db)
+        session = cls(settings, ManualClock(start), ConsoleChat(out=out), make_db=make_db, transcript=transcript)
         await session._boot()
         return session
 
     async def _boot(self) -> None:
         db = self.make_db() if self.make_db is not None else None
         self.bot = await bootstrap(self.settings, clock=self.clock, db=db)
-        self.messenger = ConsoleMessenger(self.chat)
+        self.messenger = ConsoleMessenger(self.chat, self.transcript)
 
     async def close(self) -> None:
         if self.bot is not None:

@@ -28,3 +28,4 @@ from storage.tables.lifecycle import (  # noqa: F401
     GoalStatus,
     PairNote,
 )
+from storage.tables.slack import SlackInstallation, SlackOAuthState  # noqa: F401

@@ -79,6 +79,8 @@ class OutboxMessage(SQLModel, table=True):
     target_outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = Field(default=0)
+    # Incremented by every claim: the deliverer holding the current value owns the row.
+    claim_token: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     not_before: datetime = Field(sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,7 +1,7 @@
 """dashboard: when members joined, covering indexes for the stats counts
 
 Revision ID: 0007_stats
-Revises: 0005_lifecycle
+Revises: 0006_outbox_claim_token
 """
 
 from alembic import op
@@ -12,7 +12,7 @@ import storage.types  # noqa: F401  (UTCDateTime)
 
 
 revision = '0007_stats'
-down_revision = '0005_lifecycle'
+down_revision = '0006_outbox_claim_token'
 branch_labels = None
 depends_on = None
 

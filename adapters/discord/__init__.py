@@ -1,0 +1,1 @@
+"""Discord adapter: the real discord.py client, app commands, restart-safe components and a Messenger."""

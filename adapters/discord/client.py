@@ -1,0 +1,345 @@
+"""The discord.py client: app commands, components, modals and DMs → core events.
+
+Every interaction is acknowledged (deferred) before any database work, because
+Discord gives three seconds; the core's private replies then arrive as ephemeral
+follow-ups on the same interaction token (valid 15 minutes), and everything
+durable goes through the outbox and `DiscordMessenger`.
+
+Intents: `guilds` (guild and channel cache, interactions need no intent),
+`dm_messages` (members writing to the bot; DM content needs no privileged
+intent), and `members` only when DISCORD_MEMBERS_INTENT=1 (privileged; used for
+the member-joined count). No message-content intent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Protocol
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+
+from adapters.discord import commands as cmds
+from adapters.discord.components import DYNAMIC_ITEMS
+from adapters.discord.messenger import RecentInteractions
+from adapters.discord.render import render
+from adapters.discord.settings import DiscordSettings
+from adapters.discord.sync import sync_commands_if_changed
+from bot.events import (
+    Actor,
+    CommunityRef,
+    ComponentAction,
+    DirectText,
+    Event,
+    FormSubmission,
+    MemberJoined,
+    SlashCommand,
+)
+from bot.messages import Message, message
+
+log = logging.getLogger(__name__)
+
+POLITE_FAILURE = "Sorry, something went wrong on my side. Please try again in a minute."
+UNKNOWN_GUILD = "This server is not set up for mentorbot, so I can't act on that here."
+DONE = "Done."
+
+
+class CoreBot(Protocol):
+    async def handle(self, event: Event) -> list[Message]: ...
+
+
+class Kicker(Protocol):
+    def kick(self) -> None: ...
+
+
+def intents_for(settings: DiscordSettings) -> discord.Intents:
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.dm_messages = True
+    intents.members = settings.members_intent
+    return intents
+
+
+class MentorClientMixin:
+    """Shared by the plain and the auto-sharded client."""
+
+    # Provided by discord.Client / AutoShardedClient.
+    http: Any
+    guilds: Any
+    user: Any
+    application_id: Any
+
+    def _setup_mentor(
+        self,
+        bot: CoreBot,
+        settings: DiscordSettings,
+        *,
+        runtime: Kicker | None = None,
+        recent: RecentInteractions | None = None,
+        on_login: Callable[[Any], Awaitable[None]] | None = None,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.runtime = runtime
+        self.recent = recent or RecentInteractions()
+        self._dm_guild: dict[str, str] = {}  # member id -> guild id of their last interaction
+        self._on_login = on_login
+        self.tree = MentorTree(self)  # type: ignore[arg-type]
+        self.tree.add_command(cmds.build_group(self))
+        self.last_sync: str = "not run"
+
+    # --- start-up ------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        # Clicks on messages sent before this process started are routed by template.
+        self.add_dynamic_items(*DYNAMIC_ITEMS)  # type: ignore[attr-defined]
+        if not isinstance(self, discord.AutoShardedClient):
+            # discord.Client connects to a fixed gateway host; ask the configured API
+            # (GET /gateway/bot) like AutoShardedClient does, so DISCORD_API_BASE is
+            # enough to point the whole client elsewhere.
+            try:
+                _, url, _ = await self.http.get_bot_gateway()
+            except discord.GatewayNotFound:
+                log.warning("GET /gateway/bot failed; using discord.py's default gateway")
+            else:
+                DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        # Sync here (after login, before the gateway), never from on_ready, which
+        # fires again on every reconnect.
+        self.last_sync = await sync_commands_if_changed(self.tree, self.settings, self.application_id)
+        if self._on_login is not None:
+            await self._on_login(self)
+
+    # --- who and where ------------------------------------------------------------
+
+    def known_guild(self, guild_id: int | None) -> discord.Guild | None:
+        if guild_id is None:
+            return None
+        if self.settings.guild_id is not None and guild_id != self.settings.guild_id:
+            return None
+        return self.get_guild(guild_id)  # type: ignore[attr-defined]
+
+    def actor_for(self, user: discord.abc.User, permissions: discord.Permissions | None = None) -> Actor:
+        moderator = False
+        if isinstance(user, discord.Member):
+            perms = permissions or user.guild_permissions
+            moderator = perms.manage_guild or perms.administrator
+            if not moderator and (self.settings.moderator_role_id or self.settings.moderator_role_name):
+                moderator = any(
+                    role.id == self.settings.moderator_role_id or role.name == self.settings.moderator_role_name
+                    for role in user.roles
+                )
+        return Actor(
+            user_id=str(user.id),
+            display_name=user.display_name,
+            platform_moderator=moderator,
+            timezone=None,  # Discord does not share members' time zones
+            is_bot=user.bot,
+        )
+
+    def community_for_dm(self, user_id: str) -> CommunityRef | None:
+        """A DM has no guild: use the member's last guild, the configured guild, or the only guild."""
+        guild_id: int | None = None
+        if user_id in self._dm_guild:
+            guild_id = int(self._dm_guild[user_id])
+        elif self.settings.guild_id is not None:
+            guild_id = self.settings.guild_id
+        elif len(self.guilds) == 1:
+            guild_id = self.guilds[0].id
+        guild = self.known_guild(guild_id)
+        if guild is None:
+            return None
+        return CommunityRef("discord", str(guild.id), guild.name)
+
+    # --- the core ---------------------------------------------------------------------
+
+    async def run_core(self, event: Event) -> list[Message]:
+        try:
+            replies = await self.bot.handle(event)
+        except Exception:  # the core already catches; this is the last line of defence
+            log.exception("core failed on %s", type(event).__name__)
+            replies = [message(POLITE_FAILURE)]
+        if self.runtime is not None:
+            self.runtime.kick()
+        return replies
+
+    async def answer(self, interaction: discord.Interaction, replies: list[Message], *, edit_original: bool) -> None:
+        """Private replies as ephemeral messages on the interaction (never a stack trace)."""
+        try:
+            if edit_original:
+                first = render(replies[0]) if replies else None
+                kwargs = first.edit_kwargs() if first else {"content": DONE, "embeds": [], "view": None}
+                await interaction.edit_original_response(**kwargs)
+                replies = replies[1:]
+            for reply in replies:
+                await interaction.followup.send(ephemeral=True, **render(reply).send_kwargs())
+        except discord.HTTPException:
+            log.exception("could not send the private reply for interaction %s", interaction.id)
+
+    def event_for_interaction(self, interaction: discord.Interaction) -> tuple[CommunityRef, Actor] | None:
+        guild = self.known_guild(interaction.guild_id)
+        if guild is not None:
+            self._dm_guild[str(interaction.user.id)] = str(guild.id)
+            return CommunityRef("discord", str(guild.id), guild.name), self.actor_for(
+                interaction.user, interaction.permissions
+            )
+        if interaction.guild_id is None:  # a button in a DM
+            community = self.community_for_dm(str(interaction.user.id))
+            if community is not None:
+                return community, self.actor_for(interaction.user)
+        return None
+
+    async def refuse(self, interaction: discord.Interaction) -> None:
+        log.warning("refused interaction from unknown guild %s", interaction.guild_id)
+        if not interaction.response.is_done():
+            await interaction.response.send_message(UNKNOWN_GUILD, ephemeral=True)
+
+    async def handle_slash(self, interaction: discord.Interaction, text: str) -> None:
+        who = self.event_for_interaction(interaction)
+        if who is None or interaction.guild_id is None:
+            await self.refuse(interaction)
+            return
+        # Acknowledge first: Discord allows three seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        self.recent.remember(interaction)
+        community, actor = who
+        event = SlashCommand(community, actor, str(interaction.channel_id), text, event_id=str(interaction.id))
+        await self.answer(interaction, await self.run_core(event), edit_original=True)
+
+    async def handle_component(
+        self, interaction: discord.Interaction, custom_id: str, values: tuple[str, ...]
+    ) -> None:
+        who = self.event_for_interaction(interaction)
+        if who is None:
+            await self.refuse(interaction)
+            return
+        await interaction.response.defer()  # "deferred update": the message itself changes via the outbox
+        self.recent.remember(interaction)
+        community, actor = who
+        message_ref = f"{interaction.channel_id}:{interaction.message.id}" if interaction.message else ""
+        event = ComponentAction(
+            community,
+            actor,
+            str(interaction.channel_id),
+            custom_id,
+            values,
+            message_ref=message_ref,
+            in_dm=interaction.guild_id is None,
+            event_id=str(interaction.id),
+        )
+        await self.answer(interaction, await self.run_core(event), edit_original=False)
+
+    async def handle_form(self, interaction: discord.Interaction, custom_id: str, fields: dict[str, str]) -> None:
+        who = self.event_for_interaction(interaction)
+        if who is None:
+            await self.refuse(interaction)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        self.recent.remember(interaction)
+        community, actor = who
+        command_text = cmds.form_to_command(custom_id, fields)
+        event: Event
+        if command_text is not None:  # adapter-side forms (e.g. the poll modal) feed the command parser
+            event = SlashCommand(community, actor, str(interaction.channel_id), command_text, str(interaction.id))
+        else:
+            event = FormSubmission(community, actor, custom_id, fields, event_id=str(interaction.id))
+        await self.answer(interaction, await self.run_core(event), edit_original=True)
+
+    # --- gateway events -------------------------------------------------------------------
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        # Modal submissions are handled here, not by an in-memory Modal object, so a
+        # form opened before a restart still works.
+        if interaction.type is discord.InteractionType.modal_submit:
+            data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+            custom_id = str(data.get("custom_id", ""))
+            if custom_id.startswith("mentor:"):
+                await self.handle_form(interaction, custom_id, modal_fields(data))
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.guild is not None or message.author.bot:
+            return  # only DMs to the bot; guild messages are not read (no content intent)
+        user_id = str(message.author.id)
+        community = self.community_for_dm(user_id)
+        if community is None:
+            await message.channel.send(
+                "Please use /mentor in your server first, so I know which community you mean.",
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            return
+        event = DirectText(
+            community, self.actor_for(message.author), str(message.channel.id), message.content,
+            event_id=str(message.id),
+        )
+        for reply in await self.run_core(event):
+            try:
+                await message.channel.send(**render(reply).send_kwargs())
+            except discord.HTTPException:
+                log.exception("could not answer a DM from %s", user_id)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        guild = self.known_guild(member.guild.id)
+        if guild is None or member.bot:
+            return
+        community = CommunityRef("discord", str(guild.id), guild.name)
+        await self.run_core(MemberJoined(community, self.actor_for(member), event_id=f"join:{guild.id}:{member.id}"))
+
+
+class MentorTree(app_commands.CommandTree):
+    """Refuses interactions from guilds the bot does not serve, politely and privately."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        client = interaction.client
+        if isinstance(client, MentorClientMixin) and client.known_guild(interaction.guild_id) is None:
+            await client.refuse(interaction)
+            return False
+        return True
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+        log.error("app command failed", exc_info=error)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(POLITE_FAILURE, ephemeral=True)
+            else:
+                await interaction.response.send_message(POLITE_FAILURE, ephemeral=True)
+        except discord.HTTPException:
+            pass
+
+
+class MentorClient(MentorClientMixin, discord.Client):
+    def __init__(self, bot: CoreBot, settings: DiscordSettings, **kwargs: Any) -> None:
+        mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_login") if k in kwargs}
+        super().__init__(intents=intents_for(settings), max_ratelimit_timeout=30.0, **kwargs)
+        self._setup_mentor(bot, settings, **mentor)
+
+
+class MentorShardedClient(MentorClientMixin, discord.AutoShardedClient):
+    def __init__(self, bot: CoreBot, settings: DiscordSettings, **kwargs: Any) -> None:
+        mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_login") if k in kwargs}
+        super().__init__(intents=intents_for(settings), max_ratelimit_timeout=30.0, **kwargs)
+        self._setup_mentor(bot, settings, **mentor)
+
+
+def make_client(bot: CoreBot, settings: DiscordSettings, **kwargs: Any) -> MentorClient | MentorShardedClient:
+    """DISCORD_SHARDS=auto → AutoShardedClient (Discord says how many shards); else one connection."""
+    if settings.shards == "auto":
+        return MentorShardedClient(bot, settings, **kwargs)
+    return MentorClient(bot, settings, **kwargs)
+
+
+def modal_fields(data: dict[str, Any]) -> dict[str, str]:
+    """custom_id → value for every text input in a modal submission (rows or labels)."""
+    fields: dict[str, str] = {}
+
+    def walk(components: list[dict[str, Any]]) -> None:
+        for component in components:
+            if "custom_id" in component and "value" in component:
+                fields[str(component["custom_id"])] = str(component["value"])
+            walk(component.get("components", []))
+            if isinstance(component.get("component"), dict):
+                walk([component["component"]])
+
+    walk(data.get("components", []))
+    return fields
+

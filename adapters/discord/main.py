@@ -1,0 +1,50 @@
+"""`mentorbot run` with DISCORD_TOKEN set: the core, the outbox runtime and the Discord client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+import discord
+
+from adapters.discord.client import make_client
+from adapters.discord.messenger import DiscordMessenger, RecentInteractions
+from adapters.discord.settings import DiscordSettings, configure_api_base
+from bot.bootstrap import bootstrap
+from bot.config import ConfigError, Settings
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> None:
+    """Run until the process is stopped. DISCORD_API_BASE points every REST call (and,
+    through GET /gateway/bot, the gateway) somewhere else, e.g. a local fake."""
+    discord_settings = DiscordSettings.from_env(env)
+    configure_api_base(discord_settings.api_base)
+    bot = await bootstrap(settings, clock=clock)
+    recent = RecentInteractions()
+    holder: dict[str, Runtime] = {}
+
+    async def start_runtime(client) -> None:
+        # The deliverer needs a logged-in HTTP session, so it starts after login.
+        messenger = DiscordMessenger(client, intro_channel_id=discord_settings.intro_channel_id, recent=recent)
+        runtime = holder["runtime"] = Runtime(bot, messenger)
+        client.runtime = runtime
+        runtime.start()
+
+    client = make_client(bot, discord_settings, recent=recent, on_login=start_runtime)
+    try:
+        async with client:
+            await client.start(discord_settings.token)
+    except discord.LoginFailure as exc:
+        raise ConfigError("Discord refused DISCORD_TOKEN; copy the bot token again from the Developer Portal") from exc
+    except discord.PrivilegedIntentsRequired as exc:
+        raise ConfigError(
+            "DISCORD_MEMBERS_INTENT=1 needs the Server Members Intent switched on in the Developer Portal "
+            "(Bot tab); switch it on or unset DISCORD_MEMBERS_INTENT"
+        ) from exc
+    finally:
+        if "runtime" in holder:
+            await holder["runtime"].stop()
+        await bot.close()

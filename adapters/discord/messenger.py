@@ -1,0 +1,327 @@
+"""DiscordMessenger: the only code that sends things to Discord on the core's behalf.
+
+The outbox deliverer hands it one `Delivery` at a time; it answers with
+`Delivered(message_ref="<channel_id>:<message_id>")`, `RetryLater(seconds)` or
+`PermanentFailure(...)`. It never loops on a failure itself: discord.py already
+sleeps through short 429s (it reads `retry_after`), anything longer or any 5xx is
+handed back as `RetryLater` so the outbox reschedules it.
+
+Idempotency: every new message carries `nonce` = a 25-character hash of the outbox
+idempotency key, and discord.py sends `enforce_nonce: true` with it, so a resend
+after a crash returns the message Discord already has instead of posting it twice.
+
+Group introductions: Discord bots cannot create group DMs. With
+DISCORD_INTRO_CHANNEL_ID set, a GROUP_DM becomes a *private thread* in that
+channel with the members added (they can talk together, moderators with Manage
+Threads can see it). Without it, each member gets the same message as a DM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+
+import aiohttp
+import discord
+
+from adapters.discord.render import RenderedMessage, render
+from bot.ports import (
+    Delivered,
+    Delivery,
+    DeliveryResult,
+    DestinationKind,
+    Operation,
+    PermanentFailure,
+    RetryLater,
+)
+
+log = logging.getLogger(__name__)
+
+NONCE_MAX = 25  # Discord rejects longer nonces
+DM_CLOSED = 50007  # "Cannot send messages to this user"
+FOLLOWUP_LIFETIME = 14 * 60  # interaction tokens live 15 minutes; keep a margin
+THREAD_ARCHIVE_MINUTES = 10080  # a week
+
+
+# Discord error codes → the core's failure vocabulary (bot/outbox.py has advice for these).
+_CODES = {
+    10003: "channel_not_found",  # Unknown Channel
+    10008: "message_not_found",  # Unknown Message
+    50001: "missing_access",  # Missing Access
+    50013: "missing_access",  # Missing Permissions
+    50083: "is_archived",  # Operation on an archived thread
+}
+
+
+def nonce_for(key: str) -> str:
+    """A stable nonce ≤ 25 characters for an outbox idempotency key of any length."""
+    return hashlib.sha256(key.encode()).hexdigest()[:NONCE_MAX]
+
+
+def group_tag(user_ids: list[str]) -> str:
+    """A short, stable name tag for a set of members (order does not matter)."""
+    return hashlib.sha256(",".join(sorted(user_ids)).encode()).hexdigest()[:8]
+
+
+def parse_ref(ref: str) -> list[tuple[int, int]]:
+    """"<channel>:<message>[,<channel>:<message>…]" → [(channel id, message id), …]."""
+    pairs = []
+    for item in ref.split(","):
+        channel_id, _, message_id = item.partition(":")
+        pairs.append((int(channel_id), int(message_id)))
+    return pairs
+
+
+def make_ref(messages: list[discord.Message]) -> str:
+    return ",".join(f"{m.channel.id}:{m.id}" for m in messages)
+
+
+@dataclass
+class _Recent:
+    interaction: discord.Interaction
+    seen_at: float
+
+
+class RecentInteractions:
+    """The last interaction of each member, so an EPHEMERAL outbox row can become a real
+    ephemeral follow-up while the interaction token is still valid (15 minutes)."""
+
+    def __init__(self, lifetime: float = FOLLOWUP_LIFETIME, clock=time.monotonic) -> None:
+        self._by_user: dict[str, _Recent] = {}
+        self._lifetime = lifetime
+        self._clock = clock
+
+    def remember(self, interaction: discord.Interaction) -> None:
+        if len(self._by_user) > 10_000:  # keep memory bounded on huge servers
+            self.expire()
+        self._by_user[str(interaction.user.id)] = _Recent(interaction, self._clock())
+
+    def live(self, user_id: str, channel_id: str | None = None) -> discord.Interaction | None:
+        recent = self._by_user.get(user_id)
+        if recent is None or self._clock() - recent.seen_at > self._lifetime:
+            return None
+        if channel_id and recent.interaction.channel_id and str(recent.interaction.channel_id) != channel_id:
+            return None
+        if not recent.interaction.response.is_done():
+            return None  # the adapter is still answering it; a follow-up would race
+        return recent.interaction
+
+    def expire(self) -> None:
+        now = self._clock()
+        for user_id in [u for u, r in self._by_user.items() if now - r.seen_at > self._lifetime]:
+            del self._by_user[user_id]
+
+
+class _DMClosed(Exception):
+    def __init__(self, user_id: str) -> None:
+        super().__init__(user_id)
+        self.user_id = user_id
+
+
+class DiscordMessenger:
+    """`bot.ports.Messenger` for Discord, on top of a logged-in discord.py client."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        intro_channel_id: int | None = None,
+        recent: RecentInteractions | None = None,
+    ) -> None:
+        self.client = client
+        self.intro_channel_id = intro_channel_id
+        self.recent = recent or RecentInteractions()
+        self._dm_channels: dict[str, int] = {}
+        self._threads: dict[str, int] = {}  # group tag -> private thread id
+
+    async def deliver(self, delivery: Delivery) -> DeliveryResult:
+        try:
+            if delivery.operation is Operation.POST:
+                return await self._post(delivery)
+            if delivery.operation is Operation.UPDATE:
+                return await self._update(delivery)
+            return await self._pin(delivery, pin=delivery.operation is Operation.PIN)
+        except _DMClosed as closed:
+            return PermanentFailure(
+                "dm_closed", "The member does not accept direct messages from this server.", closed.user_id
+            )
+        except discord.RateLimited as limited:  # longer than discord.py is willing to sleep
+            return RetryLater(limited.retry_after, "rate limited")
+        except discord.Forbidden as error:
+            return PermanentFailure(_CODES.get(error.code, f"forbidden:{error.code}"), error.text)
+        except discord.NotFound as error:
+            return PermanentFailure(_CODES.get(error.code, f"not_found:{error.code}"), error.text)
+        except discord.DiscordServerError as error:
+            return RetryLater(5.0 * (delivery.attempt + 1), f"Discord error {error.status}")
+        except discord.HTTPException as error:
+            if error.status == 429:  # e.g. a Cloudflare ban page without retry information
+                return RetryLater(_retry_after(error), "rate limited")
+            if error.status == 401:
+                return PermanentFailure("token_revoked", "Discord refused the bot token.")
+            return PermanentFailure(f"rejected:{error.code or error.status}", error.text)
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+            return RetryLater(5.0 * (delivery.attempt + 1), f"network: {error.__class__.__name__}")
+
+    # --- POST -----------------------------------------------------------------
+
+    async def _post(self, delivery: Delivery) -> DeliveryResult:
+        if delivery.message is None:
+            return PermanentFailure("empty", "POST without a message")
+        rendered = render(delivery.message)
+        destination = delivery.destination
+        nonce = nonce_for(delivery.idempotency_key)
+        if destination.kind is DestinationKind.CHANNEL:
+            sent = await self._send(int(destination.target), rendered, nonce)
+            return Delivered(make_ref([sent]))
+        if destination.kind is DestinationKind.DM:
+            sent = await self._send_dm(destination.target, rendered, nonce)
+            return Delivered(make_ref([sent]))
+        if destination.kind is DestinationKind.GROUP_DM:
+            return await self._post_group(delivery, rendered)
+        return await self._post_ephemeral(delivery, rendered)
+
+    async def _send(self, channel_id: int, rendered: RenderedMessage, nonce: str) -> discord.Message:
+        channel = self.client.get_partial_messageable(channel_id)
+        return await channel.send(nonce=nonce, **rendered.send_kwargs())
+
+    async def _dm_channel(self, user_id: str) -> int:
+        cached = self._dm_channels.get(user_id)
+        if cached is None:
+            channel = await self.client.create_dm(discord.Object(int(user_id)))
+            cached = self._dm_channels[user_id] = channel.id
+        return cached
+
+    async def _send_dm(self, user_id: str, rendered: RenderedMessage, nonce: str) -> discord.Message:
+        channel_id = await self._dm_channel(user_id)
+        try:
+            return await self._send(channel_id, rendered, nonce)
+        except discord.Forbidden as error:
+            if error.code == DM_CLOSED:
+                raise _DMClosed(user_id) from error
+            raise
+
+    async def _post_group(self, delivery: Delivery, rendered: RenderedMessage) -> DeliveryResult:
+        user_ids = delivery.destination.user_ids
+        if self.intro_channel_id is None:
+            # One DM each, each with its own nonce so a resend skips the ones already sent.
+            sent = []
+            for user_id in user_ids:
+                nonce = nonce_for(f"{delivery.idempotency_key}:{user_id}")
+                sent.append(await self._send_dm(user_id, rendered, nonce))
+            return Delivered(make_ref(sent))
+        thread_id = await self._intro_thread(delivery, user_ids)
+        message = await self._send(thread_id, rendered, nonce_for(delivery.idempotency_key))
+        return Delivered(make_ref([message]))
+
+    async def _intro_thread(self, delivery: Delivery, user_ids: list[str]) -> int:
+        """The private thread of this group of members: found again for later messages
+        (kick-off reminders, "you both confirmed") and after a crash, created once."""
+        assert self.intro_channel_id is not None
+        tag = group_tag(user_ids)
+        thread_id = self._threads.get(tag)
+        if thread_id is None:
+            thread_id = await self._find_thread(delivery.community_external_id, tag)
+        if thread_id is None:
+            created = await self.client.http.start_thread_without_message(
+                self.intro_channel_id,
+                name=await self._thread_name(user_ids, tag),
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                type=discord.ChannelType.private_thread.value,
+                invitable=False,
+                reason="mentorbot introduction",
+            )
+            thread_id = int(created["id"])
+        self._threads[tag] = thread_id
+        for user_id in user_ids:  # idempotent; also brings back someone who left the thread
+            await self.client.http.add_user_to_thread(thread_id, int(user_id))
+        return thread_id
+
+    async def _find_thread(self, guild_id: str, tag: str) -> int | None:
+        """Active threads of the guild, then the archived private threads the bot is in."""
+        assert self.intro_channel_id is not None
+        candidates: list[dict] = []
+        if guild_id.isdigit():
+            candidates += (await self.client.http.get_active_threads(int(guild_id))).get("threads", [])
+        archived = await self.client.http.get_joined_private_archived_threads(self.intro_channel_id, None, 100)
+        candidates += archived.get("threads", [])
+        for thread in candidates:
+            if str(thread.get("parent_id")) == str(self.intro_channel_id) and thread.get("name", "").endswith(
+                f"· {tag}"
+            ):
+                return int(thread["id"])
+        return None
+
+    async def _thread_name(self, user_ids: list[str], tag: str) -> str:
+        names = []
+        for user_id in user_ids:
+            try:
+                user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
+                names.append(user.display_name)
+            except discord.HTTPException:
+                names.append("member")
+        # The tag finds the thread again; names are only for people.
+        return f"Mentorship: {' & '.join(names)}"[: 100 - len(tag) - 3] + f" · {tag}"
+
+    async def _post_ephemeral(self, delivery: Delivery, rendered: RenderedMessage) -> DeliveryResult:
+        """Only-you messages. Discord has them only as interaction replies: use the member's
+        live interaction token if there is one, else a DM, else (DMs closed) a channel
+        message that mentions just them."""
+        channel_id, _, user_id = delivery.destination.target.partition("|")
+        interaction = self.recent.live(user_id, channel_id)
+        if interaction is not None:
+            try:
+                await interaction.followup.send(ephemeral=True, **rendered.send_kwargs())
+                return Delivered(None)
+            except discord.HTTPException as error:  # token expired early: fall through
+                log.info("ephemeral follow-up failed (%s); falling back", error)
+        nonce = nonce_for(delivery.idempotency_key)
+        try:
+            return Delivered(make_ref([await self._send_dm(user_id, rendered, nonce)]))
+        except _DMClosed:
+            if not channel_id.isdigit():
+                raise
+        prefix = f"<@{user_id}> "
+        rendered.content = (prefix + rendered.content)[:2000]
+        rendered.mention_user_ids = [user_id, *[u for u in rendered.mention_user_ids if u != user_id]]
+        return Delivered(make_ref([await self._send(int(channel_id), rendered, nonce)]))
+
+    # --- UPDATE / PIN / UNPIN ---------------------------------------------------------
+
+    async def _update(self, delivery: Delivery) -> DeliveryResult:
+        if not delivery.target_ref or delivery.message is None:
+            return PermanentFailure("no_target", "UPDATE needs target_ref and a message")
+        rendered = render(delivery.message)
+        for channel_id, message_id in parse_ref(delivery.target_ref):
+            partial = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+            await partial.edit(**rendered.edit_kwargs())
+        return Delivered(delivery.target_ref)
+
+    async def _pin(self, delivery: Delivery, *, pin: bool) -> DeliveryResult:
+        if not delivery.target_ref:
+            return PermanentFailure("no_target", "PIN/UNPIN needs target_ref")
+        for channel_id, message_id in parse_ref(delivery.target_ref):
+            partial = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+            try:
+                if pin:
+                    await partial.pin(reason="mentorbot")
+                else:
+                    await partial.unpin(reason="mentorbot")
+            except discord.NotFound:
+                if pin:
+                    raise
+                # Unpinning a message that is gone or no longer pinned is already done.
+        return Delivered(delivery.target_ref)
+
+
+def _retry_after(error: discord.HTTPException) -> float:
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", {}) or {}
+    for key in ("X-RateLimit-Reset-After", "Retry-After"):
+        try:
+            return max(1.0, float(headers[key]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return 60.0

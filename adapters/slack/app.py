@@ -1,0 +1,429 @@
+"""The slack-bolt AsyncApp: Slack payloads in, neutral events to the core, replies out.
+
+Order inside every listener, because Slack gives an app 3 seconds:
+
+1. `ack()` first — before any database, users.info or response_url work. Bolt
+   (process_before_response=False) answers Slack's HTTP request / Socket Mode
+   envelope as soon as ack() runs and keeps the listener running afterwards.
+2. Who acted: users.info (cached) → display name, admin/owner → moderator, time zone.
+3. `await bot.handle(event)`; the returned messages are the actor's private
+   replies: ephemeral through the payload's response_url (chat.postEphemeral when
+   that fails), or a DM reply for a DM. Everything durable goes through the outbox.
+4. Kick the outbox so those messages leave now rather than at the next sweep.
+
+Slack's Events API retries (X-Slack-Retry-Num) carry the same `event_id`; it is
+passed on and the core de-duplicates it in the database. Interactive payloads carry
+their `trigger_id`, unique per click/submit, as their id.
+
+Nothing a member can trigger here shows them a stack trace: errors are logged and
+answered with a polite sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import render, render_modal
+from adapters.slack.settings import SlackSettings
+from bot.events import (
+    Actor,
+    CommunityRef,
+    ComponentAction,
+    DirectText,
+    Event,
+    FormSubmission,
+    MemberJoined,
+    SlashCommand,
+)
+from bot.messages import Message, message
+
+if TYPE_CHECKING:  # the core is passed in; only its `handle` is used here
+    from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+COMMAND = "/mentor"
+COMPONENT_PREFIX = re.compile(r"^mentor:")
+POLL_FORM_ID = "mentor:pollform:new:submit"
+SORRY = "Sorry — something went wrong on our side and nothing was changed. Please try again in a minute; if it keeps happening, tell a moderator."
+
+Handler = Callable[[Event], Awaitable[list[Message]]]
+Kick = Callable[[], Any]
+
+
+def unescape(text: str) -> str:
+    """Slack sends &, <, > escaped; the core stores what the member actually typed."""
+    return html.unescape(text) if "&" in text else text
+
+
+class ActorDirectory:
+    """users.info with a small time-limited cache, plus configured moderators."""
+
+    def __init__(self, settings: SlackSettings, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self._monotonic = monotonic
+        self._users: dict[tuple[str, str], tuple[float, Actor]] = {}
+        self._group: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def actor(self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str = "") -> Actor:
+        key = (team_id, user_id)
+        now = self._monotonic()
+        cached = self._users.get(key)
+        if cached and cached[0] > now:
+            return cached[1]
+        try:
+            user = (await client.users_info(user=user_id))["user"]
+        except (SlackApiError, Exception) as exc:  # never block the member on a lookup
+            log.warning("users.info failed for %s: %r", user_id, exc)
+            return Actor(user_id, fallback_name or user_id, await self._configured(client, team_id, user_id))
+        actor = self.from_user(user, await self._configured(client, team_id, user_id))
+        self._users[key] = (now + self.settings.user_cache_seconds, actor)
+        return actor
+
+    def from_user(self, user: dict[str, Any], configured_moderator: bool = False) -> Actor:
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
+        workspace_admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        return Actor(
+            user_id=user["id"],
+            display_name=name or user["id"],
+            platform_moderator=workspace_admin or configured_moderator or user["id"] in self.settings.moderator_ids,
+            timezone=user.get("tz") or None,
+            is_bot=bool(user.get("is_bot") or user.get("is_app_user")),
+        )
+
+    async def _configured(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
+        if user_id in self.settings.moderator_ids:
+            return True
+        group = self.settings.moderator_group
+        if not group:
+            return False
+        now = self._monotonic()
+        cached = self._group.get(team_id)
+        if not cached or cached[0] <= now:
+            try:
+                resp = await client.usergroups_users_list(usergroup=group)
+                members = frozenset(resp.get("users") or [])
+            except Exception as exc:  # missing usergroups:read or a wrong id
+                log.warning("cannot read moderator group %s: %r", group, exc)
+                members = frozenset()
+            cached = (now + self.settings.user_cache_seconds, members)
+            self._group[team_id] = cached
+        return user_id in cached[1]
+
+
+def poll_form(channel_id: str) -> dict[str, Any]:
+    """The modal for `/mentor poll` without arguments: a form beats quoting rules."""
+    return render_modal(
+        callback_id=POLL_FORM_ID,
+        title="New interest poll",
+        submit="Post poll",
+        private_metadata=channel_id,
+        inputs=[
+            {"id": "question", "label": "Question", "placeholder": "Would you join a mentorship program?"},
+            {
+                "id": "options",
+                "label": "Options, one per line (leave empty for the default ones)",
+                "multiline": True,
+                "optional": True,
+            },
+            {"id": "closes", "label": "Closes after (e.g. 3d, 12h)", "optional": True, "initial": "7d"},
+            {"id": "anonymous", "label": "Anonymous? (yes/no)", "optional": True, "initial": "no"},
+        ],
+    )
+
+
+# The core's command tokenizer groups words with straight or curly double quotes and
+# has no escape character, so quote marks inside a form field become look-alikes.
+_QUOTE_LOOKALIKES = str.maketrans({'"': "ʺ", "“": "ʺ", "”": "ʺ", "„": "ʺ", "«": "‹", "»": "›"})
+
+
+def _quoted(value: str) -> str:
+    return '"' + " ".join(value.split()).translate(_QUOTE_LOOKALIKES) + '"'
+
+
+def poll_command_from_form(fields: dict[str, str]) -> str:
+    """Translate the poll modal into the equivalent `/mentor poll …` text."""
+    parts = ["poll", _quoted(fields.get("question", ""))]
+    options = [line.strip() for line in (fields.get("options") or "").splitlines() if line.strip()]
+    if options:
+        parts += ["--options", *(_quoted(o) for o in options)]
+    closes = (fields.get("closes") or "").strip()
+    if closes:
+        parts += ["--closes", _quoted(closes)]
+    if (fields.get("anonymous") or "").strip().lower() in ("y", "yes", "true", "1"):
+        parts.append("--anonymous")
+    return " ".join(parts)
+
+
+def form_values(view: dict[str, Any]) -> dict[str, str]:
+    """view.state.values → {block_id: value} for plain inputs and selects."""
+    out: dict[str, str] = {}
+    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
+        for element in actions.values():
+            kind = element.get("type")
+            if kind == "plain_text_input":
+                out[block_id] = element.get("value") or ""
+            elif kind == "static_select":
+                out[block_id] = ((element.get("selected_option") or {}).get("value")) or ""
+            elif kind == "multi_static_select":
+                out[block_id] = ",".join(o["value"] for o in element.get("selected_options") or [])
+    return out
+
+
+class SlackAdapter:
+    """Owns the Bolt app and the translation between Slack and the core."""
+
+    def __init__(
+        self,
+        handle: Handler,
+        settings: SlackSettings,
+        *,
+        client: AsyncWebClient,
+        kick: Kick | None = None,
+        installation_store: "AsyncInstallationStore | None" = None,
+        oauth_state_store: Any = None,
+    ) -> None:
+        self._handle = handle
+        self.settings = settings
+        self.kick = kick
+        self.actors = ActorDirectory(settings)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.app = self._build_app(client, installation_store, oauth_state_store)
+        self._register()
+
+    # --- construction ------------------------------------------------------------
+
+    def _build_app(self, client: AsyncWebClient, store: Any, state_store: Any) -> AsyncApp:
+        s = self.settings
+        # Bolt switches to OAuth on its own when SLACK_CLIENT_ID/SECRET exist in os.environ,
+        # even as empty strings (a copied .env.example). Our settings decide the mode.
+        for key in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"):
+            if os.environ.get(key) == "":
+                del os.environ[key]
+        kwargs: dict[str, Any] = {
+            "name": "mentorbot",
+            "client": client,
+            "signing_secret": s.signing_secret or "",
+            # Ack first: Bolt answers Slack as soon as ack() runs, the listener goes on.
+            "process_before_response": False,
+            # Signatures matter only in HTTP mode; Socket Mode has no signature.
+            "request_verification_enabled": not s.socket_mode,
+        }
+        if s.oauth:
+            kwargs["installation_store"] = store
+            kwargs["oauth_settings"] = AsyncOAuthSettings(
+                client_id=s.client_id,
+                client_secret=s.client_secret,
+                scopes=list(s.scopes),
+                installation_store=store,
+                state_store=state_store,
+                install_path=s.install_path,
+                redirect_uri_path=s.redirect_path,
+                installation_store_bot_only=True,
+            )
+            kwargs["installation_store_bot_only"] = True
+        return AsyncApp(**kwargs)
+
+    def _register(self) -> None:
+        app = self.app
+        app.command(COMMAND)(self.on_command)
+        app.action(COMPONENT_PREFIX)(self.on_action)
+        app.view(COMPONENT_PREFIX)(self.on_view)
+        app.event("message")(self.on_message)
+        app.event("team_join")(self.on_team_join)
+        if self.settings.oauth:
+            app.enable_token_revocation_listeners()
+        else:
+            app.event("app_uninstalled")(self.on_uninstalled)
+            app.event("tokens_revoked")(self.on_uninstalled)
+        app.error(self.on_error)
+
+    # --- helpers -------------------------------------------------------------------
+
+    @staticmethod
+    def community(body: dict[str, Any], context: Any) -> CommunityRef:
+        team = body.get("team")
+        team_id = (
+            context.get("team_id")
+            or body.get("team_id")
+            or (team.get("id") if isinstance(team, dict) else None)
+            or ""
+        )
+        name = body.get("team_domain") or (team.get("domain") if isinstance(team, dict) else "") or ""
+        return CommunityRef(PLATFORM, team_id, name)
+
+    async def dispatch(self, event: Event) -> list[Message]:
+        """The core handles the event; any failure becomes a polite sentence."""
+        try:
+            replies = await self._handle(event)
+        except Exception:
+            log.exception("mentorbot failed on %s", type(event).__name__)
+            return [message(SORRY)]
+        self._kick()
+        return list(replies or [])
+
+    def _kick(self) -> None:
+        if self.kick is None:
+            return
+        try:
+            result = self.kick()
+            if asyncio.iscoroutine(result):
+                task = asyncio.ensure_future(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        except Exception:
+            log.exception("outbox kick failed")
+
+    async def reply_private(
+        self, replies: list[Message], *, respond: Any, client: AsyncWebClient, channel_id: str, user_id: str
+    ) -> None:
+        """Ephemeral replies: response_url first, chat.postEphemeral if that fails."""
+        for reply in replies:
+            rendered = render(reply)
+            try:
+                if respond is None or getattr(respond, "response_url", None) is None:
+                    raise LookupError("no response_url")
+                await respond(
+                    text=rendered.text,
+                    blocks=rendered.blocks,
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+                continue
+            except Exception as exc:
+                log.info("response_url reply failed (%r); using chat.postEphemeral", exc)
+            try:
+                if channel_id:
+                    await client.chat_postEphemeral(
+                        channel=channel_id, user=user_id, text=rendered.text, blocks=rendered.blocks
+                    )
+                else:
+                    await client.chat_postMessage(channel=user_id, text=rendered.text, blocks=rendered.blocks)
+            except Exception:
+                log.exception("could not reply to %s", user_id)
+
+    async def reply_in_dm(self, replies: list[Message], *, client: AsyncWebClient, channel_id: str) -> None:
+        for reply in replies:
+            rendered = render(reply)
+            try:
+                await client.chat_postMessage(
+                    channel=channel_id, text=rendered.text, blocks=rendered.blocks, unfurl_links=False
+                )
+            except Exception:
+                log.exception("could not answer in DM %s", channel_id)
+
+    # --- listeners -----------------------------------------------------------------
+
+    async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any) -> None:
+        await ack()
+        community = self.community(body, context)
+        user_id = body.get("user_id", "")
+        channel_id = body.get("channel_id", "")
+        text = unescape(body.get("text") or "").strip()
+        if text == "poll" and body.get("trigger_id"):
+            # A bare "/mentor poll" opens a form (trigger ids expire after 3 s: do it now).
+            try:
+                await client.views_open(trigger_id=body["trigger_id"], view=poll_form(channel_id))
+                return
+            except Exception as exc:
+                log.info("poll form could not open (%r); falling back to the command", exc)
+        actor = await self.actors.actor(client, community.external_id, user_id, body.get("user_name", ""))
+        event = SlashCommand(community, actor, channel_id, text, event_id=f"cmd:{body.get('trigger_id', '')}")
+        replies = await self.dispatch(event)
+        await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+
+    async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any) -> None:
+        await ack()
+        community = self.community(body, context)
+        user = body.get("user") or {}
+        user_id = user.get("id", "")
+        container = body.get("container") or {}
+        channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
+        message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
+        if action.get("type") == "static_select":
+            values: tuple[str, ...] = ((action.get("selected_option") or {}).get("value", ""),)
+        elif action.get("type") == "multi_static_select":
+            values = tuple(o["value"] for o in action.get("selected_options") or [])
+        else:
+            values = ()
+        actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
+        event = ComponentAction(
+            community,
+            actor,
+            channel_id,
+            action.get("action_id", ""),
+            values=values,
+            message_ref=f"{channel_id}:{message_ts}" if message_ts else "",
+            in_dm=channel_id.startswith("D"),
+            event_id=f"act:{body.get('trigger_id') or action.get('action_ts', '')}",
+        )
+        replies = await self.dispatch(event)
+        await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+
+    async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        fields = form_values(view)
+        callback_id = view.get("callback_id", "")
+        if callback_id == POLL_FORM_ID and not fields.get("question", "").strip():
+            await ack(response_action="errors", errors={"question": "Please write the poll question."})
+            return
+        await ack()
+        community = self.community(body, context)
+        user = body.get("user") or {}
+        user_id = user.get("id", "")
+        channel_id = view.get("private_metadata") or ""
+        actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
+        event_id = f"view:{body.get('trigger_id') or view.get('id', '')}"
+        event: Event
+        if callback_id == POLL_FORM_ID:
+            event = SlashCommand(community, actor, channel_id, poll_command_from_form(fields), event_id=event_id)
+        else:
+            event = FormSubmission(community, actor, callback_id, fields, event_id=event_id)
+        replies = await self.dispatch(event)
+        await self.reply_private(replies, respond=None, client=client, channel_id=channel_id, user_id=user_id)
+
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        # Only members' own DM text: no edits/joins (subtypes), no bots (ours or others).
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        user_id = event.get("user", "")
+        if not user_id or user_id == context.get("bot_user_id"):
+            return
+        community = self.community(body, context)
+        actor = await self.actors.actor(client, community.external_id, user_id)
+        if actor.is_bot:
+            return
+        channel_id = event.get("channel", "")
+        neutral = DirectText(
+            community, actor, channel_id, unescape(event.get("text") or ""), event_id=body.get("event_id", "")
+        )
+        replies = await self.dispatch(neutral)
+        await self.reply_in_dm(replies, client=client, channel_id=channel_id)
+
+    async def on_team_join(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        user = event.get("user") or {}
+        if not isinstance(user, dict) or user.get("is_bot"):
+            return
+        community = self.community(body, context)
+        actor = self.actors.from_user(user, user.get("id") in self.settings.moderator_ids)
+        await self.dispatch(MemberJoined(community, actor, event_id=body.get("event_id", "")))
+
+    async def on_uninstalled(self, body: dict[str, Any], context: Any) -> None:
+        # Single-workspace mode keeps its token in the environment; say so clearly.
+        log.warning("Slack says mentorbot was uninstalled or its tokens revoked (team %s)", context.get("team_id"))
+
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("Slack listener error: %r", error, exc_info=error)

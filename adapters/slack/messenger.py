@@ -1,0 +1,410 @@
+"""SlackMessenger: the only code that sends anything to Slack's Web API.
+
+The core's outbox hands it one `Delivery` at a time; it answers `Delivered`,
+`RetryLater` or `PermanentFailure` and never raises for a Slack error.
+
+- Transport retries use slack_sdk's own async retry handlers: a short 429 is
+  retried in place after `Retry-After` (`ShortRateLimitRetryHandler`, a subclass of
+  `AsyncRateLimitErrorRetryHandler` that declines to sleep for long waits), and
+  dropped connections / 5xx are retried once. A long or repeated 429 becomes
+  `RetryLater(Retry-After)` so the outbox reschedules the row instead of blocking
+  the whole deliverer.
+- Posts are paced to about one per second per channel, Slack's documented limit
+  for chat.postMessage.
+- Every post carries message metadata {event_type: "mentorbot_outbox",
+  event_payload: {idempotency_key}}. When a delivery is retried (attempt > 0) the
+  recent history of the conversation is read first: if Slack already has a message
+  with that key (the process died after Slack accepted it but before the outbox
+  recorded it), that message is returned instead of posting a duplicate.
+- Slack errors a moderator can act on (bot not in channel, archived channel, a
+  member who cannot be DMed, a revoked token) become `PermanentFailure` with a
+  sentence the core shows to moderators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional
+
+from aiohttp import ClientError
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import render
+from bot.ports import (
+    Delivered,
+    Delivery,
+    DeliveryResult,
+    DestinationKind,
+    Operation,
+    PermanentFailure,
+    RetryLater,
+)
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT_TYPE = "mentorbot_outbox"
+HISTORY_LOOKBACK = 50  # messages scanned for an idempotency key before a resend
+
+# Slack error codes that will never succeed on retry, with what a moderator can do.
+PERMANENT_ERRORS: dict[str, str] = {
+    "channel_not_found": "the channel does not exist or mentorbot cannot see it",
+    "not_in_channel": "mentorbot is not a member of the channel; invite it with /invite @mentorbot",
+    "is_archived": "the channel is archived",
+    "cannot_dm_bot": "the recipient is a bot and cannot receive DMs",
+    "user_not_found": "the member no longer exists in this workspace",
+    "user_disabled": "the member's account is deactivated",
+    "user_not_visible": "mentorbot is not allowed to see this member",
+    "messages_tab_disabled": "the member has closed direct messages from apps",
+    "account_inactive": "the bot token belongs to a deleted user or workspace; reinstall mentorbot",
+    "token_revoked": "mentorbot was uninstalled or its token was revoked; reinstall it",
+    "invalid_auth": "the bot token is not valid; check SLACK_BOT_TOKEN or reinstall",
+    "not_authed": "no bot token is configured for this workspace",
+    "team_access_not_granted": "mentorbot is not installed for this workspace",
+    "missing_scope": "mentorbot lacks a permission; reinstall it from the manifest",
+    "restricted_action": "a workspace setting prevents mentorbot from posting here",
+    "restricted_action_read_only_channel": "the channel is read-only for apps",
+    "restricted_action_thread_only_channel": "the channel only allows replies in threads",
+    "restricted_action_non_threadable_channel": "the channel does not allow this message",
+    "ekm_access_denied": "the workspace's key management denied access",
+    "msg_too_long": "the message is too long for Slack",
+    "invalid_blocks": "Slack rejected the message layout",
+    "message_not_found": "the original message was deleted",
+    "cant_update_message": "the message was not posted by mentorbot",
+    "edit_window_closed": "the message can no longer be edited",
+    "too_many_users": "a group DM can have at most 8 members",
+    "user_not_in_channel": "the member is not in the channel",
+    "not_pinnable": "the message cannot be pinned",
+    "too_many_pins": "the channel has reached its pin limit",
+    "no_permission": "mentorbot lacks permission for this action",
+}
+# Errors that mean this particular member cannot be reached by DM.
+UNREACHABLE_USER_ERRORS = {
+    "cannot_dm_bot",
+    "user_not_found",
+    "user_disabled",
+    "user_not_visible",
+    "messages_tab_disabled",
+    "channel_not_found",
+    "is_archived",
+}
+TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+
+
+class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """Retry a 429 in place only when Slack asks for a short wait.
+
+    A long Retry-After is better handled by the outbox (RetryLater), which frees the
+    deliverer for other channels meanwhile."""
+
+    def __init__(self, max_retry_count: int = 2, max_wait_seconds: float = 5.0) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait_seconds = max_wait_seconds
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: Optional[HttpResponse] = None,
+        error: Optional[Exception] = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        return retry_after_seconds(response.headers) <= self.max_wait_seconds
+
+
+def retry_after_seconds(headers: Any, default: float = 1.0) -> float:
+    """Retry-After from slack_sdk's headers (values may be lists or strings)."""
+    if not headers:
+        return default
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, (list, tuple)) else value
+            try:
+                return float(raw)
+            except (TypeError, ValueError):
+                return default
+    return default
+
+
+def default_retry_handlers() -> list[AsyncRetryHandler]:
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        ShortRateLimitRetryHandler(),
+        AsyncServerErrorRetryHandler(max_retry_count=1),
+    ]
+
+
+def make_web_client(
+    token: str | None = None, *, base_url: str | None = None, timeout: int = 30
+) -> AsyncWebClient:
+    """An AsyncWebClient with mentorbot's retry policy (base_url for a local fake)."""
+    kwargs: dict[str, Any] = {"token": token, "timeout": timeout, "retry_handlers": default_retry_handlers()}
+    if base_url:
+        kwargs["base_url"] = base_url if base_url.endswith("/") else base_url + "/"
+    return AsyncWebClient(**kwargs)
+
+
+TokenLookup = Callable[[str], Awaitable[Optional[str]]]
+
+
+class SlackMessenger:
+    """Messenger port for Slack. One instance serves every installed workspace:
+    `token_for(team_id)` gives the bot token of a workspace (a fixed token in
+    single-workspace mode, the installation store in OAuth mode)."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        token_for: TokenLookup | None = None,
+        pace_seconds: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self._token_for = token_for
+        self.pace_seconds = pace_seconds
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next_post_at: dict[str, float] = {}
+        self._channel_locks: dict[str, asyncio.Lock] = {}
+        self._dm_channels: dict[tuple[str, str], str] = {}  # (team, "U1,U2") -> D…/G…
+
+    # --- public port ---------------------------------------------------------
+
+    async def deliver(self, delivery: Delivery) -> DeliveryResult:
+        try:
+            token = await self._token(delivery.community_external_id)
+            if delivery.operation is Operation.POST:
+                return await self._post(delivery, token)
+            if delivery.operation is Operation.UPDATE:
+                return await self._update(delivery, token)
+            if delivery.operation is Operation.PIN:
+                return await self._pin(delivery, token, add=True)
+            if delivery.operation is Operation.UNPIN:
+                return await self._pin(delivery, token, add=False)
+            return PermanentFailure("unsupported_operation", str(delivery.operation))
+        except SlackApiError as exc:
+            result = self._classify(exc, delivery)
+            if isinstance(result, PermanentFailure) and delivery.destination.kind is DestinationKind.CHANNEL:
+                result = await self._name_channel(result, delivery)
+            return result
+        except (ClientError, asyncio.TimeoutError, SlackRequestError, OSError) as exc:
+            # The retry handlers already retried; let the outbox try again later.
+            log.warning("Slack unreachable for %s: %r", delivery.idempotency_key, exc)
+            return RetryLater(10.0, reason=f"connection error: {type(exc).__name__}")
+
+    # --- operations -----------------------------------------------------------
+
+    async def _token(self, team_id: str) -> str | None:
+        if self._token_for is None:
+            return None  # the client's own token
+        token = await self._token_for(team_id)
+        if token is None:
+            raise SlackApiError(
+                "no installation", _FakeResponse({"ok": False, "error": "team_access_not_granted"})
+            )
+        return token
+
+    def _kw(self, token: str | None) -> dict[str, Any]:
+        return {"token": token} if token else {}
+
+    async def _conversation(self, delivery: Delivery, token: str | None) -> str:
+        """Channel id to post into: DMs and group DMs are opened first (cached)."""
+        dest = delivery.destination
+        if dest.kind is DestinationKind.CHANNEL:
+            return dest.target
+        if dest.kind is DestinationKind.EPHEMERAL:
+            return dest.target.split("|", 1)[0]
+        users = ",".join(dest.user_ids)
+        key = (delivery.community_external_id, users)
+        if key not in self._dm_channels:
+            resp = await self.client.conversations_open(users=users, **self._kw(token))
+            self._dm_channels[key] = resp["channel"]["id"]
+        return self._dm_channels[key]
+
+    async def _paced(self, channel: str) -> asyncio.Lock:
+        # One in-flight post per channel keeps Slack's per-channel order and pace.
+        return self._channel_locks.setdefault(channel, asyncio.Lock())
+
+    async def _wait_turn(self, channel: str) -> None:
+        wait = self._next_post_at.get(channel, 0.0) - self._monotonic()
+        if wait > 0:
+            await self._sleep(wait)
+        self._next_post_at[channel] = self._monotonic() + self.pace_seconds
+
+    def _metadata(self, delivery: Delivery) -> dict[str, Any]:
+        return {
+            "event_type": METADATA_EVENT_TYPE,
+            "event_payload": {"idempotency_key": delivery.idempotency_key},
+        }
+
+    async def _already_posted(self, channel: str, delivery: Delivery, token: str | None) -> str | None:
+        """ts of a message that already carries this delivery's key, if any."""
+        try:
+            resp = await self.client.conversations_history(
+                channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True, **self._kw(token)
+            )
+        except SlackApiError as exc:
+            # Without history access we cannot check; posting is better than losing it.
+            log.info("resend check skipped for %s: %s", channel, exc)
+            return None
+        for msg in resp.get("messages", []):
+            meta = msg.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if (
+                meta.get("event_type") == METADATA_EVENT_TYPE
+                and payload.get("idempotency_key") == delivery.idempotency_key
+            ):
+                return str(msg["ts"])
+        return None
+
+    async def _post(self, delivery: Delivery, token: str | None) -> DeliveryResult:
+        if delivery.message is None:
+            return PermanentFailure("empty_message", "nothing to post")
+        rendered = render(delivery.message)
+        channel = await self._conversation(delivery, token)
+        kw = self._kw(token)
+
+        if delivery.destination.kind is DestinationKind.EPHEMERAL:
+            user = delivery.destination.user_ids[0]
+            async with await self._paced(channel):
+                await self._wait_turn(channel)
+                await self.client.chat_postEphemeral(
+                    channel=channel, user=user, blocks=rendered.blocks, text=rendered.text, **kw
+                )
+            return Delivered(None)  # ephemeral messages cannot be updated or pinned
+
+        async with await self._paced(channel):
+            if delivery.attempt > 0:
+                ts = await self._already_posted(channel, delivery, token)
+                if ts is not None:
+                    log.info("delivery %s already on Slack as %s:%s", delivery.idempotency_key, channel, ts)
+                    return Delivered(f"{channel}:{ts}")
+            ts = None
+            if rendered.blocks:
+                await self._wait_turn(channel)
+                resp = await self.client.chat_postMessage(
+                    channel=channel,
+                    blocks=rendered.blocks,
+                    text=rendered.text,
+                    metadata=self._metadata(delivery),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **kw,
+                )
+                channel = resp.get("channel", channel)
+                ts = resp["ts"]
+            for upload in rendered.uploads:
+                await self._wait_turn(channel)
+                await self.client.files_upload_v2(
+                    channel=channel,
+                    file=upload.path,
+                    filename=upload.filename,
+                    title=upload.filename,
+                    alt_txt=getattr(upload, "alt", None),
+                    **kw,
+                )
+        return Delivered(f"{channel}:{ts}" if ts else None)
+
+    @staticmethod
+    def _split_ref(ref: str | None) -> tuple[str, str]:
+        if not ref or ":" not in ref:
+            raise SlackApiError("bad target_ref", _FakeResponse({"ok": False, "error": "message_not_found"}))
+        channel, ts = ref.split(":", 1)
+        return channel, ts
+
+    async def _update(self, delivery: Delivery, token: str | None) -> DeliveryResult:
+        if delivery.message is None:
+            return PermanentFailure("empty_message", "nothing to update")
+        channel, ts = self._split_ref(delivery.target_ref)
+        rendered = render(delivery.message)
+        await self.client.chat_update(
+            channel=channel,
+            ts=ts,
+            blocks=rendered.blocks,
+            text=rendered.text,
+            metadata=self._metadata(delivery),
+            **self._kw(token),
+        )
+        return Delivered(delivery.target_ref)
+
+    async def _pin(self, delivery: Delivery, token: str | None, *, add: bool) -> DeliveryResult:
+        channel, ts = self._split_ref(delivery.target_ref)
+        try:
+            if add:
+                await self.client.pins_add(channel=channel, timestamp=ts, **self._kw(token))
+            else:
+                await self.client.pins_remove(channel=channel, timestamp=ts, **self._kw(token))
+        except SlackApiError as exc:
+            # Pinning is idempotent from the outbox's point of view.
+            data = getattr(exc.response, "data", None)
+            if isinstance(data, dict) and data.get("error") in ("already_pinned", "no_pin"):
+                return Delivered(delivery.target_ref)
+            raise
+        return Delivered(delivery.target_ref)
+
+    # --- errors ------------------------------------------------------------------
+
+    async def _name_channel(self, failure: PermanentFailure, delivery: Delivery) -> PermanentFailure:
+        """Put the channel's name in the moderator's report (needs channels:read)."""
+        if failure.code not in ("not_in_channel", "is_archived", "restricted_action"):
+            return failure
+        channel = delivery.destination.target
+        try:
+            token = await self._token(delivery.community_external_id)
+            info = await self.client.conversations_info(channel=channel, **self._kw(token))
+            name = info["channel"].get("name")
+        except (SlackApiError, ClientError, asyncio.TimeoutError, KeyError):
+            return failure
+        if not name:
+            return failure
+        detail = failure.detail.replace(f"channel {channel}", f"channel #{name} ({channel})")
+        return PermanentFailure(failure.code, detail, failure.unreachable_user_id)
+
+    def _classify(self, exc: SlackApiError, delivery: Delivery) -> DeliveryResult:
+        response = exc.response
+        status = getattr(response, "status_code", 200)
+        data = getattr(response, "data", response)
+        error = str((data.get("error") if isinstance(data, dict) else None) or f"http_{status}")
+        if status == 429 or error == "ratelimited":
+            return RetryLater(retry_after_seconds(getattr(response, "headers", None), 30.0), "rate limited")
+        if status >= 500 or error in TRANSIENT_ERRORS:
+            return RetryLater(15.0, reason=f"Slack error {error}")
+        dest = delivery.destination
+        unreachable = None
+        if dest.kind is DestinationKind.DM and error in UNREACHABLE_USER_ERRORS:
+            unreachable = dest.target
+        elif dest.kind is DestinationKind.GROUP_DM and error in UNREACHABLE_USER_ERRORS:
+            # Slack does not say which member; the detail names the whole group.
+            unreachable = None
+        detail = PERMANENT_ERRORS.get(error, f"Slack refused the request ({error})")
+        where = {
+            DestinationKind.CHANNEL: f"message to channel {dest.target}",
+            DestinationKind.DM: f"DM to member {dest.target}",
+            DestinationKind.GROUP_DM: "group DM with members " + ", ".join(dest.user_ids),
+            DestinationKind.EPHEMERAL: f"private reply in channel {dest.target.split('|', 1)[0]}",
+        }[dest.kind]
+        log.warning("Slack %s failed for %s: %s", delivery.operation, where, error)
+        return PermanentFailure(error, f"Could not deliver a {where}: {detail}.", unreachable)
+
+
+class _FakeResponse(dict):  # type: ignore[type-arg]
+    """Minimal stand-in for SlackResponse when we raise SlackApiError ourselves."""
+
+    status_code = 200
+    headers: dict[str, str] = {}

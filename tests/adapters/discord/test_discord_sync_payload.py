@@ -1,0 +1,112 @@
+"""The /mentor definition that tree.sync sends, checked against Discord's documented limits."""
+
+from __future__ import annotations
+
+import re
+
+from adapters.discord.client import MentorClient
+from adapters.discord.settings import DiscordSettings
+from adapters.discord.sync import command_payload, definition_hash
+
+NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+class _NoCore:
+    async def handle(self, event):  # pragma: no cover - never called
+        return []
+
+
+def _payload():
+    client = MentorClient(_NoCore(), DiscordSettings(token="x"))
+    return command_payload(client.tree, None)
+
+
+def _check_options(options, depth=0):
+    assert len(options) <= 25
+    required_seen_optional = False
+    for option in options:
+        assert NAME.match(option["name"]) and option["name"] == option["name"].lower(), option["name"]
+        assert 1 <= len(option["description"]) <= 100, option["name"]
+        assert len(option.get("choices", [])) <= 25
+        if option["type"] in (1, 2):
+            assert depth < 2
+            _check_options(option.get("options", []), depth + 1)
+        else:
+            # Discord requires required options before optional ones.
+            if not option.get("required"):
+                required_seen_optional = True
+            else:
+                assert not required_seen_optional, option["name"]
+            if option["type"] == 3:
+                assert option.get("max_length", 6000) <= 6000
+
+
+def _chars(command):
+    total = len(command["name"]) + len(command["description"])
+    stack = list(command.get("options", []))
+    while stack:
+        option = stack.pop()
+        total += len(option["name"]) + len(option["description"])
+        total += sum(len(str(c["name"])) + len(str(c["value"])) for c in option.get("choices", []))
+        stack.extend(option.get("options", []))
+    return total
+
+
+def test_sync_payload_is_within_discords_limits():
+    payload = _payload()
+    assert [c["name"] for c in payload] == ["mentor"]
+    (mentor,) = payload
+    assert mentor["type"] == 1 and 1 <= len(mentor["description"]) <= 100
+    assert mentor.get("contexts") == [0] or mentor.get("dm_permission") is False  # guild only
+    assert _chars(mentor) <= 4000
+    _check_options(mentor["options"])
+    names = {o["name"] for o in mentor["options"]}
+    assert {"poll", "poll-close", "polls", "help", "run", "match", "match-review"} <= names
+    poll = next(o for o in mentor["options"] if o["name"] == "poll")
+    types = {o["name"]: o["type"] for o in poll["options"]}
+    assert types == {"question": 3, "options": 3, "closes": 3, "anonymous": 5}
+    review = next(o for o in mentor["options"] if o["name"] == "match-review")
+    action = next(o for o in review["options"] if o["name"] == "action")
+    assert action["required"] and [c["value"] for c in action["choices"]][:2] == ["show", "approve"]
+
+
+def test_definition_hash_is_stable_and_changes_with_the_definition():
+    payload = _payload()
+    assert definition_hash(payload) == definition_hash(_payload())
+    payload[0]["description"] = "changed"
+    assert definition_hash(payload) != definition_hash(_payload())
+
+
+def test_settings_from_env_explain_bad_values():
+    import pytest
+
+    from bot.config import ConfigError
+
+    settings = DiscordSettings.from_env(
+        {"DISCORD_TOKEN": " t ", "DISCORD_API_BASE": "http://127.0.0.1:9/api/", "DISCORD_MODERATOR_ROLE": "Mentor Team"}
+    )
+    assert settings.token == "t" and settings.api_base == "http://127.0.0.1:9/api/v10"
+    assert settings.moderator_role_name == "Mentor Team" and settings.guild_id is None
+    assert DiscordSettings.from_env({"DISCORD_TOKEN": "t", "DISCORD_MODERATOR_ROLE": "42"}).moderator_role_id == 42
+    for bad in ({}, {"DISCORD_TOKEN": "t", "DISCORD_GUILD_ID": "my server"}, {"DISCORD_TOKEN": "t", "DISCORD_SHARDS": "4"}):
+        with pytest.raises(ConfigError):
+            DiscordSettings.from_env(bad)
+
+
+async def test_invite_url_asks_for_the_least_permissions(fake):
+    from urllib.parse import parse_qs, urlparse
+
+    import discord
+
+    from adapters.discord.invite import invite_url_from_env
+
+    url = await invite_url_from_env({"DISCORD_TOKEN": fake.token, "DISCORD_API_BASE": fake.api_base})
+    query = parse_qs(urlparse(url).query)
+    assert query["client_id"] == [fake.application_id]
+    assert query["scope"] == ["bot applications.commands"]
+    perms = discord.Permissions(int(query["permissions"][0]))
+    assert perms.send_messages and perms.pin_messages and perms.create_private_threads
+    assert not (perms.administrator or perms.manage_messages or perms.manage_guild or perms.mention_everyone)
+    assert not perms.manage_threads and not perms.manage_channels
+    offline = await invite_url_from_env({"DISCORD_APPLICATION_ID": "42"})
+    assert "client_id=42" in offline

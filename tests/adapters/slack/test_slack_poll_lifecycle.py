@@ -1,0 +1,178 @@
+"""The whole interest-poll lifecycle through the real Bolt app in HTTP mode, the real
+core and SlackMessenger, against the local fake Slack."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from fake_slack import FakeSlack
+from harness import SlackStack, body_text, button_ids, settle
+from sqlalchemy import func, select
+
+from adapters.slack.app import POLL_FORM_ID
+from bot.clock import ManualClock
+from bot.config import Settings
+from storage.tables import OutboxMessage, SeenEvent
+from tests.conftest import START
+
+QUESTION = "Would you join a mentorship program? <!channel> <@U0ALICE> & friends"
+
+
+@pytest.fixture
+async def stack(fake: FakeSlack, settings: Settings) -> AsyncIterator[SlackStack]:
+    s = await SlackStack.start(fake, settings, ManualClock(START))
+    yield s
+    await s.stop()
+
+
+async def post_poll(stack: SlackStack, extra: str = "--closes 3d") -> dict:
+    reply = await stack.command("U0CAROL", f'poll "{QUESTION}" {extra}')
+    assert "Poll #1 is posted and pinned" in reply["text"], reply
+    assert reply["response_type"] == "ephemeral"
+    await settle(lambda: len(stack.fake.pinned("C0MENTOR")) == 1)
+    return stack.fake.messages("C0MENTOR")[0]
+
+
+async def test_poll_posted_pinned_voted_closed_with_results(stack: SlackStack, fake: FakeSlack) -> None:
+    poll = await post_poll(stack)
+    # Posted once, pinned, and the member-typed question pings nobody.
+    assert len(fake.messages("C0MENTOR")) == 1
+    rendered = body_text(poll)
+    assert "<!channel>" not in rendered and "<@U0ALICE>" not in rendered
+    assert "&lt;!channel&gt;" in rendered and "&amp; friends" in rendered
+    votes = button_ids(poll)
+    assert len(votes) >= 2 and all(v.startswith("mentor:poll:") for v in votes)
+
+    # Several members click; each gets a private confirmation, the poll message is updated.
+    alice = await stack.click("U0ALICE", votes[0], poll["ts"])
+    bob = await stack.click("U0BOB", votes[1], poll["ts"])
+    assert alice["text"].startswith("You voted") and bob["text"].startswith("You voted")
+    again = await stack.click("U0ALICE", votes[0], poll["ts"])
+    assert "already voted" in again["text"]
+    await settle(lambda: len(fake.calls_to("chat.update", ok=True)) >= 2)
+    await stack.deliver()
+    updated = fake.messages("C0MENTOR")[0]
+    assert updated["ts"] == poll["ts"] and "edited" in updated
+
+    # A member who is not a moderator cannot close it.
+    refused = await stack.command("U0ALICE", "poll close 1")
+    assert "moderator" in refused["text"].lower()
+
+    closed = await stack.command("U0CAROL", "poll close 1")
+    assert "closed" in closed["text"]
+    await settle(lambda: len(fake.messages("C0MENTOR")) == 2 and not fake.pinned("C0MENTOR"))
+    await stack.deliver()
+    results = fake.messages("C0MENTOR")[1]
+    assert "<!channel>" not in body_text(results)
+    assert fake.pinned("C0MENTOR") == []
+    # Every Slack call the adapter made succeeded.
+    failed = [c for c in fake.calls if not c.ok]
+    assert failed == []
+
+
+async def test_poll_closes_by_itself_on_the_sweep(stack: SlackStack, fake: FakeSlack) -> None:
+    poll = await post_poll(stack, "--closes 2d")
+    votes = button_ids(poll)
+    await stack.click("U0ALICE", votes[0], poll["ts"])
+    await stack.deliver()
+    stack.clock.advance(timedelta(days=1))
+    assert await stack.bot.sweep() == 0
+    stack.clock.advance(timedelta(days=1, minutes=1))
+    assert await stack.bot.sweep() >= 1
+    await stack.deliver()
+    assert len(fake.messages("C0MENTOR")) == 2
+    assert fake.pinned("C0MENTOR") == []
+    late = await stack.click("U0BOB", votes[1], poll["ts"])
+    assert "closed" in late["text"]
+
+
+async def test_poll_form_creates_the_same_poll(stack: SlackStack, fake: FakeSlack) -> None:
+    status, _ = await stack.submit(
+        "U0CAROL",
+        POLL_FORM_ID,
+        {"question": 'Mentor "circle" for <!here>?', "options": "Mentor\nMentee\nNot now", "closes": "3d", "anonymous": "no"},
+    )
+    assert status == 200
+    await settle(lambda: fake.ephemerals)
+    assert "Poll #1" in fake.ephemerals[0]["text"]
+    await settle(lambda: fake.messages("C0MENTOR") and fake.pinned("C0MENTOR"))
+    poll = fake.messages("C0MENTOR")[0]
+    assert "&lt;!here&gt;" in body_text(poll) and "<!here>" not in body_text(poll)
+    assert len(button_ids(poll)) == 3
+
+
+async def test_event_retry_has_no_second_effect(stack: SlackStack, fake: FakeSlack) -> None:
+    handled: list[object] = []
+    core_handle = stack.services.adapter._handle
+
+    async def counting(event):  # type: ignore[no-untyped-def]
+        replies = await core_handle(event)
+        handled.append((event, len(replies)))
+        return replies
+
+    stack.services.adapter._handle = counting
+    status, _ = await stack.dm("U0ALICE", "hello", "Ev0RETRY1")
+    assert status == 200
+    im = fake.im_with("U0ALICE")
+    await settle(lambda: len(fake.messages(im.id)) == 1)
+    # Slack did not see our ack in time and re-delivers the same event.
+    for retry in ("1", "2"):
+        status, _ = await stack.dm(
+            "U0ALICE", "hello", "Ev0RETRY1", **{"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"}
+        )
+        assert status == 200
+    await stack.dm("U0ALICE", "hello again", "Ev0RETRY2")
+    # All four deliveries reached the core and returned; the two retries answered nothing.
+    await settle(lambda: len(handled) == 4 and len(fake.messages(im.id)) == 2)
+    assert [n for _, n in handled].count(0) == 2
+    async with stack.bot.db.unit() as session:
+        seen = (await session.execute(select(func.count()).select_from(SeenEvent))).scalar_one()
+    assert len(fake.messages(im.id)) == 2
+    assert seen >= 2
+
+
+async def test_archived_channel_reaches_the_moderator(stack: SlackStack, fake: FakeSlack) -> None:
+    poll = await post_poll(stack)
+    fake.archive("C0MENTOR")
+    await stack.click("U0ALICE", button_ids(poll)[0], poll["ts"])
+    await stack.deliver()
+    async with stack.bot.db.unit() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
+    failed = [r for r in rows if r.status == "failed"]
+    assert failed and "is_archived" in (failed[0].last_error or "")
+    assert "archived" in (failed[0].last_error or "")
+    # The moderator hears about it in Slack, not only in a log line.
+    await stack.deliver()
+    carol = fake.im_with("U0CAROL")
+    assert carol is not None
+    notice = body_text(fake.messages(carol.id)[-1])
+    assert "Delivery problem" in notice and "is_archived" in notice
+
+
+async def test_closed_dm_becomes_a_permanent_failure_reported_once(stack: SlackStack, fake: FakeSlack) -> None:
+    poll = await post_poll(stack)
+    # Bob votes "mentee"-ish, then his account is deactivated before the invitations go out.
+    await stack.click("U0BOB", button_ids(poll)[0], poll["ts"])
+    fake.users["U0BOB"]["deleted"] = True
+    await stack.command("U0CAROL", "poll close 1")
+    await stack.deliver()
+    await stack.deliver()
+    async with stack.bot.db.unit() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
+    failed = [r for r in rows if r.status == "failed"]
+    assert [r.destination_target for r in failed] == ["U0BOB"]
+    assert (failed[0].last_error or "").startswith("user_disabled")
+    carol = fake.im_with("U0CAROL")
+    assert carol is not None and any("Delivery problem" in body_text(m) for m in fake.messages(carol.id))
+
+
+async def test_rate_limited_delivery_recovers(stack: SlackStack, fake: FakeSlack) -> None:
+    fake.rate_limit("chat.postMessage", retry_after=0, times=1)
+    fake.rate_limit("pins.add", retry_after=0, times=1)
+    await post_poll(stack)
+    assert len(fake.messages("C0MENTOR")) == 1
+    assert [c.ok for c in fake.calls_to("chat.postMessage")][:2] == [False, True]
+    assert json.dumps(fake.calls_to("pins.add")[-1].args)
