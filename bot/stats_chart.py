@@ -32,24 +32,26 @@ def render_chart(board: Dashboard, path: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")  # off-screen; set here, never at import time
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with plt.rc_context({"font.size": 14, "axes.titlesize": 17, "axes.labelsize": 15, "legend.fontsize": 13}):
-        fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, gridspec_kw={"width_ratios": [1.1, 1]})
-        try:
-            _over_time(left, board)
-            _supply_demand(right, board)
-            for axis in (left, right):
-                axis.yaxis.set_major_locator(MaxNLocator(integer=True))
-                axis.grid(axis="y", alpha=0.3)
-                axis.spines[["top", "right"]].set_visible(False)
-            fig.suptitle("Mentorship program", fontsize=20, fontweight="bold")
-            fig.tight_layout()
-            fig.savefig(path, format="png", dpi=DPI)
-        finally:
-            plt.close(fig)
+    with matplotlib.rc_context({"font.size": 14, "axes.titlesize": 17, "axes.labelsize": 15, "legend.fontsize": 13}):
+        # A bare Figure (no pyplot): nothing global to clean up, safe in a long-running bot.
+        fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+        FigureCanvasAgg(fig)
+        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
+        _over_time(left, board)
+        _supply_demand(right, board)
+        for axis in (left, right):
+            axis.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+            axis.grid(axis="y", alpha=0.3)
+            axis.spines[["top", "right"]].set_visible(False)
+        fig.suptitle("Mentorship program", fontsize=20, fontweight="bold")
+        # Fixed margins instead of tight_layout: the layout pass cost as much as drawing the chart.
+        fig.subplots_adjust(left=0.07, right=0.985, bottom=0.21, top=0.86, wspace=0.22)
+        fig.savefig(path, format="png", dpi=DPI)
     return path
 
 
@@ -67,6 +69,8 @@ def _over_time(ax: "Axes", board: Dashboard) -> None:
     step = max(1, len(weeks) // 6)
     ticks = x[::step]
     ax.set_xticks(ticks, [weeks[i].week_start.strftime("%d %b") for i in ticks], rotation=30, ha="right")
+    tallest = max(max(w.signups, w.active_relationships) for w in weeks)
+    ax.set_ylim(0, max(1, tallest) * 1.3)
     ax.legend(loc="upper left", frameon=False)
 
 
@@ -84,4 +88,6 @@ def _supply_demand(ax: "Axes", board: Dashboard) -> None:
     ax.bar([i + width for i in x], [t.mentees_waiting for t in topics], width, color=COLORS["waiting"], label="Mentees waiting")
     ax.set_xticks(x, [_label(t.topic) for t in topics], rotation=30, ha="right")
     ax.set_xlabel("Topic (largest shortfall first)")
+    tallest = max(max(t.mentors_offering, t.mentees_waiting) for t in topics)
+    ax.set_ylim(0, max(1, tallest) * 1.4)  # headroom so the legend never hides a bar
     ax.legend(loc="upper right", frameon=False)
