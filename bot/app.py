@@ -30,6 +30,7 @@ from bot.events import (
 from bot.messages import Message
 from bot.outbox import Deliverer, Outbox, due_at
 from bot.ports import Clock, Messenger
+from bot.program import Program, load_program
 from bot.router import Router
 from bot.sweeps import Sweeper
 from storage.db import Database
@@ -49,8 +50,15 @@ class _Duplicate(Exception):
 
 class MentorBot:
     def __init__(
-        self, db: Database, clock: Clock, settings: Settings, router: Router, sweeper: Sweeper
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        router: Router,
+        sweeper: Sweeper,
+        program: Program | None = None,
     ) -> None:
+        self.program = program or load_program(settings.program_path)
         self.db = db
         self.clock = clock
         self.settings = settings
@@ -95,6 +103,7 @@ class MentorBot:
             outbox=Outbox(session, community.id, now),
             is_moderator=is_moderator,
             in_dm=in_dm,
+            program=self.program,
         )
         if isinstance(event, SlashCommand):
             replies = await self.router.command(ctx, event.text)
@@ -107,7 +116,7 @@ class MentorBot:
         elif isinstance(event, MemberJoined):
             if member.joined_at is None:
                 member.joined_at = now  # the dashboard counts new members since the program started
-            replies = []
+            replies = await self.router.member_joined(ctx)
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(type(event))
         return _with_dm_notice(member, in_dm, replies)

@@ -6,11 +6,25 @@ settings (and, in tests and the console, a manual clock).
 
 from __future__ import annotations
 
-from bot import admin, checkins, completion, goals, milestones, pairs, polls, rounds, stats
+from bot import (
+    admin,
+    checkins,
+    completion,
+    goals,
+    intake,
+    intake_campaigns,
+    intake_privacy,
+    milestones,
+    pairs,
+    polls,
+    rounds,
+    stats,
+)
 from bot.app import MentorBot
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.ports import Clock
+from bot.program import Program, load_program
 from bot.router import Router
 from bot.sweeps import SweepJob, Sweeper, prune_seen_events
 from storage.db import Database
@@ -20,6 +34,9 @@ from storage.migrate import upgrade
 def build_router() -> Router:
     return Router(
         commands=[
+            *intake.commands(),
+            *intake_privacy.commands(),
+            *intake_campaigns.commands(),
             *polls.commands(),
             *rounds.commands(),
             *pairs.commands(),
@@ -31,18 +48,34 @@ def build_router() -> Router:
         ],
         components=[
             *polls.components(),
+            *intake.components(),
+            *intake_campaigns.components(),
+            *intake_privacy.components(),
             *rounds.components(),
             *checkins.components(),
             *goals.components(),
             *completion.components(),
         ],
-        # Order matters: a conversation in progress gets the member's text first.
-        text_handlers=[completion.on_direct_text, checkins.on_direct_text],
+        # Order matters: a conversation in progress gets the member's text first. Intake
+        # only claims text while the member is mid-sign-up (or says "join").
+        text_handlers=[intake.on_direct_text, completion.on_direct_text, checkins.on_direct_text],
+        join_handlers=[intake_campaigns.greet_new_member],
     )
 
 
-def sweep_jobs() -> list[SweepJob]:
+def sweep_jobs(program: Program) -> list[SweepJob]:
+    policy = rounds.round_policy(program)
     return [
+        SweepJob(
+            "remind unfinished intakes",
+            lambda session, now, settings: intake.send_due_reminders(session, now, program),
+            intake.next_reminder,
+        ),
+        SweepJob(
+            "end pauses",
+            lambda session, now, settings: intake_privacy.resume_due_pauses(session, now),
+            intake_privacy.next_pause_end,
+        ),
         SweepJob(
             "close polls",
             lambda session, now, settings: polls.close_due_polls(
@@ -50,11 +83,28 @@ def sweep_jobs() -> list[SweepJob]:
             ),
             polls.next_poll_close,
         ),
-        SweepJob("kick-off reminders", rounds.remind_kickoffs, rounds.next_kickoff_due),
-        SweepJob("scheduled matching rounds", rounds.run_scheduled_rounds, rounds.next_scheduled_round),
+        # The program file's kick-off days, matching rules and resources reach the lifecycle sweeps.
+        SweepJob(
+            "kick-off reminders",
+            lambda session, now, settings: rounds.remind_kickoffs(session, now, settings, policy),
+            rounds.next_kickoff_due,
+        ),
+        SweepJob(
+            "scheduled matching rounds",
+            lambda session, now, settings: rounds.run_scheduled_rounds(session, now, settings, policy),
+            rounds.next_scheduled_round,
+        ),
         SweepJob("check-ins", checkins.send_due_checkins, checkins.next_checkin_due),
-        SweepJob("mid-point resources", completion.send_due_midpoints, completion.next_midpoint),
-        SweepJob("completions", completion.complete_due_pairings, completion.next_completion),
+        SweepJob(
+            "mid-point resources",
+            lambda session, now, settings: completion.send_due_midpoints(session, now, settings, program),
+            completion.next_midpoint,
+        ),
+        SweepJob(
+            "completions",
+            lambda session, now, settings: completion.complete_due_pairings(session, now, settings, program),
+            completion.next_completion,
+        ),
         SweepJob("prune seen events", prune_seen_events),
     ]
 
@@ -65,10 +115,17 @@ async def bootstrap(
     clock: Clock | None = None,
     db: Database | None = None,
     migrate: bool = True,
+    program: Program | None = None,
 ) -> MentorBot:
-    """Open the database (migrating it to the newest schema unless told not to)."""
+    """Read the program file, open the database (migrating it unless told not to).
+
+    The program file is read first so that a mistake in it stops start-up before
+    anything else happens, with the line and the problem.
+    """
+    program = program or load_program(settings.program_path)
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
     if migrate:
         await upgrade(db)
-    return MentorBot(db, clock, settings, build_router(), Sweeper(db, clock, settings, sweep_jobs()))
+    sweeper = Sweeper(db, clock, settings, sweep_jobs(program))
+    return MentorBot(db, clock, settings, build_router(), sweeper, program)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.errors import NotAllowed
 from bot.events import Actor
 from bot.outbox import Outbox
+from bot.program import Program, default_program
 from storage.tables import Community, Member
 
 
@@ -26,6 +27,8 @@ class Ctx:
     outbox: Outbox
     is_moderator: bool
     in_dm: bool = False
+    # The program file (taxonomy, choices, resources); the shipped default unless configured.
+    program: Program = field(default_factory=default_program)
 
     @property
     def tz(self) -> str:

@@ -298,7 +298,10 @@ async def _report_failure(
         advice = "Ask them to allow direct messages from this app; I will not retry on my own."
     else:
         what = msg.text(
-            f"A message to {row.destination_kind} {row.destination_target} could not be delivered ({failure.code}). "
+            f"A message to {row.destination_kind} {row.destination_target} could not be delivered ({failure.code}"
+            + ("" if not failure.detail else ": "),
+            msg.UserText(failure.detail[:300]),  # the platform's own words, escaped like any outside text
+            "). ",
         )
         advice = _ADVICE.get(failure.code, "Check that the bot still has access there.")
     notice = Message((msg.text(msg.Strong("Delivery problem")), what, msg.text(advice)))

@@ -50,6 +50,7 @@ class ComponentId:
 ComponentHandler = Callable[[Ctx, ComponentId, tuple[str, ...]], Awaitable[list[Message]]]
 FormHandler = Callable[[Ctx, ComponentId, dict[str, str]], Awaitable[list[Message]]]
 TextHandler = Callable[[Ctx, str], Awaitable[list[Message] | None]]
+JoinHandler = Callable[[Ctx], Awaitable[list[Message]]]
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,14 @@ class Router:
         commands: list[Command],
         components: list[ComponentRoute],
         text_handlers: list[TextHandler] | None = None,
+        join_handlers: list[JoinHandler] | None = None,
     ) -> None:
         self.commands = {c.name: c for c in commands}
         if len(self.commands) != len(commands):
             raise ValueError("two commands share a name")
         self.components = {c.kind: c for c in components}
         self.text_handlers = text_handlers or []
+        self.join_handlers = join_handlers or []  # a member joined the community (greetings)
 
     # --- slash commands -------------------------------------------------
 
@@ -143,6 +146,12 @@ class Router:
         if route is None or route.form_handler is None:
             raise NotFound("That form is no longer in use. Try /mentor help.")
         return await route.form_handler(ctx, cid, fields)
+
+    async def member_joined(self, ctx: Ctx) -> list[Message]:
+        replies: list[Message] = []
+        for handler in self.join_handlers:
+            replies.extend(await handler(ctx))
+        return replies
 
     async def direct_text(self, ctx: Ctx, text: str) -> list[Message]:
         for handler in self.text_handlers:

@@ -37,6 +37,14 @@ SAMPLE_ARGS = {
     "wrap-up": "",
     "testimonials": "",
     "modchannel": "",
+    "join": "",
+    "edit": "",
+    "profile": "@maria",
+    "pause": "2",
+    "resume": "",
+    "leave": "",
+    "forget-me": "",
+    "announce": '--campaign spring "Join us"',
 }
 # Commands that name an object by id, and the id to try from another community.
 ID_COMMANDS = {"poll close": "1", "match approve": "1", "pair": "1 end"}
@@ -112,7 +120,7 @@ async def test_buttons_from_another_community_do_nothing(chat: Chat, component_i
 async def test_buttons_for_someone_else_are_refused(chat: Chat) -> None:
     await _world(chat)
     before = await _table_counts(chat)
-    for component_id in ("mentor:pair:1:confirm", "mentor:checkin:1.1:met"):
+    for component_id in ("mentor:pair:1:confirm", "mentor:checkin:1.1:met", "mentor:intake:1:role:mentor", "mentor:privacy:1:forget"):
         replies = await chat.bot.handle(ComponentAction(COMMUNITY, chat.session.actor("amy"), "dm:x", component_id, in_dm=True))
         assert "someone else" in replies[0].plain_text()
     assert await _table_counts(chat) == before

@@ -29,3 +29,4 @@ from storage.tables.lifecycle import (  # noqa: F401
     PairNote,
 )
 from storage.tables.slack import SlackInstallation, SlackOAuthState  # noqa: F401
+from storage.tables.intake import Intake, IntakeStatus  # noqa: F401
