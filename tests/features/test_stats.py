@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from bot import messages as msg
 from bot.stats_export import safe_cell
-from storage.tables import Member, Pairing, Profile
+from storage.tables import Member, Pairing
 from tests.chat import Chat
 from tests.conftest import START
 from tests.features.community import member_id, sign_up
@@ -246,22 +246,31 @@ async def test_export_sends_three_csv_files_privately(chat: Chat) -> None:
 async def test_members_who_used_forget_me_are_not_in_the_export(chat: Chat) -> None:
     await _program(chat)
     ann = await member_id(chat, "ann")
-    # What forget-me leaves behind: no profile, and a member row with nothing that identifies them.
-    async with chat.bot.db.unit() as s:
-        profile = (await s.execute(select(Profile).where(Profile.member_id == ann))).scalar_one()
-        await s.delete(profile)
-        await s.execute(
-            update(Member).where(Member.id == ann).values(platform_user_id=f"forgotten:{ann}", display_name="(forgotten member)")
-        )
+    out = await chat("@ann /mentor forget-me", "@ann click Yes, delete my data")
+    assert "Done: your profile" in out
     out = await chat("@carol /mentor export")
-    assert "Program export — 11 members, 2 pairings, 6 check-ins." in out
+    assert "Program export — 11 members, 2 pairings, 6 check-ins." in out  # ann's pairing and its check-ins are gone
     files = _export_files(out)
     for name in ("members.csv", "pairings.csv", "checkins.csv"):
         text = Path(files[name]).read_text(encoding="utf-8")
-        assert "forgotten" not in text and f"forgotten:{ann}" not in text
-        assert "HYPERLINK" not in text
-    assert all(row["mentee_name"] != "ann" for row in _read_csv(files["pairings.csv"]))
+        assert "forgotten" not in text and "HYPERLINK" not in text
+        assert "ann" not in {cell for row in csv.reader(text.splitlines()) for cell in row}
     assert all(row["member_id"] != str(ann) for row in _read_csv(files["checkins.csv"]))
+    # The dashboard still counts what happened, without her: one sign-up fewer.
+    out = await chat("@carol /mentor stats")
+    assert "Signed up: 11 —" in out
+
+
+async def test_a_forgotten_member_left_behind_by_older_data_is_still_excluded(chat: Chat) -> None:
+    """Defence in depth: a member row marked forgotten keeps its rows out even if a profile survived."""
+    await _program(chat)
+    ann = await member_id(chat, "ann")
+    async with chat.bot.db.unit() as s:
+        await s.execute(update(Member).where(Member.id == ann).values(platform_user_id=f"forgotten:{ann}"))
+    out = await chat("@carol /mentor export")
+    assert "Program export — 11 members, 2 pairings, 6 check-ins." in out
+    files = _export_files(out)
+    assert f"forgotten:{ann}" not in Path(files["members.csv"]).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
