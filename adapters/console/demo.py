@@ -30,12 +30,10 @@ from typing import Any
 
 from adapters.console.chat import ChatMessage
 from adapters.console.session import COMMUNITY, ConsoleSession
-from bot.app import ensure_community, ensure_member
 from bot.config import Settings
 from bot.events import ComponentAction, DirectText, Event, MemberJoined, SlashCommand
 from bot.messages import Button, File, Image, Message, label_text
 from bot.ports import Destination
-from storage.tables import Profile
 
 START = datetime(2026, 9, 7, 9, 0, tzinfo=timezone.utc)  # a Monday morning
 MODERATOR = "carol"
@@ -48,10 +46,16 @@ FIRST_NAMES = (
     "olu", "priya", "quinn", "rosa", "sami", "tara", "umar", "vera", "wen", "ximena", "yusuf", "zara",
 )
 # Mentors offer the common skills; mentees ask for the fashionable ones: the dashboard should show it.
-MENTOR_TOPICS = (("Python", 30), ("Web development", 22), ("Career growth", 18), ("DevOps", 12),
-                 ("Data science", 8), ("Machine learning", 4), ("Public speaking", 6))
+# Topic names are the shipped program file's taxonomy (intake accepts only those).
+MENTOR_TOPICS = (("Python", 30), ("Web frontend", 16), ("Backend & APIs", 14), ("Career growth", 18),
+                 ("DevOps & cloud", 12), ("Data science", 8), ("Machine learning", 4), ("Public speaking", 6), ("Leadership", 8))
 MENTEE_TOPICS = (("Machine learning", 28), ("Data science", 22), ("Python", 16), ("Career growth", 14),
-                 ("Web development", 10), ("DevOps", 5), ("Public speaking", 5))
+                 ("Web frontend", 8), ("Backend & APIs", 5), ("DevOps & cloud", 5), ("Public speaking", 5), ("Leadership", 3))
+HELP_TEXTS = (
+    "Code review, career moves and how to learn a new stack quickly", "Preparing talks and writing for a technical audience",
+    "Moving from individual contributor to lead", "Getting a first job in tech and growing in it",
+)
+CITIES = ("Berlin", "London", "Madrid", "Lagos", "Lisbon", "Warsaw")
 WORKED = (
     "Regular calls kept me accountable", "Honest feedback on my portfolio", "Learning how reviews work in a real team",
     "Having someone to ask the questions I was shy about", "We set small goals and actually finished them",
@@ -124,6 +128,7 @@ class Demo:
         self.day = 0
         self.signed_up: set[str] = set()
         self.handled = 0
+        self.stuck = 0  # sign-ups that did not finish (should stay 0)
 
     # --- acting through the core -----------------------------------------------------
 
@@ -191,9 +196,8 @@ class Demo:
 
     def _joins(self, persona: Persona) -> Action:
         async def joins() -> None:
+            # The welcome DM (campaign "greeting") arrives through the outbox; _react decides.
             await self.act(MemberJoined(COMMUNITY, self.session.actor(persona.name)), None)
-            if persona.wish != "none" and self.rng.random() < 0.5:
-                await self.sign_up(persona, "greeting")
 
         return joins
 
@@ -207,54 +211,73 @@ class Demo:
 
     async def _announce(self) -> None:
         """A moderator's announcement campaign reaches members the poll did not."""
-        await self.sign_up_wave(f"campaign:{CAMPAIGN}", share=0.45)
-
-    async def sign_up_wave(self, source: str, share: float) -> None:
+        await self.command(MODERATOR, f'announce --campaign {CAMPAIGN} "Applications are open for the autumn round."')
+        # A few sign up on their own with /mentor join, without any campaign.
         for persona in self.personas.values():
-            if persona.name in self.signed_up or persona.wish == "none" or persona.joins_late:
-                continue
-            if self.rng.random() < share:
-                self.later(self.rng.randint(0, 4), self._sign_up_action(persona, source))
+            if persona.wish != "none" and not persona.joins_late and self.rng.random() < 0.06:
+                self.later(self.rng.randint(1, 30), self._sign_up_action(persona, None))
 
-    def _sign_up_action(self, persona: Persona, source: str) -> Action:
+    def _sign_up_action(self, persona: Persona, button: tuple[ChatMessage, str] | None) -> Action:
         async def go() -> None:
-            await self.sign_up(persona, source)
+            await self.sign_up(persona, button)
 
         return go
 
-    async def sign_up(self, persona: Persona, source: str) -> None:
-        """Until intake lands on this branch: the profile intake would confirm, stored directly."""
+    async def sign_up(self, persona: Persona, button: tuple[ChatMessage, str] | None) -> None:
+        """The real intake conversation: a sign-up button (poll, announcement, welcome) or /mentor join,
+        then the member answers each question the bot asks in their DM until they are signed up."""
         if persona.name in self.signed_up:
             return
         self.signed_up.add(persona.name)
-        now = self.session.clock.now()
-        role = persona.wish
-        async with self.bot.db.unit() as s:
-            community = await ensure_community(s, COMMUNITY, now, self.bot.settings)
-            member = await ensure_member(s, community, self.session.actor(persona.name), now, False)
-            s.add(
-                Profile(
-                    community_id=community.id,  # type: ignore[arg-type]
-                    member_id=member.id,  # type: ignore[arg-type]
-                    role=role,
-                    topics_offered=persona.topics_offered,
-                    topics_wanted=persona.topics_wanted,
-                    years_experience=self.rng.randint(6, 20) if role in ("mentor", "both") else self.rng.randint(0, 4),
-                    timezone=self.rng.choice(("Europe/Berlin", "Europe/London", "Europe/Madrid", "Africa/Lagos")),
-                    hours_per_month=self.rng.choice((2, 3, 4)),
-                    program_length=self.rng.choices(("3-6", "6-9"), (80, 20))[0],
-                    cadence=self.rng.choices(("biweekly", "weekly", "monthly"), (60, 10, 30))[0],
-                    communication="video",
-                    languages=["en"],
-                    capacity=self.rng.choice((1, 1, 2, 2, 3)) if role in ("mentor", "both") else 1,
-                    accepts_async=True,
-                    consent=True,
-                    source=source,
-                    signed_up_at=now,
-                    updated_at=now,
-                    waiting_since=now,
-                )
-            )
+        if button is not None:
+            replies = await self.click(persona.name, button[0], button[1])
+        else:
+            replies = await self.command(persona.name, "join")
+        await self.deliver()  # the first question arrives by DM through the outbox
+        question = self._last_dm_text(persona.name) + "\n" + "\n".join(r.plain_text() for r in replies)
+        for _ in range(30):  # a bound: every step either advances or explains what to type
+            if "You're signed up" in question or "already signed up" in question:
+                return
+            confirm = [b for r in replies for b in r.buttons if label_text(b.label) == "Confirm"]
+            if confirm:  # the summary: they read it and click Confirm
+                replies = await self.click(persona.name, None, confirm[0].component_id)
+            else:
+                replies = await self.say(persona.name, self._answer(persona, question))
+            question = "\n".join(r.plain_text() for r in replies)
+        self.stuck += 1
+
+    def _last_dm_text(self, user: str) -> str:
+        for message in reversed(self.session.chat.messages):
+            if message.header == f"DM {user}":
+                return message.message.plain_text()
+        return ""
+
+    def _answer(self, persona: Persona, question: str) -> str:
+        """What this member types for the question the bot just asked (the last one in the text)."""
+        q = question.casefold()
+        rng = self.rng
+        pick = [
+            ("may i introduce you", "yes"),
+            ("mentor someone, be mentored, or both", persona.wish if persona.wish != "none" else "mentee"),
+            ("topics could you mentor", ", ".join(persona.topics_offered or ["Career growth"])),
+            ("topics do you want to grow", ", ".join(persona.topics_wanted or ["Career growth"])),
+            ("isn't on the list", "skip"),
+            ("what do you hope to get out of mentoring", rng.choice(GOALS)),
+            ("what could you help a mentee with", rng.choice(HELP_TEXTS)),
+            ("where are you in your career", str(rng.randint(8, 20) if persona.wish in ("mentor", "both") else rng.randint(0, 4))),
+            ("which timezone", rng.choice(CITIES)),
+            ("hours a month", str(rng.choice((2, 4, 6)))),
+            ("how long would you like", rng.choices(("3-6", "6-9"), (80, 20))[0]),
+            ("how often would you like to meet", rng.choices(("biweekly", "weekly", "monthly"), (60, 10, 30))[0]),
+            ("how do you prefer to talk", rng.choices(("video", "chat"), (80, 20))[0]),
+            ("which languages", "English"),
+            ("how many mentees could you take", str(rng.choice((1, 2, 2, 3)))),
+            ("should not be paired with", "skip"),
+            ("team or organisation", "skip"),
+        ]
+        # The bot's last question wins (a reply may first explain what was wrong with an answer).
+        best = max(pick, key=lambda kv: q.rfind(kv[0]))
+        return best[1] if q.rfind(best[0]) >= 0 else "skip"
 
     async def _match_round(self) -> None:
         await self.command(MODERATOR, "match", MOD_CHANNEL)
@@ -288,12 +311,19 @@ class Demo:
         return self.personas.get(message.header[3:]) if message.header.startswith("DM ") else None
 
     async def _invited(self, message: ChatMessage) -> None:
-        """A poll invitation: most people who said yes in the poll follow through."""
-        persona = self._user_of(message)
-        if persona is None or persona.name in self.signed_up or self.rng.random() > 0.8:
-            return
-        source = message.message.buttons[0].component_id.split(":")[2].replace(".", ":", 1)
-        self.later(self.rng.randint(0, 3), self._sign_up_action(persona, source))
+        """Sign-up buttons: a poll invitation or welcome DM to one member, or the announcement to everyone."""
+        readers = [self._user_of(message)] if message.header.startswith("DM ") else [
+            p for p in self.personas.values() if not p.joins_late
+        ]
+        campaign = message.message.buttons[0].component_id.split(":")[2]
+        follow = {"greeting": 0.5}.get(campaign, 0.8 if campaign.startswith("poll.") else 0.45)
+        for persona in readers:
+            if persona is None or persona.wish == "none" or persona.name in self.signed_up or self.rng.random() > follow:
+                continue
+            role = "mentee" if persona.wish == "mentee" else "mentor" if persona.wish == "mentor" else self.rng.choice(("mentor", "mentee"))
+            buttons = [b for b in message.message.buttons if b.component_id.endswith(f":{role}")]
+            if buttons:
+                self.later(self.rng.randint(0, 3), self._sign_up_action(persona, (message, buttons[0].component_id)))
 
     async def _introduced(self, message: ChatMessage) -> None:
         users = message.header[3:].split("+")
@@ -381,7 +411,18 @@ async def run_demo(
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     base = settings or Settings()
-    settings = replace(base, database_url=f"sqlite+aiosqlite:///{db_path}", data_dir=str((out_dir / "data").resolve()))
+    program_path = base.program_path
+    if program_path is None:
+        # The shipped program, with the welcome message for new members switched on (a campaign of its own).
+        shipped = (Path(__file__).resolve().parents[2] / "bot" / "program.toml").read_text(encoding="utf-8")
+        program_path = str((out_dir / "program.toml").resolve())
+        Path(program_path).write_text(shipped.replace("greeting_enabled = false", "greeting_enabled = true"), encoding="utf-8")
+    settings = replace(
+        base,
+        database_url=f"sqlite+aiosqlite:///{db_path}",
+        data_dir=str((out_dir / "data").resolve()),
+        program_path=program_path,
+    )
     lines: list[str] = []
     session = await ConsoleSession.open(settings, start=START, out=lines.append)
     try:
@@ -409,7 +450,7 @@ async def run_demo(
             csv_files=csv_files,
             transcript_lines=transcript,
             seconds=time.perf_counter() - started,
-            counts={"members": members, "signed_up": len(demo.signed_up), "events": demo.handled},
+            counts={"members": members, "signed_up": len(demo.signed_up), "events": demo.handled, "stuck": demo.stuck},
         )
     finally:
         await session.close()
