@@ -40,6 +40,9 @@ MODERATOR = "carol"
 MOD_CHANNEL = "#moderators"
 CHANNEL = "#general"
 CAMPAIGN = "autumn"
+# Members look at their DMs every other day: answers arrive a day or two after a check-in,
+# and the simulation needs half as many sweeps as with daily steps.
+STEP_DAYS = 2
 
 FIRST_NAMES = (
     "ada", "ben", "chloe", "dev", "elif", "farid", "grace", "hugo", "ines", "jon", "kemi", "lars", "mei", "nils",
@@ -184,14 +187,15 @@ class Demo:
         first_round = 16
         for day in range(first_round, max(first_round + 1, self.days - 45), 28):
             self.later(day, self._match_round)
-        for self.day in range(self.days + 1):
-            for action in self.todo.pop(self.day, []):
-                await action()
+        for self.day in range(0, self.days + 1, STEP_DAYS):
+            for day in sorted(d for d in self.todo if d <= self.day):
+                for action in self.todo.pop(day):
+                    await action()
             await self.deliver()
-            # Members read what reached them today and react; the bot answers, and
-            # whatever that queues goes out with the next sweep (a day is one step).
+            # Members read what reached them since the last step and react; the bot answers,
+            # and whatever that queues goes out with the next sweep.
             await self._read_new_messages()
-            await self.session.advance(timedelta(days=1))
+            await self.session.advance(timedelta(days=STEP_DAYS))
         await self._read_new_messages()
 
     def _joins(self, persona: Persona) -> Action:
