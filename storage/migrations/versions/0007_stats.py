@@ -26,7 +26,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_member_joined', ['community_id', 'joined_at'], unique=False)
 
     with op.batch_alter_table('pairing', schema=None) as batch_op:
-        batch_op.create_index('ix_pairing_stats', ['community_id', 'started_at', 'status', 'ended_at', 'kickoff_at'], unique=False)
+        batch_op.create_index('ix_pairing_stats', ['community_id', 'status', 'started_at', 'ended_at', 'kickoff_at', 'at_risk_reported_at'], unique=False)
 
     with op.batch_alter_table('profile', schema=None) as batch_op:
         batch_op.create_index('ix_profile_stats', ['community_id', 'signed_up_at', 'role', 'status', 'source'], unique=False)
