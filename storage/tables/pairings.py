@@ -66,7 +66,10 @@ class Pairing(SQLModel, table=True):
         Index("ix_pairing_ends_on", "status", "ends_on"),
         # Dashboard: relationship counts, lengths and starts/ends per week without touching JSON columns.
         # Status first: counts per status and the at-risk count read it in order, GROUP BY needs no sort.
-        Index("ix_pairing_stats", "community_id", "status", "started_at", "ended_at", "kickoff_at", "at_risk_reported_at"),
+        Index(
+            "ix_pairing_stats",
+            "community_id", "status", "started_at", "ended_at", "kickoff_at", "at_risk_reported_at", "mentor_member_id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -34,7 +34,7 @@ class Profile(SQLModel, table=True):
         Index("ix_profile_community_status", "community_id", "status"),
         # Covers every dashboard count over profiles (role × status, sources, sign-ups per week)
         # so /mentor stats reads the index, not 100k rows of JSON and free text.
-        Index("ix_profile_stats", "community_id", "signed_up_at", "role", "status", "source"),
+        Index("ix_profile_stats", "community_id", "role", "status", "signed_up_at", "source"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -19,17 +19,17 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('checkin', schema=None) as batch_op:
-        batch_op.create_index('ix_checkin_stats', ['community_id', 'sent_at', 'answer'], unique=False)
+        batch_op.create_index('ix_checkin_stats', ['community_id', 'answer', 'sent_at'], unique=False)
 
     with op.batch_alter_table('member', schema=None) as batch_op:
         batch_op.add_column(sa.Column('joined_at', storage.types.UTCDateTime(), nullable=True))
         batch_op.create_index('ix_member_joined', ['community_id', 'joined_at'], unique=False)
 
     with op.batch_alter_table('pairing', schema=None) as batch_op:
-        batch_op.create_index('ix_pairing_stats', ['community_id', 'status', 'started_at', 'ended_at', 'kickoff_at', 'at_risk_reported_at'], unique=False)
+        batch_op.create_index('ix_pairing_stats', ['community_id', 'status', 'started_at', 'ended_at', 'kickoff_at', 'at_risk_reported_at', 'mentor_member_id'], unique=False)
 
     with op.batch_alter_table('profile', schema=None) as batch_op:
-        batch_op.create_index('ix_profile_stats', ['community_id', 'signed_up_at', 'role', 'status', 'source'], unique=False)
+        batch_op.create_index('ix_profile_stats', ['community_id', 'role', 'status', 'signed_up_at', 'source'], unique=False)
 
 
 
