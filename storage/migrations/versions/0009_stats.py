@@ -1,7 +1,7 @@
 """dashboard: when members joined, covering indexes for the stats counts
 
-Revision ID: 0007_stats
-Revises: 0006_outbox_claim_token
+Revision ID: 0009_stats
+Revises: 0008_outbox_index
 """
 
 from alembic import op
@@ -11,8 +11,8 @@ import sqlmodel  # noqa: F401  (AutoString in generated columns)
 import storage.types  # noqa: F401  (UTCDateTime)
 
 
-revision = '0007_stats'
-down_revision = '0006_outbox_claim_token'
+revision = '0009_stats'
+down_revision = '0008_outbox_index'
 branch_labels = None
 depends_on = None
 
