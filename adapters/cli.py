@@ -1,4 +1,4 @@
-"""`mentorbot` command line: run, console, migrate.
+"""`mentorbot` command line: run, console, demo, migrate.
 
 `mentorbot run` starts the platform configured in the environment (`.env`):
 Slack when Slack settings are present, Discord when DISCORD_TOKEN is set, else
@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
         help="append every delivered message to this file; a restarted console reads it back "
         "so nothing is delivered twice (the console platform's memory, like a real platform's)",
     )
+    demo = sub.add_parser("demo", help="simulate a whole program in a fresh database; print the dashboard, write chart and CSVs")
+    demo.add_argument("--members", type=int, default=200, help="community size (default 200)")
+    demo.add_argument("--months", type=int, default=6, help="months to simulate (default 6)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed: the same seed gives the same program")
+    demo.add_argument("--out", default="demo-output", help="directory for stats.txt, dashboard.png and the CSVs")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("discord-invite", help="print the invite URL for the Discord bot (least permissions)")
     make = sub.add_parser("makemigration", help="(developers) write a migration from the table definitions")
@@ -100,6 +105,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
 
         print(await invite_url_from_env(env))
         return 0
+    if args.command == "demo":
+        return await _demo(args, settings)
     platform = choose_platform(env)
     if platform == "slack":
         from adapters.slack.main import serve as serve_slack
@@ -112,6 +119,25 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         await serve_discord(settings, env)
         return 0
     return await _console(argparse.Namespace(db=None, script=None, start=None, transcript=None), settings)
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.console.demo import run_demo
+
+    if not 10 <= args.members <= 100_000 or not 1 <= args.months <= 24:
+        print("mentorbot: demo needs --members between 10 and 100000 and --months between 1 and 24", file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))  # the demo's own output is the story
+    result = await run_demo(args.members, args.months, args.seed, Path(args.out), settings=settings)
+    print(result.stats_text)
+    print()
+    print(
+        f"Simulated {args.members} members over {args.months} months in {result.seconds:.1f} s "
+        f"({result.counts['events']} member actions, {result.transcript_lines} chat lines in {result.out_dir / 'transcript.txt'})."
+    )
+    written = [p for p in [result.chart, result.out_dir / "stats.txt", *result.csv_files] if p is not None]
+    print("Wrote: " + ", ".join(str(p) for p in written))
+    return 0
 
 
 async def _console(args: argparse.Namespace, settings: Settings) -> int:

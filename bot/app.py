@@ -114,6 +114,8 @@ class MentorBot:
         elif isinstance(event, DirectText):
             replies = await self.router.direct_text(ctx, event.text)
         elif isinstance(event, MemberJoined):
+            if member.joined_at is None:
+                member.joined_at = now  # the dashboard counts new members since the program started
             replies = await self.router.member_joined(ctx)
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(type(event))

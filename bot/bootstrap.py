@@ -18,6 +18,7 @@ from bot import (
     pairs,
     polls,
     rounds,
+    stats,
 )
 from bot.app import MentorBot
 from bot.clock import SystemClock
@@ -42,6 +43,7 @@ def build_router() -> Router:
             *goals.commands(),
             *milestones.commands(),
             *completion.commands(),
+            *stats.commands(),
             *admin.commands(),
         ],
         components=[

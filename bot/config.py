@@ -28,6 +28,9 @@ class Settings:
     # Interest polls: warn when would-be mentees outnumber mentors by more than this.
     mentee_mentor_ratio_warning: float = 3.0
     default_poll_days: int = 7
+    # Files the bot keeps besides the database (dashboard charts, CSV exports; Discord's
+    # command hash): adapters upload charts and exports from here. Same key and default as the Discord adapter.
+    data_dir: str = "data"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -67,4 +70,5 @@ class Settings:
             sweep_seconds=number("MENTORBOT_SWEEP_SECONDS", 30.0, 1.0),
             mentee_mentor_ratio_warning=number("MENTORBOT_RATIO_WARNING", 3.0, 1.0),
             default_poll_days=int(number("MENTORBOT_POLL_DAYS", 7, 1)),
+            data_dir=get("MENTORBOT_DATA_DIR") or "data",
         )

@@ -123,19 +123,20 @@ def settings(sqlite_factory: DatabaseFactory) -> Settings:
 
 
 @pytest.fixture
-async def chat(sqlite_factory: DatabaseFactory) -> AsyncIterator["Chat"]:
+async def chat(sqlite_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator["Chat"]:
     from tests.chat import Chat
 
-    session = await Chat.open(sqlite_factory)
+    # Charts and exports go to the test's own directory, never into the working tree.
+    session = await Chat.open(sqlite_factory, settings=Settings(data_dir=str(tmp_path / "data")))
     yield session
     await session.close()
 
 
 @pytest.fixture
-async def any_chat(any_factory: DatabaseFactory) -> AsyncIterator["Chat"]:
+async def any_chat(any_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator["Chat"]:
     """The same chat on SQLite and on PostgreSQL."""
     from tests.chat import Chat
 
-    session = await Chat.open(any_factory)
+    session = await Chat.open(any_factory, settings=Settings(data_dir=str(tmp_path / "data")))
     yield session
     await session.close()

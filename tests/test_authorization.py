@@ -45,6 +45,8 @@ SAMPLE_ARGS = {
     "leave": "",
     "forget-me": "",
     "announce": '--campaign spring "Join us"',
+    "stats": "--since 30d",
+    "export": "",
 }
 # Commands that name an object by id, and the id to try from another community.
 ID_COMMANDS = {"poll close": "1", "match approve": "1", "pair": "1 end"}

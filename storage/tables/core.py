@@ -33,6 +33,7 @@ class Member(SQLModel, table=True):
     __tablename__ = "member"
     __table_args__ = (
         UniqueConstraint("community_id", "platform_user_id", name="uq_member_platform_user"),
+        Index("ix_member_joined", "community_id", "joined_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -45,6 +46,9 @@ class Member(SQLModel, table=True):
     # Last known moderator rights (platform or config), so alerts can reach moderators by DM.
     is_moderator: bool = Field(default=False)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # When the platform told us they joined the community (MemberJoined); None when we only
+    # met them later. The dashboard's "new members since the program started" counts these.
+    joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OutboxStatus(StrEnum):

@@ -64,6 +64,12 @@ class Pairing(SQLModel, table=True):
         UniqueConstraint("round_id", "mentee_member_id", "mentor_member_id", name="uq_pairing_once_per_round"),
         Index("ix_pairing_kickoff_due", "status", "kickoff_due_at"),
         Index("ix_pairing_ends_on", "status", "ends_on"),
+        # Dashboard: relationship counts, lengths and starts/ends per week without touching JSON columns.
+        # Status first: counts per status and the at-risk count read it in order, GROUP BY needs no sort.
+        Index(
+            "ix_pairing_stats",
+            "community_id", "status", "started_at", "ended_at", "kickoff_at", "at_risk_reported_at", "mentor_member_id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -30,7 +30,12 @@ class ProfileStatus(StrEnum):
 
 class Profile(SQLModel, table=True):
     __tablename__ = "profile"
-    __table_args__ = (Index("ix_profile_community_status", "community_id", "status"),)
+    __table_args__ = (
+        Index("ix_profile_community_status", "community_id", "status"),
+        # Covers every dashboard count over profiles (role × status, sources, sign-ups per week)
+        # so /mentor stats reads the index, not 100k rows of JSON and free text.
+        Index("ix_profile_stats", "community_id", "role", "status", "signed_up_at", "source"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id")

@@ -1,0 +1,167 @@
+"""CSV export for moderators: members, pairings, check-ins.
+
+Rows are streamed from the database straight into the files, so an export of a
+large community never holds it in memory. Members who used forget-me are not in
+any file: their profile is gone (so no members row) and every pairing or
+check-in that involves them is left out, because its other columns would still
+point at them. Cells that a spreadsheet would run as a formula (starting with
+= + - @, tab or carriage return) get a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, not_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.tables import CheckIn, Feedback, Goal, GoalStatus, Member, Pairing, Profile
+
+# forget-me keeps the member row (other rows point at it) but replaces the platform id with this prefix.
+FORGOTTEN_PREFIX = "forgotten:"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+MEMBER_COLUMNS = (
+    "member_id", "display_name", "platform_user_id", "role", "status", "source", "topics_offered", "topics_wanted",
+    "topics_other", "goals", "can_help_with", "career_stage", "years_experience", "timezone", "hours_per_month",
+    "program_length", "cadence", "communication", "languages", "capacity", "accepts_async", "team",
+    "signed_up_at", "waiting_since", "paused_until", "left_at", "joined_at",
+)
+PAIRING_COLUMNS = (
+    "pairing_id", "round_id", "mentee_id", "mentee_name", "mentor_id", "mentor_name", "status", "score",
+    "cadence", "communication", "program_length", "started_at", "kickoff_at", "ends_on", "ended_at", "end_reason",
+    "at_risk_reported_at", "goals_set", "goals_done", "mentee_rating", "mentor_rating",
+)
+CHECKIN_COLUMNS = (
+    "checkin_id", "pairing_id", "member_id", "member_name", "sequence", "sent_at", "answer", "answered_at", "note",
+)
+
+
+def safe_cell(value: Any) -> Any:
+    """A value as a CSV cell that no spreadsheet will evaluate."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, (list, tuple)):
+        value = "; ".join(str(v) for v in value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class Export:
+    members: Path
+    pairings: Path
+    checkins: Path
+    counts: dict[str, int]
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.members, self.pairings, self.checkins]
+
+
+def not_forgotten(member: Any) -> ColumnElement[bool]:
+    return not_(member.platform_user_id.startswith(FORGOTTEN_PREFIX))
+
+
+async def _write(session: AsyncSession, path: Path, header: Sequence[str], query: Any) -> int:
+    rows = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        result = await session.stream(query)
+        async for partition in result.partitions(2000):
+            writer.writerows(_cells(partition))
+            rows += len(partition)
+    return rows
+
+
+def _cells(rows: Iterable[Sequence[Any]]) -> Iterable[list[Any]]:
+    for row in rows:
+        yield [safe_cell(v) for v in row]
+
+
+async def write_export(session: AsyncSession, community_id: int, directory: Path) -> Export:
+    directory.mkdir(parents=True, exist_ok=True)
+    mentee, mentor = aliased(Member), aliased(Member)
+    members_query = (
+        select(
+            Member.id, Member.display_name, Member.platform_user_id, Profile.role, Profile.status, Profile.source,
+            Profile.topics_offered, Profile.topics_wanted, Profile.topics_other, Profile.goals, Profile.can_help_with,
+            Profile.career_stage, Profile.years_experience, Profile.timezone, Profile.hours_per_month,
+            Profile.program_length, Profile.cadence, Profile.communication, Profile.languages, Profile.capacity,
+            Profile.accepts_async, Profile.team, Profile.signed_up_at, Profile.waiting_since, Profile.paused_until,
+            Profile.left_at, Member.joined_at,
+        )
+        .join(Member, Member.id == Profile.member_id)
+        .where(Profile.community_id == community_id, Member.community_id == community_id, not_forgotten(Member))
+        .order_by(Member.id)
+    )
+    goals = (
+        select(
+            Goal.pairing_id.label("pairing_id"),
+            func.count().label("set"),
+            func.sum(case((Goal.status == GoalStatus.DONE.value, 1), else_=0)).label("done"),
+        )
+        .where(Goal.community_id == community_id)
+        .group_by(Goal.pairing_id)
+        .subquery("goals")
+    )
+    ratings = (
+        select(
+            Feedback.pairing_id.label("pairing_id"),
+            func.max(case((Feedback.role == "mentee", Feedback.rating))).label("mentee"),
+            func.max(case((Feedback.role == "mentor", Feedback.rating))).label("mentor"),
+        )
+        .where(Feedback.community_id == community_id)
+        .group_by(Feedback.pairing_id)
+        .subquery("ratings")
+    )
+    kept_pairing = and_(Pairing.community_id == community_id, not_forgotten(mentee), not_forgotten(mentor))
+    pairings_query = (
+        select(
+            Pairing.id, Pairing.round_id, mentee.id, mentee.display_name, mentor.id, mentor.display_name,
+            Pairing.status, Pairing.score, Pairing.cadence, Pairing.communication, Pairing.program_length,
+            Pairing.started_at, Pairing.kickoff_at, Pairing.ends_on, Pairing.ended_at, Pairing.end_reason,
+            Pairing.at_risk_reported_at, func.coalesce(goals.c.set, 0), func.coalesce(goals.c.done, 0),
+            ratings.c.mentee, ratings.c.mentor,
+        )
+        .join(mentee, mentee.id == Pairing.mentee_member_id)
+        .join(mentor, mentor.id == Pairing.mentor_member_id)
+        .outerjoin(goals, goals.c.pairing_id == Pairing.id)
+        .outerjoin(ratings, ratings.c.pairing_id == Pairing.id)
+        .where(kept_pairing)
+        .order_by(Pairing.id)
+    )
+    who = aliased(Member)
+    checkins_query = (
+        select(
+            CheckIn.id, CheckIn.pairing_id, who.id, who.display_name, CheckIn.sequence, CheckIn.sent_at,
+            CheckIn.answer, CheckIn.answered_at, CheckIn.note,
+        )
+        .join(who, who.id == CheckIn.member_id)
+        .join(Pairing, Pairing.id == CheckIn.pairing_id)
+        .join(mentee, mentee.id == Pairing.mentee_member_id)
+        .join(mentor, mentor.id == Pairing.mentor_member_id)
+        .where(CheckIn.community_id == community_id, kept_pairing, not_forgotten(who))
+        .order_by(CheckIn.id)
+    )
+    counts = {
+        "members": await _write(session, directory / "members.csv", MEMBER_COLUMNS, members_query),
+        "pairings": await _write(session, directory / "pairings.csv", PAIRING_COLUMNS, pairings_query),
+        "checkins": await _write(session, directory / "checkins.csv", CHECKIN_COLUMNS, checkins_query),
+    }
+    return Export(directory / "members.csv", directory / "pairings.csv", directory / "checkins.csv", counts)
+
+
+__all__ = ["write_export", "safe_cell", "Export", "FORGOTTEN_PREFIX"]
