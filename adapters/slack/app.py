@@ -77,13 +77,32 @@ class ActorDirectory:
         self._monotonic = monotonic
         self._users: dict[tuple[str, str], tuple[float, Actor]] = {}
         self._group: dict[str, tuple[float, frozenset[str]]] = {}
+        # Lookups in flight: a burst of events from one member shares a single users.info call.
+        self._pending: dict[tuple[str, str], asyncio.Future[Actor]] = {}
 
     async def actor(self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str = "") -> Actor:
         key = (team_id, user_id)
-        now = self._monotonic()
         cached = self._users.get(key)
-        if cached and cached[0] > now:
+        if cached and cached[0] > self._monotonic():
             return cached[1]
+        if key in self._pending:
+            return await asyncio.shield(self._pending[key])
+        future: asyncio.Future[Actor] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            actor = await self._look_up(client, team_id, user_id, fallback_name)
+            future.set_result(actor)
+            return actor
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters get it, nobody logs "never retrieved"
+            raise
+        finally:
+            del self._pending[key]
+
+    async def _look_up(self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str) -> Actor:
+        key = (team_id, user_id)
+        now = self._monotonic()
         try:
             user = (await client.users_info(user=user_id))["user"]
         except (SlackApiError, Exception) as exc:  # never block the member on a lookup
