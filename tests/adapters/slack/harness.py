@@ -94,7 +94,12 @@ class SlackStack:
         return await self.post(dm_event(text, user_id=user_id, channel_id=im.id, event_id=event_id), JSON, **headers)
 
     async def response(self, rid: str) -> dict[str, Any]:
-        await settle(lambda: any(r["_rid"] == rid for r in self.fake.responses))
+        def arrived() -> bool:
+            rejected = [r for r in self.fake.response_rejections if r["_rid"] == rid]
+            assert not rejected, f"Slack would refuse this reply ({rejected[0]['_error']}): {rejected[0]}"
+            return any(r["_rid"] == rid for r in self.fake.responses)
+
+        await settle(arrived)
         return next(r for r in self.fake.responses if r["_rid"] == rid)
 
     async def deliver(self) -> int:
