@@ -75,11 +75,15 @@ async def count(stack: SlackStack, model: Any, *where: Any) -> int:
 async def dm_reply(stack: SlackStack, user_id: str, text: str, event_id: str) -> dict[str, Any]:
     """The member writes to the bot in its DM (message.im); returns the bot's answer there."""
     im = stack.fake._open_im(user_id)
-    before = len(im.messages)
+
+    def replies() -> list[dict[str, Any]]:
+        return [m for m in im.messages if "metadata" not in m]  # outbox posts carry metadata
+
+    before = len(replies())
     status, _ = await stack.dm(user_id, text, event_id)
     assert status == 200
-    await settle(lambda: len(im.messages) > before)
-    return im.messages[-1]
+    await settle(lambda: len(replies()) > before)
+    return replies()[-1]
 
 
 async def approve(stack: SlackStack) -> None:
