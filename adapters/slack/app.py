@@ -372,6 +372,12 @@ class SlackAdapter:
             event_id=f"act:{body.get('trigger_id') or action.get('action_ts', '')}",
         )
         replies = await self.dispatch(event)
+        if event.in_dm:
+            # In the member's DM with the bot, answer with a real message: a response_url
+            # reply there is ephemeral and is gone after a reload, and a conversation such
+            # as intake needs its next question (and its buttons) to stay.
+            await self.reply_in_dm(replies, client=client, channel_id=channel_id)
+            return
         await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
 
     async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:

@@ -74,16 +74,11 @@ async def count(stack: SlackStack, model: Any, *where: Any) -> int:
 
 async def dm_reply(stack: SlackStack, user_id: str, text: str, event_id: str) -> dict[str, Any]:
     """The member writes to the bot in its DM (message.im); returns the bot's answer there."""
-    im = stack.fake._open_im(user_id)
-
-    def replies() -> list[dict[str, Any]]:
-        return [m for m in im.messages if "metadata" not in m]  # outbox posts carry metadata
-
-    before = len(replies())
+    before = len(stack.dm_replies(user_id))
     status, _ = await stack.dm(user_id, text, event_id)
     assert status == 200
-    await settle(lambda: len(replies()) > before)
-    return replies()[-1]
+    await settle(lambda: len(stack.dm_replies(user_id)) > before)
+    return stack.dm_replies(user_id)[-1]
 
 
 async def approve(stack: SlackStack) -> None:
@@ -158,7 +153,7 @@ async def test_a_pair_from_kickoff_to_testimonial(stack: SlackStack, fake: FakeS
     assert ann_im is not None
     checkin = next(m for m in ann_im.messages if "How is your mentorship with Maria going?" in m["text"])
     assert set(buttons(checkin)) == {"We met", "Not yet", "Need help", "Pause 2 weeks"}
-    met = await stack.click("U0ANN", buttons(checkin)["We met"], checkin["ts"], ann_im.id)
+    met = await stack.click_in_dm("U0ANN", buttons(checkin)["We met"], checkin["ts"])
     assert "Thanks — noted: We met." in met["text"]
     note = await dm_reply(stack, "U0ANN", "note we reviewed my CV <!channel>", "Ev0NOTE1")
     assert "Added to your check-in: we reviewed my CV &lt;!channel&gt;" in note["text"]
@@ -188,13 +183,13 @@ async def test_a_pair_from_kickoff_to_testimonial(stack: SlackStack, fake: FakeS
     await stack.deliver()
     rating = next(m for m in ann_im.messages if "How would you rate your mentorship with Maria?" in m["text"])
     assert list(buttons(rating)) == ["1", "2", "3", "4", "5"]
-    rated = await stack.click("U0ANN", buttons(rating)["5"], rating["ts"], ann_im.id)
+    rated = await stack.click_in_dm("U0ANN", buttons(rating)["5"], rating["ts"])
     assert "5/5 noted. What worked well?" in rated["text"]
     worked = await dm_reply(stack, "U0ANN", "Weekly calls kept me going & <@U0BEN> helped", "Ev0FB1")
     assert "what could have been better" in worked["text"]
     consent = await dm_reply(stack, "U0ANN", "skip", "Ev0FB2")
     assert "May the moderators quote" in consent["text"]
-    other_name = await stack.click("U0ANN", buttons(consent)["Yes, under another name"], consent["ts"], ann_im.id)
+    other_name = await stack.click_in_dm("U0ANN", buttons(consent)["Yes, under another name"], consent["ts"])
     assert "Which name should a quote carry?" in other_name["text"]
     thanks = await dm_reply(stack, "U0ANN", "A junior developer", "Ev0FB3")
     assert "Thank you — your feedback helps" in thanks["text"]
