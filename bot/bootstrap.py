@@ -89,7 +89,7 @@ def sweep_jobs(program: Program) -> list[SweepJob]:
         ),
         SweepJob(
             "scheduled matching rounds",
-            lambda session, now, settings: rounds.run_scheduled_rounds(session, now, settings, policy),
+            lambda session, now, settings: rounds.run_scheduled_rounds(session, now, settings, policy, program),
             rounds.next_scheduled_round,
         ),
         SweepJob("check-ins", checkins.send_due_checkins, checkins.next_checkin_due),

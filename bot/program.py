@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import ConfigError
+from bot.matching.profiles import ScoreWeights  # the program file sets the engine's own weights
 
 DEFAULT_PATH = Path(__file__).with_name("program.toml")
 MILESTONES = ("signup", "kickoff", "first_goal", "midpoint", "wrapup")
@@ -63,21 +64,6 @@ class Resource:
 
 
 @dataclass(frozen=True)
-class MatchingWeights:
-    """Maximum points per matching criterion (the names and defaults of `bot.matching.ScoreWeights`)."""
-
-    topics: float = 35.0
-    goals: float = 15.0
-    seniority: float = 10.0
-    waking_hours: float = 10.0
-    cadence: float = 5.0
-    program_length: float = 5.0
-    communication: float = 5.0
-    commitment: float = 5.0
-    waiting: float = 10.0
-
-
-@dataclass(frozen=True)
 class Program:
     name: str
     purpose: str
@@ -94,7 +80,7 @@ class Program:
     exclude_same_team: bool = True
     kickoff_reminder_days: int = 7
     auto_approve: bool = False  # matching rounds start introductions without a moderator's review
-    weights: MatchingWeights = field(default_factory=MatchingWeights)
+    weights: ScoreWeights = field(default_factory=ScoreWeights)
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
     source: str = "program.toml"
@@ -337,7 +323,7 @@ def _build(data: dict[str, Any], source: str) -> Program:
     weights_raw = matching.get("weights", {})
     if not isinstance(weights_raw, dict):
         raise _Problem(("matching", "weights"), "must be a [matching.weights] table")
-    known_weights = set(MatchingWeights.__dataclass_fields__)
+    known_weights = set(ScoreWeights.__dataclass_fields__)
     _unknown(weights_raw, known_weights, ("matching", "weights"))
     weights: dict[str, float] = {}
     for key, value in weights_raw.items():
@@ -380,7 +366,7 @@ def _build(data: dict[str, Any], source: str) -> Program:
         exclude_same_team=_bool(matching, "exclude_same_team", ("matching",), True),
         kickoff_reminder_days=_int(matching, "kickoff_reminder_days", ("matching",), 7, 1, 60),
         auto_approve=_bool(matching, "auto_approve", ("matching",), False),
-        weights=MatchingWeights(**weights),
+        weights=ScoreWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
         resources=tuple(resources),
         source=source,

@@ -80,15 +80,7 @@ def round_policy(ctx_or_program: Any) -> RoundPolicy:
 
 
 def _weights(weights: Any) -> ScoreWeights:
-    if weights is None:
-        return ScoreWeights()
-    if isinstance(weights, dict):
-        known = {k: float(v) for k, v in weights.items() if k in ScoreWeights.__dataclass_fields__}
-        return ScoreWeights(**known)
-    if isinstance(weights, ScoreWeights):
-        return weights
-    known = {k: float(getattr(weights, k)) for k in ScoreWeights.__dataclass_fields__ if hasattr(weights, k)}
-    return ScoreWeights(**known)
+    return weights if isinstance(weights, ScoreWeights) else ScoreWeights()
 
 
 # --- from storage to the engine ------------------------------------------------
@@ -143,14 +135,16 @@ def to_match_profile(p: Profile, role: MatchRole, active_mentees: int, now: date
         role=role,
         topics_offered=frozenset(p.topics_offered),
         topics_wanted=frozenset(p.topics_wanted),
-        goals_text=" ".join(x for x in (p.goals, p.can_help_with) if x),
+        goals_text=p.goals,
+        helps_with_text=p.can_help_with,
         years_experience=p.years_experience,
         utc_offset_hours=offset,
         accepts_async=p.accepts_async,
-        hours_per_month=p.hours_per_month or 2,
-        program_length=p.program_length if p.program_length in PROGRAM_LENGTHS else "3-6",
-        cadence=p.cadence if p.cadence in CADENCES else "biweekly",
-        communication=p.communication if p.communication in COMMUNICATION_MODES else "video",
+        hours_per_month=p.hours_per_month,
+        # Unknown keys (a custom program file) count as "no answer": half points, never an error.
+        program_length=p.program_length if p.program_length in PROGRAM_LENGTHS else "",
+        cadence=p.cadence if p.cadence in CADENCES else "",
+        communication=p.communication if p.communication in COMMUNICATION_MODES else "",
         languages=frozenset(p.languages) or frozenset({"en"}),
         capacity=max(0, min(3, p.capacity)),
         active_mentees=min(active_mentees, 3),
@@ -488,21 +482,12 @@ async def approve_command(ctx: Ctx, args: list[str]) -> list[Message]:
 
 async def recompute_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("recompute a matching round")
-    previous = await _current_round(ctx)
-    round_ = await compute_round(
-        ctx.session, ctx.community_id, ctx.now, round_policy(ctx), created_by=ctx.member_id,
-        dry_run=previous.dry_run, allow_rematch=previous.allow_rematch,
-    )
-    return [await render_proposal(ctx.session, round_)]
+    return await _recompute(ctx, await _current_round(ctx))
 
 
 async def discard_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("discard a matching round")
-    round_ = await _current_round(ctx)
-    _open(round_)
-    round_.status = RoundStatus.DISCARDED.value
-    ctx.session.add(round_)
-    return [msg.message(f"Round #{round_.id} is discarded; nobody was introduced.")]
+    return _discard(ctx, await _current_round(ctx))
 
 
 async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
@@ -515,17 +500,26 @@ async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]
     if cid.verb == "recompute":
         if round_.status != RoundStatus.PROPOSED.value:
             raise InvalidInput(f"Round #{round_.id} is {round_.status}; run /mentor match for a new one.")
-        new = await compute_round(
-            ctx.session, ctx.community_id, ctx.now, round_policy(ctx), created_by=ctx.member_id,
-            dry_run=round_.dry_run, allow_rematch=round_.allow_rematch,
-        )
-        return [await render_proposal(ctx.session, new)]
+        return await _recompute(ctx, round_)
     if cid.verb == "discard":
-        _open(round_)
-        round_.status = RoundStatus.DISCARDED.value
-        ctx.session.add(round_)
-        return [msg.message(f"Round #{round_.id} is discarded; nobody was introduced.")]
+        return _discard(ctx, round_)
     raise InvalidInput("That round button is not valid any more.")
+
+
+async def _recompute(ctx: Ctx, previous: MatchRound) -> list[Message]:
+    """A fresh proposal with the same options (the old one is discarded by compute_round)."""
+    round_ = await compute_round(
+        ctx.session, ctx.community_id, ctx.now, round_policy(ctx), created_by=ctx.member_id,
+        dry_run=previous.dry_run, allow_rematch=previous.allow_rematch,
+    )
+    return [await render_proposal(ctx.session, round_)]
+
+
+def _discard(ctx: Ctx, round_: MatchRound) -> list[Message]:
+    _open(round_)
+    round_.status = RoundStatus.DISCARDED.value
+    ctx.session.add(round_)
+    return [msg.message(f"Round #{round_.id} is discarded; nobody was introduced.")]
 
 
 async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
@@ -801,7 +795,9 @@ async def next_kickoff_due(session: AsyncSession) -> datetime | None:
     ).scalar_one_or_none()
 
 
-async def run_scheduled_rounds(session: AsyncSession, now: datetime, settings: Any, policy: RoundPolicy | None = None) -> int:
+async def run_scheduled_rounds(
+    session: AsyncSession, now: datetime, settings: Any, policy: RoundPolicy | None = None, program: Any = None
+) -> int:
     policy = policy or RoundPolicy()
     schedules = (
         await session.execute(
@@ -814,7 +810,7 @@ async def run_scheduled_rounds(session: AsyncSession, now: datetime, settings: A
         round_ = await compute_round(session, community.id, now, policy, created_by=schedule.created_by_member_id)
         outbox = Outbox(session, community.id, now)
         if policy.auto_approve:
-            await approve_round(session, round_, now, policy, approved_by=None)
+            await approve_round(session, round_, now, policy, approved_by=None, program=program)
         proposal = await render_proposal(session, round_)
         for destination in await moderator_destinations(session, community):
             await outbox.post(destination, proposal, dedupe_key=f"round:{round_.id}:posted:{destination.target}")

@@ -6,7 +6,6 @@ Pure (no database, no chat). `propose_round` is the entry point; the types live 
 """
 
 from .profiles import (
-    utc_offset_hours,
     CADENCES,
     COMMUNICATION_MODES,
     CRITERIA,
@@ -20,6 +19,7 @@ from .profiles import (
     ScoredCandidate,
     ScoreWeights,
     Unmatched,
+    utc_offset_hours,
 )
 from .round import propose_round, score_candidates
 

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .profiles import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, MatchingRules, MatchProfile
+from .profiles import (
+    CADENCES,
+    COMMUNICATION_MODES,
+    PROGRAM_LENGTHS,
+    MatchingRules,
+    MatchProfile,
+)
 
 # Keywords kept per member for goal similarity: the rarest ones carry the meaning,
 # and a fixed width keeps the vectorised scorer's cost per pair bounded.
@@ -42,9 +48,9 @@ _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#]*")
 def goal_keywords(text: str) -> frozenset[str]:
     """Keywords of a goals text: lower-cased words without stop-words, plural 's' folded."""
     tokens = set(_TOKEN.findall(text.casefold())) - _STOP_WORDS
-    # "skills"/"skill" should meet; "business"/"class" must not lose their s.
+    # "skills"/"skill" should meet; "business", "kubernetes", "status", "analysis" keep their s.
     return frozenset(
-        t[:-1] if len(t) > 4 and t[-1] == "s" and t[-2] != "s" else t for t in tokens if len(t) > 1
+        t[:-1] if len(t) > 4 and t[-1] == "s" and t[-2] not in "seiu" else t for t in tokens if len(t) > 1
     )
 
 
@@ -52,12 +58,6 @@ def goal_keywords(text: str) -> frozenset[str]:
 def topic_key(topic: str) -> str:
     """Topics (and languages) meet case-insensitively ("Rust" and "rust")."""
     return " ".join(topic.split()).casefold()
-
-
-def circular_hours(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Clock distance between two UTC offsets (UTC-11 and UTC+13 are 0 hours apart)."""
-    d = np.abs(a - b) % 24.0
-    return np.minimum(d, 24.0 - d)
 
 
 def bitmask(rows: Sequence[Iterable[int]], n_bits: int) -> np.ndarray:
@@ -123,7 +123,8 @@ class Community:
     seeker_topic_w: np.ndarray  # matching weights normalised to sum 1 per seeker
     mentor_topic_mask: np.ndarray  # (n_mentors, words) bitmask
 
-    keywords: list[frozenset[str]]  # per member: the goal keywords that count (for reason texts)
+    seeker_keywords: list[frozenset[str]]  # per seeker: the goal keywords that count (reason texts)
+    mentor_keywords: list[frozenset[str]]  # per mentor: the help-with keywords that count
     # Goal keywords as bitsets over the round's keyword vocabulary. A seeker's set is stored
     # sparsely as (word index, bits) entries, so a pair costs one AND+popcount per entry.
     seeker_kw_word: np.ndarray  # (n_seekers, Q) int64, 0 where padded
@@ -177,10 +178,6 @@ class Community:
     def n_mentors(self) -> int:
         return len(self.mentor_member)
 
-    def list_key(self, topic: int, language: int, async_list: bool) -> int:
-        n_lists = len(self.topic_names) * max(1, len(self.language_ids))
-        return (n_lists if async_list else 0) + topic * max(1, len(self.language_ids)) + language
-
 
 INDEX_STRIDE = 64.0  # > 26 hours of UTC offsets (−12 … +14) plus slack
 OFFSET_SHIFT = 12.0
@@ -188,6 +185,7 @@ OFFSET_SHIFT = 12.0
 
 def _ordinal(values: Iterable[str], scale: tuple[str, ...]) -> np.ndarray:
     lookup = {v: i for i, v in enumerate(scale)}
+    lookup[""] = -1  # no answer
     return np.fromiter((lookup[v] for v in values), dtype=np.int64)
 
 
@@ -253,26 +251,26 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
 
     # Goal keywords: words used by more than half the round are dropped as noise, and each
     # member keeps their MAX_GOAL_KEYWORDS rarest ones.
-    keywords = [goal_keywords(p.goals_text) for p in ordered]
+    seeker_text = [goal_keywords(ordered[i].goals_text) for i in seekers]
+    mentor_text = [goal_keywords(ordered[i].helps_with_text or ordered[i].goals_text) for i in mentors]
     df: dict[str, int] = defaultdict(int)
-    for ks in keywords:
+    for ks in seeker_text + mentor_text:
         for k in ks:
             df[k] += 1
-    limit = COMMON_KEYWORD_SHARE * max(n, 1)
-    seeker_words = {k for i in seekers for k in keywords[i]}
-    mentor_words = {k for i in mentors for k in keywords[i]}
+    limit = COMMON_KEYWORD_SHARE * max(len(seekers) + len(mentors), 1)
+    seeker_words = {k for ks in seeker_text for k in ks}
+    mentor_words = {k for ks in mentor_text for k in ks}
     kw_vocab = sorted(k for k in seeker_words & mentor_words if df[k] <= limit or n < 4)
     kw_ids = {k: j for j, k in enumerate(kw_vocab)}
-    kept: dict[int, list[int]] = {}
-    for i in set(seekers) | set(mentors):
-        ids = sorted(kw_ids[k] for k in keywords[i] if k in kw_ids)
+
+    def keep(words: frozenset[str]) -> list[int]:
+        ids = sorted(kw_ids[k] for k in words if k in kw_ids)
         if len(ids) > MAX_GOAL_KEYWORDS:
             ids = sorted(sorted(ids, key=lambda j: (df[kw_vocab[j]], j))[:MAX_GOAL_KEYWORDS])
-        kept[i] = ids
-        keywords[i] = frozenset(kw_vocab[j] for j in ids)
-    for i in range(n):
-        if i not in kept:
-            keywords[i] = frozenset()
+        return ids
+
+    seeker_kept = [keep(ks) for ks in seeker_text]
+    mentor_kept = [keep(ks) for ks in mentor_text]
 
     # Seekers' keyword bitsets as (word, bits) entries: gather flat, then scatter once.
     e_row: list[int] = []
@@ -280,9 +278,9 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
     e_word: list[int] = []
     e_bits: list[int] = []
     n_entries = np.zeros(len(seekers), dtype=np.int64)
-    for r, i in enumerate(seekers):
+    for r, ids in enumerate(seeker_kept):
         by_word: dict[int, int] = {}
-        for j in kept[i]:
+        for j in ids:
             by_word[j >> 6] = by_word.get(j >> 6, 0) | (1 << (j & 63))
         for col, w in enumerate(sorted(by_word)):
             e_row.append(r)
@@ -295,11 +293,11 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
     seeker_kw_bits = np.zeros((len(seekers), width), dtype=np.uint64)
     seeker_kw_word[e_row, e_col] = e_word
     seeker_kw_bits[e_row, e_col] = np.array(e_bits, dtype=np.uint64)
-    mentor_kw_mask = bitmask([kept[i] for i in mentors], len(kw_vocab))
+    mentor_kw_mask = bitmask(mentor_kept, len(kw_vocab))
 
     teams: dict[str, int] = {}
     team = np.fromiter(
-        (-1 if p.team is None else teams.setdefault(p.team, len(teams)) for p in ordered), dtype=np.int64, count=n
+        (teams.setdefault(p.team, len(teams)) if p.team else -1 for p in ordered), dtype=np.int64, count=n
     )
 
     # Pairs that must never be proposed, as sorted keys over member indices (both directions).
@@ -365,19 +363,20 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
         seeker_topics=seeker_topics,
         seeker_topic_w=seeker_topic_w,
         mentor_topic_mask=mentor_topic_mask,
-        keywords=keywords,
+        seeker_keywords=[frozenset(kw_vocab[j] for j in ids) for ids in seeker_kept],
+        mentor_keywords=[frozenset(kw_vocab[j] for j in ids) for ids in mentor_kept],
         seeker_kw_word=seeker_kw_word,
         seeker_kw_bits=seeker_kw_bits,
         seeker_kw_entries=n_entries,
-        seeker_kw_count=np.array([len(kept[i]) for i in seekers], dtype=np.float64),
+        seeker_kw_count=np.array([len(ids) for ids in seeker_kept], dtype=np.float64),
         mentor_kw_mask=mentor_kw_mask,
-        mentor_kw_count=np.array([len(kept[i]) for i in mentors], dtype=np.float64),
+        mentor_kw_count=np.array([len(ids) for ids in mentor_kept], dtype=np.float64),
         tz=tz,
         years=np.array([np.nan if p.years_experience is None else p.years_experience for p in ordered], dtype=float),
         cadence=_ordinal((p.cadence for p in ordered), CADENCES),
         length=_ordinal((p.program_length for p in ordered), PROGRAM_LENGTHS),
         communication=_ordinal((p.communication for p in ordered), COMMUNICATION_MODES),
-        hours=np.fromiter((p.hours_per_month for p in ordered), dtype=np.float64, count=n),
+        hours=np.array([np.nan if p.hours_per_month is None else p.hours_per_month for p in ordered], dtype=float),
         days_waiting=np.fromiter((p.days_waiting for p in ordered), dtype=np.float64, count=n),
         times_left=np.fromiter((p.times_left_unmatched for p in ordered), dtype=np.float64, count=n),
         team=team,

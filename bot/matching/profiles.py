@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timezone as _tz
-from zoneinfo import ZoneInfo
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 # Ordered choices: neighbours on these scales earn half the points of an exact
 # match (a 3–6 month mentee and a 6–9 month mentor can still agree on a term).
@@ -46,9 +46,12 @@ class Role(enum.Enum):
 class MatchProfile:
     """What the matcher needs to know about one member, as of this round.
 
-    `topics_offered` matters when the member mentors, `topics_wanted` when they
-    are mentored; a BOTH member fills both. `capacity` and `active_mentees`
-    describe the member as a mentor (free slots = capacity − active_mentees).
+    `topics_offered` and `helps_with_text` matter when the member mentors,
+    `topics_wanted` and `goals_text` when they are mentored; a BOTH member fills
+    both (a mentor without `helps_with_text` is read through `goals_text`).
+    Preferences left empty ("" / None) mean "no answer" and score neutral (half).
+    `capacity` and `active_mentees` describe the member as a mentor (free slots =
+    capacity − active_mentees).
     `days_waiting` and `times_left_unmatched` describe the member as a mentee.
     """
 
@@ -56,14 +59,15 @@ class MatchProfile:
     role: Role
     topics_offered: frozenset[str] = frozenset()
     topics_wanted: frozenset[str] = frozenset()
-    goals_text: str = ""
+    goals_text: str = ""  # as a mentee: what they want to achieve
+    helps_with_text: str = ""  # as a mentor: what they can help with
     years_experience: int | None = None
     utc_offset_hours: float = 0.0
     accepts_async: bool = False
-    hours_per_month: int = 2
-    program_length: str = "3-6"
-    cadence: str = "biweekly"
-    communication: str = "video"
+    hours_per_month: int | None = None
+    program_length: str = ""  # one of PROGRAM_LENGTHS, or "" for no answer
+    cadence: str = ""  # one of CADENCES, or ""
+    communication: str = ""  # one of COMMUNICATION_MODES, or ""
     languages: frozenset[str] = frozenset({"en"})
     capacity: int = 1
     active_mentees: int = 0
@@ -76,11 +80,11 @@ class MatchProfile:
 
     def __post_init__(self) -> None:
         # Fail early with a message the intake code can log; the engine relies on these.
-        if self.program_length not in PROGRAM_LENGTHS:
+        if self.program_length and self.program_length not in PROGRAM_LENGTHS:
             raise ValueError(f"program_length must be one of {PROGRAM_LENGTHS}, not {self.program_length!r}")
-        if self.cadence not in CADENCES:
+        if self.cadence and self.cadence not in CADENCES:
             raise ValueError(f"cadence must be one of {CADENCES}, not {self.cadence!r}")
-        if self.communication not in COMMUNICATION_MODES:
+        if self.communication and self.communication not in COMMUNICATION_MODES:
             raise ValueError(f"communication must be one of {COMMUNICATION_MODES}, not {self.communication!r}")
         if not (-12.0 <= self.utc_offset_hours <= 14.0) or math.isnan(self.utc_offset_hours):
             raise ValueError(f"utc_offset_hours must lie in [-12, 14], not {self.utc_offset_hours}")
@@ -198,7 +202,10 @@ class Unmatched:
     """A mentee the round could not place (or skipped), with what a moderator can do about it."""
 
     member_id: int
-    cause: str  # machine-readable: no_topic_supply, at_capacity, language, timezone, excluded, …
+    # Machine-readable. Unmatched: no_topic_supply, at_capacity (also paused mentors), language,
+    # timezone, excluded (team / previous pair / do-not-match), capacity_taken.
+    # Skipped: no_consent, paused, no_topics.
+    cause: str
     reason: str
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .encoding import Community, circular_hours, has_bit, topic_key
+from .encoding import Community, has_bit, topic_key
 from .profiles import CRITERIA, Reason
 
 # A local "waking day" of 08:00–22:00: two such windows always share at least 4 hours.
@@ -37,8 +37,8 @@ class _Tables:
     weight_units: np.ndarray  # per criterion: weight in hundredths
     seniority: np.ndarray  # index gap + SENIORITY_SPAN; last entry: experience unknown
     waking: np.ndarray  # index: clock distance in quarter hours (0..48)
-    ordinal_step: tuple[np.ndarray, np.ndarray]  # cadence, program length: index |step|
-    communication: np.ndarray  # index: same mode (1) or not (0)
+    ordinal_step: tuple[np.ndarray, np.ndarray]  # cadence, program length: index |step|, 3 = unknown
+    communication: np.ndarray  # index: differ (0), same (1), unknown (2)
 
 
 SENIORITY_SPAN = 80  # gaps beyond ±80 years are clipped (the taper is flat long before)
@@ -57,13 +57,13 @@ def _tables(c: Community) -> _Tables:
         seniority = _units(np.append(seniority_fraction(gaps), 0.5), w[2])
         d = np.arange(49) / 4.0
         overlap = np.maximum(0.0, WAKING_HOURS - d) + np.maximum(0.0, WAKING_HOURS - (24.0 - d))
-        step = np.array([1.0, 0.5, 0.0])
+        step = np.array([1.0, 0.5, 0.0, 0.5])  # |step| 0, 1, 2; last: someone gave no answer
         cached = c.cache["tables"] = _Tables(
             weight_units=w,
             seniority=seniority,
             waking=_units(np.minimum(1.0, overlap / WAKING_HOURS), w[3]),
             ordinal_step=(_units(step, w[4]), _units(step, w[5])),
-            communication=_units(np.array([0.0, 1.0]), w[6]),
+            communication=_units(np.array([0.0, 1.0, 0.5]), w[6]),  # differ, same, no answer
         )
     return cached
 
@@ -86,8 +86,10 @@ def criterion_units(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> n
     weights = c.seeker_topic_w[seekers]
     for p in range(topics.shape[1]):
         cover += weights[:, p] * has_bit(c.mentor_topic_mask, mentors, topics[:, p])
-    out[:, 0] = _units(cover, t.weight_units[0])
-    out[:, 1] = _units(goal_fraction(c, seekers, mentors), t.weight_units[1])
+    # Clipped: a float sum of normalised weights may land a hair above 1, and no pair may
+    # score above max_units (the solver's costs rely on it).
+    out[:, 0] = _units(np.minimum(cover, 1.0), t.weight_units[0])
+    out[:, 1] = _units(np.minimum(goal_fraction(c, seekers, mentors), 1.0), t.weight_units[1])
 
     known = c.years_known[se] & c.years_known[me]
     gap = np.clip(c.years_int[me] - c.years_int[se], -SENIORITY_SPAN, SENIORITY_SPAN) + SENIORITY_SPAN
@@ -96,13 +98,16 @@ def criterion_units(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> n
     d = np.abs(c.tz_quarters[se] - c.tz_quarters[me]) % 96
     out[:, 3] = t.waking[np.minimum(d, 96 - d)]
 
-    out[:, 4] = t.ordinal_step[0][np.abs(c.cadence[se] - c.cadence[me])]
-    out[:, 5] = t.ordinal_step[1][np.abs(c.length[se] - c.length[me])]
-    out[:, 6] = t.communication[(c.communication[se] == c.communication[me]).view(np.int8)]
+    for col, arr, table in ((4, c.cadence, t.ordinal_step[0]), (5, c.length, t.ordinal_step[1])):
+        a, b = arr[se], arr[me]
+        out[:, col] = table[np.where((a < 0) | (b < 0), 3, np.abs(a - b))]
+    a, b = c.communication[se], c.communication[me]
+    out[:, 6] = t.communication[np.where((a < 0) | (b < 0), 2, (a == b).view(np.int8))]
 
-    wanted = c.hours[se]
-    ratio = np.minimum(1.0, c.hours[me] / np.maximum(wanted, 1e-9))
-    out[:, 7] = _units(np.where(wanted <= 0, 1.0, ratio), t.weight_units[7])
+    # Commitment: the mentor's hours against the mentee's hopes; unknown on either side is neutral.
+    wanted, offered = c.hours[se], c.hours[me]
+    ratio = np.where(wanted <= 0, 1.0, np.minimum(1.0, offered / np.maximum(wanted, 1e-9)))
+    out[:, 7] = _units(np.where(np.isnan(wanted) | np.isnan(offered), 0.5, ratio), t.weight_units[7])
 
     out[:, 8] = c.waiting_units(t.weight_units[8])[seekers]
     return out
@@ -173,7 +178,8 @@ def reasons_for_pairs(
     display = c.topic_display
     scarce_topics = c.scarce_topics
     profiles = c.profiles
-    keywords = c.keywords
+    seeker_keywords = c.seeker_keywords
+    mentor_keywords = c.mentor_keywords
     years = c.years.tolist()
     seeker_member = c.seeker_member.tolist()
     mentor_member = c.mentor_member.tolist()
@@ -216,14 +222,28 @@ def reasons_for_pairs(
         return f"{_fmt_offset(a)} and {_fmt_offset(b)}: {overlap:g} waking hours overlap{tail}"
 
     @functools.cache
-    def style_texts(e: tuple[str, str, str, int], m: tuple[str, str, str, int]) -> tuple[str, str, str, str]:
+    def style_texts(
+        e: tuple[str, str, str, int | None], m: tuple[str, str, str, int | None]
+    ) -> tuple[str, str, str, str]:
         (ec, el, em, eh), (mc, ml, mm, mh) = e, m
         em, mm = em.replace("_", " "), mm.replace("_", " ")
         return (
-            f"same cadence ({ec})" if ec == mc else f"cadence differs ({ec} vs {mc})",
-            f"same program length ({el} months)" if el == ml else f"program length differs ({el} vs {ml} months)",
-            f"both prefer {em}" if em == mm else f"prefers {em}, mentor prefers {mm}",
-            f"mentor offers {mh} h/month, mentee hopes for {eh}",
+            "cadence: no answer on one side"
+            if not (ec and mc)
+            else f"same cadence ({ec})"
+            if ec == mc
+            else f"cadence differs ({ec} vs {mc})",
+            "program length: no answer on one side"
+            if not (el and ml)
+            else f"same program length ({el} months)"
+            if el == ml
+            else f"program length differs ({el} vs {ml} months)",
+            "communication: no answer on one side"
+            if not (em and mm)
+            else f"both prefer {em}"
+            if em == mm
+            else f"prefers {em}, mentor prefers {mm}",
+            f"mentor offers {'?' if mh is None else mh} h/month, mentee hopes for {'?' if eh is None else eh}",
         )
 
     @functools.cache
@@ -239,7 +259,7 @@ def reasons_for_pairs(
     for seeker, mentor, pts in zip(seekers, mentors, points):
         se, me = seeker_member[seeker], mentor_member[mentor]
         e, m = profiles[se], profiles[me]
-        common = keywords[se] & keywords[me]
+        common = seeker_keywords[seeker] & mentor_keywords[mentor]
         texts = (
             topics_text(topic_keys(e.topics_wanted), topic_keys(m.topics_offered)),
             f"goals share the keywords {', '.join(sorted(common)[:6])}"

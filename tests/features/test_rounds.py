@@ -187,3 +187,26 @@ async def test_scheduled_rounds_wait_for_approval(chat: Chat) -> None:
     assert await _count(chat, Pairing) == 0
     out = await chat("@carol /mentor match --stop")
     assert "Scheduled rounds are stopped" in out
+
+
+async def test_scheduled_round_with_auto_approve_introduces_and_sends_resources(sqlite_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace as dc_replace
+
+    from bot.config import Settings
+    from bot.program import DEFAULT_PATH
+
+    program_file = tmp_path / "program.toml"
+    program_file.write_text(DEFAULT_PATH.read_text(encoding="utf-8").replace("auto_approve = false", "auto_approve = true"))
+    chat = await Chat.open(sqlite_factory, settings=dc_replace(Settings(), program_path=str(program_file)))
+    try:
+        await _small_community(chat)
+        out = await chat("@carol /mentor modchannel", "@carol /mentor match --every 2w")
+        assert "approved automatically (auto_approve)" in out
+        await chat("@carol /mentor match discard")
+        out = await chat("wait 14d")
+        assert "[#general] Matching round #2 — approved" in out
+        assert "[DM ann+maria] Hello @ann and @maria!" in out
+        assert "[DM ann] Resources for your kick-off" in out
+        assert await _count(chat, Pairing) == 2
+    finally:
+        await chat.close()

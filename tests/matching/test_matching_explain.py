@@ -49,7 +49,8 @@ def test_better_fit_wins_and_rare_topic_noted() -> None:
 
 def test_wider_seniority_gap_tapers_and_less_experienced_mentor_scores_zero() -> None:
     def seniority(mentee_years: int, mentor_years: int) -> float:
-        [pair] = propose_round([mentee(1, years_experience=mentee_years), mentor(2, years_experience=mentor_years)]).pairs
+        profiles = [mentee(1, years_experience=mentee_years), mentor(2, years_experience=mentor_years)]
+        [pair] = propose_round(profiles).pairs
         return pair.reasons[CRITERIA.index("seniority")].points
 
     assert seniority(3, 8) == 10.0
@@ -168,3 +169,38 @@ def test_utc_offset_from_iana_zone_on_reference_date() -> None:
     assert utc_offset_hours("Europe/Berlin", datetime(2026, 7, 1, tzinfo=timezone.utc)) == 2.0
     assert utc_offset_hours("Europe/Berlin", datetime(2026, 11, 22)) == 1.0  # naive means UTC
     assert utc_offset_hours("Asia/Kathmandu", datetime(2026, 11, 22, tzinfo=timezone.utc)) == 5.75
+
+
+def test_mentor_side_text_is_helps_with_and_unanswered_preferences_are_neutral() -> None:
+    both_sides = MatchProfile(
+        2,
+        Role.BOTH,
+        topics_offered=frozenset({"Go"}),
+        topics_wanted=frozenset({"Rust"}),
+        goals_text="learn embedded rust",  # read when 2 is mentored
+        helps_with_text="kubernetes operators in go",  # read when 2 mentors
+        cadence="",
+        program_length="",
+        communication="",
+        hours_per_month=None,
+        team="",  # empty team is no team, not a team called ""
+    )
+    profiles = [mentee(1, "Go", goals_text="write kubernetes operators", team=""), both_sides]
+    [pair] = propose_round(profiles, MatchingRules(exclude_same_team=True)).pairs
+    by = {r.criterion: r for r in pair.reasons}
+    assert "kubernetes" in by["goals"].text and "operator" in by["goals"].text
+    assert by["cadence"].points == 2.5 and by["cadence"].text == "cadence: no answer on one side"
+    assert by["program_length"].points == 2.5 and by["communication"].points == 2.5
+    assert by["commitment"].points == 2.5 and "?" in by["commitment"].text
+
+
+def test_odd_weights_never_push_a_pair_above_the_maximum() -> None:
+    from bot.matching import ScoreWeights
+
+    weights = ScoreWeights(topics=33.335, goals=12.345, waking_hours=0.005, waiting=0.0)
+    profiles = [
+        mentee(1, "Go", "Rust", "Python", goals_text="compilers and tooling"),
+        mentor(2, "Go", "Rust", "Python", goals_text="compilers and tooling"),
+    ]
+    [pair] = propose_round(profiles, MatchingRules(weights=weights)).pairs
+    assert pair.score <= sum(round(w * 100) for w in weights.as_tuple()) / 100

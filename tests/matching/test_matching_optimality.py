@@ -43,6 +43,10 @@ def random_round(
         n_e, n_m = rng.randint(4, max_mentees), rng.randint(2, max_mentors)
     ids = rng.sample(range(1, 1000), n_e + n_m)
     profiles = []
+
+    def some_topics() -> frozenset[str]:
+        return frozenset(rng.sample(TOPICS, rng.randint(1, 2)))
+
     for k, member in enumerate(ids):
         is_mentor = k >= n_e
         role = Role.MENTOR if is_mentor else Role.MENTEE
@@ -53,8 +57,8 @@ def random_round(
             MatchProfile(
                 member_id=member,
                 role=role,
-                topics_offered=frozenset(rng.sample(TOPICS, rng.randint(1, 2))) if role.offers_mentoring else frozenset(),
-                topics_wanted=frozenset(rng.sample(TOPICS, rng.randint(1, 2))) if role.seeks_mentor else frozenset(),
+                topics_offered=some_topics() if role.offers_mentoring else frozenset(),
+                topics_wanted=some_topics() if role.seeks_mentor else frozenset(),
                 goals_text=" ".join(rng.sample(WORDS, 3)),
                 years_experience=rng.choice([None, 0, 2, 5, 10, 25]),
                 utc_offset_hours=rng.choice([-8.0, -5.0, 0.0, 0.0, 1.0, 1.0, 2.0, 5.5, 13.0]),
@@ -108,7 +112,9 @@ def allowed(e: MatchProfile, m: MatchProfile, rules: MatchingRules) -> bool:
     return d <= rules.max_timezone_difference_hours or (e.accepts_async and m.accepts_async)
 
 
-def brute_force(profiles: list[MatchProfile], rules: MatchingRules, score: dict[tuple[int, int], int]) -> tuple[int, int]:
+def brute_force(
+    profiles: list[MatchProfile], rules: MatchingRules, score: dict[tuple[int, int], int]
+) -> tuple[int, int]:
     seekers = [p for p in profiles if p.role.seeks_mentor]
     mentors = {p.member_id: p for p in profiles if p.role.offers_mentoring}
     options = [[m.member_id for m in mentors.values() if allowed(e, m, rules)] for e in seekers]
@@ -216,3 +222,22 @@ def test_exact_beats_greedy_on_a_classic_trap() -> None:
     exact = solve_assignment(g.seekers, g.mentors, g.units, c.mentor_free, max_units(c))
     assert len(greedy) == 1 and len(exact) == 2
     assert {(p.mentee_id, p.mentor_id) for p in propose_round(profiles).pairs} == {(1, 11), (2, 10)}
+
+
+def test_scipy_raises_without_private_columns_and_lapjv_copes_with_them() -> None:
+    # Why the LAPJV formulation has one "unassigned" column per row: SciPy raises on any
+    # graph without a full matching (one of size min(rows, columns)), e.g. two mentees who
+    # both fit only the first of two slots. A 2×1 graph, by contrast, is "full" with one pair.
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    with pytest.raises(ValueError):
+        min_weight_full_bipartite_matching(csr_array(np.array([[1.0, 0.0], [2.0, 0.0]])))
+    assert len(min_weight_full_bipartite_matching(csr_array(np.array([[1.0], [2.0]])))[0]) == 1
+    seekers, mentors = np.array([0, 1, 2]), np.array([0, 0, 0])
+    units, free = np.array([500, 700, 600]), np.array([2])
+    for method in ("flow", "lapjv"):  # rows < slots and rows > slots both come up in these calls
+        chosen = solve_assignment(seekers, mentors, units, free, 1000, method)
+        assert sorted(seekers[chosen].tolist()) == [1, 2]
+        chosen = solve_assignment(seekers[:1], mentors[:1], units[:1], np.array([3]), 1000, method)
+        assert chosen.tolist() == [0]
