@@ -77,6 +77,9 @@ class ActorDirectory:
         self._monotonic = monotonic
         self._users: dict[tuple[str, str], tuple[float, Actor]] = {}
         self._group: dict[str, tuple[float, frozenset[str]]] = {}
+        # Lookups in flight: Bolt acks first and runs listeners concurrently, so a member
+        # clicking twice quickly would otherwise cost two users.info calls (and rate limit).
+        self._pending: dict[tuple[str, str], asyncio.Future[Actor]] = {}
 
     async def actor(self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str = "") -> Actor:
         key = (team_id, user_id)
@@ -84,6 +87,30 @@ class ActorDirectory:
         cached = self._users.get(key)
         if cached and cached[0] > now:
             return cached[1]
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Actor] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            actor = await self._look_up(client, team_id, user_id, fallback_name, now)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so a lookup nobody else awaited logs nothing
+            raise
+        else:
+            future.set_result(actor)
+            return actor
+        finally:
+            del self._pending[key]
+
+    async def _look_up(
+        self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str, now: float
+    ) -> Actor:
+        key = (team_id, user_id)
         try:
             user = (await client.users_info(user=user_id))["user"]
         except (SlackApiError, Exception) as exc:  # never block the member on a lookup
