@@ -230,3 +230,46 @@ async def test_a_proposal_with_twenty_pairs_and_moderator_help_fit_block_kit(sta
     assert len(groups) == 20 and all(len(g.messages) == 1 for g in groups)
     assert [c for c in fake.calls if not c.ok] == []
     assert fake.response_rejections == []
+
+
+# --- the other buttons: policy, Not yet / Need help / Pause, and the moderators' alert ---------
+
+
+async def test_policy_buttons_check_in_answers_and_the_at_risk_alert(stack: SlackStack, fake: FakeSlack) -> None:
+    await two_pairs(stack)
+    modchannel = await stack.command("U0CAROL", "modchannel")
+    assert "moderator" in modchannel["text"].lower()
+    await approve(stack)
+    group = mpim_with(fake, "U0ANN", "U0MARIA")
+    intro = group.messages[0]
+    change = await stack.click("U0MARIA", buttons(intro)["Propose changes"], intro["ts"], group.id)
+    assert "Tell your partner in this conversation what you'd change" in change["text"]
+    first = await stack.click("U0ANN", buttons(intro)["Confirm the policy"], intro["ts"], group.id)
+    assert "when your partner confirms too" in first["text"]
+    second = await stack.click("U0MARIA", buttons(intro)["Confirm the policy"], intro["ts"], group.id)
+    assert "you both agree now" in second["text"]
+    await stack.deliver()
+    assert any("You both confirmed the partnership policy" in m["text"] for m in group.messages)
+
+    # "Not yet" twice in a row: the moderators' channel hears about the pair, once.
+    for _ in range(2):
+        stack.clock.advance(timedelta(days=14, hours=2))
+        await stack.bot.sweep()
+        await stack.deliver()
+        checkin = [m for m in fake.im_with("U0ANN").messages if "How is your mentorship" in m["text"]][-1]
+        answer = await stack.click_in_dm("U0ANN", buttons(checkin)["Not yet"], checkin["ts"])
+        assert "Thanks — noted: Not yet." in answer["text"]
+        await stack.deliver()
+    alerts = [m for m in fake.messages("C0MENTOR") if "At-risk pair* #1: Ann ← Maria" in m["text"]]
+    assert len(alerts) == 1 and 'answered "Not yet" twice in a row' in alerts[0]["text"]
+    help_ = await stack.click_in_dm("U0ANN", buttons(checkin)["Need help"], checkin["ts"])
+    assert "A moderator will get in touch." in help_["text"]
+    paused = await stack.click_in_dm("U0ANN", buttons(checkin)["Pause 2 weeks"], checkin["ts"])
+    assert "Check-ins are paused for two weeks for both of you." in paused["text"]
+    await stack.deliver()
+    assert len([m for m in fake.messages("C0MENTOR") if "At-risk pair* #1: Ann ← Maria" in m["text"]]) == 1
+    ended = await stack.command("U0CAROL", "pair 1 end")
+    assert "Pairing #1" in ended["text"]
+    await stack.deliver()
+    assert any("A moderator ended your mentorship with Maria" in m["text"] for m in fake.im_with("U0ANN").messages)
+    assert [c for c in fake.calls if not c.ok] == []
