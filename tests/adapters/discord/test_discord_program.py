@@ -189,3 +189,44 @@ async def test_a_proposal_with_twenty_pairs_and_moderator_help_fit_discord(progr
     assert "20 introductions" in approved["content"]
     await until(lambda: len(p.threads()) == 20 and all(fake.channel_messages(t) for t in p.threads()), timeout=20)
     assert fake.rejected == []
+
+
+# --- the other buttons: policy, Not yet / Need help / Pause, and the moderators' alert ---------
+
+
+async def test_policy_buttons_check_in_answers_and_the_at_risk_alert(program: Program, fake: FakeDiscord) -> None:
+    p = program
+    people = await two_pairs(p)
+    ann, maria = people["ann"], people["maria"]
+    await p.command(p.owner, "modchannel")
+    await p.command(p.owner, "match")
+    await p.command(p.owner, "match-review", {"action": "approve"})
+    await until(lambda: len(p.threads()) == 2 and all(fake.channel_messages(t) for t in p.threads()))
+    thread = next(t for t in p.threads() if ann.id in fake.thread_members[t])
+    intro = fake.channel_messages(thread)[0]
+    change = await p.click(maria.id, intro, "Propose changes")
+    assert "Tell your partner in this conversation what you'd change" in change["content"]
+    await p.click(ann.id, intro, "Confirm the policy")
+    both = await p.click(maria.id, intro, "Confirm the policy")
+    assert "you both agree now" in both["content"]
+    await until(lambda: any("You both confirmed" in m["content"] for m in fake.channel_messages(thread)))
+
+    for n in (1, 2):  # "Not yet" twice in a row
+        p.clock.advance(timedelta(days=14, hours=2))
+        await until(lambda: sum("How is your mentorship" in m["content"] for m in p.dms(ann)) == n)
+        checkin = [m for m in p.dms(ann) if "How is your mentorship" in m["content"]][-1]
+        answer = await p.click(ann.id, checkin, "Not yet")
+        assert "Thanks — noted: Not yet." in answer["content"]
+    await until(lambda: any("At-risk pair** #1" in m["content"] for m in fake.channel_messages(p.general)))
+    alert = next(m for m in fake.channel_messages(p.general) if "At-risk pair** #1" in m["content"])
+    assert 'Ann answered "Not yet" twice in a row' in alert["content"]
+    assert pinged(alert) == {"users": set(), "roles": set(), "everyone": set()}
+    helped = await p.click(ann.id, checkin, "Need help")
+    assert "A moderator will get in touch." in helped["content"]
+    paused = await p.click(ann.id, checkin, "Pause 2 weeks")
+    assert "Check-ins are paused for two weeks for both of you." in paused["content"]
+    ended = await p.run(p.owner, "pair 1 end")
+    assert "Pairing #1" in ended["content"]
+    await until(lambda: any("A moderator ended your mentorship with Maria" in m["content"] for m in p.dms(ann)))
+    assert sum("At-risk pair** #1" in m["content"] for m in fake.channel_messages(p.general)) == 1
+    assert fake.rejected == []
