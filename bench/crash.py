@@ -173,6 +173,7 @@ def scenario_intros(work: Path, trials: int, rng: random.Random) -> dict[str, ob
         lost, duplicated = lost + l, duplicated + d
         for path in (db, transcript, Path(f"{db}-wal"), Path(f"{db}-shm"), resume):
             path.unlink(missing_ok=True)
+        _progress("intros", trial, trials, lost, duplicated, mid)
     return {"scenario": "intros", "trials": trials, "pairs": PAIRS, "lost": lost, "duplicated": duplicated, "killed_mid_burst": mid}
 
 
@@ -204,6 +205,7 @@ def scenario_poll(work: Path, trials: int, rng: random.Random) -> dict[str, obje
         lost, duplicated, results_wrong = lost + l, duplicated + d, results_wrong + (results != 1)
         for path in (db, transcript, Path(f"{db}-wal"), Path(f"{db}-shm")):
             path.unlink(missing_ok=True)
+        _progress("poll", trial, trials, lost, duplicated, mid)
     return {"scenario": "poll", "trials": trials, "pairs": len(voters), "lost": lost, "duplicated": duplicated,
             "results_not_exactly_once": results_wrong, "killed_mid_burst": mid}
 
@@ -224,7 +226,15 @@ def scenario_checkins(work: Path, trials: int, rng: random.Random) -> dict[str, 
         lost, duplicated = lost + l, duplicated + d
         for path in (db, transcript, Path(f"{db}-wal"), Path(f"{db}-shm")):
             path.unlink(missing_ok=True)
+        _progress("checkins", trial, trials, lost, duplicated, mid)
     return {"scenario": "checkins", "trials": trials, "pairs": len(expected), "lost": lost, "duplicated": duplicated, "killed_mid_burst": mid}
+
+
+def _progress(name: str, trial: int, trials: int, lost: int, duplicated: int, mid: int) -> None:
+    """Every ten trials, a line to stderr: a long run can be followed (and read if cut short)."""
+    if (trial + 1) % 10 == 0 and trial + 1 < trials:
+        print(json.dumps({"scenario": name, "trials_so_far": trial + 1, "lost": lost, "duplicated": duplicated,
+                          "killed_mid_burst": mid}), file=sys.stderr, flush=True)
 
 
 SCENARIOS = {"intros": scenario_intros, "poll": scenario_poll, "checkins": scenario_checkins}

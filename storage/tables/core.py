@@ -64,7 +64,9 @@ class OutboxMessage(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    community_id: int = Field(foreign_key="community.id", index=True)
+    # No index of its own: the unique (community_id, dedupe_key) index serves community lookups,
+    # and every index costs time when a sweep queues thousands of messages.
+    community_id: int = Field(foreign_key="community.id")
     operation: str = Field(max_length=16)
     destination_kind: str = Field(max_length=16)
     destination_target: str = Field(max_length=600)
