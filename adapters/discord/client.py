@@ -164,8 +164,12 @@ class MentorClientMixin:
             self.runtime.kick()
         return replies
 
-    async def answer(self, interaction: discord.Interaction, replies: list[Message], *, edit_original: bool) -> None:
-        """Private replies as ephemeral messages on the interaction (never a stack trace)."""
+    async def answer(
+        self, interaction: discord.Interaction, replies: list[Message], *, edit_original: bool, ephemeral: bool = True
+    ) -> None:
+        """Private replies as follow-ups on the interaction (never a stack trace): ephemeral
+        in a server; in the member's DM with the bot a normal message, which only they see
+        anyway and which, unlike an ephemeral one, is still there after a reload."""
         try:
             if edit_original:
                 first = render(replies[0]) if replies else None
@@ -173,7 +177,7 @@ class MentorClientMixin:
                 await interaction.edit_original_response(**kwargs)
                 replies = replies[1:]
             for reply in replies:
-                await interaction.followup.send(ephemeral=True, **render(reply).send_kwargs())
+                await interaction.followup.send(ephemeral=ephemeral, **render(reply).send_kwargs())
         except discord.HTTPException:
             log.exception("could not send the private reply for interaction %s", interaction.id)
 
@@ -228,7 +232,8 @@ class MentorClientMixin:
             in_dm=interaction.guild_id is None,
             event_id=str(interaction.id),
         )
-        await self.answer(interaction, await self.run_core(event), edit_original=False)
+        # A DM conversation (intake, feedback) keeps its next question and buttons.
+        await self.answer(interaction, await self.run_core(event), edit_original=False, ephemeral=not event.in_dm)
 
     async def handle_form(self, interaction: discord.Interaction, custom_id: str, fields: dict[str, str]) -> None:
         who = self.event_for_interaction(interaction)

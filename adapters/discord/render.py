@@ -85,7 +85,14 @@ def render_spans(spans: tuple[Span, ...], mentions: list[str]) -> str:
         elif isinstance(span, UserText):
             out.append(escape_user_text(span.text))
         elif isinstance(span, Strong):
-            out.append(f"**{dutils.escape_markdown(span.text)}**")
+            # Markdown bolds only when the markers touch the words ("**At-risk pair **"
+            # stays literal), so surrounding spaces go outside them.
+            core = span.text.strip()
+            if not core:
+                out.append(span.text)
+            else:
+                start = span.text.index(core)
+                out.append(f"{span.text[:start]}**{dutils.escape_markdown(core)}**{span.text[start + len(core):]}")
         elif isinstance(span, Mention):
             if span.user_id.isdigit():
                 out.append(f"<@{span.user_id}>")

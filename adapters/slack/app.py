@@ -77,32 +77,40 @@ class ActorDirectory:
         self._monotonic = monotonic
         self._users: dict[tuple[str, str], tuple[float, Actor]] = {}
         self._group: dict[str, tuple[float, frozenset[str]]] = {}
-        # Lookups in flight: a burst of events from one member shares a single users.info call.
+        # Lookups in flight: Bolt acks first and runs listeners concurrently, so a member
+        # clicking twice quickly would otherwise cost two users.info calls (and rate limit).
         self._pending: dict[tuple[str, str], asyncio.Future[Actor]] = {}
 
     async def actor(self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str = "") -> Actor:
         key = (team_id, user_id)
+        now = self._monotonic()
         cached = self._users.get(key)
-        if cached and cached[0] > self._monotonic():
+        if cached and cached[0] > now:
             return cached[1]
-        if key in self._pending:
-            return await asyncio.shield(self._pending[key])
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
         future: asyncio.Future[Actor] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
         try:
-            actor = await self._look_up(client, team_id, user_id, fallback_name)
+            actor = await self._look_up(client, team_id, user_id, fallback_name, now)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so a lookup nobody else awaited logs nothing
+            raise
+        else:
             future.set_result(actor)
             return actor
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters get it, nobody logs "never retrieved"
-            raise
         finally:
             del self._pending[key]
 
-    async def _look_up(self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str) -> Actor:
+    async def _look_up(
+        self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str, now: float
+    ) -> Actor:
         key = (team_id, user_id)
-        now = self._monotonic()
         try:
             user = (await client.users_info(user=user_id))["user"]
         except (SlackApiError, Exception) as exc:  # never block the member on a lookup
@@ -391,6 +399,12 @@ class SlackAdapter:
             event_id=f"act:{body.get('trigger_id') or action.get('action_ts', '')}",
         )
         replies = await self.dispatch(event)
+        if event.in_dm:
+            # In the member's DM with the bot, answer with a real message: a response_url
+            # reply there is ephemeral and is gone after a reload, and a conversation such
+            # as intake needs its next question (and its buttons) to stay.
+            await self.reply_in_dm(replies, client=client, channel_id=channel_id)
+            return
         await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
 
     async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:

@@ -72,7 +72,13 @@ def render_span(span: Span) -> str:
         # Ids are platform-generated, but keep them to the characters Slack uses.
         return f"<@{re.sub(r'[^A-Za-z0-9]', '', span.user_id)}>"
     if isinstance(span, Strong):
-        return f"*{escape(span.text)}*" if span.text.strip() else escape(span.text)
+        # Slack only bolds when the asterisks touch the words: "*Goal reached! *" stays
+        # literal, so surrounding spaces go outside the markers.
+        core = span.text.strip()
+        if not core:
+            return escape(span.text)
+        start = span.text.index(core)
+        return f"{escape(span.text[:start])}*{escape(core)}*{escape(span.text[start + len(core):])}"
     if isinstance(span, UserText):
         return escape(span.text)
     return escape(span)

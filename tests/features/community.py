@@ -14,16 +14,24 @@ from sqlalchemy import select
 from adapters.console.session import COMMUNITY
 from bot.app import ensure_community, ensure_member
 from bot.config import Settings
+from bot.events import Actor, CommunityRef
 from storage.tables import Profile
 from tests.chat import Chat
 
 
 async def sign_up(chat: Chat, name: str, role: str, **fields: Any) -> int:
-    """Create (or update) a member with a confirmed profile; returns the member id."""
-    now: datetime = chat.now
-    async with chat.bot.db.unit() as s:
-        community = await ensure_community(s, COMMUNITY, now, Settings())
-        member = await ensure_member(s, community, chat.session.actor(name), now, False)
+    """Create (or update) a console member with a confirmed profile; returns the member id."""
+    return await seed_profile(chat.bot, COMMUNITY, chat.session.actor(name), role, chat.now, **fields)
+
+
+async def seed_profile(
+    bot: Any, community_ref: CommunityRef, actor: Actor, role: str, now: datetime, **fields: Any
+) -> int:
+    """The same seeding for any MentorBot and platform: the adapter tests seed Slack
+    and Discord members this way (community and member keyed by platform ids)."""
+    async with bot.db.unit() as s:
+        community = await ensure_community(s, community_ref, now, Settings())
+        member = await ensure_member(s, community, actor, now, actor.platform_moderator)
         profile = (await s.execute(select(Profile).where(Profile.member_id == member.id))).scalar_one_or_none()
         values: dict[str, Any] = {
             "community_id": community.id,

@@ -118,6 +118,66 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+# Discord's documented message limits; a body beyond them is answered 400 / 50035.
+LIMITS = {
+    "content": 2000, "embeds": 10, "embed_total": 6000, "title": 256, "description": 4096, "fields": 25,
+    "field_name": 256, "field_value": 1024, "footer": 2048, "rows": 5, "buttons_per_row": 5, "custom_id": 100,
+    "label": 80, "options": 25, "option_text": 100, "placeholder": 150,
+}
+
+
+def message_body_problem(body: dict[str, Any]) -> str | None:
+    """Why Discord would refuse this message body (content, embeds, components), or None."""
+    if len(body.get("content") or "") > LIMITS["content"]:
+        return "content: Must be 2000 or fewer in length."
+    embeds = body.get("embeds") or []
+    if len(embeds) > LIMITS["embeds"]:
+        return "embeds: Must be 10 or fewer in length."
+    total = 0
+    for embed in embeds:
+        fields = embed.get("fields") or []
+        if len(fields) > LIMITS["fields"]:
+            return "embeds.fields: Must be 25 or fewer in length."
+        for key in ("title", "description"):
+            if len(embed.get(key) or "") > LIMITS[key]:
+                return f"embeds.{key}: Must be {LIMITS[key]} or fewer in length."
+            total += len(embed.get(key) or "")
+        for f in fields:
+            if not f.get("name") or not f.get("value"):
+                return "embeds.fields: name and value are required."
+            if len(f["name"]) > LIMITS["field_name"] or len(f["value"]) > LIMITS["field_value"]:
+                return "embeds.fields: a name or value is too long."
+            total += len(f["name"]) + len(f["value"])
+        total += len((embed.get("footer") or {}).get("text") or "")
+    if total > LIMITS["embed_total"]:
+        return "embeds: Embed size exceeds maximum size of 6000."
+    rows = body.get("components") or []
+    if len(rows) > LIMITS["rows"]:
+        return "components: Must be 5 or fewer in length."
+    seen: set[str] = set()
+    for row in rows:
+        items = row.get("components") or []
+        selects = [c for c in items if c.get("type") == 3]
+        if not items or len(items) > LIMITS["buttons_per_row"] or (selects and len(items) > 1):
+            return "components: an action row holds 1-5 buttons or one select."
+        for item in items:
+            custom_id = item.get("custom_id") or ""
+            if not custom_id or len(custom_id) > LIMITS["custom_id"] or custom_id in seen:
+                return "components.custom_id: missing, too long or duplicated."
+            seen.add(custom_id)
+            if len(item.get("label") or "") > LIMITS["label"]:
+                return "components.label: Must be 80 or fewer in length."
+            if item.get("type") == 3:
+                options = item.get("options") or []
+                if not options or len(options) > LIMITS["options"]:
+                    return "components.options: Must be between 1 and 25 in length."
+                if any(len(o["label"]) > LIMITS["option_text"] or len(o["value"]) > LIMITS["option_text"] for o in options):
+                    return "components.options: a label or value is too long."
+                if len(item.get("placeholder") or "") > LIMITS["placeholder"]:
+                    return "components.placeholder: Must be 150 or fewer in length."
+    return None
+
+
 class FakeDiscord:
     """One fake Discord: a bot user, an application, guilds, members and DMs."""
 
@@ -138,6 +198,7 @@ class FakeDiscord:
         self.interactions: dict[str, dict[str, Any]] = {}  # token -> interaction payload
         self.interaction_responses: dict[str, dict[str, Any]] = {}  # token -> callback body
         self.calls: list[RecordedCall] = []
+        self.rejected: list[str] = []  # why message bodies were refused (limits)
         self.closed_dms: set[str] = set()
         self.gateway_queries: list[dict[str, str]] = []  # query string of each gateway connection
         self.identifies: list[dict[str, Any]] = []  # IDENTIFY payloads (token removed)
@@ -309,6 +370,11 @@ class FakeDiscord:
 
     def _error(self, status: int, code: int, message: str) -> web.Response:
         return self._json({"message": message, "code": code}, status)
+
+    def _invalid(self, problem: str) -> web.Response:
+        """A message body Discord refuses; kept in `rejected` for tests to assert on."""
+        self.rejected.append(problem)
+        return self._error(400, 50035, f"Invalid Form Body: {problem}")
 
     async def _rest(self, request: web.Request) -> web.Response:
         call: RecordedCall = request[_CALL]
@@ -499,9 +565,9 @@ class FakeDiscord:
         body = call.json or {}
         if channel in self.threads:
             self.threads[channel]["thread_metadata"]["archived"] = False
-        content = body.get("content") or ""
-        if len(content) > 2000:
-            return self._error(400, 50035, "Invalid Form Body: content: Must be 2000 or fewer in length.")
+        problem = message_body_problem(body)
+        if problem:
+            return self._invalid(problem)
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             for existing in self.messages.values():
@@ -519,6 +585,8 @@ class FakeDiscord:
         message = self.messages.get(mid)
         if message is None or message["channel_id"] != channel:
             return self._error(404, 10008, "Unknown Message")
+        if problem := message_body_problem(call.json or {}):
+            return self._invalid(problem)
         for key in ("content", "embeds", "components", "allowed_mentions"):
             if key in (call.json or {}):
                 message[key] = call.json[key]
@@ -615,6 +683,8 @@ class FakeDiscord:
         if token in self.interaction_responses:
             return self._error(400, 40060, "Interaction has already been acknowledged.")
         body = call.json or {}
+        if problem := message_body_problem(body.get("data") or {}):
+            return self._invalid(problem)
         self.interaction_responses[token] = body
         kind = body.get("type")
         data = body.get("data") or {}
@@ -645,6 +715,8 @@ class FakeDiscord:
         interaction = self.interactions.get(token)
         if interaction is None or token not in self.interaction_responses:
             return self._error(404, 10015, "Unknown Webhook")
+        if problem := message_body_problem(call.json or {}):
+            return self._invalid(problem)
         message = self._message_payload(interaction["channel_id"], call.json or {})
         return self._json(message)
 
@@ -652,6 +724,8 @@ class FakeDiscord:
         interaction = self.interactions.get(token)
         if interaction is None:
             return self._error(404, 10015, "Unknown Webhook")
+        if problem := message_body_problem(call.json or {}):
+            return self._invalid(problem)
         mid = interaction.get("original_message_id", "") if mid == "@original" else mid
         message = self.messages.get(mid)
         if message is None:

@@ -91,3 +91,8 @@ def test_view_is_made_of_restart_safe_dynamic_items():
     assert kinds == {MentorButton, MentorSelect}
     components = view.to_components()
     assert components[0]["components"][0]["custom_id"] == "mentor:poll:7:vote:0"
+
+
+def test_bold_markers_touch_the_words_so_discord_renders_them() -> None:
+    rendered = r.render(message(text(Strong("Goal reached! "), "Goal 1: ", Strong(" **x** "))))
+    assert rendered.content == "**Goal reached!** Goal 1:  **\\*\\*x\\*\\***"  # (trailing space: content is stripped)

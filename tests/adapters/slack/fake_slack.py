@@ -54,6 +54,7 @@ MAX_BUTTON_TEXT = 75
 MAX_ACTION_ID = 255
 MAX_ACTION_ELEMENTS = 25
 MAX_OPTIONS = 100
+MAX_MESSAGE_TEXT = 40_000  # chat.postMessage `text` is truncated/refused beyond this
 
 
 def signed_headers(
@@ -124,6 +125,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.ephemerals: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []  # bodies posted to response URLs
+        self.response_rejections: list[dict[str, Any]] = []  # response URL bodies Slack would refuse
         self.uploads: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, set[str]] = {}
         self.oauth_codes: dict[str, dict[str, Any]] = {}
@@ -420,6 +422,8 @@ class FakeSlack:
     def _message(self, chan: FakeChannel, args: dict[str, Any], ts: str) -> dict[str, Any]:
         if not args.get("text") and not args.get("blocks"):
             raise SlackApiFault("no_text")
+        if len(str(args.get("text") or "")) > MAX_MESSAGE_TEXT:
+            raise SlackApiFault("msg_too_long")
         msg: dict[str, Any] = {
             "type": "message",
             "ts": ts,
@@ -626,6 +630,14 @@ class FakeSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
         body["_rid"] = request.match_info["rid"]
+        # Slack applies the same Block Kit rules to response_url bodies as to chat.postMessage.
+        try:
+            self._check_blocks(body.get("blocks"))
+            if len(body.get("text") or "") > MAX_MESSAGE_TEXT:
+                raise SlackApiFault("msg_too_long")
+        except SlackApiFault as fault:
+            self.response_rejections.append({**body, "_error": fault.error})
+            return web.Response(status=400, text=fault.error)
         self.responses.append(body)
         return web.Response(text="ok")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 from fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
-from payloads import block_action, dm_event, slash_command, view_submission
+from payloads import block_action, dm_event, select_action, slash_command, view_submission
 
 from adapters.slack.main import HttpServer, build_services, start_http
 from adapters.slack.settings import SlackSettings
@@ -86,6 +86,39 @@ class SlackStack:
         assert status == 200
         return await self.response(rid)
 
+    def dm_replies(self, user_id: str) -> list[dict[str, Any]]:
+        """What the bot said in its DM with the member directly (outbox posts carry metadata)."""
+        im = self.fake._open_im(user_id)
+        return [m for m in im.messages if "metadata" not in m]
+
+    async def _in_dm(self, user_id: str, body: str) -> dict[str, Any]:
+        before = len(self.dm_replies(user_id))
+        status, _ = await self.post(body, FORM)
+        assert status == 200
+        await settle(lambda: len(self.dm_replies(user_id)) > before)
+        return self.dm_replies(user_id)[-1]
+
+    async def click_in_dm(self, user_id: str, action_id: str, message_ts: str) -> dict[str, Any]:
+        """Click a button on a message in the member's DM with the bot; returns the answer posted there."""
+        im = self.fake._open_im(user_id)
+        rid = f"dm{len(self.fake.responses)}-{time.monotonic_ns()}"
+        body = block_action(
+            action_id, user_id=user_id, channel_id=im.id, message_ts=message_ts, response_url=self.fake.response_url(rid)
+        )
+        return await self._in_dm(user_id, body)
+
+    async def select_in_dm(
+        self, user_id: str, action_id: str, values: list[str], message_ts: str, *, multi: bool = True
+    ) -> dict[str, Any]:
+        """Choose options of a select in the member's DM; returns the answer posted there."""
+        im = self.fake._open_im(user_id)
+        rid = f"dm{len(self.fake.responses)}-{time.monotonic_ns()}"
+        body = select_action(
+            action_id, values, multi=multi, user_id=user_id, channel_id=im.id, message_ts=message_ts,
+            response_url=self.fake.response_url(rid),
+        )
+        return await self._in_dm(user_id, body)
+
     async def submit(self, user_id: str, callback_id: str, values: dict[str, str], channel_id: str = "C0MENTOR") -> tuple[int, str]:
         return await self.post(view_submission(values, user_id=user_id, channel_id=channel_id, callback_id=callback_id), FORM)
 
@@ -94,7 +127,12 @@ class SlackStack:
         return await self.post(dm_event(text, user_id=user_id, channel_id=im.id, event_id=event_id), JSON, **headers)
 
     async def response(self, rid: str) -> dict[str, Any]:
-        await settle(lambda: any(r["_rid"] == rid for r in self.fake.responses))
+        def arrived() -> bool:
+            rejected = [r for r in self.fake.response_rejections if r["_rid"] == rid]
+            assert not rejected, f"Slack would refuse this reply ({rejected[0]['_error']}): {rejected[0]}"
+            return any(r["_rid"] == rid for r in self.fake.responses)
+
+        await settle(arrived)
         return next(r for r in self.fake.responses if r["_rid"] == rid)
 
     async def deliver(self) -> int:

@@ -34,6 +34,27 @@ def slash_command(text: str, *, user_id: str, channel_id: str, response_url: str
     return form_body(fields)
 
 
+def block_action_payload(
+    action_id: str,
+    *,
+    user_id: str,
+    channel_id: str,
+    message_ts: str,
+    response_url: str,
+    trigger_id: str | None = None,
+) -> dict[str, Any]:
+    """A button click as the JSON Slack sends in `payload=`."""
+    body = fixture("block_actions")
+    body["user"].update(id=user_id, username=user_id.lower(), name=user_id.lower())
+    body["container"].update(channel_id=channel_id, message_ts=message_ts)
+    body["channel"]["id"] = channel_id
+    body["message"]["ts"] = message_ts
+    body["response_url"] = response_url
+    body["trigger_id"] = trigger_id or f"{uuid.uuid4().int % 10**10}.{uuid.uuid4().hex[:8]}"
+    body["actions"][0].update(action_id=action_id, value=action_id)
+    return body
+
+
 def block_action(
     action_id: str,
     *,
@@ -43,14 +64,35 @@ def block_action(
     response_url: str,
     trigger_id: str | None = None,
 ) -> str:
-    body = fixture("block_actions")
-    body["user"].update(id=user_id, username=user_id.lower(), name=user_id.lower())
-    body["container"].update(channel_id=channel_id, message_ts=message_ts)
-    body["channel"]["id"] = channel_id
-    body["message"]["ts"] = message_ts
-    body["response_url"] = response_url
-    body["trigger_id"] = trigger_id or f"{uuid.uuid4().int % 10**10}.{uuid.uuid4().hex[:8]}"
-    body["actions"][0].update(action_id=action_id, value=action_id)
+    return payload_body(
+        block_action_payload(
+            action_id, user_id=user_id, channel_id=channel_id, message_ts=message_ts,
+            response_url=response_url, trigger_id=trigger_id,
+        )
+    )
+
+
+def select_action(
+    action_id: str,
+    values: list[str],
+    *,
+    multi: bool,
+    user_id: str,
+    channel_id: str,
+    message_ts: str,
+    response_url: str,
+) -> str:
+    """A static_select / multi_static_select choice, as Slack posts it (the chosen options, no `value`)."""
+    body = block_action_payload(
+        action_id, user_id=user_id, channel_id=channel_id, message_ts=message_ts, response_url=response_url
+    )
+    options = [{"text": {"type": "plain_text", "text": v, "emoji": True}, "value": v} for v in values]
+    action = {k: v for k, v in body["actions"][0].items() if k not in ("value", "text")}
+    if multi:
+        action.update(type="multi_static_select", selected_options=options)
+    else:
+        action.update(type="static_select", selected_option=options[0])
+    body["actions"] = [action]
     return payload_body(body)
 
 

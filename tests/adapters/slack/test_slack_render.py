@@ -106,3 +106,10 @@ def test_too_many_blocks_are_cut_with_a_note() -> None:
     assert len(rendered.blocks) == MAX_BLOCKS
     note = rendered.blocks[-1]
     assert note["type"] == "context" and "shortened" in note["elements"][0]["text"]
+
+
+def test_bold_markers_touch_the_words_so_slack_renders_them() -> None:
+    # The core writes Strong("At-risk pair ") followed by "#1"; "*At-risk pair *" would show asterisks.
+    rendered = render(message(text(Strong("At-risk pair "), "#1: ", Strong(" Why you two: "), "topics")))
+    assert rendered.blocks[0]["text"]["text"] == "*At-risk pair* #1:  *Why you two:* topics"
+    assert render(message(text(Strong("   "), "x"))).blocks[0]["text"]["text"] == "   x"

@@ -1,0 +1,55 @@
+"""Every `/mentor` command through discord.py (`serve()`, `/mentor run command:…`) and the
+fake Discord: each gets a private answer that is not the internal-error apology, every
+reply and every message it causes is within Discord's limits, and nothing pings anyone
+who was not meant to be pinged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fake_discord import FakeDiscord, pinged
+from program_harness import Program, start_program, text_of, until
+
+from bot.bootstrap import build_router
+from tests.command_tour import APOLOGY_WORDS, TOUR, commands_not_toured
+
+
+@pytest.fixture
+async def program(fake: FakeDiscord, tmp_path: Any) -> Any:
+    running = start_program(fake, tmp_path, threads=True)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.mark.slow
+async def test_every_command_answers_through_discord(program: Program, fake: FakeDiscord) -> None:
+    assert commands_not_toured(list(build_router().commands)) == set()
+    p = program
+    people = {n: fake.add_member(p.guild, n) for n in ("maria", "omar", "ann", "ben", "newbie")}
+    for name, role, topic in (("maria", "mentor", "Python"), ("omar", "mentor", "Go"),
+                              ("ann", "mentee", "Python"), ("ben", "mentee", "Go")):
+        topics = {"topics_offered": [topic]} if role == "mentor" else {"topics_wanted": [topic]}
+        await p.seed(people[name], role, **topics)
+    users = {"mod": p.owner, "ann": people["ann"].id, "newbie": people["newbie"].id}
+
+    answers: dict[tuple[str, str], str] = {}
+    for who, line in TOUR:
+        reply = await p.run(users[who], line)
+        shown = answers[(who, line)] = text_of(reply)
+        assert reply["flags"] & 64, line  # private
+        assert shown.strip() and not any(w in shown.lower() for w in APOLOGY_WORDS), (line, shown)
+    assert "approved" in answers[("mod", "match approve")]
+    assert "Only moderators can use /mentor match" in answers[("ann", "match")]
+    assert "I don't know the command" in answers[("ann", "nonsense")]
+    # What the commands caused reached Discord: the announcement, one thread per pair.
+    await until(lambda: any("Mentors wanted" in text_of(m) for m in fake.channel_messages(p.general)))
+    await until(lambda: len(p.threads()) == 2 and all(fake.channel_messages(t) for t in p.threads()))
+    assert fake.rejected == []
+    refused = [c for c in fake.calls if c.status >= 400]
+    assert refused == [], refused
+    for call in fake.calls:
+        body = call.json if isinstance(call.json, dict) else {}
+        if call.method in ("POST", "PATCH") and "content" in body:
+            assert pinged(body)["everyone"] == set() and pinged(body)["roles"] == set(), call
