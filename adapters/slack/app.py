@@ -78,8 +78,21 @@ class ActorDirectory:
         self._monotonic = monotonic
         self._users: dict[tuple[str, str], tuple[float, Actor]] = {}
         self._group: dict[str, tuple[float, frozenset[str]]] = {}
+        self._lookups: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def actor(self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str = "") -> Actor:
+        # One users.info per member at a time: a burst of clicks from one member waits
+        # for the first lookup and reads the cache (users.info is rate-limited, Tier 4).
+        key = (team_id, user_id)
+        lock = self._lookups.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                return await self._actor(client, team_id, user_id, fallback_name)
+        finally:
+            if not lock.locked():
+                self._lookups.pop(key, None)
+
+    async def _actor(self, client: AsyncWebClient, team_id: str, user_id: str, fallback_name: str) -> Actor:
         key = (team_id, user_id)
         now = self._monotonic()
         cached = self._users.get(key)
