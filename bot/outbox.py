@@ -148,20 +148,21 @@ class Deliverer:
     """Drains due outbox rows through one `Messenger`."""
 
     def __init__(
-        self, db: Database, clock: Clock, messenger: Messenger, *, batch: int = 50, concurrency: int = 16
+        self, db: Database, clock: Clock, messenger: Messenger, *, batch: int = 50, concurrency: int = 8
     ) -> None:
         self.db = db
         self.clock = clock
         self.messenger = messenger
         self.batch = batch
         self.concurrency = concurrency
+        self._gate = asyncio.Semaphore(concurrency)
 
     async def drain(self, *, max_rows: int | None = None) -> int:
         """Send everything due now; returns how many rows reached a final state.
 
         Platforms pace per channel (about one message a second), so rows are sent per
         destination: each destination's rows go out in id order by one task, up to
-        `concurrency` destinations at once. Whenever a destination's task finishes,
+        `concurrency` (8) destinations at once. Whenever a destination's task finishes,
         more rows are claimed for the destinations not in flight, so one slow channel
         (or one Retry-After) never holds up the messages for every other channel."""
         done = 0
@@ -187,7 +188,10 @@ class Deliverer:
                 done += task.result()
 
     async def _deliver_in_order(self, rows: list[tuple[int, int]]) -> int:
-        return sum([await self._deliver_one(row_id, token) for row_id, token in rows])
+        # At most `concurrency` destinations send at once, however many one claim returned
+        # (each holds a database connection per step; the pool is 5 + 10).
+        async with self._gate:
+            return sum([await self._deliver_one(row_id, token) for row_id, token in rows])
 
     async def _by_destination(self, claimed: list[tuple[int, int]]) -> dict[str, list[tuple[int, int]]]:
         """Claimed rows grouped by where they go, each group in id order."""
