@@ -17,10 +17,11 @@ the messenger uses (Discord nonce, Slack metadata) so the member sees it once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import messages as msg
@@ -134,6 +135,11 @@ class Outbox:
         )
 
 
+def _destination_key() -> ColumnElement[str]:
+    """"kind:target" in SQL: what the deliverer groups and serialises rows by."""
+    return OutboxMessage.destination_kind + ":" + OutboxMessage.destination_target  # type: ignore[return-value,operator]
+
+
 def _destination_of(row: OutboxMessage) -> Destination:
     return Destination(DestinationKind(row.destination_kind), row.destination_target)
 
@@ -141,35 +147,85 @@ def _destination_of(row: OutboxMessage) -> Destination:
 class Deliverer:
     """Drains due outbox rows through one `Messenger`."""
 
-    def __init__(self, db: Database, clock: Clock, messenger: Messenger, *, batch: int = 50) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, messenger: Messenger, *, batch: int = 50, concurrency: int = 8
+    ) -> None:
         self.db = db
         self.clock = clock
         self.messenger = messenger
         self.batch = batch
         self._external_ids: dict[int, str] = {}
+        self.concurrency = concurrency
+        self._gate = asyncio.Semaphore(concurrency)
 
     async def drain(self, *, max_rows: int | None = None) -> int:
-        """Send everything due now; returns how many rows reached a final state."""
-        done = 0
-        while max_rows is None or done < max_rows:
-            claimed = await self._claim(self.batch if max_rows is None else min(self.batch, max_rows - done))
-            if not claimed:
-                break
-            for row_id, token in claimed:
-                if await self._deliver_one(row_id, token):
-                    done += 1
-        return done
+        """Send everything due now; returns how many rows reached a final state.
 
-    async def _claim(self, limit: int) -> list[tuple[int, int]]:
+        Platforms pace per channel (about one message a second), so rows are sent per
+        destination: each destination's rows go out in id order by one task, up to
+        `concurrency` (8) destinations at once. Whenever a destination's task finishes,
+        more rows are claimed for the destinations not in flight, so one slow channel
+        (or one Retry-After) never holds up the messages for every other channel."""
+        done = 0
+        claimed_total = 0
+        running: dict[asyncio.Task[int], str] = {}
+        while True:
+            room = self.concurrency - len(running)
+            want = self.batch if max_rows is None else min(self.batch, max_rows - claimed_total)
+            claimed = await self._claim(want, busy=set(running.values())) if room > 0 and want > 0 else []
+            claimed_total += len(claimed)
+            groups = await self._by_destination(claimed)
+            if len(groups) == 1 and not running:
+                # One destination: send inline as before (no task; a crash propagates as is).
+                done += await self._deliver_in_order(next(iter(groups.values())))
+                continue
+            for where, rows in groups.items():
+                running[asyncio.ensure_future(self._deliver_in_order(rows))] = where
+            if not running:
+                return done
+            finished, _ = await asyncio.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                del running[task]
+                done += task.result()
+
+    async def _deliver_in_order(self, rows: list[tuple[int, int]]) -> int:
+        # At most `concurrency` destinations send at once, however many one claim returned
+        # (each holds a database connection per step; the pool is 5 + 10).
+        async with self._gate:
+            return sum([await self._deliver_one(row_id, token) for row_id, token in rows])
+
+    async def _by_destination(self, claimed: list[tuple[int, int]]) -> dict[str, list[tuple[int, int]]]:
+        """Claimed rows grouped by where they go, each group in id order."""
+        if not claimed:
+            return {}
+        async with self.db.unit() as session:
+            where = dict(
+                (
+                    await session.execute(
+                        select(OutboxMessage.id, _destination_key()).where(
+                            OutboxMessage.id.in_([row_id for row_id, _ in claimed])  # type: ignore[union-attr]
+                        )
+                    )
+                ).all()
+            )
+        groups: dict[str, list[tuple[int, int]]] = {}
+        for row_id, token in claimed:  # claim() returns id order
+            groups.setdefault(where.get(row_id, ""), []).append((row_id, token))
+        return groups
+
+    async def _claim(self, limit: int, busy: set[str] = frozenset()) -> list[tuple[int, int]]:  # type: ignore[assignment]
         now = self.clock.now()
+        where = [
+            OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),  # type: ignore[attr-defined]
+            OutboxMessage.not_before <= now,
+        ]
+        if busy:  # a destination in flight gets its next rows after its current ones, in order
+            where.append(_destination_key().not_in(sorted(busy)))
         async with self.db.unit() as session:
             return await claim(
                 session,
                 OutboxMessage,
-                where=[
-                    OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),  # type: ignore[attr-defined]
-                    OutboxMessage.not_before <= now,
-                ],
+                where=where,
                 order_by=[OutboxMessage.id],
                 limit=limit,
                 values={

@@ -58,6 +58,7 @@ PLATFORM = "slack"
 COMMAND = "/mentor"
 COMPONENT_PREFIX = re.compile(r"^mentor:")
 POLL_FORM_ID = "mentor:pollform:new:submit"
+WORK_LIMIT = 8  # events worked on at once per process, after their ack
 SORRY = "Sorry — something went wrong on our side and nothing was changed. Please try again in a minute; if it keeps happening, tell a moderator."
 
 Handler = Callable[[Event], Awaitable[list[Message]]]
@@ -229,6 +230,10 @@ class SlackAdapter:
         self.kick = kick
         self.actors = ActorDirectory(settings)
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Acks never wait, but the work after them does: with at most WORK_LIMIT events
+        # being worked on, a burst queues here instead of crowding the event loop that
+        # must answer the next request's ack within Slack's 3 seconds (bench/ack.py).
+        self._work = asyncio.Semaphore(WORK_LIMIT)
         self.app = self._build_app(client, installation_store, oauth_state_store)
         self._register()
 
@@ -368,10 +373,11 @@ class SlackAdapter:
                 return
             except Exception as exc:
                 log.info("poll form could not open (%r); falling back to the command", exc)
-        actor = await self.actors.actor(client, community.external_id, user_id, body.get("user_name", ""))
-        event = SlashCommand(community, actor, channel_id, text, event_id=f"cmd:{body.get('trigger_id', '')}")
-        replies = await self.dispatch(event)
-        await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+        async with self._work:
+            actor = await self.actors.actor(client, community.external_id, user_id, body.get("user_name", ""))
+            event = SlashCommand(community, actor, channel_id, text, event_id=f"cmd:{body.get('trigger_id', '')}")
+            replies = await self.dispatch(event)
+            await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
 
     async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any) -> None:
         await ack()
@@ -387,25 +393,26 @@ class SlackAdapter:
             values = tuple(o["value"] for o in action.get("selected_options") or [])
         else:
             values = ()
-        actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
-        event = ComponentAction(
-            community,
-            actor,
-            channel_id,
-            action.get("action_id", ""),
-            values=values,
-            message_ref=f"{channel_id}:{message_ts}" if message_ts else "",
-            in_dm=channel_id.startswith("D"),
-            event_id=f"act:{body.get('trigger_id') or action.get('action_ts', '')}",
-        )
-        replies = await self.dispatch(event)
-        if event.in_dm:
-            # In the member's DM with the bot, answer with a real message: a response_url
-            # reply there is ephemeral and is gone after a reload, and a conversation such
-            # as intake needs its next question (and its buttons) to stay.
-            await self.reply_in_dm(replies, client=client, channel_id=channel_id)
-            return
-        await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+        async with self._work:
+            actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
+            event = ComponentAction(
+                community,
+                actor,
+                channel_id,
+                action.get("action_id", ""),
+                values=values,
+                message_ref=f"{channel_id}:{message_ts}" if message_ts else "",
+                in_dm=channel_id.startswith("D"),
+                event_id=f"act:{body.get('trigger_id') or action.get('action_ts', '')}",
+            )
+            replies = await self.dispatch(event)
+            if event.in_dm:
+                # In the member's DM with the bot, answer with a real message: a response_url
+                # reply there is ephemeral and is gone after a reload, and a conversation such
+                # as intake needs its next question (and its buttons) to stay.
+                await self.reply_in_dm(replies, client=client, channel_id=channel_id)
+                return
+            await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
 
     async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
         fields = form_values(view)
@@ -418,15 +425,16 @@ class SlackAdapter:
         user = body.get("user") or {}
         user_id = user.get("id", "")
         channel_id = view.get("private_metadata") or ""
-        actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
-        event_id = f"view:{body.get('trigger_id') or view.get('id', '')}"
-        event: Event
-        if callback_id == POLL_FORM_ID:
-            event = SlashCommand(community, actor, channel_id, poll_command_from_form(fields), event_id=event_id)
-        else:
-            event = FormSubmission(community, actor, callback_id, fields, event_id=event_id)
-        replies = await self.dispatch(event)
-        await self.reply_private(replies, respond=None, client=client, channel_id=channel_id, user_id=user_id)
+        async with self._work:
+            actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
+            event_id = f"view:{body.get('trigger_id') or view.get('id', '')}"
+            event: Event
+            if callback_id == POLL_FORM_ID:
+                event = SlashCommand(community, actor, channel_id, poll_command_from_form(fields), event_id=event_id)
+            else:
+                event = FormSubmission(community, actor, callback_id, fields, event_id=event_id)
+            replies = await self.dispatch(event)
+            await self.reply_private(replies, respond=None, client=client, channel_id=channel_id, user_id=user_id)
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
         # Only members' own DM text: no edits/joins (subtypes), no bots (ours or others).
@@ -436,15 +444,16 @@ class SlackAdapter:
         if not user_id or user_id == context.get("bot_user_id"):
             return
         community = self.community(body, context)
-        actor = await self.actors.actor(client, community.external_id, user_id)
-        if actor.is_bot:
-            return
-        channel_id = event.get("channel", "")
-        neutral = DirectText(
-            community, actor, channel_id, unescape(event.get("text") or ""), event_id=body.get("event_id", "")
-        )
-        replies = await self.dispatch(neutral)
-        await self.reply_in_dm(replies, client=client, channel_id=channel_id)
+        async with self._work:
+            actor = await self.actors.actor(client, community.external_id, user_id)
+            if actor.is_bot:
+                return
+            channel_id = event.get("channel", "")
+            neutral = DirectText(
+                community, actor, channel_id, unescape(event.get("text") or ""), event_id=body.get("event_id", "")
+            )
+            replies = await self.dispatch(neutral)
+            await self.reply_in_dm(replies, client=client, channel_id=channel_id)
 
     async def on_team_join(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         user = event.get("user") or {}

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
@@ -124,6 +125,23 @@ class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         if response is None or response.status_code != 429:
             return False
         return retry_after_seconds(response.headers) <= self.max_wait_seconds
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: Optional[HttpResponse] = None,
+        error: Optional[Exception] = None,
+    ) -> None:
+        # slack_sdk's handler adds up to a whole second of jitter to every Retry-After;
+        # per-channel pacing already spreads our posts, so a tenth of a second is
+        # enough and a 429 storm costs far less time (bench/storm.py).
+        if response is None:
+            raise error  # type: ignore[misc]
+        state.next_attempt_requested = True
+        await asyncio.sleep(retry_after_seconds(response.headers) + random.uniform(0.0, 0.1))
+        state.increment_current_attempt()
 
 
 def retry_after_seconds(headers: Any, default: float = 1.0) -> float:
@@ -247,6 +265,15 @@ class SlackMessenger:
             await self._sleep(wait)
         self._next_post_at[channel] = self._monotonic() + self.pace_seconds
 
+    def _posted(self, channel: str) -> None:
+        """Count the pace from when Slack answered: slack_sdk may have retried a 429 in
+        place meanwhile, and the next post must keep its distance from that retry."""
+        self._next_post_at[channel] = self._monotonic() + self.pace_seconds
+
+    def _hold(self, channel: str, seconds: float) -> None:
+        """Slack said Retry-After for this channel: no post there before it runs out."""
+        self._next_post_at[channel] = max(self._next_post_at.get(channel, 0.0), self._monotonic() + seconds)
+
     def _metadata(self, delivery: Delivery) -> dict[str, Any]:
         return {
             "event_type": METADATA_EVENT_TYPE,
@@ -284,9 +311,12 @@ class SlackMessenger:
             user = delivery.destination.user_ids[0]
             async with await self._paced(channel):
                 await self._wait_turn(channel)
-                await self.client.chat_postEphemeral(
-                    channel=channel, user=user, blocks=rendered.blocks, text=rendered.text, **kw
-                )
+                try:
+                    await self.client.chat_postEphemeral(
+                        channel=channel, user=user, blocks=rendered.blocks, text=rendered.text, **kw
+                    )
+                finally:
+                    self._posted(channel)
             return Delivered(None)  # ephemeral messages cannot be updated or pinned
 
         async with await self._paced(channel):
@@ -298,27 +328,36 @@ class SlackMessenger:
             ts = None
             if rendered.blocks:
                 await self._wait_turn(channel)
-                resp = await self.client.chat_postMessage(
-                    channel=channel,
-                    blocks=rendered.blocks,
-                    text=rendered.text,
-                    metadata=self._metadata(delivery),
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **kw,
-                )
+                try:
+                    resp = await self.client.chat_postMessage(
+                        channel=channel,
+                        blocks=rendered.blocks,
+                        text=rendered.text,
+                        metadata=self._metadata(delivery),
+                        unfurl_links=False,
+                        unfurl_media=False,
+                        **kw,
+                    )
+                except SlackApiError as exc:
+                    self._hold(channel, self._retry_after_of(exc))
+                    raise
+                finally:
+                    self._posted(channel)
                 channel = resp.get("channel", channel)
                 ts = resp["ts"]
             for upload in rendered.uploads:
                 await self._wait_turn(channel)
-                await self.client.files_upload_v2(
-                    channel=channel,
-                    file=upload.path,
-                    filename=upload.filename,
-                    title=upload.filename,
-                    alt_txt=getattr(upload, "alt", None),
-                    **kw,
-                )
+                try:
+                    await self.client.files_upload_v2(
+                        channel=channel,
+                        file=upload.path,
+                        filename=upload.filename,
+                        title=upload.filename,
+                        alt_txt=getattr(upload, "alt", None),
+                        **kw,
+                    )
+                finally:
+                    self._posted(channel)
         return Delivered(f"{channel}:{ts}" if ts else None)
 
     @staticmethod
@@ -359,6 +398,14 @@ class SlackMessenger:
         return Delivered(delivery.target_ref)
 
     # --- errors ------------------------------------------------------------------
+
+    @staticmethod
+    def _retry_after_of(exc: SlackApiError) -> float:
+        """Seconds Slack asked us to wait (0 when the error is not a 429)."""
+        response = exc.response
+        if getattr(response, "status_code", 200) != 429:
+            return 0.0
+        return retry_after_seconds(getattr(response, "headers", None), 1.0)
 
     async def _name_channel(self, failure: PermanentFailure, delivery: Delivery) -> PermanentFailure:
         """Put the channel's name in the moderator's report (needs channels:read)."""
