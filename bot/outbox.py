@@ -188,6 +188,17 @@ class Deliverer:
                 del running[task]
                 done += task.result()
 
+    async def _drain_in_id_order(self, max_rows: int | None) -> int:
+        done = 0
+        while max_rows is None or done < max_rows:
+            claimed = await self._claim(self.batch if max_rows is None else min(self.batch, max_rows - done))
+            if not claimed:
+                break
+            for row_id, token in claimed:
+                if await self._deliver_one(row_id, token):
+                    done += 1
+        return done
+
     async def _deliver_in_order(self, rows: list[tuple[int, int]]) -> int:
         # At most `concurrency` destinations send at once, however many one claim returned
         # (each holds a database connection per step; the pool is 5 + 10).

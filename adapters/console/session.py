@@ -207,7 +207,8 @@ class ConsoleSession:
 
     async def deliver(self) -> None:
         assert self.bot is not None and self.messenger is not None
-        await self.bot.deliver_outbox(self.messenger)
+        # In order, one at a time: the console's output is a transcript read top to bottom.
+        await self.bot.deliver_outbox(self.messenger, concurrency=1)
 
     # --- time --------------------------------------------------------------
 

@@ -97,7 +97,7 @@ async def test_restart_in_the_middle_of_sending_introductions_loses_and_duplicat
     # Approve without delivering, deliver one message, then "crash".
     click = ComponentAction(COMMUNITY, chat.session.actor("carol"), "#general", "mentor:round:1:approve")
     await chat.bot.handle(click)
-    await chat.bot.deliver_outbox(chat.session.messenger, max_rows=1)
+    await chat.bot.deliver_outbox(chat.session.messenger, max_rows=1, concurrency=1)
     out = await chat("restart", "wait 1m")
     everything = "\n".join(chat.lines)
     assert everything.count("[DM ann+maria] Hello") == 1
