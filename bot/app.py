@@ -124,7 +124,7 @@ class MentorBot:
     # --- outbound and schedule ------------------------------------------------
 
     async def deliver_outbox(
-        self, messenger: Messenger, *, max_rows: int | None = None, concurrency: int = 8
+        self, messenger: Messenger, *, max_rows: int | None = None, concurrency: int = 1
     ) -> int:
         """Send what is due; `concurrency` destinations at once (1: strictly in order)."""
         return await Deliverer(self.db, self.clock, messenger, concurrency=concurrency).drain(max_rows=max_rows)
