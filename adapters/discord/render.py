@@ -66,6 +66,9 @@ HIDDEN_CHOICES_NOTE = "(Some choices could not be shown here: Discord allows 25 
 COMPONENT_ID = re.compile(r"mentor:[^\s]{1,93}")
 
 _BLOCK_MARKERS = re.compile(r"(?m)^(\s*)([#>\-*+]|\d+[.)])")
+# Anything Discord could read as a mention: @everyone/@here and <@id>, <@!id>, <@&id> of any
+# length (discord.utils.escape_mentions only covers 17-20 digit ids, so "<@0>" slipped through).
+_MENTION_LIKE = re.compile(r"@(?=everyone|here|[!&]?\d)")
 
 
 def escape_user_text(text: str) -> str:
@@ -73,7 +76,7 @@ def escape_user_text(text: str) -> str:
     escaped = dutils.escape_markdown(text)
     # escape_markdown leaves line-start block syntax alone; Discord renders those too.
     escaped = _BLOCK_MARKERS.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", escaped)
-    return dutils.escape_mentions(escaped)
+    return _MENTION_LIKE.sub("@\u200b", escaped)
 
 
 def render_spans(spans: tuple[Span, ...], mentions: list[str]) -> str:
