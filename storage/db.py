@@ -15,21 +15,33 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.sqlite_inline import DRIVER as INLINE_DRIVER
+from storage.sqlite_inline import register as register_inline_sqlite
+
 
 class Database:
     def __init__(self, url: str, *, schema: str | None = None, echo: bool = False) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        engine_url = self.url
         self.schema = schema
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             # One file, many readers, one writer: WAL keeps readers from blocking on writes.
             kwargs["connect_args"] = {"timeout": 30}
+            if self.url.get_driver_name() == "aiosqlite":
+                # sqlite3 called in place instead of on aiosqlite's thread (see storage.sqlite_inline),
+                # with one connection per process so no coroutine waits on another's lock.
+                register_inline_sqlite()
+                engine_url = self.url.set(drivername=f"sqlite+{INLINE_DRIVER}")
+                kwargs["connect_args"]["check_same_thread"] = False
+                if self.url.database not in (None, "", ":memory:"):
+                    kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
         else:
             kwargs["pool_pre_ping"] = True
             if schema:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(

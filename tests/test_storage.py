@@ -97,3 +97,26 @@ async def test_poll_lifecycle_on_each_database(any_chat: Chat) -> None:
     assert "[#general] Poll results #1: Join?" in out
     assert "I'd mentor: 1 (50%)" in out and "Both: 1 (50%)" in out
     assert "[DM alice]" in out and "[DM bob]" in out
+
+
+async def test_concurrent_units_on_one_sqlite_file_take_turns(sqlite_factory: DatabaseFactory) -> None:
+    """SQLite runs in place on the event loop (storage.sqlite_inline) with one connection per
+    process: two handlers writing at once take turns instead of failing with "database is locked"
+    (or blocking the loop on a lock the other one holds)."""
+    db = sqlite_factory()
+    await upgrade(db)
+    assert db.engine.dialect.driver == "mentorbot_inline"
+
+    async def write(n: int) -> None:
+        for i in range(20):
+            async with db.unit() as session:
+                session.add(Community(platform="t", external_id=f"c{n}-{i}", name="x", timezone="UTC", created_at=T0))
+                await session.flush()
+                await asyncio.sleep(0)  # hand the loop to the other writer mid-transaction
+                session.add(Community(platform="t", external_id=f"d{n}-{i}", name="x", timezone="UTC", created_at=T0))
+
+    await asyncio.wait_for(asyncio.gather(write(1), write(2), write(3)), timeout=30)
+    async with db.unit() as session:
+        ids = (await session.execute(select(Community.external_id))).scalars().all()
+    assert len(ids) == 120 and len(set(ids)) == 120
+    await db.dispose()
