@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import messages as msg
@@ -73,7 +73,7 @@ async def create_poll(ctx: Ctx, args: list[str]) -> list[Message]:
     await ctx.session.flush()
     post = await ctx.outbox.post(
         Destination.channel(ctx.channel_id),
-        render_poll(poll, [], ctx.tz, {}),
+        render_poll(poll, [0] * len(poll.options), ctx.tz, {}),
         dedupe_key=f"poll:{poll.id}:post",
     )
     poll.post_outbox_id = post.id
@@ -132,7 +132,7 @@ async def list_polls(ctx: Ctx, args: list[str]) -> list[Message]:
     count = 0
     for poll in polls:
         count += 1
-        votes = len(await _votes(ctx.session, poll))
+        votes = sum(await _counts(ctx.session, poll))
         state = (
             f"open, closes {format_when(poll.closes_at, ctx.tz)}"
             if poll.status == PollStatus.OPEN.value
@@ -211,32 +211,58 @@ async def _votes(session: AsyncSession, poll: Poll) -> list[tuple[PollVote, Memb
     return [(v, m) for v, m in rows.all()]
 
 
+async def _counts(session: AsyncSession, poll: Poll) -> list[int]:
+    """Votes per option, counted by the database (a vote re-renders the poll: no loading every vote)."""
+    counts = [0] * len(poll.options)
+    rows = await session.execute(
+        select(PollVote.option_index, func.count()).where(PollVote.poll_id == poll.id).group_by(PollVote.option_index)
+    )
+    for index, count in rows.all():
+        if 0 <= index < len(counts):
+            counts[index] = count
+    return counts
+
+
+async def _first_voters(session: AsyncSession, poll: Poll) -> dict[int, list[str]]:
+    """The first NAMES_SHOWN voters' names per option, in voting order."""
+    place = (
+        func.row_number()
+        .over(partition_by=PollVote.option_index, order_by=(PollVote.voted_at, PollVote.id))
+        .label("place")
+    )
+    ranked = (
+        select(PollVote.option_index, Member.display_name, place)
+        .join(Member, Member.id == PollVote.member_id)
+        .where(PollVote.poll_id == poll.id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.option_index, ranked.c.display_name)
+        .where(ranked.c.place <= NAMES_SHOWN)
+        .order_by(ranked.c.option_index, ranked.c.place)
+    )
+    names: dict[int, list[str]] = {}
+    for index, name in rows.all():
+        names.setdefault(index, []).append(name)
+    return names
+
+
 async def _refresh_poll_message(session: AsyncSession, outbox: Outbox, poll: Poll, tz: str) -> None:
     if poll.post_outbox_id is None:
         return
     post = await session.get(OutboxMessage, poll.post_outbox_id)
     if post is None:
         return
-    votes = await _votes(session, poll)
-    names: dict[int, list[str]] = {}
-    for vote, member in votes:
-        names.setdefault(vote.option_index, []).append(member.display_name)
-    await outbox.update(post, render_poll(poll, [v for v, _ in votes], tz, names))
+    names = {} if poll.anonymous else await _first_voters(session, poll)
+    await outbox.update(post, render_poll(poll, await _counts(session, poll), tz, names))
 
 
 # --- rendering ----------------------------------------------------------
 
-
-def _tally(poll: Poll, votes: list[PollVote]) -> list[int]:
-    counts = [0] * len(poll.options)
-    for vote in votes:
-        if 0 <= vote.option_index < len(counts):
-            counts[vote.option_index] += 1
-    return counts
+NAMES_SHOWN = 10  # voters named per option on a public poll; the rest are "and N more"
 
 
-def render_poll(poll: Poll, votes: list[PollVote], tz: str, names: dict[int, list[str]]) -> Message:
-    counts = _tally(poll, votes)
+def render_poll(poll: Poll, counts: list[int], tz: str, names: dict[int, list[str]]) -> Message:
     open_ = poll.status == PollStatus.OPEN.value
     header = "Interest poll" if open_ else "Interest poll (closed)"
     when = (
@@ -248,12 +274,12 @@ def render_poll(poll: Poll, votes: list[PollVote], tz: str, names: dict[int, lis
     for index, option in enumerate(poll.options):
         value: list[msg.Span] = [f"{counts[index]} vote{'s' if counts[index] != 1 else ''}"]
         if not poll.anonymous and names.get(index):
-            shown = names[index][:10]
+            shown = names[index][:NAMES_SHOWN]
             value.append(" — ")
             for n, name in enumerate(shown):
                 value.extend(([", "] if n else []) + [UserText(name)])
-            if len(names[index]) > len(shown):
-                value.append(f" and {len(names[index]) - len(shown)} more")
+            if counts[index] > len(shown):
+                value.append(f" and {counts[index] - len(shown)} more")
         rows.append((option["label"], tuple(value)))
     parts: list[msg.Part] = [
         msg.text(msg.Strong(header), f" #{poll.id}"),
@@ -269,8 +295,7 @@ def render_poll(poll: Poll, votes: list[PollVote], tz: str, names: dict[int, lis
     return Message(tuple(parts))
 
 
-def render_results(poll: Poll, votes: list[PollVote], ratio_warning: float) -> Message:
-    counts = _tally(poll, votes)
+def render_results(poll: Poll, counts: list[int], ratio_warning: float) -> Message:
     total = sum(counts)
     rows: list[tuple[str, tuple[msg.Span, ...]]] = []
     for index, option in enumerate(poll.options):
@@ -340,7 +365,7 @@ async def close_poll(session: AsyncSession, poll: Poll, now: datetime, ratio_war
             await outbox.pin(post, unpin=True)
     await outbox.post(
         Destination.channel(poll.channel_id),
-        render_results(poll, [v for v, _ in votes], ratio_warning),
+        render_results(poll, await _counts(session, poll), ratio_warning),
         dedupe_key=f"poll:{poll.id}:results",
     )
     for vote, member in votes:

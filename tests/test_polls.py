@@ -165,3 +165,14 @@ async def test_another_communitys_poll_is_not_found(chat: Chat) -> None:
 async def test_member_text_cannot_control_the_terminal(chat: Chat) -> None:
     out = await chat("moderators: carol", '@carol /mentor poll "Join?\x1b[2J now"')
     assert "\x1b" not in out and "Join? now" in out
+
+
+async def test_a_busy_option_names_its_first_ten_voters_and_counts_the_rest(chat: Chat) -> None:
+    await chat("moderators: carol", POLL)
+    voters = [f"m{n:02d}" for n in range(12)]
+    for name in voters:
+        await chat(f"@{name} click I'd mentor")
+    out = await chat("@zoe click Not now")
+    latest = out.split("[edited #general]")[-1]
+    assert "I'd mentor: 12 votes — " + ", ".join(voters[:10]) + " and 2 more" in latest
+    assert "Not now: 1 vote — zoe" in latest
