@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import messages as msg
@@ -140,7 +142,8 @@ def _destination_key() -> ColumnElement[str]:
     return OutboxMessage.destination_kind + ":" + OutboxMessage.destination_target  # type: ignore[return-value,operator]
 
 
-def _destination_of(row: OutboxMessage) -> Destination:
+def _destination_of(row: Any) -> Destination:
+    """Where an outbox row (or a row of its columns) goes."""
     return Destination(DestinationKind(row.destination_kind), row.destination_target)
 
 
@@ -161,11 +164,15 @@ class Deliverer:
     async def drain(self, *, max_rows: int | None = None) -> int:
         """Send everything due now; returns how many rows reached a final state.
 
-        Platforms pace per channel (about one message a second), so rows are sent per
-        destination: each destination's rows go out in id order by one task, up to
-        `concurrency` (8) destinations at once. Whenever a destination's task finishes,
-        more rows are claimed for the destinations not in flight, so one slow channel
-        (or one Retry-After) never holds up the messages for every other channel."""
+        With `concurrency` 1 (the default) rows go out strictly in id order, one at a
+        time: the order services wrote them. Platforms pace per channel (about one
+        message a second), so with `concurrency` N > 1 rows are sent per destination
+        instead: each destination's rows in id order by one task, up to N destinations
+        at once. Whenever a destination's task finishes, more rows are claimed for the
+        destinations not in flight, so one slow channel (or one Retry-After) never
+        holds up the messages for every other channel."""
+        if self.concurrency == 1:
+            return await self._drain_in_id_order(max_rows)
         done = 0
         claimed_total = 0
         running: dict[asyncio.Task[int], str] = {}
@@ -174,13 +181,8 @@ class Deliverer:
             want = self.batch if max_rows is None else min(self.batch, max_rows - claimed_total)
             claimed = await self._claim(want, busy=set(running.values())) if room > 0 and want > 0 else []
             claimed_total += len(claimed)
-            groups = await self._by_destination(claimed)
-            if len(groups) == 1 and not running:
-                # One destination: send inline as before (no task; a crash propagates as is).
-                done += await self._deliver_in_order(next(iter(groups.values())))
-                continue
-            for where, rows in groups.items():
-                running[asyncio.ensure_future(self._deliver_in_order(rows))] = where
+            for where, rows in (await self._by_destination(claimed)).items():
+                running[asyncio.ensure_future(self._deliver_destination(rows))] = where
             if not running:
                 return done
             finished, _ = await asyncio.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
@@ -190,20 +192,112 @@ class Deliverer:
 
     async def _drain_in_id_order(self, max_rows: int | None) -> int:
         done = 0
-        while max_rows is None or done < max_rows:
-            claimed = await self._claim(self.batch if max_rows is None else min(self.batch, max_rows - done))
+        claimed_total = 0
+        while max_rows is None or claimed_total < max_rows:
+            claimed = await self._claim(self.batch if max_rows is None else min(self.batch, max_rows - claimed_total))
             if not claimed:
                 break
-            for row_id, token in claimed:
-                if await self._deliver_one(row_id, token):
-                    done += 1
+            claimed_total += len(claimed)
+            done += await self._deliver_in_order(claimed)
         return done
 
-    async def _deliver_in_order(self, rows: list[tuple[int, int]]) -> int:
+    async def _deliver_destination(self, rows: list[tuple[int, int]]) -> int:
         # At most `concurrency` destinations send at once, however many one claim returned
-        # (each holds a database connection per step; the pool is 5 + 10).
+        # (each holds a database connection per step).
         async with self._gate:
-            return sum([await self._deliver_one(row_id, token) for row_id, token in rows])
+            return await self._deliver_in_order(rows)
+
+    async def _deliver_in_order(self, rows: list[tuple[int, int]]) -> int:
+        """Send claimed rows one after another, each recorded before the next is sent.
+
+        The rows are loaded (and their lease renewed) in one statement, again for the
+        ones left whenever half a lease has passed (a paced batch may take a while), so
+        a row is never sent after its lease could have run out. Each result is recorded
+        in its own transaction before the next send: a crash loses at most the row in
+        flight, which is resent under the same idempotency key."""
+        done = 0
+        loaded: dict[int, Any] = {}
+        renewed_at: datetime | None = None
+        for position, (row_id, token) in enumerate(rows):
+            if renewed_at is None or self.clock.now() - renewed_at >= LEASE / 2:
+                renewed_at = self.clock.now()
+                loaded = await self._renew(rows[position:], renewed_at)
+            row = loaded.get(row_id)
+            if row is None:
+                continue  # not ours any more: another deliverer took it over after our lease
+            prepared: Delivery | bool = self._delivery_of(row, await self._community_external_id(row.community_id))
+            if row.target_outbox_id is not None:
+                prepared = await self._resolve_target(row_id, token, prepared)
+            if isinstance(prepared, bool):  # settled without a send, or deferred
+                done += prepared
+                continue
+            try:
+                result = await self.messenger.deliver(prepared)
+            except Exception as exc:  # a bug or an unexpected network error: back off, never loop fast
+                log.exception("delivery of outbox row %s raised", row_id)
+                result = RetryLater(min(300.0, 2.0 ** min(prepared.attempt + 1, 8)), reason=repr(exc)[:200])
+            async with self.db.unit() as session:
+                done += await self._record(session, row_id, token, result)
+        return done
+
+    async def _renew(self, rows: list[tuple[int, int]], now: datetime) -> dict[int, Any]:
+        """Extend the lease on the rows still ours (same claim token) and load what sending needs."""
+        async with self.db.unit() as session:
+            found = (
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        tuple_(OutboxMessage.id, OutboxMessage.claim_token).in_(rows),
+                        OutboxMessage.status == OutboxStatus.SENDING.value,
+                    )
+                    .values(not_before=now + LEASE)
+                    .returning(
+                        OutboxMessage.id,
+                        OutboxMessage.community_id,
+                        OutboxMessage.operation,
+                        OutboxMessage.destination_kind,
+                        OutboxMessage.destination_target,
+                        OutboxMessage.payload,
+                        OutboxMessage.target_outbox_id,
+                        OutboxMessage.attempts,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+        return {row.id: row for row in found}
+
+    @staticmethod
+    def _delivery_of(row: Any, external_id: str) -> Delivery:
+        return Delivery(
+            community_external_id=external_id,
+            operation=Operation(row.operation),
+            destination=_destination_of(row),
+            message=msg.from_json(row.payload) if row.payload else None,
+            idempotency_key=f"mb{row.id}",
+            attempt=row.attempts - 1,
+        )
+
+    async def _resolve_target(self, row_id: int, token: int, delivery: Delivery) -> Delivery | bool:
+        """An update or pin acts on a message we posted: it needs that message's platform ref."""
+        now = self.clock.now()
+        async with self.db.unit() as session:
+            row = await session.get(OutboxMessage, row_id)
+            if row is None or row.claim_token != token:
+                return False
+            target = await session.get(OutboxMessage, row.target_outbox_id)
+            if target is None or target.status == OutboxStatus.FAILED.value:
+                row.status = OutboxStatus.FAILED.value
+                row.last_error = "the message it refers to was never delivered"
+                session.add(row)
+                return True
+            if target.status != OutboxStatus.SENT.value:
+                # The original is not out yet: try again shortly, keep order.
+                row.status = OutboxStatus.PENDING.value
+                row.not_before = now + timedelta(seconds=1)
+                row.attempts -= 1
+                session.add(row)
+                return False
+            return replace(delivery, target_ref=target.message_ref)
 
     async def _by_destination(self, claimed: list[tuple[int, int]]) -> dict[str, list[tuple[int, int]]]:
         """Claimed rows grouped by where they go, each group in id order."""
@@ -248,112 +342,60 @@ class Deliverer:
                 token=OutboxMessage.claim_token,
             )
 
-    async def _deliver_one(self, row_id: int, token: int) -> bool:
-        now = self.clock.now()
-        async with self.db.unit() as session:
-            # Still ours? Renew the lease for this one send (a batch may take a while:
-            # platforms pace us), or leave the row to whoever claimed it since.
-            row = (
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id == row_id,
-                        OutboxMessage.claim_token == token,
-                        OutboxMessage.status == OutboxStatus.SENDING.value,
-                    )
-                    .values(not_before=now + LEASE)
-                    .returning(OutboxMessage)
-                    .execution_options(synchronize_session=False)
-                )
-            ).scalar_one_or_none()
-            if row is None:
-                return False
-            external_id = await self._community_external_id(session, row.community_id)
-            target_ref: str | None = None
-            if row.target_outbox_id is not None:
-                target = await session.get(OutboxMessage, row.target_outbox_id)
-                if target is None or target.status == OutboxStatus.FAILED.value:
-                    row.status = OutboxStatus.FAILED.value
-                    row.last_error = "the message it refers to was never delivered"
-                    session.add(row)
-                    return True
-                if target.status != OutboxStatus.SENT.value:
-                    # The original is not out yet: try again shortly, keep order.
-                    row.status = OutboxStatus.PENDING.value
-                    row.not_before = now + timedelta(seconds=1)
-                    row.attempts -= 1
-                    session.add(row)
-                    return False
-                target_ref = target.message_ref
-            delivery = Delivery(
-                community_external_id=external_id,
-                operation=Operation(row.operation),
-                destination=_destination_of(row),
-                message=msg.from_json(row.payload) if row.payload else None,
-                idempotency_key=f"mb{row.id}",
-                target_ref=target_ref,
-                attempt=row.attempts - 1,
-            )
-        try:
-            result = await self.messenger.deliver(delivery)
-        except Exception as exc:  # a bug or an unexpected network error: back off, never loop fast
-            log.exception("delivery of outbox row %s raised", row_id)
-            result = RetryLater(min(300.0, 2.0 ** min(row.attempts, 8)), reason=repr(exc)[:200])
-        return await self._record(row_id, token, result)
-
-    async def _community_external_id(self, session: AsyncSession, community_id: int) -> str:
+    async def _community_external_id(self, community_id: int) -> str:
         # A community's platform id never changes: one lookup per deliverer, not one per message.
         if community_id not in self._external_ids:
-            community = await session.get(Community, community_id)
+            async with self.db.unit() as session:
+                community = await session.get(Community, community_id)
             assert community is not None
             self._external_ids[community_id] = community.external_id
         return self._external_ids[community_id]
 
-    async def _record(self, row_id: int, token: int, result: Delivered | RetryLater | PermanentFailure) -> bool:
+    async def _record(
+        self, session: AsyncSession, row_id: int, token: int, result: Delivered | RetryLater | PermanentFailure
+    ) -> bool:
         now = self.clock.now()
         if isinstance(result, Delivered):  # the common case: one conditional UPDATE
-            async with self.db.unit() as session:
-                recorded = await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
-                    .values(status=OutboxStatus.SENT.value, sent_at=now, message_ref=result.message_ref, last_error=None)
-                    .execution_options(synchronize_session=False)
-                )
+            recorded = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
+                .values(status=OutboxStatus.SENT.value, sent_at=now, message_ref=result.message_ref, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
             if recorded.rowcount != 1:
                 log.warning("outbox row %s was taken over by another deliverer", row_id)
                 return False
             return True
-        async with self.db.unit() as session:
-            row = await session.get(OutboxMessage, row_id, with_for_update=True)
-            assert row is not None
-            if row.claim_token != token:
-                # Our lease ran out and another deliverer took the row over; it sends with the
-                # same idempotency key, so the platform shows the message once. Its result wins.
-                log.warning("outbox row %s was taken over by another deliverer", row_id)
-                return False
-            if isinstance(result, Delivered):
-                row.status = OutboxStatus.SENT.value
-                row.sent_at = now
-                row.message_ref = result.message_ref
-                row.last_error = None
-                session.add(row)
-                return True
-            if isinstance(result, RetryLater):
-                if row.attempts >= MAX_ATTEMPTS and result.reason != "rate limited":
-                    result = PermanentFailure("gave_up", f"still failing after {row.attempts} tries: {result.reason}")
-                else:
-                    if result.reason == "rate limited":
-                        row.attempts -= 1  # a 429 is the platform pacing us, not a failure
-                    row.status = OutboxStatus.PENDING.value
-                    row.not_before = now + timedelta(seconds=max(result.seconds, 0.0))
-                    row.last_error = result.reason[:500]
-                    session.add(row)
-                    return False
-            row.status = OutboxStatus.FAILED.value
-            row.last_error = f"{result.code}: {result.detail}"[:500]
+        row = await session.get(OutboxMessage, row_id, with_for_update=True)
+        assert row is not None
+        if row.claim_token != token:
+            # Our lease ran out and another deliverer took the row over; it sends with the
+            # same idempotency key, so the platform shows the message once. Its result wins.
+            log.warning("outbox row %s was taken over by another deliverer", row_id)
+            return False
+        if isinstance(result, Delivered):
+            row.status = OutboxStatus.SENT.value
+            row.sent_at = now
+            row.message_ref = result.message_ref
+            row.last_error = None
             session.add(row)
-            await _report_failure(session, row, result, now)
             return True
+        if isinstance(result, RetryLater):
+            if row.attempts >= MAX_ATTEMPTS and result.reason != "rate limited":
+                result = PermanentFailure("gave_up", f"still failing after {row.attempts} tries: {result.reason}")
+            else:
+                if result.reason == "rate limited":
+                    row.attempts -= 1  # a 429 is the platform pacing us, not a failure
+                row.status = OutboxStatus.PENDING.value
+                row.not_before = now + timedelta(seconds=max(result.seconds, 0.0))
+                row.last_error = result.reason[:500]
+                session.add(row)
+                return False
+        row.status = OutboxStatus.FAILED.value
+        row.last_error = f"{result.code}: {result.detail}"[:500]
+        session.add(row)
+        await _report_failure(session, row, result, now)
+        return True
 
 
 async def _report_failure(
