@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,6 +64,8 @@ class MentorBot:
         self.settings = settings
         self.router = router
         self.sweeper = sweeper
+        # A community's row id never changes: looked up by platform id once per process.
+        self._community_ids: dict[tuple[str, str], int] = {}
 
     # --- inbound ---------------------------------------------------------
 
@@ -85,12 +87,12 @@ class MentorBot:
 
     async def _handle(self, session: AsyncSession, event: Event) -> list[Message]:
         now = self.clock.now()
-        community = await ensure_community(session, event.community, now, self.settings)
+        community, found = await self._community_and_member(session, event)
         assert community.id is not None
         if event.event_id:
             await _mark_seen(session, community.id, event.event_id, now)
         is_moderator = event.actor.platform_moderator or event.actor.user_id in self.settings.moderator_ids
-        member = await ensure_member(session, community, event.actor, now, is_moderator)
+        member = await ensure_member(session, community, event.actor, now, is_moderator, found)
         in_dm = isinstance(event, DirectText) or (isinstance(event, ComponentAction) and event.in_dm)
         ctx = Ctx(
             session=session,
@@ -120,6 +122,28 @@ class MentorBot:
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(type(event))
         return _with_dm_notice(member, in_dm, replies)
+
+    async def _community_and_member(self, session: AsyncSession, event: Event) -> tuple[Community, Member | None]:
+        """Every event needs both rows: one statement once the community's row id is known."""
+        key = (event.community.platform, event.community.external_id)
+        community_id = self._community_ids.get(key)
+        if community_id is not None:
+            row = (
+                await session.execute(
+                    select(Community, Member)
+                    .outerjoin(
+                        Member, and_(Member.community_id == Community.id, Member.platform_user_id == event.actor.user_id)
+                    )
+                    .where(Community.id == community_id)
+                )
+            ).first()
+            if row is not None:
+                _rename(row[0], event.community)
+                return row[0], row[1]
+        community = await ensure_community(session, event.community, self.clock.now(), self.settings)
+        if community.id is not None:
+            self._community_ids[key] = community.id
+        return community, None
 
     # --- outbound and schedule ------------------------------------------------
 
@@ -172,13 +196,11 @@ async def _mark_seen(session: AsyncSession, community_id: int, event_id: str, no
 async def ensure_community(
     session: AsyncSession, ref: CommunityRef, now: datetime, settings: Settings
 ) -> Community:
-    query = select(Community).where(
-        Community.platform == ref.platform, Community.external_id == ref.external_id
-    )
+    """The community's row, created on first contact."""
+    query = select(Community).where(Community.platform == ref.platform, Community.external_id == ref.external_id)
     community = (await session.execute(query)).scalar_one_or_none()
     if community is not None:
-        if ref.name and community.name != ref.name[:200]:
-            community.name = ref.name[:200]
+        _rename(community, ref)
         return community
     try:
         async with session.begin_nested():
@@ -196,13 +218,24 @@ async def ensure_community(
         return (await session.execute(query)).scalar_one()
 
 
+def _rename(community: Community, ref: CommunityRef) -> None:
+    if ref.name and community.name != ref.name[:200]:
+        community.name = ref.name[:200]
+
+
 async def ensure_member(
-    session: AsyncSession, community: Community, actor: Actor, now: datetime, is_moderator: bool
+    session: AsyncSession,
+    community: Community,
+    actor: Actor,
+    now: datetime,
+    is_moderator: bool,
+    found: Member | None = None,
 ) -> Member:
+    """The actor's member row, created on first contact and kept up to date (`found`: already loaded)."""
     query = select(Member).where(
         Member.community_id == community.id, Member.platform_user_id == actor.user_id
     )
-    member = (await session.execute(query)).scalar_one_or_none()
+    member = found if found is not None else (await session.execute(query)).scalar_one_or_none()
     if member is None:
         try:
             async with session.begin_nested():
