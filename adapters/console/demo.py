@@ -43,6 +43,10 @@ CAMPAIGN = "autumn"
 # Members look at their DMs every other day: answers arrive a day or two after a check-in,
 # and the simulation needs half as many sweeps as with daily steps.
 STEP_DAYS = 2
+# The bot sweeps once a simulated day, at 09:00 UTC (daytime for every simulated city): due
+# items go out within a day, as with a deployed bot's periodic sweep, instead of stopping
+# the clock at every item's own due time (hundreds of stops a simulated week).
+TICK = timedelta(days=1)
 
 FIRST_NAMES = (
     "ada", "ben", "chloe", "dev", "elif", "farid", "grace", "hugo", "ines", "jon", "kemi", "lars", "mei", "nils",
@@ -195,7 +199,7 @@ class Demo:
             # Members read what reached them since the last step and react; the bot answers,
             # and whatever that queues goes out with the next sweep.
             await self._read_new_messages()
-            await self.session.advance(timedelta(days=STEP_DAYS))
+            await self.session.advance_in_ticks(timedelta(days=STEP_DAYS), TICK)
         await self._read_new_messages()
 
     def _joins(self, persona: Persona) -> Action:

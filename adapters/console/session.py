@@ -240,6 +240,22 @@ class ConsoleSession:
         await self.bot.sweep()
         await self.deliver()
 
+    async def advance_in_ticks(self, delta: timedelta, tick: timedelta) -> None:
+        """Move the clock a tick at a time, sweeping once per tick (like the runtime's periodic sweep).
+
+        `advance` stops at every item's own due time: exact, and what scripts and tests
+        want. A simulation of months (the demo) only needs what a deployed bot does
+        between wake-ups: everything due by the tick is handled at the tick."""
+        assert self.bot is not None
+        target = self.clock.now() + delta
+        while self.clock.now() < target:
+            self.clock.set(min(target, self.clock.now() + tick))
+            for _ in range(100):  # a bound: a sweep handles a batch per job; repeat until nothing is left
+                handled = await self.bot.sweep()
+                await self.deliver()
+                if not handled:
+                    break
+
 
 def _choose(items: tuple, choice: str, label: Callable) -> object | None:  # type: ignore[type-arg]
     if choice.isdigit() and 1 <= int(choice) <= len(items):
