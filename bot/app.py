@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -129,13 +130,7 @@ class MentorBot:
         community_id = self._community_ids.get(key)
         if community_id is not None:
             row = (
-                await session.execute(
-                    select(Community, Member)
-                    .outerjoin(
-                        Member, and_(Member.community_id == Community.id, Member.platform_user_id == event.actor.user_id)
-                    )
-                    .where(Community.id == community_id)
-                )
+                await session.execute(_community_and_member_query(), {"community": community_id, "user": event.actor.user_id})
             ).first()
             if row is not None:
                 _rename(row[0], event.community)
@@ -193,6 +188,22 @@ async def _mark_seen(session: AsyncSession, community_id: int, event_id: str, no
         raise _Duplicate(event_id) from exc
 
 
+# Statements run on every event are built once (on first use) with bind parameters:
+# building a statement and its cache key cost more than running it on SQLite.
+@cache
+def _community_and_member_query() -> Select[tuple[Community, Member]]:
+    return (
+        select(Community, Member)
+        .outerjoin(Member, and_(Member.community_id == Community.id, Member.platform_user_id == bindparam("user")))
+        .where(Community.id == bindparam("community"))
+    )
+
+
+@cache
+def _member_query() -> Select[tuple[Member]]:
+    return select(Member).where(Member.community_id == bindparam("community"), Member.platform_user_id == bindparam("user"))
+
+
 async def ensure_community(
     session: AsyncSession, ref: CommunityRef, now: datetime, settings: Settings
 ) -> Community:
@@ -232,10 +243,8 @@ async def ensure_member(
     found: Member | None = None,
 ) -> Member:
     """The actor's member row, created on first contact and kept up to date (`found`: already loaded)."""
-    query = select(Member).where(
-        Member.community_id == community.id, Member.platform_user_id == actor.user_id
-    )
-    member = found if found is not None else (await session.execute(query)).scalar_one_or_none()
+    keys = {"community": community.id, "user": actor.user_id}
+    member = found if found is not None else (await session.execute(_member_query(), keys)).scalar_one_or_none()
     if member is None:
         try:
             async with session.begin_nested():
@@ -251,7 +260,7 @@ async def ensure_member(
                 await session.flush()
                 return member
         except IntegrityError:
-            member = (await session.execute(query)).scalar_one()
+            member = (await session.execute(_member_query(), keys)).scalar_one()
     if actor.display_name and member.display_name != actor.display_name[:200]:
         member.display_name = actor.display_name[:200]
     if actor.timezone and member.timezone != actor.timezone:

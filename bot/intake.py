@@ -28,11 +28,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select as Query
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import messages as msg
@@ -657,10 +659,14 @@ def edit_select(turn: Turn) -> Select:
 # --- storage helpers ------------------------------------------------------------------
 
 
+@cache
+def _intake_query() -> Query[tuple[Intake]]:
+    # Built once, on first use: every intake answer runs it (building a statement costs more than running it).
+    return select(Intake).where(Intake.community_id == bindparam("community"), Intake.member_id == bindparam("member"))
+
+
 async def get_intake(session: AsyncSession, community_id: int, member_id: int) -> Intake | None:
-    return (
-        await session.execute(select(Intake).where(Intake.community_id == community_id, Intake.member_id == member_id))
-    ).scalar_one_or_none()
+    return (await session.execute(_intake_query(), {"community": community_id, "member": member_id})).scalar_one_or_none()
 
 
 async def get_profile(session: AsyncSession, community_id: int, member_id: int) -> Profile | None:

@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from functools import cache
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, Update, bindparam, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import messages as msg
@@ -42,6 +43,7 @@ from bot.ports import (
 from storage.claims import claim
 from storage.db import Database
 from storage.tables import Community, Member, OutboxMessage, OutboxStatus
+from storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +72,7 @@ class Outbox:
     ) -> OutboxMessage:
         if dedupe_key is not None:
             existing = (
-                await self.session.execute(
-                    select(OutboxMessage).where(
-                        OutboxMessage.community_id == self.community_id,
-                        OutboxMessage.dedupe_key == dedupe_key,
-                    )
-                )
+                await self.session.execute(_by_dedupe_key(), {"community": self.community_id, "key": dedupe_key})
             ).scalar_one_or_none()
             if existing is not None:
                 return existing
@@ -135,6 +132,30 @@ class Outbox:
             dedupe_key=f"{op.value}:{target.id}",
             target=target,
         )
+
+
+# Statements run for every message are built once, on first use, with bind parameters:
+# building a statement and its cache key cost more than running it on SQLite.
+@cache
+def _by_dedupe_key() -> Select[tuple[OutboxMessage]]:
+    return select(OutboxMessage).where(
+        OutboxMessage.community_id == bindparam("community"), OutboxMessage.dedupe_key == bindparam("key")
+    )
+
+
+@cache
+def _record_sent() -> Update:
+    return (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == bindparam("row"), OutboxMessage.claim_token == bindparam("token"))
+        .values(
+            status=OutboxStatus.SENT.value,
+            sent_at=bindparam("sent_at", type_=UTCDateTime),
+            message_ref=bindparam("ref"),
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _destination_key() -> ColumnElement[str]:
@@ -357,10 +378,7 @@ class Deliverer:
         now = self.clock.now()
         if isinstance(result, Delivered):  # the common case: one conditional UPDATE
             recorded = await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token)
-                .values(status=OutboxStatus.SENT.value, sent_at=now, message_ref=result.message_ref, last_error=None)
-                .execution_options(synchronize_session=False)
+                _record_sent(), {"row": row_id, "token": token, "sent_at": now, "ref": result.message_ref}
             )
             if recorded.rowcount != 1:
                 log.warning("outbox row %s was taken over by another deliverer", row_id)
