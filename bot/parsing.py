@@ -24,10 +24,24 @@ _OPEN_QUOTES = {'"', "“", "„", "«"}
 _CLOSE_QUOTES = {'"', "”", "“", "»"}
 
 
+class Token(str):
+    """A word of a command; `quoted` when the member put (part of) it in quotes,
+    so a quoted "--anonymous" is text they typed, never the option."""
+
+    quoted: bool = False
+
+
+def _token(chars: list[str], quoted: bool) -> Token:
+    token = Token("".join(chars))
+    token.quoted = quoted
+    return token
+
+
 def tokenize(text: str) -> list[str]:
     """Split on whitespace; double quotes (straight or curly) group words.
 
     Single quotes are ordinary letters so that `I'd mentor` needs no quoting.
+    Each word is a `Token`, which remembers whether it was quoted.
     """
     tokens: list[str] = []
     current: list[str] = []
@@ -44,7 +58,7 @@ def tokenize(text: str) -> list[str]:
             had_quotes = True
         elif char.isspace():
             if current or had_quotes:
-                tokens.append("".join(current))
+                tokens.append(_token(current, had_quotes))
             current, had_quotes = [], False
         else:
             current.append(char)
@@ -53,7 +67,7 @@ def tokenize(text: str) -> list[str]:
             'A quotation mark is not closed. Put the text between two quotes, e.g. "Would you join?"'
         )
     if current or had_quotes:
-        tokens.append("".join(current))
+        tokens.append(_token(current, had_quotes))
     return tokens
 
 
@@ -80,13 +94,17 @@ class ParsedArgs:
         return value if isinstance(value, list) else None
 
 
+def _is_option(token: str) -> bool:
+    return token.startswith("--") and len(token) > 2 and not getattr(token, "quoted", False)
+
+
 def parse_args(tokens: list[str], spec: dict[str, Arity]) -> ParsedArgs:
     """Split tokens into positionals and `--options` according to `spec`."""
     result = ParsedArgs()
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        if token.startswith("--") and len(token) > 2:
+        if _is_option(token):
             name = token[2:].lower()
             if name not in spec:
                 hint = difflib.get_close_matches(name, list(spec), n=1)
@@ -102,7 +120,7 @@ def parse_args(tokens: list[str], spec: dict[str, Arity]) -> ParsedArgs:
                 continue
             values: list[str] = []
             i += 1
-            while i < len(tokens) and not (tokens[i].startswith("--") and len(tokens[i]) > 2):
+            while i < len(tokens) and not _is_option(tokens[i]):
                 values.append(tokens[i])
                 i += 1
                 if arity is Arity.ONE:

@@ -101,3 +101,10 @@ def test_when_errors_are_clear(text: str, message: str) -> None:
 def test_duration_rejects_unknown_units() -> None:
     with pytest.raises(ParseError, match="30m, 12h, 3d or 2w"):
         parse_duration("3 fortnights")
+
+
+def test_quoted_text_spelled_like_an_option_is_text() -> None:
+    parsed = parse_args(tokenize('"--anonymous" --options "--closes" B'), {"anonymous": Arity.FLAG, "options": Arity.MANY, "closes": Arity.ONE})
+    assert parsed.positional == ["--anonymous"]
+    assert parsed.options == {"options": ["--closes", "B"]}
+    assert not parsed.flag("anonymous")
