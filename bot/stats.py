@@ -13,6 +13,8 @@ private message (members who used forget-me are not in them).
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import uuid
 from datetime import date, datetime, time
@@ -27,7 +29,7 @@ from bot.messages import Message, UserText
 from bot.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.ports import Destination
 from bot.router import Command
-from bot.stats_chart import render_chart
+from bot.stats_chart import CHART_TOPICS, CHART_VERSION, render_chart
 from bot.stats_export import write_export
 from bot.stats_queries import Dashboard, Filters, TopicBalance, build_dashboard
 from storage.tables import Profile
@@ -90,7 +92,7 @@ async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
     )
     board = await build_dashboard(ctx.session, ctx.community_id, ctx.now, filters)
     message = await render_dashboard(ctx, board)
-    chart = render_chart(board, chart_path(Path(ctx.settings.data_dir), ctx.community_id, ctx.now))
+    chart = _chart_for(board, Path(ctx.settings.data_dir), ctx.community_id)
     alt = (
         f"Chart: sign-ups per week and active relationships over time; mentors offering vs mentees waiting for the top "
         f"{min(len(board.topics), 8)} topics."
@@ -98,9 +100,23 @@ async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
     return [Message(message.parts + (msg.Image(str(chart), alt, "mentorship-dashboard.png"),))]
 
 
-def chart_path(data_dir: Path, community_id: int, now: datetime) -> Path:
-    # Unique per call: two moderators asking at once must not overwrite each other's upload.
-    return data_dir / "charts" / f"stats-{community_id}-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.png"
+def chart_path(data_dir: Path, community_id: int, board: Dashboard) -> Path:
+    """Named by what the chart shows: the same figures give the same file."""
+    shown = repr((CHART_VERSION, board.weeks, board.topics[:CHART_TOPICS]))
+    return data_dir / "charts" / f"stats-{community_id}-{hashlib.sha256(shown.encode()).hexdigest()[:20]}.png"
+
+
+def _chart_for(board: Dashboard, data_dir: Path, community_id: int) -> Path:
+    """Draw the chart unless a chart of exactly these figures exists already.
+
+    Drawing takes about as long as every dashboard query together, and moderators
+    often ask again before anything changed. A new chart is drawn under a unique
+    name and renamed into place, so two moderators asking at once never read half a file."""
+    path = chart_path(data_dir, community_id, board)
+    if not path.exists():
+        drawn = render_chart(board, path.with_name(f"{path.stem}.{uuid.uuid4().hex[:8]}.tmp.png"))
+        os.replace(drawn, path)
+    return path
 
 
 def _pct(part: int, whole: int) -> str:

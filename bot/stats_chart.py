@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # only for type checkers: matplotlib is imported when a chart
 
 WIDTH_IN, HEIGHT_IN, DPI = 12.0, 7.0, 100  # 1200 × 700 px
 CHART_TOPICS = 8
+CHART_VERSION = 2  # part of cached charts' names: bump when the drawing changes
 COLORS = {"signups": "#4C72B0", "active": "#DD8452", "offering": "#55A868", "free": "#8FD19E", "waiting": "#C44E52"}
 
 

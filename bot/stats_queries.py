@@ -4,18 +4,18 @@ Every figure is an aggregate (COUNT/SUM/AVG … GROUP BY) scoped to one
 community; nothing here loads member rows into Python, so `/mentor stats` stays
 fast at 100k members and a million check-ins (see bench/stats.py). The few
 expressions that differ between SQLite and PostgreSQL — days between two
-times, the week a time falls in, the elements of a JSON topic list — are built
-by the small helpers at the top.
+times, the week a time falls in — are built by the small helpers at the top.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Integer, Text, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.polls import ROLE_WORDS
@@ -158,12 +158,6 @@ def _week_start(index: int) -> date:
     return date(1970, 1, 1) + timedelta(days=index * 7 - _MONDAY_SHIFT)
 
 
-def _topics_of(dialect: str, column: Any) -> Any:
-    """A table-valued expansion of a JSON list column: one row per topic, column `value`."""
-    name = "json_array_elements_text" if dialect == "postgresql" else "json_each"
-    return getattr(func, name)(column).table_valued("value").alias("topic")
-
-
 # --- the queries --------------------------------------------------------------------
 
 
@@ -232,7 +226,7 @@ async def build_dashboard(session: AsyncSession, community_id: int, now: datetim
     sources = await _signups(session, scope, board)
     await _relationships(session, scope, board, dialect)
     await _campaigns(session, scope, board, sources)
-    await _skills(session, scope, board, dialect)
+    await _skills(session, scope, board)
     await _health(session, scope, board)
     await _community(session, community_id, board)
     await _weeks(session, scope, board, dialect)
@@ -240,7 +234,7 @@ async def build_dashboard(session: AsyncSession, community_id: int, now: datetim
 
 
 async def _signups(session: AsyncSession, scope: _Scope, board: Dashboard) -> dict[str, int]:
-    """Roles, statuses, recent sign-ups and sources in one pass over the covering index.
+    """Roles, statuses, recent sign-ups and sources in one ordered pass over the covering index.
 
     The result has one row per (role, status, source) — a few dozen — so the
     per-source totals for the campaigns section come from here too instead of a
@@ -350,55 +344,68 @@ async def _conversions(session: AsyncSession, scope: _Scope, board: Dashboard) -
         board.conversions.append(PollConversion(poll.id, poll.question, int(would), int(signed)))  # type: ignore[arg-type]
 
 
-async def _skills(session: AsyncSession, scope: _Scope, board: Dashboard, dialect: str) -> None:
+async def _skills(session: AsyncSession, scope: _Scope, board: Dashboard) -> None:
+    """Topics offered (and with free capacity) vs wanted by waiting mentees.
+
+    Grouped by the stored topic list itself: a community has a few hundred distinct
+    lists however many members it has, so the database counts whole lists and the
+    lists are split into topics here (expanding every member's JSON list in SQL took
+    most of this section's time at 100k members)."""
     load = (
         select(Pairing.mentor_member_id.label("mentor_id"), func.count().label("mentees"))  # type: ignore[attr-defined]
         .where(Pairing.community_id == scope.community_id, Pairing.status == PairingStatus.ACTIVE.value)
         .group_by(Pairing.mentor_member_id)
         .subquery("load")
     )
-    offered = _topics_of(dialect, Profile.topics_offered)
+    offered = cast(Profile.topics_offered, Text)  # PostgreSQL groups json only as text
+    wanted = cast(Profile.topics_wanted, Text)
     supply = (
         await session.execute(
             select(
-                offered.c.value,
+                offered,
                 func.count(),
                 func.sum(case((Profile.capacity > func.coalesce(load.c.mentees, 0), 1), else_=0)),
             )
             .select_from(Profile)
-            .join(offered, true())
             .outerjoin(load, load.c.mentor_id == Profile.member_id)
             .where(
                 *scope.profiles(),
                 Profile.role.in_(["mentor", "both"]),  # type: ignore[attr-defined]
                 Profile.status.in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),  # type: ignore[attr-defined]
             )
-            .group_by(offered.c.value)
+            .group_by(offered)
         )
     ).all()
-    wanted = _topics_of(dialect, Profile.topics_wanted)
     demand = (
         await session.execute(
-            select(wanted.c.value, func.count())
-            .select_from(Profile)
-            .join(wanted, true())
+            select(wanted, func.count())
             .where(
                 *scope.profiles(),
                 Profile.role.in_(["mentee", "both"]),  # type: ignore[attr-defined]
                 Profile.status == ProfileStatus.WAITING.value,
             )
-            .group_by(wanted.c.value)
+            .group_by(wanted)
         )
     ).all()
     topics: dict[str, list[int]] = {}
-    for topic, offering, free in supply:
-        topics.setdefault(str(topic), [0, 0, 0])[0:2] = [int(offering), int(free or 0)]
-    for topic, waiting in demand:
-        topics.setdefault(str(topic), [0, 0, 0])[2] = int(waiting)
+    for listed, offering, free in supply:
+        for topic in _distinct_topics(listed):
+            counts = topics.setdefault(topic, [0, 0, 0])
+            counts[0] += int(offering)
+            counts[1] += int(free or 0)
+    for listed, waiting in demand:
+        for topic in _distinct_topics(listed):
+            topics.setdefault(topic, [0, 0, 0])[2] += int(waiting)
     board.topics = sorted(
         (TopicBalance(t, o, f, w) for t, (o, f, w) in topics.items()),
         key=lambda b: (-(b.mentees_waiting + b.mentors_offering), b.topic.casefold()),
     )
+
+
+def _distinct_topics(listed: Any) -> list[str]:
+    """A stored topic list (the JSON type hands back a list; raw text is parsed), each topic once."""
+    values = json.loads(listed) if isinstance(listed, str) else (listed or [])
+    return list(dict.fromkeys(str(v) for v in values)) if isinstance(values, list) else []
 
 
 async def _health(session: AsyncSession, scope: _Scope, board: Dashboard) -> None:
