@@ -143,10 +143,11 @@ class MentorBot:
     # --- outbound and schedule ------------------------------------------------
 
     async def deliver_outbox(
-        self, messenger: Messenger, *, max_rows: int | None = None, concurrency: int = 1
+        self, messenger: Messenger, *, max_rows: int | None = None, concurrency: int | None = None
     ) -> int:
-        """Send what is due; `concurrency` destinations at once (1: strictly in order)."""
-        return await Deliverer(self.db, self.clock, messenger, concurrency=concurrency).drain(max_rows=max_rows)
+        """Send what is due; `concurrency` destinations at once (default: the setting; 1: strictly in order)."""
+        at_once = concurrency if concurrency is not None else self.settings.delivery_concurrency
+        return await Deliverer(self.db, self.clock, messenger, concurrency=at_once).drain(max_rows=max_rows)
 
     async def sweep(self) -> int:
         return await self.sweeper.run_due()

@@ -31,6 +31,10 @@ class Settings:
     # Files the bot keeps besides the database (dashboard charts, CSV exports; Discord's
     # command hash): adapters upload charts and exports from here. Same key and default as the Discord adapter.
     data_dir: str = "data"
+    # Destinations the deliverer sends to at once (each in id order). Platforms pace about one
+    # message a second per channel, so a burst to many channels and DMs drains only as fast
+    # as this allows; database connections are held only around each record, not the send.
+    delivery_concurrency: int = 16
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -71,4 +75,5 @@ class Settings:
             mentee_mentor_ratio_warning=number("MENTORBOT_RATIO_WARNING", 3.0, 1.0),
             default_poll_days=int(number("MENTORBOT_POLL_DAYS", 7, 1)),
             data_dir=get("MENTORBOT_DATA_DIR") or "data",
+            delivery_concurrency=int(number("MENTORBOT_DELIVERY_CONCURRENCY", 16, 1)),
         )
