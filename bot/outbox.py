@@ -87,8 +87,9 @@ class Outbox:
             not_before=not_before or self.now,
             created_at=self.now,
         )
+        # Inserted with the rest of the transaction at its next flush (several rows in one
+        # statement), not one flush per message; a caller that needs `row.id` flushes.
         self.session.add(row)
-        await self.session.flush()
         return row
 
     async def post(
@@ -106,6 +107,8 @@ class Outbox:
     async def update(self, target: OutboxMessage, message: Message) -> OutboxMessage:
         """Replace the content of a message we posted. Pending updates of the same
         message are coalesced: only the newest content is ever sent."""
+        if target.id is None:
+            await self.session.flush()  # the update names the posted row by id
         pending = (
             await self.session.execute(
                 select(OutboxMessage).where(
@@ -125,6 +128,8 @@ class Outbox:
 
     async def pin(self, target: OutboxMessage, *, unpin: bool = False) -> OutboxMessage:
         op = Operation.UNPIN if unpin else Operation.PIN
+        if target.id is None:
+            await self.session.flush()  # the pin names the posted row by id
         return await self._add(
             op,
             _destination_of(target),

@@ -76,6 +76,7 @@ async def create_poll(ctx: Ctx, args: list[str]) -> list[Message]:
         render_poll(poll, [0] * len(poll.options), ctx.tz, {}),
         dedupe_key=f"poll:{poll.id}:post",
     )
+    await ctx.session.flush()  # the poll keeps the posted row's id (live tally updates, unpin)
     poll.post_outbox_id = post.id
     await ctx.outbox.pin(post)
     return [

@@ -44,7 +44,7 @@ async def queue(bot: Any, ref: CommunityRef, moderator_channel: str, destination
         row = await Outbox(session, community.id, now).post(  # type: ignore[arg-type]
             destination, msg.message(msg.text("Your mentor match is ready.")), dedupe_key="failing"
         )
-        return int(row.id)  # type: ignore[arg-type]
+    return int(row.id)  # type: ignore[arg-type]  # inserted when the transaction committed
 
 
 async def drain_many(bot: Any, messenger: Any, passes: int = PASSES) -> None:

@@ -170,7 +170,7 @@ async def test_forget_me_blanks_their_words_in_messages_to_others(chat: Chat) ->
         community = (await s.execute(select(Community))).scalar_one()
         quoted = msg.message(msg.text("Moderators: ", msg.UserText("quincy"), " wrote ", msg.UserText(goal)), "Other words stay.")
         row = await Outbox(s, community.id, chat.now).post(Destination.channel("#mods"), quoted)  # type: ignore[arg-type]
-        row_id = row.id
+    row_id = row.id  # inserted when the transaction committed
     await chat("@quincy /mentor forget-me", "@quincy click Yes, delete my data")
     async with chat.bot.db.unit() as s:
         kept = await s.get(OutboxMessage, row_id)
