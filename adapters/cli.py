@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import sys
@@ -56,15 +55,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _tune_garbage_collector() -> None:
-    """Every ORM statement allocates hundreds of short-lived objects; at Python's default
-    (a young-generation pass every 700 allocations) the cycle collector ran thousands of
-    times a second and took about 8% of the demo's time. What is loaded by now (modules,
-    settings) lives as long as the process: frozen, it is never scanned again."""
-    gc.freeze()
-    gc.set_threshold(10_000, 20, 20)
-
-
 def main(argv: list[str] | None = None) -> int:
     from dotenv import load_dotenv
 
@@ -80,7 +70,6 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not news
-    _tune_garbage_collector()
     try:
         return asyncio.run(_dispatch(args, settings, env))
     except KeyboardInterrupt:
