@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -249,19 +249,22 @@ async def next_checkin_due(session: AsyncSession) -> datetime | None:
 # --- answers --------------------------------------------------------------------------
 
 
+@cache
+def _checkin_by_button() -> Any:
+    # Built once, on first use: every check-in answer runs it.
+    return select(CheckIn).where(
+        CheckIn.plan_id == bindparam("plan"),
+        CheckIn.sequence == bindparam("sequence"),
+        CheckIn.community_id == bindparam("community"),
+    )
+
+
 async def on_checkin_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
     plan_raw, _, seq_raw = cid.key.partition(".")
     if not (plan_raw.isdigit() and seq_raw.isdigit()) or cid.verb not in {a.value for a in CheckInAnswer}:
         raise InvalidInput("That check-in button is not valid any more.")
-    checkin = (
-        await ctx.session.execute(
-            select(CheckIn).where(
-                CheckIn.plan_id == int(plan_raw),
-                CheckIn.sequence == int(seq_raw),
-                CheckIn.community_id == ctx.community_id,
-            )
-        )
-    ).scalar_one_or_none()
+    keys = {"plan": int(plan_raw), "sequence": int(seq_raw), "community": ctx.community_id}
+    checkin = (await ctx.session.execute(_checkin_by_button(), keys)).scalar_one_or_none()
     if checkin is None:
         raise NotFound("I can't find that check-in any more.")
     if checkin.member_id != ctx.member_id:

@@ -40,7 +40,7 @@ from bot.ports import (
     PermanentFailure,
     RetryLater,
 )
-from storage.claims import claim
+from storage.claims import claim_statement, run_claim
 from storage.db import Database
 from storage.tables import Community, Member, OutboxMessage, OutboxStatus
 from storage.types import UTCDateTime
@@ -161,6 +161,32 @@ def _record_sent() -> Update:
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def _claim_statement(*extra: ColumnElement[bool]) -> Any:
+    where = [
+        OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),  # type: ignore[attr-defined]
+        OutboxMessage.not_before <= bindparam("now"),
+        *extra,
+    ]
+    return claim_statement(
+        OutboxMessage,
+        where=where,
+        order_by=[OutboxMessage.id],
+        limit=bindparam("limit"),
+        values={
+            "status": OutboxStatus.SENDING.value,
+            "not_before": bindparam("lease_until"),
+            "attempts": OutboxMessage.attempts + 1,
+            "claim_token": OutboxMessage.claim_token + 1,
+        },
+        token=OutboxMessage.claim_token,
+    )
+
+
+@cache
+def _claim_due() -> Any:
+    return _claim_statement()
 
 
 def _destination_key() -> ColumnElement[str]:
@@ -346,27 +372,13 @@ class Deliverer:
 
     async def _claim(self, limit: int, busy: set[str] = frozenset()) -> list[tuple[int, int]]:  # type: ignore[assignment]
         now = self.clock.now()
-        where = [
-            OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),  # type: ignore[attr-defined]
-            OutboxMessage.not_before <= now,
-        ]
-        if busy:  # a destination in flight gets its next rows after its current ones, in order
-            where.append(_destination_key().not_in(sorted(busy)))
+        params = {"now": now, "lease_until": now + LEASE, "limit": limit}
         async with self.db.unit() as session:
-            return await claim(
-                session,
-                OutboxMessage,
-                where=where,
-                order_by=[OutboxMessage.id],
-                limit=limit,
-                values={
-                    "status": OutboxStatus.SENDING.value,
-                    "not_before": now + LEASE,
-                    "attempts": OutboxMessage.attempts + 1,
-                    "claim_token": OutboxMessage.claim_token + 1,
-                },
-                token=OutboxMessage.claim_token,
-            )
+            if not busy:  # every drain starts here, most find nothing: a statement built once
+                return await run_claim(session, _claim_due(), params)
+            # A destination in flight gets its next rows after its current ones, in order.
+            busy_filter = _destination_key().not_in(sorted(busy))
+            return await run_claim(session, _claim_statement(busy_filter), params)
 
     async def _community_external_id(self, community_id: int) -> str:
         # A community's platform id never changes: one lookup per deliverer, not one per message.

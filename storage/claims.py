@@ -15,6 +15,33 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def claim_statement(
+    model: Any,
+    where: list[ColumnElement[bool]],
+    order_by: list[Any],
+    limit: Any,
+    values: dict[str, Any],
+    *,
+    token: Any = None,
+) -> Any:
+    """The claiming UPDATE, for callers that build it once with bind parameters."""
+    candidates = (
+        select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
+    )
+    return (
+        update(model)
+        .where(model.id.in_(candidates.scalar_subquery()), *where)
+        .values(**values)
+        .returning(model.id, token if token is not None else model.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def run_claim(session: AsyncSession, statement: Any, params: dict[str, Any] | None = None) -> list[tuple[int, Any]]:
+    """Execute a claim statement: (id, token) pairs in id order."""
+    return sorted((row[0], row[1]) for row in (await session.execute(statement, params or {})).all())
+
+
 async def claim(
     session: AsyncSession,
     model: Any,
@@ -30,14 +57,4 @@ async def claim(
     Returns (id, token) pairs in id order, where `token` is the value of the
     given column after the update (a fencing token: whoever holds the current
     token owns the row; a worker whose lease ran out finds a newer one)."""
-    candidates = (
-        select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
-    )
-    stmt = (
-        update(model)
-        .where(model.id.in_(candidates.scalar_subquery()), *where)
-        .values(**values)
-        .returning(model.id, token if token is not None else model.id)
-        .execution_options(synchronize_session=False)
-    )
-    return sorted((row[0], row[1]) for row in (await session.execute(stmt)).all())
+    return await run_claim(session, claim_statement(model, where, order_by, limit, values, token=token))
