@@ -39,6 +39,17 @@ async def rest_client(fake):
 
 
 @pytest.fixture
+async def program(fake, tmp_path):
+    """The whole Discord process (`serve`) against the fake, intros in private threads."""
+    from program_harness import start_program
+
+    running = start_program(fake, tmp_path, threads=True)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
 def discord_settings(tmp_path, fake):
     from adapters.discord.settings import DiscordSettings
 

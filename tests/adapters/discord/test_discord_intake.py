@@ -12,20 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fake_discord import FakeDiscord, FakeUser, pinged
-from program_harness import Program, buttons, start_program, text_of, until
+from program_harness import Program, buttons, text_of, until
 from sqlalchemy import select
 
 from storage.tables import Member, Profile
-
-
-@pytest.fixture
-async def program(fake: FakeDiscord, tmp_path: Any) -> Any:
-    running = start_program(fake, tmp_path, threads=True)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 def select_of(message: dict[str, Any]) -> dict[str, Any]:

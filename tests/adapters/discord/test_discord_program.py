@@ -25,14 +25,6 @@ from sqlalchemy import select
 from storage.tables import CheckIn, Feedback, Goal, Pairing
 
 
-@pytest.fixture
-async def program(fake: FakeDiscord, tmp_path: Any) -> Any:
-    running = start_program(fake, tmp_path, threads=True)
-    await running.start()
-    yield running
-    await running.stop()
-
-
 async def two_pairs(p: Program) -> dict[str, FakeUser]:
     people = {n: p.fake.add_member(p.guild, n) for n in ("maria", "omar", "ann", "ben")}
     await p.seed(people["maria"], "mentor", topics_offered=["Python", "Rust"], years_experience=12)

@@ -5,22 +5,12 @@ who was not meant to be pinged."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fake_discord import FakeDiscord, pinged
-from program_harness import Program, start_program, text_of, until
+from program_harness import Program, text_of, until
 
 from bot.bootstrap import build_router
 from tests.command_tour import APOLOGY_WORDS, TOUR, commands_not_toured
-
-
-@pytest.fixture
-async def program(fake: FakeDiscord, tmp_path: Any) -> Any:
-    running = start_program(fake, tmp_path, threads=True)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 @pytest.mark.slow
