@@ -366,7 +366,7 @@ class Deliverer:
                 ).all()
             )
         groups: dict[str, list[tuple[int, int]]] = {}
-        for row_id, token in claimed:  # claim() returns id order
+        for row_id, token in claimed:  # run_claim() returns id order
             groups.setdefault(where.get(row_id, ""), []).append((row_id, token))
         return groups
 

@@ -24,7 +24,12 @@ def claim_statement(
     *,
     token: Any = None,
 ) -> Any:
-    """The claiming UPDATE, for callers that build it once with bind parameters."""
+    """The claiming UPDATE: mark up to `limit` rows matching `where` with `values`.
+
+    It returns (id, token) rows, where `token` is the value of the given column
+    after the update (a fencing token: whoever holds the current token owns the
+    row; a worker whose lease ran out finds a newer one). Callers build it once,
+    with bind parameters, and run it with `run_claim`."""
     candidates = (
         select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
     )
@@ -40,21 +45,3 @@ def claim_statement(
 async def run_claim(session: AsyncSession, statement: Any, params: dict[str, Any] | None = None) -> list[tuple[int, Any]]:
     """Execute a claim statement: (id, token) pairs in id order."""
     return sorted((row[0], row[1]) for row in (await session.execute(statement, params or {})).all())
-
-
-async def claim(
-    session: AsyncSession,
-    model: Any,
-    where: list[ColumnElement[bool]],
-    order_by: list[Any],
-    limit: int,
-    values: dict[str, Any],
-    *,
-    token: Any = None,
-) -> list[tuple[int, Any]]:
-    """Mark up to `limit` rows matching `where` with `values`.
-
-    Returns (id, token) pairs in id order, where `token` is the value of the
-    given column after the update (a fencing token: whoever holds the current
-    token owns the row; a worker whose lease ran out finds a newer one)."""
-    return await run_claim(session, claim_statement(model, where, order_by, limit, values, token=token))

@@ -57,9 +57,6 @@ class SQLiteDialect_inline(SQLiteDialect_pysqlite):  # noqa: N801 - SQLAlchemy's
             return AsyncAdaptedQueuePool  # waits for a free connection with asyncio, never blocking the loop
         return StaticPool  # one shared in-memory database
 
-    def get_driver_connection(self, connection: Any) -> Any:
-        return connection
-
     def connect(self, *cargs: Any, **cparams: Any) -> Any:
         cparams.setdefault("factory", _Connection)
         return super().connect(*cargs, **cparams)
