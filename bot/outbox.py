@@ -408,13 +408,6 @@ class Deliverer:
             # same idempotency key, so the platform shows the message once. Its result wins.
             log.warning("outbox row %s was taken over by another deliverer", row_id)
             return False
-        if isinstance(result, Delivered):
-            row.status = OutboxStatus.SENT.value
-            row.sent_at = now
-            row.message_ref = result.message_ref
-            row.last_error = None
-            session.add(row)
-            return True
         if isinstance(result, RetryLater):
             if row.attempts >= MAX_ATTEMPTS and result.reason != "rate limited":
                 result = PermanentFailure("gave_up", f"still failing after {row.attempts} tries: {result.reason}")
