@@ -52,6 +52,10 @@ class ConsoleChat:
         self.show(f"[{header}]", message)
         return chat_message
 
+    def skip_refs_through(self, number: int) -> None:
+        """Number new messages after `number` (refs already used before a restart)."""
+        self._next_ref = max(self._next_ref, number + 1)
+
     def update(self, ref: str, message: Message) -> bool:
         found = self.find(ref)
         if found is None:

@@ -31,6 +31,10 @@ class ConsoleMessenger:
                 if line.strip():
                     entry = json.loads(line)
                     self.sent_keys[entry["key"]] = entry["ref"]
+            # New messages continue the numbering: an edit or pin aimed at a message from
+            # before the restart must never land on a different, newer message.
+            numbers = [int(ref[1:]) for ref in self.sent_keys.values() if ref[1:].isdigit()]
+            chat.skip_refs_through(max(numbers, default=0))
 
     def _record(self, key: str, ref: str, header: str, message: Message) -> None:
         if self.transcript is None:
