@@ -95,7 +95,7 @@ async def serve(kind: str, db_path: str, api_url: str) -> None:
         from adapters.slack.main import build_services
         from adapters.slack.settings import SlackSettings
         from bot.bootstrap import bootstrap
-        from bot.config import Settings
+        from bot.core.settings import Settings
 
         bot = await bootstrap(replace(Settings(), database_url=f"sqlite+aiosqlite:///{db_path}"))
         slack = SlackSettings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=api_url)

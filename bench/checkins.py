@@ -2,7 +2,7 @@
 
 Builds a SQLite database once (migrated with the real migrations, filled with
 bulk inserts), then for each run copies it and times the real sweep job —
-`bot.checkins.send_due_checkins` plus its commit — which finds the due plans,
+`bot.features.checkins.checkins.send_due_checkins` plus its commit — which finds the due plans,
 queues their check-in DMs in the outbox and moves each plan on. Each run is a
 fresh process so its peak RSS is its own. Prints one JSON line per run and a
 final line with the medians.
@@ -78,7 +78,7 @@ async def build(path: Path, pairs: int, due_share: float) -> None:
 async def sweep_once(path: Path) -> dict[str, float]:
     from sqlalchemy import func, select
 
-    from bot.checkins import send_due_checkins
+    from bot.features.checkins.checkins import send_due_checkins
     from storage.db import Database
     from storage.tables import OutboxMessage
 

@@ -33,13 +33,13 @@ from fake_discord import FakeDiscord  # noqa: E402
 
 from adapters.discord.messenger import DiscordMessenger  # noqa: E402
 from adapters.discord.settings import configure_api_base  # noqa: E402
-from bot import messages as msg  # noqa: E402
-from bot.app import ensure_community  # noqa: E402
+from bot.core import messages as msg  # noqa: E402
+from bot.mentorbot import ensure_community  # noqa: E402
 from bot.bootstrap import bootstrap  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.events import CommunityRef  # noqa: E402
-from bot.outbox import Outbox  # noqa: E402
-from bot.ports import Destination  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
+from bot.core.events import CommunityRef  # noqa: E402
+from bot.delivery.outbox import Outbox  # noqa: E402
+from bot.core.ports import Destination  # noqa: E402
 from storage.tables import OutboxMessage  # noqa: E402
 
 

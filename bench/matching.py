@@ -29,9 +29,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bot.matching import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, MatchingRules, MatchProfile, Role  # noqa: E402
-from bot.matching.assignment import greedy_assignment  # noqa: E402
-from bot.matching.round import run_round  # noqa: E402
+from bot.features.matching import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, MatchingRules, MatchProfile, Role  # noqa: E402
+from bot.features.matching.assignment import greedy_assignment  # noqa: E402
+from bot.features.matching.round import run_round  # noqa: E402
 
 SIZES = {
     "small": (2_000, 667),

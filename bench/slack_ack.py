@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 from adapters.slack.main import build_services, start_http  # noqa: E402
 from adapters.slack.settings import SlackSettings  # noqa: E402
 from bot.bootstrap import bootstrap  # noqa: E402
-from bot.config import Settings  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
 
 
 _delay = [0.0]

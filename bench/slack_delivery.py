@@ -26,13 +26,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "adapters" / "slack")]
 from fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
 
 from adapters.slack.messenger import SlackMessenger, make_web_client  # noqa: E402
-from bot.app import ensure_community  # noqa: E402
+from bot.mentorbot import ensure_community  # noqa: E402
 from bot.bootstrap import bootstrap  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.events import CommunityRef  # noqa: E402
-from bot.messages import Mention, message, text  # noqa: E402
-from bot.outbox import Outbox  # noqa: E402
-from bot.ports import Destination  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
+from bot.core.events import CommunityRef  # noqa: E402
+from bot.core.messages import Mention, message, text  # noqa: E402
+from bot.delivery.outbox import Outbox  # noqa: E402
+from bot.core.ports import Destination  # noqa: E402
 
 
 async def one_run(dms: int, every: int) -> dict[str, object]:
@@ -46,7 +46,7 @@ async def one_run(dms: int, every: int) -> dict[str, object]:
         bot = await bootstrap(settings)
         try:
             async with bot.db.unit() as session:
-                now = bot.clock.now()
+                now = bot.core.clock.now()
                 community = await ensure_community(session, CommunityRef("slack", fake.team_id), now, settings)
                 outbox = Outbox(session, community.id, now)
                 for i in range(dms):

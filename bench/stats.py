@@ -184,10 +184,10 @@ async def fill_postgres(url: str, schema: str, data: dict[str, list[tuple[Any, .
 
 async def time_stats(url: str, schema: str | None, runs: int, data_dir: Path) -> dict[str, float]:
     from bot.bootstrap import bootstrap
-    from bot.clock import ManualClock
-    from bot.config import Settings
-    from bot.events import Actor, CommunityRef, SlashCommand
-    from bot.stats_queries import Filters, build_dashboard
+    from bot.core.clock import ManualClock
+    from bot.core.settings import Settings
+    from bot.core.events import Actor, CommunityRef, SlashCommand
+    from bot.features.stats.queries import Filters, build_dashboard
     from storage.db import Database
 
     settings = replace(Settings(), database_url=url, data_dir=str(data_dir), moderator_ids=frozenset({"U0000001"}))

@@ -6,27 +6,25 @@ settings (and, in tests and the console, a manual clock).
 
 from __future__ import annotations
 
-from bot import (
-    admin,
-    checkins,
-    completion,
-    goals,
-    intake,
-    intake_campaigns,
-    intake_privacy,
-    milestones,
-    pairs,
-    polls,
-    rounds,
-    stats,
-)
-from bot.app import MentorBot
-from bot.clock import SystemClock
-from bot.config import Settings
-from bot.ports import Clock
-from bot.program import Program, load_program
-from bot.router import Router
-from bot.sweeps import SweepJob, Sweeper, prune_seen_events
+from bot.features.admin import admin
+from bot.features.checkins import checkins
+from bot.features.completion import completion
+from bot.features.goals import goals
+from bot.features.intake import campaigns as intake_campaigns
+from bot.features.intake import conversation as intake
+from bot.features.milestones import milestones
+from bot.features.pairs import pairs
+from bot.features.polls import polls
+from bot.features.profile import profile as intake_privacy
+from bot.features.rounds import review as rounds
+from bot.features.stats import dashboard as stats
+from bot.mentorbot import MentorBot
+from bot.core.clock import SystemClock
+from bot.core.settings import Settings
+from bot.core.ports import Clock
+from bot.core.program import Program, load_program
+from bot.core.router import Router
+from bot.delivery.sweeps import SweepJob, Sweeper, prune_seen_events
 from storage.db import Database
 from storage.migrate import upgrade
 

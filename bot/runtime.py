@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import MentorBot
-from bot.ports import Messenger
+from bot.mentorbot import MentorBot
+from bot.core.ports import Messenger
 
 log = logging.getLogger(__name__)
 

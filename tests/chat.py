@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from adapters.console.session import ConsoleSession
-from bot.config import Settings
+from bot.core.settings import Settings
 from tests.conftest import START, DatabaseFactory
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.core.settings import Settings
 from storage.db import Database
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday morning

@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import messages as msg
-from bot.app import ensure_community
+from bot.core import messages as msg
+from bot.mentorbot import ensure_community
 from bot.bootstrap import bootstrap
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.events import CommunityRef
-from bot.outbox import NOTICE_PREFIX, Outbox
-from bot.ports import Destination
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
+from bot.core.events import CommunityRef
+from bot.delivery.outbox import NOTICE_PREFIX, Outbox
+from bot.core.ports import Destination
 from storage.tables import OutboxMessage
 
 PASSES = 25
@@ -37,7 +37,7 @@ async def open_bot(tmp_path: Path) -> Any:
 async def queue(bot: Any, ref: CommunityRef, moderator_channel: str, destination: Destination) -> int:
     """One message for `destination`; the community's moderators' channel is set."""
     async with bot.db.unit() as session:
-        now = bot.clock.now()
+        now = bot.core.clock.now()
         community = await ensure_community(session, ref, now, Settings())
         community.moderator_channel_id = moderator_channel
         session.add(community)
@@ -51,7 +51,7 @@ async def drain_many(bot: Any, messenger: Any, passes: int = PASSES) -> None:
     """Run the deliverer again and again while hours pass (retries would be due)."""
     for _ in range(passes):
         await bot.deliver_outbox(messenger)
-        bot.clock.advance(timedelta(hours=1))
+        bot.core.clock.advance(timedelta(hours=1))
 
 
 async def rows(bot: Any) -> tuple[OutboxMessage, list[OutboxMessage]]:

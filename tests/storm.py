@@ -28,13 +28,13 @@ for extra in (ROOT / "tests" / "adapters" / "slack", ROOT / "tests" / "adapters"
     if str(extra) not in sys.path:
         sys.path.append(str(extra))
 
-from bot import messages as msg  # noqa: E402
-from bot.app import ensure_community  # noqa: E402
+from bot.core import messages as msg  # noqa: E402
+from bot.mentorbot import ensure_community  # noqa: E402
 from bot.bootstrap import bootstrap  # noqa: E402
-from bot.config import Settings  # noqa: E402
-from bot.events import CommunityRef  # noqa: E402
-from bot.outbox import Outbox  # noqa: E402
-from bot.ports import Destination  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
+from bot.core.events import CommunityRef  # noqa: E402
+from bot.delivery.outbox import Outbox  # noqa: E402
+from bot.core.ports import Destination  # noqa: E402
 from tests.ceiling import Ceiling  # noqa: E402
 
 
@@ -49,7 +49,7 @@ def _plan(total: int, destinations: list[Destination], seed: int) -> list[tuple[
 async def _queue(bot: Any, community_ref: CommunityRef, plan: list[tuple[Destination, int]]) -> None:
     settings = bot.settings if hasattr(bot, "settings") else Settings()
     async with bot.db.unit() as session:
-        now = bot.clock.now()
+        now = bot.core.clock.now()
         community = await ensure_community(session, community_ref, now, settings)
         outbox = Outbox(session, community.id, now)  # type: ignore[arg-type]
         for dest, i in plan:

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 from adapters.console.session import COMMUNITY
 from bot.bootstrap import build_router
-from bot.events import CommunityRef, ComponentAction, SlashCommand
+from bot.core.events import CommunityRef, ComponentAction, SlashCommand
 from tests.chat import Chat
 from tests.features.community import sign_up
 

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from bot.config import Settings
-from bot.program import DEFAULT_PATH
+from bot.core.settings import Settings
+from bot.core.program import DEFAULT_PATH
 from tests.chat import Chat
 from tests.conftest import DatabaseFactory
 from tests.intake_flows import intake_of, mentee_answers, mentor_answers, profile_of
@@ -42,7 +42,7 @@ async def test_announcement_campaign_sign_up(any_chat: Chat) -> None:
     assert profile is not None and (profile.source, profile.role) == ("campaign:spring-2027", "mentor")
     # A second click later does not start over or change the attribution.
     from adapters.console.session import COMMUNITY
-    from bot.events import Actor, ComponentAction
+    from bot.core.events import Actor, ComponentAction
 
     again = ComponentAction(COMMUNITY, Actor("bob", "bob"), "#general", "mentor:join:campaign.spring-2027:mentee")
     assert "You're already signed up as a mentor." in (await chat.bot.handle(again))[0].plain_text()
@@ -83,7 +83,7 @@ async def test_greeting_is_off_by_default_and_a_campaign_when_enabled(
 
 async def test_forged_join_buttons_are_refused(chat: Chat) -> None:
     from adapters.console.session import COMMUNITY
-    from bot.events import Actor, ComponentAction
+    from bot.core.events import Actor, ComponentAction
 
     for raw in ("mentor:join:poll.x:mentor", "mentor:join:campaign.spring:admin", "mentor:join:elsewhere:mentee"):
         replies = await chat.bot.handle(ComponentAction(COMMUNITY, Actor("bob", "bob"), "#general", raw))

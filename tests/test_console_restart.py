@@ -5,8 +5,8 @@ from pathlib import Path
 
 from adapters.console.chat import ConsoleChat
 from adapters.console.messenger import ConsoleMessenger
-from bot.messages import message
-from bot.ports import Delivered, Delivery, Destination, Operation, PermanentFailure
+from bot.core.messages import message
+from bot.core.ports import Delivered, Delivery, Destination, Operation, PermanentFailure
 
 
 def _delivery(operation: Operation, key: str, target_ref: str | None = None) -> Delivery:

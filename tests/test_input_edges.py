@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from sqlalchemy import select
 
-from bot.app import APOLOGY
+from bot.mentorbot import APOLOGY
 from storage.tables import CheckIn, Feedback, Goal, PairNote, Poll
 from tests.chat import Chat
 from tests.features.community import member_id, sign_up

@@ -4,8 +4,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from adapters.console.session import COMMUNITY
-from bot.config import Settings
-from bot.events import Actor, ComponentAction
+from bot.core.settings import Settings
+from bot.core.events import Actor, ComponentAction
 from tests.chat import Chat
 from tests.conftest import DatabaseFactory
 from tests.intake_flows import (
@@ -311,7 +311,7 @@ async def test_join_when_already_signed_up(chat: Chat) -> None:
 
 
 async def test_topics_over_25_are_split_into_several_lists(sqlite_factory: DatabaseFactory, tmp_path: Path) -> None:
-    from bot.program import DEFAULT_PATH
+    from bot.core.program import DEFAULT_PATH
 
     text = DEFAULT_PATH.read_text(encoding="utf-8")
     extra = "".join(f'\n[[topics]]\nname = "Topic {n:02d}"\n' for n in range(20))

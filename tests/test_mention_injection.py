@@ -28,8 +28,8 @@ from sqlalchemy import select
 from adapters.console.chat import render_lines
 from adapters.discord.render import render as discord_render
 from adapters.slack.render import render as slack_render
-from bot import messages as msg
-from bot.messages import Mention, Message
+from bot.core import messages as msg
+from bot.core.messages import Mention, Message
 from storage.tables import Member, OutboxMessage
 from tests.chat import Chat
 from tests.features.community import sign_up

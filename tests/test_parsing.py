@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.parsing import Arity, ParseError, parse_args, parse_duration, parse_when, tokenize
+from bot.core.parsing import Arity, ParseError, parse_args, parse_duration, parse_when, tokenize
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # Monday 09:00 UTC
 

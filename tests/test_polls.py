@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from adapters.console.session import COMMUNITY
-from bot.events import ComponentAction
+from bot.core.events import ComponentAction
 from storage.tables import OutboxMessage, Poll, PollVote
 from tests.chat import Chat
 
@@ -149,7 +149,7 @@ async def test_polls_list_and_unknown_poll(chat: Chat) -> None:
 
 
 async def test_another_communitys_poll_is_not_found(chat: Chat) -> None:
-    from bot.events import CommunityRef, SlashCommand
+    from bot.core.events import CommunityRef, SlashCommand
 
     await chat("moderators: carol", POLL)
     other = CommunityRef("console", "elsewhere")

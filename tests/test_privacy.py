@@ -158,9 +158,9 @@ async def test_forget_me_deletes_every_piece_of_personal_data(any_chat: Chat) ->
 
 async def test_forget_me_blanks_their_words_in_messages_to_others(chat: Chat) -> None:
     """A stored message to a channel that quotes the member (JSON-escaped) is scrubbed, not deleted."""
-    from bot import messages as msg
-    from bot.outbox import Outbox
-    from bot.ports import Destination
+    from bot.core import messages as msg
+    from bot.delivery.outbox import Outbox
+    from bot.core.ports import Destination
     from storage.tables import Community
 
     goal = 'Write a "tiny" C compiler\\with tests'

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import bootstrap
-from bot.config import ConfigError, Settings
-from bot.intake_timezone import describe, resolve_timezone
-from bot.program import DEFAULT_PATH, ProgramError, default_program, load_program, parse_program
+from bot.core.settings import ConfigError, Settings
+from bot.features.intake.timezone import describe, resolve_timezone
+from bot.core.program import DEFAULT_PATH, ProgramError, default_program, load_program, parse_program
 
 DEFAULT = DEFAULT_PATH.read_text(encoding="utf-8")
 

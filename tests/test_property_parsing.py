@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from adapters.console.session import COMMUNITY
-from bot.app import APOLOGY
-from bot.events import SlashCommand
-from bot.parsing import Arity, ParseError, parse_args, parse_when, tokenize
+from bot.mentorbot import APOLOGY
+from bot.core.events import SlashCommand
+from bot.core.parsing import Arity, ParseError, parse_args, parse_when, tokenize
 from tests.chat import Chat
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)

@@ -1,6 +1,6 @@
 """The router: help per role, closest match for typos, polite errors."""
 
-from bot.events import SlashCommand
+from bot.core.events import SlashCommand
 from tests.chat import Chat
 
 
@@ -32,7 +32,7 @@ async def test_unclosed_quote_is_a_polite_error(chat: Chat) -> None:
 
 async def test_unknown_button_and_foreign_button(chat: Chat) -> None:
     from adapters.console.session import COMMUNITY
-    from bot.events import ComponentAction
+    from bot.core.events import ComponentAction
 
     replies = await chat.bot.handle(ComponentAction(COMMUNITY, chat.session.actor("alice"), "#general", "mentor:nope:1:x"))
     assert "no longer does anything" in replies[0].plain_text()
@@ -42,7 +42,7 @@ async def test_unknown_button_and_foreign_button(chat: Chat) -> None:
 
 async def test_unexpected_error_reaches_the_member_as_an_apology(chat: Chat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from adapters.console.session import COMMUNITY
-    from bot import polls
+    from bot.features.polls import polls
 
     async def broken(ctx, args):  # type: ignore[no-untyped-def]
         raise RuntimeError("database on fire")

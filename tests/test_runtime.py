@@ -36,7 +36,7 @@ async def test_kick_delivers_queued_messages_at_once(chat: Chat) -> None:
     runtime = Runtime(chat.bot, chat.session.messenger, interval_seconds=3600)
     # Handle an event without the console's own delivery, as an adapter would.
     from adapters.console.session import COMMUNITY
-    from bot.events import SlashCommand
+    from bot.core.events import SlashCommand
 
     await chat.bot.handle(SlashCommand(COMMUNITY, chat.session.actor("carol"), "#general", 'poll "Join?"'))
     assert "Interest poll" not in chat.take()

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401
-from bot.outbox import Deliverer, Outbox
-from bot.ports import Delivered, Delivery, Destination
-from bot import messages as msg
+from bot.delivery.outbox import Deliverer, Outbox
+from bot.core.ports import Delivered, Delivery, Destination
+from bot.core import messages as msg
 from alembic.script import ScriptDirectory
 
 from storage.migrate import alembic_config, current_heads, upgrade

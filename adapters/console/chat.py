@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.messages import Button, Fields, File, Image, Message, Select, Text, label_text, spans_plain
-from bot.ports import Destination, DestinationKind
+from bot.core.messages import Button, Fields, File, Image, Message, Select, Text, label_text, spans_plain
+from bot.core.ports import Destination, DestinationKind
 
 # Terminal control sequences in member text must not drive the operator's terminal.
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")

@@ -30,10 +30,10 @@ from typing import Any
 
 from adapters.console.chat import ChatMessage
 from adapters.console.session import COMMUNITY, ConsoleSession
-from bot.config import Settings
-from bot.events import ComponentAction, DirectText, Event, MemberJoined, SlashCommand
-from bot.messages import Button, File, Image, Message, label_text
-from bot.ports import Destination
+from bot.core.settings import Settings
+from bot.core.events import ComponentAction, DirectText, Event, MemberJoined, SlashCommand
+from bot.core.messages import Button, File, Image, Message, label_text
+from bot.core.ports import Destination
 
 START = datetime(2026, 9, 7, 9, 0, tzinfo=timezone.utc)  # a Monday morning
 MODERATOR = "carol"

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from adapters.console.chat import ConsoleChat
-from bot.messages import Message
-from bot.ports import (
+from bot.core.messages import Message
+from bot.core.ports import (
     Delivered,
     Delivery,
     DeliveryResult,

@@ -28,14 +28,14 @@ from datetime import datetime, timedelta
 
 from adapters.console.chat import ChatMessage, ConsoleChat
 from adapters.console.messenger import ConsoleMessenger
-from bot.app import MentorBot
+from bot.mentorbot import MentorBot
 from bot.bootstrap import bootstrap
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.events import Actor, CommunityRef, ComponentAction, DirectText, Event, MemberJoined, SlashCommand
-from bot.messages import Button, Message, Select, label_text
-from bot.parsing import ParseError, parse_duration
-from bot.ports import Destination
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
+from bot.core.events import Actor, CommunityRef, ComponentAction, DirectText, Event, MemberJoined, SlashCommand
+from bot.core.messages import Button, Message, Select, label_text
+from bot.core.parsing import ParseError, parse_duration
+from bot.core.ports import Destination
 from storage.db import Database
 
 COMMUNITY = CommunityRef("console", "console", "Console community")

@@ -27,7 +27,7 @@ from adapters.discord.messenger import RecentInteractions
 from adapters.discord.render import render
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.sync import sync_commands_if_changed
-from bot.events import (
+from bot.core.events import (
     Actor,
     CommunityRef,
     ComponentAction,
@@ -37,7 +37,7 @@ from bot.events import (
     MemberJoined,
     SlashCommand,
 )
-from bot.messages import Message, message
+from bot.core.messages import Message, message
 
 log = logging.getLogger(__name__)
 

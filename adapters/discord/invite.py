@@ -7,7 +7,7 @@ from typing import Mapping
 import discord
 
 from adapters.discord.settings import DiscordSettings, configure_api_base
-from bot.config import ConfigError
+from bot.core.settings import ConfigError
 
 # Each permission and why it is needed; nothing else is asked for.
 LEAST_PERMISSIONS = discord.Permissions(

@@ -11,7 +11,7 @@ from adapters.discord.client import make_client
 from adapters.discord.messenger import DiscordMessenger, RecentInteractions
 from adapters.discord.settings import DiscordSettings, configure_api_base
 from bot.bootstrap import bootstrap
-from bot.config import ConfigError, Settings
+from bot.core.settings import ConfigError, Settings
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)

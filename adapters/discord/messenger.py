@@ -28,7 +28,7 @@ import aiohttp
 import discord
 
 from adapters.discord.render import RenderedMessage, render
-from bot.ports import (
+from bot.core.ports import (
     Delivered,
     Delivery,
     DeliveryResult,
@@ -46,7 +46,7 @@ FOLLOWUP_LIFETIME = 14 * 60  # interaction tokens live 15 minutes; keep a margin
 THREAD_ARCHIVE_MINUTES = 10080  # a week
 
 
-# Discord error codes → the core's failure vocabulary (bot/outbox.py has advice for these).
+# Discord error codes → the core's failure vocabulary (bot/delivery/outbox.py has advice for these).
 _CODES = {
     10003: "channel_not_found",  # Unknown Channel
     10008: "message_not_found",  # Unknown Message
@@ -122,7 +122,7 @@ class _DMClosed(Exception):
 
 
 class DiscordMessenger:
-    """`bot.ports.Messenger` for Discord, on top of a logged-in discord.py client."""
+    """`bot.core.ports.Messenger` for Discord, on top of a logged-in discord.py client."""
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""Render a neutral `bot.messages.Message` as Discord content, embeds and components.
+"""Render a neutral `bot.core.messages.Message` as Discord content, embeds and components.
 
 Discord's limits are applied here, once, so no message is ever rejected by the API:
 content ≤ 2000 characters, ≤ 10 embeds sharing 6000 characters, ≤ 25 fields an embed,
@@ -22,7 +22,7 @@ from typing import Any
 import discord
 from discord import utils as dutils
 
-from bot.messages import (
+from bot.core.messages import (
     Button,
     ButtonStyle,
     Divider,

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from bot.config import ConfigError
+from bot.core.settings import ConfigError
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 

@@ -37,7 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import render, render_modal
 from adapters.slack.settings import SlackSettings
-from bot.events import (
+from bot.core.events import (
     Actor,
     CommunityRef,
     ComponentAction,
@@ -47,7 +47,7 @@ from bot.events import (
     MemberJoined,
     SlashCommand,
 )
-from bot.messages import Message, message
+from bot.core.messages import Message, message
 
 if TYPE_CHECKING:  # the core is passed in; only its `handle` is used here
     from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore

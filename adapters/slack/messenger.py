@@ -44,7 +44,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import render
-from bot.ports import (
+from bot.core.ports import (
     Delivered,
     Delivery,
     DeliveryResult,

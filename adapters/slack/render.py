@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.messages import (
+from bot.core.messages import (
     Button,
     ButtonStyle,
     Divider,

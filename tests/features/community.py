@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from adapters.console.session import COMMUNITY
-from bot.app import ensure_community, ensure_member
-from bot.config import Settings
-from bot.events import Actor, CommunityRef
+from bot.mentorbot import ensure_community, ensure_member
+from bot.core.settings import Settings
+from bot.core.events import Actor, CommunityRef
 from storage.tables import Profile
 from tests.chat import Chat
 

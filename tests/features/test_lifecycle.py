@@ -184,8 +184,8 @@ async def test_pause_two_weeks_pauses_both(chat: Chat) -> None:
 
 
 def test_checkin_template_renders_exactly_like_the_message_builder() -> None:
-    from bot import messages as msg
-    from bot.checkins import checkin_json, render_checkin
+    from bot.core import messages as msg
+    from bot.features.checkins.checkins import checkin_json, render_checkin
 
     for name in ("ann", 'Zoë "the <b>" \\ \u202e', "😀 name"):
         assert checkin_json(12, 3, name) == msg.to_json(render_checkin(12, 3, name))

@@ -5,7 +5,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from adapters.console.session import COMMUNITY
-from bot.events import ComponentAction
+from bot.core.events import ComponentAction
 from storage.tables import OutboxMessage, Pairing, Profile
 from tests.chat import Chat
 from tests.features.community import sign_up
@@ -192,8 +192,8 @@ async def test_scheduled_rounds_wait_for_approval(chat: Chat) -> None:
 async def test_scheduled_round_with_auto_approve_introduces_and_sends_resources(sqlite_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace as dc_replace
 
-    from bot.config import Settings
-    from bot.program import DEFAULT_PATH
+    from bot.core.settings import Settings
+    from bot.core.program import DEFAULT_PATH
 
     program_file = tmp_path / "program.toml"
     program_file.write_text(DEFAULT_PATH.read_text(encoding="utf-8").replace("auto_approve = false", "auto_approve = true"))

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from bot import messages as msg
-from bot.stats_export import safe_cell
+from bot.core import messages as msg
+from bot.features.stats.export import safe_cell
 from storage.tables import Member, Pairing
 from tests.chat import Chat
 from tests.conftest import START
@@ -190,7 +190,7 @@ async def test_an_empty_program_still_gets_a_dashboard_and_chart(chat: Chat) -> 
 
 def _stats_event(chat: Chat, user: str = "carol", text: str = "stats") -> object:
     from adapters.console.session import COMMUNITY
-    from bot.events import SlashCommand
+    from bot.core.events import SlashCommand
 
     return SlashCommand(COMMUNITY, chat.session.actor(user), "#general", text)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.matching import MatchingRules, MatchProfile, Role, propose_round, score_candidates
+from bot.features.matching import MatchingRules, MatchProfile, Role, propose_round, score_candidates
 
 
 def mentor(member_id: int, *topics: str, **kw: object) -> MatchProfile:

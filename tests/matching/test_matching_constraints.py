@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matching_builders import candidate_pairs, mentee, mentor, pairs
 
-from bot.matching import MatchingRules, MatchProfile, Role
+from bot.features.matching import MatchingRules, MatchProfile, Role
 
 
 def never(profiles: list[MatchProfile], pair: tuple[int, int], rules: MatchingRules | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from matching_builders import mentee, mentor
 
-from bot.matching import CRITERIA, MatchingRules, MatchProfile, Role, propose_round
+from bot.features.matching import CRITERIA, MatchingRules, MatchProfile, Role, propose_round
 
 
 def only_unmatched(profiles: list[MatchProfile], rules: MatchingRules | None = None) -> tuple[str, str]:
@@ -163,7 +163,7 @@ def test_invalid_profiles_rejected() -> None:
 def test_utc_offset_from_iana_zone_on_reference_date() -> None:
     from datetime import datetime, timezone
 
-    from bot.matching.profiles import utc_offset_hours
+    from bot.features.matching.profiles import utc_offset_hours
 
     assert utc_offset_hours("Asia/Kolkata", datetime(2026, 11, 22, tzinfo=timezone.utc)) == 5.5
     assert utc_offset_hours("Europe/Berlin", datetime(2026, 7, 1, tzinfo=timezone.utc)) == 2.0
@@ -195,7 +195,7 @@ def test_mentor_side_text_is_helps_with_and_unanswered_preferences_are_neutral()
 
 
 def test_odd_weights_never_push_a_pair_above_the_maximum() -> None:
-    from bot.matching import ScoreWeights
+    from bot.features.matching import ScoreWeights
 
     weights = ScoreWeights(topics=33.335, goals=12.345, waking_hours=0.005, waiting=0.0)
     profiles = [

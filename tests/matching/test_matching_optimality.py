@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bot.matching import (
+from bot.features.matching import (
     CADENCES,
     COMMUNICATION_MODES,
     PROGRAM_LENGTHS,
@@ -24,10 +24,10 @@ from bot.matching import (
     propose_round,
     score_candidates,
 )
-from bot.matching.assignment import greedy_assignment, solve_assignment
-from bot.matching.candidates import generate_candidates
-from bot.matching.encoding import encode
-from bot.matching.scoring import max_units
+from bot.features.matching.assignment import greedy_assignment, solve_assignment
+from bot.features.matching.candidates import generate_candidates
+from bot.features.matching.encoding import encode
+from bot.features.matching.scoring import max_units
 
 TOPICS = ["Python", "Go", "Rust"]
 WORDS = "career promotion api design testing talks leadership startup data".split()

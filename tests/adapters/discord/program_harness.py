@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from adapters.discord.main import serve
 from bot.bootstrap import bootstrap
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.events import Actor, CommunityRef
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
+from bot.core.events import Actor, CommunityRef
 from tests.conftest import START
 from tests.features.community import seed_profile
 

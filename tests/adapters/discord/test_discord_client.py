@@ -12,8 +12,8 @@ from fake_discord import pinged
 
 from adapters.discord.commands import POLL_FORM_ID
 from adapters.discord.render import render
-from bot.events import ComponentAction, DirectText, SlashCommand
-from bot.messages import Button, UserText, message, text
+from bot.core.events import ComponentAction, DirectText, SlashCommand
+from bot.core.messages import Button, UserText, message, text
 
 
 class StubCore:
@@ -98,7 +98,7 @@ async def test_button_click_is_routed_by_custom_id_and_answered_ephemerally(fake
 
 
 async def test_select_values_reach_the_core(fake, discord_settings, run_client):
-    from bot.messages import Option, Select
+    from bot.core.messages import Option, Select
 
     guild = fake.add_guild()
     channel_id = next(iter(guild.channels))
@@ -163,7 +163,7 @@ async def test_commands_are_synced_once_and_not_again_when_unchanged(fake, disco
 
 async def test_ephemeral_outbox_row_uses_the_live_interaction_token(fake, discord_settings, run_client):
     from adapters.discord.messenger import DiscordMessenger
-    from bot.ports import Delivered, Delivery, Destination, Operation
+    from bot.core.ports import Delivered, Delivery, Destination, Operation
 
     guild = fake.add_guild()
     channel_id = next(iter(guild.channels))

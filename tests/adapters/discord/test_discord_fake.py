@@ -48,7 +48,7 @@ async def test_member_join_reaches_the_core_only_with_the_members_intent(fake, d
 
     from test_discord_client import StubCore
 
-    from bot.events import MemberJoined
+    from bot.core.events import MemberJoined
 
     guild = fake.add_guild()
     core = StubCore()

@@ -16,7 +16,7 @@ import pytest
 from fake_discord import pinged
 
 from adapters.discord.main import serve
-from bot.config import Settings
+from bot.core.settings import Settings
 
 QUESTION = "Would you join a mentorship program? @everyone <@&{role}> **now**"
 

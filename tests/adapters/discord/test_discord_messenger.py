@@ -5,8 +5,8 @@ from __future__ import annotations
 from fake_discord import pinged
 
 from adapters.discord.messenger import DiscordMessenger, nonce_for
-from bot.messages import Button, Mention, UserText, message, text
-from bot.ports import Delivered, Delivery, Destination, Operation, PermanentFailure, RetryLater
+from bot.core.messages import Button, Mention, UserText, message, text
+from bot.core.ports import Delivered, Delivery, Destination, Operation, PermanentFailure, RetryLater
 
 
 def _delivery(guild_id, destination, msg=None, *, key="outbox:1", op=Operation.POST, ref=None, attempt=0):
@@ -151,7 +151,7 @@ async def test_ephemeral_without_an_interaction_falls_back_to_dm_then_channel(fa
 
 
 async def test_images_are_attached_and_replaced_on_update(fake, rest_client, tmp_path):
-    from bot.messages import Image
+    from bot.core.messages import Image
 
     guild = fake.add_guild()
     channel_id = next(iter(guild.channels))

@@ -15,8 +15,8 @@ import discord
 from fake_discord import FakeDiscord
 
 from adapters.discord.messenger import DiscordMessenger
-from bot.events import CommunityRef
-from bot.ports import Destination
+from bot.core.events import CommunityRef
+from bot.core.ports import Destination
 from tests.permanent import drain_many, open_bot, queue, rows
 
 

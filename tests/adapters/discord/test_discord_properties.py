@@ -26,9 +26,9 @@ import pytest
 from adapters.discord.client import modal_fields
 from adapters.discord.commands import POLL_FORM_ID, QUOTES, form_to_command, poll_text, split_options
 from adapters.discord.render import render
-from bot.events import SlashCommand
-from bot.messages import Mention, UserText, message, text
-from bot.parsing import Arity, ParseError, parse_args, tokenize
+from bot.core.events import SlashCommand
+from bot.core.messages import Mention, UserText, message, text
+from bot.core.parsing import Arity, ParseError, parse_args, tokenize
 
 POLL_SPEC = {"options": Arity.MANY, "closes": Arity.ONE, "anonymous": Arity.FLAG}
 HOSTILE = ["@everyone", "@here", "<@&123456789012345678>", "<@123456789012345678>", "<#1>", "||x||", "**b**"]

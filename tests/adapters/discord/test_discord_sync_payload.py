@@ -80,7 +80,7 @@ def test_definition_hash_is_stable_and_changes_with_the_definition():
 def test_settings_from_env_explain_bad_values():
     import pytest
 
-    from bot.config import ConfigError
+    from bot.core.settings import ConfigError
 
     settings = DiscordSettings.from_env(
         {"DISCORD_TOKEN": " t ", "DISCORD_API_BASE": "http://127.0.0.1:9/api/", "DISCORD_MODERATOR_ROLE": "Mentor Team"}

@@ -21,8 +21,8 @@ from payloads import block_action, dm_event, select_action, slash_command, view_
 from adapters.slack.main import HttpServer, build_services, start_http
 from adapters.slack.settings import SlackSettings
 from bot.bootstrap import bootstrap
-from bot.clock import ManualClock
-from bot.config import Settings
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
 from bot.runtime import Runtime
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -15,8 +15,8 @@ from harness import FORM, SlackStack
 from payloads import slash_command
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import ManualClock
-from bot.config import Settings
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
 from tests.conftest import START
 
 

@@ -17,8 +17,8 @@ from adapters.slack.app import SORRY, SlackAdapter
 from adapters.slack.main import start_http
 from adapters.slack.messenger import make_web_client
 from adapters.slack.settings import SlackSettings
-from bot.events import ComponentAction, DirectText, MemberJoined, SlashCommand
-from bot.messages import UserText, message, text
+from bot.core.events import ComponentAction, DirectText, MemberJoined, SlashCommand
+from bot.core.messages import UserText, message, text
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}

@@ -15,8 +15,8 @@ from fake_slack import FakeSlack
 from harness import SlackStack, body_text, settle
 from sqlalchemy import select
 
-from bot.clock import ManualClock
-from bot.config import Settings
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
 from storage.tables import Member, Profile
 from tests.conftest import START
 

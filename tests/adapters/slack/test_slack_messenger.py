@@ -9,8 +9,8 @@ import pytest
 from fake_slack import BOT_TOKEN, FakeSlack
 
 from adapters.slack.messenger import METADATA_EVENT_TYPE, SlackMessenger
-from bot.messages import Button, Divider, Image, Mention, UserText, message, text
-from bot.ports import (
+from bot.core.messages import Button, Divider, Image, Mention, UserText, message, text
+from bot.core.ports import (
     Delivered,
     Delivery,
     Destination,

@@ -20,9 +20,9 @@ from adapters.slack.installation_store import DbInstallationStore, DbOAuthStateS
 from adapters.slack.main import build_services, start_http
 from adapters.slack.settings import SlackSettings
 from bot.bootstrap import bootstrap
-from bot.config import Settings
-from bot.messages import message
-from bot.ports import Delivered, Delivery, Destination, Operation, PermanentFailure
+from bot.core.settings import Settings
+from bot.core.messages import message
+from bot.core.ports import Delivered, Delivery, Destination, Operation, PermanentFailure
 from storage.tables.slack import SlackInstallation
 
 OTHER_TOKEN = "xoxb-other-workspace-token"

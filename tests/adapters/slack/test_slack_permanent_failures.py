@@ -14,8 +14,8 @@ import pytest
 from fake_slack import BOT_TOKEN, FakeSlack
 
 from adapters.slack.messenger import SlackMessenger, make_web_client
-from bot.events import CommunityRef
-from bot.ports import Destination
+from bot.core.events import CommunityRef
+from bot.core.ports import Destination
 from tests.permanent import drain_many, open_bot, queue, rows
 
 MODS = "C0MODS"

@@ -13,8 +13,8 @@ from harness import SlackStack, body_text, button_ids, settle
 from sqlalchemy import func, select
 
 from adapters.slack.app import POLL_FORM_ID
-from bot.clock import ManualClock
-from bot.config import Settings
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
 from storage.tables import OutboxMessage, SeenEvent
 from tests.conftest import START
 

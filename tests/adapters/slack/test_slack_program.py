@@ -19,9 +19,9 @@ from fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from harness import SlackStack, body_text, settle
 from sqlalchemy import func, select
 
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.events import Actor, CommunityRef
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
+from bot.core.events import Actor, CommunityRef
 from storage.tables import CheckIn, Feedback, Goal, Pairing
 from tests.conftest import START
 from tests.features.community import seed_profile

@@ -30,10 +30,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.app import POLL_FORM_ID, SORRY, SlackAdapter
 from adapters.slack.render import escape
 from adapters.slack.settings import SlackSettings
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.events import ComponentAction, DirectText, Event, FormSubmission, SlashCommand
-from bot.messages import Message, UserText, message, text
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
+from bot.core.events import ComponentAction, DirectText, Event, FormSubmission, SlashCommand
+from bot.core.messages import Message, UserText, message, text
 from tests.conftest import START
 
 HOSTILE = ["@everyone", "@here", "<!channel>", "<!here>", "<@U0CAROL>", "<@&123>", "<#C1|x>", "&amp;", "&lt;"]

@@ -13,7 +13,7 @@ from adapters.slack.render import (
     render,
     split_mrkdwn,
 )
-from bot.messages import (
+from bot.core.messages import (
     Button,
     ButtonStyle,
     Divider,

@@ -10,7 +10,7 @@ from fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, fixture_slash_payload
 from harness import settle
 
 from adapters.slack.main import serve
-from bot.config import Settings
+from bot.core.settings import Settings
 
 
 async def test_serve_in_socket_mode_answers_a_command_and_delivers(fake: FakeSlack, settings: Settings) -> None:

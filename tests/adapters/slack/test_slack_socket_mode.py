@@ -10,8 +10,8 @@ from adapters.slack.app import SlackAdapter
 from adapters.slack.main import start_socket_mode
 from adapters.slack.messenger import make_web_client
 from adapters.slack.settings import SlackSettings
-from bot.events import SlashCommand
-from bot.messages import message
+from bot.core.events import SlashCommand
+from bot.core.messages import message
 
 
 async def test_socket_mode_command_is_acked_and_handled(fake: FakeSlack) -> None:
@@ -49,7 +49,7 @@ async def test_socket_mode_poll_with_the_real_core(fake: FakeSlack, settings) ->
 
     from adapters.slack.main import build_services
     from bot.bootstrap import bootstrap
-    from bot.clock import ManualClock
+    from bot.core.clock import ManualClock
     from bot.runtime import Runtime
     from tests.conftest import START
 

@@ -11,9 +11,9 @@ from fake_slack import TEAM_ID, FakeSlack
 from harness import SlackStack, body_text
 
 from bot.bootstrap import build_router
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.events import Actor, CommunityRef
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
+from bot.core.events import Actor, CommunityRef
 from tests.command_tour import APOLOGY_WORDS, TOUR, commands_not_toured
 from tests.conftest import START
 from tests.features.community import seed_profile

@@ -1,0 +1,165 @@
+"""One router from neutral events to services.
+
+Feature modules (`bot/features/polls/polls.py`, …) describe their slash sub-commands and the
+component kinds they own with `Command` and `ComponentRoute`; `bootstrap` hands
+the collected tables to `Router`. `/mentor help` is generated from the same table,
+so a member only ever sees what they may do, and the authorization tests are
+generated from it too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.core import messages as msg
+from bot.delivery.context import Ctx
+from bot.core.errors import InvalidInput, NotFound
+from bot.core.messages import Message
+from bot.core.parsing import ParseError, tokenize
+
+CommandHandler = Callable[[Ctx, list[str]], Awaitable[list[Message]]]
+
+
+@dataclass(frozen=True)
+class ComponentId:
+    """`mentor:<kind>:<key>:<verb>[:<arg>]` — everything a stateless handler needs."""
+
+    kind: str
+    key: str
+    verb: str
+    arg: str = ""
+
+    MAX_LENGTH = 100  # Discord's custom_id limit (Slack allows 255)
+
+    def __str__(self) -> str:
+        raw = f"mentor:{self.kind}:{self.key}:{self.verb}" + (f":{self.arg}" if self.arg else "")
+        if len(raw) > self.MAX_LENGTH:
+            raise ValueError(f"component id too long: {raw!r}")
+        return raw
+
+    @classmethod
+    def parse(cls, raw: str) -> "ComponentId":
+        parts = raw.split(":", 4)
+        if len(parts) < 4 or parts[0] != "mentor":
+            raise InvalidInput("That button is not one of mine, or it is from an older version.")
+        return cls(parts[1], parts[2], parts[3], parts[4] if len(parts) > 4 else "")
+
+
+ComponentHandler = Callable[[Ctx, ComponentId, tuple[str, ...]], Awaitable[list[Message]]]
+FormHandler = Callable[[Ctx, ComponentId, dict[str, str]], Awaitable[list[Message]]]
+TextHandler = Callable[[Ctx, str], Awaitable[list[Message] | None]]
+JoinHandler = Callable[[Ctx], Awaitable[list[Message]]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # "poll" or two words: "poll close"
+    usage: str  # shown in help: 'poll "<question>" [--options "A" "B" …] [--closes 3d] [--anonymous]'
+    summary: str
+    handler: CommandHandler
+    moderator_only: bool = False
+
+
+@dataclass(frozen=True)
+class ComponentRoute:
+    kind: str
+    handler: ComponentHandler
+    form_handler: FormHandler | None = None
+
+
+class Router:
+    def __init__(
+        self,
+        commands: list[Command],
+        components: list[ComponentRoute],
+        text_handlers: list[TextHandler] | None = None,
+        join_handlers: list[JoinHandler] | None = None,
+    ) -> None:
+        self.commands = {c.name: c for c in commands}
+        if len(self.commands) != len(commands):
+            raise ValueError("two commands share a name")
+        self.components = {c.kind: c for c in components}
+        self.text_handlers = text_handlers or []
+        self.join_handlers = join_handlers or []  # a member joined the community (greetings)
+
+    # --- slash commands -------------------------------------------------
+
+    def resolve(self, tokens: list[str]) -> tuple[Command | None, list[str]]:
+        if not tokens:
+            return None, []
+        first = tokens[0].lower()
+        if len(tokens) > 1:
+            two = f"{first} {tokens[1].lower()}"
+            if two in self.commands:
+                return self.commands[two], tokens[2:]
+        return self.commands.get(first), tokens[1:]
+
+    async def command(self, ctx: Ctx, text: str) -> list[Message]:
+        try:
+            tokens = tokenize(text)
+        except ParseError as exc:
+            raise InvalidInput(str(exc)) from exc
+        if not tokens or tokens[0].lower() in ("help", "?", "-h", "--help"):
+            return [self.help(ctx)]
+        command, args = self.resolve(tokens)
+        if command is None:
+            return [self.unknown(ctx, tokens[0])]
+        if command.moderator_only:
+            ctx.require_moderator(f"use /mentor {command.name}")
+        try:
+            return await command.handler(ctx, args)
+        except ParseError as exc:
+            raise InvalidInput(f"{exc}\nUsage: /mentor {command.usage}") from exc
+
+    def visible_commands(self, is_moderator: bool) -> list[Command]:
+        return [c for c in self.commands.values() if is_moderator or not c.moderator_only]
+
+    def help(self, ctx: Ctx) -> Message:
+        lines = [f"/mentor {c.usage} — {c.summary}" for c in self.visible_commands(ctx.is_moderator)]
+        lines.append("/mentor help — this list")
+        title = "What you can do (moderator)" if ctx.is_moderator else "What you can do"
+        return msg.message(msg.text(msg.Strong(title)), "\n".join(lines))
+
+    def unknown(self, ctx: Ctx, word: str) -> Message:
+        names = sorted({c.name.split()[0] for c in self.visible_commands(ctx.is_moderator)} | {"help"})
+        close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.5)
+        hint = f" Did you mean /mentor {close[0]}?" if close else ""
+        help_msg = self.help(ctx)
+        return Message(
+            (msg.text("I don't know the command ", msg.UserText(word[:50]), f".{hint}"),) + help_msg.parts
+        )
+
+    # --- components, forms, direct messages --------------------------------
+
+    async def component(self, ctx: Ctx, raw_id: str, values: tuple[str, ...]) -> list[Message]:
+        cid = ComponentId.parse(raw_id)
+        route = self.components.get(cid.kind)
+        if route is None:
+            raise NotFound("That button no longer does anything. Try /mentor help for what you can do now.")
+        return await route.handler(ctx, cid, values)
+
+    async def form(self, ctx: Ctx, raw_id: str, fields: dict[str, str]) -> list[Message]:
+        cid = ComponentId.parse(raw_id)
+        route = self.components.get(cid.kind)
+        if route is None or route.form_handler is None:
+            raise NotFound("That form is no longer in use. Try /mentor help.")
+        return await route.form_handler(ctx, cid, fields)
+
+    async def member_joined(self, ctx: Ctx) -> list[Message]:
+        replies: list[Message] = []
+        for handler in self.join_handlers:
+            replies.extend(await handler(ctx))
+        return replies
+
+    async def direct_text(self, ctx: Ctx, text: str) -> list[Message]:
+        for handler in self.text_handlers:
+            replies = await handler(ctx, text)
+            if replies is not None:
+                return replies
+        return [
+            msg.message(
+                "Hi! I run this community's mentorship program. Type /mentor help (in any channel) to see what you can do."
+            )
+        ]

@@ -1,0 +1,52 @@
+"""The context a handler runs in: one unit of work for one member's action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.settings import Settings
+from bot.core.errors import NotAllowed
+from bot.core.events import Actor
+from bot.delivery.outbox import Outbox
+from bot.core.program import Program, default_program
+from storage.tables import Community, Member
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    community: Community
+    member: Member
+    actor: Actor
+    channel_id: str
+    now: datetime
+    settings: Settings
+    outbox: Outbox
+    is_moderator: bool
+    in_dm: bool = False
+    # The program file (taxonomy, choices, resources); the shipped default unless configured.
+    program: Program = field(default_factory=default_program)
+
+    @property
+    def tz(self) -> str:
+        return self.community.timezone
+
+    @property
+    def community_id(self) -> int:
+        assert self.community.id is not None
+        return self.community.id
+
+    @property
+    def member_id(self) -> int:
+        assert self.member.id is not None
+        return self.member.id
+
+    def require_moderator(self, action: str) -> None:
+        """Every moderator action calls this first; members get a polite refusal."""
+        if not self.is_moderator:
+            raise NotAllowed(
+                f"Only moderators can {action}. If you think you should be one, ask a workspace/server admin."
+            )

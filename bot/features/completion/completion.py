@@ -1,0 +1,295 @@
+"""Completing a mentorship: closing message, feedback, thanks, testimonials.
+
+At the agreed end date (a due-time column swept like the others) or on
+`/mentor wrap-up` by either member, the pairing becomes `completed`. Each member
+gets a short feedback conversation in their DM — a 1–5 rating, what worked,
+what to improve, and whether the moderators may quote them (and under which
+name). Mentors are thanked with a summary of what the pair did.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import messages as msg
+from bot.delivery.context import Ctx
+from bot.core.errors import InvalidInput, NotFound
+from bot.core.messages import Button, ButtonStyle, Message, UserText
+from bot.features.milestones.milestones import send_milestone
+from bot.delivery.outbox import Outbox
+from bot.features.pairs.pairs import _after_pairing, _deactivate_plans, group_of, members_of, my_pairing, report_if_at_risk
+from bot.core.parsing import Arity, parse_args
+from bot.core.ports import Destination
+from bot.core.router import Command, ComponentId, ComponentRoute
+from storage.tables import CheckIn, Feedback, FeedbackStep, Goal, GoalStatus, Member, Pairing, PairingStatus
+
+TEXT_MAX = 1000
+QUOTE_CHOICES = {"name": "Yes, with my name", "anon": "Yes, anonymously", "other": "Yes, under another name", "no": "No"}
+
+
+async def complete_pairing(
+    session: AsyncSession, pairing: Pairing, now: datetime, program: Any, *, wrapped_up_by: Member | None = None
+) -> bool:
+    """Mark completed and start feedback; False when it was not active (idempotent)."""
+    if pairing.status != PairingStatus.ACTIVE.value:
+        return False
+    pairing.status = PairingStatus.COMPLETED.value
+    pairing.ended_at = now
+    pairing.end_reason = "wrapped up early" if wrapped_up_by is not None else "reached the agreed end date"
+    session.add(pairing)
+    await _deactivate_plans(session, pairing)
+    mentee, mentor = await members_of(session, pairing)
+    outbox = Outbox(session, pairing.community_id, now)
+    why: list[msg.Span] = (
+        [UserText(wrapped_up_by.display_name), " wrapped up your mentorship."]
+        if wrapped_up_by is not None
+        else ["Your mentorship has reached its agreed end date."]
+    )
+    await outbox.post(
+        group_of(mentee, mentor),
+        msg.message(msg.Text(tuple(why)), "Thank you both for the time and care you put into it. I'll ask you each for a little feedback."),
+        dedupe_key=f"pair:{pairing.id}:completed",
+    )
+    for member, role in ((mentee, "mentee"), (mentor, "mentor")):
+        feedback = Feedback(
+            community_id=pairing.community_id, pairing_id=pairing.id, member_id=member.id, role=role, requested_at=now  # type: ignore[arg-type]
+        )
+        session.add(feedback)
+        await session.flush()
+        partner = mentor if member is mentee else mentee
+        await outbox.post(Destination.dm(member.platform_user_id), _rating_question(feedback, partner), dedupe_key=f"feedback:{feedback.id}:ask")
+    await outbox.post(Destination.dm(mentor.platform_user_id), await _mentor_thanks(session, pairing, mentee, now), dedupe_key=f"pair:{pairing.id}:thanks")
+    await send_milestone(session, outbox, pairing, "wrapup", program)
+    await _after_pairing(session, pairing, now, rematch_priority=False)
+    return True
+
+
+def _rating_question(feedback: Feedback, partner: Member) -> Message:
+    fid = str(feedback.id)
+    return Message(
+        (
+            msg.text("How would you rate your mentorship with ", UserText(partner.display_name), "? (1 = poor, 5 = excellent)"),
+            *(Button(str(n), str(ComponentId("feedback", fid, "rate", str(n)))) for n in range(1, 6)),
+        )
+    )
+
+
+async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member, now: datetime) -> Message:
+    months = max(1, round((now - pairing.started_at).days / 30))
+    meetings = (
+        await session.execute(
+            select(func.count()).select_from(CheckIn).where(CheckIn.pairing_id == pairing.id, CheckIn.answer == "met")
+        )
+    ).scalar_one()
+    goals = (
+        await session.execute(
+            select(func.count()).select_from(Goal).where(Goal.pairing_id == pairing.id, Goal.status == GoalStatus.DONE.value)
+        )
+    ).scalar_one()
+    return msg.message(
+        msg.text(
+            msg.Strong("Thank you for mentoring "),
+            UserText(mentee.display_name),
+            f"! Over {months} month{'s' if months != 1 else ''} you reported {meetings} meeting{'s' if meetings != 1 else ''} "
+            f"and reached {goals} goal{'s' if goals != 1 else ''} together. "
+            "Giving back like this is what keeps the community strong.",
+        )
+    )
+
+
+async def wrap_up(ctx: Ctx, pairing: Pairing) -> list[Message]:
+    done = await complete_pairing(ctx.session, pairing, ctx.now, getattr(ctx, "program", None), wrapped_up_by=ctx.member)
+    if not done:
+        return [msg.message("This mentorship is already over.")]
+    return [msg.message("Wrapped up. Thank you! Look out for a short feedback question in your DMs.")]
+
+
+async def wrap_up_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    parsed = parse_args(args, {"pair": Arity.ONE})
+    pairing = await my_pairing(ctx, parsed.one("pair"), "wrap up")
+    return await wrap_up(ctx, pairing)
+
+
+# --- the feedback conversation ---------------------------------------------------------
+
+
+async def _feedback_for(ctx: Ctx, key: str) -> Feedback:
+    if not key.isdigit():
+        raise InvalidInput("That feedback button is not valid any more.")
+    feedback = await ctx.session.get(Feedback, int(key))
+    if feedback is None or feedback.community_id != ctx.community_id:
+        raise NotFound("I can't find that feedback form any more.")
+    if feedback.member_id != ctx.member_id:
+        raise InvalidInput("That feedback form is someone else's.")
+    return feedback
+
+
+async def on_feedback_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
+    feedback = await _feedback_for(ctx, cid.key)
+    if feedback.step == FeedbackStep.DONE.value:
+        return [msg.message("Your feedback is already in — thank you!")]
+    if cid.verb == "rate":
+        if not cid.arg.isdigit() or not 1 <= int(cid.arg) <= 5:
+            raise InvalidInput("Ratings go from 1 to 5.")
+        feedback.rating = int(cid.arg)
+        feedback.step = FeedbackStep.WORKED.value
+        ctx.session.add(feedback)
+        await ctx.session.flush()
+        if feedback.rating <= 2:
+            pairing = await ctx.session.get(Pairing, feedback.pairing_id)
+            assert pairing is not None
+            await report_if_at_risk(ctx.session, pairing, ctx.now)  # low rating: the moderators should know
+        return [msg.message(f"Thanks, {feedback.rating}/5 noted. What worked well? Reply here in a line or two (or skip).")]
+    if cid.verb == "quote":
+        if cid.arg not in QUOTE_CHOICES:
+            raise InvalidInput("That choice is not valid any more.")
+        if cid.arg == "other":
+            feedback.step = FeedbackStep.QUOTE_NAME.value
+            ctx.session.add(feedback)
+            return [msg.message("Which name should a quote carry? Reply with it (e.g. 'A data engineer in Berlin').")]
+        feedback.quote_ok = cid.arg != "no"
+        feedback.quote_name = {"name": ctx.member.display_name, "anon": "Anonymous member"}.get(cid.arg, "")[:80]
+        return _finish(ctx, feedback)
+    raise InvalidInput("That feedback button is not valid any more.")
+
+
+def _finish(ctx: Ctx, feedback: Feedback) -> list[Message]:
+    feedback.step = FeedbackStep.DONE.value
+    feedback.completed_at = ctx.now
+    ctx.session.add(feedback)
+    return [msg.message("Thank you — your feedback helps the moderators make the program better.")]
+
+
+def _quote_question(feedback: Feedback) -> Message:
+    fid = str(feedback.id)
+    return Message(
+        (
+            msg.text("May the moderators quote what you wrote as a testimonial?"),
+            *(Button(label, str(ComponentId("feedback", fid, "quote", key)), ButtonStyle.PRIMARY if key == "name" else ButtonStyle.DEFAULT)
+              for key, label in QUOTE_CHOICES.items()),
+        )
+    )
+
+
+async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
+    """Free-text answers of a feedback conversation in progress."""
+    feedback = (
+        await ctx.session.execute(
+            select(Feedback)
+            .where(
+                Feedback.member_id == ctx.member_id,
+                Feedback.community_id == ctx.community_id,
+                Feedback.step.in_([FeedbackStep.WORKED.value, FeedbackStep.IMPROVE.value, FeedbackStep.QUOTE_NAME.value]),  # type: ignore[attr-defined]
+            )
+            .order_by(Feedback.requested_at.desc())  # type: ignore[attr-defined]
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if feedback is None:
+        return None
+    answer = " ".join(text.split())
+    skip = answer.lower() in ("skip", "-", "none")
+    if not answer:
+        return [msg.message("Write a line or two, or reply skip.")]
+    if len(answer) > TEXT_MAX:
+        return [msg.message(f"That is {len(answer)} characters; please keep it under {TEXT_MAX}.")]
+    if feedback.step == FeedbackStep.WORKED.value:
+        feedback.worked = "" if skip else answer
+        feedback.step = FeedbackStep.IMPROVE.value
+        ctx.session.add(feedback)
+        return [msg.message("And what could have been better? (or skip)")]
+    if feedback.step == FeedbackStep.IMPROVE.value:
+        feedback.improve = "" if skip else answer
+        feedback.step = FeedbackStep.QUOTE.value
+        ctx.session.add(feedback)
+        if not feedback.worked:
+            feedback.quote_ok = False
+            return _finish(ctx, feedback)  # nothing quotable was written
+        return [_quote_question(feedback)]
+    if skip:
+        return [msg.message("Give the name a quote should carry, or click No on the question above.")]
+    feedback.quote_ok, feedback.quote_name = True, answer[:80]
+    return _finish(ctx, feedback)
+
+
+async def testimonials_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    ctx.require_moderator("read testimonials")
+    rows = (
+        await ctx.session.execute(
+            select(Feedback)
+            .where(Feedback.community_id == ctx.community_id, Feedback.quote_ok == True, Feedback.worked != "")  # noqa: E712
+            .order_by(Feedback.completed_at.desc())  # type: ignore[attr-defined]
+            .limit(20)
+        )
+    ).scalars().all()
+    if not rows:
+        return [msg.message("No testimonials yet: they appear when members finish a mentorship and allow a quote.")]
+    parts: list[msg.Part] = [msg.text(msg.Strong("Testimonials"), " (quoted with permission)")]
+    for f in rows:
+        stars = f" — {f.rating}/5" if f.rating else ""
+        parts.append(msg.text("“", UserText(f.worked), "” — ", UserText(f.quote_name or "Anonymous member"), f" ({f.role}{stars})"))
+    return [Message(tuple(parts))]
+
+
+# --- sweeps ---------------------------------------------------------------------------
+
+
+async def complete_due_pairings(session: AsyncSession, now: datetime, settings: Any = None, program: Any = None) -> int:
+    due = (
+        await session.execute(
+            select(Pairing)
+            .where(Pairing.status == PairingStatus.ACTIVE.value, Pairing.ends_on <= now)
+            .order_by(Pairing.ends_on)
+            .limit(200)
+            .with_for_update(skip_locked=True)
+        )
+    ).scalars().all()
+    for pairing in due:
+        await complete_pairing(session, pairing, now, program)
+    return len(due)
+
+
+async def next_completion(session: AsyncSession) -> datetime | None:
+    return (
+        await session.execute(select(func.min(Pairing.ends_on)).where(Pairing.status == PairingStatus.ACTIVE.value))
+    ).scalar_one_or_none()
+
+
+async def send_due_midpoints(session: AsyncSession, now: datetime, settings: Any = None, program: Any = None) -> int:
+    due = (
+        await session.execute(
+            select(Pairing)
+            .where(Pairing.status == PairingStatus.ACTIVE.value, Pairing.midpoint_at <= now)
+            .limit(500)
+            .with_for_update(skip_locked=True)
+        )
+    ).scalars().all()
+    for pairing in due:
+        outbox = Outbox(session, pairing.community_id, now)
+        await send_milestone(session, outbox, pairing, "midpoint", program)
+        pairing.midpoint_at = None
+        session.add(pairing)
+    return len(due)
+
+
+async def next_midpoint(session: AsyncSession) -> datetime | None:
+    return (
+        await session.execute(
+            select(func.min(Pairing.midpoint_at)).where(Pairing.status == PairingStatus.ACTIVE.value)
+        )
+    ).scalar_one_or_none()
+
+
+def commands() -> list[Command]:
+    return [
+        Command("wrap-up", "wrap-up", "finish your mentorship now (with a short feedback form)", wrap_up_command),
+        Command("testimonials", "testimonials", "feedback quotes members allowed you to use", testimonials_command, moderator_only=True),
+    ]
+
+
+def components() -> list[ComponentRoute]:
+    return [ComponentRoute("feedback", on_feedback_component)]

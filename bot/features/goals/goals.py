@@ -1,0 +1,165 @@
+"""Shared goals: each pair decides what to accomplish, and reassesses when it is met.
+
+`/mentor goal set "<goal>" [--by <date>]`, `/mentor goal update "<progress>"`,
+`/mentor goal done [<n>]`, `/mentor goals`. Either member of the pair may act;
+the partner sees it in their group conversation.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.core import messages as msg
+from bot.delivery.context import Ctx
+from bot.core.errors import InvalidInput, NotFound
+from bot.core.messages import Button, ButtonStyle, Message, UserText
+from bot.features.pairs.pairs import group_of, members_of, my_pairing
+from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
+from bot.core.router import Command, ComponentId, ComponentRoute
+from storage.tables import Goal, GoalStatus, PairNote, Pairing
+
+GOAL_MAX = 300
+NOTE_MAX = 500
+
+
+async def _goal_text(args: list[str], spec: dict[str, Arity], example: str) -> tuple[str, dict[str, str | None]]:
+    parsed = parse_args(args, spec)
+    text = " ".join(parsed.positional).strip()
+    if not text:
+        raise ParseError(f"Write it in quotes, e.g. {example}")
+    return text, {name: parsed.one(name) for name in spec if spec[name] is Arity.ONE}
+
+
+async def set_goal(ctx: Ctx, args: list[str]) -> list[Message]:
+    text, opts = await _goal_text(args, {"by": Arity.ONE, "pair": Arity.ONE}, '/mentor goal set "Ship my first open-source PR" --by 2027-02-01')
+    if len(text) > GOAL_MAX:
+        raise ParseError(f"Keep a goal under {GOAL_MAX} characters (yours has {len(text)}); details go in updates.")
+    by = parse_when(opts["by"], ctx.now, ctx.tz, max_ahead=timedelta(days=800)) if opts["by"] else None
+    pairing = await my_pairing(ctx, opts["pair"], "set a goal")
+    count = (await ctx.session.execute(select(func.count()).select_from(Goal).where(Goal.pairing_id == pairing.id))).scalar_one()
+    goal = Goal(
+        community_id=ctx.community_id, pairing_id=pairing.id, number=count + 1, text=text, by_date=by,  # type: ignore[arg-type]
+        created_by_member_id=ctx.member_id, created_at=ctx.now,
+    )
+    ctx.session.add(goal)
+    await ctx.session.flush()
+    mentee, mentor = await members_of(ctx.session, pairing)
+    due = f" (by {format_when(by, ctx.tz).split(',')[0]})" if by else ""
+    await ctx.outbox.post(
+        group_of(mentee, mentor),
+        msg.message(msg.text(UserText(ctx.member.display_name), f" set goal {goal.number}{due}: ", UserText(text))),
+        dedupe_key=f"goal:{goal.id}:set",
+    )
+    if goal.number == 1:
+        from bot.features.milestones.milestones import send_milestone  # here to keep the import graph acyclic
+
+        await send_milestone(ctx.session, ctx.outbox, pairing, "first_goal", getattr(ctx, "program", None))
+    return [msg.message(f"Goal {goal.number} is set and your partner can see it. Update it with /mentor goal update \"…\".")]
+
+
+async def _open_goal(ctx: Ctx, pairing: Pairing, number: str | None) -> Goal:
+    query = select(Goal).where(Goal.pairing_id == pairing.id)
+    if number is not None:
+        if not number.lstrip("#").isdigit():
+            raise ParseError("--goal takes a goal number, e.g. --goal 2 (/mentor goals lists them).")
+        query = query.where(Goal.number == int(number.lstrip("#")))
+    else:
+        query = query.where(Goal.status == GoalStatus.OPEN.value).order_by(Goal.number.desc()).limit(1)  # type: ignore[attr-defined]
+    goal = (await ctx.session.execute(query)).scalar_one_or_none()
+    if goal is None:
+        raise NotFound('There is no open goal yet. Set one with /mentor goal set "…".' if number is None else f"There is no goal {number}.")
+    return goal
+
+
+async def update_goal(ctx: Ctx, args: list[str]) -> list[Message]:
+    text, opts = await _goal_text(args, {"goal": Arity.ONE, "pair": Arity.ONE}, '/mentor goal update "Drafted the README"')
+    if len(text) > NOTE_MAX:
+        raise ParseError(f"Keep an update under {NOTE_MAX} characters (yours has {len(text)}).")
+    pairing = await my_pairing(ctx, opts["pair"], "update a goal")
+    goal = await _open_goal(ctx, pairing, opts["goal"])
+    ctx.session.add(
+        PairNote(community_id=ctx.community_id, pairing_id=pairing.id, goal_id=goal.id, member_id=ctx.member_id,  # type: ignore[arg-type]
+                 kind="progress", text=text, created_at=ctx.now)
+    )
+    mentee, mentor = await members_of(ctx.session, pairing)
+    await ctx.outbox.post(
+        group_of(mentee, mentor),
+        msg.message(msg.text(UserText(ctx.member.display_name), f" on goal {goal.number}: ", UserText(text))),
+    )
+    return [msg.message(f"Progress noted on goal {goal.number}.")]
+
+
+async def done_goal(ctx: Ctx, args: list[str]) -> list[Message]:
+    parsed = parse_args(args, {"pair": Arity.ONE})
+    pairing = await my_pairing(ctx, parsed.one("pair"), "complete a goal")
+    number = parsed.positional[0] if parsed.positional else None
+    goal = await _open_goal(ctx, pairing, number)
+    if goal.status == GoalStatus.DONE.value:
+        return [msg.message(f"Goal {goal.number} is already done — well done again!")]
+    goal.status, goal.done_at = GoalStatus.DONE.value, ctx.now
+    ctx.session.add(goal)
+    mentee, mentor = await members_of(ctx.session, pairing)
+    pid = str(pairing.id)
+    await ctx.outbox.post(
+        group_of(mentee, mentor),
+        Message(
+            (
+                msg.text(msg.Strong("Goal reached! "), f"Goal {goal.number}: ", UserText(goal.text), " — congratulations to you both."),
+                msg.text("Time to reassess: set a new goal, carry on without one, or wrap up early?"),
+                Button("Set a new goal", str(ComponentId("reassess", pid, "new")), ButtonStyle.PRIMARY),
+                Button("Continue without one", str(ComponentId("reassess", pid, "continue"))),
+                Button("Wrap up early", str(ComponentId("reassess", pid, "wrapup"))),
+            )
+        ),
+        dedupe_key=f"goal:{goal.id}:done",
+    )
+    return [msg.message(f"Goal {goal.number} is done. I asked you both how you want to go on.")]
+
+
+async def list_goals(ctx: Ctx, args: list[str]) -> list[Message]:
+    parsed = parse_args(args, {"pair": Arity.ONE})
+    pairing = await my_pairing(ctx, parsed.one("pair"), "see goals")
+    goals = (await ctx.session.execute(select(Goal).where(Goal.pairing_id == pairing.id).order_by(Goal.number))).scalars().all()
+    if not goals:
+        return [msg.message('No goals yet. Agree on one and set it: /mentor goal set "…" [--by 2027-03-01].')]
+    notes = (
+        await ctx.session.execute(
+            select(PairNote).where(PairNote.pairing_id == pairing.id, PairNote.kind == "progress").order_by(PairNote.created_at)
+        )
+    ).scalars().all()
+    parts: list[msg.Part] = [msg.text(msg.Strong("Your goals"))]
+    for goal in goals:
+        state = "done" if goal.status == GoalStatus.DONE.value else "open"
+        due = f", by {format_when(goal.by_date, ctx.tz).split(',')[0]}" if goal.by_date else ""
+        parts.append(msg.text(f"{goal.number}. ", UserText(goal.text), f" ({state}{due})"))
+        for note in (n for n in notes if n.goal_id == goal.id):
+            parts.append(msg.text(f"   · {note.created_at:%d %b}: ", UserText(note.text)))
+    return [Message(tuple(parts))]
+
+
+async def on_reassess(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
+    from bot.features.completion.completion import wrap_up  # completion imports goals' neighbours; keep the graph acyclic
+
+    pairing = await my_pairing(ctx, cid.key, "reassess")
+    if cid.verb == "new":
+        return [msg.message('Agree on the next goal together, then: /mentor goal set "…" [--by <date>].')]
+    if cid.verb == "continue":
+        return [msg.message("Carrying on without a new goal — check-ins continue as agreed.")]
+    if cid.verb == "wrapup":
+        return await wrap_up(ctx, pairing)
+    raise InvalidInput("That button is not valid any more.")
+
+
+def commands() -> list[Command]:
+    return [
+        Command("goal set", 'goal set "<goal>" [--by <date>]', "set a shared goal with your partner", set_goal),
+        Command("goal update", 'goal update "<progress>"', "add a progress note to your open goal", update_goal),
+        Command("goal done", "goal done [<n>]", "mark your goal as reached", done_goal),
+        Command("goals", "goals", "your pair's goals and progress", list_goals),
+    ]
+
+
+def components() -> list[ComponentRoute]:
+    return [ComponentRoute("reassess", on_reassess)]

@@ -1,0 +1,301 @@
+"""Pairings after the introduction: finding "my" pairing, ending one politely,
+at-risk detection and the moderator's `/mentor pair <id> end|rematch|note`.
+
+At-risk signals (program guide: relationships need nurturing; ghosting is the
+most common complaint): no kick-off after the reminders, two "Not yet" in a row,
+a "Need help", check-ins ignored by both, a low rating. A pair is reported once
+to the moderators, with the signals and what they can do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import messages as msg
+from bot.delivery.context import Ctx
+from bot.core.errors import InvalidInput, NotFound
+from bot.core.messages import Message, UserText
+from bot.delivery.outbox import Outbox, moderator_destinations
+from bot.core.parsing import ParseError, format_when
+from bot.core.ports import Destination
+from bot.core.router import Command
+from storage.tables import (
+    CheckIn,
+    CheckInPlan,
+    Community,
+    Feedback,
+    Goal,
+    Member,
+    PairNote,
+    Pairing,
+    PairingStatus,
+    Profile,
+    ProfileStatus,
+)
+
+
+async def members_of(session: AsyncSession, pairing: Pairing) -> tuple[Member, Member]:
+    """(mentee, mentor) of a pairing."""
+    mentee = await session.get(Member, pairing.mentee_member_id)
+    mentor = await session.get(Member, pairing.mentor_member_id)
+    assert mentee is not None and mentor is not None
+    return mentee, mentor
+
+
+def group_of(mentee: Member, mentor: Member) -> Destination:
+    return Destination.group_dm([mentee.platform_user_id, mentor.platform_user_id])
+
+
+async def active_pairings_of(session: AsyncSession, community_id: int, member_id: int) -> list[Pairing]:
+    return list(
+        (
+            await session.execute(
+                select(Pairing)
+                .where(
+                    Pairing.community_id == community_id,
+                    Pairing.status == PairingStatus.ACTIVE.value,
+                    or_(Pairing.mentee_member_id == member_id, Pairing.mentor_member_id == member_id),
+                )
+                .order_by(Pairing.id)
+            )
+        ).scalars()
+    )
+
+
+async def my_pairing(ctx: Ctx, pair_arg: str | None, what: str) -> Pairing:
+    """The caller's active pairing; `--pair <id>` chooses when they have several."""
+    pairings = await active_pairings_of(ctx.session, ctx.community_id, ctx.member_id)
+    if pair_arg is not None:
+        if not pair_arg.lstrip("#").isdigit():
+            raise ParseError("--pair takes the number of your pairing, e.g. --pair 4.")
+        chosen = [p for p in pairings if p.id == int(pair_arg.lstrip("#"))]
+        if not chosen:
+            raise NotFound(f"You have no active pairing #{pair_arg.lstrip('#')}.")
+        return chosen[0]
+    if not pairings:
+        raise InvalidInput(f"You need an active mentorship to {what}. /mentor join signs you up for the next round.")
+    if len(pairings) > 1:
+        listing = ", ".join(f"#{p.id}" for p in pairings)
+        raise InvalidInput(f"You are in several pairings ({listing}); add --pair <number> to say which.")
+    return pairings[0]
+
+
+# --- ending a pairing early ------------------------------------------------------
+
+
+async def end_pairing(
+    session: AsyncSession,
+    pairing: Pairing,
+    now: datetime,
+    *,
+    reason: str,
+    ended_by: Member | None,
+    rematch_priority: bool = True,
+) -> None:
+    """End early: the pair is told, the mentee goes back to the waiting list with priority."""
+    if pairing.status != PairingStatus.ACTIVE.value:
+        return
+    pairing.status = PairingStatus.ENDED.value
+    pairing.ended_at = now
+    pairing.end_reason = reason[:200]
+    session.add(pairing)
+    await _deactivate_plans(session, pairing)
+    mentee, mentor = await members_of(session, pairing)
+    outbox = Outbox(session, pairing.community_id, now)
+    who: list[msg.Span] = ["A moderator"] if ended_by is None or ended_by.id not in (mentee.id, mentor.id) else [UserText(ended_by.display_name)]
+    for person, partner in ((mentee, mentor), (mentor, mentee)):
+        if ended_by is not None and person.id == ended_by.id:
+            continue
+        if person.dm_status != "ok" and person.id != mentee.id:
+            continue
+        text: list[msg.Span] = [*who, " ended your mentorship with ", UserText(partner.display_name), ". Thank you for the time you gave it."]
+        if person.id == mentee.id and rematch_priority:
+            text.append(" You are back on the waiting list with priority for the next matching round.")
+        await outbox.post(Destination.dm(person.platform_user_id), msg.message(msg.Text(tuple(text))), dedupe_key=f"pair:{pairing.id}:ended:{person.id}")
+    await _after_pairing(session, pairing, now, rematch_priority=rematch_priority)
+
+
+async def _deactivate_plans(session: AsyncSession, pairing: Pairing) -> None:
+    plans = (await session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))).scalars()
+    for plan in plans:
+        plan.active = False
+        session.add(plan)
+
+
+async def _after_pairing(session: AsyncSession, pairing: Pairing, now: datetime, *, rematch_priority: bool) -> None:
+    """Put both people back where they belong once a pairing is over."""
+    for member_id, is_mentee in ((pairing.mentee_member_id, True), (pairing.mentor_member_id, False)):
+        profile = (await session.execute(select(Profile).where(Profile.member_id == member_id))).scalar_one_or_none()
+        if profile is None or profile.status in (ProfileStatus.LEFT.value, ProfileStatus.PAUSED.value):
+            continue
+        still_active = await active_pairings_of(session, pairing.community_id, member_id)
+        if still_active:
+            continue
+        profile.status = ProfileStatus.WAITING.value
+        profile.updated_at = now
+        if is_mentee and rematch_priority:
+            profile.waiting_since = profile.waiting_since or pairing.started_at  # counts as having waited long
+            profile.times_unmatched += 1
+        session.add(profile)
+
+
+async def end_pairings_for_member(session: AsyncSession, member: Member, now: datetime, reason: str) -> int:
+    """Hook for `/mentor leave` and forget-me: end every active pairing politely."""
+    pairings = await active_pairings_of(session, member.community_id, member.id)  # type: ignore[arg-type]
+    for pairing in pairings:
+        await end_pairing(session, pairing, now, reason=reason, ended_by=member)
+    if pairings:
+        community = await session.get(Community, member.community_id)
+        assert community is not None
+        outbox = Outbox(session, member.community_id, now)
+        notice = msg.message(
+            msg.text(UserText(member.display_name), f" left the program; {len(pairings)} active pairing(s) ended and the partners were told.")
+        )
+        for destination in await moderator_destinations(session, community):
+            await outbox.post(destination, notice, dedupe_key=f"left:{member.id}:{now.isoformat()}:{destination.target}")
+    return len(pairings)
+
+
+# --- at-risk ---------------------------------------------------------------------
+
+
+async def risk_signals(session: AsyncSession, pairing: Pairing) -> list[str]:
+    signals: list[str] = []
+    mentee, mentor = await members_of(session, pairing)
+    names = {mentee.id: mentee.display_name, mentor.id: mentor.display_name}
+    if pairing.kickoff_at is None and pairing.kickoff_reminders_sent >= 2:
+        signals.append("no kick-off after two reminders")
+    plans = (await session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))).scalars().all()
+    for plan in plans:
+        if plan.not_yet_in_a_row >= 2:
+            signals.append(f"{names.get(plan.member_id, 'a member')} answered \"Not yet\" twice in a row")
+    help_asked = (
+        await session.execute(
+            select(CheckIn.member_id).where(CheckIn.pairing_id == pairing.id, CheckIn.answer == "need_help")
+        )
+    ).scalars().all()
+    for member_id in sorted(set(help_asked)):
+        signals.append(f"{names.get(member_id, 'a member')} asked for help")
+    if len(plans) == 2 and all(p.ignored_in_a_row >= 1 for p in plans):
+        signals.append("both ignored their latest check-in")
+    low = (
+        await session.execute(
+            select(Feedback.member_id, Feedback.rating).where(Feedback.pairing_id == pairing.id, Feedback.rating <= 2)
+        )
+    ).all()
+    for member_id, rating in low:
+        signals.append(f"{names.get(member_id, 'a member')} rated it {rating}/5")
+    return signals
+
+
+async def report_if_at_risk(session: AsyncSession, pairing: Pairing, now: datetime) -> bool:
+    """Tell the moderators once per pairing, with the signals and suggested actions."""
+    if pairing.at_risk_reported_at is not None:
+        return False
+    signals = await risk_signals(session, pairing)
+    if not signals:
+        return False
+    pairing.at_risk_reported_at = now
+    session.add(pairing)
+    mentee, mentor = await members_of(session, pairing)
+    community = await session.get(Community, pairing.community_id)
+    assert community is not None
+    alert = Message(
+        (
+            msg.text(msg.Strong("At-risk pair "), f"#{pairing.id}: ", UserText(mentee.display_name), " ← ", UserText(mentor.display_name)),
+            msg.text("Signals: ", UserText("; ".join(signals)), "."),
+            msg.text(
+                f"Suggested: message them both; or /mentor pair {pairing.id} end, or /mentor pair {pairing.id} rematch "
+                f"(the mentee keeps priority); note what you did with /mentor pair {pairing.id} note \"…\"."
+            ),
+        )
+    )
+    outbox = Outbox(session, pairing.community_id, now)
+    for destination in await moderator_destinations(session, community):
+        await outbox.post(destination, alert, dedupe_key=f"pair:{pairing.id}:at-risk:{destination.target}")
+    return True
+
+
+async def count_at_risk(session: AsyncSession, community_id: int) -> int:
+    return (
+        await session.execute(
+            select(func.count()).select_from(Pairing).where(
+                Pairing.community_id == community_id,
+                Pairing.status == PairingStatus.ACTIVE.value,
+                Pairing.at_risk_reported_at.is_not(None),  # type: ignore[union-attr]
+            )
+        )
+    ).scalar_one()
+
+
+# --- /mentor pair <id> [end|rematch|note "…"] ---------------------------------------------
+
+
+async def pair_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    ctx.require_moderator("manage pairings")
+    if not args or not args[0].lstrip("#").isdigit():
+        raise ParseError('Give the pairing number, e.g. /mentor pair 4, /mentor pair 4 end, /mentor pair 4 note "called them".')
+    pairing = (
+        await ctx.session.execute(
+            select(Pairing).where(Pairing.id == int(args[0].lstrip("#")), Pairing.community_id == ctx.community_id)
+        )
+    ).scalar_one_or_none()
+    if pairing is None:
+        raise NotFound(f"There is no pairing #{args[0].lstrip('#')} here.")
+    action = args[1].lower() if len(args) > 1 else "show"
+    if action == "show":
+        return [await describe_pairing(ctx, pairing)]
+    if action in ("end", "rematch"):
+        if pairing.status != PairingStatus.ACTIVE.value:
+            return [msg.message(f"Pairing #{pairing.id} is already {pairing.status}.")]
+        await end_pairing(ctx.session, pairing, ctx.now, reason=f"ended by a moderator ({action})", ended_by=ctx.member)
+        extra = " The mentee has priority in the next round (/mentor match)." if action == "rematch" else ""
+        return [msg.message(f"Pairing #{pairing.id} is ended and both were told.{extra}")]
+    if action == "note":
+        text = " ".join(args[2:]).strip()
+        if not text:
+            raise ParseError('Add the note in quotes: /mentor pair 4 note "called both, meeting next week"')
+        if len(text) > 1000:
+            raise ParseError("Keep a note under 1000 characters.")
+        ctx.session.add(
+            PairNote(community_id=ctx.community_id, pairing_id=pairing.id, member_id=ctx.member_id, kind="moderator", text=text, created_at=ctx.now)  # type: ignore[arg-type]
+        )
+        return [msg.message(f"Noted on pairing #{pairing.id}.")]
+    raise ParseError(f"I don't know '{action}' for a pairing; use end, rematch or note \"…\".")
+
+
+async def describe_pairing(ctx: Ctx, pairing: Pairing) -> Message:
+    mentee, mentor = await members_of(ctx.session, pairing)
+    goals = (await ctx.session.execute(select(Goal).where(Goal.pairing_id == pairing.id).order_by(Goal.number))).scalars().all()
+    answers = (
+        await ctx.session.execute(
+            select(CheckIn.answer, func.count()).where(CheckIn.pairing_id == pairing.id).group_by(CheckIn.answer)
+        )
+    ).all()
+    notes = (
+        await ctx.session.execute(select(PairNote).where(PairNote.pairing_id == pairing.id).order_by(PairNote.created_at))
+    ).scalars().all()
+    answered = {a or "unanswered": n for a, n in answers}
+    parts: list[msg.Part] = [
+        msg.text(msg.Strong(f"Pairing #{pairing.id}"), " — ", UserText(mentee.display_name), " ← ", UserText(mentor.display_name), f" ({pairing.status})"),
+        msg.text(
+            f"Started {format_when(pairing.started_at, ctx.tz)}; ends {format_when(pairing.ends_on, ctx.tz)}; "
+            f"kick-off {'held' if pairing.kickoff_at else 'not yet'}; "
+            f"check-ins: {answered.get('met', 0)} met, {answered.get('not_yet', 0)} not yet, "
+            f"{answered.get('need_help', 0)} need help, {answered.get('unanswered', 0)} unanswered."
+        ),
+    ]
+    for goal in goals:
+        parts.append(msg.text(f"Goal {goal.number} ({goal.status}): ", UserText(goal.text)))
+    for note in notes:
+        parts.append(msg.text(f"{note.kind} note {note.created_at:%d %b}: ", UserText(note.text)))
+    return Message(tuple(parts))
+
+
+def commands() -> list[Command]:
+    return [
+        Command("pair", 'pair <id> [end|rematch|note "…"]', "see a pairing, end it, end and rematch, or note what you did", pair_command, moderator_only=True),
+    ]

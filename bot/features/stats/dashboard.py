@@ -1,0 +1,322 @@
+"""The moderator dashboard: `/mentor stats` and `/mentor export`.
+
+The program guide (section 9, "Measure what matters"): instead of a dollar ROI,
+leadership sees active participants, relationships active and completed,
+sign-ups and what each campaign brought, new members joining, and the balance
+between the skills mentors offer and mentees seek — with imbalances flagged so
+corrective action can start. One message answers all of that at a glance, with
+a chart attached; every figure is an aggregate, never a member's answer.
+
+`/mentor export` sends the moderator the underlying rows as CSV files in a
+private message (members who used forget-me are not in them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from bot.core import messages as msg
+from bot.delivery.context import Ctx
+from bot.core.messages import Message, UserText
+from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
+from bot.core.ports import Destination
+from bot.core.router import Command
+from bot.features.stats.chart import CHART_TOPICS, CHART_VERSION, render_chart
+from bot.features.stats.export import write_export
+from bot.features.stats.queries import Dashboard, Filters, TopicBalance, build_dashboard
+from storage.tables import Profile
+
+STATS_SPEC = {"since": Arity.ONE, "campaign": Arity.ONE}
+SHOW_TOPICS = 8
+FLAG_TOPICS = 3
+_SOURCE = re.compile(r"^(poll:\d{1,12}|campaign:[\w\-]{1,40}|greeting|direct)$")
+
+
+# --- arguments ---------------------------------------------------------------------
+
+
+def parse_since(raw: str, now: datetime, tz: str) -> datetime:
+    """`2026-09-01` (start of that day, community time) or `30d` / `8w` (that long ago)."""
+    text = raw.strip().lower()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError as exc:
+            raise ParseError(f"{raw!r} is not a real date (YYYY-MM-DD).") from exc
+        since = datetime.combine(day, time(0, 0), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
+    else:
+        try:
+            since = now - parse_duration(text)
+        except ParseError as exc:
+            raise ParseError(f"--since takes a date like 2026-09-01 or a span like 30d or 8w, not {raw!r}.") from exc
+    if since > now:
+        raise ParseError(f"--since {raw} is in the future; the dashboard shows what already happened.")
+    return since
+
+
+def parse_campaign(raw: str) -> str:
+    """`spring` → campaign:spring; `poll:3`/`poll3`/`#3`, `greeting`, `direct` as they are."""
+    text = raw.strip().lower().lstrip("#")
+    if text.isdigit() or re.fullmatch(r"poll\s*[:#]?\s*\d+", text):
+        return "poll:" + re.sub(r"\D", "", text)
+    if text.startswith("campaign:"):
+        text = text.split(":", 1)[1]
+    elif text in ("greeting", "direct"):
+        return text
+    source = f"campaign:{text}"
+    if not _SOURCE.match(source):
+        raise ParseError("--campaign takes a campaign name (as in /mentor announce --campaign), poll:<id>, greeting or direct.")
+    return source
+
+
+# --- /mentor stats ------------------------------------------------------------------
+
+
+async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    ctx.require_moderator("see the program dashboard")
+    parsed = parse_args(args, STATS_SPEC)
+    if parsed.positional:
+        raise ParseError("Try /mentor stats, /mentor stats --since 2026-09-01 or /mentor stats --campaign spring.")
+    since_raw, campaign_raw = parsed.one("since"), parsed.one("campaign")
+    filters = Filters(
+        since=parse_since(since_raw, ctx.now, ctx.tz) if since_raw else None,
+        source=parse_campaign(campaign_raw) if campaign_raw else None,
+    )
+    board = await build_dashboard(ctx.session, ctx.community_id, ctx.now, filters)
+    message = await render_dashboard(ctx, board)
+    chart = _chart_for(board, Path(ctx.settings.data_dir), ctx.community_id)
+    alt = (
+        f"Chart: sign-ups per week and active relationships over time; mentors offering vs mentees waiting for the top "
+        f"{min(len(board.topics), 8)} topics."
+    )
+    return [Message(message.parts + (msg.Image(str(chart), alt, "mentorship-dashboard.png"),))]
+
+
+def chart_path(data_dir: Path, community_id: int, board: Dashboard) -> Path:
+    """Named by what the chart shows: the same figures give the same file."""
+    shown = repr((CHART_VERSION, board.weeks, board.topics[:CHART_TOPICS]))
+    return data_dir / "charts" / f"stats-{community_id}-{hashlib.sha256(shown.encode()).hexdigest()[:20]}.png"
+
+
+def _chart_for(board: Dashboard, data_dir: Path, community_id: int) -> Path:
+    """Draw the chart unless a chart of exactly these figures exists already.
+
+    Drawing takes about as long as every dashboard query together, and moderators
+    often ask again before anything changed. A new chart is drawn under a unique
+    name and renamed into place, so two moderators asking at once never read half a file."""
+    path = chart_path(data_dir, community_id, board)
+    if not path.exists():
+        drawn = render_chart(board, path.with_name(f"{path.stem}.{uuid.uuid4().hex[:8]}.tmp.png"))
+        os.replace(drawn, path)
+    return path
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "—"
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
+    parts: list[msg.Part] = [_heading(ctx, board)]
+    if board.filters.source and board.signups == 0:
+        parts.append(await _unknown_campaign_hint(ctx, board.filters.source))
+
+    parts.append(msg.text(msg.Strong("Sign-ups")))
+    roles, status = board.by_role, board.by_status
+    parts.append(
+        msg.Fields(
+            (
+                ("Signed up", (f"{board.signups} — mentors {roles.get('mentor', 0)} · mentees {roles.get('mentee', 0)} · both {roles.get('both', 0)}",)),
+                ("Status now", (f"waiting {status.get('waiting', 0)} · active {status.get('active', 0)} · "
+                                f"paused {status.get('paused', 0)} · left {status.get('left', 0)}",)),
+                ("New in the last 30 days", (str(board.new_recent),)),
+            )
+        )
+    )
+
+    parts.append(msg.text(msg.Strong("Relationships")))
+    pairs = board.by_pairing_status
+    median = f"{board.median_days:.0f} days" if board.median_days is not None else "— (none completed yet)"
+    parts.append(
+        msg.Fields(
+            (
+                ("Active", (str(pairs.get("active", 0)),)),
+                ("Completed", (str(pairs.get("completed", 0)),)),
+                ("Ended early", (str(pairs.get("ended", 0)),)),
+                ("Median length (completed)", (median,)),
+                ("Kick-offs held", (f"{board.kickoffs_held} of {board.pairings} ({_pct(board.kickoffs_held, board.pairings)})",)),
+            )
+        )
+    )
+
+    parts.append(msg.text(msg.Strong("Campaigns"), " — where sign-ups came from"))
+    if not board.sources:
+        parts.append(msg.text("No sign-ups yet."))
+    for source in board.sources:
+        parts.append(msg.text(*_source_words(source.source, source.poll_question), f": {_plural(source.signups, 'sign-up')}"))
+    for conv in board.conversions:
+        parts.append(
+            msg.text(
+                f"Poll #{conv.poll_id} conversion: {conv.would_join} said they'd mentor or be mentored → "
+                f"{conv.signed_up} signed up ({_pct(conv.signed_up, conv.would_join)})"
+            )
+        )
+
+    parts.append(msg.text(msg.Strong("Skills"), " — mentors offering (with free capacity) vs mentees waiting"))
+    if not board.topics:
+        parts.append(msg.text("No topics yet."))
+    for topic in board.topics[:SHOW_TOPICS]:
+        parts.append(
+            msg.text(
+                UserText(topic.topic),
+                f": {topic.mentors_offering} offering ({topic.mentors_free} free) · {topic.mentees_waiting} waiting",
+            )
+        )
+    if len(board.topics) > SHOW_TOPICS:
+        parts.append(msg.text(f"…and {len(board.topics) - SHOW_TOPICS} more topics (see the export)."))
+    for flag in imbalances(board.topics):
+        parts.append(flag)
+
+    parts.append(msg.text(msg.Strong("Health")))
+    answered = board.checkins_answered
+    met = board.checkin_answers.get("met", 0)
+    rating = f"{board.average_rating:.1f} / 5 ({_plural(board.ratings, 'rating')})" if board.average_rating is not None else "— (no ratings yet)"
+    parts.append(
+        msg.Fields(
+            (
+                ("Check-ins answered", (f"{answered} of {board.checkins_sent} ({_pct(answered, board.checkins_sent)})",)),
+                ("Answered \"We met\"", (f"{met} of {answered} answers ({_pct(met, answered)})",)),
+                ("At-risk pairs now", (str(board.at_risk),)),
+                ("Goals", (f"{board.goals_set} set · {board.goals_done} completed",)),
+                ("Average feedback rating", (rating,)),
+                ("Testimonials available", (f"{board.testimonials} (/mentor testimonials)",)),
+            )
+        )
+    )
+
+    parts.append(msg.text(msg.Strong("Community")))
+    if not board.joins_reported:
+        parts.append(msg.text("This platform has not reported members joining, so new-member figures are not available."))
+    elif board.program_started is None:
+        parts.append(msg.text("The program has not started yet (no poll or sign-up)."))
+    else:
+        started = format_when(board.program_started, ctx.tz).split(",")[0]
+        parts.append(
+            msg.Fields(
+                (
+                    (f"Joined since the program started ({started})", (str(board.joined_since_start),)),
+                    ("Of them took part (voted or signed up)",
+                     (f"{board.joined_took_part} ({_pct(board.joined_took_part, board.joined_since_start)})",)),
+                )
+            )
+        )
+    return Message(tuple(parts))
+
+
+def _heading(ctx: Ctx, board: Dashboard) -> msg.Text:
+    spans: list[msg.Span] = [msg.Strong("Mentorship program dashboard"), f" — {format_when(board.now, ctx.tz).split(',')[0]}"]
+    if board.filters.since:
+        spans.append(f" · since {format_when(board.filters.since, ctx.tz).split(',')[0]}")
+    if board.filters.source:
+        spans.extend([" · campaign ", UserText(board.filters.source)])
+    spans.append(". Aggregates only; /mentor export for the rows.")
+    return msg.Text(tuple(spans))
+
+
+async def _unknown_campaign_hint(ctx: Ctx, source: str) -> msg.Text:
+    known = (
+        await ctx.session.execute(
+            select(Profile.source).where(Profile.community_id == ctx.community_id).group_by(Profile.source).order_by(func.count().desc()).limit(8)
+        )
+    ).scalars().all()
+    listing = ", ".join(known) if known else "none yet"
+    return msg.text("No sign-ups came from ", UserText(source), ". Sources so far: ", UserText(listing), ".")
+
+
+def _source_words(source: str, question: str | None) -> tuple[msg.Span, ...]:
+    if source.startswith("poll:"):
+        if question:
+            return (f"Poll #{source[5:]} “", UserText(question), "”")
+        return (f"Poll #{source[5:]}",)
+    if source.startswith("campaign:"):
+        return ("Announcement “", UserText(source.split(":", 1)[1]), "”")
+    if source == "greeting":
+        return ("Welcome message to new members",)
+    if source == "direct":
+        return ("Direct (/mentor join)",)
+    return (UserText(source),)
+
+
+def imbalances(topics: list[TopicBalance]) -> list[msg.Text]:
+    """The worst shortfalls of mentors, each with what to do about it."""
+    short = sorted((t for t in topics if t.shortfall > 0), key=lambda t: (-t.shortfall, t.topic.casefold()))[:FLAG_TOPICS]
+    flags: list[msg.Text] = []
+    for t in short:
+        wants = "wants" if t.mentees_waiting == 1 else "want"
+        offer = "offers" if t.mentors_offering == 1 else "offer"
+        flags.append(
+            msg.text(
+                msg.Strong("Imbalance: "),
+                f"{_plural(t.mentees_waiting, 'mentee')} {wants} ",
+                UserText(t.topic),
+                f"; {_plural(t.mentors_offering, 'mentor')} {offer} it, {t.mentors_free} with free capacity — recruit ",
+                UserText(t.topic),
+                " mentors.",
+            )
+        )
+    return flags
+
+
+# --- /mentor export --------------------------------------------------------------------
+
+
+async def export_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    ctx.require_moderator("export the program data")
+    if args:
+        raise ParseError("/mentor export takes no options; it sends members, pairings and check-ins as CSV files.")
+    directory = Path(ctx.settings.data_dir) / "exports" / f"{ctx.community_id}-{ctx.now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+    export = await write_export(ctx.session, ctx.community_id, directory)
+    c = export.counts
+    files = tuple(msg.File(str(path), path.name) for path in export.files)
+    await ctx.outbox.post(
+        Destination.dm(ctx.actor.user_id),
+        Message(
+            (
+                msg.text(
+                    msg.Strong("Program export"),
+                    f" — {_plural(c['members'], 'member')}, {_plural(c['pairings'], 'pairing')}, {_plural(c['checkins'], 'check-in')}.",
+                ),
+                msg.text("Members who used forget-me are left out. These files hold personal data: keep them private."),
+                *files,
+            )
+        ),
+        dedupe_key=f"export:{directory.name}",
+    )
+    return [msg.message("The export (members.csv, pairings.csv, checkins.csv) is on its way to your DMs.")]
+
+
+def commands() -> list[Command]:
+    return [
+        Command(
+            "stats",
+            "stats [--since 2026-09-01|30d] [--campaign NAME]",
+            "the program dashboard with a chart (aggregates only)",
+            stats_command,
+            moderator_only=True,
+        ),
+        Command("export", "export", "members, pairings and check-ins as CSV files, sent to your DMs", export_command, moderator_only=True),
+    ]
+
+
+__all__ = ["commands", "stats_command", "export_command"]

@@ -1,0 +1,518 @@
+"""The dashboard's figures, counted by the database.
+
+Every figure is an aggregate (COUNT/SUM/AVG … GROUP BY) scoped to one
+community; nothing here loads member rows into Python, so `/mentor stats` stays
+fast at 100k members and a million check-ins (see bench/stats.py). The few
+expressions that differ between SQLite and PostgreSQL — days between two
+times, the week a time falls in — are built by the small helpers at the top.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.features.polls.polls import ROLE_WORDS
+from storage.tables import (
+    CheckIn,
+    Feedback,
+    Goal,
+    GoalStatus,
+    Member,
+    Pairing,
+    PairingStatus,
+    Poll,
+    PollVote,
+    Profile,
+    ProfileStatus,
+)
+
+_UNIX_EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
+_MONDAY_SHIFT = 3  # 1970-01-01 was a Thursday; +3 days makes weeks start on Monday
+MAX_WEEKS = 156  # the chart shows at most three years, week by week
+NEW_DAYS = 30
+TOP_TOPICS = 12
+
+
+@dataclass(frozen=True)
+class Filters:
+    """`--since` and `--campaign`: limit figures to what started after a date / came from one source."""
+
+    since: datetime | None = None
+    source: str | None = None  # a profile source: "campaign:spring", "poll:3", "greeting", "direct"
+
+
+@dataclass(frozen=True)
+class TopicBalance:
+    topic: str
+    mentors_offering: int
+    mentors_free: int  # offering and with room for another mentee
+    mentees_waiting: int
+
+    @property
+    def shortfall(self) -> int:
+        return self.mentees_waiting - self.mentors_free
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    source: str
+    signups: int
+    poll_question: str | None = None  # for "poll:<id>" sources
+
+
+@dataclass(frozen=True)
+class PollConversion:
+    poll_id: int
+    question: str
+    would_join: int  # votes for an option that means mentor, mentee or both
+    signed_up: int  # of those voters, how many completed a sign-up
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    week_start: date
+    signups: int
+    active_relationships: int
+
+
+@dataclass
+class Dashboard:
+    now: datetime
+    filters: Filters
+    # sign-ups
+    by_role: dict[str, int] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict)
+    new_recent: int = 0
+    # relationships
+    by_pairing_status: dict[str, int] = field(default_factory=dict)
+    median_days: float | None = None
+    kickoffs_held: int = 0
+    # campaigns
+    sources: list[SourceCount] = field(default_factory=list)
+    conversions: list[PollConversion] = field(default_factory=list)
+    # skills
+    topics: list[TopicBalance] = field(default_factory=list)
+    # health
+    checkins_sent: int = 0
+    checkin_answers: dict[str, int] = field(default_factory=dict)
+    at_risk: int = 0
+    goals_set: int = 0
+    goals_done: int = 0
+    average_rating: float | None = None
+    ratings: int = 0
+    testimonials: int = 0
+    # community
+    joins_reported: bool = False
+    program_started: datetime | None = None
+    joined_since_start: int = 0
+    joined_took_part: int = 0
+    # chart
+    weeks: list[WeekPoint] = field(default_factory=list)
+
+    @property
+    def signups(self) -> int:
+        return sum(self.by_role.values())
+
+    @property
+    def pairings(self) -> int:
+        return sum(self.by_pairing_status.values())
+
+    @property
+    def checkins_answered(self) -> int:
+        return sum(self.checkin_answers.values())
+
+
+# --- dialect helpers ----------------------------------------------------------
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def _days_between(dialect: str, start: Any, end: Any) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return func.extract("epoch", end - start) / 86400.0
+    return func.julianday(end) - func.julianday(start)
+
+
+def _week_of(dialect: str, moment: Any) -> ColumnElement[Any]:
+    """Whole weeks (Monday-based) since 1970: the same integer on both databases."""
+    if dialect == "postgresql":
+        return func.floor((func.extract("epoch", moment) / 86400.0 + _MONDAY_SHIFT) / 7)
+    return cast((func.julianday(moment) - _UNIX_EPOCH_JULIAN + _MONDAY_SHIFT) / 7, Integer)
+
+
+def _week_index(moment: datetime) -> int:
+    days = (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() / 86400
+    return int((days + _MONDAY_SHIFT) // 7)
+
+
+def _week_start(index: int) -> date:
+    return date(1970, 1, 1) + timedelta(days=index * 7 - _MONDAY_SHIFT)
+
+
+# --- the queries --------------------------------------------------------------------
+
+
+class _Scope:
+    """WHERE clauses for one community and the moderator's filters, per table."""
+
+    def __init__(self, community_id: int, filters: Filters) -> None:
+        self.community_id = community_id
+        self.filters = filters
+        self.campaign_members = (
+            select(Profile.member_id).where(Profile.community_id == community_id, Profile.source == filters.source)
+            if filters.source
+            else None
+        )
+
+    def profiles(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [Profile.community_id == self.community_id]
+        if self.filters.since:
+            where.append(Profile.signed_up_at >= self.filters.since)
+        if self.filters.source:
+            where.append(Profile.source == self.filters.source)
+        return where
+
+    def pairings(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [Pairing.community_id == self.community_id]
+        if self.filters.since:
+            where.append(Pairing.started_at >= self.filters.since)
+        if self.campaign_members is not None:
+            where.append(
+                or_(
+                    Pairing.mentee_member_id.in_(self.campaign_members),  # type: ignore[attr-defined]
+                    Pairing.mentor_member_id.in_(self.campaign_members),  # type: ignore[attr-defined]
+                )
+            )
+        return where
+
+    def checkins(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [CheckIn.community_id == self.community_id]
+        if self.filters.since:
+            where.append(CheckIn.sent_at >= self.filters.since)
+        if self.campaign_members is not None:
+            where.append(CheckIn.member_id.in_(self.campaign_members))  # type: ignore[attr-defined]
+        return where
+
+    def goals(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [Goal.community_id == self.community_id]
+        if self.filters.since:
+            where.append(Goal.created_at >= self.filters.since)
+        if self.campaign_members is not None:
+            where.append(Goal.pairing_id.in_(select(Pairing.id).where(*self.pairings())))  # type: ignore[attr-defined]
+        return where
+
+    def feedback(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [Feedback.community_id == self.community_id]
+        if self.filters.since:
+            where.append(Feedback.requested_at >= self.filters.since)
+        if self.campaign_members is not None:
+            where.append(Feedback.member_id.in_(self.campaign_members))  # type: ignore[attr-defined]
+        return where
+
+
+async def build_dashboard(session: AsyncSession, community_id: int, now: datetime, filters: Filters) -> Dashboard:
+    dialect = _dialect(session)
+    scope = _Scope(community_id, filters)
+    board = Dashboard(now=now, filters=filters)
+    sources = await _signups(session, scope, board)
+    await _relationships(session, scope, board, dialect)
+    await _campaigns(session, scope, board, sources)
+    await _skills(session, scope, board)
+    await _health(session, scope, board)
+    await _community(session, community_id, board)
+    await _weeks(session, scope, board, dialect)
+    return board
+
+
+async def _signups(session: AsyncSession, scope: _Scope, board: Dashboard) -> dict[str, int]:
+    """Roles, statuses, recent sign-ups and sources in one ordered pass over the covering index.
+
+    The result has one row per (role, status, source) — a few dozen — so the
+    per-source totals for the campaigns section come from here too instead of a
+    second scan of every profile.
+    """
+    recent = board.now - timedelta(days=NEW_DAYS)
+    rows = await session.execute(
+        select(
+            Profile.role,
+            Profile.status,
+            Profile.source,
+            func.count(),
+            func.sum(case((Profile.signed_up_at >= recent, 1), else_=0)),
+        )
+        .where(*scope.profiles())
+        .group_by(Profile.role, Profile.status, Profile.source)
+    )
+    sources: dict[str, int] = {}
+    for role, status, source, count, new in rows.all():
+        board.by_role[role] = board.by_role.get(role, 0) + count
+        board.by_status[status] = board.by_status.get(status, 0) + count
+        sources[source] = sources.get(source, 0) + count
+        board.new_recent += int(new or 0)
+    return sources
+
+
+async def _relationships(session: AsyncSession, scope: _Scope, board: Dashboard, dialect: str) -> None:
+    rows = await session.execute(
+        select(Pairing.status, func.count(), func.count(Pairing.kickoff_at))
+        .where(*scope.pairings())
+        .group_by(Pairing.status)
+    )
+    for status, count, kickoffs in rows.all():
+        board.by_pairing_status[status] = count
+        board.kickoffs_held += kickoffs
+    # Median length of completed relationships, from a histogram of whole days (a few hundred rows at most).
+    days = func.floor(_days_between(dialect, Pairing.started_at, Pairing.ended_at))
+    histogram = (
+        await session.execute(
+            select(days, func.count())
+            .where(*scope.pairings(), Pairing.status == PairingStatus.COMPLETED.value, Pairing.ended_at.is_not(None))  # type: ignore[union-attr]
+            .group_by(days)
+        )
+    ).all()
+    board.median_days = _median_of_histogram([(float(d), int(n)) for d, n in histogram if d is not None])
+
+
+def _median_of_histogram(bins: list[tuple[float, int]]) -> float | None:
+    total = sum(n for _, n in bins)
+    if total == 0:
+        return None
+    ordered = sorted(bins)
+
+    def at(position: int) -> float:
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if position < seen:
+                return value
+        return ordered[-1][0]
+
+    if total % 2:
+        return at(total // 2)
+    return statistics.mean((at(total // 2 - 1), at(total // 2)))
+
+
+async def _campaigns(session: AsyncSession, scope: _Scope, board: Dashboard, sources: dict[str, int]) -> None:
+    rows = sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))
+    poll_ids = [int(s.split(":", 1)[1]) for s, _ in rows if s.startswith("poll:") and s.split(":", 1)[1].isdigit()]
+    questions: dict[int, str] = {}
+    if poll_ids:
+        questions = dict(
+            (
+                await session.execute(
+                    select(Poll.id, Poll.question).where(Poll.community_id == scope.community_id, Poll.id.in_(poll_ids))  # type: ignore[union-attr]
+                )
+            ).all()
+        )
+    for source, count in rows:
+        question = None
+        if source.startswith("poll:") and source[5:].isdigit():
+            question = questions.get(int(source[5:]))
+        board.sources.append(SourceCount(source, count, question))
+    await _conversions(session, scope, board)
+
+
+async def _conversions(session: AsyncSession, scope: _Scope, board: Dashboard) -> None:
+    source = scope.filters.source
+    if source and not source.startswith("poll:"):
+        return  # another campaign: poll votes say nothing about it
+    query = select(Poll).where(Poll.community_id == scope.community_id)
+    if source:
+        query = query.where(Poll.id == (int(source[5:]) if source[5:].isdigit() else -1))
+    polls = (await session.execute(query.order_by(Poll.created_at.desc()).limit(10))).scalars().all()  # type: ignore[attr-defined]
+    for poll in polls:
+        joining = [i for i, option in enumerate(poll.options) if option.get("role") in ROLE_WORDS]
+        if not joining:
+            continue  # a poll without mentor/mentee options is not a campaign
+        would, signed = (
+            await session.execute(
+                select(func.count(), func.count(Profile.id))
+                .select_from(PollVote)
+                .outerjoin(Profile, and_(Profile.member_id == PollVote.member_id, Profile.community_id == scope.community_id))
+                .where(PollVote.poll_id == poll.id, PollVote.option_index.in_(joining))  # type: ignore[attr-defined]
+            )
+        ).one()
+        board.conversions.append(PollConversion(poll.id, poll.question, int(would), int(signed)))  # type: ignore[arg-type]
+
+
+async def _skills(session: AsyncSession, scope: _Scope, board: Dashboard) -> None:
+    """Topics offered (and with free capacity) vs wanted by waiting mentees.
+
+    Grouped by the stored topic list itself: a community has a few hundred distinct
+    lists however many members it has, so the database counts whole lists and the
+    lists are split into topics here (expanding every member's JSON list in SQL took
+    most of this section's time at 100k members)."""
+    load = (
+        select(Pairing.mentor_member_id.label("mentor_id"), func.count().label("mentees"))  # type: ignore[attr-defined]
+        .where(Pairing.community_id == scope.community_id, Pairing.status == PairingStatus.ACTIVE.value)
+        .group_by(Pairing.mentor_member_id)
+        .subquery("load")
+    )
+    offered = cast(Profile.topics_offered, Text)  # PostgreSQL groups json only as text
+    wanted = cast(Profile.topics_wanted, Text)
+    supply = (
+        await session.execute(
+            select(
+                offered,
+                func.count(),
+                func.sum(case((Profile.capacity > func.coalesce(load.c.mentees, 0), 1), else_=0)),
+            )
+            .select_from(Profile)
+            .outerjoin(load, load.c.mentor_id == Profile.member_id)
+            .where(
+                *scope.profiles(),
+                Profile.role.in_(["mentor", "both"]),  # type: ignore[attr-defined]
+                Profile.status.in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),  # type: ignore[attr-defined]
+            )
+            .group_by(offered)
+        )
+    ).all()
+    demand = (
+        await session.execute(
+            select(wanted, func.count())
+            .where(
+                *scope.profiles(),
+                Profile.role.in_(["mentee", "both"]),  # type: ignore[attr-defined]
+                Profile.status == ProfileStatus.WAITING.value,
+            )
+            .group_by(wanted)
+        )
+    ).all()
+    topics: dict[str, list[int]] = {}
+    for listed, offering, free in supply:
+        for topic in _distinct_topics(listed):
+            counts = topics.setdefault(topic, [0, 0, 0])
+            counts[0] += int(offering)
+            counts[1] += int(free or 0)
+    for listed, waiting in demand:
+        for topic in _distinct_topics(listed):
+            topics.setdefault(topic, [0, 0, 0])[2] += int(waiting)
+    board.topics = sorted(
+        (TopicBalance(t, o, f, w) for t, (o, f, w) in topics.items()),
+        key=lambda b: (-(b.mentees_waiting + b.mentors_offering), b.topic.casefold()),
+    )
+
+
+def _distinct_topics(listed: Any) -> list[str]:
+    """A stored topic list (the JSON type hands back a list; raw text is parsed), each topic once."""
+    values = json.loads(listed) if isinstance(listed, str) else (listed or [])
+    return list(dict.fromkeys(str(v) for v in values)) if isinstance(values, list) else []
+
+
+async def _health(session: AsyncSession, scope: _Scope, board: Dashboard) -> None:
+    for answer, count in (
+        await session.execute(select(CheckIn.answer, func.count()).where(*scope.checkins()).group_by(CheckIn.answer))
+    ).all():
+        board.checkins_sent += count
+        if answer is not None:
+            board.checkin_answers[answer] = count
+    board.at_risk = (
+        await session.execute(
+            select(func.count())
+            .select_from(Pairing)
+            .where(
+                *scope.pairings(),
+                Pairing.status == PairingStatus.ACTIVE.value,
+                Pairing.at_risk_reported_at.is_not(None),  # type: ignore[union-attr]
+            )
+        )
+    ).scalar_one()
+    goals, done = (
+        await session.execute(
+            select(func.count(), func.sum(case((Goal.status == GoalStatus.DONE.value, 1), else_=0))).where(*scope.goals())
+        )
+    ).one()
+    board.goals_set, board.goals_done = int(goals), int(done or 0)
+    average, ratings, testimonials = (
+        await session.execute(
+            select(
+                func.avg(Feedback.rating),
+                func.count(Feedback.rating),
+                func.sum(case((and_(Feedback.quote_ok == True, Feedback.worked != ""), 1), else_=0)),  # noqa: E712
+            ).where(*scope.feedback())
+        )
+    ).one()
+    board.average_rating = float(average) if average is not None else None
+    board.ratings, board.testimonials = int(ratings), int(testimonials or 0)
+
+
+async def _community(session: AsyncSession, community_id: int, board: Dashboard) -> None:
+    """New members since the program started, and how many of them took part.
+
+    Only platforms that report joins (MemberJoined) set `joined_at`; elsewhere
+    this section says so instead of showing a misleading zero.
+    """
+    board.joins_reported = (
+        await session.execute(
+            select(literal(1)).where(Member.community_id == community_id, Member.joined_at.is_not(None)).limit(1)  # type: ignore[union-attr]
+        )
+    ).first() is not None
+    first_poll = (
+        await session.execute(select(func.min(Poll.created_at)).where(Poll.community_id == community_id))
+    ).scalar_one_or_none()
+    first_signup = (
+        await session.execute(select(func.min(Profile.signed_up_at)).where(Profile.community_id == community_id))
+    ).scalar_one_or_none()
+    starts = [t for t in (first_poll, first_signup) if t is not None]
+    board.program_started = min(starts) if starts else None
+    if not board.joins_reported or board.program_started is None:
+        return
+    since = max(board.program_started, board.filters.since) if board.filters.since else board.program_started
+    took_part = or_(
+        select(Profile.id).where(Profile.member_id == Member.id).exists(),
+        select(PollVote.id).where(PollVote.member_id == Member.id).exists(),
+    )
+    joined, part = (
+        await session.execute(
+            select(func.count(), func.sum(case((took_part, 1), else_=0))).where(
+                Member.community_id == community_id, Member.joined_at >= since  # type: ignore[operator]
+            )
+        )
+    ).one()
+    board.joined_since_start, board.joined_took_part = int(joined), int(part or 0)
+
+
+async def _weeks(session: AsyncSession, scope: _Scope, board: Dashboard, dialect: str) -> None:
+    """Sign-ups per week and relationships active at the end of each week (starts minus ends so far)."""
+    signup_week = _week_of(dialect, Profile.signed_up_at)
+    signups = dict(
+        (int(w), int(n))
+        for w, n in (
+            await session.execute(select(signup_week, func.count()).where(*scope.profiles()).group_by(signup_week))
+        ).all()
+    )
+    start_week = _week_of(dialect, Pairing.started_at)
+    starts = dict(
+        (int(w), int(n))
+        for w, n in (
+            await session.execute(select(start_week, func.count()).where(*scope.pairings()).group_by(start_week))
+        ).all()
+    )
+    end_week = _week_of(dialect, Pairing.ended_at)
+    ends = dict(
+        (int(w), int(n))
+        for w, n in (
+            await session.execute(
+                select(end_week, func.count())
+                .where(*scope.pairings(), Pairing.ended_at.is_not(None))  # type: ignore[union-attr]
+                .group_by(end_week)
+            )
+        ).all()
+    )
+    if not signups and not starts:
+        return
+    last = _week_index(board.now)
+    first = max(min([*signups, *starts, last]), last - MAX_WEEKS + 1)
+    active = sum(n for w, n in starts.items() if w < first) - sum(n for w, n in ends.items() if w < first)
+    for week in range(first, last + 1):
+        active += starts.get(week, 0) - ends.get(week, 0)
+        board.weeks.append(WeekPoint(_week_start(week), signups.get(week, 0), active))

@@ -1,0 +1,272 @@
+"""`MentorBot`: the core's single entry point for adapters.
+
+An adapter acknowledges the platform first, then calls `handle(event)`, shows the
+returned private replies, and lets `deliver_outbox` send everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import messages as msg
+from bot.core.settings import Settings
+from bot.delivery.context import Ctx
+from bot.core.errors import UserFacingError
+from bot.core.events import (
+    Actor,
+    CommunityRef,
+    ComponentAction,
+    DirectText,
+    Event,
+    FormSubmission,
+    MemberJoined,
+    SlashCommand,
+)
+from bot.core.messages import Message
+from bot.delivery.outbox import Deliverer, Outbox, due_at
+from bot.core.ports import Clock, Messenger
+from bot.core.program import Program, load_program
+from bot.core.router import Router
+from bot.delivery.sweeps import Sweeper
+from storage.db import Database
+from storage.tables import Community, Member, SeenEvent
+
+log = logging.getLogger(__name__)
+
+APOLOGY = (
+    "Sorry — something went wrong on my side and nothing was changed. "
+    "Please try again in a minute; if it keeps happening, tell a moderator."
+)
+
+
+class _Duplicate(Exception):
+    """This platform event id was handled already (a platform retry)."""
+
+
+class MentorBot:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        router: Router,
+        sweeper: Sweeper,
+        program: Program | None = None,
+    ) -> None:
+        self.program = program or load_program(settings.program_path)
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.router = router
+        self.sweeper = sweeper
+        # A community's row id never changes: looked up by platform id once per process.
+        self._community_ids: dict[tuple[str, str], int] = {}
+
+    # --- inbound ---------------------------------------------------------
+
+    async def handle(self, event: Event) -> list[Message]:
+        """Do what the member asked; return the private replies for them."""
+        if event.actor.is_bot:
+            return []
+        try:
+            async with self.db.unit() as session:
+                return await self._handle(session, event)
+        except _Duplicate:
+            log.info("ignored duplicate event %s", getattr(event, "event_id", ""))
+            return []
+        except UserFacingError as exc:
+            return [msg.message(str(exc))]
+        except Exception:
+            log.exception("failed to handle %s", type(event).__name__)
+            return [msg.message(APOLOGY)]
+
+    async def _handle(self, session: AsyncSession, event: Event) -> list[Message]:
+        now = self.clock.now()
+        community, found = await self._community_and_member(session, event)
+        assert community.id is not None
+        if event.event_id:
+            await _mark_seen(session, community.id, event.event_id, now)
+        is_moderator = event.actor.platform_moderator or event.actor.user_id in self.settings.moderator_ids
+        member = await ensure_member(session, community, event.actor, now, is_moderator, found)
+        in_dm = isinstance(event, DirectText) or (isinstance(event, ComponentAction) and event.in_dm)
+        ctx = Ctx(
+            session=session,
+            community=community,
+            member=member,
+            actor=event.actor,
+            channel_id=getattr(event, "channel_id", ""),
+            now=now,
+            settings=self.settings,
+            outbox=Outbox(session, community.id, now),
+            is_moderator=is_moderator,
+            in_dm=in_dm,
+            program=self.program,
+        )
+        if isinstance(event, SlashCommand):
+            replies = await self.router.command(ctx, event.text)
+        elif isinstance(event, ComponentAction):
+            replies = await self.router.component(ctx, event.component_id, event.values)
+        elif isinstance(event, FormSubmission):
+            replies = await self.router.form(ctx, event.form_id, event.fields)
+        elif isinstance(event, DirectText):
+            replies = await self.router.direct_text(ctx, event.text)
+        elif isinstance(event, MemberJoined):
+            if member.joined_at is None:
+                member.joined_at = now  # the dashboard counts new members since the program started
+            replies = await self.router.member_joined(ctx)
+        else:  # pragma: no cover - the Event union is closed
+            raise TypeError(type(event))
+        return _with_dm_notice(member, in_dm, replies)
+
+    async def _community_and_member(self, session: AsyncSession, event: Event) -> tuple[Community, Member | None]:
+        """Every event needs both rows: one statement once the community's row id is known."""
+        key = (event.community.platform, event.community.external_id)
+        community_id = self._community_ids.get(key)
+        if community_id is not None:
+            row = (
+                await session.execute(_community_and_member_query(), {"community": community_id, "user": event.actor.user_id})
+            ).first()
+            if row is not None:
+                _rename(row[0], event.community)
+                return row[0], row[1]
+        community = await ensure_community(session, event.community, self.clock.now(), self.settings)
+        if community.id is not None:
+            self._community_ids[key] = community.id
+        return community, None
+
+    # --- outbound and schedule ------------------------------------------------
+
+    async def deliver_outbox(
+        self, messenger: Messenger, *, max_rows: int | None = None, concurrency: int | None = None
+    ) -> int:
+        """Send what is due; `concurrency` destinations at once (default: the setting; 1: strictly in order)."""
+        at_once = concurrency if concurrency is not None else self.settings.delivery_concurrency
+        return await Deliverer(self.db, self.clock, messenger, concurrency=at_once).drain(max_rows=max_rows)
+
+    async def sweep(self) -> int:
+        return await self.sweeper.run_due()
+
+    async def next_due(self) -> datetime | None:
+        """The earliest moment anything becomes due (a sweep job or a queued message)."""
+        times = [t for t in (await self.sweeper.next_due(), await due_at(self.db)) if t is not None]
+        return min(times) if times else None
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def _with_dm_notice(member: Member, in_dm: bool, replies: list[Message]) -> list[Message]:
+    """Tell a member once, privately, that their DMs are closed to the bot."""
+    if in_dm:
+        if member.dm_status != "ok":
+            member.dm_status = "ok"  # they reached us by DM, so DMs work again
+        return replies
+    if member.dm_status == "closed":
+        member.dm_status = "closed_told"
+        notice = msg.message(
+            "Heads-up: I could not send you a direct message — your DMs are closed to me. "
+            "Allow direct messages from this app so you get invitations and check-ins."
+        )
+        return replies + [notice]
+    return replies
+
+
+async def _mark_seen(session: AsyncSession, community_id: int, event_id: str, now: datetime) -> None:
+    seen = await session.get(SeenEvent, (community_id, event_id[:200]))
+    if seen is not None:
+        raise _Duplicate(event_id)
+    try:
+        async with session.begin_nested():
+            session.add(SeenEvent(community_id=community_id, event_id=event_id[:200], seen_at=now))
+            await session.flush()
+    except IntegrityError as exc:  # the same event is being handled right now by another worker
+        raise _Duplicate(event_id) from exc
+
+
+# Statements run on every event are built once (on first use) with bind parameters:
+# building a statement and its cache key cost more than running it on SQLite.
+@cache
+def _community_and_member_query() -> Select[tuple[Community, Member]]:
+    return (
+        select(Community, Member)
+        .outerjoin(Member, and_(Member.community_id == Community.id, Member.platform_user_id == bindparam("user")))
+        .where(Community.id == bindparam("community"))
+    )
+
+
+@cache
+def _member_query() -> Select[tuple[Member]]:
+    return select(Member).where(Member.community_id == bindparam("community"), Member.platform_user_id == bindparam("user"))
+
+
+async def ensure_community(
+    session: AsyncSession, ref: CommunityRef, now: datetime, settings: Settings
+) -> Community:
+    """The community's row, created on first contact."""
+    query = select(Community).where(Community.platform == ref.platform, Community.external_id == ref.external_id)
+    community = (await session.execute(query)).scalar_one_or_none()
+    if community is not None:
+        _rename(community, ref)
+        return community
+    try:
+        async with session.begin_nested():
+            community = Community(
+                platform=ref.platform,
+                external_id=ref.external_id,
+                name=ref.name[:200],
+                timezone=settings.timezone,
+                created_at=now,
+            )
+            session.add(community)
+            await session.flush()
+            return community
+    except IntegrityError:  # created concurrently by another worker
+        return (await session.execute(query)).scalar_one()
+
+
+def _rename(community: Community, ref: CommunityRef) -> None:
+    if ref.name and community.name != ref.name[:200]:
+        community.name = ref.name[:200]
+
+
+async def ensure_member(
+    session: AsyncSession,
+    community: Community,
+    actor: Actor,
+    now: datetime,
+    is_moderator: bool,
+    found: Member | None = None,
+) -> Member:
+    """The actor's member row, created on first contact and kept up to date (`found`: already loaded)."""
+    keys = {"community": community.id, "user": actor.user_id}
+    member = found if found is not None else (await session.execute(_member_query(), keys)).scalar_one_or_none()
+    if member is None:
+        try:
+            async with session.begin_nested():
+                member = Member(
+                    community_id=community.id,  # type: ignore[arg-type]
+                    platform_user_id=actor.user_id,
+                    display_name=actor.display_name[:200],
+                    timezone=actor.timezone,
+                    is_moderator=is_moderator,
+                    created_at=now,
+                )
+                session.add(member)
+                await session.flush()
+                return member
+        except IntegrityError:
+            member = (await session.execute(_member_query(), keys)).scalar_one()
+    if actor.display_name and member.display_name != actor.display_name[:200]:
+        member.display_name = actor.display_name[:200]
+    if actor.timezone and member.timezone != actor.timezone:
+        member.timezone = actor.timezone
+    if member.is_moderator != is_moderator:
+        member.is_moderator = is_moderator
+    return member
+
