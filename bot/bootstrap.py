@@ -1,110 +1,55 @@
-"""Composition root of the core: wire the database, clock, router and sweeps.
+"""Composition root of the core: collect the features, wire the database, clock, router and sweeps.
 
 Nothing is built at import time; adapters and tests call `bootstrap` with the
-settings (and, in tests and the console, a manual clock).
+settings (and, in tests and the console, a manual clock). Adding a feature means
+adding its package to `FEATURES`; everything it declares is picked up from there.
 """
 
 from __future__ import annotations
 
-from bot.features.admin import admin
-from bot.features.checkins import checkins
-from bot.features.completion import completion
-from bot.features.goals import goals
-from bot.features.intake import campaigns as intake_campaigns
-from bot.features.intake import conversation as intake
-from bot.features.milestones import milestones
-from bot.features.pairs import pairs
-from bot.features.polls import polls
-from bot.features.profile import profile as intake_privacy
-from bot.features.rounds import review as rounds
-from bot.features.stats import dashboard as stats
-from bot.mentorbot import MentorBot
-from bot.core.clock import SystemClock
-from bot.core.settings import Settings
+from bot.core.feature import Feature, Sweep, SweepEnv, check_table
 from bot.core.ports import Clock
 from bot.core.program import Program, load_program
 from bot.core.router import Router
-from bot.delivery.sweeps import SweepJob, Sweeper, prune_seen_events
+from bot.core.settings import Settings
+from bot.core.clock import SystemClock
+from bot.delivery.sweeps import Sweeper, prune_seen_events
+from bot.features import (
+    admin,
+    checkins,
+    completion,
+    goals,
+    intake,
+    milestones,
+    pairs,
+    polls,
+    profile,
+    rounds,
+    stats,
+)
+from bot.mentorbot import MentorBot
 from storage.db import Database
 from storage.migrate import upgrade
 
-
-def build_router() -> Router:
-    return Router(
-        commands=[
-            *intake.commands(),
-            *intake_privacy.commands(),
-            *intake_campaigns.commands(),
-            *polls.commands(),
-            *rounds.commands(),
-            *pairs.commands(),
-            *goals.commands(),
-            *milestones.commands(),
-            *completion.commands(),
-            *stats.commands(),
-            *admin.commands(),
-        ],
-        components=[
-            *polls.components(),
-            *intake.components(),
-            *intake_campaigns.components(),
-            *intake_privacy.components(),
-            *rounds.components(),
-            *checkins.components(),
-            *goals.components(),
-            *completion.components(),
-        ],
-        # Order matters: a conversation in progress gets the member's text first. Intake
-        # only claims text while the member is mid-sign-up (or says "join").
-        text_handlers=[intake.on_direct_text, completion.on_direct_text, checkins.on_direct_text],
-        join_handlers=[intake_campaigns.greet_new_member],
-    )
+# The order of the help text: as a member meets the program, then the moderators' tools.
+FEATURES = (intake, profile, polls, rounds, pairs, goals, milestones, completion, checkins, stats, admin)
 
 
-def sweep_jobs(program: Program) -> list[SweepJob]:
-    policy = rounds.round_policy(program)
-    return [
-        SweepJob(
-            "remind unfinished intakes",
-            lambda session, now, settings: intake.send_due_reminders(session, now, program),
-            intake.next_reminder,
-        ),
-        SweepJob(
-            "end pauses",
-            lambda session, now, settings: intake_privacy.resume_due_pauses(session, now),
-            intake_privacy.next_pause_end,
-        ),
-        SweepJob(
-            "close polls",
-            lambda session, now, settings: polls.close_due_polls(
-                session, now, settings.mentee_mentor_ratio_warning
-            ),
-            polls.next_poll_close,
-        ),
-        # The program file's kick-off days, matching rules and resources reach the lifecycle sweeps.
-        SweepJob(
-            "kick-off reminders",
-            lambda session, now, settings: rounds.remind_kickoffs(session, now, settings, policy),
-            rounds.next_kickoff_due,
-        ),
-        SweepJob(
-            "scheduled matching rounds",
-            lambda session, now, settings: rounds.run_scheduled_rounds(session, now, settings, policy, program),
-            rounds.next_scheduled_round,
-        ),
-        SweepJob("check-ins", checkins.send_due_checkins, checkins.next_checkin_due),
-        SweepJob(
-            "mid-point resources",
-            lambda session, now, settings: completion.send_due_midpoints(session, now, settings, program),
-            completion.next_midpoint,
-        ),
-        SweepJob(
-            "completions",
-            lambda session, now, settings: completion.complete_due_pairings(session, now, settings, program),
-            completion.next_completion,
-        ),
-        SweepJob("prune seen events", prune_seen_events),
-    ]
+def all_features() -> list[Feature]:
+    collected = [package.feature() for package in FEATURES]
+    problems = check_table(collected)
+    if problems:  # a programming mistake in a declaration: fail at start-up, not on first use
+        raise ValueError("command table: " + "; ".join(problems))
+    return collected
+
+
+def build_router(collected: list[Feature] | None = None) -> Router:
+    return Router.from_features(collected or all_features())
+
+
+def all_sweeps(collected: list[Feature] | None = None) -> list[Sweep]:
+    housekeeping = Sweep("prune seen events", prune_seen_events)
+    return [s for f in collected or all_features() for s in f.sweeps] + [housekeeping]
 
 
 async def bootstrap(
@@ -125,5 +70,6 @@ async def bootstrap(
     db = db or Database(settings.database_url)
     if migrate:
         await upgrade(db)
-    sweeper = Sweeper(db, clock, settings, sweep_jobs(program))
-    return MentorBot(db, clock, settings, build_router(), sweeper, program)
+    collected = all_features()
+    sweeper = Sweeper(db, clock, SweepEnv(settings, program), all_sweeps(collected))
+    return MentorBot(db, clock, settings, build_router(collected), sweeper, program)

@@ -1,10 +1,9 @@
-"""One router from neutral events to services.
+"""One router from neutral events to the features' handlers.
 
-Feature modules (`bot/features/polls/polls.py`, …) describe their slash sub-commands and the
-component kinds they own with `Command` and `ComponentRoute`; `bootstrap` hands
-the collected tables to `Router`. `/mentor help` is generated from the same table,
-so a member only ever sees what they may do, and the authorization tests are
-generated from it too.
+Each feature package declares its commands, components and direct-text handler
+in a `Feature` (`bot/core/feature.py`); `Router.from_features` builds the tables.
+`/mentor help` is generated from the same table, so a member only ever sees what
+they may do, and the authorization tests are generated from it too.
 """
 
 from __future__ import annotations
@@ -14,12 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
+from bot.core.feature import Command, ComponentRoute, Feature, HandlerContext as Ctx, JoinHandler, TextHandler
 from bot.core.messages import Message
 from bot.core.parsing import ParseError, tokenize
-
-CommandHandler = Callable[[Ctx, list[str]], Awaitable[list[Message]]]
 
 
 @dataclass(frozen=True)
@@ -49,24 +46,6 @@ class ComponentId:
 
 ComponentHandler = Callable[[Ctx, ComponentId, tuple[str, ...]], Awaitable[list[Message]]]
 FormHandler = Callable[[Ctx, ComponentId, dict[str, str]], Awaitable[list[Message]]]
-TextHandler = Callable[[Ctx, str], Awaitable[list[Message] | None]]
-JoinHandler = Callable[[Ctx], Awaitable[list[Message]]]
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str  # "poll" or two words: "poll close"
-    usage: str  # shown in help: 'poll "<question>" [--options "A" "B" …] [--closes 3d] [--anonymous]'
-    summary: str
-    handler: CommandHandler
-    moderator_only: bool = False
-
-
-@dataclass(frozen=True)
-class ComponentRoute:
-    kind: str
-    handler: ComponentHandler
-    form_handler: FormHandler | None = None
 
 
 class Router:
@@ -83,6 +62,16 @@ class Router:
         self.components = {c.kind: c for c in components}
         self.text_handlers = text_handlers or []
         self.join_handlers = join_handlers or []  # a member joined the community (greetings)
+
+    @classmethod
+    def from_features(cls, features: list[Feature]) -> "Router":
+        talkers = sorted((f for f in features if f.text_handler), key=lambda f: f.text_priority)
+        return cls(
+            commands=[c for f in features for c in f.commands],
+            components=[r for f in features for r in f.components],
+            text_handlers=[f.text_handler for f in talkers if f.text_handler],
+            join_handlers=[f.join_handler for f in features if f.join_handler],
+        )
 
     # --- slash commands -------------------------------------------------
 

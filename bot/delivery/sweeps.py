@@ -1,7 +1,7 @@
 """The sweep: the database is the schedule.
 
 Every future action is a due-time column on its row (a poll's `closes_at`, …).
-Each `SweepJob` asks the database what is due *now* and handles it in its own
+Each feature declares its `Sweep`s (`bot/core/feature.py`); each asks the database what is due *now* and handles it in its own
 unit of work, claiming rows with `FOR UPDATE SKIP LOCKED` where it matters so
 several workers can sweep one PostgreSQL database. Overdue work found at
 start-up (the bot was down at the due time) is simply due, and done at once.
@@ -10,36 +10,24 @@ start-up (the bot was down at the due time) is simply due, and done at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.settings import Settings
+from bot.core.feature import Sweep, SweepEnv
 from bot.core.ports import Clock
 from storage.db import Database
 from storage.tables import SeenEvent
 
 log = logging.getLogger(__name__)
 
-RunDue = Callable[[AsyncSession, datetime, Settings], Awaitable[int]]
-NextDue = Callable[[AsyncSession], Awaitable[datetime | None]]
-
-
-@dataclass(frozen=True)
-class SweepJob:
-    name: str
-    run_due: RunDue
-    next_due: NextDue | None = None  # None: housekeeping that never wakes the bot by itself
-
 
 class Sweeper:
-    def __init__(self, db: Database, clock: Clock, settings: Settings, jobs: list[SweepJob]) -> None:
+    def __init__(self, db: Database, clock: Clock, env: SweepEnv, jobs: list[Sweep]) -> None:
         self.db = db
         self.clock = clock
-        self.settings = settings
+        self.env = env
         self.jobs = jobs
 
     async def run_due(self) -> int:
@@ -47,7 +35,7 @@ class Sweeper:
         for job in self.jobs:
             try:
                 async with self.db.unit() as session:
-                    handled += await job.run_due(session, self.clock.now(), self.settings)
+                    handled += await job.run(session, self.clock.now(), self.env)
             except Exception:
                 # One failing job must not starve the others; it is retried next sweep.
                 log.exception("sweep job %s failed", job.name)
@@ -67,7 +55,7 @@ class Sweeper:
 SEEN_EVENT_TTL = timedelta(days=2)  # platforms retry within minutes; two days is generous
 
 
-async def prune_seen_events(session: AsyncSession, now: datetime, settings: Settings) -> int:
+async def prune_seen_events(session: AsyncSession, now: datetime, env: SweepEnv) -> int:
     result = await session.execute(delete(SeenEvent).where(SeenEvent.seen_at < now - SEEN_EVENT_TTL))
     log.debug("pruned %s seen events", getattr(result, "rowcount", "?"))
     return 0  # housekeeping does not count as work done

@@ -1,0 +1,44 @@
+"""Interest polls: a pinned poll with buttons that closes by itself and invites the interested."""
+
+from __future__ import annotations
+
+from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
+from bot.features.polls import polls
+
+
+def feature() -> Feature:
+    return Feature(
+        name="polls",
+        commands=(
+            Command(
+                "poll",
+                'poll "<question>" [--options "A" "B" …] [--closes 3d|2026-12-01|"friday 17:00"] [--anonymous]',
+                "post an interest poll in this channel (pinned, closes by itself)",
+                polls.create_poll,
+                moderator_only=True,
+                discord="poll create",
+                args=(
+                    Arg("question", ArgKind.TEXT, "What you ask, e.g. Would you join a mentorship program?", max_length=300),
+                    Arg("options", ArgKind.LIST, "Choices, one a line or separated by commas or | (default: Mentor, Mentee)", option=True, max_length=1000),
+                    Arg("closes", ArgKind.WHEN, "When it closes: 3d, 2026-12-01 or friday 17:00 (default 7 days)", option=True, max_length=40),
+                    Arg("anonymous", ArgKind.FLAG, "Hide who voted for what in the results"),
+                ),
+                examples=('poll "Would you join a mentorship program?" --closes 3d',),
+            ),
+            Command(
+                "poll close", "poll close <id>", "close a poll now and post its results", polls.close_poll_command,
+                moderator_only=True,
+                args=(Arg("id", ArgKind.INT, "The poll's number, shown on the poll and in /mentor polls", required=True, min_value=1),),
+                examples=("poll close 3",),
+            ),
+            Command("polls", "polls", "open and recent polls", polls.list_polls),
+        ),
+        components=(ComponentRoute("poll", polls.on_poll_component),),
+        sweeps=(
+            Sweep(
+                "close polls",
+                lambda session, now, env: polls.close_due_polls(session, now, env.settings.mentee_mentor_ratio_warning),
+                polls.next_poll_close,
+            ),
+        ),
+    )

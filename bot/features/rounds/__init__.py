@@ -1,0 +1,57 @@
+"""Matching rounds: a proposal for moderators to review, then introductions and kick-off reminders.
+
+The engine itself is the pure `bot.features.matching`; this feature loads profiles,
+shows the proposal, takes the moderators' edits and introduces the approved pairs.
+"""
+
+from __future__ import annotations
+
+from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
+from bot.features.rounds import review as rounds
+
+_PAIR = Arg("pair", ArgKind.INT, "Pair number in the proposal", required=True, min_value=1, max_value=100_000)
+
+
+def feature() -> Feature:
+    return Feature(
+        name="rounds",
+        commands=(
+            Command(
+                "match", "match [--dry-run] [--every 4w] [--rematch] [--stop]",
+                "compute a matching round to review (never introduces until approved)", rounds.match_command,
+                moderator_only=True, discord="match run",
+                args=(
+                    Arg("dry-run", ArgKind.FLAG, "Only show what the round would look like"),
+                    Arg("every", ArgKind.WHEN, "Run a round on a schedule, e.g. 4w", option=True, max_length=20),
+                    Arg("rematch", ArgKind.FLAG, "Allow pairs who were matched before"),
+                    Arg("stop", ArgKind.FLAG, "Stop the scheduled rounds"),
+                ),
+                examples=("match", "match --every 4w"),
+            ),
+            Command("match approve", "match approve", "approve the current round and send the introductions", rounds.approve_command, moderator_only=True),
+            Command("match drop", "match drop <n>", "drop pair n from the current proposal", rounds.drop_command, moderator_only=True, args=(_PAIR,)),
+            Command(
+                "match swap", "match swap <n> <m>", "swap the mentors of pairs n and m", rounds.swap_command, moderator_only=True,
+                args=(_PAIR, Arg("other", ArgKind.INT, "The other pair's number", required=True, min_value=1, max_value=100_000)),
+                examples=("match swap 2 5",),
+            ),
+            Command("match recompute", "match recompute", "compute the current round again", rounds.recompute_command, moderator_only=True),
+            Command("match discard", "match discard", "throw the current proposal away", rounds.discard_command, moderator_only=True),
+            Command("match show", "match show", "show the current round with every pair", rounds.show_command, moderator_only=True),
+        ),
+        components=(ComponentRoute("round", rounds.on_round_component), ComponentRoute("pair", rounds.on_pair_component)),
+        sweeps=(
+            Sweep(
+                "kick-off reminders",
+                lambda session, now, env: rounds.remind_kickoffs(session, now, env.settings, rounds.round_policy(env.program)),
+                rounds.next_kickoff_due,
+            ),
+            Sweep(
+                "scheduled matching rounds",
+                lambda session, now, env: rounds.run_scheduled_rounds(
+                    session, now, env.settings, rounds.round_policy(env.program), env.program
+                ),
+                rounds.next_scheduled_round,
+            ),
+        ),
+    )
