@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
-from bot.core.settings import Settings
+from bot.core.settings import Settings, is_moderator_actor
 from bot.delivery.context import Ctx
-from bot.core.errors import UserFacingError
+from bot.core.errors import APOLOGY, UserFacingError
 from bot.core.events import (
     Actor,
     CommunityRef,
@@ -38,12 +38,6 @@ from storage.db import Database
 from storage.tables import Community, Member, SeenEvent
 
 log = logging.getLogger(__name__)
-
-APOLOGY = (
-    "Sorry — something went wrong on my side and nothing was changed. "
-    "Please try again in a minute; if it keeps happening, tell a moderator."
-)
-
 
 class _Duplicate(Exception):
     """This platform event id was handled already (a platform retry)."""
@@ -92,7 +86,7 @@ class MentorBot:
         assert community.id is not None
         if event.event_id:
             await _mark_seen(session, community.id, event.event_id, now)
-        is_moderator = event.actor.platform_moderator or event.actor.user_id in self.settings.moderator_ids
+        is_moderator = is_moderator_actor(event.actor, self.settings)
         member = await ensure_member(session, community, event.actor, now, is_moderator, found)
         in_dm = isinstance(event, DirectText) or (isinstance(event, ComponentAction) and event.in_dm)
         ctx = Ctx(

@@ -27,6 +27,7 @@ from adapters.discord.messenger import RecentInteractions
 from adapters.discord.render import render
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.sync import sync_commands_if_changed
+from bot.core.errors import APOLOGY
 from bot.core.events import (
     Actor,
     CommunityRef,
@@ -41,7 +42,7 @@ from bot.core.messages import Message, message
 
 log = logging.getLogger(__name__)
 
-POLITE_FAILURE = "Sorry, something went wrong on my side. Please try again in a minute."
+POLITE_FAILURE = APOLOGY  # the core's one apology
 UNKNOWN_GUILD = "This server is not set up for mentorbot, so I can't act on that here."
 DONE = "Done."
 

@@ -15,6 +15,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.core.settings import is_moderator_actor
+
 QUOTES = re.compile(r"[\"“”„«»]")
 POLL_FORM_ID = "mentor:dpoll:new:create"  # adapter-side form: turned into `poll …` text
 QUESTION_MAX = 300
@@ -112,7 +114,7 @@ def command_suggestions(client: Any, interaction: discord.Interaction, current: 
     if router is None:
         return []
     actor = client.actor_for(interaction.user, interaction.permissions)
-    moderator = actor.platform_moderator or actor.user_id in getattr(client.bot.settings, "moderator_ids", ())
+    moderator = is_moderator_actor(actor, client.bot.settings)
     typed = current.strip().lower()
     choices = []
     for command in router.visible_commands(moderator):

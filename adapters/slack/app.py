@@ -35,7 +35,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import render, render_modal
+from adapters.slack.render import modal_for, render
 from adapters.slack.settings import SlackSettings
 from bot.core.events import (
     Actor,
@@ -47,6 +47,8 @@ from bot.core.events import (
     MemberJoined,
     SlashCommand,
 )
+from bot.core.errors import APOLOGY
+from bot.core.feature import Form
 from bot.core.messages import Message, message
 
 if TYPE_CHECKING:  # the core is passed in; only its `handle` is used here
@@ -57,9 +59,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 COMMAND = "/mentor"
 COMPONENT_PREFIX = re.compile(r"^mentor:")
-POLL_FORM_ID = "mentor:pollform:new:submit"
 WORK_LIMIT = 8  # events worked on at once per process, after their ack
-SORRY = "Sorry — something went wrong on our side and nothing was changed. Please try again in a minute; if it keeps happening, tell a moderator."
+SORRY = APOLOGY  # the core's one apology
 
 Handler = Callable[[Event], Awaitable[list[Message]]]
 Kick = Callable[[], Any]
@@ -153,50 +154,6 @@ class ActorDirectory:
         return user_id in cached[1]
 
 
-def poll_form(channel_id: str) -> dict[str, Any]:
-    """The modal for `/mentor poll` without arguments: a form beats quoting rules."""
-    return render_modal(
-        callback_id=POLL_FORM_ID,
-        title="New interest poll",
-        submit="Post poll",
-        private_metadata=channel_id,
-        inputs=[
-            {"id": "question", "label": "Question", "placeholder": "Would you join a mentorship program?"},
-            {
-                "id": "options",
-                "label": "Options, one per line (leave empty for the default ones)",
-                "multiline": True,
-                "optional": True,
-            },
-            {"id": "closes", "label": "Closes after (e.g. 3d, 12h)", "optional": True, "initial": "7d"},
-            {"id": "anonymous", "label": "Anonymous? (yes/no)", "optional": True, "initial": "no"},
-        ],
-    )
-
-
-# The core's command tokenizer groups words with straight or curly double quotes and
-# has no escape character, so quote marks inside a form field become look-alikes.
-_QUOTE_LOOKALIKES = str.maketrans({'"': "ʺ", "“": "ʺ", "”": "ʺ", "„": "ʺ", "«": "‹", "»": "›"})
-
-
-def _quoted(value: str) -> str:
-    return '"' + " ".join(value.split()).translate(_QUOTE_LOOKALIKES) + '"'
-
-
-def poll_command_from_form(fields: dict[str, str]) -> str:
-    """Translate the poll modal into the equivalent `/mentor poll …` text."""
-    parts = ["poll", _quoted(fields.get("question", ""))]
-    options = [line.strip() for line in (fields.get("options") or "").splitlines() if line.strip()]
-    if options:
-        parts += ["--options", *(_quoted(o) for o in options)]
-    closes = (fields.get("closes") or "").strip()
-    if closes:
-        parts += ["--closes", _quoted(closes)]
-    if (fields.get("anonymous") or "").strip().lower() in ("y", "yes", "true", "1"):
-        parts.append("--anonymous")
-    return " ".join(parts)
-
-
 def form_values(view: dict[str, Any]) -> dict[str, str]:
     """view.state.values → {block_id: value} for plain inputs and selects."""
     out: dict[str, str] = {}
@@ -224,8 +181,10 @@ class SlackAdapter:
         kick: Kick | None = None,
         installation_store: "AsyncInstallationStore | None" = None,
         oauth_state_store: Any = None,
+        form_for: Callable[[str], Form | None] | None = None,
     ) -> None:
         self._handle = handle
+        self.form_for = form_for  # the core says which bare command opens which form
         self.settings = settings
         self.kick = kick
         self.actors = ActorDirectory(settings)
@@ -366,13 +325,14 @@ class SlackAdapter:
         user_id = body.get("user_id", "")
         channel_id = body.get("channel_id", "")
         text = unescape(body.get("text") or "").strip()
-        if text == "poll" and body.get("trigger_id"):
+        form = self.form_for(text) if self.form_for and body.get("trigger_id") else None
+        if form is not None:
             # A bare "/mentor poll" opens a form (trigger ids expire after 3 s: do it now).
             try:
-                await client.views_open(trigger_id=body["trigger_id"], view=poll_form(channel_id))
+                await client.views_open(trigger_id=body["trigger_id"], view=modal_for(form, channel_id))
                 return
             except Exception as exc:
-                log.info("poll form could not open (%r); falling back to the command", exc)
+                log.info("form %s could not open (%r); falling back to the command", form.id, exc)
         async with self._work:
             actor = await self.actors.actor(client, community.external_id, user_id, body.get("user_name", ""))
             event = SlashCommand(community, actor, channel_id, text, event_id=f"cmd:{body.get('trigger_id', '')}")
@@ -417,9 +377,6 @@ class SlackAdapter:
     async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
         fields = form_values(view)
         callback_id = view.get("callback_id", "")
-        if callback_id == POLL_FORM_ID and not fields.get("question", "").strip():
-            await ack(response_action="errors", errors={"question": "Please write the poll question."})
-            return
         await ack()
         community = self.community(body, context)
         user = body.get("user") or {}
@@ -428,11 +385,7 @@ class SlackAdapter:
         async with self._work:
             actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
             event_id = f"view:{body.get('trigger_id') or view.get('id', '')}"
-            event: Event
-            if callback_id == POLL_FORM_ID:
-                event = SlashCommand(community, actor, channel_id, poll_command_from_form(fields), event_id=event_id)
-            else:
-                event = FormSubmission(community, actor, callback_id, fields, event_id=event_id)
+            event = FormSubmission(community, actor, callback_id, fields, event_id=event_id, channel_id=channel_id)
             replies = await self.dispatch(event)
             await self.reply_private(replies, respond=None, client=client, channel_id=channel_id, user_id=user_id)
 

@@ -89,6 +89,7 @@ def build_services(
         kick=kick,
         installation_store=installation_store,
         oauth_state_store=oauth_state_store,
+        form_for=bot.router.form_for,
     )
     return SlackServices(adapter, messenger, client, installation_store)
 

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.feature import Form
 from bot.core.messages import (
     Button,
     ButtonStyle,
@@ -250,6 +251,8 @@ def render_modal(
             "action_id": spec["id"],
             "multiline": bool(spec.get("multiline")),
         }
+        if spec.get("max_length"):
+            element["max_length"] = min(int(spec["max_length"]), 3000)
         if spec.get("initial"):
             element["initial_value"] = spec["initial"][:3000]
         if spec.get("placeholder"):
@@ -272,3 +275,24 @@ def render_modal(
         "private_metadata": private_metadata[:3000],
         "blocks": blocks[:100],
     }
+
+
+def modal_for(form: Form, channel_id: str) -> dict[str, Any]:
+    """A core `Form` as a Slack modal; the channel it was opened in rides in private_metadata."""
+    return render_modal(
+        callback_id=form.id,
+        title=form.title,
+        submit=form.submit,
+        private_metadata=channel_id,
+        inputs=[
+            {
+                "id": f.name,
+                "label": f.label,
+                "placeholder": f.placeholder,
+                "multiline": f.long,
+                "optional": not f.required,
+                "max_length": f.max_length,
+            }
+            for f in form.fields
+        ],
+    )

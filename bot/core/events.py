@@ -61,6 +61,7 @@ class FormSubmission:
     form_id: str
     fields: dict[str, str] = field(default_factory=dict)
     event_id: str = ""
+    channel_id: str = ""  # where the form was opened from (a poll is posted there)
 
 
 @dataclass(frozen=True)

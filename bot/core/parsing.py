@@ -37,6 +37,11 @@ def _token(chars: list[str], quoted: bool) -> Token:
     return token
 
 
+def quoted_word(text: str) -> Token:
+    """A value from a form field as one word that is never taken for an option."""
+    return _token(list(text), True)
+
+
 def tokenize(text: str) -> list[str]:
     """Split on whitespace; double quotes (straight or curly) group words.
 

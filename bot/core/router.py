@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.core import messages as msg
 from bot.core.errors import InvalidInput, NotFound
-from bot.core.feature import Command, ComponentRoute, Feature, HandlerContext as Ctx, JoinHandler, TextHandler
+from bot.core.feature import Command, ComponentRoute, Feature, Form, HandlerContext as Ctx, JoinHandler, TextHandler
 from bot.core.messages import Message
 from bot.core.parsing import ParseError, tokenize
 
@@ -55,6 +55,7 @@ class Router:
         components: list[ComponentRoute],
         text_handlers: list[TextHandler] | None = None,
         join_handlers: list[JoinHandler] | None = None,
+        forms: list[Form] | None = None,
     ) -> None:
         self.commands = {c.name: c for c in commands}
         if len(self.commands) != len(commands):
@@ -62,6 +63,7 @@ class Router:
         self.components = {c.kind: c for c in components}
         self.text_handlers = text_handlers or []
         self.join_handlers = join_handlers or []  # a member joined the community (greetings)
+        self.forms = {f.id: f for f in forms or []}
 
     @classmethod
     def from_features(cls, features: list[Feature]) -> "Router":
@@ -71,7 +73,19 @@ class Router:
             components=[r for f in features for r in f.components],
             text_handlers=[f.text_handler for f in talkers if f.text_handler],
             join_handlers=[f.join_handler for f in features if f.join_handler],
+            forms=[form for f in features for form in f.forms],
         )
+
+    def form_for(self, text: str) -> Form | None:
+        """The form a bare command opens on platforms with modals (`/mentor poll` → the poll form)."""
+        try:
+            tokens = tokenize(text)
+        except ParseError:
+            return None
+        command, args = self.resolve(tokens)
+        if command is None or args or command.form is None:
+            return None
+        return self.forms.get(command.form)
 
     # --- slash commands -------------------------------------------------
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.core.events import Actor
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mentorbot.db"
 
 
@@ -77,3 +79,9 @@ class Settings:
             data_dir=get("MENTORBOT_DATA_DIR") or "data",
             delivery_concurrency=int(number("MENTORBOT_DELIVERY_CONCURRENCY", 16, 1)),
         )
+
+
+def is_moderator_actor(actor: Actor, settings: Settings) -> bool:
+    """The one moderator rule: the platform says so (workspace admin, Manage Server, the
+    configured moderator role) or the operator listed the user in MENTORBOT_MODERATORS."""
+    return actor.platform_moderator or actor.user_id in settings.moderator_ids

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.polls import polls
+from bot.features.polls import form, polls
 
 
 def feature() -> Feature:
@@ -17,6 +17,7 @@ def feature() -> Feature:
                 polls.create_poll,
                 moderator_only=True,
                 discord="poll create",
+                form=form.POLL_FORM.id,
                 args=(
                     Arg("question", ArgKind.TEXT, "What you ask, e.g. Would you join a mentorship program?", max_length=300),
                     Arg("options", ArgKind.LIST, "Choices, one a line or separated by commas or | (default: Mentor, Mentee)", option=True, max_length=1000),
@@ -33,7 +34,8 @@ def feature() -> Feature:
             ),
             Command("polls", "polls", "open and recent polls", polls.list_polls),
         ),
-        components=(ComponentRoute("poll", polls.on_poll_component),),
+        components=(ComponentRoute("poll", polls.on_poll_component, form_handler=form.submit_poll_form),),
+        forms=(form.POLL_FORM,),
         sweeps=(
             Sweep(
                 "close polls",

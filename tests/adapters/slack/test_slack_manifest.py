@@ -120,3 +120,12 @@ def test_env_example_has_the_slack_keys() -> None:
                 "SLACK_CLIENT_SECRET", "MENTORBOT_SECRET_KEY", "SLACK_API_URL", "SLACK_MODERATOR_IDS",
                 "SLACK_MODERATOR_GROUP", "PORT"):
         assert re.search(rf"^#?\s*{key}=", example, re.M), key
+
+
+def test_usage_hint_is_generated_from_the_command_table() -> None:
+    from adapters.slack.manifest import usage_hint
+    from bot.bootstrap import all_features
+
+    (command,) = MANIFEST["features"]["slash_commands"]
+    assert command["usage_hint"] == usage_hint(all_features()), "run python -m adapters.slack.manifest"
+    assert len(command["usage_hint"]) <= 1000

@@ -12,7 +12,7 @@ from fake_slack import FakeSlack
 from harness import SlackStack, body_text, button_ids, settle
 from sqlalchemy import func, select
 
-from adapters.slack.app import POLL_FORM_ID
+from bot.features.polls.form import POLL_FORM
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from storage.tables import OutboxMessage, SeenEvent
@@ -92,7 +92,7 @@ async def test_poll_closes_by_itself_on_the_sweep(stack: SlackStack, fake: FakeS
 async def test_poll_form_creates_the_same_poll(stack: SlackStack, fake: FakeSlack) -> None:
     status, _ = await stack.submit(
         "U0CAROL",
-        POLL_FORM_ID,
+        POLL_FORM.id,
         {"question": 'Mentor "circle" for <!here>?', "options": "Mentor\nMentee\nNot now", "closes": "3d", "anonymous": "no"},
     )
     assert status == 200

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from adapters.slack.app import poll_command_from_form
 from adapters.slack.settings import DEFAULT_API_URL, SlackConfigError, SlackSettings, slack_configured
 
 
@@ -49,10 +48,3 @@ def test_moderators_from_slack_and_core_keys() -> None:
         {"SLACK_BOT_TOKEN": "x", "SLACK_APP_TOKEN": "y", "SLACK_MODERATOR_IDS": "U1, U2", "MENTORBOT_MODERATORS": "U3"}
     )
     assert s.moderator_ids == {"U1", "U2", "U3"}
-
-
-def test_poll_form_becomes_a_command_the_core_can_parse() -> None:
-    text = poll_command_from_form(
-        {"question": 'Join a "mentor circle"?', "options": "Mentor\n\nMentee « new »\n", "closes": "friday 17:00", "anonymous": "yes"}
-    )
-    assert text == 'poll "Join a ʺmentor circleʺ?" --options "Mentor" "Mentee ‹ new ›" --closes "friday 17:00" --anonymous'
