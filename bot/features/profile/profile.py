@@ -31,7 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import messages as msg
 from bot.delivery.context import Ctx
 from bot.core.errors import InvalidInput
-from bot.features.intake.conversation import answer_rows, answers_from_profile, get_intake, get_profile
+from bot.features.intake.answers import answers_from_profile
+from bot.features.intake.conversation import get_intake, get_profile
+from bot.features.intake.questions import answer_rows
 from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.pairs.pairs import active_pairings_of, end_pairings_for_member
