@@ -16,7 +16,7 @@ from bot.features.milestones import milestones
 from bot.features.pairs import pairs
 from bot.features.polls import polls
 from bot.features.profile import profile as intake_privacy
-from bot.features.rounds import review as rounds
+from bot.features.rounds import proposal as rounds
 from bot.features.stats import dashboard as stats
 from bot.mentorbot import MentorBot
 from bot.core.clock import SystemClock
