@@ -16,7 +16,10 @@ from bot.features.milestones import milestones
 from bot.features.pairs import pairs
 from bot.features.polls import polls
 from bot.features.profile import profile as intake_privacy
-from bot.features.rounds import proposal as rounds
+from bot.features.rounds import introductions as round_introductions
+from bot.features.rounds import proposal as round_proposal
+from bot.features.rounds import review as rounds
+from bot.features.rounds import schedule as round_schedule
 from bot.features.stats import dashboard as stats
 from bot.mentorbot import MentorBot
 from bot.core.clock import SystemClock
@@ -62,7 +65,7 @@ def build_router() -> Router:
 
 
 def sweep_jobs(program: Program) -> list[SweepJob]:
-    policy = rounds.round_policy(program)
+    policy = round_proposal.round_policy(program)
     return [
         SweepJob(
             "remind unfinished intakes",
@@ -84,13 +87,13 @@ def sweep_jobs(program: Program) -> list[SweepJob]:
         # The program file's kick-off days, matching rules and resources reach the lifecycle sweeps.
         SweepJob(
             "kick-off reminders",
-            lambda session, now, settings: rounds.remind_kickoffs(session, now, settings, policy),
-            rounds.next_kickoff_due,
+            lambda session, now, settings: round_introductions.remind_kickoffs(session, now, settings, policy),
+            round_introductions.next_kickoff_due,
         ),
         SweepJob(
             "scheduled matching rounds",
-            lambda session, now, settings: rounds.run_scheduled_rounds(session, now, settings, policy, program),
-            rounds.next_scheduled_round,
+            lambda session, now, settings: round_schedule.run_scheduled_rounds(session, now, settings, policy, program),
+            round_schedule.next_scheduled_round,
         ),
         SweepJob("check-ins", checkins.send_due_checkins, checkins.next_checkin_due),
         SweepJob(

@@ -1,0 +1,262 @@
+"""Matching rounds, step two: the moderator reviews the proposal.
+
+`/mentor match` computes a proposal (`proposal.compute_round`) and shows it; the
+moderator drops or swaps pairs, recomputes, discards or approves, by command or
+with the proposal's buttons. Every command checks moderator rights first.
+Approval itself (pairings and introductions) is in `introductions`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import messages as msg
+from bot.core.errors import InvalidInput, NotFound
+from bot.core.messages import Message, UserText
+from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
+from bot.core.router import Command, ComponentId, ComponentRoute
+from bot.delivery.context import Ctx
+from bot.features.matching import MatchingRules, score_candidates
+from bot.features.rounds.introductions import approve_round, on_pair_component
+from bot.features.rounds.proposal import SHOW_PAIRS, compute_round, load_match_profiles, members_by_id, render_proposal, round_policy
+from bot.features.rounds.schedule import schedule_of
+from storage.tables import MatchRound, ProposedPair, RoundSchedule, RoundStatus
+
+MATCH_SPEC = {"dry-run": Arity.FLAG, "every": Arity.ONE, "rematch": Arity.FLAG, "stop": Arity.FLAG}
+
+
+async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    ctx.require_moderator("run a matching round")
+    parsed = parse_args(args, MATCH_SPEC)
+    if parsed.positional:
+        raise ParseError(
+            f"I don't know /mentor match {parsed.positional[0]}. Try /mentor match, match approve, match drop <n>, "
+            "match swap <n> <m>, match recompute, match discard or match show."
+        )
+    replies: list[Message] = []
+    if parsed.flag("stop"):
+        schedule = await schedule_of(ctx.session, ctx.community_id)
+        if schedule is None:
+            return [msg.message("There is no scheduled round to stop.")]
+        await ctx.session.delete(schedule)
+        return [msg.message("Scheduled rounds are stopped. Run /mentor match whenever you want a round.")]
+    every = parsed.one("every")
+    if every is not None:
+        period = parse_duration(every)
+        if period < timedelta(days=1):
+            raise ParseError("Rounds can repeat at most once a day; try --every 2w or --every 4w.")
+        schedule = await schedule_of(ctx.session, ctx.community_id)
+        if schedule is None:
+            schedule = RoundSchedule(community_id=ctx.community_id, every_days=period.days, next_run_at=ctx.now + period)
+        schedule.every_days, schedule.next_run_at = period.days, ctx.now + period
+        schedule.created_by_member_id = ctx.member_id
+        ctx.session.add(schedule)
+        policy = round_policy(ctx)
+        how = "approved automatically (auto_approve)" if policy.auto_approve else "waiting for a moderator's approval"
+        replies.append(
+            msg.message(
+                f"A new round will be computed every {period.days} days, next {format_when(schedule.next_run_at, ctx.tz)}, "
+                f"{how}. Stop with /mentor match --stop."
+            )
+        )
+    round_ = await compute_round(
+        ctx.session,
+        ctx.community_id,
+        ctx.now,
+        round_policy(ctx),
+        created_by=ctx.member_id,
+        dry_run=parsed.flag("dry-run"),
+        allow_rematch=parsed.flag("rematch"),
+    )
+    replies.insert(0, await render_proposal(ctx.session, round_))
+    return replies
+
+
+async def _current_round(ctx: Ctx, round_id: int | None = None) -> MatchRound:
+    query = select(MatchRound).where(MatchRound.community_id == ctx.community_id)
+    query = query.where(MatchRound.id == round_id) if round_id else query.order_by(MatchRound.id.desc()).limit(1)  # type: ignore[union-attr]
+    round_ = (await ctx.session.execute(query)).scalar_one_or_none()
+    if round_ is None:
+        raise NotFound("There is no matching round here yet. Run /mentor match to compute one.")
+    return round_
+
+
+def _open(round_: MatchRound) -> None:
+    if round_.status == RoundStatus.APPROVED.value:
+        raise InvalidInput(f"Round #{round_.id} is already approved; its introductions are out.")
+    if round_.status == RoundStatus.DISCARDED.value:
+        raise InvalidInput(f"Round #{round_.id} was discarded. Run /mentor match for a fresh one.")
+    if round_.dry_run:
+        raise InvalidInput(f"Round #{round_.id} is a dry run. Run /mentor match (without --dry-run) to make a real round.")
+
+
+async def show_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    ctx.require_moderator("see matching rounds")
+    round_ = await _current_round(ctx)
+    message = await render_proposal(ctx.session, round_)
+    pairs = (
+        await ctx.session.execute(
+            select(ProposedPair).where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
+            .order_by(ProposedPair.position)
+        )
+    ).scalars().all()
+    if len(pairs) <= SHOW_PAIRS:
+        return [message]
+    members = await members_by_id(ctx.session, {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs})
+    lines = [
+        msg.text(f"{p.position}. ", UserText(members[p.mentee_member_id].display_name), " ← ",
+                 UserText(members[p.mentor_member_id].display_name), f" (fit {p.score:.0f})")
+        for p in pairs
+    ]
+    return [message, Message(tuple(lines))]
+
+
+def _position(raw: str) -> int:
+    if not raw.lstrip("#").isdigit():
+        raise ParseError(f"{raw!r} is not a pair number; the proposal numbers its pairs 1, 2, 3 …")
+    return int(raw.lstrip("#"))
+
+
+async def drop_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    ctx.require_moderator("change a matching round")
+    if len(args) != 1:
+        raise ParseError("Give one pair number, e.g. /mentor match drop 3.")
+    round_ = await _current_round(ctx)
+    _open(round_)
+    pair = await _pair_at(ctx.session, round_, _position(args[0]))
+    pair.dropped = True
+    ctx.session.add(pair)
+    await ctx.session.flush()
+    return [msg.message(f"Pair {pair.position} is dropped; nobody in it will be introduced this round."), await render_proposal(ctx.session, round_)]
+
+
+async def _pair_at(session: AsyncSession, round_: MatchRound, position: int) -> ProposedPair:
+    pair = (
+        await session.execute(
+            select(ProposedPair).where(ProposedPair.round_id == round_.id, ProposedPair.position == position)
+        )
+    ).scalar_one_or_none()
+    if pair is None:
+        raise NotFound(f"Round #{round_.id} has no pair {position}.")
+    return pair
+
+
+async def swap_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    """Swap the mentors of two proposed pairs, if both new pairs pass every hard constraint."""
+    ctx.require_moderator("change a matching round")
+    if len(args) != 2:
+        raise ParseError("Give two pair numbers, e.g. /mentor match swap 2 5 (their mentors trade places).")
+    round_ = await _current_round(ctx)
+    _open(round_)
+    first = await _pair_at(ctx.session, round_, _position(args[0]))
+    second = await _pair_at(ctx.session, round_, _position(args[1]))
+    if first.id == second.id:
+        raise InvalidInput("Those are the same pair; give two different numbers.")
+    profiles, previous = await load_match_profiles(ctx.session, ctx.community_id, ctx.now)
+    wanted = {first.mentee_member_id, second.mentee_member_id, first.mentor_member_id, second.mentor_member_id}
+    subset = [p for p in profiles if p.member_id in wanted]
+    policy = round_policy(ctx)
+    rules = MatchingRules(
+        weights=policy.rules.weights,
+        max_timezone_difference_hours=policy.rules.max_timezone_difference_hours,
+        exclude_same_team=policy.rules.exclude_same_team,
+        allow_rematch=round_.allow_rematch,
+        previous_pairs=previous,
+    )
+    scored = {(c.mentee_id, c.mentor_id): c for c in score_candidates(subset, rules)}
+    new_first = scored.get((first.mentee_member_id, second.mentor_member_id))
+    new_second = scored.get((second.mentee_member_id, first.mentor_member_id))
+    if new_first is None or new_second is None:
+        raise InvalidInput(
+            "That swap would break a hard rule (no shared topic, language, timezone, team or an earlier pairing), "
+            "so I kept the proposal as it was."
+        )
+    for pair, new in ((first, new_first), (second, new_second)):
+        pair.mentor_member_id = new.mentor_id
+        pair.score = new.score
+        pair.reasons = [{"criterion": r.criterion, "points": r.points, "text": r.text} for r in new.reasons]
+        ctx.session.add(pair)
+    await ctx.session.flush()
+    return [msg.message(f"Swapped the mentors of pairs {first.position} and {second.position}."), await render_proposal(ctx.session, round_)]
+
+
+async def approve_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    ctx.require_moderator("approve a matching round")
+    round_ = await _current_round(ctx, int(args[0].lstrip("#")) if args and args[0].lstrip("#").isdigit() else None)
+    return await _approve_and_reply(ctx, round_)
+
+
+async def recompute_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    ctx.require_moderator("recompute a matching round")
+    return await _recompute(ctx, await _current_round(ctx))
+
+
+async def discard_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    ctx.require_moderator("discard a matching round")
+    return _discard(ctx, await _current_round(ctx))
+
+
+async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
+    ctx.require_moderator("review matching rounds")
+    if not cid.key.isdigit():
+        raise InvalidInput("That round button is not valid any more.")
+    round_ = await _current_round(ctx, int(cid.key))
+    if cid.verb == "approve":
+        return await _approve_and_reply(ctx, round_)
+    if cid.verb == "recompute":
+        if round_.status != RoundStatus.PROPOSED.value:
+            raise InvalidInput(f"Round #{round_.id} is {round_.status}; run /mentor match for a new one.")
+        return await _recompute(ctx, round_)
+    if cid.verb == "discard":
+        return _discard(ctx, round_)
+    raise InvalidInput("That round button is not valid any more.")
+
+
+async def _recompute(ctx: Ctx, previous: MatchRound) -> list[Message]:
+    """A fresh proposal with the same options (the old one is discarded by compute_round)."""
+    round_ = await compute_round(
+        ctx.session, ctx.community_id, ctx.now, round_policy(ctx), created_by=ctx.member_id,
+        dry_run=previous.dry_run, allow_rematch=previous.allow_rematch,
+    )
+    return [await render_proposal(ctx.session, round_)]
+
+
+def _discard(ctx: Ctx, round_: MatchRound) -> list[Message]:
+    _open(round_)
+    round_.status = RoundStatus.DISCARDED.value
+    ctx.session.add(round_)
+    return [msg.message(f"Round #{round_.id} is discarded; nobody was introduced.")]
+
+
+async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
+    if round_.status == RoundStatus.APPROVED.value:
+        when = format_when(round_.approved_at or ctx.now, ctx.tz)
+        return [msg.message(f"Round #{round_.id} was already approved ({when}); nobody is introduced twice.")]
+    _open(round_)
+    created = await approve_round(
+        ctx.session, round_, ctx.now, round_policy(ctx), approved_by=ctx.member_id, program=getattr(ctx, "program", None)
+    )
+    if created is None:
+        return [msg.message(f"Round #{round_.id} was just approved by someone else; nobody is introduced twice.")]
+    return [msg.message(f"Round #{round_.id} approved: {created} introduction{'s' if created != 1 else ''} on the way.")]
+
+
+def commands() -> list[Command]:
+    return [
+        Command("match", "match [--dry-run] [--every 4w] [--rematch] [--stop]",
+                "compute a matching round to review (never introduces until approved)", match_command, moderator_only=True),
+        Command("match approve", "match approve", "approve the current round and send the introductions", approve_command, moderator_only=True),
+        Command("match drop", "match drop <n>", "drop pair n from the current proposal", drop_command, moderator_only=True),
+        Command("match swap", "match swap <n> <m>", "swap the mentors of pairs n and m", swap_command, moderator_only=True),
+        Command("match recompute", "match recompute", "compute the current round again", recompute_command, moderator_only=True),
+        Command("match discard", "match discard", "throw the current proposal away", discard_command, moderator_only=True),
+        Command("match show", "match show", "show the current round with every pair", show_command, moderator_only=True),
+    ]
+
+
+def components() -> list[ComponentRoute]:
+    return [ComponentRoute("round", on_round_component), ComponentRoute("pair", on_pair_component)]
+
