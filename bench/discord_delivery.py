@@ -38,7 +38,7 @@ from bot.mentorbot import ensure_community  # noqa: E402
 from bot.bootstrap import bootstrap  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
 from bot.core.events import CommunityRef  # noqa: E402
-from bot.delivery.deliverer import Outbox  # noqa: E402
+from bot.delivery.outbox import Outbox  # noqa: E402
 from bot.core.ports import Destination  # noqa: E402
 from storage.tables import OutboxMessage  # noqa: E402
 

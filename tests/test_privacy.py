@@ -159,7 +159,7 @@ async def test_forget_me_deletes_every_piece_of_personal_data(any_chat: Chat) ->
 async def test_forget_me_blanks_their_words_in_messages_to_others(chat: Chat) -> None:
     """A stored message to a channel that quotes the member (JSON-escaped) is scrubbed, not deleted."""
     from bot.core import messages as msg
-    from bot.delivery.deliverer import Outbox
+    from bot.delivery.outbox import Outbox
     from bot.core.ports import Destination
     from storage.tables import Community
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.settings import Settings
 from bot.core.errors import NotAllowed
 from bot.core.events import Actor
-from bot.delivery.deliverer import Outbox
+from bot.delivery.outbox import Outbox
 from bot.core.program import Program, default_program
 from storage.tables import Community, Member
 

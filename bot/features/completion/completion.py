@@ -20,7 +20,7 @@ from bot.delivery.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.features.milestones.milestones import send_milestone
-from bot.delivery.deliverer import Outbox
+from bot.delivery.outbox import Outbox
 from bot.features.pairs.pairs import _after_pairing, _deactivate_plans, group_of, members_of, my_pairing, report_if_at_risk
 from bot.core.parsing import Arity, parse_args
 from bot.core.ports import Destination

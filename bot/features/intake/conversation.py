@@ -42,7 +42,7 @@ from bot.core.ports import Destination
 from bot.core.program import Program
 from bot.core.router import Command, ComponentId, ComponentRoute
 from bot.delivery.context import Ctx
-from bot.delivery.deliverer import Outbox
+from bot.delivery.outbox import Outbox
 from bot.features.intake.answers import (
     MAX_FREE_TEXT,
     Invalid,

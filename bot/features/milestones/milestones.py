@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import messages as msg
 from bot.delivery.context import Ctx
 from bot.core.messages import Message, UserText
-from bot.delivery.deliverer import Outbox
+from bot.delivery.outbox import Outbox
 from bot.core.ports import Destination
 from bot.core.router import Command
 from storage.tables import Member, Pairing, Profile

@@ -18,7 +18,7 @@ from bot.core import messages as msg
 from bot.delivery.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Message, UserText
-from bot.delivery.deliverer import Outbox, moderator_destinations
+from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.core.parsing import ParseError, format_when
 from bot.core.ports import Destination
 from bot.core.router import Command

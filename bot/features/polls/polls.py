@@ -19,7 +19,7 @@ from bot.core import messages as msg
 from bot.delivery.context import Ctx
 from bot.core.errors import InvalidInput, NotAllowed, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
-from bot.delivery.deliverer import Outbox
+from bot.delivery.outbox import Outbox
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
 from bot.core.ports import Destination
 from bot.core.router import Command, ComponentId, ComponentRoute

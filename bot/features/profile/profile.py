@@ -35,7 +35,7 @@ from bot.features.intake.answers import answers_from_profile
 from bot.features.intake.conversation import get_intake, get_profile
 from bot.features.intake.questions import answer_rows
 from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
-from bot.delivery.deliverer import Outbox, moderator_destinations
+from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.pairs.pairs import active_pairings_of, end_pairings_for_member
 from bot.core.parsing import format_when
 from bot.core.ports import Destination, DestinationKind

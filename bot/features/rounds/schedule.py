@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.deliverer import Outbox, moderator_destinations
+from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import RoundPolicy, compute_round, render_proposal
 from storage.tables import Community, RoundSchedule
