@@ -15,7 +15,7 @@ from bot.features.intake import conversation as intake
 from bot.features.milestones import milestones
 from bot.features.pairs import pairs
 from bot.features.polls import polls
-from bot.features.profile import forget as intake_privacy
+from bot.features.profile import profile as intake_privacy
 from bot.features.rounds import introductions as round_introductions
 from bot.features.rounds import proposal as round_proposal
 from bot.features.rounds import review as rounds
