@@ -187,7 +187,8 @@ async def time_stats(url: str, schema: str | None, runs: int, data_dir: Path) ->
     from bot.core.clock import ManualClock
     from bot.core.settings import Settings
     from bot.core.events import Actor, CommunityRef, SlashCommand
-    from bot.features.stats.queries import Filters, build_dashboard
+    from bot.features.stats.figures import Filters
+    from bot.features.stats.queries import build_dashboard
     from storage.db import Database
 
     settings = replace(Settings(), database_url=url, data_dir=str(data_dir), moderator_ids=frozenset({"U0000001"}))

@@ -29,7 +29,8 @@ from bot.core.events import (
     SlashCommand,
 )
 from bot.core.messages import Message
-from bot.delivery.outbox import Deliverer, Outbox, due_at
+from bot.delivery.deliverer import Deliverer, due_at
+from bot.delivery.outbox import Outbox
 from bot.core.ports import Clock, Messenger
 from bot.core.program import Program, load_program
 from bot.core.router import Router

@@ -20,7 +20,8 @@ from bot.bootstrap import bootstrap
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from bot.core.events import CommunityRef
-from bot.delivery.outbox import NOTICE_PREFIX, Outbox
+from bot.delivery.deliverer import NOTICE_PREFIX
+from bot.delivery.outbox import Outbox
 from bot.core.ports import Destination
 from storage.tables import OutboxMessage
 

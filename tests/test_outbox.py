@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from adapters.console.messenger import ConsoleMessenger
-from bot.delivery.outbox import LEASE, Deliverer
+from bot.delivery.deliverer import LEASE, Deliverer
 from bot.core.ports import Delivery, Operation, PermanentFailure, RetryLater
 from storage.tables import Member, OutboxMessage
 from tests.chat import Chat
@@ -132,4 +132,4 @@ async def _row(chat: Chat, key: str) -> OutboxMessage:
 
 
 def test_deliverer_is_importable_without_a_platform() -> None:
-    assert Deliverer.__module__ == "bot.delivery.outbox"
+    assert Deliverer.__module__ == "bot.delivery.deliverer"

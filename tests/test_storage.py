@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401
-from bot.delivery.outbox import Deliverer, Outbox
+from bot.delivery.deliverer import Deliverer
+from bot.delivery.outbox import Outbox
 from bot.core.ports import Delivered, Delivery, Destination
 from bot.core import messages as msg
 from alembic.script import ScriptDirectory

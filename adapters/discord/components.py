@@ -13,16 +13,31 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import discord
 
-from adapters.discord.render import COMPONENT_ID, ComponentSpec
-
 log = logging.getLogger(__name__)
 
-# `mentor:` then anything up to Discord's 100 characters in total.
+# Component ids the adapter can route back after a restart: `mentor:` then anything
+# up to Discord's 100 characters in total.
+COMPONENT_ID = re.compile(r"mentor:[^\s]{1,93}")
 TEMPLATE = COMPONENT_ID
+
+
+@dataclass
+class ComponentSpec:
+    """One button or select, already within Discord's limits (render.py builds them)."""
+
+    kind: str  # "button" | "select"
+    custom_id: str
+    label: str = ""
+    style: discord.ButtonStyle = discord.ButtonStyle.secondary
+    placeholder: str = ""
+    options: list[tuple[str, str]] = field(default_factory=list)
+    min_values: int = 1
+    max_values: int = 1
 
 
 class ComponentHandler(Protocol):

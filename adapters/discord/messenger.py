@@ -46,7 +46,7 @@ FOLLOWUP_LIFETIME = 14 * 60  # interaction tokens live 15 minutes; keep a margin
 THREAD_ARCHIVE_MINUTES = 10080  # a week
 
 
-# Discord error codes → the core's failure vocabulary (bot/delivery/outbox.py has advice for these).
+# Discord error codes → the core's failure vocabulary (bot/delivery/deliverer.py has advice for these).
 _CODES = {
     10003: "channel_not_found",  # Unknown Channel
     10008: "message_not_found",  # Unknown Message

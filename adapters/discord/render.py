@@ -22,6 +22,7 @@ from typing import Any
 import discord
 from discord import utils as dutils
 
+from adapters.discord.components import COMPONENT_ID, ComponentSpec, build_view
 from bot.core.messages import (
     Button,
     ButtonStyle,
@@ -61,9 +62,6 @@ PLACEHOLDER_MAX = 150
 EMBED_COLOUR = 0x5865F2
 SHORTENED_NOTE = "… (shortened to fit Discord)"
 HIDDEN_CHOICES_NOTE = "(Some choices could not be shown here: Discord allows 25 buttons a message.)"
-
-# Component ids the adapter can route back after a restart (see components.py).
-COMPONENT_ID = re.compile(r"mentor:[^\s]{1,93}")
 
 _BLOCK_MARKERS = re.compile(r"(?m)^(\s*)([#>\-*+]|\d+[.)])")
 # Anything Discord could read as a mention: @everyone/@here and <@id>, <@!id>, <@&id> of any
@@ -113,20 +111,6 @@ def shorten(text: str, limit: int, note: str = "…") -> str:
 
 
 @dataclass
-class ComponentSpec:
-    """One button or select, already within Discord's limits."""
-
-    kind: str  # "button" | "select"
-    custom_id: str
-    label: str = ""
-    style: discord.ButtonStyle = discord.ButtonStyle.secondary
-    placeholder: str = ""
-    options: list[tuple[str, str]] = field(default_factory=list)
-    min_values: int = 1
-    max_values: int = 1
-
-
-@dataclass
 class RenderedMessage:
     content: str
     embeds: list[discord.Embed]
@@ -143,8 +127,6 @@ class RenderedMessage:
     def view(self) -> discord.ui.View | None:
         if not self.rows:
             return None
-        from adapters.discord.components import build_view
-
         return build_view(self.rows)
 
     def files(self) -> list[discord.File]:

@@ -1,55 +1,25 @@
-"""The durable outbox: services write what must be sent; the deliverer sends it.
+"""The durable outbox: services write what must be sent, in their own transaction.
 
-A service never calls a platform. It changes state and, in the same transaction,
-adds rows here. `Deliverer.drain` claims due rows, hands each to the adapter's
-`Messenger` and records the outcome:
-
-- `Delivered`  → `sent`, with the platform's message ref (for later updates/pins);
-- `RetryLater` → back to `pending` with `not_before` pushed out (429, 5xx);
-- `PermanentFailure` → `failed`, and the moderators are told (never a retry loop).
-
-Claiming sets a short lease (`not_before = now + LEASE`) so a worker that dies
-mid-send leaves the row to be picked up again by anyone after the lease; on
-PostgreSQL rows are claimed with `FOR UPDATE SKIP LOCKED` so many workers can
-drain one database. A resend after a crash carries the same idempotency key, which
-the messenger uses (Discord nonce, Slack metadata) so the member sees it once.
+A service never calls a platform. It changes state and, in the same unit of work,
+adds rows here with `Outbox` (post, update, pin). A dedupe key makes writing the
+same message twice harmless; pending updates of one message are coalesced. The
+`Deliverer` (deliverer.py) sends the rows later. `moderator_destinations` says
+where moderator alerts go.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from dataclasses import replace
+from datetime import datetime
 from functools import cache
-from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Update, bindparam, or_, select, tuple_, update
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
 from bot.core.messages import Message
-from bot.core.ports import (
-    Clock,
-    Delivered,
-    Delivery,
-    Destination,
-    DestinationKind,
-    Messenger,
-    Operation,
-    PermanentFailure,
-    RetryLater,
-)
-from storage.claims import claim_statement, run_claim
-from storage.db import Database
+from bot.core.ports import Destination, DestinationKind, Operation
 from storage.tables import Community, Member, OutboxMessage, OutboxStatus
-from storage.types import UTCDateTime
-
-log = logging.getLogger(__name__)
-
-LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 12  # transient errors only; 429s honour Retry-After and do not count
-NOTICE_PREFIX = "notice:"  # moderator notices about failures are never themselves reported
 
 
 class Outbox:
@@ -123,7 +93,7 @@ class Outbox:
             self.session.add(pending)
             return pending
         return await self._add(
-            Operation.UPDATE, _destination_of(target), message, dedupe_key=None, target=target
+            Operation.UPDATE, destination_of(target), message, dedupe_key=None, target=target
         )
 
     async def pin(self, target: OutboxMessage, *, unpin: bool = False) -> OutboxMessage:
@@ -132,7 +102,7 @@ class Outbox:
             await self.session.flush()  # the pin names the posted row by id
         return await self._add(
             op,
-            _destination_of(target),
+            destination_of(target),
             None,
             dedupe_key=f"{op.value}:{target.id}",
             target=target,
@@ -148,333 +118,9 @@ def _by_dedupe_key() -> Select[tuple[OutboxMessage]]:
     )
 
 
-@cache
-def _record_sent() -> Update:
-    return (
-        update(OutboxMessage)
-        .where(OutboxMessage.id == bindparam("row"), OutboxMessage.claim_token == bindparam("token"))
-        .values(
-            status=OutboxStatus.SENT.value,
-            sent_at=bindparam("sent_at", type_=UTCDateTime),
-            message_ref=bindparam("ref"),
-            last_error=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _claim_statement(*extra: ColumnElement[bool]) -> Any:
-    where = [
-        OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),  # type: ignore[attr-defined]
-        OutboxMessage.not_before <= bindparam("now"),
-        *extra,
-    ]
-    return claim_statement(
-        OutboxMessage,
-        where=where,
-        order_by=[OutboxMessage.id],
-        limit=bindparam("limit"),
-        values={
-            "status": OutboxStatus.SENDING.value,
-            "not_before": bindparam("lease_until"),
-            "attempts": OutboxMessage.attempts + 1,
-            "claim_token": OutboxMessage.claim_token + 1,
-        },
-        token=OutboxMessage.claim_token,
-    )
-
-
-@cache
-def _claim_due() -> Any:
-    return _claim_statement()
-
-
-def _destination_key() -> ColumnElement[str]:
-    """"kind:target" in SQL: what the deliverer groups and serialises rows by."""
-    return OutboxMessage.destination_kind + ":" + OutboxMessage.destination_target  # type: ignore[return-value,operator]
-
-
-def _destination_of(row: Any) -> Destination:
+def destination_of(row: Any) -> Destination:
     """Where an outbox row (or a row of its columns) goes."""
     return Destination(DestinationKind(row.destination_kind), row.destination_target)
-
-
-class Deliverer:
-    """Drains due outbox rows through one `Messenger`."""
-
-    def __init__(
-        self, db: Database, clock: Clock, messenger: Messenger, *, batch: int = 50, concurrency: int = 8
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.messenger = messenger
-        self.batch = batch
-        self._external_ids: dict[int, str] = {}
-        self.concurrency = concurrency
-        self._gate = asyncio.Semaphore(concurrency)
-
-    async def drain(self, *, max_rows: int | None = None) -> int:
-        """Send everything due now; returns how many rows reached a final state.
-
-        With `concurrency` 1 (the default) rows go out strictly in id order, one at a
-        time: the order services wrote them. Platforms pace per channel (about one
-        message a second), so with `concurrency` N > 1 rows are sent per destination
-        instead: each destination's rows in id order by one task, up to N destinations
-        at once. Whenever a destination's task finishes, more rows are claimed for the
-        destinations not in flight, so one slow channel (or one Retry-After) never
-        holds up the messages for every other channel."""
-        if self.concurrency == 1:
-            return await self._drain_in_id_order(max_rows)
-        done = 0
-        claimed_total = 0
-        running: dict[asyncio.Task[int], str] = {}
-        while True:
-            room = self.concurrency - len(running)
-            want = self.batch if max_rows is None else min(self.batch, max_rows - claimed_total)
-            claimed = await self._claim(want, busy=set(running.values())) if room > 0 and want > 0 else []
-            claimed_total += len(claimed)
-            for where, rows in (await self._by_destination(claimed)).items():
-                running[asyncio.ensure_future(self._deliver_destination(rows))] = where
-            if not running:
-                return done
-            finished, _ = await asyncio.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
-            for task in finished:
-                del running[task]
-                done += task.result()
-
-    async def _drain_in_id_order(self, max_rows: int | None) -> int:
-        done = 0
-        claimed_total = 0
-        while max_rows is None or claimed_total < max_rows:
-            claimed = await self._claim(self.batch if max_rows is None else min(self.batch, max_rows - claimed_total))
-            if not claimed:
-                break
-            claimed_total += len(claimed)
-            done += await self._deliver_in_order(claimed)
-        return done
-
-    async def _deliver_destination(self, rows: list[tuple[int, int]]) -> int:
-        # At most `concurrency` destinations send at once, however many one claim returned
-        # (each holds a database connection per step).
-        async with self._gate:
-            return await self._deliver_in_order(rows)
-
-    async def _deliver_in_order(self, rows: list[tuple[int, int]]) -> int:
-        """Send claimed rows one after another, each recorded before the next is sent.
-
-        The rows are loaded (and their lease renewed) in one statement, again for the
-        ones left whenever half a lease has passed (a paced batch may take a while), so
-        a row is never sent after its lease could have run out. Each result is recorded
-        in its own transaction before the next send: a crash loses at most the row in
-        flight, which is resent under the same idempotency key."""
-        done = 0
-        loaded: dict[int, Any] = {}
-        renewed_at: datetime | None = None
-        for position, (row_id, token) in enumerate(rows):
-            if renewed_at is None or self.clock.now() - renewed_at >= LEASE / 2:
-                renewed_at = self.clock.now()
-                loaded = await self._renew(rows[position:], renewed_at)
-            row = loaded.get(row_id)
-            if row is None:
-                continue  # not ours any more: another deliverer took it over after our lease
-            prepared: Delivery | bool = self._delivery_of(row, await self._community_external_id(row.community_id))
-            if row.target_outbox_id is not None:
-                prepared = await self._resolve_target(row_id, token, prepared)
-            if isinstance(prepared, bool):  # settled without a send, or deferred
-                done += prepared
-                continue
-            try:
-                result = await self.messenger.deliver(prepared)
-            except Exception as exc:  # a bug or an unexpected network error: back off, never loop fast
-                log.exception("delivery of outbox row %s raised", row_id)
-                result = RetryLater(min(300.0, 2.0 ** min(prepared.attempt + 1, 8)), reason=repr(exc)[:200])
-            async with self.db.unit() as session:
-                done += await self._record(session, row_id, token, result)
-        return done
-
-    async def _renew(self, rows: list[tuple[int, int]], now: datetime) -> dict[int, Any]:
-        """Extend the lease on the rows still ours (same claim token) and load what sending needs."""
-        async with self.db.unit() as session:
-            found = (
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        tuple_(OutboxMessage.id, OutboxMessage.claim_token).in_(rows),
-                        OutboxMessage.status == OutboxStatus.SENDING.value,
-                    )
-                    .values(not_before=now + LEASE)
-                    .returning(
-                        OutboxMessage.id,
-                        OutboxMessage.community_id,
-                        OutboxMessage.operation,
-                        OutboxMessage.destination_kind,
-                        OutboxMessage.destination_target,
-                        OutboxMessage.payload,
-                        OutboxMessage.target_outbox_id,
-                        OutboxMessage.attempts,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
-        return {row.id: row for row in found}
-
-    @staticmethod
-    def _delivery_of(row: Any, external_id: str) -> Delivery:
-        return Delivery(
-            community_external_id=external_id,
-            operation=Operation(row.operation),
-            destination=_destination_of(row),
-            message=msg.from_json(row.payload) if row.payload else None,
-            idempotency_key=f"mb{row.id}",
-            attempt=row.attempts - 1,
-        )
-
-    async def _resolve_target(self, row_id: int, token: int, delivery: Delivery) -> Delivery | bool:
-        """An update or pin acts on a message we posted: it needs that message's platform ref."""
-        now = self.clock.now()
-        async with self.db.unit() as session:
-            row = await session.get(OutboxMessage, row_id)
-            if row is None or row.claim_token != token:
-                return False
-            target = await session.get(OutboxMessage, row.target_outbox_id)
-            if target is None or target.status == OutboxStatus.FAILED.value:
-                row.status = OutboxStatus.FAILED.value
-                row.last_error = "the message it refers to was never delivered"
-                session.add(row)
-                return True
-            if target.status != OutboxStatus.SENT.value:
-                # The original is not out yet: try again shortly, keep order.
-                row.status = OutboxStatus.PENDING.value
-                row.not_before = now + timedelta(seconds=1)
-                row.attempts -= 1
-                session.add(row)
-                return False
-            return replace(delivery, target_ref=target.message_ref)
-
-    async def _by_destination(self, claimed: list[tuple[int, int]]) -> dict[str, list[tuple[int, int]]]:
-        """Claimed rows grouped by where they go, each group in id order."""
-        if not claimed:
-            return {}
-        async with self.db.unit() as session:
-            where = dict(
-                (
-                    await session.execute(
-                        select(OutboxMessage.id, _destination_key()).where(
-                            OutboxMessage.id.in_([row_id for row_id, _ in claimed])  # type: ignore[union-attr]
-                        )
-                    )
-                ).all()
-            )
-        groups: dict[str, list[tuple[int, int]]] = {}
-        for row_id, token in claimed:  # run_claim() returns id order
-            groups.setdefault(where.get(row_id, ""), []).append((row_id, token))
-        return groups
-
-    async def _claim(self, limit: int, busy: set[str] = frozenset()) -> list[tuple[int, int]]:  # type: ignore[assignment]
-        now = self.clock.now()
-        params = {"now": now, "lease_until": now + LEASE, "limit": limit}
-        async with self.db.unit() as session:
-            if not busy:  # every drain starts here, most find nothing: a statement built once
-                return await run_claim(session, _claim_due(), params)
-            # A destination in flight gets its next rows after its current ones, in order.
-            busy_filter = _destination_key().not_in(sorted(busy))
-            return await run_claim(session, _claim_statement(busy_filter), params)
-
-    async def _community_external_id(self, community_id: int) -> str:
-        # A community's platform id never changes: one lookup per deliverer, not one per message.
-        if community_id not in self._external_ids:
-            async with self.db.unit() as session:
-                community = await session.get(Community, community_id)
-            assert community is not None
-            self._external_ids[community_id] = community.external_id
-        return self._external_ids[community_id]
-
-    async def _record(
-        self, session: AsyncSession, row_id: int, token: int, result: Delivered | RetryLater | PermanentFailure
-    ) -> bool:
-        now = self.clock.now()
-        if isinstance(result, Delivered):  # the common case: one conditional UPDATE
-            recorded = await session.execute(
-                _record_sent(), {"row": row_id, "token": token, "sent_at": now, "ref": result.message_ref}
-            )
-            if recorded.rowcount != 1:
-                log.warning("outbox row %s was taken over by another deliverer", row_id)
-                return False
-            return True
-        row = await session.get(OutboxMessage, row_id, with_for_update=True)
-        assert row is not None
-        if row.claim_token != token:
-            # Our lease ran out and another deliverer took the row over; it sends with the
-            # same idempotency key, so the platform shows the message once. Its result wins.
-            log.warning("outbox row %s was taken over by another deliverer", row_id)
-            return False
-        if isinstance(result, RetryLater):
-            if row.attempts >= MAX_ATTEMPTS and result.reason != "rate limited":
-                result = PermanentFailure("gave_up", f"still failing after {row.attempts} tries: {result.reason}")
-            else:
-                if result.reason == "rate limited":
-                    row.attempts -= 1  # a 429 is the platform pacing us, not a failure
-                row.status = OutboxStatus.PENDING.value
-                row.not_before = now + timedelta(seconds=max(result.seconds, 0.0))
-                row.last_error = result.reason[:500]
-                session.add(row)
-                return False
-        row.status = OutboxStatus.FAILED.value
-        row.last_error = f"{result.code}: {result.detail}"[:500]
-        session.add(row)
-        await _report_failure(session, row, result, now)
-        return True
-
-
-async def _report_failure(
-    session: AsyncSession, row: OutboxMessage, failure: PermanentFailure, now: datetime
-) -> None:
-    """Make a permanent failure visible to the moderators (once per failed row)."""
-    community = await session.get(Community, row.community_id)
-    assert community is not None
-    who = ""
-    if failure.unreachable_user_id:
-        member = (
-            await session.execute(
-                select(Member).where(
-                    Member.community_id == community.id,
-                    Member.platform_user_id == failure.unreachable_user_id,
-                )
-            )
-        ).scalar_one_or_none()
-        if member is not None:
-            if member.dm_status == "ok":
-                member.dm_status = "closed"
-                session.add(member)
-            who = member.display_name
-    if row.dedupe_key and row.dedupe_key.startswith(NOTICE_PREFIX):
-        return  # a notice about a notice would loop
-    outbox = Outbox(session, community.id, now)  # type: ignore[arg-type]
-    if who:
-        what = msg.text("I could not send a direct message to ", msg.UserText(who), " — their DMs are closed to me. ")
-        advice = "Ask them to allow direct messages from this app; I will not retry on my own."
-    else:
-        what = msg.text(
-            f"A message to {row.destination_kind} {row.destination_target} could not be delivered ({failure.code}"
-            + ("" if not failure.detail else ": "),
-            msg.UserText(failure.detail[:300]),  # the platform's own words, escaped like any outside text
-            "). ",
-        )
-        advice = _ADVICE.get(failure.code, "Check that the bot still has access there.")
-    notice = Message((msg.text(msg.Strong("Delivery problem")), what, msg.text(advice)))
-    for destination in await moderator_destinations(session, community):
-        await outbox.post(destination, notice, dedupe_key=f"{NOTICE_PREFIX}{row.id}:{destination.target}")
-
-
-_ADVICE = {
-    "channel_not_found": "The channel no longer exists or the bot cannot see it; invite the bot or choose another channel.",
-    "not_in_channel": "Invite the bot to that channel (/invite) and try again.",
-    "is_archived": "That channel is archived; unarchive it or use another channel.",
-    "cannot_dm_bot": "That user is a bot and cannot receive direct messages.",
-    "token_revoked": "The bot's token was revoked; reinstall the app.",
-    "missing_access": "The bot lacks permission in that channel; check its role.",
-    "message_not_found": "The message was deleted on the platform, so it could not be changed or pinned.",
-}
 
 
 async def moderator_destinations(session: AsyncSession, community: Community) -> list[Destination]:
@@ -492,16 +138,3 @@ async def moderator_destinations(session: AsyncSession, community: Community) ->
     ).scalars()
     return [Destination.dm(m.platform_user_id) for m in moderators]
 
-
-async def due_at(db: Database) -> datetime | None:
-    """The earliest moment at which some outbox row becomes due (None: nothing queued)."""
-    from sqlalchemy import func
-
-    async with db.unit() as session:
-        return (
-            await session.execute(
-                select(func.min(OutboxMessage.not_before)).where(
-                    OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value])  # type: ignore[attr-defined]
-                )
-            )
-        ).scalar_one_or_none()

@@ -189,7 +189,7 @@ async def on_poll_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
         vote.option_index, vote.voted_at = option, ctx.now
     ctx.session.add(vote)
     await ctx.session.flush()
-    await _refresh_poll_message(ctx.session, ctx.outbox, poll, ctx.tz)
+    await refresh_poll_message(ctx.session, ctx.outbox, poll, ctx.tz)
     verb = "changed your vote to" if changed else "voted"
     return [
         msg.message(
@@ -248,7 +248,11 @@ async def _first_voters(session: AsyncSession, poll: Poll) -> dict[int, list[str
     return names
 
 
-async def _refresh_poll_message(session: AsyncSession, outbox: Outbox, poll: Poll, tz: str) -> None:
+async def refresh_poll_message(session: AsyncSession, outbox: Outbox, poll: Poll, tz: str) -> None:
+    """Queue an update of the posted poll message with the current tally (nothing if never posted).
+
+    The poll feature owns how its message looks; other features (forget-me) call this
+    after changing votes."""
     if poll.post_outbox_id is None:
         return
     post = await session.get(OutboxMessage, poll.post_outbox_id)
@@ -359,7 +363,7 @@ async def close_poll(session: AsyncSession, poll: Poll, now: datetime, ratio_war
     session.add(poll)
     await session.flush()
     votes = await _votes(session, poll)
-    await _refresh_poll_message(session, outbox, poll, community.timezone)
+    await refresh_poll_message(session, outbox, poll, community.timezone)
     if poll.post_outbox_id is not None:
         post = await session.get(OutboxMessage, poll.post_outbox_id)
         if post is not None:

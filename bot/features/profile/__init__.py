@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.profile import profile
+from bot.features.profile import forget, profile
 
 
 def feature() -> Feature:
@@ -21,8 +21,8 @@ def feature() -> Feature:
             ),
             Command("resume", "resume", "end your break early", profile.resume_command),
             Command("leave", "leave", "withdraw from the program", profile.leave_command),
-            Command("forget-me", "forget-me", "delete all your personal data (asks first)", profile.forget_me_command),
+            Command("forget-me", "forget-me", "delete all your personal data (asks first)", forget.forget_me_command),
         ),
-        components=(ComponentRoute("privacy", profile.on_privacy_component),),
+        components=(ComponentRoute("privacy", forget.on_privacy_component),),
         sweeps=(Sweep("end pauses", lambda session, now, env: profile.resume_due_pauses(session, now), profile.next_pause_end),),
     )

@@ -7,7 +7,7 @@ shows the proposal, takes the moderators' edits and introduces the approved pair
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.rounds import review as rounds
+from bot.features.rounds import introductions, proposal, review, schedule
 
 _PAIR = Arg("pair", ArgKind.INT, "Pair number in the proposal", required=True, min_value=1, max_value=100_000)
 
@@ -18,7 +18,7 @@ def feature() -> Feature:
         commands=(
             Command(
                 "match", "match [--dry-run] [--every 4w] [--rematch] [--stop]",
-                "compute a matching round to review (never introduces until approved)", rounds.match_command,
+                "compute a matching round to review (never introduces until approved)", review.match_command,
                 moderator_only=True, discord="match run",
                 args=(
                     Arg("dry-run", ArgKind.FLAG, "Only show what the round would look like"),
@@ -28,30 +28,30 @@ def feature() -> Feature:
                 ),
                 examples=("match", "match --every 4w"),
             ),
-            Command("match approve", "match approve", "approve the current round and send the introductions", rounds.approve_command, moderator_only=True),
-            Command("match drop", "match drop <n>", "drop pair n from the current proposal", rounds.drop_command, moderator_only=True, args=(_PAIR,)),
+            Command("match approve", "match approve", "approve the current round and send the introductions", review.approve_command, moderator_only=True),
+            Command("match drop", "match drop <n>", "drop pair n from the current proposal", review.drop_command, moderator_only=True, args=(_PAIR,)),
             Command(
-                "match swap", "match swap <n> <m>", "swap the mentors of pairs n and m", rounds.swap_command, moderator_only=True,
+                "match swap", "match swap <n> <m>", "swap the mentors of pairs n and m", review.swap_command, moderator_only=True,
                 args=(_PAIR, Arg("other", ArgKind.INT, "The other pair's number", required=True, min_value=1, max_value=100_000)),
                 examples=("match swap 2 5",),
             ),
-            Command("match recompute", "match recompute", "compute the current round again", rounds.recompute_command, moderator_only=True),
-            Command("match discard", "match discard", "throw the current proposal away", rounds.discard_command, moderator_only=True),
-            Command("match show", "match show", "show the current round with every pair", rounds.show_command, moderator_only=True),
+            Command("match recompute", "match recompute", "compute the current round again", review.recompute_command, moderator_only=True),
+            Command("match discard", "match discard", "throw the current proposal away", review.discard_command, moderator_only=True),
+            Command("match show", "match show", "show the current round with every pair", review.show_command, moderator_only=True),
         ),
-        components=(ComponentRoute("round", rounds.on_round_component), ComponentRoute("pair", rounds.on_pair_component)),
+        components=(ComponentRoute("round", review.on_round_component), ComponentRoute("pair", introductions.on_pair_component)),
         sweeps=(
             Sweep(
                 "kick-off reminders",
-                lambda session, now, env: rounds.remind_kickoffs(session, now, env.settings, rounds.round_policy(env.program)),
-                rounds.next_kickoff_due,
+                lambda session, now, env: introductions.remind_kickoffs(session, now, env.settings, proposal.round_policy(env.program)),
+                introductions.next_kickoff_due,
             ),
             Sweep(
                 "scheduled matching rounds",
-                lambda session, now, env: rounds.run_scheduled_rounds(
-                    session, now, env.settings, rounds.round_policy(env.program), env.program
+                lambda session, now, env: schedule.run_scheduled_rounds(
+                    session, now, env.settings, proposal.round_policy(env.program), env.program
                 ),
-                rounds.next_scheduled_round,
+                schedule.next_scheduled_round,
             ),
         ),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.features.stats.queries import Dashboard
+from bot.features.stats.figures import Dashboard
 
 if TYPE_CHECKING:  # only for type checkers: matplotlib is imported when a chart is drawn
     from matplotlib.axes import Axes

@@ -31,7 +31,8 @@ from bot.core.ports import Destination
 from bot.core.router import Command
 from bot.features.stats.chart import CHART_TOPICS, CHART_VERSION, render_chart
 from bot.features.stats.export import write_export
-from bot.features.stats.queries import Dashboard, Filters, TopicBalance, build_dashboard
+from bot.features.stats.figures import Dashboard, Filters, TopicBalance
+from bot.features.stats.queries import build_dashboard
 from storage.tables import Profile
 
 STATS_SPEC = {"since": Arity.ONE, "campaign": Arity.ONE}

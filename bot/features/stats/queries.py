@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import statistics
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy import ColumnElement, Integer, Text, and_, case, cast, func, lit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.polls.polls import ROLE_WORDS
+from bot.features.stats.figures import Dashboard, Filters, PollConversion, SourceCount, TopicBalance, WeekPoint
 from storage.tables import (
     CheckIn,
     Feedback,
@@ -37,96 +37,6 @@ _UNIX_EPOCH_JULIAN = 2440587.5  # julianday('1970-01-01')
 _MONDAY_SHIFT = 3  # 1970-01-01 was a Thursday; +3 days makes weeks start on Monday
 MAX_WEEKS = 156  # the chart shows at most three years, week by week
 NEW_DAYS = 30
-TOP_TOPICS = 12
-
-
-@dataclass(frozen=True)
-class Filters:
-    """`--since` and `--campaign`: limit figures to what started after a date / came from one source."""
-
-    since: datetime | None = None
-    source: str | None = None  # a profile source: "campaign:spring", "poll:3", "greeting", "direct"
-
-
-@dataclass(frozen=True)
-class TopicBalance:
-    topic: str
-    mentors_offering: int
-    mentors_free: int  # offering and with room for another mentee
-    mentees_waiting: int
-
-    @property
-    def shortfall(self) -> int:
-        return self.mentees_waiting - self.mentors_free
-
-
-@dataclass(frozen=True)
-class SourceCount:
-    source: str
-    signups: int
-    poll_question: str | None = None  # for "poll:<id>" sources
-
-
-@dataclass(frozen=True)
-class PollConversion:
-    poll_id: int
-    question: str
-    would_join: int  # votes for an option that means mentor, mentee or both
-    signed_up: int  # of those voters, how many completed a sign-up
-
-
-@dataclass(frozen=True)
-class WeekPoint:
-    week_start: date
-    signups: int
-    active_relationships: int
-
-
-@dataclass
-class Dashboard:
-    now: datetime
-    filters: Filters
-    # sign-ups
-    by_role: dict[str, int] = field(default_factory=dict)
-    by_status: dict[str, int] = field(default_factory=dict)
-    new_recent: int = 0
-    # relationships
-    by_pairing_status: dict[str, int] = field(default_factory=dict)
-    median_days: float | None = None
-    kickoffs_held: int = 0
-    # campaigns
-    sources: list[SourceCount] = field(default_factory=list)
-    conversions: list[PollConversion] = field(default_factory=list)
-    # skills
-    topics: list[TopicBalance] = field(default_factory=list)
-    # health
-    checkins_sent: int = 0
-    checkin_answers: dict[str, int] = field(default_factory=dict)
-    at_risk: int = 0
-    goals_set: int = 0
-    goals_done: int = 0
-    average_rating: float | None = None
-    ratings: int = 0
-    testimonials: int = 0
-    # community
-    joins_reported: bool = False
-    program_started: datetime | None = None
-    joined_since_start: int = 0
-    joined_took_part: int = 0
-    # chart
-    weeks: list[WeekPoint] = field(default_factory=list)
-
-    @property
-    def signups(self) -> int:
-        return sum(self.by_role.values())
-
-    @property
-    def pairings(self) -> int:
-        return sum(self.by_pairing_status.values())
-
-    @property
-    def checkins_answered(self) -> int:
-        return sum(self.checkin_answers.values())
 
 
 # --- dialect helpers ----------------------------------------------------------

@@ -1,0 +1,312 @@
+"""Forget-me: delete every piece of a member's personal data.
+
+`/mentor forget-me`, after a confirmation click, deletes every piece of personal
+data of the member. What stays is anonymous: the `member` row keeps its id,
+because other rows point at it (a poll a moderator created, and later pairing
+history that counts towards statistics), but its name becomes "forgotten member"
+and its platform id a placeholder, so nothing links it to the person; if they
+return they are a new member. Outbox rows addressed to them are deleted, and
+their name and words are blanked in every other stored message (poll tallies,
+moderator notices).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import messages as msg
+from bot.core.errors import InvalidInput
+from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
+from bot.core.ports import DestinationKind
+from bot.core.router import ComponentId
+from bot.delivery.context import Ctx
+from bot.delivery.outbox import Outbox
+from bot.features.intake.conversation import get_intake, get_profile
+from bot.features.pairs.pairs import end_pairings_for_member
+from bot.features.polls.polls import refresh_poll_message
+from storage.tables import (
+    CheckIn,
+    Community,
+    Feedback,
+    Goal,
+    Intake,
+    MatchRound,
+    Member,
+    OutboxMessage,
+    PairNote,
+    Pairing,
+    Poll,
+    PollVote,
+    Profile,
+    ProposedPair,
+)
+
+FORGOTTEN = "forgotten member"
+
+
+async def forget_me_command(ctx: Ctx, args: list[str]) -> list[Message]:
+    key = str(ctx.member_id)
+    return [
+        Message(
+            (
+                msg.text(msg.Strong("Delete all your data?")),
+                msg.text(
+                    "This deletes your profile, your sign-up answers, your poll votes and your name from my records, "
+                    "and ends any mentoring pair you are in. It cannot be undone."
+                ),
+                Button("Yes, delete my data", str(ComponentId("privacy", key, "forget")), ButtonStyle.DANGER),
+                Button("No, keep it", str(ComponentId("privacy", key, "keep"))),
+            )
+        )
+    ]
+
+
+async def on_privacy_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
+    if cid.key != str(ctx.member_id):
+        return [msg.message("That button belongs to someone else. /mentor forget-me is for your own data.")]
+    if cid.verb == "keep":
+        return [msg.message("Nothing was deleted.")]
+    if cid.verb != "forget":
+        raise InvalidInput("That button is out of date.")
+    await forget_member(ctx.session, ctx.community, ctx.member, ctx.now)
+    return [
+        msg.message(
+            "Done: your profile, answers, votes and name are deleted from my records. "
+            "If you come back one day, /mentor join starts afresh."
+        )
+    ]
+
+
+def _tokens(member: Member, profile: Profile | None, intake: Intake | None) -> list[str]:
+    """Every text that identifies the member or that they wrote."""
+    found = [member.display_name, member.platform_user_id]
+    if profile is not None:
+        found += [profile.goals, profile.can_help_with, profile.topics_other, profile.team]
+    if intake is not None:
+        found += [str(v) for k, v in intake.answers.items() if isinstance(v, str) and k in ("other", "helpwith", "goals", "team")]
+    return [t for t in dict.fromkeys(t.strip() for t in found) if t]
+
+
+def _scrub_spans(spans: tuple[msg.Span, ...], tokens: list[str], user_id: str) -> tuple[msg.Span, ...]:
+    out: list[msg.Span] = []
+    for span in spans:
+        if isinstance(span, UserText):
+            out.append(UserText(_scrub(span.text, tokens)))
+        elif isinstance(span, msg.Mention) and span.user_id == user_id:
+            out.append(UserText(FORGOTTEN))
+        else:
+            out.append(span)
+    return tuple(out)
+
+
+def _scrub(text: str, tokens: list[str]) -> str:
+    folded = text.casefold()
+    for token in tokens:
+        if folded == token.casefold():
+            return FORGOTTEN
+    for token in tokens:
+        if len(token) >= 4:  # short names inside longer text could be ordinary words; whole-span matches above cover them
+            text = re.sub(re.escape(token), "[removed]", text, flags=re.IGNORECASE)
+    return text
+
+
+def scrub_message(message: Message, tokens: list[str], user_id: str) -> Message:
+    parts: list[Part] = []
+    for part in message.parts:
+        if isinstance(part, msg.Text):
+            parts.append(msg.Text(_scrub_spans(part.spans, tokens, user_id)))
+        elif isinstance(part, msg.Fields):
+            parts.append(msg.Fields(tuple((label, _scrub_spans(value, tokens, user_id)) for label, value in part.rows)))
+        elif isinstance(part, Button) and isinstance(part.label, UserText):
+            parts.append(Button(UserText(_scrub(part.label.text, tokens)), part.component_id, part.style))
+        else:
+            parts.append(part)
+    return Message(tuple(parts))
+
+
+def _scrub_json(value: Any, tokens: list[str]) -> Any:
+    """Every string inside stored JSON (match reasons, round summaries), scrubbed."""
+    if isinstance(value, str):
+        return _scrub(value, tokens)
+    if isinstance(value, list):
+        return [_scrub_json(v, tokens) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub_json(v, tokens) for k, v in value.items()}
+    return value
+
+
+async def _their_words_in_pairings(session: AsyncSession, community_id: int, member_id: int) -> list[str]:
+    """What the member wrote during pairings, so copies in sent messages can be blanked too."""
+    words: list[str] = []
+    words += (await session.execute(select(CheckIn.note).where(CheckIn.member_id == member_id))).scalars().all()
+    words += (
+        await session.execute(select(PairNote.text).where(PairNote.community_id == community_id, PairNote.member_id == member_id))
+    ).scalars().all()
+    words += (
+        await session.execute(select(Goal.text).where(Goal.community_id == community_id, Goal.created_by_member_id == member_id))
+    ).scalars().all()
+    for worked, improve, quote_name in (
+        await session.execute(
+            select(Feedback.worked, Feedback.improve, Feedback.quote_name).where(
+                Feedback.community_id == community_id, Feedback.member_id == member_id
+            )
+        )
+    ).all():
+        words += [worked, improve, quote_name]
+    return [w.strip() for w in dict.fromkeys(words) if w and w.strip()]
+
+
+async def _forget_in_pairings(session: AsyncSession, community_id: int, member_id: int, tokens: list[str]) -> None:
+    """Pairings stay for the statistics (without identity); the member's words in them go.
+
+    Their check-in notes, progress notes, goal texts and feedback texts (and any
+    testimonial name) are deleted; what partners and moderators wrote about the
+    pair is kept but loses the member's name and words; match reasons are scrubbed.
+    """
+    pairing_ids = list(
+        (
+            await session.execute(
+                select(Pairing.id).where(
+                    Pairing.community_id == community_id,
+                    or_(Pairing.mentee_member_id == member_id, Pairing.mentor_member_id == member_id),
+                )
+            )
+        ).scalars()
+    )
+    await session.execute(
+        update(CheckIn).where(CheckIn.member_id == member_id, CheckIn.note != "").values(note="")
+    )
+    await session.execute(
+        delete(PairNote).where(PairNote.community_id == community_id, PairNote.member_id == member_id)
+    )
+    await session.execute(
+        update(Feedback)
+        .where(Feedback.community_id == community_id, Feedback.member_id == member_id)
+        .values(worked="", improve="", quote_ok=False, quote_name="")
+    )
+    if pairing_ids:
+        goals = (await session.execute(select(Goal).where(Goal.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        for goal in goals:
+            goal.text = "[removed]" if goal.created_by_member_id == member_id else _scrub(goal.text, tokens)
+        notes = (await session.execute(select(PairNote).where(PairNote.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        for note in notes:
+            note.text = _scrub(note.text, tokens)
+        feedback = (await session.execute(select(Feedback).where(Feedback.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        for row in feedback:
+            row.worked, row.improve = _scrub(row.worked, tokens), _scrub(row.improve, tokens)
+        checkins = (await session.execute(select(CheckIn).where(CheckIn.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        for checkin in checkins:
+            checkin.note = _scrub(checkin.note, tokens)
+    if pairing_ids:
+        pairings = (await session.execute(select(Pairing).where(Pairing.id.in_(pairing_ids)))).scalars().all()  # type: ignore[union-attr]
+        for pairing in pairings:
+            pairing.reasons = _scrub_json(pairing.reasons, tokens)
+    proposed = (
+        await session.execute(
+            select(ProposedPair).where(
+                or_(ProposedPair.mentee_member_id == member_id, ProposedPair.mentor_member_id == member_id)
+            )
+        )
+    ).scalars().all()
+    for row in proposed:
+        row.reasons = _scrub_json(row.reasons, tokens)
+    for round_ in (await session.execute(select(MatchRound).where(MatchRound.community_id == community_id))).scalars().all():
+        summary = _scrub_json(round_.summary, tokens)
+        if summary != round_.summary:
+            round_.summary = summary
+
+
+def _addressed_to(row: OutboxMessage, user_id: str) -> bool:
+    kind, target = row.destination_kind, row.destination_target
+    if kind == DestinationKind.DM.value:
+        return target == user_id
+    if kind == DestinationKind.EPHEMERAL.value:
+        return target.split("|", 1)[-1] == user_id
+    return False
+
+
+async def forget_member(session: AsyncSession, community: Community, member: Member, now: datetime) -> None:
+    """Delete every piece of personal data of `member` (see the module docstring for what stays).
+
+    Later features that store personal data (pairings, check-in notes, goals,
+    feedback) must delete or anonymise it here too.
+    """
+    assert member.id is not None and community.id is not None
+    await end_pairings_for_member(session, member, now, "forgotten")
+    profile = await get_profile(session, community.id, member.id)
+    intake = await get_intake(session, community.id, member.id)
+    tokens = _tokens(member, profile, intake)
+    user_id = member.platform_user_id
+
+    if profile is not None:
+        await session.delete(profile)
+    if intake is not None:
+        await session.delete(intake)
+    # Nobody keeps a "do not match" entry pointing at them.
+    others = (
+        await session.execute(select(Profile).where(Profile.community_id == community.id))
+    ).scalars().all()
+    for other in others:
+        if other.member_id != member.id and member.id in (other.do_not_match or []):
+            other.do_not_match = [i for i in other.do_not_match if i != member.id]
+
+    tokens += await _their_words_in_pairings(session, community.id, member.id)
+    await _forget_in_pairings(session, community.id, member.id, tokens)
+
+    # Poll votes go; open and closed poll messages are re-rendered without them.
+    polls = (
+        await session.execute(
+            select(Poll).join(PollVote, PollVote.poll_id == Poll.id)
+            .where(Poll.community_id == community.id, PollVote.member_id == member.id)
+        )
+    ).scalars().all()
+    await session.execute(delete(PollVote).where(PollVote.member_id == member.id))
+    await session.flush()
+    outbox = Outbox(session, community.id, now)
+    for poll in polls:
+        await refresh_poll_message(session, outbox, poll, community.timezone)
+
+    # Outbox: messages to them are deleted; their name and words are blanked everywhere else.
+    # Only rows that mention them are loaded (the outbox of a busy community is long).
+    mentions = [OutboxMessage.destination_target.contains(user_id)]  # type: ignore[attr-defined]
+    for token in tokens:
+        # Payloads are JSON: a token with quotes or backslashes is stored escaped.
+        for form in {token.casefold(), json.dumps(token.casefold(), ensure_ascii=False)[1:-1]}:
+            mentions.append(func.lower(OutboxMessage.payload).contains(form, autoescape=True))
+            mentions.append(func.lower(OutboxMessage.last_error).contains(form, autoescape=True))
+    rows = (
+        await session.execute(
+            select(OutboxMessage).where(OutboxMessage.community_id == community.id, or_(*mentions))
+        )
+    ).scalars().all()
+    ids = [r.id for r in rows]
+    referenced = set(
+        (await session.execute(select(OutboxMessage.target_outbox_id).where(OutboxMessage.target_outbox_id.in_(ids)))).scalars()  # type: ignore[union-attr]
+    )
+    referenced |= set(
+        (await session.execute(select(Poll.post_outbox_id).where(Poll.community_id == community.id))).scalars()
+    )
+    for row in rows:
+        if _addressed_to(row, user_id) and row.id not in referenced:
+            await session.delete(row)
+            continue
+        if row.payload:
+            row.payload = msg.to_json(scrub_message(msg.from_json(row.payload), tokens, user_id))
+        if row.last_error:
+            row.last_error = _scrub(row.last_error, tokens)
+        targets = row.destination_target.split("|")[-1].split(",")
+        if user_id in targets:  # a group DM or ephemeral reply kept for a reference: drop their id only
+            row.destination_target = row.destination_target.replace(user_id, f"forgotten:{member.id}")
+    # The member row stays for the rows that point at it, without anything that identifies them.
+    member.display_name = FORGOTTEN
+    member.platform_user_id = f"forgotten:{member.id}"
+    member.timezone = None
+    member.is_moderator = False
+    session.add(member)
+    await session.flush()

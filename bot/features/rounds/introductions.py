@@ -1,0 +1,303 @@
+"""Matching rounds, step three: approval, introductions and the kick-off.
+
+Approval creates one `Pairing` per proposed pair — a unique constraint and a
+conditional status update make a second "approve" (or a restart mid-way)
+harmless — and queues one introduction per pairing under a per-pairing outbox
+key. The pair's buttons confirm the partnership policy and record the kick-off;
+a sweep reminds pairs without a kick-off, then tells the moderators.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import messages as msg
+from bot.core.errors import InvalidInput, NotFound
+from bot.core.messages import Button, ButtonStyle, Mention, Message, UserText
+from bot.core.parsing import format_when
+from bot.core.ports import Destination
+from bot.core.router import ComponentId
+from bot.delivery.context import Ctx
+from bot.delivery.outbox import Outbox
+from bot.features.checkins.checkins import start_plans
+from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
+from bot.features.milestones.milestones import send_milestone
+from bot.features.pairs.pairs import report_if_at_risk
+from bot.features.rounds.proposal import RoundPolicy, members_by_id
+from storage.tables import (
+    Community,
+    MatchRound,
+    Member,
+    Pairing,
+    PairingStatus,
+    Profile,
+    ProfileStatus,
+    ProposedPair,
+    RoundStatus,
+)
+
+MONTHS = {"3-6": 3, "6-9": 6, "9-12": 9}  # the committed minimum; pairs may extend
+CADENCE_WORDS = {"weekly": "every week", "biweekly": "every two weeks", "monthly": "once a month"}
+MODE_WORDS = {"chat": "chat", "video": "video call", "in_person": "meeting in person"}
+
+
+async def approve_round(
+    session: AsyncSession,
+    round_: MatchRound,
+    now: datetime,
+    policy: RoundPolicy,
+    *,
+    approved_by: int | None,
+    program: Any = None,
+) -> int | None:
+    """Create the pairings and queue their introductions. None when another click won the race."""
+    won = await session.execute(
+        update(MatchRound)
+        .where(MatchRound.id == round_.id, MatchRound.status == RoundStatus.PROPOSED.value)
+        .values(status=RoundStatus.APPROVED.value, approved_at=now, approved_by_member_id=approved_by)
+        .execution_options(synchronize_session=False)
+    )
+    if won.rowcount != 1:
+        return None
+    await session.refresh(round_)
+    community = await session.get(Community, round_.community_id)
+    assert community is not None and community.id is not None
+    outbox = Outbox(session, community.id, now)
+    pairs = (
+        await session.execute(
+            select(ProposedPair).where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
+            .order_by(ProposedPair.position)
+        )
+    ).scalars().all()
+    profiles = {
+        p.member_id: p
+        for p in (
+            await session.execute(select(Profile).where(Profile.community_id == community.id))
+        ).scalars()
+    }
+    members = await members_by_id(session, {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs})
+    created = 0
+    for pair in pairs:
+        mentee, mentor = profiles.get(pair.mentee_member_id), profiles.get(pair.mentor_member_id)
+        if mentee is None or mentor is None or ProfileStatus.LEFT.value in (mentee.status, mentor.status):
+            continue  # someone left between proposal and approval
+        length = mentee.program_length if mentee.program_length in MONTHS else "3-6"
+        pairing = Pairing(
+            community_id=community.id,
+            round_id=round_.id,  # type: ignore[arg-type]
+            mentee_member_id=pair.mentee_member_id,
+            mentor_member_id=pair.mentor_member_id,
+            score=pair.score,
+            reasons=pair.reasons,
+            cadence=mentee.cadence if mentee.cadence in CADENCES else "biweekly",
+            communication=mentee.communication if mentee.communication in COMMUNICATION_MODES else "video",
+            program_length=length,
+            ends_on=now + timedelta(days=30 * MONTHS[length]),
+            started_at=now,
+            kickoff_due_at=now + timedelta(days=policy.kickoff_reminder_days),
+            midpoint_at=now + timedelta(days=15 * MONTHS[length]),
+        )
+        session.add(pairing)
+        await session.flush()
+        await start_plans(session, pairing, now)
+        for profile in (mentee, mentor):
+            profile.status = ProfileStatus.ACTIVE.value
+            profile.updated_at = now
+            session.add(profile)
+        mentee.waiting_since = None
+        mentee.times_unmatched = 0
+        await introduce(outbox, pairing, members[pair.mentee_member_id], members[pair.mentor_member_id], community, policy)
+        # Mentees get the mentee resources, mentors the mentor guide, ready for the kick-off.
+        await send_milestone(session, outbox, pairing, "kickoff", program)
+        created += 1
+    for u in round_.summary.get("unmatched", []):
+        profile = profiles.get(u["member_id"])
+        if profile is not None and profile.status == ProfileStatus.WAITING.value:
+            profile.times_unmatched += 1  # priority next round
+            session.add(profile)
+    return created
+
+
+async def introduce(
+    outbox: Outbox, pairing: Pairing, mentee: Member, mentor: Member, community: Community, policy: RoundPolicy
+) -> None:
+    """One group introduction per pairing (idempotent by its outbox key)."""
+    pid = str(pairing.id)
+    why = [r["text"] for r in sorted(pairing.reasons, key=lambda r: -r.get("points", 0)) if r.get("points", 0) > 0][:4]
+    parts: list[msg.Part] = [
+        msg.text(
+            "Hello ",
+            Mention(mentee.platform_user_id, mentee.display_name),
+            " and ",
+            Mention(mentor.platform_user_id, mentor.display_name),
+            "! You are matched in the ",
+            UserText(policy.program_name),
+            ": ",
+            UserText(mentor.display_name),
+            " will mentor ",
+            UserText(mentee.display_name),
+            ".",
+        ),
+    ]
+    if why:
+        parts.append(msg.text(msg.Strong("Why you two: "), UserText("; ".join(why)), "."))
+    parts.append(
+        msg.text(
+            msg.Strong("Partnership policy to agree: "),
+            f"meet {CADENCE_WORDS.get(pairing.cadence, pairing.cadence)} by {MODE_WORDS.get(pairing.communication, pairing.communication)}, "
+            f"until {format_when(pairing.ends_on, community.timezone).split(',')[0]} "
+            f"({pairing.program_length.replace('-', '–')} months). Confirm it, or say what you'd change.",
+        )
+    )
+    parts.append(
+        msg.text(
+            msg.Strong("First step: "),
+            "book a 30-minute kick-off this week, then agree on a first shared goal and record it with "
+            '/mentor goal set "…".',
+        )
+    )
+    parts.extend(
+        [
+            Button("Confirm the policy", str(ComponentId("pair", pid, "confirm")), ButtonStyle.PRIMARY),
+            Button("Propose changes", str(ComponentId("pair", pid, "change"))),
+            Button("We've had our kick-off", str(ComponentId("pair", pid, "kickoff"))),
+        ]
+    )
+    await outbox.post(
+        Destination.group_dm([mentee.platform_user_id, mentor.platform_user_id]),
+        Message(tuple(parts)),
+        dedupe_key=f"intro:{pairing.id}",
+    )
+
+
+# --- the pair's buttons -----------------------------------------------------------------
+
+
+async def _pairing_for(ctx: Ctx, key: str) -> Pairing:
+    if not key.isdigit():
+        raise InvalidInput("That button is not valid any more.")
+    pairing = (
+        await ctx.session.execute(
+            select(Pairing).where(Pairing.id == int(key), Pairing.community_id == ctx.community_id)
+        )
+    ).scalar_one_or_none()
+    if pairing is None:
+        raise NotFound("I can't find that mentorship any more.")
+    if ctx.member_id not in (pairing.mentee_member_id, pairing.mentor_member_id):
+        raise InvalidInput("That button belongs to someone else's introduction.")
+    return pairing
+
+
+async def on_pair_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
+    pairing = await _pairing_for(ctx, cid.key)
+    if pairing.status != PairingStatus.ACTIVE.value:
+        return [msg.message("This mentorship has ended, so there is nothing to change here.")]
+    members = await members_by_id(ctx.session, {pairing.mentee_member_id, pairing.mentor_member_id})
+    group = Destination.group_dm(
+        [members[pairing.mentee_member_id].platform_user_id, members[pairing.mentor_member_id].platform_user_id]
+    )
+    if cid.verb == "confirm":
+        if ctx.member_id in pairing.policy_confirmed_by:
+            return [msg.message("You already confirmed the partnership policy.")]
+        pairing.policy_confirmed_by = [*pairing.policy_confirmed_by, ctx.member_id]
+        ctx.session.add(pairing)
+        if len(set(pairing.policy_confirmed_by)) == 2:
+            await ctx.outbox.post(
+                group,
+                msg.message("You both confirmed the partnership policy. Enjoy your mentorship!"),
+                dedupe_key=f"pair:{pairing.id}:policy-agreed",
+            )
+            return [msg.message("Confirmed — you both agree now.")]
+        return [msg.message("Confirmed. I'll let you both know when your partner confirms too.")]
+    if cid.verb == "change":
+        return [
+            msg.message(
+                "Tell your partner in this conversation what you'd change (how often, how, or until when). "
+                "Once you agree, confirm the policy; a moderator can record changes with /mentor pair "
+                f"{pairing.id} note \"…\"."
+            )
+        ]
+    if cid.verb == "kickoff":
+        if pairing.kickoff_at is not None:
+            return [msg.message(f"Your kick-off is already recorded ({format_when(pairing.kickoff_at, ctx.tz)}).")]
+        pairing.kickoff_at = ctx.now
+        pairing.kickoff_due_at = None
+        ctx.session.add(pairing)
+        await ctx.outbox.post(
+            group,
+            msg.message(
+                msg.text(UserText(ctx.member.display_name), " recorded your kick-off. Great start — I'll check in with you both now and then.")
+            ),
+            dedupe_key=f"pair:{pairing.id}:kickoff",
+        )
+        return [msg.message("Kick-off recorded. Thank you!")]
+    raise InvalidInput("That button is not valid any more.")
+
+
+# --- the kick-off reminder sweep -----------------------------------------------------------
+
+
+async def remind_kickoffs(session: AsyncSession, now: datetime, settings: Any, policy: RoundPolicy | None = None) -> int:
+    """No kick-off after the configured days: remind the pair twice, then tell the moderators."""
+    policy = policy or RoundPolicy()
+    due = (
+        await session.execute(
+            select(Pairing)
+            .where(
+                Pairing.status == PairingStatus.ACTIVE.value,
+                Pairing.kickoff_at.is_(None),  # type: ignore[union-attr]
+                Pairing.kickoff_due_at <= now,
+            )
+            .order_by(Pairing.kickoff_due_at)
+            .limit(200)
+            .with_for_update(skip_locked=True)
+        )
+    ).scalars().all()
+    for pairing in due:
+        community = await session.get(Community, pairing.community_id)
+        assert community is not None and community.id is not None
+        outbox = Outbox(session, community.id, now)
+        members = await members_by_id(session, {pairing.mentee_member_id, pairing.mentor_member_id})
+        mentee, mentor = members[pairing.mentee_member_id], members[pairing.mentor_member_id]
+        step = pairing.kickoff_reminders_sent + 1
+        if step <= 2:
+            await outbox.post(
+                Destination.group_dm([mentee.platform_user_id, mentor.platform_user_id]),
+                Message(
+                    (
+                        msg.text(
+                            "A friendly nudge: have you had your kick-off yet? "
+                            + ("" if step == 1 else "It is the second reminder. ")
+                            + "Book 30 minutes this week — ",
+                            UserText(mentor.display_name),
+                            ", as the mentor, could you propose a time?",
+                        ),
+                        Button("We've had our kick-off", str(ComponentId("pair", str(pairing.id), "kickoff"))),
+                    )
+                ),
+                dedupe_key=f"pair:{pairing.id}:kickoff-reminder:{step}",
+            )
+            pairing.kickoff_due_at = now + timedelta(days=policy.kickoff_reminder_days)
+        else:
+            # Two reminders and still nothing: an at-risk signal for the moderators (reported once).
+            pairing.kickoff_reminders_sent = step
+            await report_if_at_risk(session, pairing, now)
+            pairing.kickoff_due_at = None
+        pairing.kickoff_reminders_sent = step
+        session.add(pairing)
+    return len(due)
+
+
+async def next_kickoff_due(session: AsyncSession) -> datetime | None:
+    return (
+        await session.execute(
+            select(func.min(Pairing.kickoff_due_at)).where(
+                Pairing.status == PairingStatus.ACTIVE.value, Pairing.kickoff_at.is_(None)  # type: ignore[union-attr]
+            )
+        )
+    ).scalar_one_or_none()
+

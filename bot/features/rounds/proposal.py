@@ -1,0 +1,295 @@
+"""Matching rounds, step one: the proposal a moderator reviews.
+
+`compute_round` turns stored profiles into `MatchProfile`s, asks the pure engine
+(`bot.features.matching`) for the best set of pairs and stores the proposal;
+`render_proposal` shows it: pairs with reasons, unmatched mentees with what to
+do, topics short of mentors. What the program file says about rounds is read
+once into a `RoundPolicy`. Reviewing is in `review`, approving and introducing in
+`introductions`, rounds on a schedule in `schedule`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import messages as msg
+from bot.core.messages import Button, ButtonStyle, Message, UserText
+from bot.core.router import ComponentId
+from bot.features.matching import MatchingRules, MatchProfile, Role as MatchRole, propose_round
+from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, ScoreWeights, utc_offset_hours
+from storage.tables import (
+    MatchRound,
+    Member,
+    Pairing,
+    PairingStatus,
+    Profile,
+    ProfileStatus,
+    ProposedPair,
+    RoundStatus,
+)
+
+SHOW_PAIRS = 15  # pairs listed in a proposal message; the rest are summarised
+
+
+@dataclass(frozen=True)
+class RoundPolicy:
+    """What the program file says about rounds (defaults when it is silent)."""
+
+    program_name: str = "mentorship program"
+    kickoff_reminder_days: int = 7
+    auto_approve: bool = False
+    rules: MatchingRules = MatchingRules()
+
+
+def round_policy(ctx_or_program: Any) -> RoundPolicy:
+    program = getattr(ctx_or_program, "program", ctx_or_program)
+    if program is None:
+        return RoundPolicy()
+    weights = getattr(program, "weights", None)
+    rules = MatchingRules(
+        weights=_weights(weights),
+        max_timezone_difference_hours=float(getattr(program, "max_timezone_difference_hours", 6)),
+        exclude_same_team=bool(getattr(program, "exclude_same_team", True)),
+    )
+    return RoundPolicy(
+        program_name=str(getattr(program, "name", "") or "mentorship program"),
+        kickoff_reminder_days=int(getattr(program, "kickoff_reminder_days", 7)),
+        auto_approve=bool(getattr(program, "auto_approve", False)),
+        rules=rules,
+    )
+
+
+def _weights(weights: Any) -> ScoreWeights:
+    return weights if isinstance(weights, ScoreWeights) else ScoreWeights()
+
+
+# --- from storage to the engine ------------------------------------------------
+
+
+async def load_match_profiles(
+    session: AsyncSession, community_id: int, now: datetime
+) -> tuple[list[MatchProfile], frozenset[tuple[int, int]]]:
+    """Profiles that may be matched now, and every pair that was ever matched."""
+    profiles = (
+        await session.execute(
+            select(Profile).where(
+                Profile.community_id == community_id,
+                Profile.status.in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),  # type: ignore[attr-defined]
+            )
+        )
+    ).scalars().all()
+    active = (
+        await session.execute(
+            select(Pairing.mentee_member_id, Pairing.mentor_member_id).where(
+                Pairing.community_id == community_id, Pairing.status == PairingStatus.ACTIVE.value
+            )
+        )
+    ).all()
+    mentees_of: Counter[int] = Counter(mentor for _, mentor in active)
+    being_mentored = {mentee for mentee, _ in active}
+    history = (
+        await session.execute(
+            select(Pairing.mentee_member_id, Pairing.mentor_member_id).where(Pairing.community_id == community_id)
+        )
+    ).all()
+    previous = frozenset((a, b) for a, b in history) | frozenset((b, a) for a, b in history)
+    result: list[MatchProfile] = []
+    for p in profiles:
+        role = MatchRole(p.role)
+        if p.member_id in being_mentored:
+            if role is MatchRole.MENTEE:
+                continue  # already has a mentor
+            role = MatchRole.MENTOR if role is MatchRole.BOTH else role
+        result.append(to_match_profile(p, role, mentees_of[p.member_id], now))
+    return result, previous
+
+
+def to_match_profile(p: Profile, role: MatchRole, active_mentees: int, now: datetime) -> MatchProfile:
+    try:
+        offset = utc_offset_hours(p.timezone or "UTC", now)
+    except Exception:  # an unknown zone must not stop a whole round
+        offset = 0.0
+    waited = (now - p.waiting_since).days if p.waiting_since else 0
+    return MatchProfile(
+        member_id=p.member_id,
+        role=role,
+        topics_offered=frozenset(p.topics_offered),
+        topics_wanted=frozenset(p.topics_wanted),
+        goals_text=p.goals,
+        helps_with_text=p.can_help_with,
+        years_experience=p.years_experience,
+        utc_offset_hours=offset,
+        accepts_async=p.accepts_async,
+        hours_per_month=p.hours_per_month,
+        # Unknown keys (a custom program file) count as "no answer": half points, never an error.
+        program_length=p.program_length if p.program_length in PROGRAM_LENGTHS else "",
+        cadence=p.cadence if p.cadence in CADENCES else "",
+        communication=p.communication if p.communication in COMMUNICATION_MODES else "",
+        languages=frozenset(p.languages) or frozenset({"en"}),
+        capacity=max(0, min(3, p.capacity)),
+        active_mentees=min(active_mentees, 3),
+        consented=p.consent,
+        paused=False,
+        team=p.team or None,
+        do_not_match=frozenset(int(x) for x in p.do_not_match),
+        days_waiting=max(0, waited),
+        times_left_unmatched=p.times_unmatched,
+    )
+
+
+# --- computing and showing a proposal ------------------------------------------
+
+
+async def compute_round(
+    session: AsyncSession,
+    community_id: int,
+    now: datetime,
+    policy: RoundPolicy,
+    *,
+    created_by: int | None,
+    dry_run: bool = False,
+    allow_rematch: bool = False,
+) -> MatchRound:
+    """Run the engine and store its proposal; older open proposals are discarded."""
+    await session.execute(
+        update(MatchRound)
+        .where(MatchRound.community_id == community_id, MatchRound.status == RoundStatus.PROPOSED.value)
+        .values(status=RoundStatus.DISCARDED.value)
+    )
+    profiles, previous = await load_match_profiles(session, community_id, now)
+    rules = MatchingRules(
+        weights=policy.rules.weights,
+        max_timezone_difference_hours=policy.rules.max_timezone_difference_hours,
+        exclude_same_team=policy.rules.exclude_same_team,
+        allow_rematch=allow_rematch,
+        previous_pairs=previous,
+    )
+    proposal = propose_round(profiles, rules)
+    round_ = MatchRound(
+        community_id=community_id,
+        dry_run=dry_run,
+        allow_rematch=allow_rematch,
+        created_at=now,
+        created_by_member_id=created_by,
+        summary={
+            "average_score": proposal.average_score,
+            "candidate_edges": proposal.candidate_edges,
+            "unmatched": [{"member_id": u.member_id, "cause": u.cause, "reason": u.reason} for u in proposal.unmatched],
+            "skipped": [{"member_id": u.member_id, "cause": u.cause, "reason": u.reason} for u in proposal.skipped],
+            "demand_gaps": [
+                {"topic": g.topic, "wanting": g.mentees_wanting, "offering": g.mentors_offering, "free": g.free_slots}
+                for g in proposal.demand_gaps
+            ],
+        },
+    )
+    session.add(round_)
+    await session.flush()
+    for position, pair in enumerate(proposal.pairs, start=1):
+        session.add(
+            ProposedPair(
+                round_id=round_.id,  # type: ignore[arg-type]
+                position=position,
+                mentee_member_id=pair.mentee_id,
+                mentor_member_id=pair.mentor_id,
+                score=pair.score,
+                reasons=[{"criterion": r.criterion, "points": r.points, "text": r.text} for r in pair.reasons],
+            )
+        )
+    await session.flush()
+    return round_
+
+
+async def members_by_id(session: AsyncSession, member_ids: set[int]) -> dict[int, Member]:
+    """The members with these ids (for names and platform ids), in one query."""
+    if not member_ids:
+        return {}
+    rows = (await session.execute(select(Member).where(Member.id.in_(member_ids)))).scalars()  # type: ignore[union-attr]
+    return {m.id: m for m in rows}  # type: ignore[misc]
+
+
+def _top_reasons(reasons: list[dict[str, Any]], n: int = 3) -> list[str]:
+    ranked = sorted((r for r in reasons if r.get("points", 0) > 0), key=lambda r: -r["points"])
+    return [r["text"] for r in ranked[:n]]
+
+
+async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
+    pairs = (
+        await session.execute(
+            select(ProposedPair).where(ProposedPair.round_id == round_.id).order_by(ProposedPair.position)
+        )
+    ).scalars().all()
+    kept = [p for p in pairs if not p.dropped]
+    unmatched = round_.summary.get("unmatched", [])
+    members = await members_by_id(
+        session,
+        {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs} | {u["member_id"] for u in unmatched},
+    )
+
+    def name(member_id: int) -> UserText:
+        member = members.get(member_id)
+        return UserText(member.display_name if member else f"member {member_id}")
+
+    average = sum(p.score for p in kept) / len(kept) if kept else 0.0
+    title = "Matching round" + (" (dry run — nobody will be introduced)" if round_.dry_run else "")
+    state = {
+        RoundStatus.PROPOSED.value: "waiting for approval",
+        RoundStatus.APPROVED.value: "approved",
+        RoundStatus.DISCARDED.value: "discarded",
+    }[round_.status]
+    parts: list[msg.Part] = [
+        msg.text(msg.Strong(title), f" #{round_.id} — {state}"),
+        msg.text(
+            f"{len(kept)} pair{'s' if len(kept) != 1 else ''}, average fit {average:.0f}/100; "
+            f"{len(unmatched)} mentee{'s' if len(unmatched) != 1 else ''} without a mentor this round."
+        ),
+    ]
+    for pair in kept[:SHOW_PAIRS]:
+        spans: list[msg.Span] = [f"{pair.position}. ", name(pair.mentee_member_id), " ← ", name(pair.mentor_member_id)]
+        spans.append(f" (fit {pair.score:.0f})")
+        why = _top_reasons(pair.reasons)
+        if why:
+            spans.extend([": ", UserText("; ".join(why))])
+        parts.append(msg.Text(tuple(spans)))
+    if len(kept) > SHOW_PAIRS:
+        parts.append(msg.text(f"… and {len(kept) - SHOW_PAIRS} more pairs (/mentor match show lists them all)."))
+    dropped = [p.position for p in pairs if p.dropped]
+    if dropped:
+        parts.append(msg.text(f"Dropped: {', '.join(map(str, dropped))}."))
+    if unmatched:
+        parts.append(msg.text(msg.Strong("Unmatched mentees")))
+        for u in unmatched[:SHOW_PAIRS]:
+            parts.append(msg.text("• ", name(u["member_id"]), ": ", UserText(u["reason"])))
+        if len(unmatched) > SHOW_PAIRS:
+            parts.append(msg.text(f"… and {len(unmatched) - SHOW_PAIRS} more; they keep priority next round."))
+    gaps = round_.summary.get("demand_gaps", [])
+    if gaps:
+        worst = ", ".join(
+            f"{g['topic']} ({g['wanting']} want, {g['free']} free mentor slot{'s' if g['free'] != 1 else ''})"
+            for g in gaps[:5]
+        )
+        parts.append(msg.text("Demand exceeds supply: ", UserText(worst), ". Recruit mentors for these topics."))
+    if round_.status == RoundStatus.PROPOSED.value:
+        if round_.dry_run:
+            parts.append(msg.text("Dry run: run /mentor match (without --dry-run) to make a round you can approve."))
+        else:
+            parts.append(
+                msg.text(
+                    f"Review, then approve. Change it with /mentor match drop <n>, /mentor match swap <n> <m>, "
+                    f"or recompute."
+                )
+            )
+            rid = str(round_.id)
+            parts.extend(
+                [
+                    Button("Approve and introduce", str(ComponentId("round", rid, "approve")), ButtonStyle.PRIMARY),
+                    Button("Recompute", str(ComponentId("round", rid, "recompute"))),
+                    Button("Discard", str(ComponentId("round", rid, "discard")), ButtonStyle.DANGER),
+                ]
+            )
+    return Message(tuple(parts))
