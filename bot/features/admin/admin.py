@@ -6,7 +6,6 @@ from bot.core import messages as msg
 from bot.delivery.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.core.messages import Message
-from bot.core.router import Command
 
 
 async def set_moderator_channel(ctx: Ctx, args: list[str]) -> list[Message]:
@@ -19,17 +18,5 @@ async def set_moderator_channel(ctx: Ctx, args: list[str]) -> list[Message]:
         msg.message(
             "Moderator alerts (delivery problems, at-risk pairs, matching rounds) will be posted in this channel. "
             "Keep it private to moderators."
-        )
-    ]
-
-
-def commands() -> list[Command]:
-    return [
-        Command(
-            "modchannel",
-            "modchannel",
-            "send moderator alerts to this channel",
-            set_moderator_channel,
-            moderator_only=True,
         )
     ]

@@ -25,7 +25,7 @@ from bot.delivery.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, Message, UserText
 from bot.features.pairs.pairs import members_of, report_if_at_risk
-from bot.core.router import ComponentId, ComponentRoute
+from bot.core.router import ComponentId
 from bot.core.ports import DestinationKind
 from storage.bulk import insert_ignoring_duplicates
 from storage.tables import (
@@ -330,10 +330,6 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
     checkin.note = body
     ctx.session.add(checkin)
     return [msg.message(msg.text("Added to your check-in: ", UserText(body)))]
-
-
-def components() -> list[ComponentRoute]:
-    return [ComponentRoute("checkin", on_checkin_component)]
 
 
 __all__ = ["send_due_checkins", "start_plans", "next_checkin_due", "members_of"]

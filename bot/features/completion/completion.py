@@ -24,7 +24,7 @@ from bot.delivery.outbox import Outbox
 from bot.features.pairs.pairs import _after_pairing, _deactivate_plans, group_of, members_of, my_pairing, report_if_at_risk
 from bot.core.parsing import Arity, parse_args
 from bot.core.ports import Destination
-from bot.core.router import Command, ComponentId, ComponentRoute
+from bot.core.router import ComponentId
 from storage.tables import CheckIn, Feedback, FeedbackStep, Goal, GoalStatus, Member, Pairing, PairingStatus
 
 TEXT_MAX = 1000
@@ -282,14 +282,3 @@ async def next_midpoint(session: AsyncSession) -> datetime | None:
             select(func.min(Pairing.midpoint_at)).where(Pairing.status == PairingStatus.ACTIVE.value)
         )
     ).scalar_one_or_none()
-
-
-def commands() -> list[Command]:
-    return [
-        Command("wrap-up", "wrap-up", "finish your mentorship now (with a short feedback form)", wrap_up_command),
-        Command("testimonials", "testimonials", "feedback quotes members allowed you to use", testimonials_command, moderator_only=True),
-    ]
-
-
-def components() -> list[ComponentRoute]:
-    return [ComponentRoute("feedback", on_feedback_component)]

@@ -17,7 +17,7 @@ from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.features.pairs.pairs import group_of, members_of, my_pairing
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
-from bot.core.router import Command, ComponentId, ComponentRoute
+from bot.core.router import ComponentId
 from storage.tables import Goal, GoalStatus, PairNote, Pairing
 
 GOAL_MAX = 300
@@ -150,16 +150,3 @@ async def on_reassess(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> li
     if cid.verb == "wrapup":
         return await wrap_up(ctx, pairing)
     raise InvalidInput("That button is not valid any more.")
-
-
-def commands() -> list[Command]:
-    return [
-        Command("goal set", 'goal set "<goal>" [--by <date>]', "set a shared goal with your partner", set_goal),
-        Command("goal update", 'goal update "<progress>"', "add a progress note to your open goal", update_goal),
-        Command("goal done", "goal done [<n>]", "mark your goal as reached", done_goal),
-        Command("goals", "goals", "your pair's goals and progress", list_goals),
-    ]
-
-
-def components() -> list[ComponentRoute]:
-    return [ComponentRoute("reassess", on_reassess)]

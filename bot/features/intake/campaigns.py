@@ -21,7 +21,7 @@ from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.core.parsing import Arity, ParseError, parse_args
 from bot.core.ports import Destination
 from bot.core.program import Program
-from bot.core.router import Command, ComponentId, ComponentRoute
+from bot.core.router import ComponentId
 from storage.tables import ProfileStatus
 
 _SOURCE = re.compile(r"^(poll\.\d{1,12}|campaign\.[a-z0-9][a-z0-9_\-]{0,39}|greeting|direct)$")
@@ -100,19 +100,3 @@ async def greet_new_member(ctx: Ctx) -> list[Message]:
     )
     await ctx.outbox.post(Destination.dm(ctx.member.platform_user_id), welcome, dedupe_key=f"greeting:{ctx.member_id}")
     return []
-
-
-def components() -> list[ComponentRoute]:
-    return [ComponentRoute("join", on_join_component)]
-
-
-def commands() -> list[Command]:
-    return [
-        Command(
-            "announce",
-            'announce [--campaign NAME] ["text"]',
-            "post the program announcement with sign-up buttons here",
-            announce_command,
-            moderator_only=True,
-        )
-    ]

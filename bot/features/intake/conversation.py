@@ -40,7 +40,7 @@ from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.core.parsing import format_when
 from bot.core.ports import Destination
 from bot.core.program import Program
-from bot.core.router import Command, ComponentId, ComponentRoute
+from bot.core.router import ComponentId
 from bot.delivery.context import Ctx
 from bot.delivery.outbox import Outbox
 from bot.features.intake.answers import (
@@ -442,14 +442,3 @@ async def next_reminder(session: AsyncSession) -> datetime | None:
             select(func.min(Intake.remind_at)).where(Intake.status == IntakeStatus.IN_PROGRESS.value)
         )
     ).scalar_one_or_none()
-
-
-def commands() -> list[Command]:
-    return [
-        Command("join", "join [mentor|mentee|both]", "sign up as a mentor or mentee (a short DM conversation)", join_command),
-        Command("edit", "edit [question]", "change an answer of your sign-up", edit_command),
-    ]
-
-
-def components() -> list[ComponentRoute]:
-    return [ComponentRoute("intake", on_intake_component)]

@@ -17,7 +17,6 @@ from bot.delivery.context import Ctx
 from bot.core.messages import Message, UserText
 from bot.delivery.outbox import Outbox
 from bot.core.ports import Destination
-from bot.core.router import Command
 from storage.tables import Member, Pairing, Profile
 
 MILESTONE_WORDS = {
@@ -88,7 +87,3 @@ async def list_resources(ctx: Ctx, args: list[str]) -> list[Message]:
         return [msg.message(f"The program has no resources{what} yet. Moderators add them to the program file.")]
     heading = f"Resources about {topic}" if topic else "Program resources"
     return [render_resources(found, heading)]
-
-
-def commands() -> list[Command]:
-    return [Command("resources", "resources [topic]", "the program's guides and links", list_resources)]

@@ -21,7 +21,6 @@ from bot.core.messages import Message, UserText
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.core.parsing import ParseError, format_when
 from bot.core.ports import Destination
-from bot.core.router import Command
 from storage.tables import (
     CheckIn,
     CheckInPlan,
@@ -293,9 +292,3 @@ async def describe_pairing(ctx: Ctx, pairing: Pairing) -> Message:
     for note in notes:
         parts.append(msg.text(f"{note.kind} note {note.created_at:%d %b}: ", UserText(note.text)))
     return Message(tuple(parts))
-
-
-def commands() -> list[Command]:
-    return [
-        Command("pair", 'pair <id> [end|rematch|note "…"]', "see a pairing, end it, end and rematch, or note what you did", pair_command, moderator_only=True),
-    ]

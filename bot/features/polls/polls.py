@@ -22,7 +22,7 @@ from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.delivery.outbox import Outbox
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
 from bot.core.ports import Destination
-from bot.core.router import Command, ComponentId, ComponentRoute
+from bot.core.router import ComponentId
 from storage.tables import Community, Member, OutboxMessage, Poll, PollStatus, PollVote
 
 INTEREST_OPTIONS: list[dict[str, Any]] = [
@@ -405,24 +405,6 @@ async def next_poll_close(session: AsyncSession) -> datetime | None:
     return (
         await session.execute(select(func.min(Poll.closes_at)).where(Poll.status == PollStatus.OPEN.value))
     ).scalar_one_or_none()
-
-
-def commands() -> list[Command]:
-    return [
-        Command(
-            "poll",
-            'poll "<question>" [--options "A" "B" …] [--closes 3d|2026-12-01|"friday 17:00"] [--anonymous]',
-            "post an interest poll in this channel (pinned, closes by itself)",
-            create_poll,
-            moderator_only=True,
-        ),
-        Command("poll close", "poll close <id>", "close a poll now and post its results", close_poll_command, moderator_only=True),
-        Command("polls", "polls", "open and recent polls", list_polls),
-    ]
-
-
-def components() -> list[ComponentRoute]:
-    return [ComponentRoute("poll", on_poll_component)]
 
 
 __all__ = ["commands", "components", "close_due_polls", "next_poll_close", "NotAllowed"]

@@ -25,14 +25,12 @@ from bot.core.errors import InvalidInput
 from bot.core.messages import Message, Part, UserText
 from bot.core.parsing import format_when
 from bot.core.ports import Destination
-from bot.core.router import Command, ComponentRoute
 from bot.delivery.context import Ctx
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.intake.answers import answers_from_profile
 from bot.features.intake.conversation import get_intake, get_profile
 from bot.features.intake.questions import answer_rows
 from bot.features.pairs.pairs import active_pairings_of, end_pairings_for_member
-from bot.features.profile.forget import forget_me_command, on_privacy_component
 from storage.tables import IntakeStatus, Member, Profile, ProfileStatus
 
 MAX_PAUSE_WEEKS = 26
@@ -214,17 +212,3 @@ async def leave_command(ctx: Ctx, args: list[str]) -> list[Message]:
             "(/mentor join); /mentor forget-me deletes them."
         )
     ]
-
-
-def commands() -> list[Command]:
-    return [
-        Command("profile", "profile [@member]", "your profile (moderators: anyone's)", profile_command),
-        Command("pause", "pause <weeks>", "take a break from matching and nudges", pause_command),
-        Command("resume", "resume", "end your break early", resume_command),
-        Command("leave", "leave", "withdraw from the program", leave_command),
-        Command("forget-me", "forget-me", "delete all your personal data (asks first)", forget_me_command),
-    ]
-
-
-def components() -> list[ComponentRoute]:
-    return [ComponentRoute("privacy", on_privacy_component)]

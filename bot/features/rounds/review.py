@@ -17,10 +17,10 @@ from bot.core import messages as msg
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
-from bot.core.router import Command, ComponentId, ComponentRoute
+from bot.core.router import ComponentId
 from bot.delivery.context import Ctx
 from bot.features.matching import MatchingRules, score_candidates
-from bot.features.rounds.introductions import approve_round, on_pair_component
+from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import SHOW_PAIRS, compute_round, load_match_profiles, members_by_id, render_proposal, round_policy
 from bot.features.rounds.schedule import schedule_of
 from storage.tables import MatchRound, ProposedPair, RoundSchedule, RoundStatus
@@ -242,21 +242,3 @@ async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
     if created is None:
         return [msg.message(f"Round #{round_.id} was just approved by someone else; nobody is introduced twice.")]
     return [msg.message(f"Round #{round_.id} approved: {created} introduction{'s' if created != 1 else ''} on the way.")]
-
-
-def commands() -> list[Command]:
-    return [
-        Command("match", "match [--dry-run] [--every 4w] [--rematch] [--stop]",
-                "compute a matching round to review (never introduces until approved)", match_command, moderator_only=True),
-        Command("match approve", "match approve", "approve the current round and send the introductions", approve_command, moderator_only=True),
-        Command("match drop", "match drop <n>", "drop pair n from the current proposal", drop_command, moderator_only=True),
-        Command("match swap", "match swap <n> <m>", "swap the mentors of pairs n and m", swap_command, moderator_only=True),
-        Command("match recompute", "match recompute", "compute the current round again", recompute_command, moderator_only=True),
-        Command("match discard", "match discard", "throw the current proposal away", discard_command, moderator_only=True),
-        Command("match show", "match show", "show the current round with every pair", show_command, moderator_only=True),
-    ]
-
-
-def components() -> list[ComponentRoute]:
-    return [ComponentRoute("round", on_round_component), ComponentRoute("pair", on_pair_component)]
-

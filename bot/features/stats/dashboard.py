@@ -28,7 +28,6 @@ from bot.delivery.context import Ctx
 from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.ports import Destination
-from bot.core.router import Command
 from bot.features.stats.chart import CHART_TOPICS, CHART_VERSION, render_chart
 from bot.features.stats.export import write_export
 from bot.features.stats.figures import Dashboard, Filters, TopicBalance
@@ -305,19 +304,6 @@ async def export_command(ctx: Ctx, args: list[str]) -> list[Message]:
         dedupe_key=f"export:{directory.name}",
     )
     return [msg.message("The export (members.csv, pairings.csv, checkins.csv) is on its way to your DMs.")]
-
-
-def commands() -> list[Command]:
-    return [
-        Command(
-            "stats",
-            "stats [--since 2026-09-01|30d] [--campaign NAME]",
-            "the program dashboard with a chart (aggregates only)",
-            stats_command,
-            moderator_only=True,
-        ),
-        Command("export", "export", "members, pairings and check-ins as CSV files, sent to your DMs", export_command, moderator_only=True),
-    ]
 
 
 __all__ = ["commands", "stats_command", "export_command"]
