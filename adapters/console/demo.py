@@ -34,6 +34,7 @@ from bot.core.settings import Settings
 from bot.core.events import ComponentAction, DirectText, Event, MemberJoined, SlashCommand
 from bot.core.messages import Button, File, Image, Message, label_text
 from bot.core.ports import Destination
+from bot.core.program import DEFAULT_PATH
 
 START = datetime(2026, 9, 7, 9, 0, tzinfo=timezone.utc)  # a Monday morning
 MODERATOR = "carol"
@@ -422,7 +423,7 @@ async def run_demo(
     program_path = base.program_path
     if program_path is None:
         # The shipped program, with the welcome message for new members switched on (a campaign of its own).
-        shipped = (Path(__file__).resolve().parents[2] / "bot" / "program.toml").read_text(encoding="utf-8")
+        shipped = DEFAULT_PATH.read_text(encoding="utf-8")
         program_path = str((out_dir / "program.toml").resolve())
         Path(program_path).write_text(shipped.replace("greeting_enabled = false", "greeting_enabled = true"), encoding="utf-8")
     settings = replace(
