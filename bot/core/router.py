@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Message
 from bot.core.parsing import ParseError, tokenize

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.features.milestones.milestones import send_milestone

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.features.completion.completion import wrap_up

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Message, UserText
 from bot.delivery.outbox import Outbox, moderator_destinations

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx, OutboxWriter
 from bot.core.errors import InvalidInput, NotAllowed, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.delivery.outbox import Outbox
@@ -248,7 +248,7 @@ async def _first_voters(session: AsyncSession, poll: Poll) -> dict[int, list[str
     return names
 
 
-async def refresh_poll_message(session: AsyncSession, outbox: Outbox, poll: Poll, tz: str) -> None:
+async def refresh_poll_message(session: AsyncSession, outbox: OutboxWriter, poll: Poll, tz: str) -> None:
     """Queue an update of the posted poll message with the current tally (nothing if never posted).
 
     The poll feature owns how its message looks; other features (forget-me) call this
