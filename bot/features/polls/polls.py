@@ -400,8 +400,6 @@ async def close_due_polls(session: AsyncSession, now: datetime, ratio_warning: f
 
 
 async def next_poll_close(session: AsyncSession) -> datetime | None:
-    from sqlalchemy import func
-
     return (
         await session.execute(select(func.min(Poll.closes_at)).where(Poll.status == PollStatus.OPEN.value))
     ).scalar_one_or_none()
