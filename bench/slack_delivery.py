@@ -46,7 +46,7 @@ async def one_run(dms: int, every: int) -> dict[str, object]:
         bot = await bootstrap(settings)
         try:
             async with bot.db.unit() as session:
-                now = bot.core.clock.now()
+                now = bot.clock.now()
                 community = await ensure_community(session, CommunityRef("slack", fake.team_id), now, settings)
                 outbox = Outbox(session, community.id, now)
                 for i in range(dms):

@@ -38,7 +38,7 @@ async def open_bot(tmp_path: Path) -> Any:
 async def queue(bot: Any, ref: CommunityRef, moderator_channel: str, destination: Destination) -> int:
     """One message for `destination`; the community's moderators' channel is set."""
     async with bot.db.unit() as session:
-        now = bot.core.clock.now()
+        now = bot.clock.now()
         community = await ensure_community(session, ref, now, Settings())
         community.moderator_channel_id = moderator_channel
         session.add(community)
@@ -52,7 +52,7 @@ async def drain_many(bot: Any, messenger: Any, passes: int = PASSES) -> None:
     """Run the deliverer again and again while hours pass (retries would be due)."""
     for _ in range(passes):
         await bot.deliver_outbox(messenger)
-        bot.core.clock.advance(timedelta(hours=1))
+        bot.clock.advance(timedelta(hours=1))
 
 
 async def rows(bot: Any) -> tuple[OutboxMessage, list[OutboxMessage]]:

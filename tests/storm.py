@@ -49,7 +49,7 @@ def _plan(total: int, destinations: list[Destination], seed: int) -> list[tuple[
 async def _queue(bot: Any, community_ref: CommunityRef, plan: list[tuple[Destination, int]]) -> None:
     settings = bot.settings if hasattr(bot, "settings") else Settings()
     async with bot.db.unit() as session:
-        now = bot.core.clock.now()
+        now = bot.clock.now()
         community = await ensure_community(session, community_ref, now, settings)
         outbox = Outbox(session, community.id, now)  # type: ignore[arg-type]
         for dest, i in plan:
