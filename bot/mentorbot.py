@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
 from bot.core.settings import Settings, is_moderator_actor
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.core.errors import APOLOGY, UserFacingError
 from bot.core.events import (
     Actor,

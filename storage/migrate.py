@@ -1,7 +1,9 @@
 """Schema migrations (Alembic), run programmatically by `mentorbot migrate` and `make run`.
 
-Feature tables arrive as independent Alembic branches off `0001_foundation`, so
-we always upgrade to `heads` (every branch tip).
+The first feature tables arrived as independent Alembic branches off
+`0001_foundation`, merged at `0007_merge_heads`; from `0010_profile_stats_order` on
+the history is linear, one head (tests/test_migration_history.py checks it, and
+says why the old revisions keep their ids). Upgrading to `heads` reaches it.
 """
 
 from __future__ import annotations
@@ -28,15 +30,6 @@ def alembic_config(connection: Connection | None = None) -> Config:
 async def upgrade(db: Database, revision: str = "heads") -> None:
     async with db.engine.begin() as conn:
         await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
-
-
-async def current_heads(db: Database) -> set[str]:
-    from alembic.runtime.migration import MigrationContext
-
-    async with db.engine.connect() as conn:
-        return set(
-            await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads())
-        )
 
 
 async def autogenerate(db: Database, message: str, rev_id: str) -> None:

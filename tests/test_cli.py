@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ({"SLACK_APP_TOKEN": "xapp-test"}, "slack"),
         ({"SLACK_CLIENT_ID": "1.2"}, "slack"),
         ({"DISCORD_TOKEN": "abc"}, "discord"),
+        ({"SLACK_BOT_TOKEN": "", "DISCORD_TOKEN": "abc"}, "discord"),  # an empty Slack key selects nothing
         ({"DISCORD_TOKEN": "  "}, "console"),
     ],
 )

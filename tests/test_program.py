@@ -57,6 +57,7 @@ def _line_of(text: str, fragment: str) -> int:
         (('key = "biweekly"', 'key = "Every Two"'), 'key = "Every Two"', "cadences[2].key: use 1–24 lower-case letters"),
         (('key = "monthly"', 'key = "weekly"'), 'key = "weekly"', "the key 'weekly' is used twice"),
         (("topics = 35", "topics = -1"), "topics = -1", "matching.weights.topics: must be a number, 0 or more"),
+        (("topics = 35", "topics = inf"), "topics = inf", "matching.weights.topics: must be a number, 0 or more"),
         (('name = "Rust"', 'name = "Rust"\naliases = ["py"]'), 'aliases = ["py"]', "'py' already names the topic 'Python'"),
     ],
 )
@@ -70,6 +71,20 @@ def test_semantic_mistakes_name_the_line_and_the_problem(change: tuple[str, str]
     line = [n for n, row in enumerate(text.splitlines(), 1) if marker in row][-1]  # the offending (last) one
     assert message.startswith(f"my-program.toml line {line}: "), message
     assert problem in message, message
+
+
+def test_the_program_files_weights_are_the_engines_criteria() -> None:
+    """The core names the weights itself (it imports no feature); they must stay the engine's criteria."""
+    from dataclasses import fields
+
+    from bot.core.program import MatchWeights
+    from bot.features.matching import CRITERIA
+
+    assert tuple(f.name for f in fields(MatchWeights)) == CRITERIA
+    assert default_program().weights.given() == {
+        "topics": 35.0, "goals": 15.0, "seniority": 10.0, "waking_hours": 10.0, "cadence": 5.0,
+        "program_length": 5.0, "communication": 5.0, "commitment": 5.0, "waiting": 10.0,
+    }
 
 
 def test_syntax_errors_name_the_line() -> None:

@@ -24,11 +24,6 @@ class SlackConfigError(ValueError):
     """The Slack keys in the environment do not describe a runnable setup."""
 
 
-def slack_configured(env: Mapping[str, str]) -> bool:
-    """True when the environment asks for the Slack adapter (`mentorbot run` uses this)."""
-    return any(env.get(k) for k in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID"))
-
-
 def _ids(raw: str | None) -> frozenset[str]:
     return frozenset(part.strip() for part in (raw or "").split(",") if part.strip())
 

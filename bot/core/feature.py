@@ -15,27 +15,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.context import Ctx
 from bot.core.messages import Message
 from bot.core.program import Program
 from bot.core.settings import Settings
 
-# Handlers receive a `bot.delivery.context.Ctx` (the unit of work with its outbox); the
-# core names it `Any` here because the core must not import the layer above it.
-CommandHandler = Callable[[Any, list[str]], Awaitable[list[Message]]]
-TextHandler = Callable[[Any, str], Awaitable[list[Message] | None]]
-JoinHandler = Callable[[Any], Awaitable[list[Message]]]
-
-
-class HandlerContext(Protocol):
-    """What the router itself needs of a handler's context (the `Ctx` of `bot.delivery`)."""
-
-    is_moderator: bool
-
-    def require_moderator(self, action: str) -> None: ...
+CommandHandler = Callable[[Ctx, list[str]], Awaitable[list[Message]]]
+TextHandler = Callable[[Ctx, str], Awaitable[list[Message] | None]]
+JoinHandler = Callable[[Ctx], Awaitable[list[Message]]]
 
 # Discord's limits for application commands; Slack's are wider, so these bind the table.
 NAME_MAX = 32

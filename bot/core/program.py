@@ -14,15 +14,15 @@ unknown key would otherwise silently do nothing).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from bot.core.settings import ConfigError
-from bot.features.matching.profiles import ScoreWeights  # the program file sets the engine's own weights
 
 DEFAULT_PATH = Path(__file__).with_name("program.toml")
 MILESTONES = ("signup", "kickoff", "first_goal", "midpoint", "wrapup")
@@ -64,6 +64,30 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class MatchWeights:
+    """`[matching.weights]`: the maximum points per matching criterion the file sets.
+
+    The field names are the matching engine's criteria (a test keeps them equal);
+    a criterion the file leaves out is None and keeps the engine's default. The
+    rounds feature turns this into the engine's own `ScoreWeights`.
+    """
+
+    topics: float | None = None
+    goals: float | None = None
+    seniority: float | None = None
+    waking_hours: float | None = None
+    cadence: float | None = None
+    program_length: float | None = None
+    communication: float | None = None
+    commitment: float | None = None
+    waiting: float | None = None
+
+    def given(self) -> dict[str, float]:
+        """The criteria the program file sets, with their points."""
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+@dataclass(frozen=True)
 class Program:
     name: str
     purpose: str
@@ -80,7 +104,7 @@ class Program:
     exclude_same_team: bool = True
     kickoff_reminder_days: int = 7
     auto_approve: bool = False  # matching rounds start introductions without a moderator's review
-    weights: ScoreWeights = field(default_factory=ScoreWeights)
+    weights: MatchWeights = MatchWeights()
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
     source: str = "program.toml"
@@ -323,11 +347,10 @@ def _build(data: dict[str, Any], source: str) -> Program:
     weights_raw = matching.get("weights", {})
     if not isinstance(weights_raw, dict):
         raise _Problem(("matching", "weights"), "must be a [matching.weights] table")
-    known_weights = set(ScoreWeights.__dataclass_fields__)
-    _unknown(weights_raw, known_weights, ("matching", "weights"))
+    _unknown(weights_raw, {f.name for f in fields(MatchWeights)}, ("matching", "weights"))
     weights: dict[str, float] = {}
     for key, value in weights_raw.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value >= 0 and math.isfinite(value)):
             raise _Problem(("matching", "weights", key), "must be a number, 0 or more")
         weights[key] = float(value)
 
@@ -366,7 +389,7 @@ def _build(data: dict[str, Any], source: str) -> Program:
         exclude_same_team=_bool(matching, "exclude_same_team", ("matching",), True),
         kickoff_reminder_days=_int(matching, "kickoff_reminder_days", ("matching",), 7, 1, 60),
         auto_approve=_bool(matching, "auto_approve", ("matching",), False),
-        weights=ScoreWeights(**weights),
+        weights=MatchWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
         resources=tuple(resources),
         source=source,

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from bot.core import messages as msg
 from bot.core.errors import InvalidInput, NotFound
-from bot.core.feature import Command, ComponentRoute, Feature, Form, HandlerContext as Ctx, JoinHandler, TextHandler
+from bot.core.context import Ctx
+from bot.core.feature import Command, ComponentRoute, Feature, Form, JoinHandler, TextHandler
 from bot.core.messages import Message
 from bot.core.parsing import ParseError, tokenize
 

@@ -210,3 +210,29 @@ async def test_scheduled_round_with_auto_approve_introduces_and_sends_resources(
         assert await _count(chat, Pairing) == 2
     finally:
         await chat.close()
+
+
+async def test_the_program_files_weights_reach_the_proposal(sqlite_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Weights are read by the core (bot.core.program) and handed to the engine by the rounds feature."""
+    from dataclasses import replace as dc_replace
+
+    from bot.core.program import DEFAULT_PATH
+    from bot.core.settings import Settings
+
+    default = DEFAULT_PATH.read_text(encoding="utf-8")
+    block = default[default.index("[matching.weights]") : default.index("# --- the skills/topics taxonomy")]
+    only_topics = "[matching.weights]\n" + "".join(
+        f"{name} = {100 if name == 'topics' else 0}\n"
+        for name in ("topics", "goals", "seniority", "waking_hours", "cadence", "program_length", "communication", "commitment", "waiting")
+    ) + "\n"
+    program_file = tmp_path / "program.toml"
+    program_file.write_text(default.replace(block, only_topics), encoding="utf-8")
+    chat = await Chat.open(sqlite_factory, settings=dc_replace(Settings(), program_path=str(program_file)))
+    try:
+        await _small_community(chat)
+        out = await chat("@carol /mentor match")
+        # Only the shared topic scores: full marks, and it is the only reason given.
+        assert "2 pairs, average fit 100/100" in out
+        assert "1. ann ← maria (fit 100): offers Python\n" in out
+    finally:
+        await chat.close()

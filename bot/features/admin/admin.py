@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.core.messages import Message
 

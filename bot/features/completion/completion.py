@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.features.milestones.milestones import send_milestone
 from bot.delivery.outbox import Outbox
-from bot.features.pairs.pairs import _after_pairing, _deactivate_plans, group_of, members_of, my_pairing, report_if_at_risk
+from bot.features.pairs.pairs import after_pairing_ends, deactivate_checkin_plans, group_of, members_of, my_pairing, report_if_at_risk
 from bot.core.parsing import Arity, parse_args
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
@@ -41,7 +41,7 @@ async def complete_pairing(
     pairing.ended_at = now
     pairing.end_reason = "wrapped up early" if wrapped_up_by is not None else "reached the agreed end date"
     session.add(pairing)
-    await _deactivate_plans(session, pairing)
+    await deactivate_checkin_plans(session, pairing)
     mentee, mentor = await members_of(session, pairing)
     outbox = Outbox(session, pairing.community_id, now)
     why: list[msg.Span] = (
@@ -64,7 +64,7 @@ async def complete_pairing(
         await outbox.post(Destination.dm(member.platform_user_id), _rating_question(feedback, partner), dedupe_key=f"feedback:{feedback.id}:ask")
     await outbox.post(Destination.dm(mentor.platform_user_id), await _mentor_thanks(session, pairing, mentee, now), dedupe_key=f"pair:{pairing.id}:thanks")
     await send_milestone(session, outbox, pairing, "wrapup", program)
-    await _after_pairing(session, pairing, now, rematch_priority=False)
+    await after_pairing_ends(session, pairing, now, rematch_priority=False)
     return True
 
 

@@ -12,9 +12,11 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
+from bot.features.completion.completion import wrap_up
+from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.pairs import group_of, members_of, my_pairing
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
 from bot.core.router import ComponentId
@@ -53,8 +55,6 @@ async def set_goal(ctx: Ctx, args: list[str]) -> list[Message]:
         dedupe_key=f"goal:{goal.id}:set",
     )
     if goal.number == 1:
-        from bot.features.milestones.milestones import send_milestone  # here to keep the import graph acyclic
-
         await send_milestone(ctx.session, ctx.outbox, pairing, "first_goal", getattr(ctx, "program", None))
     return [msg.message(f"Goal {goal.number} is set and your partner can see it. Update it with /mentor goal update \"…\".")]
 
@@ -140,8 +140,6 @@ async def list_goals(ctx: Ctx, args: list[str]) -> list[Message]:
 
 
 async def on_reassess(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
-    from bot.features.completion.completion import wrap_up  # completion imports goals' neighbours; keep the graph acyclic
-
     pairing = await my_pairing(ctx, cid.key, "reassess")
     if cid.verb == "new":
         return [msg.message('Agree on the next goal together, then: /mentor goal set "…" [--by <date>].')]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.features.intake.conversation import get_profile, start_or_resume
 from bot.core.messages import Button, ButtonStyle, Message, Part, UserText

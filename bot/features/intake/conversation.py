@@ -41,7 +41,7 @@ from bot.core.parsing import format_when
 from bot.core.ports import Destination
 from bot.core.program import Program
 from bot.core.router import ComponentId
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx, OutboxWriter
 from bot.delivery.outbox import Outbox
 from bot.features.intake.answers import (
     MAX_FREE_TEXT,
@@ -379,7 +379,7 @@ async def confirm(ctx: Ctx, turn: Turn) -> list[Message]:
     ]
 
 
-async def send_resources(outbox: Outbox, member: Member, program: Program, profile: Profile, milestone: str) -> None:
+async def send_resources(outbox: OutboxWriter, member: Member, program: Program, profile: Profile, milestone: str) -> None:
     topics = list(profile.topics_offered) + list(profile.topics_wanted)
     resources = program.resources_for(profile.role, milestone, topics)
     if not resources:

@@ -13,9 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx, OutboxWriter
 from bot.core.messages import Message, UserText
-from bot.delivery.outbox import Outbox
 from bot.core.ports import Destination
 from storage.tables import Member, Pairing, Profile
 
@@ -54,7 +53,7 @@ def render_resources(resources: list[Any], heading: str) -> Message:
     return Message(tuple(parts))
 
 
-async def send_milestone(session: AsyncSession, outbox: Outbox, pairing: Pairing, milestone: str, program: Any) -> int:
+async def send_milestone(session: AsyncSession, outbox: OutboxWriter, pairing: Pairing, milestone: str, program: Any) -> int:
     """DM each member of the pair the resources for this milestone and their role (once)."""
     sent = 0
     for member_id, role in ((pairing.mentee_member_id, "mentee"), (pairing.mentor_member_id, "mentor")):

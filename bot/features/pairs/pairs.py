@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Message, UserText
 from bot.delivery.outbox import Outbox, moderator_destinations
@@ -101,7 +101,7 @@ async def end_pairing(
     pairing.ended_at = now
     pairing.end_reason = reason[:200]
     session.add(pairing)
-    await _deactivate_plans(session, pairing)
+    await deactivate_checkin_plans(session, pairing)
     mentee, mentor = await members_of(session, pairing)
     outbox = Outbox(session, pairing.community_id, now)
     who: list[msg.Span] = ["A moderator"] if ended_by is None or ended_by.id not in (mentee.id, mentor.id) else [UserText(ended_by.display_name)]
@@ -114,18 +114,20 @@ async def end_pairing(
         if person.id == mentee.id and rematch_priority:
             text.append(" You are back on the waiting list with priority for the next matching round.")
         await outbox.post(Destination.dm(person.platform_user_id), msg.message(msg.Text(tuple(text))), dedupe_key=f"pair:{pairing.id}:ended:{person.id}")
-    await _after_pairing(session, pairing, now, rematch_priority=rematch_priority)
+    await after_pairing_ends(session, pairing, now, rematch_priority=rematch_priority)
 
 
-async def _deactivate_plans(session: AsyncSession, pairing: Pairing) -> None:
+async def deactivate_checkin_plans(session: AsyncSession, pairing: Pairing) -> None:
+    """Stop the pairing's check-ins (it ended or completed); the plans stay for the record."""
     plans = (await session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))).scalars()
     for plan in plans:
         plan.active = False
         session.add(plan)
 
 
-async def _after_pairing(session: AsyncSession, pairing: Pairing, now: datetime, *, rematch_priority: bool) -> None:
-    """Put both people back where they belong once a pairing is over."""
+async def after_pairing_ends(session: AsyncSession, pairing: Pairing, now: datetime, *, rematch_priority: bool) -> None:
+    """Put both people back where they belong once a pairing is over (ended here or completed):
+    back to waiting unless they left, paused or are still in another pairing."""
     for member_id, is_mentee in ((pairing.mentee_member_id, True), (pairing.mentor_member_id, False)):
         profile = (await session.execute(select(Profile).where(Profile.member_id == member_id))).scalar_one_or_none()
         if profile is None or profile.status in (ProfileStatus.LEFT.value, ProfileStatus.PAUSED.value):
@@ -216,18 +218,6 @@ async def report_if_at_risk(session: AsyncSession, pairing: Pairing, now: dateti
     for destination in await moderator_destinations(session, community):
         await outbox.post(destination, alert, dedupe_key=f"pair:{pairing.id}:at-risk:{destination.target}")
     return True
-
-
-async def count_at_risk(session: AsyncSession, community_id: int) -> int:
-    return (
-        await session.execute(
-            select(func.count()).select_from(Pairing).where(
-                Pairing.community_id == community_id,
-                Pairing.status == PairingStatus.ACTIVE.value,
-                Pairing.at_risk_reported_at.is_not(None),  # type: ignore[union-attr]
-            )
-        )
-    ).scalar_one()
 
 
 # --- /mentor pair <id> [end|rematch|note "…"] ---------------------------------------------

@@ -7,8 +7,7 @@ follow the one rule of `split_choices` (one a line, or separated by | ; or comma
 
 from __future__ import annotations
 
-from typing import Any
-
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.core.feature import Form, FormField, split_choices
 from bot.core.messages import Message
@@ -33,7 +32,7 @@ _YES = {"y", "yes", "true", "1", "on"}
 _NO = {"", "n", "no", "false", "0", "off"}
 
 
-async def submit_poll_form(ctx: Any, cid: ComponentId, fields: dict[str, str]) -> list[Message]:
+async def submit_poll_form(ctx: Ctx, cid: ComponentId, fields: dict[str, str]) -> list[Message]:
     """The same poll as the command, built from the form's fields (no quoting rules to learn)."""
     question = " ".join((fields.get("question") or "").split())
     if not question:

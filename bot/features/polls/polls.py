@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx, OutboxWriter
 from bot.core.errors import InvalidInput, NotAllowed, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.delivery.outbox import Outbox
@@ -248,7 +248,7 @@ async def _first_voters(session: AsyncSession, poll: Poll) -> dict[int, list[str
     return names
 
 
-async def refresh_poll_message(session: AsyncSession, outbox: Outbox, poll: Poll, tz: str) -> None:
+async def refresh_poll_message(session: AsyncSession, outbox: OutboxWriter, poll: Poll, tz: str) -> None:
     """Queue an update of the posted poll message with the current tally (nothing if never posted).
 
     The poll feature owns how its message looks; other features (forget-me) call this
@@ -400,8 +400,6 @@ async def close_due_polls(session: AsyncSession, now: datetime, ratio_warning: f
 
 
 async def next_poll_close(session: AsyncSession) -> datetime | None:
-    from sqlalchemy import func
-
     return (
         await session.execute(select(func.min(Poll.closes_at)).where(Poll.status == PollStatus.OPEN.value))
     ).scalar_one_or_none()

@@ -25,7 +25,7 @@ from bot.core.errors import InvalidInput
 from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.core.ports import DestinationKind
 from bot.core.router import ComponentId
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.delivery.outbox import Outbox
 from bot.features.intake.conversation import get_intake, get_profile
 from bot.features.pairs.pairs import end_pairings_for_member

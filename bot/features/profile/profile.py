@@ -25,7 +25,7 @@ from bot.core.errors import InvalidInput
 from bot.core.messages import Message, Part, UserText
 from bot.core.parsing import format_when
 from bot.core.ports import Destination
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.intake.answers import answers_from_profile
 from bot.features.intake.conversation import get_intake, get_profile

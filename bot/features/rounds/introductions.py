@@ -21,7 +21,7 @@ from bot.core.messages import Button, ButtonStyle, Mention, Message, UserText
 from bot.core.parsing import format_when
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.delivery.outbox import Outbox
 from bot.features.checkins.checkins import start_plans
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
 from bot.core.messages import Button, ButtonStyle, Message, UserText
+from bot.core.program import MatchWeights
 from bot.core.router import ComponentId
 from bot.features.matching import MatchingRules, MatchProfile, Role as MatchRole, propose_round
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, ScoreWeights, utc_offset_hours
@@ -66,7 +67,13 @@ def round_policy(ctx_or_program: Any) -> RoundPolicy:
 
 
 def _weights(weights: Any) -> ScoreWeights:
-    return weights if isinstance(weights, ScoreWeights) else ScoreWeights()
+    """The program file's weights (a core `MatchWeights`) as the engine's `ScoreWeights`;
+    criteria the file leaves out keep the engine's defaults."""
+    if isinstance(weights, ScoreWeights):
+        return weights
+    if isinstance(weights, MatchWeights):
+        return ScoreWeights(**weights.given())
+    return ScoreWeights()
 
 
 # --- from storage to the engine ------------------------------------------------

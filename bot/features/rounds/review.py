@@ -18,7 +18,7 @@ from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.router import ComponentId
-from bot.delivery.context import Ctx
+from bot.core.context import Ctx
 from bot.features.matching import MatchingRules, score_candidates
 from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import SHOW_PAIRS, compute_round, load_match_profiles, members_by_id, render_proposal, round_policy

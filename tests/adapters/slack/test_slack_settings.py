@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from adapters.slack.settings import DEFAULT_API_URL, SlackConfigError, SlackSettings, slack_configured
+from adapters.slack.settings import DEFAULT_API_URL, SlackConfigError, SlackSettings
 
 
 def test_socket_mode_when_an_app_token_is_set() -> None:
@@ -35,12 +35,6 @@ def test_incomplete_setups_say_what_is_missing() -> None:
         SlackSettings.from_env({"SLACK_APP_TOKEN": "xapp-1"})
     with pytest.raises(SlackConfigError, match="PORT"):
         SlackSettings.from_env({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "s", "PORT": "eighty"})
-
-
-def test_slack_is_chosen_only_when_slack_keys_are_set() -> None:
-    assert slack_configured({"SLACK_BOT_TOKEN": "xoxb-1"})
-    assert slack_configured({"SLACK_CLIENT_ID": "1.2"})
-    assert not slack_configured({"SLACK_BOT_TOKEN": "", "DISCORD_TOKEN": "abc"})
 
 
 def test_moderators_from_slack_and_core_keys() -> None:

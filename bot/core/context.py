@@ -1,18 +1,38 @@
-"""The context a handler runs in: one unit of work for one member's action."""
+"""The context a handler runs in: one unit of work for one member's action.
+
+It is the core's vocabulary between the router and the features, so it lives in
+the core; the outbox it carries is named by the `OutboxWriter` port, which the
+delivery layer's `Outbox` implements (the core imports nothing from delivery).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.settings import Settings
 from bot.core.errors import NotAllowed
 from bot.core.events import Actor
-from bot.delivery.outbox import Outbox
 from bot.core.program import Program, default_program
-from storage.tables import Community, Member
+from bot.core.messages import Message
+from bot.core.ports import Destination
+from storage.tables import Community, Member, OutboxMessage
+
+
+class OutboxWriter(Protocol):
+    """Writes what must be sent into the caller's unit of work (`bot.delivery.outbox.Outbox`)."""
+
+    async def post(
+        self, destination: Destination, message: Message, *, dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+    ) -> OutboxMessage: ...
+
+    async def update(self, target: OutboxMessage, message: Message) -> OutboxMessage: ...
+
+    async def pin(self, target: OutboxMessage, *, unpin: bool = False) -> OutboxMessage: ...
 
 
 @dataclass
@@ -24,7 +44,7 @@ class Ctx:
     channel_id: str
     now: datetime
     settings: Settings
-    outbox: Outbox
+    outbox: OutboxWriter
     is_moderator: bool
     in_dm: bool = False
     # The program file (taxonomy, choices, resources); the shipped default unless configured.
