@@ -3,7 +3,7 @@
 Table-driven over hostile texts. Each one is typed into every field a member can
 fill — poll question and options, goals, goal progress, check-in notes, feedback
 and the name to quote it under — and used as members' display names; the real
-features build their messages (console chat, tests/chat.py), and every message
+features build their messages (console chat, tests/support/chat.py), and every message
 the core produced (private replies and every outbox row) is rendered by every
 renderer:
 

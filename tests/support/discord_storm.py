@@ -1,4 +1,4 @@
-"""FakeDiscord with Discord's rate ceiling enforced (see tests/ceiling.py).
+"""FakeDiscord with Discord's rate ceiling enforced (see tests/support/ceiling.py).
 
 Message sends are paced per channel and every accepted send says so the way
 Discord does — `X-RateLimit-Remaining: 0` and `X-RateLimit-Reset-After` for the

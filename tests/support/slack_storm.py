@@ -1,4 +1,4 @@
-"""FakeSlack with Slack's rate ceiling enforced (see tests/ceiling.py).
+"""FakeSlack with Slack's rate ceiling enforced (see tests/support/ceiling.py).
 
 chat.postMessage is paced per channel (Slack: about one message per second per
 channel) and may be answered 429 + Retry-After by the storm; methods with a tier
