@@ -7,13 +7,13 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from storage.db import Database
 
-START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday morning
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 
 

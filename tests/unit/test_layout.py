@@ -26,8 +26,10 @@ def edits_sys_path(source: str) -> bool:
     """True when the code touches sys.path (insert, append, slice assignment, …)."""
     tree = ast.parse(source)
     return any(
-        isinstance(node, ast.Attribute) and node.attr == "path"
-        and isinstance(node.value, ast.Name) and node.value.id == "sys"
+        isinstance(node, ast.Attribute)
+        and node.attr == "path"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "sys"
         for node in ast.walk(tree)
     )
 
@@ -63,7 +65,8 @@ def test_nothing_edits_sys_path() -> None:
 
 def test_benchmarks_import_only_the_published_support_module() -> None:
     reached = {
-        p.name: test_imports(p.read_text(encoding="utf-8")) - {BENCH_DOOR} for p in sorted((ROOT / "bench").glob("*.py"))
+        p.name: test_imports(p.read_text(encoding="utf-8")) - {BENCH_DOOR}
+        for p in sorted((ROOT / "bench").glob("*.py"))
     }
     assert {name: mods for name, mods in reached.items() if mods} == {}
 

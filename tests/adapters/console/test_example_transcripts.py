@@ -42,7 +42,7 @@ def test_console_prints_the_expected_transcript_byte_for_byte(
     expected = (EXAMPLES / "expected" / f"{name}.out").read_bytes()
     if printed != expected:  # show the first differing line, not two 20 kB blobs
         got, want = printed.decode().splitlines(), expected.decode().splitlines()
-        first = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        first = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
         line_got = got[first] if first < len(got) else "<end>"
         line_want = want[first] if first < len(want) else "<end>"
         pytest.fail(f"{name}: line {first + 1} differs:\n  printed:  {line_got!r}\n  expected: {line_want!r}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .wire import RecordedCall, now_iso, message_body_problem
+from .wire import RecordedCall, message_body_problem, now_iso
 
 
 class MessageRoutes:

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from .wire import JSON, RecordedCall, CALL_KEY
+from .wire import CALL_KEY, JSON, RecordedCall
 
 
 class RestRoutes:

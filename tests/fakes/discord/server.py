@@ -12,11 +12,11 @@ from aiohttp import web
 
 from .gateway import Gateway, GatewaySession
 from .interactions import Interactions
-from .limits import RateLimits, RateLimitRule
+from .limits import RateLimitRule, RateLimits
 from .messages import MessageRoutes
 from .rest import RestRoutes
 from .state import FakeGuild, FakeUser, WorldState
-from .wire import RecordedCall, DISCORD_EPOCH_MS
+from .wire import DISCORD_EPOCH_MS, RecordedCall
 
 
 class FakeDiscord(WorldState, RateLimits, RestRoutes, MessageRoutes, Interactions, Gateway):

@@ -14,7 +14,7 @@ from .limits import FaultInjection
 from .socket_mode import SocketMode
 from .state import FakeChannel, SlackApiFault, WorkspaceState
 from .web_api import WebApiMethods
-from .wire import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, Call, MAX_MESSAGE_TEXT, TEAM_ID
+from .wire import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, MAX_MESSAGE_TEXT, TEAM_ID, Call
 
 
 class FakeSlack(WorkspaceState, FaultInjection, WebApiMethods, SocketMode):
