@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate console clean
+.PHONY: run test lint install migrate console clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,18 @@ run: $(STAMP)
 	$(BIN)/mentorbot migrate
 	$(BIN)/mentorbot run
 
+# The Hypothesis profile is `dev` (a few hundred examples) unless CI=true (`ci`: 10,000).
+# Bytecode caching stays on here even if the shell disables it: pytest then reuses its
+# assertion-rewritten test modules instead of rewriting all of them on every run.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint and types (not yet part of `make test`): ruff's rules and format check on the
+# whole tree, mypy on the core and storage (its cache in .mypy_cache keeps reruns fast).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot storage
 
 migrate: $(STAMP)
 	$(BIN)/mentorbot migrate

@@ -12,7 +12,7 @@ Also the Slack process's RSS: idle on an empty database, and with 100k members
 after the load (VmRSS and peak VmHWM from /proc).
 
 One JSON line:
-    .venv/bin/python bench/ack.py [--rate 50] [--seconds 60] [--members 100000]
+    .venv/bin/python -m bench.ack [--rate 50] [--seconds 60] [--members 100000]
 """
 
 from __future__ import annotations
@@ -30,11 +30,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "adapters" / "slack")]
 
-from fake_slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack, signed_headers  # noqa: E402
-from payloads import slash_command  # noqa: E402
+from tests.support.bench_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack, signed_headers, slash_command  # noqa: E402
 
 COMMANDS = ["help", "polls", "goals"]
 START = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
@@ -118,7 +115,7 @@ def rss_mb(pid: int) -> dict[str, float]:
 class Child:
     def __init__(self, kind: str, db_path: Path, api_url: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind, "--db", str(db_path), "--api-url", api_url],
+            [sys.executable, "-m", "bench.ack", "--serve", kind, "--db", str(db_path), "--api-url", api_url],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         self.url = ""

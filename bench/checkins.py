@@ -7,7 +7,7 @@ queues their check-in DMs in the outbox and moves each plan on. Each run is a
 fresh process so its peak RSS is its own. Prints one JSON line per run and a
 final line with the medians.
 
-    .venv/bin/python bench/checkins.py [--pairs 100000] [--due 0.10] [--runs 5]
+    .venv/bin/python -m bench.checkins [--pairs 100000] [--due 0.10] [--runs 5]
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # daytime in Europe/Berlin
 
@@ -116,7 +115,7 @@ def main() -> None:
         for run in range(args.runs):
             copy = Path(tmp) / f"run{run}.db"
             shutil.copy(template, copy)
-            out = subprocess.run([sys.executable, __file__, "--child", str(copy)], check=True, capture_output=True, text=True).stdout
+            out = subprocess.run([sys.executable, "-m", "bench.checkins", "--child", str(copy)], check=True, capture_output=True, text=True).stdout
             result = json.loads(out) | {"pairs": args.pairs, "db": "sqlite", "run": run + 1}
             results.append(result)
             print(json.dumps(result))

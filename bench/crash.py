@@ -16,7 +16,7 @@ would-be participants closes: results + 200 invitations), `checkins` (200 pairs
 with due check-ins: 400 DMs). Prints one JSON line per scenario with `trials`,
 `pairs` (expected messages per trial), `lost` and `duplicated` (summed over trials).
 
-    .venv/bin/python bench/crash.py [--trials 100] [--scenario intros poll checkins]
+    .venv/bin/python -m bench.crash [--trials 100] [--scenario intros poll checkins]
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 PAIRS = 200

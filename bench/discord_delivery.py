@@ -2,12 +2,12 @@
 
 The real path: outbox rows in a fresh SQLite database → `MentorBot.deliver_outbox`
 → `DiscordMessenger` → discord.py's HTTP client → the local fake Discord
-(tests/adapters/discord/fake_discord.py). Every 10th message send is answered
+(tests/fakes/discord/). Every 10th message send is answered
 with 429 (retry_after 50 ms, with rate-limit headers), which discord.py waits out.
 Each DM is two calls (create-DM, create message). Prints one JSON line with the
 median of several runs.
 
-    .venv/bin/python bench/discord_delivery.py [--runs 5] [--messages 100]
+    .venv/bin/python -m bench.discord_delivery [--runs 5] [--messages 100]
 """
 
 from __future__ import annotations
@@ -17,19 +17,15 @@ import asyncio
 import json
 import logging
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "adapters" / "discord"))
 
 import discord  # noqa: E402
-from fake_discord import FakeDiscord  # noqa: E402
+from tests.support.bench_api import FakeDiscord  # noqa: E402
 
 from adapters.discord.messenger import DiscordMessenger  # noqa: E402
 from adapters.discord.settings import configure_api_base  # noqa: E402

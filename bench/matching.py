@@ -1,7 +1,7 @@
 """Matching benchmark: a synthetic community, timed end to end, exact vs greedy.
 
 Usage:
-    .venv/bin/python bench/matching.py [--seed 1] [--sizes small,medium,large] [--repeat 1]
+    .venv/bin/python -m bench.matching [--seed 1] [--sizes small,medium,large] [--repeat 1]
 
 Each (size, repeat) runs in a fresh subprocess so its peak RSS (ru_maxrss) is its
 own; the parent prints one JSON object per line. Peak RSS includes the Python
@@ -27,7 +27,6 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bot.features.matching import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, MatchingRules, MatchProfile, Role  # noqa: E402
 from bot.features.matching.assignment import greedy_assignment  # noqa: E402
@@ -215,7 +214,7 @@ def main() -> None:
         return
     for size in args.sizes.split(","):
         for r in range(args.repeat):
-            cmd = [sys.executable, os.path.abspath(__file__), "--child", size, "--seed", str(args.seed + r)]
+            cmd = [sys.executable, "-m", "bench.matching", "--child", size, "--seed", str(args.seed + r)]
             if args.scan_limit:
                 cmd += ["--scan-limit", str(args.scan_limit)]
             if args.top_k:

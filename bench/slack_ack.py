@@ -9,7 +9,7 @@ posted to the real Bolt app in HTTP mode. Measured per command:
 - ack_ms: until Slack's HTTP request is answered (the number that must stay < 3000),
 - reply_ms: until the private reply reaches the response_url (shows how slow the DB is).
 
-    .venv/bin/python bench/slack_ack.py --runs 5 --delay 0.25
+    .venv/bin/python -m bench.slack_ack --runs 5 --delay 0.25
 """
 
 from __future__ import annotations
@@ -18,18 +18,13 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "adapters" / "slack")]
 
 import aiohttp  # noqa: E402
-from fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers  # noqa: E402
-from payloads import slash_command  # noqa: E402
+from tests.support.bench_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers, slash_command  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
 from adapters.slack.main import build_services, start_http  # noqa: E402

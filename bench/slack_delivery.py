@@ -5,7 +5,7 @@ Runs the real core outbox deliverer (`bot.deliver_outbox`) with the production
 pacing (1 post/s per channel; each DM is its own channel) and slack_sdk's retry
 handlers. Prints one JSON line per run and a summary line with the median.
 
-    .venv/bin/python bench/slack_delivery.py --runs 5
+    .venv/bin/python -m bench.slack_delivery --runs 5
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "adapters" / "slack")]
 
-from fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
+from tests.support.bench_api import BOT_TOKEN, FakeSlack  # noqa: E402
 
 from adapters.slack.messenger import SlackMessenger, make_web_client  # noqa: E402
 from bot.mentorbot import ensure_community  # noqa: E402

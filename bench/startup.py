@@ -5,7 +5,7 @@ too) with a one-line script, several times, and prints one JSON line with the
 medians: wall-clock seconds from exec to exit, and peak RSS (the idle console's
 resident memory: after start-up it only waits for input).
 
-    .venv/bin/python bench/startup.py [--runs 7]
+    .venv/bin/python -m bench.startup [--runs 7]
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def main() -> None:
     for kind in results:
         for _ in range(args.runs):
             out = subprocess.run(
-                [sys.executable, __file__, "--child", kind], check=True, capture_output=True, text=True
+                [sys.executable, "-m", "bench.startup", "--child", kind], check=True, capture_output=True, text=True
             ).stdout
             results[kind].append(json.loads(out))
     print(

@@ -13,7 +13,7 @@ throw-away schema, dropped afterwards).
 `--demo` also times `mentorbot demo --members 1000 --months 6` (fresh process
 per run) and prints its median.
 
-    .venv/bin/python bench/stats.py [--members 100000] [--pairings 50000] [--checkins 1000000] [--runs 7] [--demo 3]
+    .venv/bin/python -m bench.stats [--members 100000] [--pairings 50000] [--checkins 1000000] [--runs 7] [--demo 3]
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 START = NOW - timedelta(days=300)

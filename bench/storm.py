@@ -11,7 +11,7 @@ drain_ratio = ideal_s / elapsed_s, where ideal_s is the best possible schedule f
 the calls that were accepted (per channel: one per second plus every Retry-After
 given; per tier: its quota). Target ≥ 0.9. One JSON line per platform and run.
 
-    .venv/bin/python bench/storm.py [--messages 300] [--channels 8] [--dms 4]
+    .venv/bin/python -m bench.storm [--messages 300] [--channels 8] [--dms 4]
         [--fraction 0.15] [--runs 1] [--platform slack|discord|both]
 """
 
@@ -22,15 +22,9 @@ import asyncio
 import json
 import logging
 import os
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from tests.storm import run_discord, run_slack  # noqa: E402
-from storm_slack import slack_ceiling  # noqa: E402  (tests.storm put the fakes on sys.path)
-from storm_discord import discord_ceiling  # noqa: E402
+from tests.support.bench_api import discord_ceiling, run_discord, run_slack, slack_ceiling  # noqa: E402
 
 
 def load() -> str:

@@ -1,25 +1,33 @@
 """Shared fixtures: a network guard, databases (SQLite always, PostgreSQL when
-TEST_DATABASE_URL is set) and a console chat that feature tests talk through."""
+TEST_DATABASE_URL is set), a console chat that feature tests talk through, and the
+Hypothesis profiles (`dev` by default, `ci` when CI=true; see CONTRIBUTING.md)."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings as hypothesis_settings
 
 from bot.core.settings import Settings
-from storage.db import Database
+from tests.support.chat import Chat
+from tests.support.db import DatabaseFactory, postgres_schema
 
-START = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday morning
-PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+# --- Hypothesis: a quick loop on a laptop, full strength in CI -----------------
+# `ci` keeps the 10,000 generated inputs per property the suite always had; `dev`
+# runs a few hundred so `make test` stays quick. Expensive properties cap their
+# examples in both (tests/support/profiles.py). HYPOTHESIS_PROFILE overrides.
+
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+hypothesis_settings.register_profile("ci", max_examples=10_000, **_COMMON)
+hypothesis_settings.register_profile("dev", max_examples=200, **_COMMON)
+_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _CI else "dev"))
 
 
 # --- no test may touch the internet ------------------------------------------
@@ -62,48 +70,14 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # --- databases ----------------------------------------------------------------
 
 
-class DatabaseFactory:
-    """Makes fresh `Database` objects on one test database (a restart opens a new one)."""
-
-    def __init__(self, url: str, schema: str | None = None) -> None:
-        self.url = url
-        self.schema = schema
-
-    def __call__(self) -> Database:
-        return Database(self.url, schema=self.schema)
-
-    @property
-    def backend(self) -> str:
-        return "postgresql" if self.schema else "sqlite"
-
-
 @pytest.fixture
 def sqlite_factory(tmp_path: Path) -> DatabaseFactory:
     return DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}")
 
 
-@asynccontextmanager
-async def _postgres_schema() -> AsyncIterator[DatabaseFactory]:
-    """A throw-away schema on the test PostgreSQL, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("TEST_DATABASE_URL is not set; PostgreSQL storage tests run in CI (.ci/run sets it)")
-    from sqlalchemy import text
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = Database(PG_URL)
-    async with admin.engine.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield DatabaseFactory(PG_URL, schema)
-    finally:
-        async with admin.engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
-
-
 @pytest.fixture
 async def postgres_factory() -> AsyncIterator[DatabaseFactory]:
-    async with _postgres_schema() as factory:
+    async with postgres_schema() as factory:
         yield factory
 
 
@@ -113,7 +87,7 @@ async def any_factory(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
     if request.param == "sqlite":
         yield DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}")
         return
-    async with _postgres_schema() as factory:
+    async with postgres_schema() as factory:
         yield factory
 
 
@@ -123,9 +97,7 @@ def settings(sqlite_factory: DatabaseFactory) -> Settings:
 
 
 @pytest.fixture
-async def chat(sqlite_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator["Chat"]:
-    from tests.chat import Chat
-
+async def chat(sqlite_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator[Chat]:
     # Charts and exports go to the test's own directory, never into the working tree.
     session = await Chat.open(sqlite_factory, settings=Settings(data_dir=str(tmp_path / "data")))
     yield session
@@ -133,10 +105,8 @@ async def chat(sqlite_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator
 
 
 @pytest.fixture
-async def any_chat(any_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator["Chat"]:
+async def any_chat(any_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator[Chat]:
     """The same chat on SQLite and on PostgreSQL."""
-    from tests.chat import Chat
-
     session = await Chat.open(any_factory, settings=Settings(data_dir=str(tmp_path / "data")))
     yield session
     await session.close()

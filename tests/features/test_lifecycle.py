@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from storage.tables import CheckIn, CheckInPlan, Feedback, Goal, OutboxMessage, Pairing, Profile
-from tests.chat import Chat
-from tests.features.community import member_id, sign_up
+from tests.support.chat import Chat
+from tests.support.community import member_id, sign_up
 
 
 async def _paired(chat: Chat, *pairs: tuple[str, str], **mentee_fields: object) -> None:

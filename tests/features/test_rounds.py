@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from adapters.console.session import COMMUNITY
 from bot.core.events import ComponentAction
 from storage.tables import OutboxMessage, Pairing, Profile
-from tests.chat import Chat
-from tests.features.community import sign_up
+from tests.support.chat import Chat
+from tests.support.community import sign_up
 
 
 async def _small_community(chat: Chat) -> None:

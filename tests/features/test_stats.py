@@ -19,9 +19,9 @@ from sqlalchemy import select, update
 from bot.core import messages as msg
 from bot.features.stats.export import safe_cell
 from storage.tables import Member, Pairing
-from tests.chat import Chat
-from tests.conftest import START
-from tests.features.community import member_id, sign_up
+from tests.support.chat import Chat
+from tests.support.db import START
+from tests.support.community import member_id, sign_up
 
 ML = "Machine Learning"
 

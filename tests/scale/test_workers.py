@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 
 from storage.migrate import upgrade
 from storage.tables import CheckIn, CheckInPlan, Community, MatchRound, Member, OutboxMessage, Pairing, Profile
-from tests.conftest import DatabaseFactory
+from tests.support.db import DatabaseFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 PAIRS = 5_000  # two members each: 10k due check-ins

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # so tests and bench can `import fake_discord`
-
-from fake_discord import FakeDiscord  # noqa: E402
-
-from adapters.discord.settings import configure_api_base  # noqa: E402
+from adapters.discord.settings import configure_api_base
+from tests.fakes.discord import FakeDiscord
 
 
 @pytest.fixture
@@ -41,7 +35,7 @@ async def rest_client(fake):
 @pytest.fixture
 async def program(fake, tmp_path):
     """The whole Discord process (`serve`) against the fake, intros in private threads."""
-    from program_harness import start_program
+    from tests.support.discord_program import start_program
 
     running = start_program(fake, tmp_path, threads=True)
     await running.start()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import discord
 import pytest
-from fake_discord import pinged
+from tests.fakes.discord import pinged
 
 from adapters.discord.commands import POLL_FORM_ID
 from adapters.discord.render import render

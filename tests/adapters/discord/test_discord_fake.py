@@ -18,7 +18,7 @@ async def test_rest_answers_with_exactly_application_json(fake):
 
 
 async def test_client_learns_the_gateway_from_the_api_and_asks_for_zlib_stream(fake, discord_settings, run_client):
-    from test_discord_client import StubCore
+    from tests.adapters.discord.test_discord_client import StubCore
 
     fake.add_guild()
     runner = await run_client(StubCore(), discord_settings)
@@ -35,7 +35,7 @@ async def test_client_learns_the_gateway_from_the_api_and_asks_for_zlib_stream(f
 async def test_members_intent_only_when_asked(fake, discord_settings, run_client):
     from dataclasses import replace
 
-    from test_discord_client import StubCore
+    from tests.adapters.discord.test_discord_client import StubCore
 
     fake.add_guild()
     await run_client(StubCore(), replace(discord_settings, members_intent=True))
@@ -46,7 +46,7 @@ async def test_members_intent_only_when_asked(fake, discord_settings, run_client
 async def test_member_join_reaches_the_core_only_with_the_members_intent(fake, discord_settings, run_client):
     from dataclasses import replace
 
-    from test_discord_client import StubCore
+    from tests.adapters.discord.test_discord_client import StubCore
 
     from bot.core.events import MemberJoined
 

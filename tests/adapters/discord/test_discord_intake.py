@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fake_discord import FakeDiscord, FakeUser, pinged
-from program_harness import Program, buttons, text_of, until
+from tests.fakes.discord import FakeDiscord, FakeUser, pinged
+from tests.support.discord_program import Program, buttons, text_of, until
 from sqlalchemy import select
 
 from storage.tables import Member, Profile

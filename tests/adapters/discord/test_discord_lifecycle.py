@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import replace
 
 import pytest
-from fake_discord import pinged
+from tests.fakes.discord import pinged
 
 from adapters.discord.main import serve
 from bot.core.settings import Settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fake_discord import pinged
+from tests.fakes.discord import pinged
 
 from adapters.discord.messenger import DiscordMessenger, nonce_for
 from bot.core.messages import Button, Mention, UserText, message, text

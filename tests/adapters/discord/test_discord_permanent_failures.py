@@ -12,12 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import discord
-from fake_discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord
 
 from adapters.discord.messenger import DiscordMessenger
 from bot.core.events import CommunityRef
 from bot.core.ports import Destination
-from tests.permanent import drain_many, open_bot, queue, rows
+from tests.support.permanent import drain_many, open_bot, queue, rows
 
 
 async def _run(

@@ -18,8 +18,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fake_discord import FakeDiscord, FakeUser, pinged
-from program_harness import Program, buttons, start_program, text_of, until
+from tests.fakes.discord import FakeDiscord, FakeUser, pinged
+from tests.support.discord_program import Program, buttons, start_program, text_of, until
 from sqlalchemy import select
 
 from storage.tables import CheckIn, Feedback, Goal, Pairing

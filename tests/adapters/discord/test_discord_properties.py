@@ -2,7 +2,7 @@
 
 The functions that turn an interaction's option values and modal submissions into
 the core's command text (`adapters.discord.commands.poll_text`, `form_to_command`,
-`client.modal_fields`) and the renderer get 10k generated inputs each: unicode
+`client.modal_fields`) and the renderer get the profile's generated inputs each (10k in CI): unicode
 (RTL, emoji, zero-width), very long, empty, whitespace-only and mention markup.
 Properties: the command text tokenizes back to exactly the question and choices
 the member typed (quote characters become apostrophes, by design) or the core's
@@ -41,7 +41,7 @@ member_text = (
     | st.text(max_size=80)
     | st.sampled_from(["", " ", "\t\n ", "\u200b", "x" * 3000])
 )
-MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+MANY = settings(deadline=None, suppress_health_check=list(HealthCheck))  # examples: the profile's (ci: 10,000)
 
 
 def _normal(value: str) -> str:

@@ -6,11 +6,11 @@ who was not meant to be pinged."""
 from __future__ import annotations
 
 import pytest
-from fake_discord import FakeDiscord, pinged
-from program_harness import Program, text_of, until
+from tests.fakes.discord import FakeDiscord, pinged
+from tests.support.discord_program import Program, text_of, until
 
 from bot.bootstrap import build_router
-from tests.command_tour import APOLOGY_WORDS, TOUR, commands_not_toured
+from tests.support.command_tour import APOLOGY_WORDS, TOUR, commands_not_toured
 
 
 @pytest.mark.slow

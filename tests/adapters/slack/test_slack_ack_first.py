@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fake_slack import FakeSlack
-from harness import FORM, SlackStack
-from payloads import slash_command
+from tests.fakes.slack import FakeSlack
+from tests.support.slack_harness import FORM, SlackStack
+from tests.support.slack_payloads import slash_command
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
-from tests.conftest import START
+from tests.support.db import START
 
 
 async def test_command_is_acked_while_the_database_is_blocked(

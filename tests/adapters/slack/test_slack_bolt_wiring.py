@@ -10,8 +10,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
-from payloads import block_action, dm_event, fixture, slash_command
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
+from tests.support.slack_payloads import block_action, dm_event, fixture, slash_command
 
 from adapters.slack.app import SORRY, SlackAdapter
 from adapters.slack.main import start_http

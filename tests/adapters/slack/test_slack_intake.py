@@ -11,14 +11,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fake_slack import FakeSlack
-from harness import SlackStack, body_text, settle
+from tests.fakes.slack import FakeSlack
+from tests.support.slack_harness import SlackStack, body_text, settle
 from sqlalchemy import select
 
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from storage.tables import Member, Profile
-from tests.conftest import START
+from tests.support.db import START
 
 
 @pytest.fixture

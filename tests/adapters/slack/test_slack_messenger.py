@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_slack import BOT_TOKEN, FakeSlack
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 from adapters.slack.messenger import METADATA_EVENT_TYPE, SlackMessenger
 from bot.core.messages import Button, Divider, Image, Mention, UserText, message, text

@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 from cryptography.fernet import Fernet
-from fake_slack import SIGNING_SECRET, FakeSlack, signed_headers
-from harness import settle
-from payloads import fixture, slash_command
+from tests.fakes.slack import SIGNING_SECRET, FakeSlack, signed_headers
+from tests.support.slack_harness import settle
+from tests.support.slack_payloads import fixture, slash_command
 from sqlalchemy import select
 
 from adapters.slack.installation_store import DbInstallationStore, DbOAuthStateStore, TokenCipher

@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_slack import BOT_TOKEN, FakeSlack
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from bot.core.events import CommunityRef
 from bot.core.ports import Destination
-from tests.permanent import drain_many, open_bot, queue, rows
+from tests.support.permanent import drain_many, open_bot, queue, rows
 
 MODS = "C0MODS"
 
@@ -78,7 +78,7 @@ async def test_revoked_token(fake: FakeSlack, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("passes", [1, 40])
 async def test_call_count_does_not_grow_with_passes(fake: FakeSlack, tmp_path: Path, passes: int) -> None:
-    from tests import permanent
+    from tests.support import permanent
 
     fake.add_channel("C0OLD", "old-cohort")
     fake.archive("C0OLD")

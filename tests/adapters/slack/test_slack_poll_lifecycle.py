@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from fake_slack import FakeSlack
-from harness import SlackStack, body_text, button_ids, settle
+from tests.fakes.slack import FakeSlack
+from tests.support.slack_harness import SlackStack, body_text, button_ids, settle
 from sqlalchemy import func, select
 
 from bot.features.polls.form import POLL_FORM
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from storage.tables import OutboxMessage, SeenEvent
-from tests.conftest import START
+from tests.support.db import START
 
 QUESTION = "Would you join a mentorship program? <!channel> <@U0ALICE> & friends"
 

@@ -15,16 +15,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
-from harness import SlackStack, body_text, settle
+from tests.fakes.slack import BOT_USER_ID, TEAM_ID, FakeSlack
+from tests.support.slack_harness import SlackStack, body_text, settle
 from sqlalchemy import func, select
 
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from bot.core.events import Actor, CommunityRef
 from storage.tables import CheckIn, Feedback, Goal, Pairing
-from tests.conftest import START
-from tests.features.community import seed_profile
+from tests.support.db import START
+from tests.support.community import seed_profile
 
 SLACK = CommunityRef("slack", TEAM_ID, "mentor-community")
 

@@ -1,7 +1,7 @@
 """Property-based tests of the Slack translation: payload in → neutral event out.
 
 The adapter's listeners (`SlackAdapter.on_command`, `on_action`, `on_message`,
-`on_view`) are called directly with Slack-shaped bodies — 10k generated inputs
+`on_view`) are called directly with Slack-shaped bodies — the profile's generated inputs (10k in CI)
 each, far too many for HTTP round trips — with a stub Web API client that answers
 users.info with a generated display name. Properties: the listener acks once,
 produces exactly one event carrying the member's text as typed (Slack escapes
@@ -22,8 +22,8 @@ import re
 from typing import Any
 
 import pytest
-from fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
-from harness import SlackStack
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.slack_harness import SlackStack
 from hypothesis import HealthCheck, given, settings, strategies as st
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -36,7 +36,7 @@ from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from bot.core.events import ComponentAction, DirectText, Event, FormSubmission, SlashCommand
 from bot.core.messages import Message, UserText, message, text
-from tests.conftest import START
+from tests.support.db import START
 
 HOSTILE = ["@everyone", "@here", "<!channel>", "<!here>", "<@U0CAROL>", "<@&123>", "<#C1|x>", "&amp;", "&lt;"]
 _ALPHABET = st.sampled_from(
@@ -48,8 +48,8 @@ member_text = (
     | st.text(max_size=80)
     | st.sampled_from(["", " ", "\t\n ", "\u200b", "x" * 5000, "poll", " poll "])
 )
-MANY = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
-# 10k examples take 1.5-2 minutes each on the shared 2-core machine: marked slow.
+MANY = settings(deadline=None, suppress_health_check=list(HealthCheck))  # examples: the profile's (ci: 10,000)
+# 10k examples (the ci profile) take 1.5-2 minutes each on the shared 2-core machine: marked slow.
 LIVE_SLACK = re.compile(r"<(!|@|#)")
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, fixture_slash_payload
-from harness import settle
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, fixture_slash_payload
+from tests.support.slack_harness import settle
 
 from adapters.slack.main import serve
 from bot.core.settings import Settings

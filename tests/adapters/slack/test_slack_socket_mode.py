@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack, fixture_slash_payload
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, fixture_slash_payload
 
 from adapters.slack.app import SlackAdapter
 from adapters.slack.main import start_socket_mode
@@ -44,14 +44,14 @@ async def test_socket_mode_poll_with_the_real_core(fake: FakeSlack, settings) ->
     re-delivered event (retry_attempt=1) handled once."""
     import json
 
-    from harness import settle
-    from payloads import fixture
+    from tests.support.slack_harness import settle
+    from tests.support.slack_payloads import fixture
 
     from adapters.slack.main import build_services
     from bot.bootstrap import bootstrap
     from bot.core.clock import ManualClock
     from bot.runtime import Runtime
-    from tests.conftest import START
+    from tests.support.db import START
 
     bot = await bootstrap(settings, clock=ManualClock(START))
     slack = SlackSettings(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake.api_url)

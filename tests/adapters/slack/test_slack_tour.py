@@ -7,16 +7,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from fake_slack import TEAM_ID, FakeSlack
-from harness import SlackStack, body_text
+from tests.fakes.slack import TEAM_ID, FakeSlack
+from tests.support.slack_harness import SlackStack, body_text
 
 from bot.bootstrap import build_router
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from bot.core.events import Actor, CommunityRef
-from tests.command_tour import APOLOGY_WORDS, TOUR, commands_not_toured
-from tests.conftest import START
-from tests.features.community import seed_profile
+from tests.support.command_tour import APOLOGY_WORDS, TOUR, commands_not_toured
+from tests.support.db import START
+from tests.support.community import seed_profile
 
 USERS = {"mod": "U0CAROL", "ann": "U0ANN", "newbie": "U0NEWBIE"}
 

@@ -1,0 +1,35 @@
+"""The console scripts in examples/ run cleanly and show what the README promises."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.chat import Chat
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+EXPECTED = {
+    "poll.txt": ["[#general] Poll results #1", "[DM alice] Thanks for saying"],
+    "intake.txt": ["You're signed up as a mentee", "You're signed up as a mentor"],
+    "match.txt": [
+        "2 pairs, average fit",
+        "fay: no mentor offers Rust",
+        "[DM bob+dana] Hello @bob and @dana!",
+        "[DM eve+ivan] Hello @eve and @ivan!",
+        "nobody is introduced twice",
+        "bob set goal 1",
+    ],
+}
+
+
+def test_every_example_is_checked() -> None:
+    assert {p.name for p in EXAMPLES.glob("*.txt")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+async def test_example_runs_without_script_errors(chat: Chat, name: str) -> None:
+    out = await chat(*(EXAMPLES / name).read_text(encoding="utf-8").splitlines())
+    assert "! line" not in out, [line for line in out.splitlines() if line.startswith("! line")]
+    for expected in EXPECTED[name]:
+        assert expected in out
+    assert "Sorry — something went wrong on my side" not in out

@@ -1,0 +1,64 @@
+"""Rate limits and injected failures on REST routes, answered the way Discord does
+(429 with `retry_after` and rate-limit headers; error status with a JSON code)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aiohttp import web
+
+
+@dataclass
+class RateLimitRule:
+    method: str
+    pattern: re.Pattern[str]
+    remaining: int
+    retry_after: float
+    is_global: bool
+    via: bool
+    every: int = 0  # >0: every n-th matching call is limited (until `remaining` runs out)
+    seen: int = 0
+
+
+class RateLimits:
+    """`rate_limit()` and `fail()` rules, consumed by the REST dispatch."""
+
+    def rate_limit(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        times: int = 1,
+        retry_after: float = 0.05,
+        is_global: bool = False,
+        via: bool = True,
+        every: int = 0,
+    ) -> None:
+        """Answer the next `times` matching calls (or every `every`-th one) with 429.
+
+        `via=False` mimics a Cloudflare ban page (no `Via` header), which discord.py does not retry.
+        """
+        self._rules.append(
+            RateLimitRule(method.upper(), re.compile(path_regex), times, retry_after, is_global, via, every)
+        )
+
+    def fail(self, method: str, path_regex: str, *, status: int, code: int = 0, times: int = 1) -> None:
+        """Answer the next `times` matching calls with an error (e.g. 503, or 403 code 50013)."""
+        self._failures.append([method.upper(), re.compile(path_regex), status, code, times])
+
+    def _too_many(self, rule: RateLimitRule) -> web.Response:
+        headers = {
+            "Retry-After": str(max(1, round(rule.retry_after))),
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset-After": str(rule.retry_after),
+            "X-RateLimit-Bucket": "fake-bucket",
+            "X-RateLimit-Scope": "global" if rule.is_global else "user",
+        }
+        if rule.via:
+            headers["Via"] = "1.1 google"
+        if rule.is_global:
+            headers["X-RateLimit-Global"] = "true"
+        body = {"message": "You are being rate limited.", "retry_after": rule.retry_after, "global": rule.is_global}
+        return self._json(body, 429, headers)

@@ -1,0 +1,170 @@
+"""REST dispatch: every call recorded, checked against the injected rules, and routed;
+plus the application, gateway-discovery, command and user routes."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable
+
+from aiohttp import web
+
+from .wire import CALL_KEY, JSON, RecordedCall
+
+
+class RestRoutes:
+    """The route table and the routes that are not about messages or interactions."""
+
+    # --- REST ---------------------------------------------------------------
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        if request.path == "/gateway":
+            return await handler(request)
+        body: Any = None
+        if request.can_read_body and request.content_type.startswith("multipart/"):
+            # Files: discord.py sends the JSON as `payload_json` next to files[n] parts.
+            form = await request.post()
+            body = json.loads(str(form.get("payload_json") or "{}"))
+            body["_files"] = [getattr(v, "filename", None) for k, v in form.items() if k.startswith("files[")]
+        elif request.can_read_body:
+            raw = await request.read()
+            if request.content_type == JSON and raw:
+                body = json.loads(raw)
+            elif raw:
+                body = {"_raw": raw[:200].decode("utf-8", "replace")}
+        call = RecordedCall(request.method, request.path.removeprefix("/api/v10"), dict(request.query), body)
+        request[CALL_KEY] = call
+        self.calls.append(call)
+        try:
+            response = await handler(request)
+        finally:
+            self._call_event.set()
+        call.status = response.status
+        if isinstance(response, web.Response) and response.content_type == JSON and response.body:
+            call.response = json.loads(response.body)  # type: ignore[arg-type]
+        return response
+
+    @staticmethod
+    def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+        # Exactly "application/json", no charset: discord.py compares the header verbatim.
+        response = web.Response(status=status, body=json.dumps(data).encode(), headers=headers or {})
+        response.headers["Content-Type"] = JSON
+        return response
+
+    def _error(self, status: int, code: int, message: str) -> web.Response:
+        return self._json({"message": message, "code": code}, status)
+
+    def _invalid(self, problem: str) -> web.Response:
+        """A message body Discord refuses; kept in `rejected` for tests to assert on."""
+        self.rejected.append(problem)
+        return self._error(400, 50035, f"Invalid Form Body: {problem}")
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        call: RecordedCall = request[CALL_KEY]
+        if request.headers.get("Authorization") != f"Bot {self.token}" and not call.path.startswith(
+            ("/webhooks/", "/interactions/")
+        ):
+            return self._error(401, 0, "401: Unauthorized")
+        for failure in self._failures:
+            method, pattern, status, code, times = failure
+            if times > 0 and method == call.method and pattern.search(call.path):
+                failure[4] -= 1
+                return self._error(status, code, f"{status}: injected failure")
+        for rule in self._rules:
+            if rule.remaining > 0 and rule.method == call.method and rule.pattern.search(call.path):
+                rule.seen += 1
+                if rule.every and rule.seen % rule.every:
+                    continue
+                rule.remaining -= 1
+                return self._too_many(rule)
+        for method, pattern, handler in self._routes():
+            match = pattern.fullmatch(call.path)
+            if match and method == call.method:
+                return await handler(call, **match.groupdict())
+        return self._error(404, 0, f"404: Not Found ({call.method} {call.path})")
+
+    def _routes(self) -> list[tuple[str, re.Pattern[str], Callable[..., Any]]]:
+        s = r"(?P<{}>[0-9]+)"
+        raw = [
+            ("GET", "/users/@me", self._me),
+            ("GET", "/oauth2/applications/@me", self._application),
+            ("GET", "/gateway/bot", self._gateway_bot),
+            ("GET", "/gateway", self._gateway_plain),
+            ("PUT", f"/applications/{s.format('app')}/commands", self._put_commands),
+            ("GET", f"/applications/{s.format('app')}/commands", self._get_commands),
+            ("PUT", f"/applications/{s.format('app')}/guilds/{s.format('guild')}/commands", self._put_commands),
+            ("GET", f"/applications/{s.format('app')}/guilds/{s.format('guild')}/commands", self._get_commands),
+            ("POST", f"/interactions/{s.format('iid')}/(?P<token>[^/]+)/callback", self._callback),
+            ("POST", f"/webhooks/{s.format('app')}/(?P<token>[^/]+)", self._followup),
+            ("PATCH", f"/webhooks/{s.format('app')}/(?P<token>[^/]+)/messages/(?P<mid>@original|[0-9]+)",
+             self._edit_webhook_message),
+            ("GET", f"/webhooks/{s.format('app')}/(?P<token>[^/]+)/messages/(?P<mid>@original|[0-9]+)",
+             self._get_webhook_message),
+            ("POST", "/users/@me/channels", self._create_dm),
+            ("POST", f"/channels/{s.format('channel')}/messages", self._create_message),
+            ("GET", f"/channels/{s.format('channel')}/messages/{s.format('mid')}", self._get_message),
+            ("PATCH", f"/channels/{s.format('channel')}/messages/{s.format('mid')}", self._edit_message),
+            ("PUT", f"/channels/{s.format('channel')}/messages/pins/{s.format('mid')}", self._pin),
+            ("DELETE", f"/channels/{s.format('channel')}/messages/pins/{s.format('mid')}", self._unpin),
+            ("PUT", f"/channels/{s.format('channel')}/pins/{s.format('mid')}", self._pin),
+            ("DELETE", f"/channels/{s.format('channel')}/pins/{s.format('mid')}", self._unpin),
+            ("POST", f"/channels/{s.format('channel')}/threads", self._create_thread),
+            ("PUT", f"/channels/{s.format('channel')}/thread-members/{s.format('user')}", self._add_thread_member),
+            ("GET", f"/guilds/{s.format('guild')}/threads/active", self._active_threads),
+            ("GET", f"/channels/{s.format('channel')}/users/@me/threads/archived/private", self._archived_threads),
+            ("GET", f"/users/{s.format('user')}", self._get_user),
+        ]
+        return [(m, re.compile(p), h) for m, p, h in raw]
+
+    async def _me(self, call: RecordedCall) -> web.Response:
+        return self._json({**self.bot.payload(), "verified": True, "mfa_enabled": False, "flags": 0})
+
+    async def _application(self, call: RecordedCall) -> web.Response:
+        return self._json(
+            {
+                "id": self.application_id,
+                "name": "mentorbot",
+                "icon": None,
+                "description": "Mentorship programs",
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "owner": self.users[next(iter(self.guilds.values())).owner_id].payload()
+                if self.guilds
+                else self.bot.payload(),
+                "summary": "",
+                "verify_key": "00" * 32,
+                "flags": 0,
+                "team": None,
+            }
+        )
+
+    async def _gateway_bot(self, call: RecordedCall) -> web.Response:
+        return self._json(
+            {
+                "url": self.gateway_url,
+                "shards": self.shard_count,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+            }
+        )
+
+    async def _gateway_plain(self, call: RecordedCall) -> web.Response:
+        return self._json({"url": self.gateway_url})
+
+    async def _put_commands(self, call: RecordedCall, app: str, guild: str | None = None) -> web.Response:
+        stored = []
+        for command in call.json or []:
+            stored.append(
+                {**command, "id": self.snowflake(), "application_id": self.application_id, "version": self.snowflake(),
+                 **({"guild_id": guild} if guild else {})}
+            )
+        self.commands[guild] = stored
+        return self._json(stored)
+
+    async def _get_commands(self, call: RecordedCall, app: str, guild: str | None = None) -> web.Response:
+        return self._json(self.commands.get(guild, []))
+
+    async def _get_user(self, call: RecordedCall, user: str) -> web.Response:
+        if user not in self.users:
+            return self._error(404, 10013, "Unknown User")
+        return self._json(self.users[user].payload())

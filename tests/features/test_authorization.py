@@ -1,0 +1,128 @@
+"""Authorization matrix, generated from the router so a new command cannot skip it.
+
+1. Every moderator-only command, tried by a member, is refused politely and
+   changes nothing.
+2. Every command or button that names an id, used from another community by a
+   moderator of that community, finds nothing there.
+"""
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import SQLModel
+
+from adapters.console.session import COMMUNITY
+from bot.bootstrap import build_router
+from bot.core.events import CommunityRef, ComponentAction, SlashCommand
+from tests.support.chat import Chat
+from tests.support.community import sign_up
+
+# Arguments that make each command do its real work when a moderator runs it.
+SAMPLE_ARGS = {
+    "poll": '"Join?" --closes 3d',
+    "poll close": "1",
+    "polls": "",
+    "match": "",
+    "match approve": "1",
+    "match drop": "1",
+    "match swap": "1 2",
+    "match recompute": "",
+    "match discard": "",
+    "match show": "",
+    "pair": "1 end",
+    "goal set": '"Learn Rust"',
+    "goal update": '"Progress"',
+    "goal done": "",
+    "goals": "",
+    "resources": "",
+    "wrap-up": "",
+    "testimonials": "",
+    "modchannel": "",
+    "join": "",
+    "edit": "",
+    "profile": "@maria",
+    "pause": "2",
+    "resume": "",
+    "leave": "",
+    "forget-me": "",
+    "announce": '--campaign spring "Join us"',
+    "stats": "--since 30d",
+    "export": "",
+}
+# Commands that name an object by id, and the id to try from another community.
+ID_COMMANDS = {"poll close": "1", "match approve": "1", "pair": "1 end"}
+ID_BUTTONS = ["mentor:poll:1:vote:0", "mentor:round:1:approve", "mentor:pair:1:kickoff", "mentor:checkin:1.1:met", "mentor:feedback:1:rate:5"]
+
+
+def test_every_command_has_a_sample() -> None:
+    names = set(build_router().commands)
+    missing = names - set(SAMPLE_ARGS)
+    assert not missing, f"add these commands to the authorization matrix: {sorted(missing)}"
+
+
+async def _table_counts(chat: Chat) -> dict[str, int]:
+    counts = {}
+    async with chat.bot.db.unit() as s:
+        for table in SQLModel.metadata.sorted_tables:
+            if table.name in ("seen_event", "member", "community"):
+                continue  # touching the bot at all registers the member
+            counts[table.name] = (await s.execute(select(func.count()).select_from(table))).scalar_one()
+    return counts
+
+
+async def _world(chat: Chat) -> None:
+    """A community with a poll, an approved round, a pairing and a check-in."""
+    await chat("moderators: carol", '@carol /mentor poll "Join?"')
+    await sign_up(chat, "maria", "mentor")
+    await sign_up(chat, "ann", "mentee")
+    await sign_up(chat, "max", "mentor")
+    await sign_up(chat, "amy", "mentee")
+    await chat("@carol /mentor match", "@carol /mentor match approve", "@carol /mentor match")
+    await chat("wait 14d")
+
+
+MODERATOR_ONLY = sorted(c.name for c in build_router().commands.values() if c.moderator_only)
+
+
+@pytest.mark.parametrize("name", MODERATOR_ONLY)
+async def test_members_are_refused_every_moderator_command(chat: Chat, name: str) -> None:
+    await _world(chat)
+    before = await _table_counts(chat)
+    out = await chat(f"@ann /mentor {name} {SAMPLE_ARGS[name]}".rstrip())
+    assert f"[only ann] Only moderators can use /mentor {name}" in out
+    assert await _table_counts(chat) == before
+
+
+def test_the_matrix_covers_moderator_commands() -> None:
+    assert {"poll", "poll close", "match", "match approve", "pair", "testimonials", "modchannel"} <= set(MODERATOR_ONLY)
+
+
+@pytest.mark.parametrize("name", sorted(ID_COMMANDS))
+async def test_ids_from_another_community_are_not_found(chat: Chat, name: str) -> None:
+    await _world(chat)
+    before = await _table_counts(chat)
+    elsewhere = CommunityRef("console", "another-community")
+    intruder = chat.session.actor("carol")  # a moderator — of the other community
+    replies = await chat.bot.handle(SlashCommand(elsewhere, intruder, "#general", f"{name} {ID_COMMANDS[name]}"))
+    text = replies[0].plain_text()
+    assert "There is no" in text or "no matching round here" in text, text
+    assert await _table_counts(chat) == before
+
+
+@pytest.mark.parametrize("component_id", ID_BUTTONS)
+async def test_buttons_from_another_community_do_nothing(chat: Chat, component_id: str) -> None:
+    await _world(chat)
+    before = await _table_counts(chat)
+    elsewhere = CommunityRef("console", "another-community")
+    replies = await chat.bot.handle(ComponentAction(elsewhere, chat.session.actor("ann"), "#general", component_id))
+    text = replies[0].plain_text().lower()
+    assert any(word in text for word in ("no poll", "can't find", "no matching round", "only moderators")), text
+    assert await _table_counts(chat) == before
+
+
+async def test_buttons_for_someone_else_are_refused(chat: Chat) -> None:
+    await _world(chat)
+    before = await _table_counts(chat)
+    for component_id in ("mentor:pair:1:confirm", "mentor:checkin:1.1:met", "mentor:intake:1:role:mentor", "mentor:privacy:1:forget"):
+        replies = await chat.bot.handle(ComponentAction(COMMUNITY, chat.session.actor("amy"), "dm:x", component_id, in_dm=True))
+        assert "someone else" in replies[0].plain_text()
+    assert await _table_counts(chat) == before
