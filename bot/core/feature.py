@@ -42,6 +42,9 @@ NAME_MAX = 32
 DESCRIPTION_MAX = 100
 CHOICES_MAX = 25
 _NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
+# Discord's two top-level commands: members' and moderators' (default permission Manage Server).
+DISCORD_MEMBER_COMMAND = "mentor"
+DISCORD_ADMIN_COMMAND = "mentor-admin"
 
 
 class ArgKind(Enum):
@@ -100,6 +103,22 @@ class Command:
     def discord_path(self) -> tuple[str, ...]:
         """(group, leaf) or (leaf,) below `/mentor` or `/mentor-admin`."""
         return tuple((self.discord or self.name).split())
+
+    def discord_usage(self) -> str:
+        """How Discord shows it: `/mentor goal set goal:… [by:…]` (optional options in brackets)."""
+        top = DISCORD_ADMIN_COMMAND if self.moderator_only else DISCORD_MEMBER_COMMAND
+        words = [f"/{top}", *self.discord_path]
+        for arg in self.args:
+            if arg.kind is ArgKind.CHOICE:
+                shown = f"{arg.name}:{'|'.join(arg.choices)}"
+            elif arg.kind is ArgKind.MEMBER:
+                shown = f"{arg.name}:@member"
+            elif arg.kind is ArgKind.FLAG:
+                shown = f"{arg.name}:True"
+            else:
+                shown = f"{arg.name}:…"
+            words.append(shown if arg.required else f"[{shown}]")
+        return " ".join(words)
 
     def to_text(self, values: Mapping[str, Any]) -> str:
         """The text-syntax command for typed values (Discord's options), for the core's parser.
