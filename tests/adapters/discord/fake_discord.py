@@ -12,6 +12,11 @@ What it does, and only as far as the adapter needs:
   de-duplication), pins, private threads and thread members. Every response
   carries exactly ``Content-Type: application/json`` because discord.py only
   decodes JSON when the header is exactly that.
+* Application commands (`fake_commands.py`): a bulk overwrite that breaks Discord's
+  published rules is refused with 400/50035; `slash`/`autocomplete` send only what
+  Discord's client would (a registered path, typed options, user options resolved,
+  `default_member_permissions` and a server's per-role grants from `grant_command`)
+  and raise `CommandUnavailable` otherwise. Modals (callback type 9) are checked too.
 * Every REST call is recorded (`calls`) with its method, path, query and JSON body,
   so tests can inspect payloads such as ``allowed_mentions``.
 * Failure injection: `rate_limit` answers the next N matching calls with 429 +
