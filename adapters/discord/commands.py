@@ -28,7 +28,7 @@ from bot.core.feature import DISCORD_ADMIN_COMMAND, DISCORD_MEMBER_COMMAND, Arg,
 from bot.core.router import Router
 
 TEXT_MAX = 1000  # a TEXT/LIST/WHEN option without its own max_length
-WHEN_SUGGESTIONS = ("3d", "1w", "2w", "4w", "30d", "2026-12-31", "friday 17:00")
+WHEN_SUGGESTIONS = ("3d", "1w", "2w", "4w", "30d", "friday 17:00")
 # Discord's modal limits (a title and a text input's label: 45; a placeholder: 100).
 MODAL_TITLE_MAX = 45
 LABEL_MAX = 45

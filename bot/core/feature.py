@@ -104,10 +104,15 @@ class Command:
         """(group, leaf) or (leaf,) below `/mentor` or `/mentor-admin`."""
         return tuple((self.discord or self.name).split())
 
+    @property
+    def discord_label(self) -> str:
+        """`/mentor goal set`, `/mentor-admin poll close`: the command as Discord names it."""
+        top = DISCORD_ADMIN_COMMAND if self.moderator_only else DISCORD_MEMBER_COMMAND
+        return " ".join([f"/{top}", *self.discord_path])
+
     def discord_usage(self) -> str:
         """How Discord shows it: `/mentor goal set goal:… [by:…]` (optional options in brackets)."""
-        top = DISCORD_ADMIN_COMMAND if self.moderator_only else DISCORD_MEMBER_COMMAND
-        words = [f"/{top}", *self.discord_path]
+        words = [self.discord_label]
         for arg in self.args:
             if arg.kind is ArgKind.CHOICE:
                 shown = f"{arg.name}:{'|'.join(arg.choices)}"

@@ -49,6 +49,11 @@ def platform_of(ctx: Ctx) -> str:
     return str(getattr(getattr(ctx, "community", None), "platform", "") or "")
 
 
+def command_label(command: Command, platform: str) -> str:
+    """The command as the member typed it: `/mentor poll close`, on Discord `/mentor-admin poll close`."""
+    return command.discord_label if platform == "discord" else f"/mentor {command.name}"
+
+
 def usage_line(command: Command, platform: str) -> str:
     """Each platform's own form: Discord shows its sub-commands and typed options, the others the text syntax."""
     if platform == "discord":
@@ -122,7 +127,7 @@ class Router:
         if command is None:
             return [self.unknown(ctx, tokens[0])]
         if command.moderator_only:
-            ctx.require_moderator(f"use /mentor {command.name}")
+            ctx.require_moderator(f"use {command_label(command, platform_of(ctx))}")
         try:
             return await command.handler(ctx, args)
         except ParseError as exc:

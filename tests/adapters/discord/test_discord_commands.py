@@ -204,7 +204,7 @@ async def test_a_role_granted_mentor_admin_still_meets_the_cores_check(fake: Fak
         allowed = await p.command(lead.id, "stats", command="mentor-admin")
         assert "Signed up" in text_of(allowed)
         refused = await p.command(helper.id, "stats", command="mentor-admin")
-        assert "Only moderators can use /mentor stats" in text_of(refused)
+        assert "Only moderators can use /mentor-admin stats" in text_of(refused)
     finally:
         await p.stop()
 
