@@ -46,7 +46,7 @@ class _Option:
     def annotation(self) -> Any:
         arg = self.arg
         if arg.kind is ArgKind.MEMBER:
-            inner: Any = discord.Member
+            inner: Any = discord.User  # not Member: someone who left the server can still be named
         elif arg.kind is ArgKind.FLAG:
             inner = bool
         elif arg.kind is ArgKind.INT:

@@ -272,6 +272,8 @@ async def test_member_option_becomes_the_mention_the_core_parses(fake, discord_s
     gil = fake.add_member(guild, "gil")
     core = StubCore()
     await run_client(core, discord_settings)
+    gone = fake.add_user("gone")  # left the server: Discord resolves a user but no member
     await fake.slash(guild, channel_id, guild.owner_id, "profile", {"member": gil.id})
-    await fake.wait_for_call("PATCH", r"^/webhooks/")
-    assert [e.text for e in core.events] == [f'profile "<@{gil.id}>"']
+    await fake.slash(guild, channel_id, guild.owner_id, "profile", {"member": gone.id})
+    await fake.wait_for_call("PATCH", r"^/webhooks/", count=2)
+    assert sorted(e.text for e in core.events) == sorted([f'profile "<@{gil.id}>"', f'profile "<@{gone.id}>"'])
