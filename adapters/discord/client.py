@@ -27,6 +27,7 @@ from adapters.discord.messenger import RecentInteractions
 from adapters.discord.render import render
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.sync import sync_commands_if_changed
+from bot.bootstrap import build_router
 from bot.core.errors import APOLOGY
 from bot.core.events import (
     Actor,
@@ -88,7 +89,9 @@ class MentorClientMixin:
         self._dm_guild: dict[str, str] = {}  # member id -> guild id of their last interaction
         self._on_login = on_login
         self.tree = MentorTree(self)  # type: ignore[arg-type]
-        self.tree.add_command(cmds.build_group(self))
+        # The tree is generated from the core's command table (a stand-in core in tests has none).
+        for command in cmds.build_commands(self, getattr(bot, "router", None) or build_router()):
+            self.tree.add_command(command)
         self.last_sync: str = "not run"
 
     # --- start-up ------------------------------------------------------------
@@ -244,12 +247,9 @@ class MentorClientMixin:
         await interaction.response.defer(ephemeral=True, thinking=True)
         self.recent.remember(interaction)
         community, actor = who
-        command_text = cmds.form_to_command(custom_id, fields)
-        event: Event
-        if command_text is not None:  # adapter-side forms (e.g. the poll modal) feed the command parser
-            event = SlashCommand(community, actor, str(interaction.channel_id), command_text, str(interaction.id))
-        else:
-            event = FormSubmission(community, actor, custom_id, fields, event_id=str(interaction.id))
+        event = FormSubmission(
+            community, actor, custom_id, fields, event_id=str(interaction.id), channel_id=str(interaction.channel_id)
+        )
         await self.answer(interaction, await self.run_core(event), edit_original=True)
 
     # --- gateway events -------------------------------------------------------------------

@@ -1,219 +1,207 @@
-"""The `/mentor` app-command group: typed sub-commands mapped onto the core's command text.
+"""The Discord command tree, generated from the core's command table.
 
-Discord shows typed options (with descriptions and limits) and the adapter turns
-them back into the text the core already parses, e.g.
-`/mentor poll question:"Q" options:"A, B" closes:3d` → `poll "Q" --options "A" "B" --closes 3d`.
-The core validates every value again: Discord enforces min/max itself, but the
-library does not, and the core must stay correct for every platform.
+Every core `Command` becomes a real (sub-)command with typed options:
+members' commands under `/mentor`, moderators' under `/mentor-admin` (default
+permission Manage Server; a server can grant it to its moderator role under
+Server Settings → Integrations). A first word with several verbs is a
+sub-command group (`/mentor goal set`). Each leaf turns its options back into
+the text syntax the core parses (`Command.to_text`), so the core validates
+every value and checks rights on every call, whatever Discord showed.
+
+A bare command that declares a form (`/mentor-admin poll create` without a
+question) opens that core `Form` as a Discord modal; its submission reaches the
+core as a `FormSubmission` (see `client.on_interaction`).
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+import inspect
+import keyword
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import discord
 from discord import app_commands
 
-from bot.core.settings import is_moderator_actor
+from bot.core.feature import DISCORD_ADMIN_COMMAND, DISCORD_MEMBER_COMMAND, Arg, ArgKind, Command, Form
+from bot.core.router import Router
 
-QUOTES = re.compile(r"[\"“”„«»]")
-POLL_FORM_ID = "mentor:dpoll:new:create"  # adapter-side form: turned into `poll …` text
-QUESTION_MAX = 300
-OPTIONS_MAX_TEXT = 1000
-
-
-def quote(value: str) -> str:
-    """One argument for the core's tokenizer; quote characters inside become apostrophes."""
-    return '"' + QUOTES.sub("'", value.strip()) + '"'
-
-
-def split_options(raw: str) -> list[str]:
-    """'A, B, C' or 'A | B' or one choice a line → ['A', 'B', 'C'] (| ; or newlines win over commas)."""
-    for separator in ("\n", "|", ";"):
-        if separator in raw:
-            parts = raw.split(separator)
-            break
-    else:
-        parts = raw.split(",")
-    return [p.strip() for p in parts if p.strip()]
+TEXT_MAX = 1000  # a TEXT/LIST/WHEN option without its own max_length
+WHEN_SUGGESTIONS = ("3d", "1w", "2w", "4w", "30d", "friday 17:00")
+# Discord's modal limits (a title and a text input's label: 45; a placeholder: 100).
+MODAL_TITLE_MAX = 45
+LABEL_MAX = 45
+PLACEHOLDER_MAX = 100
+MODAL_FIELDS_MAX = 5
 
 
-def poll_text(question: str, options: str | None, closes: str | None, anonymous: bool) -> str:
-    text = f"poll {quote(question)}"
-    choices = split_options(options or "")
-    if choices:
-        text += " --options " + " ".join(quote(c) for c in choices)
-    if closes and closes.strip():
-        text += f" --closes {quote(closes)}"
-    if anonymous:
-        text += " --anonymous"
-    return text
+@dataclass(frozen=True)
+class _Option:
+    """One `Arg` as a Python parameter of a generated callback."""
 
+    arg: Arg
+    py_name: str
 
-REVIEW_ACTIONS = ("show", "approve", "drop", "swap", "recompute", "discard")
+    def annotation(self) -> Any:
+        arg = self.arg
+        if arg.kind is ArgKind.MEMBER:
+            inner: Any = discord.User  # not Member: someone who left the server can still be named
+        elif arg.kind is ArgKind.FLAG:
+            inner = bool
+        elif arg.kind is ArgKind.INT:
+            bounded = arg.min_value is not None or arg.max_value is not None
+            inner = app_commands.Range[int, arg.min_value, arg.max_value] if bounded else int
+        elif arg.kind is ArgKind.CHOICE:
+            inner = str
+        else:
+            inner = app_commands.Range[str, 1, arg.max_length or TEXT_MAX]
+        return inner if arg.required else Optional[inner]
 
-
-def match_text(dry_run: bool, every: str | None, rematch: bool, stop: bool) -> str:
-    text = "match"
-    if dry_run:
-        text += " --dry-run"
-    if every and every.strip():
-        text += f" --every {quote(every)}"
-    if rematch:
-        text += " --rematch"
-    if stop:
-        text += " --stop"
-    return text
-
-
-def review_text(action: str, pair: int | None, other_pair: int | None) -> str:
-    """The core checks that drop has one number and swap two; missing ones reach it as missing."""
-    return " ".join(["match", action, *(str(n) for n in (pair, other_pair) if n is not None)])
-
-
-def form_to_command(custom_id: str, fields: dict[str, str]) -> str | None:
-    """Adapter-side modals become command text; other form ids go to the core as FormSubmission."""
-    if custom_id == POLL_FORM_ID:
-        return poll_text(
-            fields.get("question", ""), fields.get("options"), fields.get("closes"),
-            (fields.get("anonymous", "").strip().lower() in {"yes", "y", "true", "1"}),
+    def parameter(self) -> inspect.Parameter:
+        default = inspect.Parameter.empty if self.arg.required else None
+        return inspect.Parameter(
+            self.py_name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=self.annotation()
         )
-    return None
+
+    def value(self, given: Any) -> Any:
+        """The option's value as `Command.to_text` takes it (a chosen user → the mention the core parses)."""
+        if given is None:
+            return None
+        if self.arg.kind is ArgKind.MEMBER:
+            return f"<@{given.id}>"
+        return given
 
 
-class PollModal(discord.ui.Modal):
-    """The free-text way to start a poll (question and choices are long text).
-
-    Its submission is handled by the client's `on_interaction` from the custom id,
-    not by this object, so no callback is defined here.
-    """
-
-    question = discord.ui.TextInput(label="Question", max_length=QUESTION_MAX, custom_id="question")
-    options = discord.ui.TextInput(
-        label="Choices (one a line; empty: Mentor / Mentee)",
-        style=discord.TextStyle.paragraph,
-        required=False,
-        max_length=OPTIONS_MAX_TEXT,
-        custom_id="options",
-    )
-    closes = discord.ui.TextInput(
-        label="Closes (3d, 2026-12-01, friday 17:00)", required=False, max_length=40, custom_id="closes"
-    )
-    anonymous = discord.ui.TextInput(
-        label="Anonymous? (yes/no)", required=False, max_length=3, custom_id="anonymous"
-    )
-
-    def __init__(self) -> None:
-        super().__init__(title="New interest poll", custom_id=POLL_FORM_ID, timeout=900)
+def _python_name(name: str) -> str:
+    py = name.replace("-", "_")
+    return py + "_" if keyword.iskeyword(py) or py == "interaction" else py
 
 
-def command_suggestions(client: Any, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    """The core's own command list (what /mentor help shows), filtered by what was typed."""
-    router = getattr(getattr(client, "bot", None), "router", None)
-    if router is None:
-        return []
-    actor = client.actor_for(interaction.user, interaction.permissions)
-    moderator = is_moderator_actor(actor, client.bot.settings)
-    typed = current.strip().lower()
-    choices = []
-    for command in router.visible_commands(moderator):
-        if typed and not (command.name.startswith(typed) or typed.startswith(command.name)):
-            continue
-        label = f"{command.usage} — {command.summary}"
-        # Keep what was typed when it already goes beyond the command name (its arguments).
-        value = current if typed.startswith(command.name) else command.name
-        choices.append(app_commands.Choice(name=label[:100], value=value[:100]))
-    return choices[:25]
+async def suggest_when(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    """Durations and dates to pick from; what was typed stays possible (it is a free string)."""
+    typed = current.strip()
+    picks = [s for s in WHEN_SUGGESTIONS if s.startswith(typed.lower())] if typed else list(WHEN_SUGGESTIONS)
+    if typed and typed not in picks:
+        picks.insert(0, typed[:100])
+    return [app_commands.Choice(name=p, value=p) for p in picks[:25]]
 
 
-def build_group(client: Any) -> app_commands.Group:
-    group = app_commands.Group(
-        name="mentor",
-        description="Mentorship program: polls, help and more",
-        guild_only=True,
-    )
+def _is_bare(values: dict[str, Any]) -> bool:
+    return all(v is None or v == "" or v is False for v in values.values())
 
-    @group.command(name="poll", description="Post an interest poll in this channel (moderators)")
-    @app_commands.describe(
-        question="What you ask, e.g. Would you join a mentorship program? (empty: opens a form)",
-        options="Choices separated by commas, or | if a choice has a comma (default: Mentor, Mentee)",
-        closes="When it closes: 3d, 2026-12-01 or friday 17:00 (default 7 days)",
-        anonymous="Hide who voted for what in the results",
-    )
-    async def poll(
-        interaction: discord.Interaction,
-        question: app_commands.Range[str, 1, QUESTION_MAX] | None = None,
-        options: app_commands.Range[str, 1, OPTIONS_MAX_TEXT] | None = None,
-        closes: app_commands.Range[str, 1, 40] | None = None,
-        anonymous: bool = False,
-    ) -> None:
-        if not question:
-            if client.known_guild(interaction.guild_id) is None:
-                await client.refuse(interaction)
-                return
-            await interaction.response.send_modal(PollModal())
+
+def modal_for(form: Form) -> discord.ui.Modal:
+    """A core `Form` as a Discord modal. A label longer than Discord's 45 characters keeps its
+    first words and moves the explanation in brackets to the placeholder."""
+    modal = discord.ui.Modal(title=form.title[:MODAL_TITLE_MAX], custom_id=form.id, timeout=900)
+    for field in form.fields[:MODAL_FIELDS_MAX]:
+        label, placeholder = field.label, field.placeholder
+        if len(label) > LABEL_MAX and "(" in label:
+            head, _, rest = label.partition("(")
+            label, placeholder = head.strip(), placeholder or rest.rstrip(")").strip()
+        modal.add_item(
+            discord.ui.TextInput(
+                label=label[:LABEL_MAX],
+                custom_id=field.name,
+                style=discord.TextStyle.paragraph if field.long else discord.TextStyle.short,
+                required=field.required,
+                max_length=field.max_length,
+                placeholder=placeholder[:PLACEHOLDER_MAX] or None,
+            )
+        )
+    return modal
+
+
+def _leaf(client: Any, router: Router, command: Command) -> app_commands.Command[Any, ..., None]:
+    options = [_Option(arg, _python_name(arg.name)) for arg in command.args]
+    form = router.forms.get(command.form) if command.form else None
+
+    async def callback(interaction: discord.Interaction, **given: Any) -> None:
+        values = {o.arg.name: o.value(given.get(o.py_name)) for o in options}
+        if form is not None and _is_bare(values):
+            # Trigger-bound: a modal must be the interaction's first answer, within 3 s.
+            await interaction.response.send_modal(modal_for(form))
             return
-        await client.handle_slash(interaction, poll_text(question, options, closes, anonymous))
+        await client.handle_slash(interaction, command.to_text(values))
 
-    @group.command(name="poll-close", description="Close a poll now and post its results (moderators)")
-    @app_commands.describe(poll_id="The poll's number, shown on the poll and in /mentor polls")
-    @app_commands.rename(poll_id="id")
-    async def poll_close(interaction: discord.Interaction, poll_id: app_commands.Range[int, 1, 2**31]) -> None:
-        await client.handle_slash(interaction, f"poll close {poll_id}")
-
-    @group.command(name="polls", description="Open and recent polls")
-    async def polls(interaction: discord.Interaction) -> None:
-        await client.handle_slash(interaction, "polls")
-
-    @group.command(name="match", description="Compute a matching round to review; nothing is sent before approval")
-    @app_commands.describe(
-        dry_run="Only show what the round would look like",
-        every="Run a round on a schedule, e.g. 4w",
-        rematch="Allow pairs who were matched before",
-        stop="Stop the scheduled rounds",
+    callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction),
+            *(o.parameter() for o in options),
+        ]
     )
-    @app_commands.rename(dry_run="dry-run")
-    async def match(
-        interaction: discord.Interaction,
-        dry_run: bool = False,
-        every: app_commands.Range[str, 1, 20] | None = None,
-        rematch: bool = False,
-        stop: bool = False,
-    ) -> None:
-        await client.handle_slash(interaction, match_text(dry_run, every, rematch, stop))
+    callback.__name__ = callback.__qualname__ = "_".join(command.discord_path).replace("-", "_")
+    _decorate(callback, options)
+    leaf_name = command.discord_path[-1]
+    return app_commands.Command(name=leaf_name, description=_description(command.summary), callback=callback)
 
-    @group.command(name="match-review", description="Review the proposed round: approve, drop, swap, …")
-    @app_commands.describe(
-        action="What to do with the current proposal",
-        pair="Pair number (drop, swap)",
-        other_pair="Second pair number (swap)",
-    )
-    @app_commands.choices(action=[app_commands.Choice(name=a, value=a) for a in REVIEW_ACTIONS])
-    async def match_review(
-        interaction: discord.Interaction,
-        action: app_commands.Choice[str],
-        pair: app_commands.Range[int, 1, 10_000] | None = None,
-        other_pair: app_commands.Range[int, 1, 10_000] | None = None,
-    ) -> None:
-        await client.handle_slash(interaction, review_text(action.value, pair, other_pair))
 
-    @group.command(name="modchannel", description="Send moderator alerts to this channel (moderators)")
-    async def modchannel(interaction: discord.Interaction) -> None:
-        await client.handle_slash(interaction, "modchannel")
+def _decorate(callback: Callable[..., Awaitable[None]], options: list[_Option]) -> None:
+    """Descriptions, Discord names, choices and autocomplete, as discord.py's decorators set them."""
+    if not options:
+        return
+    app_commands.describe(**{o.py_name: o.arg.help for o in options})(callback)
+    renames = {o.py_name: o.arg.name for o in options if o.py_name != o.arg.name}
+    if renames:
+        app_commands.rename(**renames)(callback)
+    choices = {
+        o.py_name: [app_commands.Choice(name=c, value=c) for c in o.arg.choices]
+        for o in options
+        if o.arg.kind is ArgKind.CHOICE
+    }
+    if choices:
+        app_commands.choices(**choices)(callback)
+    whens = {o.py_name: suggest_when for o in options if o.arg.kind is ArgKind.WHEN}
+    if whens:
+        app_commands.autocomplete(**whens)(callback)
 
-    @group.command(name="help", description="What you can do with mentorbot")
+
+def _description(summary: str) -> str:
+    text = summary[:1].upper() + summary[1:]
+    return text[:100]
+
+
+def _help_leaf(client: Any) -> app_commands.Command[Any, ..., None]:
     async def help_(interaction: discord.Interaction) -> None:
         await client.handle_slash(interaction, "help")
 
-    @group.command(name="run", description="Any other /mentor command as text, e.g. polls")
-    @app_commands.describe(command="The command and its arguments, as in /mentor help")
-    async def run(interaction: discord.Interaction, command: app_commands.Range[str, 1, 1000]) -> None:
-        await client.handle_slash(interaction, command)
+    return app_commands.Command(name="help", description="What you can do with mentorbot", callback=help_)
 
-    @run.autocomplete("command")
-    async def run_suggestions(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        # Answered from memory (no database): autocomplete has no defer and must be fast.
-        return command_suggestions(client, interaction, current)
 
-    return group
+def build_commands(client: Any, router: Router) -> list[app_commands.Group]:
+    """`/mentor` (members) and `/mentor-admin` (moderators), from the router's command table."""
+    member = app_commands.Group(
+        name=DISCORD_MEMBER_COMMAND, description="Mentorship program: join, goals, your profile and help",
+        guild_only=True,
+    )
+    admin = app_commands.Group(
+        name=DISCORD_ADMIN_COMMAND, description="Mentorship program for moderators: polls, matching, stats",
+        guild_only=True, default_permissions=discord.Permissions(manage_guild=True),
+    )
+    groups: dict[tuple[str, str], app_commands.Group] = {}
+    for command in router.commands.values():
+        top = admin if command.moderator_only else member
+        parent = top
+        if len(command.discord_path) == 2:
+            key = (top.name, command.discord_path[0])
+            if key not in groups:
+                # A group built with a parent registers itself there.
+                groups[key] = app_commands.Group(
+                    name=command.discord_path[0], description=_group_description(router, command), parent=top
+                )
+            parent = groups[key]
+        parent.add_command(_leaf(client, router, command))
+    member.add_command(_help_leaf(client))
+    admin.add_command(_help_leaf(client))
+    return [member, admin]
+
+
+def _group_description(router: Router, first: Command) -> str:
+    word = first.discord_path[0]
+    verbs = [
+        c.discord_path[1]
+        for c in router.commands.values()
+        if len(c.discord_path) == 2 and c.discord_path[0] == word and c.moderator_only == first.moderator_only
+    ]
+    return f"{word.capitalize()}: {', '.join(verbs)}"[:100]

@@ -32,7 +32,11 @@ JoinHandler = Callable[[Ctx], Awaitable[list[Message]]]
 NAME_MAX = 32
 DESCRIPTION_MAX = 100
 CHOICES_MAX = 25
+FORM_LABEL_MAX = 45  # Discord's modal title and text-input label; Slack allows more
 _NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
+# Discord's two top-level commands: members' and moderators' (default permission Manage Server).
+DISCORD_MEMBER_COMMAND = "mentor"
+DISCORD_ADMIN_COMMAND = "mentor-admin"
 
 
 class ArgKind(Enum):
@@ -91,6 +95,27 @@ class Command:
     def discord_path(self) -> tuple[str, ...]:
         """(group, leaf) or (leaf,) below `/mentor` or `/mentor-admin`."""
         return tuple((self.discord or self.name).split())
+
+    @property
+    def discord_label(self) -> str:
+        """`/mentor goal set`, `/mentor-admin poll close`: the command as Discord names it."""
+        top = DISCORD_ADMIN_COMMAND if self.moderator_only else DISCORD_MEMBER_COMMAND
+        return " ".join([f"/{top}", *self.discord_path])
+
+    def discord_usage(self) -> str:
+        """How Discord shows it: `/mentor goal set goal:… [by:…]` (optional options in brackets)."""
+        words = [self.discord_label]
+        for arg in self.args:
+            if arg.kind is ArgKind.CHOICE:
+                shown = f"{arg.name}:{'|'.join(arg.choices)}"
+            elif arg.kind is ArgKind.MEMBER:
+                shown = f"{arg.name}:@member"
+            elif arg.kind is ArgKind.FLAG:
+                shown = f"{arg.name}:True"
+            else:
+                shown = f"{arg.name}:…"
+            words.append(shown if arg.required else f"[{shown}]")
+        return " ".join(words)
 
     def to_text(self, values: Mapping[str, Any]) -> str:
         """The text-syntax command for typed values (Discord's options), for the core's parser.
@@ -233,6 +258,11 @@ def check_table(features: list[Feature]) -> list[str]:
                     problems.append(f"{command.name!r}: help of {arg.name!r} must be 1–{DESCRIPTION_MAX} characters")
                 if len(arg.choices) > CHOICES_MAX:
                     problems.append(f"{command.name!r}: {arg.name!r} has over {CHOICES_MAX} choices")
+    for feature in features:
+        for form in feature.forms:
+            for text in (form.title, *(f.label for f in form.fields)):
+                if not 1 <= len(text) <= FORM_LABEL_MAX:
+                    problems.append(f"form {form.id}: {text!r} must be 1–{FORM_LABEL_MAX} characters")
     # A first word cannot be both a sub-command and a group on Discord.
     for path, name in paths.items():
         if len(path) == 2 and any(len(p) == 3 and p[:2] == path for p in paths):

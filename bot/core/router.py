@@ -45,6 +45,23 @@ class ComponentId:
         return cls(parts[1], parts[2], parts[3], parts[4] if len(parts) > 4 else "")
 
 
+def platform_of(ctx: Ctx) -> str:
+    """The platform of the handler's community ("slack", "discord", "console"), if it has one."""
+    return str(getattr(getattr(ctx, "community", None), "platform", "") or "")
+
+
+def command_label(command: Command, platform: str) -> str:
+    """The command as the member typed it: `/mentor poll close`, on Discord `/mentor-admin poll close`."""
+    return command.discord_label if platform == "discord" else f"/mentor {command.name}"
+
+
+def usage_line(command: Command, platform: str) -> str:
+    """Each platform's own form: Discord shows its sub-commands and typed options, the others the text syntax."""
+    if platform == "discord":
+        return command.discord_usage()
+    return f"/mentor {command.usage}"
+
+
 ComponentHandler = Callable[[Ctx, ComponentId, tuple[str, ...]], Awaitable[list[Message]]]
 FormHandler = Callable[[Ctx, ComponentId, dict[str, str]], Awaitable[list[Message]]]
 
@@ -111,17 +128,18 @@ class Router:
         if command is None:
             return [self.unknown(ctx, tokens[0])]
         if command.moderator_only:
-            ctx.require_moderator(f"use /mentor {command.name}")
+            ctx.require_moderator(f"use {command_label(command, platform_of(ctx))}")
         try:
             return await command.handler(ctx, args)
         except ParseError as exc:
-            raise InvalidInput(f"{exc}\nUsage: /mentor {command.usage}") from exc
+            raise InvalidInput(f"{exc}\nUsage: {usage_line(command, platform_of(ctx))}") from exc
 
     def visible_commands(self, is_moderator: bool) -> list[Command]:
         return [c for c in self.commands.values() if is_moderator or not c.moderator_only]
 
     def help(self, ctx: Ctx) -> Message:
-        lines = [f"/mentor {c.usage} — {c.summary}" for c in self.visible_commands(ctx.is_moderator)]
+        platform = platform_of(ctx)
+        lines = [f"{usage_line(c, platform)} — {c.summary}" for c in self.visible_commands(ctx.is_moderator)]
         lines.append("/mentor help — this list")
         title = "What you can do (moderator)" if ctx.is_moderator else "What you can do"
         return msg.message(msg.text(msg.Strong(title)), "\n".join(lines))

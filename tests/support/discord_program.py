@@ -12,7 +12,9 @@ from tests.fakes.discord import FakeDiscord, FakeGuild, FakeUser
 from sqlalchemy import func, select
 
 from adapters.discord.main import serve
-from bot.bootstrap import bootstrap
+from bot.bootstrap import bootstrap, build_router
+from bot.core.feature import DISCORD_ADMIN_COMMAND, DISCORD_MEMBER_COMMAND, ArgKind
+from bot.core.parsing import tokenize
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from bot.core.events import Actor, CommunityRef
@@ -58,15 +60,19 @@ class Program:
         async with self.store.db.unit() as s:
             return (await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
 
-    async def command(self, user_id: str, sub: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def command(
+        self, user_id: str, sub: str, options: dict[str, Any] | None = None, *, command: str = "mentor"
+    ) -> dict[str, Any]:
         """A slash command; returns the private answer (the deferred reply, edited)."""
-        interaction = await self.fake.slash(self.guild, self.general, user_id, sub, options)
+        interaction = await self.fake.slash(self.guild, self.general, user_id, sub, options, command=command)
         await self.fake.wait_for_call("PATCH", rf"^/webhooks/\d+/{interaction['token']}/messages/@original$")
         return self.fake.messages[self.fake.interactions[interaction["token"]]["original_message_id"]]
 
     async def run(self, user_id: str, text: str) -> dict[str, Any]:
-        """`/mentor run command:<text>`: any core command as text."""
-        return await self.command(user_id, "run", {"command": text})
+        """A core command written in the text syntax, typed into Discord's options (see `invocation`)."""
+        top, sub, options = invocation(text)
+        return await self.command(user_id, sub, options, command=top)
+
 
     async def click(self, user_id: str, message: dict[str, Any], label: str, values: list[str] | None = None) -> dict[str, Any]:
         """Click a button (by label) on a bot message; returns the ephemeral follow-up body."""
@@ -99,6 +105,37 @@ class Program:
         intro = self.env.get("DISCORD_INTRO_CHANNEL_ID")
         return [t for t, data in self.fake.threads.items() if data["parent_id"] == intro]
 
+
+def invocation(line: str) -> tuple[str, str, dict[str, Any]]:
+    """What a member picks and types on Discord for a text-syntax line:
+    `goal set "Ship it" --by 3d` → ("mentor", "goal set", {"goal": "Ship it", "by": "3d"})."""
+    command, words = build_router().resolve(tokenize(line))
+    if command is None:
+        return DISCORD_MEMBER_COMMAND, line.split()[0], {}  # "help", or a name Discord does not have
+    positional = [a for a in command.args if not a.is_option]
+    named = {a.name: a for a in command.args if a.is_option}
+    values: dict[str, Any] = {}
+    current = None
+    for word in words:
+        if word.startswith("--") and word[2:] in named:
+            current = named[word[2:]]
+            if current.kind is ArgKind.FLAG:
+                values[current.name], current = True, None
+            continue
+        if current is not None and current.kind is ArgKind.LIST:
+            values[current.name] = "\n".join(filter(None, [values.get(current.name, ""), str(word)]))
+            continue
+        arg, current = (current, None) if current is not None else (positional.pop(0), None)
+        if arg.kind is ArgKind.INT:
+            values[arg.name] = int(word)
+        elif arg.kind is ArgKind.MEMBER:
+            values[arg.name] = str(word).strip("<@!>")
+        elif arg.kind is ArgKind.TEXT and arg.name in values:
+            values[arg.name] += f" {word}"
+        else:
+            values[arg.name] = str(word)
+    top = DISCORD_ADMIN_COMMAND if command.moderator_only else DISCORD_MEMBER_COMMAND
+    return top, " ".join(command.discord_path), values
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
     return {c.get("label", ""): c["custom_id"] for row in message.get("components", []) for c in row["components"]}

@@ -88,3 +88,27 @@ async def test_console_script_errors_are_clear_and_the_script_goes_on(chat: Chat
     assert "! line 2: @alice sees no message with buttons" in out
     assert "! line 3: I can't read 'forever' as a length of time" in out
     assert "[only alice] Polls" in out
+
+
+def test_help_shows_each_platforms_own_form() -> None:
+    """Discord shows its sub-commands and typed options; Slack and the console keep the text syntax."""
+    from types import SimpleNamespace
+
+    from bot.bootstrap import build_router
+
+    router = build_router()
+
+    def help_for(platform: str, moderator: bool) -> str:
+        ctx = SimpleNamespace(is_moderator=moderator, community=SimpleNamespace(platform=platform))
+        return router.help(ctx).plain_text()
+
+    text_lines = [f"/mentor {c.usage} — {c.summary}" for c in router.commands.values()] + ["/mentor help — this list"]
+    for platform in ("slack", "console"):
+        assert help_for(platform, True).splitlines()[1:] == text_lines
+    discord = help_for("discord", True)
+    assert "/mentor goal set goal:… [by:…] — " in discord and "/mentor goal list — " in discord
+    assert "/mentor-admin poll create [question:…] [options:…] [closes:…] [anonymous:True] — " in discord
+    assert "/mentor-admin match run [dry-run:True]" in discord and '/mentor poll "<question>"' not in discord
+    assert "/mentor profile [member:@member] — " in discord
+    member = help_for("discord", False)
+    assert "/mentor-admin" not in member and "/mentor join [role:mentor|mentee|both] — " in member

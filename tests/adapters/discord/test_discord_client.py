@@ -10,9 +10,11 @@ import discord
 import pytest
 from tests.fakes.discord import pinged
 
-from adapters.discord.commands import POLL_FORM_ID
+from tests.fakes.discord.commands import CommandUnavailable
+
 from adapters.discord.render import render
-from bot.core.events import ComponentAction, DirectText, SlashCommand
+from bot.core.events import ComponentAction, DirectText, FormSubmission, SlashCommand
+from bot.features.polls.form import POLL_FORM
 from bot.core.messages import Button, UserText, message, text
 
 
@@ -32,15 +34,13 @@ async def test_slash_command_is_deferred_then_answered_privately(fake, discord_s
     ana = fake.add_member(guild, "ana")
     core = StubCore(lambda e: [message(text("You said ", UserText(e.text))), message("second")])
     await run_client(core, discord_settings)
-    interaction = await fake.slash(
-        guild, channel_id, ana.id, "poll", {"question": 'Join "us"?', "options": "Mentor, Mentee", "closes": "3d"}
-    )
+    interaction = await fake.slash(guild, channel_id, ana.id, "goal set", {"goal": 'Ship "my" PR', "by": "2w"})
     await fake.wait_for_call("POST", r"^/webhooks/\d+/[^/]+$")
     assert fake.response_to(interaction)["type"] == 5  # deferred first
     assert fake.response_to(interaction)["data"]["flags"] == 64  # ephemeral
     (event,) = core.events
     assert isinstance(event, SlashCommand)
-    assert event.text == "poll \"Join 'us'?\" --options \"Mentor\" \"Mentee\" --closes \"3d\""
+    assert event.text == "goal set \"Ship 'my' PR\" --by \"2w\""
     assert event.community.external_id == guild.id and event.actor.user_id == ana.id
     assert event.actor.platform_moderator is False and event.event_id == interaction["id"]
     edit, follow = fake.followups_for(interaction)
@@ -69,6 +69,8 @@ async def test_interaction_from_an_unknown_guild_is_refused(fake, discord_settin
     served, other = fake.add_guild("served"), fake.add_guild("other")
     core = StubCore()
     await run_client(core, replace(discord_settings, guild_id=int(served.id)))
+    # The commands are also registered globally (an earlier deployment): other servers can send them.
+    fake.commands[None] = [{k: v for k, v in c.items() if k != "guild_id"} for c in fake.commands[served.id]]
     stranger = fake.add_member(other, "stranger")
     interaction = await fake.slash(other, next(iter(other.channels)), stranger.id, "polls")
     await fake.wait_for_call("POST", r"/callback$")
@@ -112,25 +114,45 @@ async def test_select_values_reach_the_core(fake, discord_settings, run_client):
     assert core.events[0].values == ("go", "rust")
 
 
-async def test_poll_without_question_opens_a_modal_whose_submission_becomes_the_command(
+async def test_bare_poll_create_opens_the_core_form_whose_submission_is_a_form_submission(
     fake, discord_settings, run_client
 ):
     guild = fake.add_guild()
     channel_id = next(iter(guild.channels))
     core = StubCore()
     await run_client(core, discord_settings)
-    opened = await fake.slash(guild, channel_id, guild.owner_id, "poll")
+    opened = await fake.slash(guild, channel_id, guild.owner_id, "poll create", command="mentor-admin")
     await fake.wait_for_call("POST", r"/callback$")
-    modal = fake.response_to(opened)
-    assert modal["type"] == 9 and modal["data"]["custom_id"] == POLL_FORM_ID
-    assert len(modal["data"]["title"]) <= 45 and len(modal["data"]["components"]) <= 5
-    await fake.submit_modal(
-        guild, channel_id, guild.owner_id, POLL_FORM_ID,
-        {"question": "Would you mentor?", "options": "Yes\nNo, but later", "closes": "", "anonymous": "yes"},
-    )
+    modal = fake.response_to(opened)  # the fake refuses modals over Discord's limits
+    assert modal["type"] == 9 and modal["data"]["custom_id"] == POLL_FORM.id
+    assert modal["data"]["title"] == POLL_FORM.title
+    inputs = [c for row in modal["data"]["components"] for c in row.get("components", [row.get("component")])]
+    assert [i["custom_id"] for i in inputs] == [f.name for f in POLL_FORM.fields]
+    assert [i.get("required", True) for i in inputs] == [f.required for f in POLL_FORM.fields]
+    closes = next(i for i in inputs if i["custom_id"] == "closes")
+    assert closes["label"] == "Closes" and "friday 17:00" in closes["placeholder"]  # long label → placeholder
+    assert core.events == []  # opening the form is not an event
+    typed = {"question": 'Would you "mentor"? @everyone', "options": "Yes\nNo, but later", "closes": "", "anonymous": "yes"}
+    await fake.submit_modal(guild, channel_id, guild.owner_id, POLL_FORM.id, typed)
     await fake.wait_for_call("PATCH", r"^/webhooks/")
     (event,) = core.events
-    assert event.text == 'poll "Would you mentor?" --options "Yes" "No, but later" --anonymous'
+    assert isinstance(event, FormSubmission)
+    assert event.form_id == POLL_FORM.id and event.fields == typed  # exactly what was typed, untranslated
+    assert event.channel_id == channel_id and event.actor.platform_moderator is True
+
+
+async def test_poll_create_with_a_question_is_the_command_not_the_form(fake, discord_settings, run_client):
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    core = StubCore()
+    await run_client(core, discord_settings)
+    done = await fake.slash(
+        guild, channel_id, guild.owner_id, "poll create",
+        {"question": "Join?", "options": "A, B", "anonymous": True}, command="mentor-admin",
+    )
+    await fake.wait_for_call("PATCH", r"^/webhooks/")
+    assert fake.response_to(done)["type"] == 5
+    assert [e.text for e in core.events] == ['poll "Join?" --options "A" "B" --anonymous']
 
 
 async def test_dm_text_becomes_direct_text_and_is_answered_in_the_dm(fake, discord_settings, run_client):
@@ -236,7 +258,22 @@ async def test_typed_match_commands_become_the_cores_text(fake, discord_settings
     channel_id = next(iter(guild.channels))
     core = StubCore()
     await run_client(core, discord_settings)
-    await fake.slash(guild, channel_id, guild.owner_id, "match", {"dry-run": True, "every": "4w"})
-    await fake.slash(guild, channel_id, guild.owner_id, "match-review", {"action": "swap", "pair": 1, "other_pair": 3})
+    await fake.slash(guild, channel_id, guild.owner_id, "match run", {"dry-run": True, "every": "4w"}, command="mentor-admin")
+    await fake.slash(guild, channel_id, guild.owner_id, "match swap", {"pair": 1, "other": 3}, command="mentor-admin")
     await fake.wait_for_call("PATCH", r"^/webhooks/", count=2)
-    assert sorted(e.text for e in core.events) == ['match --dry-run --every "4w"', "match swap 1 3"]
+    assert sorted(e.text for e in core.events) == ['match --dry-run --every "4w"', 'match swap "1" "3"']
+    with pytest.raises(CommandUnavailable):  # Discord's client enforces the option's bounds
+        await fake.slash(guild, channel_id, guild.owner_id, "match drop", {"pair": 0}, command="mentor-admin")
+
+
+async def test_member_option_becomes_the_mention_the_core_parses(fake, discord_settings, run_client):
+    guild = fake.add_guild()
+    channel_id = next(iter(guild.channels))
+    gil = fake.add_member(guild, "gil")
+    core = StubCore()
+    await run_client(core, discord_settings)
+    gone = fake.add_user("gone")  # left the server: Discord resolves a user but no member
+    await fake.slash(guild, channel_id, guild.owner_id, "profile", {"member": gil.id})
+    await fake.slash(guild, channel_id, guild.owner_id, "profile", {"member": gone.id})
+    await fake.wait_for_call("PATCH", r"^/webhooks/", count=2)
+    assert sorted(e.text for e in core.events) == sorted([f'profile "<@{gil.id}>"', f'profile "<@{gone.id}>"'])

@@ -43,7 +43,7 @@ async def test_a_whole_mentee_intake_in_discord(program: Program, fake: FakeDisc
     p = program
     role = fake.add_role(p.guild, "Staff")
     bo = fake.add_member(p.guild, "bo")
-    started = await p.command(bo.id, "run", {"command": "join"})
+    started = await p.run(bo.id, "join")
     assert "I've sent you a DM" in started["content"]
     await until(lambda: any("Would you like to mentor someone" in m["content"] for m in p.dms(bo)))
     question = next(m for m in p.dms(bo) if "Would you like to mentor someone" in m["content"])

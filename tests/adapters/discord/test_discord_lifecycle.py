@@ -89,9 +89,11 @@ async def test_poll_lifecycle_with_restart_closed_dms_and_mention_injection(fake
     owner = guild.owner_id
 
     # The moderator (server owner: Manage Server) sends alerts to #mods and starts a poll.
-    await fake.slash(guild, mods, owner, "modchannel")
+    await fake.slash(guild, mods, owner, "modchannel", command="mentor-admin")
     await fake.wait_for_call("PATCH", r"^/webhooks/")
-    slash = await fake.slash(guild, general, owner, "poll", {"question": QUESTION.format(role=role), "closes": "3d"})
+    slash = await fake.slash(
+        guild, general, owner, "poll create", {"question": QUESTION.format(role=role), "closes": "3d"}, command="mentor-admin"
+    )
     assert fake.response_to(slash) is None or fake.response_to(slash)["type"] == 5
     (post,) = await fake.wait_for_call("POST", rf"^/channels/{general}/messages$")
     poll_message = fake.messages[post.response["id"]]
@@ -125,7 +127,7 @@ async def test_poll_lifecycle_with_restart_closed_dms_and_mention_injection(fake
     assert "I'd like a mentor: 2 votes" in _embed_text(fake.messages[poll_message["id"]])
 
     # Close: results posted, poll unpinned and its buttons removed, invitations by DM.
-    closing = await fake.slash(guild, general, owner, "poll-close", {"id": 1})
+    closing = await fake.slash(guild, general, owner, "poll close", {"id": 1}, command="mentor-admin")
     await fake.wait_for_call("DELETE", rf"^/channels/{general}/messages/pins/{poll_message['id']}$")
     results = await fake.wait_for_call(
         "POST", rf"^/channels/{general}/messages$", count=2
@@ -173,19 +175,19 @@ async def test_poll_lifecycle_with_restart_closed_dms_and_mention_injection(fake
     assert f"<@&{role}>" not in fake.messages[poll_message["id"]]["content"]
 
 
-async def test_run_autocomplete_suggests_the_cores_commands_for_the_member(fake, server):
+async def test_dates_and_durations_are_suggested_and_what_was_typed_stays(fake, server):
     running, guild = server
     general = next(iter(guild.channels))
     member = fake.add_member(guild, "gus")
-    typing = await fake.autocomplete(guild, general, member.id, "run", "command", "po")
+    typing = await fake.autocomplete(guild, general, member.id, "goal set", "by", "", others={"goal": "Ship it"})
     await fake.wait_for_call("POST", rf"^/interactions/{typing['id']}/")
     response = fake.response_to(typing)
     assert response["type"] == 8
     values = [c["value"] for c in response["data"]["choices"]]
-    assert values == ["polls"]  # "poll" and "poll close" are for moderators
-    typing = await fake.autocomplete(guild, general, guild.owner_id, "run", "command", "match s")
+    assert {"3d", "1w", "2w"} <= set(values)
+    typing = await fake.autocomplete(guild, general, guild.owner_id, "poll create", "closes", "friday 9:00",
+                                     command="mentor-admin")
     await fake.wait_for_call("POST", rf"^/interactions/{typing['id']}/")
-    values = [c["value"] for c in fake.response_to(typing)["data"]["choices"]]
-    # "match" itself keeps what was typed (its arguments follow); the two-word commands complete.
-    assert set(values) == {"match s", "match swap", "match show"}
-    assert all(len(c["name"]) <= 100 for c in fake.response_to(typing)["data"]["choices"])
+    choices = fake.response_to(typing)["data"]["choices"]
+    assert choices[0] == {"name": "friday 9:00", "value": "friday 9:00"}  # a free string: the core reads it
+    assert all(len(c["name"]) <= 100 for c in choices) and len(choices) <= 25

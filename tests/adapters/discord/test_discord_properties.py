@@ -1,16 +1,18 @@
 """Property-based tests of the Discord translation: interaction in → neutral event out.
 
-The functions that turn an interaction's option values and modal submissions into
-the core's command text (`adapters.discord.commands.poll_text`, `form_to_command`,
-`client.modal_fields`) and the renderer get the profile's generated inputs each (10k in CI): unicode
-(RTL, emoji, zero-width), very long, empty, whitespace-only and mention markup.
-Properties: the command text tokenizes back to exactly the question and choices
-the member typed (quote characters become apostrophes, by design) or the core's
-parser refuses it cleanly; and a reply echoing member text never pings.
+Typed options become the core's command text through the poll `Command`'s
+`to_text` (what every generated Discord leaf calls), modal submissions become a
+`FormSubmission`'s fields (`client.modal_fields`), and the renderer echoes member
+text; each gets 10k generated inputs: unicode (RTL, emoji, zero-width), very long,
+empty, whitespace-only and mention markup. Properties: the command text tokenizes
+back to exactly the question and choices the member typed (quote characters
+become apostrophes, by design) or the core's parser refuses it cleanly; the form's
+fields arrive exactly as typed; and a reply echoing member text never pings.
 
 `test_generated_slash_commands_round_trip` sends a few hundred generated
-`/mentor poll` interactions through the real discord.py client and the local fake
-Discord (gateway INTERACTION_CREATE → deferred → follow-up).
+`/mentor-admin poll create` interactions through the real discord.py client and
+the local fake Discord (gateway INTERACTION_CREATE → deferred → follow-up) and
+parses what reached the core.
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 import pytest
 
 from adapters.discord.client import modal_fields
-from adapters.discord.commands import POLL_FORM_ID, QUOTES, form_to_command, poll_text, split_options
 from adapters.discord.render import render
+from bot.bootstrap import build_router
 from bot.core.events import SlashCommand
+from bot.core.feature import split_choices
+from bot.features.polls.form import POLL_FORM
 from bot.core.messages import Mention, UserText, message, text
 from bot.core.parsing import Arity, ParseError, parse_args, tokenize
 
+POLL = build_router().commands["poll"]
+QUOTES = re.compile(r"[\"“”„«»]")
 POLL_SPEC = {"options": Arity.MANY, "closes": Arity.ONE, "anonymous": Arity.FLAG}
 HOSTILE = ["@everyone", "@here", "<@&123456789012345678>", "<@123456789012345678>", "<#1>", "||x||", "**b**"]
 _ALPHABET = st.sampled_from(
@@ -53,33 +59,36 @@ def _normal(value: str) -> str:
 @given(member_text, st.one_of(st.none(), member_text), st.booleans())
 @example("--anonymous", "--options", False)  # quoted text spelled like an option stays text
 def test_poll_options_round_trip_through_the_core_parser(question: str, options: str | None, anonymous: bool) -> None:
-    line = poll_text(question, options, None, anonymous)
-    assert line.startswith("poll ")
+    line = POLL.to_text({"question": question, "options": options, "anonymous": anonymous})
+    assert line.startswith("poll")
     try:
-        parsed = parse_args(tokenize(line[len("poll ") :]), POLL_SPEC)
+        parsed = parse_args(tokenize(line[len("poll") :]), POLL_SPEC)
     except ParseError as refusal:
         assert str(refusal)  # a clean refusal says why
         return
     assert " ".join(parsed.positional) == _normal(question)
-    assert parsed.options.get("options", []) == [_normal(c) for c in split_options(options or "")]
+    assert parsed.options.get("options", []) == [_normal(c) for c in split_choices(options or "")]
     assert parsed.flag("anonymous") == anonymous
 
 
 @pytest.mark.slow
 @MANY
 @given(st.dictionaries(st.sampled_from(["question", "options", "closes", "anonymous", "x"]), member_text))
-def test_modal_submission_becomes_fields_and_command(values: dict[str, str]) -> None:
+def test_modal_submission_fields_arrive_exactly(values: dict[str, str]) -> None:
     data = {
-        "custom_id": POLL_FORM_ID,
+        "custom_id": POLL_FORM.id,
         "components": [
             {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()
         ],
     }
-    fields = modal_fields(data)
-    assert fields == values
-    command = form_to_command(POLL_FORM_ID, fields)
-    assert command is not None and command.startswith("poll ")
-    assert form_to_command("mentor:intake:1:submit", fields) is None  # other forms reach the core as forms
+    assert modal_fields(data) == values
+    labelled = {  # Discord's newer modal layout: a label component around each text input
+        "custom_id": POLL_FORM.id,
+        "components": [
+            {"type": 18, "label": k, "component": {"type": 4, "custom_id": k, "value": v}} for k, v in values.items()
+        ],
+    }
+    assert modal_fields(labelled) == values
 
 
 @pytest.mark.slow
@@ -118,17 +127,22 @@ async def test_generated_slash_commands_round_trip(fake: Any, discord_settings: 
     pieces = ["Mentor", "Mentee", '"', "“", ",", "|", *HOSTILE, "\u202e", "\u200b", "😀", "שלום", " ", "x" * 120]
     guild = fake.add_guild()
     channel_id = next(iter(guild.channels))
-    member = fake.add_member(guild, "ana")
     core = StubCore()
     await run_client(core, discord_settings)
     for n in range(ROUND_TRIPS):
         question = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 5)))[:300] or "q"
         options = ", ".join("".join(rng.choice(pieces) for _ in range(rng.randint(1, 3))) for _ in range(3))[:1000]
-        await fake.slash(guild, channel_id, member.id, "poll", {"question": question, "options": options})
+        await fake.slash(
+            guild, channel_id, guild.owner_id, "poll create", {"question": question, "options": options},
+            command="mentor-admin",
+        )
         await fake.wait_for_call("PATCH", r"^/webhooks/\d+/[^/]+/messages/@original$", count=n + 1)
         event = core.events[-1]
         assert isinstance(event, SlashCommand)
-        assert event.text == poll_text(question, options, None, False)
+        parsed = parse_args(tokenize(event.text[len("poll") :]), POLL_SPEC)
+        assert " ".join(parsed.positional) == _normal(question)
+        assert parsed.options["options"] == [_normal(c) for c in split_choices(options)]
+        assert not parsed.flag("anonymous") and "closes" not in parsed.options
     edits = fake.calls_to("PATCH", r"^/webhooks/\d+/[^/]+/messages/@original$")
     assert len(edits) == ROUND_TRIPS
     for edit in edits:

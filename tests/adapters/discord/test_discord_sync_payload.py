@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import discord
+from tests.fakes.discord.commands import bulk_problem
+
 from adapters.discord.client import MentorClient
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.sync import command_payload, definition_hash
@@ -54,20 +57,45 @@ def _chars(command):
 
 def test_sync_payload_is_within_discords_limits():
     payload = _payload()
-    assert [c["name"] for c in payload] == ["mentor"]
-    (mentor,) = payload
-    assert mentor["type"] == 1 and 1 <= len(mentor["description"]) <= 100
-    assert mentor.get("contexts") == [0] or mentor.get("dm_permission") is False  # guild only
-    assert _chars(mentor) <= 4000
-    _check_options(mentor["options"])
-    names = {o["name"] for o in mentor["options"]}
-    assert {"poll", "poll-close", "polls", "help", "run", "match", "match-review"} <= names
-    poll = next(o for o in mentor["options"] if o["name"] == "poll")
-    types = {o["name"]: o["type"] for o in poll["options"]}
+    assert [c["name"] for c in payload] == ["mentor", "mentor-admin"]
+    assert bulk_problem(payload) is None  # the fake's reading of Discord's published rules
+    for command in payload:
+        assert command["type"] == 1 and 1 <= len(command["description"]) <= 100
+        assert command.get("contexts") == [0] or command.get("dm_permission") is False  # guild only
+        assert _chars(command) <= 4000
+        _check_options(command["options"])
+    mentor, admin = payload
+    assert mentor["default_member_permissions"] is None
+    assert admin["default_member_permissions"] == discord.Permissions(manage_guild=True).value
+    goal = next(o for o in mentor["options"] if o["name"] == "goal")
+    assert goal["type"] == 2 and [o["name"] for o in goal["options"]] == ["set", "update", "done", "list"]
+    poll = next(o for o in admin["options"] if o["name"] == "poll")
+    create = next(o for o in poll["options"] if o["name"] == "create")
+    types = {o["name"]: o["type"] for o in create["options"]}
     assert types == {"question": 3, "options": 3, "closes": 3, "anonymous": 5}
-    review = next(o for o in mentor["options"] if o["name"] == "match-review")
-    action = next(o for o in review["options"] if o["name"] == "action")
-    assert action["required"] and [c["value"] for c in action["choices"]][:2] == ["show", "approve"]
+    join = next(o for o in mentor["options"] if o["name"] == "join")
+    assert [c["value"] for c in join["options"][0]["choices"]] == ["mentor", "mentee", "both"]
+    profile = next(o for o in mentor["options"] if o["name"] == "profile")
+    assert profile["options"][0]["type"] == 6  # a user picker
+
+
+def test_the_fake_refuses_what_discord_refuses():
+    """The checks the payload test relies on can fail."""
+    (mentor, admin) = _payload()
+    too_many = dict(mentor, options=[dict(mentor["options"][0], name=f"c{i}") for i in range(26)])
+    assert "25 or fewer" in bulk_problem([too_many])
+    long = dict(mentor, description="x" * 101)
+    assert "description" in bulk_problem([long])
+    mixed = dict(mentor, options=[*mentor["options"], {"type": 3, "name": "text", "description": "d"}])
+    assert "mixed" in bulk_problem([mixed])
+    order = {"type": 1, "name": "x", "description": "d", "options": [
+        {"type": 3, "name": "a", "description": "d"}, {"type": 3, "name": "b", "description": "d", "required": True}]}
+    assert "before non-required" in bulk_problem([dict(mentor, options=[order])])
+    deep = dict(admin, options=[{"type": 2, "name": "g", "description": "d", "options": [
+        {"type": 2, "name": "h", "description": "d", "options": []}]}])
+    assert bulk_problem([deep])
+    assert "bitfield" in bulk_problem([dict(admin, default_member_permissions="32")])
+    assert "Command name" in bulk_problem([dict(mentor, name="Mentor")])
 
 
 def test_definition_hash_is_stable_and_changes_with_the_definition():

@@ -8,7 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from .state import FakeGuild, FakeUser
-from .wire import RecordedCall, message_body_problem
+from .commands import CommandUnavailable, interaction_data, modal_problem
+from .wire import ADMINISTRATOR, RecordedCall, message_body_problem
 
 
 class Interactions:
@@ -23,7 +24,7 @@ class Interactions:
         if token in self.interaction_responses:
             return self._error(400, 40060, "Interaction has already been acknowledged.")
         body = call.json or {}
-        if problem := message_body_problem(body.get("data") or {}):
+        if problem := (modal_problem if body.get("type") == 9 else message_body_problem)(body.get("data") or {}):
             return self._invalid(problem)
         self.interaction_responses[token] = body
         kind = body.get("type")
@@ -129,38 +130,78 @@ class Interactions:
             raise AssertionError("no gateway session to receive the interaction")
         return payload
 
-    def command_id(self, name: str, guild_id: str | None) -> str:
+    def registered(self, name: str, guild_id: str | None) -> dict[str, Any] | None:
+        """The chat-input command `/name` as registered for this guild (guild commands, then global)."""
         for command in self.commands.get(guild_id, []) + self.commands.get(None, []):
-            if command["name"] == name:
-                return command["id"]
-        return self.snowflake()  # not synced: Discord would still send it if it existed before
+            if command["name"] == name and command.get("type", 1) == 1:
+                return command
+        return None
+
+    def grant_command(self, guild: FakeGuild, name: str, target_id: str, allow: bool = True) -> None:
+        """A server admin allows (or denies) `/name` for a role or member in Integrations."""
+        command = self.registered(name, guild.id)
+        assert command is not None, f"/{name} is not registered"
+        self.command_overrides.setdefault((guild.id, command["id"]), {})[target_id] = allow
+
+    def may_use(self, guild: FakeGuild, user_id: str, command: dict[str, Any]) -> bool:
+        """Whether Discord shows the command to this member and lets them run it."""
+        perms = self._permissions(guild, user_id)
+        if perms & ADMINISTRATOR:
+            return True
+        overrides = self.command_overrides.get((guild.id, command["id"]), {})
+        if user_id in overrides:
+            return overrides[user_id]
+        by_role = [overrides[r] for r in guild.members.get(user_id, []) if r in overrides]
+        if by_role:
+            return any(by_role)
+        if guild.id in overrides:
+            return overrides[guild.id]
+        required = command.get("default_member_permissions")
+        if required is None:
+            return True
+        return int(required) != 0 and perms & int(required) == int(required)
+
+    def _command_data(
+        self, guild: FakeGuild, user_id: str, command: str, sub: str, values: dict[str, Any],
+        focused: str | None = None,
+    ) -> dict[str, Any]:
+        registered = self.registered(command, guild.id)
+        if registered is None:
+            raise CommandUnavailable(f"/{command} is not registered for guild {guild.id}")
+        if not self.may_use(guild, user_id, registered):
+            raise CommandUnavailable(f"/{command} is not available to member {user_id}")
+        data, users = interaction_data(registered, sub.split(), values, focused=focused)
+        if registered.get("guild_id"):
+            data["guild_id"] = guild.id
+        if users:
+            data["resolved"] = {
+                "users": {u: self.users[u].payload() for u in users},
+                "members": {
+                    u: {k: v for k, v in self._member_payload(guild, u).items() if k != "user"}
+                    | {"permissions": str(self._permissions(guild, u))}
+                    for u in users
+                    if u in guild.members
+                },
+            }
+        return data
 
     async def slash(
         self, guild: FakeGuild, channel_id: str, user_id: str, sub: str, options: dict[str, Any] | None = None,
-        *, command: str = "mentor", group: str | None = None,
+        *, command: str = "mentor",
     ) -> dict[str, Any]:
-        """A member runs `/<command> [group] <sub> option:value …`."""
-        type_of = {bool: 5, int: 4, float: 10, str: 3}
-        leaf = {
-            "name": sub,
-            "type": 1,
-            "options": [{"name": k, "type": type_of[type(v)], "value": v} for k, v in (options or {}).items()],
-        }
-        top = [{"name": group, "type": 2, "options": [leaf]}] if group else [leaf]
-        data: dict[str, Any] = {"id": self.command_id(command, guild.id), "name": command, "type": 1, "options": top}
-        if guild.id in self.commands:
-            data["guild_id"] = guild.id
+        """A member runs `/<command> <sub…> option:value …` (`sub` may be "group leaf"), as registered.
+
+        Raises `CommandUnavailable` where Discord's client would not let the member send it.
+        """
+        data = self._command_data(guild, user_id, command, sub, options or {})
         return await self._push_interaction(self._interaction(2, guild, channel_id, user_id, data))
 
     async def autocomplete(
         self, guild: FakeGuild, channel_id: str, user_id: str, sub: str, option: str, typed: str,
-        *, command: str = "mentor",
+        *, command: str = "mentor", others: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A member is typing into an option that has autocomplete (APPLICATION_COMMAND_AUTOCOMPLETE)."""
-        leaf = {"name": sub, "type": 1, "options": [{"name": option, "type": 3, "value": typed, "focused": True}]}
-        data: dict[str, Any] = {"id": self.command_id(command, guild.id), "name": command, "type": 1, "options": [leaf]}
-        if guild.id in self.commands:
-            data["guild_id"] = guild.id
+        data = self._command_data(guild, user_id, command, sub, {**(others or {}), option: typed}, focused=option)
         return await self._push_interaction(self._interaction(4, guild, channel_id, user_id, data))
 
     async def click(

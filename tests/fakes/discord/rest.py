@@ -9,7 +9,13 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from .commands import bulk_problem
 from .wire import CALL_KEY, JSON, RecordedCall
+
+
+def _bitfield(value: Any) -> str | None:
+    """Discord takes permissions as an integer and answers them as a string."""
+    return None if value is None else str(value)
 
 
 class RestRoutes:
@@ -152,10 +158,13 @@ class RestRoutes:
         return self._json({"url": self.gateway_url})
 
     async def _put_commands(self, call: RecordedCall, app: str, guild: str | None = None) -> web.Response:
+        if problem := bulk_problem(call.json):
+            return self._invalid(problem)
         stored = []
         for command in call.json or []:
             stored.append(
                 {**command, "id": self.snowflake(), "application_id": self.application_id, "version": self.snowflake(),
+                 "default_member_permissions": _bitfield(command.get("default_member_permissions")),
                  **({"guild_id": guild} if guild else {})}
             )
         self.commands[guild] = stored

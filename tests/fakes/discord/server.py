@@ -36,6 +36,9 @@ class FakeDiscord(WorldState, RateLimits, RestRoutes, MessageRoutes, Interaction
         self.threads: dict[str, dict[str, Any]] = {}  # thread id -> channel payload
         self.thread_members: dict[str, set[str]] = {}
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None = global)
+        # A server's own command permissions (Server Settings → Integrations):
+        # (guild id, command id) → role/user id (the guild id = @everyone) → allowed.
+        self.command_overrides: dict[tuple[str, str], dict[str, bool]] = {}
         self.interactions: dict[str, dict[str, Any]] = {}  # token -> interaction payload
         self.interaction_responses: dict[str, dict[str, Any]] = {}  # token -> callback body
         self.calls: list[RecordedCall] = []
