@@ -220,6 +220,9 @@ class SlackMessenger:
             result = self._classify(exc, delivery)
             if isinstance(result, PermanentFailure) and delivery.destination.kind is DestinationKind.CHANNEL:
                 result = await self._name_channel(result, delivery)
+            if isinstance(result, PermanentFailure) and result.code in UNREACHABLE_USER_ERRORS:
+                if delivery.destination.kind is DestinationKind.GROUP_DM:
+                    result = await self._who_is_unreachable(result, delivery)
             return result
         except (ClientError, asyncio.TimeoutError, SlackRequestError, OSError) as exc:
             # The retry handlers already retried; let the outbox try again later.
@@ -422,6 +425,22 @@ class SlackMessenger:
             return failure
         detail = failure.detail.replace(f"channel {channel}", f"channel #{name} ({channel})")
         return PermanentFailure(failure.code, detail, failure.unreachable_user_id)
+
+    async def _who_is_unreachable(self, failure: PermanentFailure, delivery: Delivery) -> PermanentFailure:
+        """Slack refuses a group DM without saying whose account is the problem: open a DM
+        with each member (a few calls, once per failed group message) to find out, so the
+        core can hold that member's DMs and tell their partner."""
+        for user_id in delivery.destination.user_ids:
+            try:
+                token = await self._token(delivery.community_external_id)
+                await self.client.conversations_open(users=user_id, **self._kw(token))
+            except SlackApiError as exc:
+                data = getattr(exc.response, "data", None)
+                if isinstance(data, dict) and data.get("error") in UNREACHABLE_USER_ERRORS:
+                    return PermanentFailure(failure.code, failure.detail, user_id)
+            except (ClientError, asyncio.TimeoutError, SlackRequestError, OSError):
+                break
+        return failure
 
     def _classify(self, exc: SlackApiError, delivery: Delivery) -> DeliveryResult:
         response = exc.response

@@ -217,7 +217,12 @@ class Deliverer:
                 log.exception("delivery of outbox row %s raised", row_id)
                 result = RetryLater(min(300.0, 2.0 ** min(prepared.attempt + 1, 8)), reason=repr(exc)[:200])
             async with self.db.unit() as session:
-                done += await self._record(session, row_id, token, result)
+                if is_dm and door.get(recipient) == doors.RETRY and _shut_out(result, row.destination_target):
+                    # The one retry after they came back failed: held again, no second notice.
+                    done += await doors.hold(session, row_id, token)
+                    await doors.closed_again(session, *recipient)
+                else:
+                    done += await self._record(session, row_id, token, result)
                 if is_dm and isinstance(result, Delivered) and door.pop(recipient, None) is not None:
                     await doors.reopened(session, *recipient)
             if isinstance(result, PermanentFailure) and result.unreachable_user_id:
@@ -363,6 +368,10 @@ class Deliverer:
         session.add(row)
         await _report_failure(session, row, result, now)
         return True
+
+
+def _shut_out(result: Delivered | RetryLater | PermanentFailure, user_id: str) -> bool:
+    return isinstance(result, PermanentFailure) and result.unreachable_user_id == user_id
 
 
 async def _report_failure(

@@ -54,12 +54,21 @@ async def door_states(session: AsyncSession, rows: Iterable[Any]) -> dict[tuple[
     return {(community_id, user_id): status for community_id, user_id, status in found.all()}
 
 
+async def closed_again(session: AsyncSession, community_id: int, user_id: str) -> None:
+    """The retry failed: the door is shut again (same episode, nobody is told twice)."""
+    await _set_status(session, community_id, user_id, CLOSED)
+
+
 async def reopened(session: AsyncSession, community_id: int, user_id: str) -> None:
     """A DM to a member on `retry` got through: the episode is over."""
+    await _set_status(session, community_id, user_id, OK)
+
+
+async def _set_status(session: AsyncSession, community_id: int, user_id: str, status: str) -> None:
     await session.execute(
         update(Member)
-        .where(Member.community_id == community_id, Member.platform_user_id == user_id, Member.dm_status != OK)
-        .values(dm_status=OK)
+        .where(Member.community_id == community_id, Member.platform_user_id == user_id)
+        .values(dm_status=status)
         .execution_options(synchronize_session=False)
     )
 

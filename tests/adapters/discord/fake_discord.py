@@ -200,6 +200,7 @@ class FakeDiscord:
         self.calls: list[RecordedCall] = []
         self.rejected: list[str] = []  # why message bodies were refused (limits)
         self.closed_dms: set[str] = set()
+        self.attachment_data: dict[str, bytes] = {}  # attachment id -> the uploaded bytes
         self.gateway_queries: list[dict[str, str]] = []  # query string of each gateway connection
         self.identifies: list[dict[str, Any]] = []  # IDENTIFY payloads (token removed)
         self.shard_count = 1
@@ -342,7 +343,10 @@ class FakeDiscord:
             # Files: discord.py sends the JSON as `payload_json` next to files[n] parts.
             form = await request.post()
             body = json.loads(str(form.get("payload_json") or "{}"))
-            body["_files"] = [getattr(v, "filename", None) for k, v in form.items() if k.startswith("files[")]
+            uploads = [v for k, v in form.items() if k.startswith("files[")]
+            body["_files"] = [getattr(v, "filename", None) for v in uploads]
+            # The bytes too, so tests can check what a member would open.
+            body["_file_data"] = [v.file.read() if hasattr(v, "file") else bytes(str(v), "utf-8") for v in uploads]
         elif request.can_read_body:
             raw = await request.read()
             if request.content_type == JSON and raw:
@@ -496,6 +500,17 @@ class FakeDiscord:
     async def _get_commands(self, call: RecordedCall, app: str, guild: str | None = None) -> web.Response:
         return self._json(self.commands.get(guild, []))
 
+    def _attachment(self, name: str, data: bytes) -> dict[str, Any]:
+        """An attachment object as Discord returns it; the bytes are kept in `attachment_data`."""
+        attachment_id = self.snowflake()
+        self.attachment_data[attachment_id] = data
+        content_type = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "application/octet-stream"
+        return {
+            "id": attachment_id, "filename": name, "size": len(data), "content_type": content_type,
+            "url": f"http://127.0.0.1/attachments/{attachment_id}/{name}",
+            "proxy_url": f"http://127.0.0.1/attachments/{attachment_id}/{name}",
+        }
+
     def _message_payload(
         self, channel_id: str, body: dict[str, Any], *, author: dict[str, Any] | None = None,
         flags: int = 0, interaction: dict[str, Any] | None = None,
@@ -509,9 +524,8 @@ class FakeDiscord:
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
             "attachments": [
-                {"id": self.snowflake(), "filename": name, "size": 1, "url": f"http://127.0.0.1/{name}",
-                 "proxy_url": f"http://127.0.0.1/{name}"}
-                for name in body.get("_files") or []
+                self._attachment(name, data)
+                for name, data in zip(body.get("_files") or [], body.get("_file_data") or [b""] * len(body.get("_files") or []))
             ],
             "mentions": [],
             "mention_roles": [],

@@ -1,0 +1,91 @@
+"""Slack feels native: the dashboard chart lands in the moderator's DM as a file
+(files upload v2: getUploadURLExternal → upload → completeUploadExternal with the DM
+channel), and closed doors are respected (a deactivated member is tried once)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+from fake_slack import BOT_TOKEN, FakeSlack
+from harness import SlackStack, body_text, settle
+
+from adapters.slack.messenger import SlackMessenger, make_web_client
+from bot.core.clock import ManualClock
+from bot.core.events import CommunityRef
+from bot.core.settings import Settings
+from tests.closed_doors import Platform, closed_doors_scenario, open_for, partner_scenario
+from tests.conftest import START
+
+PNG = b"\x89PNG\r\n\x1a\n"
+MODS = "C0MODS"
+
+
+async def test_stats_answers_privately_and_the_chart_arrives_in_the_moderators_dm(fake: FakeSlack, tmp_path: Path) -> None:
+    settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path}/m.db", data_dir=str(tmp_path / "data"))
+    stack = await SlackStack.start(fake, settings, ManualClock(START))
+    try:
+        reply = await stack.command("U0CAROL", "stats")
+        assert reply.get("response_type") == "ephemeral"
+        assert "Mentorship program dashboard" in body_text(reply) and "on its way to your DMs" in body_text(reply)
+        assert "files" not in reply
+        await stack.deliver()
+        await settle(lambda: any(u["channels"] for u in fake.uploads.values()))
+        im = fake.im_with("U0CAROL")
+        assert im is not None
+        [upload] = list(fake.uploads.values())
+        assert upload["name"] == "mentorship-dashboard.png" and upload["channels"] == [im.id]
+        assert upload["data"][:8] == PNG and len(upload["data"]) == upload["length"] > 20_000
+        assert "sign-ups per week" in (upload["alt_txt"] or "")
+        order = [c.method for c in fake.calls if c.method.startswith("files.")]
+        assert order == ["files.getUploadURLExternal", "files.completeUploadExternal"]
+        assert fake.calls_to("files.completeUploadExternal")[0].args["channel_id"] == im.id
+        shared = [m for m in fake.messages(im.id) if m.get("subtype") == "file_share"]
+        assert len(shared) == 1 and shared[0]["files"][0]["name"] == "mentorship-dashboard.png"
+        chart = next((tmp_path / "data" / "charts").glob("*.png"))
+        assert chart.read_bytes() == upload["data"]
+    finally:
+        await stack.stop()
+
+
+def _platform(fake: FakeSlack) -> Platform:
+    messenger = SlackMessenger(make_web_client(BOT_TOKEN, base_url=fake.api_url), pace_seconds=0.0)
+
+    def calls_for(user_id: str) -> int:
+        opened = [c for c in fake.calls_to("conversations.open") if c.args.get("users") == user_id]
+        im = fake.im_with(user_id)
+        posted = [c for c in fake.calls_to("chat.postMessage") if im is not None and c.args.get("channel") == im.id]
+        return len(opened) + len(posted)
+
+    def set_deleted(deleted: bool) -> Callable[[str], None]:
+        return lambda user_id: fake.users[user_id].update(deleted=deleted)
+
+    return Platform(CommunityRef("slack", fake.team_id), MODS, messenger, set_deleted(True), set_deleted(False), calls_for)
+
+
+async def test_a_deactivated_member_is_tried_once_and_moderators_told_once(fake: FakeSlack, tmp_path: Path) -> None:
+    fake.add_channel(MODS, "moderators")
+    platform = _platform(fake)
+    bot: Any = await open_for(tmp_path, platform.ref, MODS)
+    try:
+        await closed_doors_scenario(bot, platform, "U0BOB", "Bob Mentee")
+    finally:
+        await bot.close()
+    assert len(fake.messages(MODS)) == 1
+    assert [m["text"] for m in fake.messages(fake.im_with("U0BOB").id)] == ["Message dm-2", "Message dm-3"]  # type: ignore[union-attr]
+
+
+async def test_an_introduction_that_misses_one_member_tells_the_other(fake: FakeSlack, tmp_path: Path) -> None:
+    """Slack refuses the group DM without naming the member: the messenger finds out who."""
+    fake.add_channel(MODS, "moderators")
+    platform = _platform(fake)
+    bot: Any = await open_for(tmp_path, platform.ref, MODS)
+    try:
+        await partner_scenario(bot, platform, ("U0BOB", "Bob Mentee"), ("U0ALICE", "Alice Mentor"))
+    finally:
+        await bot.close()
+    told = fake.messages(fake.im_with("U0ALICE").id)  # type: ignore[union-attr]
+    assert len(told) == 1 and "Bob Mentee" in told[0]["text"]
+    assert "Bob Mentee" in fake.messages(MODS)[0]["text"]
