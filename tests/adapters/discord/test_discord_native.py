@@ -3,12 +3,15 @@ moderator (multipart `files[n]`), and closed doors (50007) are respected."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import discord
+import pytest
 from fake_discord import FakeDiscord
-from program_harness import Program, text_of, until
+from program_harness import Program, start_program, text_of, until
 
 from adapters.discord.messenger import DiscordMessenger
 from bot.core.events import CommunityRef
@@ -26,7 +29,19 @@ def _charts(program: Program) -> list[dict[str, Any]]:
     ]
 
 
-async def test_stats_answers_privately_and_the_chart_arrives_as_a_dm_attachment(program: Program, fake: FakeDiscord) -> None:
+@pytest.fixture
+async def program(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Program]:
+    """`mentorbot run` for Discord whose charts go to the test's own directory."""
+    running = start_program(fake, tmp_path, threads=False)
+    running.settings = replace(running.settings, data_dir=str(tmp_path / "data"))
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def test_stats_answers_privately_and_the_chart_arrives_as_a_dm_attachment(
+    program: Program, fake: FakeDiscord, tmp_path: Path
+) -> None:
     reply = await program.run(program.owner, "stats")
     assert reply["flags"] & 64  # ephemeral: only the moderator sees it
     assert "Mentorship program dashboard" in text_of(reply) and "on its way to your DMs" in text_of(reply)
@@ -38,6 +53,7 @@ async def test_stats_answers_privately_and_the_chart_arrives_as_a_dm_attachment(
     [dm] = [m for m in program.dms(fake.users[program.owner]) if m.get("attachments")]
     assert "Program dashboard chart" in text_of(dm)
     assert not dm.get("guild_id")  # a DM, not the server
+    assert data == next((tmp_path / "data" / "charts").glob("*.png")).read_bytes()
 
 
 async def _platform(fake: FakeDiscord, client: discord.Client) -> tuple[Platform, Any]:
