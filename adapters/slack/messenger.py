@@ -303,6 +303,25 @@ class SlackMessenger:
                 return str(msg["ts"])
         return None
 
+    async def _not_yet_shared(self, channel: str, ts: str, uploads: list[Any], token: str | None) -> list[Any]:
+        """The uploads of a resent message that no file share after its text carries yet."""
+        if not uploads:
+            return []
+        try:
+            resp = await self.client.conversations_history(
+                channel=channel, oldest=ts, limit=HISTORY_LOOKBACK, **self._kw(token)
+            )
+        except SlackApiError as exc:
+            log.info("upload check skipped for %s: %s", channel, exc)
+            return uploads
+        shared = {
+            file.get("name")
+            for message in resp.get("messages", [])
+            if float(message.get("ts", 0)) > float(ts)
+            for file in message.get("files") or []
+        }
+        return [upload for upload in uploads if upload.filename not in shared]
+
     async def _post(self, delivery: Delivery, token: str | None) -> DeliveryResult:
         if delivery.message is None:
             return PermanentFailure("empty_message", "nothing to post")
@@ -323,13 +342,17 @@ class SlackMessenger:
             return Delivered(None)  # ephemeral messages cannot be updated or pinned
 
         async with await self._paced(channel):
+            ts = None
+            uploads = rendered.uploads
             if delivery.attempt > 0:
                 ts = await self._already_posted(channel, delivery, token)
                 if ts is not None:
                     log.info("delivery %s already on Slack as %s:%s", delivery.idempotency_key, channel, ts)
-                    return Delivered(f"{channel}:{ts}")
-            ts = None
-            if rendered.blocks:
+                    # The text went out; a file that failed after it (a 429 on the upload) still has to.
+                    uploads = await self._not_yet_shared(channel, ts, uploads, token)
+                    if not uploads:
+                        return Delivered(f"{channel}:{ts}")
+            if rendered.blocks and ts is None:
                 await self._wait_turn(channel)
                 try:
                     resp = await self.client.chat_postMessage(
@@ -348,7 +371,7 @@ class SlackMessenger:
                     self._posted(channel)
                 channel = resp.get("channel", channel)
                 ts = resp["ts"]
-            for upload in rendered.uploads:
+            for upload in uploads:
                 await self._wait_turn(channel)
                 try:
                     await self.client.files_upload_v2(

@@ -15,6 +15,7 @@ from harness import SlackStack, body_text, settle
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from bot.core.clock import ManualClock
 from bot.core.events import CommunityRef
+from bot.core.ports import Delivered, Destination
 from bot.core.settings import Settings
 from tests.closed_doors import Platform, closed_doors_scenario, open_for, partner_scenario
 from tests.conftest import START
@@ -89,3 +90,26 @@ async def test_an_introduction_that_misses_one_member_tells_the_other(fake: Fake
     told = fake.messages(fake.im_with("U0ALICE").id)  # type: ignore[union-attr]
     assert len(told) == 1 and "Bob Mentee" in told[0]["text"]
     assert "Bob Mentee" in fake.messages(MODS)[0]["text"]
+
+
+async def test_a_chart_whose_upload_failed_is_uploaded_on_the_resend_once(
+    fake: FakeSlack, messenger: SlackMessenger, tmp_path: Path
+) -> None:
+    """The text went out, the upload answered 500: the outbox's retry uploads the file, not the text again."""
+    from bot.core.messages import Image, message
+    from bot.core.ports import Delivery, Operation, RetryLater
+
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(PNG + b"chart")
+    chart_dm = message("Program dashboard chart", Image(str(chart), "the chart", "mentorship-dashboard.png"))
+    first = Delivery(fake.team_id, Operation.POST, Destination.dm("U0CAROL"), chart_dm, "mb7")
+    fake.http_error("files.getUploadURLExternal", 500, times=3)  # beyond slack_sdk's own retries
+    assert isinstance(await messenger.deliver(first), RetryLater)
+    again = await messenger.deliver(replace(first, attempt=1))
+    im = fake.im_with("U0CAROL")
+    assert im is not None and isinstance(again, Delivered)
+    texts = [m for m in fake.messages(im.id) if m.get("subtype") != "file_share"]
+    shares = [m for m in fake.messages(im.id) if m.get("subtype") == "file_share"]
+    assert len(texts) == 1 and len(shares) == 1
+    third = await messenger.deliver(replace(first, attempt=2))  # a crash before recording: nothing new
+    assert isinstance(third, Delivered) and len(fake.messages(im.id)) == 2
