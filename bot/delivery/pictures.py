@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,7 @@ class PictureWorker:
             raise ValueError(f"picture worker must be one of {MODES}, not {mode!r}")
         self.mode = mode
         self._pool: Executor | None = None
+        self._warming: Future[bool] | None = None
 
     def _executor(self) -> Executor:
         if self._pool is None:
@@ -108,9 +109,12 @@ class PictureWorker:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pictures")
         return self._pool
 
-    async def warm_up(self) -> None:
-        """Start the worker and import matplotlib there (optional: the first picture does it too)."""
-        await asyncio.get_running_loop().run_in_executor(self._executor(), _warm)
+    def prepare(self) -> None:
+        """Start the worker and its import of matplotlib now, without waiting: a handler that
+        is about to queue a picture calls this, so the start overlaps its own queries instead
+        of delaying the delivery. Once per worker; later calls cost nothing."""
+        if self._warming is None:
+            self._warming = self._executor().submit(_warm)
 
     async def ready(self, message: Message) -> Message:
         """The message with every picture drawn (parts unchanged; their files now exist)."""
@@ -129,6 +133,7 @@ class PictureWorker:
         return message
 
     def close(self) -> None:
+        self._warming = None
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None

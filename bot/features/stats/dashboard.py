@@ -29,7 +29,7 @@ from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.ports import Destination
 from bot.core.router import Command
-from bot.delivery.pictures import drawer_name
+from bot.delivery.pictures import drawer_name, picture_worker
 from bot.features.stats.chart import CHART_TOPICS, chart_figures, draw_dashboard_chart
 from bot.features.stats.export import write_export
 from bot.features.stats.figures import Dashboard, Filters, TopicBalance
@@ -85,6 +85,8 @@ def parse_campaign(raw: str) -> str:
 async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("see the program dashboard")
     parsed = parse_args(args, STATS_SPEC)
+    # The chart is drawn on delivery; the picture worker starts now, alongside the queries below.
+    picture_worker(ctx.settings.picture_worker).prepare()
     if parsed.positional:
         raise ParseError("Try /mentor stats, /mentor stats --since 2026-09-01 or /mentor stats --campaign spring.")
     since_raw, campaign_raw = parsed.one("since"), parsed.one("campaign")
