@@ -112,8 +112,9 @@ class PictureWorker:
     def prepare(self) -> None:
         """Start the worker and its import of matplotlib now, without waiting: a handler that
         is about to queue a picture calls this, so the start overlaps its own queries instead
-        of delaying the delivery. Once per worker; later calls cost nothing."""
-        if self._warming is None:
+        of delaying the delivery. Once per worker; later calls cost nothing. A thread worker
+        does not: importing matplotlib there would hold the GIL the queries need."""
+        if self.mode == "process" and self._warming is None:
             self._warming = self._executor().submit(_warm)
 
     async def ready(self, message: Message) -> Message:
