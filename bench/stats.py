@@ -2,13 +2,16 @@
 
 Builds the community once per database with bulk inserts (the schema comes from
 the real migrations; rows go in through the driver's executemany / COPY), then
-times the whole command through `MentorBot.handle` — parsing, every aggregate
-query, rendering and the chart — several times, and prints one JSON line per
-database: members, pairings, checkins, db, ms_p50, ms_max (plus the query part
-alone, the first, cold call, and `ms_p50_new_chart`: the command when no chart of
-these figures exists yet, so it is drawn; `ms_p50` reuses the chart of unchanged
-figures). SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (in a
-throw-away schema, dropped afterwards).
+times `/mentor stats` through `MentorBot.handle` (the text answer: parsing,
+every aggregate query, rendering) and then through the deliverer until the
+chart reached a platform that accepts at once (`_Platform`): cold (the first
+command of a fresh bot — the picture worker starts and imports matplotlib),
+warm with the chart of these figures already on disk (reused), and warm with
+the chart redrawn (the figures changed). While a chart is drawn, a 2 ms sleeper
+on the event loop measures how late the loop runs (what an acknowledgement would
+wait). One JSON line per database and picture worker (process / thread).
+SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (in a throw-away
+schema, dropped afterwards).
 
 `--demo` also times `mentorbot demo --members 1000 --months 6` (fresh process
 per run) and prints its median.
@@ -181,47 +184,100 @@ async def fill_postgres(url: str, schema: str, data: dict[str, list[tuple[Any, .
         await conn.close()
 
 
-async def time_stats(url: str, schema: str | None, runs: int, data_dir: Path) -> dict[str, float]:
+class _Platform:
+    """A platform that accepts every message at once and reads each attachment, as an upload would."""
+
+    def __init__(self) -> None:
+        self.charts: list[int] = []
+
+    async def deliver(self, delivery: Any) -> Any:
+        from bot.core.messages import Image
+        from bot.core.ports import Delivered
+
+        for part in delivery.message.parts if delivery.message else ():
+            if isinstance(part, Image):
+                data = Path(part.path).read_bytes()
+                assert data[:8] == b"\x89PNG\r\n\x1a\n"
+                self.charts.append(len(data))
+        return Delivered("bench")
+
+
+async def _loop_lag(stop: asyncio.Event, lags: list[float]) -> None:
+    """How late the event loop wakes a 2 ms sleeper: what an acknowledgement would wait meanwhile."""
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(0.002)
+        lags.append((time.perf_counter() - before - 0.002) * 1000)
+
+
+async def _command_and_chart(bot: Any, event: Any, platform: _Platform, lags: list[float] | None = None) -> tuple[float, float]:
+    """(ms to the text answer, ms to the chart delivered) for one `/mentor stats`."""
+    started = time.perf_counter()
+    replies = await bot.handle(event)
+    answered = (time.perf_counter() - started) * 1000
+    assert "Signed up:" in replies[0].plain_text() and "on its way" in replies[0].plain_text()
+    stop = asyncio.Event()
+    probe = asyncio.ensure_future(_loop_lag(stop, lags if lags is not None else []))
+    before = len(platform.charts)
+    await bot.deliver_outbox(platform)
+    stop.set()
+    await probe
+    assert len(platform.charts) == before + 1, "the chart did not arrive"
+    return answered, (time.perf_counter() - started) * 1000
+
+
+async def time_stats(url: str, schema: str | None, runs: int, data_dir: Path, mode: str) -> dict[str, Any]:
+    """Cold (first command of a fresh bot: worker start, matplotlib import), warm with the chart of
+    these figures already drawn (reused), and warm with the chart redrawn (figures changed)."""
     from bot.bootstrap import bootstrap
     from bot.core.clock import ManualClock
     from bot.core.settings import Settings
     from bot.core.events import Actor, CommunityRef, SlashCommand
+    from bot.delivery.pictures import picture_worker
     from bot.features.stats.figures import Filters
     from bot.features.stats.queries import build_dashboard
     from storage.db import Database
 
-    settings = replace(Settings(), database_url=url, data_dir=str(data_dir), moderator_ids=frozenset({"U0000001"}))
+    shutil.rmtree(data_dir / "charts", ignore_errors=True)
+    settings = replace(
+        Settings(), database_url=url, data_dir=str(data_dir), moderator_ids=frozenset({"U0000001"}), picture_worker=mode
+    )
     bot = await bootstrap(settings, clock=ManualClock(NOW), db=Database(url, schema=schema), migrate=False)
     event = SlashCommand(CommunityRef(PLATFORM, EXTERNAL_ID, "Bench"), Actor("U0000001", "Member 1"), "#mods", "stats")
-    timings: list[float] = []
-    fresh: list[float] = []
+    platform = _Platform()
+    cold_text, cold_chart = await _command_and_chart(bot, event, platform)
+    cached: list[tuple[float, float]] = []
+    redrawn: list[tuple[float, float]] = []
+    lag_cached: list[float] = []
+    lag_redrawn: list[float] = []
     query_ms: list[float] = []
-    first = 0.0
-    for run in range(runs + 1):
-        started = time.perf_counter()
-        replies = await bot.handle(event)
-        elapsed = (time.perf_counter() - started) * 1000
-        assert "Signed up:" in replies[0].plain_text(), replies[0].plain_text()
-        if run == 0:
-            first = elapsed  # imports matplotlib and builds its font cache: reported, not counted
-            continue
-        timings.append(elapsed)
-        # The same command when the figures changed since the last chart: no cached chart to reuse.
-        shutil.rmtree(data_dir / "charts", ignore_errors=True)
-        started = time.perf_counter()
-        await bot.handle(event)
-        fresh.append((time.perf_counter() - started) * 1000)
+    for _ in range(runs):
+        cached.append(await _command_and_chart(bot, event, platform, lag_cached))
+        shutil.rmtree(data_dir / "charts", ignore_errors=True)  # the figures changed: no chart to reuse
+        redrawn.append(await _command_and_chart(bot, event, platform, lag_redrawn))
         async with bot.db.unit() as session:
             t0 = time.perf_counter()
             await build_dashboard(session, 1, NOW, Filters())
             query_ms.append((time.perf_counter() - t0) * 1000)
     await bot.close()
+    picture_worker(mode).close()
+
+    def p50(values: list[float]) -> float:
+        return round(statistics.median(values), 1)
+
     return {
-        "ms_p50": round(statistics.median(timings), 1),
-        "ms_max": round(max(timings), 1),
-        "ms_p50_new_chart": round(statistics.median(fresh), 1),
-        "queries_ms_p50": round(statistics.median(query_ms), 1),
-        "ms_first_call": round(first, 1),
+        "picture_worker": mode,
+        "cold_text_ms": round(cold_text, 1),
+        "cold_chart_ms": round(cold_chart, 1),
+        "cached_text_ms_p50": p50([t for t, _ in cached]),
+        "cached_chart_ms_p50": p50([c for _, c in cached]),
+        "redrawn_text_ms_p50": p50([t for t, _ in redrawn]),
+        "redrawn_chart_ms_p50": p50([c for _, c in redrawn]),
+        "redrawn_chart_ms_max": round(max(c for _, c in redrawn), 1),
+        "queries_ms_p50": p50(query_ms),
+        "loop_lag_ms_max_while_drawing": round(max(lag_redrawn, default=0.0), 1),
+        "loop_lag_ms_p99_while_drawing": round(sorted(lag_redrawn)[int(0.99 * (len(lag_redrawn) - 1))], 1) if lag_redrawn else 0.0,
+        "matplotlib_in_bot_process": "matplotlib" in sys.modules,
     }
 
 
@@ -229,17 +285,20 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def bench_sqlite(args: argparse.Namespace, data: dict[str, list[tuple[Any, ...]]], tmp: Path) -> dict[str, Any]:
+def bench_sqlite(args: argparse.Namespace, data: dict[str, list[tuple[Any, ...]]], tmp: Path) -> list[dict[str, Any]]:
     path = tmp / "stats.db"
     asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
     t0 = time.perf_counter()
     fill_sqlite(path, data)
     build_s = time.perf_counter() - t0
-    result = asyncio.run(time_stats(f"sqlite+aiosqlite:///{path}", None, args.runs, tmp / "data"))
-    return {"db": "sqlite", **result, "build_seconds": round(build_s, 1)}
+    return [
+        {"db": "sqlite", **asyncio.run(time_stats(f"sqlite+aiosqlite:///{path}", None, args.runs, tmp / "data", mode)),
+         "build_seconds": round(build_s, 1)}
+        for mode in args.modes
+    ]
 
 
-def bench_postgres(args: argparse.Namespace, data: dict[str, list[tuple[Any, ...]]], tmp: Path, url: str) -> dict[str, Any]:
+def bench_postgres(args: argparse.Namespace, data: dict[str, list[tuple[Any, ...]]], tmp: Path, url: str) -> list[dict[str, Any]]:
     from sqlalchemy import text
 
     from storage.db import Database
@@ -258,10 +317,14 @@ def bench_postgres(args: argparse.Namespace, data: dict[str, list[tuple[Any, ...
         t0 = time.perf_counter()
         asyncio.run(fill_postgres(url, schema, data))
         build_s = time.perf_counter() - t0
-        result = asyncio.run(time_stats(url, schema, args.runs, tmp / "data"))
+        results = [
+            {"db": "postgresql", **asyncio.run(time_stats(url, schema, args.runs, tmp / "data", mode)),
+             "build_seconds": round(build_s, 1)}
+            for mode in args.modes
+        ]
     finally:
         asyncio.run(schema_op(f'DROP SCHEMA "{schema}" CASCADE'))
-    return {"db": "postgresql", **result, "build_seconds": round(build_s, 1)}
+    return results
 
 
 def bench_demo(runs: int) -> dict[str, Any]:
@@ -286,6 +349,9 @@ def main() -> None:
     parser.add_argument("--checkins", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--demo", type=int, default=0, help="also time the 1000-member demo this many times")
+    parser.add_argument("--modes", nargs="+", default=["process", "thread"], choices=["process", "thread"],
+                        help="where the chart is drawn (MENTORBOT_PICTURE_WORKER); process first, so its "
+                        "matplotlib_in_bot_process is not spoilt by a thread run")
     args = parser.parse_args()
     import logging
 
@@ -295,10 +361,12 @@ def main() -> None:
     sizes = {"members": len(data["member"]), "pairings": len(data["pairing"]), "checkins": len(data["checkin"])}
     print(json.dumps({"generated_seconds": round(time.perf_counter() - t0, 1), **sizes}), file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps({**sizes, **bench_sqlite(args, data, Path(tmp)), "load_1min": _load(), "cpus": os.cpu_count()}), flush=True)
+        for result in bench_sqlite(args, data, Path(tmp)):
+            print(json.dumps({**sizes, **result, "load_1min": _load(), "cpus": os.cpu_count()}), flush=True)
         url = os.environ.get("TEST_DATABASE_URL", "").strip()
         if url:
-            print(json.dumps({**sizes, **bench_postgres(args, data, Path(tmp), url), "load_1min": _load(), "cpus": os.cpu_count()}), flush=True)
+            for result in bench_postgres(args, data, Path(tmp), url):
+                print(json.dumps({**sizes, **result, "load_1min": _load(), "cpus": os.cpu_count()}), flush=True)
     if args.demo:
         print(json.dumps(bench_demo(args.demo)), flush=True)
 

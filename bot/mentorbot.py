@@ -29,7 +29,9 @@ from bot.core.events import (
     SlashCommand,
 )
 from bot.core.messages import Message
+from bot.delivery import doors
 from bot.delivery.deliverer import Deliverer, due_at
+from bot.delivery.pictures import picture_worker
 from bot.delivery.outbox import Outbox
 from bot.core.ports import Clock, Messenger
 from bot.core.program import Program, load_program
@@ -117,7 +119,8 @@ class MentorBot:
             replies = await self.router.member_joined(ctx)
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(type(event))
-        return _with_dm_notice(member, in_dm, replies)
+        # A member whose DMs were closed gets one retry and a heads-up when they use the bot.
+        return replies + await doors.member_interacted(session, member, in_dm, now)
 
     async def _community_and_member(self, session: AsyncSession, event: Event) -> tuple[Community, Member | None]:
         """Every event needs both rows: one statement once the community's row id is known."""
@@ -142,7 +145,10 @@ class MentorBot:
     ) -> int:
         """Send what is due; `concurrency` destinations at once (default: the setting; 1: strictly in order)."""
         at_once = concurrency if concurrency is not None else self.settings.delivery_concurrency
-        return await Deliverer(self.db, self.clock, messenger, concurrency=at_once).drain(max_rows=max_rows)
+        pictures = picture_worker(self.settings.picture_worker)
+        return await Deliverer(self.db, self.clock, messenger, concurrency=at_once, pictures=pictures).drain(
+            max_rows=max_rows
+        )
 
     async def sweep(self) -> int:
         return await self.sweeper.run_due()
@@ -154,22 +160,6 @@ class MentorBot:
 
     async def close(self) -> None:
         await self.db.dispose()
-
-
-def _with_dm_notice(member: Member, in_dm: bool, replies: list[Message]) -> list[Message]:
-    """Tell a member once, privately, that their DMs are closed to the bot."""
-    if in_dm:
-        if member.dm_status != "ok":
-            member.dm_status = "ok"  # they reached us by DM, so DMs work again
-        return replies
-    if member.dm_status == "closed":
-        member.dm_status = "closed_told"
-        notice = msg.message(
-            "Heads-up: I could not send you a direct message — your DMs are closed to me. "
-            "Allow direct messages from this app so you get invitations and check-ins."
-        )
-        return replies + [notice]
-    return replies
 
 
 async def _mark_seen(session: AsyncSession, community_id: int, event_id: str, now: datetime) -> None:

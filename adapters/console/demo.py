@@ -441,7 +441,11 @@ async def run_demo(
         transcript = len(lines)
         replies = await demo.command(MODERATOR, "stats", MOD_CHANNEL)
         stats = replies[0] if replies else Message()
-        chart = _copy_first(stats, Image, out_dir / "dashboard.png")
+        await demo.deliver()  # the chart comes to the moderator's DM, drawn on delivery
+        charted = next(
+            (m.message for m in reversed(session.chat.messages) if any(isinstance(p, Image) for p in m.message.parts)), None
+        )
+        chart = _copy_first(charted, Image, out_dir / "dashboard.png") if charted is not None else None
         export_replies = await demo.command(MODERATOR, "export", MOD_CHANNEL)
         await demo.deliver()
         exported = next(

@@ -220,6 +220,9 @@ class SlackMessenger:
             result = self._classify(exc, delivery)
             if isinstance(result, PermanentFailure) and delivery.destination.kind is DestinationKind.CHANNEL:
                 result = await self._name_channel(result, delivery)
+            if isinstance(result, PermanentFailure) and result.code in UNREACHABLE_USER_ERRORS:
+                if delivery.destination.kind is DestinationKind.GROUP_DM:
+                    result = await self._who_is_unreachable(result, delivery)
             return result
         except (ClientError, asyncio.TimeoutError, SlackRequestError, OSError) as exc:
             # The retry handlers already retried; let the outbox try again later.
@@ -300,6 +303,25 @@ class SlackMessenger:
                 return str(msg["ts"])
         return None
 
+    async def _not_yet_shared(self, channel: str, ts: str, uploads: list[Any], token: str | None) -> list[Any]:
+        """The uploads of a resent message that no file share after its text carries yet."""
+        if not uploads:
+            return []
+        try:
+            resp = await self.client.conversations_history(
+                channel=channel, oldest=ts, limit=HISTORY_LOOKBACK, **self._kw(token)
+            )
+        except SlackApiError as exc:
+            log.info("upload check skipped for %s: %s", channel, exc)
+            return uploads
+        shared = {
+            file.get("name")
+            for message in resp.get("messages", [])
+            if float(message.get("ts", 0)) > float(ts)
+            for file in message.get("files") or []
+        }
+        return [upload for upload in uploads if upload.filename not in shared]
+
     async def _post(self, delivery: Delivery, token: str | None) -> DeliveryResult:
         if delivery.message is None:
             return PermanentFailure("empty_message", "nothing to post")
@@ -320,13 +342,17 @@ class SlackMessenger:
             return Delivered(None)  # ephemeral messages cannot be updated or pinned
 
         async with await self._paced(channel):
+            ts = None
+            uploads = rendered.uploads
             if delivery.attempt > 0:
                 ts = await self._already_posted(channel, delivery, token)
                 if ts is not None:
                     log.info("delivery %s already on Slack as %s:%s", delivery.idempotency_key, channel, ts)
-                    return Delivered(f"{channel}:{ts}")
-            ts = None
-            if rendered.blocks:
+                    # The text went out; a file that failed after it (a 429 on the upload) still has to.
+                    uploads = await self._not_yet_shared(channel, ts, uploads, token)
+                    if not uploads:
+                        return Delivered(f"{channel}:{ts}")
+            if rendered.blocks and ts is None:
                 await self._wait_turn(channel)
                 try:
                     resp = await self.client.chat_postMessage(
@@ -345,7 +371,7 @@ class SlackMessenger:
                     self._posted(channel)
                 channel = resp.get("channel", channel)
                 ts = resp["ts"]
-            for upload in rendered.uploads:
+            for upload in uploads:
                 await self._wait_turn(channel)
                 try:
                     await self.client.files_upload_v2(
@@ -422,6 +448,22 @@ class SlackMessenger:
             return failure
         detail = failure.detail.replace(f"channel {channel}", f"channel #{name} ({channel})")
         return PermanentFailure(failure.code, detail, failure.unreachable_user_id)
+
+    async def _who_is_unreachable(self, failure: PermanentFailure, delivery: Delivery) -> PermanentFailure:
+        """Slack refuses a group DM without saying whose account is the problem: open a DM
+        with each member (a few calls, once per failed group message) to find out, so the
+        core can hold that member's DMs and tell their partner."""
+        for user_id in delivery.destination.user_ids:
+            try:
+                token = await self._token(delivery.community_external_id)
+                await self.client.conversations_open(users=user_id, **self._kw(token))
+            except SlackApiError as exc:
+                data = getattr(exc.response, "data", None)
+                if isinstance(data, dict) and data.get("error") in UNREACHABLE_USER_ERRORS:
+                    return PermanentFailure(failure.code, failure.detail, user_id)
+            except (ClientError, asyncio.TimeoutError, SlackRequestError, OSError):
+                break
+        return failure
 
     def _classify(self, exc: SlackApiError, delivery: Delivery) -> DeliveryResult:
         response = exc.response

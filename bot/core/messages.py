@@ -84,11 +84,16 @@ class Select:
 
 @dataclass(frozen=True)
 class Image:
-    """A file attached to the message (a chart). `path` is on local disk."""
+    """A file attached to the message (a chart). `path` is on local disk.
+
+    With a `drawer` (see `bot.delivery.pictures`) the file is drawn from `figures`
+    (JSON) when the message is delivered, if it is not on disk yet."""
 
     path: str
     alt: str
     filename: str = "chart.png"
+    drawer: str = ""
+    figures: str = ""
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,10 @@ def _part_to_json(part: Part) -> dict[str, Any]:
             "max": part.max_values,
         }
     if isinstance(part, Image):
-        return {"t": "image", "path": part.path, "alt": part.alt, "filename": part.filename}
+        image = {"t": "image", "path": part.path, "alt": part.alt, "filename": part.filename}
+        if part.drawer:
+            image.update(drawer=part.drawer, figures=part.figures)
+        return image
     if isinstance(part, File):
         return {"t": "file", "path": part.path, "filename": part.filename}
     return {"t": "divider"}
@@ -244,7 +252,7 @@ def _part_from_json(data: dict[str, Any]) -> Part:
             data["max"],
         )
     if kind == "image":
-        return Image(data["path"], data["alt"], data["filename"])
+        return Image(data["path"], data["alt"], data["filename"], data.get("drawer", ""), data.get("figures", ""))
     if kind == "file":
         return File(data["path"], data["filename"])
     return Divider()

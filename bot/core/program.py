@@ -104,6 +104,7 @@ class Program:
     exclude_same_team: bool = True
     kickoff_reminder_days: int = 7
     auto_approve: bool = False  # matching rounds start introductions without a moderator's review
+    approval_reminder_days: tuple[int, ...] = (2, 5)  # a proposed round reminds the moderators then
     weights: MatchWeights = MatchWeights()
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
@@ -226,7 +227,7 @@ _TOP = {
 }
 _MATCHING = {
     "mentor_capacity_min", "mentor_capacity_max", "max_timezone_difference_hours",
-    "exclude_same_team", "kickoff_reminder_days", "auto_approve", "weights",
+    "exclude_same_team", "kickoff_reminder_days", "auto_approve", "weights", "approval_reminder_days",
 }
 
 
@@ -258,6 +259,17 @@ def _int(table: dict[str, Any], key: str, where: tuple[str | int, ...], default:
     if not low <= value <= high:
         raise _Problem(where + (key,), f"must be between {low} and {high} (it is {value})")
     return value
+
+
+def _reminder_days(matching: dict[str, Any]) -> tuple[int, ...]:
+    """`approval_reminder_days = [2, 5]`: rising whole days, at most 5 reminders; [] never reminds."""
+    where = ("matching", "approval_reminder_days")
+    days = matching.get("approval_reminder_days", [2, 5])
+    if not isinstance(days, list) or any(isinstance(d, bool) or not isinstance(d, int) for d in days):
+        raise _Problem(where, "must be a list of whole numbers of days, e.g. [2, 5]")
+    if len(days) > 5 or any(not 1 <= d <= 60 for d in days) or days != sorted(set(days)):
+        raise _Problem(where, "must rise, each between 1 and 60 days, at most 5 of them (e.g. [2, 5])")
+    return tuple(days)
 
 
 def _bool(table: dict[str, Any], key: str, where: tuple[str | int, ...], default: bool) -> bool:
@@ -389,6 +401,7 @@ def _build(data: dict[str, Any], source: str) -> Program:
         exclude_same_team=_bool(matching, "exclude_same_team", ("matching",), True),
         kickoff_reminder_days=_int(matching, "kickoff_reminder_days", ("matching",), 7, 1, 60),
         auto_approve=_bool(matching, "auto_approve", ("matching",), False),
+        approval_reminder_days=_reminder_days(matching),
         weights=MatchWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
         resources=tuple(resources),

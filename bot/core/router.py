@@ -144,13 +144,20 @@ class Router:
         title = "What you can do (moderator)" if ctx.is_moderator else "What you can do"
         return msg.message(msg.text(msg.Strong(title)), "\n".join(lines))
 
+    # How alike a typo must be to a command to be suggested (difflib's ratio, 0–1): "stat",
+    # "statz" and "mtach" find their command; unrelated words get no guess.
+    SUGGEST_CUTOFF = 0.6
+
     def unknown(self, ctx: Ctx, word: str) -> Message:
+        """One or two lines: the closest command the member may use (when one is close), and where to look."""
         names = sorted({c.name.split()[0] for c in self.visible_commands(ctx.is_moderator)} | {"help"})
-        close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(word.lower(), names, n=1, cutoff=self.SUGGEST_CUTOFF)
         hint = f" Did you mean /mentor {close[0]}?" if close else ""
-        help_msg = self.help(ctx)
         return Message(
-            (msg.text("I don't know the command ", msg.UserText(word[:50]), f".{hint}"),) + help_msg.parts
+            (
+                msg.text("I don't know the command ", msg.UserText(word[:50]), f".{hint}"),
+                msg.text("See /mentor help for what you can do."),
+            )
         )
 
     # --- components, forms, direct messages --------------------------------

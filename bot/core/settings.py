@@ -37,6 +37,9 @@ class Settings:
     # message a second per channel, so a burst to many channels and DMs drains only as fast
     # as this allows; database connections are held only around each record, not the send.
     delivery_concurrency: int = 16
+    # Where pictures (the dashboard chart) are drawn when their message is delivered: a worker
+    # "process" (default: the bot's event loop and acks never wait on matplotlib) or a "thread".
+    picture_worker: str = "process"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -78,7 +81,15 @@ class Settings:
             default_poll_days=int(number("MENTORBOT_POLL_DAYS", 7, 1)),
             data_dir=get("MENTORBOT_DATA_DIR") or "data",
             delivery_concurrency=int(number("MENTORBOT_DELIVERY_CONCURRENCY", 16, 1)),
+            picture_worker=_picture_worker(get("MENTORBOT_PICTURE_WORKER")),
         )
+
+
+def _picture_worker(raw: str | None) -> str:
+    mode = (raw or "process").lower()
+    if mode not in ("process", "thread"):
+        raise ConfigError(f"MENTORBOT_PICTURE_WORKER={raw!r} must be process or thread")
+    return mode
 
 
 def is_moderator_actor(actor: Actor, settings: Settings) -> bool:

@@ -5,7 +5,11 @@ the `Messenger` and records the outcome:
 
 - `Delivered`  → `sent`, with the platform's message ref (for later updates/pins);
 - `RetryLater` → back to `pending` with `not_before` pushed out (429, 5xx);
-- `PermanentFailure` → `failed`, and the moderators are told (never a retry loop).
+- `PermanentFailure` → `failed`, and the moderators are told (never a retry loop);
+- a DM to a member whose DMs are known closed → `held`, no platform call (doors.py).
+
+Pictures in a message (the dashboard chart) are drawn just before it is sent,
+off the event loop (pictures.py).
 
 Claiming sets a short lease (`not_before = now + LEASE`) so a worker that dies
 mid-send leaves the row to be picked up again by anyone after the lease; on
@@ -32,12 +36,15 @@ from bot.core.ports import (
     Clock,
     Delivered,
     Delivery,
+    Destination,
     Messenger,
     Operation,
     PermanentFailure,
     RetryLater,
 )
+from bot.delivery import doors
 from bot.delivery.outbox import Outbox, destination_of, moderator_destinations
+from bot.delivery.pictures import PictureError, PictureWorker, picture_worker
 from storage.claims import claim_statement, run_claim
 from storage.db import Database
 from storage.tables import Community, Member, OutboxMessage, OutboxStatus
@@ -48,6 +55,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 12  # transient errors only; 429s honour Retry-After and do not count
 NOTICE_PREFIX = "notice:"  # moderator notices about failures are never themselves reported
+INTRODUCTION_PREFIX = "intro:"  # the dedupe key of a pair's introduction (rounds/introductions.py)
 
 
 # Statements run for every row are built once, on first use, with bind parameters:
@@ -102,9 +110,17 @@ class Deliverer:
     """Drains due outbox rows through one `Messenger`."""
 
     def __init__(
-        self, db: Database, clock: Clock, messenger: Messenger, *, batch: int = 50, concurrency: int = 8
+        self,
+        db: Database,
+        clock: Clock,
+        messenger: Messenger,
+        *,
+        batch: int = 50,
+        concurrency: int = 8,
+        pictures: PictureWorker | None = None,
     ) -> None:
         self.db = db
+        self.pictures = pictures or picture_worker()
         self.clock = clock
         self.messenger = messenger
         self.batch = batch
@@ -169,13 +185,21 @@ class Deliverer:
         done = 0
         loaded: dict[int, Any] = {}
         renewed_at: datetime | None = None
+        door: dict[tuple[int, str], str] = {}  # recipients of these DMs whose dm_status is not ok
         for position, (row_id, token) in enumerate(rows):
             if renewed_at is None or self.clock.now() - renewed_at >= LEASE / 2:
                 renewed_at = self.clock.now()
                 loaded = await self._renew(rows[position:], renewed_at)
+                door.update(await self._door_states(loaded.values()))
             row = loaded.get(row_id)
             if row is None:
                 continue  # not ours any more: another deliverer took it over after our lease
+            recipient = (row.community_id, row.destination_target)
+            is_dm = row.destination_kind == "dm" and row.operation == Operation.POST.value
+            if is_dm and door.get(recipient) in doors.SHUT:
+                async with self.db.unit() as session:  # known closed: no platform call, no notice
+                    done += await doors.hold(session, row_id, token)
+                continue
             prepared: Delivery | bool = self._delivery_of(row, await self._community_external_id(row.community_id))
             if row.target_outbox_id is not None:
                 prepared = await self._resolve_target(row_id, token, prepared)
@@ -183,13 +207,34 @@ class Deliverer:
                 done += prepared
                 continue
             try:
+                if prepared.message is not None:
+                    await self.pictures.ready(prepared.message)
                 result = await self.messenger.deliver(prepared)
+            except PictureError as exc:
+                log.warning("outbox row %s: picture not drawn: %s", row_id, exc)
+                result = RetryLater(min(300.0, 2.0 ** min(prepared.attempt + 3, 8)), reason=f"picture not drawn: {exc}")
             except Exception as exc:  # a bug or an unexpected network error: back off, never loop fast
                 log.exception("delivery of outbox row %s raised", row_id)
                 result = RetryLater(min(300.0, 2.0 ** min(prepared.attempt + 1, 8)), reason=repr(exc)[:200])
             async with self.db.unit() as session:
-                done += await self._record(session, row_id, token, result)
+                if is_dm and door.get(recipient) == doors.RETRY and _shut_out(result, row.destination_target):
+                    # The one retry after they came back failed: held again, no second notice.
+                    done += await doors.hold(session, row_id, token)
+                    await doors.closed_again(session, *recipient)
+                else:
+                    done += await self._record(session, row_id, token, result)
+                if is_dm and isinstance(result, Delivered) and door.pop(recipient, None) is not None:
+                    await doors.reopened(session, *recipient)
+            if isinstance(result, PermanentFailure) and result.unreachable_user_id:
+                door[(row.community_id, result.unreachable_user_id)] = doors.CLOSED
         return done
+
+    async def _door_states(self, rows: Any) -> dict[tuple[int, str], str]:
+        rows = list(rows)
+        if not any(row.destination_kind == "dm" for row in rows):
+            return {}
+        async with self.db.unit() as session:
+            return await doors.door_states(session, rows)
 
     async def _renew(self, rows: list[tuple[int, int]], now: datetime) -> dict[int, Any]:
         """Extend the lease on the rows still ours (same claim token) and load what sending needs."""
@@ -325,6 +370,10 @@ class Deliverer:
         return True
 
 
+def _shut_out(result: Delivered | RetryLater | PermanentFailure, user_id: str) -> bool:
+    return isinstance(result, PermanentFailure) and result.unreachable_user_id == user_id
+
+
 async def _report_failure(
     session: AsyncSession, row: OutboxMessage, failure: PermanentFailure, now: datetime
 ) -> None:
@@ -332,6 +381,8 @@ async def _report_failure(
     community = await session.get(Community, row.community_id)
     assert community is not None
     who = ""
+    tell_moderators = True
+    outbox = Outbox(session, community.id, now)  # type: ignore[arg-type]
     if failure.unreachable_user_id:
         member = (
             await session.execute(
@@ -342,16 +393,22 @@ async def _report_failure(
             )
         ).scalar_one_or_none()
         if member is not None:
-            if member.dm_status == "ok":
-                member.dm_status = "closed"
-                session.add(member)
+            # Moderators hear of a closed door once per episode, not once per message.
+            tell_moderators = doors.failed_dm(member)
+            session.add(member)
             who = member.display_name
+            if row.dedupe_key and row.dedupe_key.startswith(INTRODUCTION_PREFIX):
+                await _tell_partners(outbox, row, member)
     if row.dedupe_key and row.dedupe_key.startswith(NOTICE_PREFIX):
         return  # a notice about a notice would loop
-    outbox = Outbox(session, community.id, now)  # type: ignore[arg-type]
+    if not tell_moderators:
+        return
     if who:
         what = msg.text("I could not send a direct message to ", msg.UserText(who), " — their DMs are closed to me. ")
-        advice = "Ask them to allow direct messages from this app; I will not retry on my own."
+        advice = (
+            "Ask them to allow direct messages from this app. I will not try again until they use the bot, "
+            "and I will not report them again until then."
+        )
     else:
         what = msg.text(
             f"A message to {row.destination_kind} {row.destination_target} could not be delivered ({failure.code}"
@@ -363,6 +420,27 @@ async def _report_failure(
     notice = Message((msg.text(msg.Strong("Delivery problem")), what, msg.text(advice)))
     for destination in await moderator_destinations(session, community):
         await outbox.post(destination, notice, dedupe_key=f"{NOTICE_PREFIX}{row.id}:{destination.target}")
+
+
+async def _tell_partners(outbox: Outbox, row: OutboxMessage, unreachable: Member) -> None:
+    """An introduction did not reach one of the pair: the others hear it from us, not from silence."""
+    for user_id in destination_of(row).user_ids:
+        if user_id == unreachable.platform_user_id:
+            continue
+        await outbox.post(
+            Destination.dm(user_id),
+            Message(
+                (
+                    msg.text(
+                        "Your introduction could not reach ",
+                        msg.UserText(unreachable.display_name),
+                        " — their direct messages are closed to me. The moderators know. "
+                        "Say hello to them yourself in the community, and ask them to allow DMs from this app.",
+                    ),
+                )
+            ),
+            dedupe_key=f"{NOTICE_PREFIX}partner:{row.id}:{user_id}",
+        )
 
 
 _ADVICE = {

@@ -41,7 +41,8 @@ class Member(SQLModel, table=True):
     platform_user_id: str = Field(max_length=64)
     display_name: str = Field(default="", max_length=200)
     timezone: str | None = Field(default=None, max_length=64)
-    # "ok", "closed" (the platform refused a DM for good) or "closed_told" (we told them once).
+    # "ok", "closed" (the platform refused a DM for good), "closed_told" (older rows) or "retry"
+    # (they used the bot since: one more try) — see bot/delivery/doors.py.
     dm_status: str = Field(default="ok", max_length=16)
     # Last known moderator rights (platform or config), so alerts can reach moderators by DM.
     is_moderator: bool = Field(default=False)
@@ -56,6 +57,7 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"  # claimed by a deliverer; a crash leaves it here and it is retried
     SENT = "sent"
     FAILED = "failed"  # permanent failure, reported to moderators
+    HELD = "held"  # a DM not attempted: the member's DMs are closed (bot/delivery/doors.py)
 
 
 class OutboxMessage(SQLModel, table=True):

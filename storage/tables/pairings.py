@@ -33,6 +33,9 @@ class MatchRound(SQLModel, table=True):
     # Round-level figures for the proposal and the dashboard: average score, demand gaps,
     # unmatched mentees with reasons ({"member_id", "cause", "reason"}).
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # While proposed: when the moderators are next reminded that it waits (None: never again).
+    remind_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    reminders_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ProposedPair(SQLModel, table=True):

@@ -9,6 +9,7 @@ through the platform. Every figure below is derived by hand from it.
 from __future__ import annotations
 
 import csv
+import re
 import struct
 from datetime import timedelta
 from pathlib import Path
@@ -17,8 +18,11 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.core import messages as msg
+from bot.core.ports import Delivered, Delivery
+from bot.delivery.deliverer import Deliverer
+from bot.delivery.pictures import PictureWorker
 from bot.features.stats.export import safe_cell
-from storage.tables import Member, Pairing
+from storage.tables import Member, OutboxMessage, Pairing
 from tests.support.chat import Chat
 from tests.support.db import START
 from tests.support.community import member_id, sign_up
@@ -168,14 +172,32 @@ def _png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-async def test_the_chart_is_a_readable_png(chat: Chat, tmp_path: Path) -> None:
+def _chart_in(out: str) -> Path:
+    """The chart the moderator's DM carried (the console prints attachments with their path)."""
+    found = set(re.findall(r"\(image mentorship-dashboard\.png: ([^)]+)\)", out))
+    assert len(found) == 1, out  # asked twice with the same figures: the same file, drawn once
+    return Path(found.pop())
+
+
+async def test_the_chart_is_a_readable_png_in_the_moderators_dm(chat: Chat, tmp_path: Path) -> None:
     await _program(chat)
     replies = await chat.bot.handle(_stats_event(chat))
-    image = _image(replies[0])
-    path = Path(image.path)
+    # The private answer is text only and says where the chart goes.
+    assert not [p for p in replies[0].parts if isinstance(p, msg.Image)]
+    assert "The chart is on its way to your DMs." in replies[0].plain_text()
+    out = await chat("@carol /mentor stats")
+    assert "[DM carol]" in out and "Program dashboard chart" in out
+    path = _chart_in(out)
     assert path.exists() and path.stat().st_size > 20_000  # two panels with bars, lines and labels
     assert _png_size(path) == (1200, 700)
+    assert path.stat().st_mode & 0o777 == 0o600
+    async with chat.bot.db.unit() as s:
+        rows = (await s.execute(select(OutboxMessage).where(OutboxMessage.destination_target == "carol"))).scalars().all()
+    image = next(p for r in rows for p in msg.from_json(r.payload or "[]").parts if isinstance(p, msg.Image))
     assert "sign-ups per week" in image.alt and "mentors offering vs mentees waiting" in image.alt
+    # Only aggregates travel with the row: no member's name or words.
+    for private in ("ann", "maria", "Great sessions"):
+        assert private not in image.figures
 
 
 async def test_an_empty_program_still_gets_a_dashboard_and_chart(chat: Chat) -> None:
@@ -184,8 +206,37 @@ async def test_an_empty_program_still_gets_a_dashboard_and_chart(chat: Chat) -> 
     assert "Signed up: 0 —" in out and "No sign-ups yet." in out and "No topics yet." in out
     assert "Median length (completed): — (none completed yet)" in out
     assert "This platform has not reported members joining" in out
-    replies = await chat.bot.handle(_stats_event(chat))
-    assert _png_size(Path(_image(replies[0]).path)) == (1200, 700)
+    assert _png_size(_chart_in(out)) == (1200, 700)
+
+
+async def test_the_chart_survives_a_restart_between_the_command_and_the_delivery(chat: Chat) -> None:
+    """The row holds the figures, not a file: a deliverer that starts later draws it."""
+    await chat("moderators: carol")
+    await sign_up(chat, "maria", "mentor", topics_offered=["Python"])
+    replies = await chat.bot.handle(_stats_event(chat))  # handled, nothing delivered yet
+    assert "on its way" in replies[0].plain_text()
+    async with chat.bot.db.unit() as s:
+        row = (await s.execute(select(OutboxMessage).where(OutboxMessage.destination_target == "carol"))).scalar_one()
+    image = next(p for p in msg.from_json(row.payload or "[]").parts if isinstance(p, msg.Image))
+    for leftover in Path(image.path).parent.glob("*.png"):
+        leftover.unlink()  # as if the bot stopped before drawing (or the data directory was cleaned)
+    # A deliverer of a process started later: its own new picture worker, nothing in memory.
+    sent: list[Delivery] = []
+
+    class Platform:
+        async def deliver(self, delivery: Delivery) -> Delivered:
+            sent.append(delivery)
+            return Delivered("ref")
+
+    worker = PictureWorker("process")
+    try:
+        await Deliverer(chat.bot.db, chat.bot.clock, Platform(), pictures=worker).drain()
+    finally:
+        worker.close()
+    [delivery] = [d for d in sent if d.destination.target == "carol"]
+    assert delivery.message is not None
+    [drawn] = [p for p in delivery.message.parts if isinstance(p, msg.Image)]
+    assert _png_size(Path(drawn.path)) == (1200, 700)
 
 
 def _stats_event(chat: Chat, user: str = "carol", text: str = "stats") -> object:

@@ -17,12 +17,18 @@ async def test_bare_command_shows_help(chat: Chat) -> None:
     assert "What you can do" in await chat("@alice /mentor")
 
 
-async def test_unknown_subcommand_suggests_closest_and_shows_help(chat: Chat) -> None:
-    out = await chat("@alice /mentor pols")
+async def test_unknown_subcommand_suggests_closest_in_two_lines_never_the_whole_help(chat: Chat) -> None:
+    out = await chat("moderators: carol", "@alice /mentor pols")
     assert "I don't know the command pols. Did you mean /mentor polls?" in out
-    assert "What you can do" in out
+    assert "See /mentor help for what you can do." in out
+    assert "What you can do" not in out and "/mentor join" not in out
+    assert len([line for line in out.splitlines() if line.strip()]) == 2
     out = await chat("@alice /mentor xyzzy")
     assert "I don't know the command xyzzy." in out and "Did you mean" not in out
+    assert "See /mentor help" in out and "What you can do" not in out
+    # A moderator's command is suggested to moderators only.
+    assert "Did you mean /mentor stats?" in await chat("@carol /mentor statz")
+    assert "/mentor stats" not in await chat("@alice /mentor statz")
 
 
 async def test_unclosed_quote_is_a_polite_error(chat: Chat) -> None:

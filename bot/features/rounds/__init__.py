@@ -7,7 +7,7 @@ shows the proposal, takes the moderators' edits and introduces the approved pair
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.rounds import introductions, proposal, review, schedule
+from bot.features.rounds import introductions, proposal, reminders, review, schedule
 
 _PAIR = Arg("pair", ArgKind.INT, "Pair number in the proposal", required=True, min_value=1, max_value=100_000)
 
@@ -52,6 +52,11 @@ def feature() -> Feature:
                     session, now, env.settings, proposal.round_policy(env.program), env.program
                 ),
                 schedule.next_scheduled_round,
+            ),
+            Sweep(
+                "rounds waiting for approval",
+                lambda session, now, env: reminders.remind_unapproved_rounds(session, now, proposal.round_policy(env.program)),
+                reminders.next_round_reminder,
             ),
         ),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -46,6 +46,7 @@ class RoundPolicy:
     kickoff_reminder_days: int = 7
     auto_approve: bool = False
     rules: MatchingRules = MatchingRules()
+    approval_reminder_days: tuple[int, ...] = (2, 5)  # after computing, remind the moderators then
 
 
 def round_policy(ctx_or_program: Any) -> RoundPolicy:
@@ -63,6 +64,7 @@ def round_policy(ctx_or_program: Any) -> RoundPolicy:
         kickoff_reminder_days=int(getattr(program, "kickoff_reminder_days", 7)),
         auto_approve=bool(getattr(program, "auto_approve", False)),
         rules=rules,
+        approval_reminder_days=tuple(getattr(program, "approval_reminder_days", (2, 5))),
     )
 
 
@@ -195,6 +197,10 @@ async def compute_round(
             ],
         },
     )
+    if not proposal.pairs and not dry_run:
+        round_.status = RoundStatus.DISCARDED.value  # nothing to approve: the proposal asks nothing
+    elif not dry_run and policy.approval_reminder_days:
+        round_.remind_at = now + timedelta(days=policy.approval_reminder_days[0])
     session.add(round_)
     await session.flush()
     for position, pair in enumerate(proposal.pairs, start=1):
@@ -242,6 +248,8 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
         member = members.get(member_id)
         return UserText(member.display_name if member else f"member {member_id}")
 
+    if not pairs:
+        return _nothing_to_approve(round_, len(unmatched), name)
     average = sum(p.score for p in kept) / len(kept) if kept else 0.0
     title = "Matching round" + (" (dry run — nobody will be introduced)" if round_.dry_run else "")
     state = {
@@ -300,3 +308,42 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
                 ]
             )
     return Message(tuple(parts))
+
+
+def _nothing_to_approve(round_: MatchRound, unmatched: int, name: Any) -> Message:
+    """A round without pairs says so and why, and asks the moderators nothing."""
+    summary = round_.summary
+    title = "Matching round" + (" (dry run)" if round_.dry_run else "")
+    parts: list[msg.Part] = [msg.text(msg.Strong(title), f" #{round_.id} — 0 pairs, nothing to approve.")]
+    causes = Counter(u.get("cause", "") for u in summary.get("unmatched", []))
+    if unmatched == 0:
+        parts.append(msg.text("Why: no mentee is waiting for a mentor (everyone signed up is paired, paused or a mentor)."))
+        parts.append(msg.text("Run /mentor match again when new mentees have signed up."))
+        return Message(tuple(parts))
+    waiting = f"{unmatched} mentee{'s are' if unmatched != 1 else ' is'} waiting, but no available mentor fits"
+    parts.append(msg.text(f"Why: {waiting}" + (f" ({_causes(causes)})." if causes else ".")))
+    for u in summary.get("unmatched", [])[:5]:
+        parts.append(msg.text("• ", name(u["member_id"]), ": ", UserText(u["reason"])))
+    gaps = summary.get("demand_gaps", [])
+    if gaps:
+        topics = ", ".join(g["topic"] for g in gaps[:5])
+        parts.append(msg.text("Recruit mentors for: ", UserText(topics), "."))
+    if any(u.get("cause") == "excluded" and "pair" in u.get("reason", "") for u in summary.get("unmatched", [])):
+        parts.append(msg.text("Mentees who were paired before can be matched again with /mentor match --rematch."))
+    return Message(tuple(parts))
+
+
+_CAUSE_WORDS = {
+    "no_topic_supply": "no mentor offers their topic",
+    "at_capacity": "the mentors for their topic are full or paused",
+    "language": "no common language",
+    "timezone": "time zones too far apart",
+    "excluded": "the only fitting mentors are excluded",
+    "capacity_taken": "mentors taken by better fits",
+}
+
+
+def _causes(causes: Counter[str]) -> str:
+    return "; ".join(
+        f"{n} because {_CAUSE_WORDS.get(cause, cause.replace('_', ' '))}" for cause, n in causes.most_common(3) if cause
+    )

@@ -212,6 +212,8 @@ async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]
         return await _recompute(ctx, round_)
     if cid.verb == "discard":
         return _discard(ctx, round_)
+    if cid.verb == "show":  # from a reminder: the round as it stands now
+        return [await render_proposal(ctx.session, round_)]
     raise InvalidInput("That round button is not valid any more.")
 
 

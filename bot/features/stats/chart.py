@@ -5,14 +5,20 @@ relationships over time (left), and supply vs demand for the busiest topics
 (right, grouped bars). matplotlib is imported inside `render_chart` and told to
 use the off-screen Agg backend there, so importing this module costs nothing and
 never touches a display.
+
+The chart is drawn when its message is delivered (`bot.delivery.pictures`), in a
+worker: `chart_figures` is what the outbox row stores, `draw_dashboard_chart`
+draws from it.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from bot.features.stats.figures import Dashboard
+from bot.delivery.pictures import drawer
+from bot.features.stats.figures import Dashboard, Filters, TopicBalance, WeekPoint
 
 if TYPE_CHECKING:  # only for type checkers: matplotlib is imported when a chart is drawn
     from matplotlib.axes import Axes
@@ -27,6 +33,29 @@ def _label(text: str, limit: int = 18) -> str:
     """Topic names come from members: shorten them and keep `$` from switching on math mode."""
     short = text if len(text) <= limit else text[: limit - 1] + "…"
     return short.replace("$", r"\$")
+
+
+def chart_figures(board: Dashboard) -> dict[str, Any]:
+    """Everything the chart shows, as JSON-ready values (aggregates only, like the dashboard)."""
+    return {
+        "v": CHART_VERSION,
+        "weeks": [[w.week_start.isoformat(), w.signups, w.active_relationships] for w in board.weeks],
+        "topics": [
+            [t.topic, t.mentors_offering, t.mentors_free, t.mentees_waiting] for t in board.topics[:CHART_TOPICS]
+        ],
+    }
+
+
+@drawer
+def draw_dashboard_chart(figures: dict[str, Any], path: Path) -> None:
+    """Draw the dashboard chart from `chart_figures` (runs in the picture worker)."""
+    board = Dashboard(
+        now=datetime.now(timezone.utc),
+        filters=Filters(),
+        weeks=[WeekPoint(date.fromisoformat(day), int(s), int(a)) for day, s, a in figures["weeks"]],
+        topics=[TopicBalance(str(t), int(o), int(f), int(w)) for t, o, f, w in figures["topics"]],
+    )
+    render_chart(board, path)
 
 
 def render_chart(board: Dashboard, path: Path) -> Path:

@@ -14,7 +14,7 @@ private message (members who used forget-me are not in them).
 from __future__ import annotations
 
 import hashlib
-import os
+import json
 import re
 import uuid
 from datetime import date, datetime, time
@@ -28,7 +28,8 @@ from bot.core.context import Ctx
 from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.ports import Destination
-from bot.features.stats.chart import CHART_TOPICS, CHART_VERSION, render_chart
+from bot.delivery.pictures import drawer_name, picture_worker
+from bot.features.stats.chart import CHART_TOPICS, chart_figures, draw_dashboard_chart
 from bot.features.stats.export import write_export
 from bot.features.stats.figures import Dashboard, Filters, TopicBalance
 from bot.features.stats.queries import build_dashboard
@@ -83,6 +84,8 @@ def parse_campaign(raw: str) -> str:
 async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("see the program dashboard")
     parsed = parse_args(args, STATS_SPEC)
+    # The chart is drawn on delivery; the picture worker starts now, alongside the queries below.
+    picture_worker(ctx.settings.picture_worker).prepare()
     if parsed.positional:
         raise ParseError("Try /mentor stats, /mentor stats --since 2026-09-01 or /mentor stats --campaign spring.")
     since_raw, campaign_raw = parsed.one("since"), parsed.one("campaign")
@@ -92,31 +95,27 @@ async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
     )
     board = await build_dashboard(ctx.session, ctx.community_id, ctx.now, filters)
     message = await render_dashboard(ctx, board)
-    chart = _chart_for(board, Path(ctx.settings.data_dir), ctx.community_id)
+    await queue_chart(ctx, board)
+    return [Message(message.parts + (msg.text("The chart is on its way to your DMs."),))]
+
+
+async def queue_chart(ctx: Ctx, board: Dashboard) -> None:
+    """The chart goes to the moderator's DM through the outbox and is drawn by the deliverer.
+
+    Drawing takes about as long as every dashboard query together, so the answer
+    never waits for it; the outbox row holds the chart's figures, so a restart
+    before delivery loses nothing. The file is named by what the chart shows:
+    asking again before anything changed sends the chart already drawn."""
+    figures = chart_figures(board)
+    shown = json.dumps(figures, sort_keys=True)
+    path = Path(ctx.settings.data_dir) / "charts" / f"stats-{ctx.community_id}-{hashlib.sha256(shown.encode()).hexdigest()[:20]}.png"
     alt = (
         f"Chart: sign-ups per week and active relationships over time; mentors offering vs mentees waiting for the top "
-        f"{min(len(board.topics), 8)} topics."
+        f"{min(len(board.topics), CHART_TOPICS)} topics."
     )
-    return [Message(message.parts + (msg.Image(str(chart), alt, "mentorship-dashboard.png"),))]
-
-
-def chart_path(data_dir: Path, community_id: int, board: Dashboard) -> Path:
-    """Named by what the chart shows: the same figures give the same file."""
-    shown = repr((CHART_VERSION, board.weeks, board.topics[:CHART_TOPICS]))
-    return data_dir / "charts" / f"stats-{community_id}-{hashlib.sha256(shown.encode()).hexdigest()[:20]}.png"
-
-
-def _chart_for(board: Dashboard, data_dir: Path, community_id: int) -> Path:
-    """Draw the chart unless a chart of exactly these figures exists already.
-
-    Drawing takes about as long as every dashboard query together, and moderators
-    often ask again before anything changed. A new chart is drawn under a unique
-    name and renamed into place, so two moderators asking at once never read half a file."""
-    path = chart_path(data_dir, community_id, board)
-    if not path.exists():
-        drawn = render_chart(board, path.with_name(f"{path.stem}.{uuid.uuid4().hex[:8]}.tmp.png"))
-        os.replace(drawn, path)
-    return path
+    heading = msg.text(msg.Strong("Program dashboard chart"), f" — {format_when(board.now, ctx.tz).split(',')[0]}")
+    image = msg.Image(str(path), alt, "mentorship-dashboard.png", drawer_name(draw_dashboard_chart), shown)
+    await ctx.outbox.post(Destination.dm(ctx.actor.user_id), Message((heading, image)))
 
 
 def _pct(part: int, whole: int) -> str:

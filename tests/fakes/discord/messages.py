@@ -13,6 +13,17 @@ from .wire import RecordedCall, message_body_problem, now_iso
 class MessageRoutes:
     """Message, pin and thread routes (mixed into FakeDiscord)."""
 
+    def _attachment(self, name: str, data: bytes) -> dict[str, Any]:
+        """An attachment object as Discord returns it; the bytes are kept in `attachment_data`."""
+        attachment_id = self.snowflake()
+        self.attachment_data[attachment_id] = data
+        content_type = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "application/octet-stream"
+        return {
+            "id": attachment_id, "filename": name, "size": len(data), "content_type": content_type,
+            "url": f"http://127.0.0.1/attachments/{attachment_id}/{name}",
+            "proxy_url": f"http://127.0.0.1/attachments/{attachment_id}/{name}",
+        }
+
     def _message_payload(
         self, channel_id: str, body: dict[str, Any], *, author: dict[str, Any] | None = None,
         flags: int = 0, interaction: dict[str, Any] | None = None,
@@ -26,9 +37,10 @@ class MessageRoutes:
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
             "attachments": [
-                {"id": self.snowflake(), "filename": name, "size": 1, "url": f"http://127.0.0.1/{name}",
-                 "proxy_url": f"http://127.0.0.1/{name}"}
-                for name in body.get("_files") or []
+                self._attachment(name, data)
+                for name, data in zip(
+                    body.get("_files") or [], body.get("_file_data") or [b""] * len(body.get("_files") or [])
+                )
             ],
             "mentions": [],
             "mention_roles": [],

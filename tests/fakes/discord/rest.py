@@ -32,7 +32,10 @@ class RestRoutes:
             # Files: discord.py sends the JSON as `payload_json` next to files[n] parts.
             form = await request.post()
             body = json.loads(str(form.get("payload_json") or "{}"))
-            body["_files"] = [getattr(v, "filename", None) for k, v in form.items() if k.startswith("files[")]
+            uploads = [v for k, v in form.items() if k.startswith("files[")]
+            body["_files"] = [getattr(v, "filename", None) for v in uploads]
+            # The bytes too, so tests can check what a member would open.
+            body["_file_data"] = [v.file.read() if hasattr(v, "file") else bytes(str(v), "utf-8") for v in uploads]
         elif request.can_read_body:
             raw = await request.read()
             if request.content_type == JSON and raw:

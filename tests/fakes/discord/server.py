@@ -44,6 +44,7 @@ class FakeDiscord(WorldState, RateLimits, RestRoutes, MessageRoutes, Interaction
         self.calls: list[RecordedCall] = []
         self.rejected: list[str] = []  # why message bodies were refused (limits)
         self.closed_dms: set[str] = set()
+        self.attachment_data: dict[str, bytes] = {}  # attachment id -> the uploaded bytes
         self.gateway_queries: list[dict[str, str]] = []  # query string of each gateway connection
         self.identifies: list[dict[str, Any]] = []  # IDENTIFY payloads (token removed)
         self.shard_count = 1
