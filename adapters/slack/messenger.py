@@ -43,7 +43,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import render
+from adapters.slack.render import render, render_home
 from bot.core.ports import (
     Delivered,
     Delivery,
@@ -207,6 +207,11 @@ class SlackMessenger:
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         try:
             token = await self._token(delivery.community_external_id)
+            if delivery.destination.kind is DestinationKind.HOME and delivery.message is not None:
+                # The App Home is replaced whole: publishing twice shows the same view, no resend check needed.
+                view = render_home(delivery.message)
+                await self.client.views_publish(user_id=delivery.destination.target, view=view, **self._kw(token))
+                return Delivered(None)
             if delivery.operation is Operation.POST:
                 return await self._post(delivery, token)
             if delivery.operation is Operation.UPDATE:
