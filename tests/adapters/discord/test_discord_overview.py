@@ -8,12 +8,21 @@ generated from the table gives each its own sub-command (`/mentor me`,
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from fake_discord import FakeDiscord, pinged
 from program_harness import Program, buttons, text_of
 
-from storage.tables import Pairing
+from storage.tables import Goal, Pairing
+
+
+async def until_count(p: Program, model: object, n: int) -> None:
+    for _ in range(500):
+        if await p.count(model) == n:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"expected {n} rows")
 
 
 def posted(fake: FakeDiscord, body: dict) -> dict:  # type: ignore[type-arg]
@@ -35,8 +44,15 @@ async def test_me_shows_the_status_card_with_buttons_that_work(program: Program,
     shown = text_of(card)
     assert "Your mentor:** Maria" in shown and "Every 2 weeks" in shown and "Next check-in" in shown
     assert "Set a goal" in buttons(card)
-    goal = await p.click(ann.id, card, "Set a goal")  # no modal from a button here: the command to type
-    assert "/mentor goal set" in goal["content"]
+    opened = await fake.click(p.guild, ann.id, card["id"], buttons(card)["Set a goal"])
+    await fake.wait_for_call("POST", rf"/{opened['token']}/callback$")
+    modal = fake.response_to(opened)
+    assert modal is not None and modal["type"] == 9 and modal["data"]["custom_id"] == "mentor:goalf:new:set"
+    assert len(modal["data"]["title"]) <= 45 and len(modal["data"]["components"]) == 2
+    await fake.submit_modal(p.guild, p.general, ann.id, "mentor:goalf:new:set", {"goal": "Ship my first PR", "by": "6w"})
+    await until_count(p, Goal, 1)
+    card = await p.run(ann.id, "me")
+    assert "Current goal: Ship my first PR" in text_of(card) and "Update goal" in buttons(card)
     leave = await p.click(ann.id, card, "Leave")
     assert "Leave the program?" in leave["content"]
     assert await p.count(Pairing, Pairing.status == "active") == 1  # nothing happens before the confirmation
