@@ -146,3 +146,35 @@ async def test_a_home_is_marked_stale_by_a_change_and_never_posted_outside_slack
     await chat("wait 1m")
     assert await _count(chat, HomeView, HomeView.stale == True) == 0  # noqa: E712
     assert await _count(chat, OutboxMessage, OutboxMessage.destination_kind == "home") == before == 0
+
+
+async def test_home_republishing_keeps_within_a_per_minute_budget(chat: Chat) -> None:
+    """views.publish is rate limited per workspace: the sweep spreads a burst over minutes."""
+    from datetime import timedelta
+
+    from bot.core.feature import SweepEnv
+    from bot.core.settings import Settings
+    from bot.features.overview import home
+    from storage.tables import Community, Member
+
+    now = chat.now
+    async with chat.bot.db.unit() as s:
+        community = Community(platform="slack", external_id="T1", created_at=now)
+        s.add(community)
+        await s.flush()
+        for n in range(home.PER_MINUTE + 5):
+            member = Member(community_id=community.id, platform_user_id=f"U{n}", created_at=now)  # type: ignore[arg-type]
+            s.add(member)
+            await s.flush()
+            s.add(HomeView(community_id=community.id, member_id=member.id, opened_at=now, stale=True))  # type: ignore[arg-type]
+    env = SweepEnv(Settings(), chat.bot.program)
+    async with chat.bot.db.unit() as s:
+        first = await home.republish_due(s, now, env)
+        first += await home.republish_due(s, now, env)
+    assert first == home.PER_MINUTE
+    async with chat.bot.db.unit() as s:
+        assert await home.next_republish(s) == now + timedelta(minutes=1)  # the rest wait a minute, no busy wake-up
+        assert await home.republish_due(s, now + timedelta(seconds=59), env) == 0
+    async with chat.bot.db.unit() as s:
+        assert await home.republish_due(s, now + timedelta(minutes=1), env) == 5
+    assert await _count(chat, OutboxMessage, OutboxMessage.destination_kind == "home") == home.PER_MINUTE + 5

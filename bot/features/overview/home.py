@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE = timedelta(seconds=30)
 BATCH = 50  # Homes republished per sweep; the deliverer paces the views.publish calls
+# views.publish is Tier 4 (100+ a minute per workspace): the sweep republishes at most this
+# many Homes of one community a minute, leaving room for the Homes members open themselves.
+PER_MINUTE = 60
 HOME = DestinationKind.HOME
 
 
@@ -103,7 +106,19 @@ async def republish_due(session: AsyncSession, now: datetime, env: SweepEnv) -> 
             .with_for_update(skip_locked=True, of=HomeView)
         )
     ).all()
+    budget: dict[int, int] = {}
+    republished = 0
     for view, member, community in rows:
+        if community.id not in budget:
+            budget[community.id] = PER_MINUTE - await _published_last_minute(session, community.id, now)  # type: ignore[index, arg-type]
+        if budget[community.id] <= 0:  # type: ignore[index]
+            # Stays stale, due again in a minute (a publish time ahead of now is not counted
+            # as a publish, and keeps the runtime from waking at once for it).
+            view.published_at = now + timedelta(minutes=1) - DEBOUNCE
+            session.add(view)
+            continue
+        budget[community.id] -= 1  # type: ignore[index]
+        republished += 1
         view.stale = False
         view.published_at = now
         session.add(view)
@@ -112,7 +127,19 @@ async def republish_due(session: AsyncSession, now: datetime, env: SweepEnv) -> 
         viewer = Viewer(session, community, member, now, env.program, member.is_moderator)
         card = await home_card(viewer, view.page)
         await Outbox(session, community.id, now).post(Destination(HOME, member.platform_user_id), card)  # type: ignore[arg-type]
-    return len(rows)
+    return republished
+
+
+async def _published_last_minute(session: AsyncSession, community_id: int, now: datetime) -> int:
+    return (
+        await session.execute(
+            select(func.count()).select_from(HomeView).where(
+                HomeView.community_id == community_id,
+                HomeView.published_at > now - timedelta(minutes=1),  # type: ignore[operator]
+                HomeView.published_at <= now,  # type: ignore[operator]
+            )
+        )
+    ).scalar_one()
 
 
 async def next_republish(session: AsyncSession) -> datetime | None:
