@@ -179,14 +179,17 @@ def _mark_stale(session: Session, flush_context: Any, instances: Any) -> None:
     if not (members or goal_pairings or communities):
         return
     connection = session.connection()
-    if goal_pairings:
+    if connection.execute(select(HomeView.id).limit(1)).first() is None:
+        return  # nobody has a Home (Discord, the console, or no one opened it yet): one cheap read
+    for chunk in _chunks(sorted(goal_pairings)):
         for mentee, mentor in connection.execute(
-            select(Pairing.mentee_member_id, Pairing.mentor_member_id).where(Pairing.id.in_(goal_pairings))  # type: ignore[union-attr]
+            select(Pairing.mentee_member_id, Pairing.mentor_member_id).where(Pairing.id.in_(chunk))  # type: ignore[union-attr]
         ):
             members.update((mentee, mentor))
-    if members:
+    # A sweep may touch thousands of rows in one flush: bound the parameters of each statement.
+    for chunk in _chunks(sorted(members)):
         connection.execute(
-            update(HomeView).where(HomeView.member_id.in_(members), HomeView.stale == False).values(stale=True)  # type: ignore[attr-defined]  # noqa: E712
+            update(HomeView).where(HomeView.member_id.in_(chunk), HomeView.stale == False).values(stale=True)  # type: ignore[attr-defined]  # noqa: E712
         )
     if communities:
         moderators = select(Member.id).where(Member.community_id.in_(communities), Member.is_moderator == True)  # type: ignore[attr-defined]  # noqa: E712
@@ -195,6 +198,10 @@ def _mark_stale(session: Session, flush_context: Any, instances: Any) -> None:
             .where(HomeView.community_id.in_(communities), HomeView.member_id.in_(moderators), HomeView.stale == False)  # type: ignore[attr-defined]  # noqa: E712
             .values(stale=True)
         )
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    return (ids[i : i + size] for i in range(0, len(ids), size))
 
 
 def watch_changes() -> None:

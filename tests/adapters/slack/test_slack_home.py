@@ -253,3 +253,13 @@ async def _sleep() -> None:
     import asyncio
 
     await asyncio.sleep(0.01)
+
+
+async def test_bare_goal_set_opens_the_goal_form_and_a_typed_one_does_not(stack: SlackStack, fake: FakeSlack) -> None:
+    await stack.post(payload_body_command(stack, "U0ANN", "goal set"), FORM)
+    await settle(lambda: bool(fake.modals))
+    assert fake.modals[-1]["callback_id"] == "mentor:goalf:new:set"
+    assert [b["block_id"] for b in fake.modals[-1]["blocks"]] == ["goal", "by"]
+    reply = await stack.command("U0ANN", 'goal set "Ship it"')  # typed in full: the command runs
+    assert "active mentorship" in reply["text"]
+    assert len(fake.modals) == 1
