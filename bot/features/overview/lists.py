@@ -96,8 +96,10 @@ def _topic(viewer: Viewer, raw: str) -> str:
 
 
 def _lists_topic(column: object, topic: str) -> object:
-    # JSON lists stored as text on SQLite and PostgreSQL alike; the quoted name is one element.
-    return cast(column, String).like(f"%{json.dumps(topic)}%")
+    # JSON lists stored as text on SQLite and PostgreSQL alike; the quoted name is one element
+    # (LIKE's own wildcards in a topic name are escaped).
+    quoted = json.dumps(topic).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(column, String).like(f"%{quoted}%", escape="\\")
 
 
 # --- pairs ---------------------------------------------------------------------------
