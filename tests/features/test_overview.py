@@ -67,7 +67,8 @@ async def test_overview_figures_come_from_the_sweep_never_from_the_command(chat:
     assert "Only moderators" in out
 
 
-async def test_pairs_and_members_lists_filter_sort_and_act(chat: Chat) -> None:
+async def test_pairs_and_members_lists_filter_sort_and_act(any_chat: Chat) -> None:
+    chat = any_chat  # the filters (JSON as text, boolean ordering) on SQLite and PostgreSQL
     await _paired(chat)
     for n in range(12):
         await sign_up(chat, f"w{n:02d}", "mentee", topics_wanted=["Rust"])
@@ -134,7 +135,8 @@ async def test_short_forms_validate_like_the_conversation(chat: Chat) -> None:
     assert chat.bot.router.form_for('goal set "typed"') is None
 
 
-async def test_a_home_is_marked_stale_by_a_change_and_never_posted_outside_slack(chat: Chat) -> None:
+async def test_a_home_is_marked_stale_by_a_change_and_never_posted_outside_slack(any_chat: Chat) -> None:
+    chat = any_chat  # the flush listener's statements on SQLite and PostgreSQL
     await _paired(chat)
     lee = chat.session.actor("lee")
     replies = await chat.bot.handle(ComponentAction(COMMUNITY, lee, "", "mentor:home:1:open"))
