@@ -11,7 +11,6 @@ costs one `views.publish` and a workspace stays far inside Slack's Tier 4 limit.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,8 +41,6 @@ from storage.tables import (
     Poll,
     Profile,
 )
-
-log = logging.getLogger(__name__)
 
 DEBOUNCE = timedelta(seconds=30)
 BATCH = 50  # Homes republished per sweep; the deliverer paces the views.publish calls

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
