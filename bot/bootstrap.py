@@ -21,6 +21,7 @@ from bot.features import (
     goals,
     intake,
     milestones,
+    overview,
     pairs,
     polls,
     profile,
@@ -32,7 +33,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 # The order of the help text: as a member meets the program, then the moderators' tools.
-FEATURES = (intake, profile, polls, rounds, pairs, goals, milestones, completion, checkins, stats, admin)
+FEATURES = (intake, profile, polls, rounds, pairs, goals, milestones, completion, checkins, overview, stats, admin)
 
 
 def all_features() -> list[Feature]:

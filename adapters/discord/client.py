@@ -29,6 +29,7 @@ from adapters.discord.settings import DiscordSettings
 from adapters.discord.sync import sync_commands_if_changed
 from bot.bootstrap import build_router
 from bot.core.errors import APOLOGY
+from bot.core.feature import Form
 from bot.core.events import (
     Actor,
     CommunityRef,
@@ -222,6 +223,10 @@ class MentorClientMixin:
         if who is None:
             await self.refuse(interaction)
             return
+        modal = form_modal(getattr(getattr(self.bot, "router", None), "forms", {}).get(custom_id))
+        if modal is not None:  # a button whose id is a core form's id opens it (the answer is the modal)
+            await interaction.response.send_modal(modal)
+            return
         await interaction.response.defer()  # "deferred update": the message itself changes via the outbox
         self.recent.remember(interaction)
         community, actor = who
@@ -332,6 +337,29 @@ def make_client(bot: CoreBot, settings: DiscordSettings, **kwargs: Any) -> Mento
     if settings.shards == "auto":
         return MentorShardedClient(bot, settings, **kwargs)
     return MentorClient(bot, settings, **kwargs)
+
+
+MODAL_TITLE, MODAL_LABEL, MODAL_PLACEHOLDER, MODAL_INPUTS = 45, 45, 100, 5  # Discord's limits
+
+
+def form_modal(form: Form | None) -> discord.ui.Modal | None:
+    """A core `Form` as a Discord modal, when it fits one (else the core answers the click).
+
+    Its submission comes back through `on_interaction` by custom id, like every modal."""
+    if form is None or not 1 <= len(form.fields) <= MODAL_INPUTS or len(form.title) > MODAL_TITLE:
+        return None
+    if any(len(f.label) > MODAL_LABEL for f in form.fields):
+        return None
+    modal = discord.ui.Modal(title=form.title, custom_id=form.id, timeout=900)
+    for f in form.fields:
+        modal.add_item(
+            discord.ui.TextInput(
+                label=f.label, custom_id=f.name, required=f.required, max_length=min(f.max_length, 4000),
+                style=discord.TextStyle.paragraph if f.long else discord.TextStyle.short,
+                placeholder=f.placeholder[:MODAL_PLACEHOLDER] or None,
+            )
+        )
+    return modal
 
 
 def modal_fields(data: dict[str, Any]) -> dict[str, str]:

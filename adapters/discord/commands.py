@@ -87,10 +87,6 @@ async def suggest_when(interaction: discord.Interaction, current: str) -> list[a
     return [app_commands.Choice(name=p, value=p) for p in picks[:25]]
 
 
-def _is_bare(values: dict[str, Any]) -> bool:
-    return all(v is None or v == "" or v is False for v in values.values())
-
-
 def modal_for(form: Form) -> discord.ui.Modal:
     """A core `Form` as a Discord modal. A label longer than Discord's 45 characters keeps its
     first words and moves the explanation in brackets to the placeholder."""
@@ -115,15 +111,16 @@ def modal_for(form: Form) -> discord.ui.Modal:
 
 def _leaf(client: Any, router: Router, command: Command) -> app_commands.Command[Any, ..., None]:
     options = [_Option(arg, _python_name(arg.name)) for arg in command.args]
-    form = router.forms.get(command.form) if command.form else None
-
     async def callback(interaction: discord.Interaction, **given: Any) -> None:
         values = {o.arg.name: o.value(given.get(o.py_name)) for o in options}
-        if form is not None and _is_bare(values):
+        text = command.to_text(values)
+        # The core says which invocation opens which form (a bare `poll create`, `edit goals`, …).
+        form = router.form_for(text) if command.form else None
+        if form is not None and len(form.fields) <= MODAL_FIELDS_MAX:
             # Trigger-bound: a modal must be the interaction's first answer, within 3 s.
             await interaction.response.send_modal(modal_for(form))
             return
-        await client.handle_slash(interaction, command.to_text(values))
+        await client.handle_slash(interaction, text)
 
     callback.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [

@@ -35,7 +35,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import modal_for, render
+from adapters.slack.render import modal_for, render, render_home
 from adapters.slack.settings import SlackSettings
 from bot.core.events import (
     Actor,
@@ -61,6 +61,8 @@ COMMAND = "/mentor"
 COMPONENT_PREFIX = re.compile(r"^mentor:")
 WORK_LIMIT = 8  # events worked on at once per process, after their ack
 SORRY = APOLOGY  # the core's one apology
+HOME_OPEN = "mentor:home:1:open"  # the core answers it with the member's Home card
+HOME_PREFIX = "mentor:home:"
 
 Handler = Callable[[Event], Awaitable[list[Message]]]
 Kick = Callable[[], Any]
@@ -182,9 +184,11 @@ class SlackAdapter:
         installation_store: "AsyncInstallationStore | None" = None,
         oauth_state_store: Any = None,
         form_for: Callable[[str], Form | None] | None = None,
+        form_by_id: Callable[[str], Form | None] | None = None,
     ) -> None:
         self._handle = handle
         self.form_for = form_for  # the core says which bare command opens which form
+        self.form_by_id = form_by_id  # … and which button opens one (its component id is the form's id)
         self.settings = settings
         self.kick = kick
         self.actors = ActorDirectory(settings)
@@ -236,6 +240,7 @@ class SlackAdapter:
         app.view(COMPONENT_PREFIX)(self.on_view)
         app.event("message")(self.on_message)
         app.event("team_join")(self.on_team_join)
+        app.event("app_home_opened")(self.on_home_opened)
         if self.settings.oauth:
             app.enable_token_revocation_listeners()
         else:
@@ -346,6 +351,17 @@ class SlackAdapter:
         user_id = user.get("id", "")
         container = body.get("container") or {}
         channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
+        form = self.form_by_id(action.get("action_id", "")) if self.form_by_id and body.get("trigger_id") else None
+        if form is not None:
+            # A button whose id is a form's id opens that form (trigger ids expire after 3 s: now).
+            try:
+                await client.views_open(trigger_id=body["trigger_id"], view=modal_for(form, channel_id))
+                return
+            except Exception as exc:
+                log.info("form %s could not open (%r); the core answers the click", form.id, exc)
+        if (body.get("view") or {}).get("type") == "home":
+            await self.on_home_action(body, action, client, community, user)
+            return
         message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
         if action.get("type") == "static_select":
             values: tuple[str, ...] = ((action.get("selected_option") or {}).get("value", ""),)
@@ -407,6 +423,50 @@ class SlackAdapter:
             )
             replies = await self.dispatch(neutral)
             await self.reply_in_dm(replies, client=client, channel_id=channel_id)
+
+    # --- the App Home ----------------------------------------------------------------
+
+    async def publish_home(
+        self, client: AsyncWebClient, community: CommunityRef, actor: Actor, component_id: str, event_id: str = ""
+    ) -> None:
+        """Ask the core for the member's Home card and publish it (a sentence if something failed)."""
+        event = ComponentAction(community, actor, "", component_id, event_id=event_id)
+        replies = await self.dispatch(event)
+        if not replies:
+            return
+        try:
+            await client.views_publish(user_id=actor.user_id, view=render_home(replies[0]))
+        except Exception:
+            log.exception("could not publish the App Home of %s", actor.user_id)
+
+    async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        if event.get("tab") != "home" or not event.get("user"):
+            return
+        community = self.community(body, context)
+        async with self._work:
+            actor = await self.actors.actor(client, community.external_id, event["user"])
+            if actor.is_bot:
+                return
+            await self.publish_home(client, community, actor, HOME_OPEN, f"home:{body.get('event_id', '')}")
+
+    async def on_home_action(
+        self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, community: CommunityRef, user: dict[str, Any]
+    ) -> None:
+        """A click on the Home tab: paging republishes the Home; any other action answers in the
+        member's DM (a Home has no ephemeral replies) and then shows the Home as it is now."""
+        action_id = action.get("action_id", "")
+        async with self._work:
+            actor = await self.actors.actor(client, community.external_id, user.get("id", ""), user.get("name", ""))
+            event_id = f"act:{body.get('trigger_id') or action.get('action_ts', '')}"
+            if action_id.startswith(HOME_PREFIX):
+                await self.publish_home(client, community, actor, action_id, event_id)
+                return
+            values: tuple[str, ...] = ()
+            if action.get("type") == "static_select":
+                values = ((action.get("selected_option") or {}).get("value", ""),)
+            replies = await self.dispatch(ComponentAction(community, actor, "", action_id, values=values, event_id=event_id))
+            await self.reply_private(replies, respond=None, client=client, channel_id="", user_id=actor.user_id)
+            await self.publish_home(client, community, actor, HOME_OPEN)
 
     async def on_team_join(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         user = event.get("user") or {}

@@ -90,6 +90,7 @@ def build_services(
         installation_store=installation_store,
         oauth_state_store=oauth_state_store,
         form_for=bot.router.form_for,
+        form_by_id=bot.router.forms.get,
     )
     return SlackServices(adapter, messenger, client, installation_store)
 

@@ -43,7 +43,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import render
+from adapters.slack.render import render, render_home
 from bot.core.ports import (
     Delivered,
     Delivery,
@@ -207,6 +207,8 @@ class SlackMessenger:
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         try:
             token = await self._token(delivery.community_external_id)
+            if delivery.destination.kind is DestinationKind.HOME and delivery.message is not None:
+                return await self._publish_home(delivery, token)
             if delivery.operation is Operation.POST:
                 return await self._post(delivery, token)
             if delivery.operation is Operation.UPDATE:
@@ -230,6 +232,21 @@ class SlackMessenger:
             return RetryLater(10.0, reason=f"connection error: {type(exc).__name__}")
 
     # --- operations -----------------------------------------------------------
+
+    async def _publish_home(self, delivery: Delivery, token: str | None) -> DeliveryResult:
+        """The App Home is replaced whole: publishing twice shows the same view, so no resend check.
+
+        A Home that Slack refuses for good (Home tab turned off, member gone) is not worth a
+        moderator's attention: it is logged, and the member's next open publishes it again."""
+        assert delivery.message is not None
+        try:
+            await self.client.views_publish(user_id=delivery.destination.target, view=render_home(delivery.message), **self._kw(token))
+        except SlackApiError as exc:
+            result = self._classify(exc, delivery)
+            if isinstance(result, RetryLater):
+                return result
+            log.warning("App Home of %s not published: %s", delivery.destination.target, exc.response.get("error"))
+        return Delivered(None)
 
     async def _token(self, team_id: str) -> str | None:
         if self._token_for is None:

@@ -45,6 +45,7 @@ from bot.core.messages import (
 )
 
 MAX_BLOCKS = 50
+MAX_HOME_BLOCKS = 100  # a Home tab view allows twice a message's blocks
 MAX_SECTION_TEXT = 3000
 MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
@@ -180,7 +181,7 @@ def _field_blocks(part: Fields) -> list[dict[str, Any]]:
     ]
 
 
-def render_blocks(msg: Message) -> Rendered:
+def render_blocks(msg: Message, max_blocks: int = MAX_BLOCKS) -> Rendered:
     blocks: list[dict[str, Any]] = []
     uploads: list[Image | File] = []
     actions: list[dict[str, Any]] = []
@@ -211,9 +212,9 @@ def render_blocks(msg: Message) -> Rendered:
             uploads.append(part)
     flush_actions()
 
-    if len(blocks) > MAX_BLOCKS:
-        hidden = len(blocks) - (MAX_BLOCKS - 1)
-        blocks = blocks[: MAX_BLOCKS - 1]
+    if len(blocks) > max_blocks:
+        hidden = len(blocks) - (max_blocks - 1)
+        blocks = blocks[: max_blocks - 1]
         blocks.append(
             {"type": "context", "elements": [{"type": "mrkdwn", "text": TRUNCATION_NOTE.format(n=hidden)}]}
         )
@@ -238,6 +239,11 @@ def fallback_text(msg: Message) -> str:
 
 def render(msg: Message) -> Rendered:
     return render_blocks(msg)
+
+
+def render_home(msg: Message) -> dict[str, Any]:
+    """The App Home tab (views.publish): the same blocks as a message, within a Home's 100."""
+    return {"type": "home", "blocks": render_blocks(msg, max_blocks=MAX_HOME_BLOCKS).blocks}
 
 
 def render_modal(

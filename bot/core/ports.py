@@ -20,6 +20,7 @@ class DestinationKind(StrEnum):
     DM = "dm"  # target: user id
     GROUP_DM = "group_dm"  # target: comma-separated user ids (2–8)
     EPHEMERAL = "ephemeral"  # target: "<channel id>|<user id>"
+    HOME = "home"  # target: user id — the member's App Home (Slack); replaced whole on each post
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ they may do, and the authorization tests are generated from it too.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -95,15 +96,19 @@ class Router:
         )
 
     def form_for(self, text: str) -> Form | None:
-        """The form a bare command opens on platforms with modals (`/mentor poll` → the poll form)."""
+        """The form a command opens on platforms with modals: a bare `/mentor poll` → the poll form;
+        a form id with `{arg}` is chosen by the command's argument (`/mentor edit goals`)."""
         try:
             tokens = tokenize(text)
         except ParseError:
             return None
         command, args = self.resolve(tokens)
-        if command is None or args or command.form is None:
+        if command is None or command.form is None:
             return None
-        return self.forms.get(command.form)
+        if "{arg}" in command.form:  # a form per argument: `edit goals` → mentor:editq:goals:save
+            key = re.sub(r"[^a-z0-9]", "", " ".join(args).casefold())
+            return self.forms.get(command.form.replace("{arg}", key)) if key else None
+        return None if args else self.forms.get(command.form)
 
     # --- slash commands -------------------------------------------------
 

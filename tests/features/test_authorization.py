@@ -47,6 +47,10 @@ SAMPLE_ARGS = {
     "announce": '--campaign spring "Join us"',
     "stats": "--since 30d",
     "export": "",
+    "me": "",
+    "overview": "",
+    "pairs": "--at-risk",
+    "members": "--waiting",
 }
 # Commands that name an object by id, and the id to try from another community.
 ID_COMMANDS = {"poll close": "1", "match approve": "1", "pair": "1 end"}

@@ -12,6 +12,7 @@ def feature() -> Feature:
         commands=(
             Command(
                 "goal set", 'goal set "<goal>" [--by <date>]', "set a shared goal with your partner", goals.set_goal,
+                form="mentor:goalf:new:set",  # the overview feature's goal form (bare `goal set`)
                 args=(
                     Arg("goal", ArgKind.TEXT, "What you want to achieve together", required=True, max_length=300),
                     Arg("by", ArgKind.WHEN, "A target date, e.g. 2027-02-01 or 6w", option=True, max_length=40),

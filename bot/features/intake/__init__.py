@@ -23,6 +23,7 @@ def feature() -> Feature:
             ),
             Command(
                 "edit", "edit [question]", "change an answer of your sign-up", conversation.edit_command,
+                form="mentor:editq:{arg}:save",  # `edit goals`: a one-field form where it fits (overview feature)
                 args=(Arg("question", ArgKind.TEXT, "Which answer to change, e.g. topics (empty: choose from a list)", max_length=60),),
                 examples=("edit", "edit topics"),
             ),

@@ -130,7 +130,7 @@ async def test_bare_poll_create_opens_the_core_form_whose_submission_is_a_form_s
     assert [i["custom_id"] for i in inputs] == [f.name for f in POLL_FORM.fields]
     assert [i.get("required", True) for i in inputs] == [f.required for f in POLL_FORM.fields]
     closes = next(i for i in inputs if i["custom_id"] == "closes")
-    assert closes["label"] == "Closes" and "friday 17:00" in closes["placeholder"]  # long label → placeholder
+    assert closes["label"] == "Closes (3d, 2026-12-01, friday 17:00)" and closes["placeholder"] == "empty: in 7 days"
     assert core.events == []  # opening the form is not an event
     typed = {"question": 'Would you "mentor"? @everyone', "options": "Yes\nNo, but later", "closes": "", "anonymous": "yes"}
     await fake.submit_modal(guild, channel_id, guild.owner_id, POLL_FORM.id, typed)

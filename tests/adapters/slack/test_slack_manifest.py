@@ -33,6 +33,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "users.info": {"users:read"},
     "files.upload.v2": {"files:write"},  # getUploadURLExternal + completeUploadExternal
     "views.open": set(),
+    "views.publish": set(),
     "auth.test": set(),
     "usergroups.users.list": {"usergroups:read"},
 }
@@ -90,7 +91,8 @@ def test_manifest_declares_command_interactivity_and_events() -> None:
     assert commands == ["/mentor"]
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
-    assert events == {"message.im", "app_uninstalled", "tokens_revoked", "team_join"}
+    assert events == {"message.im", "app_uninstalled", "tokens_revoked", "team_join", "app_home_opened"}
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True
     for url in (
         MANIFEST["features"]["slash_commands"][0]["url"],
         MANIFEST["settings"]["interactivity"]["request_url"],

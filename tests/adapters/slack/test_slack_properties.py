@@ -154,8 +154,8 @@ def test_slash_command_text_and_name(raw: str, name: str) -> None:
 
     events, acks, responder, client = h.run(name, call)
     assert acks == 1
-    if raw.strip() == "poll":
-        assert client.views and not events  # a bare "/mentor poll" opens the form
+    if h.adapter.form_for is not None and h.adapter.form_for(raw.strip()) is not None:
+        assert client.views and not events  # a bare "/mentor poll" (or "goal set", "edit goals") opens its form
         return
     (event,) = events
     assert isinstance(event, SlashCommand)
@@ -245,6 +245,8 @@ async def test_generated_commands_round_trip(fake: FakeSlack, sqlite_factory: An
     try:
         for n in range(ROUND_TRIPS):
             typed = "".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(0, 6)))
+            if stack.bot.router.form_for(typed.strip()) is not None:
+                continue  # a bare "goal set" opens its form (tests/adapters/slack/test_slack_home.py)
             reply = await stack.command("U0ALICE", escape(typed))
             assert SORRY not in reply.get("text", ""), typed
             assert reply.get("response_type") == "ephemeral"

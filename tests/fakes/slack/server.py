@@ -34,6 +34,8 @@ class FakeSlack(WorkspaceState, FaultInjection, WebApiMethods, SocketMode):
         self.uploads: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, set[str]] = {}
         self.oauth_codes: dict[str, dict[str, Any]] = {}
+        self.homes: dict[str, dict[str, Any]] = {}  # user id -> the Home view published last
+        self.modals: list[dict[str, Any]] = []  # views opened with views.open
         self._faults: dict[str, list[tuple[str, Any]]] = {}
         self._delays: dict[str, float] = {}
         self._periodic: dict[str, tuple[int, int]] = {}

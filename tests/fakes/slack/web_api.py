@@ -14,6 +14,7 @@ from .wire import (
     MAX_ACTION_ELEMENTS,
     MAX_ACTION_ID,
     MAX_BLOCKS,
+    MAX_VIEW_BLOCKS,
     MAX_BUTTON_TEXT,
     MAX_FIELD_TEXT,
     MAX_FIELDS,
@@ -31,12 +32,12 @@ class WebApiMethods:
     def _json_arg(value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
 
-    def _check_blocks(self, blocks: Any) -> list[dict[str, Any]] | None:
+    def _check_blocks(self, blocks: Any, limit: int = MAX_BLOCKS) -> list[dict[str, Any]] | None:
         """Reject what Slack would reject, with Slack's error name."""
         blocks = self._json_arg(blocks)
         if blocks is None:
             return None
-        if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
+        if not isinstance(blocks, list) or len(blocks) > limit:
             raise SlackApiFault("invalid_blocks")
         for block in blocks:
             kind = block.get("type")
@@ -205,6 +206,28 @@ class WebApiMethods:
             raise SlackApiFault("no_pin")
         chan.pins.remove(ts)
         return {}
+
+    def m_views_publish(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        view = self._json_arg(args.get("view"))
+        user = args.get("user_id")
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackApiFault("invalid_arguments")
+        if user not in self.users:
+            raise SlackApiFault("user_not_found")
+        self._check_blocks(view.get("blocks") or [], MAX_VIEW_BLOCKS)
+        if len(json.dumps(view)) > 250_000:  # Slack's view payload ceiling
+            raise SlackApiFault("invalid_arguments")
+        self.homes[user] = view
+        return {"view": {"id": f"V{next(self._ids)}", **view}}
+
+    def m_views_open(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        view = self._json_arg(args.get("view"))
+        if not args.get("trigger_id") or not isinstance(view, dict) or view.get("type") != "modal":
+            raise SlackApiFault("invalid_arguments")
+        if len(view.get("title", {}).get("text", "")) > 24 or len(view.get("blocks") or []) > MAX_VIEW_BLOCKS:
+            raise SlackApiFault("invalid_arguments")
+        self.modals.append(view)
+        return {"view": {"id": f"V{next(self._ids)}", **view}}
 
     def m_users_info(self, args: dict[str, Any], team: str) -> dict[str, Any]:
         user = self.users.get(str(args.get("user")))

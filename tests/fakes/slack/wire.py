@@ -22,6 +22,7 @@ SIGNING_SECRET = "fake-signing-secret"
 
 # Block Kit limits Slack enforces (https://api.slack.com/reference/block-kit).
 MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100  # a Home tab or a modal
 MAX_SECTION_TEXT = 3000
 MAX_FIELD_TEXT = 2000
 MAX_FIELDS = 10
