@@ -22,6 +22,7 @@ The assignment is exact over the resulting graph; small rounds are never sampled
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,9 @@ class CandidateGraph:
     scanned_pairs: int  # pairs read from the index (after de-duplication)
     feasible_pairs: int  # of those, pairs passing every hard constraint
     sampled_lists: int  # (mentee, topic, language) lists that hit the scan limit
+    # Exhaustive graphs only: per seeker, the best score among feasible pairs NOT kept
+    # (−1 when all were kept) — the bound pricing uses for every pair outside the graph.
+    ceiling: np.ndarray | None = None
 
     @property
     def edges(self) -> int:
@@ -110,10 +114,18 @@ def _segments(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 
 def _expand(
-    c: Community, seeker: np.ndarray, start: np.ndarray, length: np.ndarray, lst: np.ndarray
+    c: Community, seeker: np.ndarray, start: np.ndarray, length: np.ndarray, lst: np.ndarray, limit: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Index positions of each segment, sampled to the scan limit -> (seeker, mentor) arrays."""
-    limit = c.rules.scan_limit_per_topic
+    """Index positions of each segment -> (seeker, mentor) arrays.
+
+    With a `limit`, a segment longer than it is sampled to `limit` evenly spread entries;
+    without one (pricing, the full feasible graph) every entry is read.
+    """
+    if limit is None:
+        take = length
+        seg = np.repeat(np.arange(len(take)), take)
+        pos = start[seg] + np.arange(len(seg)) - np.repeat(np.cumsum(take) - take, take)
+        return seeker[seg], c.index_mentor[pos]
     take = np.minimum(length, limit)
     stride = np.maximum(length // np.maximum(take, 1), 1)
     # Per-(mentee, list) rotation, a pure function of ids, so input order cannot matter.
@@ -159,51 +171,160 @@ def _best_per_seeker(
     return s[keep], m[keep], units[keep]
 
 
-def generate_candidates(c: Community) -> CandidateGraph:
-    """Build the sparse candidate graph: hard constraints, scores, top-K per mentee."""
-    rules = c.rules
-    n_m = max(1, c.n_mentors)
-    n_members = len(c.member_ids)
-    seeker, start, length, lst = _segments(c)
-    take = np.minimum(length, rules.scan_limit_per_topic)
-    sampled = int((length > take).sum())
+def _best_per_mentor(
+    c: Community, s: np.ndarray, m: np.ndarray, units: np.ndarray, k: int
+) -> np.ndarray:
+    """Positions of each mentor's top-k pairs by score (ties: lower seeker index first)."""
+    top = max_units(c) + 1
+    key = (m * top + (top - 1 - units)) * max(1, c.n_seekers) + s
+    order = np.argsort(key)
+    m_sorted = m[order]
+    first = np.flatnonzero(np.r_[True, m_sorted[1:] != m_sorted[:-1]])
+    rank = np.arange(len(m)) - np.repeat(first, np.diff(np.r_[first, len(m)]))
+    return order[rank < k]
 
-    # Chunk boundaries at seeker changes, each chunk about CHUNK_PAIRS scanned pairs.
+
+def hard_rule_mask(c: Community, s: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """The pair-level hard rules the index cannot express: self, same team, forbidden pairs."""
+    n_members = len(c.member_ids)
+    se, me = c.seeker_member[s], c.mentor_member[m]
+    ok = se != me  # a BOTH member never mentors themselves
+    if c.rules.exclude_same_team:
+        ok &= ~((c.team[se] == c.team[me]) & (c.team[se] >= 0))
+    if len(c.forbidden_keys):
+        pair = se * n_members + me
+        at = np.minimum(np.searchsorted(c.forbidden_keys, pair), len(c.forbidden_keys) - 1)
+        ok &= c.forbidden_keys[at] != pair
+    return ok
+
+
+def _chunks(c: Community, seeker: np.ndarray, take: np.ndarray) -> list[tuple[int, int]]:
+    """Segment ranges [lo, hi) cut at seeker changes, each about CHUNK_PAIRS index entries."""
+    if not len(seeker):
+        return []
     per_seeker = np.bincount(seeker, weights=take, minlength=c.n_seekers)
     cum = np.cumsum(per_seeker)
-    cuts = np.searchsorted(cum, np.arange(CHUNK_PAIRS, cum[-1] if len(cum) else 0, CHUNK_PAIRS), side="right")
+    cuts = np.searchsorted(cum, np.arange(CHUNK_PAIRS, cum[-1], CHUNK_PAIRS), side="right")
     bounds = np.unique(np.concatenate(([0], cuts, [c.n_seekers])))
     seg_bounds = np.searchsorted(seeker, bounds, side="left")
+    return [(int(lo), int(hi)) for lo, hi in zip(seg_bounds[:-1], seg_bounds[1:]) if hi > lo]
 
-    out_s, out_m, out_u = [], [], []
-    scanned = feasible = 0
-    for lo, hi in zip(seg_bounds[:-1], seg_bounds[1:]):
-        if hi <= lo:
-            continue
-        s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi])
-        key = _sorted_unique(s * n_m + m)  # a mentor reached via two topics/languages counts once
+
+SegmentFilter = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def feasible_pairs(c: Community, segment_filter: SegmentFilter | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every (seeker, mentor) pair that passes every hard rule, in chunks, without sampling.
+
+    The index does the pruning (topic, language, time window); nothing loops over all
+    mentee × mentor pairs. `segment_filter(seeker, start, length)` may drop whole index
+    ranges first (pricing uses it to skip ranges a bound already rules out). Pairs are
+    unique within a chunk, and chunks never share a seeker.
+    """
+    seeker, start, length, lst = _segments(c)
+    if segment_filter is not None and len(seeker):
+        keep = segment_filter(seeker, start, length)
+        seeker, start, length, lst = seeker[keep], start[keep], length[keep], lst[keep]
+    n_m = max(1, c.n_mentors)
+    for lo, hi in _chunks(c, seeker, length):
+        s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi], None)
+        key = _sorted_unique(s * n_m + m)
         s, m = key // n_m, key % n_m
-        scanned += len(key)
+        ok = hard_rule_mask(c, s, m)
+        yield s[ok], m[ok]
 
-        se, me = c.seeker_member[s], c.mentor_member[m]
-        ok = se != me  # a BOTH member never mentors themselves
-        if rules.exclude_same_team:
-            ok &= ~((c.team[se] == c.team[me]) & (c.team[se] >= 0))
-        if len(c.forbidden_keys):
-            pair = se * n_members + me
-            at = np.minimum(np.searchsorted(c.forbidden_keys, pair), len(c.forbidden_keys) - 1)
-            ok &= c.forbidden_keys[at] != pair
-        s, m = s[ok], m[ok]
-        feasible += len(s)
-        if not len(s):
-            continue
 
-        s, m, units = _best_per_seeker(c, s, m, rules.candidates_per_mentee)
-        out_s.append(s)
-        out_m.append(m)
-        out_u.append(units)
+def generate_candidates(c: Community, diversify: bool = True, exhaustive: bool = False) -> CandidateGraph:
+    """Build the sparse candidate graph: hard constraints, scores, top-K per mentee.
+
+    With `diversify`, every mentor also keeps their `candidates_per_mentor` best mentees
+    among the pairs scanned, so a few popular mentors at the top of everyone's list cannot
+    leave the others without edges. With `exhaustive`, long lists are read whole instead
+    of sampled, so each mentee's top-K is exact and `ceiling` bounds every other pair.
+    """
+    rules = c.rules
+    n_m = max(1, c.n_mentors)
+    k = rules.candidates_per_mentee
+    limit = None if exhaustive else rules.scan_limit_per_topic
+    seeker, start, length, lst = _segments(c)
+    take = length if limit is None else np.minimum(length, limit)
+    sampled = int((length > take).sum())
+    ceiling = np.full(c.n_seekers, -1, dtype=np.int64) if exhaustive else None
 
     def cat(parts: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
-    return CandidateGraph(cat(out_s), cat(out_m), cat(out_u), scanned, feasible, sampled)
+    out_s: list[np.ndarray] = []
+    out_m: list[np.ndarray] = []
+    out_u: list[np.ndarray] = []
+    rev_s: list[np.ndarray] = []
+    rev_m: list[np.ndarray] = []
+    rev_u: list[np.ndarray] = []
+    scanned = feasible = 0
+    for lo, hi in _chunks(c, seeker, take):
+        s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi], limit)
+        key = _sorted_unique(s * n_m + m)  # a mentor reached via two topics/languages counts once
+        s, m = key // n_m, key % n_m
+        scanned += len(key)
+        ok = hard_rule_mask(c, s, m)
+        s, m = s[ok], m[ok]
+        feasible += len(s)
+        if not len(s):
+            continue
+        units = criterion_units(c, s, m).sum(axis=1)
+        order, rank = _rank_within_seeker(c, s, m, units)
+        keep = order[rank < k]
+        out_s.append(s[keep])
+        out_m.append(m[keep])
+        out_u.append(units[keep])
+        if ceiling is not None:
+            # Sorted best-first per seeker, so rank k is the best pair left out.
+            first_out = order[rank == k]
+            ceiling[s[first_out]] = units[first_out]
+        if diversify:
+            # Each mentor's best mentees among these seekers' top 4K (the top-R of a union is
+            # within the per-part top-Rs); folded together whenever they outgrow a few rounds.
+            near = order[rank < 4 * k]
+            best = near[_best_per_mentor(c, s[near], m[near], units[near], rules.candidates_per_mentor)]
+            rev_s.append(s[best])
+            rev_m.append(m[best])
+            rev_u.append(units[best])
+            if sum(len(x) for x in rev_s) > 4 * max(1, c.n_mentors) * max(1, rules.candidates_per_mentor):
+                rs, rm, ru = cat(rev_s), cat(rev_m), cat(rev_u)
+                best = _best_per_mentor(c, rs, rm, ru, rules.candidates_per_mentor)
+                rev_s, rev_m, rev_u = [rs[best]], [rm[best]], [ru[best]]
+
+    s, m, u = cat(out_s), cat(out_m), cat(out_u)
+    if diversify and rev_s:
+        rs, rm, ru = cat(rev_s), cat(rev_m), cat(rev_u)
+        best = _best_per_mentor(c, rs, rm, ru, rules.candidates_per_mentor)
+        s, m, u = merge_edges(c, (s, m, u), (rs[best], rm[best], ru[best]))
+    return CandidateGraph(s, m, u, scanned, feasible, sampled, ceiling)
+
+
+def merge_edges(
+    c: Community, *parts: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Union of edge lists (duplicates dropped), sorted by (seeker, score descending, mentor)."""
+    s = np.concatenate([p[0] for p in parts])
+    m = np.concatenate([p[1] for p in parts])
+    u = np.concatenate([p[2] for p in parts])
+    order, _ = _rank_within_seeker(c, s, m, u)
+    s, m, u = s[order], m[order], u[order]
+    # Same pair, same score: duplicates sit next to each other after the sort.
+    keep = np.r_[True, (s[1:] != s[:-1]) | (m[1:] != m[:-1])] if len(s) else np.zeros(0, dtype=bool)
+    return s[keep], m[keep], u[keep]
+
+
+def feasible_graph(c: Community) -> CandidateGraph:
+    """Every feasible pair, scored: the full graph the certificate reasons about.
+
+    For tests and benchmarks (greedy on the full graph); a large round's full graph can
+    hold hundreds of millions of pairs, which is why the engine never builds it.
+    """
+    parts = [(s, m, criterion_units(c, s, m).sum(axis=1)) for s, m in feasible_pairs(c) if len(s)]
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return CandidateGraph(empty, empty, empty, 0, 0, 0)
+    s, m, u = merge_edges(c, *parts)
+    return CandidateGraph(s, m, u, len(s), len(s), 0)
