@@ -249,6 +249,20 @@ class Certificate:
     def proved(self) -> bool:
         return self.bound == self.value
 
+    def as_dict(self) -> dict[str, int | bool]:
+        """JSON-ready, for the stored round summary."""
+        return {
+            "proved": self.proved,
+            "bound": self.bound,
+            "value": self.value,
+            "unit": self.unit,
+            "iterations": self.iterations,
+            "edges_priced": self.edges_priced,
+            "segments_skipped": self.segments_skipped,
+            "edges_added": self.edges_added,
+            "graph_edges": self.graph_edges,
+        }
+
 
 @dataclass(frozen=True)
 class RoundProposal:
