@@ -287,6 +287,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="the one seed of every row")
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per row (the median is reported)")
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--only-baselines", action="store_true", help="skip the timed runs (quality figures only)")
     parser.add_argument("--child", choices=["run", "baselines"], help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -297,6 +298,9 @@ def main() -> None:
         return
     for row in args.rows.split(","):
         size, family = _row_spec(row)
+        if args.only_baselines:
+            print(json.dumps(_spawn("baselines", size, family, args.seed)), flush=True)
+            continue
         runs = []
         for _ in range(args.runs):
             run = _spawn("run", size, family, args.seed)

@@ -22,7 +22,9 @@ The assignment is exact over the resulting graph; small rounds are never sampled
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -233,6 +235,23 @@ def feasible_pairs(c: Community, segment_filter: SegmentFilter | None = None) ->
         yield s[ok], m[ok]
 
 
+Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
+_WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class _ChunkResult:
+    scanned: int
+    feasible: int
+    kept: Edges  # each seeker's top K
+    first_out: tuple[np.ndarray, np.ndarray]  # (seeker, score) of each seeker's best pair not kept
+    per_mentor: Edges | None  # each mentor's top R within the chunk
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
 def generate_candidates(c: Community, diversify: bool = True, exhaustive: bool = False) -> CandidateGraph:
     """Build the sparse candidate graph: hard constraints, scores, top-K per mentee.
 
@@ -250,8 +269,20 @@ def generate_candidates(c: Community, diversify: bool = True, exhaustive: bool =
     sampled = int((length > take).sum())
     ceiling = np.full(c.n_seekers, -1, dtype=np.int64) if exhaustive else None
 
-    def cat(parts: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    def chunk(bounds: tuple[int, int]) -> _ChunkResult:
+        lo, hi = bounds
+        s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi], limit)
+        key = _sorted_unique(s * n_m + m)  # a mentor reached via two topics/languages counts once
+        s, m = key // n_m, key % n_m
+        ok = hard_rule_mask(c, s, m)
+        s, m = s[ok], m[ok]
+        units = criterion_units(c, s, m).sum(axis=1)
+        s, m, units, rank = _sorted_by_seeker(c, s, m, units)
+        keep = rank < k
+        first_out = rank == k  # sorted best-first per seeker, so rank k is the best pair left out
+        near = rank < 4 * k
+        best = _best_per_mentor(c, s[near], m[near], units[near], rules.candidates_per_mentor) if diversify else None
+        return _ChunkResult(len(key), len(s), (s[keep], m[keep], units[keep]), (s[first_out], units[first_out]), best)
 
     out_s: list[np.ndarray] = []
     out_m: list[np.ndarray] = []
@@ -260,42 +291,31 @@ def generate_candidates(c: Community, diversify: bool = True, exhaustive: bool =
     rev_m: list[np.ndarray] = []
     rev_u: list[np.ndarray] = []
     scanned = feasible = 0
-    for lo, hi in _chunks(c, seeker, take):
-        s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi], limit)
-        key = _sorted_unique(s * n_m + m)  # a mentor reached via two topics/languages counts once
-        s, m = key // n_m, key % n_m
-        scanned += len(key)
-        ok = hard_rule_mask(c, s, m)
-        s, m = s[ok], m[ok]
-        feasible += len(s)
-        if not len(s):
-            continue
-        units = criterion_units(c, s, m).sum(axis=1)
-        s, m, units, rank = _sorted_by_seeker(c, s, m, units)
-        keep = rank < k
-        out_s.append(s[keep])
-        out_m.append(m[keep])
-        out_u.append(units[keep])
-        if ceiling is not None:
-            # Sorted best-first per seeker, so rank k is the best pair left out.
-            first_out = rank == k
-            ceiling[s[first_out]] = units[first_out]
-        if diversify:
-            # Each mentor's best mentees among these seekers' top 4K (the top-R of a union is
-            # within the per-part top-Rs); folded together whenever they outgrow a few rounds.
-            near = rank < 4 * k
-            s, m, units = s[near], m[near], units[near]
-            bs, bm, bu = _best_per_mentor(c, s, m, units, rules.candidates_per_mentor)
-            rev_s.append(bs)
-            rev_m.append(bm)
-            rev_u.append(bu)
-            if sum(len(x) for x in rev_s) > 4 * max(1, c.n_mentors) * max(1, rules.candidates_per_mentor):
-                bs, bm, bu = _best_per_mentor(c, cat(rev_s), cat(rev_m), cat(rev_u), rules.candidates_per_mentor)
-                rev_s, rev_m, rev_u = [bs], [bm], [bu]
+    criterion_units(c, seeker[:0], seeker[:0])  # fill the scorer's lookup tables before threads share them
+    # numpy releases the GIL in sorts and arithmetic, so chunks overlap on a second core;
+    # `map` keeps chunk order, so the result does not depend on thread timing.
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        for r in pool.map(chunk, _chunks(c, seeker, take)):
+            scanned += r.scanned
+            feasible += r.feasible
+            out_s.append(r.kept[0])
+            out_m.append(r.kept[1])
+            out_u.append(r.kept[2])
+            if ceiling is not None:
+                ceiling[r.first_out[0]] = r.first_out[1]
+            if r.per_mentor is not None:
+                # Each mentor's best mentees among these seekers' top 4K (the top-R of a union is
+                # within the per-part top-Rs); folded together whenever they outgrow a few rounds.
+                rev_s.append(r.per_mentor[0])
+                rev_m.append(r.per_mentor[1])
+                rev_u.append(r.per_mentor[2])
+                if sum(len(x) for x in rev_s) > 4 * max(1, c.n_mentors) * max(1, rules.candidates_per_mentor):
+                    bs, bm, bu = _best_per_mentor(c, _cat(rev_s), _cat(rev_m), _cat(rev_u), rules.candidates_per_mentor)
+                    rev_s, rev_m, rev_u = [bs], [bm], [bu]
 
-    s, m, u = cat(out_s), cat(out_m), cat(out_u)
+    s, m, u = _cat(out_s), _cat(out_m), _cat(out_u)
     if diversify and rev_s:
-        best = _best_per_mentor(c, cat(rev_s), cat(rev_m), cat(rev_u), rules.candidates_per_mentor)
+        best = _best_per_mentor(c, _cat(rev_s), _cat(rev_m), _cat(rev_u), rules.candidates_per_mentor)
         s, m, u = merge_edges(c, (s, m, u), best)
     return CandidateGraph(s, m, u, scanned, feasible, sampled, ceiling)
 
