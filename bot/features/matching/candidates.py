@@ -63,7 +63,17 @@ class CandidateGraph:
 
 
 def _segments(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Index ranges to scan: (seeker, start, length, list key) per segment, sorted by seeker."""
+    """Index ranges to scan: (seeker, start, length, list key) per segment, sorted by seeker.
+
+    Computed once per round (candidate generation and every pricing pass read the same ranges).
+    """
+    cached = c.cache.get("segments")
+    if cached is None:
+        cached = c.cache["segments"] = _compute_segments(c)
+    return cached  # type: ignore[return-value]
+
+
+def _compute_segments(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rules = c.rules
     n_lang = max(1, len(c.language_ids))
     n_lists = len(c.topic_names) * n_lang
@@ -212,15 +222,23 @@ def _chunks(c: Community, seeker: np.ndarray, take: np.ndarray) -> list[tuple[in
 
 
 SegmentFilter = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+PairFilter = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def feasible_pairs(c: Community, segment_filter: SegmentFilter | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def feasible_pairs(
+    c: Community,
+    segment_filter: SegmentFilter | None = None,
+    pair_filter: PairFilter | None = None,
+    unique: bool = True,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Every (seeker, mentor) pair that passes every hard rule, in chunks, without sampling.
 
     The index does the pruning (topic, language, time window); nothing loops over all
     mentee × mentor pairs. `segment_filter(seeker, start, length)` may drop whole index
-    ranges first (pricing uses it to skip ranges a bound already rules out). Pairs are
-    unique within a chunk, and chunks never share a seeker.
+    ranges first and `pair_filter(seeker, mentor)` single pairs before the hard rules
+    (pricing uses both to skip what a bound already rules out). With `unique`, pairs are
+    unique within a chunk (a mentor reached through two topics or languages comes once);
+    without, duplicates may come through. Chunks never share a seeker.
     """
     seeker, start, length, lst = _segments(c)
     if segment_filter is not None and len(seeker):
@@ -229,8 +247,12 @@ def feasible_pairs(c: Community, segment_filter: SegmentFilter | None = None) ->
     n_m = max(1, c.n_mentors)
     for lo, hi in _chunks(c, seeker, length):
         s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi], None)
-        key = _sorted_unique(s * n_m + m)
-        s, m = key // n_m, key % n_m
+        if pair_filter is not None:
+            keep = pair_filter(s, m)
+            s, m = s[keep], m[keep]
+        if unique:
+            key = _sorted_unique(s * n_m + m)
+            s, m = key // n_m, key % n_m
         ok = hard_rule_mask(c, s, m)
         yield s[ok], m[ok]
 

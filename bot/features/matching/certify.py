@@ -129,11 +129,13 @@ def price_out(
         skipped += int((~keep).sum())
         return keep
 
+    def may_be_underpriced(s: np.ndarray, m: np.ndarray) -> np.ndarray:
+        return z[m] < threshold[s]
+
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     priced = 0
-    for s, m in feasible_pairs(c, cheap_enough):
-        keep = z[m] < threshold[s]
-        s, m = s[keep], m[keep]
+    # Duplicates (a mentor reached through two lists) are scored twice but merged when added.
+    for s, m in feasible_pairs(c, cheap_enough, may_be_underpriced, unique=False):
         if not len(s):
             continue
         u = criterion_units(c, s, m).sum(axis=1)
@@ -144,7 +146,9 @@ def price_out(
     if not found:
         empty = np.zeros(0, dtype=np.int64)
         return (empty, empty, empty), priced, skipped
-    return tuple(np.concatenate(p) for p in zip(*found)), priced, skipped  # type: ignore[return-value]
+    vs, vm, vu = (np.concatenate(p) for p in zip(*found))
+    _, first = np.unique(vs * max(1, c.n_mentors) + vm, return_index=True)
+    return (vs[first], vm[first], vu[first]), priced, skipped
 
 
 def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[CandidateGraph, np.ndarray, Certificate]:
@@ -172,6 +176,9 @@ def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[Candidate
             break
         added += len(vs)
         s, m, u = merge_edges(c, (s, m, u), (vs, vm, vu))
+    # The bound is a bound only for non-negative potentials covering every pair: check, don't trust.
+    if (y < 0).any() or (z < 0).any() or (len(s) and (y[s] + z[m] < unit + u).any()):
+        raise RuntimeError("potentials are not dual feasible")
     value = unit * len(chosen) + int(u[chosen].sum())
     bound = int(y.sum()) + int((c.mentor_free.astype(np.int64) * z).sum())
     certificate = Certificate(
