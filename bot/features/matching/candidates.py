@@ -13,11 +13,15 @@ Hard constraints and how they are enforced:
   do-not-match list, not the same team (when `exclude_same_team`): vectorised
   filters on the pairs the index produced.
 
-Sparsity: each mentee keeps its `candidates_per_mentee` best-scoring candidates.
-For a (topic, language) list longer than `scan_limit_per_topic` within the time
-window, a deterministic, evenly spread sample of that many mentors (rotated per
-mentee so that load spreads over the whole list) is scored instead of all of them.
-The assignment is exact over the resulting graph; small rounds are never sampled.
+Sparsity: each mentee keeps its `candidates_per_mentee` best-scoring candidates and,
+with `diversify`, each mentor its `candidates_per_mentor` best mentees, so a handful of
+mentors at the top of everyone's list cannot leave the others without edges.
+The certified engine reads every feasible pair once (`exhaustive`: a mentee's top-K
+is then exact and `ceiling` bounds every pair left out, which is what lets the
+pricing in `certify` skip them); the old sparse-only mode samples instead: for a
+(topic, language) list longer than `scan_limit_per_topic` within the time window, a
+deterministic, evenly spread sample of that many mentors (rotated per mentee so load
+spreads over the whole list) is scored.
 """
 
 from __future__ import annotations
