@@ -18,7 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from independent import checked_value, feasible_scores, optimum_by_highs, optimum_by_slots
 
-from bot.features.matching import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, MatchingRules, MatchProfile, Role, propose_round
+from bot.features.matching import (
+    CADENCES,
+    COMMUNICATION_MODES,
+    PROGRAM_LENGTHS,
+    MatchingRules,
+    MatchProfile,
+    Role,
+    propose_round,
+)
 
 TOPICS = ["Python", "Go", "Rust", "Data", "Career", "Leadership", "Design", "Cloud", "Security", "Frontend"]
 WORDS = "career promotion api design testing talks leadership startup data interview cloud rust go".split()
@@ -33,6 +41,9 @@ def community(
     ids = rng.sample(range(1, 50 * (n_mentees + n_mentors)), n_mentees + n_mentors)
     weights = [1.0 / (k + 1) for k in range(len(TOPICS))]  # a few popular topics, a long tail
     profiles = []
+    def some(k: int) -> frozenset[str]:
+        return frozenset(rng.choices(TOPICS, weights, k=rng.randint(1, k)))
+
     for k, member in enumerate(ids):
         mentor = k >= n_mentees
         role = Role.BOTH if rng.random() < 0.05 else (Role.MENTOR if mentor else Role.MENTEE)
@@ -41,8 +52,8 @@ def community(
             MatchProfile(
                 member_id=member,
                 role=role,
-                topics_offered=frozenset(rng.choices(TOPICS, weights, k=rng.randint(1, 3))) if role.offers_mentoring else frozenset(),
-                topics_wanted=frozenset(rng.choices(TOPICS, weights, k=rng.randint(1, 2))) if role.seeks_mentor else frozenset(),
+                topics_offered=some(3) if role.offers_mentoring else frozenset(),
+                topics_wanted=some(2) if role.seeks_mentor else frozenset(),
                 goals_text=" ".join(rng.sample(WORDS, 4)),
                 years_experience=rng.choice([None, 0, 1, 3, 5, 8, 12, 20]),
                 utc_offset_hours=0.0 if one_zone else rng.choice(SPREAD_ZONES),
@@ -66,7 +77,9 @@ def community(
     return profiles, MatchingRules(previous_pairs=previous)
 
 
-def assert_certified_optimum(profiles: list[MatchProfile], rules: MatchingRules, referee=optimum_by_slots) -> tuple[int, int]:
+def assert_certified_optimum(
+    profiles: list[MatchProfile], rules: MatchingRules, referee=optimum_by_slots
+) -> tuple[int, int]:
     scores = feasible_scores(profiles, rules)
     best = referee(profiles, scores)
     proposal = propose_round(profiles, rules)
@@ -192,7 +205,10 @@ def test_ties_everyone_identical() -> None:
 
 def test_capacity_zero_and_full_mentors_take_nobody() -> None:
     profiles, rules = community(21, 150, 60, capacity=(0, 0, 1, 2))
-    profiles = [replace(p, active_mentees=p.capacity) if p.member_id % 7 == 0 and p.role.offers_mentoring else p for p in profiles]
+    profiles = [
+        replace(p, active_mentees=p.capacity) if p.member_id % 7 == 0 and p.role.offers_mentoring else p
+        for p in profiles
+    ]
     assert_certified_optimum(profiles, rules)
     zero = {p.member_id for p in profiles if p.role.offers_mentoring and p.capacity - p.active_mentees <= 0}
     assert zero and not zero & {p.mentor_id for p in propose_round(profiles, rules).pairs}
@@ -223,7 +239,13 @@ def test_pricing_repairs_a_graph_without_diversification() -> None:
 def test_banded_greedy_equals_one_global_greedy_on_the_full_graph() -> None:
     # The bench's baselines stream the full graph in priority bands; with a tiny budget (many
     # bands) they must take exactly the pairs one global best-first pass takes.
-    from bot.features.matching import encode, feasible_graph, greedy_assignment, greedy_on_feasible_graph, random_pairing
+    from bot.features.matching import (
+        encode,
+        feasible_graph,
+        greedy_assignment,
+        greedy_on_feasible_graph,
+        random_pairing,
+    )
 
     profiles, rules = community(51, 400, 140)
     c = encode(profiles, rules)
@@ -232,7 +254,8 @@ def test_banded_greedy_equals_one_global_greedy_on_the_full_graph() -> None:
     assert full.edges == len(scores)  # the engine's full graph is the brute-force one
     chosen = greedy_assignment(full.seekers, full.mentors, full.units, c.mentor_free)
     s, m, u = greedy_on_feasible_graph(c, budget=500)
-    assert sorted(zip(s.tolist(), m.tolist())) == sorted(zip(full.seekers[chosen].tolist(), full.mentors[chosen].tolist()))
+    one_pass = zip(full.seekers[chosen].tolist(), full.mentors[chosen].tolist())
+    assert sorted(zip(s.tolist(), m.tolist())) == sorted(one_pass)
     # Random pairing: maximal (no free mentee–mentor pair left), feasible, and seeded.
     s, m, u = random_pairing(c, seed=1, budget=500)
     left = c.mentor_free.copy()
