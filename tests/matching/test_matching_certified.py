@@ -110,8 +110,8 @@ def test_highs_milp_agrees_with_the_slot_assignment() -> None:
 @st.composite
 def small_rounds(draw: st.DrawFn) -> tuple[list[MatchProfile], MatchingRules]:
     seed = draw(st.integers(0, 10**6))
-    n_mentees = draw(st.integers(1, 9))
-    n_mentors = draw(st.integers(1, 5))
+    n_mentees = draw(st.integers(1, 12))
+    n_mentors = draw(st.integers(1, 6))
     one_zone = draw(st.booleans())
     profiles, rules = community(seed, n_mentees, n_mentors, one_zone=one_zone, capacity=(0, 1, 2, 3))
     rules = replace(
@@ -119,13 +119,14 @@ def small_rounds(draw: st.DrawFn) -> tuple[list[MatchProfile], MatchingRules]:
         max_timezone_difference_hours=draw(st.sampled_from([0.0, 3.0, 6.0, 12.0])),
         exclude_same_team=draw(st.booleans()),
         allow_rematch=draw(st.booleans()),
-        candidates_per_mentee=draw(st.integers(1, 3)),  # tiny graphs: the pricing must do the work
-        candidates_per_mentor=draw(st.integers(0, 2)),
+        # Tiny sparse graphs, so the pricing has to find what they miss (about one case in six).
+        candidates_per_mentee=draw(st.integers(1, 2)),
+        candidates_per_mentor=draw(st.integers(0, 1)),
     )
     return profiles, rules
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_rounds())
 def test_small_rounds_reach_the_independent_optimum(case: tuple[list[MatchProfile], MatchingRules]) -> None:
     assert_certified_optimum(*case)
