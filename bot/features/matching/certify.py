@@ -159,9 +159,9 @@ def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[Candidate
     """
     unit = pair_unit(c)
     top = max_units(c)
-    bound = score_upper_bounds(c)
+    score_bound = score_upper_bounds(c)
     if graph.ceiling is not None:  # an exhaustive top-K: nothing outside it scores above the ceiling
-        bound = np.minimum(bound, graph.ceiling)
+        score_bound = np.minimum(score_bound, graph.ceiling)
     s, m, u = graph.seekers, graph.mentors, graph.units
     iterations = priced = skipped = added = 0
     while True:
@@ -169,7 +169,7 @@ def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[Candidate
         chosen = solve_assignment(s, m, u, c.mentor_free, top)
         y, z = potentials(c, s, m, u, chosen, unit) if len(s) else (
             np.zeros(c.n_seekers, dtype=np.int64), np.zeros(c.n_mentors, dtype=np.int64))
-        (vs, vm, vu), n_priced, n_skipped = price_out(c, y, z, unit, bound)
+        (vs, vm, vu), n_priced, n_skipped = price_out(c, y, z, unit, score_bound)
         priced += n_priced
         skipped += n_skipped
         if not len(vs):
