@@ -1,17 +1,30 @@
-"""Matching benchmark: a synthetic community, timed end to end, exact vs greedy.
+"""The public matching benchmark: reproducible instances, the certified engine, and baselines.
 
 Usage:
-    .venv/bin/python -m bench.matching [--seed 1] [--sizes small,medium,large] [--repeat 1]
+    .venv/bin/python -m bench.matching [--rows 2k,20k,100k,2k/shared-favourites,...] [--runs 3] [--seed 1]
+                                       [--no-baselines]
 
-Each (size, repeat) runs in a fresh subprocess so its peak RSS (ru_maxrss) is its
-own; the parent prints one JSON object per line. Peak RSS includes the Python
-interpreter, numpy/scipy and the generated profiles, i.e. what a real round costs.
+A row is ONE instance: a size, a family and one seed (`make_community` below is the
+documented generator; anyone can rebuild the same profiles from these three values).
+Per row the bench prints JSON lines:
 
-The community is skewed the way real ones are: a few popular topics and a long
-tail (Zipf), mentees outnumbering mentors, mostly English with regional second
-languages, time zones clustered in the Americas, Europe and Asia, mentor
-capacities 1–3, a few paused / non-consenting members, teams, do-not-match
-entries and previous pairs.
+* `"kind": "run"` — one fresh process timing the certified engine end to end
+  (`propose_round` in its default mode): stage seconds, CPU seconds, peak RSS
+  (ru_maxrss of that process: interpreter, numpy/SciPy/OR-Tools and the generated
+  profiles included), the 1-minute load average at start and end, matched, score
+  and the certificate (bound = value, iterations, pairs priced);
+* `"kind": "row"` — the median of the `--runs` fresh processes, with the load
+  averages seen, and the quality baselines on the same instance, computed once in
+  another fresh process: greedy by score over the FULL feasible graph, a uniformly
+  random maximal pairing over the full graph, and the old sparse-only engine
+  (exact over each mentee's top 25 of a sampled scan). Lifts are engine − baseline.
+
+Families (see `_adversarial`): realistic (skewed topics — Zipf demand and supply on 80
+topics with 4 popular ones swapped so some run short —, English plus regional second
+languages, time zones clustered in the Americas, Europe and Asia, capacities 1–3, ~3%
+paused and ~3% without consent, teams, do-not-match entries, previous pairs);
+shared-favourites (25 mentors who fit everyone best, capacity 1); one-star (one such
+mentor, capacity 3); one-timezone (everyone at UTC+0).
 """
 
 from __future__ import annotations
@@ -21,22 +34,24 @@ import gc
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 
 
 from bot.features.matching import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, MatchingRules, MatchProfile, Role  # noqa: E402
-from bot.features.matching.assignment import greedy_assignment  # noqa: E402
-from bot.features.matching.round import run_round  # noqa: E402
 
+# name -> (mentees, mentors). Mentor capacities are 1–3 (half 1, 30% 2, 20% 3).
 SIZES = {
-    "small": (2_000, 667),
-    "medium": (20_000, 5_000),
-    "large": (70_000, 30_000),
+    "2k": (2_000, 667),
+    "20k": (16_000, 4_000),
+    "100k": (80_000, 20_000),
 }
+FAMILIES = ("realistic", "shared-favourites", "one-star", "one-timezone")
 
 POPULAR = [
     "Python", "Career growth", "JavaScript", "Leadership", "Data science", "Machine learning", "Cloud",
@@ -61,7 +76,12 @@ def _zipf(n: int, exponent: float) -> np.ndarray:
     return w / w.sum()
 
 
-def make_community(n_mentees: int, n_mentors: int, seed: int) -> tuple[list[MatchProfile], MatchingRules]:
+def make_community(
+    n_mentees: int, n_mentors: int, seed: int, family: str = "realistic"
+) -> tuple[list[MatchProfile], MatchingRules]:
+    """One benchmark instance: a pure function of (sizes, seed, family)."""
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}")
     rng = np.random.default_rng(seed)
     n = n_mentees + n_mentors
     ids = rng.permutation(np.arange(10_000, 10_000 + 3 * n))[:n]
@@ -130,6 +150,8 @@ def make_community(n_mentees: int, n_mentors: int, seed: int) -> tuple[list[Matc
                 times_left_unmatched=int(rng.choice(3, p=[0.8, 0.15, 0.05])),
             )
         )
+    if family != "realistic":
+        profiles = _adversarial(profiles, n_mentees, family)
     previous = frozenset(
         (member_ids[int(rng.integers(n_mentees))], member_ids[n_mentees + int(rng.integers(n_mentors))])
         for _ in range(n // 50)
@@ -137,93 +159,176 @@ def make_community(n_mentees: int, n_mentors: int, seed: int) -> tuple[list[Matc
     return profiles, MatchingRules(previous_pairs=previous)
 
 
-def run_child(size: str, seed: int, scan_limit: int | None, top_k: int | None) -> dict[str, object]:
-    n_mentees, n_mentors = SIZES[size]
+STAR = dict(
+    topics_offered=frozenset(TOPICS),
+    languages=frozenset({"en", *LANGS}),
+    accepts_async=True,
+    utc_offset_hours=0.0,
+    years_experience=12,
+    cadence="biweekly",
+    program_length="3-6",
+    communication="video",
+    hours_per_month=8,
+    active_mentees=0,
+    consented=True,
+    paused=False,
+    team=None,
+)
+
+
+def _adversarial(profiles: list[MatchProfile], n_mentees: int, family: str) -> list[MatchProfile]:
+    """Turn a realistic instance into one of the hard families (same members, same seed)."""
+    if family == "one-timezone":
+        return [replace(p, utc_offset_hours=0.0) for p in profiles]
+    mentors = [k for k in range(n_mentees, len(profiles))]
+    # "shared-favourites": the first 25 mentors offer every topic and language, accept async and
+    # fit everyone's preferences, capacity 1: every mentee's top 25 are the same 25 people.
+    # "one-star": one such mentor with capacity 3.
+    stars, capacity = (mentors[:25], 1) if family == "shared-favourites" else (mentors[:1], 3)
+    out = list(profiles)
+    for k in stars:
+        p = out[k]
+        out[k] = replace(p, role=Role.MENTOR, capacity=capacity, topics_wanted=frozenset(), **STAR)
+    return out
+
+
+def _row_spec(row: str) -> tuple[str, str]:
+    size, _, family = row.partition("/")
+    if size not in SIZES or (family or "realistic") not in FAMILIES:
+        raise SystemExit(f"unknown row {row!r}: sizes {sorted(SIZES)}, families {FAMILIES}")
+    return size, family or "realistic"
+
+
+def _instance(size: str, family: str, seed: int) -> tuple[list[MatchProfile], MatchingRules, float]:
     t0 = time.perf_counter()
     gc.disable()  # generation only: 100k profiles of long-lived objects (the round manages its own)
-    profiles, rules = make_community(n_mentees, n_mentors, seed)
+    profiles, rules = make_community(*SIZES[size], seed, family)
     gc.enable()
-    overrides = {}
-    if scan_limit:
-        overrides["scan_limit_per_topic"] = scan_limit
-    if top_k:
-        overrides["candidates_per_mentee"] = top_k
-    if overrides:
-        rules = MatchingRules(**{**rules.__dict__, **overrides})
-    seconds_generate = time.perf_counter() - t0
+    return profiles, rules, time.perf_counter() - t0
 
+
+def child_run(size: str, family: str, seed: int) -> dict[str, object]:
+    """One fresh process: the certified engine, timed."""
+    from bot.features.matching import run_round
+
+    profiles, rules, seconds_generate = _instance(size, family, seed)
+    load_start = os.getloadavg()[0]
     timings: dict[str, float] = {}
-    # CPU seconds too: the VM is shared, and wall time swings with other people's load.
-    cpu0 = time.process_time()
+    cpu0 = time.process_time()  # CPU seconds too: the machine is shared, wall time swings with its load
     proposal, c, graph = run_round(profiles, rules, timings)
-    cpu_total = time.process_time() - cpu0
-    load = os.getloadavg()[0]
-    greedy = greedy_assignment(graph.seekers, graph.mentors, graph.units, c.mentor_free)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    cpu = time.process_time() - cpu0
+    cert = proposal.certificate
+    assert cert is not None
+    score_units = sum(round(p.score * 100) for p in proposal.pairs)
     return {
+        "kind": "run",
         "size": size,
+        "family": family,
         "seed": seed,
-        "mentees": int(sum(p.role.seeks_mentor for p in profiles)),
-        "mentors": int(sum(p.role.offers_mentoring for p in profiles)),
         "eligible_mentees": c.n_seekers,
         "available_mentors": c.n_mentors,
         "free_slots": int(c.mentor_free.sum()),
-        "edges": graph.edges,
-        "scanned_pairs": graph.scanned_pairs,
         "feasible_pairs": graph.feasible_pairs,
-        "sampled_lists": graph.sampled_lists,
-        "seconds_generate": round(seconds_generate, 3),
-        "seconds_encode": round(timings["encode"], 3),
-        "seconds_candidates": round(timings["candidates"], 3),
-        "seconds_solve": round(timings["solve"], 3),
-        "seconds_explain": round(timings["explain"], 3),
-        "seconds_total": round(timings["total"], 3),
-        "cpu_seconds_total": round(cpu_total, 3),
-        "load_average_1m": round(load, 2),
-        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "graph_edges": graph.edges,
+        "seconds_generate": round(seconds_generate, 2),
+        **{f"seconds_{k}": round(v, 3) for k, v in timings.items()},
+        "cpu_seconds": round(cpu, 2),
+        "load_1m_start": round(load_start, 2),
+        "load_1m_end": round(os.getloadavg()[0], 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "matched": len(proposal.pairs),
-        "score": round(sum(p.score for p in proposal.pairs), 2),
-        "average_score": proposal.average_score,
-        "greedy_matched": int(len(greedy)),
-        "greedy_score": round(int(graph.units[greedy].sum()) / 100, 2),
-        "unmatched": len(proposal.unmatched),
-        "unmatched_causes": _causes(proposal.unmatched),
-        "demand_gaps": len(proposal.demand_gaps),
+        "score": score_units / 100,
+        "certified": cert.proved,
+        "bound": cert.bound,
+        "value": cert.value,
+        "iterations": cert.iterations,
+        "pairs_priced": cert.edges_priced,
+        "ranges_skipped": cert.segments_skipped,
+        "edges_added": cert.edges_added,
     }
 
 
-def _causes(unmatched: list) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for u in unmatched:
-        out[u.cause] = out.get(u.cause, 0) + 1
-    return dict(sorted(out.items()))
+def child_baselines(size: str, family: str, seed: int) -> dict[str, object]:
+    """One fresh process: greedy and random on the full feasible graph, and the old sparse-only engine."""
+    from bot.features.matching import encode, greedy_on_feasible_graph, random_pairing, run_round
+
+    profiles, rules, _ = _instance(size, family, seed)
+    load_start = os.getloadavg()[0]
+    c = encode(profiles, rules)
+    out: dict[str, object] = {"kind": "baselines", "size": size, "family": family, "seed": seed}
+    for name, run in (("greedy_full", lambda: greedy_on_feasible_graph(c)), ("random_full", lambda: random_pairing(c, seed))):
+        t0 = time.perf_counter()
+        _, _, u = run()
+        out[f"{name}_matched"] = len(u)
+        out[f"{name}_score"] = int(u.sum()) / 100
+        out[f"{name}_seconds"] = round(time.perf_counter() - t0, 2)
+    timings: dict[str, float] = {}
+    proposal, _, _ = run_round(profiles, rules, timings, mode="sparse")
+    out["sparse_matched"] = len(proposal.pairs)
+    out["sparse_score"] = sum(round(p.score * 100) for p in proposal.pairs) / 100
+    out["sparse_seconds"] = round(timings["total"], 2)
+    out["load_1m_start"] = round(load_start, 2)
+    out["load_1m_end"] = round(os.getloadavg()[0], 2)
+    return out
+
+
+def _spawn(what: str, size: str, family: str, seed: int) -> dict[str, object]:
+    cmd = [sys.executable, "-m", "bench.matching", "--child", what, "--rows", f"{size}/{family}", "--seed", str(seed)]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=root)
+    if done.returncode != 0:
+        return {"kind": what, "size": size, "family": family, "seed": seed, "error": done.stderr[-2000:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--sizes", default="small,medium,large")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per size (seeds seed, seed+1, …)")
-    parser.add_argument("--scan-limit", type=int, default=None, help="override scan_limit_per_topic")
-    parser.add_argument("--top-k", type=int, default=None, help="override candidates_per_mentee")
-    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--rows", default="2k,20k,100k,2k/shared-favourites,2k/one-star,2k/one-timezone")
+    parser.add_argument("--seed", type=int, default=1, help="the one seed of every row")
+    parser.add_argument("--runs", type=int, default=3, help="fresh processes per row (the median is reported)")
+    parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--only-baselines", action="store_true", help="skip the timed runs (quality figures only)")
+    parser.add_argument("--child", choices=["run", "baselines"], help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        print(json.dumps(run_child(args.child, args.seed, args.scan_limit, args.top_k)), flush=True)
+        size, family = _row_spec(args.rows)
+        result = (child_run if args.child == "run" else child_baselines)(size, family, args.seed)
+        print(json.dumps(result), flush=True)
         return
-    for size in args.sizes.split(","):
-        for r in range(args.repeat):
-            cmd = [sys.executable, "-m", "bench.matching", "--child", size, "--seed", str(args.seed + r)]
-            if args.scan_limit:
-                cmd += ["--scan-limit", str(args.scan_limit)]
-            if args.top_k:
-                cmd += ["--top-k", str(args.top_k)]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                print(json.dumps({"size": size, "seed": args.seed + r, "error": done.stderr[-2000:]}), flush=True)
-            else:
-                print(done.stdout.strip(), flush=True)
+    for row in args.rows.split(","):
+        size, family = _row_spec(row)
+        if args.only_baselines:
+            print(json.dumps(_spawn("baselines", size, family, args.seed)), flush=True)
+            continue
+        runs = []
+        for _ in range(args.runs):
+            run = _spawn("run", size, family, args.seed)
+            print(json.dumps(run), flush=True)
+            if "error" not in run:
+                runs.append(run)
+        if not runs:
+            continue
+        summary: dict[str, object] = {"kind": "row", "size": size, "family": family, "seed": args.seed, "runs": len(runs)}
+        for key in ("seconds_total", "cpu_seconds", "peak_rss_mb", "seconds_candidates", "seconds_solve"):
+            summary[f"{key}_median"] = statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
+        summary["load_1m_seen"] = sorted({r["load_1m_start"] for r in runs} | {r["load_1m_end"] for r in runs})  # type: ignore[misc]
+        first = runs[0]
+        for key in ("eligible_mentees", "available_mentors", "free_slots", "feasible_pairs", "graph_edges", "matched",
+                    "score", "certified", "bound", "value", "iterations", "pairs_priced", "edges_added"):
+            summary[key] = first[key]
+        # Same instance, same answer: every run must agree (determinism).
+        summary["runs_agree"] = all((r["matched"], r["score"], r["bound"]) == (first["matched"], first["score"], first["bound"]) for r in runs)
+        if not args.no_baselines:
+            base = _spawn("baselines", size, family, args.seed)
+            print(json.dumps(base), flush=True)
+            if "error" not in base:
+                for name in ("greedy_full", "random_full", "sparse"):
+                    summary[f"{name}_matched"] = base[f"{name}_matched"]
+                    summary[f"{name}_score"] = base[f"{name}_score"]
+                    summary[f"lift_matched_vs_{name}"] = int(first["matched"]) - int(base[f"{name}_matched"])  # type: ignore[arg-type]
+                    summary[f"lift_score_vs_{name}"] = round(float(first["score"]) - float(base[f"{name}_score"]), 2)  # type: ignore[arg-type]
+        print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":

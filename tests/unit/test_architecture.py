@@ -32,15 +32,10 @@ PACKAGES = ("bot", "storage", "adapters")
 FORBIDDEN = ("slack_bolt", "slack_sdk", "discord", "adapters")
 MAX_LINES = 500
 
-# Owned by the matching helper's branch (issue 13), which removes both; until it is
-# merged they are known. `test_known_exceptions_are_still_needed` fails once they are
-# gone, so these lines are deleted rather than forgotten.
-KNOWN_CYCLES: set[frozenset[str]] = {
-    frozenset({"bot.features.matching.encoding", "bot.features.matching.scoring"}),
-}
-KNOWN_PRIVATE_IMPORTS: set[str] = {
-    "bot.features.matching.explain -> bot.features.matching.scoring._fmt_offset",
-}
+# None today. A known exception must be listed here with its reason; the test below fails
+# once it is fixed, so an entry is deleted rather than forgotten.
+KNOWN_CYCLES: set[frozenset[str]] = set()
+KNOWN_PRIVATE_IMPORTS: set[str] = set()
 
 
 # --- reading the source ------------------------------------------------------------

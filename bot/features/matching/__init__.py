@@ -2,14 +2,27 @@
 
 Pure (no database, no chat). `propose_round` is the entry point; the types live in
 `profiles`. Stages, usable on their own: `encoding.encode` → `candidates.generate_candidates`
-→ `assignment.solve_assignment` → `explain`.
+→ `certify.certified_assignment` (exact solve on the sparse graph, then pricing against
+the full feasible graph until the optimum is proved) → `explain`.
+
+Importing this package is cheap: numpy, SciPy and OR-Tools load only when a round
+actually runs (the first call of an engine function), so a bot process that never
+matches never pays for them. The engine's other entry points (`greedy_assignment`,
+`feasible_graph`, …) are attributes loaded on first access.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import import_module
+from typing import Any
 
 from .profiles import (
     CADENCES,
     COMMUNICATION_MODES,
     CRITERIA,
     PROGRAM_LENGTHS,
+    Certificate,
     DemandGap,
     MatchingRules,
     MatchProfile,
@@ -21,13 +34,55 @@ from .profiles import (
     Unmatched,
     utc_offset_hours,
 )
-from .round import propose_round, score_candidates
+
+# Engine names -> the module that defines them (each imports numpy, and some SciPy/OR-Tools).
+_ENGINE = {
+    "run_round": "round",
+    "MODES": "round",
+    "encode": "encoding",
+    "Community": "encoding",
+    "generate_candidates": "candidates",
+    "feasible_graph": "candidates",
+    "feasible_pairs": "candidates",
+    "CandidateGraph": "candidates",
+    "solve_assignment": "assignment",
+    "greedy_assignment": "assignment",
+    "certified_assignment": "certify",
+    "greedy_on_feasible_graph": "baselines",
+    "random_pairing": "baselines",
+}
+
+
+def propose_round(
+    profiles: Iterable[MatchProfile], rules: MatchingRules | None = None, mode: str = "certified"
+) -> RoundProposal:
+    """Propose pairs for one round, optimal on the full feasible graph (see `round.propose_round`).
+
+    `mode="sparse"` is the old top-K-only engine, kept for benchmarks and tests.
+    """
+    return import_module(".round", __name__).propose_round(profiles, rules, mode)
+
+
+def score_candidates(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> list[ScoredCandidate]:
+    """Every edge of the candidate graph with its reasons (for review screens and tests)."""
+    return import_module(".round", __name__).score_candidates(profiles, rules)
+
+
+def __getattr__(name: str) -> Any:
+    module = _ENGINE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this hook
+    return value
+
 
 __all__ = [
     "CADENCES",
     "COMMUNICATION_MODES",
     "CRITERIA",
     "PROGRAM_LENGTHS",
+    "Certificate",
     "DemandGap",
     "MatchProfile",
     "MatchingRules",
@@ -38,6 +93,7 @@ __all__ = [
     "ScoredCandidate",
     "Unmatched",
     "propose_round",
-    "utc_offset_hours",
     "score_candidates",
+    "utc_offset_hours",
+    *_ENGINE,
 ]

@@ -44,8 +44,9 @@ def solve_assignment(
         return np.zeros(0, dtype=np.int64)
     if np.any(units < 0) or np.any(units > max_units):
         raise ValueError("edge scores must lie in 0..max_units")
-    row_ids, rows = np.unique(seekers, return_inverse=True)
-    mentor_ids, cols = np.unique(mentors, return_inverse=True)
+    rows = _compact(seekers)
+    cols = _compact(mentors)
+    mentor_ids = np.flatnonzero(np.bincount(mentors) > 0)
     slots = np.minimum(free_slots[mentor_ids], np.bincount(cols, minlength=len(mentor_ids))).astype(np.int64)
     cost = (max_units + 1) - units.astype(np.int64)
     if method == "flow":
@@ -55,6 +56,12 @@ def solve_assignment(
     else:
         raise ValueError(f"unknown method {method!r}")
     return chosen[np.argsort(seekers[chosen], kind="stable")]
+
+
+def _compact(ids: np.ndarray) -> np.ndarray:
+    """Renumber ids 0..k−1 in increasing order (np.unique's inverse, without its sort)."""
+    used = np.bincount(ids) > 0
+    return (np.cumsum(used) - 1)[ids]
 
 
 def _solve_flow(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, slots: np.ndarray) -> np.ndarray:

@@ -13,15 +13,22 @@ Hard constraints and how they are enforced:
   do-not-match list, not the same team (when `exclude_same_team`): vectorised
   filters on the pairs the index produced.
 
-Sparsity: each mentee keeps its `candidates_per_mentee` best-scoring candidates.
-For a (topic, language) list longer than `scan_limit_per_topic` within the time
-window, a deterministic, evenly spread sample of that many mentors (rotated per
-mentee so that load spreads over the whole list) is scored instead of all of them.
-The assignment is exact over the resulting graph; small rounds are never sampled.
+Sparsity: each mentee keeps its `candidates_per_mentee` best-scoring candidates and,
+with `diversify`, each mentor its `candidates_per_mentor` best mentees, so a handful of
+mentors at the top of everyone's list cannot leave the others without edges.
+The certified engine reads every feasible pair once (`exhaustive`: a mentee's top-K
+is then exact and `ceiling` bounds every pair left out, which is what lets the
+pricing in `certify` skip them); the old sparse-only mode samples instead: for a
+(topic, language) list longer than `scan_limit_per_topic` within the time window, a
+deterministic, evenly spread sample of that many mentors (rotated per mentee so load
+spreads over the whole list) is scored.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +57,9 @@ class CandidateGraph:
     scanned_pairs: int  # pairs read from the index (after de-duplication)
     feasible_pairs: int  # of those, pairs passing every hard constraint
     sampled_lists: int  # (mentee, topic, language) lists that hit the scan limit
+    # Exhaustive graphs only: per seeker, the best score among feasible pairs NOT kept
+    # (−1 when all were kept) — the bound pricing uses for every pair outside the graph.
+    ceiling: np.ndarray | None = None
 
     @property
     def edges(self) -> int:
@@ -57,7 +67,17 @@ class CandidateGraph:
 
 
 def _segments(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Index ranges to scan: (seeker, start, length, list key) per segment, sorted by seeker."""
+    """Index ranges to scan: (seeker, start, length, list key) per segment, sorted by seeker.
+
+    Computed once per round (candidate generation and every pricing pass read the same ranges).
+    """
+    cached = c.cache.get("segments")
+    if cached is None:
+        cached = c.cache["segments"] = _compute_segments(c)
+    return cached  # type: ignore[return-value]
+
+
+def _compute_segments(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rules = c.rules
     n_lang = max(1, len(c.language_ids))
     n_lists = len(c.topic_names) * n_lang
@@ -110,10 +130,18 @@ def _segments(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 
 def _expand(
-    c: Community, seeker: np.ndarray, start: np.ndarray, length: np.ndarray, lst: np.ndarray
+    c: Community, seeker: np.ndarray, start: np.ndarray, length: np.ndarray, lst: np.ndarray, limit: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Index positions of each segment, sampled to the scan limit -> (seeker, mentor) arrays."""
-    limit = c.rules.scan_limit_per_topic
+    """Index positions of each segment -> (seeker, mentor) arrays.
+
+    With a `limit`, a segment longer than it is sampled to `limit` evenly spread entries;
+    without one (pricing, the full feasible graph) every entry is read.
+    """
+    if limit is None:
+        take = length
+        seg = np.repeat(np.arange(len(take)), take)
+        pos = start[seg] + np.arange(len(seg)) - np.repeat(np.cumsum(take) - take, take)
+        return seeker[seg], c.index_mentor[pos]
     take = np.minimum(length, limit)
     stride = np.maximum(length // np.maximum(take, 1), 1)
     # Per-(mentee, list) rotation, a pure function of ids, so input order cannot matter.
@@ -138,72 +166,208 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]]
 
 
-def _rank_within_seeker(c: Community, s: np.ndarray, m: np.ndarray, units: np.ndarray) -> np.ndarray:
-    """Order by (seeker, score descending, mentor) via one integer key, and each pair's rank."""
+def _sorted_by_seeker(
+    c: Community, s: np.ndarray, m: np.ndarray, units: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs sorted by (seeker, score descending, mentor), and each one's rank within its seeker.
+
+    One packed integer key sorted in place (a plain sort is several times faster than an
+    argsort plus gathers), then unpacked.
+    """
     top = max_units(c) + 1
-    key = (s * top + (top - 1 - units)) * max(1, c.n_mentors) + m  # < 2^63 for any real community
-    order = np.argsort(key)
-    s_sorted = s[order]
-    first = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1]])
-    rank = np.arange(len(s)) - np.repeat(first, np.diff(np.r_[first, len(s)]))
-    return order, rank
-
-
-def _best_per_seeker(
-    c: Community, s: np.ndarray, m: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exact top-k pairs per seeker by total score (ties: lower mentor index first)."""
-    units = criterion_units(c, s, m).sum(axis=1)
-    order, rank = _rank_within_seeker(c, s, m, units)
-    keep = order[rank < k]
-    return s[keep], m[keep], units[keep]
-
-
-def generate_candidates(c: Community) -> CandidateGraph:
-    """Build the sparse candidate graph: hard constraints, scores, top-K per mentee."""
-    rules = c.rules
     n_m = max(1, c.n_mentors)
-    n_members = len(c.member_ids)
-    seeker, start, length, lst = _segments(c)
-    take = np.minimum(length, rules.scan_limit_per_topic)
-    sampled = int((length > take).sum())
+    key = np.sort((s * top + (top - 1 - units)) * n_m + m)
+    high, m = np.divmod(key, n_m)
+    s, low = np.divmod(high, top)
+    first = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    rank = np.arange(len(s)) - np.repeat(first, np.diff(np.r_[first, len(s)]))
+    return s, m, top - 1 - low, rank
 
-    # Chunk boundaries at seeker changes, each chunk about CHUNK_PAIRS scanned pairs.
+
+def _best_per_mentor(
+    c: Community, s: np.ndarray, m: np.ndarray, units: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each mentor's top-k pairs by score (ties: lower seeker index first), as packed-key sort."""
+    top = max_units(c) + 1
+    n_s = max(1, c.n_seekers)
+    key = np.sort((m * top + (top - 1 - units)) * n_s + s)
+    high, s = np.divmod(key, n_s)
+    m, low = np.divmod(high, top)
+    first = np.flatnonzero(np.r_[True, m[1:] != m[:-1]])
+    rank = np.arange(len(m)) - np.repeat(first, np.diff(np.r_[first, len(m)]))
+    keep = rank < k
+    return s[keep], m[keep], top - 1 - low[keep]
+
+
+def hard_rule_mask(c: Community, s: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """The pair-level hard rules the index cannot express: self, same team, forbidden pairs."""
+    n_members = len(c.member_ids)
+    se, me = c.seeker_member[s], c.mentor_member[m]
+    ok = se != me  # a BOTH member never mentors themselves
+    if c.rules.exclude_same_team:
+        ok &= ~((c.team[se] == c.team[me]) & (c.team[se] >= 0))
+    if len(c.forbidden_keys):
+        pair = se * n_members + me
+        at = np.minimum(np.searchsorted(c.forbidden_keys, pair), len(c.forbidden_keys) - 1)
+        ok &= c.forbidden_keys[at] != pair
+    return ok
+
+
+def _chunks(c: Community, seeker: np.ndarray, take: np.ndarray) -> list[tuple[int, int]]:
+    """Segment ranges [lo, hi) cut at seeker changes, each about CHUNK_PAIRS index entries."""
+    if not len(seeker):
+        return []
     per_seeker = np.bincount(seeker, weights=take, minlength=c.n_seekers)
     cum = np.cumsum(per_seeker)
-    cuts = np.searchsorted(cum, np.arange(CHUNK_PAIRS, cum[-1] if len(cum) else 0, CHUNK_PAIRS), side="right")
+    cuts = np.searchsorted(cum, np.arange(CHUNK_PAIRS, cum[-1], CHUNK_PAIRS), side="right")
     bounds = np.unique(np.concatenate(([0], cuts, [c.n_seekers])))
     seg_bounds = np.searchsorted(seeker, bounds, side="left")
+    return [(int(lo), int(hi)) for lo, hi in zip(seg_bounds[:-1], seg_bounds[1:]) if hi > lo]
 
-    out_s, out_m, out_u = [], [], []
-    scanned = feasible = 0
-    for lo, hi in zip(seg_bounds[:-1], seg_bounds[1:]):
-        if hi <= lo:
-            continue
-        s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi])
+
+SegmentFilter = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+PairFilter = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def feasible_pairs(
+    c: Community,
+    segment_filter: SegmentFilter | None = None,
+    pair_filter: PairFilter | None = None,
+    unique: bool = True,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every (seeker, mentor) pair that passes every hard rule, in chunks, without sampling.
+
+    The index does the pruning (topic, language, time window); nothing loops over all
+    mentee × mentor pairs. `segment_filter(seeker, start, length)` may drop whole index
+    ranges first and `pair_filter(seeker, mentor)` single pairs before the hard rules
+    (pricing uses both to skip what a bound already rules out). With `unique`, pairs are
+    unique within a chunk (a mentor reached through two topics or languages comes once);
+    without, duplicates may come through. Chunks never share a seeker.
+    """
+    seeker, start, length, lst = _segments(c)
+    if segment_filter is not None and len(seeker):
+        keep = segment_filter(seeker, start, length)
+        seeker, start, length, lst = seeker[keep], start[keep], length[keep], lst[keep]
+    n_m = max(1, c.n_mentors)
+    for lo, hi in _chunks(c, seeker, length):
+        s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi], None)
+        if pair_filter is not None:
+            keep = pair_filter(s, m)
+            s, m = s[keep], m[keep]
+        if unique:
+            key = _sorted_unique(s * n_m + m)
+            s, m = key // n_m, key % n_m
+        ok = hard_rule_mask(c, s, m)
+        yield s[ok], m[ok]
+
+
+Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
+_WORKERS = max(1, min(2, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class _ChunkResult:
+    scanned: int
+    feasible: int
+    kept: Edges  # each seeker's top K
+    first_out: tuple[np.ndarray, np.ndarray]  # (seeker, score) of each seeker's best pair not kept
+    per_mentor: Edges | None  # each mentor's top R within the chunk
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def generate_candidates(c: Community, diversify: bool = True, exhaustive: bool = False) -> CandidateGraph:
+    """Build the sparse candidate graph: hard constraints, scores, top-K per mentee.
+
+    With `diversify`, every mentor also keeps their `candidates_per_mentor` best mentees
+    among the pairs scanned, so a few popular mentors at the top of everyone's list cannot
+    leave the others without edges. With `exhaustive`, long lists are read whole instead
+    of sampled, so each mentee's top-K is exact and `ceiling` bounds every other pair.
+    """
+    rules = c.rules
+    n_m = max(1, c.n_mentors)
+    k = rules.candidates_per_mentee
+    limit = None if exhaustive else rules.scan_limit_per_topic
+    seeker, start, length, lst = _segments(c)
+    take = length if limit is None else np.minimum(length, limit)
+    sampled = int((length > take).sum())
+    ceiling = np.full(c.n_seekers, -1, dtype=np.int64) if exhaustive else None
+
+    def chunk(bounds: tuple[int, int]) -> _ChunkResult:
+        lo, hi = bounds
+        s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi], limit)
         key = _sorted_unique(s * n_m + m)  # a mentor reached via two topics/languages counts once
         s, m = key // n_m, key % n_m
-        scanned += len(key)
-
-        se, me = c.seeker_member[s], c.mentor_member[m]
-        ok = se != me  # a BOTH member never mentors themselves
-        if rules.exclude_same_team:
-            ok &= ~((c.team[se] == c.team[me]) & (c.team[se] >= 0))
-        if len(c.forbidden_keys):
-            pair = se * n_members + me
-            at = np.minimum(np.searchsorted(c.forbidden_keys, pair), len(c.forbidden_keys) - 1)
-            ok &= c.forbidden_keys[at] != pair
+        ok = hard_rule_mask(c, s, m)
         s, m = s[ok], m[ok]
-        feasible += len(s)
-        if not len(s):
-            continue
+        units = criterion_units(c, s, m).sum(axis=1)
+        s, m, units, rank = _sorted_by_seeker(c, s, m, units)
+        keep = rank < k
+        first_out = rank == k  # sorted best-first per seeker, so rank k is the best pair left out
+        near = rank < 4 * k
+        best = _best_per_mentor(c, s[near], m[near], units[near], rules.candidates_per_mentor) if diversify else None
+        return _ChunkResult(len(key), len(s), (s[keep], m[keep], units[keep]), (s[first_out], units[first_out]), best)
 
-        s, m, units = _best_per_seeker(c, s, m, rules.candidates_per_mentee)
-        out_s.append(s)
-        out_m.append(m)
-        out_u.append(units)
+    out_s: list[np.ndarray] = []
+    out_m: list[np.ndarray] = []
+    out_u: list[np.ndarray] = []
+    rev_s: list[np.ndarray] = []
+    rev_m: list[np.ndarray] = []
+    rev_u: list[np.ndarray] = []
+    scanned = feasible = 0
+    criterion_units(c, seeker[:0], seeker[:0])  # fill the scorer's lookup tables before threads share them
+    # numpy releases the GIL in sorts and arithmetic, so chunks overlap on a second core;
+    # `map` keeps chunk order, so the result does not depend on thread timing.
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        for r in pool.map(chunk, _chunks(c, seeker, take)):
+            scanned += r.scanned
+            feasible += r.feasible
+            out_s.append(r.kept[0])
+            out_m.append(r.kept[1])
+            out_u.append(r.kept[2])
+            if ceiling is not None:
+                ceiling[r.first_out[0]] = r.first_out[1]
+            if r.per_mentor is not None:
+                # Each mentor's best mentees among these seekers' top 4K (the top-R of a union is
+                # within the per-part top-Rs); folded together whenever they outgrow a few rounds.
+                rev_s.append(r.per_mentor[0])
+                rev_m.append(r.per_mentor[1])
+                rev_u.append(r.per_mentor[2])
+                if sum(len(x) for x in rev_s) > 4 * max(1, c.n_mentors) * max(1, rules.candidates_per_mentor):
+                    bs, bm, bu = _best_per_mentor(c, _cat(rev_s), _cat(rev_m), _cat(rev_u), rules.candidates_per_mentor)
+                    rev_s, rev_m, rev_u = [bs], [bm], [bu]
 
-    def cat(parts: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    s, m, u = _cat(out_s), _cat(out_m), _cat(out_u)
+    if diversify and rev_s:
+        best = _best_per_mentor(c, _cat(rev_s), _cat(rev_m), _cat(rev_u), rules.candidates_per_mentor)
+        s, m, u = merge_edges(c, (s, m, u), best)
+    return CandidateGraph(s, m, u, scanned, feasible, sampled, ceiling)
 
-    return CandidateGraph(cat(out_s), cat(out_m), cat(out_u), scanned, feasible, sampled)
+
+def merge_edges(
+    c: Community, *parts: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Union of edge lists (duplicates dropped), sorted by (seeker, score descending, mentor)."""
+    s = np.concatenate([p[0] for p in parts])
+    m = np.concatenate([p[1] for p in parts])
+    u = np.concatenate([p[2] for p in parts])
+    s, m, u, _ = _sorted_by_seeker(c, s, m, u)
+    # Same pair, same score: duplicates sit next to each other after the sort.
+    keep = np.r_[True, (s[1:] != s[:-1]) | (m[1:] != m[:-1])] if len(s) else np.zeros(0, dtype=bool)
+    return s[keep], m[keep], u[keep]
+
+
+def feasible_graph(c: Community) -> CandidateGraph:
+    """Every feasible pair, scored: the full graph the certificate reasons about.
+
+    For tests and benchmarks (greedy on the full graph); a large round's full graph can
+    hold hundreds of millions of pairs, which is why the engine never builds it.
+    """
+    parts = [(s, m, criterion_units(c, s, m).sum(axis=1)) for s, m in feasible_pairs(c) if len(s)]
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return CandidateGraph(empty, empty, empty, 0, 0, 0)
+    s, m, u = merge_edges(c, *parts)
+    return CandidateGraph(s, m, u, len(s), len(s), 0)

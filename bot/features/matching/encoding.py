@@ -163,13 +163,6 @@ class Community:
     # Derived lookup tables (scoring fills it once per round).
     cache: dict[str, object] = field(default_factory=dict)
 
-    def waiting_units(self, weight_units: float) -> np.ndarray:
-        """Per seeker: waiting-priority points in hundredths (depends on the mentee only)."""
-        from .scoring import waiting_fraction  # scoring imports this module
-
-        se = self.seeker_member
-        return np.rint(waiting_fraction(self.days_waiting[se], self.times_left[se]) * weight_units).astype(np.int64)
-
     @property
     def n_seekers(self) -> int:
         return len(self.seeker_member)

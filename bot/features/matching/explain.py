@@ -15,7 +15,7 @@ import numpy as np
 from .candidates import CandidateGraph
 from .encoding import INDEX_STRIDE, OFFSET_SHIFT, Community, topic_key
 from .profiles import DemandGap, Unmatched
-from .scoring import _fmt_offset
+from .scoring import format_utc_offset
 
 # Enough to name the exclusions; a mentee with more fitting mentors is not stuck on exclusions.
 _MAX_EXAMINED = 2000
@@ -109,7 +109,7 @@ class _Explainer:
             )
             return (
                 "timezone",
-                f"no mentor for {_names(c, reachable)} within {limit:g} hours of {_fmt_offset(c.tz[i])}{hint}",
+                f"no mentor for {_names(c, reachable)} within {limit:g} hours of {format_utc_offset(c.tz[i])}{hint}",
             )
 
         why: Counter[str] = Counter()

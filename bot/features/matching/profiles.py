@@ -164,6 +164,8 @@ class MatchingRules:
     previous_pairs: frozenset[tuple[int, int]] = frozenset()
     # Each mentee keeps at most this many best-scoring candidates; the solver is exact over them.
     candidates_per_mentee: int = 25
+    # Each mentor also keeps this many best-scoring mentees, so popular mentors cannot starve the graph.
+    candidates_per_mentor: int = 10
     # For a (topic, language) list longer than this, a deterministic spread sample of this many
     # mentors is scored instead of all of them (keeps a 100k-member round near-linear).
     scan_limit_per_topic: int = 60
@@ -171,7 +173,7 @@ class MatchingRules:
     def __post_init__(self) -> None:
         if self.max_timezone_difference_hours < 0:
             raise ValueError("max_timezone_difference_hours cannot be negative")
-        if self.candidates_per_mentee < 1 or self.scan_limit_per_topic < 1:
+        if self.candidates_per_mentee < 1 or self.scan_limit_per_topic < 1 or self.candidates_per_mentor < 0:
             raise ValueError("candidates_per_mentee and scan_limit_per_topic must be at least 1")
 
 
@@ -224,6 +226,45 @@ class DemandGap:
 
 
 @dataclass(frozen=True)
+class Certificate:
+    """Proof that a round's pairs are optimal on the FULL feasible graph, not only the sparse one.
+
+    Every pair weighs `unit` + its score (hundredths), with `unit` larger than any possible
+    total score, so the heaviest assignment matches the most mentees and then scores highest.
+    `bound` = Σ mentee potentials + Σ free slots × mentor potentials, with potentials checked
+    against every feasible pair (LP duality): no assignment can weigh more. `bound == value`
+    proves the proposal optimal.
+    """
+
+    value: int  # unit × matched + total score of the proposal, in hundredths
+    bound: int  # upper bound on any assignment's weight under every hard rule
+    unit: int  # weight of one matched mentee (> any total score)
+    iterations: int  # solve → price rounds until no feasible pair was underpriced
+    edges_priced: int  # feasible pairs scored against the potentials (over all iterations)
+    segments_skipped: int  # index ranges a bound priced out without scoring a pair
+    edges_added: int  # underpriced pairs added to the sparse graph
+    graph_edges: int  # edges the final solve saw
+
+    @property
+    def proved(self) -> bool:
+        return self.bound == self.value
+
+    def as_dict(self) -> dict[str, int | bool]:
+        """JSON-ready, for the stored round summary."""
+        return {
+            "proved": self.proved,
+            "bound": self.bound,
+            "value": self.value,
+            "unit": self.unit,
+            "iterations": self.iterations,
+            "edges_priced": self.edges_priced,
+            "segments_skipped": self.segments_skipped,
+            "edges_added": self.edges_added,
+            "graph_edges": self.graph_edges,
+        }
+
+
+@dataclass(frozen=True)
 class RoundProposal:
     """What the moderator reviews before any introduction is sent."""
 
@@ -233,3 +274,4 @@ class RoundProposal:
     demand_gaps: list[DemandGap]
     average_score: float
     candidate_edges: int  # size of the sparse candidate graph the solver saw
+    certificate: Certificate | None = None  # None in the sparse-only mode (no proof for the full graph)

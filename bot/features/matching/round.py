@@ -11,21 +11,30 @@ import numpy as np
 
 from .assignment import solve_assignment
 from .candidates import CandidateGraph, generate_candidates
+from .certify import certified_assignment
 from .encoding import Community, encode
 from .explain import demand_gaps, explain_unmatched, skipped_mentees
 from .profiles import MatchingRules, MatchProfile, RoundProposal, ScoredCandidate
 from .scoring import max_units, points_and_units, reasons_for_pairs
 
 
-def propose_round(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> RoundProposal:
+MODES = ("certified", "sparse")
+
+
+def propose_round(
+    profiles: Iterable[MatchProfile], rules: MatchingRules | None = None, mode: str = "certified"
+) -> RoundProposal:
     """Propose pairs for one round.
 
     The result maximises first the number of mentees matched, then the total score,
-    exactly over the candidate graph (see `candidates` for how it is kept sparse), with
-    every mentor within their free capacity. Pure and deterministic: the same profiles
-    in any order give the same proposal.
+    with every mentor within their free capacity and every hard rule kept. In the
+    default `certified` mode it is optimal for the FULL feasible graph, and
+    `proposal.certificate` proves it (see `certify`). `mode="sparse"` is the old
+    behaviour, kept for benchmarks and tests: exact only over each mentee's top
+    candidates, no diversification, no certificate. Pure and deterministic: the same
+    profiles in any order give the same proposal.
     """
-    return run_round(profiles, rules or MatchingRules())[0]
+    return run_round(profiles, rules or MatchingRules(), mode=mode)[0]
 
 
 @contextlib.contextmanager
@@ -47,25 +56,39 @@ def _no_gc_pauses() -> Iterator[None]:
 
 
 def run_round(
-    profiles: Iterable[MatchProfile], rules: MatchingRules, timings: dict[str, float] | None = None
+    profiles: Iterable[MatchProfile],
+    rules: MatchingRules,
+    timings: dict[str, float] | None = None,
+    mode: str = "certified",
 ) -> tuple[RoundProposal, Community, CandidateGraph]:
-    """`propose_round` plus its intermediate data and stage timings (for the benchmark)."""
+    """`propose_round` plus its intermediate data and stage timings (for the benchmark).
+
+    The returned graph is the one the final solve saw (in certified mode: the sparse
+    graph plus every pair the pricing added).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     with _no_gc_pauses():
-        return _run_round(profiles, rules, timings)
+        return _run_round(profiles, rules, timings, mode)
 
 
 def _run_round(
-    profiles: Iterable[MatchProfile], rules: MatchingRules, timings: dict[str, float] | None
+    profiles: Iterable[MatchProfile], rules: MatchingRules, timings: dict[str, float] | None, mode: str
 ) -> tuple[RoundProposal, Community, CandidateGraph]:
     clock = time.perf_counter
     t0 = clock()
     c = encode(profiles, rules)
     t1 = clock()
-    graph = generate_candidates(c)
+    certified = mode == "certified"
+    graph = generate_candidates(c, diversify=certified, exhaustive=certified)
     t2 = clock()
-    chosen = solve_assignment(graph.seekers, graph.mentors, graph.units, c.mentor_free, max_units(c))
-    t3 = clock()
+    certificate = None
+    if certified:
+        graph, chosen, certificate = certified_assignment(c, graph)
+    else:
+        chosen = solve_assignment(graph.seekers, graph.mentors, graph.units, c.mentor_free, max_units(c))
     s, m = graph.seekers[chosen], graph.mentors[chosen]
+    t3 = clock()
     pairs = _scored(c, s, m)
     proposal = RoundProposal(
         pairs=pairs,
@@ -74,6 +97,7 @@ def _run_round(
         demand_gaps=demand_gaps(c),
         average_score=round(sum(p.score for p in pairs) / len(pairs), 2) if pairs else 0.0,
         candidate_edges=graph.edges,
+        certificate=certificate,
     )
     t4 = clock()
     if timings is not None:

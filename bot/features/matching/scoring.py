@@ -109,7 +109,7 @@ def criterion_units(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> n
     ratio = np.where(wanted <= 0, 1.0, np.minimum(1.0, offered / np.maximum(wanted, 1e-9)))
     out[:, 7] = _units(np.where(np.isnan(wanted) | np.isnan(offered), 0.5, ratio), t.weight_units[7])
 
-    out[:, 8] = c.waiting_units(t.weight_units[8])[seekers]
+    out[:, 8] = waiting_units(c, t.weight_units[8])[seekers]
     return out
 
 
@@ -125,6 +125,12 @@ def goal_fraction(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> np.
             shared += np.bitwise_count(flat[base + words[:, q]] & bits[:, q])
     denom = np.sqrt(c.seeker_kw_count[seekers] * c.mentor_kw_count[mentors])
     return np.divide(shared, denom, out=np.zeros(len(seekers)), where=denom > 0)
+
+
+def waiting_units(c: Community, weight_units: float) -> np.ndarray:
+    """Per seeker: waiting-priority points in hundredths (depends on the mentee only)."""
+    se = c.seeker_member
+    return np.rint(waiting_fraction(c.days_waiting[se], c.times_left[se]) * weight_units).astype(np.int64)
 
 
 def waiting_fraction(days_waiting: np.ndarray, times_left: np.ndarray) -> np.ndarray:
@@ -147,12 +153,18 @@ def points_and_units(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> 
     return units / UNITS_PER_POINT, units.sum(axis=1)
 
 
+def weight_units(c: Community) -> np.ndarray:
+    """Per criterion: the most hundredths it can give a pair (its weight, rounded like the scores)."""
+    return np.rint(np.asarray(c.rules.weights.as_tuple()) * UNITS_PER_POINT).astype(np.int64)
+
+
 def max_units(c: Community) -> int:
     """Upper bound of a pair's total units (for the solver's big-M)."""
     return int(np.rint(np.asarray(c.rules.weights.as_tuple()) * UNITS_PER_POINT).sum())
 
 
-def _fmt_offset(hours: float) -> str:
+def format_utc_offset(hours: float) -> str:
+    """A UTC offset as members read it: 5.5 → "UTC+5:30", -8 → "UTC-8"."""
     sign = "+" if hours >= 0 else "-"
     h = abs(hours)
     whole = int(h)
@@ -219,7 +231,7 @@ def reasons_for_pairs(
         d = min(d, 24.0 - d)
         overlap = max(0.0, WAKING_HOURS - d) + max(0.0, WAKING_HOURS - (24.0 - d))
         tail = " (both accept async)" if d > max_tz else ""
-        return f"{_fmt_offset(a)} and {_fmt_offset(b)}: {overlap:g} waking hours overlap{tail}"
+        return f"{format_utc_offset(a)} and {format_utc_offset(b)}: {overlap:g} waking hours overlap{tail}"
 
     @functools.cache
     def style_texts(

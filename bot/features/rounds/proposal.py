@@ -189,6 +189,7 @@ async def compute_round(
         summary={
             "average_score": proposal.average_score,
             "candidate_edges": proposal.candidate_edges,
+            "certificate": proposal.certificate.as_dict() if proposal.certificate else None,
             "unmatched": [{"member_id": u.member_id, "cause": u.cause, "reason": u.reason} for u in proposal.unmatched],
             "skipped": [{"member_id": u.member_id, "cause": u.cause, "reason": u.reason} for u in proposal.skipped],
             "demand_gaps": [
