@@ -9,6 +9,7 @@ name). Mentors are thanked with a summary of what the pair did.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -135,26 +136,63 @@ async def on_feedback_component(ctx: Ctx, cid: ComponentId, values: tuple[str, .
     if cid.verb == "rate":
         if not cid.arg.isdigit() or not 1 <= int(cid.arg) <= 5:
             raise InvalidInput("Ratings go from 1 to 5.")
-        feedback.rating = int(cid.arg)
-        feedback.step = FeedbackStep.WORKED.value
-        ctx.session.add(feedback)
-        await ctx.session.flush()
-        if feedback.rating <= 2:
-            pairing = await ctx.session.get(Pairing, feedback.pairing_id)
-            assert pairing is not None
-            await report_if_at_risk(ctx.session, pairing, ctx.now)  # low rating: the moderators should know
-        return [msg.message(f"Thanks, {feedback.rating}/5 noted. What worked well? Reply here in a line or two (or skip).")]
+        return await _rate(ctx, feedback, int(cid.arg))
     if cid.verb == "quote":
         if cid.arg not in QUOTE_CHOICES:
             raise InvalidInput("That choice is not valid any more.")
-        if cid.arg == "other":
-            feedback.step = FeedbackStep.QUOTE_NAME.value
-            ctx.session.add(feedback)
-            return [msg.message("Which name should a quote carry? Reply with it (e.g. 'A data engineer in Berlin').")]
-        feedback.quote_ok = cid.arg != "no"
-        feedback.quote_name = {"name": ctx.member.display_name, "anon": "Anonymous member"}.get(cid.arg, "")[:80]
-        return _finish(ctx, feedback)
+        return _quote(ctx, feedback, cid.arg)
     raise InvalidInput("That feedback button is not valid any more.")
+
+
+async def _rate(ctx: Ctx, feedback: Feedback, rating: int) -> list[Message]:
+    feedback.rating = rating
+    feedback.step = FeedbackStep.WORKED.value
+    ctx.session.add(feedback)
+    await ctx.session.flush()
+    if rating <= 2:
+        pairing = await ctx.session.get(Pairing, feedback.pairing_id)
+        assert pairing is not None
+        await report_if_at_risk(ctx.session, pairing, ctx.now)  # low rating: the moderators should know
+    return [msg.message(f"Thanks, {rating}/5 noted. What worked well? Reply here in a line or two (or skip).")]
+
+
+def _quote(ctx: Ctx, feedback: Feedback, choice: str) -> list[Message]:
+    if choice == "other":
+        feedback.step = FeedbackStep.QUOTE_NAME.value
+        ctx.session.add(feedback)
+        return [msg.message("Which name should a quote carry? Reply with it (e.g. 'A data engineer in Berlin').")]
+    feedback.quote_ok = choice != "no"
+    feedback.quote_name = {"name": ctx.member.display_name, "anon": "Anonymous member"}.get(choice, "")[:80]
+    return _finish(ctx, feedback)
+
+
+_RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_RATING = re.compile(r"([1-5]|one|two|three|four|five)\s*(?:/\s*5|out of (?:5|five)|stars?)?")
+
+
+def typed_rating(answer: str) -> int | None:
+    """A typed rating, forgiving like intake: "5", "4/5", "four", "4 out of 5", "3 stars"."""
+    match = _RATING.fullmatch(answer.casefold().strip(" .!"))
+    if match is None:
+        return None
+    word = match.group(1)
+    return int(word) if word.isdigit() else _RATING_WORDS[word]
+
+
+def typed_quote_choice(answer: str) -> str | None:
+    """The quote question answered in words: a key of QUOTE_CHOICES, or None when unclear."""
+    words = re.sub(r"[^a-z ]", " ", answer.casefold()).split()
+    if not words:
+        return None
+    if words[0] in ("no", "nope", "nah") or words == ["don", "t"] or "not" in words[:2]:
+        return "no"
+    if {"anonymous", "anonymously", "anon"} & set(words):
+        return "anon"
+    if "another" in words or "other" in words or "different" in words:
+        return "other"
+    if "name" in words or "my" in words:
+        return "name"
+    return None  # a bare "yes" does not say under which name
 
 
 def _finish(ctx: Ctx, feedback: Feedback) -> list[Message]:
@@ -176,14 +214,14 @@ def _quote_question(feedback: Feedback) -> Message:
 
 
 async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
-    """Free-text answers of a feedback conversation in progress."""
+    """Typed answers of a feedback conversation in progress (every button step accepts words too)."""
     feedback = (
         await ctx.session.execute(
             select(Feedback)
             .where(
                 Feedback.member_id == ctx.member_id,
                 Feedback.community_id == ctx.community_id,
-                Feedback.step.in_([FeedbackStep.WORKED.value, FeedbackStep.IMPROVE.value, FeedbackStep.QUOTE_NAME.value]),  # type: ignore[attr-defined]
+                Feedback.step != FeedbackStep.DONE.value,
             )
             .order_by(Feedback.requested_at.desc())  # type: ignore[attr-defined]
             .limit(1)
@@ -195,6 +233,18 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
     skip = answer.lower() in ("skip", "-", "none")
     if not answer:
         return [msg.message("Write a line or two, or reply skip.")]
+    if feedback.step == FeedbackStep.RATING.value:
+        if skip:
+            return _finish(ctx, feedback)  # no feedback at all is a fine answer
+        rating = typed_rating(answer)
+        if rating is None:
+            return [msg.message("I didn't catch a rating there. Reply with a number from 1 (poor) to 5 (excellent), or skip.")]
+        return await _rate(ctx, feedback, rating)
+    if feedback.step == FeedbackStep.QUOTE.value:
+        choice = typed_quote_choice(answer)
+        if choice is None:
+            return [msg.message("May the moderators quote you? Reply yes with my name, yes anonymously, yes under another name, or no.")]
+        return _quote(ctx, feedback, choice)
     if len(answer) > TEXT_MAX:
         return [msg.message(f"That is {len(answer)} characters; please keep it under {TEXT_MAX}.")]
     if feedback.step == FeedbackStep.WORKED.value:

@@ -105,17 +105,29 @@ async def end_pairing(
     await _deactivate_plans(session, pairing)
     mentee, mentor = await members_of(session, pairing)
     outbox = Outbox(session, pairing.community_id, now)
-    who: list[msg.Span] = ["A moderator"] if ended_by is None or ended_by.id not in (mentee.id, mentor.id) else [UserText(ended_by.display_name)]
+    by_partner = ended_by is not None and ended_by.id in (mentee.id, mentor.id)
     for person, partner in ((mentee, mentor), (mentor, mentee)):
         if ended_by is not None and person.id == ended_by.id:
             continue
         if person.dm_status != "ok" and person.id != mentee.id:
             continue
-        text: list[msg.Span] = [*who, " ended your mentorship with ", UserText(partner.display_name), ". Thank you for the time you gave it."]
+        text = _ended_words(reason, partner, by_partner)
         if person.id == mentee.id and rematch_priority:
             text.append(" You are back on the waiting list with priority for the next matching round.")
         await outbox.post(Destination.dm(person.platform_user_id), msg.message(msg.Text(tuple(text))), dedupe_key=f"pair:{pairing.id}:ended:{person.id}")
     await _after_pairing(session, pairing, now, rematch_priority=rematch_priority)
+
+
+def _ended_words(reason: str, partner: Member, partner_acted: bool) -> list[msg.Span]:
+    """What the partner left behind reads: who acted, and never themselves as their own partner."""
+    thanks = " Thank you for the time you gave it."
+    if reason == "forgotten":  # their name is being deleted: nothing that identifies them
+        return ["Your partner left the program, so your mentorship has ended." + thanks]
+    if not partner_acted:
+        return ["A moderator ended your mentorship with ", UserText(partner.display_name), "." + thanks]
+    if reason == "left":
+        return [UserText(partner.display_name), " left the program, so your mentorship has ended." + thanks]
+    return [UserText(partner.display_name), " ended your mentorship." + thanks]
 
 
 async def _deactivate_plans(session: AsyncSession, pairing: Pairing) -> None:
@@ -152,7 +164,7 @@ async def end_pairings_for_member(session: AsyncSession, member: Member, now: da
         assert community is not None
         outbox = Outbox(session, member.community_id, now)
         notice = msg.message(
-            msg.text(UserText(member.display_name), f" left the program; {len(pairings)} active pairing(s) ended and the partners were told.")
+            msg.text(UserText(member.display_name), f" left the program; {msg.plural(len(pairings), 'active pairing')} ended and the partners were told.")
         )
         for destination in await moderator_destinations(session, community):
             await outbox.post(destination, notice, dedupe_key=f"left:{member.id}:{now.isoformat()}:{destination.target}")

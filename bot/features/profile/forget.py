@@ -69,6 +69,10 @@ async def forget_me_command(ctx: Ctx, args: list[str]) -> list[Message]:
 
 async def on_privacy_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
     if cid.key != str(ctx.member_id):
+        owner = await ctx.session.get(Member, int(cid.key)) if cid.key.isdigit() else None
+        if owner is not None and owner.community_id == ctx.community_id and owner.platform_user_id.startswith("forgotten:"):
+            # The clicker's old member row was forgotten (their platform id went with it).
+            return [msg.message("Your data was already deleted, so there is nothing left to do with this message.")]
         return [msg.message("That button belongs to someone else. /mentor forget-me is for your own data.")]
     if cid.verb == "keep":
         return [msg.message("Nothing was deleted.")]
