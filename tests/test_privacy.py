@@ -197,6 +197,7 @@ async def test_forget_me_reaches_pairings_checkins_goals_notes_and_feedback(chat
         "@quincy click We met",
         "@quincy note Quokka check-in note",
         "@maria /mentor wrap-up",
+        "@maria click Yes, wrap up",
         "@quincy click 5",
         "@quincy Quokka calls kept me going",
         "@quincy skip",

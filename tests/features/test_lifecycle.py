@@ -162,7 +162,7 @@ async def test_a_whole_three_month_program_ends_with_feedback_thanks_and_testimo
 
 async def test_wrap_up_early_by_a_member(chat: Chat) -> None:
     await _paired(chat, ("ann", "maria"))
-    out = await chat("@maria /mentor wrap-up")
+    out = await chat("@maria /mentor wrap-up", "@maria click Yes, wrap up")
     assert "Wrapped up. Thank you!" in out
     assert "[DM ann+maria] maria wrapped up your mentorship." in out
     out = await chat("@maria /mentor wrap-up")

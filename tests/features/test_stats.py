@@ -64,7 +64,7 @@ async def _program(chat: Chat) -> dict[str, str]:
     await chat("@ann click We met", "@maria click We met", "@ben click Not yet")
     await chat(f"@{ml_mentee} click Not yet", "@lea click Need help")  # omar ignores his
     await chat('@ann /mentor goal set "Finish the course"', "@maria /mentor goal done", '@lea /mentor goal set "Ship a model"')
-    await chat("@ann /mentor wrap-up")
+    await chat("@ann /mentor wrap-up", "@ann click Yes, wrap up")
     await chat("@ann click 5", "@ann Great sessions every week", "@ann skip", "@ann click Yes, with my name")
     await chat("@maria click 4", "@maria skip", "@maria skip")
     ben_pairing = await _pairing_of(chat, "ben")

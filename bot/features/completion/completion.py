@@ -79,8 +79,17 @@ def _rating_question(feedback: Feedback, partner: Member) -> Message:
     )
 
 
+def human_duration(days: int) -> str:
+    """How long something lasted, as a person says it: "1 day", "3 weeks", "4 months"."""
+    if days < 14:
+        return msg.plural(max(1, days), "day")
+    if days < 60:
+        return msg.plural(round(days / 7), "week")
+    return msg.plural(round(days / 30), "month")
+
+
 async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member, now: datetime) -> Message:
-    months = max(1, round((now - pairing.started_at).days / 30))
+    lasted = human_duration((now - pairing.started_at).days)
     meetings = (
         await session.execute(
             select(func.count()).select_from(CheckIn).where(CheckIn.pairing_id == pairing.id, CheckIn.answer == "met")
@@ -91,15 +100,13 @@ async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member
             select(func.count()).select_from(Goal).where(Goal.pairing_id == pairing.id, Goal.status == GoalStatus.DONE.value)
         )
     ).scalar_one()
-    return msg.message(
-        msg.text(
-            msg.Strong("Thank you for mentoring "),
-            UserText(mentee.display_name),
-            f"! Over {months} month{'s' if months != 1 else ''} you reported {meetings} meeting{'s' if meetings != 1 else ''} "
-            f"and reached {goals} goal{'s' if goals != 1 else ''} together. "
-            "Giving back like this is what keeps the community strong.",
-        )
-    )
+    # Only what happened is counted; a pair that never got going is thanked, not praised for zero.
+    done = [d for d in (meetings and f"reported {msg.plural(meetings, 'meeting')}", goals and f"reached {msg.plural(goals, 'goal')}") if d]
+    if done:
+        summary = f"! Over {lasted} you {' and '.join(done)} together. Giving back like this is what keeps the community strong."
+    else:
+        summary = f" and for the time you set aside. Your mentorship lasted {lasted}."
+    return msg.message(msg.text(msg.Strong("Thank you for mentoring "), UserText(mentee.display_name), summary))
 
 
 async def wrap_up(ctx: Ctx, pairing: Pairing) -> list[Message]:
@@ -112,6 +119,34 @@ async def wrap_up(ctx: Ctx, pairing: Pairing) -> list[Message]:
 async def wrap_up_command(ctx: Ctx, args: list[str]) -> list[Message]:
     parsed = parse_args(args, {"pair": Arity.ONE})
     pairing = await my_pairing(ctx, parsed.one("pair"), "wrap up")
+    return await ask_to_confirm_wrap_up(ctx, pairing)
+
+
+async def ask_to_confirm_wrap_up(ctx: Ctx, pairing: Pairing) -> list[Message]:
+    """Ending a mentorship is never one click: say what it does and ask."""
+    mentee, mentor = await members_of(ctx.session, pairing)
+    partner = mentor if ctx.member_id == mentee.id else mentee
+    pid = str(pairing.id)
+    return [
+        Message(
+            (
+                msg.text("Wrap up your mentorship with ", UserText(partner.display_name),
+                         " now? It ends for both of you, and I'll ask you each for a little feedback."),
+                Button("Yes, wrap up", str(ComponentId("wrapup", pid, "confirm")), ButtonStyle.DANGER),
+                Button("No, carry on", str(ComponentId("wrapup", pid, "cancel"))),
+            )
+        )
+    ]
+
+
+async def on_wrap_up_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
+    if cid.verb == "cancel":
+        return [msg.message("Nothing changed: your mentorship goes on.")]
+    if cid.verb != "confirm":
+        raise InvalidInput("That button is not valid any more.")
+    pairing = await ctx.session.get(Pairing, int(cid.key)) if cid.key.isdigit() else None
+    if pairing is None or pairing.community_id != ctx.community_id or ctx.member_id not in (pairing.mentee_member_id, pairing.mentor_member_id):
+        raise InvalidInput("That button belongs to someone else's mentorship.")
     return await wrap_up(ctx, pairing)
 
 

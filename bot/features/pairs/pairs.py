@@ -266,6 +266,12 @@ async def pair_command(ctx: Ctx, args: list[str]) -> list[Message]:
         await end_pairing(ctx.session, pairing, ctx.now, reason=f"ended by a moderator ({action})", ended_by=ctx.member)
         extra = " The mentee has priority in the next round (/mentor match)." if action == "rematch" else ""
         return [msg.message(f"Pairing #{pairing.id} is ended and both were told.{extra}")]
+    if action == "set":
+        from bot.features.pairs.policy import moderator_set  # policy builds on this module
+
+        if pairing.status != PairingStatus.ACTIVE.value:
+            return [msg.message(f"Pairing #{pairing.id} is already {pairing.status}.")]
+        return await moderator_set(ctx, pairing, args[2:])
     if action == "note":
         text = " ".join(args[2:]).strip()
         if not text:
@@ -276,7 +282,7 @@ async def pair_command(ctx: Ctx, args: list[str]) -> list[Message]:
             PairNote(community_id=ctx.community_id, pairing_id=pairing.id, member_id=ctx.member_id, kind="moderator", text=text, created_at=ctx.now)  # type: ignore[arg-type]
         )
         return [msg.message(f"Noted on pairing #{pairing.id}.")]
-    raise ParseError(f"I don't know '{action}' for a pairing; use end, rematch or note \"…\".")
+    raise ParseError(f"I don't know '{action}' for a pairing; use end, rematch, set --cadence/--ends/--channel or note \"…\".")
 
 
 async def describe_pairing(ctx: Ctx, pairing: Pairing) -> Message:

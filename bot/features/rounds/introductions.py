@@ -27,6 +27,7 @@ from bot.features.checkins.checkins import start_plans
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
 from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.pairs import report_if_at_risk
+from bot.features.pairs.policy import on_policy_component
 from bot.features.rounds.proposal import RoundPolicy, members_by_id
 from storage.tables import (
     Community,
@@ -213,14 +214,8 @@ async def on_pair_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
             )
             return [msg.message("Confirmed — you both agree now.")]
         return [msg.message("Confirmed. I'll let you both know when your partner confirms too.")]
-    if cid.verb == "change":
-        return [
-            msg.message(
-                "Tell your partner in this conversation what you'd change (how often, how, or until when). "
-                "Once you agree, confirm the policy; a moderator can record changes with /mentor pair "
-                f"{pairing.id} note \"…\"."
-            )
-        ]
+    if cid.verb in ("change", "draft", "propose", "accept", "decline"):
+        return await on_policy_component(ctx, pairing, cid)
     if cid.verb == "kickoff":
         if pairing.kickoff_at is not None:
             return [msg.message(f"Your kick-off is already recorded ({format_when(pairing.kickoff_at, ctx.tz)}).")]
