@@ -40,3 +40,44 @@ async def test_a_pause_stops_every_nudge_tells_the_partner_once_and_never_makes_
     assert "[DM ann] How is your mentorship with maria going?" in out  # her check-ins resume
     assert "friendly nudge" in out  # the kick-off clock moved by the break: the first reminder comes now
     assert "At-risk" not in out
+
+
+async def _profile(chat: Chat, name: str) -> Profile:
+    mid = await member_id(chat, name)
+    async with chat.bot.db.unit() as s:
+        return (await s.execute(select(Profile).where(Profile.member_id == mid))).scalar_one()
+
+
+async def test_completion_sends_one_message_per_member_with_every_choice_and_asks_about_the_next_round(chat: Chat) -> None:
+    await _paired(chat)
+    await chat("@ann click We've had our kick-off")
+    await chat("wait 89d")
+    out = await chat("wait 2d")
+    assert out.count("[DM ann] ") == 1 and out.count("[DM maria] ") == 1  # one message each, no burst
+    assert "How would you rate your mentorship with maria?" in out
+    assert "Would you like another mentor in the next round?" in out
+    assert "Would you like to mentor someone else in the next round?" in out
+    assert (await _profile(chat, "ann")).next_round == "asked"
+    await sign_up(chat, "max", "mentor")
+    out = await chat("@carol /mentor match")
+    assert "ann ←" not in out and "← maria" not in out  # nobody re-queued silently
+    await chat("@carol /mentor match discard")
+    out = await chat("@ann click Yes, next round")
+    assert "you're in the pool for the next matching round" in out
+    out = await chat("@maria click Not now")
+    assert "you won't be matched in the next round" in out
+    out = await chat("@ann click 5")  # the same message still takes the rating
+    assert "Thanks, 5/5 noted." in out
+    out = await chat("@carol /mentor match")
+    assert "ann ← max" in out and "maria" not in out
+    assert (await _profile(chat, "maria")).next_round == "no"
+
+
+async def test_an_early_end_by_a_moderator_asks_the_mentor_and_requeues_the_mentee(chat: Chat) -> None:
+    await _paired(chat)
+    out = await chat("@carol /mentor pair 1 end")
+    assert "[DM ann] A moderator ended your mentorship with maria." in out and "back on the waiting list with priority" in out
+    assert "[DM maria] A moderator ended your mentorship with ann." in out
+    assert "Would you like to mentor someone else in the next round?" in out
+    assert (await _profile(chat, "maria")).next_round == "asked"
+    assert (await _profile(chat, "ann")).next_round == ""

@@ -20,9 +20,12 @@ from bot.core import messages as msg
 from bot.delivery.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
-from bot.features.milestones.milestones import send_milestone
+from bot.features.milestones.milestones import closing_resources, send_milestone
 from bot.delivery.outbox import Outbox
-from bot.features.pairs.pairs import _after_pairing, _deactivate_plans, group_of, members_of, my_pairing, report_if_at_risk
+from bot.features.pairs.pairs import (
+    _after_pairing, _deactivate_plans, group_of, members_of, my_pairing, next_round_question, pairing_of_button,
+    report_if_at_risk,
+)
 from bot.core.parsing import Arity, parse_args
 from bot.core.ports import Destination
 from bot.core.router import Command, ComponentId, ComponentRoute
@@ -55,6 +58,7 @@ async def complete_pairing(
         msg.message(msg.Text(tuple(why)), "Thank you both for the time and care you put into it. I'll ask you each for a little feedback."),
         dedupe_key=f"pair:{pairing.id}:completed",
     )
+    thanks = await _mentor_thanks(session, pairing, mentee, now)
     for member, role in ((mentee, "mentee"), (mentor, "mentor")):
         feedback = Feedback(
             community_id=pairing.community_id, pairing_id=pairing.id, member_id=member.id, role=role, requested_at=now  # type: ignore[arg-type]
@@ -62,20 +66,20 @@ async def complete_pairing(
         session.add(feedback)
         await session.flush()
         partner = mentor if member is mentee else mentee
-        await outbox.post(Destination.dm(member.platform_user_id), _rating_question(feedback, partner), dedupe_key=f"feedback:{feedback.id}:ask")
-    await outbox.post(Destination.dm(mentor.platform_user_id), await _mentor_thanks(session, pairing, mentee, now), dedupe_key=f"pair:{pairing.id}:thanks")
-    await send_milestone(session, outbox, pairing, "wrapup", program)
-    await _after_pairing(session, pairing, now, rematch_priority=False)
+        # One message holds every end-of-relationship choice: never a burst of separate DMs.
+        parts: list[msg.Part] = list(thanks.parts) if member is mentor else []
+        parts += [*_rating_question(feedback, partner), *next_round_question(pairing, role)]
+        parts += closing_resources(program, role)
+        await outbox.post(Destination.dm(member.platform_user_id), Message(tuple(parts)), dedupe_key=f"feedback:{feedback.id}:ask")
+    await _after_pairing(session, pairing, now, rematch_priority=False, ask=frozenset({mentee.id, mentor.id}))  # type: ignore[arg-type]
     return True
 
 
-def _rating_question(feedback: Feedback, partner: Member) -> Message:
+def _rating_question(feedback: Feedback, partner: Member) -> tuple[msg.Part, ...]:
     fid = str(feedback.id)
-    return Message(
-        (
-            msg.text("How would you rate your mentorship with ", UserText(partner.display_name), "? (1 = poor, 5 = excellent)"),
-            *(Button(str(n), str(ComponentId("feedback", fid, "rate", str(n)))) for n in range(1, 6)),
-        )
+    return (
+        msg.text("How would you rate your mentorship with ", UserText(partner.display_name), "? (1 = poor, 5 = excellent)"),
+        *(Button(str(n), str(ComponentId("feedback", fid, "rate", str(n)))) for n in range(1, 6)),
     )
 
 
@@ -144,9 +148,7 @@ async def on_wrap_up_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
         return [msg.message("Nothing changed: your mentorship goes on.")]
     if cid.verb != "confirm":
         raise InvalidInput("That button is not valid any more.")
-    pairing = await ctx.session.get(Pairing, int(cid.key)) if cid.key.isdigit() else None
-    if pairing is None or pairing.community_id != ctx.community_id or ctx.member_id not in (pairing.mentee_member_id, pairing.mentor_member_id):
-        raise InvalidInput("That button belongs to someone else's mentorship.")
+    pairing = await pairing_of_button(ctx, cid.key)
     return await wrap_up(ctx, pairing)
 
 

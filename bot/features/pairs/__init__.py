@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.feature import Arg, ArgKind, Command, Feature
+from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature
 from bot.features.pairs import pairs
 
 
@@ -25,4 +25,5 @@ def feature() -> Feature:
                 examples=("pair 4", "pair 4 rematch", 'pair 4 note "called both"', "pair 4 set --cadence 2w --ends 2027-03-01 --channel video"),
             ),
         ),
+        components=(ComponentRoute("nextround", pairs.on_next_round_component),),
     )

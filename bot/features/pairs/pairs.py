@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import messages as msg
 from bot.delivery.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
-from bot.core.messages import Message, UserText
+from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.core.parsing import ParseError, format_when
 from bot.core.ports import Destination
-from bot.core.router import Command
+from bot.core.router import Command, ComponentId
 from storage.tables import (
     CheckIn,
     CheckInPlan,
@@ -106,16 +106,23 @@ async def end_pairing(
     mentee, mentor = await members_of(session, pairing)
     outbox = Outbox(session, pairing.community_id, now)
     by_partner = ended_by is not None and ended_by.id in (mentee.id, mentor.id)
+    asked: set[int] = set()
     for person, partner in ((mentee, mentor), (mentor, mentee)):
         if ended_by is not None and person.id == ended_by.id:
             continue
         if person.dm_status != "ok" and person.id != mentee.id:
             continue
         text = _ended_words(reason, partner, by_partner)
+        parts: tuple[msg.Part, ...] = ()
         if person.id == mentee.id and rematch_priority:
             text.append(" You are back on the waiting list with priority for the next matching round.")
-        await outbox.post(Destination.dm(person.platform_user_id), msg.message(msg.Text(tuple(text))), dedupe_key=f"pair:{pairing.id}:ended:{person.id}")
-    await _after_pairing(session, pairing, now, rematch_priority=rematch_priority)
+        else:
+            parts = next_round_question(pairing, "mentee" if person.id == mentee.id else "mentor")
+            asked.add(person.id)  # type: ignore[arg-type]
+        await outbox.post(
+            Destination.dm(person.platform_user_id), Message((msg.Text(tuple(text)), *parts)), dedupe_key=f"pair:{pairing.id}:ended:{person.id}"
+        )
+    await _after_pairing(session, pairing, now, rematch_priority=rematch_priority, ask=frozenset(asked))
 
 
 def _ended_words(reason: str, partner: Member, partner_acted: bool) -> list[msg.Span]:
@@ -137,8 +144,13 @@ async def _deactivate_plans(session: AsyncSession, pairing: Pairing) -> None:
         session.add(plan)
 
 
-async def _after_pairing(session: AsyncSession, pairing: Pairing, now: datetime, *, rematch_priority: bool) -> None:
-    """Put both people back where they belong once a pairing is over."""
+async def _after_pairing(
+    session: AsyncSession, pairing: Pairing, now: datetime, *, rematch_priority: bool, ask: frozenset[int] = frozenset()
+) -> None:
+    """Put both people back where they belong once a pairing is over.
+
+    Those in `ask` were asked whether they want another round: they stay out of
+    the pool until they answer yes (a finished member is never re-queued silently)."""
     for member_id, is_mentee in ((pairing.mentee_member_id, True), (pairing.mentor_member_id, False)):
         profile = (await session.execute(select(Profile).where(Profile.member_id == member_id))).scalar_one_or_none()
         if profile is None or profile.status in (ProfileStatus.LEFT.value, ProfileStatus.PAUSED.value):
@@ -148,10 +160,50 @@ async def _after_pairing(session: AsyncSession, pairing: Pairing, now: datetime,
             continue
         profile.status = ProfileStatus.WAITING.value
         profile.updated_at = now
+        if member_id in ask:
+            profile.next_round = "asked"
         if is_mentee and rematch_priority:
             profile.waiting_since = profile.waiting_since or pairing.started_at  # counts as having waited long
             profile.times_unmatched += 1
         session.add(profile)
+
+
+async def pairing_of_button(ctx: Ctx, key: str) -> Pairing:
+    """The pairing a button names, in this community, and only for its two members."""
+    pairing = await ctx.session.get(Pairing, int(key)) if key.isdigit() else None
+    if pairing is None or pairing.community_id != ctx.community_id:
+        raise NotFound("I can't find that mentorship any more.")
+    if ctx.member_id not in (pairing.mentee_member_id, pairing.mentor_member_id):
+        raise InvalidInput("That button belongs to someone else's mentorship.")
+    return pairing
+
+
+def next_round_question(pairing: Pairing, role: str) -> tuple[msg.Part, ...]:
+    """The re-join question every finished member gets, inside their one end-of-pairing message."""
+    pid = str(pairing.id)
+    ask = "Would you like another mentor in the next round?" if role == "mentee" else "Would you like to mentor someone else in the next round?"
+    return (
+        msg.text(ask),
+        Button("Yes, next round", str(ComponentId("nextround", pid, "yes")), ButtonStyle.PRIMARY),
+        Button("Not now", str(ComponentId("nextround", pid, "no"))),
+    )
+
+
+async def on_next_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
+    pairing = await pairing_of_button(ctx, cid.key)
+    if cid.verb not in ("yes", "no"):
+        raise InvalidInput("That button is not valid any more.")
+    profile = (await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))).scalar_one_or_none()
+    if profile is None or profile.status == ProfileStatus.LEFT.value:
+        return [msg.message("You've left the program, so there is no next round for you yet. /mentor join signs you up again.")]
+    profile.next_round = cid.verb
+    profile.updated_at = ctx.now
+    if cid.verb == "yes":
+        profile.waiting_since = profile.waiting_since or ctx.now
+        ctx.session.add(profile)
+        return [msg.message("Great — you're in the pool for the next matching round.")]
+    ctx.session.add(profile)
+    return [msg.message("Noted: you won't be matched in the next round. Changed your mind? Click Yes, next round on that message.")]
 
 
 async def end_pairings_for_member(session: AsyncSession, member: Member, now: datetime, reason: str) -> int:

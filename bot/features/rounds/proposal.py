@@ -81,6 +81,8 @@ async def load_match_profiles(
             select(Profile).where(
                 Profile.community_id == community_id,
                 Profile.status.in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),  # type: ignore[attr-defined]
+                # Finished members are matched again only once they said yes to another round.
+                Profile.next_round.not_in(["asked", "no"]),  # type: ignore[attr-defined]
             )
         )
     ).scalars().all()
