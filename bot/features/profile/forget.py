@@ -39,6 +39,7 @@ from storage.tables import (
     MatchRound,
     Member,
     OutboxMessage,
+    PairBlock,
     PairNote,
     Pairing,
     Poll,
@@ -260,6 +261,10 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
         if other.member_id != member.id and member.id in (other.do_not_match or []):
             other.do_not_match = [i for i in other.do_not_match if i != member.id]
 
+    # Moderators' blocks name them (and say why): they go too.
+    await session.execute(
+        delete(PairBlock).where(or_(PairBlock.first_member_id == member.id, PairBlock.second_member_id == member.id))
+    )
     tokens += await _their_words_in_pairings(session, community.id, member.id)
     await _forget_in_pairings(session, community.id, member.id, tokens)
 

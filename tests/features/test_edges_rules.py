@@ -1,0 +1,53 @@
+"""Issue 16, rules that promised more than they held: team names normalised before matching
+(and shown to moderators as grouped), moderators' blocks, pairs that never met."""
+
+from bot.features.rounds.blocks import normalise_team
+from tests.chat import Chat
+from tests.features.community import sign_up
+
+
+def test_team_names_are_normalised() -> None:
+    assert normalise_team("Initech") == normalise_team("initech") == "initech"
+    assert normalise_team("Acme Corp") == normalise_team("ACME corp.") == normalise_team(" acme,  Inc ") == "acme"
+    assert normalise_team("Müller GmbH") == normalise_team("muller") == "muller"
+    assert normalise_team("Corp") == "corp"  # a suffix alone is still a name
+    assert normalise_team("Acme Labs") != normalise_team("Acme")
+
+
+async def test_the_same_team_in_another_spelling_is_never_paired_and_moderators_see_the_grouping(chat: Chat) -> None:
+    await chat("moderators: carol")
+    await sign_up(chat, "maria", "mentor", team="Acme Corp")
+    await sign_up(chat, "ann", "mentee", team="ACME corp.")
+    await sign_up(chat, "ivan", "mentor", team="Initech")
+    await sign_up(chat, "ines", "mentee", team="initech")
+    out = await chat("@carol /mentor match")
+    assert "ann ← maria" not in out and "ines ← ivan" not in out
+    assert "ann ← ivan" in out and "ines ← maria" in out
+    assert "Exclusions (never paired)" in out
+    assert "Same team: ACME corp. / Acme Corp (2 members)" in out
+    assert "Same team: Initech / initech (2 members)" in out
+
+
+async def test_a_blocked_pair_is_never_proposed_and_only_moderators_see_why(chat: Chat) -> None:
+    await chat("moderators: carol")
+    await sign_up(chat, "maria", "mentor")
+    await sign_up(chat, "ann", "mentee")
+    out = await chat('@carol /mentor block @ann @maria "worked together at the old job"')
+    assert "ann and maria will never be proposed to each other" in out
+    out = await chat("@carol /mentor match")
+    assert "ann ← maria" not in out and "0 pairs" in out
+    assert "Blocked: maria & ann — worked together at the old job" in out
+    out = await chat("@carol /mentor match recompute")
+    assert "ann ← maria" not in out
+    out = await chat("@carol /mentor blocks")
+    assert "maria & ann — worked together at the old job" in out
+    out = await chat("@ann /mentor blocks", "@ann /mentor block @ann @bob")
+    assert out.count("Only moderators") == 2 and "old job" not in out
+    out = await chat("@carol /mentor unblock @maria @ann")
+    assert "may be proposed to each other again" in out
+    out = await chat("@carol /mentor match")
+    assert "ann ← maria" in out and "Blocked" not in out
+    out = await chat("@carol /mentor block @ann @ann")
+    assert "Name two different members." in out
+    out = await chat("@carol /mentor block @ann @nobody")
+    assert "I don't know a member called @nobody here." in out
