@@ -51,3 +51,28 @@ async def test_a_blocked_pair_is_never_proposed_and_only_moderators_see_why(chat
     assert "Name two different members." in out
     out = await chat("@carol /mentor block @ann @nobody")
     assert "I don't know a member called @nobody here." in out
+
+
+async def test_a_pair_that_never_met_is_not_counted_as_completed(chat: Chat) -> None:
+    await chat("moderators: carol", "@carol /mentor modchannel")
+    for n in range(3):
+        await sign_up(chat, f"mentor{n}", "mentor", topics_offered=[f"T{n}"])
+        await sign_up(chat, f"mentee{n}", "mentee", topics_wanted=[f"T{n}"])
+    await chat("@carol /mentor match", "@carol /mentor match approve")
+    await chat("@mentee0 click We've had our kick-off")  # pair 1 met; pairs 2 and 3 ignore everything
+    await chat("wait 200d")
+    out = await chat("@carol /mentor stats")
+    assert "Completed: 1\n" in out and "Ended without meeting: 2\n" in out
+    out = await chat("@carol /mentor export")
+    assert "3 pairings (2 ended without meeting)" in out
+
+
+async def test_small_figures_are_shown_as_fewer_than_3(chat: Chat) -> None:
+    await chat("moderators: carol")
+    await sign_up(chat, "maria", "mentor")
+    await sign_up(chat, "ann", "mentee")
+    await chat("@carol /mentor match", "@carol /mentor match approve", "wait 100d", "@ann click 2", "@maria click 5")
+    out = await chat("@carol /mentor stats")
+    assert "Average feedback rating: fewer than 3 ratings" in out and "3.5" not in out
+    assert "Kick-offs held: 0 of 1 (fewer than 3)" in out
+    assert "Ended without meeting: 1" in out

@@ -31,7 +31,7 @@ from bot.core.ports import Destination
 from bot.core.router import Command
 from bot.features.stats.chart import CHART_TOPICS, CHART_VERSION, render_chart
 from bot.features.stats.export import write_export
-from bot.features.stats.figures import Dashboard, Filters, TopicBalance
+from bot.features.stats.figures import SMALL, Dashboard, Filters, TopicBalance, shown_share
 from bot.features.stats.queries import build_dashboard
 from storage.tables import Profile
 
@@ -103,7 +103,7 @@ async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
 
 def chart_path(data_dir: Path, community_id: int, board: Dashboard) -> Path:
     """Named by what the chart shows: the same figures give the same file."""
-    shown = repr((CHART_VERSION, board.weeks, board.topics[:CHART_TOPICS]))
+    shown = repr((CHART_VERSION, board.weeks, board.topics[:CHART_TOPICS], board.outcomes))
     return data_dir / "charts" / f"stats-{community_id}-{hashlib.sha256(shown.encode()).hexdigest()[:20]}.png"
 
 
@@ -121,7 +121,7 @@ def _chart_for(board: Dashboard, data_dir: Path, community_id: int) -> Path:
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole else "—"
+    return shown_share(part, whole) if whole else "—"
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -149,12 +149,16 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
     parts.append(msg.text(msg.Strong("Relationships")))
     pairs = board.by_pairing_status
     median = f"{board.median_days:.0f} days" if board.median_days is not None else "— (none completed yet)"
+    if board.median_days is not None and board.completed_counted < SMALL:
+        median = "fewer than 3 completed"
+    outcomes = board.outcomes
     parts.append(
         msg.Fields(
             (
-                ("Active", (str(pairs.get("active", 0)),)),
-                ("Completed", (str(pairs.get("completed", 0)),)),
-                ("Ended early", (str(pairs.get("ended", 0)),)),
+                ("Active", (str(outcomes["active"]),)),
+                ("Completed", (str(outcomes["completed"]),)),
+                ("Ended early", (str(outcomes["ended early"]),)),
+                ("Ended without meeting", (str(outcomes["ended without meeting"]),)),
                 ("Median length (completed)", (median,)),
                 ("Kick-offs held", (f"{board.kickoffs_held} of {board.pairings} ({_pct(board.kickoffs_held, board.pairings)})",)),
             )
@@ -193,6 +197,8 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
     answered = board.checkins_answered
     met = board.checkin_answers.get("met", 0)
     rating = f"{board.average_rating:.1f} / 5 ({_plural(board.ratings, 'rating')})" if board.average_rating is not None else "— (no ratings yet)"
+    if board.average_rating is not None and board.ratings < SMALL:
+        rating = "fewer than 3 ratings (not shown: it would identify them)"
     parts.append(
         msg.Fields(
             (
@@ -296,7 +302,8 @@ async def export_command(ctx: Ctx, args: list[str]) -> list[Message]:
             (
                 msg.text(
                     msg.Strong("Program export"),
-                    f" — {_plural(c['members'], 'member')}, {_plural(c['pairings'], 'pairing')}, {_plural(c['checkins'], 'check-in')}.",
+                    f" — {_plural(c['members'], 'member')}, {_plural(c['pairings'], 'pairing')} "
+                    f"({c['never_met']} ended without meeting), {_plural(c['checkins'], 'check-in')}.",
                 ),
                 msg.text("Members who used forget-me are left out. These files hold personal data: keep them private."),
                 *files,
