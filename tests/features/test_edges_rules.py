@@ -76,3 +76,45 @@ async def test_small_figures_are_shown_as_fewer_than_3(chat: Chat) -> None:
     assert "Average feedback rating: fewer than 3 ratings" in out and "3.5" not in out
     assert "Kick-offs held: 0 of 1 (fewer than 3)" in out
     assert "Ended without meeting: 1" in out
+
+
+async def test_words_campaign_names_as_typed_with_the_known_list(chat: Chat) -> None:
+    await chat("moderators: carol")
+    await sign_up(chat, "omar", "mentor", source="campaign:spring")
+    out = await chat("@carol /mentor stats --campaign nosuch")
+    assert "No sign-ups came from campaign nosuch. Known campaigns: spring." in out
+    assert "campaign:nosuch" not in out
+
+
+async def test_words_waiting_members_are_told_they_are_waiting(chat: Chat) -> None:
+    await sign_up(chat, "ann", "mentee")
+    for line in ("@ann /mentor goals", "@ann /mentor wrap-up"):
+        out = await chat(line)
+        assert "You're on the waiting list for the next matching round" in out
+        assert "/mentor join" not in out
+    out = await chat("@bob /mentor goals")  # never signed up
+    assert "/mentor join signs you up" in out
+
+
+async def test_words_a_one_letter_goal_is_refused_kindly(chat: Chat) -> None:
+    await chat("moderators: carol")
+    await sign_up(chat, "maria", "mentor")
+    await sign_up(chat, "ann", "mentee")
+    await chat("@carol /mentor match", "@carol /mentor match approve")
+    out = await chat('@ann /mentor goal set "x"')
+    assert "A goal works best when your partner can act on it: say it in a few words" in out
+    out = await chat('@ann /mentor goal set "Learn Rust basics"')
+    assert "Goal 1 is set" in out
+
+
+async def test_words_suggestions_only_for_near_misses(chat: Chat) -> None:
+    from bot.core.program import default_program
+
+    program = default_program()
+    assert program.suggest_topics("klingon") == []
+    assert program.suggest_topics("pyton") == ["Python"]
+    await chat("@zed /mentor join", "@zed click Both")
+    out = await chat("@zed klingon")
+    assert "I don't have the topic “klingon” in the list." in out and "Did you mean" not in out
+    out = await chat("@zed Pyton")
+    assert "Did you mean Python?" in out

@@ -166,7 +166,7 @@ async def test_wrap_up_early_by_a_member(chat: Chat) -> None:
     assert "Wrapped up. Thank you!" in out
     assert "[DM ann+maria] maria wrapped up your mentorship." in out
     out = await chat("@maria /mentor wrap-up")
-    assert "You need an active mentorship to wrap up" in out
+    assert "Your mentorship has ended, so there is nothing to wrap up" in out
     feedback = await _rows(chat, Feedback)
     assert len(feedback) == 2
 

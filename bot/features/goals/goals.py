@@ -39,6 +39,11 @@ async def set_goal(ctx: Ctx, args: list[str]) -> list[Message]:
         raise ParseError(f"Keep a goal under {GOAL_MAX} characters (yours has {len(text)}); details go in updates.")
     by = parse_when(opts["by"], ctx.now, ctx.tz, max_ahead=timedelta(days=800)) if opts["by"] else None
     pairing = await my_pairing(ctx, opts["pair"], "set a goal")
+    if sum(c.isalnum() for c in text) < 4:  # "x", "ok": nothing a partner can act on (CJK needs no spaces)
+        raise ParseError(
+            "A goal works best when your partner can act on it: say it in a few words, "
+            'e.g. /mentor goal set "Ship my first open-source PR" or "Prepare for a system-design interview".'
+        )
     count = (await ctx.session.execute(select(func.count()).select_from(Goal).where(Goal.pairing_id == pairing.id))).scalar_one()
     goal = Goal(
         community_id=ctx.community_id, pairing_id=pairing.id, number=count + 1, text=text, by_date=by,  # type: ignore[arg-type]

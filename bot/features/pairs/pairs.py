@@ -76,11 +76,24 @@ async def my_pairing(ctx: Ctx, pair_arg: str | None, what: str) -> Pairing:
             raise NotFound(f"You have no active pairing #{pair_arg.lstrip('#')}.")
         return chosen[0]
     if not pairings:
-        raise InvalidInput(f"You need an active mentorship to {what}. /mentor join signs you up for the next round.")
+        raise InvalidInput(await _why_no_pairing(ctx, what))
     if len(pairings) > 1:
         listing = ", ".join(f"#{p.id}" for p in pairings)
         raise InvalidInput(f"You are in several pairings ({listing}); add --pair <number> to say which.")
     return pairings[0]
+
+
+async def _why_no_pairing(ctx: Ctx, what: str) -> str:
+    """Someone signed up is told where they stand, not asked to sign up again."""
+    profile = (await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))).scalar_one_or_none()
+    status = profile.status if profile is not None else None
+    if status == ProfileStatus.WAITING.value and profile is not None and profile.next_round not in ("asked", "no"):
+        return f"You're on the waiting list for the next matching round; once you're paired you can {what} here."
+    if status == ProfileStatus.WAITING.value:
+        return f"Your mentorship has ended, so there is nothing to {what}. Say yes to the next-round question to be matched again."
+    if status == ProfileStatus.PAUSED.value:
+        return f"You're paused and not in a mentorship right now, so there is nothing to {what}. /mentor resume ends the break."
+    return f"You need an active mentorship to {what}. /mentor join signs you up for the next round."
 
 
 # --- ending a pairing early ------------------------------------------------------

@@ -236,9 +236,20 @@ def _heading(ctx: Ctx, board: Dashboard) -> msg.Text:
     if board.filters.since:
         spans.append(f" · since {format_when(board.filters.since, ctx.tz).split(',')[0]}")
     if board.filters.source:
-        spans.extend([" · campaign ", UserText(board.filters.source)])
+        spans.extend([" · ", *_source_label(board.filters.source)])
     spans.append(". Aggregates only; /mentor export for the rows.")
     return msg.Text(tuple(spans))
+
+
+def _source_label(source: str) -> tuple[msg.Span, ...]:
+    """A source as the moderator names it: campaign spring, poll #3, the welcome message, /mentor join."""
+    kind, _, name = source.partition(":")
+    if kind == "campaign":
+        return ("campaign ", UserText(name))
+    if kind == "poll":
+        return (f"poll #{name}",)
+    plain = {"greeting": "the welcome message", "direct": "/mentor join"}.get(source)
+    return (plain,) if plain else (UserText(source),)
 
 
 async def _unknown_campaign_hint(ctx: Ctx, source: str) -> msg.Text:
@@ -247,8 +258,16 @@ async def _unknown_campaign_hint(ctx: Ctx, source: str) -> msg.Text:
             select(Profile.source).where(Profile.community_id == ctx.community_id).group_by(Profile.source).order_by(func.count().desc()).limit(8)
         )
     ).scalars().all()
-    listing = ", ".join(known) if known else "none yet"
-    return msg.text("No sign-ups came from ", UserText(source), ". Sources so far: ", UserText(listing), ".")
+    campaigns = sorted(k.split(":", 1)[1] for k in known if k.startswith("campaign:"))
+    others = [k for k in known if not k.startswith("campaign:")]
+    spans: list[msg.Span] = ["No sign-ups came from ", *_source_label(source), ". Known campaigns: "]
+    spans.append(UserText(", ".join(campaigns)) if campaigns else "none yet (/mentor announce --campaign NAME starts one)")
+    if others:
+        spans.append("; other sources: ")
+        for n, other in enumerate(others):
+            spans.extend(([", "] if n else []) + list(_source_label(other)))
+    spans.append(".")
+    return msg.Text(tuple(spans))
 
 
 def _source_words(source: str, question: str | None) -> tuple[msg.Span, ...]:
