@@ -29,7 +29,7 @@ async def _pairing(chat: Chat) -> Pairing:
 
 async def test_feedback_accepts_typed_ratings_and_quote_answers(chat: Chat) -> None:
     await _paired(chat)
-    await chat("@ann click We've had our kick-off", "wait 200d")
+    await chat("@ann click We've had our kick-off", "wait 91d")
     out = await chat("@ann 4/5")
     assert "Thanks, 4/5 noted. What worked well?" in out
     out = await chat("@ann Clear goals", "@ann skip")
@@ -53,7 +53,7 @@ async def test_feedback_accepts_typed_ratings_and_quote_answers(chat: Chat) -> N
 
 async def test_typed_rating_five(chat: Chat) -> None:
     await _paired(chat)
-    await chat("wait 200d")
+    await chat("wait 91d")
     out = await chat("@ann 5")
     assert "Thanks, 5/5 noted." in out
 
@@ -172,3 +172,15 @@ async def test_wrap_up_early_alone_still_asks_for_confirmation(chat: Chat) -> No
     out = await chat("@maria click Wrap up early")
     assert "Wrap up your mentorship with ann now?" in out
     assert (await _pairing(chat)).status == "active"
+
+
+async def test_an_old_unanswered_rating_does_not_swallow_later_messages(chat: Chat) -> None:
+    await _paired(chat)
+    await chat("wait 100d")
+    out = await chat("@ann hello")
+    assert "Reply with a number from 1 (poor) to 5" in out  # fresh: asked again
+    await chat("wait 15d")
+    out = await chat("@ann hello")
+    assert "Reply with a number" not in out
+    out = await chat("@ann 3")  # a clear rating is still taken
+    assert "Thanks, 3/5 noted." in out

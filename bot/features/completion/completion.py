@@ -10,7 +10,7 @@ name). Mentors are thanked with a summary of what the pair did.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,6 +32,7 @@ from bot.core.router import Command, ComponentId, ComponentRoute
 from storage.tables import CheckIn, Feedback, FeedbackStep, Goal, GoalStatus, Member, Pairing, PairingStatus
 
 TEXT_MAX = 1000
+STALE_QUESTION = timedelta(days=14)  # after this, unclear words are not taken as an answer to the rating
 QUOTE_CHOICES = {"name": "Yes, with my name", "anon": "Yes, anonymously", "other": "Yes, under another name", "no": "No"}
 
 
@@ -274,6 +275,8 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
         if skip:
             return _finish(ctx, feedback)  # no feedback at all is a fine answer
         rating = typed_rating(answer)
+        if rating is None and ctx.now - feedback.requested_at > STALE_QUESTION:
+            return None  # an old, unanswered rating question does not swallow everything they write later
         if rating is None:
             return [msg.message("I didn't catch a rating there. Reply with a number from 1 (poor) to 5 (excellent), or skip.")]
         return await _rate(ctx, feedback, rating)
