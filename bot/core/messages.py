@@ -156,6 +156,11 @@ def label_text(label: str | UserText) -> str:
 # --- builders -------------------------------------------------------------
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """A count as a person writes it: "1 vote", "9 votes", "2 matches" (with `many`)."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
 def text(*spans: Span) -> Text:
     return Text(tuple(spans))
 

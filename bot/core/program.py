@@ -127,7 +127,8 @@ class Program:
             names[_fold(topic.name)] = topic.name
             for alias in topic.aliases:
                 names.setdefault(_fold(alias), topic.name)
-        close = difflib.get_close_matches(_fold(text), list(names), n=n * 2, cutoff=0.6)
+        # 0.75: a typo ("pyton", "javscript") is suggested; a different word ("klingon") is not.
+        close = difflib.get_close_matches(_fold(text), list(names), n=n * 2, cutoff=0.75)
         seen: list[str] = []
         for key in close:
             if names[key] not in seen:

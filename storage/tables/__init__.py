@@ -12,6 +12,7 @@ from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
 from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401
 from storage.tables.pairings import (  # noqa: F401
     MatchRound,
+    PairBlock,
     Pairing,
     PairingStatus,
     ProposedPair,

@@ -98,6 +98,11 @@ class Pairing(SQLModel, table=True):
     # Lifecycle due times: the mid-point milestone and the agreed end (ends_on) are swept.
     midpoint_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     at_risk_reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A change to the policy one member proposed and the partner has not answered yet:
+    # {"by": member id, "cadence": …, "communication": …, "ends_on": ISO date}; {} when none.
+    policy_change: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What each member chose on the latest reassess prompt ({"<member id>": "continue"|"wrapup"}).
+    reassess_choices: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class RoundSchedule(SQLModel, table=True):
@@ -110,3 +115,18 @@ class RoundSchedule(SQLModel, table=True):
     every_days: int
     next_run_at: datetime = Field(sa_type=UTCDateTime, index=True)
     created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+class PairBlock(SQLModel, table=True):
+    """Two members a moderator decided must never be proposed to each other (either role)."""
+
+    __tablename__ = "pair_block"
+    __table_args__ = (UniqueConstraint("community_id", "first_member_id", "second_member_id", name="uq_pair_block"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    first_member_id: int = Field(foreign_key="member.id")  # the smaller id of the two
+    second_member_id: int = Field(foreign_key="member.id")
+    reason: str = Field(default="", max_length=300)  # moderators only
+    created_by_member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)

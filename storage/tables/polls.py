@@ -15,6 +15,7 @@ from storage.types import UTCDateTime
 class PollStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+    CANCELLED = "cancelled"  # withdrawn by a moderator: no results, no invitations
 
 
 class Poll(SQLModel, table=True):
@@ -26,7 +27,10 @@ class Poll(SQLModel, table=True):
     question: str = Field(max_length=300)
     # [{"label": "I'd mentor", "role": "mentor"}, …]; role is mentor/mentee/both/none.
     options: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
-    anonymous: bool = Field(default=False)
+    anonymous: bool = Field(default=False)  # no names, ever
+    # Names next to the tallies only when the moderator asked (--public); polls stored
+    # before this setting existed keep showing them (the migration sets it from `anonymous`).
+    show_voters: bool = Field(default=False)
     created_by_member_id: int = Field(foreign_key="member.id")
     created_at: datetime = Field(sa_type=UTCDateTime)
     closes_at: datetime = Field(sa_type=UTCDateTime, index=True)

@@ -73,3 +73,6 @@ class Profile(SQLModel, table=True):
     paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     times_unmatched: int = Field(default=0)  # rounds this member was left out of: priority next time
+    # After a pairing ends: "asked" (another round? no answer yet), "yes", "no"; "" = never asked.
+    # "asked" and "no" keep the member out of the next round's pool.
+    next_round: str = Field(default="", max_length=8)

@@ -20,6 +20,8 @@ from tests.support.community import sign_up
 SAMPLE_ARGS = {
     "poll": '"Join?" --closes 3d',
     "poll close": "1",
+    "poll edit": '1 "New question"',
+    "poll cancel": "1",
     "polls": "",
     "match": "",
     "match approve": "1",
@@ -29,6 +31,9 @@ SAMPLE_ARGS = {
     "match discard": "",
     "match show": "",
     "pair": "1 end",
+    "block": '@ann @maria "reason"',
+    "unblock": "@ann @maria",
+    "blocks": "",
     "goal set": '"Learn Rust"',
     "goal update": '"Progress"',
     "goal done": "",
@@ -53,8 +58,8 @@ SAMPLE_ARGS = {
     "members": "--waiting",
 }
 # Commands that name an object by id, and the id to try from another community.
-ID_COMMANDS = {"poll close": "1", "match approve": "1", "pair": "1 end"}
-ID_BUTTONS = ["mentor:poll:1:vote:0", "mentor:round:1:approve", "mentor:pair:1:kickoff", "mentor:checkin:1.1:met", "mentor:feedback:1:rate:5"]
+ID_COMMANDS = {"poll close": "1", "poll edit": '1 "New question"', "poll cancel": "1", "match approve": "1", "pair": "1 end"}
+ID_BUTTONS = ["mentor:poll:1:vote:0", "mentor:round:1:approve", "mentor:pair:1:kickoff", "mentor:checkin:1.1:met", "mentor:feedback:1:rate:5", "mentor:nextround:1:yes", "mentor:wrapup:1:confirm"]
 
 
 def test_every_command_has_a_sample() -> None:

@@ -80,7 +80,7 @@ async def checkin_note(chat: Chat, value: str) -> tuple[str, list[str]]:
 
 async def feedback_text(chat: Chat, value: str) -> tuple[str, list[str]]:
     await _paired(chat)
-    await chat("@maria /mentor wrap-up", "@ann click 5")
+    await chat("@maria /mentor wrap-up", "@maria click Yes, wrap up", "@ann click 5")
     out = await chat(f"@ann {value}")
     return out, [f.worked for f in await _rows(chat, Feedback) if f.worked]
 

@@ -162,11 +162,11 @@ async def test_a_whole_three_month_program_ends_with_feedback_thanks_and_testimo
 
 async def test_wrap_up_early_by_a_member(chat: Chat) -> None:
     await _paired(chat, ("ann", "maria"))
-    out = await chat("@maria /mentor wrap-up")
+    out = await chat("@maria /mentor wrap-up", "@maria click Yes, wrap up")
     assert "Wrapped up. Thank you!" in out
     assert "[DM ann+maria] maria wrapped up your mentorship." in out
     out = await chat("@maria /mentor wrap-up")
-    assert "You need an active mentorship to wrap up" in out
+    assert "Your mentorship has ended, so there is nothing to wrap up" in out
     feedback = await _rows(chat, Feedback)
     assert len(feedback) == 2
 

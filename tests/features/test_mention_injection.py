@@ -148,7 +148,7 @@ async def _scenario(chat: Chat, hostile: str) -> list[Message]:
                 session.add(member)
     await chat(f'@ann /mentor goal set "{hostile} goal"', f'@maria /mentor goal update "{hostile} progress"')
     await chat("wait 14d", "@ann click We met", f"@ann note {hostile} note")
-    await chat("@maria /mentor wrap-up")
+    await chat("@maria /mentor wrap-up", "@maria click Yes, wrap up")
     await chat("@ann click 5", f"@ann {hostile} worked", "@ann skip")
     await chat("@ann click Yes, under another name", f"@ann {hostile} junior")
     await chat("@carol /mentor testimonials", "@carol /mentor polls", "@ann /mentor goals")

@@ -33,7 +33,7 @@ async def test_poll_is_posted_pinned_with_standard_options(chat: Chat) -> None:
 
 
 async def test_one_vote_per_member_changeable_with_private_confirmation(chat: Chat) -> None:
-    await chat("moderators: carol", POLL)
+    await chat("moderators: carol", POLL + " --public")
     out = await chat("@alice click I'd mentor")
     assert "[only alice] You voted I'd mentor. You can change it until Thu 26 Nov 2026, 09:00 (UTC)." in out
     assert "I'd mentor: 1 vote — alice" in out
@@ -141,7 +141,7 @@ async def test_manual_close_twice_posts_results_once(chat: Chat) -> None:
 async def test_polls_list_and_unknown_poll(chat: Chat) -> None:
     await chat("moderators: carol", POLL)
     out = await chat("@alice /mentor polls")
-    assert "#1 Would you join a mentorship program? — 0 vote(s), open, closes Thu 26 Nov 2026" in out
+    assert "#1 Would you join a mentorship program? — 0 votes, open, closes Thu 26 Nov 2026" in out
     out = await chat("@carol /mentor poll close 99")
     assert "There is no poll #99 here." in out
     out = await chat("@carol /mentor poll close abc")
@@ -168,7 +168,7 @@ async def test_member_text_cannot_control_the_terminal(chat: Chat) -> None:
 
 
 async def test_a_busy_option_names_its_first_ten_voters_and_counts_the_rest(chat: Chat) -> None:
-    await chat("moderators: carol", POLL)
+    await chat("moderators: carol", POLL + " --public")
     voters = [f"m{n:02d}" for n in range(12)]
     for name in voters:
         await chat(f"@{name} click I'd mentor")

@@ -10,13 +10,16 @@ def feature() -> Feature:
     return Feature(
         name="completion",
         commands=(
-            Command("wrap-up", "wrap-up", "finish your mentorship now (with a short feedback form)", completion.wrap_up_command),
+            Command("wrap-up", "wrap-up", "finish your mentorship (asks you to confirm; then a short feedback form)", completion.wrap_up_command),
             Command(
                 "testimonials", "testimonials", "feedback quotes members allowed you to use",
                 completion.testimonials_command, moderator_only=True,
             ),
         ),
-        components=(ComponentRoute("feedback", completion.on_feedback_component),),
+        components=(
+            ComponentRoute("feedback", completion.on_feedback_component),
+            ComponentRoute("wrapup", completion.on_wrap_up_component),
+        ),
         text_handler=completion.on_direct_text,
         text_priority=20,
         sweeps=(

@@ -9,7 +9,8 @@ name). Mentors are thanked with a summary of what the pair did.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,15 +20,19 @@ from bot.core import messages as msg
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
-from bot.features.milestones.milestones import send_milestone
+from bot.features.milestones.milestones import closing_resources, send_milestone
 from bot.delivery.outbox import Outbox
-from bot.features.pairs.pairs import after_pairing_ends, deactivate_checkin_plans, group_of, members_of, my_pairing, report_if_at_risk
+from bot.features.pairs.pairs import (
+    after_pairing_ends, deactivate_checkin_plans, group_of, members_of, my_pairing, next_round_question,
+    pairing_of_button, report_if_at_risk,
+)
 from bot.core.parsing import Arity, parse_args
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
 from storage.tables import CheckIn, Feedback, FeedbackStep, Goal, GoalStatus, Member, Pairing, PairingStatus
 
 TEXT_MAX = 1000
+STALE_QUESTION = timedelta(days=14)  # after this, unclear words are not taken as an answer to the rating
 QUOTE_CHOICES = {"name": "Yes, with my name", "anon": "Yes, anonymously", "other": "Yes, under another name", "no": "No"}
 
 
@@ -54,6 +59,7 @@ async def complete_pairing(
         msg.message(msg.Text(tuple(why)), "Thank you both for the time and care you put into it. I'll ask you each for a little feedback."),
         dedupe_key=f"pair:{pairing.id}:completed",
     )
+    thanks = await _mentor_thanks(session, pairing, mentee, now)
     for member, role in ((mentee, "mentee"), (mentor, "mentor")):
         feedback = Feedback(
             community_id=pairing.community_id, pairing_id=pairing.id, member_id=member.id, role=role, requested_at=now  # type: ignore[arg-type]
@@ -61,25 +67,34 @@ async def complete_pairing(
         session.add(feedback)
         await session.flush()
         partner = mentor if member is mentee else mentee
-        await outbox.post(Destination.dm(member.platform_user_id), _rating_question(feedback, partner), dedupe_key=f"feedback:{feedback.id}:ask")
-    await outbox.post(Destination.dm(mentor.platform_user_id), await _mentor_thanks(session, pairing, mentee, now), dedupe_key=f"pair:{pairing.id}:thanks")
-    await send_milestone(session, outbox, pairing, "wrapup", program)
-    await after_pairing_ends(session, pairing, now, rematch_priority=False)
+        # One message holds every end-of-relationship choice: never a burst of separate DMs.
+        parts: list[msg.Part] = list(thanks.parts) if member is mentor else []
+        parts += [*_rating_question(feedback, partner), *next_round_question(pairing, role)]
+        parts += closing_resources(program, role)
+        await outbox.post(Destination.dm(member.platform_user_id), Message(tuple(parts)), dedupe_key=f"feedback:{feedback.id}:ask")
+    await after_pairing_ends(session, pairing, now, rematch_priority=False, ask=frozenset({mentee.id, mentor.id}))  # type: ignore[arg-type]
     return True
 
 
-def _rating_question(feedback: Feedback, partner: Member) -> Message:
+def _rating_question(feedback: Feedback, partner: Member) -> tuple[msg.Part, ...]:
     fid = str(feedback.id)
-    return Message(
-        (
-            msg.text("How would you rate your mentorship with ", UserText(partner.display_name), "? (1 = poor, 5 = excellent)"),
-            *(Button(str(n), str(ComponentId("feedback", fid, "rate", str(n)))) for n in range(1, 6)),
-        )
+    return (
+        msg.text("How would you rate your mentorship with ", UserText(partner.display_name), "? (1 = poor, 5 = excellent)"),
+        *(Button(str(n), str(ComponentId("feedback", fid, "rate", str(n)))) for n in range(1, 6)),
     )
 
 
+def human_duration(days: int) -> str:
+    """How long something lasted, as a person says it: "1 day", "3 weeks", "4 months"."""
+    if days < 14:
+        return msg.plural(max(1, days), "day")
+    if days < 60:
+        return msg.plural(round(days / 7), "week")
+    return msg.plural(round(days / 30), "month")
+
+
 async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member, now: datetime) -> Message:
-    months = max(1, round((now - pairing.started_at).days / 30))
+    lasted = human_duration((now - pairing.started_at).days)
     meetings = (
         await session.execute(
             select(func.count()).select_from(CheckIn).where(CheckIn.pairing_id == pairing.id, CheckIn.answer == "met")
@@ -90,15 +105,13 @@ async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member
             select(func.count()).select_from(Goal).where(Goal.pairing_id == pairing.id, Goal.status == GoalStatus.DONE.value)
         )
     ).scalar_one()
-    return msg.message(
-        msg.text(
-            msg.Strong("Thank you for mentoring "),
-            UserText(mentee.display_name),
-            f"! Over {months} month{'s' if months != 1 else ''} you reported {meetings} meeting{'s' if meetings != 1 else ''} "
-            f"and reached {goals} goal{'s' if goals != 1 else ''} together. "
-            "Giving back like this is what keeps the community strong.",
-        )
-    )
+    # Only what happened is counted; a pair that never got going is thanked, not praised for zero.
+    done = [d for d in (meetings and f"reported {msg.plural(meetings, 'meeting')}", goals and f"reached {msg.plural(goals, 'goal')}") if d]
+    if done:
+        summary = f"! Over {lasted} you {' and '.join(done)} together. Giving back like this is what keeps the community strong."
+    else:
+        summary = f" and for the time you set aside. Your mentorship lasted {lasted}."
+    return msg.message(msg.text(msg.Strong("Thank you for mentoring "), UserText(mentee.display_name), summary))
 
 
 async def wrap_up(ctx: Ctx, pairing: Pairing) -> list[Message]:
@@ -111,6 +124,32 @@ async def wrap_up(ctx: Ctx, pairing: Pairing) -> list[Message]:
 async def wrap_up_command(ctx: Ctx, args: list[str]) -> list[Message]:
     parsed = parse_args(args, {"pair": Arity.ONE})
     pairing = await my_pairing(ctx, parsed.one("pair"), "wrap up")
+    return await ask_to_confirm_wrap_up(ctx, pairing)
+
+
+async def ask_to_confirm_wrap_up(ctx: Ctx, pairing: Pairing) -> list[Message]:
+    """Ending a mentorship is never one click: say what it does and ask."""
+    mentee, mentor = await members_of(ctx.session, pairing)
+    partner = mentor if ctx.member_id == mentee.id else mentee
+    pid = str(pairing.id)
+    return [
+        Message(
+            (
+                msg.text("Wrap up your mentorship with ", UserText(partner.display_name),
+                         " now? It ends for both of you, and I'll ask you each for a little feedback."),
+                Button("Yes, wrap up", str(ComponentId("wrapup", pid, "confirm")), ButtonStyle.DANGER),
+                Button("No, carry on", str(ComponentId("wrapup", pid, "cancel"))),
+            )
+        )
+    ]
+
+
+async def on_wrap_up_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
+    if cid.verb == "cancel":
+        return [msg.message("Nothing changed: your mentorship goes on.")]
+    if cid.verb != "confirm":
+        raise InvalidInput("That button is not valid any more.")
+    pairing = await pairing_of_button(ctx, cid.key)
     return await wrap_up(ctx, pairing)
 
 
@@ -135,26 +174,63 @@ async def on_feedback_component(ctx: Ctx, cid: ComponentId, values: tuple[str, .
     if cid.verb == "rate":
         if not cid.arg.isdigit() or not 1 <= int(cid.arg) <= 5:
             raise InvalidInput("Ratings go from 1 to 5.")
-        feedback.rating = int(cid.arg)
-        feedback.step = FeedbackStep.WORKED.value
-        ctx.session.add(feedback)
-        await ctx.session.flush()
-        if feedback.rating <= 2:
-            pairing = await ctx.session.get(Pairing, feedback.pairing_id)
-            assert pairing is not None
-            await report_if_at_risk(ctx.session, pairing, ctx.now)  # low rating: the moderators should know
-        return [msg.message(f"Thanks, {feedback.rating}/5 noted. What worked well? Reply here in a line or two (or skip).")]
+        return await _rate(ctx, feedback, int(cid.arg))
     if cid.verb == "quote":
         if cid.arg not in QUOTE_CHOICES:
             raise InvalidInput("That choice is not valid any more.")
-        if cid.arg == "other":
-            feedback.step = FeedbackStep.QUOTE_NAME.value
-            ctx.session.add(feedback)
-            return [msg.message("Which name should a quote carry? Reply with it (e.g. 'A data engineer in Berlin').")]
-        feedback.quote_ok = cid.arg != "no"
-        feedback.quote_name = {"name": ctx.member.display_name, "anon": "Anonymous member"}.get(cid.arg, "")[:80]
-        return _finish(ctx, feedback)
+        return _quote(ctx, feedback, cid.arg)
     raise InvalidInput("That feedback button is not valid any more.")
+
+
+async def _rate(ctx: Ctx, feedback: Feedback, rating: int) -> list[Message]:
+    feedback.rating = rating
+    feedback.step = FeedbackStep.WORKED.value
+    ctx.session.add(feedback)
+    await ctx.session.flush()
+    if rating <= 2:
+        pairing = await ctx.session.get(Pairing, feedback.pairing_id)
+        assert pairing is not None
+        await report_if_at_risk(ctx.session, pairing, ctx.now)  # low rating: the moderators should know
+    return [msg.message(f"Thanks, {rating}/5 noted. What worked well? Reply here in a line or two (or skip).")]
+
+
+def _quote(ctx: Ctx, feedback: Feedback, choice: str) -> list[Message]:
+    if choice == "other":
+        feedback.step = FeedbackStep.QUOTE_NAME.value
+        ctx.session.add(feedback)
+        return [msg.message("Which name should a quote carry? Reply with it (e.g. 'A data engineer in Berlin').")]
+    feedback.quote_ok = choice != "no"
+    feedback.quote_name = {"name": ctx.member.display_name, "anon": "Anonymous member"}.get(choice, "")[:80]
+    return _finish(ctx, feedback)
+
+
+_RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_RATING = re.compile(r"([1-5]|one|two|three|four|five)\s*(?:/\s*5|out of (?:5|five)|stars?)?")
+
+
+def typed_rating(answer: str) -> int | None:
+    """A typed rating, forgiving like intake: "5", "4/5", "four", "4 out of 5", "3 stars"."""
+    match = _RATING.fullmatch(answer.casefold().strip(" .!"))
+    if match is None:
+        return None
+    word = match.group(1)
+    return int(word) if word.isdigit() else _RATING_WORDS[word]
+
+
+def typed_quote_choice(answer: str) -> str | None:
+    """The quote question answered in words: a key of QUOTE_CHOICES, or None when unclear."""
+    words = re.sub(r"[^a-z ]", " ", answer.casefold()).split()
+    if not words:
+        return None
+    if words[0] in ("no", "nope", "nah") or words == ["don", "t"] or "not" in words[:2]:
+        return "no"
+    if {"anonymous", "anonymously", "anon"} & set(words):
+        return "anon"
+    if "another" in words or "other" in words or "different" in words:
+        return "other"
+    if "name" in words or "my" in words:
+        return "name"
+    return None  # a bare "yes" does not say under which name
 
 
 def _finish(ctx: Ctx, feedback: Feedback) -> list[Message]:
@@ -176,14 +252,14 @@ def _quote_question(feedback: Feedback) -> Message:
 
 
 async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
-    """Free-text answers of a feedback conversation in progress."""
+    """Typed answers of a feedback conversation in progress (every button step accepts words too)."""
     feedback = (
         await ctx.session.execute(
             select(Feedback)
             .where(
                 Feedback.member_id == ctx.member_id,
                 Feedback.community_id == ctx.community_id,
-                Feedback.step.in_([FeedbackStep.WORKED.value, FeedbackStep.IMPROVE.value, FeedbackStep.QUOTE_NAME.value]),  # type: ignore[attr-defined]
+                Feedback.step != FeedbackStep.DONE.value,
             )
             .order_by(Feedback.requested_at.desc())  # type: ignore[attr-defined]
             .limit(1)
@@ -195,6 +271,20 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
     skip = answer.lower() in ("skip", "-", "none")
     if not answer:
         return [msg.message("Write a line or two, or reply skip.")]
+    if feedback.step == FeedbackStep.RATING.value:
+        if skip:
+            return _finish(ctx, feedback)  # no feedback at all is a fine answer
+        rating = typed_rating(answer)
+        if rating is None and ctx.now - feedback.requested_at > STALE_QUESTION:
+            return None  # an old, unanswered rating question does not swallow everything they write later
+        if rating is None:
+            return [msg.message("I didn't catch a rating there. Reply with a number from 1 (poor) to 5 (excellent), or skip.")]
+        return await _rate(ctx, feedback, rating)
+    if feedback.step == FeedbackStep.QUOTE.value:
+        choice = typed_quote_choice(answer)
+        if choice is None:
+            return [msg.message("May the moderators quote you? Reply yes with my name, yes anonymously, yes under another name, or no.")]
+        return _quote(ctx, feedback, choice)
     if len(answer) > TEXT_MAX:
         return [msg.message(f"That is {len(answer)} characters; please keep it under {TEXT_MAX}.")]
     if feedback.step == FeedbackStep.WORKED.value:

@@ -15,7 +15,8 @@ from bot.core import messages as msg
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
-from bot.features.completion.completion import wrap_up
+from bot.delivery.outbox import moderator_destinations
+from bot.features.completion.completion import ask_to_confirm_wrap_up
 from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.pairs import group_of, members_of, my_pairing
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
@@ -40,6 +41,11 @@ async def set_goal(ctx: Ctx, args: list[str]) -> list[Message]:
         raise ParseError(f"Keep a goal under {GOAL_MAX} characters (yours has {len(text)}); details go in updates.")
     by = parse_when(opts["by"], ctx.now, ctx.tz, max_ahead=timedelta(days=800)) if opts["by"] else None
     pairing = await my_pairing(ctx, opts["pair"], "set a goal")
+    if sum(c.isalnum() for c in text) < 4:  # "x", "ok": nothing a partner can act on (CJK needs no spaces)
+        raise ParseError(
+            "A goal works best when your partner can act on it: say it in a few words, "
+            'e.g. /mentor goal set "Ship my first open-source PR" or "Prepare for a system-design interview".'
+        )
     count = (await ctx.session.execute(select(func.count()).select_from(Goal).where(Goal.pairing_id == pairing.id))).scalar_one()
     goal = Goal(
         community_id=ctx.community_id, pairing_id=pairing.id, number=count + 1, text=text, by_date=by,  # type: ignore[arg-type]
@@ -100,6 +106,8 @@ async def done_goal(ctx: Ctx, args: list[str]) -> list[Message]:
         return [msg.message(f"Goal {goal.number} is already done — well done again!")]
     goal.status, goal.done_at = GoalStatus.DONE.value, ctx.now
     ctx.session.add(goal)
+    pairing.reassess_choices = {}  # a new reassess prompt: earlier answers were about an earlier goal
+    ctx.session.add(pairing)
     mentee, mentor = await members_of(ctx.session, pairing)
     pid = str(pairing.id)
     await ctx.outbox.post(
@@ -141,10 +149,39 @@ async def list_goals(ctx: Ctx, args: list[str]) -> list[Message]:
 
 async def on_reassess(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
     pairing = await my_pairing(ctx, cid.key, "reassess")
+    if cid.verb not in ("new", "continue", "wrapup"):
+        raise InvalidInput("That button is not valid any more.")
+    choice = "wrapup" if cid.verb == "wrapup" else "continue"
+    choices = {**(pairing.reassess_choices or {}), str(ctx.member_id): choice}
+    pairing.reassess_choices = choices
+    ctx.session.add(pairing)
+    partner_choice = next((c for m, c in choices.items() if m != str(ctx.member_id)), None)
+    if partner_choice is not None and partner_choice != choice:
+        return await _disagreement(ctx, pairing, caller_wants_to_end=choice == "wrapup")
     if cid.verb == "new":
         return [msg.message('Agree on the next goal together, then: /mentor goal set "…" [--by <date>].')]
     if cid.verb == "continue":
         return [msg.message("Carrying on without a new goal — check-ins continue as agreed.")]
-    if cid.verb == "wrapup":
-        return await wrap_up(ctx, pairing)
-    raise InvalidInput("That button is not valid any more.")
+    return await ask_to_confirm_wrap_up(ctx, pairing)
+
+
+async def _disagreement(ctx: Ctx, pairing: Pairing, *, caller_wants_to_end: bool) -> list[Message]:
+    """The partners chose differently: nothing ends; both hear it, and so do the moderators."""
+    mentee, mentor = await members_of(ctx.session, pairing)
+    caller, partner = (mentee, mentor) if ctx.member_id == mentee.id else (mentor, mentee)
+    ender, stayer = (caller, partner) if caller_wants_to_end else (partner, caller)
+    text = msg.text(
+        "You chose differently: ", UserText(ender.display_name), " would like to wrap up, ", UserText(stayer.display_name),
+        " would like to continue. Nothing has ended. Talk it over; if you agree to finish, either of you can run "
+        "/mentor wrap-up. A moderator can help too.",
+    )
+    await ctx.outbox.post(group_of(mentee, mentor), msg.message(text), dedupe_key=f"pair:{pairing.id}:reassess-differ:{ctx.now.isoformat()}")
+    notice = msg.message(
+        msg.text(f"Pair #{pairing.id} (", UserText(mentee.display_name), " ← ", UserText(mentor.display_name),
+                 f") disagree after a goal: one would like to wrap up, one to continue. /mentor pair {pairing.id} shows it; "
+                 f"/mentor pair {pairing.id} end ends it.")
+    )
+    for destination in await moderator_destinations(ctx.session, ctx.community):
+        await ctx.outbox.post(destination, notice, dedupe_key=f"pair:{pairing.id}:reassess-differ:{ctx.now.isoformat()}:{destination.target}")
+    return [msg.message("Noted. Your partner chose differently, so nothing has ended; I told you both.")]
+

@@ -53,6 +53,12 @@ def render_resources(resources: list[Any], heading: str) -> Message:
     return Message(tuple(parts))
 
 
+def closing_resources(program: Any, role: str) -> tuple[msg.Part, ...]:
+    """The wrap-up resources as parts of the one completion message (no separate DM)."""
+    resources = for_member(program, role, milestone="wrapup")
+    return render_resources(resources, f"Resources {MILESTONE_WORDS.get('wrapup', '')}".strip()).parts if resources else ()
+
+
 async def send_milestone(session: AsyncSession, outbox: OutboxWriter, pairing: Pairing, milestone: str, program: Any) -> int:
     """DM each member of the pair the resources for this milestone and their role (once)."""
     sent = 0

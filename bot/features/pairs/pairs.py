@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import messages as msg
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
-from bot.core.messages import Message, UserText
+from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.delivery.outbox import Outbox, moderator_destinations
+from bot.core.router import ComponentId
 from bot.core.parsing import ParseError, format_when
 from bot.core.ports import Destination
 from storage.tables import (
@@ -75,11 +76,24 @@ async def my_pairing(ctx: Ctx, pair_arg: str | None, what: str) -> Pairing:
             raise NotFound(f"You have no active pairing #{pair_arg.lstrip('#')}.")
         return chosen[0]
     if not pairings:
-        raise InvalidInput(f"You need an active mentorship to {what}. /mentor join signs you up for the next round.")
+        raise InvalidInput(await _why_no_pairing(ctx, what))
     if len(pairings) > 1:
         listing = ", ".join(f"#{p.id}" for p in pairings)
         raise InvalidInput(f"You are in several pairings ({listing}); add --pair <number> to say which.")
     return pairings[0]
+
+
+async def _why_no_pairing(ctx: Ctx, what: str) -> str:
+    """Someone signed up is told where they stand, not asked to sign up again."""
+    profile = (await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))).scalar_one_or_none()
+    status = profile.status if profile is not None else None
+    if status == ProfileStatus.WAITING.value and profile is not None and profile.next_round not in ("asked", "no"):
+        return f"You're on the waiting list for the next matching round; once you're paired you can {what} here."
+    if status == ProfileStatus.WAITING.value:
+        return f"Your mentorship has ended, so there is nothing to {what}. Say yes to the next-round question to be matched again."
+    if status == ProfileStatus.PAUSED.value:
+        return f"You're paused and not in a mentorship right now, so there is nothing to {what}. /mentor resume ends the break."
+    return f"You need an active mentorship to {what}. /mentor join signs you up for the next round."
 
 
 # --- ending a pairing early ------------------------------------------------------
@@ -104,17 +118,36 @@ async def end_pairing(
     await deactivate_checkin_plans(session, pairing)
     mentee, mentor = await members_of(session, pairing)
     outbox = Outbox(session, pairing.community_id, now)
-    who: list[msg.Span] = ["A moderator"] if ended_by is None or ended_by.id not in (mentee.id, mentor.id) else [UserText(ended_by.display_name)]
+    by_partner = ended_by is not None and ended_by.id in (mentee.id, mentor.id)
+    asked: set[int] = set()
     for person, partner in ((mentee, mentor), (mentor, mentee)):
         if ended_by is not None and person.id == ended_by.id:
             continue
         if person.dm_status != "ok" and person.id != mentee.id:
             continue
-        text: list[msg.Span] = [*who, " ended your mentorship with ", UserText(partner.display_name), ". Thank you for the time you gave it."]
+        text = _ended_words(reason, partner, by_partner)
+        parts: tuple[msg.Part, ...] = ()
         if person.id == mentee.id and rematch_priority:
             text.append(" You are back on the waiting list with priority for the next matching round.")
-        await outbox.post(Destination.dm(person.platform_user_id), msg.message(msg.Text(tuple(text))), dedupe_key=f"pair:{pairing.id}:ended:{person.id}")
-    await after_pairing_ends(session, pairing, now, rematch_priority=rematch_priority)
+        else:
+            parts = next_round_question(pairing, "mentee" if person.id == mentee.id else "mentor")
+            asked.add(person.id)  # type: ignore[arg-type]
+        await outbox.post(
+            Destination.dm(person.platform_user_id), Message((msg.Text(tuple(text)), *parts)), dedupe_key=f"pair:{pairing.id}:ended:{person.id}"
+        )
+    await after_pairing_ends(session, pairing, now, rematch_priority=rematch_priority, ask=frozenset(asked))
+
+
+def _ended_words(reason: str, partner: Member, partner_acted: bool) -> list[msg.Span]:
+    """What the partner left behind reads: who acted, and never themselves as their own partner."""
+    thanks = " Thank you for the time you gave it."
+    if reason == "forgotten":  # their name is being deleted: nothing that identifies them
+        return ["Your partner left the program, so your mentorship has ended." + thanks]
+    if not partner_acted:
+        return ["A moderator ended your mentorship with ", UserText(partner.display_name), "." + thanks]
+    if reason == "left":
+        return [UserText(partner.display_name), " left the program, so your mentorship has ended." + thanks]
+    return [UserText(partner.display_name), " ended your mentorship." + thanks]
 
 
 async def deactivate_checkin_plans(session: AsyncSession, pairing: Pairing) -> None:
@@ -125,9 +158,14 @@ async def deactivate_checkin_plans(session: AsyncSession, pairing: Pairing) -> N
         session.add(plan)
 
 
-async def after_pairing_ends(session: AsyncSession, pairing: Pairing, now: datetime, *, rematch_priority: bool) -> None:
+async def after_pairing_ends(
+    session: AsyncSession, pairing: Pairing, now: datetime, *, rematch_priority: bool, ask: frozenset[int] = frozenset()
+) -> None:
     """Put both people back where they belong once a pairing is over (ended here or completed):
-    back to waiting unless they left, paused or are still in another pairing."""
+    back to waiting unless they left, paused or are still in another pairing.
+
+    Those in `ask` were asked whether they want another round: they stay out of
+    the pool until they answer yes (a finished member is never re-queued silently)."""
     for member_id, is_mentee in ((pairing.mentee_member_id, True), (pairing.mentor_member_id, False)):
         profile = (await session.execute(select(Profile).where(Profile.member_id == member_id))).scalar_one_or_none()
         if profile is None or profile.status in (ProfileStatus.LEFT.value, ProfileStatus.PAUSED.value):
@@ -137,10 +175,50 @@ async def after_pairing_ends(session: AsyncSession, pairing: Pairing, now: datet
             continue
         profile.status = ProfileStatus.WAITING.value
         profile.updated_at = now
+        if member_id in ask:
+            profile.next_round = "asked"
         if is_mentee and rematch_priority:
             profile.waiting_since = profile.waiting_since or pairing.started_at  # counts as having waited long
             profile.times_unmatched += 1
         session.add(profile)
+
+
+async def pairing_of_button(ctx: Ctx, key: str) -> Pairing:
+    """The pairing a button names, in this community, and only for its two members."""
+    pairing = await ctx.session.get(Pairing, int(key)) if key.isdigit() else None
+    if pairing is None or pairing.community_id != ctx.community_id:
+        raise NotFound("I can't find that mentorship any more.")
+    if ctx.member_id not in (pairing.mentee_member_id, pairing.mentor_member_id):
+        raise InvalidInput("That button belongs to someone else's mentorship.")
+    return pairing
+
+
+def next_round_question(pairing: Pairing, role: str) -> tuple[msg.Part, ...]:
+    """The re-join question every finished member gets, inside their one end-of-pairing message."""
+    pid = str(pairing.id)
+    ask = "Would you like another mentor in the next round?" if role == "mentee" else "Would you like to mentor someone else in the next round?"
+    return (
+        msg.text(ask),
+        Button("Yes, next round", str(ComponentId("nextround", pid, "yes")), ButtonStyle.PRIMARY),
+        Button("Not now", str(ComponentId("nextround", pid, "no"))),
+    )
+
+
+async def on_next_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
+    pairing = await pairing_of_button(ctx, cid.key)
+    if cid.verb not in ("yes", "no"):
+        raise InvalidInput("That button is not valid any more.")
+    profile = (await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))).scalar_one_or_none()
+    if profile is None or profile.status == ProfileStatus.LEFT.value:
+        return [msg.message("You've left the program, so there is no next round for you yet. /mentor join signs you up again.")]
+    profile.next_round = cid.verb
+    profile.updated_at = ctx.now
+    if cid.verb == "yes":
+        profile.waiting_since = profile.waiting_since or ctx.now
+        ctx.session.add(profile)
+        return [msg.message("Great — you're in the pool for the next matching round.")]
+    ctx.session.add(profile)
+    return [msg.message("Noted: you won't be matched in the next round. Changed your mind? Click Yes, next round on that message.")]
 
 
 async def end_pairings_for_member(session: AsyncSession, member: Member, now: datetime, reason: str) -> int:
@@ -153,7 +231,7 @@ async def end_pairings_for_member(session: AsyncSession, member: Member, now: da
         assert community is not None
         outbox = Outbox(session, member.community_id, now)
         notice = msg.message(
-            msg.text(UserText(member.display_name), f" left the program; {len(pairings)} active pairing(s) ended and the partners were told.")
+            msg.text(UserText(member.display_name), f" left the program; {msg.plural(len(pairings), 'active pairing')} ended and the partners were told.")
         )
         for destination in await moderator_destinations(session, community):
             await outbox.post(destination, notice, dedupe_key=f"left:{member.id}:{now.isoformat()}:{destination.target}")
@@ -243,6 +321,12 @@ async def pair_command(ctx: Ctx, args: list[str]) -> list[Message]:
         await end_pairing(ctx.session, pairing, ctx.now, reason=f"ended by a moderator ({action})", ended_by=ctx.member)
         extra = " The mentee has priority in the next round (/mentor match)." if action == "rematch" else ""
         return [msg.message(f"Pairing #{pairing.id} is ended and both were told.{extra}")]
+    if action == "set":
+        from bot.features.pairs.policy import moderator_set  # policy builds on this module
+
+        if pairing.status != PairingStatus.ACTIVE.value:
+            return [msg.message(f"Pairing #{pairing.id} is already {pairing.status}.")]
+        return await moderator_set(ctx, pairing, args[2:])
     if action == "note":
         text = " ".join(args[2:]).strip()
         if not text:
@@ -253,7 +337,7 @@ async def pair_command(ctx: Ctx, args: list[str]) -> list[Message]:
             PairNote(community_id=ctx.community_id, pairing_id=pairing.id, member_id=ctx.member_id, kind="moderator", text=text, created_at=ctx.now)  # type: ignore[arg-type]
         )
         return [msg.message(f"Noted on pairing #{pairing.id}.")]
-    raise ParseError(f"I don't know '{action}' for a pairing; use end, rematch or note \"…\".")
+    raise ParseError(f"I don't know '{action}' for a pairing; use end, rematch, set --cadence/--ends/--channel or note \"…\".")
 
 
 async def describe_pairing(ctx: Ctx, pairing: Pairing) -> Message:

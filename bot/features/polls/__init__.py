@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.polls import form, polls
+from bot.features.polls import form, manage, polls
 
 
 def feature() -> Feature:
@@ -12,7 +12,7 @@ def feature() -> Feature:
         commands=(
             Command(
                 "poll",
-                'poll "<question>" [--options "A" "B" …] [--closes 3d|2026-12-01|"friday 17:00"] [--anonymous]',
+                'poll "<question>" [--options "A" "B" …] [--closes 3d|2026-12-01|"friday 17:00"] [--public|--anonymous]',
                 "post an interest poll in this channel (pinned, closes by itself)",
                 polls.create_poll,
                 moderator_only=True,
@@ -22,7 +22,8 @@ def feature() -> Feature:
                     Arg("question", ArgKind.TEXT, "What you ask, e.g. Would you join a mentorship program?", max_length=300),
                     Arg("options", ArgKind.LIST, "Choices, one a line or separated by commas or | (default: Mentor, Mentee)", option=True, max_length=1000),
                     Arg("closes", ArgKind.WHEN, "When it closes: 3d, 2026-12-01 or friday 17:00 (default 7 days)", option=True, max_length=40),
-                    Arg("anonymous", ArgKind.FLAG, "Hide who voted for what in the results"),
+                    Arg("anonymous", ArgKind.FLAG, "Never show who voted for what (the default shows no names either)"),
+                    Arg("public", ArgKind.FLAG, "Show voters' names next to the tallies"),
                 ),
                 examples=('poll "Would you join a mentorship program?" --closes 3d',),
             ),
@@ -31,6 +32,22 @@ def feature() -> Feature:
                 moderator_only=True,
                 args=(Arg("id", ArgKind.INT, "The poll's number, shown on the poll and in /mentor polls", required=True, min_value=1),),
                 examples=("poll close 3",),
+            ),
+            Command(
+                "poll edit", 'poll edit <id> "<question>" [--options "A" "B" …]', "change a poll's question or options before the first vote",
+                manage.edit_poll_command, moderator_only=True,
+                args=(
+                    Arg("id", ArgKind.INT, "The poll's number, shown on the poll and in /mentor polls", required=True, min_value=1),
+                    Arg("question", ArgKind.TEXT, "The new question", max_length=300),
+                    Arg("options", ArgKind.LIST, "New choices, one a line or separated by commas or |", option=True, max_length=1000),
+                ),
+                examples=('poll edit 3 "Would you join a mentorship program in spring?"',),
+            ),
+            Command(
+                "poll cancel", "poll cancel <id>", "withdraw a poll: unpinned, no results, no invitations", manage.cancel_poll_command,
+                moderator_only=True,
+                args=(Arg("id", ArgKind.INT, "The poll's number, shown on the poll and in /mentor polls", required=True, min_value=1),),
+                examples=("poll cancel 3",),
             ),
             Command("polls", "polls", "open and recent polls", polls.list_polls),
         ),

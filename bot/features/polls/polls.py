@@ -34,7 +34,11 @@ INTEREST_OPTIONS: list[dict[str, Any]] = [
 MAX_QUESTION = 300
 MAX_OPTION = 75  # Slack's button text limit; Discord allows 80
 MAX_OPTIONS = 10
-POLL_SPEC = {"options": Arity.MANY, "closes": Arity.ONE, "anonymous": Arity.FLAG}
+POLL_SPEC = {"options": Arity.MANY, "closes": Arity.ONE, "anonymous": Arity.FLAG, "public": Arity.FLAG}
+# Words that start a poll sub-command: never the whole question of a new, public, pinned poll.
+SUB_COMMAND_WORDS = frozenset(
+    {"edit", "cancel", "close", "delete", "remove", "update", "change", "results", "show", "list", "open", "reopen", "stop", "end"}
+)
 
 
 # --- commands -----------------------------------------------------------
@@ -48,6 +52,15 @@ async def create_poll(ctx: Ctx, args: list[str]) -> list[Message]:
     question = " ".join(parsed.positional).strip()
     if not question:
         raise ParseError('Give the question, e.g. /mentor poll "Would you join a mentorship program?"')
+    first = parsed.positional[0].strip().casefold()
+    if first in SUB_COMMAND_WORDS:
+        raise ParseError(
+            f"“{first}” looks like a poll sub-command, so I posted nothing. Polls are changed with "
+            "/mentor poll edit <id> \"question\", /mentor poll cancel <id> or /mentor poll close <id>; "
+            "a new poll's question goes in quotes."
+        )
+    if parsed.flag("public") and parsed.flag("anonymous"):
+        raise ParseError("Choose one: --public shows who voted for what, --anonymous never does.")
     if len(question) > MAX_QUESTION:
         raise ParseError(f"The question is {len(question)} characters; keep it under {MAX_QUESTION}.")
     options = _options(parsed.many("options"))
@@ -65,6 +78,7 @@ async def create_poll(ctx: Ctx, args: list[str]) -> list[Message]:
         question=question,
         options=options,
         anonymous=parsed.flag("anonymous"),
+        show_voters=parsed.flag("public"),
         created_by_member_id=ctx.member_id,
         created_at=ctx.now,
         closes_at=closes_at,
@@ -114,8 +128,8 @@ def _role_of(label: str) -> str:
 async def close_poll_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("close a poll")
     poll = await _poll_from_args(ctx, args, "poll close <id>")
-    if poll.status == PollStatus.CLOSED.value:
-        return [msg.message(f"Poll #{poll.id} is already closed.")]
+    if poll.status != PollStatus.OPEN.value:
+        return [msg.message(f"Poll #{poll.id} is already {poll.status}.")]
     await close_poll(ctx.session, poll, ctx.now, ctx.settings.mentee_mentor_ratio_warning)
     return [msg.message(f"Poll #{poll.id} is closed; the results are posted in the channel.")]
 
@@ -139,7 +153,9 @@ async def list_polls(ctx: Ctx, args: list[str]) -> list[Message]:
             if poll.status == PollStatus.OPEN.value
             else f"closed {format_when(poll.closed_at or poll.closes_at, ctx.tz)}"
         )
-        lines.append(msg.text(f"#{poll.id} ", UserText(poll.question), f" — {votes} vote(s), {state}"))
+        if poll.status == PollStatus.CANCELLED.value:
+            state = f"cancelled {format_when(poll.closed_at or poll.closes_at, ctx.tz)}"
+        lines.append(msg.text(f"#{poll.id} ", UserText(poll.question), f" — {msg.plural(votes, 'vote')}, {state}"))
     if count == 0:
         lines.append(msg.text("No polls yet. Moderators start one with /mentor poll \"<question>\"."))
     return [Message(tuple(lines))]
@@ -258,7 +274,7 @@ async def refresh_poll_message(session: AsyncSession, outbox: OutboxWriter, poll
     post = await session.get(OutboxMessage, poll.post_outbox_id)
     if post is None:
         return
-    names = {} if poll.anonymous else await _first_voters(session, poll)
+    names = await _first_voters(session, poll) if _names_shown(poll) else {}
     await outbox.update(post, render_poll(poll, await _counts(session, poll), tz, names))
 
 
@@ -267,18 +283,26 @@ async def refresh_poll_message(session: AsyncSession, outbox: OutboxWriter, poll
 NAMES_SHOWN = 10  # voters named per option on a public poll; the rest are "and N more"
 
 
+def _names_shown(poll: Poll) -> bool:
+    """Who wants a mentor is personal: names only on a --public poll, never on an anonymous one."""
+    return poll.show_voters and not poll.anonymous
+
+
 def render_poll(poll: Poll, counts: list[int], tz: str, names: dict[int, list[str]]) -> Message:
     open_ = poll.status == PollStatus.OPEN.value
-    header = "Interest poll" if open_ else "Interest poll (closed)"
+    cancelled = poll.status == PollStatus.CANCELLED.value
+    header = "Interest poll" if open_ else "Interest poll (cancelled)" if cancelled else "Interest poll (closed)"
     when = (
         f"Closes {format_when(poll.closes_at, tz)}. One vote each; you can change it until then."
         if open_
+        else f"Cancelled {format_when(poll.closed_at or poll.closes_at, tz)}; there are no results."
+        if cancelled
         else f"Closed {format_when(poll.closed_at or poll.closes_at, tz)}. Results are posted below."
     )
     rows: list[tuple[str, tuple[msg.Span, ...]]] = []
     for index, option in enumerate(poll.options):
-        value: list[msg.Span] = [f"{counts[index]} vote{'s' if counts[index] != 1 else ''}"]
-        if not poll.anonymous and names.get(index):
+        value: list[msg.Span] = [msg.plural(counts[index], "vote")]
+        if _names_shown(poll) and names.get(index):
             shown = names[index][:NAMES_SHOWN]
             value.append(" — ")
             for n, name in enumerate(shown):
@@ -290,7 +314,7 @@ def render_poll(poll: Poll, counts: list[int], tz: str, names: dict[int, list[st
         msg.text(msg.Strong(header), f" #{poll.id}"),
         msg.text(UserText(poll.question)),
         msg.Fields(tuple(rows)),
-        msg.text(when + (" Votes are anonymous." if poll.anonymous else "")),
+        msg.text(when + (" Votes are anonymous." if poll.anonymous else " Voters' names are shown." if _names_shown(poll) else "")),
     ]
     if open_:
         parts.extend(
@@ -309,7 +333,7 @@ def render_results(poll: Poll, counts: list[int], ratio_warning: float) -> Messa
     parts: list[msg.Part] = [
         msg.text(msg.Strong("Poll results"), f" #{poll.id}: ", UserText(poll.question)),
         msg.Fields(tuple(rows)),
-        msg.text(f"{total} member{'s' if total != 1 else ''} voted."),
+        msg.text(f"{msg.plural(total, 'member')} voted."),
     ]
     roles = [o.get("role", "none") for o in poll.options]
     if any(r in ("mentor", "mentee", "both") for r in roles):
@@ -405,4 +429,4 @@ async def next_poll_close(session: AsyncSession) -> datetime | None:
     ).scalar_one_or_none()
 
 
-__all__ = ["commands", "components", "close_due_polls", "next_poll_close", "NotAllowed"]
+__all__ = ["close_due_polls", "next_poll_close", "NotAllowed"]

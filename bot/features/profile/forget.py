@@ -39,6 +39,7 @@ from storage.tables import (
     MatchRound,
     Member,
     OutboxMessage,
+    PairBlock,
     PairNote,
     Pairing,
     Poll,
@@ -69,6 +70,10 @@ async def forget_me_command(ctx: Ctx, args: list[str]) -> list[Message]:
 
 async def on_privacy_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
     if cid.key != str(ctx.member_id):
+        owner = await ctx.session.get(Member, int(cid.key)) if cid.key.isdigit() else None
+        if owner is not None and owner.community_id == ctx.community_id and owner.platform_user_id.startswith("forgotten:"):
+            # The clicker's old member row was forgotten (their platform id went with it).
+            return [msg.message("Your data was already deleted, so there is nothing left to do with this message.")]
         return [msg.message("That button belongs to someone else. /mentor forget-me is for your own data.")]
     if cid.verb == "keep":
         return [msg.message("Nothing was deleted.")]
@@ -256,6 +261,10 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
         if other.member_id != member.id and member.id in (other.do_not_match or []):
             other.do_not_match = [i for i in other.do_not_match if i != member.id]
 
+    # Moderators' blocks name them (and say why): they go too.
+    await session.execute(
+        delete(PairBlock).where(or_(PairBlock.first_member_id == member.id, PairBlock.second_member_id == member.id))
+    )
     tokens += await _their_words_in_pairings(session, community.id, member.id)
     await _forget_in_pairings(session, community.id, member.id, tokens)
 

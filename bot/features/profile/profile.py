@@ -31,7 +31,7 @@ from bot.features.intake.answers import answers_from_profile
 from bot.features.intake.conversation import get_intake, get_profile
 from bot.features.intake.questions import answer_rows
 from bot.features.pairs.pairs import active_pairings_of, end_pairings_for_member
-from storage.tables import IntakeStatus, Member, Profile, ProfileStatus
+from storage.tables import CheckInPlan, IntakeStatus, Member, Profile, ProfileStatus
 
 MAX_PAUSE_WEEKS = 26
 STATUS_WORDS = {
@@ -124,16 +124,56 @@ async def pause_command(ctx: Ctx, args: list[str]) -> list[Message]:
         raise InvalidInput(f"Say for how many weeks, from 1 to {MAX_PAUSE_WEEKS}: e.g. /mentor pause 4.")
     profile = await _own_profile(ctx, "pause")
     weeks = int(match.group(1))
+    was_paused_until = profile.paused_until if profile.status == ProfileStatus.PAUSED.value else None
     profile.status = ProfileStatus.PAUSED.value
     profile.paused_until = ctx.now + timedelta(weeks=weeks)
     profile.updated_at = ctx.now
     ctx.session.add(profile)
+    told = await _pause_pairings(ctx, profile.paused_until, was_paused_until)
     return [
         msg.message(
             f"Paused until {format_when(profile.paused_until, ctx.tz)}: no matching and no nudges until then. "
-            "/mentor resume brings you back earlier."
+            + ("Your partner knows when you'll be back. " if told else "")
+            + "/mentor resume brings you back earlier."
         )
     ]
+
+
+async def _pause_pairings(ctx: Ctx, until: datetime, was_paused_until: datetime | None) -> int:
+    """Every nudge of the member's pairs waits for their return, the partner is told once,
+    and the pair's clocks move by the pause so a break never makes a pair "at risk"."""
+    shift = until - max(ctx.now, was_paused_until or ctx.now)  # a longer pause shifts by the extra time only
+    pairings = await active_pairings_of(ctx.session, ctx.community_id, ctx.member_id)
+    for pairing in pairings:
+        if shift > timedelta(0):
+            if pairing.kickoff_at is None and pairing.kickoff_due_at is not None:
+                pairing.kickoff_due_at += shift
+            if pairing.midpoint_at is not None and pairing.midpoint_at < until:
+                pairing.midpoint_at = until  # mid-point resources wait for them
+            ctx.session.add(pairing)
+        plans = (await ctx.session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))).scalars()
+        for plan in plans:
+            if plan.member_id == ctx.member_id:
+                # An unanswered check-in from before the break is not "ignored".
+                plan.next_checkin_at = max(plan.next_checkin_at, until)
+                plan.awaiting_answer, plan.ignored_in_a_row = False, 0
+                ctx.session.add(plan)
+        partner_id = pairing.mentor_member_id if pairing.mentee_member_id == ctx.member_id else pairing.mentee_member_id
+        partner = await ctx.session.get(Member, partner_id)
+        if partner is None or was_paused_until is not None:
+            continue  # told once: extending a pause does not message the partner again
+        await ctx.outbox.post(
+            Destination.dm(partner.platform_user_id),
+            msg.message(
+                msg.text(
+                    UserText(ctx.member.display_name),
+                    f" is taking a break until {format_when(until, ctx.tz).split(',')[0]}. No check-ins or reminders about "
+                    "your mentorship until then; it goes on as agreed when they're back.",
+                )
+            ),
+            dedupe_key=f"pair:{pairing.id}:paused:{ctx.member_id}:{int(until.timestamp())}",
+        )
+    return len(pairings)
 
 
 async def _unpause(session: AsyncSession, profile: Profile, now: datetime) -> None:

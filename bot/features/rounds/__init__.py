@@ -7,7 +7,7 @@ shows the proposal, takes the moderators' edits and introduces the approved pair
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.rounds import introductions, proposal, reminders, review, schedule
+from bot.features.rounds import blocks, introductions, proposal, reminders, review, schedule
 
 _PAIR = Arg("pair", ArgKind.INT, "Pair number in the proposal", required=True, min_value=1, max_value=100_000)
 
@@ -38,6 +38,22 @@ def feature() -> Feature:
             Command("match recompute", "match recompute", "compute the current round again", review.recompute_command, moderator_only=True),
             Command("match discard", "match discard", "throw the current proposal away", review.discard_command, moderator_only=True),
             Command("match show", "match show", "show the current round with every pair", review.show_command, moderator_only=True),
+            Command(
+                "block", 'block @a @b ["reason"]', "never propose these two members to each other (reason: moderators only)",
+                blocks.block_command, moderator_only=True,
+                args=(
+                    Arg("member", ArgKind.MEMBER, "One of the two", required=True),
+                    Arg("other", ArgKind.MEMBER, "The other", required=True),
+                    Arg("reason", ArgKind.TEXT, "Why (moderators only)", max_length=blocks.REASON_MAX),
+                ),
+                examples=('block @ann @maria "worked together before"',),
+            ),
+            Command(
+                "unblock", "unblock @a @b", "allow two blocked members to be proposed again", blocks.unblock_command,
+                moderator_only=True,
+                args=(Arg("member", ArgKind.MEMBER, "One of the two", required=True), Arg("other", ArgKind.MEMBER, "The other", required=True)),
+            ),
+            Command("blocks", "blocks", "pairs that are never proposed, and why", blocks.blocks_command, moderator_only=True),
         ),
         components=(ComponentRoute("round", review.on_round_component), ComponentRoute("pair", introductions.on_pair_component)),
         sweeps=(

@@ -27,6 +27,7 @@ from bot.features.checkins.checkins import start_plans
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
 from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.pairs import report_if_at_risk
+from bot.features.pairs.policy import on_policy_component
 from bot.features.rounds.proposal import RoundPolicy, members_by_id
 from storage.tables import (
     Community,
@@ -213,14 +214,8 @@ async def on_pair_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
             )
             return [msg.message("Confirmed — you both agree now.")]
         return [msg.message("Confirmed. I'll let you both know when your partner confirms too.")]
-    if cid.verb == "change":
-        return [
-            msg.message(
-                "Tell your partner in this conversation what you'd change (how often, how, or until when). "
-                "Once you agree, confirm the policy; a moderator can record changes with /mentor pair "
-                f"{pairing.id} note \"…\"."
-            )
-        ]
+    if cid.verb in ("change", "draft", "propose", "accept", "decline"):
+        return await on_policy_component(ctx, pairing, cid)
     if cid.verb == "kickoff":
         if pairing.kickoff_at is not None:
             return [msg.message(f"Your kick-off is already recorded ({format_when(pairing.kickoff_at, ctx.tz)}).")]
@@ -261,6 +256,11 @@ async def remind_kickoffs(session: AsyncSession, now: datetime, settings: Any, p
         community = await session.get(Community, pairing.community_id)
         assert community is not None and community.id is not None
         outbox = Outbox(session, community.id, now)
+        back = await _back_from_pause(session, pairing, now)
+        if back is not None:  # a member is on a break: no nudges, and the clock waits for them
+            pairing.kickoff_due_at = back
+            session.add(pairing)
+            continue
         members = await members_by_id(session, {pairing.mentee_member_id, pairing.mentor_member_id})
         mentee, mentor = members[pairing.mentee_member_id], members[pairing.mentor_member_id]
         step = pairing.kickoff_reminders_sent + 1
@@ -290,6 +290,20 @@ async def remind_kickoffs(session: AsyncSession, now: datetime, settings: Any, p
         pairing.kickoff_reminders_sent = step
         session.add(pairing)
     return len(due)
+
+
+async def _back_from_pause(session: AsyncSession, pairing: Pairing, now: datetime) -> datetime | None:
+    """When the later of the pair's paused members is back (None: nobody is paused now)."""
+    until = (
+        await session.execute(
+            select(func.max(Profile.paused_until)).where(
+                Profile.member_id.in_([pairing.mentee_member_id, pairing.mentor_member_id]),  # type: ignore[attr-defined]
+                Profile.status == ProfileStatus.PAUSED.value,
+                Profile.paused_until > now,  # type: ignore[operator]
+            )
+        )
+    ).scalar_one_or_none()
+    return until
 
 
 async def next_kickoff_due(session: AsyncSession) -> datetime | None:

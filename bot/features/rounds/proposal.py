@@ -23,6 +23,7 @@ from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.program import MatchWeights
 from bot.core.router import ComponentId
 from bot.features.matching import MatchingRules, MatchProfile, Role as MatchRole, propose_round
+from bot.features.rounds.blocks import blocked_partners, blocks_among, normalise_team, team_groups
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, ScoreWeights, utc_offset_hours
 from storage.tables import (
     MatchRound,
@@ -90,6 +91,8 @@ async def load_match_profiles(
             select(Profile).where(
                 Profile.community_id == community_id,
                 Profile.status.in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),  # type: ignore[attr-defined]
+                # Finished members are matched again only once they said yes to another round.
+                Profile.next_round.not_in(["asked", "no"]),  # type: ignore[attr-defined]
             )
         )
     ).scalars().all()
@@ -108,6 +111,7 @@ async def load_match_profiles(
         )
     ).all()
     previous = frozenset((a, b) for a, b in history) | frozenset((b, a) for a, b in history)
+    blocked = await blocked_partners(session, community_id)
     result: list[MatchProfile] = []
     for p in profiles:
         role = MatchRole(p.role)
@@ -115,11 +119,13 @@ async def load_match_profiles(
             if role is MatchRole.MENTEE:
                 continue  # already has a mentor
             role = MatchRole.MENTOR if role is MatchRole.BOTH else role
-        result.append(to_match_profile(p, role, mentees_of[p.member_id], now))
+        result.append(to_match_profile(p, role, mentees_of[p.member_id], now, frozenset(blocked.get(p.member_id, ()))))
     return result, previous
 
 
-def to_match_profile(p: Profile, role: MatchRole, active_mentees: int, now: datetime) -> MatchProfile:
+def to_match_profile(
+    p: Profile, role: MatchRole, active_mentees: int, now: datetime, blocked: frozenset[int] = frozenset()
+) -> MatchProfile:
     try:
         offset = utc_offset_hours(p.timezone or "UTC", now)
     except Exception:  # an unknown zone must not stop a whole round
@@ -145,8 +151,8 @@ def to_match_profile(p: Profile, role: MatchRole, active_mentees: int, now: date
         active_mentees=min(active_mentees, 3),
         consented=p.consent,
         paused=False,
-        team=p.team or None,
-        do_not_match=frozenset(int(x) for x in p.do_not_match),
+        team=normalise_team(p.team) or None,  # "Acme Corp" and "ACME corp." are one team
+        do_not_match=frozenset(int(x) for x in p.do_not_match) | blocked,
         days_waiting=max(0, waited),
         times_left_unmatched=p.times_unmatched,
     )
@@ -180,6 +186,7 @@ async def compute_round(
         previous_pairs=previous,
     )
     proposal = propose_round(profiles, rules)
+    exclusions = await _exclusions(session, community_id, {p.member_id for p in profiles}, policy.rules.exclude_same_team)
     round_ = MatchRound(
         community_id=community_id,
         dry_run=dry_run,
@@ -192,6 +199,7 @@ async def compute_round(
             "certificate": proposal.certificate.as_dict() if proposal.certificate else None,
             "unmatched": [{"member_id": u.member_id, "cause": u.cause, "reason": u.reason} for u in proposal.unmatched],
             "skipped": [{"member_id": u.member_id, "cause": u.cause, "reason": u.reason} for u in proposal.skipped],
+            **exclusions,
             "demand_gaps": [
                 {"topic": g.topic, "wanting": g.mentees_wanting, "offering": g.mentors_offering, "free": g.free_slots}
                 for g in proposal.demand_gaps
@@ -219,6 +227,18 @@ async def compute_round(
     return round_
 
 
+async def _exclusions(session: AsyncSession, community_id: int, pool: set[int], same_team: bool) -> dict[str, Any]:
+    """What kept people apart this round, for the moderators: teams as grouped, blocked pairs."""
+    teams = {
+        member_id: team
+        for member_id, team in (
+            await session.execute(select(Profile.member_id, Profile.team).where(Profile.community_id == community_id, Profile.team != ""))
+        ).all()
+        if member_id in pool
+    }
+    return {"teams": team_groups(teams) if same_team else [], "blocked": await blocks_among(session, community_id, pool)}
+
+
 async def members_by_id(session: AsyncSession, member_ids: set[int]) -> dict[int, Member]:
     """The members with these ids (for names and platform ids), in one query."""
     if not member_ids:
@@ -242,7 +262,8 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
     unmatched = round_.summary.get("unmatched", [])
     members = await members_by_id(
         session,
-        {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs} | {u["member_id"] for u in unmatched},
+        {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs} | {u["member_id"] for u in unmatched}
+        | {b[end] for b in round_.summary.get("blocked", []) for end in ("a", "b")},
     )
 
     def name(member_id: int) -> UserText:
@@ -283,6 +304,7 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
             parts.append(msg.text("• ", name(u["member_id"]), ": ", UserText(u["reason"])))
         if len(unmatched) > SHOW_PAIRS:
             parts.append(msg.text(f"… and {len(unmatched) - SHOW_PAIRS} more; they keep priority next round."))
+    parts.extend(_render_exclusions(round_, name))
     gaps = round_.summary.get("demand_gaps", [])
     if gaps:
         worst = ", ".join(
@@ -348,3 +370,19 @@ def _causes(causes: Counter[str]) -> str:
     return "; ".join(
         f"{n} because {_CAUSE_WORDS.get(cause, cause.replace('_', ' '))}" for cause, n in causes.most_common(3) if cause
     )
+
+
+def _render_exclusions(round_: MatchRound, name: Any) -> list[msg.Part]:
+    """Proposals go to moderators only, so the reasons of blocks may show here."""
+    parts: list[msg.Part] = []
+    teams = round_.summary.get("teams", [])
+    blocked = round_.summary.get("blocked", [])
+    if not teams and not blocked:
+        return parts
+    parts.append(msg.text(msg.Strong("Exclusions"), " (never paired)"))
+    for team in teams:
+        parts.append(msg.text("• Same team: ", UserText(" / ".join(team["spellings"])), f" ({msg.plural(team['members'], 'member')})"))
+    for block in blocked:
+        why: list[msg.Span] = [" — ", UserText(block["reason"])] if block.get("reason") else []
+        parts.append(msg.text("• Blocked: ", name(block["a"]), " & ", name(block["b"]), *why))
+    return parts

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # only for type checkers: matplotlib is imported when a chart
 
 WIDTH_IN, HEIGHT_IN, DPI = 12.0, 7.0, 100  # 1200 × 700 px
 CHART_TOPICS = 8
-CHART_VERSION = 2  # part of cached charts' names: bump when the drawing changes
+CHART_VERSION = 3  # part of cached charts' names: bump when the drawing changes
 COLORS = {"signups": "#4C72B0", "active": "#DD8452", "offering": "#55A868", "free": "#8FD19E", "waiting": "#C44E52"}
 
 
@@ -43,6 +43,8 @@ def chart_figures(board: Dashboard) -> dict[str, Any]:
         "topics": [
             [t.topic, t.mentors_offering, t.mentors_free, t.mentees_waiting] for t in board.topics[:CHART_TOPICS]
         ],
+        "pairings": dict(board.by_pairing_status),
+        "never_met": dict(board.never_met),
     }
 
 
@@ -54,6 +56,8 @@ def draw_dashboard_chart(figures: dict[str, Any], path: Path) -> None:
         filters=Filters(),
         weeks=[WeekPoint(date.fromisoformat(day), int(s), int(a)) for day, s, a in figures["weeks"]],
         topics=[TopicBalance(str(t), int(o), int(f), int(w)) for t, o, f, w in figures["topics"]],
+        by_pairing_status={str(k): int(v) for k, v in figures.get("pairings", {}).items()},
+        never_met={str(k): int(v) for k, v in figures.get("never_met", {}).items()},
     )
     render_chart(board, path)
 
@@ -79,6 +83,14 @@ def render_chart(board: Dashboard, path: Path) -> Path:
             axis.grid(axis="y", alpha=0.3)
             axis.spines[["top", "right"]].set_visible(False)
         fig.suptitle("Mentorship program", fontsize=20, fontweight="bold")
+        # Outcomes as counts: a pair that never met is not shown as completed.
+        outcomes = board.outcomes
+        fig.text(
+            0.5, 0.905,
+            f"Relationships: {outcomes['active']} active · {outcomes['completed']} completed · "
+            f"{outcomes['ended early']} ended early · {outcomes['ended without meeting']} ended without meeting",
+            ha="center", fontsize=13,
+        )
         # Fixed margins instead of tight_layout: the layout pass cost as much as drawing the chart.
         fig.subplots_adjust(left=0.07, right=0.985, bottom=0.21, top=0.86, wspace=0.22)
         fig.savefig(path, format="png", dpi=DPI)

@@ -31,7 +31,7 @@ from bot.core.ports import Destination
 from bot.delivery.pictures import drawer_name, picture_worker
 from bot.features.stats.chart import CHART_TOPICS, chart_figures, draw_dashboard_chart
 from bot.features.stats.export import write_export
-from bot.features.stats.figures import Dashboard, Filters, TopicBalance
+from bot.features.stats.figures import SMALL, Dashboard, Filters, TopicBalance, shown_share
 from bot.features.stats.queries import build_dashboard
 from storage.tables import Profile
 
@@ -119,7 +119,7 @@ async def queue_chart(ctx: Ctx, board: Dashboard) -> None:
 
 
 def _pct(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole else "—"
+    return shown_share(part, whole) if whole else "—"
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
@@ -147,12 +147,16 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
     parts.append(msg.text(msg.Strong("Relationships")))
     pairs = board.by_pairing_status
     median = f"{board.median_days:.0f} days" if board.median_days is not None else "— (none completed yet)"
+    if board.median_days is not None and board.completed_counted < SMALL:
+        median = "fewer than 3 completed"
+    outcomes = board.outcomes
     parts.append(
         msg.Fields(
             (
-                ("Active", (str(pairs.get("active", 0)),)),
-                ("Completed", (str(pairs.get("completed", 0)),)),
-                ("Ended early", (str(pairs.get("ended", 0)),)),
+                ("Active", (str(outcomes["active"]),)),
+                ("Completed", (str(outcomes["completed"]),)),
+                ("Ended early", (str(outcomes["ended early"]),)),
+                ("Ended without meeting", (str(outcomes["ended without meeting"]),)),
                 ("Median length (completed)", (median,)),
                 ("Kick-offs held", (f"{board.kickoffs_held} of {board.pairings} ({_pct(board.kickoffs_held, board.pairings)})",)),
             )
@@ -191,6 +195,8 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
     answered = board.checkins_answered
     met = board.checkin_answers.get("met", 0)
     rating = f"{board.average_rating:.1f} / 5 ({_plural(board.ratings, 'rating')})" if board.average_rating is not None else "— (no ratings yet)"
+    if board.average_rating is not None and board.ratings < SMALL:
+        rating = "fewer than 3 ratings (not shown: it would identify them)"
     parts.append(
         msg.Fields(
             (
@@ -228,9 +234,20 @@ def _heading(ctx: Ctx, board: Dashboard) -> msg.Text:
     if board.filters.since:
         spans.append(f" · since {format_when(board.filters.since, ctx.tz).split(',')[0]}")
     if board.filters.source:
-        spans.extend([" · campaign ", UserText(board.filters.source)])
+        spans.extend([" · ", *_source_label(board.filters.source)])
     spans.append(". Aggregates only; /mentor export for the rows.")
     return msg.Text(tuple(spans))
+
+
+def _source_label(source: str) -> tuple[msg.Span, ...]:
+    """A source as the moderator names it: campaign spring, poll #3, the welcome message, /mentor join."""
+    kind, _, name = source.partition(":")
+    if kind == "campaign":
+        return ("campaign ", UserText(name))
+    if kind == "poll":
+        return (f"poll #{name}",)
+    plain = {"greeting": "the welcome message", "direct": "/mentor join"}.get(source)
+    return (plain,) if plain else (UserText(source),)
 
 
 async def _unknown_campaign_hint(ctx: Ctx, source: str) -> msg.Text:
@@ -239,8 +256,16 @@ async def _unknown_campaign_hint(ctx: Ctx, source: str) -> msg.Text:
             select(Profile.source).where(Profile.community_id == ctx.community_id).group_by(Profile.source).order_by(func.count().desc()).limit(8)
         )
     ).scalars().all()
-    listing = ", ".join(known) if known else "none yet"
-    return msg.text("No sign-ups came from ", UserText(source), ". Sources so far: ", UserText(listing), ".")
+    campaigns = sorted(k.split(":", 1)[1] for k in known if k.startswith("campaign:"))
+    others = [k for k in known if not k.startswith("campaign:")]
+    spans: list[msg.Span] = ["No sign-ups came from ", *_source_label(source), ". Known campaigns: "]
+    spans.append(UserText(", ".join(campaigns)) if campaigns else "none yet (/mentor announce --campaign NAME starts one)")
+    if others:
+        spans.append("; other sources: ")
+        for n, other in enumerate(others):
+            spans.extend(([", "] if n else []) + list(_source_label(other)))
+    spans.append(".")
+    return msg.Text(tuple(spans))
 
 
 def _source_words(source: str, question: str | None) -> tuple[msg.Span, ...]:
@@ -294,7 +319,8 @@ async def export_command(ctx: Ctx, args: list[str]) -> list[Message]:
             (
                 msg.text(
                     msg.Strong("Program export"),
-                    f" — {_plural(c['members'], 'member')}, {_plural(c['pairings'], 'pairing')}, {_plural(c['checkins'], 'check-in')}.",
+                    f" — {_plural(c['members'], 'member')}, {_plural(c['pairings'], 'pairing')} "
+                    f"({c['never_met']} ended without meeting), {_plural(c['checkins'], 'check-in')}.",
                 ),
                 msg.text("Members who used forget-me are left out. These files hold personal data: keep them private."),
                 *files,

@@ -36,7 +36,7 @@ MEMBER_COLUMNS = (
 PAIRING_COLUMNS = (
     "pairing_id", "round_id", "mentee_id", "mentee_name", "mentor_id", "mentor_name", "status", "score",
     "cadence", "communication", "program_length", "started_at", "kickoff_at", "ends_on", "ended_at", "end_reason",
-    "at_risk_reported_at", "goals_set", "goals_done", "mentee_rating", "mentor_rating",
+    "at_risk_reported_at", "goals_set", "goals_done", "mentee_rating", "mentor_rating", "outcome",
 )
 CHECKIN_COLUMNS = (
     "checkin_id", "pairing_id", "member_id", "member_name", "sequence", "sent_at", "answer", "answered_at", "note",
@@ -135,6 +135,13 @@ async def write_export(session: AsyncSession, community_id: int, directory: Path
             Pairing.started_at, Pairing.kickoff_at, Pairing.ends_on, Pairing.ended_at, Pairing.end_reason,
             Pairing.at_risk_reported_at, func.coalesce(goals.c.set, 0), func.coalesce(goals.c.done, 0),
             ratings.c.mentee, ratings.c.mentor,
+            # A pair met when either confirmed the kick-off or answered "We met" (which records it).
+            case(
+                (Pairing.status == "active", "active"),
+                (Pairing.kickoff_at.is_(None), "ended without meeting"),  # type: ignore[union-attr]
+                (Pairing.status == "completed", "completed"),
+                else_="ended early",
+            ),
         )
         .join(mentee, mentee.id == Pairing.mentee_member_id)
         .join(mentor, mentor.id == Pairing.mentor_member_id)
@@ -161,6 +168,15 @@ async def write_export(session: AsyncSession, community_id: int, directory: Path
         "pairings": await _write(session, directory / "pairings.csv", PAIRING_COLUMNS, pairings_query),
         "checkins": await _write(session, directory / "checkins.csv", CHECKIN_COLUMNS, checkins_query),
     }
+    counts["never_met"] = (
+        await session.execute(
+            select(func.count())
+            .select_from(Pairing)
+            .join(mentee, mentee.id == Pairing.mentee_member_id)
+            .join(mentor, mentor.id == Pairing.mentor_member_id)
+            .where(kept_pairing, Pairing.status != "active", Pairing.kickoff_at.is_(None))  # type: ignore[union-attr]
+        )
+    ).scalar_one()
     return Export(directory / "members.csv", directory / "pairings.csv", directory / "checkins.csv", counts)
 
 

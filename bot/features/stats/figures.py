@@ -61,7 +61,11 @@ class Dashboard:
     # relationships
     by_pairing_status: dict[str, int] = field(default_factory=dict)
     median_days: float | None = None
+    completed_counted: int = 0  # completed relationships the median is computed from
     kickoffs_held: int = 0
+    # Over relationships (completed or ended early) in which the two never met: no kick-off,
+    # no "We met". They are not "completed", whatever the calendar says.
+    never_met: dict[str, int] = field(default_factory=dict)
     # campaigns
     sources: list[SourceCount] = field(default_factory=list)
     conversions: list[PollConversion] = field(default_factory=list)
@@ -93,6 +97,27 @@ class Dashboard:
         return sum(self.by_pairing_status.values())
 
     @property
+    def outcomes(self) -> dict[str, int]:
+        """Relationships by how they went: active, completed (met), ended early (met), ended without meeting."""
+        pairs, never = self.by_pairing_status, self.never_met
+        return {
+            "active": pairs.get("active", 0),
+            "completed": pairs.get("completed", 0) - never.get("completed", 0),
+            "ended early": pairs.get("ended", 0) - never.get("ended", 0),
+            "ended without meeting": never.get("completed", 0) + never.get("ended", 0),
+        }
+
+    @property
     def checkins_answered(self) -> int:
         return sum(self.checkin_answers.values())
 
+
+
+SMALL = 3  # figures computed from fewer people than this identify them
+
+
+def shown_share(part: int, whole: int) -> str:
+    """A percentage, or "fewer than 3" when it would be computed from fewer than 3."""
+    if whole < SMALL:
+        return "fewer than 3"
+    return f"{100 * part / whole:.0f}%"

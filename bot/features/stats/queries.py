@@ -180,6 +180,8 @@ async def _relationships(session: AsyncSession, scope: _Scope, board: Dashboard,
     for status, count, kickoffs in rows.all():
         board.by_pairing_status[status] = count
         board.kickoffs_held += kickoffs
+        if status != PairingStatus.ACTIVE.value:
+            board.never_met[status] = count - kickoffs  # "We met" records the kick-off too
     # Median length of completed relationships, from a histogram of whole days (a few hundred rows at most).
     days = func.floor(_days_between(dialect, Pairing.started_at, Pairing.ended_at))
     histogram = (
@@ -190,6 +192,7 @@ async def _relationships(session: AsyncSession, scope: _Scope, board: Dashboard,
         )
     ).all()
     board.median_days = _median_of_histogram([(float(d), int(n)) for d, n in histogram if d is not None])
+    board.completed_counted = sum(int(n) for d, n in histogram if d is not None)
 
 
 def _median_of_histogram(bins: list[tuple[float, int]]) -> float | None:

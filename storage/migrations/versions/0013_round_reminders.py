@@ -1,7 +1,7 @@
 """rounds: a proposed round reminds the moderators while it waits for approval
 
 Revision ID: 0013_round_reminders
-Revises: 0010_profile_stats_order
+Revises: 0012_edges
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import storage.types  # noqa: F401  (UTCDateTime)
 
 revision = "0013_round_reminders"
-down_revision = "0010_profile_stats_order"
+down_revision = "0012_edges"
 branch_labels = None
 depends_on = None
 

@@ -19,6 +19,15 @@ EXPECTED = {
         "nobody is introduced twice",
         "bob set goal 1",
     ],
+    "lifecycle.txt": [
+        "[DM bob+dana] dana accepted the change. Your partnership policy is now: meet every week by chat",
+        "[DM bob] dana is taking a break until Mon 21 Dec 2026.",
+        "You chose differently: dana would like to wrap up, bob would like to continue. Nothing has ended.",
+        "[only dana] Wrap up your mentorship with bob now?",
+        "Would you like another mentor in the next round?",
+        "[DM bob] Thanks, 5/5 noted.",
+        "Ended without meeting: 0",
+    ],
 }
 
 

@@ -134,11 +134,17 @@ async def test_a_pair_from_kickoff_to_testimonial(program: Program, fake: FakeDi
     assert "Carrying on without a new goal" in carry_on["content"]
     assert await p.count(Goal, Goal.status == "done") == 1
 
-    wrapped = await p.click(maria.id, reassess, "Wrap up early")
+    differ = await p.click(maria.id, reassess, "Wrap up early")  # they chose differently: nothing ends
+    assert "Your partner chose differently, so nothing has ended" in differ["content"]
+    await until(lambda: any("You chose differently: Maria would like to wrap up" in m["content"] for m in fake.channel_messages(thread)))
+    confirm = await p.run(maria.id, "wrap-up")
+    assert "Wrap up your mentorship with Ann now?" in confirm["content"]
+    wrapped = await p.click(maria.id, confirm, "Yes, wrap up")
     assert "Wrapped up. Thank you!" in wrapped["content"]
     await until(lambda: any("How would you rate" in m["content"] for m in p.dms(ann)))
     rating = next(m for m in p.dms(ann) if "How would you rate your mentorship with Maria?" in m["content"])
-    assert list(buttons(rating)) == ["1", "2", "3", "4", "5"]
+    # One completion message holds every choice: the rating and the next-round question.
+    assert list(buttons(rating)) == ["1", "2", "3", "4", "5", "Yes, next round", "Not now"]
     rated = await p.click(ann.id, rating, "5")
     assert "5/5 noted. What worked well?" in rated["content"]
     worked = await p.dm(ann, f"Weekly calls kept me going, **thanks** <@{ben.id}> @here", "better")
@@ -198,7 +204,7 @@ async def test_policy_buttons_check_in_answers_and_the_at_risk_alert(program: Pr
     thread = next(t for t in p.threads() if ann.id in fake.thread_members[t])
     intro = fake.channel_messages(thread)[0]
     change = await p.click(maria.id, intro, "Propose changes")
-    assert "Tell your partner in this conversation what you'd change" in change["content"]
+    assert "What would you change?" in change["content"] and "Send to my partner" in str(change)
     await p.click(ann.id, intro, "Confirm the policy")
     both = await p.click(maria.id, intro, "Confirm the policy")
     assert "you both agree now" in both["content"]

@@ -177,12 +177,20 @@ async def test_a_pair_from_kickoff_to_testimonial(stack: SlackStack, fake: FakeS
     assert "Carrying on without a new goal" in carry_on["text"]
     assert await count(stack, Goal, Goal.status == "done") == 1
 
-    # Wrap up early from the same message: feedback questions arrive by DM.
-    wrapped = await stack.click("U0MARIA", buttons(reassess)["Wrap up early"], reassess["ts"], group.id)
+    # Maria would rather wrap up: they chose differently, so both hear it and nothing ends.
+    differ = await stack.click("U0MARIA", buttons(reassess)["Wrap up early"], reassess["ts"], group.id)
+    assert "Your partner chose differently, so nothing has ended" in differ["text"]
+    await stack.deliver()
+    assert any("You chose differently: Maria would like to wrap up, Ann would like to continue" in m["text"] for m in group.messages)
+    # They agree after all: wrapping up asks first, then feedback questions arrive by DM.
+    confirm = await stack.command("U0MARIA", "wrap-up")
+    assert "Wrap up your mentorship with Ann now?" in confirm["text"]
+    wrapped = await stack.click("U0MARIA", buttons(confirm)["Yes, wrap up"], reassess["ts"])
     assert "Wrapped up. Thank you!" in wrapped["text"]
     await stack.deliver()
     rating = next(m for m in ann_im.messages if "How would you rate your mentorship with Maria?" in m["text"])
-    assert list(buttons(rating)) == ["1", "2", "3", "4", "5"]
+    # One completion message holds every choice: the rating and the next-round question.
+    assert list(buttons(rating)) == ["1", "2", "3", "4", "5", "Yes, next round", "Not now"]
     rated = await stack.click_in_dm("U0ANN", buttons(rating)["5"], rating["ts"])
     assert "5/5 noted. What worked well?" in rated["text"]
     worked = await dm_reply(stack, "U0ANN", "Weekly calls kept me going & <@U0BEN> helped", "Ev0FB1")
@@ -243,7 +251,17 @@ async def test_policy_buttons_check_in_answers_and_the_at_risk_alert(stack: Slac
     group = mpim_with(fake, "U0ANN", "U0MARIA")
     intro = group.messages[0]
     change = await stack.click("U0MARIA", buttons(intro)["Propose changes"], intro["ts"], group.id)
-    assert "Tell your partner in this conversation what you'd change" in change["text"]
+    assert "What would you change?" in change["text"]
+    weekly = await stack.click("U0MARIA", buttons(change)["Meet every week"], intro["ts"], group.id)
+    assert "Proposed: meet every week by video call" in weekly["text"]
+    sent = await stack.click("U0MARIA", buttons(change)["Send to my partner"], intro["ts"], group.id)
+    assert "Sent to Ann" in sent["text"]
+    await stack.deliver()
+    proposal = next(m for m in fake.im_with("U0ANN").messages if "Maria proposes a change" in m["text"])
+    accepted = await stack.click_in_dm("U0ANN", buttons(proposal)["Accept"], proposal["ts"])
+    assert "Accepted — I told you both." in accepted["text"]
+    await stack.deliver()
+    assert any("Ann accepted the change. Your partnership policy is now: meet every week" in m["text"] for m in group.messages)
     first = await stack.click("U0ANN", buttons(intro)["Confirm the policy"], intro["ts"], group.id)
     assert "when your partner confirms too" in first["text"]
     second = await stack.click("U0MARIA", buttons(intro)["Confirm the policy"], intro["ts"], group.id)
