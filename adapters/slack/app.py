@@ -300,6 +300,10 @@ class SlackAdapter:
 
     async def dispatch(self, event: Event) -> list[Message]:
         """The core handles the event; any failure becomes a polite sentence."""
+        # Ids only: what a member typed never goes into the log, at any level.
+        log.debug(
+            "%s %s from %s in %s", type(event).__name__, event.event_id, event.actor.user_id, event.community.external_id
+        )
         try:
             replies = await self._handle(event)
         except Exception:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackAdapter
+from adapters.slack.guard import request_guard
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from adapters.slack.settings import EVENTS_PATH, SlackSettings
 
@@ -35,9 +36,15 @@ class HttpServer:
         await self.runner.cleanup()
 
 
-async def start_http(app: AsyncApp, host: str, port: int) -> HttpServer:
-    """Serve the Bolt app's aiohttp application (POST /slack/events, OAuth pages)."""
+async def start_http(
+    app: AsyncApp, host: str, port: int, *, stopping: Callable[[], bool] = lambda: False
+) -> HttpServer:
+    """Serve the Bolt app's aiohttp application (POST /slack/events, OAuth pages).
+
+    The guard in front of Bolt answers 401/400/503 for what Bolt itself would turn
+    into a 500 and a traceback (adapters/slack/guard.py)."""
     web_app = app.web_app(path=EVENTS_PATH, port=port)
+    web_app.middlewares.append(request_guard(app._signing_secret, EVENTS_PATH, stopping=stopping))
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
