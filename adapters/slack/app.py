@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import logging
 import os
 import re
@@ -31,10 +32,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.inbound import TICKET, inbox_middleware, team_of
 from adapters.slack.render import render, render_modal
 from adapters.slack.settings import SlackSettings
 from bot.core.events import (
@@ -48,6 +51,7 @@ from bot.core.events import (
     SlashCommand,
 )
 from bot.core.messages import Message, message
+from bot.delivery.inbox import Inbox, OpenEvent
 
 if TYPE_CHECKING:  # the core is passed in; only its `handle` is used here
     from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -224,8 +228,13 @@ class SlackAdapter:
         kick: Kick | None = None,
         installation_store: "AsyncInstallationStore | None" = None,
         oauth_state_store: Any = None,
+        inbox: Inbox | None = None,
     ) -> None:
         self._handle = handle
+        self.inbox = inbox
+        self.client = client
+        self.installation_store = installation_store
+        self.stopping = False  # set on SIGTERM: new events get 503 (HTTP) / no ack (Socket Mode)
         self.settings = settings
         self.kick = kick
         self.actors = ActorDirectory(settings)
@@ -272,6 +281,8 @@ class SlackAdapter:
 
     def _register(self) -> None:
         app = self.app
+        if self.inbox is not None:
+            app.middleware(inbox_middleware(self.inbox, lambda: self.stopping))
         app.command(COMMAND)(self.on_command)
         app.action(COMPONENT_PREFIX)(self.on_action)
         app.view(COMPONENT_PREFIX)(self.on_view)
@@ -289,12 +300,7 @@ class SlackAdapter:
     @staticmethod
     def community(body: dict[str, Any], context: Any) -> CommunityRef:
         team = body.get("team")
-        team_id = (
-            context.get("team_id")
-            or body.get("team_id")
-            or (team.get("id") if isinstance(team, dict) else None)
-            or ""
-        )
+        team_id = team_of(body, context)  # the same team the inbox row was saved under
         name = body.get("team_domain") or (team.get("domain") if isinstance(team, dict) else "") or ""
         return CommunityRef(PLATFORM, team_id, name)
 
@@ -362,15 +368,58 @@ class SlackAdapter:
             except Exception:
                 log.exception("could not answer in DM %s", channel_id)
 
-    # --- listeners -----------------------------------------------------------------
+    # --- listeners: ack, then work (the inbox middleware saved the body before the ack) ---
 
     async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any) -> None:
         await ack()
+        await self.work(context, lambda: self.run_command(body, client, context, respond))
+
+    async def on_action(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any, action: Any = None
+    ) -> None:
+        await ack()
+        await self.work(context, lambda: self.run_action(body, client, context, respond, action))
+
+    async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        if view.get("callback_id", "") == POLL_FORM_ID and not form_values(view).get("question", "").strip():
+            await ack(response_action="errors", errors={"question": "Please write the poll question."})
+            await self.work(context, None)  # the form stays open; nothing for the core
+            return
+        await ack()
+        await self.work(context, lambda: self.run_view(body, client, context))
+
+    async def on_message(self, body: dict[str, Any], client: AsyncWebClient, context: Any, event: Any = None) -> None:
+        await self.work(context, lambda: self.run_message(body, client, context, event))
+
+    async def on_team_join(self, body: dict[str, Any], context: Any) -> None:
+        await self.work(context, lambda: self.run_team_join(body, context))
+
+    async def work(self, context: Any, job: Callable[[], Awaitable[None]] | None) -> None:
+        """After the ack: the member's events one at a time in inbox order, each row finished after."""
+        ticket = context.get(TICKET)
+        if self.inbox is None or ticket is None:  # no inbox wired (stub cores in adapter tests)
+            if job is not None:
+                await job()
+            return
+        if not ticket.fresh:  # a platform retry of a saved event: it is (being) worked on already
+            return
+        async with self.inbox.turns.turn(ticket.member_key, ticket.id):
+            try:
+                if job is not None:
+                    await job()
+            except Exception:
+                log.exception("working on inbox row %s failed", ticket.id)
+            finally:
+                await self.inbox.finish(ticket.id)
+
+    # --- the work, from the saved body (also what a resume after a crash runs) ----------
+
+    async def run_command(self, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any, *, fresh: bool = True) -> None:
         community = self.community(body, context)
         user_id = body.get("user_id", "")
         channel_id = body.get("channel_id", "")
         text = unescape(body.get("text") or "").strip()
-        if text == "poll" and body.get("trigger_id"):
+        if text == "poll" and body.get("trigger_id") and fresh:
             # A bare "/mentor poll" opens a form (trigger ids expire after 3 s: do it now).
             try:
                 await client.views_open(trigger_id=body["trigger_id"], view=poll_form(channel_id))
@@ -381,24 +430,28 @@ class SlackAdapter:
             actor = await self.actors.actor(client, community.external_id, user_id, body.get("user_name", ""))
             event = SlashCommand(community, actor, channel_id, text, event_id=f"cmd:{body.get('trigger_id', '')}")
             replies = await self.dispatch(event)
-            await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+            await self.send_command_replies(replies, body, client, respond)
 
-    async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any) -> None:
-        await ack()
+    async def send_command_replies(self, replies: list[Message], body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+        await self.reply_private(
+            replies, respond=respond, client=client, channel_id=body.get("channel_id", ""), user_id=body.get("user_id", "")
+        )
+
+    async def run_action(
+        self, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any, action: Any = None
+    ) -> None:
         community = self.community(body, context)
         user = body.get("user") or {}
-        user_id = user.get("id", "")
-        container = body.get("container") or {}
-        channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
-        message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
+        action = action or (body.get("actions") or [{}])[0]
         if action.get("type") == "static_select":
             values: tuple[str, ...] = ((action.get("selected_option") or {}).get("value", ""),)
         elif action.get("type") == "multi_static_select":
             values = tuple(o["value"] for o in action.get("selected_options") or [])
         else:
             values = ()
+        channel_id, message_ts = _action_place(body)
         async with self._work:
-            actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
+            actor = await self.actors.actor(client, community.external_id, user.get("id", ""), user.get("name", ""))
             event = ComponentAction(
                 community,
                 actor,
@@ -410,27 +463,28 @@ class SlackAdapter:
                 event_id=f"act:{body.get('trigger_id') or action.get('action_ts', '')}",
             )
             replies = await self.dispatch(event)
-            if event.in_dm:
-                # In the member's DM with the bot, answer with a real message: a response_url
-                # reply there is ephemeral and is gone after a reload, and a conversation such
-                # as intake needs its next question (and its buttons) to stay.
-                await self.reply_in_dm(replies, client=client, channel_id=channel_id)
-                return
-            await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+            await self.send_action_replies(replies, body, client, respond)
 
-    async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    async def send_action_replies(self, replies: list[Message], body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+        channel_id, _ = _action_place(body)
+        if channel_id.startswith("D"):
+            # In the member's DM with the bot, answer with a real message: a response_url
+            # reply there is ephemeral and is gone after a reload, and a conversation such
+            # as intake needs its next question (and its buttons) to stay.
+            await self.reply_in_dm(replies, client=client, channel_id=channel_id)
+            return
+        user_id = (body.get("user") or {}).get("id", "")
+        await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+
+    async def run_view(self, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        view = body.get("view") or {}
         fields = form_values(view)
         callback_id = view.get("callback_id", "")
-        if callback_id == POLL_FORM_ID and not fields.get("question", "").strip():
-            await ack(response_action="errors", errors={"question": "Please write the poll question."})
-            return
-        await ack()
         community = self.community(body, context)
         user = body.get("user") or {}
-        user_id = user.get("id", "")
         channel_id = view.get("private_metadata") or ""
         async with self._work:
-            actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
+            actor = await self.actors.actor(client, community.external_id, user.get("id", ""), user.get("name", ""))
             event_id = f"view:{body.get('trigger_id') or view.get('id', '')}"
             event: Event
             if callback_id == POLL_FORM_ID:
@@ -438,9 +492,15 @@ class SlackAdapter:
             else:
                 event = FormSubmission(community, actor, callback_id, fields, event_id=event_id)
             replies = await self.dispatch(event)
-            await self.reply_private(replies, respond=None, client=client, channel_id=channel_id, user_id=user_id)
+            await self.send_view_replies(replies, body, client)
 
-    async def on_message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    async def send_view_replies(self, replies: list[Message], body: dict[str, Any], client: AsyncWebClient) -> None:
+        channel_id = (body.get("view") or {}).get("private_metadata") or ""
+        user_id = (body.get("user") or {}).get("id", "")
+        await self.reply_private(replies, respond=None, client=client, channel_id=channel_id, user_id=user_id)
+
+    async def run_message(self, body: dict[str, Any], client: AsyncWebClient, context: Any, event: Any = None) -> None:
+        event = event or body.get("event") or {}
         # Only members' own DM text: no edits/joins (subtypes), no bots (ours or others).
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
@@ -459,13 +519,67 @@ class SlackAdapter:
             replies = await self.dispatch(neutral)
             await self.reply_in_dm(replies, client=client, channel_id=channel_id)
 
-    async def on_team_join(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
-        user = event.get("user") or {}
+    async def run_team_join(self, body: dict[str, Any], context: Any) -> None:
+        user = (body.get("event") or {}).get("user") or {}
         if not isinstance(user, dict) or user.get("is_bot"):
             return
         community = self.community(body, context)
         actor = self.actors.from_user(user, user.get("id") in self.settings.moderator_ids)
         await self.dispatch(MemberJoined(community, actor, event_id=body.get("event_id", "")))
+
+    # --- after a crash: the saved events nobody finished --------------------------------
+
+    async def resume(self) -> int:
+        """Work on the open inbox rows (start-up; a dead worker's rows): apply what the core
+        has not applied, send the kept replies of what it has. Returns the rows taken."""
+        if self.inbox is None:
+            return 0
+        rows = [row for row in await self.inbox.claim_open() if row.platform == PLATFORM]
+        for row in rows:
+            async with self.inbox.turns.turn(row.member_key, row.id):
+                try:
+                    await self._resume_one(row)
+                except Exception:
+                    log.exception("resuming inbox row %s failed", row.id)
+                finally:
+                    await self.inbox.finish(row.id)
+        if rows:
+            log.info("resumed %d saved Slack event(s)", len(rows))
+        return len(rows)
+
+    async def _resume_one(self, row: OpenEvent) -> None:
+        body = json.loads(row.payload or "{}")
+        client = await self._client_for(row.team_id)
+        context = {"team_id": row.team_id}
+        respond = AsyncRespond(response_url=body.get("response_url")) if body.get("response_url") else None
+        if row.handled:  # applied before the crash; only its private replies are missing
+            if row.kind == "command":
+                await self.send_command_replies(row.replies, body, client, respond)
+            elif row.kind == "action":
+                await self.send_action_replies(row.replies, body, client, respond)
+            elif row.kind == "view":
+                await self.send_view_replies(row.replies, body, client)
+            elif row.kind == "dm":
+                await self.reply_in_dm(row.replies, client=client, channel_id=(body.get("event") or {}).get("channel", ""))
+            return
+        if row.kind == "command":
+            await self.run_command(body, client, context, respond, fresh=False)
+        elif row.kind == "action":
+            await self.run_action(body, client, context, respond)
+        elif row.kind == "view":
+            view = body.get("view") or {}
+            if view.get("callback_id") != POLL_FORM_ID or form_values(view).get("question", "").strip():
+                await self.run_view(body, client, context)
+        elif row.kind == "dm":
+            await self.run_message(body, client, context)
+        elif row.kind == "joined":
+            await self.run_team_join(body, context)
+
+    async def _client_for(self, team_id: str) -> AsyncWebClient:
+        if self.installation_store is None:
+            return self.client
+        found = await self.installation_store.async_find_bot(enterprise_id=None, team_id=team_id)
+        return AsyncWebClient(token=found.bot_token if found else None, base_url=self.client.base_url)
 
     async def on_uninstalled(self, body: dict[str, Any], context: Any) -> None:
         # Single-workspace mode keeps its token in the environment; say so clearly.
@@ -473,3 +587,11 @@ class SlackAdapter:
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("Slack listener error: %r", error, exc_info=error)
+
+
+def _action_place(body: dict[str, Any]) -> tuple[str, str]:
+    """(channel id, message ts) of the message whose component was used."""
+    container = body.get("container") or {}
+    channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
+    message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
+    return channel_id, message_ts

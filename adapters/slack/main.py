@@ -23,6 +23,7 @@ from adapters.slack.app import SlackAdapter
 from adapters.slack.guard import request_guard
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from adapters.slack.settings import EVENTS_PATH, SlackSettings
+from bot.delivery.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class SlackServices:
     messenger: SlackMessenger
     client: AsyncWebClient
     installation_store: Any = None
+    inbox: Inbox | None = None
 
 
 def build_services(
@@ -79,7 +81,11 @@ def build_services(
     installation_store: Any = None,
     oauth_state_store: Any = None,
     pace_seconds: float = 1.0,
+    inbox: Inbox | None = None,
 ) -> SlackServices:
+    """`inbox`: defaults to one on the core's database (a stub core without one gets none)."""
+    if inbox is None and getattr(bot, "db", None) is not None:
+        inbox = Inbox(bot.db, bot.clock)
     client = make_web_client(None if settings.oauth else settings.bot_token, base_url=settings.api_url)
     token_for = None
     if settings.oauth and installation_store is not None:
@@ -96,8 +102,9 @@ def build_services(
         kick=kick,
         installation_store=installation_store,
         oauth_state_store=oauth_state_store,
+        inbox=inbox,
     )
-    return SlackServices(adapter, messenger, client, installation_store)
+    return SlackServices(adapter, messenger, client, installation_store, inbox)
 
 
 async def serve(settings: Any, env: Mapping[str, str]) -> None:

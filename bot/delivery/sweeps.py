@@ -14,13 +14,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.settings import Settings
 from bot.core.ports import Clock
 from storage.db import Database
-from storage.tables import SeenEvent
+from bot.delivery.inbox import prune_inbox
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +63,5 @@ class Sweeper:
         return min(times) if times else None
 
 
-SEEN_EVENT_TTL = timedelta(days=2)  # platforms retry within minutes; two days is generous
-
-
-async def prune_seen_events(session: AsyncSession, now: datetime, settings: Settings) -> int:
-    result = await session.execute(delete(SeenEvent).where(SeenEvent.seen_at < now - SEEN_EVENT_TTL))
-    log.debug("pruned %s seen events", getattr(result, "rowcount", "?"))
-    return 0  # housekeeping does not count as work done
+# The inbox's finished rows replace the seen-events table; bootstrap still names the job by its old name.
+prune_seen_events = prune_inbox
