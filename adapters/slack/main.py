@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +25,11 @@ from adapters.slack.guard import request_guard
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from adapters.slack.settings import EVENTS_PATH, SlackSettings
 from bot.delivery.inbox import Inbox
+from bot.delivery.leases import take_back_at_start
 
 log = logging.getLogger(__name__)
+
+STOP_SECONDS = 10.0  # SIGTERM to exit, at most (container runtimes wait about this long before SIGKILL)
 
 
 @dataclass
@@ -132,22 +136,74 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
     )
     runtime = Runtime(bot, services.messenger)
     runtime_box.append(runtime)
+    adapter = services.adapter
+    inbox = services.inbox
+    assert inbox is not None
+    # What a killed predecessor had claimed is ours again now, not after its leases.
+    heartbeat = await take_back_at_start(bot.db, bot.clock, inbox)
     runtime.start()
 
     stop_transport: Any
     if slack.socket_mode:
-        handler = await start_socket_mode(services.adapter.app, slack, services.client)
+        handler = await start_socket_mode(adapter.app, slack, services.client)
         log.info("mentorbot is connected to Slack in Socket Mode")
         stop_transport = handler.close_async
     else:
-        server = await start_http(services.adapter.app, slack.host, slack.port)
+        server = await start_http(adapter.app, slack.host, slack.port, stopping=lambda: adapter.stopping)
         log.info("mentorbot listens for Slack on %s%s", server.url, EVENTS_PATH)
         if slack.oauth:
             log.info("install it in a workspace at %s%s", server.url, slack.install_path)
         stop_transport = server.stop
+    stop = stop_signal()
+    resumer = asyncio.create_task(keep_resuming(adapter, bot.settings.sweep_seconds))
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("stopping: no new events; finishing what is claimed")
     finally:
-        await stop_transport()
-        await runtime.stop()
-        await bot.close()
+        await graceful_stop(adapter, runtime, services.messenger, bot, heartbeat, resumer, stop_transport)
+
+
+def stop_signal() -> asyncio.Event:
+    """Set on SIGTERM (and SIGINT): the process stops taking events and exits cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests), or no signals here
+            pass
+    return stop
+
+
+async def keep_resuming(adapter: SlackAdapter, every: float) -> None:
+    """Open inbox rows: at start-up (a crash's leftovers), then now and then (a dead worker's)."""
+    while True:
+        try:
+            await adapter.resume()
+        except Exception:
+            log.exception("resuming saved events failed; trying again later")
+        await asyncio.sleep(min(every, 10.0))
+
+
+async def graceful_stop(
+    adapter: SlackAdapter, runtime: Any, messenger: Any, bot: Any, heartbeat: Any, resumer: asyncio.Task[Any], stop_transport: Any
+) -> None:
+    """SIGTERM: 503 for new events, finish (or release) what is claimed, flush the outbox — within STOP_SECONDS."""
+    adapter.stopping = True
+    resumer.cancel()
+    deadline = asyncio.get_running_loop().time() + STOP_SECONDS
+    try:
+        await asyncio.wait_for(adapter.idle(), max(deadline - asyncio.get_running_loop().time() - 4, 0.1))
+    except TimeoutError:
+        log.warning("stopping: events still being worked on are released for the next start")
+    await runtime.stop()
+    try:  # what the finished events caused goes out now rather than at the next start
+        await asyncio.wait_for(bot.deliver_outbox(messenger), max(deadline - asyncio.get_running_loop().time() - 2, 0.1))
+    except TimeoutError:
+        log.warning("stopping: the outbox is not empty; the next start sends the rest")
+    if heartbeat is not None:
+        await heartbeat.stop()
+    elif adapter.inbox is not None:
+        await adapter.inbox.release()
+    await stop_transport()
+    await bot.close()
