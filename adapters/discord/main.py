@@ -56,6 +56,8 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
             await holder["runtime"].stop()
         if holder.get("heartbeat") is not None:
             await holder["heartbeat"].stop()
+        if client.inbox is not None:
+            await client.inbox.close()
         await bot.close()
 
 

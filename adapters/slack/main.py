@@ -206,4 +206,6 @@ async def graceful_stop(
     elif adapter.inbox is not None:
         await adapter.inbox.release()
     await stop_transport()
+    if adapter.inbox is not None:
+        await adapter.inbox.close()
     await bot.close()

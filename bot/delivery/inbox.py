@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, delete, event, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
@@ -90,6 +91,24 @@ class Inbox:
         self.clock = clock
         self.worker_id = worker_id or worker_name()
         self.turns = MemberTurns()
+        # The save before an ack gets a connection of its own: on the core's pool it would
+        # queue behind every unit of work in flight (SQLite has one connection per process),
+        # and a burst of work would then hold up the acks (bench/ack.py).
+        self._saver: Database | None = None
+
+    def _save_db(self) -> Database:
+        if self._saver is None:
+            self._saver = Database(self.db.url.render_as_string(hide_password=False), schema=self.db.schema)
+            if self.db.is_sqlite:
+                # Never wait on SQLite's lock inside the event loop (the driver runs in place):
+                # a busy database fails at once and the save is retried after a yield.
+                event.listen(self._saver.engine.sync_engine, "connect", _no_busy_wait)
+        return self._saver
+
+    async def close(self) -> None:
+        if self._saver is not None:
+            await self._saver.dispose()
+            self._saver = None
 
     async def receive(
         self, platform: str, team_id: str, event_key: str, member_key: str, kind: str, payload: dict[str, Any]
@@ -123,7 +142,17 @@ class Inbox:
             "claimed_by": self.worker_id,
             "claimed_until": now + LEASE,
         }
-        async with self.db.unit() as session:
+        while True:
+            try:
+                return await self._insert_once(values)
+            except OperationalError as exc:
+                if not self.db.is_sqlite or "locked" not in str(exc):
+                    raise
+                await asyncio.sleep(0.002)  # another unit of work holds the write lock: let it finish
+
+    async def _insert_once(self, values: dict[str, Any]) -> Ticket:
+        platform, team_id, event_key, member_key = (values[k] for k in ("platform", "team_id", "event_key", "member_key"))
+        async with self._save_db().unit() as session:
             statement = _insert_or_nothing(session).values(**values).returning(InboxEvent.id)
             row_id = (await session.execute(statement)).scalar_one_or_none()
             if row_id is not None:
@@ -205,6 +234,12 @@ class Inbox:
         async with self.db.unit() as session:
             rows = await session.execute(select(InboxEvent.id).where(InboxEvent.finished_at.is_(None)))  # type: ignore[union-attr]
             return len(rows.all())
+
+
+def _no_busy_wait(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.close()
 
 
 def _insert_or_nothing(session: AsyncSession) -> Any:
