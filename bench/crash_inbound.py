@@ -1,21 +1,25 @@
 """Crash test, inbound: kill -9 the real `mentorbot run` 0–50 ms after it acknowledged a member.
 
 The bot runs as a real process (`python -m adapters.cli run`) against a local fake of
-Slack (HTTP mode, signed requests) on a SQLite file; the fake runs in this driver, so
-it outlives every kill, as Slack would. Each trial:
+Slack (HTTP mode, signed requests) or of Discord (REST + gateway) on a SQLite file; the
+fake runs in this driver, so it outlives every kill, as the platform would. Each trial:
 
 1. a member acts — a DM answer in the middle of an intake, a slash command
    (`/mentor poll "…"`), a click (a vote on a standing poll) or a form submission
-   (the poll modal) — and as soon as the HTTP request is answered 200 (Slack's ack:
-   it will never send this again) the process is `kill -9`ed after a random 0–50 ms;
+   (the poll modal) — and as soon as it is acknowledged (Slack: the HTTP request is
+   answered 200; Discord: the interaction callback, i.e. the deferral; a Discord DM
+   has no ack: from its dispatch) the process is `kill -9`ed after a random 0–50 ms;
 2. a new process starts on the same database (the next trial runs on it too);
 3. once it has settled, the trial checks: the action was applied (not lost), applied
    once (not twice), the member got the answer (response URL / DM), and for the DM
    the conversation is at the next question, not further.
 
-Prints one JSON line per kind with `trials`, `lost`, `twice`, `no_reply`, `wrong_question`.
+Prints one JSON line per platform and kind with `trials`, `lost`, `twice`, `no_reply`,
+`wrong_question` (Discord DMs also `not_received`: killed before the gateway message
+reached the process at all — a new gateway session does not replay it; nothing was
+acknowledged, so that is not a loss of ours).
 
-    .venv/bin/python bench/crash_inbound.py [--trials 100] [--kinds dm command click form]
+    .venv/bin/python bench/crash_inbound.py [--trials 100] [--platform slack discord] [--kinds dm command click form]
 """
 
 from __future__ import annotations
@@ -221,7 +225,168 @@ class Trials:
                 "no_reply": int(asked() == 0), "wrong_question": int(step != self.goals_step)}
 
 
-async def run(trials: int, kinds: list[str], seed: int) -> None:
+# --- Discord ------------------------------------------------------------------------------
+
+
+class DiscordBot(Bot):
+    """`mentorbot run` (Discord) as a child process against the fake Discord."""
+
+    def __init__(self, work: Path, fake: Any) -> None:
+        super().__init__(work, "")
+        self.fake = fake
+        for key in [k for k in self.env if k.startswith("SLACK_")]:
+            del self.env[key]
+        self.env.update(DISCORD_TOKEN=fake.token, DISCORD_API_BASE=fake.api_base)
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        await self.fake.drop_connections()
+        self.process = subprocess.Popen([sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env,
+                                        stdout=self.log, stderr=self.log)
+        await self.fake.wait_connected(timeout=60)
+
+
+class DiscordTrials:
+    def __init__(self, fake: Any, bot: DiscordBot, session: aiohttp.ClientSession, rng: random.Random, guild: Any) -> None:
+        self.fake, self.bot, self.session, self.rng, self.guild = fake, bot, session, rng, guild
+        self.general = next(iter(guild.channels))
+        self.poll: dict[str, Any] | None = None
+        self.n = 0
+        self.goals_step = "goals"
+
+    async def kill_after_defer(self, interaction: dict[str, Any]) -> None:
+        await self.fake.wait_for_call("POST", rf"^/interactions/{interaction['id']}/{interaction['token']}/callback$", timeout=30)
+        await asyncio.sleep(self.rng.uniform(0.0, 0.05))
+        self.bot.kill()
+        await self.bot.start(self.session)
+
+    def completed(self, interaction: dict[str, Any]) -> bool:
+        token = interaction["token"]
+        return any(c.method in ("PATCH", "POST") and c.path.startswith(f"/webhooks/{self.fake.application_id}/{token}")
+                   for c in self.fake.calls)
+
+    def polls(self, question: str) -> int:
+        return self.bot.query("SELECT count(*) FROM poll WHERE question = ?", question)[0][0]
+
+    async def command(self) -> dict[str, int]:
+        self.n += 1
+        question = f"Q{self.n}-{self.rng.randrange(10**9)}"
+        interaction = await self.fake.slash(self.guild, self.general, self.guild.owner_id, "run",
+                                            {"command": f'poll "{question}" --closes 3d'})
+        await self.kill_after_defer(interaction)
+        await until(lambda: self.polls(question) >= 1 and self.completed(interaction))
+        return {"lost": int(self.polls(question) == 0), "twice": int(self.polls(question) > 1),
+                "no_reply": int(not self.completed(interaction))}
+
+    async def form(self) -> dict[str, int]:
+        self.n += 1
+        question = f"F{self.n}-{self.rng.randrange(10**9)}"
+        interaction = await self.fake.submit_modal(self.guild, self.general, self.guild.owner_id, "mentor:dpoll:new:create",
+                                                   {"question": question, "closes": "3d"})
+        await self.kill_after_defer(interaction)
+        await until(lambda: self.polls(question) >= 1 and self.completed(interaction))
+        return {"lost": int(self.polls(question) == 0), "twice": int(self.polls(question) > 1),
+                "no_reply": int(not self.completed(interaction))}
+
+    async def standing_poll(self) -> dict[str, Any]:
+        if self.poll is None:
+            await self.fake.slash(self.guild, self.general, self.guild.owner_id, "run",
+                                  {"command": 'poll "Would you join?" --closes 30d'})
+            await until(lambda: any(m.get("components") for m in self.fake.channel_messages(self.general)))
+            self.poll = next(m for m in self.fake.channel_messages(self.general) if m.get("components"))
+        return self.poll
+
+    async def click(self) -> dict[str, int]:
+        poll = await self.standing_poll()
+        self.n += 1
+        user = self.fake.add_member(self.guild, f"member{self.n}")
+        custom_id = poll["components"][0]["components"][0]["custom_id"]
+        interaction = await self.fake.click(self.guild, user.id, poll["id"], custom_id)
+        await self.kill_after_defer(interaction)
+        votes = lambda: self.bot.query(  # noqa: E731
+            "SELECT count(*) FROM poll_vote v JOIN member m ON m.id = v.member_id WHERE m.platform_user_id = ?", user.id
+        )[0][0]
+        await until(lambda: votes() >= 1 and self.completed(interaction))
+        return {"lost": int(votes() == 0), "twice": int(votes() > 1), "no_reply": int(not self.completed(interaction))}
+
+    async def dm(self) -> dict[str, int]:
+        """Mid-intake the member types 'anything to add?'; killed 0–50 ms after the message is dispatched."""
+        self.n += 1
+        user = self.fake.add_member(self.guild, f"member{self.n}")
+        await self.fake.slash(self.guild, self.general, user.id, "run", {"command": "join"})
+        dms = lambda: self.fake.channel_messages(self.fake.dm_channels.get(user.id, "-"))  # noqa: E731
+        await until(lambda: any("Would you like to mentor" in m["content"] for m in dms()))
+        role = next(m for m in dms() if "Would you like to mentor" in m["content"])
+        mentee = next(c["custom_id"] for row in role["components"] for c in row["components"] if c.get("label") == "Mentee")
+        await self.fake.click(None, user.id, role["id"], mentee)
+        await until(lambda: any("Which topics" in m["content"] for m in dms()))
+        topics = next(m for m in dms() if "Which topics" in m["content"])
+        select = next(c["custom_id"] for row in topics["components"] for c in row["components"] if c["type"] == 3)
+        await self.fake.click(None, user.id, topics["id"], select, ["Python"])
+        await until(lambda: any(OTHER_QUESTION in m["content"] for m in dms()))
+        answer = f"Elixir{self.n}"
+        await self.fake.dm_to_bot(user.id, answer)
+        await asyncio.sleep(self.rng.uniform(0.0, 0.05))
+        self.bot.kill()
+        saved = bool(self.bot.query("SELECT count(*) FROM inbox WHERE kind = 'dm' AND member_key = ?", user.id)[0][0])
+        await self.bot.start(self.session)
+
+        def intake() -> tuple[str, str]:
+            rows = self.bot.query(
+                "SELECT i.step, i.answers FROM intake i JOIN member m ON m.id = i.member_id WHERE m.platform_user_id = ?", user.id
+            )
+            return (rows[0][0], rows[0][1]) if rows else ("", "")
+
+        asked = lambda: sum(GOALS_QUESTION in m["content"] for m in dms())  # noqa: E731
+        if saved:
+            await until(lambda: answer in intake()[1] and asked() >= 1)
+        step, answers = intake()
+        return {"lost": int(saved and answer not in answers), "not_received": int(not saved),
+                "twice": int(answers.count(answer) > 1 or asked() > 1),
+                "no_reply": int(saved and asked() == 0), "wrong_question": int(saved and step != self.goals_step)}
+
+
+async def run_discord(trials: int, kinds: list[str], seed: int) -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "adapters" / "discord"))
+    from fake_discord import FakeDiscord
+
+    rng = random.Random(seed)
+    fake = await FakeDiscord().start()
+    guild = fake.add_guild("Mentor Guild", channels=("general",))
+    with tempfile.TemporaryDirectory() as tmp:
+        bot = DiscordBot(Path(tmp), fake)
+        async with aiohttp.ClientSession() as session:
+            await bot.start(session)
+            t = DiscordTrials(fake, bot, session, rng, guild)
+            await report(t, bot, fake, trials, kinds, "discord")
+
+
+async def report(t: Any, bot: Bot, fake: Any, trials: int, kinds: list[str], platform: str) -> None:
+    totals: dict[str, dict[str, Any]] = {
+        k: {"kind": k, "platform": platform, "trials": 0, "lost": 0, "twice": 0, "no_reply": 0, "wrong_question": 0}
+        for k in kinds
+    }
+    started = time.perf_counter()
+    try:
+        for trial in range(trials):
+            for kind in kinds:
+                result = await getattr(t, kind)()
+                total = totals[kind]
+                total["trials"] += 1
+                for key, value in result.items():
+                    total[key] = total.get(key, 0) + value
+            if (trial + 1) % 5 == 0:
+                print(json.dumps({"platform": platform, "trials_so_far": trial + 1,
+                                  **{k: {x: v for x, v in r.items() if x not in ("kind", "platform")} for k, r in totals.items()}}),
+                      file=sys.stderr, flush=True)
+    finally:
+        bot.kill()
+        await fake.stop()
+    for total in totals.values():
+        total["seconds"] = round(time.perf_counter() - started, 1)
+        print(json.dumps(total), flush=True)
+
+
+async def run_slack(trials: int, kinds: list[str], seed: int) -> None:
     rng = random.Random(seed)
     fake = FakeSlack()
     fake.add_user("U0CAROL", "Carol Admin", is_admin=True)
@@ -233,35 +398,18 @@ async def run(trials: int, kinds: list[str], seed: int) -> None:
             await bot.start(session)
             t = Trials(fake, bot, session, rng)
             t.goals_step = "goals"
-            totals = {k: {"kind": k, "platform": "slack-http", "trials": 0, "lost": 0, "twice": 0, "no_reply": 0,
-                          "wrong_question": 0} for k in kinds}
-            started = time.perf_counter()
-            try:
-                for trial in range(trials):
-                    for kind in kinds:
-                        result = await getattr(t, kind)()
-                        total = totals[kind]
-                        total["trials"] += 1
-                        for key, value in result.items():
-                            total[key] += value
-                    if (trial + 1) % 10 == 0:
-                        print(json.dumps({"trials_so_far": trial + 1, **{k: {x: v for x, v in r.items() if x != "kind"}
-                                          for k, r in totals.items()}}), file=sys.stderr, flush=True)
-            finally:
-                bot.kill()
-                await fake.stop()
-            for total in totals.values():
-                total["seconds"] = round(time.perf_counter() - started, 1)
-                print(json.dumps(total), flush=True)
+            await report(t, bot, fake, trials, kinds, "slack-http")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--kinds", nargs="+", choices=("dm", "command", "click", "form"), default=["dm", "command", "click", "form"])
+    parser.add_argument("--platform", nargs="+", choices=("slack", "discord"), default=["slack", "discord"])
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    asyncio.run(run(args.trials, args.kinds, args.seed))
+    for platform in args.platform:
+        asyncio.run((run_slack if platform == "slack" else run_discord)(args.trials, args.kinds, args.seed))
 
 
 if __name__ == "__main__":
