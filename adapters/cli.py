@@ -55,6 +55,31 @@ def configure_logging(level: str, stream: IO[str] | None = None) -> logging.Hand
     return handler
 
 
+def keep_private(settings: Settings) -> None:
+    """Data at rest is the owner's only: every file this process creates is 0600 and every
+    folder 0700 (the SQLite database with its WAL and SHM, charts, CSV exports), and what an
+    earlier version left readable is tightened at start-up."""
+    os.umask(0o077)
+    data_dir = Path(settings.data_dir)
+    for path in [data_dir, *(data_dir.rglob("*") if data_dir.is_dir() else [])]:
+        _tighten(path)
+    url = settings.database_url
+    if url.startswith("sqlite") and ":memory:" not in url and "///" in url:
+        database = Path(url.split("///", 1)[1])
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            _tighten(path)
+
+
+def _tighten(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o700)
+        elif path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
+    except OSError:  # not ours (a shared folder): leave it, the umask still covers new files
+        pass
+
+
 def check_platform_settings(settings: Settings, env: Mapping[str, str]) -> None:
     """Read every setting `run` will need now, so a problem is one line and exit 2 at once,
     before migrations, imports of the platform SDK or a connection attempt."""
@@ -112,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mentorbot: configuration problem: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    keep_private(settings)
     try:
         return asyncio.run(_dispatch(args, settings, env))
     except KeyboardInterrupt:

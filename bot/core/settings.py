@@ -37,6 +37,8 @@ class Settings:
     # message a second per channel, so a burst to many channels and DMs drains only as fast
     # as this allows; database connections are held only around each record, not the send.
     delivery_concurrency: int = 16
+    # CSV exports hold personal data: their copies in data_dir are deleted after this many days.
+    export_retention_days: float = 7.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -83,6 +85,7 @@ class Settings:
             default_poll_days=int(number("MENTORBOT_POLL_DAYS", 7, 1)),
             data_dir=get("MENTORBOT_DATA_DIR") or "data",
             delivery_concurrency=int(number("MENTORBOT_DELIVERY_CONCURRENCY", 16, 1)),
+            export_retention_days=number("MENTORBOT_EXPORT_RETENTION_DAYS", 7.0, 0.0),
         )
 
 

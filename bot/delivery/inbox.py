@@ -311,6 +311,15 @@ async def keep_replies(session: AsyncSession, platform: str, team_id: str, event
     )
 
 
+async def forget_saved_events(session: AsyncSession, platform: str, team_id: str, member_key: str) -> None:
+    """Forget-me: the member's saved events (their payloads hold what they typed) go too."""
+    await session.execute(
+        delete(InboxEvent).where(
+            InboxEvent.platform == platform, InboxEvent.team_id == team_id, InboxEvent.member_key == member_key
+        )
+    )
+
+
 async def prune_inbox(session: AsyncSession, now: datetime, settings: Any) -> int:
     """Sweep job: forget finished rows after KEEP_FINISHED (they hold members' texts)."""
     result = await session.execute(

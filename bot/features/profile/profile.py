@@ -33,7 +33,9 @@ from bot.delivery.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.features.intake.conversation import answer_rows, answers_from_profile, get_intake, get_profile
 from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
+from bot.delivery.inbox import forget_saved_events
 from bot.delivery.outbox import Outbox, moderator_destinations
+from bot.features.stats.export_files import forget_in_exports
 from bot.features.pairs.pairs import active_pairings_of, end_pairings_for_member
 from bot.core.parsing import format_when
 from bot.core.ports import Destination, DestinationKind
@@ -266,13 +268,21 @@ async def on_privacy_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
         return [msg.message("Nothing was deleted.")]
     if cid.verb != "forget":
         raise InvalidInput("That button is out of date.")
+    # Files and saved events outside the tables below: exports holding them, and the inbox.
+    tokens = _tokens(ctx.member, *await _profile_and_intake(ctx))
     await forget_member(ctx.session, ctx.community, ctx.member, ctx.now)
+    forget_in_exports(ctx.settings.data_dir, ctx.community_id, tokens)
+    await forget_saved_events(ctx.session, ctx.community.platform, ctx.community.external_id, ctx.actor.user_id)
     return [
         msg.message(
             "Done: your profile, answers, votes and name are deleted from my records. "
             "If you come back one day, /mentor join starts afresh."
         )
     ]
+
+
+async def _profile_and_intake(ctx: Ctx) -> tuple[Profile | None, Intake | None]:
+    return await get_profile(ctx.session, ctx.community_id, ctx.member_id), await get_intake(ctx.session, ctx.community_id, ctx.member_id)
 
 
 def _tokens(member: Member, profile: Profile | None, intake: Intake | None) -> list[str]:
