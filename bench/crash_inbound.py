@@ -74,7 +74,7 @@ class Bot:
         }
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = open(work / "bot.log", "ab")
+        self.log = open(os.environ.get("CRASH_BOT_LOG") or work / "bot.log", "ab")
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env,

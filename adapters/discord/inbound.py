@@ -71,13 +71,17 @@ async def resume_one(client: Any, row: OpenEvent) -> None:
     if not row.handled:
         replies = await client.run_core(event_from(row.kind, data["event"]))
     if row.kind == "dm":
-        channel = client.get_channel(int(reply["channel"])) or await client.fetch_channel(int(reply["channel"]))
+        channel = client.get_partial_messageable(int(reply["channel"]), type=discord.ChannelType.private)
         for message in replies:
             await channel.send(**render(message).send_kwargs())
         return
     if not reply.get("token"):
         return
-    webhook = discord.Webhook.partial(int(reply["app"]), reply["token"], client=client)
+    # The interaction's own follow-up webhook (what `Interaction.followup` is): an application
+    # webhook, so ephemeral follow-ups are allowed.
+    webhook = discord.Webhook.from_state(
+        data={"id": int(reply["app"]), "type": 3, "token": reply["token"]}, state=client._connection
+    )
     try:
         if reply.get("edit_original"):
             first = render(replies[0]) if replies else None
