@@ -1,9 +1,11 @@
 """The discord.py client: app commands, components, modals and DMs → core events.
 
-Every interaction is acknowledged (deferred) before any database work, because
-Discord gives three seconds; the core's private replies then arrive as ephemeral
-follow-ups on the same interaction token (valid 15 minutes), and everything
-durable goes through the outbox and `DiscordMessenger`.
+Every interaction is saved to the durable inbox (one insert) and then acknowledged
+(deferred) before any other database work, because Discord gives three seconds and
+never resends; DMs are saved on receipt. The core's private replies then arrive as
+ephemeral follow-ups on the same interaction token (valid 15 minutes), and everything
+durable goes through the outbox and `DiscordMessenger`. `resume()` finishes what a
+crash left open (adapters/discord/inbound.py).
 
 Intents: `guilds` (guild and channel cache, interactions need no intent),
 `dm_messages` (members writing to the bot; DM content needs no privileged

@@ -1,18 +1,24 @@
 """The slack-bolt AsyncApp: Slack payloads in, neutral events to the core, replies out.
 
-Order inside every listener, because Slack gives an app 3 seconds:
+Order for every command, click, form and DM, because Slack gives an app 3 seconds
+and never resends what it got a 200 for:
 
-1. `ack()` first — before any database, users.info or response_url work. Bolt
+0. The inbox middleware (adapters/slack/inbound.py) saves the raw body to the
+   durable inbox — one insert, committed — or answers 503 when that fails.
+1. `ack()` — before any other database, users.info or response_url work. Bolt
    (process_before_response=False) answers Slack's HTTP request / Socket Mode
    envelope as soon as ack() runs and keeps the listener running afterwards.
-2. Who acted: users.info (cached) → display name, admin/owner → moderator, time zone.
-3. `await bot.handle(event)`; the returned messages are the actor's private
-   replies: ephemeral through the payload's response_url (chat.postEphemeral when
-   that fails), or a DM reply for a DM. Everything durable goes through the outbox.
-4. Kick the outbox so those messages leave now rather than at the next sweep.
+2. `work()`: the member's saved events one at a time, in inbox order. Who acted:
+   users.info (cached) → display name, admin/owner → moderator, time zone.
+3. `await bot.handle(event)`; the core marks the inbox row handled in the same
+   transaction as the change and keeps the returned private replies on it; they
+   go out ephemeral through the payload's response_url (chat.postEphemeral when
+   that fails), or as a DM reply for a DM; then the row is finished.
+4. Kick the outbox so the durable messages leave now rather than at the next sweep.
 
-Slack's Events API retries (X-Slack-Retry-Num) carry the same `event_id`; it is
-passed on and the core de-duplicates it in the database. Interactive payloads carry
+`resume()` does steps 2–4 from the saved body for rows a crash left open.
+Slack's retries (X-Slack-Retry-Num) carry the same `event_id`; the inbox's unique
+key turns them into an ack without a second effect. Interactive payloads carry
 their `trigger_id`, unique per click/submit, as their id.
 
 Nothing a member can trigger here shows them a stack trace: errors are logged and
