@@ -196,7 +196,7 @@ class MentorClientMixin:
         """Open Discord inbox rows (a crash's leftovers, a dead worker's): finish them."""
         if self.inbox is None:
             return 0
-        rows = [row for row in await self.inbox.claim_open() if row.platform == "discord"]
+        rows = await self.inbox.claim_open("discord")
         for row in rows:
             async with self.inbox.turns.turn(row.member_key, row.id):
                 try:

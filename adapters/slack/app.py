@@ -554,7 +554,7 @@ class SlackAdapter:
         has not applied, send the kept replies of what it has. Returns the rows taken."""
         if self.inbox is None:
             return 0
-        rows = [row for row in await self.inbox.claim_open() if row.platform == PLATFORM]
+        rows = await self.inbox.claim_open(PLATFORM)
         for row in rows:
             async with self.inbox.turns.turn(row.member_key, row.id):
                 try:

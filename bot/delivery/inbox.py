@@ -185,15 +185,16 @@ class Inbox:
             # Left open: a resume sends the kept replies again rather than losing them.
             log.exception("inbox: could not finish row %s", row_id)
 
-    async def claim_open(self, limit: int = 100) -> list[OpenEvent]:
-        """Claim unfinished rows nobody holds (lease over or released), oldest first."""
+    async def claim_open(self, platform: str | None = None, limit: int = 100) -> list[OpenEvent]:
+        """Claim unfinished rows (of `platform`) nobody holds (lease over or released), oldest first."""
         now = self.clock.now()
         async with self.db.unit() as session:
             free = or_(InboxEvent.claimed_until.is_(None), InboxEvent.claimed_until < now)  # type: ignore[union-attr]
+            mine = [InboxEvent.platform == platform] if platform else []
             ids = (
                 await session.execute(
                     select(InboxEvent.id)
-                    .where(InboxEvent.finished_at.is_(None), free)  # type: ignore[union-attr]
+                    .where(InboxEvent.finished_at.is_(None), free, *mine)  # type: ignore[union-attr]
                     .order_by(InboxEvent.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
