@@ -314,15 +314,19 @@ class DiscordTrials:
         user = self.fake.add_member(self.guild, f"member{self.n}")
         await self.fake.slash(self.guild, self.general, user.id, "run", {"command": "join"})
         dms = lambda: self.fake.channel_messages(self.fake.dm_channels.get(user.id, "-"))  # noqa: E731
-        await until(lambda: any("Would you like to mentor" in m["content"] for m in dms()))
+        # Getting the member to the question is set-up, not the trial: a slow machine gets time.
+        if not await until(lambda: any("Would you like to mentor" in m["content"] for m in dms()), 90):
+            return {"setup_failed": 1}
         role = next(m for m in dms() if "Would you like to mentor" in m["content"])
         mentee = next(c["custom_id"] for row in role["components"] for c in row["components"] if c.get("label") == "Mentee")
         await self.fake.click(None, user.id, role["id"], mentee)
-        await until(lambda: any("Which topics" in m["content"] for m in dms()))
+        if not await until(lambda: any("Which topics" in m["content"] for m in dms()), 90):
+            return {"setup_failed": 1}
         topics = next(m for m in dms() if "Which topics" in m["content"])
         select = next(c["custom_id"] for row in topics["components"] for c in row["components"] if c["type"] == 3)
         await self.fake.click(None, user.id, topics["id"], select, ["Python"])
-        await until(lambda: any(OTHER_QUESTION in m["content"] for m in dms()))
+        if not await until(lambda: any(OTHER_QUESTION in m["content"] for m in dms()), 90):
+            return {"setup_failed": 1}
         answer = f"Elixir{self.n}"
         await self.fake.dm_to_bot(user.id, answer)
         await asyncio.sleep(self.rng.uniform(0.0, 0.05))
