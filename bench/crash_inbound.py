@@ -15,7 +15,8 @@ fake runs in this driver, so it outlives every kill, as the platform would. Each
    the conversation is at the next question, not further.
 
 Prints one JSON line per platform and kind with `trials`, `lost`, `twice`, `no_reply`,
-`wrong_question` (Discord DMs also `not_received`: killed before the gateway message
+`wrong_question`, `killed_mid_work` (the kill came before the work behind the ack was finished:
+its inbox row was still open) (Discord DMs also `not_received`: killed before the gateway message
 reached the process at all — a new gateway session does not replay it; nothing was
 acknowledged, so that is not a loss of ours).
 
@@ -116,6 +117,12 @@ async def until(predicate: Any, timeout: float = 20.0) -> bool:
     return bool(predicate())
 
 
+def unfinished(bot: Bot) -> int:
+    """1 when the kill landed before the work behind the last saved event was finished."""
+    rows = bot.query("SELECT finished_at FROM inbox WHERE kind != 'direct' ORDER BY id DESC LIMIT 1")
+    return int(bool(rows) and rows[0][0] is None)
+
+
 def replied(fake: FakeSlack, rid: str) -> bool:
     return any(r["_rid"] == rid for r in fake.responses)
 
@@ -139,6 +146,7 @@ class Trials:
         self.bot.kill()
         if status != 200:
             raise RuntimeError(f"the bot answered {status}, not an ack")
+        self.mid_work = unfinished(self.bot)
         await self.bot.start(self.session)
 
     def member(self) -> str:
@@ -257,6 +265,7 @@ class DiscordTrials:
         await self.fake.wait_for_call("POST", rf"^/interactions/{interaction['id']}/{interaction['token']}/callback$", timeout=30)
         await asyncio.sleep(self.rng.uniform(0.0, 0.05))
         self.bot.kill()
+        self.mid_work = unfinished(self.bot)
         await self.bot.start(self.session)
 
     def completed(self, interaction: dict[str, Any]) -> bool:
@@ -332,6 +341,7 @@ class DiscordTrials:
         await asyncio.sleep(self.rng.uniform(0.0, 0.05))
         self.bot.kill()
         saved = bool(self.bot.query("SELECT count(*) FROM inbox WHERE kind = 'dm' AND member_key = ?", user.id)[0][0])
+        self.mid_work = unfinished(self.bot) if saved else 0
         await self.bot.start(self.session)
 
         def intake() -> tuple[str, str]:
@@ -373,7 +383,9 @@ async def report(t: Any, bot: Bot, fake: Any, trials: int, kinds: list[str], pla
     try:
         for trial in range(trials):
             for kind in kinds:
+                t.mid_work = 0
                 result = await getattr(t, kind)()
+                result.setdefault("killed_mid_work", t.mid_work)
                 total = totals[kind]
                 total["trials"] += 1
                 for key, value in result.items():
