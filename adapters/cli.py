@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO
 
 from bot.core.settings import ConfigError, Settings
 
@@ -27,6 +28,73 @@ def choose_platform(env: Mapping[str, str]) -> str:
     if env.get("DISCORD_TOKEN", "").strip():
         return "discord"
     return "console"
+
+
+# Libraries that log request bodies or SQL parameters (members' texts) below WARNING.
+# LOG_LEVEL=DEBUG is for mentorbot's own lines, which log ids, never contents.
+CHATTY_LIBRARIES = ("sqlalchemy", "aiosqlite", "asyncpg", "slack_sdk", "slack_bolt", "discord", "aiohttp", "websockets", "alembic", "apscheduler")
+OUR_PACKAGES = ("adapters", "bot", "storage", "bench", "__main__")
+
+
+def _ours_or_a_warning(record: logging.LogRecord) -> bool:
+    # Some libraries copy the root level onto loggers outside their own namespace (Bolt's
+    # "<app name>:<middleware>" loggers), so capping their namespaces is not enough.
+    return record.levelno >= logging.WARNING or record.name.split(".", 1)[0] in OUR_PACKAGES
+
+
+def configure_logging(level: str, stream: IO[str] | None = None) -> logging.Handler:
+    """One format on stderr; other libraries' lines only from WARNING up."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_ours_or_a_warning)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in CHATTY_LIBRARIES:  # also spares them formatting lines nobody will see
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    return handler
+
+
+def keep_private(settings: Settings) -> None:
+    """Data at rest is the owner's only: every file this process creates is 0600 and every
+    folder 0700 (the SQLite database with its WAL and SHM, charts, CSV exports), and what an
+    earlier version left readable is tightened at start-up."""
+    os.umask(0o077)
+    data_dir = Path(settings.data_dir)
+    for path in [data_dir, *(data_dir.rglob("*") if data_dir.is_dir() else [])]:
+        _tighten(path)
+    url = settings.database_url
+    if url.startswith("sqlite") and ":memory:" not in url and "///" in url:
+        database = Path(url.split("///", 1)[1])
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            _tighten(path)
+
+
+def _tighten(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o700)
+        elif path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
+    except OSError:  # not ours (a shared folder): leave it, the umask still covers new files
+        pass
+
+
+def check_platform_settings(settings: Settings, env: Mapping[str, str]) -> None:
+    """Read every setting `run` will need now, so a problem is one line and exit 2 at once,
+    before migrations, imports of the platform SDK or a connection attempt."""
+    from bot.core.program import load_program
+
+    load_program(settings.program_path)
+    platform = choose_platform(env)
+    if platform == "slack":
+        from adapters.slack.settings import SlackSettings
+
+        SlackSettings.from_env(env)
+    elif platform == "discord":
+        from adapters.discord.settings import DiscordSettings
+
+        DiscordSettings.from_env(env)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,13 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     try:
         settings = Settings.from_env(env)
+        if args.command == "run":
+            check_platform_settings(settings, env)
     except ConfigError as exc:
         print(f"mentorbot: configuration problem: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not news
+    configure_logging(settings.log_level)
+    keep_private(settings)
     try:
         return asyncio.run(_dispatch(args, settings, env))
     except KeyboardInterrupt:

@@ -13,7 +13,9 @@ metadata; the transcript plays that part). Each trial:
 
 Scenarios: `intros` (approve a round of 200 pairs), `poll` (a poll with 200
 would-be participants closes: results + 200 invitations), `checkins` (200 pairs
-with due check-ins: 400 DMs). Prints one JSON line per scenario with `trials`,
+with due check-ins: 400 DMs), and `inbound` (kill -9 0–50 ms after acknowledging a
+member's DM answer, command, click or form, on Slack HTTP and Discord: see
+bench/crash_inbound.py; not run by default). Prints one JSON line per scenario with `trials`,
 `pairs` (expected messages per trial), `lost` and `duplicated` (summed over trials).
 
     .venv/bin/python -m bench.crash [--trials 100] [--scenario intros poll checkins]
@@ -236,7 +238,15 @@ def _progress(name: str, trial: int, trials: int, lost: int, duplicated: int, mi
                           "killed_mid_burst": mid}), file=sys.stderr, flush=True)
 
 
-SCENARIOS = {"intros": scenario_intros, "poll": scenario_poll, "checkins": scenario_checkins}
+def scenario_inbound(work: Path, trials: int, rng: random.Random) -> dict[str, object]:
+    """Kill -9 0–50 ms after the ack of a DM answer, command, click and form, Slack HTTP and Discord
+    (bench/crash_inbound.py; it prints a line per platform and kind)."""
+    code = subprocess.call([sys.executable, "-m", "bench.crash_inbound", "--trials", str(trials),
+                            "--seed", str(rng.randrange(10**6))], cwd=ROOT)
+    return {"scenario": "inbound", "trials": trials, "exit_code": code}
+
+
+SCENARIOS = {"intros": scenario_intros, "poll": scenario_poll, "checkins": scenario_checkins, "inbound": scenario_inbound}
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ from bot.core.program import Program, load_program
 from bot.core.router import Router
 from bot.core.settings import Settings
 from bot.core.clock import SystemClock
-from bot.delivery.sweeps import Sweeper, prune_seen_events
+from bot.delivery.inbox import prune_inbox
+from bot.delivery.sweeps import Sweeper
 from bot.features import (
     admin,
     checkins,
@@ -49,7 +50,7 @@ def build_router(collected: list[Feature] | None = None) -> Router:
 
 
 def all_sweeps(collected: list[Feature] | None = None) -> list[Sweep]:
-    housekeeping = Sweep("prune seen events", prune_seen_events)
+    housekeeping = Sweep("prune the inbox", prune_inbox)
     return [s for f in collected or all_features() for s in f.sweeps] + [housekeeping]
 
 

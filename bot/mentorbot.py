@@ -31,6 +31,7 @@ from bot.core.events import (
 from bot.core.messages import Message
 from bot.delivery import doors
 from bot.delivery.deliverer import Deliverer, due_at
+from bot.delivery.inbox import AlreadyHandled, keep_replies, mark_handled
 from bot.delivery.pictures import picture_worker
 from bot.delivery.outbox import Outbox
 from bot.core.ports import Clock, Messenger
@@ -38,12 +39,10 @@ from bot.core.program import Program, load_program
 from bot.core.router import Router
 from bot.delivery.sweeps import Sweeper
 from storage.db import Database
-from storage.tables import Community, Member, SeenEvent
+from storage.tables import Community, Member
 
 log = logging.getLogger(__name__)
 
-class _Duplicate(Exception):
-    """This platform event id was handled already (a platform retry)."""
 
 
 class MentorBot:
@@ -73,8 +72,11 @@ class MentorBot:
             return []
         try:
             async with self.db.unit() as session:
-                return await self._handle(session, event)
-        except _Duplicate:
+                replies = await self._handle(session, event)
+                if event.event_id:  # kept with the handled mark until the adapter has sent them
+                    await keep_replies(session, event.community.platform, event.community.external_id, event.event_id, replies)
+                return replies
+        except AlreadyHandled:
             log.info("ignored duplicate event %s", getattr(event, "event_id", ""))
             return []
         except UserFacingError as exc:
@@ -87,8 +89,8 @@ class MentorBot:
         now = self.clock.now()
         community, found = await self._community_and_member(session, event)
         assert community.id is not None
-        if event.event_id:
-            await _mark_seen(session, community.id, event.event_id, now)
+        if event.event_id:  # exactly once: the inbox row is marked in this same transaction
+            await mark_handled(session, event.community.platform, event.community.external_id, event.event_id, now)
         is_moderator = is_moderator_actor(event.actor, self.settings)
         member = await ensure_member(session, community, event.actor, now, is_moderator, found)
         in_dm = isinstance(event, DirectText) or (isinstance(event, ComponentAction) and event.in_dm)
@@ -162,16 +164,6 @@ class MentorBot:
         await self.db.dispose()
 
 
-async def _mark_seen(session: AsyncSession, community_id: int, event_id: str, now: datetime) -> None:
-    seen = await session.get(SeenEvent, (community_id, event_id[:200]))
-    if seen is not None:
-        raise _Duplicate(event_id)
-    try:
-        async with session.begin_nested():
-            session.add(SeenEvent(community_id=community_id, event_id=event_id[:200], seen_at=now))
-            await session.flush()
-    except IntegrityError as exc:  # the same event is being handled right now by another worker
-        raise _Duplicate(event_id) from exc
 
 
 # Statements run on every event are built once (on first use) with bind parameters:

@@ -1,9 +1,11 @@
 """The discord.py client: app commands, components, modals and DMs → core events.
 
-Every interaction is acknowledged (deferred) before any database work, because
-Discord gives three seconds; the core's private replies then arrive as ephemeral
-follow-ups on the same interaction token (valid 15 minutes), and everything
-durable goes through the outbox and `DiscordMessenger`.
+Every interaction is saved to the durable inbox (one insert) and then acknowledged
+(deferred) before any other database work, because Discord gives three seconds and
+never resends; DMs are saved on receipt. The core's private replies then arrive as
+ephemeral follow-ups on the same interaction token (valid 15 minutes), and everything
+durable goes through the outbox and `DiscordMessenger`. `resume()` finishes what a
+crash left open (adapters/discord/inbound.py).
 
 Intents: `guilds` (guild and channel cache, interactions need no intent),
 `dm_messages` (members writing to the bot; DM content needs no privileged
@@ -23,6 +25,7 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord import commands as cmds
 from adapters.discord.components import DYNAMIC_ITEMS
+from adapters.discord.inbound import SAVE_FAILED, kind_of, payload_of, resume_one
 from adapters.discord.messenger import RecentInteractions
 from adapters.discord.render import render
 from adapters.discord.settings import DiscordSettings
@@ -41,6 +44,7 @@ from bot.core.events import (
     SlashCommand,
 )
 from bot.core.messages import Message, message
+from bot.delivery.inbox import Inbox, InboxUnavailable, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +86,11 @@ class MentorClientMixin:
         runtime: Kicker | None = None,
         recent: RecentInteractions | None = None,
         on_login: Callable[[Any], Awaitable[None]] | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         self.bot = bot
+        # The durable inbox on the core's database (a stub core in adapter tests has none).
+        self.inbox = inbox if inbox is not None else (Inbox(bot.db, bot.clock) if getattr(bot, "db", None) else None)
         self.settings = settings
         self.runtime = runtime
         self.recent = recent or RecentInteractions()
@@ -157,6 +164,56 @@ class MentorClientMixin:
             return None
         return CommunityRef("discord", str(guild.id), guild.name)
 
+    # --- the inbox: saved before the ack, worked on in order, resumed after a crash -------------
+
+    async def save(self, event: Event, interaction: discord.Interaction | None = None, **reply: Any) -> Ticket | None | bool:
+        """Save `event` before acknowledging it. None: no inbox wired; False: not saved (the
+        member was told, nothing acknowledged) or a redelivery already saved."""
+        if self.inbox is None:
+            return None
+        if interaction is not None:
+            reply.update(token=interaction.token, app=str(interaction.application_id))
+        try:
+            ticket = await self.inbox.receive(
+                "discord", event.community.external_id, event.event_id, event.actor.user_id, kind_of(event),
+                payload_of(event, **reply),
+            )
+        except InboxUnavailable:
+            if interaction is not None and not interaction.response.is_done():
+                await interaction.response.send_message(SAVE_FAILED, ephemeral=True)
+            return False
+        return ticket if ticket.fresh else False
+
+    async def work(self, ticket: Ticket | None, job: Callable[[], Awaitable[None]]) -> None:
+        """A member's saved events one at a time, in inbox order; the row is finished after."""
+        if self.inbox is None or ticket is None:
+            await job()
+            return
+        async with self.inbox.turns.turn(ticket.member_key, ticket.id):
+            try:
+                await job()
+            except Exception:
+                log.exception("working on inbox row %s failed", ticket.id)
+            finally:
+                await self.inbox.finish(ticket.id)
+
+    async def resume(self) -> int:
+        """Open Discord inbox rows (a crash's leftovers, a dead worker's): finish them."""
+        if self.inbox is None:
+            return 0
+        rows = await self.inbox.claim_open("discord")
+        for row in rows:
+            async with self.inbox.turns.turn(row.member_key, row.id):
+                try:
+                    await resume_one(self, row)
+                except Exception:
+                    log.exception("resuming inbox row %s failed", row.id)
+                finally:
+                    await self.inbox.finish(row.id)
+        if rows:
+            log.info("resumed %d saved Discord event(s)", len(rows))
+        return len(rows)
+
     # --- the core ---------------------------------------------------------------------
 
     async def run_core(self, event: Event) -> list[Message]:
@@ -209,12 +266,19 @@ class MentorClientMixin:
         if who is None or interaction.guild_id is None:
             await self.refuse(interaction)
             return
-        # Acknowledge first: Discord allows three seconds.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        self.recent.remember(interaction)
         community, actor = who
         event = SlashCommand(community, actor, str(interaction.channel_id), text, event_id=str(interaction.id))
-        await self.answer(interaction, await self.run_core(event), edit_original=True)
+        # Save, then acknowledge: Discord allows three seconds and never resends.
+        ticket = await self.save(event, interaction, edit_original=True, ephemeral=True)
+        if ticket is False:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        self.recent.remember(interaction)
+
+        async def job() -> None:
+            await self.answer(interaction, await self.run_core(event), edit_original=True)
+
+        await self.work(ticket or None, job)
 
     async def handle_component(
         self, interaction: discord.Interaction, custom_id: str, values: tuple[str, ...]
@@ -227,8 +291,6 @@ class MentorClientMixin:
         if modal is not None:  # a button whose id is a core form's id opens it (the answer is the modal)
             await interaction.response.send_modal(modal)
             return
-        await interaction.response.defer()  # "deferred update": the message itself changes via the outbox
-        self.recent.remember(interaction)
         community, actor = who
         message_ref = f"{interaction.channel_id}:{interaction.message.id}" if interaction.message else ""
         event = ComponentAction(
@@ -241,21 +303,37 @@ class MentorClientMixin:
             in_dm=interaction.guild_id is None,
             event_id=str(interaction.id),
         )
-        # A DM conversation (intake, feedback) keeps its next question and buttons.
-        await self.answer(interaction, await self.run_core(event), edit_original=False, ephemeral=not event.in_dm)
+        ticket = await self.save(event, interaction, edit_original=False, ephemeral=not event.in_dm)
+        if ticket is False:
+            return
+        await interaction.response.defer()  # "deferred update": the message itself changes via the outbox
+        self.recent.remember(interaction)
+
+        async def job() -> None:
+            # A DM conversation (intake, feedback) keeps its next question and buttons.
+            await self.answer(interaction, await self.run_core(event), edit_original=False, ephemeral=not event.in_dm)
+
+        await self.work(ticket or None, job)
 
     async def handle_form(self, interaction: discord.Interaction, custom_id: str, fields: dict[str, str]) -> None:
         who = self.event_for_interaction(interaction)
         if who is None:
             await self.refuse(interaction)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        self.recent.remember(interaction)
         community, actor = who
         event = FormSubmission(
             community, actor, custom_id, fields, event_id=str(interaction.id), channel_id=str(interaction.channel_id)
         )
-        await self.answer(interaction, await self.run_core(event), edit_original=True)
+        ticket = await self.save(event, interaction, edit_original=True, ephemeral=True)
+        if ticket is False:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        self.recent.remember(interaction)
+
+        async def job() -> None:
+            await self.answer(interaction, await self.run_core(event), edit_original=True)
+
+        await self.work(ticket or None, job)
 
     # --- gateway events -------------------------------------------------------------------
 
@@ -283,18 +361,33 @@ class MentorClientMixin:
             community, self.actor_for(message.author), str(message.channel.id), message.content,
             event_id=str(message.id),
         )
-        for reply in await self.run_core(event):
-            try:
-                await message.channel.send(**render(reply).send_kwargs())
-            except discord.HTTPException:
-                log.exception("could not answer a DM from %s", user_id)
+        ticket = await self.save(event, channel=str(message.channel.id))  # on receipt
+        if ticket is False:
+            return  # a redelivered message, or not saved (logged); the gateway gives no way to refuse it
+
+        async def job() -> None:
+            for reply in await self.run_core(event):
+                try:
+                    await message.channel.send(**render(reply).send_kwargs())
+                except discord.HTTPException:
+                    log.exception("could not answer a DM from %s", user_id)
+
+        await self.work(ticket or None, job)
 
     async def on_member_join(self, member: discord.Member) -> None:
         guild = self.known_guild(member.guild.id)
         if guild is None or member.bot:
             return
         community = CommunityRef("discord", str(guild.id), guild.name)
-        await self.run_core(MemberJoined(community, self.actor_for(member), event_id=f"join:{guild.id}:{member.id}"))
+        event = MemberJoined(community, self.actor_for(member), event_id=f"join:{guild.id}:{member.id}")
+        ticket = await self.save(event)
+        if ticket is False:
+            return
+
+        async def job() -> None:
+            await self.run_core(event)
+
+        await self.work(ticket or None, job)
 
 
 class MentorTree(app_commands.CommandTree):
@@ -320,14 +413,14 @@ class MentorTree(app_commands.CommandTree):
 
 class MentorClient(MentorClientMixin, discord.Client):
     def __init__(self, bot: CoreBot, settings: DiscordSettings, **kwargs: Any) -> None:
-        mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_login") if k in kwargs}
+        mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_login", "inbox") if k in kwargs}
         super().__init__(intents=intents_for(settings), max_ratelimit_timeout=30.0, **kwargs)
         self._setup_mentor(bot, settings, **mentor)
 
 
 class MentorShardedClient(MentorClientMixin, discord.AutoShardedClient):
     def __init__(self, bot: CoreBot, settings: DiscordSettings, **kwargs: Any) -> None:
-        mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_login") if k in kwargs}
+        mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_login", "inbox") if k in kwargs}
         super().__init__(intents=intents_for(settings), max_ratelimit_timeout=30.0, **kwargs)
         self._setup_mentor(bot, settings, **mentor)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Mapping
+from typing import Any, Mapping
 
 import discord
 
@@ -12,6 +13,7 @@ from adapters.discord.messenger import DiscordMessenger, RecentInteractions
 from adapters.discord.settings import DiscordSettings, configure_api_base
 from bot.bootstrap import bootstrap
 from bot.core.settings import ConfigError, Settings
+from bot.delivery.leases import take_back_at_start
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,10 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
         messenger = DiscordMessenger(client, intro_channel_id=discord_settings.intro_channel_id, recent=recent)
         runtime = holder["runtime"] = Runtime(bot, messenger)
         client.runtime = runtime
+        # What a killed predecessor had claimed is ours again now, not after its leases.
+        holder["heartbeat"] = await take_back_at_start(bot.db, bot.clock, client.inbox)
         runtime.start()
+        holder["resumer"] = asyncio.create_task(keep_resuming(client, settings.sweep_seconds))
 
     client = make_client(bot, discord_settings, recent=recent, on_login=start_runtime)
     try:
@@ -45,6 +50,23 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
             "(Bot tab); switch it on or unset DISCORD_MEMBERS_INTENT"
         ) from exc
     finally:
+        if "resumer" in holder:
+            holder["resumer"].cancel()
         if "runtime" in holder:
             await holder["runtime"].stop()
+        if holder.get("heartbeat") is not None:
+            await holder["heartbeat"].stop()
+        if client.inbox is not None:
+            await client.inbox.close()
         await bot.close()
+
+
+async def keep_resuming(client: Any, every: float) -> None:
+    """Open inbox rows: once the guilds are known (a crash's leftovers), then now and then."""
+    await client.wait_until_ready()
+    while True:
+        try:
+            await client.resume()
+        except Exception:
+            log.exception("resuming saved events failed; trying again later")
+        await asyncio.sleep(min(every, 10.0))

@@ -1,18 +1,24 @@
 """The slack-bolt AsyncApp: Slack payloads in, neutral events to the core, replies out.
 
-Order inside every listener, because Slack gives an app 3 seconds:
+Order for every command, click, form and DM, because Slack gives an app 3 seconds
+and never resends what it got a 200 for:
 
-1. `ack()` first — before any database, users.info or response_url work. Bolt
+0. The inbox middleware (adapters/slack/inbound.py) saves the raw body to the
+   durable inbox — one insert, committed — or answers 503 when that fails.
+1. `ack()` — before any other database, users.info or response_url work. Bolt
    (process_before_response=False) answers Slack's HTTP request / Socket Mode
    envelope as soon as ack() runs and keeps the listener running afterwards.
-2. Who acted: users.info (cached) → display name, admin/owner → moderator, time zone.
-3. `await bot.handle(event)`; the returned messages are the actor's private
-   replies: ephemeral through the payload's response_url (chat.postEphemeral when
-   that fails), or a DM reply for a DM. Everything durable goes through the outbox.
-4. Kick the outbox so those messages leave now rather than at the next sweep.
+2. `work()`: the member's saved events one at a time, in inbox order. Who acted:
+   users.info (cached) → display name, admin/owner → moderator, time zone.
+3. `await bot.handle(event)`; the core marks the inbox row handled in the same
+   transaction as the change and keeps the returned private replies on it; they
+   go out ephemeral through the payload's response_url (chat.postEphemeral when
+   that fails), or as a DM reply for a DM; then the row is finished.
+4. Kick the outbox so the durable messages leave now rather than at the next sweep.
 
-Slack's Events API retries (X-Slack-Retry-Num) carry the same `event_id`; it is
-passed on and the core de-duplicates it in the database. Interactive payloads carry
+`resume()` does steps 2–4 from the saved body for rows a crash left open.
+Slack's retries (X-Slack-Retry-Num) carry the same `event_id`; the inbox's unique
+key turns them into an ack without a second effect. Interactive payloads carry
 their `trigger_id`, unique per click/submit, as their id.
 
 Nothing a member can trigger here shows them a stack trace: errors are logged and
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import logging
 import os
 import re
@@ -31,10 +38,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.inbound import TICKET, inbox_middleware, team_of
 from adapters.slack.render import modal_for, render, render_home
 from adapters.slack.settings import SlackSettings
 from bot.core.events import (
@@ -50,6 +59,7 @@ from bot.core.events import (
 from bot.core.errors import APOLOGY
 from bot.core.feature import Form
 from bot.core.messages import Message, message
+from bot.delivery.inbox import Inbox, OpenEvent
 
 if TYPE_CHECKING:  # the core is passed in; only its `handle` is used here
     from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -185,10 +195,18 @@ class SlackAdapter:
         oauth_state_store: Any = None,
         form_for: Callable[[str], Form | None] | None = None,
         form_by_id: Callable[[str], Form | None] | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         self._handle = handle
         self.form_for = form_for  # the core says which bare command opens which form
         self.form_by_id = form_by_id  # … and which button opens one (its component id is the form's id)
+        self.inbox = inbox
+        self.client = client
+        self.installation_store = installation_store
+        self.stopping = False  # set on SIGTERM: new events get 503 (HTTP) / no ack (Socket Mode)
+        self._busy = 0  # events being worked on after their ack
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.settings = settings
         self.kick = kick
         self.actors = ActorDirectory(settings)
@@ -235,6 +253,8 @@ class SlackAdapter:
 
     def _register(self) -> None:
         app = self.app
+        if self.inbox is not None:
+            app.middleware(inbox_middleware(self.inbox, lambda: self.stopping))
         app.command(COMMAND)(self.on_command)
         app.action(COMPONENT_PREFIX)(self.on_action)
         app.view(COMPONENT_PREFIX)(self.on_view)
@@ -253,17 +273,16 @@ class SlackAdapter:
     @staticmethod
     def community(body: dict[str, Any], context: Any) -> CommunityRef:
         team = body.get("team")
-        team_id = (
-            context.get("team_id")
-            or body.get("team_id")
-            or (team.get("id") if isinstance(team, dict) else None)
-            or ""
-        )
+        team_id = team_of(body, context)  # the same team the inbox row was saved under
         name = body.get("team_domain") or (team.get("domain") if isinstance(team, dict) else "") or ""
         return CommunityRef(PLATFORM, team_id, name)
 
     async def dispatch(self, event: Event) -> list[Message]:
         """The core handles the event; any failure becomes a polite sentence."""
+        # Ids only: what a member typed never goes into the log, at any level.
+        log.debug(
+            "%s %s from %s in %s", type(event).__name__, event.event_id, event.actor.user_id, event.community.external_id
+        )
         try:
             replies = await self._handle(event)
         except Exception:
@@ -322,15 +341,65 @@ class SlackAdapter:
             except Exception:
                 log.exception("could not answer in DM %s", channel_id)
 
-    # --- listeners -----------------------------------------------------------------
+    # --- listeners: ack, then work (the inbox middleware saved the body before the ack) ---
 
     async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any) -> None:
         await ack()
+        await self.work(context, lambda: self.run_command(body, client, context, respond))
+
+    async def on_action(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any, action: Any = None
+    ) -> None:
+        await ack()
+        await self.work(context, lambda: self.run_action(body, client, context, respond, action))
+
+    async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        await ack()  # every form is validated once, by the core (Slack enforces required fields itself)
+        await self.work(context, lambda: self.run_view(body, client, context))
+
+    async def on_message(self, body: dict[str, Any], client: AsyncWebClient, context: Any, event: Any = None) -> None:
+        await self.work(context, lambda: self.run_message(body, client, context, event))
+
+    async def on_team_join(self, body: dict[str, Any], context: Any) -> None:
+        await self.work(context, lambda: self.run_team_join(body, context))
+
+    async def work(self, context: Any, job: Callable[[], Awaitable[None]] | None) -> None:
+        """After the ack: the member's events one at a time in inbox order, each row finished after."""
+        ticket = context.get(TICKET)
+        if self.inbox is None or ticket is None:  # no inbox wired (stub cores in adapter tests)
+            if job is not None:
+                await job()
+            return
+        if not ticket.fresh:  # a platform retry of a saved event: it is (being) worked on already
+            return
+        self._busy += 1
+        self._idle.clear()
+        try:
+            async with self.inbox.turns.turn(ticket.member_key, ticket.id):
+                try:
+                    if job is not None:
+                        await job()
+                except Exception:
+                    log.exception("working on inbox row %s failed", ticket.id)
+                finally:
+                    await self.inbox.finish(ticket.id)
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._idle.set()
+
+    async def idle(self) -> None:
+        """Returns when no saved event is being worked on (a graceful stop waits for this)."""
+        await self._idle.wait()
+
+    # --- the work, from the saved body (also what a resume after a crash runs) ----------
+
+    async def run_command(self, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any, *, fresh: bool = True) -> None:
         community = self.community(body, context)
         user_id = body.get("user_id", "")
         channel_id = body.get("channel_id", "")
         text = unescape(body.get("text") or "").strip()
-        form = self.form_for(text) if self.form_for and body.get("trigger_id") else None
+        form = self.form_for(text) if self.form_for and body.get("trigger_id") and fresh else None
         if form is not None:
             # A bare "/mentor poll" opens a form (trigger ids expire after 3 s: do it now).
             try:
@@ -342,35 +411,40 @@ class SlackAdapter:
             actor = await self.actors.actor(client, community.external_id, user_id, body.get("user_name", ""))
             event = SlashCommand(community, actor, channel_id, text, event_id=f"cmd:{body.get('trigger_id', '')}")
             replies = await self.dispatch(event)
-            await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+            await self.send_command_replies(replies, body, client, respond)
 
-    async def on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any) -> None:
-        await ack()
+    async def send_command_replies(self, replies: list[Message], body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+        await self.reply_private(
+            replies, respond=respond, client=client, channel_id=body.get("channel_id", ""), user_id=body.get("user_id", "")
+        )
+
+    async def run_action(
+        self, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any, action: Any = None
+    ) -> None:
         community = self.community(body, context)
         user = body.get("user") or {}
-        user_id = user.get("id", "")
-        container = body.get("container") or {}
-        channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
+        action = action or (body.get("actions") or [{}])[0]
+        form_channel, _ = _action_place(body)
         form = self.form_by_id(action.get("action_id", "")) if self.form_by_id and body.get("trigger_id") else None
         if form is not None:
             # A button whose id is a form's id opens that form (trigger ids expire after 3 s: now).
             try:
-                await client.views_open(trigger_id=body["trigger_id"], view=modal_for(form, channel_id))
+                await client.views_open(trigger_id=body["trigger_id"], view=modal_for(form, form_channel))
                 return
             except Exception as exc:
                 log.info("form %s could not open (%r); the core answers the click", form.id, exc)
         if (body.get("view") or {}).get("type") == "home":
             await self.on_home_action(body, action, client, community, user)
             return
-        message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
         if action.get("type") == "static_select":
             values: tuple[str, ...] = ((action.get("selected_option") or {}).get("value", ""),)
         elif action.get("type") == "multi_static_select":
             values = tuple(o["value"] for o in action.get("selected_options") or [])
         else:
             values = ()
+        channel_id, message_ts = _action_place(body)
         async with self._work:
-            actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
+            actor = await self.actors.actor(client, community.external_id, user.get("id", ""), user.get("name", ""))
             event = ComponentAction(
                 community,
                 actor,
@@ -382,30 +456,40 @@ class SlackAdapter:
                 event_id=f"act:{body.get('trigger_id') or action.get('action_ts', '')}",
             )
             replies = await self.dispatch(event)
-            if event.in_dm:
-                # In the member's DM with the bot, answer with a real message: a response_url
-                # reply there is ephemeral and is gone after a reload, and a conversation such
-                # as intake needs its next question (and its buttons) to stay.
-                await self.reply_in_dm(replies, client=client, channel_id=channel_id)
-                return
-            await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+            await self.send_action_replies(replies, body, client, respond)
 
-    async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    async def send_action_replies(self, replies: list[Message], body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+        channel_id, _ = _action_place(body)
+        if channel_id.startswith("D"):
+            # In the member's DM with the bot, answer with a real message: a response_url
+            # reply there is ephemeral and is gone after a reload, and a conversation such
+            # as intake needs its next question (and its buttons) to stay.
+            await self.reply_in_dm(replies, client=client, channel_id=channel_id)
+            return
+        user_id = (body.get("user") or {}).get("id", "")
+        await self.reply_private(replies, respond=respond, client=client, channel_id=channel_id, user_id=user_id)
+
+    async def run_view(self, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        view = body.get("view") or {}
         fields = form_values(view)
         callback_id = view.get("callback_id", "")
-        await ack()
         community = self.community(body, context)
         user = body.get("user") or {}
-        user_id = user.get("id", "")
         channel_id = view.get("private_metadata") or ""
         async with self._work:
-            actor = await self.actors.actor(client, community.external_id, user_id, user.get("name", ""))
+            actor = await self.actors.actor(client, community.external_id, user.get("id", ""), user.get("name", ""))
             event_id = f"view:{body.get('trigger_id') or view.get('id', '')}"
             event = FormSubmission(community, actor, callback_id, fields, event_id=event_id, channel_id=channel_id)
             replies = await self.dispatch(event)
-            await self.reply_private(replies, respond=None, client=client, channel_id=channel_id, user_id=user_id)
+            await self.send_view_replies(replies, body, client)
 
-    async def on_message(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    async def send_view_replies(self, replies: list[Message], body: dict[str, Any], client: AsyncWebClient) -> None:
+        channel_id = (body.get("view") or {}).get("private_metadata") or ""
+        user_id = (body.get("user") or {}).get("id", "")
+        await self.reply_private(replies, respond=None, client=client, channel_id=channel_id, user_id=user_id)
+
+    async def run_message(self, body: dict[str, Any], client: AsyncWebClient, context: Any, event: Any = None) -> None:
+        event = event or body.get("event") or {}
         # Only members' own DM text: no edits/joins (subtypes), no bots (ours or others).
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
@@ -468,13 +552,65 @@ class SlackAdapter:
             await self.reply_private(replies, respond=None, client=client, channel_id="", user_id=actor.user_id)
             await self.publish_home(client, community, actor, HOME_OPEN)
 
-    async def on_team_join(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
-        user = event.get("user") or {}
+    async def run_team_join(self, body: dict[str, Any], context: Any) -> None:
+        user = (body.get("event") or {}).get("user") or {}
         if not isinstance(user, dict) or user.get("is_bot"):
             return
         community = self.community(body, context)
         actor = self.actors.from_user(user, user.get("id") in self.settings.moderator_ids)
         await self.dispatch(MemberJoined(community, actor, event_id=body.get("event_id", "")))
+
+    # --- after a crash: the saved events nobody finished --------------------------------
+
+    async def resume(self) -> int:
+        """Work on the open inbox rows (start-up; a dead worker's rows): apply what the core
+        has not applied, send the kept replies of what it has. Returns the rows taken."""
+        if self.inbox is None:
+            return 0
+        rows = await self.inbox.claim_open(PLATFORM)
+        for row in rows:
+            async with self.inbox.turns.turn(row.member_key, row.id):
+                try:
+                    await self._resume_one(row)
+                except Exception:
+                    log.exception("resuming inbox row %s failed", row.id)
+                finally:
+                    await self.inbox.finish(row.id)
+        if rows:
+            log.info("resumed %d saved Slack event(s)", len(rows))
+        return len(rows)
+
+    async def _resume_one(self, row: OpenEvent) -> None:
+        body = json.loads(row.payload or "{}")
+        client = await self._client_for(row.team_id)
+        context = {"team_id": row.team_id}
+        respond = AsyncRespond(response_url=body.get("response_url")) if body.get("response_url") else None
+        if row.handled:  # applied before the crash; only its private replies are missing
+            if row.kind == "command":
+                await self.send_command_replies(row.replies, body, client, respond)
+            elif row.kind == "action":
+                await self.send_action_replies(row.replies, body, client, respond)
+            elif row.kind == "view":
+                await self.send_view_replies(row.replies, body, client)
+            elif row.kind == "dm":
+                await self.reply_in_dm(row.replies, client=client, channel_id=(body.get("event") or {}).get("channel", ""))
+            return
+        if row.kind == "command":
+            await self.run_command(body, client, context, respond, fresh=False)
+        elif row.kind == "action":
+            await self.run_action(body, client, context, respond)
+        elif row.kind == "view":
+            await self.run_view(body, client, context)
+        elif row.kind == "dm":
+            await self.run_message(body, client, context)
+        elif row.kind == "joined":
+            await self.run_team_join(body, context)
+
+    async def _client_for(self, team_id: str) -> AsyncWebClient:
+        if self.installation_store is None:
+            return self.client
+        found = await self.installation_store.async_find_bot(enterprise_id=None, team_id=team_id)
+        return AsyncWebClient(token=found.bot_token if found else None, base_url=self.client.base_url)
 
     async def on_uninstalled(self, body: dict[str, Any], context: Any) -> None:
         # Single-workspace mode keeps its token in the environment; say so clearly.
@@ -482,3 +618,11 @@ class SlackAdapter:
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("Slack listener error: %r", error, exc_info=error)
+
+
+def _action_place(body: dict[str, Any]) -> tuple[str, str]:
+    """(channel id, message ts) of the message whose component was used."""
+    container = body.get("container") or {}
+    channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id") or ""
+    message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or ""
+    return channel_id, message_ts

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import signal
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,15 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SlackAdapter
+from adapters.slack.guard import request_guard
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from adapters.slack.settings import EVENTS_PATH, SlackSettings
+from bot.delivery.inbox import Inbox
+from bot.delivery.leases import take_back_at_start
 
 log = logging.getLogger(__name__)
+
+STOP_SECONDS = 10.0  # SIGTERM to exit, at most (container runtimes wait about this long before SIGKILL)
 
 
 @dataclass
@@ -35,9 +41,15 @@ class HttpServer:
         await self.runner.cleanup()
 
 
-async def start_http(app: AsyncApp, host: str, port: int) -> HttpServer:
-    """Serve the Bolt app's aiohttp application (POST /slack/events, OAuth pages)."""
+async def start_http(
+    app: AsyncApp, host: str, port: int, *, stopping: Callable[[], bool] = lambda: False
+) -> HttpServer:
+    """Serve the Bolt app's aiohttp application (POST /slack/events, OAuth pages).
+
+    The guard in front of Bolt answers 401/400/503 for what Bolt itself would turn
+    into a 500 and a traceback (adapters/slack/guard.py)."""
     web_app = app.web_app(path=EVENTS_PATH, port=port)
+    web_app.middlewares.append(request_guard(app._signing_secret, EVENTS_PATH, stopping=stopping))
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -62,6 +74,7 @@ class SlackServices:
     messenger: SlackMessenger
     client: AsyncWebClient
     installation_store: Any = None
+    inbox: Inbox | None = None
 
 
 def build_services(
@@ -72,7 +85,11 @@ def build_services(
     installation_store: Any = None,
     oauth_state_store: Any = None,
     pace_seconds: float = 1.0,
+    inbox: Inbox | None = None,
 ) -> SlackServices:
+    """`inbox`: defaults to one on the core's database (a stub core without one gets none)."""
+    if inbox is None and getattr(bot, "db", None) is not None:
+        inbox = Inbox(bot.db, bot.clock)
     client = make_web_client(None if settings.oauth else settings.bot_token, base_url=settings.api_url)
     token_for = None
     if settings.oauth and installation_store is not None:
@@ -91,8 +108,9 @@ def build_services(
         oauth_state_store=oauth_state_store,
         form_for=bot.router.form_for,
         form_by_id=bot.router.forms.get,
+        inbox=inbox,
     )
-    return SlackServices(adapter, messenger, client, installation_store)
+    return SlackServices(adapter, messenger, client, installation_store, inbox)
 
 
 async def serve(settings: Any, env: Mapping[str, str]) -> None:
@@ -120,22 +138,76 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
     )
     runtime = Runtime(bot, services.messenger)
     runtime_box.append(runtime)
+    adapter = services.adapter
+    inbox = services.inbox
+    assert inbox is not None
+    # What a killed predecessor had claimed is ours again now, not after its leases.
+    heartbeat = await take_back_at_start(bot.db, bot.clock, inbox)
     runtime.start()
 
     stop_transport: Any
     if slack.socket_mode:
-        handler = await start_socket_mode(services.adapter.app, slack, services.client)
+        handler = await start_socket_mode(adapter.app, slack, services.client)
         log.info("mentorbot is connected to Slack in Socket Mode")
         stop_transport = handler.close_async
     else:
-        server = await start_http(services.adapter.app, slack.host, slack.port)
+        server = await start_http(adapter.app, slack.host, slack.port, stopping=lambda: adapter.stopping)
         log.info("mentorbot listens for Slack on %s%s", server.url, EVENTS_PATH)
         if slack.oauth:
             log.info("install it in a workspace at %s%s", server.url, slack.install_path)
         stop_transport = server.stop
+    stop = stop_signal()
+    resumer = asyncio.create_task(keep_resuming(adapter, bot.settings.sweep_seconds))
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("stopping: no new events; finishing what is claimed")
     finally:
-        await stop_transport()
-        await runtime.stop()
-        await bot.close()
+        await graceful_stop(adapter, runtime, services.messenger, bot, heartbeat, resumer, stop_transport)
+
+
+def stop_signal() -> asyncio.Event:
+    """Set on SIGTERM (and SIGINT): the process stops taking events and exits cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests), or no signals here
+            pass
+    return stop
+
+
+async def keep_resuming(adapter: SlackAdapter, every: float) -> None:
+    """Open inbox rows: at start-up (a crash's leftovers), then now and then (a dead worker's)."""
+    while True:
+        try:
+            await adapter.resume()
+        except Exception:
+            log.exception("resuming saved events failed; trying again later")
+        await asyncio.sleep(min(every, 10.0))
+
+
+async def graceful_stop(
+    adapter: SlackAdapter, runtime: Any, messenger: Any, bot: Any, heartbeat: Any, resumer: asyncio.Task[Any], stop_transport: Any
+) -> None:
+    """SIGTERM: 503 for new events, finish (or release) what is claimed, flush the outbox — within STOP_SECONDS."""
+    adapter.stopping = True
+    resumer.cancel()
+    deadline = asyncio.get_running_loop().time() + STOP_SECONDS
+    try:
+        await asyncio.wait_for(adapter.idle(), max(deadline - asyncio.get_running_loop().time() - 4, 0.1))
+    except TimeoutError:
+        log.warning("stopping: events still being worked on are released for the next start")
+    await runtime.stop()
+    try:  # what the finished events caused goes out now rather than at the next start
+        await asyncio.wait_for(bot.deliver_outbox(messenger), max(deadline - asyncio.get_running_loop().time() - 2, 0.1))
+    except TimeoutError:
+        log.warning("stopping: the outbox is not empty; the next start sends the rest")
+    if heartbeat is not None:
+        await heartbeat.stop()
+    elif adapter.inbox is not None:
+        await adapter.inbox.release()
+    await stop_transport()
+    if adapter.inbox is not None:
+        await adapter.inbox.close()
+    await bot.close()

@@ -16,12 +16,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.core.settings import ConfigError
+
 DEFAULT_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 
 
-class SlackConfigError(ValueError):
-    """The Slack keys in the environment do not describe a runnable setup."""
+class SlackConfigError(ConfigError):
+    """The Slack keys in the environment do not describe a runnable setup (the CLI prints it and exits 2)."""
 
 
 def _ids(raw: str | None) -> frozenset[str]:
@@ -37,7 +39,11 @@ class SlackSettings:
     client_secret: str | None = None
     secret_key: str | None = None  # Fernet key for bot tokens at rest (OAuth mode)
     api_url: str = DEFAULT_API_URL
-    host: str = "0.0.0.0"
+    # Loopback by default: Slack only posts to HTTPS, so something on this machine (a
+    # reverse proxy, a tunnel) terminates TLS and forwards here; binding every interface
+    # would expose the plain-HTTP port to the network for no gain. A container sets
+    # HOST=0.0.0.0 because its own network namespace is the boundary there.
+    host: str = "127.0.0.1"
     port: int = 3000
     moderator_ids: frozenset[str] = field(default_factory=frozenset)
     moderator_group: str | None = None  # a Slack user group id (S…); needs usergroups:read
@@ -67,7 +73,7 @@ class SlackSettings:
             client_secret=get("SLACK_CLIENT_SECRET"),
             secret_key=get("MENTORBOT_SECRET_KEY"),
             api_url=api_url,
-            host=get("HOST") or "0.0.0.0",
+            host=get("HOST") or "127.0.0.1",
             port=port,
             moderator_ids=_ids(get("SLACK_MODERATOR_IDS")) | _ids(get("MENTORBOT_MODERATORS")),
             moderator_group=get("SLACK_MODERATOR_GROUP"),
@@ -93,11 +99,25 @@ class SlackSettings:
                     "OAuth mode stores bot tokens encrypted: set MENTORBOT_SECRET_KEY "
                     "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
                 )
+            _check_fernet_key(self.secret_key)
             return
         if not self.bot_token:
             raise SlackConfigError("set SLACK_BOT_TOKEN (xoxb-…), or SLACK_CLIENT_ID/SECRET for OAuth mode")
         if not self.app_token and not self.signing_secret:
             raise SlackConfigError("set SLACK_APP_TOKEN for Socket Mode or SLACK_SIGNING_SECRET for HTTP mode")
+
+
+def _check_fernet_key(key: str) -> None:
+    """Refuse a key that is not 32 url-safe base64 bytes now, not at the first install."""
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key.encode())
+    except (ValueError, TypeError) as exc:
+        raise SlackConfigError(
+            "MENTORBOT_SECRET_KEY is not a Fernet key (32 url-safe base64 bytes); generate one with "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        ) from exc
 
 
 def manifest_bot_scopes() -> tuple[str, ...]:

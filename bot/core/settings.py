@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.core.events import Actor
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mentorbot.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
 class ConfigError(ValueError):
@@ -40,6 +42,8 @@ class Settings:
     # Where pictures (the dashboard chart) are drawn when their message is delivered: a worker
     # "process" (default: the bot's event loop and acks never wait on matplotlib) or a "thread".
     picture_worker: str = "process"
+    # CSV exports hold personal data: their copies in data_dir are deleted after this many days.
+    export_retention_days: float = 7.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -67,21 +71,42 @@ class Settings:
                 raise ConfigError(f"{key}={raw!r} must be at least {minimum:g}")
             return value
 
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL={log_level!r} must be one of {', '.join(LOG_LEVELS)}")
+        database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        _check_database_url(database_url)
         moderators = frozenset(
             part.strip() for part in (get("MENTORBOT_MODERATORS") or "").split(",") if part.strip()
         )
         return cls(
-            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=database_url,
             program_path=get("MENTORBOT_PROGRAM"),
             moderator_ids=moderators,
             timezone=tz,
-            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            log_level=log_level,
             sweep_seconds=number("MENTORBOT_SWEEP_SECONDS", 30.0, 1.0),
             mentee_mentor_ratio_warning=number("MENTORBOT_RATIO_WARNING", 3.0, 1.0),
             default_poll_days=int(number("MENTORBOT_POLL_DAYS", 7, 1)),
             data_dir=get("MENTORBOT_DATA_DIR") or "data",
             delivery_concurrency=int(number("MENTORBOT_DELIVERY_CONCURRENCY", 16, 1)),
             picture_worker=_picture_worker(get("MENTORBOT_PICTURE_WORKER")),
+            export_retention_days=number("MENTORBOT_EXPORT_RETENTION_DAYS", 7.0, 0.0),
+        )
+
+
+def _check_database_url(url: str) -> None:
+    """A URL SQLAlchemy can read, with one of the two async drivers mentorbot ships with."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError("DATABASE_URL is not a database URL (e.g. sqlite+aiosqlite:///./mentorbot.db)") from exc
+    if parsed.drivername not in DRIVERS:
+        raise ConfigError(
+            f"DATABASE_URL uses {parsed.drivername!r}; use sqlite+aiosqlite:///… or postgresql+asyncpg://…"
         )
 
 

@@ -10,15 +10,13 @@ start-up (the bot was down at the due time) is simply due, and done at once.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feature import Sweep, SweepEnv
 from bot.core.ports import Clock
 from storage.db import Database
-from storage.tables import SeenEvent
+
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +50,3 @@ class Sweeper:
         return min(times) if times else None
 
 
-SEEN_EVENT_TTL = timedelta(days=2)  # platforms retry within minutes; two days is generous
-
-
-async def prune_seen_events(session: AsyncSession, now: datetime, env: SweepEnv) -> int:
-    result = await session.execute(delete(SeenEvent).where(SeenEvent.seen_at < now - SEEN_EVENT_TTL))
-    log.debug("pruned %s seen events", getattr(result, "rowcount", "?"))
-    return 0  # housekeeping does not count as work done

@@ -5,8 +5,9 @@ from storage.tables.core import (  # noqa: F401
     Community,
     Member,
     OutboxMessage,
+    InboxEvent,
     OutboxStatus,
-    SeenEvent,
+    WorkerHeartbeat,
 )
 from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
 from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401

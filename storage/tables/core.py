@@ -1,4 +1,4 @@
-"""Core tables: communities, members, the outbox and processed platform events."""
+"""Core tables: communities, members, the outbox, the inbox and live workers."""
 
 from __future__ import annotations
 
@@ -92,11 +92,44 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
 
 
-class SeenEvent(SQLModel, table=True):
-    """Platform event ids already handled, so a platform retry has no second effect."""
+class InboxEvent(SQLModel, table=True):
+    """What came in from a platform, saved before it was acknowledged.
 
-    __tablename__ = "seen_event"
+    One short insert before the ack; the core marks the row handled in the same
+    transaction as the change the event caused (so a redelivery or a resume is a
+    no-op), and the private replies it produced are kept until the adapter has
+    sent them. `(platform, team_id, event_key)` is the platform's own event key:
+    a second insert of it is a platform retry.
+    """
 
-    community_id: int = Field(foreign_key="community.id", primary_key=True)
-    event_id: str = Field(max_length=200, primary_key=True)
-    seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "team_id", "event_key", name="uq_inbox_event"),
+        # Resume scans and sweeps look at what is not finished yet, oldest first.
+        Index("ix_inbox_open", "finished_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    team_id: str = Field(max_length=64)  # the workspace / guild id as the platform names it
+    event_key: str = Field(max_length=200)
+    member_key: str = Field(default="", max_length=64)  # platform user id: events of one member run in order
+    kind: str = Field(max_length=16)
+    payload: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    # Lease: the worker working on the row and until when (PostgreSQL workers; restart).
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the core applied it
+    replies: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON list, until sent
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # replies sent (or none due)
+
+
+class WorkerHeartbeat(SQLModel, table=True):
+    """A live worker process (PostgreSQL): a dead one's inbox and outbox claims are released."""
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    beat_at: datetime = Field(sa_type=UTCDateTime)

@@ -56,6 +56,8 @@ class SlackStack:
         await self.session.close()
         await self.server.stop()
         await self.runtime.stop()
+        if self.services.inbox is not None:
+            await self.services.inbox.close()
         await self.bot.close()
 
     @property

@@ -26,10 +26,12 @@ from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.core.ports import DestinationKind
 from bot.core.router import ComponentId
 from bot.core.context import Ctx
+from bot.delivery.inbox import forget_saved_events
 from bot.delivery.outbox import Outbox
 from bot.features.intake.conversation import get_intake, get_profile
 from bot.features.pairs.pairs import end_pairings_for_member
 from bot.features.polls.polls import refresh_poll_message
+from bot.features.stats.export_files import forget_in_exports
 from storage.tables import (
     CheckIn,
     Community,
@@ -79,7 +81,15 @@ async def on_privacy_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
         return [msg.message("Nothing was deleted.")]
     if cid.verb != "forget":
         raise InvalidInput("That button is out of date.")
+    # Files and saved events outside the tables: the exports that hold them, and the inbox.
+    tokens = _tokens(
+        ctx.member,
+        await get_profile(ctx.session, ctx.community_id, ctx.member_id),
+        await get_intake(ctx.session, ctx.community_id, ctx.member_id),
+    )
     await forget_member(ctx.session, ctx.community, ctx.member, ctx.now)
+    forget_in_exports(ctx.settings.data_dir, ctx.community_id, tokens)
+    await forget_saved_events(ctx.session, ctx.community.platform, ctx.community.external_id, ctx.actor.user_id)
     return [
         msg.message(
             "Done: your profile, answers, votes and name are deleted from my records. "

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.feature import Arg, ArgKind, Command, Feature
-from bot.features.stats import dashboard
+from bot.core.feature import Arg, ArgKind, Command, Feature, Sweep
+from bot.features.stats import dashboard, export_files
 
 
 def feature() -> Feature:
@@ -25,4 +25,6 @@ def feature() -> Feature:
                 dashboard.export_command, moderator_only=True,
             ),
         ),
+        # Exports hold personal data: their copies are deleted after the retention (housekeeping).
+        sweeps=(Sweep("export retention", export_files.sweep_old_exports),),
     )

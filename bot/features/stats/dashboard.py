@@ -331,4 +331,4 @@ async def export_command(ctx: Ctx, args: list[str]) -> list[Message]:
     return [msg.message("The export (members.csv, pairings.csv, checkins.csv) is on its way to your DMs.")]
 
 
-__all__ = ["commands", "stats_command", "export_command"]
+__all__ = ["stats_command", "export_command"]

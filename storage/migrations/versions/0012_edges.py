@@ -2,7 +2,7 @@
 question, voter names shown only on request, cancelled polls, blocked pairs
 
 Revision ID: 0012_edges
-Revises: 0010_profile_stats_order
+Revises: 0011_inbox
 """
 
 from alembic import op
@@ -13,7 +13,7 @@ import storage.types  # noqa: F401  (UTCDateTime)
 
 
 revision = "0012_edges"
-down_revision = "0010_profile_stats_order"
+down_revision = "0011_inbox"
 branch_labels = None
 depends_on = None
 
