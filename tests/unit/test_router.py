@@ -113,7 +113,7 @@ def test_help_shows_each_platforms_own_form() -> None:
         assert help_for(platform, True).splitlines()[1:] == text_lines
     discord = help_for("discord", True)
     assert "/mentor goal set goal:… [by:…] — " in discord and "/mentor goal list — " in discord
-    assert "/mentor-admin poll create [question:…] [options:…] [closes:…] [anonymous:True] — " in discord
+    assert "/mentor-admin poll create [question:…] [options:…] [closes:…] [anonymous:True]" in discord
     assert "/mentor-admin match run [dry-run:True]" in discord and '/mentor poll "<question>"' not in discord
     assert "/mentor profile [member:@member] — " in discord
     member = help_for("discord", False)

@@ -14,7 +14,8 @@ from bot.features.overview.home import opened
 from bot.features.overview.lists import member_button_id, members_filter, members_page, pairs_filter, pairs_page
 from bot.features.overview.moderator import moderator_card, pair_id
 from bot.features.overview.status import PAUSE_WEEKS, Viewer, me_id, member_card
-from bot.features.pairs.pairs import describe_pairing, members_of, pair_command
+from bot.features.pairs.moderation import pair_command
+from bot.features.pairs.pairs import describe_pairing, members_of
 from bot.features.profile.profile import leave_command, pause_command, render_profile, resume_command
 from bot.features.rounds.review import show_command
 from storage.tables import Member, Pairing, PairingStatus

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature
-from bot.features.pairs import pairs
+from bot.features.pairs import moderation, pairs
 
 
 def feature() -> Feature:
@@ -13,7 +13,7 @@ def feature() -> Feature:
             Command(
                 "pair", 'pair <id> [end|rematch|note "…"|set --cadence 2w --ends <date> --channel video]',
                 "see a pairing, end it, rematch, change its policy, or note what you did",
-                pairs.pair_command, moderator_only=True,
+                moderation.pair_command, moderator_only=True,
                 args=(
                     Arg("id", ArgKind.INT, "The pairing's number", required=True, min_value=1),
                     Arg("action", ArgKind.CHOICE, "What to do (empty: show the pairing)", choices=("end", "rematch", "note", "set")),

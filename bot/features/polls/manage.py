@@ -13,7 +13,7 @@ from bot.core import messages as msg
 from bot.core.messages import Message
 from bot.core.parsing import Arity, ParseError, format_when, parse_args
 from bot.core.context import Ctx
-from bot.features.polls.polls import MAX_QUESTION, _options, get_poll, refresh_poll_message
+from bot.features.polls.polls import MAX_QUESTION, get_poll, poll_options, refresh_poll_message
 from storage.tables import OutboxMessage, Poll, PollStatus, PollVote
 
 
@@ -46,7 +46,7 @@ async def edit_poll_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if question:
         poll.question = question
     if options is not None:
-        poll.options = _options(options)
+        poll.options = poll_options(options)
     ctx.session.add(poll)
     await ctx.session.flush()
     await refresh_poll_message(ctx.session, ctx.outbox, poll, ctx.tz)

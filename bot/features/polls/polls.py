@@ -63,7 +63,7 @@ async def create_poll(ctx: Ctx, args: list[str]) -> list[Message]:
         raise ParseError("Choose one: --public shows who voted for what, --anonymous never does.")
     if len(question) > MAX_QUESTION:
         raise ParseError(f"The question is {len(question)} characters; keep it under {MAX_QUESTION}.")
-    options = _options(parsed.many("options"))
+    options = poll_options(parsed.many("options"))
     closes_raw = parsed.one("closes")
     closes_at = (
         parse_when(closes_raw, ctx.now, ctx.tz, max_ahead=timedelta(days=90))
@@ -101,7 +101,8 @@ async def create_poll(ctx: Ctx, args: list[str]) -> list[Message]:
     ]
 
 
-def _options(raw: list[str] | None) -> list[dict[str, Any]]:
+def poll_options(raw: list[str] | None) -> list[dict[str, Any]]:
+    """The choices as typed (cleaned and checked), or the standard interest options."""
     if raw is None:
         return [dict(o) for o in INTEREST_OPTIONS]
     labels = [" ".join(o.split()) for o in raw]
