@@ -1,4 +1,4 @@
-"""`mentorbot` command line: run, console, demo, migrate.
+"""`mentorbot` command line: run, console, demo, migrate, backup, restore.
 
 `mentorbot run` starts the platform configured in the environment (`.env`):
 Slack when Slack settings are present, Discord when DISCORD_TOKEN is set, else
@@ -31,6 +31,7 @@ def choose_platform(env: Mapping[str, str]) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mentorbot", description="A mentorship program bot for Slack and Discord.")
+    parser.add_argument("--version", action="version", version=f"mentorbot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the platform configured in .env (else the local console)")
     console = sub.add_parser("console", help="a local community in the terminal (also runs scripts)")
@@ -49,10 +50,24 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo-output", help="directory for stats.txt, dashboard.png and the CSVs")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("discord-invite", help="print the invite URL for the Discord bot (least permissions)")
+    backup = sub.add_parser("backup", help="copy the database to PATH (safe while the bot runs; file mode 0600)")
+    backup.add_argument("path")
+    restore = sub.add_parser("restore", help="replace the database with the backup at PATH (stop the bot first)")
+    restore.add_argument("path")
+    restore.add_argument("--force", action="store_true", help="overwrite a database that already holds data")
     make = sub.add_parser("makemigration", help="(developers) write a migration from the table definitions")
     make.add_argument("message")
     make.add_argument("--id", required=True, help="revision id, e.g. 0005_intake")
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mentorbot")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +113,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         await autogenerate(db, args.message, args.id)
         await db.dispose()
         return 0
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args, settings)
     if args.command == "console":
         return await _console(args, settings)
     if args.command == "discord-invite":
@@ -119,6 +136,21 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         await serve_discord(settings, env)
         return 0
     return await _console(argparse.Namespace(db=None, script=None, start=None, transcript=None), settings)
+
+
+def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.ops.backup import OpsError, backup, restore
+
+    try:
+        if args.command == "backup":
+            outcome = backup(settings.database_url, Path(args.path))
+        else:
+            outcome = restore(settings.database_url, Path(args.path), force=args.force)
+    except OpsError as exc:
+        print(f"mentorbot: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(outcome.lines))
+    return 0
 
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
