@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("path")
     restore = sub.add_parser("restore", help="replace the database with the backup at PATH (stop the bot first)")
     restore.add_argument("path")
+    sub.add_parser("doctor", help="check configuration, database, platform and permissions; say how to fix each problem")
     restore.add_argument("--force", action="store_true", help="overwrite a database that already holds data")
     make = sub.add_parser("makemigration", help="(developers) write a migration from the table definitions")
     make.add_argument("message")
@@ -76,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env")
     args = _parser().parse_args(argv)
     env = dict(os.environ)
+    if args.command == "doctor":  # before the settings: a bad key is one of the things it reports
+        return _doctor(env)
     try:
         settings = Settings.from_env(env)
     except ConfigError as exc:
@@ -136,6 +139,15 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         await serve_discord(settings, env)
         return 0
     return await _console(argparse.Namespace(db=None, script=None, start=None, transcript=None), settings)
+
+
+def _doctor(env: dict[str, str]) -> int:
+    from adapters.ops.doctor import doctor
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    healthy, lines = asyncio.run(doctor(env))
+    print("\n".join(lines))
+    return 0 if healthy else 1
 
 
 def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:

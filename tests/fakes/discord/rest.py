@@ -143,7 +143,7 @@ class RestRoutes:
                 else self.bot.payload(),
                 "summary": "",
                 "verify_key": "00" * 32,
-                "flags": 0,
+                "flags": self.application_flags,
                 "team": None,
             }
         )
