@@ -145,7 +145,7 @@ def _doctor(env: dict[str, str]) -> int:
     from adapters.ops.doctor import doctor
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    healthy, lines = asyncio.run(doctor(env))
+    healthy, lines = asyncio.run(doctor(env, choose_platform(env)))
     print("\n".join(lines))
     return 0 if healthy else 1
 

@@ -38,8 +38,8 @@ class Check:
 
 
 class Doctor:
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = env
+    def __init__(self, env: Mapping[str, str], platform: str) -> None:
+        self.env, self.platform = env, platform
         self.checks: list[Check] = []
         self.platform_dates: list[float] = []  # server Date headers, seconds since the epoch, minus local time
 
@@ -51,7 +51,6 @@ class Doctor:
         return all(c.ok for c in self.checks)
 
     async def run(self) -> list[Check]:
-        from adapters.cli import choose_platform
         from bot.core.settings import ConfigError, Settings
 
         try:
@@ -61,7 +60,7 @@ class Doctor:
             settings = None
         else:
             self.add("configuration", True, "core keys valid")
-        platform = choose_platform(self.env)
+        platform = self.platform
         if settings is not None:
             self._program(settings.program_path)
             await self._database(settings.database_url)
@@ -305,9 +304,10 @@ async def _get(url: str, headers: dict[str, str]) -> tuple[int, dict[str, Any], 
             return response.status, (body if isinstance(body, dict) else {}), response.headers
 
 
-async def doctor(env: Mapping[str, str]) -> tuple[bool, list[str]]:
-    """Run every check; the checklist's lines and whether all passed."""
-    doc = Doctor(env)
+async def doctor(env: Mapping[str, str], platform: str) -> tuple[bool, list[str]]:
+    """Run every check for `platform` ("slack", "discord" or "console", as `mentorbot run`
+    would choose); the checklist's lines and whether all passed."""
+    doc = Doctor(env, platform)
     checks = await doc.run()
     lines = [line for check in checks for line in check.lines()]
     failed = sum(not c.ok for c in checks)
