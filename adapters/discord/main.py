@@ -10,6 +10,7 @@ import discord
 from adapters.discord.client import make_client
 from adapters.discord.messenger import DiscordMessenger, RecentInteractions
 from adapters.discord.settings import DiscordSettings, configure_api_base
+from adapters.ops.health import HealthProbe, install_error_counter, start_health_server
 from bot.bootstrap import bootstrap
 from bot.core.settings import ConfigError, Settings
 from bot.runtime import Runtime
@@ -34,6 +35,11 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
         runtime.start()
 
     client = make_client(bot, discord_settings, recent=recent, on_login=start_runtime)
+    install_error_counter()
+    health = None
+    if settings.metrics_port:
+        probe = HealthProbe(bot.db, lambda: "runtime" in holder and holder["runtime"].running)
+        health = await start_health_server(probe, settings.metrics_port)
     try:
         async with client:
             await client.start(discord_settings.token)
@@ -45,6 +51,8 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
             "(Bot tab); switch it on or unset DISCORD_MEMBERS_INTENT"
         ) from exc
     finally:
+        if health is not None:
+            await health.cleanup()
         if "runtime" in holder:
             await holder["runtime"].stop()
         await bot.close()

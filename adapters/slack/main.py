@@ -19,6 +19,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.ops.health import HealthProbe, add_health_routes, install_error_counter, start_health_server
 from adapters.slack.app import SlackAdapter
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from adapters.slack.settings import EVENTS_PATH, SlackSettings
@@ -35,9 +36,12 @@ class HttpServer:
         await self.runner.cleanup()
 
 
-async def start_http(app: AsyncApp, host: str, port: int) -> HttpServer:
-    """Serve the Bolt app's aiohttp application (POST /slack/events, OAuth pages)."""
+async def start_http(app: AsyncApp, host: str, port: int, probe: HealthProbe | None = None) -> HttpServer:
+    """Serve the Bolt app's aiohttp application (POST /slack/events, OAuth pages), and
+    /healthz, /readyz and /metrics when given a probe."""
     web_app = app.web_app(path=EVENTS_PATH, port=port)
+    if probe is not None:
+        add_health_routes(web_app, probe)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -121,14 +125,19 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
     runtime = Runtime(bot, services.messenger)
     runtime_box.append(runtime)
     runtime.start()
+    install_error_counter()
+    probe = HealthProbe(bot.db, lambda: runtime.running)
+    health = None
 
     stop_transport: Any
     if slack.socket_mode:
+        if settings.metrics_port:
+            health = await start_health_server(probe, settings.metrics_port)
         handler = await start_socket_mode(services.adapter.app, slack, services.client)
         log.info("mentorbot is connected to Slack in Socket Mode")
         stop_transport = handler.close_async
     else:
-        server = await start_http(services.adapter.app, slack.host, slack.port)
+        server = await start_http(services.adapter.app, slack.host, slack.port, probe)
         log.info("mentorbot listens for Slack on %s%s", server.url, EVENTS_PATH)
         if slack.oauth:
             log.info("install it in a workspace at %s%s", server.url, slack.install_path)
@@ -137,5 +146,7 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
         await asyncio.Event().wait()
     finally:
         await stop_transport()
+        if health is not None:
+            await health.cleanup()
         await runtime.stop()
         await bot.close()

@@ -40,6 +40,9 @@ class Settings:
     # Where pictures (the dashboard chart) are drawn when their message is delivered: a worker
     # "process" (default: the bot's event loop and acks never wait on matplotlib) or a "thread".
     picture_worker: str = "process"
+    # A small HTTP server for /healthz, /readyz and /metrics when the bot has no HTTP port of its
+    # own (Socket Mode, Discord); None: off. Slack in HTTP mode serves them on PORT regardless.
+    metrics_port: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -82,6 +85,7 @@ class Settings:
             data_dir=get("MENTORBOT_DATA_DIR") or "data",
             delivery_concurrency=int(number("MENTORBOT_DELIVERY_CONCURRENCY", 16, 1)),
             picture_worker=_picture_worker(get("MENTORBOT_PICTURE_WORKER")),
+            metrics_port=_port(get("METRICS_PORT")),
         )
 
 
@@ -90,6 +94,14 @@ def _picture_worker(raw: str | None) -> str:
     if mode not in ("process", "thread"):
         raise ConfigError(f"MENTORBOT_PICTURE_WORKER={raw!r} must be process or thread")
     return mode
+
+
+def _port(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(f"METRICS_PORT={raw!r} must be a port number (1-65535), or empty for none")
+    return int(raw)
 
 
 def is_moderator_actor(actor: Actor, settings: Settings) -> bool:
