@@ -84,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mentorbot: configuration problem: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    from adapters.ops.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not news
     try:
         return asyncio.run(_dispatch(args, settings, env))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -53,9 +54,12 @@ class Runtime:
                 late = (self.bot.clock.now() - due).total_seconds() if due is not None else 0.0
                 metrics.SWEEP_LAG.set(max(late, 0.0))
                 metrics.SWEEPS.inc()
+                started = time.monotonic()
                 await self.bot.sweep()
                 await self.bot.deliver_outbox(self.messenger)
                 await self._schedule_wake()
+                took = round((time.monotonic() - started) * 1000, 1)
+                log.debug("sweep and delivery tick", extra={"event_kind": "sweep", "duration_ms": took})
             except Exception:
                 log.exception("sweep/delivery tick failed; retrying at the next tick")
 

@@ -43,6 +43,8 @@ class Settings:
     # A small HTTP server for /healthz, /readyz and /metrics when the bot has no HTTP port of its
     # own (Socket Mode, Discord); None: off. Slack in HTTP mode serves them on PORT regardless.
     metrics_port: int | None = None
+    # "plain" (default) or "json": one object per line for log search (adapters/ops/logs.py).
+    log_format: str = "plain"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -86,6 +88,7 @@ class Settings:
             delivery_concurrency=int(number("MENTORBOT_DELIVERY_CONCURRENCY", 16, 1)),
             picture_worker=_picture_worker(get("MENTORBOT_PICTURE_WORKER")),
             metrics_port=_port(get("METRICS_PORT")),
+            log_format=_log_format(get("LOG_FORMAT")),
         )
 
 
@@ -94,6 +97,13 @@ def _picture_worker(raw: str | None) -> str:
     if mode not in ("process", "thread"):
         raise ConfigError(f"MENTORBOT_PICTURE_WORKER={raw!r} must be process or thread")
     return mode
+
+
+def _log_format(raw: str | None) -> str:
+    fmt = (raw or "plain").lower()
+    if fmt not in ("plain", "json"):
+        raise ConfigError(f"LOG_FORMAT={raw!r} must be plain or json")
+    return fmt
 
 
 def _port(raw: str | None) -> int | None:

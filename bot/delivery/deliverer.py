@@ -213,10 +213,10 @@ class Deliverer:
                     await self.pictures.ready(prepared.message)
                 result = await self.messenger.deliver(prepared)
             except PictureError as exc:
-                log.warning("outbox row %s: picture not drawn: %s", row_id, exc)
+                log.warning("outbox row %s: picture not drawn: %s", row_id, exc, extra={"outbox_id": row_id})
                 result = RetryLater(min(300.0, 2.0 ** min(prepared.attempt + 3, 8)), reason=f"picture not drawn: {exc}")
             except Exception as exc:  # a bug or an unexpected network error: back off, never loop fast
-                log.exception("delivery of outbox row %s raised", row_id)
+                log.exception("delivery of outbox row %s raised", row_id, extra={"outbox_id": row_id})
                 result = RetryLater(min(300.0, 2.0 ** min(prepared.attempt + 1, 8)), reason=repr(exc)[:200])
             waited = (self.clock.now() - row.created_at).total_seconds()
             metrics.observe_delivery(self.platform, row.operation, result, waited)
