@@ -38,6 +38,11 @@ SWEEP_LAG = Gauge(
     "How late the earliest due item (poll close, reminder, retry) was when the sweep ran.",
 )
 SWEEPS = Counter("mentorbot_sweeps_total", "Sweep and delivery ticks run.")
+MATCHING_ROUND_DURATION = Histogram(
+    "mentorbot_matching_round_duration_seconds",
+    "Time the matching engine took to propose a round.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
 ERRORS = Counter("mentorbot_errors_total", "Errors logged, by exception type (or logger when there is none).", ["kind"])
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core import metrics
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.program import MatchWeights
 from bot.core.router import ComponentId
@@ -179,7 +180,8 @@ async def compute_round(
         allow_rematch=allow_rematch,
         previous_pairs=previous,
     )
-    proposal = propose_round(profiles, rules)
+    with metrics.MATCHING_ROUND_DURATION.time():
+        proposal = propose_round(profiles, rules)
     round_ = MatchRound(
         community_id=community_id,
         dry_run=dry_run,
