@@ -280,6 +280,8 @@ class Doctor:
             f"application {app.get('id')}" + (f", DISCORD_APPLICATION_ID={configured}" if configured else ""),
             f"set DISCORD_APPLICATION_ID={app.get('id')} or leave it empty",
         )
+        if discord.intro_channel_id is not None:
+            await self._intro_channel(discord.api_base, auth, str(discord.intro_channel_id), str(me.get("id")))
         if discord.members_intent:
             flags = int(app.get("flags") or 0)
             self.add(
@@ -288,6 +290,47 @@ class Doctor:
                 "enabled" if flags & MEMBERS_INTENT_FLAGS else "DISCORD_MEMBERS_INTENT=1 but not enabled for the bot",
                 "Developer Portal → Bot → Privileged Gateway Intents → Server Members, or set DISCORD_MEMBERS_INTENT=0",
             )
+
+    async def _intro_channel(self, base: str, auth: dict[str, str], channel_id: str, bot_id: str) -> None:
+        """Group introductions open private threads in DISCORD_INTRO_CHANNEL_ID: the bot needs to
+        see the channel, create private threads and post in them."""
+        import discord as discord_py
+
+        from adapters.ops.discord_permissions import channel_permissions
+
+        fix_missing = f"give the bot's role these permissions in channel {channel_id} (channel settings → Permissions)"
+        status, channel, _ = await _get(f"{base}/channels/{channel_id}", auth)
+        if status != 200:
+            self.add("Discord intro channel", False, f"channel {channel_id}: Discord answered {status}",
+                     "set DISCORD_INTRO_CHANNEL_ID to a text channel the bot can see, or unset it")  # fmt: skip
+            return
+        guild_id = str(channel.get("guild_id"))
+        status_roles, roles, _ = await _get_list(f"{base}/guilds/{guild_id}/roles", auth)
+        status_member, member, _ = await _get(f"{base}/guilds/{guild_id}/members/{bot_id}", auth)
+        if status_roles != 200 or status_member != 200:
+            self.add("Discord intro channel", False, "the bot is not a member of that server", "invite the bot again")
+            return
+        have = channel_permissions(
+            guild_id, roles, member.get("roles") or [], bot_id, channel.get("permission_overwrites") or []
+        )
+        need = discord_py.Permissions(
+            view_channel=True, send_messages=True, create_private_threads=True, send_messages_in_threads=True
+        )
+        missing = [name for name, on in discord_py.Permissions(need.value & ~have) if on] if have != -1 else []
+        self.add(
+            "Discord intro channel",
+            not missing,
+            f"#{channel.get('name', channel_id)}: "
+            + ("permissions ok" if not missing else f"missing {', '.join(missing)}"),
+            fix_missing,
+        )
+
+
+async def _get_list(url: str, headers: dict[str, str]) -> tuple[int, list[dict[str, Any]], Mapping[str, str]]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+        async with http.get(url, headers=headers) as response:
+            body = await response.json(content_type=None) if response.status == 200 else []
+            return response.status, (body if isinstance(body, list) else []), response.headers
 
 
 async def _post(url: str, headers: dict[str, str]) -> tuple[dict[str, Any], Mapping[str, str]]:

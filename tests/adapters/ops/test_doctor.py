@@ -168,8 +168,46 @@ async def test_discord_healthy_and_broken(tmp_path: Path) -> None:
         fake.application_flags = 1 << 15
         code, out = await doctor(tmp_path, with_members)
         assert code == 0, out
+
+        guild = fake.add_guild(channels=("introductions",))
+        intro = next(iter(guild.channels))
+        with_intro = {**discord_env, "DISCORD_INTRO_CHANNEL_ID": intro}
+        code, out = await doctor(tmp_path, with_intro)
+        assert code == 0, out
+        assert line(out, "Discord intro channel") == "[ok  ] Discord intro channel: #introductions: permissions ok"
+        # A moderator locks threads down for everyone in the channel: introductions would fail.
+        guild.overwrites[intro] = [{"id": guild.id, "type": 0, "allow": 0, "deny": 1 << 36}]
+        code, out = await doctor(tmp_path, with_intro)
+        assert code == 1
+        assert line(out, "Discord intro channel").endswith("missing create_private_threads")
+        assert "channel settings → Permissions" in out
+        # …and gives them back to the bot's own role.
+        role = fake.add_role(guild, "mentorbot")
+        guild.members[fake.bot.id] = [role]
+        guild.overwrites[intro].append({"id": role, "type": 0, "allow": 1 << 36, "deny": 0})
+        code, out = await doctor(tmp_path, with_intro)
+        assert code == 0, out
+
+        code, out = await doctor(tmp_path, {**discord_env, "DISCORD_INTRO_CHANNEL_ID": "123456789"})
+        assert code == 1 and line(out, "Discord intro channel").startswith("[FAIL]") and "404" in out
     finally:
         await fake.stop()
+
+
+def test_channel_permission_arithmetic_follows_discord() -> None:
+    from adapters.ops.discord_permissions import channel_permissions
+
+    view, send, threads = 1 << 10, 1 << 11, 1 << 36
+    roles = [{"id": "g", "permissions": str(view | send | threads)}, {"id": "r", "permissions": "0"}]
+    assert channel_permissions("g", roles, [], "b", []) == view | send | threads
+    deny_everyone = [{"id": "g", "type": 0, "allow": "0", "deny": str(threads)}]
+    assert channel_permissions("g", roles, ["r"], "b", deny_everyone) == view | send
+    role_allows = [*deny_everyone, {"id": "r", "type": 0, "allow": str(threads), "deny": "0"}]
+    assert channel_permissions("g", roles, ["r"], "b", role_allows) == view | send | threads
+    member_denies = [*role_allows, {"id": "b", "type": 1, "allow": "0", "deny": str(view)}]
+    assert channel_permissions("g", roles, ["r"], "b", member_denies) == send | threads
+    admin = [{"id": "g", "permissions": "0"}, {"id": "a", "permissions": str(1 << 3)}]
+    assert channel_permissions("g", admin, ["a"], "b", member_denies) == -1
 
 
 def test_doctor_is_listed_in_help() -> None:
