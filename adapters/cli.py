@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("path")
     restore = sub.add_parser("restore", help="replace the database with the backup at PATH (stop the bot first)")
     restore.add_argument("path")
-    sub.add_parser("doctor", help="check configuration, database, platform and permissions; say how to fix each problem")
+    sub.add_parser("doctor", help="check configuration, database, platform and permissions, with a fix for each")
     restore.add_argument("--force", action="store_true", help="overwrite a database that already holds data")
     make = sub.add_parser("makemigration", help="(developers) write a migration from the table definitions")
     make.add_argument("message")
@@ -105,6 +105,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         db = Database(settings.database_url)
         await upgrade(db)
         await db.dispose()
+        _private_sqlite_file(db.is_sqlite, db.url.database)
         print(f"mentorbot: database is up to date ({db.url.render_as_string(hide_password=True)})")
         return 0
     if args.command == "makemigration":
@@ -139,6 +140,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         await serve_discord(settings, env)
         return 0
     return await _console(argparse.Namespace(db=None, script=None, start=None, transcript=None), settings)
+
+
+def _private_sqlite_file(is_sqlite: bool, name: str | None) -> None:
+    """The SQLite file holds member data: owner-only, as `mentorbot doctor` checks."""
+    if is_sqlite and name not in (None, "", ":memory:"):
+        path = Path(str(name))
+        if path.exists():
+            path.chmod(0o600)
 
 
 def _doctor(env: dict[str, str]) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -43,7 +44,7 @@ async def migrated(tmp_path: Path) -> dict[str, str]:
 
 
 def tidy(db: Path, data: Path) -> None:
-    db.chmod(0o600)
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600  # `mentorbot migrate` made it private
     data.mkdir(mode=0o700)
 
 
