@@ -1,4 +1,4 @@
-"""`mentorbot` command line: run, console, demo, migrate.
+"""`mentorbot` command line: run, console, demo, migrate, backup, restore.
 
 `mentorbot run` starts the platform configured in the environment (`.env`):
 Slack when Slack settings are present, Discord when DISCORD_TOKEN is set, else
@@ -42,12 +42,19 @@ def _ours_or_a_warning(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING or record.name.split(".", 1)[0] in OUR_PACKAGES
 
 
-def configure_logging(level: str, stream: IO[str] | None = None) -> logging.Handler:
-    """One format on stderr; other libraries' lines only from WARNING up."""
+def configure_logging(level: str, stream: IO[str] | None = None, log_format: str = "plain") -> logging.Handler:
+    """One format on stderr (plain, or JSON lines with LOG_FORMAT=json; tokens masked in both);
+    other libraries' lines only from WARNING up."""
+    from adapters.ops.logs import PLAIN, JsonFormatter, MaskingFormatter
+
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_ours_or_a_warning)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else MaskingFormatter(PLAIN))
     root = logging.getLogger()
+    for old in list(root.handlers):  # configured once per process, even when main() runs again
+        if getattr(old, "mentorbot", False):
+            root.removeHandler(old)
+    handler.addFilter(_ours_or_a_warning)
+    handler.mentorbot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     for name in CHATTY_LIBRARIES:  # also spares them formatting lines nobody will see
@@ -99,6 +106,7 @@ def check_platform_settings(settings: Settings, env: Mapping[str, str]) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mentorbot", description="A mentorship program bot for Slack and Discord.")
+    parser.add_argument("--version", action="version", version=f"mentorbot {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the platform configured in .env (else the local console)")
     console = sub.add_parser("console", help="a local community in the terminal (also runs scripts)")
@@ -117,10 +125,25 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo-output", help="directory for stats.txt, dashboard.png and the CSVs")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("discord-invite", help="print the invite URL for the Discord bot (least permissions)")
+    backup = sub.add_parser("backup", help="copy the database to PATH (safe while the bot runs; file mode 0600)")
+    backup.add_argument("path")
+    restore = sub.add_parser("restore", help="replace the database with the backup at PATH (stop the bot first)")
+    restore.add_argument("path")
+    sub.add_parser("doctor", help="check configuration, database, platform and permissions, with a fix for each")
+    restore.add_argument("--force", action="store_true", help="overwrite a database that already holds data")
     make = sub.add_parser("makemigration", help="(developers) write a migration from the table definitions")
     make.add_argument("message")
     make.add_argument("--id", required=True, help="revision id, e.g. 0005_intake")
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mentorbot")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env")
     args = _parser().parse_args(argv)
     env = dict(os.environ)
+    if args.command == "doctor":  # before the settings: a bad key is one of the things it reports
+        return _doctor(env)
     try:
         settings = Settings.from_env(env)
         if args.command == "run":
@@ -136,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"mentorbot: configuration problem: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format)
     keep_private(settings)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not news
     try:
         return asyncio.run(_dispatch(args, settings, env))
     except KeyboardInterrupt:
@@ -155,6 +181,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         db = Database(settings.database_url)
         await upgrade(db)
         await db.dispose()
+        _private_sqlite_file(db.is_sqlite, db.url.database)
         print(f"mentorbot: database is up to date ({db.url.render_as_string(hide_password=True)})")
         return 0
     if args.command == "makemigration":
@@ -166,6 +193,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         await autogenerate(db, args.message, args.id)
         await db.dispose()
         return 0
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args, settings)
     if args.command == "console":
         return await _console(args, settings)
     if args.command == "discord-invite":
@@ -187,6 +216,38 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         await serve_discord(settings, env)
         return 0
     return await _console(argparse.Namespace(db=None, script=None, start=None, transcript=None), settings)
+
+
+def _private_sqlite_file(is_sqlite: bool, name: str | None) -> None:
+    """The SQLite file holds member data: owner-only, as `mentorbot doctor` checks."""
+    if is_sqlite and name not in (None, "", ":memory:"):
+        path = Path(str(name))
+        if path.exists():
+            path.chmod(0o600)
+
+
+def _doctor(env: dict[str, str]) -> int:
+    from adapters.ops.doctor import doctor
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    healthy, lines = asyncio.run(doctor(env, choose_platform(env)))
+    print("\n".join(lines))
+    return 0 if healthy else 1
+
+
+def _backup_or_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.ops.backup import OpsError, backup, restore
+
+    try:
+        if args.command == "backup":
+            outcome = backup(settings.database_url, Path(args.path))
+        else:
+            outcome = restore(settings.database_url, Path(args.path), force=args.force)
+    except OpsError as exc:
+        print(f"mentorbot: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(outcome.lines))
+    return 0
 
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:

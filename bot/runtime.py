@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.core import metrics
 from bot.mentorbot import MentorBot
 from bot.core.ports import Messenger
 
@@ -48,9 +50,16 @@ class Runtime:
             if self._stopped:
                 return
             try:
+                due = await self.bot.next_due()
+                late = (self.bot.clock.now() - due).total_seconds() if due is not None else 0.0
+                metrics.SWEEP_LAG.set(max(late, 0.0))
+                metrics.SWEEPS.inc()
+                started = time.monotonic()
                 await self.bot.sweep()
                 await self.bot.deliver_outbox(self.messenger)
                 await self._schedule_wake()
+                took = round((time.monotonic() - started) * 1000, 1)
+                log.debug("sweep and delivery tick", extra={"event_kind": "sweep", "duration_ms": took})
             except Exception:
                 log.exception("sweep/delivery tick failed; retrying at the next tick")
 
@@ -80,6 +89,11 @@ class Runtime:
             self.scheduler.add_job(
                 self.tick, "date", run_date=real_now + timedelta(seconds=wait), id="wake", replace_existing=True
             )
+
+    @property
+    def running(self) -> bool:
+        """The scheduler is up and the runtime was not stopped (what /readyz reports)."""
+        return bool(self.scheduler.running) and not self._stopped
 
     async def stop(self) -> None:
         """Stop waking up, and wait for a tick in progress so the database can close cleanly."""

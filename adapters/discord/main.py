@@ -11,6 +11,7 @@ import discord
 from adapters.discord.client import make_client
 from adapters.discord.messenger import DiscordMessenger, RecentInteractions
 from adapters.discord.settings import DiscordSettings, configure_api_base
+from adapters.ops.health import HealthProbe, install_error_counter, start_health_server
 from bot.bootstrap import bootstrap
 from bot.core.settings import ConfigError, Settings
 from bot.delivery.leases import take_back_at_start
@@ -39,6 +40,11 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
         holder["resumer"] = asyncio.create_task(keep_resuming(client, settings.sweep_seconds))
 
     client = make_client(bot, discord_settings, recent=recent, on_login=start_runtime)
+    install_error_counter()
+    health = None
+    if settings.metrics_port:
+        probe = HealthProbe(bot.db, lambda: "runtime" in holder and holder["runtime"].running)
+        health = await start_health_server(probe, settings.metrics_port)
     try:
         async with client:
             await client.start(discord_settings.token)
@@ -52,6 +58,8 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
     finally:
         if "resumer" in holder:
             holder["resumer"].cancel()
+        if health is not None:
+            await health.cleanup()
         if "runtime" in holder:
             await holder["runtime"].stop()
         if holder.get("heartbeat") is not None:

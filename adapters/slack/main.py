@@ -20,6 +20,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.ops.health import HealthProbe, add_health_routes, install_error_counter, start_health_server
 from adapters.slack.app import SlackAdapter
 from adapters.slack.guard import request_guard
 from adapters.slack.messenger import SlackMessenger, make_web_client
@@ -42,14 +43,17 @@ class HttpServer:
 
 
 async def start_http(
-    app: AsyncApp, host: str, port: int, *, stopping: Callable[[], bool] = lambda: False
+    app: AsyncApp, host: str, port: int, probe: HealthProbe | None = None, *, stopping: Callable[[], bool] = lambda: False
 ) -> HttpServer:
-    """Serve the Bolt app's aiohttp application (POST /slack/events, OAuth pages).
+    """Serve the Bolt app's aiohttp application (POST /slack/events, OAuth pages), and
+    /healthz, /readyz and /metrics when given a probe.
 
     The guard in front of Bolt answers 401/400/503 for what Bolt itself would turn
     into a 500 and a traceback (adapters/slack/guard.py)."""
     web_app = app.web_app(path=EVENTS_PATH, port=port)
     web_app.middlewares.append(request_guard(app._signing_secret, EVENTS_PATH, stopping=stopping))
+    if probe is not None:
+        add_health_routes(web_app, probe)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -144,14 +148,19 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
     # What a killed predecessor had claimed is ours again now, not after its leases.
     heartbeat = await take_back_at_start(bot.db, bot.clock, inbox)
     runtime.start()
+    install_error_counter()
+    probe = HealthProbe(bot.db, lambda: runtime.running)
+    health = None
 
     stop_transport: Any
     if slack.socket_mode:
+        if settings.metrics_port:
+            health = await start_health_server(probe, settings.metrics_port)
         handler = await start_socket_mode(adapter.app, slack, services.client)
         log.info("mentorbot is connected to Slack in Socket Mode")
         stop_transport = handler.close_async
     else:
-        server = await start_http(adapter.app, slack.host, slack.port, stopping=lambda: adapter.stopping)
+        server = await start_http(adapter.app, slack.host, slack.port, probe, stopping=lambda: adapter.stopping)
         log.info("mentorbot listens for Slack on %s%s", server.url, EVENTS_PATH)
         if slack.oauth:
             log.info("install it in a workspace at %s%s", server.url, slack.install_path)
@@ -163,6 +172,8 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
         log.info("stopping: no new events; finishing what is claimed")
     finally:
         await graceful_stop(adapter, runtime, services.messenger, bot, heartbeat, resumer, stop_transport)
+        if health is not None:
+            await health.cleanup()
 
 
 def stop_signal() -> asyncio.Event:

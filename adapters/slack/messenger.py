@@ -44,6 +44,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import render, render_home
+from bot.core import metrics
 from bot.core.ports import (
     Delivered,
     Delivery,
@@ -124,7 +125,10 @@ class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
     ) -> bool:
         if response is None or response.status_code != 429:
             return False
-        return retry_after_seconds(response.headers) <= self.max_wait_seconds
+        retry = retry_after_seconds(response.headers) <= self.max_wait_seconds
+        # The Web API method (e.g. chat.postMessage) is the last part of the URL: a bounded label.
+        metrics.count_rate_limited("slack", request.url.rstrip("/").rsplit("/", 1)[-1], retried=retry)
+        return retry
 
     async def prepare_for_next_attempt_async(
         self,

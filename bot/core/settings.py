@@ -44,6 +44,11 @@ class Settings:
     picture_worker: str = "process"
     # CSV exports hold personal data: their copies in data_dir are deleted after this many days.
     export_retention_days: float = 7.0
+    # A small HTTP server for /healthz, /readyz and /metrics when the bot has no HTTP port of its
+    # own (Socket Mode, Discord); None: off. Slack in HTTP mode serves them on PORT regardless.
+    metrics_port: int | None = None
+    # "plain" (default) or "json": one object per line for log search (adapters/ops/logs.py).
+    log_format: str = "plain"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -92,6 +97,8 @@ class Settings:
             delivery_concurrency=int(number("MENTORBOT_DELIVERY_CONCURRENCY", 16, 1)),
             picture_worker=_picture_worker(get("MENTORBOT_PICTURE_WORKER")),
             export_retention_days=number("MENTORBOT_EXPORT_RETENTION_DAYS", 7.0, 0.0),
+            metrics_port=_port(get("METRICS_PORT")),
+            log_format=_log_format(get("LOG_FORMAT")),
         )
 
 
@@ -115,6 +122,21 @@ def _picture_worker(raw: str | None) -> str:
     if mode not in ("process", "thread"):
         raise ConfigError(f"MENTORBOT_PICTURE_WORKER={raw!r} must be process or thread")
     return mode
+
+
+def _log_format(raw: str | None) -> str:
+    fmt = (raw or "plain").lower()
+    if fmt not in ("plain", "json"):
+        raise ConfigError(f"LOG_FORMAT={raw!r} must be plain or json")
+    return fmt
+
+
+def _port(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(f"METRICS_PORT={raw!r} must be a port number (1-65535), or empty for none")
+    return int(raw)
 
 
 def is_moderator_actor(actor: Actor, settings: Settings) -> bool:

@@ -31,6 +31,7 @@ from sqlalchemy import ColumnElement, Update, bindparam, func, select, tuple_, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core import metrics
 from bot.core.messages import Message
 from bot.core.ports import (
     Clock,
@@ -123,6 +124,7 @@ class Deliverer:
         self.pictures = pictures or picture_worker()
         self.clock = clock
         self.messenger = messenger
+        self.platform = metrics.platform_name(messenger)
         self.batch = batch
         self._external_ids: dict[int, str] = {}
         self.concurrency = concurrency
@@ -211,11 +213,13 @@ class Deliverer:
                     await self.pictures.ready(prepared.message)
                 result = await self.messenger.deliver(prepared)
             except PictureError as exc:
-                log.warning("outbox row %s: picture not drawn: %s", row_id, exc)
+                log.warning("outbox row %s: picture not drawn: %s", row_id, exc, extra={"outbox_id": row_id})
                 result = RetryLater(min(300.0, 2.0 ** min(prepared.attempt + 3, 8)), reason=f"picture not drawn: {exc}")
             except Exception as exc:  # a bug or an unexpected network error: back off, never loop fast
-                log.exception("delivery of outbox row %s raised", row_id)
+                log.exception("delivery of outbox row %s raised", row_id, extra={"outbox_id": row_id})
                 result = RetryLater(min(300.0, 2.0 ** min(prepared.attempt + 1, 8)), reason=repr(exc)[:200])
+            waited = (self.clock.now() - row.created_at).total_seconds()
+            metrics.observe_delivery(self.platform, row.operation, result, waited)
             async with self.db.unit() as session:
                 if is_dm and door.get(recipient) == doors.RETRY and _shut_out(result, row.destination_target):
                     # The one retry after they came back failed: held again, no second notice.
@@ -256,6 +260,7 @@ class Deliverer:
                         OutboxMessage.payload,
                         OutboxMessage.target_outbox_id,
                         OutboxMessage.attempts,
+                        OutboxMessage.created_at,  # for the delivery latency metric
                     )
                     .execution_options(synchronize_session=False)
                 )

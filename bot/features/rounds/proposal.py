@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core import metrics
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.program import MatchWeights
 from bot.core.router import ComponentId
@@ -185,7 +186,8 @@ async def compute_round(
         allow_rematch=allow_rematch,
         previous_pairs=previous,
     )
-    proposal = propose_round(profiles, rules)
+    with metrics.MATCHING_ROUND_DURATION.time():
+        proposal = propose_round(profiles, rules)
     exclusions = await _exclusions(session, community_id, {p.member_id for p in profiles}, policy.rules.exclude_same_team)
     round_ = MatchRound(
         community_id=community_id,

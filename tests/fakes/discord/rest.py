@@ -123,8 +123,49 @@ class RestRoutes:
             ("GET", f"/guilds/{s.format('guild')}/threads/active", self._active_threads),
             ("GET", f"/channels/{s.format('channel')}/users/@me/threads/archived/private", self._archived_threads),
             ("GET", f"/users/{s.format('user')}", self._get_user),
+            ("GET", f"/channels/{s.format('channel')}", self._get_channel),
+            ("GET", f"/guilds/{s.format('guild')}/roles", self._get_roles),
+            ("GET", f"/guilds/{s.format('guild')}/members/{s.format('user')}", self._get_member),
         ]
         return [(m, re.compile(p), h) for m, p, h in raw]
+
+    # The permission model's inputs, as Discord serves them (doctor computes from them).
+    # view, send, embed, attach, history, private threads, send in threads, pin (Discord's bit numbers)
+    EVERYONE_DEFAULT = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 36) | (1 << 38) | (1 << 51)
+
+    async def _get_channel(self, call: RecordedCall, channel: str) -> web.Response:
+        for guild in self.guilds.values():
+            if channel in guild.channels:
+                return self._json(
+                    {
+                        "id": channel,
+                        "type": 0,
+                        "guild_id": guild.id,
+                        "name": guild.channels[channel],
+                        "permission_overwrites": [
+                            {**o, "allow": str(o.get("allow", 0)), "deny": str(o.get("deny", 0))}
+                            for o in guild.overwrites.get(channel, [])
+                        ],
+                    }
+                )
+        return self._error(404, 10003, "Unknown Channel")
+
+    async def _get_roles(self, call: RecordedCall, guild: str) -> web.Response:
+        g = self.guilds.get(guild)
+        if g is None:
+            return self._error(404, 10004, "Unknown Guild")
+        roles = [{"id": g.id, "name": "@everyone", "position": 0}] + [
+            {"id": rid, "name": name, "position": i + 1} for i, (rid, name) in enumerate(g.roles.items())
+        ]
+        default = {g.id: self.EVERYONE_DEFAULT}
+        perms = {r["id"]: g.role_permissions.get(r["id"], default.get(r["id"], 0)) for r in roles}
+        return self._json([{**r, "permissions": str(perms[r["id"]])} for r in roles])
+
+    async def _get_member(self, call: RecordedCall, guild: str, user: str) -> web.Response:
+        g = self.guilds.get(guild)
+        if g is None or user not in g.members:
+            return self._error(404, 10007, "Unknown Member")
+        return self._json({"user": self.users[user].payload(), "roles": g.members[user], "nick": None})
 
     async def _me(self, call: RecordedCall) -> web.Response:
         return self._json({**self.bot.payload(), "verified": True, "mfa_enabled": False, "flags": 0})
@@ -143,7 +184,7 @@ class RestRoutes:
                 else self.bot.payload(),
                 "summary": "",
                 "verify_key": "00" * 32,
-                "flags": 0,
+                "flags": self.application_flags,
                 "team": None,
             }
         )

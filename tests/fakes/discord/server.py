@@ -28,6 +28,7 @@ class FakeDiscord(WorldState, RateLimits, RestRoutes, MessageRoutes, Interaction
         self.token = "fake-bot-token"
         self.bot = FakeUser(self.snowflake(), "mentorbot", "mentorbot", bot=True)
         self.application_id = self.snowflake()
+        self.application_flags = 0  # e.g. 1 << 15: the Server Members intent enabled in the portal
         self.users: dict[str, FakeUser] = {self.bot.id: self.bot}
         self.guilds: dict[str, FakeGuild] = {}
         self.dm_channels: dict[str, str] = {}  # user id -> DM channel id

@@ -40,6 +40,10 @@ class FakeGuild:
     channels: dict[str, str] = field(default_factory=dict)  # id -> name
     roles: dict[str, str] = field(default_factory=dict)  # id -> name (besides @everyone)
     members: dict[str, list[str]] = field(default_factory=dict)  # user id -> role ids
+    # Permission bits per role id (the guild id is @everyone; unset: everything the invite asks for),
+    # and per channel the overwrites Discord returns ({"id", "type": 0 role / 1 member, "allow", "deny"}).
+    role_permissions: dict[str, int] = field(default_factory=dict)
+    overwrites: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class WorldState:

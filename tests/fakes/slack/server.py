@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.slack.settings import manifest_bot_scopes
+
 from .limits import FaultInjection
 from .socket_mode import SocketMode
 from .state import FakeChannel, SlackApiFault, WorkspaceState
@@ -49,6 +51,8 @@ class FakeSlack(WorkspaceState, FaultInjection, WebApiMethods, SocketMode):
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.add_user(BOT_USER_ID, "mentorbot", is_bot=True)
+        # What Slack reports in every response's x-oauth-scopes header: the token's granted scopes.
+        self.granted_scopes: list[str] = list(manifest_bot_scopes())
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -146,7 +150,7 @@ class FakeSlack(WorkspaceState, FaultInjection, WebApiMethods, SocketMode):
         except SlackApiFault as fault:
             call.ok, call.error = False, fault.error
             return web.json_response({"ok": False, "error": fault.error})
-        return web.json_response({"ok": True, **result})
+        return web.json_response({"ok": True, **result}, headers={"x-oauth-scopes": ",".join(self.granted_scopes)})
 
     # --- HTTP: response_url and upload URL ----------------------------------
 

@@ -1,0 +1,1 @@
+"""Operator commands behind `mentorbot`: backup, restore and (later) doctor, health and metrics."""

@@ -1,0 +1,1 @@
+"""Operator commands: backup/restore, doctor, health and metrics, packaging."""

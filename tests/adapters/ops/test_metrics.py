@@ -1,0 +1,30 @@
+"""Metrics the core keeps as it works: a matching round is timed, and no metric carries
+member data (checked over the whole registry after a full example program)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prometheus_client import REGISTRY, generate_latest
+
+from tests.support.chat import Chat
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+def rounds_timed() -> float:
+    return REGISTRY.get_sample_value("mentorbot_matching_round_duration_seconds_count") or 0.0
+
+
+async def test_a_matching_round_is_timed_and_no_label_names_a_member(chat: Chat) -> None:
+    before = rounds_timed()
+    out = await chat(*(EXAMPLES / "match.txt").read_text(encoding="utf-8").splitlines())
+    assert "2 pairs, average fit" in out
+    assert rounds_timed() >= before + 1
+    values = {v for family in REGISTRY.collect() for sample in family.samples for v in sample.labels.values()}
+    mentorbot = {v for family in REGISTRY.collect() if family.name.startswith("mentorbot") for s in family.samples
+                 for v in s.labels.values()}  # fmt: skip
+    for member in ("alice", "bob", "dana", "eve", "ivan", "fay", "Rust", "rust"):
+        assert not any(member in value for value in mentorbot), member
+    assert "mentorbot_matching_round_duration_seconds" in generate_latest().decode()
+    assert values  # the registry was read
