@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 # Slack's documented tiers, as seconds between calls of one method in one workspace.
@@ -34,6 +34,14 @@ SLACK_METHOD_INTERVALS: dict[str, float] = {
 }
 SLACK_POST_INTERVAL = 1.0  # chat.postMessage: about one per second per channel
 DISCORD_GLOBAL_INTERVAL = 1.0 / 50  # 50 requests per second for the whole bot
+
+
+class DmChannelStore(Protocol):
+    """Where opened DM channel ids are kept (storage.platform_state.DmChannels)."""
+
+    async def get(self, community: str, user_ids: Iterable[str]) -> str | None: ...
+
+    async def put(self, community: str, user_ids: Iterable[str], channel_id: str) -> None: ...
 
 
 class PacingSlots(Protocol):
@@ -72,6 +80,7 @@ class Pacer:
         self.scale = scale  # 0 turns pacing off (tests of other behaviour)
         self.clock = clock
         self.sleep = sleep
+        self._held: dict[str, float] = {}  # Retry-After windows this process was given
         self.waited = 0.0  # seconds spent waiting for a turn (the bench reports it)
 
     async def turn(self, bucket: str, interval: float) -> None:
@@ -80,16 +89,24 @@ class Pacer:
             return
         interval *= self.scale
         start = await self.slots.claim(bucket, self.clock(), interval)
-        wait = start - self.clock()
-        if wait > 0:
-            self.waited += wait
-            await self.sleep(wait)
+        while True:
+            wait = start - self.clock()
+            if wait > 0:
+                self.waited += wait
+                await self.sleep(wait)
+            # A Retry-After that arrived while we slept moves our turn behind it.
+            held = self._held.get(bucket, float("-inf"))
+            if self.clock() >= held:
+                return
+            start = await self.slots.claim(bucket, held, interval)
 
     async def hold(self, bucket: str, seconds: float) -> None:
         """The platform said Retry-After: no call in this bucket before it runs out."""
         if not self.scale:
             return
-        await self.slots.hold(bucket, self.clock() + seconds)
+        until = self.clock() + seconds
+        self._held[bucket] = max(self._held.get(bucket, float("-inf")), until)
+        await self.slots.hold(bucket, until)
 
 
 def slack_interval(method: str) -> float | None:

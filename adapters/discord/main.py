@@ -13,6 +13,9 @@ from adapters.discord.settings import DiscordSettings, configure_api_base
 from bot.bootstrap import bootstrap
 from bot.core.settings import ConfigError, Settings
 from bot.runtime import Runtime
+from adapters.discord.gate import GlobalGate
+from adapters.pacing import Pacer
+from storage.platform_state import DbPacingSlots, DmChannels
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +31,17 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
 
     async def start_runtime(client) -> None:
         # The deliverer needs a logged-in HTTP session, so it starts after login.
-        messenger = DiscordMessenger(client, intro_channel_id=discord_settings.intro_channel_id, recent=recent)
+        messenger = DiscordMessenger(
+            client, intro_channel_id=discord_settings.intro_channel_id, recent=recent,
+            dm_channels=DmChannels(bot.db, "discord"),
+        )
         runtime = holder["runtime"] = Runtime(bot, messenger)
         client.runtime = runtime
         runtime.start()
 
-    client = make_client(bot, discord_settings, recent=recent, on_login=start_runtime)
+    # Every REST attempt, retries included, keeps to the bot's global limit (shared by workers).
+    gate = GlobalGate(Pacer(DbPacingSlots(bot.db)))
+    client = make_client(bot, discord_settings, recent=recent, on_login=start_runtime, http_trace=gate.trace_config())
     try:
         async with client:
             await client.start(discord_settings.token)

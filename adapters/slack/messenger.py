@@ -31,8 +31,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Optional, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -47,7 +47,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.pacing import Pacer, slack_interval
+from adapters.pacing import DmChannelStore, Pacer, slack_interval
 from adapters.slack.render import render, render_home
 from bot.core.ports import (
     Delivered,
@@ -182,14 +182,6 @@ def make_web_client(
 
 
 TokenLookup = Callable[[str], Awaitable[Optional[str]]]
-
-
-class DmChannelStore(Protocol):
-    """Where opened DM channel ids are kept (storage.platform_state.DmChannels)."""
-
-    async def get(self, community: str, user_ids: Iterable[str]) -> str | None: ...
-
-    async def put(self, community: str, user_ids: Iterable[str], channel_id: str) -> None: ...
 
 
 class SlackMessenger:
