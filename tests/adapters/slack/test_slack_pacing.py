@@ -117,12 +117,12 @@ async def test_opened_dms_survive_a_restart_and_are_shared(sqlite_factory: Datab
     assert [row.members for row in left] == ["U0000002"]
 
 
-async def test_two_workers_share_the_tier_through_the_database(sqlite_factory: DatabaseFactory) -> None:
+async def test_two_workers_share_the_tier_through_the_database(any_factory: DatabaseFactory) -> None:
     clock = SharedClock()
     fake = await _fake(clock, 160)
-    db = sqlite_factory()
+    db = any_factory()
     await upgrade(db)
-    other = sqlite_factory()
+    other = any_factory()
     try:
         workers = [
             _messenger(fake, clock, pacer=Pacer(DbPacingSlots(database), clock=clock, sleep=clock.sleep))
