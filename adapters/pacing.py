@@ -84,6 +84,7 @@ class Pacer:
         self.clock = clock
         self.sleep = sleep
         self._held: dict[str, float] = {}  # Retry-After windows this process was given
+        self._sent: dict[str, float] = {}  # when this process last actually called each bucket
         self.waited = 0.0  # seconds spent waiting for a turn (the bench reports it)
 
     async def turn(self, bucket: str, interval: float) -> None:
@@ -100,8 +101,14 @@ class Pacer:
             # A Retry-After that arrived while we slept moves our turn behind it.
             held = self._held.get(bucket, float("-inf"))
             if self.clock() >= held:
-                return
+                break
             start = await self.slots.claim(bucket, held, interval)
+        # Slots say when to wake, not when we actually send: a busy event loop wakes
+        # several waiters late and at once. Keep this process's real sends apart too.
+        while (gap := self._sent.get(bucket, float("-inf")) + interval - self.clock()) > 0:
+            self.waited += gap
+            await self.sleep(gap)
+        self._sent[bucket] = self.clock()
 
     async def hold(self, bucket: str, seconds: float) -> None:
         """The platform said Retry-After: no call in this bucket before it runs out."""
