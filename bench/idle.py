@@ -90,7 +90,7 @@ async def wait_http(port: int, limit: float = 60.0) -> None:
 async def measure(name: str, argv: list[str], env: dict[str, str], ready, settle: float) -> dict[str, object]:
     start = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
-        *argv, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=open(f"/tmp/idle-{os.getpid()}-{len(name)}.err", "w")
+        *argv, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
     )
     try:
         await ready(proc)
@@ -103,7 +103,8 @@ async def measure(name: str, argv: list[str], env: dict[str, str], ready, settle
         if proc.returncode is None:
             proc.terminate()
         await proc.wait()
-    return {"bench": "idle", "process": name, "rss_mb": round(rss, 1), "peak_mb": round(peak, 1), "ready_s": round(ready_s, 2)}
+    figures = {"rss_mb": round(rss, 1), "peak_mb": round(peak, 1), "ready_s": round(ready_s, 2)}
+    return {"bench": "idle", "process": name, **figures}
 
 
 async def run(settle: float) -> None:
@@ -116,7 +117,9 @@ async def run(settle: float) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             port = free_port()
             env = base | {
-                "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": slack.api_url,
                 "PORT": str(port), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/idle.db",
             }
             rows.append(await measure(
@@ -144,7 +147,8 @@ async def run(settle: float) -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for row in rows:
         print(json.dumps(row | {"load": load}), flush=True)
-    print(json.dumps({"bench": "idle", "bot_vs_bare_bolt_rss": round(rows[0]["rss_mb"] / rows[1]["rss_mb"], 2), "load": load}))  # type: ignore[operator]
+    ratio = round(rows[0]["rss_mb"] / rows[1]["rss_mb"], 2)  # type: ignore[operator]
+    print(json.dumps({"bench": "idle", "bot_vs_bare_bolt_rss": ratio, "load": load}))
 
 
 def main() -> None:

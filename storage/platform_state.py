@@ -8,7 +8,7 @@ and run their own short unit of work per call.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,7 +50,7 @@ class DmChannels:
             row = await session.get(DmChannel, (self.platform, community, key[1]))
             if row is None:
                 session.add(DmChannel(platform=self.platform, community_external_id=community, members=key[1],
-                                      channel_id=channel_id, opened_at=now or datetime.now(timezone.utc)))
+                                      channel_id=channel_id, opened_at=now or datetime.now(UTC)))
             else:
                 row.channel_id = channel_id
         self._remember(key, channel_id)

@@ -52,7 +52,10 @@ def round_duration_note(platform: str, introductions: int) -> str | None:
     duration = round_duration(platform, introductions)
     if duration < timedelta(minutes=2):
         return None
-    rate = {"slack": "Slack lets a bot open about 50 conversations a minute", "discord": "Discord limits how fast a bot may send"}
+    rate = {
+        "slack": "Slack lets a bot open about 50 conversations a minute",
+        "discord": "Discord limits how fast a bot may send",
+    }
     return (
         f"{rate.get(platform, 'The platform limits how fast I may send')}, so the {introductions} introductions "
         f"will take {describe_duration(duration)}; members get theirs in the order of the list."

@@ -100,7 +100,7 @@ async def run_intros(pairs: int, *, scale: float, workers: int = 1, database_url
                     pacer=Pacer(slots, clock=clock, sleep=clock.sleep), dm_channels=DmChannels(bot.db, "slack"),
                 ))
             started = clock()
-            await asyncio.gather(*(_worker(b, m, pairs, fake, limit_s) for b, m in zip(bots, messengers)))
+            await asyncio.gather(*(_worker(b, m, pairs, fake, limit_s) for b, m in zip(bots, messengers, strict=True)))
             elapsed = clock() - started
         finally:
             for bot in bots:

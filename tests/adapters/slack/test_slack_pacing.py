@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.fakes.slack import BOT_TOKEN
-from tests.support.db import DatabaseFactory
-from tests.support.slack_storm import CeilingSlack, slack_ceiling
-
 from adapters.pacing import Pacer
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from bot.core.messages import message
 from bot.core.ports import Delivered, Delivery, Destination, Operation
-from storage.db import Database
 from storage.migrate import upgrade
 from storage.platform_state import DbPacingSlots, DmChannels, forget_dm_channels
 from storage.tables import DmChannel
+from tests.fakes.slack import BOT_TOKEN
+from tests.support.db import DatabaseFactory
+from tests.support.slack_storm import CeilingSlack, slack_ceiling
 
 TEAM = "T0MENTOR"
 
@@ -53,7 +51,8 @@ async def _fake(clock: SharedClock, people: int) -> CeilingSlack:
 
 def _messenger(fake: CeilingSlack, clock: SharedClock, **kwargs) -> SlackMessenger:
     kwargs.setdefault("pacer", Pacer(clock=clock, sleep=clock.sleep))
-    return SlackMessenger(make_web_client(BOT_TOKEN, base_url=fake.api_url), monotonic=clock, sleep=clock.sleep, **kwargs)
+    client = make_web_client(BOT_TOKEN, base_url=fake.api_url)
+    return SlackMessenger(client, monotonic=clock, sleep=clock.sleep, **kwargs)
 
 
 def _opens(fake: CeilingSlack) -> int:
@@ -149,9 +148,10 @@ async def test_pins_keep_to_tier_2() -> None:
                 Delivery(TEAM, Operation.POST, Destination.channel("C0MENTOR"), message(f"Poll {i}"), f"p:{i}")
             )
             assert isinstance(posted, Delivered)
-            pinned = await messenger.deliver(
-                Delivery(TEAM, Operation.PIN, Destination.channel("C0MENTOR"), None, f"pin:{i}", target_ref=posted.message_ref)
+            pin = Delivery(
+                TEAM, Operation.PIN, Destination.channel("C0MENTOR"), None, f"pin:{i}", target_ref=posted.message_ref
             )
+            pinned = await messenger.deliver(pin)
             assert isinstance(pinned, Delivered)
     finally:
         await fake.stop()
