@@ -15,6 +15,7 @@ connection and messenger, sharing pacing slots and opened DMs through the databa
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from collections import Counter
@@ -68,6 +69,31 @@ async def _worker(bot: Any, messenger: Any, pairs: int, fake: CeilingSlack, limi
             await asyncio.sleep(0.02)
 
 
+async def _admin(url: str, statement: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
+async def _scratch_database(url: str) -> str:
+    """A throw-away PostgreSQL database on the same server (dropped afterwards)."""
+    from sqlalchemy.engine import make_url
+
+    name = f"bench_intros_{os.getpid()}"
+    await _admin(url, f'CREATE DATABASE "{name}"')
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_database(url: str, scratch: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    await _admin(url, f'DROP DATABASE IF EXISTS "{make_url(scratch).database}"')
+
+
 async def run_intros(pairs: int, *, scale: float, workers: int = 1, database_url: str | None = None,
                      jitter_real_s: float = 0.01, limit_s: float = 900.0) -> dict[str, Any]:
     from adapters.pacing import MemorySlots, Pacer
@@ -85,8 +111,9 @@ async def run_intros(pairs: int, *, scale: float, workers: int = 1, database_url
     for i in range(2 * pairs):
         fake.add_user(f"U{i:07d}", f"Member {i}")
     await fake.start()
+    scratch = await _scratch_database(database_url) if database_url else None
     with tempfile.TemporaryDirectory() as tmp:
-        url = database_url or f"sqlite+aiosqlite:///{tmp}/intros.db"
+        url = scratch or f"sqlite+aiosqlite:///{tmp}/intros.db"
         bots = [await bootstrap(replace(Settings(), database_url=url))]
         try:
             await _queue(bots[0], fake.team_id, pairs)
@@ -106,6 +133,8 @@ async def run_intros(pairs: int, *, scale: float, workers: int = 1, database_url
             for bot in bots:
                 await bot.close()
             await fake.stop()
+            if scratch:
+                await _drop_database(database_url, scratch)  # type: ignore[arg-type]
     keys = Counter(
         m["metadata"]["event_payload"]["idempotency_key"]
         for c in fake.channels.values() if c.is_mpim
