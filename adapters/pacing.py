@@ -3,11 +3,11 @@
 Slack gives each Web API method a tier per workspace (Tier 2 ≈ 20/min, Tier 3 ≈
 50/min, Tier 4 ≈ 100/min) and chat.postMessage about one message per second per
 channel; Discord gives each route a bucket and the bot 50 requests per second in
-all. `Pacer.turn(bucket, interval)` waits until the bucket's next slot and claims
+all. `Pacer.turn(bucket, interval)` waits until the bucket is free and takes
 it, so calls go out evenly at the limit instead of in a burst that earns 429s.
 
 Slots live in process memory by default; with `DbPacingSlots` (storage) every
-worker claims them from the same table, so four workers together still keep to
+worker takes them from the same table, so four workers together still keep to
 one tier. The clock and sleep are injected: tests and the bench run hours of
 platform time on a scaled clock that the fakes share.
 """
@@ -48,7 +48,10 @@ class DmChannelStore(Protocol):
 
 
 class PacingSlots(Protocol):
-    async def claim(self, bucket: str, now: float, interval: float) -> float: ...
+    async def take(self, bucket: str, now: float, interval: float) -> float:
+        """Take the bucket if it is free at `now` (answer 0 and move it on by `interval`),
+        else answer how many seconds until it is free."""
+        ...
 
     async def hold(self, bucket: str, until: float) -> None: ...
 
@@ -59,17 +62,26 @@ class MemorySlots:
     def __init__(self) -> None:
         self._next: dict[str, float] = {}
 
-    async def claim(self, bucket: str, now: float, interval: float) -> float:
-        start = max(self._next.get(bucket, float("-inf")), now)
-        self._next[bucket] = start + interval
-        return start
+    async def take(self, bucket: str, now: float, interval: float) -> float:
+        free_at = self._next.get(bucket, float("-inf"))
+        if free_at > now:
+            return free_at - now
+        self._next[bucket] = now + interval
+        return 0.0
 
     async def hold(self, bucket: str, until: float) -> None:
         self._next[bucket] = max(self._next.get(bucket, float("-inf")), until)
 
 
 class Pacer:
-    """Waits for a bucket's turn on the injected clock."""
+    """Waits for a bucket's turn on the injected clock.
+
+    A call takes its bucket at the moment it is sent (not when it starts waiting):
+    a late wake-up — a busy event loop, a slow database — then only delays later
+    calls, it never bunches them, and several workers taking from one table stay an
+    interval apart. Within a process, callers queue in order (asyncio locks are FIFO),
+    so introductions go out in the order they were queued.
+    """
 
     def __init__(
         self,
@@ -80,43 +92,27 @@ class Pacer:
         scale: float = 1.0,
     ) -> None:
         self.slots: PacingSlots = slots or MemorySlots()
-        self.scale = scale  # 0 turns pacing off (tests of other behaviour)
         self.clock = clock
         self.sleep = sleep
-        self._held: dict[str, float] = {}  # Retry-After windows this process was given
-        self._sent: dict[str, float] = {}  # when this process last actually called each bucket
+        self.scale = scale  # 0 turns pacing off (tests of other behaviour)
+        self._queues: dict[str, asyncio.Lock] = {}
         self.waited = 0.0  # seconds spent waiting for a turn (the bench reports it)
 
     async def turn(self, bucket: str, interval: float) -> None:
-        """Claim the bucket's next slot and wait for it."""
+        """Wait until the bucket is free, and take it."""
         if not self.scale:
             return
         interval *= self.scale
-        start = await self.slots.claim(bucket, self.clock(), interval)
-        while True:
-            wait = start - self.clock()
-            if wait > 0:
+        async with self._queues.setdefault(bucket, asyncio.Lock()):
+            while (wait := await self.slots.take(bucket, self.clock(), interval)) > 0:
                 self.waited += wait
                 await self.sleep(wait)
-            # A Retry-After that arrived while we slept moves our turn behind it.
-            held = self._held.get(bucket, float("-inf"))
-            if self.clock() >= held:
-                break
-            start = await self.slots.claim(bucket, held, interval)
-        # Slots say when to wake, not when we actually send: a busy event loop wakes
-        # several waiters late and at once. Keep this process's real sends apart too.
-        while (gap := self._sent.get(bucket, float("-inf")) + interval - self.clock()) > 0:
-            self.waited += gap
-            await self.sleep(gap)
-        self._sent[bucket] = self.clock()
 
     async def hold(self, bucket: str, seconds: float) -> None:
         """The platform said Retry-After: no call in this bucket before it runs out."""
         if not self.scale:
             return
-        until = self.clock() + seconds
-        self._held[bucket] = max(self._held.get(bucket, float("-inf")), until)
-        await self.slots.hold(bucket, until)
+        await self.slots.hold(bucket, self.clock() + seconds)
 
 
 def slack_interval(method: str) -> float | None:

@@ -92,20 +92,19 @@ async def dm_channels_of(session: AsyncSession, platform: str, community: str) -
 
 
 _CREATE = text("INSERT INTO pacing_slot (bucket, next_at) VALUES (:bucket, 0) ON CONFLICT DO NOTHING")
-_CLAIM = text(
-    "UPDATE pacing_slot SET next_at = CASE WHEN next_at > :now THEN next_at ELSE :now END + :interval "
-    "WHERE bucket = :bucket RETURNING next_at"
+_TAKE = text(
+    "UPDATE pacing_slot SET next_at = :now + :interval WHERE bucket = :bucket AND next_at <= :now RETURNING next_at"
 )
+_FREE_AT = text("SELECT next_at FROM pacing_slot WHERE bucket = :bucket")
 _HOLD = text(
     "UPDATE pacing_slot SET next_at = CASE WHEN next_at > :until THEN next_at ELSE :until END WHERE bucket = :bucket"
 )
 
 
 class DbPacingSlots:
-    """Pacing slots every worker claims from the same table (one UPDATE per call).
-
-    `claim` answers the moment the caller may call (now, or later when others
-    already claimed the next slots), and moves the bucket on by `interval`."""
+    """Pacing slots every worker takes from the same table: one UPDATE takes the bucket
+    when it is free at `now` and moves it on by `interval`; otherwise the caller
+    learns when it will be free and sleeps until then."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -116,11 +115,14 @@ class DbPacingSlots:
             await session.execute(_CREATE, {"bucket": bucket})
             self._known.add(bucket)
 
-    async def claim(self, bucket: str, now: float, interval: float) -> float:
+    async def take(self, bucket: str, now: float, interval: float) -> float:
         async with self.db.unit() as session:
             await self._ensure(session, bucket)
-            next_at = (await session.execute(_CLAIM, {"bucket": bucket, "now": now, "interval": interval})).scalar_one()
-        return float(next_at) - interval
+            taken = (await session.execute(_TAKE, {"bucket": bucket, "now": now, "interval": interval})).first()
+            if taken is not None:
+                return 0.0
+            free_at = (await session.execute(_FREE_AT, {"bucket": bucket})).scalar_one()
+        return max(float(free_at) - now, 1e-3)
 
     async def hold(self, bucket: str, until: float) -> None:
         async with self.db.unit() as session:

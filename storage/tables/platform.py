@@ -7,7 +7,7 @@ Slack. `members` is the sorted, comma-joined platform user ids; forget-me delete
 every row that names the member.
 
 `PacingSlot` is the next moment (seconds on the bot's clock) a platform method or
-rate-limit bucket may be called again. A worker claims the next slot with one
+rate-limit bucket may be called again. A worker takes the bucket with one
 UPDATE, so several workers together never exceed a method's tier.
 """
 
