@@ -8,6 +8,7 @@ fresh process so its peak RSS is its own. Prints one JSON line per run and a
 final line with the medians.
 
     .venv/bin/python -m bench.checkins [--pairs 100000] [--due 0.10] [--runs 5]
+        [--database-url $TEST_DATABASE_URL]   # PostgreSQL instead of SQLite
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ from pathlib import Path
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # daytime in Europe/Berlin
 
 
-async def build(path: Path, pairs: int, due_share: float) -> None:
+async def build(path: Path | str, pairs: int, due_share: float, schema: str | None = None) -> None:
     from sqlalchemy import insert
 
     from storage.db import Database
     from storage.migrate import upgrade
     from storage.tables import CheckInPlan, Community, MatchRound, Member, Pairing, Profile
 
-    db = Database(f"sqlite+aiosqlite:///{path}")
+    db = _database(path, schema)
     await upgrade(db)
     start = NOW - timedelta(days=30)
     async with db.unit() as s:
@@ -74,14 +75,33 @@ async def build(path: Path, pairs: int, due_share: float) -> None:
     await db.dispose()
 
 
-async def sweep_once(path: Path) -> dict[str, float]:
+def _database(where: Path | str, schema: str | None = None):  # type: ignore[no-untyped-def]
+    """A SQLite file path, or a PostgreSQL URL with the schema of this run."""
+    from storage.db import Database
+
+    text = str(where)
+    return Database(text, schema=schema) if text.startswith("postgresql") else Database(f"sqlite+aiosqlite:///{text}")
+
+
+async def _schema(url: str, schema: str, *, drop: bool) -> None:
+    from sqlalchemy import text
+
+    from storage.db import Database
+
+    admin = Database(url)
+    async with admin.engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE' if drop else f'CREATE SCHEMA "{schema}"'))
+    await admin.dispose()
+
+
+async def sweep_once(path: Path | str, schema: str | None = None) -> dict[str, float]:
     from sqlalchemy import func, select
 
     from bot.features.checkins.checkins import send_due_checkins
     from storage.db import Database
     from storage.tables import OutboxMessage
 
-    db = Database(f"sqlite+aiosqlite:///{path}")
+    db = _database(path, schema)
     async with db.unit() as s:  # open the connection and warm the schema cache outside the timing
         await s.execute(select(func.count()).select_from(OutboxMessage))
     started = time.perf_counter()
@@ -101,10 +121,18 @@ def main() -> None:
     parser.add_argument("--due", type=float, default=0.10)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--schema", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--database-url", default="",
+        help="PostgreSQL URL (e.g. $TEST_DATABASE_URL): run there instead of SQLite, a fresh schema per run",
+    )
     args = parser.parse_args()
     if args.child:
-        result = asyncio.run(sweep_once(Path(args.child)))
+        result = asyncio.run(sweep_once(args.child, args.schema))
         print(json.dumps(result))
+        return
+    if args.database_url:
+        postgresql(args)
         return
     with tempfile.TemporaryDirectory() as tmp:
         template = Path(tmp) / "template.db"
@@ -122,6 +150,7 @@ def main() -> None:
             copy.unlink()
         print(json.dumps({
             "pairs": args.pairs,
+            "db": "sqlite",
             "due": results[0]["due"],
             "seconds": statistics.median(r["seconds"] for r in results),
             "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
@@ -130,6 +159,35 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "summary": "median",
         }))
+
+
+def postgresql(args: argparse.Namespace) -> None:
+    """The same sweep on PostgreSQL: each run builds its data in a fresh schema (not timed),
+    then a fresh process times the sweep, then the schema is dropped."""
+    results, builds = [], []
+    for run in range(args.runs):
+        schema = f"bench_checkins_{os.getpid()}_{run}"
+        asyncio.run(_schema(args.database_url, schema, drop=False))
+        try:
+            t0 = time.perf_counter()
+            asyncio.run(build(args.database_url, args.pairs, args.due, schema))
+            builds.append(time.perf_counter() - t0)
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.checkins", "--child", args.database_url, "--schema", schema],
+                check=True, capture_output=True, text=True,
+            ).stdout
+        finally:
+            asyncio.run(_schema(args.database_url, schema, drop=True))
+        result = json.loads(out) | {"pairs": args.pairs, "db": "postgresql", "run": run + 1}
+        results.append(result)
+        print(json.dumps(result), flush=True)
+    print(json.dumps({
+        "pairs": args.pairs, "db": "postgresql", "due": results[0]["due"],
+        "seconds": statistics.median(r["seconds"] for r in results),
+        "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
+        "runs": args.runs, "build_seconds": round(statistics.median(builds), 1), "cpus": os.cpu_count(),
+        "summary": "median",
+    }))
 
 
 if __name__ == "__main__":

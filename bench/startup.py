@@ -1,11 +1,17 @@
-"""Start-up time and idle memory of `mentorbot console`.
+"""Start-up time and idle memory of `mentorbot console`, then of a *running* bot.
+
+The console figures come first (one JSON line). Then, unless `--no-running`,
+bench/idle.py measures in the same run the idle RSS of `mentorbot run` in Slack
+HTTP mode against the local fake Slack, side by side with a bare slack-bolt app
+and a bare discord.py client (one JSON line each, and the bot/bare-Bolt ratio):
+the console's peak RSS is not what a deployed bot holds.
 
 Runs the real console as a subprocess on a fresh SQLite file (so migrations run
 too) with a one-line script, several times, and prints one JSON line with the
 medians: wall-clock seconds from exec to exit, and peak RSS (the idle console's
 resident memory: after start-up it only waits for input).
 
-    .venv/bin/python -m bench.startup [--runs 7]
+    .venv/bin/python -m bench.startup [--runs 7] [--no-running] [--settle 5]
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--child", choices=["fresh", "warm"])
+    parser.add_argument("--no-running", action="store_true", help="skip the running-bot comparison")
+    parser.add_argument("--settle", type=float, default=5.0, help="idle seconds before measuring a running process")
     args = parser.parse_args()
     if args.child:  # measure exactly one run in this interpreter, so ru_maxrss is that run's
         with tempfile.TemporaryDirectory() as tmp:
@@ -74,8 +82,15 @@ def main() -> None:
                 "idle_rss_mb_p50": round(statistics.median(r["rss_mb"] for r in results["warm"]), 1),
                 "cpus": os.cpu_count(),
             }
-        )
+        ),
+        flush=True,
     )
+    if not args.no_running:
+        import asyncio
+
+        from bench.idle import run
+
+        asyncio.run(run(args.settle))
 
 
 if __name__ == "__main__":

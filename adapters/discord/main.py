@@ -16,6 +16,9 @@ from bot.bootstrap import bootstrap
 from bot.core.settings import ConfigError, Settings
 from bot.delivery.leases import take_back_at_start
 from bot.runtime import Runtime
+from adapters.discord.gate import GlobalGate
+from adapters.pacing import Pacer
+from storage.platform_state import DbPacingSlots, DmChannels
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,10 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
 
     async def start_runtime(client) -> None:
         # The deliverer needs a logged-in HTTP session, so it starts after login.
-        messenger = DiscordMessenger(client, intro_channel_id=discord_settings.intro_channel_id, recent=recent)
+        messenger = DiscordMessenger(
+            client, intro_channel_id=discord_settings.intro_channel_id, recent=recent,
+            dm_channels=DmChannels(bot.db, "discord"),
+        )
         runtime = holder["runtime"] = Runtime(bot, messenger)
         client.runtime = runtime
         # What a killed predecessor had claimed is ours again now, not after its leases.
@@ -39,7 +45,9 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
         runtime.start()
         holder["resumer"] = asyncio.create_task(keep_resuming(client, settings.sweep_seconds))
 
-    client = make_client(bot, discord_settings, recent=recent, on_login=start_runtime)
+    # Every REST attempt, retries included, keeps to the bot's global limit (shared by workers).
+    gate = GlobalGate(Pacer(DbPacingSlots(bot.db)))
+    client = make_client(bot, discord_settings, recent=recent, on_login=start_runtime, http_trace=gate.trace_config())
     install_error_counter()
     health = None
     if settings.metrics_port:

@@ -28,6 +28,7 @@ import aiohttp
 import discord
 
 from adapters.discord.render import RenderedMessage, render
+from adapters.pacing import DmChannelStore
 from bot.core.ports import (
     Delivered,
     Delivery,
@@ -130,8 +131,10 @@ class DiscordMessenger:
         *,
         intro_channel_id: int | None = None,
         recent: RecentInteractions | None = None,
+        dm_channels: DmChannelStore | None = None,
     ) -> None:
         self.client = client
+        self.dm_store = dm_channels  # DM channel and intro thread ids, shared by workers
         self.intro_channel_id = intro_channel_id
         self.recent = recent or RecentInteractions()
         self._dm_channels: dict[str, int] = {}
@@ -177,7 +180,7 @@ class DiscordMessenger:
             sent = await self._send(int(destination.target), rendered, nonce)
             return Delivered(make_ref([sent]))
         if destination.kind is DestinationKind.DM:
-            sent = await self._send_dm(destination.target, rendered, nonce)
+            sent = await self._send_dm(destination.target, rendered, nonce, delivery.community_external_id)
             return Delivered(make_ref([sent]))
         if destination.kind is DestinationKind.GROUP_DM:
             return await self._post_group(delivery, rendered)
@@ -187,15 +190,21 @@ class DiscordMessenger:
         channel = self.client.get_partial_messageable(channel_id)
         return await channel.send(nonce=nonce, **rendered.send_kwargs())
 
-    async def _dm_channel(self, user_id: str) -> int:
+    async def _dm_channel(self, user_id: str, community: str) -> int:
         cached = self._dm_channels.get(user_id)
+        if cached is None and self.dm_store is not None:
+            known = await self.dm_store.get(community, [user_id])
+            cached = int(known) if known else None
         if cached is None:
             channel = await self.client.create_dm(discord.Object(int(user_id)))
-            cached = self._dm_channels[user_id] = channel.id
+            cached = channel.id
+            if self.dm_store is not None:
+                await self.dm_store.put(community, [user_id], str(cached))
+        self._dm_channels[user_id] = cached
         return cached
 
-    async def _send_dm(self, user_id: str, rendered: RenderedMessage, nonce: str) -> discord.Message:
-        channel_id = await self._dm_channel(user_id)
+    async def _send_dm(self, user_id: str, rendered: RenderedMessage, nonce: str, community: str) -> discord.Message:
+        channel_id = await self._dm_channel(user_id, community)
         try:
             return await self._send(channel_id, rendered, nonce)
         except discord.Forbidden as error:
@@ -210,7 +219,7 @@ class DiscordMessenger:
             sent = []
             for user_id in user_ids:
                 nonce = nonce_for(f"{delivery.idempotency_key}:{user_id}")
-                sent.append(await self._send_dm(user_id, rendered, nonce))
+                sent.append(await self._send_dm(user_id, rendered, nonce, delivery.community_external_id))
             return Delivered(make_ref(sent))
         thread_id = await self._intro_thread(delivery, user_ids)
         message = await self._send(thread_id, rendered, nonce_for(delivery.idempotency_key))
@@ -222,6 +231,9 @@ class DiscordMessenger:
         assert self.intro_channel_id is not None
         tag = group_tag(user_ids)
         thread_id = self._threads.get(tag)
+        if thread_id is None and self.dm_store is not None:
+            known = await self.dm_store.get(delivery.community_external_id, user_ids)
+            thread_id = int(known) if known else None
         if thread_id is None:
             thread_id = await self._find_thread(delivery.community_external_id, tag)
         if thread_id is None:
@@ -234,6 +246,8 @@ class DiscordMessenger:
                 reason="mentorbot introduction",
             )
             thread_id = int(created["id"])
+        if self.dm_store is not None and tag not in self._threads:
+            await self.dm_store.put(delivery.community_external_id, user_ids, str(thread_id))
         self._threads[tag] = thread_id
         for user_id in user_ids:  # idempotent; also brings back someone who left the thread
             await self.client.http.add_user_to_thread(thread_id, int(user_id))
@@ -279,7 +293,7 @@ class DiscordMessenger:
                 log.info("ephemeral follow-up failed (%s); falling back", error)
         nonce = nonce_for(delivery.idempotency_key)
         try:
-            return Delivered(make_ref([await self._send_dm(user_id, rendered, nonce)]))
+            return Delivered(make_ref([await self._send_dm(user_id, rendered, nonce, delivery.community_external_id)]))
         except _DMClosed:
             if not channel_id.isdigit():
                 raise

@@ -81,6 +81,19 @@ class SlackServices:
     inbox: Inbox | None = None
 
 
+def shared_platform_state(bot: Any, pace_seconds: float) -> dict[str, Any]:
+    """Tier pacing and opened DM channels through the bot's database, shared by every worker."""
+    db = getattr(bot, "db", None)
+    if db is None:
+        return {}
+    from adapters.pacing import Pacer
+    from storage.platform_state import DbPacingSlots, DmChannels
+
+    # Wall-clock seconds: every worker process reads the same clock.
+    pacer = Pacer(DbPacingSlots(db), scale=1.0 if pace_seconds > 0 else 0.0)
+    return {"pacer": pacer, "dm_channels": DmChannels(db, "slack")}
+
+
 def build_services(
     bot: Any,
     settings: SlackSettings,
@@ -102,7 +115,7 @@ def build_services(
             found = await installation_store.async_find_bot(enterprise_id=None, team_id=team_id)
             return found.bot_token if found else None
 
-    messenger = SlackMessenger(client, token_for=token_for, pace_seconds=pace_seconds)
+    messenger = SlackMessenger(client, token_for=token_for, pace_seconds=pace_seconds, **shared_platform_state(bot, pace_seconds))
     adapter = SlackAdapter(
         bot.handle,
         settings,

@@ -10,7 +10,11 @@ The core's outbox hands it one `Delivery` at a time; it answers `Delivered`,
   `RetryLater(Retry-After)` so the outbox reschedules the row instead of blocking
   the whole deliverer.
 - Posts are paced to about one per second per channel, Slack's documented limit
-  for chat.postMessage.
+  for chat.postMessage; every other method waits for its own tier per workspace
+  (adapters/pacing.py: conversations.open Tier 3, pins.add Tier 2, views.publish
+  Tier 4), through the database when several workers share it.
+- DM and group DM channel ids from conversations.open are kept in the database
+  (storage/platform_state.py), so a restart or another worker does not open them again.
 - Every post carries message metadata {event_type: "mentorbot_outbox",
   event_payload: {idempotency_key}}. When a delivery is retried (attempt > 0) the
   recent history of the conversation is read first: if Slack already has a message
@@ -43,6 +47,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.pacing import DmChannelStore, Pacer, slack_interval
 from adapters.slack.render import render, render_home
 from bot.core import metrics
 from bot.core.ports import (
@@ -196,15 +201,20 @@ class SlackMessenger:
         pace_seconds: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        pacer: Pacer | None = None,
+        dm_channels: DmChannelStore | None = None,
     ) -> None:
         self.client = client
+        # pace_seconds=0 turns every pause off (tests of other behaviour than pacing).
+        self.pacer = pacer or Pacer(clock=monotonic, sleep=sleep, scale=1.0 if pace_seconds > 0 else 0.0)
+        self.dm_store = dm_channels
         self._token_for = token_for
         self.pace_seconds = pace_seconds
         self._monotonic = monotonic
         self._sleep = sleep
         self._next_post_at: dict[str, float] = {}
         self._channel_locks: dict[str, asyncio.Lock] = {}
-        self._dm_channels: dict[tuple[str, str], str] = {}  # (team, "U1,U2") -> D…/G…
+        self._dm_channels: dict[tuple[str, str], str] = {}  # (team, "U1,U2") -> D…/G… without a store
 
     # --- public port ---------------------------------------------------------
 
@@ -244,7 +254,10 @@ class SlackMessenger:
         moderator's attention: it is logged, and the member's next open publishes it again."""
         assert delivery.message is not None
         try:
-            await self.client.views_publish(user_id=delivery.destination.target, view=render_home(delivery.message), **self._kw(token))
+            await self._tiered(
+                "views.publish", delivery.community_external_id,
+                self.client.views_publish(user_id=delivery.destination.target, view=render_home(delivery.message), **self._kw(token)),
+            )
         except SlackApiError as exc:
             result = self._classify(exc, delivery)
             if isinstance(result, RetryLater):
@@ -272,12 +285,41 @@ class SlackMessenger:
             return dest.target
         if dest.kind is DestinationKind.EPHEMERAL:
             return dest.target.split("|", 1)[0]
+        team = delivery.community_external_id
         users = ",".join(dest.user_ids)
-        key = (delivery.community_external_id, users)
-        if key not in self._dm_channels:
-            resp = await self.client.conversations_open(users=users, **self._kw(token))
-            self._dm_channels[key] = resp["channel"]["id"]
-        return self._dm_channels[key]
+        if self.dm_store is not None:
+            known = await self.dm_store.get(team, dest.user_ids)
+        else:
+            known = self._dm_channels.get((team, users))
+        if known is not None:
+            return known
+        resp = await self._tiered("conversations.open", team, self.client.conversations_open(users=users, **self._kw(token)))
+        channel = str(resp["channel"]["id"])
+        if self.dm_store is not None:
+            await self.dm_store.put(team, dest.user_ids, channel)
+        else:
+            self._dm_channels[(team, users)] = channel
+        return channel
+
+    async def _tiered(self, method: str, team: str, call: Awaitable[Any]) -> Any:
+        """Wait for `method`'s tier in this workspace, then make the call. A 429 holds
+        the method for its Retry-After, for every worker."""
+        interval = slack_interval(method)
+        bucket = f"slack:{team}:{method}"
+        if interval is None:
+            return await call
+        try:
+            await self.pacer.turn(bucket, interval)
+        except BaseException:
+            call.close()  # type: ignore[attr-defined]  # never awaited: no warning
+            raise
+        try:
+            return await call
+        except SlackApiError as exc:
+            wait = self._retry_after_of(exc)
+            if wait > 0:
+                await self.pacer.hold(bucket, wait)
+            raise
 
     async def _paced(self, channel: str) -> asyncio.Lock:
         # One in-flight post per channel keeps Slack's per-channel order and pace.
@@ -307,8 +349,11 @@ class SlackMessenger:
     async def _already_posted(self, channel: str, delivery: Delivery, token: str | None) -> str | None:
         """ts of a message that already carries this delivery's key, if any."""
         try:
-            resp = await self.client.conversations_history(
-                channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True, **self._kw(token)
+            resp = await self._tiered(
+                "conversations.history", delivery.community_external_id,
+                self.client.conversations_history(
+                    channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True, **self._kw(token)
+                ),
             )
         except SlackApiError as exc:
             # Without history access we cannot check; posting is better than losing it.
@@ -419,23 +464,28 @@ class SlackMessenger:
             return PermanentFailure("empty_message", "nothing to update")
         channel, ts = self._split_ref(delivery.target_ref)
         rendered = render(delivery.message)
-        await self.client.chat_update(
-            channel=channel,
-            ts=ts,
-            blocks=rendered.blocks,
-            text=rendered.text,
-            metadata=self._metadata(delivery),
-            **self._kw(token),
+        await self._tiered(
+            "chat.update",
+            delivery.community_external_id,
+            self.client.chat_update(
+                channel=channel,
+                ts=ts,
+                blocks=rendered.blocks,
+                text=rendered.text,
+                metadata=self._metadata(delivery),
+                **self._kw(token),
+            ),
         )
         return Delivered(delivery.target_ref)
 
     async def _pin(self, delivery: Delivery, token: str | None, *, add: bool) -> DeliveryResult:
         channel, ts = self._split_ref(delivery.target_ref)
         try:
+            team = delivery.community_external_id
             if add:
-                await self.client.pins_add(channel=channel, timestamp=ts, **self._kw(token))
+                await self._tiered("pins.add", team, self.client.pins_add(channel=channel, timestamp=ts, **self._kw(token)))
             else:
-                await self.client.pins_remove(channel=channel, timestamp=ts, **self._kw(token))
+                await self._tiered("pins.remove", team, self.client.pins_remove(channel=channel, timestamp=ts, **self._kw(token)))
         except SlackApiError as exc:
             # Pinning is idempotent from the outbox's point of view.
             data = getattr(exc.response, "data", None)
@@ -477,7 +527,10 @@ class SlackMessenger:
         for user_id in delivery.destination.user_ids:
             try:
                 token = await self._token(delivery.community_external_id)
-                await self.client.conversations_open(users=user_id, **self._kw(token))
+                await self._tiered(
+                    "conversations.open", delivery.community_external_id,
+                    self.client.conversations_open(users=user_id, **self._kw(token)),
+                )
             except SlackApiError as exc:
                 data = getattr(exc.response, "data", None)
                 if isinstance(data, dict) and data.get("error") in UNREACHABLE_USER_ERRORS:

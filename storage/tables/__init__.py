@@ -33,3 +33,4 @@ from storage.tables.lifecycle import (  # noqa: F401
 from storage.tables.slack import SlackInstallation, SlackOAuthState  # noqa: F401
 from storage.tables.intake import Intake, IntakeStatus  # noqa: F401
 from storage.tables.overview import HomeView, StatsSnapshot  # noqa: F401
+from storage.tables.platform import DmChannel, PacingSlot  # noqa: F401

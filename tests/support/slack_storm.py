@@ -17,9 +17,15 @@ from tests.support.ceiling import Ceiling, Verdict
 
 _ARGS = web.RequestKey("storm_args", dict)
 PACED = frozenset({"chat.postMessage", "chat.postEphemeral"})
+# Slack's published tiers (api.slack.com/methods/<method>): calls per minute per workspace.
 SLACK_TIERS: dict[str, tuple[int, float]] = {
     "conversations.open": (50, 60.0),  # Tier 3
     "conversations.history": (50, 60.0),  # Tier 3
+    "conversations.info": (50, 60.0),  # Tier 3
+    "chat.update": (50, 60.0),  # Tier 3
+    "pins.add": (20, 60.0),  # Tier 2
+    "pins.remove": (20, 60.0),  # Tier 2
+    "views.publish": (100, 60.0),  # Tier 4
     "users.info": (100, 60.0),  # Tier 4
 }
 

@@ -32,6 +32,7 @@ from bot.features.intake.conversation import get_intake, get_profile
 from bot.features.pairs.pairs import end_pairings_for_member
 from bot.features.polls.polls import refresh_poll_message
 from bot.features.stats.export_files import forget_in_exports
+from storage.platform_state import forget_dm_channels
 from storage.tables import (
     CheckIn,
     Community,
@@ -290,6 +291,9 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
     outbox = Outbox(session, community.id, now)
     for poll in polls:
         await refresh_poll_message(session, outbox, poll, community.timezone)
+
+    # The DMs and group DMs opened with them: the channel ids name them.
+    await forget_dm_channels(session, community.platform, community.external_id, user_id)
 
     # Outbox: messages to them are deleted; their name and words are blanked everywhere else.
     # Only rows that mention them are loaded (the outbox of a busy community is long).

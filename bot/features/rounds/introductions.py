@@ -23,6 +23,7 @@ from bot.core.ports import Destination
 from bot.core.router import ComponentId
 from bot.core.context import Ctx
 from bot.delivery.outbox import Outbox
+from bot.delivery.pace import introduction_offset
 from bot.features.checkins.checkins import start_plans
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
 from bot.features.milestones.milestones import send_milestone
@@ -111,7 +112,11 @@ async def approve_round(
             session.add(profile)
         mentee.waiting_since = None
         mentee.times_unmatched = 0
-        await introduce(outbox, pairing, members[pair.mentee_member_id], members[pair.mentor_member_id], community, policy)
+        # Due in list order at the platform's pace (bot/delivery/pace.py).
+        due = now + introduction_offset(community.platform, created)
+        await introduce(
+            outbox, pairing, members[pair.mentee_member_id], members[pair.mentor_member_id], community, policy, not_before=due
+        )
         # Mentees get the mentee resources, mentors the mentor guide, ready for the kick-off.
         await send_milestone(session, outbox, pairing, "kickoff", program)
         created += 1
@@ -124,7 +129,14 @@ async def approve_round(
 
 
 async def introduce(
-    outbox: Outbox, pairing: Pairing, mentee: Member, mentor: Member, community: Community, policy: RoundPolicy
+    outbox: Outbox,
+    pairing: Pairing,
+    mentee: Member,
+    mentor: Member,
+    community: Community,
+    policy: RoundPolicy,
+    *,
+    not_before: datetime | None = None,
 ) -> None:
     """One group introduction per pairing (idempotent by its outbox key)."""
     pid = str(pairing.id)
@@ -172,6 +184,7 @@ async def introduce(
         Destination.group_dm([mentee.platform_user_id, mentor.platform_user_id]),
         Message(tuple(parts)),
         dedupe_key=f"intro:{pairing.id}",
+        not_before=not_before,
     )
 
 

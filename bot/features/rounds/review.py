@@ -20,6 +20,7 @@ from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_d
 from bot.core.router import ComponentId
 from bot.core.context import Ctx
 from bot.features.matching import MatchingRules, score_candidates
+from bot.delivery.pace import round_duration_note
 from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import SHOW_PAIRS, compute_round, load_match_profiles, members_by_id, render_proposal, round_policy
 from bot.features.rounds.schedule import schedule_of
@@ -243,4 +244,6 @@ async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
     )
     if created is None:
         return [msg.message(f"Round #{round_.id} was just approved by someone else; nobody is introduced twice.")]
-    return [msg.message(f"Round #{round_.id} approved: {created} introduction{'s' if created != 1 else ''} on the way.")]
+    approved = f"Round #{round_.id} approved: {created} introduction{'s' if created != 1 else ''} on the way."
+    note = round_duration_note(ctx.community.platform, created)
+    return [msg.message(approved + (f" {note}" if note else ""))]

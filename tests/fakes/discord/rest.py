@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any, Callable
 
 from aiohttp import web
@@ -75,6 +76,9 @@ class RestRoutes:
             ("/webhooks/", "/interactions/")
         ):
             return self._error(401, 0, "401: Unauthorized")
+        exempt = call.path.startswith(("/webhooks/", "/interactions/"))  # not bound to the global limit
+        if not exempt and time.monotonic() < self.global_until:
+            self.inside_global.append(f"{call.method} {call.path}")
         for failure in self._failures:
             method, pattern, status, code, times = failure
             if times > 0 and method == call.method and pattern.search(call.path):
@@ -86,6 +90,8 @@ class RestRoutes:
                 if rule.every and rule.seen % rule.every:
                     continue
                 rule.remaining -= 1
+                if rule.is_global:
+                    self.global_until = max(self.global_until, time.monotonic() + rule.retry_after)
                 return self._too_many(rule)
         for method, pattern, handler in self._routes():
             match = pattern.fullmatch(call.path)

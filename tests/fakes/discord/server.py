@@ -50,6 +50,9 @@ class FakeDiscord(WorldState, RateLimits, RestRoutes, MessageRoutes, Interaction
         self.identifies: list[dict[str, Any]] = []  # IDENTIFY payloads (token removed)
         self.shard_count = 1
         self._rules: list[RateLimitRule] = []
+        # Discord's global limit: after a global 429 no request may come before it runs out.
+        self.global_until = float("-inf")
+        self.inside_global: list[str] = []  # "<METHOD> <path>" sent inside a global retry_after
         self._failures: list[list[Any]] = []
         self._sessions: list[GatewaySession] = []
         self._call_event = asyncio.Event()

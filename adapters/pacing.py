@@ -1,0 +1,119 @@
+"""Pacing every platform method at its own rate limit.
+
+Slack gives each Web API method a tier per workspace (Tier 2 ≈ 20/min, Tier 3 ≈
+50/min, Tier 4 ≈ 100/min) and chat.postMessage about one message per second per
+channel; Discord gives each route a bucket and the bot 50 requests per second in
+all. `Pacer.turn(bucket, interval)` waits until the bucket is free and takes
+it, so calls go out evenly at the limit instead of in a burst that earns 429s.
+
+Slots live in process memory by default; with `DbPacingSlots` (storage) every
+worker takes them from the same table, so four workers together still keep to
+one tier. The clock and sleep are injected: tests and the bench run hours of
+platform time on a scaled clock that the fakes share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
+
+# Slack's documented tiers, as seconds between calls of one method in one workspace,
+# 2 % slower than the tier: a request that leaves on time can still arrive late behind
+# a slow one, and the margin keeps any minute of arrivals inside the tier.
+TIER_MARGIN = 1.02
+SLACK_TIER_2 = 60.0 / 20 * TIER_MARGIN
+SLACK_TIER_3 = 60.0 / 50 * TIER_MARGIN
+SLACK_TIER_4 = 60.0 / 100 * TIER_MARGIN
+SLACK_METHOD_INTERVALS: dict[str, float] = {
+    "conversations.open": SLACK_TIER_3,
+    "conversations.history": SLACK_TIER_3,
+    "conversations.info": SLACK_TIER_3,
+    "chat.update": SLACK_TIER_3,
+    "pins.add": SLACK_TIER_2,
+    "pins.remove": SLACK_TIER_2,
+    "views.publish": SLACK_TIER_4,
+}
+SLACK_POST_INTERVAL = 1.0  # chat.postMessage: about one per second per channel
+DISCORD_GLOBAL_INTERVAL = 1.0 / 50  # 50 requests per second for the whole bot
+
+
+class DmChannelStore(Protocol):
+    """Where opened DM channel ids are kept (storage.platform_state.DmChannels)."""
+
+    async def get(self, community: str, user_ids: Iterable[str]) -> str | None: ...
+
+    async def put(self, community: str, user_ids: Iterable[str], channel_id: str) -> None: ...
+
+
+class PacingSlots(Protocol):
+    async def take(self, bucket: str, now: float, interval: float) -> float:
+        """Take the bucket if it is free at `now` (answer 0 and move it on by `interval`),
+        else answer how many seconds until it is free."""
+        ...
+
+    async def hold(self, bucket: str, until: float) -> None: ...
+
+
+class MemorySlots:
+    """Slots of one process (a single worker, or tests without a database)."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, float] = {}
+
+    async def take(self, bucket: str, now: float, interval: float) -> float:
+        free_at = self._next.get(bucket, float("-inf"))
+        if free_at > now:
+            return free_at - now
+        self._next[bucket] = now + interval
+        return 0.0
+
+    async def hold(self, bucket: str, until: float) -> None:
+        self._next[bucket] = max(self._next.get(bucket, float("-inf")), until)
+
+
+class Pacer:
+    """Waits for a bucket's turn on the injected clock.
+
+    A call takes its bucket at the moment it is sent (not when it starts waiting):
+    a late wake-up — a busy event loop, a slow database — then only delays later
+    calls, it never bunches them, and several workers taking from one table stay an
+    interval apart. Within a process, callers queue in order (asyncio locks are FIFO),
+    so introductions go out in the order they were queued.
+    """
+
+    def __init__(
+        self,
+        slots: PacingSlots | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        scale: float = 1.0,
+    ) -> None:
+        self.slots: PacingSlots = slots or MemorySlots()
+        self.clock = clock
+        self.sleep = sleep
+        self.scale = scale  # 0 turns pacing off (tests of other behaviour)
+        self._queues: dict[str, asyncio.Lock] = {}
+        self.waited = 0.0  # seconds spent waiting for a turn (the bench reports it)
+
+    async def turn(self, bucket: str, interval: float) -> None:
+        """Wait until the bucket is free, and take it."""
+        if not self.scale:
+            return
+        interval *= self.scale
+        async with self._queues.setdefault(bucket, asyncio.Lock()):
+            while (wait := await self.slots.take(bucket, self.clock(), interval)) > 0:
+                self.waited += wait
+                await self.sleep(wait)
+
+    async def hold(self, bucket: str, seconds: float) -> None:
+        """The platform said Retry-After: no call in this bucket before it runs out."""
+        if not self.scale:
+            return
+        await self.slots.hold(bucket, self.clock() + seconds)
+
+
+def slack_interval(method: str) -> float | None:
+    return SLACK_METHOD_INTERVALS.get(method)

@@ -1,0 +1,130 @@
+"""Shared platform state: DM channels that are already open, and pacing slots.
+
+Both are used by the platform messengers (adapters/*/messenger.py), which know
+nothing of sessions: `DmChannels` and `DbPacingSlots` each take the `Database`
+and run their own short unit of work per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.tables.platform import DmChannel
+
+CACHE_LIMIT = 50_000  # DM channel ids kept in process memory in front of the table
+
+
+def members_key(user_ids: Iterable[str]) -> str:
+    """The same key for the same members in any order."""
+    return ",".join(sorted(set(user_ids)))
+
+
+class DmChannels:
+    """Opened DM/group DM channel ids, in the database (shared, durable) with a
+    small in-process cache in front (a channel id never changes once opened)."""
+
+    def __init__(self, db: Database, platform: str) -> None:
+        self.db = db
+        self.platform = platform
+        self._cache: dict[tuple[str, str], str] = {}
+
+    async def get(self, community: str, user_ids: Iterable[str]) -> str | None:
+        key = (community, members_key(user_ids))
+        if key in self._cache:
+            return self._cache[key]
+        async with self.db.unit() as session:
+            row = await session.get(DmChannel, (self.platform, community, key[1]))
+            channel = row.channel_id if row is not None else None
+        if channel is not None:
+            self._remember(key, channel)
+        return channel
+
+    async def put(self, community: str, user_ids: Iterable[str], channel_id: str, now: datetime | None = None) -> None:
+        key = (community, members_key(user_ids))
+        async with self.db.unit() as session:
+            row = await session.get(DmChannel, (self.platform, community, key[1]))
+            if row is None:
+                session.add(DmChannel(platform=self.platform, community_external_id=community, members=key[1],
+                                      channel_id=channel_id, opened_at=now or datetime.now(UTC)))
+            else:
+                row.channel_id = channel_id
+        self._remember(key, channel_id)
+
+    def _remember(self, key: tuple[str, str], channel: str) -> None:
+        if len(self._cache) >= CACHE_LIMIT:
+            self._cache.clear()  # the table still has them
+        self._cache[key] = channel
+
+    def forget(self, community: str, user_id: str) -> None:
+        """Drop cached ids naming `user_id` (the rows go with forget_dm_channels)."""
+        for key in [k for k in self._cache if k[0] == community and user_id in k[1].split(",")]:
+            del self._cache[key]
+
+
+async def forget_dm_channels(session: AsyncSession, platform: str, community: str, user_id: str) -> int:
+    """Forget-me: delete every opened DM or group DM that names the member."""
+    members = DmChannel.members
+    named = or_(
+        members == user_id,
+        members.startswith(user_id + ",", autoescape=True),  # type: ignore[attr-defined]
+        members.endswith("," + user_id, autoescape=True),  # type: ignore[attr-defined]
+        members.contains("," + user_id + ",", autoescape=True),  # type: ignore[attr-defined]
+    )
+    result = await session.execute(
+        delete(DmChannel).where(
+            DmChannel.platform == platform, DmChannel.community_external_id == community, named
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def dm_channels_of(session: AsyncSession, platform: str, community: str) -> list[DmChannel]:
+    """Every opened DM of a community (tests and the bench check persistence with it)."""
+    rows = await session.execute(
+        select(DmChannel).where(DmChannel.platform == platform, DmChannel.community_external_id == community)
+    )
+    return list(rows.scalars())
+
+
+_CREATE = text("INSERT INTO pacing_slot (bucket, next_at) VALUES (:bucket, 0) ON CONFLICT DO NOTHING")
+_TAKE = text(
+    "UPDATE pacing_slot SET next_at = :now + :interval WHERE bucket = :bucket AND next_at <= :now RETURNING next_at"
+)
+_FREE_AT = text("SELECT next_at FROM pacing_slot WHERE bucket = :bucket")
+_HOLD = text(
+    "UPDATE pacing_slot SET next_at = CASE WHEN next_at > :until THEN next_at ELSE :until END WHERE bucket = :bucket"
+)
+
+
+class DbPacingSlots:
+    """Pacing slots every worker takes from the same table: one UPDATE takes the bucket
+    when it is free at `now` and moves it on by `interval`; otherwise the caller
+    learns when it will be free and sleeps until then."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._known: set[str] = set()
+
+    async def _ensure(self, session: AsyncSession, bucket: str) -> None:
+        if bucket not in self._known:
+            await session.execute(_CREATE, {"bucket": bucket})
+            self._known.add(bucket)
+
+    async def take(self, bucket: str, now: float, interval: float) -> float:
+        async with self.db.unit() as session:
+            await self._ensure(session, bucket)
+            taken = (await session.execute(_TAKE, {"bucket": bucket, "now": now, "interval": interval})).first()
+            if taken is not None:
+                return 0.0
+            free_at = (await session.execute(_FREE_AT, {"bucket": bucket})).scalar_one()
+        return max(float(free_at) - now, 1e-3)
+
+    async def hold(self, bucket: str, until: float) -> None:
+        async with self.db.unit() as session:
+            await self._ensure(session, bucket)
+            await session.execute(_HOLD, {"bucket": bucket, "until": until})

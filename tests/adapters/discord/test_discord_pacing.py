@@ -1,0 +1,80 @@
+"""Discord's global limit and DM channels kept in the database, through discord.py and the fake.
+
+The scenario the independent check found: one send gets a per-route 429 while
+another gets a global 429 with a longer `retry_after`. discord.py retries the
+first as soon as its own wait ends — inside the global window. The fake records
+every request that arrives inside a global window; nothing here is timed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+
+from adapters.discord.gate import GlobalGate
+from adapters.discord.messenger import DiscordMessenger
+from bot.core.messages import message
+from bot.core.ports import Delivered, Delivery, Destination, Operation
+from storage.migrate import upgrade
+from storage.platform_state import DmChannels
+
+
+def _post(guild_id, channel_id, key):
+    return Delivery(guild_id, Operation.POST, Destination.channel(channel_id), message(f"Intro {key}"), key)
+
+
+async def _burst(fake, client, guild):
+    """Two channels: one send meets a short per-route 429, another a longer global one."""
+    first, second = list(guild.channels)[:2]
+    fake.rate_limit("POST", rf"^/channels/{first}/messages$", times=1, retry_after=0.1)
+    fake.rate_limit("POST", rf"^/channels/{second}/messages$", times=1, retry_after=0.6, is_global=True)
+    messenger = DiscordMessenger(client)
+    return await asyncio.gather(
+        messenger.deliver(_post(guild.id, second, "b")),
+        messenger.deliver(_post(guild.id, first, "a")),
+    )
+
+
+async def test_no_request_inside_a_global_retry_after(fake):
+    guild = fake.add_guild(channels=("intros-1", "intros-2"))
+    gate = GlobalGate()
+    client = discord.Client(intents=discord.Intents.none(), http_trace=gate.trace_config())
+    await client.login(fake.token)
+    try:
+        results = await _burst(fake, client, guild)
+    finally:
+        await client.close()
+    assert all(isinstance(r, Delivered) for r in results)
+    assert gate.global_429s == 1
+    assert fake.inside_global == []
+
+
+async def test_discord_py_alone_sends_inside_the_global_window(fake):
+    """The check above can fail: without the gate the per-route retry lands inside it."""
+    guild = fake.add_guild(channels=("intros-1", "intros-2"))
+    client = discord.Client(intents=discord.Intents.none())
+    await client.login(fake.token)
+    try:
+        await _burst(fake, client, guild)
+    finally:
+        await client.close()
+    assert fake.inside_global != []
+
+
+async def test_dm_channels_survive_a_restart(fake, rest_client, sqlite_factory):
+    guild = fake.add_guild()
+    ana = fake.add_member(guild, "ana")
+    db = sqlite_factory()
+    await upgrade(db)
+    try:
+        for key in ("welcome", "reminder"):
+            messenger = DiscordMessenger(rest_client, dm_channels=DmChannels(sqlite_factory(), "discord"))
+            result = await messenger.deliver(
+                Delivery(guild.id, Operation.POST, Destination.dm(ana.id), message("Hello"), key)
+            )
+            assert isinstance(result, Delivered)
+            await messenger.dm_store.db.dispose()
+    finally:
+        await db.dispose()
+    assert len(fake.calls_to("POST", r"^/users/@me/channels$")) == 1

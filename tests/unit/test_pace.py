@@ -1,0 +1,25 @@
+"""How long a round's introductions take at each platform's published limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.delivery.pace import introduction_offset, round_duration, round_duration_note
+
+
+def test_five_thousand_group_dms_on_slack_take_about_a_hundred_minutes() -> None:
+    assert round_duration("slack", 5000) == timedelta(seconds=4999 * 1.2)
+    note = round_duration_note("slack", 5000)
+    assert note is not None and "about 1 h 40 min" in note and "5000 introductions" in note
+
+
+def test_small_rounds_say_nothing_extra_and_are_due_at_once() -> None:
+    assert round_duration_note("slack", 40) is None
+    assert round_duration_note("console", 5000) is None
+    assert introduction_offset("slack", 49) == timedelta(0)
+
+
+def test_introductions_are_due_in_list_order_at_tier_3() -> None:
+    offsets = [introduction_offset("slack", i) for i in range(200)]
+    assert offsets == sorted(offsets)
+    assert offsets[199] - offsets[198] == timedelta(seconds=1.2)
