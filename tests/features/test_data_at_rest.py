@@ -14,7 +14,7 @@ from bot.features.stats.export_files import sweep_old_exports
 from tests.support.chat import Chat
 from tests.support.intake_flows import member_named, sign_up_mentee, sign_up_mentor
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOAL = "Quasar-goal-about-compilers-5521"
 TEAM = "Zanzibar-Widgets-7742"
 

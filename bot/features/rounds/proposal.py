@@ -272,8 +272,9 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
         member = members.get(member_id)
         return UserText(member.display_name if member else f"member {member_id}")
 
-    if not pairs:
-        return _nothing_to_approve(round_, len(unmatched), name)
+    if not pairs:  # why nobody is paired includes the exclusions (teams, blocks) moderators set
+        empty = _nothing_to_approve(round_, len(unmatched), name)
+        return Message(empty.parts + tuple(_render_exclusions(round_, name)))
     average = sum(p.score for p in kept) / len(kept) if kept else 0.0
     title = "Matching round" + (" (dry run — nobody will be introduced)" if round_.dry_run else "")
     state = {

@@ -24,7 +24,8 @@ async def test_a_poll_deferred_just_before_a_crash_is_posted_after_the_restart(
 
     monkeypatch.setattr(MentorClientMixin, "work", killed)
     interaction = await fake.slash(
-        program.guild, program.general, program.owner, "run", {"command": 'poll "Join the program?" --closes 3d'}
+        program.guild, program.general, program.owner, "poll create",
+        {"question": "Join the program?", "closes": "3d"}, command="mentor-admin",
     )
     await fake.wait_for_call("POST", rf"^/interactions/{interaction['id']}/{interaction['token']}/callback$")
     assert fake.response_to(interaction)["type"] == 5  # deferred: Discord will never send it again

@@ -72,7 +72,7 @@ def test_sync_payload_is_within_discords_limits():
     poll = next(o for o in admin["options"] if o["name"] == "poll")
     create = next(o for o in poll["options"] if o["name"] == "create")
     types = {o["name"]: o["type"] for o in create["options"]}
-    assert types == {"question": 3, "options": 3, "closes": 3, "anonymous": 5}
+    assert types == {"question": 3, "options": 3, "closes": 3, "anonymous": 5, "public": 5}
     join = next(o for o in mentor["options"] if o["name"] == "join")
     assert [c["value"] for c in join["options"][0]["choices"]] == ["mentor", "mentee", "both"]
     profile = next(o for o in mentor["options"] if o["name"] == "profile")

@@ -35,7 +35,9 @@ async def test_every_command_answers_through_discord(program: Program, fake: Fak
                 await p.run(users[who], line)
             unavailable.append(invocation(line)[:2])
             continue
-        reply = await p.run(users[who], line)
+        # Discord's user picker sends ids: "@ann" in the text tour is that member's mention here.
+        typed = " ".join(f"<@{people[w[1:]].id}>" if w.startswith("@") and w[1:] in people else w for w in line.split(" "))
+        reply = await p.run(users[who], typed)
         shown = answers[(who, line)] = text_of(reply)
         assert reply["flags"] & 64, line  # private
         assert shown.strip() and not any(w in shown.lower() for w in APOLOGY_WORDS), (line, shown)
