@@ -28,6 +28,7 @@ from bot.features.matching.assignment import greedy_assignment, solve_assignment
 from bot.features.matching.candidates import generate_candidates
 from bot.features.matching.encoding import encode
 from bot.features.matching.scoring import max_units
+from tests.support.independent import allowed  # the hard rules, written once for every solver check
 
 TOPICS = ["Python", "Go", "Rust"]
 WORDS = "career promotion api design testing talks leadership startup data".split()
@@ -90,26 +91,6 @@ def random_round(
     return profiles, rules
 
 
-def allowed(e: MatchProfile, m: MatchProfile, rules: MatchingRules) -> bool:
-    """The hard constraints, pair by pair, written independently of the engine."""
-    if e.member_id == m.member_id or not e.role.seeks_mentor or not m.role.offers_mentoring:
-        return False
-    if not (e.consented and m.consented) or e.paused or m.paused or m.capacity - m.active_mentees <= 0:
-        return False
-    if not {t.lower() for t in e.topics_wanted} & {t.lower() for t in m.topics_offered}:
-        return False
-    if not {x.lower() for x in e.languages} & {x.lower() for x in m.languages}:
-        return False
-    if rules.exclude_same_team and e.team is not None and e.team == m.team:
-        return False
-    if m.member_id in e.do_not_match or e.member_id in m.do_not_match:
-        return False
-    pair = (e.member_id, m.member_id)
-    if not rules.allow_rematch and (pair in rules.previous_pairs or pair[::-1] in rules.previous_pairs):
-        return False
-    d = abs(e.utc_offset_hours - m.utc_offset_hours) % 24
-    d = min(d, 24 - d)
-    return d <= rules.max_timezone_difference_hours or (e.accepts_async and m.accepts_async)
 
 
 def brute_force(
