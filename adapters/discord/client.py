@@ -268,7 +268,11 @@ class MentorClientMixin:
             return
         community, actor = who
         event = SlashCommand(community, actor, str(interaction.channel_id), text, event_id=str(interaction.id))
-        # Save, then acknowledge: Discord allows three seconds and never resends.
+        await self.save_then_answer_privately(interaction, event)
+
+    async def save_then_answer_privately(self, interaction: discord.Interaction, event: Event) -> None:
+        """Save, then acknowledge ("thinking…", only the member sees it): Discord allows three
+        seconds and never resends. The core's answer replaces the placeholder."""
         ticket = await self.save(event, interaction, edit_original=True, ephemeral=True)
         if ticket is False:
             return
@@ -324,16 +328,7 @@ class MentorClientMixin:
         event = FormSubmission(
             community, actor, custom_id, fields, event_id=str(interaction.id), channel_id=str(interaction.channel_id)
         )
-        ticket = await self.save(event, interaction, edit_original=True, ephemeral=True)
-        if ticket is False:
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        self.recent.remember(interaction)
-
-        async def job() -> None:
-            await self.answer(interaction, await self.run_core(event), edit_original=True)
-
-        await self.work(ticket or None, job)
+        await self.save_then_answer_privately(interaction, event)
 
     # --- gateway events -------------------------------------------------------------------
 
