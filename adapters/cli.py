@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -32,7 +32,18 @@ def choose_platform(env: Mapping[str, str]) -> str:
 
 # Libraries that log request bodies or SQL parameters (members' texts) below WARNING.
 # LOG_LEVEL=DEBUG is for mentorbot's own lines, which log ids, never contents.
-CHATTY_LIBRARIES = ("sqlalchemy", "aiosqlite", "asyncpg", "slack_sdk", "slack_bolt", "discord", "aiohttp", "websockets", "alembic", "apscheduler")
+CHATTY_LIBRARIES = (
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+    "slack_sdk",
+    "slack_bolt",
+    "discord",
+    "aiohttp",
+    "websockets",
+    "alembic",
+    "apscheduler",
+)
 OUR_PACKAGES = ("adapters", "bot", "storage", "bench", "__main__")
 
 
@@ -118,7 +129,9 @@ def _parser() -> argparse.ArgumentParser:
         help="append every delivered message to this file; a restarted console reads it back "
         "so nothing is delivered twice (the console platform's memory, like a real platform's)",
     )
-    demo = sub.add_parser("demo", help="simulate a whole program in a fresh database; print the dashboard, write chart and CSVs")
+    demo = sub.add_parser(
+        "demo", help="simulate a whole program in a fresh database; print the dashboard, write chart and CSVs"
+    )
     demo.add_argument("--members", type=int, default=200, help="community size (default 200)")
     demo.add_argument("--months", type=int, default=6, help="months to simulate (default 6)")
     demo.add_argument("--seed", type=int, default=7, help="random seed: the same seed gives the same program")
@@ -284,7 +297,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
             print(f"mentorbot: --start {args.start!r} is not an ISO time like 2026-11-23T09:00Z", file=sys.stderr)
             return 2
         if start.tzinfo is None:
-            start = start.replace(tzinfo=timezone.utc)
+            start = start.replace(tzinfo=UTC)
     transcript = Path(args.transcript) if getattr(args, "transcript", None) else None
     session = await ConsoleSession.open(settings, start=start, transcript=transcript)
     try:
@@ -304,7 +317,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
         await session.close()
 
 
-async def _interactive(session: "ConsoleSession") -> int:  # type: ignore[name-defined]  # noqa: F821
+async def _interactive(session: ConsoleSession) -> int:  # type: ignore[name-defined]  # noqa: F821
     from adapters.console.session import ScriptError
 
     session.default_user = "you"
@@ -312,7 +325,7 @@ async def _interactive(session: "ConsoleSession") -> int:  # type: ignore[name-d
         session.chat.moderators = {"you"}
     print(
         "mentorbot console — you are 'you' (a moderator) in #general.\n"
-        "Try: /mentor help · /mentor poll \"Would you join a mentorship program?\" --closes 3d\n"
+        'Try: /mentor help · /mentor poll "Would you join a mentorship program?" --closes 3d\n'
         "Act as someone else with @alice …, click buttons with 'click 1', move time with 'wait 3d', quit with Ctrl-D."
     )
     while True:

@@ -26,15 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-
-from tests.support.bench_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack, signed_headers, slash_command  # noqa: E402
+from tests.support.bench_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack, signed_headers, slash_command
 
 COMMANDS = ["help", "polls", "goals"]
-START = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 # --- the database ----------------------------------------------------------------
@@ -53,13 +52,29 @@ async def build(path: Path, members: int) -> None:
     async with db.unit() as s:
         await s.execute(
             insert(Community),
-            [{"id": 1, "platform": "slack", "external_id": TEAM_ID, "name": "", "timezone": "UTC", "created_at": START}],
+            [
+                {
+                    "id": 1,
+                    "platform": "slack",
+                    "external_id": TEAM_ID,
+                    "name": "",
+                    "timezone": "UTC",
+                    "created_at": START,
+                }
+            ],
         )
     chunk = 20_000
     for base in range(0, members, chunk):
         rows = [
-            {"community_id": 1, "platform_user_id": f"U{i:08d}", "display_name": f"Member {i}",
-             "timezone": "Europe/Berlin", "dm_status": "ok", "is_moderator": False, "created_at": START}
+            {
+                "community_id": 1,
+                "platform_user_id": f"U{i:08d}",
+                "display_name": f"Member {i}",
+                "timezone": "Europe/Berlin",
+                "dm_status": "ok",
+                "is_moderator": False,
+                "created_at": START,
+            }
             for i in range(base, min(members, base + chunk))
         ]
         async with db.unit() as s:
@@ -80,8 +95,11 @@ async def serve(kind: str, db_path: str, api_url: str) -> None:
     if kind == "bare":
         from slack_bolt.async_app import AsyncApp
 
-        app = AsyncApp(signing_secret=SIGNING_SECRET, client=make_web_client(BOT_TOKEN, base_url=api_url),
-                       process_before_response=False)
+        app = AsyncApp(
+            signing_secret=SIGNING_SECRET,
+            client=make_web_client(BOT_TOKEN, base_url=api_url),
+            process_before_response=False,
+        )
 
         async def only_ack(ack: Any) -> None:
             await ack()
@@ -116,7 +134,9 @@ class Child:
     def __init__(self, kind: str, db_path: Path, api_url: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.ack", "--serve", kind, "--db", str(db_path), "--api-url", api_url],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         self.url = ""
 
@@ -152,7 +172,9 @@ async def load(url: str, fake: FakeSlack, rate: float, seconds: float) -> dict[s
         async def one(i: int) -> None:
             nonlocal errors
             body = slash_command(
-                COMMANDS[i % len(COMMANDS)], user_id=f"U{i % 5000:08d}", channel_id="C0MENTOR",
+                COMMANDS[i % len(COMMANDS)],
+                user_id=f"U{i % 5000:08d}",
+                channel_id="C0MENTOR",
                 response_url=fake.response_url(f"r{i}"),
             )
             headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
@@ -161,7 +183,7 @@ async def load(url: str, fake: FakeSlack, rate: float, seconds: float) -> dict[s
                 async with session.post(url + "/slack/events", data=body, headers=headers) as resp:
                     await resp.read()
                     ok = resp.status == 200
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 ok = False
             if ok:
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -220,26 +242,33 @@ async def drive(args: argparse.Namespace) -> None:
             child.stop()
     finally:
         await fake.stop()
-    print(json.dumps({
-        "bench": "ack",
-        "rate_per_s": args.rate,
-        "seconds": args.seconds,
-        "members": args.members,
-        "requests": result["requests"],
-        "errors": result["errors"],
-        "p50_ms": result["p50_ms"],
-        "p99_ms": result["p99_ms"],
-        "bare_p50_ms": bare_result["p50_ms"],
-        "bare_p99_ms": bare_result["p99_ms"],
-        "bare_errors": bare_result["errors"],
-        "ratio_p99": round(result["p99_ms"] / bare_result["p99_ms"], 2) if result["p99_ms"] and bare_result["p99_ms"] else None,
-        "idle_rss_mb": idle_rss.get("VmRSS"),
-        "rss_100k_members_mb": loaded_idle_rss.get("VmRSS"),
-        "rss_100k_after_load_mb": loaded_rss.get("VmRSS"),
-        "peak_rss_100k_mb": loaded_rss.get("VmHWM"),
-        "db_build_s": round(build_s, 1),
-        "load_avg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "bench": "ack",
+                "rate_per_s": args.rate,
+                "seconds": args.seconds,
+                "members": args.members,
+                "requests": result["requests"],
+                "errors": result["errors"],
+                "p50_ms": result["p50_ms"],
+                "p99_ms": result["p99_ms"],
+                "bare_p50_ms": bare_result["p50_ms"],
+                "bare_p99_ms": bare_result["p99_ms"],
+                "bare_errors": bare_result["errors"],
+                "ratio_p99": round(result["p99_ms"] / bare_result["p99_ms"], 2)
+                if result["p99_ms"] and bare_result["p99_ms"]
+                else None,
+                "idle_rss_mb": idle_rss.get("VmRSS"),
+                "rss_100k_members_mb": loaded_idle_rss.get("VmRSS"),
+                "rss_100k_after_load_mb": loaded_rss.get("VmRSS"),
+                "peak_rss_100k_mb": loaded_rss.get("VmHWM"),
+                "db_build_s": round(build_s, 1),
+                "load_avg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            }
+        ),
+        flush=True,
+    )
 
 
 def main() -> None:

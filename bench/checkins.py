@@ -24,17 +24,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # daytime in Europe/Berlin
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # daytime in Europe/Berlin
 
 
 async def build(path: Path | str, pairs: int, due_share: float, schema: str | None = None) -> None:
     from sqlalchemy import insert
 
-    from storage.db import Database
     from storage.migrate import upgrade
     from storage.tables import CheckInPlan, Community, MatchRound, Member, Pairing, Profile
 
@@ -42,8 +40,24 @@ async def build(path: Path | str, pairs: int, due_share: float, schema: str | No
     await upgrade(db)
     start = NOW - timedelta(days=30)
     async with db.unit() as s:
-        await s.execute(insert(Community), [{"id": 1, "platform": "bench", "external_id": "c", "name": "", "timezone": "UTC", "created_at": start}])
-        await s.execute(insert(MatchRound), [{"id": 1, "community_id": 1, "status": "approved", "dry_run": False, "allow_rematch": False, "created_at": start, "summary": {}}])
+        await s.execute(
+            insert(Community),
+            [{"id": 1, "platform": "bench", "external_id": "c", "name": "", "timezone": "UTC", "created_at": start}],
+        )
+        await s.execute(
+            insert(MatchRound),
+            [
+                {
+                    "id": 1,
+                    "community_id": 1,
+                    "status": "approved",
+                    "dry_run": False,
+                    "allow_rematch": False,
+                    "created_at": start,
+                    "summary": {},
+                }
+            ],
+        )
     chunk = 20_000
     for base in range(0, pairs, chunk // 2):
         n = min(chunk // 2, pairs - base)
@@ -51,22 +65,83 @@ async def build(path: Path | str, pairs: int, due_share: float, schema: str | No
         for i in range(base, base + n):
             mentee, mentor = 2 * i + 1, 2 * i + 2
             for member_id, role in ((mentee, "mentee"), (mentor, "mentor")):
-                members.append({"id": member_id, "community_id": 1, "platform_user_id": f"U{member_id:07d}", "display_name": f"Member {member_id}",
-                                "timezone": "Europe/Berlin", "dm_status": "ok", "is_moderator": False, "created_at": start})
-                profiles.append({"community_id": 1, "member_id": member_id, "role": role, "status": "active", "topics_offered": [], "topics_wanted": [],
-                                 "topics_other": "", "goals": "", "can_help_with": "", "career_stage": "", "timezone": "Europe/Berlin",
-                                 "program_length": "3-6", "cadence": "biweekly", "communication": "video", "languages": ["en"], "capacity": 1,
-                                 "accepts_async": False, "do_not_match": [], "team": "", "consent": True, "source": "direct",
-                                 "signed_up_at": start, "updated_at": start, "times_unmatched": 0})
-            pairings.append({"id": i + 1, "community_id": 1, "round_id": 1, "mentee_member_id": mentee, "mentor_member_id": mentor, "status": "active",
-                             "score": 50.0, "reasons": [], "cadence": "biweekly", "communication": "video", "program_length": "3-6",
-                             "ends_on": NOW + timedelta(days=60), "policy_confirmed_by": [], "started_at": start, "kickoff_reminders_sent": 0, "end_reason": ""})
+                members.append(
+                    {
+                        "id": member_id,
+                        "community_id": 1,
+                        "platform_user_id": f"U{member_id:07d}",
+                        "display_name": f"Member {member_id}",
+                        "timezone": "Europe/Berlin",
+                        "dm_status": "ok",
+                        "is_moderator": False,
+                        "created_at": start,
+                    }
+                )
+                profiles.append(
+                    {
+                        "community_id": 1,
+                        "member_id": member_id,
+                        "role": role,
+                        "status": "active",
+                        "topics_offered": [],
+                        "topics_wanted": [],
+                        "topics_other": "",
+                        "goals": "",
+                        "can_help_with": "",
+                        "career_stage": "",
+                        "timezone": "Europe/Berlin",
+                        "program_length": "3-6",
+                        "cadence": "biweekly",
+                        "communication": "video",
+                        "languages": ["en"],
+                        "capacity": 1,
+                        "accepts_async": False,
+                        "do_not_match": [],
+                        "team": "",
+                        "consent": True,
+                        "source": "direct",
+                        "signed_up_at": start,
+                        "updated_at": start,
+                        "times_unmatched": 0,
+                    }
+                )
+            pairings.append(
+                {
+                    "id": i + 1,
+                    "community_id": 1,
+                    "round_id": 1,
+                    "mentee_member_id": mentee,
+                    "mentor_member_id": mentor,
+                    "status": "active",
+                    "score": 50.0,
+                    "reasons": [],
+                    "cadence": "biweekly",
+                    "communication": "video",
+                    "program_length": "3-6",
+                    "ends_on": NOW + timedelta(days=60),
+                    "policy_confirmed_by": [],
+                    "started_at": start,
+                    "kickoff_reminders_sent": 0,
+                    "end_reason": "",
+                }
+            )
             due = (i % round(1 / due_share)) == 0
             for member_id in (mentee, mentor):
-                plans.append({"community_id": 1, "pairing_id": i + 1, "member_id": member_id, "active": True,
-                              "next_checkin_at": NOW - timedelta(minutes=5) if due else NOW + timedelta(days=1 + i % 13),
-                              "base_interval_days": 14, "interval_days": 14, "sent_count": 1, "awaiting_answer": False,
-                              "ignored_in_a_row": 0, "not_yet_in_a_row": 0})
+                plans.append(
+                    {
+                        "community_id": 1,
+                        "pairing_id": i + 1,
+                        "member_id": member_id,
+                        "active": True,
+                        "next_checkin_at": NOW - timedelta(minutes=5) if due else NOW + timedelta(days=1 + i % 13),
+                        "base_interval_days": 14,
+                        "interval_days": 14,
+                        "sent_count": 1,
+                        "awaiting_answer": False,
+                        "ignored_in_a_row": 0,
+                        "not_yet_in_a_row": 0,
+                    }
+                )
         async with db.unit() as s:
             await s.execute(insert(Member), members)
             await s.execute(insert(Profile), profiles)
@@ -98,7 +173,6 @@ async def sweep_once(path: Path | str, schema: str | None = None) -> dict[str, f
     from sqlalchemy import func, select
 
     from bot.features.checkins.checkins import send_due_checkins
-    from storage.db import Database
     from storage.tables import OutboxMessage
 
     db = _database(path, schema)
@@ -112,7 +186,11 @@ async def sweep_once(path: Path | str, schema: str | None = None) -> dict[str, f
         outbox = (await s.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
     await db.dispose()
     assert outbox == queued, (outbox, queued)
-    return {"due": queued, "seconds": round(seconds, 3), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {
+        "due": queued,
+        "seconds": round(seconds, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
 
 
 def main() -> None:
@@ -123,7 +201,8 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--schema", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--database-url", default="",
+        "--database-url",
+        default="",
         help="PostgreSQL URL (e.g. $TEST_DATABASE_URL): run there instead of SQLite, a fresh schema per run",
     )
     args = parser.parse_args()
@@ -143,22 +222,31 @@ def main() -> None:
         for run in range(args.runs):
             copy = Path(tmp) / f"run{run}.db"
             shutil.copy(template, copy)
-            out = subprocess.run([sys.executable, "-m", "bench.checkins", "--child", str(copy)], check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.checkins", "--child", str(copy)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             result = json.loads(out) | {"pairs": args.pairs, "db": "sqlite", "run": run + 1}
             results.append(result)
             print(json.dumps(result))
             copy.unlink()
-        print(json.dumps({
-            "pairs": args.pairs,
-            "db": "sqlite",
-            "due": results[0]["due"],
-            "seconds": statistics.median(r["seconds"] for r in results),
-            "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
-            "runs": args.runs,
-            "build_seconds": round(build_s, 1),
-            "cpus": os.cpu_count(),
-            "summary": "median",
-        }))
+        print(
+            json.dumps(
+                {
+                    "pairs": args.pairs,
+                    "db": "sqlite",
+                    "due": results[0]["due"],
+                    "seconds": statistics.median(r["seconds"] for r in results),
+                    "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
+                    "runs": args.runs,
+                    "build_seconds": round(build_s, 1),
+                    "cpus": os.cpu_count(),
+                    "summary": "median",
+                }
+            )
+        )
 
 
 def postgresql(args: argparse.Namespace) -> None:
@@ -174,20 +262,30 @@ def postgresql(args: argparse.Namespace) -> None:
             builds.append(time.perf_counter() - t0)
             out = subprocess.run(
                 [sys.executable, "-m", "bench.checkins", "--child", args.database_url, "--schema", schema],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout
         finally:
             asyncio.run(_schema(args.database_url, schema, drop=True))
         result = json.loads(out) | {"pairs": args.pairs, "db": "postgresql", "run": run + 1}
         results.append(result)
         print(json.dumps(result), flush=True)
-    print(json.dumps({
-        "pairs": args.pairs, "db": "postgresql", "due": results[0]["due"],
-        "seconds": statistics.median(r["seconds"] for r in results),
-        "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
-        "runs": args.runs, "build_seconds": round(statistics.median(builds), 1), "cpus": os.cpu_count(),
-        "summary": "median",
-    }))
+    print(
+        json.dumps(
+            {
+                "pairs": args.pairs,
+                "db": "postgresql",
+                "due": results[0]["due"],
+                "seconds": statistics.median(r["seconds"] for r in results),
+                "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
+                "runs": args.runs,
+                "build_seconds": round(statistics.median(builds), 1),
+                "cpus": os.cpu_count(),
+                "summary": "median",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

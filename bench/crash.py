@@ -35,12 +35,12 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PAIRS = 200
 
 
@@ -59,37 +59,132 @@ async def _seed(db_path: Path, *, pairs: int, paired: bool) -> None:
     db = Database(f"sqlite+aiosqlite:///{db_path}")
     await upgrade(db)
     members, profiles, pairings, plans = [], [], [], []
-    members.append({"id": 1, "community_id": 1, "platform_user_id": "carol", "display_name": "carol", "timezone": None,
-                    "dm_status": "ok", "is_moderator": True, "created_at": T0})
+    members.append(
+        {
+            "id": 1,
+            "community_id": 1,
+            "platform_user_id": "carol",
+            "display_name": "carol",
+            "timezone": None,
+            "dm_status": "ok",
+            "is_moderator": True,
+            "created_at": T0,
+        }
+    )
     for i in range(pairs):
         for offset, role in ((2, "mentor"), (3, "mentee")):
             member_id = 2 * i + offset
             name = f"{role}{i:03d}"
-            members.append({"id": member_id, "community_id": 1, "platform_user_id": name, "display_name": name, "timezone": None,
-                            "dm_status": "ok", "is_moderator": False, "created_at": T0})
-            profiles.append({"community_id": 1, "member_id": member_id, "role": role, "status": "active" if paired else "waiting",
-                             "topics_offered": [f"Topic{i}"] if role == "mentor" else [], "topics_wanted": [f"Topic{i}"] if role == "mentee" else [],
-                             "topics_other": "", "goals": "", "can_help_with": "", "career_stage": "", "timezone": "UTC",
-                             "program_length": "3-6", "cadence": "biweekly", "communication": "video", "languages": ["en"], "capacity": 1,
-                             "accepts_async": False, "do_not_match": [], "team": "", "consent": True, "source": "direct",
-                             "signed_up_at": T0, "updated_at": T0, "waiting_since": T0, "times_unmatched": 0})
+            members.append(
+                {
+                    "id": member_id,
+                    "community_id": 1,
+                    "platform_user_id": name,
+                    "display_name": name,
+                    "timezone": None,
+                    "dm_status": "ok",
+                    "is_moderator": False,
+                    "created_at": T0,
+                }
+            )
+            profiles.append(
+                {
+                    "community_id": 1,
+                    "member_id": member_id,
+                    "role": role,
+                    "status": "active" if paired else "waiting",
+                    "topics_offered": [f"Topic{i}"] if role == "mentor" else [],
+                    "topics_wanted": [f"Topic{i}"] if role == "mentee" else [],
+                    "topics_other": "",
+                    "goals": "",
+                    "can_help_with": "",
+                    "career_stage": "",
+                    "timezone": "UTC",
+                    "program_length": "3-6",
+                    "cadence": "biweekly",
+                    "communication": "video",
+                    "languages": ["en"],
+                    "capacity": 1,
+                    "accepts_async": False,
+                    "do_not_match": [],
+                    "team": "",
+                    "consent": True,
+                    "source": "direct",
+                    "signed_up_at": T0,
+                    "updated_at": T0,
+                    "waiting_since": T0,
+                    "times_unmatched": 0,
+                }
+            )
         if paired:
-            pairings.append({"id": i + 1, "community_id": 1, "round_id": 1, "mentee_member_id": 2 * i + 3, "mentor_member_id": 2 * i + 2,
-                             "status": "active", "score": 50.0, "reasons": [], "cadence": "biweekly", "communication": "video",
-                             "program_length": "3-6", "ends_on": T0 + timedelta(days=90), "policy_confirmed_by": [], "started_at": T0,
-                             "kickoff_at": T0, "kickoff_reminders_sent": 0, "end_reason": ""})
+            pairings.append(
+                {
+                    "id": i + 1,
+                    "community_id": 1,
+                    "round_id": 1,
+                    "mentee_member_id": 2 * i + 3,
+                    "mentor_member_id": 2 * i + 2,
+                    "status": "active",
+                    "score": 50.0,
+                    "reasons": [],
+                    "cadence": "biweekly",
+                    "communication": "video",
+                    "program_length": "3-6",
+                    "ends_on": T0 + timedelta(days=90),
+                    "policy_confirmed_by": [],
+                    "started_at": T0,
+                    "kickoff_at": T0,
+                    "kickoff_reminders_sent": 0,
+                    "end_reason": "",
+                }
+            )
             for member_id in (2 * i + 2, 2 * i + 3):
-                plans.append({"community_id": 1, "pairing_id": i + 1, "member_id": member_id, "active": True,
-                              "next_checkin_at": T0, "base_interval_days": 14, "interval_days": 14, "sent_count": 0,
-                              "awaiting_answer": False, "ignored_in_a_row": 0, "not_yet_in_a_row": 0})
+                plans.append(
+                    {
+                        "community_id": 1,
+                        "pairing_id": i + 1,
+                        "member_id": member_id,
+                        "active": True,
+                        "next_checkin_at": T0,
+                        "base_interval_days": 14,
+                        "interval_days": 14,
+                        "sent_count": 0,
+                        "awaiting_answer": False,
+                        "ignored_in_a_row": 0,
+                        "not_yet_in_a_row": 0,
+                    }
+                )
     async with db.unit() as s:
-        await s.execute(insert(Community), [{"id": 1, "platform": "console", "external_id": "console", "name": "Console community",
-                                              "timezone": "UTC", "created_at": T0}])
+        await s.execute(
+            insert(Community),
+            [
+                {
+                    "id": 1,
+                    "platform": "console",
+                    "external_id": "console",
+                    "name": "Console community",
+                    "timezone": "UTC",
+                    "created_at": T0,
+                }
+            ],
+        )
         await s.execute(insert(Member), members)
         await s.execute(insert(Profile), profiles)
         if paired:
-            await s.execute(insert(MatchRound), [{"id": 1, "community_id": 1, "status": "approved", "dry_run": False,
-                                                  "allow_rematch": False, "created_at": T0, "summary": {}}])
+            await s.execute(
+                insert(MatchRound),
+                [
+                    {
+                        "id": 1,
+                        "community_id": 1,
+                        "status": "approved",
+                        "dry_run": False,
+                        "allow_rematch": False,
+                        "created_at": T0,
+                        "summary": {},
+                    }
+                ],
+            )
             await s.execute(insert(Pairing), pairings)
             await s.execute(insert(CheckInPlan), plans)
     await db.dispose()
@@ -98,9 +193,24 @@ async def _seed(db_path: Path, *, pairs: int, paired: bool) -> None:
 def _console(db: Path, transcript: Path, script: Path, start: datetime) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL"))}
     return subprocess.Popen(
-        [sys.executable, "-m", "adapters.cli", "console", "--db", str(db), "--transcript", str(transcript),
-         "--script", str(script), "--start", _iso(start)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "adapters.cli",
+            "console",
+            "--db",
+            str(db),
+            "--transcript",
+            str(transcript),
+            "--script",
+            str(script),
+            "--start",
+            _iso(start),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -116,7 +226,9 @@ def _lines(transcript: Path) -> list[dict[str, str]]:
     return out
 
 
-def _run_and_kill(db: Path, transcript: Path, script: Path, start: datetime, counts_toward: str, expected: int, rng: random.Random) -> bool:
+def _run_and_kill(
+    db: Path, transcript: Path, script: Path, start: datetime, counts_toward: str, expected: int, rng: random.Random
+) -> bool:
     before = sum(1 for e in _lines(transcript) if e["text"].startswith(counts_toward))
     process = _console(db, transcript, script, start)
     if rng.random() < 0.15:
@@ -166,7 +278,10 @@ def scenario_intros(work: Path, trials: int, rng: random.Random) -> dict[str, ob
         resume = work / f"resume{trial}.txt"
         lines = ["moderators: carol"]
         if state is None or state[0] != "approved":
-            lines += ["@carol /mentor match", "@carol /mentor match approve"]  # the kill came before the approval committed
+            lines += [
+                "@carol /mentor match",
+                "@carol /mentor match approve",
+            ]  # the kill came before the approval committed
         lines += ["@carol /mentor match approve", "wait 2m"]  # a second approve must change nothing
         resume.write_text("\n".join(lines) + "\n")
         _finish(db, transcript, resume, T0 + timedelta(minutes=5))  # later than the 60 s outbox lease
@@ -175,7 +290,14 @@ def scenario_intros(work: Path, trials: int, rng: random.Random) -> dict[str, ob
         for path in (db, transcript, Path(f"{db}-wal"), Path(f"{db}-shm"), resume):
             path.unlink(missing_ok=True)
         _progress("intros", trial, trials, lost, duplicated, mid)
-    return {"scenario": "intros", "trials": trials, "pairs": PAIRS, "lost": lost, "duplicated": duplicated, "killed_mid_burst": mid}
+    return {
+        "scenario": "intros",
+        "trials": trials,
+        "pairs": PAIRS,
+        "lost": lost,
+        "duplicated": duplicated,
+        "killed_mid_burst": mid,
+    }
 
 
 def scenario_poll(work: Path, trials: int, rng: random.Random) -> dict[str, object]:
@@ -184,7 +306,7 @@ def scenario_poll(work: Path, trials: int, rng: random.Random) -> dict[str, obje
     setup = work / "poll-setup.txt"
     voters = [f"{role}{i:03d}" for i in range(PAIRS // 2) for role in ("mentor", "mentee")]
     setup.write_text(
-        "moderators: carol\n@carol /mentor poll \"Would you join a mentorship program?\" --closes 1h\n"
+        'moderators: carol\n@carol /mentor poll "Would you join a mentorship program?" --closes 1h\n'
         + "".join(f"@{name} click {'1' if name.startswith('mentor') else '2'}\n" for name in voters)
     )
     _finish(template, template_transcript, setup, T0)
@@ -207,8 +329,15 @@ def scenario_poll(work: Path, trials: int, rng: random.Random) -> dict[str, obje
         for path in (db, transcript, Path(f"{db}-wal"), Path(f"{db}-shm")):
             path.unlink(missing_ok=True)
         _progress("poll", trial, trials, lost, duplicated, mid)
-    return {"scenario": "poll", "trials": trials, "pairs": len(voters), "lost": lost, "duplicated": duplicated,
-            "results_not_exactly_once": results_wrong, "killed_mid_burst": mid}
+    return {
+        "scenario": "poll",
+        "trials": trials,
+        "pairs": len(voters),
+        "lost": lost,
+        "duplicated": duplicated,
+        "results_not_exactly_once": results_wrong,
+        "killed_mid_burst": mid,
+    }
 
 
 def scenario_checkins(work: Path, trials: int, rng: random.Random) -> dict[str, object]:
@@ -221,32 +350,59 @@ def scenario_checkins(work: Path, trials: int, rng: random.Random) -> dict[str, 
     for trial in range(trials):
         db, transcript = work / f"c{trial}.db", work / f"c{trial}.jsonl"
         shutil.copy(template, db)
-        mid += _run_and_kill(db, transcript, sweep, T0 + timedelta(hours=1), "How is your mentorship", len(expected), rng)
+        mid += _run_and_kill(
+            db, transcript, sweep, T0 + timedelta(hours=1), "How is your mentorship", len(expected), rng
+        )
         _finish(db, transcript, sweep, T0 + timedelta(hours=1, minutes=5))
         l, d = _score(_lines(transcript), "How is your mentorship", expected)
         lost, duplicated = lost + l, duplicated + d
         for path in (db, transcript, Path(f"{db}-wal"), Path(f"{db}-shm")):
             path.unlink(missing_ok=True)
         _progress("checkins", trial, trials, lost, duplicated, mid)
-    return {"scenario": "checkins", "trials": trials, "pairs": len(expected), "lost": lost, "duplicated": duplicated, "killed_mid_burst": mid}
+    return {
+        "scenario": "checkins",
+        "trials": trials,
+        "pairs": len(expected),
+        "lost": lost,
+        "duplicated": duplicated,
+        "killed_mid_burst": mid,
+    }
 
 
 def _progress(name: str, trial: int, trials: int, lost: int, duplicated: int, mid: int) -> None:
     """Every ten trials, a line to stderr: a long run can be followed (and read if cut short)."""
     if (trial + 1) % 10 == 0 and trial + 1 < trials:
-        print(json.dumps({"scenario": name, "trials_so_far": trial + 1, "lost": lost, "duplicated": duplicated,
-                          "killed_mid_burst": mid}), file=sys.stderr, flush=True)
+        print(
+            json.dumps(
+                {
+                    "scenario": name,
+                    "trials_so_far": trial + 1,
+                    "lost": lost,
+                    "duplicated": duplicated,
+                    "killed_mid_burst": mid,
+                }
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def scenario_inbound(work: Path, trials: int, rng: random.Random) -> dict[str, object]:
     """Kill -9 0–50 ms after the ack of a DM answer, command, click and form, Slack HTTP and Discord
     (bench/crash_inbound.py; it prints a line per platform and kind)."""
-    code = subprocess.call([sys.executable, "-m", "bench.crash_inbound", "--trials", str(trials),
-                            "--seed", str(rng.randrange(10**6))], cwd=ROOT)
+    code = subprocess.call(
+        [sys.executable, "-m", "bench.crash_inbound", "--trials", str(trials), "--seed", str(rng.randrange(10**6))],
+        cwd=ROOT,
+    )
     return {"scenario": "inbound", "trials": trials, "exit_code": code}
 
 
-SCENARIOS = {"intros": scenario_intros, "poll": scenario_poll, "checkins": scenario_checkins, "inbound": scenario_inbound}
+SCENARIOS = {
+    "intros": scenario_intros,
+    "poll": scenario_poll,
+    "checkins": scenario_checkins,
+    "inbound": scenario_inbound,
+}
 
 
 def main() -> None:

@@ -78,17 +78,24 @@ class Bot:
         self.port = free_port()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL"))},
-            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api_url,
-            "PORT": str(self.port), "HOST": "127.0.0.1", "DATABASE_URL": f"sqlite+aiosqlite:///{self.db}",
-            "MENTORBOT_DATA_DIR": str(work / "data"), "MENTORBOT_SWEEP_SECONDS": "2", "LOG_LEVEL": "WARNING",
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": api_url,
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            "DATABASE_URL": f"sqlite+aiosqlite:///{self.db}",
+            "MENTORBOT_DATA_DIR": str(work / "data"),
+            "MENTORBOT_SWEEP_SECONDS": "2",
+            "LOG_LEVEL": "WARNING",
         }
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
         self.process: subprocess.Popen[bytes] | None = None
         self.log = open(os.environ.get("CRASH_BOT_LOG") or work / "bot.log", "ab")
 
     async def start(self, session: aiohttp.ClientSession) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env,
-                                        stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -137,8 +144,13 @@ def replied(fake: FakeSlack, rid: str) -> bool:
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
-    return {e["text"]["text"]: e["action_id"] for b in message.get("blocks") or [] if b["type"] == "actions"
-            for e in b["elements"] if e["type"] == "button"}
+    return {
+        e["text"]["text"]: e["action_id"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    }
 
 
 class Trials:
@@ -167,8 +179,12 @@ class Trials:
     async def command(self) -> dict[str, int]:
         question = f"Q{self.n}-{self.rng.randrange(10**9)}"
         rid = f"cmd-{question}"
-        body = slash_command(f'poll "{question}" --closes 3d', user_id="U0CAROL", channel_id="C0MENTOR",
-                             response_url=self.fake.response_url(rid))
+        body = slash_command(
+            f'poll "{question}" --closes 3d',
+            user_id="U0CAROL",
+            channel_id="C0MENTOR",
+            response_url=self.fake.response_url(rid),
+        )
         self.n += 1
         await self.act_and_kill(body, FORM)
         count = lambda: self.bot.query("SELECT count(*) FROM poll WHERE question = ?", question)[0][0]  # noqa: E731
@@ -177,8 +193,9 @@ class Trials:
 
     async def form(self) -> dict[str, int]:
         question = f"F{self.n}-{self.rng.randrange(10**9)}"
-        body = view_submission({"question": question, "closes": "3d"}, user_id="U0CAROL", channel_id="C0MENTOR",
-                               callback_id=POLL_FORM)
+        body = view_submission(
+            {"question": question, "closes": "3d"}, user_id="U0CAROL", channel_id="C0MENTOR", callback_id=POLL_FORM
+        )
         self.n += 1
         before = len(self.fake.ephemerals)
         await self.act_and_kill(body, FORM)
@@ -189,8 +206,12 @@ class Trials:
 
     async def standing_poll(self) -> dict[str, Any]:
         if self.poll is None:
-            body = slash_command('poll "Would you join?" --closes 30d', user_id="U0CAROL", channel_id="C0MENTOR",
-                                 response_url=self.fake.response_url("standing"))
+            body = slash_command(
+                'poll "Would you join?" --closes 30d',
+                user_id="U0CAROL",
+                channel_id="C0MENTOR",
+                response_url=self.fake.response_url("standing"),
+            )
             assert await post(self.session, self.bot, body, FORM) == 200
             await until(lambda: bool(self.fake.messages("C0MENTOR")))
             self.poll = self.fake.messages("C0MENTOR")[0]
@@ -201,8 +222,9 @@ class Trials:
         user = self.member()
         rid = f"vote-{user}"
         action = next(iter(buttons(poll).values()))
-        body = block_action(action, user_id=user, channel_id="C0MENTOR", message_ts=poll["ts"],
-                            response_url=self.fake.response_url(rid))
+        body = block_action(
+            action, user_id=user, channel_id="C0MENTOR", message_ts=poll["ts"], response_url=self.fake.response_url(rid)
+        )
         await self.act_and_kill(body, FORM)
         votes = lambda: self.bot.query(  # noqa: E731
             "SELECT count(*) FROM poll_vote v JOIN member m ON m.id = v.member_id WHERE m.platform_user_id = ?", user
@@ -213,33 +235,77 @@ class Trials:
     async def dm(self) -> dict[str, int]:
         """A member mid-intake types the answer to 'anything to add?'; the next question must follow, once."""
         user = self.member()
-        assert await post(self.session, self.bot, slash_command("join", user_id=user, channel_id="C0MENTOR",
-                                                                response_url=self.fake.response_url(f"join-{user}")), FORM) == 200
+        assert (
+            await post(
+                self.session,
+                self.bot,
+                slash_command(
+                    "join", user_id=user, channel_id="C0MENTOR", response_url=self.fake.response_url(f"join-{user}")
+                ),
+                FORM,
+            )
+            == 200
+        )
         await until(lambda: self.fake.im_with(user) is not None and bool(self.fake.im_with(user).messages))
         im = self.fake.im_with(user)
         role = im.messages[-1]
-        assert await post(self.session, self.bot, block_action(buttons(role)["Mentee"], user_id=user, channel_id=im.id,
-                          message_ts=role["ts"], response_url=self.fake.response_url(f"r-{user}")), FORM) == 200
+        assert (
+            await post(
+                self.session,
+                self.bot,
+                block_action(
+                    buttons(role)["Mentee"],
+                    user_id=user,
+                    channel_id=im.id,
+                    message_ts=role["ts"],
+                    response_url=self.fake.response_url(f"r-{user}"),
+                ),
+                FORM,
+            )
+            == 200
+        )
         await until(lambda: len(im.messages) >= 2)
         topics = im.messages[-1]
-        select = next(e for b in topics["blocks"] if b["type"] == "actions" for e in b["elements"] if "select" in e["type"])
-        assert await post(self.session, self.bot, select_action(select["action_id"], ["Python"], multi=True, user_id=user, channel_id=im.id,
-                          message_ts=topics["ts"], response_url=self.fake.response_url(f"t-{user}")), FORM) == 200
+        select = next(
+            e for b in topics["blocks"] if b["type"] == "actions" for e in b["elements"] if "select" in e["type"]
+        )
+        assert (
+            await post(
+                self.session,
+                self.bot,
+                select_action(
+                    select["action_id"],
+                    ["Python"],
+                    multi=True,
+                    user_id=user,
+                    channel_id=im.id,
+                    message_ts=topics["ts"],
+                    response_url=self.fake.response_url(f"t-{user}"),
+                ),
+                FORM,
+            )
+            == 200
+        )
         await until(lambda: OTHER_QUESTION in im.messages[-1].get("text", ""))
         answer = f"Elixir{self.n}"
         await self.act_and_kill(dm_event(answer, user_id=user, channel_id=im.id, event_id=f"EvCRASH{self.n:07d}"), JSON)
 
         def intake() -> tuple[str, str]:
             rows = self.bot.query(
-                "SELECT i.step, i.answers FROM intake i JOIN member m ON m.id = i.member_id WHERE m.platform_user_id = ?", user
+                "SELECT i.step, i.answers FROM intake i JOIN member m ON m.id = i.member_id WHERE m.platform_user_id = ?",
+                user,
             )
             return (rows[0][0], rows[0][1]) if rows else ("", "")
 
         asked = lambda: sum(GOALS_QUESTION in m.get("text", "") for m in im.messages)  # noqa: E731
         await until(lambda: answer in intake()[1] and asked() >= 1)
         step, answers = intake()
-        return {"lost": int(answer not in answers), "twice": int(answers.count(answer) > 1 or asked() > 1),
-                "no_reply": int(asked() == 0), "wrong_question": int(step != self.goals_step)}
+        return {
+            "lost": int(answer not in answers),
+            "twice": int(answers.count(answer) > 1 or asked() > 1),
+            "no_reply": int(asked() == 0),
+            "wrong_question": int(step != self.goals_step),
+        }
 
 
 # --- Discord ------------------------------------------------------------------------------
@@ -257,13 +323,16 @@ class DiscordBot(Bot):
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         await self.fake.drop_connections()
-        self.process = subprocess.Popen([sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env,
-                                        stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
+        )
         await self.fake.wait_connected(timeout=60)
 
 
 class DiscordTrials:
-    def __init__(self, fake: Any, bot: DiscordBot, session: aiohttp.ClientSession, rng: random.Random, guild: Any) -> None:
+    def __init__(
+        self, fake: Any, bot: DiscordBot, session: aiohttp.ClientSession, rng: random.Random, guild: Any
+    ) -> None:
         self.fake, self.bot, self.session, self.rng, self.guild = fake, bot, session, rng, guild
         self.general = next(iter(guild.channels))
         self.poll: dict[str, Any] | None = None
@@ -271,7 +340,9 @@ class DiscordTrials:
         self.goals_step = "goals"
 
     async def kill_after_defer(self, interaction: dict[str, Any]) -> None:
-        await self.fake.wait_for_call("POST", rf"^/interactions/{interaction['id']}/{interaction['token']}/callback$", timeout=30)
+        await self.fake.wait_for_call(
+            "POST", rf"^/interactions/{interaction['id']}/{interaction['token']}/callback$", timeout=30
+        )
         await asyncio.sleep(self.rng.uniform(0.0, 0.05))
         self.bot.kill()
         self.mid_work = unfinished(self.bot)
@@ -279,8 +350,10 @@ class DiscordTrials:
 
     def completed(self, interaction: dict[str, Any]) -> bool:
         token = interaction["token"]
-        return any(c.method in ("PATCH", "POST") and c.path.startswith(f"/webhooks/{self.fake.application_id}/{token}")
-                   for c in self.fake.calls)
+        return any(
+            c.method in ("PATCH", "POST") and c.path.startswith(f"/webhooks/{self.fake.application_id}/{token}")
+            for c in self.fake.calls
+        )
 
     def polls(self, question: str) -> int:
         return self.bot.query("SELECT count(*) FROM poll WHERE question = ?", question)[0][0]
@@ -288,27 +361,40 @@ class DiscordTrials:
     async def command(self) -> dict[str, int]:
         self.n += 1
         question = f"Q{self.n}-{self.rng.randrange(10**9)}"
-        interaction = await self.fake.slash(self.guild, self.general, self.guild.owner_id, "run",
-                                            {"command": f'poll "{question}" --closes 3d'})
+        interaction = await self.fake.slash(
+            self.guild, self.general, self.guild.owner_id, "run", {"command": f'poll "{question}" --closes 3d'}
+        )
         await self.kill_after_defer(interaction)
         await until(lambda: self.polls(question) >= 1 and self.completed(interaction))
-        return {"lost": int(self.polls(question) == 0), "twice": int(self.polls(question) > 1),
-                "no_reply": int(not self.completed(interaction))}
+        return {
+            "lost": int(self.polls(question) == 0),
+            "twice": int(self.polls(question) > 1),
+            "no_reply": int(not self.completed(interaction)),
+        }
 
     async def form(self) -> dict[str, int]:
         self.n += 1
         question = f"F{self.n}-{self.rng.randrange(10**9)}"
-        interaction = await self.fake.submit_modal(self.guild, self.general, self.guild.owner_id, "mentor:dpoll:new:create",
-                                                   {"question": question, "closes": "3d"})
+        interaction = await self.fake.submit_modal(
+            self.guild,
+            self.general,
+            self.guild.owner_id,
+            "mentor:dpoll:new:create",
+            {"question": question, "closes": "3d"},
+        )
         await self.kill_after_defer(interaction)
         await until(lambda: self.polls(question) >= 1 and self.completed(interaction))
-        return {"lost": int(self.polls(question) == 0), "twice": int(self.polls(question) > 1),
-                "no_reply": int(not self.completed(interaction))}
+        return {
+            "lost": int(self.polls(question) == 0),
+            "twice": int(self.polls(question) > 1),
+            "no_reply": int(not self.completed(interaction)),
+        }
 
     async def standing_poll(self) -> dict[str, Any]:
         if self.poll is None:
-            await self.fake.slash(self.guild, self.general, self.guild.owner_id, "run",
-                                  {"command": 'poll "Would you join?" --closes 30d'})
+            await self.fake.slash(
+                self.guild, self.general, self.guild.owner_id, "run", {"command": 'poll "Would you join?" --closes 30d'}
+            )
             await until(lambda: any(m.get("components") for m in self.fake.channel_messages(self.general)))
             self.poll = next(m for m in self.fake.channel_messages(self.general) if m.get("components"))
         return self.poll
@@ -336,7 +422,9 @@ class DiscordTrials:
         if not await until(lambda: any("Would you like to mentor" in m["content"] for m in dms()), 90):
             return {"setup_failed": 1}
         role = next(m for m in dms() if "Would you like to mentor" in m["content"])
-        mentee = next(c["custom_id"] for row in role["components"] for c in row["components"] if c.get("label") == "Mentee")
+        mentee = next(
+            c["custom_id"] for row in role["components"] for c in row["components"] if c.get("label") == "Mentee"
+        )
         await self.fake.click(None, user.id, role["id"], mentee)
         if not await until(lambda: any("Which topics" in m["content"] for m in dms()), 90):
             return {"setup_failed": 1}
@@ -355,7 +443,8 @@ class DiscordTrials:
 
         def intake() -> tuple[str, str]:
             rows = self.bot.query(
-                "SELECT i.step, i.answers FROM intake i JOIN member m ON m.id = i.member_id WHERE m.platform_user_id = ?", user.id
+                "SELECT i.step, i.answers FROM intake i JOIN member m ON m.id = i.member_id WHERE m.platform_user_id = ?",
+                user.id,
             )
             return (rows[0][0], rows[0][1]) if rows else ("", "")
 
@@ -363,9 +452,13 @@ class DiscordTrials:
         if saved:
             await until(lambda: answer in intake()[1] and asked() >= 1)
         step, answers = intake()
-        return {"lost": int(saved and answer not in answers), "not_received": int(not saved),
-                "twice": int(answers.count(answer) > 1 or asked() > 1),
-                "no_reply": int(saved and asked() == 0), "wrong_question": int(saved and step != self.goals_step)}
+        return {
+            "lost": int(saved and answer not in answers),
+            "not_received": int(not saved),
+            "twice": int(answers.count(answer) > 1 or asked() > 1),
+            "no_reply": int(saved and asked() == 0),
+            "wrong_question": int(saved and step != self.goals_step),
+        }
 
 
 async def run_discord(trials: int, kinds: list[str], seed: int) -> None:
@@ -397,9 +490,20 @@ async def report(t: Any, bot: Bot, fake: Any, trials: int, kinds: list[str], pla
                 for key, value in result.items():
                     total[key] = total.get(key, 0) + value
             if (trial + 1) % 5 == 0:
-                print(json.dumps({"platform": platform, "trials_so_far": trial + 1,
-                                  **{k: {x: v for x, v in r.items() if x not in ("kind", "platform")} for k, r in totals.items()}}),
-                      file=sys.stderr, flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "platform": platform,
+                            "trials_so_far": trial + 1,
+                            **{
+                                k: {x: v for x, v in r.items() if x not in ("kind", "platform")}
+                                for k, r in totals.items()
+                            },
+                        }
+                    ),
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         bot.kill()
         await fake.stop()
@@ -426,7 +530,9 @@ async def run_slack(trials: int, kinds: list[str], seed: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=100)
-    parser.add_argument("--kinds", nargs="+", choices=("dm", "command", "click", "form"), default=["dm", "command", "click", "form"])
+    parser.add_argument(
+        "--kinds", nargs="+", choices=("dm", "command", "click", "form"), default=["dm", "command", "click", "form"]
+    )
     parser.add_argument("--platform", nargs="+", choices=("slack", "discord"), default=["slack", "discord"])
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()

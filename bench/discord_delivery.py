@@ -20,23 +20,22 @@ import statistics
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+import discord
 
-import discord  # noqa: E402
-from tests.support.bench_api import FakeDiscord  # noqa: E402
-
-from adapters.discord.messenger import DiscordMessenger  # noqa: E402
-from adapters.discord.settings import configure_api_base  # noqa: E402
-from bot.core import messages as msg  # noqa: E402
-from bot.mentorbot import ensure_community  # noqa: E402
-from bot.bootstrap import bootstrap  # noqa: E402
-from bot.core.settings import Settings  # noqa: E402
-from bot.core.events import CommunityRef  # noqa: E402
-from bot.delivery.outbox import Outbox  # noqa: E402
-from bot.core.ports import Destination  # noqa: E402
-from storage.tables import OutboxMessage  # noqa: E402
+from adapters.discord.messenger import DiscordMessenger
+from adapters.discord.settings import configure_api_base
+from bot.bootstrap import bootstrap
+from bot.core import messages as msg
+from bot.core.events import CommunityRef
+from bot.core.ports import Destination
+from bot.core.settings import Settings
+from bot.delivery.outbox import Outbox
+from bot.mentorbot import ensure_community
+from storage.tables import OutboxMessage
+from tests.support.bench_api import FakeDiscord
 
 
 async def one_run(workdir: Path, count: int, every: int) -> dict[str, float]:
@@ -49,7 +48,7 @@ async def one_run(workdir: Path, count: int, every: int) -> dict[str, float]:
     db_file = workdir / f"bench-{time.monotonic_ns()}.db"
     settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{db_file}")
     bot = await bootstrap(settings)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with bot.db.unit() as session:
         community = await ensure_community(session, CommunityRef("discord", guild.id, guild.name), now, settings)
         outbox = Outbox(session, community.id, now)
@@ -70,9 +69,9 @@ async def one_run(workdir: Path, count: int, every: int) -> dict[str, float]:
     async with bot.db.unit() as session:
         from sqlalchemy import func, select
 
-        sent = (await session.execute(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent")
-        )).scalar_one()
+        sent = (
+            await session.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "sent"))
+        ).scalar_one()
     await client.close()
     await bot.close()
     await fake.stop()
@@ -94,17 +93,21 @@ async def main() -> None:
         for _ in range(args.runs):
             results.append(await one_run(Path(tmp), args.messages, args.every))
     seconds = [r["seconds"] for r in results]
-    print(json.dumps({
-        "bench": "discord_delivery",
-        "messages": args.messages,
-        "runs": args.runs,
-        "rate_limited_per_run": results[0]["rate_limited"],
-        "rest_calls_per_run": results[0]["calls"],
-        "median_seconds": round(statistics.median(seconds), 3),
-        "min_seconds": round(min(seconds), 3),
-        "max_seconds": round(max(seconds), 3),
-        "messages_per_second": round(args.messages / statistics.median(seconds), 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "discord_delivery",
+                "messages": args.messages,
+                "runs": args.runs,
+                "rate_limited_per_run": results[0]["rate_limited"],
+                "rest_calls_per_run": results[0]["calls"],
+                "median_seconds": round(statistics.median(seconds), 3),
+                "min_seconds": round(min(seconds), 3),
+                "max_seconds": round(max(seconds), 3),
+                "messages_per_second": round(args.messages / statistics.median(seconds), 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import statistics
-
 import tempfile
 import time
 import uuid
@@ -41,19 +40,66 @@ def with_home_lists(data: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tu
     now = community._ts(community.NOW)
     next_poll = len(data["poll"]) + 1
     for n in range(40):
-        data["poll"].append((next_poll + n, 1, "C1", f"Would you join mentoring round {n}?", "[]", False, 1, now,
-                             community._ts(community.NOW + timedelta(days=3)), None, "open", None))
+        data["poll"].append(
+            (
+                next_poll + n,
+                1,
+                "C1",
+                f"Would you join mentoring round {n}?",
+                "[]",
+                False,
+                1,
+                now,
+                community._ts(community.NOW + timedelta(days=3)),
+                None,
+                "open",
+                None,
+            )
+        )
     data["match_round"].append((2, 1, "proposed", False, False, now, 1, None, None, "{}"))
     data.setdefault("outbox", [])
     for n in range(400):
-        data["outbox"].append((n + 1, 1, "post", "dm", f"U{n * 7 + 7:07d}", "[]", None, None, "failed", 1, 0, now, now, None,
-                               None, "cannot_dm_user"))
+        data["outbox"].append(
+            (
+                n + 1,
+                1,
+                "post",
+                "dm",
+                f"U{n * 7 + 7:07d}",
+                "[]",
+                None,
+                None,
+                "failed",
+                1,
+                0,
+                now,
+                now,
+                None,
+                None,
+                "cannot_dm_user",
+            )
+        )
     return data
 
 
-OUTBOX_COLUMNS = ("id", "community_id", "operation", "destination_kind", "destination_target", "payload", "dedupe_key",
-                  "target_outbox_id", "status", "attempts", "claim_token", "not_before", "created_at", "sent_at",
-                  "message_ref", "last_error")
+OUTBOX_COLUMNS = (
+    "id",
+    "community_id",
+    "operation",
+    "destination_kind",
+    "destination_target",
+    "payload",
+    "dedupe_key",
+    "target_outbox_id",
+    "status",
+    "attempts",
+    "claim_token",
+    "not_before",
+    "created_at",
+    "sent_at",
+    "message_ref",
+    "last_error",
+)
 
 
 async def time_home(url: str, schema: str | None, runs: int, data_dir: Path) -> dict[str, float]:
@@ -77,8 +123,12 @@ async def time_home(url: str, schema: str | None, runs: int, data_dir: Path) -> 
     fake.add_user(MODERATOR, "Member 1", is_admin=True)
     await fake.start()
     client = make_web_client(BOT_TOKEN, base_url=fake.api_url)
-    event = ComponentAction(CommunityRef(community.PLATFORM, community.EXTERNAL_ID, "Bench"), Actor(MODERATOR, "Member 1", True),
-                            "", "mentor:home:1:open")
+    event = ComponentAction(
+        CommunityRef(community.PLATFORM, community.EXTERNAL_ID, "Bench"),
+        Actor(MODERATOR, "Member 1", True),
+        "",
+        "mentor:home:1:open",
+    )
     total: list[float] = []
     core: list[float] = []
     blocks = 0
@@ -114,7 +164,10 @@ def _fill_sqlite(path: Path, data: dict[str, list[tuple[Any, ...]]]) -> None:
     conn = sqlite3.connect(path)
     conn.executemany(
         f"INSERT INTO outbox ({', '.join(OUTBOX_COLUMNS)}) VALUES ({', '.join('?' * len(OUTBOX_COLUMNS))})",
-        [tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if hasattr(v, "strftime") else v for v in row) for row in data["outbox"]],
+        [
+            tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if hasattr(v, "strftime") else v for v in row)
+            for row in data["outbox"]
+        ],
     )
     conn.commit()
     conn.close()
@@ -126,7 +179,9 @@ async def _fill_postgres(url: str, schema: str, data: dict[str, list[tuple[Any, 
     await community.fill_postgres(url, schema, data)
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        await conn.copy_records_to_table("outbox", records=data["outbox"], columns=list(OUTBOX_COLUMNS), schema_name=schema)
+        await conn.copy_records_to_table(
+            "outbox", records=data["outbox"], columns=list(OUTBOX_COLUMNS), schema_name=schema
+        )
         await conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{schema}\".outbox', 'id'), 1000)")
         await conn.execute(f'ANALYZE "{schema}".outbox')
     finally:
@@ -150,7 +205,10 @@ def main() -> None:
         asyncio.run(community._migrate(f"sqlite+aiosqlite:///{path}"))
         _fill_sqlite(path, data)
         result = asyncio.run(time_home(f"sqlite+aiosqlite:///{path}", None, args.runs, Path(tmp) / "data"))
-        print(json.dumps({**sizes, "db": "sqlite", **result, "load_1min": community._load(), "cpus": os.cpu_count()}), flush=True)
+        print(
+            json.dumps({**sizes, "db": "sqlite", **result, "load_1min": community._load(), "cpus": os.cpu_count()}),
+            flush=True,
+        )
         url = os.environ.get("TEST_DATABASE_URL", "").strip()
         if url:
             from sqlalchemy import text
@@ -170,7 +228,12 @@ def main() -> None:
                 asyncio.run(community._migrate(url, schema))
                 asyncio.run(_fill_postgres(url, schema, data))
                 result = asyncio.run(time_home(url, schema, args.runs, Path(tmp) / "data"))
-                print(json.dumps({**sizes, "db": "postgresql", **result, "load_1min": community._load(), "cpus": os.cpu_count()}), flush=True)
+                print(
+                    json.dumps(
+                        {**sizes, "db": "postgresql", **result, "load_1min": community._load(), "cpus": os.cpu_count()}
+                    ),
+                    flush=True,
+                )
             finally:
                 asyncio.run(schema_op(f'DROP SCHEMA "{schema}" CASCADE'))
 

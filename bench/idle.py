@@ -120,27 +120,41 @@ async def run(settle: float) -> None:
                 "SLACK_BOT_TOKEN": BOT_TOKEN,
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "SLACK_API_URL": slack.api_url,
-                "PORT": str(port), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/idle.db",
+                "PORT": str(port),
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/idle.db",
             }
-            rows.append(await measure(
-                "mentorbot run (Slack HTTP)", [sys.executable, "-m", "adapters.cli", "run"], env,
-                lambda proc: wait_http(port), settle,
-            ))
+            rows.append(
+                await measure(
+                    "mentorbot run (Slack HTTP)",
+                    [sys.executable, "-m", "adapters.cli", "run"],
+                    env,
+                    lambda proc: wait_http(port),
+                    settle,
+                )
+            )
             port = free_port()
-            rows.append(await measure(
-                "bare slack-bolt AsyncApp (HTTP)",
-                [sys.executable, "-c", BARE_BOLT, BOT_TOKEN, SIGNING_SECRET, slack.api_url, str(port)], base,
-                lambda proc: wait_http(port), settle,
-            ))
+            rows.append(
+                await measure(
+                    "bare slack-bolt AsyncApp (HTTP)",
+                    [sys.executable, "-c", BARE_BOLT, BOT_TOKEN, SIGNING_SECRET, slack.api_url, str(port)],
+                    base,
+                    lambda proc: wait_http(port),
+                    settle,
+                )
+            )
 
             async def discord_ready(proc) -> None:
                 await asyncio.wait_for(proc.stdout.readline(), 60)
 
-            rows.append(await measure(
-                "bare discord.py client (gateway)",
-                [sys.executable, "-c", BARE_DISCORD, discord_fake.token, discord_fake.api_base], base,
-                discord_ready, settle,
-            ))
+            rows.append(
+                await measure(
+                    "bare discord.py client (gateway)",
+                    [sys.executable, "-c", BARE_DISCORD, discord_fake.token, discord_fake.api_base],
+                    base,
+                    discord_ready,
+                    settle,
+                )
+            )
     finally:
         await slack.stop()
         await discord_fake.stop()

@@ -42,8 +42,7 @@ from dataclasses import replace
 
 import numpy as np
 
-
-from bot.features.matching import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, MatchingRules, MatchProfile, Role  # noqa: E402
+from bot.features.matching import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, MatchingRules, MatchProfile, Role
 
 # name -> (mentees, mentors). Mentor capacities are 1–3 (half 1, 30% 2, 20% 3).
 SIZES = {
@@ -54,9 +53,26 @@ SIZES = {
 FAMILIES = ("realistic", "shared-favourites", "one-star", "one-timezone")
 
 POPULAR = [
-    "Python", "Career growth", "JavaScript", "Leadership", "Data science", "Machine learning", "Cloud",
-    "DevOps", "Product management", "Frontend", "Backend", "Public speaking", "Open source", "Go", "Rust",
-    "Security", "Design", "Mobile", "Databases", "Testing",
+    "Python",
+    "Career growth",
+    "JavaScript",
+    "Leadership",
+    "Data science",
+    "Machine learning",
+    "Cloud",
+    "DevOps",
+    "Product management",
+    "Frontend",
+    "Backend",
+    "Public speaking",
+    "Open source",
+    "Go",
+    "Rust",
+    "Security",
+    "Design",
+    "Mobile",
+    "Databases",
+    "Testing",
 ]
 TOPICS = POPULAR + [f"Niche topic {k:02d}" for k in range(60)]
 LANGS = ["es", "de", "fr", "pt", "ja", "hi", "zh"]
@@ -67,8 +83,24 @@ GOAL_WORDS = (
     "freelance consulting research paper phd bootcamp certification exam kubernetes terraform react typescript "
     "django fastapi pandas pytorch statistics analytics visualization ux research writing documentation"
 ).split()
-ZONES = [(-8, 0.12), (-7, 0.05), (-6, 0.08), (-5, 0.12), (-3, 0.05), (0, 0.08), (1, 0.15), (2, 0.07),
-         (3, 0.03), (5.5, 0.08), (8, 0.07), (9, 0.04), (10, 0.03), (12, 0.01), (-10, 0.01), (4, 0.01)]
+ZONES = [
+    (-8, 0.12),
+    (-7, 0.05),
+    (-6, 0.08),
+    (-5, 0.12),
+    (-3, 0.05),
+    (0, 0.08),
+    (1, 0.15),
+    (2, 0.07),
+    (3, 0.03),
+    (5.5, 0.08),
+    (8, 0.07),
+    (9, 0.04),
+    (10, 0.03),
+    (12, 0.01),
+    (-10, 0.01),
+    (4, 0.01),
+]
 
 
 def _zipf(n: int, exponent: float) -> np.ndarray:
@@ -256,7 +288,10 @@ def child_baselines(size: str, family: str, seed: int) -> dict[str, object]:
     load_start = os.getloadavg()[0]
     c = encode(profiles, rules)
     out: dict[str, object] = {"kind": "baselines", "size": size, "family": family, "seed": seed}
-    for name, run in (("greedy_full", lambda: greedy_on_feasible_graph(c)), ("random_full", lambda: random_pairing(c, seed))):
+    for name, run in (
+        ("greedy_full", lambda: greedy_on_feasible_graph(c)),
+        ("random_full", lambda: random_pairing(c, seed)),
+    ):
         t0 = time.perf_counter()
         _, _, u = run()
         out[f"{name}_matched"] = len(u)
@@ -309,16 +344,37 @@ def main() -> None:
                 runs.append(run)
         if not runs:
             continue
-        summary: dict[str, object] = {"kind": "row", "size": size, "family": family, "seed": args.seed, "runs": len(runs)}
+        summary: dict[str, object] = {
+            "kind": "row",
+            "size": size,
+            "family": family,
+            "seed": args.seed,
+            "runs": len(runs),
+        }
         for key in ("seconds_total", "cpu_seconds", "peak_rss_mb", "seconds_candidates", "seconds_solve"):
             summary[f"{key}_median"] = statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
         summary["load_1m_seen"] = sorted({r["load_1m_start"] for r in runs} | {r["load_1m_end"] for r in runs})  # type: ignore[misc]
         first = runs[0]
-        for key in ("eligible_mentees", "available_mentors", "free_slots", "feasible_pairs", "graph_edges", "matched",
-                    "score", "certified", "bound", "value", "iterations", "pairs_priced", "edges_added"):
+        for key in (
+            "eligible_mentees",
+            "available_mentors",
+            "free_slots",
+            "feasible_pairs",
+            "graph_edges",
+            "matched",
+            "score",
+            "certified",
+            "bound",
+            "value",
+            "iterations",
+            "pairs_priced",
+            "edges_added",
+        ):
             summary[key] = first[key]
         # Same instance, same answer: every run must agree (determinism).
-        summary["runs_agree"] = all((r["matched"], r["score"], r["bound"]) == (first["matched"], first["score"], first["bound"]) for r in runs)
+        summary["runs_agree"] = all(
+            (r["matched"], r["score"], r["bound"]) == (first["matched"], first["score"], first["bound"]) for r in runs
+        )
         if not args.no_baselines:
             base = _spawn("baselines", size, family, args.seed)
             print(json.dumps(base), flush=True)

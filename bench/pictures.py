@@ -19,7 +19,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +48,17 @@ async def run(mode: str | None, charts: int, tmp: Path) -> dict[str, Any]:
     from bot.features.stats.chart import draw_dashboard_chart
 
     settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp}/acks-{mode}.db")
-    bot = await bootstrap(settings, clock=ManualClock(datetime(2026, 11, 23, tzinfo=timezone.utc)))
+    bot = await bootstrap(settings, clock=ManualClock(datetime(2026, 11, 23, tzinfo=UTC)))
     event = SlashCommand(CommunityRef("bench", "c1", "Bench"), Actor("U1", "Ann"), "#general", "help")
     await bot.handle(event)  # the member and community exist; statements are built
     worker = PictureWorker(mode) if mode else None
     if worker is not None:
         worker.prepare()
-        await worker.ready(msg.Message((msg.Image(str(tmp / f"warm-{mode}.png"), "", "c.png",
-                                                  drawer_name(draw_dashboard_chart), _figures(0)),)))
+        await worker.ready(
+            msg.Message(
+                (msg.Image(str(tmp / f"warm-{mode}.png"), "", "c.png", drawer_name(draw_dashboard_chart), _figures(0)),)
+            )
+        )
     acks: list[float] = []
     drawn: list[float] = []
     stop = asyncio.Event()
@@ -66,7 +69,9 @@ async def run(mode: str | None, charts: int, tmp: Path) -> dict[str, Any]:
             await asyncio.sleep(0.5)  # baseline: the same span with nothing drawn
         else:
             path = tmp / f"chart-{mode}-{i}.png"
-            await worker.ready(msg.Message((msg.Image(str(path), "", "c.png", drawer_name(draw_dashboard_chart), _figures(i)),)))
+            await worker.ready(
+                msg.Message((msg.Image(str(path), "", "c.png", drawer_name(draw_dashboard_chart), _figures(i)),))
+            )
         drawn.append((time.perf_counter() - started) * 1000)
     stop.set()
     await probe

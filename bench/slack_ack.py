@@ -29,16 +29,14 @@ import tempfile
 import time
 from dataclasses import replace
 
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession
 
-import aiohttp  # noqa: E402
-from tests.support.bench_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers, slash_command  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
-
-from adapters.slack.main import build_services, start_http  # noqa: E402
-from adapters.slack.settings import SlackSettings  # noqa: E402
-from bot.bootstrap import bootstrap  # noqa: E402
-from bot.core.settings import Settings  # noqa: E402
-
+from adapters.slack.main import build_services, start_http
+from adapters.slack.settings import SlackSettings
+from bot.bootstrap import bootstrap
+from bot.core.settings import Settings
+from tests.support.bench_api import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers, slash_command
 
 _delay = [0.0]
 
@@ -81,7 +79,9 @@ async def one_run(delay: float) -> list[dict[str, object]]:
             async with aiohttp.ClientSession() as session:
                 for i, (label, command) in enumerate(COMMANDS.items()):
                     rid = f"r{i}"
-                    body = slash_command(command, user_id="U0CAROL", channel_id="C0MENTOR", response_url=fake.response_url(rid))
+                    body = slash_command(
+                        command, user_id="U0CAROL", channel_id="C0MENTOR", response_url=fake.response_url(rid)
+                    )
                     headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
                     start = time.perf_counter()
                     async with session.post(server.url + "/slack/events", data=body, headers=headers) as resp:
@@ -121,9 +121,17 @@ async def inserts(url: str, count: int, schema: str | None = None) -> dict[str, 
     await upgrade(db)
     inbox = Inbox(db, SystemClock())
     body = dict(
-        token="x", team_id="T0MENTOR", team_domain="mentors", channel_id="C0MENTOR", channel_name="mentorship",
-        user_id="U0CAROL", user_name="carol", command="/mentor", text='poll "Would you join a mentorship program?"',
-        response_url="https://hooks.slack.com/commands/T0MENTOR/1/abc", trigger_id="1.2.abc",
+        token="x",
+        team_id="T0MENTOR",
+        team_domain="mentors",
+        channel_id="C0MENTOR",
+        channel_name="mentorship",
+        user_id="U0CAROL",
+        user_name="carol",
+        command="/mentor",
+        text='poll "Would you join a mentorship program?"',
+        response_url="https://hooks.slack.com/commands/T0MENTOR/1/abc",
+        trigger_id="1.2.abc",
     )
     times = []
     for i in range(count):
@@ -133,8 +141,12 @@ async def inserts(url: str, count: int, schema: str | None = None) -> dict[str, 
     await db.dispose()
     times.sort()
     return {
-        "bench": "slack_ack", "insert_only": True, "database": url.split(":", 1)[0], "saves": count,
-        "p50_ms": round(statistics.median(times), 2), "p99_ms": round(times[int(len(times) * 0.99) - 1], 2),
+        "bench": "slack_ack",
+        "insert_only": True,
+        "database": url.split(":", 1)[0],
+        "saves": count,
+        "p50_ms": round(statistics.median(times), 2),
+        "p99_ms": round(times[int(len(times) * 0.99) - 1], 2),
         "max_ms": round(times[-1], 2),
     }
 

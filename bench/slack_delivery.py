@@ -18,17 +18,15 @@ import tempfile
 import time
 from dataclasses import replace
 
-
-from tests.support.bench_api import BOT_TOKEN, FakeSlack  # noqa: E402
-
-from adapters.slack.messenger import SlackMessenger, make_web_client  # noqa: E402
-from bot.mentorbot import ensure_community  # noqa: E402
-from bot.bootstrap import bootstrap  # noqa: E402
-from bot.core.settings import Settings  # noqa: E402
-from bot.core.events import CommunityRef  # noqa: E402
-from bot.core.messages import Mention, message, text  # noqa: E402
-from bot.delivery.outbox import Outbox  # noqa: E402
-from bot.core.ports import Destination  # noqa: E402
+from adapters.slack.messenger import SlackMessenger, make_web_client
+from bot.bootstrap import bootstrap
+from bot.core.events import CommunityRef
+from bot.core.messages import Mention, message, text
+from bot.core.ports import Destination
+from bot.core.settings import Settings
+from bot.delivery.outbox import Outbox
+from bot.mentorbot import ensure_community
+from tests.support.bench_api import BOT_TOKEN, FakeSlack
 
 
 async def one_run(dms: int, every: int) -> dict[str, object]:

@@ -23,8 +23,7 @@ import json
 import logging
 import os
 
-
-from tests.support.bench_api import discord_ceiling, run_discord, run_slack, slack_ceiling  # noqa: E402
+from tests.support.bench_api import discord_ceiling, run_discord, run_slack, slack_ceiling
 
 
 def load() -> str:

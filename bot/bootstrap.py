@@ -7,12 +7,12 @@ adding its package to `FEATURES`; everything it declares is picked up from there
 
 from __future__ import annotations
 
+from bot.core.clock import SystemClock
 from bot.core.feature import Feature, Sweep, SweepEnv, check_table
 from bot.core.ports import Clock
 from bot.core.program import Program, load_program
 from bot.core.router import Router
 from bot.core.settings import Settings
-from bot.core.clock import SystemClock
 from bot.delivery.inbox import prune_inbox
 from bot.delivery.sweeps import Sweeper
 from bot.features import (

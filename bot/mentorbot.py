@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
-from bot.core.settings import Settings, is_moderator_actor
 from bot.core.context import Ctx
 from bot.core.errors import APOLOGY, UserFacingError
 from bot.core.events import (
@@ -29,20 +28,20 @@ from bot.core.events import (
     SlashCommand,
 )
 from bot.core.messages import Message
-from bot.delivery import doors
-from bot.delivery.deliverer import Deliverer, due_at
-from bot.delivery.inbox import AlreadyHandled, keep_replies, mark_handled
-from bot.delivery.pictures import picture_worker
-from bot.delivery.outbox import Outbox
 from bot.core.ports import Clock, Messenger
 from bot.core.program import Program, load_program
 from bot.core.router import Router
+from bot.core.settings import Settings, is_moderator_actor
+from bot.delivery import doors
+from bot.delivery.deliverer import Deliverer, due_at
+from bot.delivery.inbox import AlreadyHandled, keep_replies, mark_handled
+from bot.delivery.outbox import Outbox
+from bot.delivery.pictures import picture_worker
 from bot.delivery.sweeps import Sweeper
 from storage.db import Database
 from storage.tables import Community, Member
 
 log = logging.getLogger(__name__)
-
 
 
 class MentorBot:
@@ -74,7 +73,9 @@ class MentorBot:
             async with self.db.unit() as session:
                 replies = await self._handle(session, event)
                 if event.event_id:  # kept with the handled mark until the adapter has sent them
-                    await keep_replies(session, event.community.platform, event.community.external_id, event.event_id, replies)
+                    await keep_replies(
+                        session, event.community.platform, event.community.external_id, event.event_id, replies
+                    )
                 return replies
         except AlreadyHandled:
             log.info("ignored duplicate event %s", getattr(event, "event_id", ""))
@@ -130,7 +131,9 @@ class MentorBot:
         community_id = self._community_ids.get(key)
         if community_id is not None:
             row = (
-                await session.execute(_community_and_member_query(), {"community": community_id, "user": event.actor.user_id})
+                await session.execute(
+                    _community_and_member_query(), {"community": community_id, "user": event.actor.user_id}
+                )
             ).first()
             if row is not None:
                 _rename(row[0], event.community)
@@ -164,8 +167,6 @@ class MentorBot:
         await self.db.dispose()
 
 
-
-
 # Statements run on every event are built once (on first use) with bind parameters:
 # building a statement and its cache key cost more than running it on SQLite.
 @cache
@@ -179,12 +180,12 @@ def _community_and_member_query() -> Select[tuple[Community, Member]]:
 
 @cache
 def _member_query() -> Select[tuple[Member]]:
-    return select(Member).where(Member.community_id == bindparam("community"), Member.platform_user_id == bindparam("user"))
+    return select(Member).where(
+        Member.community_id == bindparam("community"), Member.platform_user_id == bindparam("user")
+    )
 
 
-async def ensure_community(
-    session: AsyncSession, ref: CommunityRef, now: datetime, settings: Settings
-) -> Community:
+async def ensure_community(session: AsyncSession, ref: CommunityRef, now: datetime, settings: Settings) -> Community:
     """The community's row, created on first contact."""
     query = select(Community).where(Community.platform == ref.platform, Community.external_id == ref.external_id)
     community = (await session.execute(query)).scalar_one_or_none()
@@ -246,4 +247,3 @@ async def ensure_member(
     if member.is_moderator != is_moderator:
         member.is_moderator = is_moderator
     return member
-

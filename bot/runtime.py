@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.core import metrics
-from bot.mentorbot import MentorBot
 from bot.core.ports import Messenger
+from bot.mentorbot import MentorBot
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class Runtime:
         self.bot = bot
         self.messenger = messenger
         self.interval = interval_seconds or bot.settings.sweep_seconds
-        self.scheduler = AsyncIOScheduler(timezone=timezone.utc)
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopped = False
@@ -41,7 +41,7 @@ class Runtime:
             id="sweep",
             max_instances=1,
             coalesce=True,
-            next_run_time=datetime.now(timezone.utc),  # overdue work is done at start-up
+            next_run_time=datetime.now(UTC),  # overdue work is done at start-up
         )
         self.scheduler.start()
 
@@ -82,7 +82,7 @@ class Runtime:
         due = await self.bot.next_due()
         if due is None:
             return
-        real_now = datetime.now(timezone.utc)
+        real_now = datetime.now(UTC)
         # The bot's clock may differ from the wall clock (tests); schedule by the gap.
         wait = max((due - self.bot.clock.now()).total_seconds(), 0.05)
         if wait < self.interval:

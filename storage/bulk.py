@@ -9,7 +9,7 @@ in SQLite's storage format, as objects for PostgreSQL drivers.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table
@@ -29,13 +29,13 @@ def _placeholders(paramstyle: str, count: int) -> str:
 def _sqlite_value(value: Any) -> Any:
     if isinstance(value, datetime):
         # The text form SQLAlchemy's SQLite DateTime type writes and reads back.
-        return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     return value
 
 
 def _pg_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     return value
 
 

@@ -30,9 +30,7 @@ def claim_statement(
     after the update (a fencing token: whoever holds the current token owns the
     row; a worker whose lease ran out finds a newer one). Callers build it once,
     with bind parameters, and run it with `run_claim`."""
-    candidates = (
-        select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
-    )
+    candidates = select(model.id).where(*where).order_by(*order_by).limit(limit).with_for_update(skip_locked=True)
     return (
         update(model)
         .where(model.id.in_(candidates.scalar_subquery()), *where)
@@ -42,6 +40,8 @@ def claim_statement(
     )
 
 
-async def run_claim(session: AsyncSession, statement: Any, params: dict[str, Any] | None = None) -> list[tuple[int, Any]]:
+async def run_claim(
+    session: AsyncSession, statement: Any, params: dict[str, Any] | None = None
+) -> list[tuple[int, Any]]:
     """Execute a claim statement: (id, token) pairs in id order."""
     return sorted((row[0], row[1]) for row in (await session.execute(statement, params or {})).all())

@@ -49,8 +49,15 @@ class DmChannels:
         async with self.db.unit() as session:
             row = await session.get(DmChannel, (self.platform, community, key[1]))
             if row is None:
-                session.add(DmChannel(platform=self.platform, community_external_id=community, members=key[1],
-                                      channel_id=channel_id, opened_at=now or datetime.now(UTC)))
+                session.add(
+                    DmChannel(
+                        platform=self.platform,
+                        community_external_id=community,
+                        members=key[1],
+                        channel_id=channel_id,
+                        opened_at=now or datetime.now(UTC),
+                    )
+                )
             else:
                 row.channel_id = channel_id
         self._remember(key, channel_id)
@@ -76,9 +83,7 @@ async def forget_dm_channels(session: AsyncSession, platform: str, community: st
         members.contains("," + user_id + ",", autoescape=True),  # type: ignore[attr-defined]
     )
     result = await session.execute(
-        delete(DmChannel).where(
-            DmChannel.platform == platform, DmChannel.community_external_id == community, named
-        )
+        delete(DmChannel).where(DmChannel.platform == platform, DmChannel.community_external_id == community, named)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -46,7 +46,7 @@ class _Connection(sqlite3.Connection):
         return super().cursor(factory)
 
 
-class SQLiteDialect_inline(SQLiteDialect_pysqlite):  # noqa: N801 - SQLAlchemy's naming for dialects
+class SQLiteDialect_inline(SQLiteDialect_pysqlite):
     driver = DRIVER
     is_async = True  # callable from AsyncEngine: every call returns without awaiting
     supports_statement_cache = True

@@ -24,19 +24,19 @@ import shutil
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from adapters.console.chat import ChatMessage
 from adapters.console.session import COMMUNITY, ConsoleSession
-from bot.core.settings import Settings
 from bot.core.events import ComponentAction, DirectText, Event, MemberJoined, SlashCommand
-from bot.core.messages import Button, File, Image, Message, label_text
+from bot.core.messages import File, Image, Message, label_text
 from bot.core.ports import Destination
 from bot.core.program import DEFAULT_PATH
+from bot.core.settings import Settings
 
-START = datetime(2026, 9, 7, 9, 0, tzinfo=timezone.utc)  # a Monday morning
+START = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)  # a Monday morning
 MODERATOR = "carol"
 MOD_CHANNEL = "#moderators"
 CHANNEL = "#general"
@@ -50,28 +50,80 @@ STEP_DAYS = 2
 TICK = timedelta(days=1)
 
 FIRST_NAMES = (
-    "ada", "ben", "chloe", "dev", "elif", "farid", "grace", "hugo", "ines", "jon", "kemi", "lars", "mei", "nils",
-    "olu", "priya", "quinn", "rosa", "sami", "tara", "umar", "vera", "wen", "ximena", "yusuf", "zara",
+    "ada",
+    "ben",
+    "chloe",
+    "dev",
+    "elif",
+    "farid",
+    "grace",
+    "hugo",
+    "ines",
+    "jon",
+    "kemi",
+    "lars",
+    "mei",
+    "nils",
+    "olu",
+    "priya",
+    "quinn",
+    "rosa",
+    "sami",
+    "tara",
+    "umar",
+    "vera",
+    "wen",
+    "ximena",
+    "yusuf",
+    "zara",
 )
 # Mentors offer the common skills; mentees ask for the fashionable ones: the dashboard should show it.
 # Topic names are the shipped program file's taxonomy (intake accepts only those).
-MENTOR_TOPICS = (("Python", 30), ("Web frontend", 16), ("Backend & APIs", 14), ("Career growth", 18),
-                 ("DevOps & cloud", 12), ("Data science", 8), ("Machine learning", 4), ("Public speaking", 6), ("Leadership", 8))
-MENTEE_TOPICS = (("Machine learning", 28), ("Data science", 22), ("Python", 16), ("Career growth", 14),
-                 ("Web frontend", 8), ("Backend & APIs", 5), ("DevOps & cloud", 5), ("Public speaking", 5), ("Leadership", 3))
+MENTOR_TOPICS = (
+    ("Python", 30),
+    ("Web frontend", 16),
+    ("Backend & APIs", 14),
+    ("Career growth", 18),
+    ("DevOps & cloud", 12),
+    ("Data science", 8),
+    ("Machine learning", 4),
+    ("Public speaking", 6),
+    ("Leadership", 8),
+)
+MENTEE_TOPICS = (
+    ("Machine learning", 28),
+    ("Data science", 22),
+    ("Python", 16),
+    ("Career growth", 14),
+    ("Web frontend", 8),
+    ("Backend & APIs", 5),
+    ("DevOps & cloud", 5),
+    ("Public speaking", 5),
+    ("Leadership", 3),
+)
 HELP_TEXTS = (
-    "Code review, career moves and how to learn a new stack quickly", "Preparing talks and writing for a technical audience",
-    "Moving from individual contributor to lead", "Getting a first job in tech and growing in it",
+    "Code review, career moves and how to learn a new stack quickly",
+    "Preparing talks and writing for a technical audience",
+    "Moving from individual contributor to lead",
+    "Getting a first job in tech and growing in it",
 )
 CITIES = ("Berlin", "London", "Madrid", "Lagos", "Lisbon", "Warsaw")
 WORKED = (
-    "Regular calls kept me accountable", "Honest feedback on my portfolio", "Learning how reviews work in a real team",
-    "Having someone to ask the questions I was shy about", "We set small goals and actually finished them",
-    "Practising interviews together", "Seeing how an experienced engineer plans their week",
+    "Regular calls kept me accountable",
+    "Honest feedback on my portfolio",
+    "Learning how reviews work in a real team",
+    "Having someone to ask the questions I was shy about",
+    "We set small goals and actually finished them",
+    "Practising interviews together",
+    "Seeing how an experienced engineer plans their week",
 )
 GOALS = (
-    "Ship my first open-source pull request", "Give a lightning talk at the meetup", "Finish the ML course project",
-    "Get my CV and portfolio ready", "Deploy a side project with CI", "Prepare for a senior interview loop",
+    "Ship my first open-source pull request",
+    "Give a lightning talk at the meetup",
+    "Finish the ML course project",
+    "Get my CV and portfolio ready",
+    "Deploy a side project with CI",
+    "Prepare for a senior interview loop",
 )
 
 
@@ -125,7 +177,9 @@ Action = Callable[[], Awaitable[None]]
 class Demo:
     """Plays every member of the community, day by day."""
 
-    def __init__(self, session: ConsoleSession, lines: list[str], personas: list[Persona], months: int, rng: random.Random) -> None:
+    def __init__(
+        self, session: ConsoleSession, lines: list[str], personas: list[Persona], months: int, rng: random.Random
+    ) -> None:
         self.session = session
         self.lines = lines
         self.personas = {p.name: p for p in personas}
@@ -160,8 +214,14 @@ class Demo:
 
     async def click(self, user: str, where: ChatMessage | None, component_id: str) -> list[Message]:
         channel = where.channel if where is not None else f"dm:{user}"
-        event = ComponentAction(COMMUNITY, self.session.actor(user), channel, component_id,
-                                message_ref=where.ref if where is not None else "", in_dm=channel.startswith("dm:"))
+        event = ComponentAction(
+            COMMUNITY,
+            self.session.actor(user),
+            channel,
+            component_id,
+            message_ref=where.ref if where is not None else "",
+            in_dm=channel.startswith("dm:"),
+        )
         return await self.act(event, Destination.dm(user))
 
     async def say(self, user: str, text: str) -> list[Message]:
@@ -273,7 +333,10 @@ class Demo:
             ("isn't on the list", "skip"),
             ("what do you hope to get out of mentoring", rng.choice(GOALS)),
             ("what could you help a mentee with", rng.choice(HELP_TEXTS)),
-            ("where are you in your career", str(rng.randint(8, 20) if persona.wish in ("mentor", "both") else rng.randint(0, 4))),
+            (
+                "where are you in your career",
+                str(rng.randint(8, 20) if persona.wish in ("mentor", "both") else rng.randint(0, 4)),
+            ),
             ("which timezone", rng.choice(CITIES)),
             ("hours a month", str(rng.choice((2, 4, 6)))),
             ("how long would you like", rng.choices(("3-6", "6-9"), (80, 20))[0]),
@@ -321,15 +384,28 @@ class Demo:
 
     async def _invited(self, message: ChatMessage) -> None:
         """Sign-up buttons: a poll invitation or welcome DM to one member, or the announcement to everyone."""
-        readers = [self._user_of(message)] if message.header.startswith("DM ") else [
-            p for p in self.personas.values() if not p.joins_late
-        ]
+        readers = (
+            [self._user_of(message)]
+            if message.header.startswith("DM ")
+            else [p for p in self.personas.values() if not p.joins_late]
+        )
         campaign = message.message.buttons[0].component_id.split(":")[2]
         follow = {"greeting": 0.5}.get(campaign, 0.8 if campaign.startswith("poll.") else 0.45)
         for persona in readers:
-            if persona is None or persona.wish == "none" or persona.name in self.signed_up or self.rng.random() > follow:
+            if (
+                persona is None
+                or persona.wish == "none"
+                or persona.name in self.signed_up
+                or self.rng.random() > follow
+            ):
                 continue
-            role = "mentee" if persona.wish == "mentee" else "mentor" if persona.wish == "mentor" else self.rng.choice(("mentor", "mentee"))
+            role = (
+                "mentee"
+                if persona.wish == "mentee"
+                else "mentor"
+                if persona.wish == "mentor"
+                else self.rng.choice(("mentor", "mentee"))
+            )
             buttons = [b for b in message.message.buttons if b.component_id.endswith(f":{role}")]
             if buttons:
                 self.later(self.rng.randint(0, 3), self._sign_up_action(persona, (message, buttons[0].component_id)))
@@ -344,6 +420,7 @@ class Demo:
         kickoff = next(b.component_id for b in message.message.buttons if b.component_id.endswith(":kickoff"))
         keen = sum(p.engagement == "engaged" for p in people) + 0.5 * sum(p.engagement == "flaky" for p in people)
         if self.rng.random() < 0.25 + 0.35 * keen:
+
             async def kick_off() -> None:
                 await self.click(mentor.name, message, kickoff)
                 if mentee.engagement != "ghost" and self.rng.random() < 0.8:
@@ -379,7 +456,9 @@ class Demo:
             return
         if self.rng.random() > {"engaged": 0.85, "flaky": 0.5, "ghost": 0.15}[persona.engagement]:
             return
-        ratings = {"engaged": (0, 1, 6, 35, 58), "flaky": (3, 12, 35, 35, 15), "ghost": (20, 30, 30, 15, 5)}[persona.engagement]
+        ratings = {"engaged": (0, 1, 6, 35, 58), "flaky": (3, 12, 35, 35, 15), "ghost": (20, 30, 30, 15, 5)}[
+            persona.engagement
+        ]
         rating = self.rng.choices((1, 2, 3, 4, 5), ratings)[0]
         rate = next(b for b in message.message.buttons if b.component_id.endswith(f":rate:{rating}"))
         await self.click(persona.name, message, rate.component_id)
@@ -425,7 +504,9 @@ async def run_demo(
         # The shipped program, with the welcome message for new members switched on (a campaign of its own).
         shipped = DEFAULT_PATH.read_text(encoding="utf-8")
         program_path = str((out_dir / "program.toml").resolve())
-        Path(program_path).write_text(shipped.replace("greeting_enabled = false", "greeting_enabled = true"), encoding="utf-8")
+        Path(program_path).write_text(
+            shipped.replace("greeting_enabled = false", "greeting_enabled = true"), encoding="utf-8"
+        )
     settings = replace(
         base,
         database_url=f"sqlite+aiosqlite:///{db_path}",
@@ -443,13 +524,15 @@ async def run_demo(
         stats = replies[0] if replies else Message()
         await demo.deliver()  # the chart comes to the moderator's DM, drawn on delivery
         charted = next(
-            (m.message for m in reversed(session.chat.messages) if any(isinstance(p, Image) for p in m.message.parts)), None
+            (m.message for m in reversed(session.chat.messages) if any(isinstance(p, Image) for p in m.message.parts)),
+            None,
         )
         chart = _copy_first(charted, Image, out_dir / "dashboard.png") if charted is not None else None
         export_replies = await demo.command(MODERATOR, "export", MOD_CHANNEL)
         await demo.deliver()
         exported = next(
-            (m.message for m in reversed(session.chat.messages) if any(isinstance(p, File) for p in m.message.parts)), None
+            (m.message for m in reversed(session.chat.messages) if any(isinstance(p, File) for p in m.message.parts)),
+            None,
         )
         csv_files = _copy_files(exported, out_dir) if exported is not None else []
         stats_text = "\n".join(line for line in _render(stats))

@@ -21,21 +21,21 @@ console user sees.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from adapters.console.chat import ChatMessage, ConsoleChat
 from adapters.console.messenger import ConsoleMessenger
-from bot.mentorbot import MentorBot
 from bot.bootstrap import bootstrap
 from bot.core.clock import ManualClock
-from bot.core.settings import Settings
 from bot.core.events import Actor, CommunityRef, ComponentAction, DirectText, Event, MemberJoined, SlashCommand
 from bot.core.messages import Button, Message, Select, label_text
 from bot.core.parsing import ParseError, parse_duration
 from bot.core.ports import Destination
+from bot.core.settings import Settings
+from bot.mentorbot import MentorBot
 from storage.db import Database
 
 COMMUNITY = CommunityRef("console", "console", "Console community")
@@ -67,7 +67,7 @@ class ConsoleSession:
         out: Callable[[str], None] = print,
         make_db: Callable[[], Database] | None = None,
         transcript: Path | None = None,
-    ) -> "ConsoleSession":
+    ) -> ConsoleSession:
         session = cls(settings, ManualClock(start), ConsoleChat(out=out), make_db=make_db, transcript=transcript)
         await session._boot()
         return session
@@ -146,7 +146,11 @@ class ConsoleSession:
         if rest.startswith("/mentor"):
             if rest != "/mentor" and not rest.startswith("/mentor "):
                 raise ScriptError("the command is /mentor, followed by a space")
-            await self._send(user, SlashCommand(COMMUNITY, self.actor(user), self.channel, rest[len("/mentor"):].strip()), self.channel)
+            await self._send(
+                user,
+                SlashCommand(COMMUNITY, self.actor(user), self.channel, rest[len("/mentor") :].strip()),
+                self.channel,
+            )
         elif rest.startswith("/"):
             raise ScriptError(f"unknown slash command {word}; mentorbot answers /mentor")
         elif keyword == "click":

@@ -16,7 +16,8 @@ the member-joined count). No message-content intent.
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import discord
 import yarl
@@ -32,7 +33,6 @@ from adapters.discord.settings import DiscordSettings
 from adapters.discord.sync import sync_commands_if_changed
 from bot.bootstrap import build_router
 from bot.core.errors import APOLOGY
-from bot.core.feature import Form
 from bot.core.events import (
     Actor,
     CommunityRef,
@@ -43,6 +43,7 @@ from bot.core.events import (
     MemberJoined,
     SlashCommand,
 )
+from bot.core.feature import Form
 from bot.core.messages import Message, message
 from bot.delivery.inbox import Inbox, InboxUnavailable, Ticket
 
@@ -166,7 +167,9 @@ class MentorClientMixin:
 
     # --- the inbox: saved before the ack, worked on in order, resumed after a crash -------------
 
-    async def save(self, event: Event, interaction: discord.Interaction | None = None, **reply: Any) -> Ticket | None | bool:
+    async def save(
+        self, event: Event, interaction: discord.Interaction | None = None, **reply: Any
+    ) -> Ticket | None | bool:
         """Save `event` before acknowledging it. None: no inbox wired; False: not saved (the
         member was told, nothing acknowledged) or a redelivery already saved."""
         if self.inbox is None:
@@ -175,7 +178,11 @@ class MentorClientMixin:
             reply.update(token=interaction.token, app=str(interaction.application_id))
         try:
             ticket = await self.inbox.receive(
-                "discord", event.community.external_id, event.event_id, event.actor.user_id, kind_of(event),
+                "discord",
+                event.community.external_id,
+                event.event_id,
+                event.actor.user_id,
+                kind_of(event),
                 payload_of(event, **reply),
             )
         except InboxUnavailable:
@@ -284,9 +291,7 @@ class MentorClientMixin:
 
         await self.work(ticket or None, job)
 
-    async def handle_component(
-        self, interaction: discord.Interaction, custom_id: str, values: tuple[str, ...]
-    ) -> None:
+    async def handle_component(self, interaction: discord.Interaction, custom_id: str, values: tuple[str, ...]) -> None:
         who = self.event_for_interaction(interaction)
         if who is None:
             await self.refuse(interaction)
@@ -353,7 +358,10 @@ class MentorClientMixin:
             )
             return
         event = DirectText(
-            community, self.actor_for(message.author), str(message.channel.id), message.content,
+            community,
+            self.actor_for(message.author),
+            str(message.channel.id),
+            message.content,
             event_id=str(message.id),
         )
         ticket = await self.save(event, channel=str(message.channel.id))  # on receipt
@@ -442,7 +450,10 @@ def form_modal(form: Form | None) -> discord.ui.Modal | None:
     for f in form.fields:
         modal.add_item(
             discord.ui.TextInput(
-                label=f.label, custom_id=f.name, required=f.required, max_length=min(f.max_length, 4000),
+                label=f.label,
+                custom_id=f.name,
+                required=f.required,
+                max_length=min(f.max_length, 4000),
                 style=discord.TextStyle.paragraph if f.long else discord.TextStyle.short,
                 placeholder=f.placeholder[:MODAL_PLACEHOLDER] or None,
             )
@@ -464,4 +475,3 @@ def modal_fields(data: dict[str, Any]) -> dict[str, str]:
 
     walk(data.get("components", []))
     return fields
-

@@ -111,6 +111,7 @@ def modal_for(form: Form) -> discord.ui.Modal:
 
 def _leaf(client: Any, router: Router, command: Command) -> app_commands.Command[Any, ..., None]:
     options = [_Option(arg, _python_name(arg.name)) for arg in command.args]
+
     async def callback(interaction: discord.Interaction, **given: Any) -> None:
         values = {o.arg.name: o.value(given.get(o.py_name)) for o in options}
         text = command.to_text(values)
@@ -169,12 +170,15 @@ def _help_leaf(client: Any) -> app_commands.Command[Any, ..., None]:
 def build_commands(client: Any, router: Router) -> list[app_commands.Group]:
     """`/mentor` (members) and `/mentor-admin` (moderators), from the router's command table."""
     member = app_commands.Group(
-        name=DISCORD_MEMBER_COMMAND, description="Mentorship program: join, goals, your profile and help",
+        name=DISCORD_MEMBER_COMMAND,
+        description="Mentorship program: join, goals, your profile and help",
         guild_only=True,
     )
     admin = app_commands.Group(
-        name=DISCORD_ADMIN_COMMAND, description="Mentorship program for moderators: polls, matching, stats",
-        guild_only=True, default_permissions=discord.Permissions(manage_guild=True),
+        name=DISCORD_ADMIN_COMMAND,
+        description="Mentorship program for moderators: polls, matching, stats",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
     )
     groups: dict[tuple[str, str], app_commands.Group] = {}
     for command in router.commands.values():

@@ -63,7 +63,7 @@ class MentorButton(discord.ui.DynamicItem[discord.ui.Button], template=TEMPLATE)
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> "MentorButton":
+    ) -> MentorButton:
         label = getattr(item, "label", None) or "…"
         style = getattr(item, "style", discord.ButtonStyle.secondary)
         return cls(match.group(0), label=label, style=style)
@@ -96,10 +96,15 @@ class MentorSelect(discord.ui.DynamicItem[discord.ui.Select], template=TEMPLATE)
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> "MentorSelect":
+    ) -> MentorSelect:
         options = list(getattr(item, "options", []) or [])
-        return cls(match.group(0), options=options, placeholder=getattr(item, "placeholder", None),
-                   min_values=getattr(item, "min_values", 1), max_values=getattr(item, "max_values", 1))
+        return cls(
+            match.group(0),
+            options=options,
+            placeholder=getattr(item, "placeholder", None),
+            min_values=getattr(item, "min_values", 1),
+            max_values=getattr(item, "max_values", 1),
+        )
 
     async def callback(self, interaction: discord.Interaction) -> None:
         values = tuple((interaction.data or {}).get("values", ()))  # type: ignore[union-attr]

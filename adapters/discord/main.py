@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import discord
 
 from adapters.discord.client import make_client
+from adapters.discord.gate import GlobalGate
 from adapters.discord.messenger import DiscordMessenger, RecentInteractions
 from adapters.discord.settings import DiscordSettings, configure_api_base
 from adapters.ops.health import HealthProbe, install_error_counter, start_health_server
+from adapters.pacing import Pacer
 from bot.bootstrap import bootstrap
 from bot.core.settings import ConfigError, Settings
 from bot.delivery.leases import take_back_at_start
 from bot.runtime import Runtime
-from adapters.discord.gate import GlobalGate
-from adapters.pacing import Pacer
 from storage.platform_state import DbPacingSlots, DmChannels
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
     async def start_runtime(client) -> None:
         # The deliverer needs a logged-in HTTP session, so it starts after login.
         messenger = DiscordMessenger(
-            client, intro_channel_id=discord_settings.intro_channel_id, recent=recent,
+            client,
+            intro_channel_id=discord_settings.intro_channel_id,
+            recent=recent,
             dm_channels=DmChannels(bot.db, "discord"),
         )
         runtime = holder["runtime"] = Runtime(bot, messenger)

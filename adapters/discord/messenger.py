@@ -18,7 +18,6 @@ Threads can see it). Without it, each member gets the same message as a DM.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -68,7 +67,7 @@ def group_tag(user_ids: list[str]) -> str:
 
 
 def parse_ref(ref: str) -> list[tuple[int, int]]:
-    """"<channel>:<message>[,<channel>:<message>…]" → [(channel id, message id), …]."""
+    """ "<channel>:<message>[,<channel>:<message>…]" → [(channel id, message id), …]."""
     pairs = []
     for item in ref.split(","):
         channel_id, _, message_id = item.partition(":")
@@ -165,7 +164,7 @@ class DiscordMessenger:
             if error.status == 401:
                 return PermanentFailure("token_revoked", "Discord refused the bot token.")
             return PermanentFailure(f"rejected:{error.code or error.status}", error.text)
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
             return RetryLater(5.0 * (delivery.attempt + 1), f"network: {error.__class__.__name__}")
 
     # --- POST -----------------------------------------------------------------

@@ -93,7 +93,7 @@ def render_spans(spans: tuple[Span, ...], mentions: list[str]) -> str:
                 out.append(span.text)
             else:
                 start = span.text.index(core)
-                out.append(f"{span.text[:start]}**{dutils.escape_markdown(core)}**{span.text[start + len(core):]}")
+                out.append(f"{span.text[:start]}**{dutils.escape_markdown(core)}**{span.text[start + len(core) :]}")
         elif isinstance(span, Mention):
             if span.user_id.isdigit():
                 out.append(f"<@{span.user_id}>")

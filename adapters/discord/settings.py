@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from bot.core.settings import ConfigError
 
@@ -64,7 +64,7 @@ class DiscordSettings:
     data_dir: str = "data"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "DiscordSettings":
+    def from_env(cls, env: Mapping[str, str]) -> DiscordSettings:
         token = (env.get("DISCORD_TOKEN") or "").strip()
         if not token:
             raise ConfigError("DISCORD_TOKEN is not set")

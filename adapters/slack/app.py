@@ -46,6 +46,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.inbound import TICKET, inbox_middleware, team_of
 from adapters.slack.render import modal_for, render, render_home
 from adapters.slack.settings import SlackSettings
+from bot.core.errors import APOLOGY
 from bot.core.events import (
     Actor,
     CommunityRef,
@@ -56,7 +57,6 @@ from bot.core.events import (
     MemberJoined,
     SlashCommand,
 )
-from bot.core.errors import APOLOGY
 from bot.core.feature import Form
 from bot.core.messages import Message, message
 from bot.delivery.inbox import Inbox, OpenEvent
@@ -191,7 +191,7 @@ class SlackAdapter:
         *,
         client: AsyncWebClient,
         kick: Kick | None = None,
-        installation_store: "AsyncInstallationStore | None" = None,
+        installation_store: AsyncInstallationStore | None = None,
         oauth_state_store: Any = None,
         form_for: Callable[[str], Form | None] | None = None,
         form_by_id: Callable[[str], Form | None] | None = None,
@@ -281,7 +281,11 @@ class SlackAdapter:
         """The core handles the event; any failure becomes a polite sentence."""
         # Ids only: what a member typed never goes into the log, at any level.
         log.debug(
-            "%s %s from %s in %s", type(event).__name__, event.event_id, event.actor.user_id, event.community.external_id
+            "%s %s from %s in %s",
+            type(event).__name__,
+            event.event_id,
+            event.actor.user_id,
+            event.community.external_id,
         )
         try:
             replies = await self._handle(event)
@@ -343,7 +347,9 @@ class SlackAdapter:
 
     # --- listeners: ack, then work (the inbox middleware saved the body before the ack) ---
 
-    async def on_command(self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any) -> None:
+    async def on_command(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any
+    ) -> None:
         await ack()
         await self.work(context, lambda: self.run_command(body, client, context, respond))
 
@@ -353,7 +359,9 @@ class SlackAdapter:
         await ack()
         await self.work(context, lambda: self.run_action(body, client, context, respond, action))
 
-    async def on_view(self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    async def on_view(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> None:
         await ack()  # every form is validated once, by the core (Slack enforces required fields itself)
         await self.work(context, lambda: self.run_view(body, client, context))
 
@@ -394,7 +402,9 @@ class SlackAdapter:
 
     # --- the work, from the saved body (also what a resume after a crash runs) ----------
 
-    async def run_command(self, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any, *, fresh: bool = True) -> None:
+    async def run_command(
+        self, body: dict[str, Any], client: AsyncWebClient, context: Any, respond: Any, *, fresh: bool = True
+    ) -> None:
         community = self.community(body, context)
         user_id = body.get("user_id", "")
         channel_id = body.get("channel_id", "")
@@ -413,9 +423,15 @@ class SlackAdapter:
             replies = await self.dispatch(event)
             await self.send_command_replies(replies, body, client, respond)
 
-    async def send_command_replies(self, replies: list[Message], body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+    async def send_command_replies(
+        self, replies: list[Message], body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
         await self.reply_private(
-            replies, respond=respond, client=client, channel_id=body.get("channel_id", ""), user_id=body.get("user_id", "")
+            replies,
+            respond=respond,
+            client=client,
+            channel_id=body.get("channel_id", ""),
+            user_id=body.get("user_id", ""),
         )
 
     async def run_action(
@@ -458,7 +474,9 @@ class SlackAdapter:
             replies = await self.dispatch(event)
             await self.send_action_replies(replies, body, client, respond)
 
-    async def send_action_replies(self, replies: list[Message], body: dict[str, Any], client: AsyncWebClient, respond: Any) -> None:
+    async def send_action_replies(
+        self, replies: list[Message], body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
         channel_id, _ = _action_place(body)
         if channel_id.startswith("D"):
             # In the member's DM with the bot, answer with a real message: a response_url
@@ -523,7 +541,9 @@ class SlackAdapter:
         except Exception:
             log.exception("could not publish the App Home of %s", actor.user_id)
 
-    async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    async def on_home_opened(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> None:
         if event.get("tab") != "home" or not event.get("user"):
             return
         community = self.community(body, context)
@@ -534,7 +554,12 @@ class SlackAdapter:
             await self.publish_home(client, community, actor, HOME_OPEN, f"home:{body.get('event_id', '')}")
 
     async def on_home_action(
-        self, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient, community: CommunityRef, user: dict[str, Any]
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        community: CommunityRef,
+        user: dict[str, Any],
     ) -> None:
         """A click on the Home tab: paging republishes the Home; any other action answers in the
         member's DM (a Home has no ephemeral replies) and then shows the Home as it is now."""
@@ -548,7 +573,9 @@ class SlackAdapter:
             values: tuple[str, ...] = ()
             if action.get("type") == "static_select":
                 values = ((action.get("selected_option") or {}).get("value", ""),)
-            replies = await self.dispatch(ComponentAction(community, actor, "", action_id, values=values, event_id=event_id))
+            replies = await self.dispatch(
+                ComponentAction(community, actor, "", action_id, values=values, event_id=event_id)
+            )
             await self.reply_private(replies, respond=None, client=client, channel_id="", user_id=actor.user_id)
             await self.publish_home(client, community, actor, HOME_OPEN)
 
@@ -593,7 +620,9 @@ class SlackAdapter:
             elif row.kind == "view":
                 await self.send_view_replies(row.replies, body, client)
             elif row.kind == "dm":
-                await self.reply_in_dm(row.replies, client=client, channel_id=(body.get("event") or {}).get("channel", ""))
+                await self.reply_in_dm(
+                    row.replies, client=client, channel_id=(body.get("event") or {}).get("channel", "")
+                )
             return
         if row.kind == "command":
             await self.run_command(body, client, context, respond, fresh=False)

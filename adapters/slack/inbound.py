@@ -32,12 +32,7 @@ TICKET = "mentorbot_inbox_ticket"  # key in Bolt's context
 
 def team_of(body: dict[str, Any], context: Any) -> str:
     team = body.get("team")
-    return (
-        context.get("team_id")
-        or body.get("team_id")
-        or (team.get("id") if isinstance(team, dict) else None)
-        or ""
-    )
+    return context.get("team_id") or body.get("team_id") or (team.get("id") if isinstance(team, dict) else None) or ""
 
 
 def classify(body: dict[str, Any], bot_user_id: str | None) -> tuple[str, str, str] | None:
@@ -79,7 +74,9 @@ def classify(body: dict[str, Any], bot_user_id: str | None) -> tuple[str, str, s
 def inbox_middleware(inbox: Inbox, stopping: Callable[[], bool]) -> Callable[..., Awaitable[BoltResponse]]:
     """The Bolt middleware that saves before the ack (see the module docstring)."""
 
-    async def save_first(body: dict[str, Any], context: Any, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+    async def save_first(
+        body: dict[str, Any], context: Any, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
         what = classify(body, context.get("bot_user_id"))
         if what is None:
             return await next()

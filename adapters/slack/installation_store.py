@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -57,13 +57,11 @@ class TokenCipher:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class DbInstallationStore(AsyncInstallationStore):
-    def __init__(
-        self, db: Database, secret_key: str, *, client_id: str, cache_seconds: float = 60.0
-    ) -> None:
+    def __init__(self, db: Database, secret_key: str, *, client_id: str, cache_seconds: float = 60.0) -> None:
         self.db = db
         self.cipher = TokenCipher(secret_key)
         self.client_id = client_id
@@ -71,7 +69,7 @@ class DbInstallationStore(AsyncInstallationStore):
         self._cache: dict[tuple[str, str], tuple[float, Bot]] = {}
 
     @classmethod
-    def from_url(cls, database_url: str, secret_key: str, *, client_id: str) -> "DbInstallationStore":
+    def from_url(cls, database_url: str, secret_key: str, *, client_id: str) -> DbInstallationStore:
         return cls(Database(database_url), secret_key, client_id=client_id)
 
     @property
@@ -114,13 +112,21 @@ class DbInstallationStore(AsyncInstallationStore):
             installed_at=bot.installed_at,
         )
 
-    async def _upsert(self, *, enterprise_id: Optional[str], team_id: Optional[str], bot_token: Optional[str], installed_at: Any, **fields: Any) -> None:
+    async def _upsert(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        bot_token: str | None,
+        installed_at: Any,
+        **fields: Any,
+    ) -> None:
         if not bot_token:
             log.warning("installation without a bot token ignored (team %s)", team_id)
             return
         key = (enterprise_id or "", team_id or "")
         when = (
-            datetime.fromtimestamp(float(installed_at), timezone.utc)
+            datetime.fromtimestamp(float(installed_at), UTC)
             if isinstance(installed_at, (int, float))
             else _now()
         )
@@ -153,7 +159,9 @@ class DbInstallationStore(AsyncInstallationStore):
 
     # --- reads -------------------------------------------------------------------
 
-    async def _row(self, enterprise_id: Optional[str], team_id: Optional[str], is_enterprise_install: Optional[bool]) -> SlackInstallation | None:
+    async def _row(
+        self, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None
+    ) -> SlackInstallation | None:
         # An org-wide install answers for every workspace of the org.
         team = "" if is_enterprise_install else (team_id or "")
         async with self.db.unit() as session:
@@ -170,10 +178,10 @@ class DbInstallationStore(AsyncInstallationStore):
     async def async_find_bot(
         self,
         *,
-        enterprise_id: Optional[str],
-        team_id: Optional[str],
-        is_enterprise_install: Optional[bool] = False,
-    ) -> Optional[Bot]:
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
         key = (enterprise_id or "", "" if is_enterprise_install else (team_id or ""))
         cached = self._cache.get(key)
         if cached and cached[0] > time.monotonic():
@@ -202,11 +210,11 @@ class DbInstallationStore(AsyncInstallationStore):
     async def async_find_installation(
         self,
         *,
-        enterprise_id: Optional[str],
-        team_id: Optional[str],
-        user_id: Optional[str] = None,
-        is_enterprise_install: Optional[bool] = False,
-    ) -> Optional[Installation]:
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
         row = await self._row(enterprise_id, team_id, is_enterprise_install)
         if row is None:
             return None
@@ -229,20 +237,20 @@ class DbInstallationStore(AsyncInstallationStore):
 
     # --- deletes (app_uninstalled / tokens_revoked) -------------------------------
 
-    async def async_delete_bot(self, *, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
+    async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await self._delete(enterprise_id, team_id)
 
     async def async_delete_installation(
-        self, *, enterprise_id: Optional[str], team_id: Optional[str], user_id: Optional[str] = None
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
         if user_id is not None:
             return  # no user tokens are stored; a revoked user token changes nothing here
         await self._delete(enterprise_id, team_id)
 
-    async def async_delete_all(self, *, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
+    async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await self._delete(enterprise_id, team_id)
 
-    async def _delete(self, enterprise_id: Optional[str], team_id: Optional[str]) -> None:
+    async def _delete(self, enterprise_id: str | None, team_id: str | None) -> None:
         key = (enterprise_id or "", team_id or "")
         async with self.db.unit() as session:
             await session.execute(

@@ -43,7 +43,12 @@ class HttpServer:
 
 
 async def start_http(
-    app: AsyncApp, host: str, port: int, probe: HealthProbe | None = None, *, stopping: Callable[[], bool] = lambda: False
+    app: AsyncApp,
+    host: str,
+    port: int,
+    probe: HealthProbe | None = None,
+    *,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> HttpServer:
     """Serve the Bolt app's aiohttp application (POST /slack/events, OAuth pages), and
     /healthz, /readyz and /metrics when given a probe.
@@ -115,7 +120,9 @@ def build_services(
             found = await installation_store.async_find_bot(enterprise_id=None, team_id=team_id)
             return found.bot_token if found else None
 
-    messenger = SlackMessenger(client, token_for=token_for, pace_seconds=pace_seconds, **shared_platform_state(bot, pace_seconds))
+    messenger = SlackMessenger(
+        client, token_for=token_for, pace_seconds=pace_seconds, **shared_platform_state(bot, pace_seconds)
+    )
     adapter = SlackAdapter(
         bot.handle,
         settings,
@@ -212,7 +219,13 @@ async def keep_resuming(adapter: SlackAdapter, every: float) -> None:
 
 
 async def graceful_stop(
-    adapter: SlackAdapter, runtime: Any, messenger: Any, bot: Any, heartbeat: Any, resumer: asyncio.Task[Any], stop_transport: Any
+    adapter: SlackAdapter,
+    runtime: Any,
+    messenger: Any,
+    bot: Any,
+    heartbeat: Any,
+    resumer: asyncio.Task[Any],
+    stop_transport: Any,
 ) -> None:
     """SIGTERM: 503 for new events, finish (or release) what is claimed, flush the outbox — within STOP_SECONDS."""
     adapter.stopping = True
@@ -224,7 +237,9 @@ async def graceful_stop(
         log.warning("stopping: events still being worked on are released for the next start")
     await runtime.stop()
     try:  # what the finished events caused goes out now rather than at the next start
-        await asyncio.wait_for(bot.deliver_outbox(messenger), max(deadline - asyncio.get_running_loop().time() - 2, 0.1))
+        await asyncio.wait_for(
+            bot.deliver_outbox(messenger), max(deadline - asyncio.get_running_loop().time() - 2, 0.1)
+        )
     except TimeoutError:
         log.warning("stopping: the outbox is not empty; the next start sends the rest")
     if heartbeat is not None:

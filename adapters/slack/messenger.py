@@ -32,7 +32,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Optional
+from typing import Any
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -125,8 +125,8 @@ class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         *,
         state: RetryState,
         request: HttpRequest,
-        response: Optional[HttpResponse] = None,
-        error: Optional[Exception] = None,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
     ) -> bool:
         if response is None or response.status_code != 429:
             return False
@@ -140,8 +140,8 @@ class ShortRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
         *,
         state: RetryState,
         request: HttpRequest,
-        response: Optional[HttpResponse] = None,
-        error: Optional[Exception] = None,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
     ) -> None:
         # slack_sdk's handler adds up to a whole second of jitter to every Retry-After;
         # per-channel pacing already spreads our posts, so a tenth of a second is
@@ -175,9 +175,7 @@ def default_retry_handlers() -> list[AsyncRetryHandler]:
     ]
 
 
-def make_web_client(
-    token: str | None = None, *, base_url: str | None = None, timeout: int = 30
-) -> AsyncWebClient:
+def make_web_client(token: str | None = None, *, base_url: str | None = None, timeout: int = 30) -> AsyncWebClient:
     """An AsyncWebClient with mentorbot's retry policy (base_url for a local fake)."""
     kwargs: dict[str, Any] = {"token": token, "timeout": timeout, "retry_handlers": default_retry_handlers()}
     if base_url:
@@ -185,7 +183,7 @@ def make_web_client(
     return AsyncWebClient(**kwargs)
 
 
-TokenLookup = Callable[[str], Awaitable[Optional[str]]]
+TokenLookup = Callable[[str], Awaitable[str | None]]
 
 
 class SlackMessenger:
@@ -240,7 +238,7 @@ class SlackMessenger:
                 if delivery.destination.kind is DestinationKind.GROUP_DM:
                     result = await self._who_is_unreachable(result, delivery)
             return result
-        except (ClientError, asyncio.TimeoutError, SlackRequestError, OSError) as exc:
+        except (TimeoutError, ClientError, SlackRequestError, OSError) as exc:
             # The retry handlers already retried; let the outbox try again later.
             log.warning("Slack unreachable for %s: %r", delivery.idempotency_key, exc)
             return RetryLater(10.0, reason=f"connection error: {type(exc).__name__}")
@@ -255,8 +253,11 @@ class SlackMessenger:
         assert delivery.message is not None
         try:
             await self._tiered(
-                "views.publish", delivery.community_external_id,
-                self.client.views_publish(user_id=delivery.destination.target, view=render_home(delivery.message), **self._kw(token)),
+                "views.publish",
+                delivery.community_external_id,
+                self.client.views_publish(
+                    user_id=delivery.destination.target, view=render_home(delivery.message), **self._kw(token)
+                ),
             )
         except SlackApiError as exc:
             result = self._classify(exc, delivery)
@@ -270,9 +271,7 @@ class SlackMessenger:
             return None  # the client's own token
         token = await self._token_for(team_id)
         if token is None:
-            raise SlackApiError(
-                "no installation", _FakeResponse({"ok": False, "error": "team_access_not_granted"})
-            )
+            raise SlackApiError("no installation", _FakeResponse({"ok": False, "error": "team_access_not_granted"}))
         return token
 
     def _kw(self, token: str | None) -> dict[str, Any]:
@@ -293,7 +292,9 @@ class SlackMessenger:
             known = self._dm_channels.get((team, users))
         if known is not None:
             return known
-        resp = await self._tiered("conversations.open", team, self.client.conversations_open(users=users, **self._kw(token)))
+        resp = await self._tiered(
+            "conversations.open", team, self.client.conversations_open(users=users, **self._kw(token))
+        )
         channel = str(resp["channel"]["id"])
         if self.dm_store is not None:
             await self.dm_store.put(team, dest.user_ids, channel)
@@ -350,7 +351,8 @@ class SlackMessenger:
         """ts of a message that already carries this delivery's key, if any."""
         try:
             resp = await self._tiered(
-                "conversations.history", delivery.community_external_id,
+                "conversations.history",
+                delivery.community_external_id,
                 self.client.conversations_history(
                     channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True, **self._kw(token)
                 ),
@@ -483,9 +485,13 @@ class SlackMessenger:
         try:
             team = delivery.community_external_id
             if add:
-                await self._tiered("pins.add", team, self.client.pins_add(channel=channel, timestamp=ts, **self._kw(token)))
+                await self._tiered(
+                    "pins.add", team, self.client.pins_add(channel=channel, timestamp=ts, **self._kw(token))
+                )
             else:
-                await self._tiered("pins.remove", team, self.client.pins_remove(channel=channel, timestamp=ts, **self._kw(token)))
+                await self._tiered(
+                    "pins.remove", team, self.client.pins_remove(channel=channel, timestamp=ts, **self._kw(token))
+                )
         except SlackApiError as exc:
             # Pinning is idempotent from the outbox's point of view.
             data = getattr(exc.response, "data", None)
@@ -513,7 +519,7 @@ class SlackMessenger:
             token = await self._token(delivery.community_external_id)
             info = await self.client.conversations_info(channel=channel, **self._kw(token))
             name = info["channel"].get("name")
-        except (SlackApiError, ClientError, asyncio.TimeoutError, KeyError):
+        except (TimeoutError, SlackApiError, ClientError, KeyError):
             return failure
         if not name:
             return failure
@@ -528,14 +534,15 @@ class SlackMessenger:
             try:
                 token = await self._token(delivery.community_external_id)
                 await self._tiered(
-                    "conversations.open", delivery.community_external_id,
+                    "conversations.open",
+                    delivery.community_external_id,
                     self.client.conversations_open(users=user_id, **self._kw(token)),
                 )
             except SlackApiError as exc:
                 data = getattr(exc.response, "data", None)
                 if isinstance(data, dict) and data.get("error") in UNREACHABLE_USER_ERRORS:
                     return PermanentFailure(failure.code, failure.detail, user_id)
-            except (ClientError, asyncio.TimeoutError, SlackRequestError, OSError):
+            except (TimeoutError, ClientError, SlackRequestError, OSError):
                 break
         return failure
 

@@ -80,7 +80,7 @@ def render_span(span: Span) -> str:
         if not core:
             return escape(span.text)
         start = span.text.index(core)
-        return f"{escape(span.text[:start])}*{escape(core)}*{escape(span.text[start + len(core):])}"
+        return f"{escape(span.text[:start])}*{escape(core)}*{escape(span.text[start + len(core) :])}"
     if isinstance(span, UserText):
         return escape(span.text)
     return escape(span)
@@ -176,9 +176,7 @@ def _field_blocks(part: Fields) -> list[dict[str, Any]]:
         if len(cell) > MAX_FIELD_TEXT:
             cell = split_mrkdwn(cell, MAX_FIELD_TEXT - 1)[0] + "…"
         cells.append({"type": "mrkdwn", "text": cell or " "})
-    return [
-        {"type": "section", "fields": cells[i : i + MAX_FIELDS]} for i in range(0, len(cells), MAX_FIELDS)
-    ]
+    return [{"type": "section", "fields": cells[i : i + MAX_FIELDS]} for i in range(0, len(cells), MAX_FIELDS)]
 
 
 def render_blocks(msg: Message, max_blocks: int = MAX_BLOCKS) -> Rendered:
@@ -215,9 +213,7 @@ def render_blocks(msg: Message, max_blocks: int = MAX_BLOCKS) -> Rendered:
     if len(blocks) > max_blocks:
         hidden = len(blocks) - (max_blocks - 1)
         blocks = blocks[: max_blocks - 1]
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": TRUNCATION_NOTE.format(n=hidden)}]}
-        )
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": TRUNCATION_NOTE.format(n=hidden)}]})
     return Rendered(blocks=blocks, text=fallback_text(msg), uploads=uploads)
 
 

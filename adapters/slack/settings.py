@@ -53,7 +53,7 @@ class SlackSettings:
     user_cache_seconds: float = 600.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "SlackSettings":
+    def from_env(cls, env: Mapping[str, str]) -> SlackSettings:
         def get(key: str) -> str | None:
             value = env.get(key, "").strip()
             return value or None

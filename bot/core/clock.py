@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class SystemClock:
@@ -23,7 +23,7 @@ class ManualClock:
         start = start or utcnow()
         if start.tzinfo is None:
             raise ValueError("ManualClock needs a timezone-aware start time")
-        self._now = start.astimezone(timezone.utc)
+        self._now = start.astimezone(UTC)
 
     def now(self) -> datetime:
         return self._now
@@ -35,4 +35,4 @@ class ManualClock:
     def set(self, when: datetime) -> None:
         # Time never runs backwards: due-time logic relies on it.
         if when > self._now:
-            self._now = when.astimezone(timezone.utc)
+            self._now = when.astimezone(UTC)

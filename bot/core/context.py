@@ -13,12 +13,12 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.settings import Settings
 from bot.core.errors import NotAllowed
 from bot.core.events import Actor
-from bot.core.program import Program, default_program
 from bot.core.messages import Message
 from bot.core.ports import Destination
+from bot.core.program import Program, default_program
+from bot.core.settings import Settings
 from storage.tables import Community, Member, OutboxMessage
 
 
@@ -26,7 +26,11 @@ class OutboxWriter(Protocol):
     """Writes what must be sent into the caller's unit of work (`bot.delivery.outbox.Outbox`)."""
 
     async def post(
-        self, destination: Destination, message: Message, *, dedupe_key: str | None = None,
+        self,
+        destination: Destination,
+        message: Message,
+        *,
+        dedupe_key: str | None = None,
         not_before: datetime | None = None,
     ) -> OutboxMessage: ...
 

@@ -133,7 +133,9 @@ class Command:
                 options.append(f"--{arg.name}")
                 continue
             rendered = (
-                [quote_word(v) for v in split_choices(str(value))] if arg.kind is ArgKind.LIST else [quote_word(str(value))]
+                [quote_word(v) for v in split_choices(str(value))]
+                if arg.kind is ArgKind.LIST
+                else [quote_word(str(value))]
             )
             if arg.is_option:
                 options.extend([f"--{arg.name}", *rendered])

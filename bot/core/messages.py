@@ -243,9 +243,7 @@ def _part_from_json(data: dict[str, Any]) -> Part:
     if kind == "text":
         return Text(tuple(_span_from_json(s) for s in data["spans"]))
     if kind == "fields":
-        return Fields(
-            tuple((label, tuple(_span_from_json(s) for s in value)) for label, value in data["rows"])
-        )
+        return Fields(tuple((label, tuple(_span_from_json(s) for s in value)) for label, value in data["rows"]))
     if kind == "button":
         return Button(_label_from_json(data["label"]), data["id"], ButtonStyle(data["style"]))
     if kind == "select":

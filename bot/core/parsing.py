@@ -68,9 +68,7 @@ def tokenize(text: str) -> list[str]:
         else:
             current.append(char)
     if in_quotes:
-        raise ParseError(
-            'A quotation mark is not closed. Put the text between two quotes, e.g. "Would you join?"'
-        )
+        raise ParseError('A quotation mark is not closed. Put the text between two quotes, e.g. "Would you join?"')
     if current or had_quotes:
         tokens.append(_token(current, had_quotes))
     return tokens

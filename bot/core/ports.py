@@ -29,19 +29,19 @@ class Destination:
     target: str
 
     @classmethod
-    def channel(cls, channel_id: str) -> "Destination":
+    def channel(cls, channel_id: str) -> Destination:
         return cls(DestinationKind.CHANNEL, channel_id)
 
     @classmethod
-    def dm(cls, user_id: str) -> "Destination":
+    def dm(cls, user_id: str) -> Destination:
         return cls(DestinationKind.DM, user_id)
 
     @classmethod
-    def group_dm(cls, user_ids: list[str] | tuple[str, ...]) -> "Destination":
+    def group_dm(cls, user_ids: list[str] | tuple[str, ...]) -> Destination:
         return cls(DestinationKind.GROUP_DM, ",".join(user_ids))
 
     @classmethod
-    def ephemeral(cls, channel_id: str, user_id: str) -> "Destination":
+    def ephemeral(cls, channel_id: str, user_id: str) -> Destination:
         return cls(DestinationKind.EPHEMERAL, f"{channel_id}|{user_id}")
 
     @property

@@ -223,12 +223,28 @@ def _dotted(where: tuple[str | int, ...]) -> str:
 
 
 _TOP = {
-    "name", "purpose", "audience", "languages", "greeting_enabled", "lengths", "cadences",
-    "communication", "career_stages", "matching", "topics", "resources",
+    "name",
+    "purpose",
+    "audience",
+    "languages",
+    "greeting_enabled",
+    "lengths",
+    "cadences",
+    "communication",
+    "career_stages",
+    "matching",
+    "topics",
+    "resources",
 }
 _MATCHING = {
-    "mentor_capacity_min", "mentor_capacity_max", "max_timezone_difference_hours",
-    "exclude_same_team", "kickoff_reminder_days", "auto_approve", "weights", "approval_reminder_days",
+    "mentor_capacity_min",
+    "mentor_capacity_max",
+    "max_timezone_difference_hours",
+    "exclude_same_team",
+    "kickoff_reminder_days",
+    "auto_approve",
+    "weights",
+    "approval_reminder_days",
 }
 
 
@@ -240,7 +256,9 @@ def _unknown(table: dict[str, Any], known: set[str], where: tuple[str | int, ...
             raise _Problem(where + (key,), f"unknown key {key!r}.{extra}")
 
 
-def _str(table: dict[str, Any], key: str, where: tuple[str | int, ...], *, default: str | None = None, limit: int = 500) -> str:
+def _str(
+    table: dict[str, Any], key: str, where: tuple[str | int, ...], *, default: str | None = None, limit: int = 500
+) -> str:
     if key not in table:
         if default is None:
             raise _Problem(where + (key,) if where else (key,), f"{key!r} is missing")
@@ -300,13 +318,17 @@ def _choices(data: dict[str, Any], group: str) -> tuple[Choice, ...]:
         _unknown(entry, {"key", "label"} | ({"min_years"} if group == "career_stages" else set()), where)
         key = _str(entry, "key", where)
         if not _KEY.match(key):
-            raise _Problem(where + ("key",), "use 1–24 lower-case letters, digits, '-' or '_' (it travels in button ids)")
+            raise _Problem(
+                where + ("key",), "use 1–24 lower-case letters, digits, '-' or '_' (it travels in button ids)"
+            )
         label = _str(entry, "label", where, limit=MAX_LABEL)
         if any(c.key == key for c in out):
             raise _Problem(where + ("key",), f"the key {key!r} is used twice")
         if group == "career_stages":
             min_years = entry.get("min_years")
-            if min_years is not None and (isinstance(min_years, bool) or not isinstance(min_years, int) or not 0 <= min_years <= 60):
+            if min_years is not None and (
+                isinstance(min_years, bool) or not isinstance(min_years, int) or not 0 <= min_years <= 60
+            ):
                 raise _Problem(where + ("min_years",), "must be a whole number of years (0–60)")
             out.append(CareerStage(key, label, min_years))
         else:
@@ -323,7 +345,11 @@ def _build(data: dict[str, Any], source: str) -> Program:
     audience = _str(data, "audience", (), default="everyone in the community", limit=500)
 
     languages_raw = data.get("languages", ["English"])
-    if not isinstance(languages_raw, list) or not languages_raw or not all(isinstance(x, str) and x.strip() for x in languages_raw):
+    if (
+        not isinstance(languages_raw, list)
+        or not languages_raw
+        or not all(isinstance(x, str) and x.strip() for x in languages_raw)
+    ):
         raise _Problem(("languages",), 'must be a list of language names, e.g. ["English", "German"]')
     languages = tuple(x.strip() for x in languages_raw)
     if len({x.casefold() for x in languages}) != len(languages):
@@ -343,7 +369,10 @@ def _build(data: dict[str, Any], source: str) -> Program:
         for word in [topic_name, *aliases]:
             folded = _fold(word)
             if folded in seen:
-                raise _Problem(where + ("aliases" if word != topic_name else "name",), f"{word!r} already names the topic {seen[folded]!r}")
+                raise _Problem(
+                    where + ("aliases" if word != topic_name else "name",),
+                    f"{word!r} already names the topic {seen[folded]!r}",
+                )
             seen[folded] = topic_name
         topics.append(Topic(topic_name, tuple(a.strip() for a in aliases)))
 

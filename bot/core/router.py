@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.core import messages as msg
-from bot.core.errors import InvalidInput, NotFound
 from bot.core.context import Ctx
+from bot.core.errors import InvalidInput, NotFound
 from bot.core.feature import Command, ComponentRoute, Feature, Form, JoinHandler, TextHandler
 from bot.core.messages import Message
 from bot.core.parsing import ParseError, tokenize
@@ -39,7 +39,7 @@ class ComponentId:
         return raw
 
     @classmethod
-    def parse(cls, raw: str) -> "ComponentId":
+    def parse(cls, raw: str) -> ComponentId:
         parts = raw.split(":", 4)
         if len(parts) < 4 or parts[0] != "mentor":
             raise InvalidInput("That button is not one of mine, or it is from an older version.")
@@ -85,7 +85,7 @@ class Router:
         self.forms = {f.id: f for f in forms or []}
 
     @classmethod
-    def from_features(cls, features: list[Feature]) -> "Router":
+    def from_features(cls, features: list[Feature]) -> Router:
         talkers = sorted((f for f in features if f.text_handler), key=lambda f: f.text_priority)
         return cls(
             commands=[c for f in features for c in f.commands],

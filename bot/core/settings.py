@@ -6,8 +6,8 @@ keys (adapters/<platform>/settings.py). Every key is listed in `.env.example`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.events import Actor
@@ -51,7 +51,7 @@ class Settings:
     log_format: str = "plain"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
         def get(key: str) -> str | None:
             value = env.get(key, "").strip()
             return value or None
@@ -60,9 +60,7 @@ class Settings:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(
-                f"MENTORBOT_TIMEZONE={tz!r} is not an IANA timezone name (e.g. Europe/Berlin)"
-            ) from exc
+            raise ConfigError(f"MENTORBOT_TIMEZONE={tz!r} is not an IANA timezone name (e.g. Europe/Berlin)") from exc
 
         def number(key: str, default: float, minimum: float) -> float:
             raw = get(key)
@@ -81,9 +79,7 @@ class Settings:
             raise ConfigError(f"LOG_LEVEL={log_level!r} must be one of {', '.join(LOG_LEVELS)}")
         database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
         _check_database_url(database_url)
-        moderators = frozenset(
-            part.strip() for part in (get("MENTORBOT_MODERATORS") or "").split(",") if part.strip()
-        )
+        moderators = frozenset(part.strip() for part in (get("MENTORBOT_MODERATORS") or "").split(",") if part.strip())
         return cls(
             database_url=database_url,
             program_path=get("MENTORBOT_PROGRAM"),

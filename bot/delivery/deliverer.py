@@ -103,7 +103,7 @@ def _claim_due() -> Any:
 
 
 def _destination_key() -> ColumnElement[str]:
-    """"kind:target" in SQL: what the deliverer groups and serialises rows by."""
+    """ "kind:target" in SQL: what the deliverer groups and serialises rows by."""
     return OutboxMessage.destination_kind + ":" + OutboxMessage.destination_target  # type: ignore[return-value,operator]
 
 
@@ -379,9 +379,7 @@ def _shut_out(result: Delivered | RetryLater | PermanentFailure, user_id: str) -
     return isinstance(result, PermanentFailure) and result.unreachable_user_id == user_id
 
 
-async def _report_failure(
-    session: AsyncSession, row: OutboxMessage, failure: PermanentFailure, now: datetime
-) -> None:
+async def _report_failure(session: AsyncSession, row: OutboxMessage, failure: PermanentFailure, now: datetime) -> None:
     """Make a permanent failure visible to the moderators (once per failed row)."""
     community = await session.get(Community, row.community_id)
     assert community is not None

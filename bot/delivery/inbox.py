@@ -120,11 +120,20 @@ class Inbox:
             )
         except Exception as exc:
             # Ids only: the payload holds what the member typed.
-            log.error("inbox: could not save %s %s from %s in time (%r); not acknowledging", kind, event_key, member_key, exc)
+            log.error(
+                "inbox: could not save %s %s from %s in time (%r); not acknowledging", kind, event_key, member_key, exc
+            )
             raise InboxUnavailable(event_key) from exc
         if ticket.fresh:
             self.turns.arrived(ticket.member_key, ticket.id)
-        log.debug("inbox: saved %s %s (row %s) from %s%s", kind, event_key, ticket.id, member_key, "" if ticket.fresh else " again")
+        log.debug(
+            "inbox: saved %s %s (row %s) from %s%s",
+            kind,
+            event_key,
+            ticket.id,
+            member_key,
+            "" if ticket.fresh else " again",
+        )
         return ticket
 
     async def _insert(
@@ -151,7 +160,9 @@ class Inbox:
                 await asyncio.sleep(0.002)  # another unit of work holds the write lock: let it finish
 
     async def _insert_once(self, values: dict[str, Any]) -> Ticket:
-        platform, team_id, event_key, member_key = (values[k] for k in ("platform", "team_id", "event_key", "member_key"))
+        platform, team_id, event_key, member_key = (
+            values[k] for k in ("platform", "team_id", "event_key", "member_key")
+        )
         async with self._save_db().unit() as session:
             statement = _insert_or_nothing(session).values(**values).returning(InboxEvent.id)
             row_id = (await session.execute(statement)).scalar_one_or_none()
@@ -160,7 +171,9 @@ class Inbox:
             existing = (
                 await session.execute(
                     select(InboxEvent.id).where(
-                        InboxEvent.platform == platform, InboxEvent.team_id == team_id, InboxEvent.event_key == event_key
+                        InboxEvent.platform == platform,
+                        InboxEvent.team_id == team_id,
+                        InboxEvent.event_key == event_key,
                     )
                 )
             ).scalar_one()
@@ -192,14 +205,18 @@ class Inbox:
             free = or_(InboxEvent.claimed_until.is_(None), InboxEvent.claimed_until < now)  # type: ignore[union-attr]
             mine = [InboxEvent.platform == platform] if platform else []
             ids = (
-                await session.execute(
-                    select(InboxEvent.id)
-                    .where(InboxEvent.finished_at.is_(None), free, *mine)  # type: ignore[union-attr]
-                    .order_by(InboxEvent.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
+                (
+                    await session.execute(
+                        select(InboxEvent.id)
+                        .where(InboxEvent.finished_at.is_(None), free, *mine)  # type: ignore[union-attr]
+                        .order_by(InboxEvent.id)
+                        .limit(limit)
+                        .with_for_update(skip_locked=True)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             if not ids:
                 return []
             await session.execute(
@@ -209,11 +226,16 @@ class Inbox:
                 .execution_options(synchronize_session=False)
             )
             rows = (
-                await session.execute(
-                    select(InboxEvent).where(InboxEvent.id.in_(ids), InboxEvent.claimed_by == self.worker_id)  # type: ignore[union-attr]
-                    .order_by(InboxEvent.id)
+                (
+                    await session.execute(
+                        select(InboxEvent)
+                        .where(InboxEvent.id.in_(ids), InboxEvent.claimed_by == self.worker_id)  # type: ignore[union-attr]
+                        .order_by(InboxEvent.id)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         events = [_open_event(row) for row in rows]
         for event in events:
             self.turns.arrived(event.member_key, event.id)
@@ -226,7 +248,9 @@ class Inbox:
             if not everyone:
                 where.append(InboxEvent.claimed_by.in_(holders if holders is not None else [self.worker_id]))  # type: ignore[union-attr]
             result = await session.execute(
-                update(InboxEvent).where(*where).values(claimed_by=None, claimed_until=None)
+                update(InboxEvent)
+                .where(*where)
+                .values(claimed_by=None, claimed_until=None)
                 .execution_options(synchronize_session=False)
             )
         return int(getattr(result, "rowcount", 0) or 0)
@@ -263,8 +287,15 @@ def _coalesce_now(now: datetime) -> Any:
 def _open_event(row: InboxEvent) -> OpenEvent:
     replies = [msg.from_json(raw) for raw in json.loads(row.replies)] if row.replies else []
     return OpenEvent(
-        row.id or 0, row.platform, row.team_id, row.event_key, row.member_key, row.kind, row.payload,
-        row.handled_at is not None, replies,
+        row.id or 0,
+        row.platform,
+        row.team_id,
+        row.event_key,
+        row.member_key,
+        row.kind,
+        row.payload,
+        row.handled_at is not None,
+        replies,
     )
 
 
@@ -292,15 +323,23 @@ async def mark_handled(session: AsyncSession, platform: str, team_id: str, event
         return
     inserted = await session.execute(
         _insert_or_nothing(session).values(
-            platform=platform, team_id=team_id, event_key=event_key[:200], member_key="", kind="direct",
-            received_at=now, handled_at=now, finished_at=now,
+            platform=platform,
+            team_id=team_id,
+            event_key=event_key[:200],
+            member_key="",
+            kind="direct",
+            received_at=now,
+            handled_at=now,
+            finished_at=now,
         )
     )
     if inserted.rowcount != 1:
         raise AlreadyHandled(event_key)
 
 
-async def keep_replies(session: AsyncSession, platform: str, team_id: str, event_key: str, replies: list[Message]) -> None:
+async def keep_replies(
+    session: AsyncSession, platform: str, team_id: str, event_key: str, replies: list[Message]
+) -> None:
     """Store the private replies with the handled mark, for a resume to send if we crash before they leave."""
     if not replies:
         return
@@ -354,7 +393,9 @@ class MemberTurns:
         self.arrived(member_key, row_id)
         try:
             async with self._changed:
-                await asyncio.wait_for(self._changed.wait_for(lambda: self._waiting[member_key][0] == row_id), TURN_WAIT)
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: self._waiting[member_key][0] == row_id), TURN_WAIT
+                )
         except TimeoutError:  # an earlier event never came to its turn (it was refused): do not wait for ever
             log.warning("inbox: row %s of %s went ahead of a stalled earlier event", row_id, member_key)
         try:

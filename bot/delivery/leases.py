@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -39,7 +39,7 @@ DEAD_AFTER = timedelta(seconds=20)  # four missed beats: the worker is gone
 
 def _wall() -> datetime:
     # Liveness is about real time, whatever clock the bot's schedule runs on (tests, demo).
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def release_outbox_leases(db: Database, clock: Clock) -> int:
@@ -95,9 +95,7 @@ class Heartbeat:
         now = _wall()
         async with self.db.unit() as session:
             statement = pg_insert(WorkerHeartbeat).values(worker_id=self.inbox.worker_id, started_at=now, beat_at=now)
-            await session.execute(
-                statement.on_conflict_do_update(index_elements=["worker_id"], set_={"beat_at": now})
-            )
+            await session.execute(statement.on_conflict_do_update(index_elements=["worker_id"], set_={"beat_at": now}))
 
     async def bury_the_dead(self) -> bool:
         """Release the inbox rows of workers whose heartbeat stopped; True when no other worker lives."""

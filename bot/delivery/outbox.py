@@ -70,9 +70,7 @@ class Outbox:
         dedupe_key: str | None = None,
         not_before: datetime | None = None,
     ) -> OutboxMessage:
-        return await self._add(
-            Operation.POST, destination, message, dedupe_key=dedupe_key, not_before=not_before
-        )
+        return await self._add(Operation.POST, destination, message, dedupe_key=dedupe_key, not_before=not_before)
 
     async def update(self, target: OutboxMessage, message: Message) -> OutboxMessage:
         """Replace the content of a message we posted. Pending updates of the same
@@ -92,9 +90,7 @@ class Outbox:
             pending.payload = msg.to_json(message)
             self.session.add(pending)
             return pending
-        return await self._add(
-            Operation.UPDATE, destination_of(target), message, dedupe_key=None, target=target
-        )
+        return await self._add(Operation.UPDATE, destination_of(target), message, dedupe_key=None, target=target)
 
     async def pin(self, target: OutboxMessage, *, unpin: bool = False) -> OutboxMessage:
         op = Operation.UNPIN if unpin else Operation.PIN
@@ -137,4 +133,3 @@ async def moderator_destinations(session: AsyncSession, community: Community) ->
         )
     ).scalars()
     return [Destination.dm(m.platform_user_id) for m in moderators]
-

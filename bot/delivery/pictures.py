@@ -148,4 +148,3 @@ def picture_worker(mode: str = "process") -> PictureWorker:
     if mode not in _shared:
         _shared[mode] = PictureWorker(mode)
     return _shared[mode]
-

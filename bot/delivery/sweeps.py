@@ -12,11 +12,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-
 from bot.core.feature import Sweep, SweepEnv
 from bot.core.ports import Clock
 from storage.db import Database
-
 
 log = logging.getLogger(__name__)
 
@@ -48,5 +46,3 @@ class Sweeper:
                     if when is not None:
                         times.append(when)
         return min(times) if times else None
-
-

@@ -3,23 +3,13 @@ on `SQLModel.metadata` (Alembic and the schema tests rely on that)."""
 
 from storage.tables.core import (  # noqa: F401
     Community,
+    InboxEvent,
     Member,
     OutboxMessage,
-    InboxEvent,
     OutboxStatus,
     WorkerHeartbeat,
 )
-from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
-from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401
-from storage.tables.pairings import (  # noqa: F401
-    MatchRound,
-    PairBlock,
-    Pairing,
-    PairingStatus,
-    ProposedPair,
-    RoundSchedule,
-    RoundStatus,
-)
+from storage.tables.intake import Intake, IntakeStatus  # noqa: F401
 from storage.tables.lifecycle import (  # noqa: F401
     CheckIn,
     CheckInAnswer,
@@ -30,7 +20,17 @@ from storage.tables.lifecycle import (  # noqa: F401
     GoalStatus,
     PairNote,
 )
-from storage.tables.slack import SlackInstallation, SlackOAuthState  # noqa: F401
-from storage.tables.intake import Intake, IntakeStatus  # noqa: F401
 from storage.tables.overview import HomeView, StatsSnapshot  # noqa: F401
+from storage.tables.pairings import (  # noqa: F401
+    MatchRound,
+    PairBlock,
+    Pairing,
+    PairingStatus,
+    ProposedPair,
+    RoundSchedule,
+    RoundStatus,
+)
 from storage.tables.platform import DmChannel, PacingSlot  # noqa: F401
+from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
+from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401
+from storage.tables.slack import SlackInstallation, SlackOAuthState  # noqa: F401

@@ -71,7 +71,13 @@ class Pairing(SQLModel, table=True):
         # Status first: counts per status and the at-risk count read it in order, GROUP BY needs no sort.
         Index(
             "ix_pairing_stats",
-            "community_id", "status", "started_at", "ended_at", "kickoff_at", "at_risk_reported_at", "mentor_member_id",
+            "community_id",
+            "status",
+            "started_at",
+            "ended_at",
+            "kickoff_at",
+            "at_risk_reported_at",
+            "mentor_member_id",
         ),
     )
 

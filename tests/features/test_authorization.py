@@ -58,8 +58,22 @@ SAMPLE_ARGS = {
     "members": "--waiting",
 }
 # Commands that name an object by id, and the id to try from another community.
-ID_COMMANDS = {"poll close": "1", "poll edit": '1 "New question"', "poll cancel": "1", "match approve": "1", "pair": "1 end"}
-ID_BUTTONS = ["mentor:poll:1:vote:0", "mentor:round:1:approve", "mentor:pair:1:kickoff", "mentor:checkin:1.1:met", "mentor:feedback:1:rate:5", "mentor:nextround:1:yes", "mentor:wrapup:1:confirm"]
+ID_COMMANDS = {
+    "poll close": "1",
+    "poll edit": '1 "New question"',
+    "poll cancel": "1",
+    "match approve": "1",
+    "pair": "1 end",
+}
+ID_BUTTONS = [
+    "mentor:poll:1:vote:0",
+    "mentor:round:1:approve",
+    "mentor:pair:1:kickoff",
+    "mentor:checkin:1.1:met",
+    "mentor:feedback:1:rate:5",
+    "mentor:nextround:1:yes",
+    "mentor:wrapup:1:confirm",
+]
 
 
 def test_every_command_has_a_sample() -> None:
@@ -131,7 +145,14 @@ async def test_buttons_from_another_community_do_nothing(chat: Chat, component_i
 async def test_buttons_for_someone_else_are_refused(chat: Chat) -> None:
     await _world(chat)
     before = await _table_counts(chat)
-    for component_id in ("mentor:pair:1:confirm", "mentor:checkin:1.1:met", "mentor:intake:1:role:mentor", "mentor:privacy:1:forget"):
-        replies = await chat.bot.handle(ComponentAction(COMMUNITY, chat.session.actor("amy"), "dm:x", component_id, in_dm=True))
+    for component_id in (
+        "mentor:pair:1:confirm",
+        "mentor:checkin:1.1:met",
+        "mentor:intake:1:role:mentor",
+        "mentor:privacy:1:forget",
+    ):
+        replies = await chat.bot.handle(
+            ComponentAction(COMMUNITY, chat.session.actor("amy"), "dm:x", component_id, in_dm=True)
+        )
         assert "someone else" in replies[0].plain_text()
     assert await _table_counts(chat) == before

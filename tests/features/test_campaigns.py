@@ -2,15 +2,17 @@
 
 from pathlib import Path
 
-from bot.core.settings import Settings
 from bot.core.program import DEFAULT_PATH
+from bot.core.settings import Settings
 from tests.support.chat import Chat
 from tests.support.db import DatabaseFactory
 from tests.support.intake_flows import intake_of, mentee_answers, mentor_answers, profile_of
 
 
 async def test_poll_invitation_signs_up_with_role_preset_and_poll_source(chat: Chat) -> None:
-    await chat("moderators: carol", '@carol /mentor poll "Would you join?" --closes 1d', "@alice click I'd like a mentor")
+    await chat(
+        "moderators: carol", '@carol /mentor poll "Would you join?" --closes 1d', "@alice click I'd like a mentor"
+    )
     out = await chat("wait 1d")
     assert "[DM alice] Thanks for saying you'd like to be mentored" in out
     out = await chat("@alice click Sign up as a mentee")
@@ -30,7 +32,10 @@ async def test_announcement_campaign_sign_up(any_chat: Chat) -> None:
     out = await chat("moderators: carol", '@bob /mentor announce "Join us"')
     assert "[only bob] Only moderators can use /mentor announce" in out
     out = await chat('@carol /mentor announce --campaign "Spring 2027" "Sign up by <b>Friday</b>!"')
-    assert "[only carol] The announcement is posted here. Sign-ups from its buttons count for the campaign “spring-2027”." in out
+    assert (
+        "[only carol] The announcement is posted here. Sign-ups from its buttons count for the campaign “spring-2027”."
+        in out
+    )
     assert "[#general] Community Mentorship Program is taking sign-ups!" in out
     assert "Sign up by <b>Friday</b>!" in out  # shown as typed; renderers escape it (UserText)
     assert "[1] Sign up as a mentor  [2] Sign up as a mentee" in out

@@ -30,8 +30,12 @@ def _console() -> tuple[ConsoleChat, Platform]:
     chat = ConsoleChat(out=lambda line: None)
     messenger = CountingMessenger(chat)
     platform = Platform(
-        COMMUNITY, "#moderators", messenger,
-        close=chat.closed_dms.add, reopen=chat.closed_dms.discard, calls_for=lambda u: messenger.tries.get(u, 0),
+        COMMUNITY,
+        "#moderators",
+        messenger,
+        close=chat.closed_dms.add,
+        reopen=chat.closed_dms.discard,
+        calls_for=lambda u: messenger.tries.get(u, 0),
     )
     return chat, platform
 

@@ -65,10 +65,21 @@ def test_the_real_process_creates_private_files(tmp_path: Path) -> None:
     script = tmp_path / "script.txt"
     script.write_text('moderators: carol\n@carol /mentor poll "Join?" --closes 1d\n@carol /mentor export\n')
     result = subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "console", "--db", str(tmp_path / "mentorbot.db"), "--script", str(script)],
+        [
+            sys.executable,
+            "-m",
+            "adapters.cli",
+            "console",
+            "--db",
+            str(tmp_path / "mentorbot.db"),
+            "--script",
+            str(script),
+        ],
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "MENTORBOT_DATA_DIR": str(data)},
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     created = [tmp_path / "mentorbot.db", *data.rglob("*")]

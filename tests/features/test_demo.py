@@ -11,12 +11,22 @@ import pytest
 from adapters.cli import main
 
 
-def test_demo_runs_a_small_program_and_writes_stats_chart_and_csvs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_a_small_program_and_writes_stats_chart_and_csvs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "demo"
     assert main(["demo", "--members", "40", "--months", "2", "--seed", "3", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     # the dashboard is printed, with every section
-    for heading in ("Mentorship program dashboard", "Sign-ups", "Relationships", "Campaigns", "Skills", "Health", "Community"):
+    for heading in (
+        "Mentorship program dashboard",
+        "Sign-ups",
+        "Relationships",
+        "Campaigns",
+        "Skills",
+        "Health",
+        "Community",
+    ):
         assert heading in printed
     assert "Poll #1 “Would you join a mentorship program this autumn?”" in printed
     assert "Simulated 40 members over 2 months" in printed

@@ -48,7 +48,9 @@ async def _profile(chat: Chat, name: str) -> Profile:
         return (await s.execute(select(Profile).where(Profile.member_id == mid))).scalar_one()
 
 
-async def test_completion_sends_one_message_per_member_with_every_choice_and_asks_about_the_next_round(chat: Chat) -> None:
+async def test_completion_sends_one_message_per_member_with_every_choice_and_asks_about_the_next_round(
+    chat: Chat,
+) -> None:
     await _paired(chat)
     await chat("@ann click We've had our kick-off")
     await chat("wait 89d")
@@ -76,7 +78,10 @@ async def test_completion_sends_one_message_per_member_with_every_choice_and_ask
 async def test_an_early_end_by_a_moderator_asks_the_mentor_and_requeues_the_mentee(chat: Chat) -> None:
     await _paired(chat)
     out = await chat("@carol /mentor pair 1 end")
-    assert "[DM ann] A moderator ended your mentorship with maria." in out and "back on the waiting list with priority" in out
+    assert (
+        "[DM ann] A moderator ended your mentorship with maria." in out
+        and "back on the waiting list with priority" in out
+    )
     assert "[DM maria] A moderator ended your mentorship with ann." in out
     assert "Would you like to mentor someone else in the next round?" in out
     assert (await _profile(chat, "maria")).next_round == "asked"

@@ -102,7 +102,9 @@ async def test_a_declined_change_keeps_the_policy(chat: Chat) -> None:
     assert "[DM ann] maria proposes a change" in out
     out = await chat("@ann click Decline")
     assert "maria" not in out.split("declined")[0].split("]")[-1]
-    assert "[DM ann+maria] ann declined the proposed change. Your policy stays: meet every two weeks by video call" in out
+    assert (
+        "[DM ann+maria] ann declined the proposed change. Your policy stays: meet every two weeks by video call" in out
+    )
     assert (await _pairing(chat)).cadence == "biweekly"
 
 
@@ -110,7 +112,10 @@ async def test_a_moderator_sets_the_policy_directly(chat: Chat) -> None:
     await _paired(chat)
     out = await chat("@carol /mentor pair 1 set --cadence 1w --ends 2027-03-01 --channel chat")
     assert "Pairing #1 now: meet every week by chat, until Mon 01 Mar 2027. Both were told." in out
-    assert "[DM ann+maria] A moderator changed your partnership policy: meet every week by chat, until Mon 01 Mar 2027." in out
+    assert (
+        "[DM ann+maria] A moderator changed your partnership policy: meet every week by chat, until Mon 01 Mar 2027."
+        in out
+    )
     pairing = await _pairing(chat)
     assert pairing.ends_on.date().isoformat() == "2027-03-01" and pairing.cadence == "weekly"
     out = await chat("@carol /mentor pair 1 set --cadence often")
@@ -156,7 +161,10 @@ async def test_partners_who_choose_differently_on_reassess_are_both_told_and_not
     out = await chat("@ann click Continue without one")
     assert "Carrying on without a new goal" in out
     out = await chat("@maria click Wrap up early")
-    assert "[DM ann+maria] You chose differently: maria would like to wrap up, ann would like to continue. Nothing has ended." in out
+    assert (
+        "[DM ann+maria] You chose differently: maria would like to wrap up, ann would like to continue. Nothing has ended."
+        in out
+    )
     assert "Pair #1 (ann ← maria) disagree after a goal" in out  # the moderators hear it too
     assert (await _pairing(chat)).status == "active"
     # They talk it over and agree: wrapping up still asks first.

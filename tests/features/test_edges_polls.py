@@ -16,7 +16,11 @@ async def _polls(chat: Chat) -> list[Poll]:
 
 async def test_a_sub_command_word_is_never_taken_as_a_question(chat: Chat) -> None:
     await chat("moderators: carol", POLL)
-    for line in ("@carol /mentor poll delete 1", '@carol /mentor poll remove 1 "New question"', "@carol /mentor poll results"):
+    for line in (
+        "@carol /mentor poll delete 1",
+        '@carol /mentor poll remove 1 "New question"',
+        "@carol /mentor poll results",
+    ):
         out = await chat(line)
         assert "looks like a poll sub-command, so I posted nothing" in out
         assert "[#general]" not in out

@@ -4,15 +4,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from adapters.console.session import COMMUNITY
-from bot.core.settings import Settings
 from bot.core.events import Actor, ComponentAction
+from bot.core.settings import Settings
 from tests.support.chat import Chat
 from tests.support.db import DatabaseFactory
 from tests.support.intake_flows import (
     intake_of,
     member_named,
     mentee_answers,
-    mentor_answers,
     profile_of,
     sign_up_mentee,
     sign_up_mentor,
@@ -59,7 +58,12 @@ async def test_full_mentee_intake(any_chat: Chat) -> None:
     assert profile.topics_wanted == ["Python", "Rust"] and profile.topics_offered == []
     assert profile.goals == "Ship my first open-source contribution this spring"
     assert (profile.career_stage, profile.years_experience, profile.timezone) == ("mid", 5, "Europe/Berlin")
-    assert (profile.hours_per_month, profile.program_length, profile.cadence, profile.communication) == (4, "3-6", "weekly", "video")
+    assert (profile.hours_per_month, profile.program_length, profile.cadence, profile.communication) == (
+        4,
+        "3-6",
+        "weekly",
+        "video",
+    )
     assert profile.languages == ["English", "German"] and profile.team == "Acme" and profile.topics_other == "Elixir"
     intake = await intake_of(chat, "alice")
     assert intake is not None and intake.status == "confirmed" and intake.answers == {} and intake.remind_at is None
@@ -75,7 +79,12 @@ async def test_full_mentor_intake(chat: Chat) -> None:
     assert "A mentor's first conversation: https://example.org/mentoring/mentor-kickoff" in out
     profile = await profile_of(chat, "mia")
     assert profile is not None
-    assert (profile.role, profile.capacity, profile.timezone, profile.career_stage) == ("mentor", 2, "Etc/GMT-2", "senior")
+    assert (profile.role, profile.capacity, profile.timezone, profile.career_stage) == (
+        "mentor",
+        2,
+        "Etc/GMT-2",
+        "senior",
+    )
     assert profile.topics_offered == ["Python", "Go"] and profile.can_help_with.startswith("Code review")
     assert (profile.cadence, profile.communication, profile.program_length) == ("biweekly", "chat", "6-9")
 
@@ -86,7 +95,11 @@ async def test_every_wrong_answer_gets_a_reason_and_the_question_again(chat: Cha
     cases = [
         ("@alice teacher", "Choose Mentor, Mentee or Both", "Would you like to mentor someone"),
         ("@alice click Both", None, None),
-        ("@alice Pyton", "I don't have the topic “Pyton” in the list. Did you mean Python?", "Which topics could you mentor"),
+        (
+            "@alice Pyton",
+            "I don't have the topic “Pyton” in the list. Did you mean Python?",
+            "Which topics could you mentor",
+        ),
         ("@alice js, py", None, None),  # aliases: JavaScript, Python
         ("@alice Cobol", "I don't have the topic “Cobol” in the list.", "Which topics do you want to grow in?"),
         ("@alice rust", None, None),
@@ -111,7 +124,11 @@ async def test_every_wrong_answer_gets_a_reason_and_the_question_again(chat: Cha
         ("@alice monthly", None, None),
         ("@alice smoke signals", "Choose one of: Chat, Video calls, In person", "How do you prefer to talk?"),
         ("@alice in person", None, None),
-        ("@alice Klingon", "The program runs in English, German, Spanish, French; “Klingon” is not one of them.", "Which languages"),
+        (
+            "@alice Klingon",
+            "The program runs in English, German, Spanish, French; “Klingon” is not one of them.",
+            "Which languages",
+        ),
         ("@alice english", None, None),
         ("@alice 7", "Choose a number of mentees from 1 to 3.", "How many mentees could you take on"),
         ("@alice 3", None, None),
@@ -201,7 +218,9 @@ async def test_resume_after_restart_and_after_a_week(chat: Chat) -> None:
     out = await chat("restart", "@alice Elixir")
     assert "(restarted" in out and "what do you hope to get out of mentoring?" in out
     out = await chat("wait 8d", "@alice /mentor join")
-    assert "[only alice] You're partway through signing up — I've sent you the question where we stopped, in a DM." in out
+    assert (
+        "[only alice] You're partway through signing up — I've sent you the question where we stopped, in a DM." in out
+    )
     assert "[DM alice] Welcome back! We stopped here:" in out and "what do you hope to get out of mentoring?" in out
     out = await chat("@alice I'd like to learn to design APIs well")
     assert "Where are you in your career?" in out
@@ -237,12 +256,16 @@ async def test_an_answer_rearms_the_reminders(chat: Chat) -> None:
 async def test_buttons_of_others_and_of_earlier_questions(chat: Chat) -> None:
     await chat("@alice /mentor join", "@alice click Mentee")
     alice = await member_named(chat, "alice")
-    click = ComponentAction(COMMUNITY, Actor("bob", "bob"), "dm:bob", f"mentor:intake:{alice.id}:role:mentor", in_dm=True)
+    click = ComponentAction(
+        COMMUNITY, Actor("bob", "bob"), "dm:bob", f"mentor:intake:{alice.id}:role:mentor", in_dm=True
+    )
     replies = await chat.bot.handle(click)
     assert "These buttons belong to someone else's sign-up." in replies[0].plain_text()
     intake = await intake_of(chat, "alice")
     assert intake is not None and intake.answers == {"role": "mentee"}
-    stale = ComponentAction(COMMUNITY, Actor("alice", "alice"), "dm:alice", f"mentor:intake:{alice.id}:role:mentor", in_dm=True)
+    stale = ComponentAction(
+        COMMUNITY, Actor("alice", "alice"), "dm:alice", f"mentor:intake:{alice.id}:role:mentor", in_dm=True
+    )
     text = (await chat.bot.handle(stale))[0].plain_text()
     assert "That button belongs to an earlier question. Here is where we are:" in text
     assert "Which topics do you want to grow in?" in text
@@ -328,7 +351,12 @@ async def test_topics_over_25_are_split_into_several_lists(sqlite_factory: Datab
         assert "So far: Python. Pick more from the other lists, or click Done." in out
         alice = await member_named(chat, "alice")
         second = ComponentAction(
-            COMMUNITY, Actor("alice", "alice"), "dm:alice", f"mentor:intake:{alice.id}:want:1", ("Topic 19",), in_dm=True
+            COMMUNITY,
+            Actor("alice", "alice"),
+            "dm:alice",
+            f"mentor:intake:{alice.id}:want:1",
+            ("Topic 19",),
+            in_dm=True,
         )
         replies = await chat.bot.handle(second)
         assert "So far: Python, Topic 19." in replies[0].plain_text()
@@ -368,7 +396,9 @@ async def test_navigation_also_works_as_buttons(chat: Chat) -> None:
     alice = await member_named(chat, "alice")
 
     async def press(verb: str) -> str:
-        event = ComponentAction(COMMUNITY, Actor("alice", "alice"), "dm:alice", f"mentor:intake:{alice.id}:{verb}", in_dm=True)
+        event = ComponentAction(
+            COMMUNITY, Actor("alice", "alice"), "dm:alice", f"mentor:intake:{alice.id}:{verb}", in_dm=True
+        )
         return (await chat.bot.handle(event))[0].plain_text()
 
     assert "Help: Pick what you want to learn" in await press("help")

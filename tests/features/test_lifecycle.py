@@ -1,6 +1,5 @@
 """The relationship lifecycle, with the clock moved through whole programs."""
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -97,7 +96,10 @@ async def test_rematch_after_an_early_end(chat: Chat) -> None:
     await sign_up(chat, "max", "mentor", topics_offered=["Topic0"])
     out = await chat("@carol /mentor pair 1 rematch")
     assert "Pairing #1 is ended and both were told. The mentee has priority" in out
-    assert "[DM ann] A moderator ended your mentorship with maria." in out and "back on the waiting list with priority" in out
+    assert (
+        "[DM ann] A moderator ended your mentorship with maria." in out
+        and "back on the waiting list with priority" in out
+    )
     assert "[DM maria] A moderator ended your mentorship with ann." in out
     out = await chat("@carol /mentor match")
     assert "ann ← max" in out  # never maria again
@@ -140,7 +142,10 @@ async def test_a_whole_three_month_program_ends_with_feedback_thanks_and_testimo
     out = await chat("wait 14d")
     assert "[DM ann+maria] Your mentorship has reached its agreed end date." in out
     assert "[DM ann] How would you rate your mentorship with maria?" in out
-    assert "[DM maria] Thank you for mentoring ann! Over 3 months you reported 12 meetings and reached 1 goal together." in out
+    assert (
+        "[DM maria] Thank you for mentoring ann! Over 3 months you reported 12 meetings and reached 1 goal together."
+        in out
+    )
     out = await chat("@ann click 5")
     assert "5/5 noted. What worked well?" in out
     out = await chat("@ann Weekly calls kept me going", "@ann skip")
@@ -179,7 +184,11 @@ async def test_pause_two_weeks_pauses_both(chat: Chat) -> None:
     out = await chat("wait 13d")
     assert "How is your mentorship" not in out
     async with chat.bot.db.unit() as s:
-        sent = (await s.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key.like("checkin:%")))).scalar_one()
+        sent = (
+            await s.execute(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key.like("checkin:%"))
+            )
+        ).scalar_one()
     assert sent == 2  # only the first round
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.core.events import ComponentAction, CommunityRef, FormSubmission
+from bot.core.events import CommunityRef, ComponentAction, FormSubmission
 from storage.tables import Goal, HomeView, OutboxMessage, Pairing, Profile, StatsSnapshot
 from tests.support.chat import Chat
 from tests.support.community import member_id, sign_up
@@ -117,17 +117,25 @@ async def test_short_forms_validate_like_the_conversation(chat: Chat) -> None:
     out = await chat("@lee click Set a goal")  # the console has no modals: it says what to type
     assert '/mentor goal set "what you want to achieve"' in out
     lee = chat.session.actor("lee")
-    replies = await chat.bot.handle(FormSubmission(COMMUNITY, lee, "mentor:goalf:new:set", {"goal": "Ship it", "by": "6w"}))
+    replies = await chat.bot.handle(
+        FormSubmission(COMMUNITY, lee, "mentor:goalf:new:set", {"goal": "Ship it", "by": "6w"})
+    )
     assert "Goal 1 is set" in replies[0].plain_text()
     assert await _count(chat, Goal) == 1
     replies = await chat.bot.handle(FormSubmission(COMMUNITY, lee, "mentor:editq:goals:save", {"answer": "short"}))
     assert "a goal or two" in replies[0].plain_text().lower() or "more" in replies[0].plain_text().lower()
-    replies = await chat.bot.handle(FormSubmission(COMMUNITY, lee, "mentor:editq:goals:save", {"answer": "Grow into code review"}))
+    replies = await chat.bot.handle(
+        FormSubmission(COMMUNITY, lee, "mentor:editq:goals:save", {"answer": "Grow into code review"})
+    )
     assert "Saved" in replies[0].plain_text()
-    replies = await chat.bot.handle(FormSubmission(COMMUNITY, lee, "mentor:editq:canhelpwith:save", {"answer": "Anything at all here"}))
+    replies = await chat.bot.handle(
+        FormSubmission(COMMUNITY, lee, "mentor:editq:canhelpwith:save", {"answer": "Anything at all here"})
+    )
     assert "not part of your profile as a mentee" in replies[0].plain_text()
     async with chat.bot.db.unit() as s:
-        assert (await s.execute(select(Profile.goals).where(Profile.member_id == await member_id(chat, "lee")))).scalar_one() == "Grow into code review"
+        assert (
+            await s.execute(select(Profile.goals).where(Profile.member_id == await member_id(chat, "lee")))
+        ).scalar_one() == "Grow into code review"
     assert chat.bot.router.form_for("edit goals").id == "mentor:editq:goals:save"
     assert chat.bot.router.form_for('edit "Can help with"').id == "mentor:editq:canhelpwith:save"
     assert chat.bot.router.form_for("edit topics") is None  # choices stay in the DM conversation

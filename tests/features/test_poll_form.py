@@ -21,7 +21,12 @@ async def test_the_form_posts_the_same_poll_as_the_command(chat: Chat) -> None:
     out = await submit(
         chat,
         "carol",
-        {"question": 'Join a "mentor circle"?', "options": "Mentor, with a plan\n\nMentee « new »\n", "closes": "3d", "anonymous": "yes"},
+        {
+            "question": 'Join a "mentor circle"?',
+            "options": "Mentor, with a plan\n\nMentee « new »\n",
+            "closes": "3d",
+            "anonymous": "yes",
+        },
     )
     assert "[only carol] Poll #1 is posted and pinned here" in out
     async with chat.bot.db.unit() as s:

@@ -133,7 +133,9 @@ async def test_manual_close_twice_posts_results_once(chat: Chat) -> None:
     assert out.count("Poll results #1") == 1
     async with chat.bot.db.unit() as s:
         results = (
-            await s.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key == "poll:1:results"))
+            await s.execute(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.dedupe_key == "poll:1:results")
+            )
         ).scalar_one()
         assert results == 1
 

@@ -6,7 +6,14 @@ from sqlmodel import SQLModel
 import storage.tables  # noqa: F401  (every table registered)
 from storage.tables import Member, OutboxMessage, PollVote
 from tests.support.chat import Chat
-from tests.support.intake_flows import intake_of, member_named, mentee_answers, profile_of, sign_up_mentee, sign_up_mentor
+from tests.support.intake_flows import (
+    intake_of,
+    member_named,
+    mentee_answers,
+    profile_of,
+    sign_up_mentee,
+    sign_up_mentor,
+)
 
 
 async def test_own_profile_and_moderators_only_for_others(chat: Chat) -> None:
@@ -159,8 +166,8 @@ async def test_forget_me_deletes_every_piece_of_personal_data(any_chat: Chat) ->
 async def test_forget_me_blanks_their_words_in_messages_to_others(chat: Chat) -> None:
     """A stored message to a channel that quotes the member (JSON-escaped) is scrubbed, not deleted."""
     from bot.core import messages as msg
-    from bot.delivery.outbox import Outbox
     from bot.core.ports import Destination
+    from bot.delivery.outbox import Outbox
     from storage.tables import Community
 
     goal = 'Write a "tiny" C compiler\\with tests'
@@ -168,7 +175,9 @@ async def test_forget_me_blanks_their_words_in_messages_to_others(chat: Chat) ->
     member = await member_named(chat, "quincy")
     async with chat.bot.db.unit() as s:
         community = (await s.execute(select(Community))).scalar_one()
-        quoted = msg.message(msg.text("Moderators: ", msg.UserText("quincy"), " wrote ", msg.UserText(goal)), "Other words stay.")
+        quoted = msg.message(
+            msg.text("Moderators: ", msg.UserText("quincy"), " wrote ", msg.UserText(goal)), "Other words stay."
+        )
         row = await Outbox(s, community.id, chat.now).post(Destination.channel("#mods"), quoted)  # type: ignore[arg-type]
     row_id = row.id  # inserted when the transaction committed
     await chat("@quincy /mentor forget-me", "@quincy click Yes, delete my data")

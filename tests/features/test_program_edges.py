@@ -23,9 +23,14 @@ async def test_two_pairs_through_a_whole_program_with_its_edges(chat: Chat) -> N
     await chat("@ann click We've had our kick-off", "@ben click We've had our kick-off")
 
     # Pair 1 changes its policy: every week, until the 6-month date.
-    await chat("@ann click Propose changes", "@ann click Meet every week", "@ann click 5", "@ann click Send to my partner")
+    await chat(
+        "@ann click Propose changes", "@ann click Meet every week", "@ann click 5", "@ann click Send to my partner"
+    )
     out = await chat("@maria click Accept")
-    assert "maria accepted the change. Your partnership policy is now: meet every week by video call, until Sat 22 May 2027" in out
+    assert (
+        "maria accepted the change. Your partnership policy is now: meet every week by video call, until Sat 22 May 2027"
+        in out
+    )
     ann_plan = (await _rows(chat, CheckInPlan, CheckInPlan.member_id == await member_id(chat, "ann")))[0]
     assert ann_plan.base_interval_days == 7
 
@@ -34,7 +39,9 @@ async def test_two_pairs_through_a_whole_program_with_its_edges(chat: Chat) -> N
     assert out.count("[DM ben] omar is taking a break") == 1
     out = ""
     for week in range(1, 4):  # pair 1 meets every week meanwhile; ben answers his check-in
-        out += await chat("wait 7d", "@ann click We met", "@maria click We met", *(["@ben click We met"] if week == 2 else []))
+        out += await chat(
+            "wait 7d", "@ann click We met", "@maria click We met", *(["@ben click We met"] if week == 2 else [])
+        )
     assert "[DM omar]" not in out and "friendly nudge" not in out and "At-risk" not in out
     assert out.count("[DM ann] How is your mentorship with maria going?") == 3  # weekly now
     out = await chat("wait 8d")
@@ -57,7 +64,9 @@ async def test_two_pairs_through_a_whole_program_with_its_edges(chat: Chat) -> N
     assert "[DM ann+maria] Your mentorship has reached its agreed end date." in out
     assert "[DM ann] How would you rate your mentorship with maria?" in out
     assert "Would you like another mentor in the next round?" in out
-    await chat("@ann click Yes, next round", "@maria click Not now", "@ben click Not now", "@omar click Yes, next round")
+    await chat(
+        "@ann click Yes, next round", "@maria click Not now", "@ben click Not now", "@omar click Yes, next round"
+    )
     answers = {p.member_id: p.next_round for p in await _rows(chat, Profile)}
     assert answers[await member_id(chat, "ann")] == "yes" and answers[await member_id(chat, "maria")] == "no"
     out = await chat("@carol /mentor match")

@@ -9,8 +9,8 @@ import pytest
 from bot.core.program import DEFAULT_PATH, ProgramError, parse_program
 from bot.core.settings import Settings
 from tests.support.chat import Chat
-from tests.support.db import DatabaseFactory
 from tests.support.community import sign_up
+from tests.support.db import DatabaseFactory
 
 
 async def _community(chat: Chat) -> None:
@@ -76,10 +76,14 @@ async def test_no_mentee_waiting_is_the_reason_given(chat: Chat) -> None:
 async def test_the_reminder_days_come_from_the_program_file(sqlite_factory: DatabaseFactory, tmp_path: Path) -> None:
     program = tmp_path / "program.toml"
     program.write_text(
-        DEFAULT_PATH.read_text(encoding="utf-8").replace("approval_reminder_days = [2, 5]", "approval_reminder_days = [1]"),
+        DEFAULT_PATH.read_text(encoding="utf-8").replace(
+            "approval_reminder_days = [2, 5]", "approval_reminder_days = [1]"
+        ),
         encoding="utf-8",
     )
-    chat = await Chat.open(sqlite_factory, settings=Settings(data_dir=str(tmp_path / "data"), program_path=str(program)))
+    chat = await Chat.open(
+        sqlite_factory, settings=Settings(data_dir=str(tmp_path / "data"), program_path=str(program))
+    )
     try:
         await _community(chat)
         await chat("@carol /mentor match")
@@ -92,6 +96,8 @@ async def test_the_reminder_days_come_from_the_program_file(sqlite_factory: Data
 
 @pytest.mark.parametrize("value", ["[5, 2]", "[0]", "[2, 2]", '"2d"', "[1, 2, 3, 4, 5, 6]"])
 def test_reminder_days_must_rise_within_limits(value: str) -> None:
-    text = DEFAULT_PATH.read_text(encoding="utf-8").replace("approval_reminder_days = [2, 5]", f"approval_reminder_days = {value}")
+    text = DEFAULT_PATH.read_text(encoding="utf-8").replace(
+        "approval_reminder_days = [2, 5]", f"approval_reminder_days = {value}"
+    )
     with pytest.raises(ProgramError, match="approval_reminder_days"):
         parse_program(text)

@@ -192,11 +192,13 @@ async def test_scheduled_rounds_wait_for_approval(chat: Chat) -> None:
 async def test_scheduled_round_with_auto_approve_introduces_and_sends_resources(sqlite_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace as dc_replace
 
-    from bot.core.settings import Settings
     from bot.core.program import DEFAULT_PATH
+    from bot.core.settings import Settings
 
     program_file = tmp_path / "program.toml"
-    program_file.write_text(DEFAULT_PATH.read_text(encoding="utf-8").replace("auto_approve = false", "auto_approve = true"))
+    program_file.write_text(
+        DEFAULT_PATH.read_text(encoding="utf-8").replace("auto_approve = false", "auto_approve = true")
+    )
     chat = await Chat.open(sqlite_factory, settings=dc_replace(Settings(), program_path=str(program_file)))
     try:
         await _small_community(chat)
@@ -221,10 +223,24 @@ async def test_the_program_files_weights_reach_the_proposal(sqlite_factory, tmp_
 
     default = DEFAULT_PATH.read_text(encoding="utf-8")
     block = default[default.index("[matching.weights]") : default.index("# --- the skills/topics taxonomy")]
-    only_topics = "[matching.weights]\n" + "".join(
-        f"{name} = {100 if name == 'topics' else 0}\n"
-        for name in ("topics", "goals", "seniority", "waking_hours", "cadence", "program_length", "communication", "commitment", "waiting")
-    ) + "\n"
+    only_topics = (
+        "[matching.weights]\n"
+        + "".join(
+            f"{name} = {100 if name == 'topics' else 0}\n"
+            for name in (
+                "topics",
+                "goals",
+                "seniority",
+                "waking_hours",
+                "cadence",
+                "program_length",
+                "communication",
+                "commitment",
+                "waiting",
+            )
+        )
+        + "\n"
+    )
     program_file = tmp_path / "program.toml"
     program_file.write_text(default.replace(block, only_topics), encoding="utf-8")
     chat = await Chat.open(sqlite_factory, settings=dc_replace(Settings(), program_path=str(program_file)))

@@ -24,8 +24,8 @@ from bot.delivery.pictures import PictureWorker
 from bot.features.stats.export import safe_cell
 from storage.tables import Member, OutboxMessage, Pairing
 from tests.support.chat import Chat
-from tests.support.db import START
 from tests.support.community import member_id, sign_up
+from tests.support.db import START
 
 ML = "Machine Learning"
 
@@ -34,8 +34,14 @@ async def _pairing_of(chat: Chat, name: str) -> Pairing:
     mid = await member_id(chat, name)
     async with chat.bot.db.unit() as s:
         return (
-            await s.execute(select(Pairing).where((Pairing.mentee_member_id == mid) | (Pairing.mentor_member_id == mid)))
-        ).scalars().one()
+            (
+                await s.execute(
+                    select(Pairing).where((Pairing.mentee_member_id == mid) | (Pairing.mentor_member_id == mid))
+                )
+            )
+            .scalars()
+            .one()
+        )
 
 
 async def _program(chat: Chat) -> dict[str, str]:
@@ -49,25 +55,44 @@ async def _program(chat: Chat) -> dict[str, str]:
     await sign_up(chat, "omar", "mentor", topics_offered=["Rust"], source="campaign:spring")
     await sign_up(chat, "lea", "mentor", topics_offered=[ML], source="direct")
     await sign_up(chat, "zoe", "both", topics_offered=["Go"], topics_wanted=["Design"], source="direct")
-    await sign_up(chat, "ann", "mentee", topics_wanted=["Python"], source="poll:1",
-                  goals="=HYPERLINK(\"http://x\")", team="-team", topics_other="+cmd")
+    await sign_up(
+        chat,
+        "ann",
+        "mentee",
+        topics_wanted=["Python"],
+        source="poll:1",
+        goals='=HYPERLINK("http://x")',
+        team="-team",
+        topics_other="+cmd",
+    )
     await sign_up(chat, "ben", "mentee", topics_wanted=["Rust"], source="poll:1")
     await sign_up(chat, "cat", "mentee", topics_wanted=["Kotlin"], source="campaign:spring")
     for name, source in (("dan", "greeting"), ("eve", "direct"), ("cal", "direct")):
         await sign_up(chat, name, "mentee", topics_wanted=[ML], source=source)
     await sign_up(chat, "fay", "mentee", topics_wanted=["Python"], source="greeting", status="paused")
-    await sign_up(chat, "gus", "mentee", topics_wanted=["Python"], source="direct", status="left",
-                  signed_up_at=START - timedelta(days=60))
+    await sign_up(
+        chat,
+        "gus",
+        "mentee",
+        topics_wanted=["Python"],
+        source="direct",
+        status="left",
+        signed_up_at=START - timedelta(days=60),
+    )
 
     await chat("wait 1d", "@carol /mentor match", "@carol /mentor match approve")
     ml = await _pairing_of(chat, "lea")
     async with chat.bot.db.unit() as s:
-        ml_mentee = (await s.execute(select(Member.platform_user_id).where(Member.id == ml.mentee_member_id))).scalar_one()
+        ml_mentee = (
+            await s.execute(select(Member.platform_user_id).where(Member.id == ml.mentee_member_id))
+        ).scalar_one()
 
     await chat("wait 14d")  # first check-ins for all six members
     await chat("@ann click We met", "@maria click We met", "@ben click Not yet")
     await chat(f"@{ml_mentee} click Not yet", "@lea click Need help")  # omar ignores his
-    await chat('@ann /mentor goal set "Finish the course"', "@maria /mentor goal done", '@lea /mentor goal set "Ship a model"')
+    await chat(
+        '@ann /mentor goal set "Finish the course"', "@maria /mentor goal done", '@lea /mentor goal set "Ship a model"'
+    )
     await chat("@ann /mentor wrap-up", "@ann click Yes, wrap up")
     await chat("@ann click 5", "@ann Great sessions every week", "@ann skip", "@ann click Yes, with my name")
     await chat("@maria click 4", "@maria skip", "@maria skip")
@@ -109,9 +134,7 @@ async def test_every_dashboard_figure_matches_the_program(any_chat: Chat) -> Non
     assert "Python: 1 offering (1 free) · 1 waiting" in out
     assert "Go: 1 offering (1 free) · 0 waiting" in out
     assert "Design: 0 offering (0 free) · 1 waiting" in out
-    assert (
-        f"Imbalance: 2 mentees want {ML}; 1 mentor offers it, 0 with free capacity — recruit {ML} mentors." in out
-    )
+    assert f"Imbalance: 2 mentees want {ML}; 1 mentor offers it, 0 with free capacity — recruit {ML} mentors." in out
     assert "Imbalance: 1 mentee wants Design; 0 mentors offer it, 0 with free capacity — recruit Design mentors." in out
     assert "Imbalance: 1 mentee wants Kotlin" in out
     assert "recruit Python" not in out and "recruit Go" not in out
@@ -195,7 +218,9 @@ async def test_the_chart_is_a_readable_png_in_the_moderators_dm(chat: Chat, tmp_
     assert _png_size(path) == (1200, 700)
     assert path.stat().st_mode & 0o777 == 0o600
     async with chat.bot.db.unit() as s:
-        rows = (await s.execute(select(OutboxMessage).where(OutboxMessage.destination_target == "carol"))).scalars().all()
+        rows = (
+            (await s.execute(select(OutboxMessage).where(OutboxMessage.destination_target == "carol"))).scalars().all()
+        )
     image = next(p for r in rows for p in msg.from_json(r.payload or "[]").parts if isinstance(p, msg.Image))
     assert "sign-ups per week" in image.alt and "mentors offering vs mentees waiting" in image.alt
     # Only aggregates travel with the row: no member's name or words.
@@ -259,7 +284,7 @@ def _export_files(out: str) -> dict[str, str]:
     for line in out.splitlines():
         line = line.strip()
         if line.startswith("(file "):
-            name, _, path = line[len("(file "):-1].partition(": ")
+            name, _, path = line[len("(file ") : -1].partition(": ")
             files[name] = path
     return files
 
@@ -279,7 +304,7 @@ async def test_export_sends_three_csv_files_privately(chat: Chat) -> None:
     assert members["fay"]["status"] == "paused" and members["gus"]["status"] == "left"
     assert "kim" not in members
     # CSV injection: formulas are neutralised
-    assert members["ann"]["goals"] == "'=HYPERLINK(\"http://x\")"
+    assert members["ann"]["goals"] == '\'=HYPERLINK("http://x")'
     assert members["ann"]["team"] == "'-team" and members["ann"]["topics_other"] == "'+cmd"
 
     pairings = {row["mentee_name"]: row for row in _read_csv(files["pairings.csv"])}
@@ -304,7 +329,9 @@ async def test_members_who_used_forget_me_are_not_in_the_export(chat: Chat) -> N
     out = await chat("@ann /mentor forget-me", "@ann click Yes, delete my data")
     assert "Done: your profile" in out
     out = await chat("@carol /mentor export")
-    assert "Program export — 11 members, 2 pairings (1 ended without meeting), 6 check-ins." in out  # ann's pairing and its check-ins are gone
+    assert (
+        "Program export — 11 members, 2 pairings (1 ended without meeting), 6 check-ins." in out
+    )  # ann's pairing and its check-ins are gone
     files = _export_files(out)
     for name in ("members.csv", "pairings.csv", "checkins.csv"):
         text = Path(files[name]).read_text(encoding="utf-8")

@@ -16,7 +16,6 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.support.independent import checked_value, feasible_scores, optimum_by_highs, optimum_by_slots
 
 from bot.features.matching import (
     CADENCES,
@@ -27,6 +26,7 @@ from bot.features.matching import (
     Role,
     propose_round,
 )
+from tests.support.independent import checked_value, feasible_scores, optimum_by_highs, optimum_by_slots
 
 TOPICS = ["Python", "Go", "Rust", "Data", "Career", "Leadership", "Design", "Cloud", "Security", "Frontend"]
 WORDS = "career promotion api design testing talks leadership startup data interview cloud rust go".split()
@@ -41,6 +41,7 @@ def community(
     ids = rng.sample(range(1, 50 * (n_mentees + n_mentors)), n_mentees + n_mentors)
     weights = [1.0 / (k + 1) for k in range(len(TOPICS))]  # a few popular topics, a long tail
     profiles = []
+
     def some(k: int) -> frozenset[str]:
         return frozenset(rng.choices(TOPICS, weights, k=rng.randint(1, k)))
 

@@ -91,8 +91,6 @@ def random_round(
     return profiles, rules
 
 
-
-
 def brute_force(
     profiles: list[MatchProfile], rules: MatchingRules, score: dict[tuple[int, int], int]
 ) -> tuple[int, int]:
@@ -126,10 +124,7 @@ def test_exact_against_brute_force(seed: int, dense: bool) -> None:
     score = {(c.mentee_id, c.mentor_id): round(c.score * 100) for c in candidates}
     # Candidate generation finds exactly the feasible pairs (no sampling at this size).
     feasible = {
-        (e.member_id, m.member_id)
-        for e in profiles
-        for m in profiles
-        if e.topics_wanted and allowed(e, m, rules)
+        (e.member_id, m.member_id) for e in profiles for m in profiles if e.topics_wanted and allowed(e, m, rules)
     }
     assert set(score) == feasible
 

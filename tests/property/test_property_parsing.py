@@ -6,23 +6,27 @@ ever reaches the "something went wrong on my side" apology (an internal error)
 and stored data stays consistent.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.console.session import COMMUNITY
-from bot.mentorbot import APOLOGY
 from bot.core.events import SlashCommand
 from bot.core.parsing import Arity, ParseError, parse_args, parse_when, tokenize
+from bot.mentorbot import APOLOGY
 from tests.support.chat import Chat
 from tests.support.profiles import capped
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SPEC = {"options": Arity.MANY, "closes": Arity.ONE, "anonymous": Arity.FLAG, "by": Arity.ONE}
 
 # Text members really type: quotes of every kind, flags, digits, unicode (RTL, emoji, zero-width).
-_ALPHABET = st.sampled_from(list('abc xyz 0123456789-:"“”\'«»@#<>&!*_~`|\\/') + ["\u202e", "\u200b", "😀", "é", "ß", "\n", "\t", "--", "--closes", "--options", "--anonymous"])
+_ALPHABET = st.sampled_from(
+    list("abc xyz 0123456789-:\"“”'«»@#<>&!*_~`|\\/")
+    + ["\u202e", "\u200b", "😀", "é", "ß", "\n", "\t", "--", "--closes", "--options", "--anonymous"]
+)
 member_text = st.lists(_ALPHABET, max_size=40).map("".join) | st.text(max_size=60)
 
 
@@ -51,7 +55,26 @@ def test_time_parser_returns_a_future_time_or_a_parse_error(text: str) -> None:
     assert when > NOW and when.tzinfo is not None
 
 
-COMMANDS = ["", "help", "poll", "poll close", "polls", "match", "match drop", "match swap", "pair", "goal set", "goal update", "goal done", "goals", "resources", "wrap-up", "testimonials", "modchannel", "nonsense"]
+COMMANDS = [
+    "",
+    "help",
+    "poll",
+    "poll close",
+    "polls",
+    "match",
+    "match drop",
+    "match swap",
+    "pair",
+    "goal set",
+    "goal update",
+    "goal done",
+    "goals",
+    "resources",
+    "wrap-up",
+    "testimonials",
+    "modchannel",
+    "nonsense",
+]
 
 
 @pytest.mark.slow
@@ -59,7 +82,11 @@ async def test_the_bot_answers_every_generated_command_without_an_internal_error
     await chat("moderators: carol", '@carol /mentor poll "Join?"')
     seen: list[str] = []
 
-    @settings(max_examples=capped(500), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @settings(
+        max_examples=capped(500),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
     @given(st.sampled_from(COMMANDS), member_text, st.booleans())
     def one(command: str, rest: str, moderator: bool) -> None:
         seen.append(f"{command} {rest}")

@@ -15,8 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.bootstrap import bootstrap
-from bot.core.settings import Settings
 from bot.core.ports import Delivered, Delivery
+from bot.core.settings import Settings
 from storage.db import Database
 
 

@@ -110,12 +110,9 @@ class Ceiling:
 
     def ideal_seconds(self) -> float:
         """The shortest time in which a perfect client gets every accepted call through."""
-        per_key = [
-            max(0, n - 1) * self.pace + self.storm_waits.get(key, 0.0) for key, n in self.accepted.items()
-        ]
+        per_key = [max(0, n - 1) * self.pace + self.storm_waits.get(key, 0.0) for key, n in self.accepted.items()]
         per_tier = [
-            max(0, n - self.tiers[m][0]) * self.tiers[m][1] / self.tiers[m][0]
-            for m, n in self.tier_accepted.items()
+            max(0, n - self.tiers[m][0]) * self.tiers[m][1] / self.tiers[m][0] for m, n in self.tier_accepted.items()
         ]
         return max([0.0, *per_key, *per_tier])
 

@@ -23,7 +23,7 @@ class Chat:
     @classmethod
     async def open(
         cls, factory: DatabaseFactory, *, settings: Settings | None = None, start: datetime = START
-    ) -> "Chat":
+    ) -> Chat:
         lines: list[str] = []
         settings = replace(settings or Settings(), database_url=factory.url)
         session = await ConsoleSession.open(settings, start=start, out=lines.append, make_db=factory)
@@ -40,7 +40,7 @@ class Chat:
         return "\n".join(new)
 
     @property
-    def bot(self):  # noqa: ANN201 - MentorBot, but keep tests free of import cycles
+    def bot(self):
         assert self.session.bot is not None
         return self.session.bot
 

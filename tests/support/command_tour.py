@@ -31,7 +31,7 @@ TOUR: list[tuple[str, str]] = [
     ("mod", "match"),
     ("mod", "match approve"),
     ("mod", "pair 1"),
-    ('mod', 'pair 1 note "called them both"'),
+    ("mod", 'pair 1 note "called them both"'),
     ("mod", "overview"),
     ("mod", "pairs --at-risk"),
     ("mod", "members --waiting"),

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from adapters.console.session import COMMUNITY
-from bot.mentorbot import ensure_community, ensure_member
-from bot.core.settings import Settings
 from bot.core.events import Actor, CommunityRef
+from bot.core.settings import Settings
+from bot.mentorbot import ensure_community, ensure_member
 from storage.tables import Profile
 from tests.support.chat import Chat
 

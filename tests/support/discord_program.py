@@ -8,18 +8,18 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
-from tests.fakes.discord import FakeDiscord, FakeGuild, FakeUser
 from sqlalchemy import func, select
 
 from adapters.discord.main import serve
 from bot.bootstrap import bootstrap, build_router
+from bot.core.clock import ManualClock
+from bot.core.events import Actor, CommunityRef
 from bot.core.feature import DISCORD_ADMIN_COMMAND, DISCORD_MEMBER_COMMAND, ArgKind
 from bot.core.parsing import tokenize
-from bot.core.clock import ManualClock
 from bot.core.settings import Settings
-from bot.core.events import Actor, CommunityRef
-from tests.support.db import START
+from tests.fakes.discord import FakeDiscord, FakeGuild, FakeUser
 from tests.support.community import seed_profile
+from tests.support.db import START
 
 
 class Program:
@@ -73,8 +73,9 @@ class Program:
         top, sub, options = invocation(text)
         return await self.command(user_id, sub, options, command=top)
 
-
-    async def click(self, user_id: str, message: dict[str, Any], label: str, values: list[str] | None = None) -> dict[str, Any]:
+    async def click(
+        self, user_id: str, message: dict[str, Any], label: str, values: list[str] | None = None
+    ) -> dict[str, Any]:
         """Click a button (by label) on a bot message; returns the ephemeral follow-up body."""
         in_guild = message.get("guild_id") is not None or message["channel_id"] in self.fake.threads
         interaction = await self.fake.click(
@@ -94,7 +95,9 @@ class Program:
         before = len(self.fake.calls_to("POST", path))
         await self.fake.dm_to_bot(user.id, text)
         calls = await self.fake.wait_for_call(
-            "POST", path, where=lambda c: c in self.fake.calls_to("POST", path)[before:] and expect in c.json.get("content", "")
+            "POST",
+            path,
+            where=lambda c: c in self.fake.calls_to("POST", path)[before:] and expect in c.json.get("content", ""),
         )
         return calls[-1].json
 
@@ -136,6 +139,7 @@ def invocation(line: str) -> tuple[str, str, dict[str, Any]]:
             values[arg.name] = str(word)
     top = DISCORD_ADMIN_COMMAND if command.moderator_only else DISCORD_MEMBER_COMMAND
     return top, " ".join(command.discord_path), values
+
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
     return {c.get("label", ""): c["custom_id"] for row in message.get("components", []) for c in row["components"]}

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-from tests.fakes.discord import FakeDiscord
 
+from tests.fakes.discord import FakeDiscord
 from tests.support.ceiling import Ceiling, Verdict
 
 SEND = "POST /channels/{id}/messages"

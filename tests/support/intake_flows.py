@@ -8,7 +8,9 @@ from storage.tables import Intake, Member, Profile
 from tests.support.chat import Chat
 
 
-def mentee_answers(user: str, *, goals: str = "Ship my first open-source contribution this spring", team: str = "Acme") -> list[str]:
+def mentee_answers(
+    user: str, *, goals: str = "Ship my first open-source contribution this spring", team: str = "Acme"
+) -> list[str]:
     """Everything after the role question, for a mentee."""
     return [
         f"@{user} pick Python, Rust",
@@ -47,7 +49,9 @@ def mentor_answers(user: str) -> list[str]:
 
 
 async def sign_up_mentee(chat: Chat, user: str, **kwargs: str) -> str:
-    return await chat(f"@{user} /mentor join", f"@{user} click Mentee", *mentee_answers(user, **kwargs), f"@{user} click Confirm")
+    return await chat(
+        f"@{user} /mentor join", f"@{user} click Mentee", *mentee_answers(user, **kwargs), f"@{user} click Confirm"
+    )
 
 
 async def sign_up_mentor(chat: Chat, user: str) -> str:

@@ -94,8 +94,15 @@ async def _drop_database(url: str, scratch: str) -> None:
     await _admin(url, f'DROP DATABASE IF EXISTS "{make_url(scratch).database}"')
 
 
-async def run_intros(pairs: int, *, scale: float, workers: int = 1, database_url: str | None = None,
-                     jitter_real_s: float = 0.01, limit_s: float = 900.0) -> dict[str, Any]:
+async def run_intros(
+    pairs: int,
+    *,
+    scale: float,
+    workers: int = 1,
+    database_url: str | None = None,
+    jitter_real_s: float = 0.01,
+    limit_s: float = 900.0,
+) -> dict[str, Any]:
     from adapters.pacing import MemorySlots, Pacer
     from adapters.slack.messenger import SlackMessenger, make_web_client
     from storage.platform_state import DbPacingSlots, DmChannels
@@ -122,10 +129,15 @@ async def run_intros(pairs: int, *, scale: float, workers: int = 1, database_url
             messengers = []
             for bot in bots:
                 slots = DbPacingSlots(bot.db) if workers > 1 else MemorySlots()
-                messengers.append(SlackMessenger(
-                    make_web_client(BOT_TOKEN, base_url=fake.api_url), monotonic=clock, sleep=clock.sleep,
-                    pacer=Pacer(slots, clock=clock, sleep=clock.sleep), dm_channels=DmChannels(bot.db, "slack"),
-                ))
+                messengers.append(
+                    SlackMessenger(
+                        make_web_client(BOT_TOKEN, base_url=fake.api_url),
+                        monotonic=clock,
+                        sleep=clock.sleep,
+                        pacer=Pacer(slots, clock=clock, sleep=clock.sleep),
+                        dm_channels=DmChannels(bot.db, "slack"),
+                    )
+                )
             started = clock()
             await asyncio.gather(*(_worker(b, m, pairs, fake, limit_s) for b, m in zip(bots, messengers, strict=True)))
             elapsed = clock() - started
@@ -137,8 +149,10 @@ async def run_intros(pairs: int, *, scale: float, workers: int = 1, database_url
                 await _drop_database(database_url, scratch)  # type: ignore[arg-type]
     keys = Counter(
         m["metadata"]["event_payload"]["idempotency_key"]
-        for c in fake.channels.values() if c.is_mpim
-        for m in c.messages if m.get("metadata")
+        for c in fake.channels.values()
+        if c.is_mpim
+        for m in c.messages
+        if m.get("metadata")
     )
     opens = sum(1 for call in fake.calls if call.method == "conversations.open" and call.ok)
     ceiling_s = round_duration("slack", pairs).total_seconds()

@@ -8,21 +8,21 @@ moderators — however many times the deliverer runs and however much time passe
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from bot.core import messages as msg
-from bot.mentorbot import ensure_community
 from bot.bootstrap import bootstrap
+from bot.core import messages as msg
 from bot.core.clock import ManualClock
-from bot.core.settings import Settings
 from bot.core.events import CommunityRef
+from bot.core.ports import Destination
+from bot.core.settings import Settings
 from bot.delivery.deliverer import NOTICE_PREFIX
 from bot.delivery.outbox import Outbox
-from bot.core.ports import Destination
+from bot.mentorbot import ensure_community
 from storage.tables import OutboxMessage
 
 PASSES = 25
@@ -30,7 +30,7 @@ PASSES = 25
 
 async def open_bot(tmp_path: Path) -> Any:
     """A fresh core on its own SQLite file, with a clock the test moves."""
-    clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path}/failures.db")
     return await bootstrap(settings, clock=clock)
 

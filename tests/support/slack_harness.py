@@ -15,8 +15,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
-from tests.support.slack_payloads import block_action, dm_event, select_action, slash_command, view_submission
 
 from adapters.slack.main import HttpServer, build_services, start_http
 from adapters.slack.settings import SlackSettings
@@ -24,6 +22,8 @@ from bot.bootstrap import bootstrap
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from bot.runtime import Runtime
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
+from tests.support.slack_payloads import block_action, dm_event, select_action, slash_command, view_submission
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
@@ -40,7 +40,7 @@ class SlackStack:
     session: aiohttp.ClientSession
 
     @classmethod
-    async def start(cls, fake: FakeSlack, settings: Settings, clock: ManualClock, **slack: Any) -> "SlackStack":
+    async def start(cls, fake: FakeSlack, settings: Settings, clock: ManualClock, **slack: Any) -> SlackStack:
         bot = await bootstrap(settings, clock=clock)
         slack_settings = SlackSettings(
             bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.api_url, **slack
@@ -78,10 +78,15 @@ class SlackStack:
         assert status == 200
         return await self.response(rid)
 
-    async def click(self, user_id: str, action_id: str, message_ts: str, channel_id: str = "C0MENTOR") -> dict[str, Any]:
+    async def click(
+        self, user_id: str, action_id: str, message_ts: str, channel_id: str = "C0MENTOR"
+    ) -> dict[str, Any]:
         rid = f"act{len(self.fake.responses)}-{time.monotonic_ns()}"
         body = block_action(
-            action_id, user_id=user_id, channel_id=channel_id, message_ts=message_ts,
+            action_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            message_ts=message_ts,
             response_url=self.fake.response_url(rid),
         )
         status, _ = await self.post(body, FORM)
@@ -105,7 +110,11 @@ class SlackStack:
         im = self.fake._open_im(user_id)
         rid = f"dm{len(self.fake.responses)}-{time.monotonic_ns()}"
         body = block_action(
-            action_id, user_id=user_id, channel_id=im.id, message_ts=message_ts, response_url=self.fake.response_url(rid)
+            action_id,
+            user_id=user_id,
+            channel_id=im.id,
+            message_ts=message_ts,
+            response_url=self.fake.response_url(rid),
         )
         return await self._in_dm(user_id, body)
 
@@ -116,13 +125,22 @@ class SlackStack:
         im = self.fake._open_im(user_id)
         rid = f"dm{len(self.fake.responses)}-{time.monotonic_ns()}"
         body = select_action(
-            action_id, values, multi=multi, user_id=user_id, channel_id=im.id, message_ts=message_ts,
+            action_id,
+            values,
+            multi=multi,
+            user_id=user_id,
+            channel_id=im.id,
+            message_ts=message_ts,
             response_url=self.fake.response_url(rid),
         )
         return await self._in_dm(user_id, body)
 
-    async def submit(self, user_id: str, callback_id: str, values: dict[str, str], channel_id: str = "C0MENTOR") -> tuple[int, str]:
-        return await self.post(view_submission(values, user_id=user_id, channel_id=channel_id, callback_id=callback_id), FORM)
+    async def submit(
+        self, user_id: str, callback_id: str, values: dict[str, str], channel_id: str = "C0MENTOR"
+    ) -> tuple[int, str]:
+        return await self.post(
+            view_submission(values, user_id=user_id, channel_id=channel_id, callback_id=callback_id), FORM
+        )
 
     async def dm(self, user_id: str, text: str, event_id: str, **headers: str) -> tuple[int, str]:
         im = self.fake._open_im(user_id)

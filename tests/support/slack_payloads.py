@@ -66,8 +66,12 @@ def block_action(
 ) -> str:
     return payload_body(
         block_action_payload(
-            action_id, user_id=user_id, channel_id=channel_id, message_ts=message_ts,
-            response_url=response_url, trigger_id=trigger_id,
+            action_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            message_ts=message_ts,
+            response_url=response_url,
+            trigger_id=trigger_id,
         )
     )
 

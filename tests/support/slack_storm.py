@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from tests.fakes.slack import Call, FakeSlack
 
+from tests.fakes.slack import Call, FakeSlack
 from tests.support.ceiling import Ceiling, Verdict
 
 _ARGS = web.RequestKey("storm_args", dict)

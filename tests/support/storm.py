@@ -21,13 +21,13 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from bot.core import messages as msg
-from bot.mentorbot import ensure_community
 from bot.bootstrap import bootstrap
-from bot.core.settings import Settings
+from bot.core import messages as msg
 from bot.core.events import CommunityRef
-from bot.delivery.outbox import Outbox
 from bot.core.ports import Destination
+from bot.core.settings import Settings
+from bot.delivery.outbox import Outbox
+from bot.mentorbot import ensure_community
 from tests.support.ceiling import Ceiling
 
 
@@ -61,8 +61,17 @@ async def _drain(bot: Any, messenger: Any, total: int, limit_seconds: float) -> 
     return done, time.perf_counter() - start
 
 
-def _figures(platform: str, total: int, done: int, delivered: int, duplicates: int, seconds: float,
-             ceiling: Ceiling, channels: int, dms: int) -> dict[str, Any]:
+def _figures(
+    platform: str,
+    total: int,
+    done: int,
+    delivered: int,
+    duplicates: int,
+    seconds: float,
+    ceiling: Ceiling,
+    channels: int,
+    dms: int,
+) -> dict[str, Any]:
     ideal = ceiling.ideal_seconds()
     return {
         "bench": "storm",
@@ -76,7 +85,9 @@ def _figures(platform: str, total: int, done: int, delivered: int, duplicates: i
         "dms": dms,
         "storm_429s": ceiling.storms,
         "violations": len(ceiling.violations),
-        "violation_detail": [f"{v.method} {v.key} early by {v.early_by:.3f}s ({v.reason})" for v in ceiling.violations[:5]],
+        "violation_detail": [
+            f"{v.method} {v.key} early by {v.early_by:.3f}s ({v.reason})" for v in ceiling.violations[:5]
+        ],
         "elapsed_s": round(seconds, 2),
         "ideal_s": round(ideal, 2),
         "drain_ratio": round(ideal / seconds, 3) if seconds else None,
@@ -86,8 +97,9 @@ def _figures(platform: str, total: int, done: int, delivered: int, duplicates: i
     }
 
 
-async def run_slack(total: int, channels: int, dms: int, ceiling: Ceiling, *, seed: int = 1,
-                    limit_seconds: float = 600.0) -> dict[str, Any]:
+async def run_slack(
+    total: int, channels: int, dms: int, ceiling: Ceiling, *, seed: int = 1, limit_seconds: float = 600.0
+) -> dict[str, Any]:
     from adapters.slack.messenger import SlackMessenger, make_web_client
     from tests.fakes.slack import BOT_TOKEN
     from tests.support.slack_storm import CeilingSlack
@@ -122,14 +134,14 @@ async def run_slack(total: int, channels: int, dms: int, ceiling: Ceiling, *, se
     return _figures("slack", total, done, delivered, duplicates, seconds, ceiling, channels, dms)
 
 
-async def run_discord(total: int, channels: int, dms: int, ceiling: Ceiling, *, seed: int = 1,
-                      limit_seconds: float = 600.0) -> dict[str, Any]:
+async def run_discord(
+    total: int, channels: int, dms: int, ceiling: Ceiling, *, seed: int = 1, limit_seconds: float = 600.0
+) -> dict[str, Any]:
     import discord
-
-    from tests.support.discord_storm import CeilingDiscord
 
     from adapters.discord.messenger import DiscordMessenger
     from adapters.discord.settings import configure_api_base
+    from tests.support.discord_storm import CeilingDiscord
 
     fake = await CeilingDiscord(ceiling).start()
     previous = configure_api_base(fake.api_base)

@@ -20,13 +20,9 @@ def test_each_limit_is_enforced() -> None:
         "declared by": [Feature("a", commands=(ok,)), Feature("b", commands=(ok,))],
         "not a valid Discord name": [Feature("a", commands=(replace(ok, name="goal Set!"),))],
         "summary over": [Feature("a", commands=(replace(ok, summary="x" * 101),))],
-        "both a sub-command and a group": [
-            Feature("a", commands=(ok, Command("goal", "goal", "x", _noop)))
-        ],
+        "both a sub-command and a group": [Feature("a", commands=(ok, Command("goal", "goal", "x", _noop)))],
         "help of": [Feature("a", commands=(replace(ok, args=(Arg("when", ArgKind.WHEN, ""),)),))],
-        "over 25 entries": [
-            Feature("a", commands=tuple(Command(f"c{i}", "c", "x", _noop) for i in range(26)))
-        ],
+        "over 25 entries": [Feature("a", commands=tuple(Command(f"c{i}", "c", "x", _noop) for i in range(26)))],
         "must be 1–45 characters": [
             Feature("a", forms=(Form("mentor:f:1:x", "T", "Go", (FormField("q", "L" * 46),)),))
         ],

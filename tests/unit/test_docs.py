@@ -25,6 +25,10 @@ def test_readme_links_every_moved_reference_page() -> None:
 def test_readme_quick_start_is_exactly_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    commands = [line.split("#")[0].strip() for line in quick.split("```sh", 1)[1].split("```", 1)[0].splitlines() if line.strip()]
+    commands = [
+        line.split("#")[0].strip()
+        for line in quick.split("```sh", 1)[1].split("```", 1)[0].splitlines()
+        if line.strip()
+    ]
     assert commands == ["make run", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()

@@ -54,8 +54,17 @@ async def test_sqlite_start_up_takes_back_every_claim_at_once(sqlite_factory: Da
     async with db.unit() as session:
         session.add(Community(id=1, platform="slack", external_id="T1", created_at=START))
         await session.flush()
-        session.add(OutboxMessage(community_id=1, operation="post", destination_kind="dm", destination_target="U1",
-                                  status="sending", not_before=START + timedelta(seconds=60), created_at=START))
+        session.add(
+            OutboxMessage(
+                community_id=1,
+                operation="post",
+                destination_kind="dm",
+                destination_target="U1",
+                status="sending",
+                not_before=START + timedelta(seconds=60),
+                created_at=START,
+            )
+        )
     await dead.close()
     restarted = Inbox(db, clock, worker_id="new")
     assert await restarted.claim_open() == []  # still under the dead process's lease
@@ -80,8 +89,11 @@ async def test_postgres_workers_release_a_dead_workers_claims(postgres_factory: 
     assert await survivor.bury_the_dead() is False  # the other worker still beats: nothing released
     assert await alive.claim_open() == []
     async with db.unit() as session:
-        await session.execute(update(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == "dead")
-                              .values(beat_at=_wall() - DEAD_AFTER - timedelta(seconds=1)))
+        await session.execute(
+            update(WorkerHeartbeat)
+            .where(WorkerHeartbeat.worker_id == "dead")
+            .values(beat_at=_wall() - DEAD_AFTER - timedelta(seconds=1))
+        )
     assert await survivor.bury_the_dead() is True
     (row,) = await alive.claim_open()
     assert row.event_key == "Ev1"

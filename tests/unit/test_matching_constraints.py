@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.support.matching_builders import candidate_pairs, mentee, mentor, pairs
-
 from bot.features.matching import MatchingRules, MatchProfile, Role
+from tests.support.matching_builders import candidate_pairs, mentee, mentor, pairs
 
 
 def never(profiles: list[MatchProfile], pair: tuple[int, int], rules: MatchingRules | None = None) -> None:
@@ -98,9 +97,7 @@ def test_timezone_limit_waived_only_when_both_accept_async() -> None:
     far = dict(utc_offset_hours=10)
     never([mentee(1, accepts_async=True, **far), mentor(2, utc_offset_hours=-2)], (1, 2))
     never([mentee(1, **far), mentor(2, utc_offset_hours=-2, accepts_async=True)], (1, 2))
-    assert pairs([mentee(1, accepts_async=True, **far), mentor(2, utc_offset_hours=-2, accepts_async=True)]) == {
-        (1, 2)
-    }
+    assert pairs([mentee(1, accepts_async=True, **far), mentor(2, utc_offset_hours=-2, accepts_async=True)]) == {(1, 2)}
 
 
 def test_timezone_limit_comes_from_rules() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
-from tests.support.matching_builders import mentee, mentor
 
 from bot.features.matching import CRITERIA, MatchingRules, MatchProfile, Role, propose_round
+from tests.support.matching_builders import mentee, mentor
 
 
 def only_unmatched(profiles: list[MatchProfile], rules: MatchingRules | None = None) -> tuple[str, str]:
@@ -16,10 +18,26 @@ def only_unmatched(profiles: list[MatchProfile], rules: MatchingRules | None = N
 
 def test_reasons_cover_every_criterion_and_add_up() -> None:
     profiles = [
-        mentee(1, "Rust", "Go", years_experience=2, goals_text="Ship a Rust CLI and learn systems programming",
-               utc_offset_hours=1, days_waiting=45, times_left_unmatched=1, cadence="weekly"),
-        mentor(2, "Rust", years_experience=9, goals_text="I love systems programming and Rust tooling",
-               utc_offset_hours=2, cadence="weekly", hours_per_month=4),
+        mentee(
+            1,
+            "Rust",
+            "Go",
+            years_experience=2,
+            goals_text="Ship a Rust CLI and learn systems programming",
+            utc_offset_hours=1,
+            days_waiting=45,
+            times_left_unmatched=1,
+            cadence="weekly",
+        ),
+        mentor(
+            2,
+            "Rust",
+            years_experience=9,
+            goals_text="I love systems programming and Rust tooling",
+            utc_offset_hours=2,
+            cadence="weekly",
+            hours_per_month=4,
+        ),
     ]
     [pair] = propose_round(profiles).pairs
     assert [r.criterion for r in pair.reasons] == list(CRITERIA)
@@ -136,8 +154,14 @@ def test_skipped_mentees_explained() -> None:
 
 
 def test_demand_gaps_flag_topics_short_of_mentors() -> None:
-    profiles = [mentee(1, "Go"), mentee(2, "Go"), mentee(3, "Go", "Rust"), mentee(4, "Python"),
-                mentor(10, "Go", capacity=2), mentor(11, "Python")]
+    profiles = [
+        mentee(1, "Go"),
+        mentee(2, "Go"),
+        mentee(3, "Go", "Rust"),
+        mentee(4, "Python"),
+        mentor(10, "Go", capacity=2),
+        mentor(11, "Python"),
+    ]
     gaps = propose_round(profiles).demand_gaps
     assert [(g.topic, g.mentees_wanting, g.mentors_offering, g.free_slots, g.shortfall) for g in gaps] == [
         ("Go", 3, 1, 2, 1),
@@ -161,14 +185,14 @@ def test_invalid_profiles_rejected() -> None:
 
 
 def test_utc_offset_from_iana_zone_on_reference_date() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from bot.features.matching.profiles import utc_offset_hours
 
-    assert utc_offset_hours("Asia/Kolkata", datetime(2026, 11, 22, tzinfo=timezone.utc)) == 5.5
-    assert utc_offset_hours("Europe/Berlin", datetime(2026, 7, 1, tzinfo=timezone.utc)) == 2.0
+    assert utc_offset_hours("Asia/Kolkata", datetime(2026, 11, 22, tzinfo=UTC)) == 5.5
+    assert utc_offset_hours("Europe/Berlin", datetime(2026, 7, 1, tzinfo=UTC)) == 2.0
     assert utc_offset_hours("Europe/Berlin", datetime(2026, 11, 22)) == 1.0  # naive means UTC
-    assert utc_offset_hours("Asia/Kathmandu", datetime(2026, 11, 22, tzinfo=timezone.utc)) == 5.75
+    assert utc_offset_hours("Asia/Kathmandu", datetime(2026, 11, 22, tzinfo=UTC)) == 5.75
 
 
 def test_mentor_side_text_is_helps_with_and_unanswered_preferences_are_neutral() -> None:

@@ -5,8 +5,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from adapters.console.messenger import ConsoleMessenger
-from bot.delivery.deliverer import LEASE, Deliverer
 from bot.core.ports import Delivery, Operation, PermanentFailure, RetryLater
+from bot.delivery.deliverer import LEASE, Deliverer
 from storage.tables import Member, OutboxMessage
 from tests.support.chat import Chat
 
@@ -99,9 +99,9 @@ async def test_tally_updates_coalesce_while_waiting(chat: Chat) -> None:
     async with chat.bot.db.unit() as s:
         updates = (
             await s.execute(
-                select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.operation == "update", OutboxMessage.status == "pending"
-                )
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.operation == "update", OutboxMessage.status == "pending")
             )
         ).scalar_one()
     assert updates == 1
@@ -112,7 +112,12 @@ async def test_permanent_failure_of_a_post_fails_its_pin_instead_of_looping(chat
 
     class ArchivedChannel(ConsoleMessenger):
         async def deliver(self, delivery: Delivery):  # type: ignore[no-untyped-def]
-            if delivery.destination.target == "#general" and delivery.operation is Operation.POST and delivery.message and "Interest poll" in delivery.message.plain_text():
+            if (
+                delivery.destination.target == "#general"
+                and delivery.operation is Operation.POST
+                and delivery.message
+                and "Interest poll" in delivery.message.plain_text()
+            ):
                 return PermanentFailure("is_archived", "channel is archived")
             return await super().deliver(delivery)
 
@@ -122,7 +127,15 @@ async def test_permanent_failure_of_a_post_fails_its_pin_instead_of_looping(chat
     out = await chat(POLL)
     assert "[#general] Delivery problem" in out and "That channel is archived" in out
     async with chat.bot.db.unit() as s:
-        statuses = dict((await s.execute(select(OutboxMessage.operation, OutboxMessage.status).where(OutboxMessage.dedupe_key.is_not(None), OutboxMessage.dedupe_key.not_like("notice:%")))).all())
+        statuses = dict(
+            (
+                await s.execute(
+                    select(OutboxMessage.operation, OutboxMessage.status).where(
+                        OutboxMessage.dedupe_key.is_not(None), OutboxMessage.dedupe_key.not_like("notice:%")
+                    )
+                )
+            ).all()
+        )
     assert statuses.get("post") == "failed" and statuses.get("pin") == "failed"
 
 

@@ -1,12 +1,12 @@
 """Argument parsing that users forgive, and clear errors for the rest."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.core.parsing import Arity, ParseError, parse_args, parse_duration, parse_when, tokenize
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # Monday 09:00 UTC
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 UTC
 
 
 def test_quotes_group_words_and_apostrophes_are_letters() -> None:
@@ -61,15 +61,15 @@ def test_option_without_value_and_repeated_option() -> None:
         ("2w", NOW + timedelta(weeks=2)),
         ("90m", NOW + timedelta(minutes=90)),
         ("3 days", NOW + timedelta(days=3)),
-        ("2026-12-01", datetime(2026, 12, 1, 23, 59, tzinfo=timezone.utc)),
-        ("2026-12-01 17:00", datetime(2026, 12, 1, 17, 0, tzinfo=timezone.utc)),
-        ("2026-12-01T08:30", datetime(2026, 12, 1, 8, 30, tzinfo=timezone.utc)),
-        ("friday 17:00", datetime(2026, 11, 27, 17, 0, tzinfo=timezone.utc)),
-        ("Fri 5pm", datetime(2026, 11, 27, 17, 0, tzinfo=timezone.utc)),
-        ("tomorrow 9am", datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)),
-        ("monday 08:00", datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)),  # today's 08:00 has passed
-        ("monday 10:00", datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)),
-        ("17:00", datetime(2026, 11, 23, 17, 0, tzinfo=timezone.utc)),
+        ("2026-12-01", datetime(2026, 12, 1, 23, 59, tzinfo=UTC)),
+        ("2026-12-01 17:00", datetime(2026, 12, 1, 17, 0, tzinfo=UTC)),
+        ("2026-12-01T08:30", datetime(2026, 12, 1, 8, 30, tzinfo=UTC)),
+        ("friday 17:00", datetime(2026, 11, 27, 17, 0, tzinfo=UTC)),
+        ("Fri 5pm", datetime(2026, 11, 27, 17, 0, tzinfo=UTC)),
+        ("tomorrow 9am", datetime(2026, 11, 24, 9, 0, tzinfo=UTC)),
+        ("monday 08:00", datetime(2026, 11, 30, 8, 0, tzinfo=UTC)),  # today's 08:00 has passed
+        ("monday 10:00", datetime(2026, 11, 23, 10, 0, tzinfo=UTC)),
+        ("17:00", datetime(2026, 11, 23, 17, 0, tzinfo=UTC)),
     ],
 )
 def test_when_forms(text: str, expected: datetime) -> None:
@@ -78,7 +78,7 @@ def test_when_forms(text: str, expected: datetime) -> None:
 
 def test_when_is_read_in_the_community_timezone() -> None:
     # 17:00 in Berlin (UTC+1 in November) is 16:00 UTC.
-    assert parse_when("friday 17:00", NOW, "Europe/Berlin") == datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)
+    assert parse_when("friday 17:00", NOW, "Europe/Berlin") == datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,10 @@ def test_duration_rejects_unknown_units() -> None:
 
 
 def test_quoted_text_spelled_like_an_option_is_text() -> None:
-    parsed = parse_args(tokenize('"--anonymous" --options "--closes" B'), {"anonymous": Arity.FLAG, "options": Arity.MANY, "closes": Arity.ONE})
+    parsed = parse_args(
+        tokenize('"--anonymous" --options "--closes" B'),
+        {"anonymous": Arity.FLAG, "options": Arity.MANY, "closes": Arity.ONE},
+    )
     assert parsed.positional == ["--anonymous"]
     assert parsed.options == {"options": ["--closes", "B"]}
     assert not parsed.flag("anonymous")

@@ -16,7 +16,12 @@ FIGURES = json.dumps({"v": 2, "weeks": [["2026-11-02", 3, 1], ["2026-11-09", 5, 
 
 
 def test_a_stored_row_can_only_name_a_marked_drawer(tmp_path: Path) -> None:
-    for name in ("os:system", "bot.features.stats.chart:render_chart", "bot.features.stats.chart:nope", "builtins:eval"):
+    for name in (
+        "os:system",
+        "bot.features.stats.chart:render_chart",
+        "bot.features.stats.chart:nope",
+        "builtins:eval",
+    ):
         with pytest.raises(PictureError):
             draw(name, FIGURES, str(tmp_path / "x.png"))
     with pytest.raises(PictureError):

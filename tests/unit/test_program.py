@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import bootstrap
+from bot.core.program import DEFAULT_PATH, ProgramError, default_program, load_program, parse_program
 from bot.core.settings import ConfigError, Settings
 from bot.features.intake.timezone import describe, resolve_timezone
-from bot.core.program import DEFAULT_PATH, ProgramError, default_program, load_program, parse_program
 
 DEFAULT = DEFAULT_PATH.read_text(encoding="utf-8")
 
@@ -47,18 +47,54 @@ def _line_of(text: str, fragment: str) -> int:
 @pytest.mark.parametrize(
     ("change", "marker", "problem"),
     [
-        (('name = "Rust"', 'name = "Rust"\naliases = "rs"'), 'aliases = "rs"', 'topics[3].aliases: must be a list of words'),
-        (("mentor_capacity_max = 3", "mentor_capacity_max = 0"), "mentor_capacity_max = 0", "must be between 1 and 10 (it is 0)"),
-        (("greeting_enabled = false", 'greeting_enabled = "no"'), 'greeting_enabled = "no"', "greeting_enabled: must be true or false"),
-        (("exclude_same_team = true", "exclude_same_teams = true"), "exclude_same_teams", "unknown key 'exclude_same_teams'. Did you mean 'exclude_same_team'?"),
-        (('role = "mentee"', 'role = "mentees"'), 'role = "mentees"', "resources[3].role: must be one of mentor, mentee, all"),
-        (('milestone = "wrapup"', 'milestone = "the end"'), 'milestone = "the end"', "must be one of signup, kickoff, first_goal, midpoint, wrapup"),
-        (('link = "https://example.org/mentoring/goals"', 'link = "example.org"'), 'link = "example.org"', "must be a web address"),
-        (('key = "biweekly"', 'key = "Every Two"'), 'key = "Every Two"', "cadences[2].key: use 1–24 lower-case letters"),
+        (
+            ('name = "Rust"', 'name = "Rust"\naliases = "rs"'),
+            'aliases = "rs"',
+            "topics[3].aliases: must be a list of words",
+        ),
+        (
+            ("mentor_capacity_max = 3", "mentor_capacity_max = 0"),
+            "mentor_capacity_max = 0",
+            "must be between 1 and 10 (it is 0)",
+        ),
+        (
+            ("greeting_enabled = false", 'greeting_enabled = "no"'),
+            'greeting_enabled = "no"',
+            "greeting_enabled: must be true or false",
+        ),
+        (
+            ("exclude_same_team = true", "exclude_same_teams = true"),
+            "exclude_same_teams",
+            "unknown key 'exclude_same_teams'. Did you mean 'exclude_same_team'?",
+        ),
+        (
+            ('role = "mentee"', 'role = "mentees"'),
+            'role = "mentees"',
+            "resources[3].role: must be one of mentor, mentee, all",
+        ),
+        (
+            ('milestone = "wrapup"', 'milestone = "the end"'),
+            'milestone = "the end"',
+            "must be one of signup, kickoff, first_goal, midpoint, wrapup",
+        ),
+        (
+            ('link = "https://example.org/mentoring/goals"', 'link = "example.org"'),
+            'link = "example.org"',
+            "must be a web address",
+        ),
+        (
+            ('key = "biweekly"', 'key = "Every Two"'),
+            'key = "Every Two"',
+            "cadences[2].key: use 1–24 lower-case letters",
+        ),
         (('key = "monthly"', 'key = "weekly"'), 'key = "weekly"', "the key 'weekly' is used twice"),
         (("topics = 35", "topics = -1"), "topics = -1", "matching.weights.topics: must be a number, 0 or more"),
         (("topics = 35", "topics = inf"), "topics = inf", "matching.weights.topics: must be a number, 0 or more"),
-        (('name = "Rust"', 'name = "Rust"\naliases = ["py"]'), 'aliases = ["py"]', "'py' already names the topic 'Python'"),
+        (
+            ('name = "Rust"', 'name = "Rust"\naliases = ["py"]'),
+            'aliases = ["py"]',
+            "'py' already names the topic 'Python'",
+        ),
     ],
 )
 def test_semantic_mistakes_name_the_line_and_the_problem(change: tuple[str, str], marker: str, problem: str) -> None:
@@ -82,8 +118,15 @@ def test_the_program_files_weights_are_the_engines_criteria() -> None:
 
     assert tuple(f.name for f in fields(MatchWeights)) == CRITERIA
     assert default_program().weights.given() == {
-        "topics": 35.0, "goals": 15.0, "seniority": 10.0, "waking_hours": 10.0, "cadence": 5.0,
-        "program_length": 5.0, "communication": 5.0, "commitment": 5.0, "waiting": 10.0,
+        "topics": 35.0,
+        "goals": 15.0,
+        "seniority": 10.0,
+        "waking_hours": 10.0,
+        "cadence": 5.0,
+        "program_length": 5.0,
+        "communication": 5.0,
+        "commitment": 5.0,
+        "waiting": 10.0,
     }
 
 
@@ -110,8 +153,12 @@ def test_unreadable_file_is_a_configuration_problem(tmp_path: Path) -> None:
 
 async def test_a_broken_program_file_stops_start_up(tmp_path: Path, settings: Settings) -> None:
     broken = tmp_path / "program.toml"
-    broken.write_text(DEFAULT.replace("max_timezone_difference_hours = 6", "max_timezone_difference_hours = 99"), encoding="utf-8")
-    with pytest.raises(ProgramError, match=r"program.toml line \d+: matching.max_timezone_difference_hours: must be between 0 and 24"):
+    broken.write_text(
+        DEFAULT.replace("max_timezone_difference_hours = 6", "max_timezone_difference_hours = 99"), encoding="utf-8"
+    )
+    with pytest.raises(
+        ProgramError, match=r"program.toml line \d+: matching.max_timezone_difference_hours: must be between 0 and 24"
+    ):
         await bootstrap(replace(settings, program_path=str(broken)))
 
 
@@ -157,7 +204,9 @@ def test_timezones_are_understood(typed: str, zone: str) -> None:
     assert resolve_timezone(typed).zone == zone
 
 
-@pytest.mark.parametrize(("typed", "suggestion"), [("Berlinn", "Europe/Berlin"), ("Lisbn", "Europe/Lisbon"), ("Tokio", "Asia/Tokyo")])
+@pytest.mark.parametrize(
+    ("typed", "suggestion"), [("Berlinn", "Europe/Berlin"), ("Lisbn", "Europe/Lisbon"), ("Tokio", "Asia/Tokyo")]
+)
 def test_typos_get_suggestions(typed: str, suggestion: str) -> None:
     answer = resolve_timezone(typed)
     assert answer.zone is None and suggestion in answer.suggestions
@@ -169,7 +218,11 @@ def test_nonsense_is_not_a_timezone(typed: str) -> None:
 
 
 def test_offsets_read_the_way_people_write_them() -> None:
-    assert describe("Etc/GMT-2") == "UTC+2" and describe("Etc/GMT+5") == "UTC-5" and describe("Europe/Berlin") == "Europe/Berlin"
+    assert (
+        describe("Etc/GMT-2") == "UTC+2"
+        and describe("Etc/GMT+5") == "UTC-5"
+        and describe("Europe/Berlin") == "Europe/Berlin"
+    )
 
 
 def test_an_unknown_table_is_named_with_its_line() -> None:

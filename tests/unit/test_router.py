@@ -8,7 +8,7 @@ async def test_help_differs_for_members_and_moderators(chat: Chat) -> None:
     member = await chat("moderators: carol", "@alice /mentor help")
     moderator = await chat("@carol /mentor help")
     assert "[only alice] What you can do" in member
-    assert "/mentor polls" in member and "/mentor poll \"<question>\"" not in member
+    assert "/mentor polls" in member and '/mentor poll "<question>"' not in member
     assert "What you can do (moderator)" in moderator
     assert '/mentor poll "<question>"' in moderator and "/mentor poll close <id>" in moderator
 
@@ -40,9 +40,13 @@ async def test_unknown_button_and_foreign_button(chat: Chat) -> None:
     from adapters.console.session import COMMUNITY
     from bot.core.events import ComponentAction
 
-    replies = await chat.bot.handle(ComponentAction(COMMUNITY, chat.session.actor("alice"), "#general", "mentor:nope:1:x"))
+    replies = await chat.bot.handle(
+        ComponentAction(COMMUNITY, chat.session.actor("alice"), "#general", "mentor:nope:1:x")
+    )
     assert "no longer does anything" in replies[0].plain_text()
-    replies = await chat.bot.handle(ComponentAction(COMMUNITY, chat.session.actor("alice"), "#general", "other-bot-button"))
+    replies = await chat.bot.handle(
+        ComponentAction(COMMUNITY, chat.session.actor("alice"), "#general", "other-bot-button")
+    )
     assert "not one of mine" in replies[0].plain_text()
 
 
@@ -53,9 +57,11 @@ async def test_unexpected_error_reaches_the_member_as_an_apology(chat: Chat, mon
     async def broken(ctx, args):  # type: ignore[no-untyped-def]
         raise RuntimeError("database on fire")
 
-    monkeypatch.setitem(chat.bot.router.commands, "polls", chat.bot.router.commands["polls"].__class__(
-        "polls", "polls", "open and recent polls", broken
-    ))
+    monkeypatch.setitem(
+        chat.bot.router.commands,
+        "polls",
+        chat.bot.router.commands["polls"].__class__("polls", "polls", "open and recent polls", broken),
+    )
     replies = await chat.bot.handle(SlashCommand(COMMUNITY, chat.session.actor("alice"), "#general", "polls"))
     text = replies[0].plain_text()
     assert "something went wrong on my side and nothing was changed" in text

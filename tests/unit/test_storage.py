@@ -1,27 +1,26 @@
 """Storage on SQLite and PostgreSQL: migrations, time, claiming, a full poll."""
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401
+from bot.core import messages as msg
+from bot.core.ports import Delivered, Delivery, Destination
 from bot.delivery.deliverer import Deliverer
 from bot.delivery.outbox import Outbox
-from bot.core.ports import Delivered, Delivery, Destination
-from bot.core import messages as msg
-from alembic.script import ScriptDirectory
-
 from storage.migrate import alembic_config, upgrade
 from storage.tables import Community, OutboxMessage
 from tests.support.chat import Chat
 from tests.support.db import DatabaseFactory
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 async def test_migrations_build_exactly_the_tables_the_code_declares(any_factory: DatabaseFactory) -> None:
@@ -29,9 +28,7 @@ async def test_migrations_build_exactly_the_tables_the_code_declares(any_factory
     await upgrade(db)
     await upgrade(db)  # idempotent: a second `mentorbot migrate` is a no-op
     async with db.engine.connect() as conn:
-        diff = await conn.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c), SQLModel.metadata)
-        )
+        diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), SQLModel.metadata))
         applied = set(await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads()))
     assert diff == [], f"models and migrations disagree: {diff}"
     assert applied == set(ScriptDirectory.from_config(alembic_config()).get_heads())  # the database is at the head

@@ -10,6 +10,12 @@ def feature() -> Feature:
     return Feature(
         name="admin",
         commands=(
-            Command("modchannel", "modchannel", "send moderator alerts to this channel", admin.set_moderator_channel, moderator_only=True),
+            Command(
+                "modchannel",
+                "modchannel",
+                "send moderator alerts to this channel",
+                admin.set_moderator_channel,
+                moderator_only=True,
+            ),
         ),
     )

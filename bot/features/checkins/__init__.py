@@ -13,6 +13,10 @@ def feature() -> Feature:
         text_handler=checkins.on_direct_text,
         text_priority=30,
         sweeps=(
-            Sweep("check-ins", lambda session, now, env: checkins.send_due_checkins(session, now, env.settings), checkins.next_checkin_due),
+            Sweep(
+                "check-ins",
+                lambda session, now, env: checkins.send_due_checkins(session, now, env.settings),
+                checkins.next_checkin_due,
+            ),
         ),
     )

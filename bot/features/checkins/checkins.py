@@ -24,9 +24,9 @@ from bot.core import messages as msg
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, Message, UserText
-from bot.features.pairs.pairs import members_of, report_if_at_risk
-from bot.core.router import ComponentId
 from bot.core.ports import DestinationKind
+from bot.core.router import ComponentId
+from bot.features.pairs.pairs import members_of, report_if_at_risk
 from storage.bulk import insert_ignoring_duplicates
 from storage.tables import (
     CheckIn,
@@ -161,8 +161,22 @@ async def send_due_checkins(session: AsyncSession, now: datetime, settings: Any 
     outbox: list[dict[str, Any]] = []
     both_ignoring: set[int] = set()
     for (
-        plan_id, community_id, pairing_id, member_id, sent, awaiting, ignored, base, interval,
-        user_id, member_tz, profile_tz, status, paused_until, partner_name, community_tz,
+        plan_id,
+        community_id,
+        pairing_id,
+        member_id,
+        sent,
+        awaiting,
+        ignored,
+        base,
+        interval,
+        user_id,
+        member_tz,
+        profile_tz,
+        status,
+        paused_until,
+        partner_name,
+        community_tz,
     ) in rows:
         if status == ProfileStatus.PAUSED.value and paused_until and paused_until > now:
             plan_updates.append({"id": plan_id, "next_checkin_at": paused_until})
@@ -176,18 +190,39 @@ async def send_due_checkins(session: AsyncSession, now: datetime, settings: Any 
         interval = base * 2 if ignored >= 2 else base  # two ignored in a row: half as often
         sequence = sent + 1
         checkins.append(
-            {"community_id": community_id, "pairing_id": pairing_id, "plan_id": plan_id, "member_id": member_id,
-             "sequence": sequence, "sent_at": now, "note": ""}
+            {
+                "community_id": community_id,
+                "pairing_id": pairing_id,
+                "plan_id": plan_id,
+                "member_id": member_id,
+                "sequence": sequence,
+                "sent_at": now,
+                "note": "",
+            }
         )
         outbox.append(
-            {"community_id": community_id, "operation": "post", "destination_kind": DestinationKind.DM.value,
-             "destination_target": user_id, "payload": checkin_json(plan_id, sequence, partner_name),
-             "dedupe_key": f"checkin:{plan_id}:{sequence}", "status": "pending", "attempts": 0,
-             "not_before": now, "created_at": now}
+            {
+                "community_id": community_id,
+                "operation": "post",
+                "destination_kind": DestinationKind.DM.value,
+                "destination_target": user_id,
+                "payload": checkin_json(plan_id, sequence, partner_name),
+                "dedupe_key": f"checkin:{plan_id}:{sequence}",
+                "status": "pending",
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+            }
         )
         plan_updates.append(
-            {"id": plan_id, "next_checkin_at": now + timedelta(days=interval), "sent_count": sequence,
-             "awaiting_answer": True, "ignored_in_a_row": ignored, "interval_days": interval}
+            {
+                "id": plan_id,
+                "next_checkin_at": now + timedelta(days=interval),
+                "sent_count": sequence,
+                "awaiting_answer": True,
+                "ignored_in_a_row": ignored,
+                "interval_days": interval,
+            }
         )  # sent_count is applied as sent_count + 1 (rows are locked, so that equals `sequence`)
         if ignored >= 1:
             both_ignoring.add(pairing_id)
@@ -225,13 +260,17 @@ async def _report_ignored_by_both(session: AsyncSession, pairing_ids: set[int], 
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         both = (
-            await session.execute(
-                select(CheckInPlan.pairing_id)
-                .where(CheckInPlan.pairing_id.in_(chunk))  # type: ignore[attr-defined]
-                .group_by(CheckInPlan.pairing_id)
-                .having(func.min(CheckInPlan.ignored_in_a_row) >= 1, func.count() == 2)
+            (
+                await session.execute(
+                    select(CheckInPlan.pairing_id)
+                    .where(CheckInPlan.pairing_id.in_(chunk))  # type: ignore[attr-defined]
+                    .group_by(CheckInPlan.pairing_id)
+                    .having(func.min(CheckInPlan.ignored_in_a_row) >= 1, func.count() == 2)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         for pairing_id in both:
             pairing = await session.get(Pairing, pairing_id)
             if pairing is not None and pairing.at_risk_reported_at is None:
@@ -289,7 +328,9 @@ async def on_checkin_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
         pairing.kickoff_at, pairing.kickoff_due_at = ctx.now, None  # they met: that was the kick-off
     if answer is CheckInAnswer.PAUSE:
         until = ctx.now + timedelta(days=PAUSE_DAYS)
-        for other in (await ctx.session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))).scalars():
+        for other in (
+            await ctx.session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))
+        ).scalars():
             other.next_checkin_at = max(other.next_checkin_at, until)
             ctx.session.add(other)
         replies.append("Check-ins are paused for two weeks for both of you.")

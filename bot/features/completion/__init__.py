@@ -10,10 +10,18 @@ def feature() -> Feature:
     return Feature(
         name="completion",
         commands=(
-            Command("wrap-up", "wrap-up", "finish your mentorship (asks you to confirm; then a short feedback form)", completion.wrap_up_command),
             Command(
-                "testimonials", "testimonials", "feedback quotes members allowed you to use",
-                completion.testimonials_command, moderator_only=True,
+                "wrap-up",
+                "wrap-up",
+                "finish your mentorship (asks you to confirm; then a short feedback form)",
+                completion.wrap_up_command,
+            ),
+            Command(
+                "testimonials",
+                "testimonials",
+                "feedback quotes members allowed you to use",
+                completion.testimonials_command,
+                moderator_only=True,
             ),
         ),
         components=(

@@ -20,20 +20,31 @@ from bot.core import messages as msg
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
-from bot.features.milestones.milestones import closing_resources, send_milestone
-from bot.delivery.outbox import Outbox
-from bot.features.pairs.pairs import (
-    after_pairing_ends, deactivate_checkin_plans, group_of, members_of, my_pairing, next_round_question,
-    pairing_of_button, report_if_at_risk,
-)
 from bot.core.parsing import Arity, parse_args
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
+from bot.delivery.outbox import Outbox
+from bot.features.milestones.milestones import closing_resources, send_milestone
+from bot.features.pairs.pairs import (
+    after_pairing_ends,
+    deactivate_checkin_plans,
+    group_of,
+    members_of,
+    my_pairing,
+    next_round_question,
+    pairing_of_button,
+    report_if_at_risk,
+)
 from storage.tables import CheckIn, Feedback, FeedbackStep, Goal, GoalStatus, Member, Pairing, PairingStatus
 
 TEXT_MAX = 1000
 STALE_QUESTION = timedelta(days=14)  # after this, unclear words are not taken as an answer to the rating
-QUOTE_CHOICES = {"name": "Yes, with my name", "anon": "Yes, anonymously", "other": "Yes, under another name", "no": "No"}
+QUOTE_CHOICES = {
+    "name": "Yes, with my name",
+    "anon": "Yes, anonymously",
+    "other": "Yes, under another name",
+    "no": "No",
+}
 
 
 async def complete_pairing(
@@ -56,13 +67,20 @@ async def complete_pairing(
     )
     await outbox.post(
         group_of(mentee, mentor),
-        msg.message(msg.Text(tuple(why)), "Thank you both for the time and care you put into it. I'll ask you each for a little feedback."),
+        msg.message(
+            msg.Text(tuple(why)),
+            "Thank you both for the time and care you put into it. I'll ask you each for a little feedback.",
+        ),
         dedupe_key=f"pair:{pairing.id}:completed",
     )
     thanks = await _mentor_thanks(session, pairing, mentee, now)
     for member, role in ((mentee, "mentee"), (mentor, "mentor")):
         feedback = Feedback(
-            community_id=pairing.community_id, pairing_id=pairing.id, member_id=member.id, role=role, requested_at=now  # type: ignore[arg-type]
+            community_id=pairing.community_id,
+            pairing_id=pairing.id,
+            member_id=member.id,
+            role=role,
+            requested_at=now,  # type: ignore[arg-type]
         )
         session.add(feedback)
         await session.flush()
@@ -71,7 +89,9 @@ async def complete_pairing(
         parts: list[msg.Part] = list(thanks.parts) if member is mentor else []
         parts += [*_rating_question(feedback, partner), *next_round_question(pairing, role)]
         parts += closing_resources(program, role)
-        await outbox.post(Destination.dm(member.platform_user_id), Message(tuple(parts)), dedupe_key=f"feedback:{feedback.id}:ask")
+        await outbox.post(
+            Destination.dm(member.platform_user_id), Message(tuple(parts)), dedupe_key=f"feedback:{feedback.id}:ask"
+        )
     await after_pairing_ends(session, pairing, now, rematch_priority=False, ask=frozenset({mentee.id, mentor.id}))  # type: ignore[arg-type]
     return True
 
@@ -79,7 +99,9 @@ async def complete_pairing(
 def _rating_question(feedback: Feedback, partner: Member) -> tuple[msg.Part, ...]:
     fid = str(feedback.id)
     return (
-        msg.text("How would you rate your mentorship with ", UserText(partner.display_name), "? (1 = poor, 5 = excellent)"),
+        msg.text(
+            "How would you rate your mentorship with ", UserText(partner.display_name), "? (1 = poor, 5 = excellent)"
+        ),
         *(Button(str(n), str(ComponentId("feedback", fid, "rate", str(n)))) for n in range(1, 6)),
     )
 
@@ -102,11 +124,20 @@ async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member
     ).scalar_one()
     goals = (
         await session.execute(
-            select(func.count()).select_from(Goal).where(Goal.pairing_id == pairing.id, Goal.status == GoalStatus.DONE.value)
+            select(func.count())
+            .select_from(Goal)
+            .where(Goal.pairing_id == pairing.id, Goal.status == GoalStatus.DONE.value)
         )
     ).scalar_one()
     # Only what happened is counted; a pair that never got going is thanked, not praised for zero.
-    done = [d for d in (meetings and f"reported {msg.plural(meetings, 'meeting')}", goals and f"reached {msg.plural(goals, 'goal')}") if d]
+    done = [
+        d
+        for d in (
+            meetings and f"reported {msg.plural(meetings, 'meeting')}",
+            goals and f"reached {msg.plural(goals, 'goal')}",
+        )
+        if d
+    ]
     if done:
         summary = f"! Over {lasted} you {' and '.join(done)} together. Giving back like this is what keeps the community strong."
     else:
@@ -115,7 +146,9 @@ async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member
 
 
 async def wrap_up(ctx: Ctx, pairing: Pairing) -> list[Message]:
-    done = await complete_pairing(ctx.session, pairing, ctx.now, getattr(ctx, "program", None), wrapped_up_by=ctx.member)
+    done = await complete_pairing(
+        ctx.session, pairing, ctx.now, getattr(ctx, "program", None), wrapped_up_by=ctx.member
+    )
     if not done:
         return [msg.message("This mentorship is already over.")]
     return [msg.message("Wrapped up. Thank you! Look out for a short feedback question in your DMs.")]
@@ -135,8 +168,11 @@ async def ask_to_confirm_wrap_up(ctx: Ctx, pairing: Pairing) -> list[Message]:
     return [
         Message(
             (
-                msg.text("Wrap up your mentorship with ", UserText(partner.display_name),
-                         " now? It ends for both of you, and I'll ask you each for a little feedback."),
+                msg.text(
+                    "Wrap up your mentorship with ",
+                    UserText(partner.display_name),
+                    " now? It ends for both of you, and I'll ask you each for a little feedback.",
+                ),
                 Button("Yes, wrap up", str(ComponentId("wrapup", pid, "confirm")), ButtonStyle.DANGER),
                 Button("No, carry on", str(ComponentId("wrapup", pid, "cancel"))),
             )
@@ -245,8 +281,14 @@ def _quote_question(feedback: Feedback) -> Message:
     return Message(
         (
             msg.text("May the moderators quote what you wrote as a testimonial?"),
-            *(Button(label, str(ComponentId("feedback", fid, "quote", key)), ButtonStyle.PRIMARY if key == "name" else ButtonStyle.DEFAULT)
-              for key, label in QUOTE_CHOICES.items()),
+            *(
+                Button(
+                    label,
+                    str(ComponentId("feedback", fid, "quote", key)),
+                    ButtonStyle.PRIMARY if key == "name" else ButtonStyle.DEFAULT,
+                )
+                for key, label in QUOTE_CHOICES.items()
+            ),
         )
     )
 
@@ -278,12 +320,20 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
         if rating is None and ctx.now - feedback.requested_at > STALE_QUESTION:
             return None  # an old, unanswered rating question does not swallow everything they write later
         if rating is None:
-            return [msg.message("I didn't catch a rating there. Reply with a number from 1 (poor) to 5 (excellent), or skip.")]
+            return [
+                msg.message(
+                    "I didn't catch a rating there. Reply with a number from 1 (poor) to 5 (excellent), or skip."
+                )
+            ]
         return await _rate(ctx, feedback, rating)
     if feedback.step == FeedbackStep.QUOTE.value:
         choice = typed_quote_choice(answer)
         if choice is None:
-            return [msg.message("May the moderators quote you? Reply yes with my name, yes anonymously, yes under another name, or no.")]
+            return [
+                msg.message(
+                    "May the moderators quote you? Reply yes with my name, yes anonymously, yes under another name, or no."
+                )
+            ]
         return _quote(ctx, feedback, choice)
     if len(answer) > TEXT_MAX:
         return [msg.message(f"That is {len(answer)} characters; please keep it under {TEXT_MAX}.")]
@@ -309,19 +359,27 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
 async def testimonials_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("read testimonials")
     rows = (
-        await ctx.session.execute(
-            select(Feedback)
-            .where(Feedback.community_id == ctx.community_id, Feedback.quote_ok == True, Feedback.worked != "")  # noqa: E712
-            .order_by(Feedback.completed_at.desc())  # type: ignore[attr-defined]
-            .limit(20)
+        (
+            await ctx.session.execute(
+                select(Feedback)
+                .where(Feedback.community_id == ctx.community_id, Feedback.quote_ok == True, Feedback.worked != "")  # noqa: E712
+                .order_by(Feedback.completed_at.desc())  # type: ignore[attr-defined]
+                .limit(20)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if not rows:
         return [msg.message("No testimonials yet: they appear when members finish a mentorship and allow a quote.")]
     parts: list[msg.Part] = [msg.text(msg.Strong("Testimonials"), " (quoted with permission)")]
     for f in rows:
         stars = f" — {f.rating}/5" if f.rating else ""
-        parts.append(msg.text("“", UserText(f.worked), "” — ", UserText(f.quote_name or "Anonymous member"), f" ({f.role}{stars})"))
+        parts.append(
+            msg.text(
+                "“", UserText(f.worked), "” — ", UserText(f.quote_name or "Anonymous member"), f" ({f.role}{stars})"
+            )
+        )
     return [Message(tuple(parts))]
 
 
@@ -330,14 +388,18 @@ async def testimonials_command(ctx: Ctx, args: list[str]) -> list[Message]:
 
 async def complete_due_pairings(session: AsyncSession, now: datetime, settings: Any = None, program: Any = None) -> int:
     due = (
-        await session.execute(
-            select(Pairing)
-            .where(Pairing.status == PairingStatus.ACTIVE.value, Pairing.ends_on <= now)
-            .order_by(Pairing.ends_on)
-            .limit(200)
-            .with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(Pairing)
+                .where(Pairing.status == PairingStatus.ACTIVE.value, Pairing.ends_on <= now)
+                .order_by(Pairing.ends_on)
+                .limit(200)
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for pairing in due:
         await complete_pairing(session, pairing, now, program)
     return len(due)
@@ -351,13 +413,17 @@ async def next_completion(session: AsyncSession) -> datetime | None:
 
 async def send_due_midpoints(session: AsyncSession, now: datetime, settings: Any = None, program: Any = None) -> int:
     due = (
-        await session.execute(
-            select(Pairing)
-            .where(Pairing.status == PairingStatus.ACTIVE.value, Pairing.midpoint_at <= now)
-            .limit(500)
-            .with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(Pairing)
+                .where(Pairing.status == PairingStatus.ACTIVE.value, Pairing.midpoint_at <= now)
+                .limit(500)
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for pairing in due:
         outbox = Outbox(session, pairing.community_id, now)
         await send_milestone(session, outbox, pairing, "midpoint", program)
@@ -368,7 +434,5 @@ async def send_due_midpoints(session: AsyncSession, now: datetime, settings: Any
 
 async def next_midpoint(session: AsyncSession) -> datetime | None:
     return (
-        await session.execute(
-            select(func.min(Pairing.midpoint_at)).where(Pairing.status == PairingStatus.ACTIVE.value)
-        )
+        await session.execute(select(func.min(Pairing.midpoint_at)).where(Pairing.status == PairingStatus.ACTIVE.value))
     ).scalar_one_or_none()

@@ -15,13 +15,13 @@ from bot.core import messages as msg
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
+from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
+from bot.core.router import ComponentId
 from bot.delivery.outbox import moderator_destinations
 from bot.features.completion.completion import ask_to_confirm_wrap_up
 from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.pairs import group_of, members_of, my_pairing
-from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
-from bot.core.router import ComponentId
-from storage.tables import Goal, GoalStatus, PairNote, Pairing
+from storage.tables import Goal, GoalStatus, Pairing, PairNote
 
 GOAL_MAX = 300
 NOTE_MAX = 500
@@ -36,7 +36,9 @@ async def _goal_text(args: list[str], spec: dict[str, Arity], example: str) -> t
 
 
 async def set_goal(ctx: Ctx, args: list[str]) -> list[Message]:
-    text, opts = await _goal_text(args, {"by": Arity.ONE, "pair": Arity.ONE}, '/mentor goal set "Ship my first open-source PR" --by 2027-02-01')
+    text, opts = await _goal_text(
+        args, {"by": Arity.ONE, "pair": Arity.ONE}, '/mentor goal set "Ship my first open-source PR" --by 2027-02-01'
+    )
     if len(text) > GOAL_MAX:
         raise ParseError(f"Keep a goal under {GOAL_MAX} characters (yours has {len(text)}); details go in updates.")
     by = parse_when(opts["by"], ctx.now, ctx.tz, max_ahead=timedelta(days=800)) if opts["by"] else None
@@ -46,10 +48,17 @@ async def set_goal(ctx: Ctx, args: list[str]) -> list[Message]:
             "A goal works best when your partner can act on it: say it in a few words, "
             'e.g. /mentor goal set "Ship my first open-source PR" or "Prepare for a system-design interview".'
         )
-    count = (await ctx.session.execute(select(func.count()).select_from(Goal).where(Goal.pairing_id == pairing.id))).scalar_one()
+    count = (
+        await ctx.session.execute(select(func.count()).select_from(Goal).where(Goal.pairing_id == pairing.id))
+    ).scalar_one()
     goal = Goal(
-        community_id=ctx.community_id, pairing_id=pairing.id, number=count + 1, text=text, by_date=by,  # type: ignore[arg-type]
-        created_by_member_id=ctx.member_id, created_at=ctx.now,
+        community_id=ctx.community_id,
+        pairing_id=pairing.id,
+        number=count + 1,
+        text=text,
+        by_date=by,  # type: ignore[arg-type]
+        created_by_member_id=ctx.member_id,
+        created_at=ctx.now,
     )
     ctx.session.add(goal)
     await ctx.session.flush()
@@ -62,7 +71,9 @@ async def set_goal(ctx: Ctx, args: list[str]) -> list[Message]:
     )
     if goal.number == 1:
         await send_milestone(ctx.session, ctx.outbox, pairing, "first_goal", getattr(ctx, "program", None))
-    return [msg.message(f"Goal {goal.number} is set and your partner can see it. Update it with /mentor goal update \"…\".")]
+    return [
+        msg.message(f'Goal {goal.number} is set and your partner can see it. Update it with /mentor goal update "…".')
+    ]
 
 
 async def _open_goal(ctx: Ctx, pairing: Pairing, number: str | None) -> Goal:
@@ -75,19 +86,32 @@ async def _open_goal(ctx: Ctx, pairing: Pairing, number: str | None) -> Goal:
         query = query.where(Goal.status == GoalStatus.OPEN.value).order_by(Goal.number.desc()).limit(1)  # type: ignore[attr-defined]
     goal = (await ctx.session.execute(query)).scalar_one_or_none()
     if goal is None:
-        raise NotFound('There is no open goal yet. Set one with /mentor goal set "…".' if number is None else f"There is no goal {number}.")
+        raise NotFound(
+            'There is no open goal yet. Set one with /mentor goal set "…".'
+            if number is None
+            else f"There is no goal {number}."
+        )
     return goal
 
 
 async def update_goal(ctx: Ctx, args: list[str]) -> list[Message]:
-    text, opts = await _goal_text(args, {"goal": Arity.ONE, "pair": Arity.ONE}, '/mentor goal update "Drafted the README"')
+    text, opts = await _goal_text(
+        args, {"goal": Arity.ONE, "pair": Arity.ONE}, '/mentor goal update "Drafted the README"'
+    )
     if len(text) > NOTE_MAX:
         raise ParseError(f"Keep an update under {NOTE_MAX} characters (yours has {len(text)}).")
     pairing = await my_pairing(ctx, opts["pair"], "update a goal")
     goal = await _open_goal(ctx, pairing, opts["goal"])
     ctx.session.add(
-        PairNote(community_id=ctx.community_id, pairing_id=pairing.id, goal_id=goal.id, member_id=ctx.member_id,  # type: ignore[arg-type]
-                 kind="progress", text=text, created_at=ctx.now)
+        PairNote(
+            community_id=ctx.community_id,
+            pairing_id=pairing.id,
+            goal_id=goal.id,
+            member_id=ctx.member_id,  # type: ignore[arg-type]
+            kind="progress",
+            text=text,
+            created_at=ctx.now,
+        )
     )
     mentee, mentor = await members_of(ctx.session, pairing)
     await ctx.outbox.post(
@@ -114,7 +138,12 @@ async def done_goal(ctx: Ctx, args: list[str]) -> list[Message]:
         group_of(mentee, mentor),
         Message(
             (
-                msg.text(msg.Strong("Goal reached! "), f"Goal {goal.number}: ", UserText(goal.text), " — congratulations to you both."),
+                msg.text(
+                    msg.Strong("Goal reached! "),
+                    f"Goal {goal.number}: ",
+                    UserText(goal.text),
+                    " — congratulations to you both.",
+                ),
                 msg.text("Time to reassess: set a new goal, carry on without one, or wrap up early?"),
                 Button("Set a new goal", str(ComponentId("reassess", pid, "new")), ButtonStyle.PRIMARY),
                 Button("Continue without one", str(ComponentId("reassess", pid, "continue"))),
@@ -129,14 +158,24 @@ async def done_goal(ctx: Ctx, args: list[str]) -> list[Message]:
 async def list_goals(ctx: Ctx, args: list[str]) -> list[Message]:
     parsed = parse_args(args, {"pair": Arity.ONE})
     pairing = await my_pairing(ctx, parsed.one("pair"), "see goals")
-    goals = (await ctx.session.execute(select(Goal).where(Goal.pairing_id == pairing.id).order_by(Goal.number))).scalars().all()
+    goals = (
+        (await ctx.session.execute(select(Goal).where(Goal.pairing_id == pairing.id).order_by(Goal.number)))
+        .scalars()
+        .all()
+    )
     if not goals:
         return [msg.message('No goals yet. Agree on one and set it: /mentor goal set "…" [--by 2027-03-01].')]
     notes = (
-        await ctx.session.execute(
-            select(PairNote).where(PairNote.pairing_id == pairing.id, PairNote.kind == "progress").order_by(PairNote.created_at)
+        (
+            await ctx.session.execute(
+                select(PairNote)
+                .where(PairNote.pairing_id == pairing.id, PairNote.kind == "progress")
+                .order_by(PairNote.created_at)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     parts: list[msg.Part] = [msg.text(msg.Strong("Your goals"))]
     for goal in goals:
         state = "done" if goal.status == GoalStatus.DONE.value else "open"
@@ -171,17 +210,32 @@ async def _disagreement(ctx: Ctx, pairing: Pairing, *, caller_wants_to_end: bool
     caller, partner = (mentee, mentor) if ctx.member_id == mentee.id else (mentor, mentee)
     ender, stayer = (caller, partner) if caller_wants_to_end else (partner, caller)
     text = msg.text(
-        "You chose differently: ", UserText(ender.display_name), " would like to wrap up, ", UserText(stayer.display_name),
+        "You chose differently: ",
+        UserText(ender.display_name),
+        " would like to wrap up, ",
+        UserText(stayer.display_name),
         " would like to continue. Nothing has ended. Talk it over; if you agree to finish, either of you can run "
         "/mentor wrap-up. A moderator can help too.",
     )
-    await ctx.outbox.post(group_of(mentee, mentor), msg.message(text), dedupe_key=f"pair:{pairing.id}:reassess-differ:{ctx.now.isoformat()}")
+    await ctx.outbox.post(
+        group_of(mentee, mentor),
+        msg.message(text),
+        dedupe_key=f"pair:{pairing.id}:reassess-differ:{ctx.now.isoformat()}",
+    )
     notice = msg.message(
-        msg.text(f"Pair #{pairing.id} (", UserText(mentee.display_name), " ← ", UserText(mentor.display_name),
-                 f") disagree after a goal: one would like to wrap up, one to continue. /mentor pair {pairing.id} shows it; "
-                 f"/mentor pair {pairing.id} end ends it.")
+        msg.text(
+            f"Pair #{pairing.id} (",
+            UserText(mentee.display_name),
+            " ← ",
+            UserText(mentor.display_name),
+            f") disagree after a goal: one would like to wrap up, one to continue. /mentor pair {pairing.id} shows it; "
+            f"/mentor pair {pairing.id} end ends it.",
+        )
     )
     for destination in await moderator_destinations(ctx.session, ctx.community):
-        await ctx.outbox.post(destination, notice, dedupe_key=f"pair:{pairing.id}:reassess-differ:{ctx.now.isoformat()}:{destination.target}")
+        await ctx.outbox.post(
+            destination,
+            notice,
+            dedupe_key=f"pair:{pairing.id}:reassess-differ:{ctx.now.isoformat()}:{destination.target}",
+        )
     return [msg.message("Noted. Your partner chose differently, so nothing has ended; I told you both.")]
-

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.intake import campaigns, conversation
+from bot.features.intake import campaigns, conversation, reminders
 
 
 def feature() -> Feature:
@@ -16,24 +16,56 @@ def feature() -> Feature:
         name="intake",
         commands=(
             Command(
-                "join", "join [mentor|mentee|both]",
-                "sign up as a mentor or mentee (a short DM conversation)", conversation.join_command,
-                args=(Arg("role", ArgKind.CHOICE, "Sign up as a mentor, a mentee or both", choices=("mentor", "mentee", "both")),),
+                "join",
+                "join [mentor|mentee|both]",
+                "sign up as a mentor or mentee (a short DM conversation)",
+                conversation.join_command,
+                args=(
+                    Arg(
+                        "role",
+                        ArgKind.CHOICE,
+                        "Sign up as a mentor, a mentee or both",
+                        choices=("mentor", "mentee", "both"),
+                    ),
+                ),
                 examples=("join", "join mentor"),
             ),
             Command(
-                "edit", "edit [question]", "change an answer of your sign-up", conversation.edit_command,
+                "edit",
+                "edit [question]",
+                "change an answer of your sign-up",
+                conversation.edit_command,
                 form="mentor:editq:{arg}:save",  # `edit goals`: a one-field form where it fits (overview feature)
-                args=(Arg("question", ArgKind.TEXT, "Which answer to change, e.g. topics (empty: choose from a list)", max_length=60),),
+                args=(
+                    Arg(
+                        "question",
+                        ArgKind.TEXT,
+                        "Which answer to change, e.g. topics (empty: choose from a list)",
+                        max_length=60,
+                    ),
+                ),
                 examples=("edit", "edit topics"),
             ),
             Command(
-                "announce", 'announce [--campaign NAME] ["text"]',
-                "post the program announcement with sign-up buttons here", campaigns.announce_command,
+                "announce",
+                'announce [--campaign NAME] ["text"]',
+                "post the program announcement with sign-up buttons here",
+                campaigns.announce_command,
                 moderator_only=True,
                 args=(
-                    Arg("text", ArgKind.TEXT, "Your own words above the sign-up buttons (empty: the program's text)", max_length=1500),
-                    Arg("campaign", ArgKind.TEXT, "A name to count the sign-ups this brings, e.g. newsletter", option=True, max_length=40),
+                    Arg(
+                        "text",
+                        ArgKind.TEXT,
+                        "Your own words above the sign-up buttons (empty: the program's text)",
+                        max_length=1500,
+                    ),
+                    Arg(
+                        "campaign",
+                        ArgKind.TEXT,
+                        "A name to count the sign-ups this brings, e.g. newsletter",
+                        option=True,
+                        max_length=40,
+                    ),
                 ),
                 examples=('announce --campaign october "Mentoring starts soon!"',),
             ),
@@ -48,8 +80,8 @@ def feature() -> Feature:
         sweeps=(
             Sweep(
                 "remind unfinished intakes",
-                lambda session, now, env: conversation.send_due_reminders(session, now, env.program),
-                conversation.next_reminder,
+                lambda session, now, env: reminders.send_due_reminders(session, now, env.program),
+                reminders.next_reminder,
             ),
         ),
     )

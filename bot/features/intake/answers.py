@@ -16,7 +16,16 @@ from sqlalchemy import func, select
 from bot.core import messages as msg
 from bot.core.messages import Button, Part, Span, UserText
 from bot.core.program import Program
-from bot.features.intake.steps import MAX_HOURS, MIN_HOURS, IntakeStep, Turn, applicable, is_mentee, is_mentor, topic_lists
+from bot.features.intake.steps import (
+    MAX_HOURS,
+    MIN_HOURS,
+    IntakeStep,
+    Turn,
+    applicable,
+    is_mentee,
+    is_mentor,
+    topic_lists,
+)
 from bot.features.intake.timezone import resolve_timezone
 from storage.tables import Member, Profile
 
@@ -60,8 +69,10 @@ def _topics(program: Program, text: str) -> list[str]:
             close = program.suggest_topics(word)
             hint = f" Did you mean {' or '.join(close)}?" if close else ""
             raise Invalid(
-                "I don't have the topic “", UserText(word[:60]), f"” in the list.{hint} "
-                "Pick from the list or type topics from it; the next question takes anything that is missing."
+                "I don't have the topic “",
+                UserText(word[:60]),
+                f"” in the list.{hint} "
+                "Pick from the list or type topics from it; the next question takes anything that is missing.",
             )
         if topic.name not in found:
             found.append(topic.name)
@@ -112,7 +123,9 @@ async def parse_text(turn: Turn, step: IntakeStep, text: str) -> Updates:
             return {"career": stage.key, "years": years}
         key = _match_choice(text, [(s.key, s.label) for s in program.career_stages])
         if key is None:
-            raise Invalid("Choose a career stage from the buttons, or type your years of experience as a number (e.g. 5).")
+            raise Invalid(
+                "Choose a career stage from the buttons, or type your years of experience as a number (e.g. 5)."
+            )
         return {"career": key, "years": None}
     if step is IntakeStep.TIMEZONE:
         return {step.value: _timezone(turn, text)}
@@ -122,7 +135,11 @@ async def parse_text(turn: Turn, step: IntakeStep, text: str) -> Updates:
             raise Invalid(f"Type a number of hours a month between {MIN_HOURS} and {MAX_HOURS}, e.g. 4.")
         return {step.value: hours}
     if step in (IntakeStep.LENGTH, IntakeStep.CADENCE, IntakeStep.COMMUNICATION):
-        group = {IntakeStep.LENGTH: "lengths", IntakeStep.CADENCE: "cadences", IntakeStep.COMMUNICATION: "communication"}[step]
+        group = {
+            IntakeStep.LENGTH: "lengths",
+            IntakeStep.CADENCE: "cadences",
+            IntakeStep.COMMUNICATION: "communication",
+        }[step]
         choices = [(c.key, c.label) for c in getattr(program, group)]
         key = _match_choice(text, choices)
         if key is None:
@@ -134,8 +151,10 @@ async def parse_text(turn: Turn, step: IntakeStep, text: str) -> Updates:
             match = next((lang for lang in program.languages if lang.casefold() == word.casefold()), None)
             if match is None:
                 raise Invalid(
-                    "The program runs in ", f"{', '.join(program.languages)}; “", UserText(word[:40]),
-                    "” is not one of them. Pick from the list or type those names."
+                    "The program runs in ",
+                    f"{', '.join(program.languages)}; “",
+                    UserText(word[:40]),
+                    "” is not one of them. Pick from the list or type those names.",
                 )
             if match not in chosen:
                 chosen.append(match)
@@ -176,8 +195,9 @@ def _timezone(turn: Turn, text: str) -> str:
     extra = tuple(Button(f"Use {zone}", turn.cid(IntakeStep.TIMEZONE.value, zone)) for zone in result.suggestions)
     hint = f" Did you mean {' or '.join(result.suggestions)}?" if result.suggestions else ""
     raise Invalid(
-        "I don't know the timezone “", UserText(text.strip()[:60]), f"”.{hint} "
-        "Type a city (Berlin), an IANA name (Europe/Berlin), an offset (UTC+2) or an abbreviation (PST).",
+        "I don't know the timezone “",
+        UserText(text.strip()[:60]),
+        f"”.{hint} Type a city (Berlin), an IANA name (Europe/Berlin), an offset (UTC+2) or an abbreviation (PST).",
         extra=extra,
     )
 
@@ -197,8 +217,9 @@ async def _avoid(turn: Turn, text: str) -> list[int]:
         found = (await turn.session.execute(query.limit(2))).scalars().all()
         if not found:
             raise Invalid(
-                "I don't know a member called “", UserText(name[:60]), "” here. Check the spelling "
-                "(their display name), or click Skip."
+                "I don't know a member called “",
+                UserText(name[:60]),
+                "” here. Check the spelling (their display name), or click Skip.",
             )
         if len(found) > 1:
             raise Invalid("Two members are called “", UserText(name[:60]), "”; mention them with @ instead.")
@@ -249,7 +270,11 @@ def _strict_text(turn: Turn, step: IntakeStep, arg: str) -> Updates:
         return {"role": arg}
     if step is IntakeStep.HOURS and arg.isdigit() and MIN_HOURS <= int(arg) <= MAX_HOURS:
         return {step.value: int(arg)}
-    if step is IntakeStep.CAPACITY and arg.isdigit() and program.mentor_capacity_min <= int(arg) <= program.mentor_capacity_max:
+    if (
+        step is IntakeStep.CAPACITY
+        and arg.isdigit()
+        and program.mentor_capacity_min <= int(arg) <= program.mentor_capacity_max
+    ):
         return {step.value: int(arg)}
     groups = {IntakeStep.LENGTH: "lengths", IntakeStep.CADENCE: "cadences", IntakeStep.COMMUNICATION: "communication"}
     if step in groups and program.choice(groups[step], arg) is not None:
@@ -260,12 +285,24 @@ def _strict_text(turn: Turn, step: IntakeStep, arg: str) -> Updates:
 def answers_from_profile(profile: Profile) -> dict[str, Any]:
     """The profile as intake answers; questions the member's role was never asked are left out."""
     answers = {
-        "role": profile.role, "offer": list(profile.topics_offered), "want": list(profile.topics_wanted),
-        "other": profile.topics_other, "helpwith": profile.can_help_with, "goals": profile.goals,
-        "career": profile.career_stage, "years": profile.years_experience, "tz": profile.timezone,
-        "hours": profile.hours_per_month, "length": profile.program_length, "cadence": profile.cadence,
-        "comm": profile.communication, "langs": list(profile.languages), "capacity": profile.capacity,
-        "avoid": list(profile.do_not_match), "team": profile.team, "consent": profile.consent,
+        "role": profile.role,
+        "offer": list(profile.topics_offered),
+        "want": list(profile.topics_wanted),
+        "other": profile.topics_other,
+        "helpwith": profile.can_help_with,
+        "goals": profile.goals,
+        "career": profile.career_stage,
+        "years": profile.years_experience,
+        "tz": profile.timezone,
+        "hours": profile.hours_per_month,
+        "length": profile.program_length,
+        "cadence": profile.cadence,
+        "comm": profile.communication,
+        "langs": list(profile.languages),
+        "capacity": profile.capacity,
+        "avoid": list(profile.do_not_match),
+        "team": profile.team,
+        "consent": profile.consent,
     }
     if not is_mentor(answers):
         for key in ("offer", "helpwith", "capacity"):
@@ -301,4 +338,3 @@ def fill_profile(profile: Profile, program: Program, a: dict[str, Any]) -> None:
     profile.do_not_match = list(get(IntakeStep.AVOID, []) or [])
     profile.team = get(IntakeStep.TEAM, "") or ""
     profile.consent = bool(a.get("consent"))
-

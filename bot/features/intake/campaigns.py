@@ -16,12 +16,12 @@ import re
 from bot.core import messages as msg
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput
-from bot.features.intake.conversation import get_profile, start_or_resume
 from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.core.parsing import Arity, ParseError, parse_args
 from bot.core.ports import Destination
 from bot.core.program import Program
 from bot.core.router import ComponentId
+from bot.features.intake.conversation import get_profile, start_or_resume
 from storage.tables import ProfileStatus
 
 _SOURCE = re.compile(r"^(poll\.\d{1,12}|campaign\.[a-z0-9][a-z0-9_\-]{0,39}|greeting|direct)$")
@@ -32,7 +32,7 @@ MAX_ANNOUNCEMENT = 1500
 
 
 def signup_buttons(source_key: str) -> list[Part]:
-    """"Sign up as a mentor / mentee" buttons for a campaign (`source_key` like "campaign.spring")."""
+    """ "Sign up as a mentor / mentee" buttons for a campaign (`source_key` like "campaign.spring")."""
     return [
         Button("Sign up as a mentor", str(ComponentId("join", source_key, "mentor")), ButtonStyle.PRIMARY),
         Button("Sign up as a mentee", str(ComponentId("join", source_key, "mentee")), ButtonStyle.PRIMARY),
@@ -78,7 +78,11 @@ async def announce_command(ctx: Ctx, args: list[str]) -> list[Message]:
     await ctx.outbox.post(Destination.channel(ctx.channel_id), announcement(ctx.program, text, raw_name))
     return [
         msg.message(
-            msg.text("The announcement is posted here. Sign-ups from its buttons count for the campaign “", UserText(raw_name), "”.")
+            msg.text(
+                "The announcement is posted here. Sign-ups from its buttons count for the campaign “",
+                UserText(raw_name),
+                "”.",
+            )
         )
     ]
 

@@ -32,17 +32,15 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Select as Query
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core.context import Ctx, OutboxWriter
 from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
-from bot.core.parsing import format_when
 from bot.core.ports import Destination
 from bot.core.program import Program
 from bot.core.router import ComponentId
-from bot.core.context import Ctx, OutboxWriter
-from bot.delivery.outbox import Outbox
 from bot.features.intake.answers import (
     MAX_FREE_TEXT,
     Invalid,
@@ -54,13 +52,18 @@ from bot.features.intake.answers import (
 )
 from bot.features.intake.questions import edit_select, intro_part, question_message, summary_message
 from bot.features.intake.steps import SPECS, IntakeStep, Turn, applicable, first_missing, next_step, previous_step
-from storage.tables import Community, Intake, IntakeStatus, Member, Profile, ProfileStatus
+from storage.tables import Intake, IntakeStatus, Member, Profile, ProfileStatus
 
-FIRST_REMINDER = timedelta(days=2)
-SECOND_REMINDER = timedelta(days=7)  # after the last answer, like the first
+FIRST_REMINDER = timedelta(days=2)  # after the last answer; the sweep in `reminders` sends it
 NAV_WORDS = {
-    "back": "back", "previous": "back", "skip": "skip", "cancel": "cancel", "stop": "cancel",
-    "quit": "cancel", "help": "help", "?": "help",
+    "back": "back",
+    "previous": "back",
+    "skip": "skip",
+    "cancel": "cancel",
+    "stop": "cancel",
+    "quit": "cancel",
+    "help": "help",
+    "?": "help",
 }
 
 
@@ -83,12 +86,16 @@ def _intake_query() -> Query[tuple[Intake]]:
 
 
 async def get_intake(session: AsyncSession, community_id: int, member_id: int) -> Intake | None:
-    return (await session.execute(_intake_query(), {"community": community_id, "member": member_id})).scalar_one_or_none()
+    return (
+        await session.execute(_intake_query(), {"community": community_id, "member": member_id})
+    ).scalar_one_or_none()
 
 
 async def get_profile(session: AsyncSession, community_id: int, member_id: int) -> Profile | None:
     return (
-        await session.execute(select(Profile).where(Profile.community_id == community_id, Profile.member_id == member_id))
+        await session.execute(
+            select(Profile).where(Profile.community_id == community_id, Profile.member_id == member_id)
+        )
     ).scalar_one_or_none()
 
 
@@ -114,10 +121,14 @@ async def start_or_resume(ctx: Ctx, *, source: str, role: str | None = None) -> 
     if intake is not None and intake.status == IntakeStatus.IN_PROGRESS.value:
         turn = _turn(ctx, intake)
         question = await question_message(turn, before=(msg.text("Welcome back! We stopped here:"),))
-        return await to_member(ctx, [question], "You're partway through signing up — I've sent you the question where we stopped, in a DM.")
+        return await to_member(
+            ctx, [question], "You're partway through signing up — I've sent you the question where we stopped, in a DM."
+        )
     profile = await get_profile(ctx.session, ctx.community_id, ctx.member_id)
     if profile is not None and profile.status != ProfileStatus.LEFT.value:
-        role_word = {"mentor": "a mentor", "mentee": "a mentee", "both": "a mentor and mentee"}.get(profile.role, profile.role)
+        role_word = {"mentor": "a mentor", "mentee": "a mentee", "both": "a mentor and mentee"}.get(
+            profile.role, profile.role
+        )
         return [
             msg.message(
                 f"You're already signed up as {role_word}. /mentor profile shows your answers; /mentor edit changes them."
@@ -125,8 +136,11 @@ async def start_or_resume(ctx: Ctx, *, source: str, role: str | None = None) -> 
         ]
     if intake is None:
         intake = Intake(
-            community_id=ctx.community_id, member_id=ctx.member_id, step=IntakeStep.ROLE.value,
-            started_at=ctx.now, updated_at=ctx.now,
+            community_id=ctx.community_id,
+            member_id=ctx.member_id,
+            step=IntakeStep.ROLE.value,
+            started_at=ctx.now,
+            updated_at=ctx.now,
         )
     intake.status = IntakeStatus.IN_PROGRESS.value
     intake.source = source[:80]
@@ -146,7 +160,13 @@ async def start_or_resume(ctx: Ctx, *, source: str, role: str | None = None) -> 
 async def join_command(ctx: Ctx, args: list[str]) -> list[Message]:
     role = " ".join(args).strip().casefold()
     if role and role not in ("mentor", "mentee", "both"):
-        return [msg.message(msg.text("“", UserText(role[:40]), "” is not a role. Use /mentor join, or /mentor join mentor|mentee|both."))]
+        return [
+            msg.message(
+                msg.text(
+                    "“", UserText(role[:40]), "” is not a role. Use /mentor join, or /mentor join mentor|mentee|both."
+                )
+            )
+        ]
     return await start_or_resume(ctx, source="direct", role=role or None)
 
 
@@ -165,11 +185,19 @@ async def edit_command(ctx: Ctx, args: list[str]) -> list[Message]:
     target = _step_named(ctx.program, answers, wanted) if wanted else None
     if wanted and target is None:
         titles = ", ".join(SPECS[s].title.lower() for s in applicable(ctx.program, answers))
-        return [msg.message(msg.text("I don't have a question called “", UserText(wanted[:60]), f"”. Try one of: {titles}."))]
+        return [
+            msg.message(
+                msg.text("I don't have a question called “", UserText(wanted[:60]), f"”. Try one of: {titles}.")
+            )
+        ]
     if intake is None:
         intake = Intake(
-            community_id=ctx.community_id, member_id=ctx.member_id, step=IntakeStep.SUMMARY.value,
-            source=profile.source, started_at=ctx.now, updated_at=ctx.now,
+            community_id=ctx.community_id,
+            member_id=ctx.member_id,
+            step=IntakeStep.SUMMARY.value,
+            source=profile.source,
+            started_at=ctx.now,
+            updated_at=ctx.now,
         )
     intake.status = IntakeStatus.IN_PROGRESS.value
     intake.editing = True
@@ -213,9 +241,15 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
             return await confirm(ctx, turn)
         if word == "edit":
             return [Message((edit_select(turn),))]
-        return [await question_message(turn, before=(msg.text("Click Confirm to sign up, or Edit to change an answer."),))]
+        return [
+            await question_message(turn, before=(msg.text("Click Confirm to sign up, or Edit to change an answer."),))
+        ]
     if len(text) > 4 * MAX_FREE_TEXT:
-        return [await question_message(turn, before=(msg.text("That message is too long for an answer; please keep it short."),))]
+        return [
+            await question_message(
+                turn, before=(msg.text("That message is too long for an answer; please keep it short."),)
+            )
+        ]
     try:
         updates = await parse_text(turn, step, text)
     except Invalid as exc:
@@ -230,8 +264,14 @@ async def _answer(ctx: Ctx, turn: Turn, updates: Updates) -> list[Message]:
     if partial:  # one of several topic lists: wait for Done
         _save(intake, ctx.now)
         chosen = ", ".join(intake.answers.get(intake.step, []))
-        return [Message((msg.text(f"So far: {chosen}. Pick more from the other lists, or click Done."),
-                         Button("Done", turn.cid("done", intake.step), ButtonStyle.PRIMARY)))]
+        return [
+            Message(
+                (
+                    msg.text(f"So far: {chosen}. Pick more from the other lists, or click Done."),
+                    Button("Done", turn.cid("done", intake.step), ButtonStyle.PRIMARY),
+                )
+            )
+        ]
     _save(intake, ctx.now, next_step(ctx.program, intake))
     ctx.session.add(intake)
     return [await question_message(turn)]
@@ -267,7 +307,11 @@ async def _navigate(ctx: Ctx, turn: Turn, action: str) -> list[Message]:
         return [
             await question_message(
                 turn,
-                before=(msg.text("This question can't be skipped — I need it to find a good match. Type help if it is unclear."),),
+                before=(
+                    msg.text(
+                        "This question can't be skipped — I need it to find a good match. Type help if it is unclear."
+                    ),
+                ),
             )
         ]
     intake.answers = {**intake.answers, step.value: [] if step is IntakeStep.AVOID else ""}
@@ -284,7 +328,9 @@ async def cancel(ctx: Ctx, intake: Intake) -> Message:
         intake.status = IntakeStatus.CONFIRMED.value  # an edit was abandoned; the profile is untouched
         return msg.message("Nothing changed — your profile stays as it was.")
     intake.status = IntakeStatus.CANCELLED.value
-    return msg.message("Cancelled — I haven't signed you up and your answers are deleted. /mentor join starts again any time.")
+    return msg.message(
+        "Cancelled — I haven't signed you up and your answers are deleted. /mentor join starts again any time."
+    )
 
 
 async def on_intake_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
@@ -292,7 +338,11 @@ async def on_intake_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...
         return [msg.message("These buttons belong to someone else's sign-up. /mentor join starts your own.")]
     intake = await get_intake(ctx.session, ctx.community_id, ctx.member_id)
     if intake is None or intake.status != IntakeStatus.IN_PROGRESS.value:
-        return [msg.message("This sign-up is finished or was cancelled. /mentor join starts again; /mentor edit changes your answers.")]
+        return [
+            msg.message(
+                "This sign-up is finished or was cancelled. /mentor join starts again; /mentor edit changes your answers."
+            )
+        ]
     turn = _turn(ctx, intake)
     step = IntakeStep(intake.step)
     verb = cid.verb
@@ -331,7 +381,9 @@ async def on_intake_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...
 
 
 async def _stale(turn: Turn) -> Message:
-    return await question_message(turn, before=(msg.text("That button belongs to an earlier question. Here is where we are:"),))
+    return await question_message(
+        turn, before=(msg.text("That button belongs to an earlier question. Here is where we are:"),)
+    )
 
 
 # --- confirming ---------------------------------------------------------------------------------
@@ -347,8 +399,13 @@ async def confirm(ctx: Ctx, turn: Turn) -> list[Message]:
     profile = await get_profile(ctx.session, ctx.community_id, ctx.member_id)
     new_signup = profile is None or profile.status == ProfileStatus.LEFT.value
     if profile is None:
-        profile = Profile(community_id=ctx.community_id, member_id=ctx.member_id, role=intake.answers["role"],
-                          signed_up_at=ctx.now, updated_at=ctx.now)
+        profile = Profile(
+            community_id=ctx.community_id,
+            member_id=ctx.member_id,
+            role=intake.answers["role"],
+            signed_up_at=ctx.now,
+            updated_at=ctx.now,
+        )
     fill_profile(profile, ctx.program, intake.answers)
     profile.updated_at = ctx.now
     if new_signup:
@@ -379,66 +436,19 @@ async def confirm(ctx: Ctx, turn: Turn) -> list[Message]:
     ]
 
 
-async def send_resources(outbox: OutboxWriter, member: Member, program: Program, profile: Profile, milestone: str) -> None:
+async def send_resources(
+    outbox: OutboxWriter, member: Member, program: Program, profile: Profile, milestone: str
+) -> None:
     topics = list(profile.topics_offered) + list(profile.topics_wanted)
     resources = program.resources_for(profile.role, milestone, topics)
     if not resources:
         return
-    lines: list[Part] = [msg.text(msg.Strong(f"Welcome to {program.name}"), " — a few things worth reading before your first meeting:")]
+    lines: list[Part] = [
+        msg.text(msg.Strong(f"Welcome to {program.name}"), " — a few things worth reading before your first meeting:")
+    ]
     lines.extend(msg.text(f"• {r.title}: {r.link}") for r in resources)
     await outbox.post(
         Destination.dm(member.platform_user_id),
         Message(tuple(lines)),
         dedupe_key=f"resources:{member.id}:{milestone}:{int(profile.signed_up_at.timestamp())}",
     )
-
-
-# --- reminders (a sweep job) ------------------------------------------------------------------------
-
-
-async def send_due_reminders(session: AsyncSession, now: datetime, program: Program, limit: int = 100) -> int:
-    """One reminder two days after the last answer, one a week after it, then silence."""
-    intakes = (
-        await session.execute(
-            select(Intake)
-            .where(Intake.status == IntakeStatus.IN_PROGRESS.value, Intake.remind_at <= now)  # type: ignore[operator]
-            .order_by(Intake.remind_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).scalars().all()
-    for intake in intakes:
-        member = await session.get(Member, intake.member_id)
-        community = await session.get(Community, intake.community_id)
-        assert member is not None and community is not None and community.id is not None
-        if intake.editing and await _signed_up(session, intake):
-            intake.remind_at = None  # an abandoned edit changed nothing; no need to chase it
-            continue
-        number = intake.reminders_sent + 1
-        intake.reminders_sent = number
-        intake.remind_at = max(intake.updated_at + SECOND_REMINDER, now + timedelta(days=1)) if number == 1 else None
-        turn = Turn(session, program, intake, member)
-        since = format_when(intake.updated_at, community.timezone)
-        nudge = msg.text(
-            "You started signing up for ", msg.Strong(program.name), f" (last answer {since}). "
-            "Pick up where you left off whenever you like — or type cancel."
-        )
-        await Outbox(session, community.id, now).post(
-            Destination.dm(member.platform_user_id),
-            await question_message(turn, before=(nudge,)),
-            dedupe_key=f"intake:{intake.id}:reminder:{number}:{int(intake.updated_at.timestamp())}",
-        )
-    return len(intakes)
-
-
-async def _signed_up(session: AsyncSession, intake: Intake) -> bool:
-    profile = await get_profile(session, intake.community_id, intake.member_id)
-    return profile is not None and profile.status != ProfileStatus.LEFT.value
-
-
-async def next_reminder(session: AsyncSession) -> datetime | None:
-    return (
-        await session.execute(
-            select(func.min(Intake.remind_at)).where(Intake.status == IntakeStatus.IN_PROGRESS.value)
-        )
-    ).scalar_one_or_none()

@@ -79,7 +79,9 @@ def question_parts(turn: Turn, step: IntakeStep) -> list[Part]:
         return parts
     if step is IntakeStep.HOURS:
         return [
-            msg.text(f"About how many hours a month can you give to mentoring? Type a number ({MIN_HOURS}–{MAX_HOURS})."),
+            msg.text(
+                f"About how many hours a month can you give to mentoring? Type a number ({MIN_HOURS}–{MAX_HOURS})."
+            ),
             *_choice_buttons(turn, step, [("2", "2"), ("4", "4"), ("8", "8")]),
         ]
     if step is IntakeStep.LENGTH:
@@ -101,8 +103,11 @@ def question_parts(turn: Turn, step: IntakeStep) -> list[Part]:
         return [
             msg.text("Which languages could you meet in? Pick one or more, or type them."),
             Select(
-                turn.cid(step.value, "0"), "Choose languages",
-                tuple(Option(lang, lang) for lang in program.languages), 1, len(program.languages),
+                turn.cid(step.value, "0"),
+                "Choose languages",
+                tuple(Option(lang, lang) for lang in program.languages),
+                1,
+                len(program.languages),
             ),
         ]
     if step is IntakeStep.CAPACITY:
@@ -233,15 +238,15 @@ async def summary_message(turn: Turn, *, with_edit_select: bool = False) -> Mess
 
 
 def edit_select(turn: Turn) -> Select:
-    options = tuple(
-        Option(SPECS[s].title, s.value) for s in applicable(turn.program, turn.answers)
-    )
+    options = tuple(Option(SPECS[s].title, s.value) for s in applicable(turn.program, turn.answers))
     return Select(turn.cid("goto"), "What do you want to change?", options)
 
 
 def intro_part(program: Program) -> msg.Text:
     """The first words of a new sign-up: the program, its purpose, how long it takes."""
     return msg.text(
-        "Let's sign you up for ", msg.Strong(program.name), ". ",
+        "Let's sign you up for ",
+        msg.Strong(program.name),
+        ". ",
         f"{program.purpose} It takes about five minutes. Type back, skip, cancel or help at any time.",
     )

@@ -67,39 +67,93 @@ class StepSpec:
 
 
 STEPS: tuple[StepSpec, ...] = (
-    StepSpec(IntakeStep.ROLE, "Role", "Mentors share what they know; mentees get guidance towards a goal; "
-             "with Both you do each, with different people."),
-    StepSpec(IntakeStep.TOPICS_OFFERED, "Topics you mentor", "Pick the topics you could guide someone in. "
-             "Type them separated by commas if that is easier (\"js\" finds JavaScript).",
-             applies=lambda p, a: is_mentor(a)),
-    StepSpec(IntakeStep.TOPICS_WANTED, "Topics you want", "Pick what you want to learn or get better at. "
-             "Type them separated by commas if that is easier (\"py\" finds Python).",
-             applies=lambda p, a: is_mentee(a)),
-    StepSpec(IntakeStep.TOPICS_OTHER, "Other topics", "Topics that are missing from the list, in your words. "
-             "Moderators read them to grow the list.", optional=True),
-    StepSpec(IntakeStep.CAN_HELP_WITH, "Can help with", "A sentence or two about what you can help with: "
-             "your experience, the kind of questions you like.", applies=lambda p, a: is_mentor(a)),
-    StepSpec(IntakeStep.GOALS, "Goals", "A sentence or two about what you hope to get out of mentoring, e.g. "
-             "\"ship my first open-source contribution\".", applies=lambda p, a: is_mentee(a)),
-    StepSpec(IntakeStep.CAREER, "Career stage", "Choose the stage that fits, or type your years of experience "
-             "as a number (e.g. 5)."),
-    StepSpec(IntakeStep.TIMEZONE, "Timezone", "Your timezone lets me pair you with someone awake when you are. "
-             "Type a city (Berlin), an IANA name (Europe/Berlin), an offset (UTC+2) or an abbreviation (PST)."),
-    StepSpec(IntakeStep.HOURS, "Hours a month", f"Roughly how many hours a month you can give, {MIN_HOURS} to "
-             f"{MAX_HOURS}. Two one-hour calls a month is 2."),
+    StepSpec(
+        IntakeStep.ROLE,
+        "Role",
+        "Mentors share what they know; mentees get guidance towards a goal; "
+        "with Both you do each, with different people.",
+    ),
+    StepSpec(
+        IntakeStep.TOPICS_OFFERED,
+        "Topics you mentor",
+        "Pick the topics you could guide someone in. "
+        'Type them separated by commas if that is easier ("js" finds JavaScript).',
+        applies=lambda p, a: is_mentor(a),
+    ),
+    StepSpec(
+        IntakeStep.TOPICS_WANTED,
+        "Topics you want",
+        "Pick what you want to learn or get better at. "
+        'Type them separated by commas if that is easier ("py" finds Python).',
+        applies=lambda p, a: is_mentee(a),
+    ),
+    StepSpec(
+        IntakeStep.TOPICS_OTHER,
+        "Other topics",
+        "Topics that are missing from the list, in your words. Moderators read them to grow the list.",
+        optional=True,
+    ),
+    StepSpec(
+        IntakeStep.CAN_HELP_WITH,
+        "Can help with",
+        "A sentence or two about what you can help with: your experience, the kind of questions you like.",
+        applies=lambda p, a: is_mentor(a),
+    ),
+    StepSpec(
+        IntakeStep.GOALS,
+        "Goals",
+        'A sentence or two about what you hope to get out of mentoring, e.g. "ship my first open-source contribution".',
+        applies=lambda p, a: is_mentee(a),
+    ),
+    StepSpec(
+        IntakeStep.CAREER,
+        "Career stage",
+        "Choose the stage that fits, or type your years of experience as a number (e.g. 5).",
+    ),
+    StepSpec(
+        IntakeStep.TIMEZONE,
+        "Timezone",
+        "Your timezone lets me pair you with someone awake when you are. "
+        "Type a city (Berlin), an IANA name (Europe/Berlin), an offset (UTC+2) or an abbreviation (PST).",
+    ),
+    StepSpec(
+        IntakeStep.HOURS,
+        "Hours a month",
+        f"Roughly how many hours a month you can give, {MIN_HOURS} to {MAX_HOURS}. Two one-hour calls a month is 2.",
+    ),
     StepSpec(IntakeStep.LENGTH, "Program length", "How long you would like the mentoring relationship to last."),
     StepSpec(IntakeStep.CADENCE, "Meeting cadence", "How often you would like to meet."),
     StepSpec(IntakeStep.COMMUNICATION, "Communication", "How you prefer to talk with your partner."),
-    StepSpec(IntakeStep.LANGUAGES, "Languages", "The languages you are comfortable mentoring or learning in.",
-             applies=lambda p, a: len(p.languages) > 1),
-    StepSpec(IntakeStep.CAPACITY, "Mentees at once", "How many mentees you can take on at the same time.",
-             applies=lambda p, a: is_mentor(a)),
-    StepSpec(IntakeStep.AVOID, "Not matched with", "Names of members you should not be paired with, separated "
-             "by commas. Nobody is told.", optional=True),
-    StepSpec(IntakeStep.TEAM, "Team/organisation", "Your team or organisation, so you are paired with someone "
-             "from elsewhere.", optional=True),
-    StepSpec(IntakeStep.CONSENT, "Consent to introductions", "When you are matched I introduce you and your "
-             "partner in a group DM and share your name, topics and goals with them."),
+    StepSpec(
+        IntakeStep.LANGUAGES,
+        "Languages",
+        "The languages you are comfortable mentoring or learning in.",
+        applies=lambda p, a: len(p.languages) > 1,
+    ),
+    StepSpec(
+        IntakeStep.CAPACITY,
+        "Mentees at once",
+        "How many mentees you can take on at the same time.",
+        applies=lambda p, a: is_mentor(a),
+    ),
+    StepSpec(
+        IntakeStep.AVOID,
+        "Not matched with",
+        "Names of members you should not be paired with, separated by commas. Nobody is told.",
+        optional=True,
+    ),
+    StepSpec(
+        IntakeStep.TEAM,
+        "Team/organisation",
+        "Your team or organisation, so you are paired with someone from elsewhere.",
+        optional=True,
+    ),
+    StepSpec(
+        IntakeStep.CONSENT,
+        "Consent to introductions",
+        "When you are matched I introduce you and your "
+        "partner in a group DM and share your name, topics and goals with them.",
+    ),
 )
 SPECS = {s.step: s for s in STEPS}
 

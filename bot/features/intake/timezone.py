@@ -16,29 +16,68 @@ from zoneinfo import available_timezones
 # Common abbreviations. Several are ambiguous worldwide (IST, CST); we pick the
 # most common reading and show the result, so the member can correct it.
 ABBREVIATIONS: dict[str, str] = {
-    "utc": "UTC", "gmt": "UTC", "z": "UTC", "zulu": "UTC",
-    "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "pt": "America/Los_Angeles",
-    "mst": "America/Denver", "mdt": "America/Denver", "mt": "America/Denver",
-    "cst": "America/Chicago", "cdt": "America/Chicago", "ct": "America/Chicago",
-    "est": "America/New_York", "edt": "America/New_York", "et": "America/New_York",
-    "akst": "America/Anchorage", "hst": "Pacific/Honolulu",
-    "ast": "America/Halifax", "nst": "America/St_Johns",
-    "bst": "Europe/London", "wet": "Europe/Lisbon", "west": "Europe/Lisbon",
-    "cet": "Europe/Paris", "cest": "Europe/Paris", "eet": "Europe/Athens", "eest": "Europe/Athens",
-    "msk": "Europe/Moscow", "ist": "Asia/Kolkata", "pkt": "Asia/Karachi",
-    "sgt": "Asia/Singapore", "hkt": "Asia/Hong_Kong", "jst": "Asia/Tokyo", "kst": "Asia/Seoul",
-    "pht": "Asia/Manila", "wib": "Asia/Jakarta", "ict": "Asia/Bangkok",
-    "awst": "Australia/Perth", "acst": "Australia/Adelaide", "aest": "Australia/Sydney",
-    "aedt": "Australia/Sydney", "nzst": "Pacific/Auckland", "nzdt": "Pacific/Auckland",
-    "brt": "America/Sao_Paulo", "art": "America/Argentina/Buenos_Aires",
-    "wat": "Africa/Lagos", "cat": "Africa/Maputo", "eat": "Africa/Nairobi", "sast": "Africa/Johannesburg",
+    "utc": "UTC",
+    "gmt": "UTC",
+    "z": "UTC",
+    "zulu": "UTC",
+    "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "pt": "America/Los_Angeles",
+    "mst": "America/Denver",
+    "mdt": "America/Denver",
+    "mt": "America/Denver",
+    "cst": "America/Chicago",
+    "cdt": "America/Chicago",
+    "ct": "America/Chicago",
+    "est": "America/New_York",
+    "edt": "America/New_York",
+    "et": "America/New_York",
+    "akst": "America/Anchorage",
+    "hst": "Pacific/Honolulu",
+    "ast": "America/Halifax",
+    "nst": "America/St_Johns",
+    "bst": "Europe/London",
+    "wet": "Europe/Lisbon",
+    "west": "Europe/Lisbon",
+    "cet": "Europe/Paris",
+    "cest": "Europe/Paris",
+    "eet": "Europe/Athens",
+    "eest": "Europe/Athens",
+    "msk": "Europe/Moscow",
+    "ist": "Asia/Kolkata",
+    "pkt": "Asia/Karachi",
+    "sgt": "Asia/Singapore",
+    "hkt": "Asia/Hong_Kong",
+    "jst": "Asia/Tokyo",
+    "kst": "Asia/Seoul",
+    "pht": "Asia/Manila",
+    "wib": "Asia/Jakarta",
+    "ict": "Asia/Bangkok",
+    "awst": "Australia/Perth",
+    "acst": "Australia/Adelaide",
+    "aest": "Australia/Sydney",
+    "aedt": "Australia/Sydney",
+    "nzst": "Pacific/Auckland",
+    "nzdt": "Pacific/Auckland",
+    "brt": "America/Sao_Paulo",
+    "art": "America/Argentina/Buenos_Aires",
+    "wat": "Africa/Lagos",
+    "cat": "Africa/Maputo",
+    "eat": "Africa/Nairobi",
+    "sast": "Africa/Johannesburg",
 }
 
 # Offsets that are not whole hours have no Etc/GMT zone: use a representative city.
 FRACTIONAL_OFFSETS: dict[tuple[int, int], str] = {
-    (3, 30): "Asia/Tehran", (4, 30): "Asia/Kabul", (5, 30): "Asia/Kolkata", (5, 45): "Asia/Kathmandu",
-    (6, 30): "Asia/Yangon", (9, 30): "Australia/Adelaide", (10, 30): "Australia/Lord_Howe",
-    (-3, -30): "America/St_Johns", (-9, -30): "Pacific/Marquesas",
+    (3, 30): "Asia/Tehran",
+    (4, 30): "Asia/Kabul",
+    (5, 30): "Asia/Kolkata",
+    (5, 45): "Asia/Kathmandu",
+    (6, 30): "Asia/Yangon",
+    (9, 30): "Australia/Adelaide",
+    (10, 30): "Australia/Lord_Howe",
+    (-3, -30): "America/St_Johns",
+    (-9, -30): "Pacific/Marquesas",
 }
 
 _OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+\-−])\s*(\d{1,2})(?::?(\d{2}))?$")
@@ -53,7 +92,9 @@ class TimezoneAnswer:
 @lru_cache(maxsize=1)
 def _zones() -> dict[str, str]:
     """Folded full name -> IANA name, for the zones people live in (no legacy aliases)."""
-    names = {z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))}
+    names = {
+        z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))
+    }
     names.add("UTC")
     return {z.casefold(): z for z in names}
 

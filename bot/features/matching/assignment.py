@@ -84,9 +84,7 @@ def _solve_flow(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, slots: np.
     return np.flatnonzero(flow.flows(np.arange(len(rows))) > 0)
 
 
-def _solve_lapjv(
-    rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, slots: np.ndarray, max_units: int
-) -> np.ndarray:
+def _solve_lapjv(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, slots: np.ndarray, max_units: int) -> np.ndarray:
     n_rows, n_slots = int(rows.max()) + 1, int(slots.sum())
     first_slot = np.cumsum(slots) - slots
     # Replicate every edge once per slot of its mentor.

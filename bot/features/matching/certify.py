@@ -31,7 +31,7 @@ from .assignment import solve_assignment
 from .candidates import CandidateGraph, feasible_pairs, merge_edges
 from .encoding import Community
 from .profiles import Certificate
-from .scoring import criterion_units, max_units, weight_units, waiting_units
+from .scoring import criterion_units, max_units, waiting_units, weight_units
 
 _NO_MENTEE = np.iinfo(np.int64).max // 4  # a full mentor's potential before any mentee sets it
 
@@ -167,8 +167,11 @@ def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[Candidate
     while True:
         iterations += 1
         chosen = solve_assignment(s, m, u, c.mentor_free, top)
-        y, z = potentials(c, s, m, u, chosen, unit) if len(s) else (
-            np.zeros(c.n_seekers, dtype=np.int64), np.zeros(c.n_mentors, dtype=np.int64))
+        y, z = (
+            potentials(c, s, m, u, chosen, unit)
+            if len(s)
+            else (np.zeros(c.n_seekers, dtype=np.int64), np.zeros(c.n_mentors, dtype=np.int64))
+        )
         (vs, vm, vu), n_priced, n_skipped = price_out(c, y, z, unit, score_bound)
         priced += n_priced
         skipped += n_skipped

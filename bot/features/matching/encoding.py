@@ -49,9 +49,7 @@ def goal_keywords(text: str) -> frozenset[str]:
     """Keywords of a goals text: lower-cased words without stop-words, plural 's' folded."""
     tokens = set(_TOKEN.findall(text.casefold())) - _STOP_WORDS
     # "skills"/"skill" should meet; "business", "kubernetes", "status", "analysis" keep their s.
-    return frozenset(
-        t[:-1] if len(t) > 4 and t[-1] == "s" and t[-2] not in "seiu" else t for t in tokens if len(t) > 1
-    )
+    return frozenset(t[:-1] if len(t) > 4 and t[-1] == "s" and t[-2] not in "seiu" else t for t in tokens if len(t) > 1)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -311,8 +309,7 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
 
     # Inverted index over available mentors: (topic, language) -> mentors sorted by UTC offset.
     language_ids = {
-        lang: k
-        for k, lang in enumerate(sorted({topic_key(lang) for p in ordered for lang in p.languages}))
+        lang: k for k, lang in enumerate(sorted({topic_key(lang) for p in ordered for lang in p.languages}))
     }
     tz = np.fromiter((p.utc_offset_hours for p in ordered), dtype=np.float64, count=n)
     accepts_async = np.fromiter((p.accepts_async for p in ordered), dtype=bool, count=n)

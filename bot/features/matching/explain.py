@@ -73,11 +73,7 @@ class _Explainer:
             full = len(mentors) - paused
             n = len(mentors)
             state = (
-                "at capacity"
-                if not paused
-                else "paused"
-                if not full
-                else f"at capacity ({full}) or paused ({paused})"
+                "at capacity" if not paused else "paused" if not full else f"at capacity ({full}) or paused ({paused})"
             )
             who = "the only mentor" if n == 1 else f"all {n} mentors"
             return "at_capacity", f"{who} for {_names(c, offered)} {'is' if n == 1 else 'are'} {state}"

@@ -11,8 +11,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
-from datetime import timezone as _tz
+from datetime import UTC, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -108,7 +107,7 @@ def utc_offset_hours(timezone: str, on: datetime) -> float:
     offsets, so the caller fixes the reference instant (e.g. the round's start) —
     daylight saving then cannot make the same input give different rounds.
     """
-    moment = on if on.tzinfo else on.replace(tzinfo=_tz.utc)
+    moment = on if on.tzinfo else on.replace(tzinfo=UTC)
     offset = moment.astimezone(ZoneInfo(timezone)).utcoffset()
     return (offset.total_seconds() if offset else 0.0) / 3600.0
 

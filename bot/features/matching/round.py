@@ -17,7 +17,6 @@ from .explain import demand_gaps, explain_unmatched, skipped_mentees
 from .profiles import MatchingRules, MatchProfile, RoundProposal, ScoredCandidate
 from .scoring import max_units, points_and_units, reasons_for_pairs
 
-
 MODES = ("certified", "sparse")
 
 

@@ -11,7 +11,10 @@ def feature() -> Feature:
         name="milestones",
         commands=(
             Command(
-                "resources", "resources [topic]", "the program's guides and links", milestones.list_resources,
+                "resources",
+                "resources [topic]",
+                "the program's guides and links",
+                milestones.list_resources,
                 args=(Arg("topic", ArgKind.TEXT, "Only resources about this topic", max_length=60),),
             ),
         ),

@@ -56,10 +56,14 @@ def render_resources(resources: list[Any], heading: str) -> Message:
 def closing_resources(program: Any, role: str) -> tuple[msg.Part, ...]:
     """The wrap-up resources as parts of the one completion message (no separate DM)."""
     resources = for_member(program, role, milestone="wrapup")
-    return render_resources(resources, f"Resources {MILESTONE_WORDS.get('wrapup', '')}".strip()).parts if resources else ()
+    return (
+        render_resources(resources, f"Resources {MILESTONE_WORDS.get('wrapup', '')}".strip()).parts if resources else ()
+    )
 
 
-async def send_milestone(session: AsyncSession, outbox: OutboxWriter, pairing: Pairing, milestone: str, program: Any) -> int:
+async def send_milestone(
+    session: AsyncSession, outbox: OutboxWriter, pairing: Pairing, milestone: str, program: Any
+) -> int:
     """DM each member of the pair the resources for this milestone and their role (once)."""
     sent = 0
     for member_id, role in ((pairing.mentee_member_id, "mentee"), (pairing.mentor_member_id, "mentor")):
@@ -80,7 +84,9 @@ async def send_milestone(session: AsyncSession, outbox: OutboxWriter, pairing: P
 async def list_resources(ctx: Ctx, args: list[str]) -> list[Message]:
     topic = " ".join(args).strip() or None
     program = getattr(ctx, "program", None)
-    profile = (await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))).scalar_one_or_none()
+    profile = (
+        await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))
+    ).scalar_one_or_none()
     roles = ["mentor", "mentee"] if profile is None or profile.role == "both" else [profile.role]
     found: list[Any] = []
     for role in roles:

@@ -4,10 +4,10 @@ and the buttons on the cards (each one re-checks who may press it)."""
 from __future__ import annotations
 
 from bot.core import messages as msg
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message
 from bot.core.router import ComponentId
-from bot.core.context import Ctx
 from bot.features.intake.conversation import edit_command, get_profile, join_command
 from bot.features.milestones.milestones import list_resources
 from bot.features.overview.home import opened
@@ -135,7 +135,10 @@ async def on_pair(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[M
             Button("Mentor's profile", member_button_id(mentor.id)),  # type: ignore[arg-type]
         )
         if pairing.status == PairingStatus.ACTIVE.value:
-            buttons += (Button("End", pair_id(pairing.id, "end"), ButtonStyle.DANGER), Button("End and rematch", pair_id(pairing.id, "rematch")))
+            buttons += (
+                Button("End", pair_id(pairing.id, "end"), ButtonStyle.DANGER),
+                Button("End and rematch", pair_id(pairing.id, "rematch")),
+            )
             hint = msg.text(f'Note what you did: /mentor pair {pairing.id} note "…"')
             return [Message(described.parts + (hint,) + buttons)]
         return [Message(described.parts + buttons)]
@@ -160,6 +163,8 @@ async def on_member(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list
         raise NotFound("That member is not here any more.")
     profile = await get_profile(ctx.session, ctx.community_id, member.id)  # type: ignore[arg-type]
     if profile is None:
-        return [msg.message(msg.text(msg.UserText(member.display_name), " has no profile (not signed up, or forgotten)."))]
+        return [
+            msg.message(msg.text(msg.UserText(member.display_name), " has no profile (not signed up, or forgotten)."))
+        ]
     reply = await render_profile(ctx, member, profile, own=False)
     return [Message(reply.parts + (Button("Their pairs", str(ComponentId("pairs", "1", "page", f"m{member.id}"))),))]

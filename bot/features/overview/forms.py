@@ -29,8 +29,13 @@ GOAL_FORM = Form(
     title="Set a shared goal",
     submit="Set goal",
     fields=(
-        FormField("goal", "What do you want to achieve together?", required=True, max_length=GOAL_MAX,
-                  placeholder="Ship my first open-source PR"),
+        FormField(
+            "goal",
+            "What do you want to achieve together?",
+            required=True,
+            max_length=GOAL_MAX,
+            placeholder="Ship my first open-source PR",
+        ),
         FormField("by", "By when? (2027-02-01, 6w; empty: no date)", max_length=40),
     ),
 )
@@ -43,8 +48,12 @@ PROGRESS_FORM = Form(
 
 # Profile answers a member types (a modal has text fields only; choices stay in the DM conversation).
 TYPED_STEPS = (
-    IntakeStep.GOALS, IntakeStep.CAN_HELP_WITH, IntakeStep.TOPICS_OTHER, IntakeStep.TEAM,
-    IntakeStep.HOURS, IntakeStep.TIMEZONE,
+    IntakeStep.GOALS,
+    IntakeStep.CAN_HELP_WITH,
+    IntakeStep.TOPICS_OTHER,
+    IntakeStep.TEAM,
+    IntakeStep.HOURS,
+    IntakeStep.TIMEZONE,
 )
 _LONG = {IntakeStep.GOALS, IntakeStep.CAN_HELP_WITH}
 EDIT_FORM_PATTERN = "mentor:editq:{arg}:save"  # `/mentor edit <question>` → the form for that one answer
@@ -67,8 +76,16 @@ def _edit_form(key: str, step: IntakeStep) -> Form:
         id=EDIT_FORM_PATTERN.replace("{arg}", key),
         title=f"Edit: {spec.title}"[:24],
         submit="Save",
-        fields=(FormField("answer", spec.title, required=not spec.optional, long=step in _LONG,
-                          max_length=1000 if step in _LONG else 120, placeholder=spec.help[:150]),),
+        fields=(
+            FormField(
+                "answer",
+                spec.title,
+                required=not spec.optional,
+                long=step in _LONG,
+                max_length=1000 if step in _LONG else 120,
+                placeholder=spec.help[:150],
+            ),
+        ),
     )
 
 
@@ -110,7 +127,9 @@ async def submit_edit_form(ctx: Any, cid: ComponentId, fields: dict[str, str]) -
         raise InvalidInput("You haven't signed up, so there is nothing to edit. /mentor join starts the sign-up.")
     answers = answers_from_profile(profile)
     if step not in applicable(ctx.program, answers):
-        raise InvalidInput(f"“{SPECS[step].title}” is not part of your profile as a {profile.role}. /mentor edit lists your answers.")
+        raise InvalidInput(
+            f"“{SPECS[step].title}” is not part of your profile as a {profile.role}. /mentor edit lists your answers."
+        )
     text = (fields.get("answer") or "").strip()
     if not text:
         if not SPECS[step].optional:
@@ -118,8 +137,15 @@ async def submit_edit_form(ctx: Any, cid: ComponentId, fields: dict[str, str]) -
         updates: dict[str, Any] = {step.value: ""}
     else:
         # The same validation as the DM conversation, on a draft that is never stored.
-        draft = Intake(community_id=ctx.community_id, member_id=ctx.member_id, step=step.value, answers=dict(answers),
-                       editing=True, started_at=ctx.now, updated_at=ctx.now)
+        draft = Intake(
+            community_id=ctx.community_id,
+            member_id=ctx.member_id,
+            step=step.value,
+            answers=dict(answers),
+            editing=True,
+            started_at=ctx.now,
+            updated_at=ctx.now,
+        )
         try:
             updates = await parse_text(Turn(ctx.session, ctx.program, draft, ctx.member), step, text)
         except Invalid as exc:

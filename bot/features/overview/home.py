@@ -97,7 +97,9 @@ async def republish_due(session: AsyncSession, now: datetime, env: SweepEnv) -> 
             select(HomeView, Member, Community)
             .join(Member, Member.id == HomeView.member_id)
             .join(Community, Community.id == HomeView.community_id)
-            .where(HomeView.stale == True, or_(HomeView.published_at.is_(None), HomeView.published_at <= now - DEBOUNCE))  # type: ignore[union-attr]  # noqa: E712
+            .where(
+                HomeView.stale == True, or_(HomeView.published_at.is_(None), HomeView.published_at <= now - DEBOUNCE)
+            )  # type: ignore[union-attr]
             .order_by(HomeView.published_at)
             .limit(BATCH)
             .with_for_update(skip_locked=True, of=HomeView)
@@ -130,7 +132,9 @@ async def republish_due(session: AsyncSession, now: datetime, env: SweepEnv) -> 
 async def _published_last_minute(session: AsyncSession, community_id: int, now: datetime) -> int:
     return (
         await session.execute(
-            select(func.count()).select_from(HomeView).where(
+            select(func.count())
+            .select_from(HomeView)
+            .where(
                 HomeView.community_id == community_id,
                 HomeView.published_at > now - timedelta(minutes=1),  # type: ignore[operator]
                 HomeView.published_at <= now,  # type: ignore[operator]
@@ -141,7 +145,9 @@ async def _published_last_minute(session: AsyncSession, community_id: int, now: 
 
 async def next_republish(session: AsyncSession) -> datetime | None:
     oldest = (
-        await session.execute(select(func.min(func.coalesce(HomeView.published_at, HomeView.opened_at))).where(HomeView.stale == True))  # noqa: E712
+        await session.execute(
+            select(func.min(func.coalesce(HomeView.published_at, HomeView.opened_at))).where(HomeView.stale == True)
+        )
     ).scalar_one_or_none()
     return oldest + DEBOUNCE if oldest is not None else None
 

@@ -46,7 +46,9 @@ async def pairs_filter(viewer: Viewer, args: list[str]) -> str:
     """The command's arguments as a filter code (checked, so a bad filter is told at once)."""
     parsed = parse_args(args, PAIRS_SPEC)
     usage = "/mentor pairs [--at-risk | --ending 30d | @member | --topic T]"
-    chosen = [k for k in ("at-risk", "ending", "topic") if parsed.options.get(k)] + (["member"] if parsed.positional else [])
+    chosen = [k for k in ("at-risk", "ending", "topic") if parsed.options.get(k)] + (
+        ["member"] if parsed.positional else []
+    )
     _one_filter(chosen, usage)
     if parsed.flag("at-risk"):
         return "r"
@@ -108,7 +110,9 @@ def _lists_topic(column: object, topic: str) -> object:
 async def pairs_page(viewer: Viewer, flt: str, page: int) -> Message:
     mentee = aliased(Profile)
     mentor = aliased(Profile)
-    query = select(Pairing).where(Pairing.community_id == viewer.community_id, Pairing.status == PairingStatus.ACTIVE.value)
+    query = select(Pairing).where(
+        Pairing.community_id == viewer.community_id, Pairing.status == PairingStatus.ACTIVE.value
+    )
     title = "Active pairs"
     order: list[object] = [Pairing.at_risk_reported_at.is_(None), Pairing.ends_on, Pairing.id]  # type: ignore[union-attr]
     if flt == "r":
@@ -116,7 +120,10 @@ async def pairs_page(viewer: Viewer, flt: str, page: int) -> Message:
         order = [Pairing.at_risk_reported_at.desc(), Pairing.id]  # type: ignore[union-attr]
     elif flt.startswith("e") and flt[1:].isdigit():
         days = int(flt[1:])
-        query, title = query.where(Pairing.ends_on <= viewer.now + timedelta(days=days)), f"Pairs ending within {days} days"
+        query, title = (
+            query.where(Pairing.ends_on <= viewer.now + timedelta(days=days)),
+            f"Pairs ending within {days} days",
+        )
         order = [Pairing.ends_on, Pairing.id]
     elif flt.startswith("m") and flt[1:].isdigit():
         who = int(flt[1:])
@@ -143,7 +150,10 @@ async def pairs_page(viewer: Viewer, flt: str, page: int) -> Message:
         risk = f" · at risk since {short_day(p.at_risk_reported_at, viewer.tz)}" if p.at_risk_reported_at else ""
         parts.append(
             msg.text(
-                f"#{p.id} ", UserText(names.get(p.mentee_member_id, "?")), " ← ", UserText(names.get(p.mentor_member_id, "?")),
+                f"#{p.id} ",
+                UserText(names.get(p.mentee_member_id, "?")),
+                " ← ",
+                UserText(names.get(p.mentor_member_id, "?")),
                 f" · ends {short_day(p.ends_on, viewer.tz)}{risk}",
             )
         )
@@ -164,7 +174,10 @@ async def members_page(viewer: Viewer, flt: str, page: int) -> Message:
     title = "Members in the program"
     # Waiting longest first (they need a match most), then paused, then by name.
     order: list[object] = [
-        (Profile.status != ProfileStatus.WAITING.value), Profile.waiting_since, func.lower(Member.display_name), Member.id,
+        (Profile.status != ProfileStatus.WAITING.value),
+        Profile.waiting_since,
+        func.lower(Member.display_name),
+        Member.id,
     ]
     if flt == "w":
         query, title = query.where(Profile.status == ProfileStatus.WAITING.value), "Waiting for a match"
@@ -176,7 +189,9 @@ async def members_page(viewer: Viewer, flt: str, page: int) -> Message:
         query, title = query.where(Profile.role.in_((role, "both"))), f"{role.capitalize()}s"  # type: ignore[attr-defined]
     elif flt.startswith("t"):
         topic = flt[1:]
-        query = query.where(or_(_lists_topic(Profile.topics_offered, topic), _lists_topic(Profile.topics_wanted, topic)))  # type: ignore[arg-type]
+        query = query.where(
+            or_(_lists_topic(Profile.topics_offered, topic), _lists_topic(Profile.topics_wanted, topic))
+        )  # type: ignore[arg-type]
         title = f"Members interested in {topic}"
     total = (await viewer.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     pages = max(1, (total + PAGE - 1) // PAGE)
@@ -192,7 +207,11 @@ async def members_page(viewer: Viewer, flt: str, page: int) -> Message:
         elif profile.status == ProfileStatus.PAUSED.value and profile.paused_until:
             status += f" until {short_day(profile.paused_until, viewer.tz)}"
         parts.append(msg.text(UserText(member.display_name), f" · {profile.role} · {status}"))
-    parts.extend(Button(UserText(member.display_name[:40]), member_button_id(member.id)) for _, member in rows if member.id is not None)
+    parts.extend(
+        Button(UserText(member.display_name[:40]), member_button_id(member.id))
+        for _, member in rows
+        if member.id is not None
+    )
     parts.extend(_nav("members", flt, page, pages))
     return Message(tuple(parts))
 

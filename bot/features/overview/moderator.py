@@ -77,7 +77,10 @@ async def _glance(viewer: Viewer) -> list[Part]:
     rate = f"{f['response_rate']}%" if f.get("response_rate") is not None else "no check-ins yet"
     rows: tuple[tuple[str, tuple[msg.Span, ...]], ...] = (
         ("Signed up", (f"{f.get('signups', 0)} ({f.get('mentors', 0)} mentoring, {f.get('mentees', 0)} mentored)",)),
-        ("Waiting / paired / paused", (f"{f.get('waiting', 0)} / {f.get('active_members', 0)} / {f.get('paused', 0)}",)),
+        (
+            "Waiting / paired / paused",
+            (f"{f.get('waiting', 0)} / {f.get('active_members', 0)} / {f.get('paused', 0)}",),
+        ),
         ("Pairs active / completed", (f"{f.get('pairs_active', 0)} / {f.get('pairs_completed', 0)}",)),
         ("At risk", (str(f.get("at_risk", 0)),)),
         ("Check-in response", (rate,)),
@@ -87,7 +90,9 @@ async def _glance(viewer: Viewer) -> list[Part]:
     short = f.get("shortfall_topics") or []
     if short:
         parts.append(msg.text("Mentors needed in: ", UserText(", ".join(short)), "."))
-    parts.append(msg.text(f"Counted {format_when(snapshot.computed_at, viewer.tz)}; /mentor stats for the full dashboard."))
+    parts.append(
+        msg.text(f"Counted {format_when(snapshot.computed_at, viewer.tz)}; /mentor stats for the full dashboard.")
+    )
     return parts
 
 
@@ -108,7 +113,9 @@ async def _round(viewer: Viewer) -> list[Part]:
         return [msg.text("No matching round is waiting for approval. /mentor match computes one.")]
     pairs = (
         await viewer.session.execute(
-            select(func.count()).select_from(ProposedPair).where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
+            select(func.count())
+            .select_from(ProposedPair)
+            .where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
         )
     ).scalar_one()
     waited = (viewer.now - round_.created_at).days
@@ -135,19 +142,30 @@ async def _at_risk(viewer: Viewer, page: int, page_id: PageId) -> list[Part]:
     pages = (total + AT_RISK_PAGE - 1) // AT_RISK_PAGE
     page = min(max(page, 1), pages)
     rows = (
-        await viewer.session.execute(
-            select(Pairing).where(*where)
-            .order_by(Pairing.at_risk_reported_at.desc(), Pairing.id)  # type: ignore[union-attr]
-            .offset((page - 1) * AT_RISK_PAGE).limit(AT_RISK_PAGE)
+        (
+            await viewer.session.execute(
+                select(Pairing)
+                .where(*where)
+                .order_by(Pairing.at_risk_reported_at.desc(), Pairing.id)  # type: ignore[union-attr]
+                .offset((page - 1) * AT_RISK_PAGE)
+                .limit(AT_RISK_PAGE)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     names = await names_of(viewer, {p.mentee_member_id for p in rows} | {p.mentor_member_id for p in rows})
-    parts: list[Part] = [msg.text(msg.Strong(f"At-risk pairs: {total}") , f" (page {page} of {pages})" if pages > 1 else "")]
+    parts: list[Part] = [
+        msg.text(msg.Strong(f"At-risk pairs: {total}"), f" (page {page} of {pages})" if pages > 1 else "")
+    ]
     for p in rows:
         assert p.id is not None and p.at_risk_reported_at is not None
         parts.append(
             msg.text(
-                f"#{p.id} ", UserText(names.get(p.mentee_member_id, "?")), " ← ", UserText(names.get(p.mentor_member_id, "?")),
+                f"#{p.id} ",
+                UserText(names.get(p.mentee_member_id, "?")),
+                " ← ",
+                UserText(names.get(p.mentor_member_id, "?")),
                 f" · reported {short_day(p.at_risk_reported_at, viewer.tz)} · suggested: message both, then end or rematch",
             )
         )
@@ -164,10 +182,14 @@ async def _polls(viewer: Viewer) -> list[Part]:
     total = (await viewer.session.execute(select(func.count()).select_from(Poll).where(*where))).scalar_one()
     if not total:
         return [msg.text("No poll is open.")]
-    polls = (await viewer.session.execute(select(Poll).where(*where).order_by(Poll.closes_at).limit(SHOWN))).scalars().all()
+    polls = (
+        (await viewer.session.execute(select(Poll).where(*where).order_by(Poll.closes_at).limit(SHOWN))).scalars().all()
+    )
     parts: list[Part] = [msg.text(msg.Strong(f"Open polls: {total}"))]
     for poll in polls:
-        parts.append(msg.text(f"#{poll.id} ", UserText(poll.question), f" · closes {short_day(poll.closes_at, viewer.tz)}"))
+        parts.append(
+            msg.text(f"#{poll.id} ", UserText(poll.question), f" · closes {short_day(poll.closes_at, viewer.tz)}")
+        )
     return parts
 
 
@@ -182,24 +204,40 @@ async def _problems(viewer: Viewer) -> list[Part]:
         return [msg.text("No delivery problems this week.")]
     rows = (
         await viewer.session.execute(
-            select(OutboxMessage.destination_kind, OutboxMessage.destination_target, OutboxMessage.last_error, OutboxMessage.not_before)
-            .where(*where).order_by(OutboxMessage.not_before.desc()).limit(SHOWN)  # type: ignore[attr-defined]
+            select(
+                OutboxMessage.destination_kind,
+                OutboxMessage.destination_target,
+                OutboxMessage.last_error,
+                OutboxMessage.not_before,
+            )
+            .where(*where)
+            .order_by(OutboxMessage.not_before.desc())
+            .limit(SHOWN)  # type: ignore[attr-defined]
         )
     ).all()
     dm_users = {target for kind, target, _, _ in rows if kind == DestinationKind.DM.value}
-    known = dict(
-        (
-            await viewer.session.execute(
-                select(Member.platform_user_id, Member.display_name).where(
-                    Member.community_id == viewer.community_id, Member.platform_user_id.in_(dm_users)  # type: ignore[attr-defined]
+    known = (
+        dict(
+            (
+                await viewer.session.execute(
+                    select(Member.platform_user_id, Member.display_name).where(
+                        Member.community_id == viewer.community_id,
+                        Member.platform_user_id.in_(dm_users),  # type: ignore[attr-defined]
+                    )
                 )
-            )
-        ).all()
-    ) if dm_users else {}
+            ).all()
+        )
+        if dm_users
+        else {}
+    )
     parts: list[Part] = [msg.text(msg.Strong(f"Delivery problems this week: {total}"))]
     for kind, target, error, when in rows:
         code = (error or "failed").split(":")[0][:60]
-        where_to: list[msg.Span] = ["DM to ", UserText(known.get(target, "a member"))] if kind == DestinationKind.DM.value else [f"a {kind.replace('_', ' ')}"]
+        where_to: list[msg.Span] = (
+            ["DM to ", UserText(known.get(target, "a member"))]
+            if kind == DestinationKind.DM.value
+            else [f"a {kind.replace('_', ' ')}"]
+        )
         parts.append(msg.text(f"{short_day(when, viewer.tz)} · ", *where_to, f" · {code}"))
     return parts
 

@@ -9,7 +9,7 @@ schedule), and the sweep fills it within a tick.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -22,7 +22,7 @@ from bot.features.stats.queries import build_dashboard
 from storage.tables import HomeView, Member, StatsSnapshot
 
 SNAPSHOT_EVERY = timedelta(minutes=15)
-NEVER = datetime(2000, 1, 1, tzinfo=timezone.utc)  # an empty snapshot: due at once
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)  # an empty snapshot: due at once
 BATCH = 5  # communities counted per sweep: each costs the whole dashboard
 
 
@@ -64,14 +64,18 @@ def headline(board: Any) -> dict[str, Any]:
 async def refresh_snapshots(session: AsyncSession, now: datetime, env: SweepEnv) -> int:
     """Sweep: count the figures of communities whose snapshot is due, then refresh their moderators' Homes."""
     due = (
-        await session.execute(
-            select(StatsSnapshot)
-            .where(StatsSnapshot.computed_at <= now - SNAPSHOT_EVERY)
-            .order_by(StatsSnapshot.computed_at)
-            .limit(BATCH)
-            .with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(StatsSnapshot)
+                .where(StatsSnapshot.computed_at <= now - SNAPSHOT_EVERY)
+                .order_by(StatsSnapshot.computed_at)
+                .limit(BATCH)
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for snapshot in due:
         board = await build_dashboard(session, snapshot.community_id, now, Filters())
         snapshot.figures = headline(board)

@@ -73,16 +73,20 @@ def me_id(verb: str, arg: str = "") -> str:
 
 async def partnerships(session: AsyncSession, community_id: int, member_id: int) -> list[Partnership]:
     pairings = (
-        await session.execute(
-            select(Pairing)
-            .where(
-                Pairing.community_id == community_id,
-                Pairing.status == PairingStatus.ACTIVE.value,
-                (Pairing.mentee_member_id == member_id) | (Pairing.mentor_member_id == member_id),
+        (
+            await session.execute(
+                select(Pairing)
+                .where(
+                    Pairing.community_id == community_id,
+                    Pairing.status == PairingStatus.ACTIVE.value,
+                    (Pairing.mentee_member_id == member_id) | (Pairing.mentor_member_id == member_id),
+                )
+                .order_by(Pairing.id)
             )
-            .order_by(Pairing.id)
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     found: list[Partnership] = []
     for pairing in pairings:
         is_mentee = pairing.mentee_member_id == member_id
@@ -91,14 +95,18 @@ async def partnerships(session: AsyncSession, community_id: int, member_id: int)
             continue
         goal = (
             await session.execute(
-                select(Goal).where(Goal.pairing_id == pairing.id, Goal.status == GoalStatus.OPEN.value)
-                .order_by(Goal.number.desc()).limit(1)  # type: ignore[attr-defined]
+                select(Goal)
+                .where(Goal.pairing_id == pairing.id, Goal.status == GoalStatus.OPEN.value)
+                .order_by(Goal.number.desc())
+                .limit(1)  # type: ignore[attr-defined]
             )
         ).scalar_one_or_none()
         plan_due = (
             await session.execute(
                 select(CheckInPlan.next_checkin_at).where(
-                    CheckInPlan.pairing_id == pairing.id, CheckInPlan.member_id == member_id, CheckInPlan.active == True  # noqa: E712
+                    CheckInPlan.pairing_id == pairing.id,
+                    CheckInPlan.member_id == member_id,
+                    CheckInPlan.active == True,  # noqa: E712
                 )
             )
         ).scalar_one_or_none()
@@ -119,12 +127,16 @@ async def member_card(viewer: Viewer) -> Message:
     """Status, partner(s) and policy, the current goal, the next check-in, and the common actions."""
     session, member = viewer.session, viewer.member
     profile = (
-        await session.execute(select(Profile).where(Profile.community_id == viewer.community_id, Profile.member_id == member.id))
+        await session.execute(
+            select(Profile).where(Profile.community_id == viewer.community_id, Profile.member_id == member.id)
+        )
     ).scalar_one_or_none()
     parts: list[Part] = [msg.text(msg.Strong("Your mentorship"))]
     if profile is None or profile.status == ProfileStatus.LEFT.value:
         intake = (
-            await session.execute(select(Intake).where(Intake.community_id == viewer.community_id, Intake.member_id == member.id))
+            await session.execute(
+                select(Intake).where(Intake.community_id == viewer.community_id, Intake.member_id == member.id)
+            )
         ).scalar_one_or_none()
         if profile is None and intake is not None and intake.status == IntakeStatus.IN_PROGRESS.value:
             parts.append(msg.text("Status: signing up — your sign-up continues in our DM."))
@@ -138,10 +150,18 @@ async def member_card(viewer: Viewer) -> Message:
         return Message(tuple(parts))
 
     pairs = await partnerships(session, viewer.community_id, member.id)  # type: ignore[arg-type]
-    parts.append(msg.text("Status: ", msg.Strong(_status_words(profile, pairs, viewer.tz)), f" · signed up as {profile.role}"))
+    parts.append(
+        msg.text("Status: ", msg.Strong(_status_words(profile, pairs, viewer.tz)), f" · signed up as {profile.role}")
+    )
     for p in pairs:
         pairing = p.pairing
-        parts.append(msg.text(msg.Strong(f"Your {'mentor' if p.role == 'mentee' else 'mentee'}: "), UserText(p.partner.display_name), f" (pairing #{pairing.id})"))
+        parts.append(
+            msg.text(
+                msg.Strong(f"Your {'mentor' if p.role == 'mentee' else 'mentee'}: "),
+                UserText(p.partner.display_name),
+                f" (pairing #{pairing.id})",
+            )
+        )
         parts.append(
             msg.Fields(
                 (
@@ -151,8 +171,10 @@ async def member_card(viewer: Viewer) -> Message:
                     ("Next check-in", (short_day(p.next_checkin, viewer.tz) if p.next_checkin else "none planned",)),
                     (
                         "Current goal",
-                        ("no goal yet",) if p.goal is None
-                        else (UserText(p.goal.text),) + ((f" (by {short_day(p.goal.by_date, viewer.tz)})",) if p.goal.by_date else ()),
+                        ("no goal yet",)
+                        if p.goal is None
+                        else (UserText(p.goal.text),)
+                        + ((f" (by {short_day(p.goal.by_date, viewer.tz)})",) if p.goal.by_date else ()),
                     ),
                 )
             )
@@ -177,7 +199,13 @@ def _member_actions(profile: Profile, pairs: list[Partnership]) -> list[Part]:
     actions: list[Part] = [Button("Edit profile", me_id("edit"))]
     if pairs:
         has_goal = any(p.goal is not None for p in pairs)
-        actions.append(Button("Update goal" if has_goal else "Set a goal", PROGRESS_FORM_ID if has_goal else GOAL_FORM_ID, ButtonStyle.PRIMARY))
+        actions.append(
+            Button(
+                "Update goal" if has_goal else "Set a goal",
+                PROGRESS_FORM_ID if has_goal else GOAL_FORM_ID,
+                ButtonStyle.PRIMARY,
+            )
+        )
         if has_goal:
             actions.append(Button("New goal", GOAL_FORM_ID))
     if profile.status == ProfileStatus.PAUSED.value:

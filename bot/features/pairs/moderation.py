@@ -15,13 +15,15 @@ from bot.core.messages import Message
 from bot.core.parsing import ParseError
 from bot.features.pairs.pairs import describe_pairing, end_pairing
 from bot.features.pairs.policy import moderator_set
-from storage.tables import PairNote, Pairing, PairingStatus
+from storage.tables import Pairing, PairingStatus, PairNote
 
 
 async def pair_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("manage pairings")
     if not args or not args[0].lstrip("#").isdigit():
-        raise ParseError('Give the pairing number, e.g. /mentor pair 4, /mentor pair 4 end, /mentor pair 4 note "called them".')
+        raise ParseError(
+            'Give the pairing number, e.g. /mentor pair 4, /mentor pair 4 end, /mentor pair 4 note "called them".'
+        )
     pairing = (
         await ctx.session.execute(
             select(Pairing).where(Pairing.id == int(args[0].lstrip("#")), Pairing.community_id == ctx.community_id)
@@ -49,7 +51,16 @@ async def pair_command(ctx: Ctx, args: list[str]) -> list[Message]:
         if len(text) > 1000:
             raise ParseError("Keep a note under 1000 characters.")
         ctx.session.add(
-            PairNote(community_id=ctx.community_id, pairing_id=pairing.id, member_id=ctx.member_id, kind="moderator", text=text, created_at=ctx.now)  # type: ignore[arg-type]
+            PairNote(
+                community_id=ctx.community_id,
+                pairing_id=pairing.id,
+                member_id=ctx.member_id,
+                kind="moderator",
+                text=text,
+                created_at=ctx.now,
+            )  # type: ignore[arg-type]
         )
         return [msg.message(f"Noted on pairing #{pairing.id}.")]
-    raise ParseError(f"I don't know '{action}' for a pairing; use end, rematch, set --cadence/--ends/--channel or note \"…\".")
+    raise ParseError(
+        f"I don't know '{action}' for a pairing; use end, rematch, set --cadence/--ends/--channel or note \"…\"."
+    )

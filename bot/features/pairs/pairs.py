@@ -18,10 +18,10 @@ from bot.core import messages as msg
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
-from bot.delivery.outbox import Outbox, moderator_destinations
-from bot.core.router import ComponentId
 from bot.core.parsing import ParseError, format_when
 from bot.core.ports import Destination
+from bot.core.router import ComponentId
+from bot.delivery.outbox import Outbox, moderator_destinations
 from storage.tables import (
     CheckIn,
     CheckInPlan,
@@ -29,9 +29,9 @@ from storage.tables import (
     Feedback,
     Goal,
     Member,
-    PairNote,
     Pairing,
     PairingStatus,
+    PairNote,
     Profile,
     ProfileStatus,
 )
@@ -85,7 +85,9 @@ async def my_pairing(ctx: Ctx, pair_arg: str | None, what: str) -> Pairing:
 
 async def _why_no_pairing(ctx: Ctx, what: str) -> str:
     """Someone signed up is told where they stand, not asked to sign up again."""
-    profile = (await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))).scalar_one_or_none()
+    profile = (
+        await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))
+    ).scalar_one_or_none()
     status = profile.status if profile is not None else None
     if status == ProfileStatus.WAITING.value and profile is not None and profile.next_round not in ("asked", "no"):
         return f"You're on the waiting list for the next matching round; once you're paired you can {what} here."
@@ -133,7 +135,9 @@ async def end_pairing(
             parts = next_round_question(pairing, "mentee" if person.id == mentee.id else "mentor")
             asked.add(person.id)  # type: ignore[arg-type]
         await outbox.post(
-            Destination.dm(person.platform_user_id), Message((msg.Text(tuple(text)), *parts)), dedupe_key=f"pair:{pairing.id}:ended:{person.id}"
+            Destination.dm(person.platform_user_id),
+            Message((msg.Text(tuple(text)), *parts)),
+            dedupe_key=f"pair:{pairing.id}:ended:{person.id}",
         )
     await after_pairing_ends(session, pairing, now, rematch_priority=rematch_priority, ask=frozenset(asked))
 
@@ -196,7 +200,11 @@ async def pairing_of_button(ctx: Ctx, key: str) -> Pairing:
 def next_round_question(pairing: Pairing, role: str) -> tuple[msg.Part, ...]:
     """The re-join question every finished member gets, inside their one end-of-pairing message."""
     pid = str(pairing.id)
-    ask = "Would you like another mentor in the next round?" if role == "mentee" else "Would you like to mentor someone else in the next round?"
+    ask = (
+        "Would you like another mentor in the next round?"
+        if role == "mentee"
+        else "Would you like to mentor someone else in the next round?"
+    )
     return (
         msg.text(ask),
         Button("Yes, next round", str(ComponentId("nextround", pid, "yes")), ButtonStyle.PRIMARY),
@@ -208,9 +216,15 @@ async def on_next_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str,
     pairing = await pairing_of_button(ctx, cid.key)
     if cid.verb not in ("yes", "no"):
         raise InvalidInput("That button is not valid any more.")
-    profile = (await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))).scalar_one_or_none()
+    profile = (
+        await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))
+    ).scalar_one_or_none()
     if profile is None or profile.status == ProfileStatus.LEFT.value:
-        return [msg.message("You've left the program, so there is no next round for you yet. /mentor join signs you up again.")]
+        return [
+            msg.message(
+                "You've left the program, so there is no next round for you yet. /mentor join signs you up again."
+            )
+        ]
     profile.next_round = cid.verb
     profile.updated_at = ctx.now
     if cid.verb == "yes":
@@ -218,7 +232,11 @@ async def on_next_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str,
         ctx.session.add(profile)
         return [msg.message("Great — you're in the pool for the next matching round.")]
     ctx.session.add(profile)
-    return [msg.message("Noted: you won't be matched in the next round. Changed your mind? Click Yes, next round on that message.")]
+    return [
+        msg.message(
+            "Noted: you won't be matched in the next round. Changed your mind? Click Yes, next round on that message."
+        )
+    ]
 
 
 async def end_pairings_for_member(session: AsyncSession, member: Member, now: datetime, reason: str) -> int:
@@ -231,10 +249,15 @@ async def end_pairings_for_member(session: AsyncSession, member: Member, now: da
         assert community is not None
         outbox = Outbox(session, member.community_id, now)
         notice = msg.message(
-            msg.text(UserText(member.display_name), f" left the program; {msg.plural(len(pairings), 'active pairing')} ended and the partners were told.")
+            msg.text(
+                UserText(member.display_name),
+                f" left the program; {msg.plural(len(pairings), 'active pairing')} ended and the partners were told.",
+            )
         )
         for destination in await moderator_destinations(session, community):
-            await outbox.post(destination, notice, dedupe_key=f"left:{member.id}:{now.isoformat()}:{destination.target}")
+            await outbox.post(
+                destination, notice, dedupe_key=f"left:{member.id}:{now.isoformat()}:{destination.target}"
+            )
     return len(pairings)
 
 
@@ -250,12 +273,16 @@ async def risk_signals(session: AsyncSession, pairing: Pairing) -> list[str]:
     plans = (await session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))).scalars().all()
     for plan in plans:
         if plan.not_yet_in_a_row >= 2:
-            signals.append(f"{names.get(plan.member_id, 'a member')} answered \"Not yet\" twice in a row")
+            signals.append(f'{names.get(plan.member_id, "a member")} answered "Not yet" twice in a row')
     help_asked = (
-        await session.execute(
-            select(CheckIn.member_id).where(CheckIn.pairing_id == pairing.id, CheckIn.answer == "need_help")
+        (
+            await session.execute(
+                select(CheckIn.member_id).where(CheckIn.pairing_id == pairing.id, CheckIn.answer == "need_help")
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for member_id in sorted(set(help_asked)):
         signals.append(f"{names.get(member_id, 'a member')} asked for help")
     if len(plans) == 2 and all(p.ignored_in_a_row >= 1 for p in plans):
@@ -284,11 +311,17 @@ async def report_if_at_risk(session: AsyncSession, pairing: Pairing, now: dateti
     assert community is not None
     alert = Message(
         (
-            msg.text(msg.Strong("At-risk pair "), f"#{pairing.id}: ", UserText(mentee.display_name), " ← ", UserText(mentor.display_name)),
+            msg.text(
+                msg.Strong("At-risk pair "),
+                f"#{pairing.id}: ",
+                UserText(mentee.display_name),
+                " ← ",
+                UserText(mentor.display_name),
+            ),
             msg.text("Signals: ", UserText("; ".join(signals)), "."),
             msg.text(
                 f"Suggested: message them both; or /mentor pair {pairing.id} end, or /mentor pair {pairing.id} rematch "
-                f"(the mentee keeps priority); note what you did with /mentor pair {pairing.id} note \"…\"."
+                f'(the mentee keeps priority); note what you did with /mentor pair {pairing.id} note "…".'
             ),
         )
     )
@@ -301,22 +334,37 @@ async def report_if_at_risk(session: AsyncSession, pairing: Pairing, now: dateti
 # --- /mentor pair <id> [end|rematch|note "…"] ---------------------------------------------
 
 
-
-
 async def describe_pairing(ctx: Ctx, pairing: Pairing) -> Message:
     mentee, mentor = await members_of(ctx.session, pairing)
-    goals = (await ctx.session.execute(select(Goal).where(Goal.pairing_id == pairing.id).order_by(Goal.number))).scalars().all()
+    goals = (
+        (await ctx.session.execute(select(Goal).where(Goal.pairing_id == pairing.id).order_by(Goal.number)))
+        .scalars()
+        .all()
+    )
     answers = (
         await ctx.session.execute(
             select(CheckIn.answer, func.count()).where(CheckIn.pairing_id == pairing.id).group_by(CheckIn.answer)
         )
     ).all()
     notes = (
-        await ctx.session.execute(select(PairNote).where(PairNote.pairing_id == pairing.id).order_by(PairNote.created_at))
-    ).scalars().all()
+        (
+            await ctx.session.execute(
+                select(PairNote).where(PairNote.pairing_id == pairing.id).order_by(PairNote.created_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
     answered = {a or "unanswered": n for a, n in answers}
     parts: list[msg.Part] = [
-        msg.text(msg.Strong(f"Pairing #{pairing.id}"), " — ", UserText(mentee.display_name), " ← ", UserText(mentor.display_name), f" ({pairing.status})"),
+        msg.text(
+            msg.Strong(f"Pairing #{pairing.id}"),
+            " — ",
+            UserText(mentee.display_name),
+            " ← ",
+            UserText(mentor.display_name),
+            f" ({pairing.status})",
+        ),
         msg.text(
             f"Started {format_when(pairing.started_at, ctx.tz)}; ends {format_when(pairing.ends_on, ctx.tz)}; "
             f"kick-off {'held' if pairing.kickoff_at else 'not yet'}; "

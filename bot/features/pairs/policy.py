@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
-from bot.core.context import Ctx
 from bot.delivery.outbox import Outbox
 from bot.features.pairs.pairs import group_of, members_of
 from storage.tables import CheckInPlan, Pairing
@@ -32,12 +32,30 @@ CADENCE_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 30}
 CADENCE_WORDS = {"weekly": "every week", "biweekly": "every two weeks", "monthly": "once a month"}
 MODE_WORDS = {"chat": "chat", "video": "video call", "in_person": "meeting in person"}
 _CADENCE_TYPED = {
-    "1w": "weekly", "weekly": "weekly", "week": "weekly", "7d": "weekly",
-    "2w": "biweekly", "biweekly": "biweekly", "fortnightly": "biweekly", "14d": "biweekly",
-    "4w": "monthly", "monthly": "monthly", "month": "monthly", "30d": "monthly", "1m": "monthly",
+    "1w": "weekly",
+    "weekly": "weekly",
+    "week": "weekly",
+    "7d": "weekly",
+    "2w": "biweekly",
+    "biweekly": "biweekly",
+    "fortnightly": "biweekly",
+    "14d": "biweekly",
+    "4w": "monthly",
+    "monthly": "monthly",
+    "month": "monthly",
+    "30d": "monthly",
+    "1m": "monthly",
 }
-_MODE_TYPED = {"chat": "chat", "text": "chat", "video": "video", "call": "video", "in-person": "in_person",
-               "in_person": "in_person", "person": "in_person", "in person": "in_person"}
+_MODE_TYPED = {
+    "chat": "chat",
+    "text": "chat",
+    "video": "video",
+    "call": "video",
+    "in-person": "in_person",
+    "in_person": "in_person",
+    "person": "in_person",
+    "in person": "in_person",
+}
 LATEST_END_DAYS = 400  # a moderator may extend up to a year and a month from the start
 
 
@@ -53,7 +71,13 @@ def _end_for(pairing: Pairing, length: str) -> datetime:
 
 
 async def apply_policy(
-    session: AsyncSession, pairing: Pairing, now: datetime, *, cadence: str | None, communication: str | None, ends_on: datetime | None
+    session: AsyncSession,
+    pairing: Pairing,
+    now: datetime,
+    *,
+    cadence: str | None,
+    communication: str | None,
+    ends_on: datetime | None,
 ) -> None:
     """Set the new policy; the check-in plans follow the cadence from now on."""
     if communication:
@@ -80,15 +104,21 @@ def _choice_buttons(pairing: Pairing, tz: str) -> list[Button]:
     pid = str(pairing.id)
     buttons = [
         Button(f"Meet {words}", str(ComponentId("pair", pid, "draft", f"cadence={key}")))
-        for key, words in CADENCE_WORDS.items() if key != pairing.cadence
+        for key, words in CADENCE_WORDS.items()
+        if key != pairing.cadence
     ]
     buttons += [
         Button(f"By {words}", str(ComponentId("pair", pid, "draft", f"communication={key}")))
-        for key, words in MODE_WORDS.items() if key != pairing.communication
+        for key, words in MODE_WORDS.items()
+        if key != pairing.communication
     ]
     buttons += [
-        Button(f"Until {format_when(_end_for(pairing, key), tz).split(',')[0]}", str(ComponentId("pair", pid, "draft", f"length={key}")))
-        for key in MONTHS if _end_for(pairing, key) != pairing.ends_on
+        Button(
+            f"Until {format_when(_end_for(pairing, key), tz).split(',')[0]}",
+            str(ComponentId("pair", pid, "draft", f"length={key}")),
+        )
+        for key in MONTHS
+        if _end_for(pairing, key) != pairing.ends_on
     ]
     buttons.append(Button("Send to my partner", str(ComponentId("pair", pid, "propose")), ButtonStyle.PRIMARY))
     return buttons
@@ -99,14 +129,20 @@ async def on_policy_component(ctx: Ctx, pairing: Pairing, cid: ComponentId) -> l
     change = dict(pairing.policy_change or {})
     if cid.verb == "change":
         if change.get("sent") and change.get("by") != ctx.member_id:
-            return [msg.message("Your partner has proposed a change already: accept or decline it first (see your DMs).")]
+            return [
+                msg.message("Your partner has proposed a change already: accept or decline it first (see your DMs).")
+            ]
         pairing.policy_change = {"by": ctx.member_id}
         ctx.session.add(pairing)
         return [
             Message(
                 (
-                    msg.text("Now: ", policy_words(pairing.cadence, pairing.communication, pairing.ends_on, ctx.tz), "."),
-                    msg.text("What would you change? Click what you'd like (one of each), then send it to your partner."),
+                    msg.text(
+                        "Now: ", policy_words(pairing.cadence, pairing.communication, pairing.ends_on, ctx.tz), "."
+                    ),
+                    msg.text(
+                        "What would you change? Click what you'd like (one of each), then send it to your partner."
+                    ),
                     *_choice_buttons(pairing, ctx.tz),
                 )
             )
@@ -131,7 +167,13 @@ async def on_policy_component(ctx: Ctx, pairing: Pairing, cid: ComponentId) -> l
 
 def _draft_words(pairing: Pairing, change: dict, tz: str) -> str:
     ends = _end_for(pairing, change["length"]) if change.get("length") in MONTHS else pairing.ends_on
-    return "Proposed: " + policy_words(change.get("cadence") or pairing.cadence, change.get("communication") or pairing.communication, ends, tz) + "."
+    return (
+        "Proposed: "
+        + policy_words(
+            change.get("cadence") or pairing.cadence, change.get("communication") or pairing.communication, ends, tz
+        )
+        + "."
+    )
 
 
 async def _send_proposal(ctx: Ctx, pairing: Pairing, change: dict) -> list[Message]:
@@ -169,19 +211,33 @@ async def _answer_proposal(ctx: Ctx, pairing: Pairing, change: dict, *, accepted
     if accepted:
         length = change.get("length")
         await apply_policy(
-            ctx.session, pairing, ctx.now, cadence=change.get("cadence"), communication=change.get("communication"),
+            ctx.session,
+            pairing,
+            ctx.now,
+            cadence=change.get("cadence"),
+            communication=change.get("communication"),
             ends_on=_end_for(pairing, length) if length in MONTHS else None,
         )
         if length in MONTHS:
             pairing.program_length = length
-        text = msg.text(UserText(ctx.member.display_name), " accepted the change. Your partnership policy is now: ",
-                        policy_words(pairing.cadence, pairing.communication, pairing.ends_on, ctx.tz), ".")
+        text = msg.text(
+            UserText(ctx.member.display_name),
+            " accepted the change. Your partnership policy is now: ",
+            policy_words(pairing.cadence, pairing.communication, pairing.ends_on, ctx.tz),
+            ".",
+        )
     else:
         pairing.policy_change = {}
         ctx.session.add(pairing)
-        text = msg.text(UserText(ctx.member.display_name), " declined the proposed change. Your policy stays: ",
-                        policy_words(pairing.cadence, pairing.communication, pairing.ends_on, ctx.tz), ".")
-    await ctx.outbox.post(group_of(mentee, mentor), msg.message(text), dedupe_key=f"pair:{pairing.id}:policy-answer:{ctx.now.isoformat()}")
+        text = msg.text(
+            UserText(ctx.member.display_name),
+            " declined the proposed change. Your policy stays: ",
+            policy_words(pairing.cadence, pairing.communication, pairing.ends_on, ctx.tz),
+            ".",
+        )
+    await ctx.outbox.post(
+        group_of(mentee, mentor), msg.message(text), dedupe_key=f"pair:{pairing.id}:policy-answer:{ctx.now.isoformat()}"
+    )
     return [msg.message("Accepted — I told you both." if accepted else "Declined — I told you both.")]
 
 

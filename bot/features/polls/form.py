@@ -20,8 +20,13 @@ POLL_FORM = Form(
     title="New interest poll",
     submit="Post poll",
     fields=(
-        FormField("question", "Question", required=True, max_length=MAX_QUESTION,
-                  placeholder="Would you join a mentorship program?"),
+        FormField(
+            "question",
+            "Question",
+            required=True,
+            max_length=MAX_QUESTION,
+            placeholder="Would you join a mentorship program?",
+        ),
         FormField("options", "Choices, one a line (empty: Mentor / Mentee)", long=True, max_length=1000),
         FormField("closes", "Closes (3d, 2026-12-01, friday 17:00)", max_length=40, placeholder="empty: in 7 days"),
         FormField("anonymous", "Anonymous? (yes/no)", max_length=3, placeholder="no"),

@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.core import messages as msg
+from bot.core.context import Ctx
 from bot.core.messages import Message
 from bot.core.parsing import Arity, ParseError, format_when, parse_args
-from bot.core.context import Ctx
 from bot.features.polls.polls import MAX_QUESTION, get_poll, poll_options, refresh_poll_message
 from storage.tables import OutboxMessage, Poll, PollStatus, PollVote
 
@@ -30,12 +30,16 @@ async def edit_poll_command(ctx: Ctx, args: list[str]) -> list[Message]:
     question = " ".join(parsed.positional[1:]).strip()
     options = parsed.many("options")
     if not question and options is None:
-        raise ParseError('Give the new question in quotes (and/or --options "A" "B"), e.g. /mentor poll edit 3 "Would you mentor?"')
+        raise ParseError(
+            'Give the new question in quotes (and/or --options "A" "B"), e.g. /mentor poll edit 3 "Would you mentor?"'
+        )
     if len(question) > MAX_QUESTION:
         raise ParseError(f"The question is {len(question)} characters; keep it under {MAX_QUESTION}.")
     if poll.status != PollStatus.OPEN.value:
         return [msg.message(f"Poll #{poll.id} is {poll.status}, so it can't be edited.")]
-    votes = (await ctx.session.execute(select(func.count()).select_from(PollVote).where(PollVote.poll_id == poll.id))).scalar_one()
+    votes = (
+        await ctx.session.execute(select(func.count()).select_from(PollVote).where(PollVote.poll_id == poll.id))
+    ).scalar_one()
     if votes:
         return [
             msg.message(

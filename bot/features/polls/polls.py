@@ -19,10 +19,10 @@ from bot.core import messages as msg
 from bot.core.context import Ctx, OutboxWriter
 from bot.core.errors import InvalidInput, NotAllowed, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
-from bot.delivery.outbox import Outbox
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
+from bot.delivery.outbox import Outbox
 from storage.tables import Community, Member, OutboxMessage, Poll, PollStatus, PollVote
 
 INTEREST_OPTIONS: list[dict[str, Any]] = [
@@ -37,7 +37,22 @@ MAX_OPTIONS = 10
 POLL_SPEC = {"options": Arity.MANY, "closes": Arity.ONE, "anonymous": Arity.FLAG, "public": Arity.FLAG}
 # Words that start a poll sub-command: never the whole question of a new, public, pinned poll.
 SUB_COMMAND_WORDS = frozenset(
-    {"edit", "cancel", "close", "delete", "remove", "update", "change", "results", "show", "list", "open", "reopen", "stop", "end"}
+    {
+        "edit",
+        "cancel",
+        "close",
+        "delete",
+        "remove",
+        "update",
+        "change",
+        "results",
+        "show",
+        "list",
+        "open",
+        "reopen",
+        "stop",
+        "end",
+    }
 )
 
 
@@ -56,7 +71,7 @@ async def create_poll(ctx: Ctx, args: list[str]) -> list[Message]:
     if first in SUB_COMMAND_WORDS:
         raise ParseError(
             f"“{first}” looks like a poll sub-command, so I posted nothing. Polls are changed with "
-            "/mentor poll edit <id> \"question\", /mentor poll cancel <id> or /mentor poll close <id>; "
+            '/mentor poll edit <id> "question", /mentor poll cancel <id> or /mentor poll close <id>; '
             "a new poll's question goes in quotes."
         )
     if parsed.flag("public") and parsed.flag("anonymous"):
@@ -158,7 +173,7 @@ async def list_polls(ctx: Ctx, args: list[str]) -> list[Message]:
             state = f"cancelled {format_when(poll.closed_at or poll.closes_at, ctx.tz)}"
         lines.append(msg.text(f"#{poll.id} ", UserText(poll.question), f" — {msg.plural(votes, 'vote')}, {state}"))
     if count == 0:
-        lines.append(msg.text("No polls yet. Moderators start one with /mentor poll \"<question>\"."))
+        lines.append(msg.text('No polls yet. Moderators start one with /mentor poll "<question>".'))
     return [Message(tuple(lines))]
 
 
@@ -198,7 +213,11 @@ async def on_poll_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
         )
     ).scalar_one_or_none()
     if vote is not None and vote.option_index == option:
-        return [msg.message(msg.text("You already voted ", UserText(label), ". You can change your vote until the poll closes."))]
+        return [
+            msg.message(
+                msg.text("You already voted ", UserText(label), ". You can change your vote until the poll closes.")
+            )
+        ]
     changed = vote is not None
     if vote is None:
         vote = PollVote(poll_id=poll.id, member_id=ctx.member_id, option_index=option, voted_at=ctx.now)
@@ -315,7 +334,10 @@ def render_poll(poll: Poll, counts: list[int], tz: str, names: dict[int, list[st
         msg.text(msg.Strong(header), f" #{poll.id}"),
         msg.text(UserText(poll.question)),
         msg.Fields(tuple(rows)),
-        msg.text(when + (" Votes are anonymous." if poll.anonymous else " Voters' names are shown." if _names_shown(poll) else "")),
+        msg.text(
+            when
+            + (" Votes are anonymous." if poll.anonymous else " Voters' names are shown." if _names_shown(poll) else "")
+        ),
     ]
     if open_:
         parts.extend(
@@ -411,14 +433,18 @@ async def close_poll(session: AsyncSession, poll: Poll, now: datetime, ratio_war
 async def close_due_polls(session: AsyncSession, now: datetime, ratio_warning: float, limit: int = 100) -> int:
     """Sweep: close every open poll whose time has come (also those missed while down)."""
     polls = (
-        await session.execute(
-            select(Poll)
-            .where(Poll.status == PollStatus.OPEN.value, Poll.closes_at <= now)
-            .order_by(Poll.closes_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(Poll)
+                .where(Poll.status == PollStatus.OPEN.value, Poll.closes_at <= now)
+                .order_by(Poll.closes_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for poll in polls:
         await close_poll(session, poll, now, ratio_warning)
     return len(polls)

@@ -21,11 +21,11 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.core.ports import DestinationKind
 from bot.core.router import ComponentId
-from bot.core.context import Ctx
 from bot.delivery.inbox import forget_saved_events
 from bot.delivery.outbox import Outbox
 from bot.features.intake.conversation import get_intake, get_profile
@@ -43,8 +43,8 @@ from storage.tables import (
     Member,
     OutboxMessage,
     PairBlock,
-    PairNote,
     Pairing,
+    PairNote,
     Poll,
     PollVote,
     Profile,
@@ -74,7 +74,11 @@ async def forget_me_command(ctx: Ctx, args: list[str]) -> list[Message]:
 async def on_privacy_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
     if cid.key != str(ctx.member_id):
         owner = await ctx.session.get(Member, int(cid.key)) if cid.key.isdigit() else None
-        if owner is not None and owner.community_id == ctx.community_id and owner.platform_user_id.startswith("forgotten:"):
+        if (
+            owner is not None
+            and owner.community_id == ctx.community_id
+            and owner.platform_user_id.startswith("forgotten:")
+        ):
             # The clicker's old member row was forgotten (their platform id went with it).
             return [msg.message("Your data was already deleted, so there is nothing left to do with this message.")]
         return [msg.message("That button belongs to someone else. /mentor forget-me is for your own data.")]
@@ -105,7 +109,11 @@ def _tokens(member: Member, profile: Profile | None, intake: Intake | None) -> l
     if profile is not None:
         found += [profile.goals, profile.can_help_with, profile.topics_other, profile.team]
     if intake is not None:
-        found += [str(v) for k, v in intake.answers.items() if isinstance(v, str) and k in ("other", "helpwith", "goals", "team")]
+        found += [
+            str(v)
+            for k, v in intake.answers.items()
+            if isinstance(v, str) and k in ("other", "helpwith", "goals", "team")
+        ]
     return [t for t in dict.fromkeys(t.strip() for t in found) if t]
 
 
@@ -127,7 +135,9 @@ def _scrub(text: str, tokens: list[str]) -> str:
         if folded == token.casefold():
             return FORGOTTEN
     for token in tokens:
-        if len(token) >= 4:  # short names inside longer text could be ordinary words; whole-span matches above cover them
+        if (
+            len(token) >= 4
+        ):  # short names inside longer text could be ordinary words; whole-span matches above cover them
             text = re.sub(re.escape(token), "[removed]", text, flags=re.IGNORECASE)
     return text
 
@@ -162,11 +172,23 @@ async def _their_words_in_pairings(session: AsyncSession, community_id: int, mem
     words: list[str] = []
     words += (await session.execute(select(CheckIn.note).where(CheckIn.member_id == member_id))).scalars().all()
     words += (
-        await session.execute(select(PairNote.text).where(PairNote.community_id == community_id, PairNote.member_id == member_id))
-    ).scalars().all()
+        (
+            await session.execute(
+                select(PairNote.text).where(PairNote.community_id == community_id, PairNote.member_id == member_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     words += (
-        await session.execute(select(Goal.text).where(Goal.community_id == community_id, Goal.created_by_member_id == member_id))
-    ).scalars().all()
+        (
+            await session.execute(
+                select(Goal.text).where(Goal.community_id == community_id, Goal.created_by_member_id == member_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     for worked, improve, quote_name in (
         await session.execute(
             select(Feedback.worked, Feedback.improve, Feedback.quote_name).where(
@@ -195,9 +217,7 @@ async def _forget_in_pairings(session: AsyncSession, community_id: int, member_i
             )
         ).scalars()
     )
-    await session.execute(
-        update(CheckIn).where(CheckIn.member_id == member_id, CheckIn.note != "").values(note="")
-    )
+    await session.execute(update(CheckIn).where(CheckIn.member_id == member_id, CheckIn.note != "").values(note=""))
     await session.execute(
         delete(PairNote).where(PairNote.community_id == community_id, PairNote.member_id == member_id)
     )
@@ -224,15 +244,21 @@ async def _forget_in_pairings(session: AsyncSession, community_id: int, member_i
         for pairing in pairings:
             pairing.reasons = _scrub_json(pairing.reasons, tokens)
     proposed = (
-        await session.execute(
-            select(ProposedPair).where(
-                or_(ProposedPair.mentee_member_id == member_id, ProposedPair.mentor_member_id == member_id)
+        (
+            await session.execute(
+                select(ProposedPair).where(
+                    or_(ProposedPair.mentee_member_id == member_id, ProposedPair.mentor_member_id == member_id)
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for row in proposed:
         row.reasons = _scrub_json(row.reasons, tokens)
-    for round_ in (await session.execute(select(MatchRound).where(MatchRound.community_id == community_id))).scalars().all():
+    for round_ in (
+        (await session.execute(select(MatchRound).where(MatchRound.community_id == community_id))).scalars().all()
+    ):
         summary = _scrub_json(round_.summary, tokens)
         if summary != round_.summary:
             round_.summary = summary
@@ -265,9 +291,7 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
     if intake is not None:
         await session.delete(intake)
     # Nobody keeps a "do not match" entry pointing at them.
-    others = (
-        await session.execute(select(Profile).where(Profile.community_id == community.id))
-    ).scalars().all()
+    others = (await session.execute(select(Profile).where(Profile.community_id == community.id))).scalars().all()
     for other in others:
         if other.member_id != member.id and member.id in (other.do_not_match or []):
             other.do_not_match = [i for i in other.do_not_match if i != member.id]
@@ -281,11 +305,16 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
 
     # Poll votes go; open and closed poll messages are re-rendered without them.
     polls = (
-        await session.execute(
-            select(Poll).join(PollVote, PollVote.poll_id == Poll.id)
-            .where(Poll.community_id == community.id, PollVote.member_id == member.id)
+        (
+            await session.execute(
+                select(Poll)
+                .join(PollVote, PollVote.poll_id == Poll.id)
+                .where(Poll.community_id == community.id, PollVote.member_id == member.id)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     await session.execute(delete(PollVote).where(PollVote.member_id == member.id))
     await session.flush()
     outbox = Outbox(session, community.id, now)
@@ -304,13 +333,15 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
             mentions.append(func.lower(OutboxMessage.payload).contains(form, autoescape=True))
             mentions.append(func.lower(OutboxMessage.last_error).contains(form, autoescape=True))
     rows = (
-        await session.execute(
-            select(OutboxMessage).where(OutboxMessage.community_id == community.id, or_(*mentions))
-        )
-    ).scalars().all()
+        (await session.execute(select(OutboxMessage).where(OutboxMessage.community_id == community.id, or_(*mentions))))
+        .scalars()
+        .all()
+    )
     ids = [r.id for r in rows]
     referenced = set(
-        (await session.execute(select(OutboxMessage.target_outbox_id).where(OutboxMessage.target_outbox_id.in_(ids)))).scalars()  # type: ignore[union-attr]
+        (
+            await session.execute(select(OutboxMessage.target_outbox_id).where(OutboxMessage.target_outbox_id.in_(ids)))
+        ).scalars()  # type: ignore[union-attr]
     )
     referenced |= set(
         (await session.execute(select(Poll.post_outbox_id).where(Poll.community_id == community.id))).scalars()

@@ -21,11 +21,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.core.messages import Message, Part, UserText
 from bot.core.parsing import format_when
 from bot.core.ports import Destination
-from bot.core.context import Ctx
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.intake.answers import answers_from_profile
 from bot.features.intake.conversation import get_intake, get_profile
@@ -59,16 +59,24 @@ async def render_profile(ctx: Ctx, member: Member, profile: Profile, *, own: boo
     status = STATUS_WORDS.get(profile.status, profile.status)
     if profile.status == ProfileStatus.PAUSED.value and profile.paused_until:
         status += f" until {format_when(profile.paused_until, ctx.tz)}"
-    title: list[msg.Span] = [msg.Strong("Your profile")] if own else [msg.Strong("Profile of "), UserText(member.display_name)]
+    title: list[msg.Span] = (
+        [msg.Strong("Your profile")] if own else [msg.Strong("Profile of "), UserText(member.display_name)]
+    )
     parts: list[Part] = [
         msg.text(*title),
-        msg.text(f"Status: {status}. Signed up {format_when(profile.signed_up_at, ctx.tz)} ", *_source_words(profile.source), "."),
+        msg.text(
+            f"Status: {status}. Signed up {format_when(profile.signed_up_at, ctx.tz)} ",
+            *_source_words(profile.source),
+            ".",
+        ),
         msg.Fields(rows),
     ]
     if own:
         parts.append(
-            msg.text("/mentor edit changes an answer · /mentor pause <weeks> takes a break · "
-                     "/mentor leave withdraws · /mentor forget-me deletes your data")
+            msg.text(
+                "/mentor edit changes an answer · /mentor pause <weeks> takes a break · "
+                "/mentor leave withdraws · /mentor forget-me deletes your data"
+            )
         )
     return Message(tuple(parts))
 
@@ -100,8 +108,14 @@ async def profile_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if profile is None:
         intake = await get_intake(ctx.session, ctx.community_id, ctx.member_id)
         if intake is not None and intake.status == IntakeStatus.IN_PROGRESS.value:
-            return [msg.message("You're partway through signing up; your profile appears once you confirm. /mentor join continues.")]
-        return [msg.message("You haven't signed up yet. /mentor join starts the sign-up — it takes about five minutes.")]
+            return [
+                msg.message(
+                    "You're partway through signing up; your profile appears once you confirm. /mentor join continues."
+                )
+            ]
+        return [
+            msg.message("You haven't signed up yet. /mentor join starts the sign-up — it takes about five minutes.")
+        ]
     return [await render_profile(ctx, ctx.member, profile, own=True)]
 
 
@@ -196,14 +210,18 @@ async def resume_command(ctx: Ctx, args: list[str]) -> list[Message]:
 async def resume_due_pauses(session: AsyncSession, now: datetime, limit: int = 100) -> int:
     """Sweep: a pause ends by itself when `paused_until` passes."""
     profiles = (
-        await session.execute(
-            select(Profile)
-            .where(Profile.status == ProfileStatus.PAUSED.value, Profile.paused_until <= now)  # type: ignore[operator]
-            .order_by(Profile.paused_until)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(Profile)
+                .where(Profile.status == ProfileStatus.PAUSED.value, Profile.paused_until <= now)  # type: ignore[operator]
+                .order_by(Profile.paused_until)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for profile in profiles:
         until = profile.paused_until
         await _unpause(session, profile, now)
@@ -245,7 +263,9 @@ async def leave_command(ctx: Ctx, args: list[str]) -> list[Message]:
             )
         )
         for destination in await moderator_destinations(ctx.session, ctx.community):
-            await ctx.outbox.post(destination, notice, dedupe_key=f"left:{ctx.member_id}:{int(ctx.now.timestamp())}:{destination.target}")
+            await ctx.outbox.post(
+                destination, notice, dedupe_key=f"left:{ctx.member_id}:{int(ctx.now.timestamp())}:{destination.target}"
+            )
     return [
         msg.message(
             "You've left the program — thank you for taking part. Your answers are kept in case you come back "

@@ -17,9 +17,12 @@ def feature() -> Feature:
         name="rounds",
         commands=(
             Command(
-                "match", "match [--dry-run] [--every 4w] [--rematch] [--stop]",
-                "compute a matching round to review (never introduces until approved)", review.match_command,
-                moderator_only=True, discord="match run",
+                "match",
+                "match [--dry-run] [--every 4w] [--rematch] [--stop]",
+                "compute a matching round to review (never introduces until approved)",
+                review.match_command,
+                moderator_only=True,
+                discord="match run",
                 args=(
                     Arg("dry-run", ArgKind.FLAG, "Only show what the round would look like"),
                     Arg("every", ArgKind.WHEN, "Run a round on a schedule, e.g. 4w", option=True, max_length=20),
@@ -28,19 +31,60 @@ def feature() -> Feature:
                 ),
                 examples=("match", "match --every 4w"),
             ),
-            Command("match approve", "match approve", "approve the current round and send the introductions", review.approve_command, moderator_only=True),
-            Command("match drop", "match drop <n>", "drop pair n from the current proposal", review.drop_command, moderator_only=True, args=(_PAIR,)),
             Command(
-                "match swap", "match swap <n> <m>", "swap the mentors of pairs n and m", review.swap_command, moderator_only=True,
-                args=(_PAIR, Arg("other", ArgKind.INT, "The other pair's number", required=True, min_value=1, max_value=100_000)),
+                "match approve",
+                "match approve",
+                "approve the current round and send the introductions",
+                review.approve_command,
+                moderator_only=True,
+            ),
+            Command(
+                "match drop",
+                "match drop <n>",
+                "drop pair n from the current proposal",
+                review.drop_command,
+                moderator_only=True,
+                args=(_PAIR,),
+            ),
+            Command(
+                "match swap",
+                "match swap <n> <m>",
+                "swap the mentors of pairs n and m",
+                review.swap_command,
+                moderator_only=True,
+                args=(
+                    _PAIR,
+                    Arg("other", ArgKind.INT, "The other pair's number", required=True, min_value=1, max_value=100_000),
+                ),
                 examples=("match swap 2 5",),
             ),
-            Command("match recompute", "match recompute", "compute the current round again", review.recompute_command, moderator_only=True),
-            Command("match discard", "match discard", "throw the current proposal away", review.discard_command, moderator_only=True),
-            Command("match show", "match show", "show the current round with every pair", review.show_command, moderator_only=True),
             Command(
-                "block", 'block @a @b ["reason"]', "never propose these two members to each other (reason: moderators only)",
-                blocks.block_command, moderator_only=True,
+                "match recompute",
+                "match recompute",
+                "compute the current round again",
+                review.recompute_command,
+                moderator_only=True,
+            ),
+            Command(
+                "match discard",
+                "match discard",
+                "throw the current proposal away",
+                review.discard_command,
+                moderator_only=True,
+            ),
+            Command(
+                "match show",
+                "match show",
+                "show the current round with every pair",
+                review.show_command,
+                moderator_only=True,
+            ),
+            Command(
+                "block",
+                'block @a @b ["reason"]',
+                "never propose these two members to each other (reason: moderators only)",
+                blocks.block_command,
+                moderator_only=True,
                 args=(
                     Arg("member", ArgKind.MEMBER, "One of the two", required=True),
                     Arg("other", ArgKind.MEMBER, "The other", required=True),
@@ -49,17 +93,30 @@ def feature() -> Feature:
                 examples=('block @ann @maria "worked together before"',),
             ),
             Command(
-                "unblock", "unblock @a @b", "allow two blocked members to be proposed again", blocks.unblock_command,
+                "unblock",
+                "unblock @a @b",
+                "allow two blocked members to be proposed again",
+                blocks.unblock_command,
                 moderator_only=True,
-                args=(Arg("member", ArgKind.MEMBER, "One of the two", required=True), Arg("other", ArgKind.MEMBER, "The other", required=True)),
+                args=(
+                    Arg("member", ArgKind.MEMBER, "One of the two", required=True),
+                    Arg("other", ArgKind.MEMBER, "The other", required=True),
+                ),
             ),
-            Command("blocks", "blocks", "pairs that are never proposed, and why", blocks.blocks_command, moderator_only=True),
+            Command(
+                "blocks", "blocks", "pairs that are never proposed, and why", blocks.blocks_command, moderator_only=True
+            ),
         ),
-        components=(ComponentRoute("round", review.on_round_component), ComponentRoute("pair", introductions.on_pair_component)),
+        components=(
+            ComponentRoute("round", review.on_round_component),
+            ComponentRoute("pair", introductions.on_pair_component),
+        ),
         sweeps=(
             Sweep(
                 "kick-off reminders",
-                lambda session, now, env: introductions.remind_kickoffs(session, now, env.settings, proposal.round_policy(env.program)),
+                lambda session, now, env: introductions.remind_kickoffs(
+                    session, now, env.settings, proposal.round_policy(env.program)
+                ),
                 introductions.next_kickoff_due,
             ),
             Sweep(
@@ -71,7 +128,9 @@ def feature() -> Feature:
             ),
             Sweep(
                 "rounds waiting for approval",
-                lambda session, now, env: reminders.remind_unapproved_rounds(session, now, proposal.round_policy(env.program)),
+                lambda session, now, env: reminders.remind_unapproved_rounds(
+                    session, now, proposal.round_policy(env.program)
+                ),
                 reminders.next_round_reminder,
             ),
         ),

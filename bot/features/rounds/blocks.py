@@ -17,16 +17,40 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.core.messages import Message, UserText
 from bot.core.parsing import ParseError
-from bot.core.context import Ctx
 from bot.features.profile.profile import find_member
 from storage.tables import Member, PairBlock
 
 LEGAL_SUFFIXES = frozenset(
-    {"inc", "incorporated", "ltd", "limited", "llc", "llp", "gmbh", "ag", "corp", "corporation", "co", "company",
-     "plc", "sa", "sas", "sarl", "bv", "nv", "oy", "ab", "kg", "pty", "srl", "spa"}
+    {
+        "inc",
+        "incorporated",
+        "ltd",
+        "limited",
+        "llc",
+        "llp",
+        "gmbh",
+        "ag",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "plc",
+        "sa",
+        "sas",
+        "sarl",
+        "bv",
+        "nv",
+        "oy",
+        "ab",
+        "kg",
+        "pty",
+        "srl",
+        "spa",
+    }
 )
 REASON_MAX = 300
 
@@ -53,7 +77,8 @@ def team_groups(teams: dict[int, str]) -> list[dict[str, object]]:
             counts[key] += 1
     return [
         {"team": key, "spellings": sorted(spellings[key]), "members": counts[key]}
-        for key in sorted(counts) if counts[key] > 1
+        for key in sorted(counts)
+        if counts[key] > 1
     ]
 
 
@@ -72,7 +97,8 @@ async def blocks_among(session: AsyncSession, community_id: int, member_ids: set
     rows = (await session.execute(select(PairBlock).where(PairBlock.community_id == community_id))).scalars()
     return [
         {"a": b.first_member_id, "b": b.second_member_id, "reason": b.reason}
-        for b in rows if b.first_member_id in member_ids and b.second_member_id in member_ids
+        for b in rows
+        if b.first_member_id in member_ids and b.second_member_id in member_ids
     ]
 
 
@@ -115,14 +141,23 @@ async def block_command(ctx: Ctx, args: list[str]) -> list[Message]:
     block = await _existing(ctx, first, second)
     if block is None:
         low, high = sorted((first, second), key=lambda m: m.id or 0)
-        block = PairBlock(community_id=ctx.community_id, first_member_id=low.id, second_member_id=high.id,  # type: ignore[arg-type]
-                          created_by_member_id=ctx.member_id, created_at=ctx.now)
+        block = PairBlock(
+            community_id=ctx.community_id,
+            first_member_id=low.id,
+            second_member_id=high.id,  # type: ignore[arg-type]
+            created_by_member_id=ctx.member_id,
+            created_at=ctx.now,
+        )
     block.reason = reason
     ctx.session.add(block)
     return [
         msg.message(
-            msg.text(UserText(first.display_name), " and ", UserText(second.display_name),
-                     " will never be proposed to each other. /mentor unblock undoes it; /mentor blocks lists blocks.")
+            msg.text(
+                UserText(first.display_name),
+                " and ",
+                UserText(second.display_name),
+                " will never be proposed to each other. /mentor unblock undoes it; /mentor blocks lists blocks.",
+            )
         )
     ]
 
@@ -132,25 +167,54 @@ async def unblock_command(ctx: Ctx, args: list[str]) -> list[Message]:
     first, second, _ = await _two_members(ctx, args, "unblock @ann @maria")
     block = await _existing(ctx, first, second)
     if block is None:
-        return [msg.message(msg.text(UserText(first.display_name), " and ", UserText(second.display_name), " are not blocked."))]
+        return [
+            msg.message(
+                msg.text(UserText(first.display_name), " and ", UserText(second.display_name), " are not blocked.")
+            )
+        ]
     await ctx.session.delete(block)
-    return [msg.message(msg.text(UserText(first.display_name), " and ", UserText(second.display_name), " may be proposed to each other again."))]
+    return [
+        msg.message(
+            msg.text(
+                UserText(first.display_name),
+                " and ",
+                UserText(second.display_name),
+                " may be proposed to each other again.",
+            )
+        )
+    ]
 
 
 async def blocks_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("see blocked pairs")
     rows = (
-        await ctx.session.execute(
-            select(PairBlock).where(PairBlock.community_id == ctx.community_id).order_by(PairBlock.created_at).limit(50)
+        (
+            await ctx.session.execute(
+                select(PairBlock)
+                .where(PairBlock.community_id == ctx.community_id)
+                .order_by(PairBlock.created_at)
+                .limit(50)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if not rows:
         return [msg.message('No blocked pairs. /mentor block @a @b "reason" keeps two members apart for good.')]
     ids = {b.first_member_id for b in rows} | {b.second_member_id for b in rows}
-    names = {m.id: m.display_name for m in (await ctx.session.execute(select(Member).where(Member.id.in_(ids)))).scalars()}  # type: ignore[union-attr]
+    names = {
+        m.id: m.display_name for m in (await ctx.session.execute(select(Member).where(Member.id.in_(ids)))).scalars()
+    }  # type: ignore[union-attr]
     parts: list[msg.Part] = [msg.text(msg.Strong("Blocked pairs"), " (never proposed)")]
     for b in rows:
         why: list[msg.Span] = [" — ", UserText(b.reason)] if b.reason else []
-        parts.append(msg.text("• ", UserText(names.get(b.first_member_id, "?")), " & ", UserText(names.get(b.second_member_id, "?")), *why))
+        parts.append(
+            msg.text(
+                "• ",
+                UserText(names.get(b.first_member_id, "?")),
+                " & ",
+                UserText(names.get(b.second_member_id, "?")),
+                *why,
+            )
+        )
     return [Message(tuple(parts))]
-

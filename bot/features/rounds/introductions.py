@@ -16,12 +16,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Mention, Message, UserText
 from bot.core.parsing import format_when
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
-from bot.core.context import Ctx
 from bot.delivery.outbox import Outbox
 from bot.delivery.pace import introduction_offset
 from bot.features.checkins.checkins import start_plans
@@ -70,16 +70,19 @@ async def approve_round(
     assert community is not None and community.id is not None
     outbox = Outbox(session, community.id, now)
     pairs = (
-        await session.execute(
-            select(ProposedPair).where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
-            .order_by(ProposedPair.position)
+        (
+            await session.execute(
+                select(ProposedPair)
+                .where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
+                .order_by(ProposedPair.position)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     profiles = {
         p.member_id: p
-        for p in (
-            await session.execute(select(Profile).where(Profile.community_id == community.id))
-        ).scalars()
+        for p in (await session.execute(select(Profile).where(Profile.community_id == community.id))).scalars()
     }
     members = await members_by_id(session, {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs})
     created = 0
@@ -115,7 +118,13 @@ async def approve_round(
         # Due in list order at the platform's pace (bot/delivery/pace.py).
         due = now + introduction_offset(community.platform, created)
         await introduce(
-            outbox, pairing, members[pair.mentee_member_id], members[pair.mentor_member_id], community, policy, not_before=due
+            outbox,
+            pairing,
+            members[pair.mentee_member_id],
+            members[pair.mentor_member_id],
+            community,
+            policy,
+            not_before=due,
         )
         # Mentees get the mentee resources, mentors the mentor guide, ready for the kick-off.
         await send_milestone(session, outbox, pairing, "kickoff", program)
@@ -238,7 +247,10 @@ async def on_pair_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
         await ctx.outbox.post(
             group,
             msg.message(
-                msg.text(UserText(ctx.member.display_name), " recorded your kick-off. Great start — I'll check in with you both now and then.")
+                msg.text(
+                    UserText(ctx.member.display_name),
+                    " recorded your kick-off. Great start — I'll check in with you both now and then.",
+                )
             ),
             dedupe_key=f"pair:{pairing.id}:kickoff",
         )
@@ -249,22 +261,28 @@ async def on_pair_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
 # --- the kick-off reminder sweep -----------------------------------------------------------
 
 
-async def remind_kickoffs(session: AsyncSession, now: datetime, settings: Any, policy: RoundPolicy | None = None) -> int:
+async def remind_kickoffs(
+    session: AsyncSession, now: datetime, settings: Any, policy: RoundPolicy | None = None
+) -> int:
     """No kick-off after the configured days: remind the pair twice, then tell the moderators."""
     policy = policy or RoundPolicy()
     due = (
-        await session.execute(
-            select(Pairing)
-            .where(
-                Pairing.status == PairingStatus.ACTIVE.value,
-                Pairing.kickoff_at.is_(None),  # type: ignore[union-attr]
-                Pairing.kickoff_due_at <= now,
+        (
+            await session.execute(
+                select(Pairing)
+                .where(
+                    Pairing.status == PairingStatus.ACTIVE.value,
+                    Pairing.kickoff_at.is_(None),  # type: ignore[union-attr]
+                    Pairing.kickoff_due_at <= now,
+                )
+                .order_by(Pairing.kickoff_due_at)
+                .limit(200)
+                .with_for_update(skip_locked=True)
             )
-            .order_by(Pairing.kickoff_due_at)
-            .limit(200)
-            .with_for_update(skip_locked=True)
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for pairing in due:
         community = await session.get(Community, pairing.community_id)
         assert community is not None and community.id is not None
@@ -323,8 +341,8 @@ async def next_kickoff_due(session: AsyncSession) -> datetime | None:
     return (
         await session.execute(
             select(func.min(Pairing.kickoff_due_at)).where(
-                Pairing.status == PairingStatus.ACTIVE.value, Pairing.kickoff_at.is_(None)  # type: ignore[union-attr]
+                Pairing.status == PairingStatus.ACTIVE.value,
+                Pairing.kickoff_at.is_(None),  # type: ignore[union-attr]
             )
         )
     ).scalar_one_or_none()
-

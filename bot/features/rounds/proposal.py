@@ -23,9 +23,16 @@ from bot.core import metrics
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.program import MatchWeights
 from bot.core.router import ComponentId
-from bot.features.matching import MatchingRules, MatchProfile, Role as MatchRole, propose_round
+from bot.features.matching import MatchingRules, MatchProfile, propose_round
+from bot.features.matching import Role as MatchRole
+from bot.features.matching.profiles import (
+    CADENCES,
+    COMMUNICATION_MODES,
+    PROGRAM_LENGTHS,
+    ScoreWeights,
+    utc_offset_hours,
+)
 from bot.features.rounds.blocks import blocked_partners, blocks_among, normalise_team, team_groups
-from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES, PROGRAM_LENGTHS, ScoreWeights, utc_offset_hours
 from storage.tables import (
     MatchRound,
     Member,
@@ -88,15 +95,19 @@ async def load_match_profiles(
 ) -> tuple[list[MatchProfile], frozenset[tuple[int, int]]]:
     """Profiles that may be matched now, and every pair that was ever matched."""
     profiles = (
-        await session.execute(
-            select(Profile).where(
-                Profile.community_id == community_id,
-                Profile.status.in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),  # type: ignore[attr-defined]
-                # Finished members are matched again only once they said yes to another round.
-                Profile.next_round.not_in(["asked", "no"]),  # type: ignore[attr-defined]
+        (
+            await session.execute(
+                select(Profile).where(
+                    Profile.community_id == community_id,
+                    Profile.status.in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),  # type: ignore[attr-defined]
+                    # Finished members are matched again only once they said yes to another round.
+                    Profile.next_round.not_in(["asked", "no"]),  # type: ignore[attr-defined]
+                )
             )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     active = (
         await session.execute(
             select(Pairing.mentee_member_id, Pairing.mentor_member_id).where(
@@ -188,7 +199,9 @@ async def compute_round(
     )
     with metrics.MATCHING_ROUND_DURATION.time():
         proposal = propose_round(profiles, rules)
-    exclusions = await _exclusions(session, community_id, {p.member_id for p in profiles}, policy.rules.exclude_same_team)
+    exclusions = await _exclusions(
+        session, community_id, {p.member_id for p in profiles}, policy.rules.exclude_same_team
+    )
     round_ = MatchRound(
         community_id=community_id,
         dry_run=dry_run,
@@ -234,11 +247,16 @@ async def _exclusions(session: AsyncSession, community_id: int, pool: set[int], 
     teams = {
         member_id: team
         for member_id, team in (
-            await session.execute(select(Profile.member_id, Profile.team).where(Profile.community_id == community_id, Profile.team != ""))
+            await session.execute(
+                select(Profile.member_id, Profile.team).where(Profile.community_id == community_id, Profile.team != "")
+            )
         ).all()
         if member_id in pool
     }
-    return {"teams": team_groups(teams) if same_team else [], "blocked": await blocks_among(session, community_id, pool)}
+    return {
+        "teams": team_groups(teams) if same_team else [],
+        "blocked": await blocks_among(session, community_id, pool),
+    }
 
 
 async def members_by_id(session: AsyncSession, member_ids: set[int]) -> dict[int, Member]:
@@ -256,15 +274,21 @@ def _top_reasons(reasons: list[dict[str, Any]], n: int = 3) -> list[str]:
 
 async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
     pairs = (
-        await session.execute(
-            select(ProposedPair).where(ProposedPair.round_id == round_.id).order_by(ProposedPair.position)
+        (
+            await session.execute(
+                select(ProposedPair).where(ProposedPair.round_id == round_.id).order_by(ProposedPair.position)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     kept = [p for p in pairs if not p.dropped]
     unmatched = round_.summary.get("unmatched", [])
     members = await members_by_id(
         session,
-        {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs} | {u["member_id"] for u in unmatched}
+        {p.mentee_member_id for p in pairs}
+        | {p.mentor_member_id for p in pairs}
+        | {u["member_id"] for u in unmatched}
         | {b[end] for b in round_.summary.get("blocked", []) for end in ("a", "b")},
     )
 
@@ -321,8 +345,8 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
         else:
             parts.append(
                 msg.text(
-                    f"Review, then approve. Change it with /mentor match drop <n>, /mentor match swap <n> <m>, "
-                    f"or recompute."
+                    "Review, then approve. Change it with /mentor match drop <n>, /mentor match swap <n> <m>, "
+                    "or recompute."
                 )
             )
             rid = str(round_.id)
@@ -343,7 +367,9 @@ def _nothing_to_approve(round_: MatchRound, unmatched: int, name: Any) -> Messag
     parts: list[msg.Part] = [msg.text(msg.Strong(title), f" #{round_.id} — 0 pairs, nothing to approve.")]
     causes = Counter(u.get("cause", "") for u in summary.get("unmatched", []))
     if unmatched == 0:
-        parts.append(msg.text("Why: no mentee is waiting for a mentor (everyone signed up is paired, paused or a mentor)."))
+        parts.append(
+            msg.text("Why: no mentee is waiting for a mentor (everyone signed up is paired, paused or a mentor).")
+        )
         parts.append(msg.text("Run /mentor match again when new mentees have signed up."))
         return Message(tuple(parts))
     waiting = f"{unmatched} mentee{'s are' if unmatched != 1 else ' is'} waiting, but no available mentor fits"
@@ -384,7 +410,11 @@ def _render_exclusions(round_: MatchRound, name: Any) -> list[msg.Part]:
         return parts
     parts.append(msg.text(msg.Strong("Exclusions"), " (never paired)"))
     for team in teams:
-        parts.append(msg.text("• Same team: ", UserText(" / ".join(team["spellings"])), f" ({msg.plural(team['members'], 'member')})"))
+        parts.append(
+            msg.text(
+                "• Same team: ", UserText(" / ".join(team["spellings"])), f" ({msg.plural(team['members'], 'member')})"
+            )
+        )
     for block in blocked:
         why: list[msg.Span] = [" — ", UserText(block["reason"])] if block.get("reason") else []
         parts.append(msg.text("• Blocked: ", name(block["a"]), " & ", name(block["b"]), *why))

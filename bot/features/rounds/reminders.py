@@ -26,13 +26,17 @@ from storage.tables import Community, MatchRound, ProposedPair, RoundStatus
 
 async def remind_unapproved_rounds(session: AsyncSession, now: datetime, policy: RoundPolicy) -> int:
     due = (
-        await session.execute(
-            select(MatchRound)
-            .where(MatchRound.status == RoundStatus.PROPOSED.value, MatchRound.remind_at <= now)  # type: ignore[operator]
-            .order_by(MatchRound.id)
-            .with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(MatchRound)
+                .where(MatchRound.status == RoundStatus.PROPOSED.value, MatchRound.remind_at <= now)  # type: ignore[operator]
+                .order_by(MatchRound.id)
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for round_ in due:
         steps = policy.approval_reminder_days
         waited = now - round_.created_at
@@ -41,8 +45,11 @@ async def remind_unapproved_rounds(session: AsyncSession, now: datetime, policy:
         assert community is not None
         pairs = (
             await session.execute(
-                select(func.count()).select_from(ProposedPair).where(
-                    ProposedPair.round_id == round_.id, ProposedPair.dropped == False  # noqa: E712
+                select(func.count())
+                .select_from(ProposedPair)
+                .where(
+                    ProposedPair.round_id == round_.id,
+                    ProposedPair.dropped == False,  # noqa: E712
                 )
             )
         ).scalar_one()
@@ -54,7 +61,9 @@ async def remind_unapproved_rounds(session: AsyncSession, now: datetime, policy:
             )
         round_.reminders_sent = max(reached, round_.reminders_sent + 1)
         round_.remind_at = (
-            round_.created_at + timedelta(days=steps[round_.reminders_sent]) if round_.reminders_sent < len(steps) else None
+            round_.created_at + timedelta(days=steps[round_.reminders_sent])
+            if round_.reminders_sent < len(steps)
+            else None
         )
         session.add(round_)
     return len(due)

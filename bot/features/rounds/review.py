@@ -14,15 +14,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.router import ComponentId
-from bot.core.context import Ctx
-from bot.features.matching import MatchingRules, score_candidates
 from bot.delivery.pace import round_duration_note
+from bot.features.matching import MatchingRules, score_candidates
 from bot.features.rounds.introductions import approve_round
-from bot.features.rounds.proposal import SHOW_PAIRS, compute_round, load_match_profiles, members_by_id, render_proposal, round_policy
+from bot.features.rounds.proposal import (
+    SHOW_PAIRS,
+    compute_round,
+    load_match_profiles,
+    members_by_id,
+    render_proposal,
+    round_policy,
+)
 from bot.features.rounds.schedule import schedule_of
 from storage.tables import MatchRound, ProposedPair, RoundSchedule, RoundStatus
 
@@ -51,7 +58,9 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
             raise ParseError("Rounds can repeat at most once a day; try --every 2w or --every 4w.")
         schedule = await schedule_of(ctx.session, ctx.community_id)
         if schedule is None:
-            schedule = RoundSchedule(community_id=ctx.community_id, every_days=period.days, next_run_at=ctx.now + period)
+            schedule = RoundSchedule(
+                community_id=ctx.community_id, every_days=period.days, next_run_at=ctx.now + period
+            )
         schedule.every_days, schedule.next_run_at = period.days, ctx.now + period
         schedule.created_by_member_id = ctx.member_id
         ctx.session.add(schedule)
@@ -91,7 +100,9 @@ def _open(round_: MatchRound) -> None:
     if round_.status == RoundStatus.DISCARDED.value:
         raise InvalidInput(f"Round #{round_.id} was discarded. Run /mentor match for a fresh one.")
     if round_.dry_run:
-        raise InvalidInput(f"Round #{round_.id} is a dry run. Run /mentor match (without --dry-run) to make a real round.")
+        raise InvalidInput(
+            f"Round #{round_.id} is a dry run. Run /mentor match (without --dry-run) to make a real round."
+        )
 
 
 async def show_command(ctx: Ctx, args: list[str]) -> list[Message]:
@@ -99,17 +110,29 @@ async def show_command(ctx: Ctx, args: list[str]) -> list[Message]:
     round_ = await _current_round(ctx)
     message = await render_proposal(ctx.session, round_)
     pairs = (
-        await ctx.session.execute(
-            select(ProposedPair).where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
-            .order_by(ProposedPair.position)
+        (
+            await ctx.session.execute(
+                select(ProposedPair)
+                .where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
+                .order_by(ProposedPair.position)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if len(pairs) <= SHOW_PAIRS:
         return [message]
-    members = await members_by_id(ctx.session, {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs})
+    members = await members_by_id(
+        ctx.session, {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs}
+    )
     lines = [
-        msg.text(f"{p.position}. ", UserText(members[p.mentee_member_id].display_name), " ← ",
-                 UserText(members[p.mentor_member_id].display_name), f" (fit {p.score:.0f})")
+        msg.text(
+            f"{p.position}. ",
+            UserText(members[p.mentee_member_id].display_name),
+            " ← ",
+            UserText(members[p.mentor_member_id].display_name),
+            f" (fit {p.score:.0f})",
+        )
         for p in pairs
     ]
     return [message, Message(tuple(lines))]
@@ -131,7 +154,10 @@ async def drop_command(ctx: Ctx, args: list[str]) -> list[Message]:
     pair.dropped = True
     ctx.session.add(pair)
     await ctx.session.flush()
-    return [msg.message(f"Pair {pair.position} is dropped; nobody in it will be introduced this round."), await render_proposal(ctx.session, round_)]
+    return [
+        msg.message(f"Pair {pair.position} is dropped; nobody in it will be introduced this round."),
+        await render_proposal(ctx.session, round_),
+    ]
 
 
 async def _pair_at(session: AsyncSession, round_: MatchRound, position: int) -> ProposedPair:
@@ -181,7 +207,10 @@ async def swap_command(ctx: Ctx, args: list[str]) -> list[Message]:
         pair.reasons = [{"criterion": r.criterion, "points": r.points, "text": r.text} for r in new.reasons]
         ctx.session.add(pair)
     await ctx.session.flush()
-    return [msg.message(f"Swapped the mentors of pairs {first.position} and {second.position}."), await render_proposal(ctx.session, round_)]
+    return [
+        msg.message(f"Swapped the mentors of pairs {first.position} and {second.position}."),
+        await render_proposal(ctx.session, round_),
+    ]
 
 
 async def approve_command(ctx: Ctx, args: list[str]) -> list[Message]:
@@ -221,8 +250,13 @@ async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]
 async def _recompute(ctx: Ctx, previous: MatchRound) -> list[Message]:
     """A fresh proposal with the same options (the old one is discarded by compute_round)."""
     round_ = await compute_round(
-        ctx.session, ctx.community_id, ctx.now, round_policy(ctx), created_by=ctx.member_id,
-        dry_run=previous.dry_run, allow_rematch=previous.allow_rematch,
+        ctx.session,
+        ctx.community_id,
+        ctx.now,
+        round_policy(ctx),
+        created_by=ctx.member_id,
+        dry_run=previous.dry_run,
+        allow_rematch=previous.allow_rematch,
     )
     return [await render_proposal(ctx.session, round_)]
 
@@ -240,7 +274,12 @@ async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
         return [msg.message(f"Round #{round_.id} was already approved ({when}); nobody is introduced twice.")]
     _open(round_)
     created = await approve_round(
-        ctx.session, round_, ctx.now, round_policy(ctx), approved_by=ctx.member_id, program=getattr(ctx, "program", None)
+        ctx.session,
+        round_,
+        ctx.now,
+        round_policy(ctx),
+        approved_by=ctx.member_id,
+        program=getattr(ctx, "program", None),
     )
     if created is None:
         return [msg.message(f"Round #{round_.id} was just approved by someone else; nobody is introduced twice.")]

@@ -29,10 +29,14 @@ async def run_scheduled_rounds(
 ) -> int:
     policy = policy or RoundPolicy()
     schedules = (
-        await session.execute(
-            select(RoundSchedule).where(RoundSchedule.next_run_at <= now).with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(RoundSchedule).where(RoundSchedule.next_run_at <= now).with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for schedule in schedules:
         community = await session.get(Community, schedule.community_id)
         assert community is not None and community.id is not None
@@ -51,4 +55,3 @@ async def run_scheduled_rounds(
 
 async def next_scheduled_round(session: AsyncSession) -> datetime | None:
     return (await session.execute(select(func.min(RoundSchedule.next_run_at)))).scalar_one_or_none()
-

@@ -11,18 +11,29 @@ def feature() -> Feature:
         name="stats",
         commands=(
             Command(
-                "stats", "stats [--since 2026-09-01|30d] [--campaign NAME]",
-                "the program dashboard with a chart (aggregates only)", dashboard.stats_command,
+                "stats",
+                "stats [--since 2026-09-01|30d] [--campaign NAME]",
+                "the program dashboard with a chart (aggregates only)",
+                dashboard.stats_command,
                 moderator_only=True,
                 args=(
-                    Arg("since", ArgKind.WHEN, "Count from this date or this long ago, e.g. 2026-09-01 or 30d", option=True, max_length=40),
+                    Arg(
+                        "since",
+                        ArgKind.WHEN,
+                        "Count from this date or this long ago, e.g. 2026-09-01 or 30d",
+                        option=True,
+                        max_length=40,
+                    ),
                     Arg("campaign", ArgKind.TEXT, "Only sign-ups from this campaign", option=True, max_length=40),
                 ),
                 examples=("stats", "stats --since 30d"),
             ),
             Command(
-                "export", "export", "members, pairings and check-ins as CSV files, sent to your DMs",
-                dashboard.export_command, moderator_only=True,
+                "export",
+                "export",
+                "members, pairings and check-ins as CSV files, sent to your DMs",
+                dashboard.export_command,
+                moderator_only=True,
             ),
         ),
         # Exports hold personal data: their copies are deleted after the retention (housekeeping).

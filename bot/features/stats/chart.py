@@ -13,7 +13,7 @@ draws from it.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +52,7 @@ def chart_figures(board: Dashboard) -> dict[str, Any]:
 def draw_dashboard_chart(figures: dict[str, Any], path: Path) -> None:
     """Draw the dashboard chart from `chart_figures` (runs in the picture worker)."""
     board = Dashboard(
-        now=datetime.now(timezone.utc),
+        now=datetime.now(UTC),
         filters=Filters(),
         weeks=[WeekPoint(date.fromisoformat(day), int(s), int(a)) for day, s, a in figures["weeks"]],
         topics=[TopicBalance(str(t), int(o), int(f), int(w)) for t, o, f, w in figures["topics"]],
@@ -86,10 +86,12 @@ def render_chart(board: Dashboard, path: Path) -> Path:
         # Outcomes as counts: a pair that never met is not shown as completed.
         outcomes = board.outcomes
         fig.text(
-            0.5, 0.905,
+            0.5,
+            0.905,
             f"Relationships: {outcomes['active']} active · {outcomes['completed']} completed · "
             f"{outcomes['ended early']} ended early · {outcomes['ended without meeting']} ended without meeting",
-            ha="center", fontsize=13,
+            ha="center",
+            fontsize=13,
         )
         # Fixed margins instead of tight_layout: the layout pass cost as much as drawing the chart.
         fig.subplots_adjust(left=0.07, right=0.985, bottom=0.21, top=0.86, wspace=0.22)
@@ -97,7 +99,7 @@ def render_chart(board: Dashboard, path: Path) -> Path:
     return path
 
 
-def _over_time(ax: "Axes", board: Dashboard) -> None:
+def _over_time(ax: Axes, board: Dashboard) -> None:
     weeks = board.weeks
     ax.set_title("Sign-ups and active relationships")
     ax.set_xlabel("Week starting")
@@ -107,7 +109,15 @@ def _over_time(ax: "Axes", board: Dashboard) -> None:
         return
     x = list(range(len(weeks)))
     ax.bar(x, [w.signups for w in weeks], color=COLORS["signups"], label="Sign-ups that week")
-    ax.plot(x, [w.active_relationships for w in weeks], color=COLORS["active"], linewidth=3, marker="o", markersize=4, label="Active relationships")
+    ax.plot(
+        x,
+        [w.active_relationships for w in weeks],
+        color=COLORS["active"],
+        linewidth=3,
+        marker="o",
+        markersize=4,
+        label="Active relationships",
+    )
     step = max(1, len(weeks) // 6)
     ticks = x[::step]
     ax.set_xticks(ticks, [weeks[i].week_start.strftime("%d %b") for i in ticks], rotation=30, ha="right")
@@ -116,7 +126,7 @@ def _over_time(ax: "Axes", board: Dashboard) -> None:
     ax.legend(loc="upper left", frameon=False)
 
 
-def _supply_demand(ax: "Axes", board: Dashboard) -> None:
+def _supply_demand(ax: Axes, board: Dashboard) -> None:
     topics = sorted(board.topics[:CHART_TOPICS], key=lambda t: -t.shortfall)
     ax.set_title("Skills: mentors vs mentees waiting")
     ax.set_ylabel("People")
@@ -125,9 +135,21 @@ def _supply_demand(ax: "Axes", board: Dashboard) -> None:
         return
     width = 0.27
     x = list(range(len(topics)))
-    ax.bar([i - width for i in x], [t.mentors_offering for t in topics], width, color=COLORS["offering"], label="Mentors offering")
+    ax.bar(
+        [i - width for i in x],
+        [t.mentors_offering for t in topics],
+        width,
+        color=COLORS["offering"],
+        label="Mentors offering",
+    )
     ax.bar(x, [t.mentors_free for t in topics], width, color=COLORS["free"], label="…with free capacity")
-    ax.bar([i + width for i in x], [t.mentees_waiting for t in topics], width, color=COLORS["waiting"], label="Mentees waiting")
+    ax.bar(
+        [i + width for i in x],
+        [t.mentees_waiting for t in topics],
+        width,
+        color=COLORS["waiting"],
+        label="Mentees waiting",
+    )
     ax.set_xticks(x, [_label(t.topic) for t in topics], rotation=30, ha="right")
     ax.set_xlabel("Topic (largest shortfall first)")
     tallest = max(max(t.mentors_offering, t.mentees_waiting) for t in topics)

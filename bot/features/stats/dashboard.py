@@ -74,7 +74,9 @@ def parse_campaign(raw: str) -> str:
         return text
     source = f"campaign:{text}"
     if not _SOURCE.match(source):
-        raise ParseError("--campaign takes a campaign name (as in /mentor announce --campaign), poll:<id>, greeting or direct.")
+        raise ParseError(
+            "--campaign takes a campaign name (as in /mentor announce --campaign), poll:<id>, greeting or direct."
+        )
     return source
 
 
@@ -108,7 +110,11 @@ async def queue_chart(ctx: Ctx, board: Dashboard) -> None:
     asking again before anything changed sends the chart already drawn."""
     figures = chart_figures(board)
     shown = json.dumps(figures, sort_keys=True)
-    path = Path(ctx.settings.data_dir) / "charts" / f"stats-{ctx.community_id}-{hashlib.sha256(shown.encode()).hexdigest()[:20]}.png"
+    path = (
+        Path(ctx.settings.data_dir)
+        / "charts"
+        / f"stats-{ctx.community_id}-{hashlib.sha256(shown.encode()).hexdigest()[:20]}.png"
+    )
     alt = (
         f"Chart: sign-ups per week and active relationships over time; mentors offering vs mentees waiting for the top "
         f"{min(len(board.topics), CHART_TOPICS)} topics."
@@ -136,9 +142,19 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
     parts.append(
         msg.Fields(
             (
-                ("Signed up", (f"{board.signups} — mentors {roles.get('mentor', 0)} · mentees {roles.get('mentee', 0)} · both {roles.get('both', 0)}",)),
-                ("Status now", (f"waiting {status.get('waiting', 0)} · active {status.get('active', 0)} · "
-                                f"paused {status.get('paused', 0)} · left {status.get('left', 0)}",)),
+                (
+                    "Signed up",
+                    (
+                        f"{board.signups} — mentors {roles.get('mentor', 0)} · mentees {roles.get('mentee', 0)} · both {roles.get('both', 0)}",
+                    ),
+                ),
+                (
+                    "Status now",
+                    (
+                        f"waiting {status.get('waiting', 0)} · active {status.get('active', 0)} · "
+                        f"paused {status.get('paused', 0)} · left {status.get('left', 0)}",
+                    ),
+                ),
                 ("New in the last 30 days", (str(board.new_recent),)),
             )
         )
@@ -158,7 +174,10 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
                 ("Ended early", (str(outcomes["ended early"]),)),
                 ("Ended without meeting", (str(outcomes["ended without meeting"]),)),
                 ("Median length (completed)", (median,)),
-                ("Kick-offs held", (f"{board.kickoffs_held} of {board.pairings} ({_pct(board.kickoffs_held, board.pairings)})",)),
+                (
+                    "Kick-offs held",
+                    (f"{board.kickoffs_held} of {board.pairings} ({_pct(board.kickoffs_held, board.pairings)})",),
+                ),
             )
         )
     )
@@ -167,7 +186,9 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
     if not board.sources:
         parts.append(msg.text("No sign-ups yet."))
     for source in board.sources:
-        parts.append(msg.text(*_source_words(source.source, source.poll_question), f": {_plural(source.signups, 'sign-up')}"))
+        parts.append(
+            msg.text(*_source_words(source.source, source.poll_question), f": {_plural(source.signups, 'sign-up')}")
+        )
     for conv in board.conversions:
         parts.append(
             msg.text(
@@ -194,14 +215,21 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
     parts.append(msg.text(msg.Strong("Health")))
     answered = board.checkins_answered
     met = board.checkin_answers.get("met", 0)
-    rating = f"{board.average_rating:.1f} / 5 ({_plural(board.ratings, 'rating')})" if board.average_rating is not None else "— (no ratings yet)"
+    rating = (
+        f"{board.average_rating:.1f} / 5 ({_plural(board.ratings, 'rating')})"
+        if board.average_rating is not None
+        else "— (no ratings yet)"
+    )
     if board.average_rating is not None and board.ratings < SMALL:
         rating = "fewer than 3 ratings (not shown: it would identify them)"
     parts.append(
         msg.Fields(
             (
-                ("Check-ins answered", (f"{answered} of {board.checkins_sent} ({_pct(answered, board.checkins_sent)})",)),
-                ("Answered \"We met\"", (f"{met} of {answered} answers ({_pct(met, answered)})",)),
+                (
+                    "Check-ins answered",
+                    (f"{answered} of {board.checkins_sent} ({_pct(answered, board.checkins_sent)})",),
+                ),
+                ('Answered "We met"', (f"{met} of {answered} answers ({_pct(met, answered)})",)),
                 ("At-risk pairs now", (str(board.at_risk),)),
                 ("Goals", (f"{board.goals_set} set · {board.goals_done} completed",)),
                 ("Average feedback rating", (rating,)),
@@ -212,7 +240,9 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
 
     parts.append(msg.text(msg.Strong("Community")))
     if not board.joins_reported:
-        parts.append(msg.text("This platform has not reported members joining, so new-member figures are not available."))
+        parts.append(
+            msg.text("This platform has not reported members joining, so new-member figures are not available.")
+        )
     elif board.program_started is None:
         parts.append(msg.text("The program has not started yet (no poll or sign-up)."))
     else:
@@ -221,8 +251,10 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
             msg.Fields(
                 (
                     (f"Joined since the program started ({started})", (str(board.joined_since_start),)),
-                    ("Of them took part (voted or signed up)",
-                     (f"{board.joined_took_part} ({_pct(board.joined_took_part, board.joined_since_start)})",)),
+                    (
+                        "Of them took part (voted or signed up)",
+                        (f"{board.joined_took_part} ({_pct(board.joined_took_part, board.joined_since_start)})",),
+                    ),
                 )
             )
         )
@@ -230,7 +262,10 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
 
 
 def _heading(ctx: Ctx, board: Dashboard) -> msg.Text:
-    spans: list[msg.Span] = [msg.Strong("Mentorship program dashboard"), f" — {format_when(board.now, ctx.tz).split(',')[0]}"]
+    spans: list[msg.Span] = [
+        msg.Strong("Mentorship program dashboard"),
+        f" — {format_when(board.now, ctx.tz).split(',')[0]}",
+    ]
     if board.filters.since:
         spans.append(f" · since {format_when(board.filters.since, ctx.tz).split(',')[0]}")
     if board.filters.source:
@@ -252,14 +287,24 @@ def _source_label(source: str) -> tuple[msg.Span, ...]:
 
 async def _unknown_campaign_hint(ctx: Ctx, source: str) -> msg.Text:
     known = (
-        await ctx.session.execute(
-            select(Profile.source).where(Profile.community_id == ctx.community_id).group_by(Profile.source).order_by(func.count().desc()).limit(8)
+        (
+            await ctx.session.execute(
+                select(Profile.source)
+                .where(Profile.community_id == ctx.community_id)
+                .group_by(Profile.source)
+                .order_by(func.count().desc())
+                .limit(8)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     campaigns = sorted(k.split(":", 1)[1] for k in known if k.startswith("campaign:"))
     others = [k for k in known if not k.startswith("campaign:")]
     spans: list[msg.Span] = ["No sign-ups came from ", *_source_label(source), ". Known campaigns: "]
-    spans.append(UserText(", ".join(campaigns)) if campaigns else "none yet (/mentor announce --campaign NAME starts one)")
+    spans.append(
+        UserText(", ".join(campaigns)) if campaigns else "none yet (/mentor announce --campaign NAME starts one)"
+    )
     if others:
         spans.append("; other sources: ")
         for n, other in enumerate(others):
@@ -284,7 +329,9 @@ def _source_words(source: str, question: str | None) -> tuple[msg.Span, ...]:
 
 def imbalances(topics: list[TopicBalance]) -> list[msg.Text]:
     """The worst shortfalls of mentors, each with what to do about it."""
-    short = sorted((t for t in topics if t.shortfall > 0), key=lambda t: (-t.shortfall, t.topic.casefold()))[:FLAG_TOPICS]
+    short = sorted((t for t in topics if t.shortfall > 0), key=lambda t: (-t.shortfall, t.topic.casefold()))[
+        :FLAG_TOPICS
+    ]
     flags: list[msg.Text] = []
     for t in short:
         wants = "wants" if t.mentees_waiting == 1 else "want"
@@ -309,7 +356,9 @@ async def export_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("export the program data")
     if args:
         raise ParseError("/mentor export takes no options; it sends members, pairings and check-ins as CSV files.")
-    directory = Path(ctx.settings.data_dir) / "exports" / f"{ctx.community_id}-{ctx.now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+    directory = (
+        Path(ctx.settings.data_dir) / "exports" / f"{ctx.community_id}-{ctx.now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+    )
     export = await write_export(ctx.session, ctx.community_id, directory)
     c = export.counts
     files = tuple(msg.File(str(path), path.name) for path in export.files)

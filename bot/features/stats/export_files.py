@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,10 @@ def _made_at(folder: Path) -> datetime:
     parts = folder.name.split("-")
     if len(parts) >= 3:
         try:
-            return datetime.strptime(f"{parts[1]}-{parts[2]}", "%Y%m%d-%H%M%S").replace(tzinfo=timezone.utc)
+            return datetime.strptime(f"{parts[1]}-{parts[2]}", "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
         except ValueError:
             pass
-    return datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc)
+    return datetime.fromtimestamp(folder.stat().st_mtime, UTC)
 
 
 async def sweep_old_exports(session: AsyncSession, now: datetime, env: Any) -> int:

@@ -112,7 +112,6 @@ class Dashboard:
         return sum(self.checkin_answers.values())
 
 
-
 SMALL = 3  # figures computed from fewer people than this identify them
 
 

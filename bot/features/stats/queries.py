@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Text, and_, case, cast, func, literal, or_, select
@@ -60,7 +60,7 @@ def _week_of(dialect: str, moment: Any) -> ColumnElement[Any]:
 
 
 def _week_index(moment: datetime) -> int:
-    days = (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() / 86400
+    days = (moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() / 86400
     return int((days + _MONDAY_SHIFT) // 7)
 
 
@@ -250,7 +250,9 @@ async def _conversions(session: AsyncSession, scope: _Scope, board: Dashboard) -
             await session.execute(
                 select(func.count(), func.count(Profile.id))
                 .select_from(PollVote)
-                .outerjoin(Profile, and_(Profile.member_id == PollVote.member_id, Profile.community_id == scope.community_id))
+                .outerjoin(
+                    Profile, and_(Profile.member_id == PollVote.member_id, Profile.community_id == scope.community_id)
+                )
                 .where(PollVote.poll_id == poll.id, PollVote.option_index.in_(joining))  # type: ignore[attr-defined]
             )
         ).one()
@@ -341,7 +343,9 @@ async def _health(session: AsyncSession, scope: _Scope, board: Dashboard) -> Non
     ).scalar_one()
     goals, done = (
         await session.execute(
-            select(func.count(), func.sum(case((Goal.status == GoalStatus.DONE.value, 1), else_=0))).where(*scope.goals())
+            select(func.count(), func.sum(case((Goal.status == GoalStatus.DONE.value, 1), else_=0))).where(
+                *scope.goals()
+            )
         )
     ).one()
     board.goals_set, board.goals_done = int(goals), int(done or 0)
@@ -387,7 +391,8 @@ async def _community(session: AsyncSession, community_id: int, board: Dashboard)
     joined, part = (
         await session.execute(
             select(func.count(), func.sum(case((took_part, 1), else_=0))).where(
-                Member.community_id == community_id, Member.joined_at >= since  # type: ignore[operator]
+                Member.community_id == community_id,
+                Member.joined_at >= since,  # type: ignore[operator]
             )
         )
     ).one()

@@ -27,7 +27,9 @@ def test_run_picks_the_configured_platform(env: dict[str, str], platform: str) -
     assert choose_platform(env) == platform
 
 
-def test_discord_invite_prints_a_least_permission_url(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_discord_invite_prints_a_least_permission_url(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", "unused-when-the-id-is-given")
     monkeypatch.setenv("DISCORD_APPLICATION_ID", "123456789012345678")
     monkeypatch.chdir(ROOT / "tests")  # no .env here
@@ -52,9 +54,18 @@ def test_bad_configuration_is_a_clear_message_not_a_traceback(tmp_path: Path) ->
 
 
 def test_console_script_from_a_pipe(tmp_path: Path) -> None:
-    script = "moderators: carol\n@carol /mentor poll \"Join?\" --closes 1d\n@alice click 1\nwait 1d\n"
+    script = 'moderators: carol\n@carol /mentor poll "Join?" --closes 1d\n@alice click 1\nwait 1d\n'
     result = subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "console", "--db", str(tmp_path / "x.db"), "--start", "2026-11-23T09:00Z"],
+        [
+            sys.executable,
+            "-m",
+            "adapters.cli",
+            "console",
+            "--db",
+            str(tmp_path / "x.db"),
+            "--start",
+            "2026-11-23T09:00Z",
+        ],
         cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
         capture_output=True,

@@ -25,7 +25,10 @@ def mentorbot() -> list[str]:
         ({**SLACK_OAUTH}, "set MENTORBOT_SECRET_KEY"),
         ({**SLACK_OAUTH, "MENTORBOT_SECRET_KEY": "  "}, "set MENTORBOT_SECRET_KEY"),
         ({**SLACK_OAUTH, "MENTORBOT_SECRET_KEY": "not-a-fernet-key"}, "MENTORBOT_SECRET_KEY is not a Fernet key"),
-        ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "MENTORBOT_SECRET_KEY": GOOD_KEY}, "SLACK_SIGNING_SECRET"),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "MENTORBOT_SECRET_KEY": GOOD_KEY},
+            "SLACK_SIGNING_SECRET",
+        ),
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "set SLACK_APP_TOKEN for Socket Mode or SLACK_SIGNING_SECRET"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "x", "PORT": "eighty"}, "PORT must be a number"),
         ({"DISCORD_TOKEN": "abc", "DISCORD_GUILD_ID": "my-server"}, "DISCORD_GUILD_ID must be a Discord id"),

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import discord
 import pytest
-from tests.fakes.discord import pinged
-
-from tests.fakes.discord.commands import CommandUnavailable
 
 from adapters.discord.render import render
 from bot.core.events import ComponentAction, DirectText, FormSubmission, SlashCommand
-from bot.features.polls.form import POLL_FORM
 from bot.core.messages import Button, UserText, message, text
+from bot.features.polls.form import POLL_FORM
+from tests.fakes.discord import pinged
+from tests.fakes.discord.commands import CommandUnavailable
 
 
 class StubCore:
@@ -40,7 +39,7 @@ async def test_slash_command_is_deferred_then_answered_privately(fake, discord_s
     assert fake.response_to(interaction)["data"]["flags"] == 64  # ephemeral
     (event,) = core.events
     assert isinstance(event, SlashCommand)
-    assert event.text == "goal set \"Ship 'my' PR\" --by \"2w\""
+    assert event.text == 'goal set "Ship \'my\' PR" --by "2w"'
     assert event.community.external_id == guild.id and event.actor.user_id == ana.id
     assert event.actor.platform_moderator is False and event.event_id == interaction["id"]
     edit, follow = fake.followups_for(interaction)
@@ -107,7 +106,9 @@ async def test_select_values_reach_the_core(fake, discord_settings, run_client):
     cy = fake.add_member(guild, "cy")
     core = StubCore()
     runner = await run_client(core, discord_settings)
-    view = render(message(Select("mentor:intake:1:topics", "Pick", (Option("Go", "go"), Option("Rust", "rust")), 1, 2))).view()
+    view = render(
+        message(Select("mentor:intake:1:topics", "Pick", (Option("Go", "go"), Option("Rust", "rust")), 1, 2))
+    ).view()
     sent = await runner.client.get_partial_messageable(int(channel_id)).send("Topics", view=view)
     await fake.click(guild, cy.id, str(sent.id), "mentor:intake:1:topics", values=["go", "rust"])
     await fake.wait_for_call("POST", r"^/webhooks/\d+/[^/]+$")
@@ -132,7 +133,12 @@ async def test_bare_poll_create_opens_the_core_form_whose_submission_is_a_form_s
     closes = next(i for i in inputs if i["custom_id"] == "closes")
     assert closes["label"] == "Closes (3d, 2026-12-01, friday 17:00)" and closes["placeholder"] == "empty: in 7 days"
     assert core.events == []  # opening the form is not an event
-    typed = {"question": 'Would you "mentor"? @everyone', "options": "Yes\nNo, but later", "closes": "", "anonymous": "yes"}
+    typed = {
+        "question": 'Would you "mentor"? @everyone',
+        "options": "Yes\nNo, but later",
+        "closes": "",
+        "anonymous": "yes",
+    }
     await fake.submit_modal(guild, channel_id, guild.owner_id, POLL_FORM.id, typed)
     await fake.wait_for_call("PATCH", r"^/webhooks/")
     (event,) = core.events
@@ -147,8 +153,12 @@ async def test_poll_create_with_a_question_is_the_command_not_the_form(fake, dis
     core = StubCore()
     await run_client(core, discord_settings)
     done = await fake.slash(
-        guild, channel_id, guild.owner_id, "poll create",
-        {"question": "Join?", "options": "A, B", "anonymous": True}, command="mentor-admin",
+        guild,
+        channel_id,
+        guild.owner_id,
+        "poll create",
+        {"question": "Join?", "options": "A, B", "anonymous": True},
+        command="mentor-admin",
     )
     await fake.wait_for_call("PATCH", r"^/webhooks/")
     assert fake.response_to(done)["type"] == 5
@@ -161,8 +171,11 @@ async def test_dm_text_becomes_direct_text_and_is_answered_in_the_dm(fake, disco
     core = StubCore(lambda e: [message(text("echo: ", UserText(e.text)))])
     await run_client(core, discord_settings)
     await fake.dm_to_bot(dee.id, "hello @everyone")
-    (call,) = await fake.wait_for_call("POST", rf"^/channels/{fake.dm_channels[dee.id]}/messages$",
-                                       where=lambda c: c.json.get("content", "").startswith("echo"))
+    (call,) = await fake.wait_for_call(
+        "POST",
+        rf"^/channels/{fake.dm_channels[dee.id]}/messages$",
+        where=lambda c: c.json.get("content", "").startswith("echo"),
+    )
     (event,) = core.events
     assert isinstance(event, DirectText) and event.text == "hello @everyone"
     assert event.community.external_id == guild.id
@@ -258,7 +271,9 @@ async def test_typed_match_commands_become_the_cores_text(fake, discord_settings
     channel_id = next(iter(guild.channels))
     core = StubCore()
     await run_client(core, discord_settings)
-    await fake.slash(guild, channel_id, guild.owner_id, "match run", {"dry-run": True, "every": "4w"}, command="mentor-admin")
+    await fake.slash(
+        guild, channel_id, guild.owner_id, "match run", {"dry-run": True, "every": "4w"}, command="mentor-admin"
+    )
     await fake.slash(guild, channel_id, guild.owner_id, "match swap", {"pair": 1, "other": 3}, command="mentor-admin")
     await fake.wait_for_call("PATCH", r"^/webhooks/", count=2)
     assert sorted(e.text for e in core.events) == ['match --dry-run --every "4w"', 'match swap "1" "3"']

@@ -14,9 +14,6 @@ from typing import Any
 
 import discord
 import pytest
-from tests.fakes.discord.commands import CommandUnavailable
-from tests.fakes.discord import FakeDiscord
-from tests.support.discord_program import Program, start_program, text_of, until
 from sqlalchemy import select
 
 from bot.bootstrap import build_router
@@ -25,10 +22,18 @@ from bot.core.messages import message
 from bot.core.parsing import tokenize
 from bot.features.polls.form import POLL_FORM
 from storage.tables import Poll
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord.commands import CommandUnavailable
+from tests.support.discord_program import Program, start_program, text_of, until
 
 OPTION_TYPE = {
-    ArgKind.TEXT: 3, ArgKind.WHEN: 3, ArgKind.LIST: 3, ArgKind.CHOICE: 3,
-    ArgKind.INT: 4, ArgKind.FLAG: 5, ArgKind.MEMBER: 6,
+    ArgKind.TEXT: 3,
+    ArgKind.WHEN: 3,
+    ArgKind.LIST: 3,
+    ArgKind.CHOICE: 3,
+    ArgKind.INT: 4,
+    ArgKind.FLAG: 5,
+    ArgKind.MEMBER: 6,
 }
 MANAGE_SERVER = str(discord.Permissions(manage_guild=True).value)
 
@@ -43,7 +48,7 @@ class RecordingCore:
 
 
 def _leaves(registered: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """"group leaf" or "leaf" → the registered sub-command."""
+    """ "group leaf" or "leaf" → the registered sub-command."""
     found: dict[str, dict[str, Any]] = {}
     for option in registered.get("options") or []:
         if option["type"] == 2:
@@ -159,7 +164,9 @@ async def test_a_typed_poll_with_hostile_text_arrives_exactly(program: Program, 
     question = HOSTILE_QUESTION.format(role=role)
     choices = [c.format(owner=p.owner) for c in HOSTILE_CHOICES]
     reply = await p.command(
-        p.owner, "poll create", {"question": question, "options": " | ".join(choices), "anonymous": True},
+        p.owner,
+        "poll create",
+        {"question": question, "options": " | ".join(choices), "anonymous": True},
         command="mentor-admin",
     )
     assert "posted" in reply["content"].lower()
@@ -179,7 +186,10 @@ async def test_the_poll_form_with_hostile_text_arrives_exactly(program: Program,
     question = HOSTILE_QUESTION.format(role="1").strip()
     choices = [c.format(owner=p.owner) for c in HOSTILE_CHOICES]
     submitted = await fake.submit_modal(
-        p.guild, p.general, p.owner, POLL_FORM.id,
+        p.guild,
+        p.general,
+        p.owner,
+        POLL_FORM.id,
         {"question": question, "options": "\n".join(choices), "closes": "3d", "anonymous": "no"},
     )
     await fake.wait_for_call("PATCH", rf"^/webhooks/\d+/{submitted['token']}/messages/@original$")
@@ -221,8 +231,13 @@ def test_the_tree_follows_the_table() -> None:
     async def handler(ctx, args):  # pragma: no cover - never called
         return []
 
-    extra = Command("availability", "availability <hours>", "how many hours a month you can give", handler,
-                    args=(Arg("hours", ArgKind.INT, "Hours a month", required=True, min_value=1, max_value=40),))
+    extra = Command(
+        "availability",
+        "availability <hours>",
+        "how many hours a month you can give",
+        handler,
+        args=(Arg("hours", ArgKind.INT, "Hours a month", required=True, min_value=1, max_value=40),),
+    )
     router.commands[extra.name] = extra
     core = RecordingCore()
     core.router = router  # type: ignore[attr-defined]

@@ -46,9 +46,8 @@ async def test_members_intent_only_when_asked(fake, discord_settings, run_client
 async def test_member_join_reaches_the_core_only_with_the_members_intent(fake, discord_settings, run_client):
     from dataclasses import replace
 
-    from tests.adapters.discord.test_discord_client import StubCore
-
     from bot.core.events import MemberJoined
+    from tests.adapters.discord.test_discord_client import StubCore
 
     guild = fake.add_guild()
     core = StubCore()

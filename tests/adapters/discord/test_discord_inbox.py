@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.fakes.discord import FakeDiscord
-from tests.support.discord_program import Program
 
 from adapters.discord.client import MentorClientMixin
 from storage.tables import InboxEvent, Poll
+from tests.fakes.discord import FakeDiscord
+from tests.support.discord_program import Program
 
 
 async def test_a_poll_deferred_just_before_a_crash_is_posted_after_the_restart(
@@ -24,8 +24,12 @@ async def test_a_poll_deferred_just_before_a_crash_is_posted_after_the_restart(
 
     monkeypatch.setattr(MentorClientMixin, "work", killed)
     interaction = await fake.slash(
-        program.guild, program.general, program.owner, "poll create",
-        {"question": "Join the program?", "closes": "3d"}, command="mentor-admin",
+        program.guild,
+        program.general,
+        program.owner,
+        "poll create",
+        {"question": "Join the program?", "closes": "3d"},
+        command="mentor-admin",
     )
     await fake.wait_for_call("POST", rf"^/interactions/{interaction['id']}/{interaction['token']}/callback$")
     assert fake.response_to(interaction)["type"] == 5  # deferred: Discord will never send it again

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.discord import FakeDiscord, FakeUser, pinged
-from tests.support.discord_program import Program, buttons, text_of, until
 from sqlalchemy import select
 
 from storage.tables import Member, Profile
+from tests.fakes.discord import FakeDiscord, FakeUser, pinged
+from tests.support.discord_program import Program, buttons, text_of, until
 
 
 def select_of(message: dict[str, Any]) -> dict[str, Any]:
@@ -24,8 +24,9 @@ def select_of(message: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-async def choose(p: Program, user: FakeUser, message: dict[str, Any], label: str | None = None,
-                 values: list[str] | None = None) -> dict[str, Any]:
+async def choose(
+    p: Program, user: FakeUser, message: dict[str, Any], label: str | None = None, values: list[str] | None = None
+) -> dict[str, Any]:
     """Click a button (or pick select values) in the DM; returns the next question."""
     custom_id = buttons(message)[label] if label is not None else select_of(message)["custom_id"]
     interaction = await p.fake.click(None, user.id, message["id"], custom_id, values)

@@ -13,10 +13,10 @@ import asyncio
 from dataclasses import replace
 
 import pytest
-from tests.fakes.discord import pinged
 
 from adapters.discord.main import serve
 from bot.core.settings import Settings
+from tests.fakes.discord import pinged
 
 QUESTION = "Would you join a mentorship program? @everyone <@&{role}> **now**"
 
@@ -66,9 +66,7 @@ def _buttons(message: dict) -> dict[str, str]:
 
 
 def _embed_text(message: dict) -> str:
-    return "\n".join(
-        f"{f['name']}: {f['value']}" for e in message.get("embeds", []) for f in e.get("fields", [])
-    )
+    return "\n".join(f"{f['name']}: {f['value']}" for e in message.get("embeds", []) for f in e.get("fields", []))
 
 
 async def _wait(predicate, timeout: float = 10.0) -> None:
@@ -92,7 +90,12 @@ async def test_poll_lifecycle_with_restart_closed_dms_and_mention_injection(fake
     await fake.slash(guild, mods, owner, "modchannel", command="mentor-admin")
     await fake.wait_for_call("PATCH", r"^/webhooks/")
     slash = await fake.slash(
-        guild, general, owner, "poll create", {"question": QUESTION.format(role=role), "closes": "3d"}, command="mentor-admin"
+        guild,
+        general,
+        owner,
+        "poll create",
+        {"question": QUESTION.format(role=role), "closes": "3d"},
+        command="mentor-admin",
     )
     assert fake.response_to(slash) is None or fake.response_to(slash)["type"] == 5
     (post,) = await fake.wait_for_call("POST", rf"^/channels/{general}/messages$")
@@ -129,14 +132,13 @@ async def test_poll_lifecycle_with_restart_closed_dms_and_mention_injection(fake
     # Close: results posted, poll unpinned and its buttons removed, invitations by DM.
     closing = await fake.slash(guild, general, owner, "poll close", {"id": 1}, command="mentor-admin")
     await fake.wait_for_call("DELETE", rf"^/channels/{general}/messages/pins/{poll_message['id']}$")
-    results = await fake.wait_for_call(
-        "POST", rf"^/channels/{general}/messages$", count=2
-    )
+    results = await fake.wait_for_call("POST", rf"^/channels/{general}/messages$", count=2)
     assert "Poll results" in results[-1].json["content"]
     await _wait(lambda: fake.messages[poll_message["id"]]["components"] == [])
     for member in (alice, cara, dan):
-        await fake.wait_for_call("POST", r"^/users/@me/channels$",
-                                 where=lambda c, m=member: c.json == {"recipient_id": int(m.id)})
+        await fake.wait_for_call(
+            "POST", r"^/users/@me/channels$", where=lambda c, m=member: c.json == {"recipient_id": int(m.id)}
+        )
     await _wait(lambda: all(fake.channel_messages(fake.dm_channels.get(m.id, "-")) for m in (alice, cara, dan)))
     invite = fake.channel_messages(fake.dm_channels[alice.id])[0]
     assert _buttons(invite) and "Thanks for saying" in invite["content"]
@@ -162,8 +164,13 @@ async def test_poll_lifecycle_with_restart_closed_dms_and_mention_injection(fake
     assert len(fake.calls_to("POST", rf"^/channels/{bob_dm}/messages$")) == 1  # still never retried
 
     # Mention injection: the question held @everyone and a role mention; nothing pinged anyone.
-    sent = [c for c in fake.calls if c.method in ("POST", "PATCH") and isinstance(c.json, dict)
-            and ("/messages" in c.path or c.path.startswith("/webhooks/") or c.path.endswith("/callback"))]
+    sent = [
+        c
+        for c in fake.calls
+        if c.method in ("POST", "PATCH")
+        and isinstance(c.json, dict)
+        and ("/messages" in c.path or c.path.startswith("/webhooks/") or c.path.endswith("/callback"))
+    ]
     assert sent
     for call in sent:
         body = call.json.get("data", call.json) if call.path.endswith("/callback") else call.json
@@ -185,8 +192,9 @@ async def test_dates_and_durations_are_suggested_and_what_was_typed_stays(fake, 
     assert response["type"] == 8
     values = [c["value"] for c in response["data"]["choices"]]
     assert {"3d", "1w", "2w"} <= set(values)
-    typing = await fake.autocomplete(guild, general, guild.owner_id, "poll create", "closes", "friday 9:00",
-                                     command="mentor-admin")
+    typing = await fake.autocomplete(
+        guild, general, guild.owner_id, "poll create", "closes", "friday 9:00", command="mentor-admin"
+    )
     await fake.wait_for_call("POST", rf"^/interactions/{typing['id']}/")
     choices = fake.response_to(typing)["data"]["choices"]
     assert choices[0] == {"name": "friday 9:00", "value": "friday 9:00"}  # a free string: the core reads it

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from tests.fakes.discord import pinged
-
 from adapters.discord.messenger import DiscordMessenger, nonce_for
 from bot.core.messages import Button, Mention, UserText, message, text
 from bot.core.ports import Delivered, Delivery, Destination, Operation, PermanentFailure, RetryLater
+from tests.fakes.discord import pinged
 
 
 def _delivery(guild_id, destination, msg=None, *, key="outbox:1", op=Operation.POST, ref=None, attempt=0):
@@ -85,8 +84,9 @@ async def test_update_pin_and_unpin_use_the_message_ref(fake, rest_client):
     )
     ref = posted.message_ref
     message_id = ref.split(":")[1]
-    assert await messenger.deliver(_delivery(guild.id, Destination.channel(channel_id), op=Operation.PIN, ref=ref)) \
-        == Delivered(ref)
+    assert await messenger.deliver(
+        _delivery(guild.id, Destination.channel(channel_id), op=Operation.PIN, ref=ref)
+    ) == Delivered(ref)
     assert fake.pins[channel_id] == [message_id]
     updated = await messenger.deliver(
         _delivery(guild.id, Destination.channel(channel_id), message("Votes: 1"), op=Operation.UPDATE, ref=ref)
@@ -164,8 +164,13 @@ async def test_images_are_attached_and_replaced_on_update(fake, rest_client, tmp
     (post,) = fake.calls_to("POST", rf"^/channels/{channel_id}/messages$")
     assert post.json["_files"] == ["chart.png"] and post.json["nonce"]
     await messenger.deliver(
-        _delivery(guild.id, Destination.channel(channel_id), message("Stats v2", Image(str(chart), "c")),
-                  op=Operation.UPDATE, ref=posted.message_ref)
+        _delivery(
+            guild.id,
+            Destination.channel(channel_id),
+            message("Stats v2", Image(str(chart), "c")),
+            op=Operation.UPDATE,
+            ref=posted.message_ref,
+        )
     )
     (edit,) = fake.calls_to("PATCH", rf"^/channels/{channel_id}/messages/\d+$")
     assert edit.json["_files"] == ["chart.png"] and edit.json["content"] == "Stats v2"

@@ -10,12 +10,12 @@ from typing import Any
 
 import discord
 import pytest
-from tests.fakes.discord import FakeDiscord
-from tests.support.discord_program import Program, start_program, text_of, until
 
 from adapters.discord.messenger import DiscordMessenger
 from bot.core.events import CommunityRef
+from tests.fakes.discord import FakeDiscord
 from tests.support.closed_doors import Platform, closed_doors_scenario, open_for, partner_scenario
+from tests.support.discord_program import Program, start_program, text_of, until
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -65,8 +65,12 @@ async def _platform(fake: FakeDiscord, client: discord.Client) -> tuple[Platform
         return len(fake.calls_to("POST", rf"^/channels/{channel}/messages$")) if channel else 0
 
     platform = Platform(
-        CommunityRef("discord", guild.id, guild.name), mods, DiscordMessenger(client),
-        fake.close_dms, fake.closed_dms.discard, calls_for,
+        CommunityRef("discord", guild.id, guild.name),
+        mods,
+        DiscordMessenger(client),
+        fake.close_dms,
+        fake.closed_dms.discard,
+        calls_for,
     )
     return platform, guild
 

@@ -8,16 +8,15 @@ generated from the table gives each its own sub-command (`/mentor me`,
 
 from __future__ import annotations
 
-import pytest
-
 import asyncio
 from datetime import timedelta
 
-from tests.fakes.discord.commands import CommandUnavailable
-from tests.fakes.discord import FakeDiscord, pinged
-from tests.support.discord_program import Program, buttons, text_of
+import pytest
 
 from storage.tables import Goal, Pairing
+from tests.fakes.discord import FakeDiscord, pinged
+from tests.fakes.discord.commands import CommandUnavailable
+from tests.support.discord_program import Program, buttons, text_of
 
 
 async def until_count(p: Program, model: object, n: int) -> None:
@@ -30,7 +29,11 @@ async def until_count(p: Program, model: object, n: int) -> None:
 
 def posted(fake: FakeDiscord, body: dict) -> dict:  # type: ignore[type-arg]
     """The message a follow-up body became (to click its buttons in turn)."""
-    return next(m for m in reversed(list(fake.messages.values())) if m.get("components") == body.get("components") and m.get("content") == body.get("content"))
+    return next(
+        m
+        for m in reversed(list(fake.messages.values()))
+        if m.get("components") == body.get("components") and m.get("content") == body.get("content")
+    )
 
 
 async def test_me_shows_the_status_card_with_buttons_that_work(program: Program, fake: FakeDiscord) -> None:
@@ -52,7 +55,9 @@ async def test_me_shows_the_status_card_with_buttons_that_work(program: Program,
     modal = fake.response_to(opened)
     assert modal is not None and modal["type"] == 9 and modal["data"]["custom_id"] == "mentor:goalf:new:set"
     assert len(modal["data"]["title"]) <= 45 and len(modal["data"]["components"]) == 2
-    await fake.submit_modal(p.guild, p.general, ann.id, "mentor:goalf:new:set", {"goal": "Ship my first PR", "by": "6w"})
+    await fake.submit_modal(
+        p.guild, p.general, ann.id, "mentor:goalf:new:set", {"goal": "Ship my first PR", "by": "6w"}
+    )
     await until_count(p, Goal, 1)
     card = await p.run(ann.id, "me")
     assert "Current goal: Ship my first PR" in text_of(card) and "Update goal" in buttons(card)

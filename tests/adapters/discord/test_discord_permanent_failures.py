@@ -12,11 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import discord
-from tests.fakes.discord import FakeDiscord
 
 from adapters.discord.messenger import DiscordMessenger
 from bot.core.events import CommunityRef
 from bot.core.ports import Destination
+from tests.fakes.discord import FakeDiscord
 from tests.support.permanent import drain_many, open_bot, queue, rows
 
 
@@ -74,18 +74,14 @@ async def test_missing_permissions(fake: FakeDiscord, tmp_path: Path) -> None:
     def forbid(general: str, member: str) -> None:
         fake.fail("POST", rf"^/channels/{general}/messages$", status=403, code=50013, times=1000)
 
-    failing, notices, general, mods, _ = await _run(
-        fake, tmp_path, lambda g, m: Destination.channel(g), prepare=forbid
-    )
+    failing, notices, general, mods, _ = await _run(fake, tmp_path, lambda g, m: Destination.channel(g), prepare=forbid)
     assert _sends(fake, general) == 1
     assert failing.status == "failed" and "missing_access" in (failing.last_error or "")
     assert len(notices) == 1 and len(fake.channel_messages(mods)) == 1
 
 
 async def test_revoked_token(fake: FakeDiscord, tmp_path: Path) -> None:
-    failing, notices, general, mods, _ = await _run(
-        fake, tmp_path, lambda g, m: Destination.channel(g), revoke=True
-    )
+    failing, notices, general, mods, _ = await _run(fake, tmp_path, lambda g, m: Destination.channel(g), revoke=True)
     assert _sends(fake, general) == 1
     assert failing.status == "failed" and "token_revoked" in (failing.last_error or "")
     # The notice fails the same way; it is tried once and stays failed (no loop).

@@ -18,12 +18,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from tests.fakes.discord.commands import CommandUnavailable
-from tests.fakes.discord import FakeDiscord, FakeUser, pinged
-from tests.support.discord_program import Program, buttons, start_program, text_of, until
 from sqlalchemy import select
 
 from storage.tables import CheckIn, Feedback, Goal, Pairing
+from tests.fakes.discord import FakeDiscord, FakeUser, pinged
+from tests.fakes.discord.commands import CommandUnavailable
+from tests.support.discord_program import Program, buttons, start_program, text_of, until
 
 
 async def two_pairs(p: Program) -> dict[str, FakeUser]:
@@ -39,7 +39,9 @@ async def two_pairs(p: Program) -> dict[str, FakeUser]:
 
 
 @pytest.mark.parametrize("threads", [True, False], ids=["private-thread", "one-dm-each"])
-async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(fake: FakeDiscord, tmp_path: Any, threads: bool) -> None:
+async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(
+    fake: FakeDiscord, tmp_path: Any, threads: bool
+) -> None:
     p = start_program(fake, tmp_path, threads=threads)
     await p.start()
     try:
@@ -63,7 +65,9 @@ async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(
         if threads:
             await until(lambda: len(p.threads()) == 2 and all(fake.channel_messages(t) for t in p.threads()))
             members = sorted(sorted(fake.thread_members[t] - {fake.bot.id}) for t in p.threads())
-            assert members == sorted(sorted([people[a].id, people[b].id]) for a, b in (("ann", "maria"), ("ben", "omar")))
+            assert members == sorted(
+                sorted([people[a].id, people[b].id]) for a, b in (("ann", "maria"), ("ben", "omar"))
+            )
             intros = [fake.channel_messages(t)[0] for t in p.threads()]
         else:
             await until(lambda: all(any("You are matched" in m["content"] for m in p.dms(u)) for u in people.values()))
@@ -136,7 +140,11 @@ async def test_a_pair_from_kickoff_to_testimonial(program: Program, fake: FakeDi
 
     differ = await p.click(maria.id, reassess, "Wrap up early")  # they chose differently: nothing ends
     assert "Your partner chose differently, so nothing has ended" in differ["content"]
-    await until(lambda: any("You chose differently: Maria would like to wrap up" in m["content"] for m in fake.channel_messages(thread)))
+    await until(
+        lambda: any(
+            "You chose differently: Maria would like to wrap up" in m["content"] for m in fake.channel_messages(thread)
+        )
+    )
     confirm = await p.run(maria.id, "wrap-up")
     assert "Wrap up your mentorship with Ann now?" in confirm["content"]
     wrapped = await p.click(maria.id, confirm, "Yes, wrap up")
@@ -160,7 +168,9 @@ async def test_a_pair_from_kickoff_to_testimonial(program: Program, fake: FakeDi
     with pytest.raises(CommandUnavailable):
         await p.run(ann.id, "testimonials")
     quotes = await p.run(p.owner, "testimonials")
-    assert "Weekly calls kept me going" in quotes["content"] and "A junior developer (mentee — 5/5)" in quotes["content"]
+    assert (
+        "Weekly calls kept me going" in quotes["content"] and "A junior developer (mentee — 5/5)" in quotes["content"]
+    )
     assert "\\*\\*thanks\\*\\*" in quotes["content"]  # typed markdown shown, not applied
     assert pinged(quotes) == {"users": set(), "roles": set(), "everyone": set()}
     assert await p.count(Feedback, Feedback.step == "done") == 1

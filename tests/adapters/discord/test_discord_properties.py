@@ -22,17 +22,18 @@ import re
 from typing import Any
 
 import discord
-from hypothesis import HealthCheck, example, given, settings, strategies as st
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from adapters.discord.client import modal_fields
 from adapters.discord.render import render
 from bot.bootstrap import build_router
 from bot.core.events import SlashCommand
 from bot.core.feature import split_choices
-from bot.features.polls.form import POLL_FORM
 from bot.core.messages import Mention, UserText, message, text
 from bot.core.parsing import Arity, ParseError, parse_args, tokenize
+from bot.features.polls.form import POLL_FORM
 
 POLL = build_router().commands["poll"]
 QUOTES = re.compile(r"[\"“”„«»]")
@@ -40,7 +41,22 @@ POLL_SPEC = {"options": Arity.MANY, "closes": Arity.ONE, "anonymous": Arity.FLAG
 HOSTILE = ["@everyone", "@here", "<@&123456789012345678>", "<@123456789012345678>", "<#1>", "||x||", "**b**"]
 _ALPHABET = st.sampled_from(
     list("abc xyz 0123456789-:\"'“”«»@#<>&!*_~`|\\/,;")
-    + ["\u202e", "\u200f", "\u200b", "\u200d", "😀", "👩‍👩‍👧", "שלום", "مرحبا", "é", "\n", "\t", "  ", "--options", *HOSTILE]
+    + [
+        "\u202e",
+        "\u200f",
+        "\u200b",
+        "\u200d",
+        "😀",
+        "👩‍👩‍👧",
+        "שלום",
+        "مرحبا",
+        "é",
+        "\n",
+        "\t",
+        "  ",
+        "--options",
+        *HOSTILE,
+    ]
 )
 member_text = (
     st.lists(_ALPHABET, max_size=30).map("".join)
@@ -77,9 +93,7 @@ def test_poll_options_round_trip_through_the_core_parser(question: str, options:
 def test_modal_submission_fields_arrive_exactly(values: dict[str, str]) -> None:
     data = {
         "custom_id": POLL_FORM.id,
-        "components": [
-            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()
-        ],
+        "components": [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()],
     }
     assert modal_fields(data) == values
     labelled = {  # Discord's newer modal layout: a label component around each text input
@@ -133,7 +147,11 @@ async def test_generated_slash_commands_round_trip(fake: Any, discord_settings: 
         question = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 5)))[:300] or "q"
         options = ", ".join("".join(rng.choice(pieces) for _ in range(rng.randint(1, 3))) for _ in range(3))[:1000]
         await fake.slash(
-            guild, channel_id, guild.owner_id, "poll create", {"question": question, "options": options},
+            guild,
+            channel_id,
+            guild.owner_id,
+            "poll create",
+            {"question": question, "options": options},
             command="mentor-admin",
         )
         await fake.wait_for_call("PATCH", r"^/webhooks/\d+/[^/]+/messages/@original$", count=n + 1)

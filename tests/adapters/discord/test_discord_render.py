@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.discord import render as r
 from bot.core.messages import (
     Button,
     Divider,
@@ -10,12 +11,10 @@ from bot.core.messages import (
     Option,
     Select,
     Strong,
-    Text,
     UserText,
     message,
     text,
 )
-from adapters.discord import render as r
 
 
 def test_user_text_cannot_format_or_ping():

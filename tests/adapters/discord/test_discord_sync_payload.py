@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import discord
-from tests.fakes.discord.commands import bulk_problem
 
 from adapters.discord.client import MentorClient
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.sync import command_payload, definition_hash
+from tests.fakes.discord.commands import bulk_problem
 
 NAME = re.compile(r"^[-_\w]{1,32}$")
 
@@ -88,11 +88,27 @@ def test_the_fake_refuses_what_discord_refuses():
     assert "description" in bulk_problem([long])
     mixed = dict(mentor, options=[*mentor["options"], {"type": 3, "name": "text", "description": "d"}])
     assert "mixed" in bulk_problem([mixed])
-    order = {"type": 1, "name": "x", "description": "d", "options": [
-        {"type": 3, "name": "a", "description": "d"}, {"type": 3, "name": "b", "description": "d", "required": True}]}
+    order = {
+        "type": 1,
+        "name": "x",
+        "description": "d",
+        "options": [
+            {"type": 3, "name": "a", "description": "d"},
+            {"type": 3, "name": "b", "description": "d", "required": True},
+        ],
+    }
     assert "before non-required" in bulk_problem([dict(mentor, options=[order])])
-    deep = dict(admin, options=[{"type": 2, "name": "g", "description": "d", "options": [
-        {"type": 2, "name": "h", "description": "d", "options": []}]}])
+    deep = dict(
+        admin,
+        options=[
+            {
+                "type": 2,
+                "name": "g",
+                "description": "d",
+                "options": [{"type": 2, "name": "h", "description": "d", "options": []}],
+            }
+        ],
+    )
     assert bulk_problem([deep])
     assert "bitfield" in bulk_problem([dict(admin, default_member_permissions="32")])
     assert "Command name" in bulk_problem([dict(mentor, name="Mentor")])
@@ -116,7 +132,11 @@ def test_settings_from_env_explain_bad_values():
     assert settings.token == "t" and settings.api_base == "http://127.0.0.1:9/api/v10"
     assert settings.moderator_role_name == "Mentor Team" and settings.guild_id is None
     assert DiscordSettings.from_env({"DISCORD_TOKEN": "t", "DISCORD_MODERATOR_ROLE": "42"}).moderator_role_id == 42
-    for bad in ({}, {"DISCORD_TOKEN": "t", "DISCORD_GUILD_ID": "my server"}, {"DISCORD_TOKEN": "t", "DISCORD_SHARDS": "4"}):
+    for bad in (
+        {},
+        {"DISCORD_TOKEN": "t", "DISCORD_GUILD_ID": "my server"},
+        {"DISCORD_TOKEN": "t", "DISCORD_SHARDS": "4"},
+    ):
         with pytest.raises(ConfigError):
             DiscordSettings.from_env(bad)
 

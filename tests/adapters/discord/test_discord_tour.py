@@ -8,12 +8,12 @@ does not offer a member (a moderator command, an unknown name) cannot be sent.""
 from __future__ import annotations
 
 import pytest
-from tests.fakes.discord.commands import CommandUnavailable
-from tests.fakes.discord import FakeDiscord, pinged
-from tests.support.discord_program import Program, invocation, text_of, until
 
 from bot.bootstrap import build_router
+from tests.fakes.discord import FakeDiscord, pinged
+from tests.fakes.discord.commands import CommandUnavailable
 from tests.support.command_tour import APOLOGY_WORDS, TOUR, commands_not_toured
+from tests.support.discord_program import Program, invocation, text_of, until
 
 
 @pytest.mark.slow
@@ -21,8 +21,12 @@ async def test_every_command_answers_through_discord(program: Program, fake: Fak
     assert commands_not_toured(list(build_router().commands)) == set()
     p = program
     people = {n: fake.add_member(p.guild, n) for n in ("maria", "omar", "ann", "ben", "newbie")}
-    for name, role, topic in (("maria", "mentor", "Python"), ("omar", "mentor", "Go"),
-                              ("ann", "mentee", "Python"), ("ben", "mentee", "Go")):
+    for name, role, topic in (
+        ("maria", "mentor", "Python"),
+        ("omar", "mentor", "Go"),
+        ("ann", "mentee", "Python"),
+        ("ben", "mentee", "Go"),
+    ):
         topics = {"topics_offered": [topic]} if role == "mentor" else {"topics_wanted": [topic]}
         await p.seed(people[name], role, **topics)
     users = {"mod": p.owner, "ann": people["ann"].id, "newbie": people["newbie"].id}
@@ -36,14 +40,18 @@ async def test_every_command_answers_through_discord(program: Program, fake: Fak
             unavailable.append(invocation(line)[:2])
             continue
         # Discord's user picker sends ids: "@ann" in the text tour is that member's mention here.
-        typed = " ".join(f"<@{people[w[1:]].id}>" if w.startswith("@") and w[1:] in people else w for w in line.split(" "))
+        typed = " ".join(
+            f"<@{people[w[1:]].id}>" if w.startswith("@") and w[1:] in people else w for w in line.split(" ")
+        )
         reply = await p.run(users[who], typed)
         shown = answers[(who, line)] = text_of(reply)
         assert reply["flags"] & 64, line  # private
         assert shown.strip() and not any(w in shown.lower() for w in APOLOGY_WORDS), (line, shown)
     assert "approved" in answers[("mod", "match approve")]
     assert unavailable == [("mentor-admin", "match run"), ("mentor", "nonsense")]
-    assert "/mentor-admin match run" in answers[("mod", "help")] and "/mentor goal set goal:…" in answers[("mod", "help")]
+    assert (
+        "/mentor-admin match run" in answers[("mod", "help")] and "/mentor goal set goal:…" in answers[("mod", "help")]
+    )
     assert "/mentor-admin" not in answers[("newbie", "help")]
     # What the commands caused reached Discord: the announcement, one thread per pair.
     await until(lambda: any("Mentors wanted" in text_of(m) for m in fake.channel_messages(p.general)))

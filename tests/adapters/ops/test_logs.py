@@ -49,7 +49,9 @@ def test_exceptions_keep_their_type_and_stack_but_not_their_message() -> None:
 @pytest.mark.parametrize(
     "token",
     [
-        "-".join(["xoxb", "1234567890", "0987654321", "AbCdEfGhIjKlMnOp"]),  # built here: no token-shaped literal in the repo
+        "-".join(
+            ["xoxb", "1234567890", "0987654321", "AbCdEfGhIjKlMnOp"]
+        ),  # built here: no token-shaped literal in the repo
         "xapp-1-A0123-456-abcdef",
         "MTA1234567890123456789012.GaBcDe.abcdefghijklmnopqrstuvwxyz012345",
     ],

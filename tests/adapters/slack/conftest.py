@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 from adapters.slack.messenger import SlackMessenger, make_web_client
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 
 @pytest.fixture

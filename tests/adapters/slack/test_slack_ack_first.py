@@ -12,16 +12,16 @@ import asyncio
 import logging
 
 import pytest
-from tests.fakes.slack import FakeSlack
-from tests.support.slack_harness import FORM, SlackStack
-from tests.support.slack_payloads import slash_command
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from storage.tables import InboxEvent
+from tests.fakes.slack import FakeSlack
 from tests.support.db import START
+from tests.support.slack_harness import FORM, SlackStack
+from tests.support.slack_payloads import slash_command
 
 
 async def test_a_command_is_answered_after_its_save_and_before_the_core_works(

@@ -10,8 +10,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
-from tests.support.slack_payloads import block_action, dm_event, fixture, slash_command
 
 from adapters.slack.app import SORRY, SlackAdapter
 from adapters.slack.main import start_http
@@ -19,6 +17,8 @@ from adapters.slack.messenger import make_web_client
 from adapters.slack.settings import SlackSettings
 from bot.core.events import ComponentAction, DirectText, MemberJoined, SlashCommand
 from bot.core.messages import UserText, message, text
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
+from tests.support.slack_payloads import block_action, dm_event, fixture, slash_command
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
@@ -106,7 +106,10 @@ async def test_configured_moderator_and_users_info_cache(fake: FakeSlack, wired)
 async def test_button_click_becomes_component_action(fake: FakeSlack, wired) -> None:
     core, url, session = wired
     body = block_action(
-        "mentor:poll:1:vote:0", user_id="U0ALICE", channel_id="C0MENTOR", message_ts="1700000001.000002",
+        "mentor:poll:1:vote:0",
+        user_id="U0ALICE",
+        channel_id="C0MENTOR",
+        message_ts="1700000001.000002",
         response_url=fake.response_url(),
     )
     async with session.post(url, data=body, headers={**FORM, **signed_headers(body)}) as resp:
@@ -133,7 +136,10 @@ async def test_dm_text_is_answered_in_the_dm_and_bots_are_ignored(fake: FakeSlac
     bot = json.dumps(fixture("event_message_bot"))
     async with session.post(url, data=bot, headers={**JSON, **signed_headers(bot)}) as resp:
         assert resp.status == 200
-    own = json.dumps({**fixture("event_message_im"), "event_id": "Ev2"} | {"event": {**fixture("event_message_im")["event"], "user": "U0BOT", "bot_id": "B0BOT"}})
+    own = json.dumps(
+        {**fixture("event_message_im"), "event_id": "Ev2"}
+        | {"event": {**fixture("event_message_im")["event"], "user": "U0BOT", "bot_id": "B0BOT"}}
+    )
     async with session.post(url, data=own, headers={**JSON, **signed_headers(own)}) as resp:
         assert resp.status == 200
     await asyncio.sleep(0.2)
@@ -166,7 +172,9 @@ async def test_core_failure_is_a_polite_reply_not_a_trace(fake: FakeSlack, wired
 
 async def test_url_verification_challenge_is_answered(fake: FakeSlack, wired) -> None:
     core, url, session = wired
-    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"})
+    body = json.dumps(
+        {"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+    )
     async with session.post(url, data=body, headers={**JSON, **signed_headers(body)}) as resp:
         assert resp.status == 200
         assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in await resp.text()
@@ -176,7 +184,9 @@ async def test_url_verification_challenge_is_answered(fake: FakeSlack, wired) ->
 async def test_moderator_user_group_grants_rights(fake: FakeSlack) -> None:
     core = StubCore()
     fake.usergroups["S0MODS"] = {"U0ALICE"}
-    settings = SlackSettings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.api_url, moderator_group="S0MODS")
+    settings = SlackSettings(
+        bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.api_url, moderator_group="S0MODS"
+    )
     adapter = SlackAdapter(core.handle, settings, client=make_web_client(BOT_TOKEN, base_url=fake.api_url))
     client = make_web_client(BOT_TOKEN, base_url=fake.api_url)
     alice = await adapter.actors.actor(client, "T0MENTOR", "U0ALICE")

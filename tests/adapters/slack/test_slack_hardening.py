@@ -10,14 +10,14 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.fakes.slack import FakeSlack, signed_headers
-from tests.support.slack_harness import FORM, JSON, SlackStack, settle
-from tests.support.slack_payloads import dm_event, slash_command
 
 from adapters.cli import configure_logging
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
+from tests.fakes.slack import FakeSlack, signed_headers
 from tests.support.db import START
+from tests.support.slack_harness import FORM, JSON, SlackStack, settle
+from tests.support.slack_payloads import dm_event, slash_command
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ async def test_unsigned_or_oddly_signed_requests_get_401_without_a_traceback(
     stack: SlackStack, fake: FakeSlack, caplog: pytest.LogCaptureFixture, headers: dict[str, str]
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    body = slash_command("poll \"x\"", user_id="U0BOB", channel_id="C0MENTOR", response_url=fake.response_url("r"))
+    body = slash_command('poll "x"', user_id="U0BOB", channel_id="C0MENTOR", response_url=fake.response_url("r"))
     for content in (FORM, JSON):
         assert await post_raw(stack, body if content is FORM else "{not json", {**content, **headers}) == 401
     no_traceback(caplog)
@@ -127,10 +127,18 @@ async def converse(stack: SlackStack, fake: FakeSlack) -> None:
     answers = [("click", "Mentee"), ("select", "Python"), ("say", SECRETS[0]), ("say", SECRETS[1]), ("say", "5")]
     for n, (how, value) in enumerate(answers):
         if how == "click":
-            ids = {e["text"]["text"]: e["action_id"] for b in question["blocks"] if b["type"] == "actions" for e in b["elements"] if e["type"] == "button"}
+            ids = {
+                e["text"]["text"]: e["action_id"]
+                for b in question["blocks"]
+                if b["type"] == "actions"
+                for e in b["elements"]
+                if e["type"] == "button"
+            }
             question = await stack.click_in_dm("U0BOB", ids[value], question["ts"])
         elif how == "select":
-            (select,) = [e for b in question["blocks"] if b["type"] == "actions" for e in b["elements"] if "select" in e["type"]]
+            (select,) = [
+                e for b in question["blocks"] if b["type"] == "actions" for e in b["elements"] if "select" in e["type"]
+            ]
             question = await stack.select_in_dm("U0BOB", select["action_id"], [value], question["ts"])
         else:
             before = len(stack.dm_replies("U0BOB"))

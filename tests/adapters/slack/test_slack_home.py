@@ -19,17 +19,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from tests.fakes.slack import TEAM_ID, FakeSlack
-from tests.support.slack_harness import FORM, JSON, SlackStack, settle
-from tests.support.slack_payloads import block_action_payload, event, payload_body
 from sqlalchemy import func, select
 
 from bot.core.clock import ManualClock
 from bot.core.events import Actor, CommunityRef
 from bot.core.settings import Settings
 from storage.tables import Goal, Pairing, Profile
-from tests.support.db import START
+from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.support.community import seed_profile
+from tests.support.db import START
+from tests.support.slack_harness import FORM, JSON, SlackStack, settle
+from tests.support.slack_payloads import block_action_payload, event, payload_body
 
 SLACK = CommunityRef("slack", TEAM_ID, "mentor-community")
 
@@ -65,8 +65,10 @@ def home_controls(fake: FakeSlack, user_id: str) -> dict[str, str]:
 def buttons(message: dict[str, Any]) -> dict[str, str]:
     return {
         e["text"]["text"]: e["action_id"]
-        for b in message.get("blocks") or [] if b["type"] == "actions"
-        for e in b["elements"] if e["type"] == "button"
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
     }
 
 
@@ -74,7 +76,13 @@ async def open_home(stack: SlackStack, user_id: str) -> str:
     """The member opens the Home tab; returns what it shows once published."""
     before = len(stack.fake.calls_to("views.publish"))
     body = event("event_message_im", event_id=f"EvHome{time.monotonic_ns()}")
-    body["event"] = {"type": "app_home_opened", "user": user_id, "channel": "D0HOME", "tab": "home", "event_ts": "1700000000.1"}
+    body["event"] = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": "D0HOME",
+        "tab": "home",
+        "event_ts": "1700000000.1",
+    }
     status, _ = await stack.post(json.dumps(body), JSON)
     assert status == 200
     await settle(lambda: len(stack.fake.calls_to("views.publish")) > before)
@@ -89,7 +97,12 @@ async def click_home(stack: SlackStack, user_id: str, action_id: str, value: str
     body["container"] = {"type": "view", "view_id": "V0HOME"}
     body["view"] = {"id": "V0HOME", "type": "home", "blocks": []}
     if value is not None:
-        body["actions"][0] = {"action_id": action_id, "type": "static_select", "selected_option": {"value": value}, "action_ts": "1.2"}
+        body["actions"][0] = {
+            "action_id": action_id,
+            "type": "static_select",
+            "selected_option": {"value": value},
+            "action_ts": "1.2",
+        }
     before = len(stack.fake.calls_to("views.publish"))
     status, _ = await stack.post(payload_body(body), FORM)
     assert status == 200
@@ -119,7 +132,9 @@ async def test_home_shows_a_waiting_member_and_a_pause_clicked_there(stack: Slac
     assert dm is not None and any("Paused until" in m.get("text", "") for m in dm.messages)  # the answer went to the DM
 
 
-async def test_a_pairing_made_elsewhere_refreshes_the_home_once_after_the_debounce(stack: SlackStack, fake: FakeSlack) -> None:
+async def test_a_pairing_made_elsewhere_refreshes_the_home_once_after_the_debounce(
+    stack: SlackStack, fake: FakeSlack
+) -> None:
     await seed(stack, "U0MARIA", "mentor")
     await seed(stack, "U0ANN", "mentee")
     await open_home(stack, "U0ANN")
@@ -139,7 +154,9 @@ async def test_a_pairing_made_elsewhere_refreshes_the_home_once_after_the_deboun
     assert "<!channel>" not in shown  # the member's name is escaped on the Home too
 
 
-async def test_moderator_home_shows_the_overview_and_approves_a_round_from_there(stack: SlackStack, fake: FakeSlack) -> None:
+async def test_moderator_home_shows_the_overview_and_approves_a_round_from_there(
+    stack: SlackStack, fake: FakeSlack
+) -> None:
     await seed(stack, "U0MARIA", "mentor")
     await seed(stack, "U0ANN", "mentee")
     await stack.command("U0CAROL", "match")
@@ -162,10 +179,13 @@ async def test_moderator_home_shows_the_overview_and_approves_a_round_from_there
 # --- lists -------------------------------------------------------------------------------
 
 
-async def test_members_list_pages_with_next_and_previous_for_moderators_only(stack: SlackStack, fake: FakeSlack) -> None:
+async def test_members_list_pages_with_next_and_previous_for_moderators_only(
+    stack: SlackStack, fake: FakeSlack
+) -> None:
     for n in range(23):
-        await seed_profile(stack.bot, SLACK, Actor(f"U0W{n:02d}", f"Waiter {n:02d}"), "mentee",
-                           stack.clock.now() - timedelta(days=n))
+        await seed_profile(
+            stack.bot, SLACK, Actor(f"U0W{n:02d}", f"Waiter {n:02d}"), "mentee", stack.clock.now() - timedelta(days=n)
+        )
     first = await stack.command("U0CAROL", "members --waiting")
     text = json.dumps(first["blocks"])
     assert "Waiting for a match: 23" in text and "page 1 of 3" in text

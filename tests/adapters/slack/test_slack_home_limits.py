@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.slack import FakeSlack
 from sqlalchemy import select
 
 from adapters.slack.render import render_home
@@ -31,6 +30,7 @@ from bot.features.overview.status import Viewer
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.tables import Community, Member, Pairing, Profile
+from tests.fakes.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[3]
 MEMBERS = 10_000
@@ -48,7 +48,9 @@ def _hostile(path: Path, now: datetime) -> None:
     """Long escaped names, long poll questions, many at-risk pairs and failed deliveries."""
     ts = now.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE member SET display_name = substr(replace(hex(zeroblob(100)), '00', '<&'), 1, 200) WHERE id % 7 = 0")
+    conn.execute(
+        "UPDATE member SET display_name = substr(replace(hex(zeroblob(100)), '00', '<&'), 1, 200) WHERE id % 7 = 0"
+    )
     conn.execute("UPDATE pairing SET at_risk_reported_at = ? WHERE status = 'active' AND id % 5 = 0", (ts,))
     question = ("Would you join <!channel> & mentor? " * 10)[:300]
     conn.executemany(
@@ -99,13 +101,21 @@ async def test_home_of_a_ten_thousand_member_community_fits_block_kit(tmp_path: 
         assert community is not None
 
         async def member_where(*where: Any) -> Member:
-            found = (await session.execute(select(Member).join(Profile, Profile.member_id == Member.id).where(*where).limit(1))).scalar_one()
+            found = (
+                await session.execute(
+                    select(Member).join(Profile, Profile.member_id == Member.id).where(*where).limit(1)
+                )
+            ).scalar_one()
             return found
 
         people = {
             "waiting": await member_where(Profile.status == "waiting", Member.id > MEMBERS // 2),
             "paired": await member_where(
-                Member.id.in_(select(Pairing.mentee_member_id).where(Pairing.status == "active", Pairing.mentee_member_id % 7 == 0)),  # type: ignore[attr-defined]
+                Member.id.in_(
+                    select(Pairing.mentee_member_id).where(
+                        Pairing.status == "active", Pairing.mentee_member_id % 7 == 0
+                    )
+                ),  # type: ignore[attr-defined]
                 Profile.status == "active",
             ),
             "paused": await member_where(Profile.status == "paused", Member.id > MEMBERS // 2),
@@ -129,7 +139,9 @@ async def test_home_of_a_ten_thousand_member_community_fits_block_kit(tmp_path: 
         assert "Program at a glance" in pages[0] and "Signed up" in pages[0]
         assert "At-risk pairs:" in pages[0] and "page 1 of" in pages[0] and "mentor:home:2:page" in pages[0]
         assert "page 2 of" in pages[1] and "mentor:home:1:page" in pages[1]
-        assert '"text": "Next"' not in pages[2] and '"text": "Previous"' in pages[2]  # a page beyond the end shows the last one
+        assert (
+            '"text": "Next"' not in pages[2] and '"text": "Previous"' in pages[2]
+        )  # a page beyond the end shows the last one
         assert "Open polls: 40" in pages[0] and "<!channel>" not in pages[0]
         assert "Delivery problems this week:" in pages[0]
     await db.dispose()

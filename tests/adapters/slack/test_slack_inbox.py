@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.slack import FakeSlack
-from tests.support.slack_harness import SlackStack, settle
 from sqlalchemy import select
 
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from bot.delivery.leases import take_back_at_start
 from storage.tables import InboxEvent
+from tests.fakes.slack import FakeSlack
 from tests.support.db import START
+from tests.support.slack_harness import SlackStack, settle
 
 ROLE_QUESTION = "Would you like to mentor someone, be mentored, or both?"
 TOPICS_QUESTION = "Which topics do you want to grow in?"
@@ -23,7 +23,10 @@ TOPICS_QUESTION = "Which topics do you want to grow in?"
 
 def button(message: dict[str, Any], label: str) -> str:
     return next(
-        e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+        e["action_id"]
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
         if e["type"] == "button" and e["text"]["text"] == label
     )
 
@@ -41,7 +44,10 @@ async def click_role_and_die(stack: SlackStack, fake: FakeSlack, question: dict[
 
     im = fake.im_with("U0BOB")
     body = block_action(
-        button(question, "Mentee"), user_id="U0BOB", channel_id=im.id, message_ts=question["ts"],
+        button(question, "Mentee"),
+        user_id="U0BOB",
+        channel_id=im.id,
+        message_ts=question["ts"],
         response_url=fake.response_url("role"),
     )
     status, _ = await stack.post(body, {"Content-Type": "application/x-www-form-urlencoded"})
@@ -81,7 +87,11 @@ async def test_a_click_acknowledged_just_before_a_crash_is_applied_after_the_res
         assert await second.services.adapter.resume() == 0  # finished: never worked on again
         # The conversation goes on at the right question: the next answer is the topics.
         topics = next(
-            e for b in im.messages[-1]["blocks"] if b["type"] == "actions" for e in b["elements"] if "select" in e["type"]
+            e
+            for b in im.messages[-1]["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if "select" in e["type"]
         )
         nxt = await second.select_in_dm("U0BOB", topics["action_id"], ["Python"], im.messages[-1]["ts"])
         assert "Anything to add that isn't on the list?" in nxt["text"]

@@ -18,8 +18,14 @@ async def test_save_find_update_delete(any_factory) -> None:  # type: ignore[no-
     try:
         await store.async_save(
             Installation(
-                app_id="A0MENTOR", team_id="T0A", team_name="Alpha", bot_token="xoxb-alpha-1",
-                bot_id="B1", bot_user_id="U0BOT", bot_scopes="chat:write,commands", user_id="U0ADMIN",
+                app_id="A0MENTOR",
+                team_id="T0A",
+                team_name="Alpha",
+                bot_token="xoxb-alpha-1",
+                bot_id="B1",
+                bot_user_id="U0BOT",
+                bot_scopes="chat:write,commands",
+                user_id="U0ADMIN",
             )
         )
         bot = await store.async_find_bot(enterprise_id=None, team_id="T0A")

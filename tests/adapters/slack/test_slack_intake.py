@@ -11,14 +11,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from tests.fakes.slack import FakeSlack
-from tests.support.slack_harness import SlackStack, body_text, settle
 from sqlalchemy import select
 
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from storage.tables import Member, Profile
+from tests.fakes.slack import FakeSlack
 from tests.support.db import START
+from tests.support.slack_harness import SlackStack, body_text, settle
 
 
 @pytest.fixture
@@ -115,7 +115,10 @@ async def test_a_whole_mentee_intake_in_slack(stack: SlackStack, fake: FakeSlack
     assert profile.topics_wanted == ["Python", "Rust"] and profile.topics_other == "Elixir"
     assert profile.goals == "Ship my first PR <!channel> with <@U0ALICE> & friends"  # stored as typed
     assert (profile.timezone, profile.hours_per_month, profile.cadence, profile.communication) == (
-        "Europe/Berlin", 4, "weekly", "video"
+        "Europe/Berlin",
+        4,
+        "weekly",
+        "video",
     )
     assert profile.languages == ["English", "German"] and profile.team == "Acme"
     # Nothing the member typed reached Slack unescaped, anywhere.

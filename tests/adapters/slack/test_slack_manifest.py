@@ -73,7 +73,9 @@ def test_every_called_method_has_a_known_scope() -> None:
 
 def test_scopes_used_by_the_code_are_in_the_manifest() -> None:
     needed = set().union(*(METHOD_SCOPES[m] for m in api_methods_called()))
-    needed |= COMMAND_SCOPES | set().union(*(EVENT_SCOPES.get(e, set()) for e in MANIFEST["settings"]["event_subscriptions"]["bot_events"]))
+    needed |= COMMAND_SCOPES | set().union(
+        *(EVENT_SCOPES.get(e, set()) for e in MANIFEST["settings"]["event_subscriptions"]["bot_events"])
+    )
     missing = needed - manifest_scopes() - OPTIONAL_SCOPES.keys()
     assert not missing, f"manifest.yml lacks {sorted(missing)}"
 
@@ -108,17 +110,35 @@ def test_slack_guide_lists_every_scope_and_event() -> None:
         assert f"`{scope}`" in section, f"docs/slack.md does not list {scope}"
     for event in MANIFEST["settings"]["event_subscriptions"]["bot_events"]:
         assert f"`{event}`" in section, f"docs/slack.md does not list {event}"
-    for key in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID",
-                "SLACK_CLIENT_SECRET", "MENTORBOT_SECRET_KEY", "SLACK_API_URL", "SLACK_MODERATOR_IDS",
-                "SLACK_MODERATOR_GROUP", "PORT"):
+    for key in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "MENTORBOT_SECRET_KEY",
+        "SLACK_API_URL",
+        "SLACK_MODERATOR_IDS",
+        "SLACK_MODERATOR_GROUP",
+        "PORT",
+    ):
         assert key in section, f"docs/slack.md does not mention {key}"
 
 
 def test_env_example_has_the_slack_keys() -> None:
     example = (ROOT / ".env.example").read_text()
-    for key in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID",
-                "SLACK_CLIENT_SECRET", "MENTORBOT_SECRET_KEY", "SLACK_API_URL", "SLACK_MODERATOR_IDS",
-                "SLACK_MODERATOR_GROUP", "PORT"):
+    for key in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "MENTORBOT_SECRET_KEY",
+        "SLACK_API_URL",
+        "SLACK_MODERATOR_IDS",
+        "SLACK_MODERATOR_GROUP",
+        "PORT",
+    ):
         assert re.search(rf"^#?\s*{key}=", example, re.M), key
 
 

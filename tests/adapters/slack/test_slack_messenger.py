@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.slack import BOT_TOKEN, FakeSlack
-
 from adapters.slack.messenger import METADATA_EVENT_TYPE, SlackMessenger
 from bot.core.messages import Button, Divider, Image, Mention, UserText, message, text
 from bot.core.ports import (
@@ -18,6 +16,7 @@ from bot.core.ports import (
     PermanentFailure,
     RetryLater,
 )
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 TEAM = "T0MENTOR"
 
@@ -109,9 +108,7 @@ async def test_revoked_token_is_permanent(fake: FakeSlack, messenger: SlackMesse
     assert isinstance(result, PermanentFailure) and result.code == "token_revoked"
 
 
-async def test_short_429_is_retried_in_place_honouring_retry_after(
-    fake: FakeSlack, messenger: SlackMessenger
-) -> None:
+async def test_short_429_is_retried_in_place_honouring_retry_after(fake: FakeSlack, messenger: SlackMessenger) -> None:
     fake.rate_limit("chat.postMessage", retry_after=0, times=1)
     result = await messenger.deliver(post(Destination.channel("C0MENTOR")))
     assert isinstance(result, Delivered)
@@ -144,9 +141,7 @@ async def test_resend_finds_the_earlier_post_by_metadata(fake: FakeSlack, messen
     assert len(fake.messages("C0MENTOR")) == 2
 
 
-async def test_image_is_uploaded_with_files_v2(
-    fake: FakeSlack, messenger: SlackMessenger, tmp_path: Path
-) -> None:
+async def test_image_is_uploaded_with_files_v2(fake: FakeSlack, messenger: SlackMessenger, tmp_path: Path) -> None:
     chart = tmp_path / "chart.png"
     chart.write_bytes(b"\x89PNG fake chart bytes")
     msg = message("Skills balance", Image(str(chart), "Mentors vs mentees per skill"), Divider())

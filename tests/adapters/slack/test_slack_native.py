@@ -4,27 +4,28 @@ channel), and closed doors are respected (a deactivated member is tried once).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
-
-from tests.fakes.slack import BOT_TOKEN, FakeSlack
-from tests.support.slack_harness import SlackStack, body_text, settle
 
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from bot.core.clock import ManualClock
 from bot.core.events import CommunityRef
 from bot.core.ports import Delivered, Destination
 from bot.core.settings import Settings
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.support.closed_doors import Platform, closed_doors_scenario, open_for, partner_scenario
 from tests.support.db import START
+from tests.support.slack_harness import SlackStack, body_text, settle
 
 PNG = b"\x89PNG\r\n\x1a\n"
 MODS = "C0MODS"
 
 
-async def test_stats_answers_privately_and_the_chart_arrives_in_the_moderators_dm(fake: FakeSlack, tmp_path: Path) -> None:
+async def test_stats_answers_privately_and_the_chart_arrives_in_the_moderators_dm(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
     settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path}/m.db", data_dir=str(tmp_path / "data"))
     stack = await SlackStack.start(fake, settings, ManualClock(START))
     try:
@@ -63,7 +64,9 @@ def _platform(fake: FakeSlack) -> Platform:
     def set_deleted(deleted: bool) -> Callable[[str], None]:
         return lambda user_id: fake.users[user_id].update(deleted=deleted)
 
-    return Platform(CommunityRef("slack", fake.team_id), MODS, messenger, set_deleted(True), set_deleted(False), calls_for)
+    return Platform(
+        CommunityRef("slack", fake.team_id), MODS, messenger, set_deleted(True), set_deleted(False), calls_for
+    )
 
 
 async def test_a_deactivated_member_is_tried_once_and_moderators_told_once(fake: FakeSlack, tmp_path: Path) -> None:

@@ -11,19 +11,19 @@ from typing import Any
 import aiohttp
 import pytest
 from cryptography.fernet import Fernet
-from tests.fakes.slack import SIGNING_SECRET, FakeSlack, signed_headers
-from tests.support.slack_harness import settle
-from tests.support.slack_payloads import fixture, slash_command
 from sqlalchemy import select
 
 from adapters.slack.installation_store import DbInstallationStore, DbOAuthStateStore, TokenCipher
 from adapters.slack.main import build_services, start_http
 from adapters.slack.settings import SlackSettings
 from bot.bootstrap import bootstrap
-from bot.core.settings import Settings
 from bot.core.messages import message
 from bot.core.ports import Delivered, Delivery, Destination, Operation, PermanentFailure
+from bot.core.settings import Settings
 from storage.tables.slack import SlackInstallation
+from tests.fakes.slack import SIGNING_SECRET, FakeSlack, signed_headers
+from tests.support.slack_harness import settle
+from tests.support.slack_payloads import fixture, slash_command
 
 OTHER_TOKEN = "xoxb-other-workspace-token"
 KEY = Fernet.generate_key().decode()
@@ -41,7 +41,9 @@ async def oauth(fake: FakeSlack, settings: Settings) -> AsyncIterator[dict[str, 
         scopes=("commands", "chat:write"),
     )
     store = DbInstallationStore(bot.db, KEY, client_id="1111.2222")
-    services = build_services(bot, slack, installation_store=store, oauth_state_store=DbOAuthStateStore(bot.db), pace_seconds=0)
+    services = build_services(
+        bot, slack, installation_store=store, oauth_state_store=DbOAuthStateStore(bot.db), pace_seconds=0
+    )
     server = await start_http(services.adapter.app, "127.0.0.1", 0)
     async with aiohttp.ClientSession() as session:
         yield {"bot": bot, "store": store, "server": server, "session": session, "services": services}
@@ -57,7 +59,9 @@ async def install(fake: FakeSlack, oauth: dict[str, Any]) -> None:
         cookie = resp.headers.get("Set-Cookie", "")
     state = re.search(r"state=([A-Za-z0-9_\-]+)", page).group(1)
     assert "scope=commands,chat:write" in page.replace("%2C", ",") and "client_id=1111.2222" in page
-    fake.grant_oauth_code("code-1", team_id="T0OTHER", team_name="Other Community", bot_token=OTHER_TOKEN, scope="commands,chat:write")
+    fake.grant_oauth_code(
+        "code-1", team_id="T0OTHER", team_name="Other Community", bot_token=OTHER_TOKEN, scope="commands,chat:write"
+    )
     cookie_pair = cookie.split(";", 1)[0]
     async with session.get(
         base + f"/slack/oauth_redirect?code=code-1&state={state}", headers={"Cookie": cookie_pair}
@@ -65,7 +69,9 @@ async def install(fake: FakeSlack, oauth: dict[str, Any]) -> None:
         assert resp.status == 200, await resp.text()
 
 
-async def test_install_stores_the_token_encrypted_and_serves_the_workspace(fake: FakeSlack, oauth: dict[str, Any]) -> None:
+async def test_install_stores_the_token_encrypted_and_serves_the_workspace(
+    fake: FakeSlack, oauth: dict[str, Any]
+) -> None:
     await install(fake, oauth)
     bot = oauth["bot"]
     async with bot.db.unit() as session:
@@ -80,7 +86,8 @@ async def test_install_stores_the_token_encrypted_and_serves_the_workspace(fake:
     body = slash_command("help", user_id="U0ALICE", channel_id="C0OTHER", response_url=fake.response_url("o1"))
     body = body.replace("team_id=T0MENTOR", "team_id=T0OTHER")
     async with oauth["session"].post(
-        oauth["server"].url + "/slack/events", data=body,
+        oauth["server"].url + "/slack/events",
+        data=body,
         headers={"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)},
     ) as resp:
         assert resp.status == 200
@@ -97,13 +104,16 @@ async def test_install_stores_the_token_encrypted_and_serves_the_workspace(fake:
 
 
 @pytest.mark.parametrize("event_name", ["event_app_uninstalled", "event_tokens_revoked"])
-async def test_uninstall_and_revocation_delete_the_token(fake: FakeSlack, oauth: dict[str, Any], event_name: str) -> None:
+async def test_uninstall_and_revocation_delete_the_token(
+    fake: FakeSlack, oauth: dict[str, Any], event_name: str
+) -> None:
     await install(fake, oauth)
     store: DbInstallationStore = oauth["store"]
     assert (await store.async_find_bot(enterprise_id=None, team_id="T0OTHER")) is not None
     body = json.dumps(fixture(event_name))
     async with oauth["session"].post(
-        oauth["server"].url + "/slack/events", data=body,
+        oauth["server"].url + "/slack/events",
+        data=body,
         headers={"Content-Type": "application/json", **signed_headers(body)},
     ) as resp:
         assert resp.status == 200

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.fakes.slack import BOT_TOKEN, FakeSlack
 
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from bot.core.events import CommunityRef
 from bot.core.ports import Destination
+from tests.fakes.slack import BOT_TOKEN, FakeSlack
 from tests.support.permanent import drain_many, open_bot, queue, rows
 
 MODS = "C0MODS"

@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from tests.fakes.slack import FakeSlack
-from tests.support.slack_harness import SlackStack, body_text, button_ids, settle
 from sqlalchemy import func, select
 
-from bot.features.polls.form import POLL_FORM
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
+from bot.features.polls.form import POLL_FORM
 from storage.tables import InboxEvent, OutboxMessage
+from tests.fakes.slack import FakeSlack
 from tests.support.db import START
+from tests.support.slack_harness import SlackStack, body_text, button_ids, settle
 
 QUESTION = "Would you join a mentorship program? <!channel> <@U0ALICE> & friends"
 
@@ -93,7 +93,12 @@ async def test_poll_form_creates_the_same_poll(stack: SlackStack, fake: FakeSlac
     status, _ = await stack.submit(
         "U0CAROL",
         POLL_FORM.id,
-        {"question": 'Mentor "circle" for <!here>?', "options": "Mentor\nMentee\nNot now", "closes": "3d", "anonymous": "no"},
+        {
+            "question": 'Mentor "circle" for <!here>?',
+            "options": "Mentor\nMentee\nNot now",
+            "closes": "3d",
+            "anonymous": "no",
+        },
     )
     assert status == 200
     await settle(lambda: fake.ephemerals)
@@ -130,7 +135,9 @@ async def test_event_retry_has_no_second_effect(stack: SlackStack, fake: FakeSla
     await settle(lambda: len(handled) == 2 and len(fake.messages(im.id)) == 2)
     async with stack.bot.db.unit() as session:
         saved = (
-            await session.execute(select(func.count()).select_from(InboxEvent).where(InboxEvent.event_key.like("Ev0RETRY%")))
+            await session.execute(
+                select(func.count()).select_from(InboxEvent).where(InboxEvent.event_key.like("Ev0RETRY%"))
+            )
         ).scalar_one()
     assert len(fake.messages(im.id)) == 2
     assert saved == 2

@@ -15,16 +15,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from tests.fakes.slack import BOT_USER_ID, TEAM_ID, FakeSlack
-from tests.support.slack_harness import SlackStack, body_text, settle
 from sqlalchemy import func, select
 
 from bot.core.clock import ManualClock
-from bot.core.settings import Settings
 from bot.core.events import Actor, CommunityRef
+from bot.core.settings import Settings
 from storage.tables import CheckIn, Feedback, Goal, Pairing
-from tests.support.db import START
+from tests.fakes.slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.support.community import seed_profile
+from tests.support.db import START
+from tests.support.slack_harness import SlackStack, body_text, settle
 
 SLACK = CommunityRef("slack", TEAM_ID, "mentor-community")
 
@@ -90,7 +90,9 @@ async def approve(stack: SlackStack) -> None:
 # --- 1. matching review ---------------------------------------------------------------
 
 
-async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(stack: SlackStack, fake: FakeSlack) -> None:
+async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(
+    stack: SlackStack, fake: FakeSlack
+) -> None:
     await two_pairs(stack)
     refused = await stack.command("U0ANN", "match")
     assert "Only moderators can use /mentor match" in refused["text"]
@@ -181,7 +183,10 @@ async def test_a_pair_from_kickoff_to_testimonial(stack: SlackStack, fake: FakeS
     differ = await stack.click("U0MARIA", buttons(reassess)["Wrap up early"], reassess["ts"], group.id)
     assert "Your partner chose differently, so nothing has ended" in differ["text"]
     await stack.deliver()
-    assert any("You chose differently: Maria would like to wrap up, Ann would like to continue" in m["text"] for m in group.messages)
+    assert any(
+        "You chose differently: Maria would like to wrap up, Ann would like to continue" in m["text"]
+        for m in group.messages
+    )
     # They agree after all: wrapping up asks first, then feedback questions arrive by DM.
     confirm = await stack.command("U0MARIA", "wrap-up")
     assert "Wrap up your mentorship with Ann now?" in confirm["text"]
@@ -216,7 +221,9 @@ async def test_a_pair_from_kickoff_to_testimonial(stack: SlackStack, fake: FakeS
 
 
 @pytest.mark.slow
-async def test_a_proposal_with_twenty_pairs_and_moderator_help_fit_block_kit(stack: SlackStack, fake: FakeSlack) -> None:
+async def test_a_proposal_with_twenty_pairs_and_moderator_help_fit_block_kit(
+    stack: SlackStack, fake: FakeSlack
+) -> None:
     for n in range(20):
         mentor, mentee = f"U0MENTOR{n:02d}", f"U0MENTEE{n:02d}"
         fake.add_user(mentor, f"Mentor number {n} " + "with a long name " * 3)
@@ -261,7 +268,9 @@ async def test_policy_buttons_check_in_answers_and_the_at_risk_alert(stack: Slac
     accepted = await stack.click_in_dm("U0ANN", buttons(proposal)["Accept"], proposal["ts"])
     assert "Accepted — I told you both." in accepted["text"]
     await stack.deliver()
-    assert any("Ann accepted the change. Your partnership policy is now: meet every week" in m["text"] for m in group.messages)
+    assert any(
+        "Ann accepted the change. Your partnership policy is now: meet every week" in m["text"] for m in group.messages
+    )
     first = await stack.click("U0ANN", buttons(intro)["Confirm the policy"], intro["ts"], group.id)
     assert "when your partner confirms too" in first["text"]
     second = await stack.click("U0MARIA", buttons(intro)["Confirm the policy"], intro["ts"], group.id)

@@ -22,21 +22,22 @@ import re
 from typing import Any
 
 import pytest
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
-from tests.support.slack_harness import SlackStack
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import SORRY, SlackAdapter
-from bot.bootstrap import build_router
-from bot.features.polls.form import POLL_FORM
 from adapters.slack.render import escape
 from adapters.slack.settings import SlackSettings
+from bot.bootstrap import build_router
 from bot.core.clock import ManualClock
-from bot.core.settings import Settings
 from bot.core.events import ComponentAction, DirectText, Event, FormSubmission, SlashCommand
 from bot.core.messages import Message, UserText, message, text
+from bot.core.settings import Settings
+from bot.features.polls.form import POLL_FORM
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.support.db import START
+from tests.support.slack_harness import SlackStack
 
 HOSTILE = ["@everyone", "@here", "<!channel>", "<!here>", "<@U0CAROL>", "<@&123>", "<#C1|x>", "&amp;", "&lt;"]
 _ALPHABET = st.sampled_from(
@@ -148,8 +149,15 @@ def test_slash_command_text_and_name(raw: str, name: str) -> None:
     h = harness()
 
     async def call(ack: Any, client: Any, respond: Any, user: str) -> None:
-        body = {"team_id": "T0MENTOR", "user_id": user, "user_name": "m", "channel_id": "C0MENTOR",
-                "text": escape(raw), "trigger_id": "1.2", "command": "/mentor"}
+        body = {
+            "team_id": "T0MENTOR",
+            "user_id": user,
+            "user_name": "m",
+            "channel_id": "C0MENTOR",
+            "text": escape(raw),
+            "trigger_id": "1.2",
+            "command": "/mentor",
+        }
         await h.adapter.on_command(ack=ack, body=body, client=client, context=CONTEXT, respond=respond)
 
     events, acks, responder, client = h.run(name, call)
@@ -195,8 +203,14 @@ def test_block_action_values(value: str, kind: str) -> None:
             action["selected_options"] = [{"value": value}, {"value": value[::-1]}]
         else:
             action["value"] = value
-        body = {"team": {"id": "T0MENTOR"}, "user": {"id": user, "name": "m"}, "channel": {"id": "C0MENTOR"},
-                "container": {"message_ts": "1.000001"}, "trigger_id": "9.9", "actions": [action]}
+        body = {
+            "team": {"id": "T0MENTOR"},
+            "user": {"id": user, "name": "m"},
+            "channel": {"id": "C0MENTOR"},
+            "container": {"message_ts": "1.000001"},
+            "trigger_id": "9.9",
+            "actions": [action],
+        }
         await h.adapter.on_action(ack=ack, body=body, action=action, client=client, context=CONTEXT, respond=respond)
 
     events, acks, responder, client = h.run("Member", call)
@@ -217,8 +231,12 @@ def test_poll_form_submission(question: str, options: str, closes: str, poll_for
 
     async def call(ack: Any, client: Any, respond: Any, user: str) -> None:
         values = {"question": question, "options": options, "closes": closes}
-        view = {"id": "V1", "callback_id": callback_id, "private_metadata": "C0MENTOR",
-                "state": {"values": {k: {k: {"type": "plain_text_input", "value": v}} for k, v in values.items()}}}
+        view = {
+            "id": "V1",
+            "callback_id": callback_id,
+            "private_metadata": "C0MENTOR",
+            "state": {"values": {k: {k: {"type": "plain_text_input", "value": v}} for k, v in values.items()}},
+        }
         body = {"team": {"id": "T0MENTOR"}, "user": {"id": user, "name": "m"}, "trigger_id": "3.3", "view": view}
         await h.adapter.on_view(ack=ack, body=body, view=view, client=client, context=CONTEXT)
 
@@ -239,8 +257,27 @@ async def test_generated_commands_round_trip(fake: FakeSlack, sqlite_factory: An
     from dataclasses import replace
 
     rng = random.Random(20261122)
-    pieces = ["poll", "polls", "goal set", "help", '"', "“", "--options", "--closes", "3d", *HOSTILE,
-              "\u202e", "\u200b", "😀", "שלום", " ", "x" * 300, "&", "<", ">"]
+    pieces = [
+        "poll",
+        "polls",
+        "goal set",
+        "help",
+        '"',
+        "“",
+        "--options",
+        "--closes",
+        "3d",
+        *HOSTILE,
+        "\u202e",
+        "\u200b",
+        "😀",
+        "שלום",
+        " ",
+        "x" * 300,
+        "&",
+        "<",
+        ">",
+    ]
     stack = await SlackStack.start(fake, replace(Settings(), database_url=sqlite_factory.url), ManualClock(START))
     try:
         for n in range(ROUND_TRIPS):

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, fixture_slash_payload
-from tests.support.slack_harness import settle
-
 from adapters.slack.main import serve
 from bot.core.settings import Settings
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, fixture_slash_payload
+from tests.support.slack_harness import settle
 
 
 async def test_serve_in_socket_mode_answers_a_command_and_delivers(fake: FakeSlack, settings: Settings) -> None:
@@ -24,7 +23,9 @@ async def test_serve_in_socket_mode_answers_a_command_and_delivers(fake: FakeSla
     task = asyncio.create_task(serve(settings, env))
     try:
         await asyncio.wait_for(fake.socket_connected.wait(), 10)
-        await fake.push("slash_commands", fixture_slash_payload('poll "Mentorship?" --closes 3d', fake.response_url("s")))
+        await fake.push(
+            "slash_commands", fixture_slash_payload('poll "Mentorship?" --closes 3d', fake.response_url("s"))
+        )
         await settle(lambda: any(r["_rid"] == "s" for r in fake.responses))
         # The runtime's kick delivers the poll and its pin without waiting for a sweep.
         await settle(lambda: bool(fake.pinned("C0MENTOR")))

@@ -15,7 +15,12 @@ def test_socket_mode_when_an_app_token_is_set() -> None:
 
 def test_http_mode_with_signing_secret_port_and_api_url() -> None:
     s = SlackSettings.from_env(
-        {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "sec", "PORT": "8080", "SLACK_API_URL": "http://127.0.0.1:9/api"}
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "sec",
+            "PORT": "8080",
+            "SLACK_API_URL": "http://127.0.0.1:9/api",
+        }
     )
     assert not s.socket_mode and s.port == 8080 and s.api_url == "http://127.0.0.1:9/api/"
 

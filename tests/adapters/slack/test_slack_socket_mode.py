@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, fixture_slash_payload
-
 from adapters.slack.app import SlackAdapter
 from adapters.slack.main import start_socket_mode
 from adapters.slack.messenger import make_web_client
 from adapters.slack.settings import SlackSettings
 from bot.core.events import SlashCommand
 from bot.core.messages import message
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, fixture_slash_payload
 
 
 async def test_socket_mode_command_is_acked_and_handled(fake: FakeSlack) -> None:
@@ -44,14 +43,13 @@ async def test_socket_mode_poll_with_the_real_core(fake: FakeSlack, settings) ->
     re-delivered event (retry_attempt=1) handled once."""
     import json
 
-    from tests.support.slack_harness import settle
-    from tests.support.slack_payloads import fixture
-
     from adapters.slack.main import build_services
     from bot.bootstrap import bootstrap
     from bot.core.clock import ManualClock
     from bot.runtime import Runtime
     from tests.support.db import START
+    from tests.support.slack_harness import settle
+    from tests.support.slack_payloads import fixture
 
     bot = await bootstrap(settings, clock=ManualClock(START))
     slack = SlackSettings(bot_token=BOT_TOKEN, app_token=APP_TOKEN, api_url=fake.api_url)
@@ -70,7 +68,9 @@ async def test_socket_mode_poll_with_the_real_core(fake: FakeSlack, settings) ->
     services.adapter._handle = counting
     handler = await start_socket_mode(services.adapter.app, slack, services.client)
     try:
-        await fake.push("slash_commands", fixture_slash_payload('poll "Mentorship?" --closes 3d', fake.response_url("p")))
+        await fake.push(
+            "slash_commands", fixture_slash_payload('poll "Mentorship?" --closes 3d', fake.response_url("p"))
+        )
         await settle(lambda: fake.pinned("C0MENTOR"))
         poll = fake.messages("C0MENTOR")[0]
         vote = next(e["action_id"] for b in poll["blocks"] if b["type"] == "actions" for e in b["elements"])

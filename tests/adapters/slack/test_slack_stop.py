@@ -10,15 +10,15 @@ import sys
 from pathlib import Path
 
 import aiohttp
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
-from tests.support.slack_harness import FORM, SlackStack
-from tests.support.slack_payloads import slash_command
 from sqlalchemy import func, select
 
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from storage.tables import InboxEvent
+from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.support.db import START
+from tests.support.slack_harness import FORM, SlackStack
+from tests.support.slack_payloads import slash_command
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,13 +41,24 @@ async def test_sigterm_stops_the_real_process_cleanly(fake: FakeSlack, tmp_path:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {
-        "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.api_url, "PORT": str(port),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}", "MENTORBOT_DATA_DIR": str(tmp_path / "data"),
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "PORT": str(port),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}",
+        "MENTORBOT_DATA_DIR": str(tmp_path / "data"),
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "adapters.cli", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "adapters.cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}/slack/events"
     async with aiohttp.ClientSession() as session:

@@ -7,23 +7,29 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.fakes.slack import TEAM_ID, FakeSlack
-from tests.support.slack_harness import SlackStack, body_text
 
 from bot.bootstrap import build_router
 from bot.core.clock import ManualClock
-from bot.core.settings import Settings
 from bot.core.events import Actor, CommunityRef
+from bot.core.settings import Settings
+from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.support.command_tour import APOLOGY_WORDS, TOUR, commands_not_toured
-from tests.support.db import START
 from tests.support.community import seed_profile
+from tests.support.db import START
+from tests.support.slack_harness import SlackStack, body_text
 
 USERS = {"mod": "U0CAROL", "ann": "U0ANN", "newbie": "U0NEWBIE"}
 
 
 @pytest.fixture
 async def stack(fake: FakeSlack, settings: Settings) -> AsyncIterator[SlackStack]:
-    for user_id, name in (("U0MARIA", "Maria"), ("U0OMAR", "Omar"), ("U0ANN", "Ann"), ("U0BEN", "Ben"), ("U0NEWBIE", "Newbie")):
+    for user_id, name in (
+        ("U0MARIA", "Maria"),
+        ("U0OMAR", "Omar"),
+        ("U0ANN", "Ann"),
+        ("U0BEN", "Ben"),
+        ("U0NEWBIE", "Newbie"),
+    ):
         fake.add_user(user_id, name)
         if user_id != "U0NEWBIE":
             fake.channels["C0MENTOR"].members.add(user_id)
@@ -38,8 +44,10 @@ async def test_every_command_answers_through_slack(stack: SlackStack, fake: Fake
     community = CommunityRef("slack", TEAM_ID, "mentor-community")
     now = stack.clock.now()
     for user_id, name, role, topic in (
-        ("U0MARIA", "Maria", "mentor", "Python"), ("U0OMAR", "Omar", "mentor", "Go"),
-        ("U0ANN", "Ann", "mentee", "Python"), ("U0BEN", "Ben", "mentee", "Go"),
+        ("U0MARIA", "Maria", "mentor", "Python"),
+        ("U0OMAR", "Omar", "mentor", "Go"),
+        ("U0ANN", "Ann", "mentee", "Python"),
+        ("U0BEN", "Ben", "mentee", "Go"),
     ):
         topics = {"topics_offered": [topic]} if role == "mentor" else {"topics_wanted": [topic]}
         await seed_profile(stack.bot, community, Actor(user_id, name), role, now, **topics)

@@ -137,16 +137,34 @@ class Gateway:
 
     def guild_payload(self, guild: FakeGuild) -> dict[str, Any]:
         everyone = {
-            "id": guild.id, "name": "@everyone", "permissions": str(MEMBER_PERMISSIONS), "position": 0,
-            "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0,
+            "id": guild.id,
+            "name": "@everyone",
+            "permissions": str(MEMBER_PERMISSIONS),
+            "position": 0,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
         }
         roles = [everyone] + [
             {**everyone, "id": rid, "name": name, "position": i + 1, "permissions": "0"}
             for i, (rid, name) in enumerate(guild.roles.items())
         ]
         channels = [
-            {"id": cid, "type": 0, "name": name, "position": i, "permission_overwrites": [], "parent_id": None,
-             "nsfw": False, "topic": None, "last_message_id": None, "rate_limit_per_user": 0, "flags": 0}
+            {
+                "id": cid,
+                "type": 0,
+                "name": name,
+                "position": i,
+                "permission_overwrites": [],
+                "parent_id": None,
+                "nsfw": False,
+                "topic": None,
+                "last_message_id": None,
+                "rate_limit_per_user": 0,
+                "flags": 0,
+            }
             for i, (cid, name) in enumerate(guild.channels.items())
         ]
         return {

@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .state import FakeGuild, FakeUser
 from .commands import CommandUnavailable, interaction_data, modal_problem
+from .state import FakeGuild, FakeUser
 from .wire import ADMINISTRATOR, RecordedCall, message_body_problem
 
 
@@ -32,7 +32,8 @@ class Interactions:
         result: dict[str, Any] = {"interaction": {"id": iid, "type": interaction["type"]}}
         if kind in (4, 5):  # message now, or "thinking…" placeholder
             message = self._message_payload(
-                interaction["channel_id"], data if kind == 4 else {"flags": data.get("flags", 0)},
+                interaction["channel_id"],
+                data if kind == 4 else {"flags": data.get("flags", 0)},
                 flags=0 if kind == 4 else 128,
                 interaction={"id": iid, "type": interaction["type"], "user": interaction["member"]["user"]},
             )
@@ -84,7 +85,12 @@ class Interactions:
         return self._json(message) if message else self._error(404, 10008, "Unknown Message")
 
     def _interaction(
-        self, kind: int, guild: FakeGuild | None, channel_id: str, user_id: str, data: dict[str, Any],
+        self,
+        kind: int,
+        guild: FakeGuild | None,
+        channel_id: str,
+        user_id: str,
+        data: dict[str, Any],
         message: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         token = f"itoken-{self.snowflake()}"
@@ -108,8 +114,15 @@ class Interactions:
             member["permissions"] = str(self._permissions(guild, user_id))
             payload.update(guild_id=guild.id, guild_locale="en-US", member=member)
             payload["channel"] = {
-                "id": channel_id, "type": 0, "guild_id": guild.id, "name": guild.channels.get(channel_id, "thread"),
-                "position": 0, "permission_overwrites": [], "flags": 0, "nsfw": False, "parent_id": None,
+                "id": channel_id,
+                "type": 0,
+                "guild_id": guild.id,
+                "name": guild.channels.get(channel_id, "thread"),
+                "position": 0,
+                "permission_overwrites": [],
+                "flags": 0,
+                "nsfw": False,
+                "parent_id": None,
                 "permissions": str(self._permissions(guild, user_id)),
             }
         else:
@@ -162,7 +175,12 @@ class Interactions:
         return int(required) != 0 and perms & int(required) == int(required)
 
     def _command_data(
-        self, guild: FakeGuild, user_id: str, command: str, sub: str, values: dict[str, Any],
+        self,
+        guild: FakeGuild,
+        user_id: str,
+        command: str,
+        sub: str,
+        values: dict[str, Any],
         focused: str | None = None,
     ) -> dict[str, Any]:
         registered = self.registered(command, guild.id)
@@ -186,8 +204,14 @@ class Interactions:
         return data
 
     async def slash(
-        self, guild: FakeGuild, channel_id: str, user_id: str, sub: str, options: dict[str, Any] | None = None,
-        *, command: str = "mentor",
+        self,
+        guild: FakeGuild,
+        channel_id: str,
+        user_id: str,
+        sub: str,
+        options: dict[str, Any] | None = None,
+        *,
+        command: str = "mentor",
     ) -> dict[str, Any]:
         """A member runs `/<command> <sub…> option:value …` (`sub` may be "group leaf"), as registered.
 
@@ -197,15 +221,27 @@ class Interactions:
         return await self._push_interaction(self._interaction(2, guild, channel_id, user_id, data))
 
     async def autocomplete(
-        self, guild: FakeGuild, channel_id: str, user_id: str, sub: str, option: str, typed: str,
-        *, command: str = "mentor", others: dict[str, Any] | None = None,
+        self,
+        guild: FakeGuild,
+        channel_id: str,
+        user_id: str,
+        sub: str,
+        option: str,
+        typed: str,
+        *,
+        command: str = "mentor",
+        others: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A member is typing into an option that has autocomplete (APPLICATION_COMMAND_AUTOCOMPLETE)."""
         data = self._command_data(guild, user_id, command, sub, {**(others or {}), option: typed}, focused=option)
         return await self._push_interaction(self._interaction(4, guild, channel_id, user_id, data))
 
     async def click(
-        self, guild: FakeGuild | None, user_id: str, message_id: str, custom_id: str,
+        self,
+        guild: FakeGuild | None,
+        user_id: str,
+        message_id: str,
+        custom_id: str,
         values: list[str] | None = None,
     ) -> dict[str, Any]:
         """A member clicks a button (or picks select values) on a message the bot sent."""
@@ -220,9 +256,7 @@ class Interactions:
     async def submit_modal(
         self, guild: FakeGuild, channel_id: str, user_id: str, custom_id: str, fields: dict[str, str]
     ) -> dict[str, Any]:
-        rows = [
-            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in fields.items()
-        ]
+        rows = [{"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in fields.items()]
         data = {"custom_id": custom_id, "components": rows}
         return await self._push_interaction(self._interaction(5, guild, channel_id, user_id, data))
 
@@ -249,6 +283,7 @@ class Interactions:
     def followups_for(self, interaction: dict[str, Any]) -> list[RecordedCall]:
         token = interaction["token"]
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if c.method in ("POST", "PATCH") and c.path.startswith(f"/webhooks/{self.application_id}/{token}")
         ]

@@ -19,14 +19,22 @@ class MessageRoutes:
         self.attachment_data[attachment_id] = data
         content_type = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "application/octet-stream"
         return {
-            "id": attachment_id, "filename": name, "size": len(data), "content_type": content_type,
+            "id": attachment_id,
+            "filename": name,
+            "size": len(data),
+            "content_type": content_type,
             "url": f"http://127.0.0.1/attachments/{attachment_id}/{name}",
             "proxy_url": f"http://127.0.0.1/attachments/{attachment_id}/{name}",
         }
 
     def _message_payload(
-        self, channel_id: str, body: dict[str, Any], *, author: dict[str, Any] | None = None,
-        flags: int = 0, interaction: dict[str, Any] | None = None,
+        self,
+        channel_id: str,
+        body: dict[str, Any],
+        *,
+        author: dict[str, Any] | None = None,
+        flags: int = 0,
+        interaction: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         guild_id = self._guild_of_channel(channel_id)
         message = {
@@ -162,20 +170,17 @@ class MessageRoutes:
 
     async def _archived_threads(self, call: RecordedCall, channel: str) -> web.Response:
         threads = [
-            t for t in self.threads.values()
-            if t["parent_id"] == channel and t["thread_metadata"]["archived"] and t["type"] == 12
+            t
+            for t in self.threads.values()
+            if t["parent_id"] == channel
+            and t["thread_metadata"]["archived"]
+            and t["type"] == 12
             and self.bot.id in self.thread_members.get(t["id"], set())
         ]
-        members = [
-            {"id": t["id"], "user_id": self.bot.id, "join_timestamp": now_iso(), "flags": 0} for t in threads
-        ]
+        members = [{"id": t["id"], "user_id": self.bot.id, "join_timestamp": now_iso(), "flags": 0} for t in threads]
         return self._json({"threads": threads, "members": members, "has_more": False})
 
     async def _active_threads(self, call: RecordedCall, guild: str) -> web.Response:
-        threads = [
-            t for t in self.threads.values() if t["guild_id"] == guild and not t["thread_metadata"]["archived"]
-        ]
-        members = [
-            {"id": t["id"], "user_id": self.bot.id, "join_timestamp": now_iso(), "flags": 0} for t in threads
-        ]
+        threads = [t for t in self.threads.values() if t["guild_id"] == guild and not t["thread_metadata"]["archived"]]
+        members = [{"id": t["id"], "user_id": self.bot.id, "join_timestamp": now_iso(), "flags": 0} for t in threads]
         return self._json({"threads": threads, "members": members})

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -112,10 +113,16 @@ class RestRoutes:
             ("GET", f"/applications/{s.format('app')}/guilds/{s.format('guild')}/commands", self._get_commands),
             ("POST", f"/interactions/{s.format('iid')}/(?P<token>[^/]+)/callback", self._callback),
             ("POST", f"/webhooks/{s.format('app')}/(?P<token>[^/]+)", self._followup),
-            ("PATCH", f"/webhooks/{s.format('app')}/(?P<token>[^/]+)/messages/(?P<mid>@original|[0-9]+)",
-             self._edit_webhook_message),
-            ("GET", f"/webhooks/{s.format('app')}/(?P<token>[^/]+)/messages/(?P<mid>@original|[0-9]+)",
-             self._get_webhook_message),
+            (
+                "PATCH",
+                f"/webhooks/{s.format('app')}/(?P<token>[^/]+)/messages/(?P<mid>@original|[0-9]+)",
+                self._edit_webhook_message,
+            ),
+            (
+                "GET",
+                f"/webhooks/{s.format('app')}/(?P<token>[^/]+)/messages/(?P<mid>@original|[0-9]+)",
+                self._get_webhook_message,
+            ),
             ("POST", "/users/@me/channels", self._create_dm),
             ("POST", f"/channels/{s.format('channel')}/messages", self._create_message),
             ("GET", f"/channels/{s.format('channel')}/messages/{s.format('mid')}", self._get_message),
@@ -213,9 +220,14 @@ class RestRoutes:
         stored = []
         for command in call.json or []:
             stored.append(
-                {**command, "id": self.snowflake(), "application_id": self.application_id, "version": self.snowflake(),
-                 "default_member_permissions": _bitfield(command.get("default_member_permissions")),
-                 **({"guild_id": guild} if guild else {})}
+                {
+                    **command,
+                    "id": self.snowflake(),
+                    "application_id": self.application_id,
+                    "version": self.snowflake(),
+                    "default_member_permissions": _bitfield(command.get("default_member_permissions")),
+                    **({"guild_id": guild} if guild else {}),
+                }
             )
         self.commands[guild] = stored
         return self._json(stored)

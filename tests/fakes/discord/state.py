@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .wire import ADMINISTRATOR, MANAGE_GUILD, MEMBER_PERMISSIONS, RecordedCall
 
@@ -96,7 +97,12 @@ class WorldState:
         return [c for c in self.calls if c.method == method and pattern.search(c.path)]
 
     async def wait_for_call(
-        self, method: str, path_regex: str, *, count: int = 1, timeout: float = 10.0,
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        count: int = 1,
+        timeout: float = 10.0,
         where: Callable[[RecordedCall], bool] | None = None,
     ) -> list[RecordedCall]:
         """Wait until at least `count` matching calls have been recorded (the timeout is a safety net)."""
@@ -108,13 +114,11 @@ class WorldState:
                 return found
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise AssertionError(
-                    f"expected {count} call(s) {method} {path_regex}; calls so far: {self.calls}"
-                )
+                raise AssertionError(f"expected {count} call(s) {method} {path_regex}; calls so far: {self.calls}")
             self._call_event.clear()
             try:
                 await asyncio.wait_for(self._call_event.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def channel_messages(self, channel_id: str) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -34,14 +34,27 @@ class RecordedCall:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 # Discord's documented message limits; a body beyond them is answered 400 / 50035.
 LIMITS = {
-    "content": 2000, "embeds": 10, "embed_total": 6000, "title": 256, "description": 4096, "fields": 25,
-    "field_name": 256, "field_value": 1024, "footer": 2048, "rows": 5, "buttons_per_row": 5, "custom_id": 100,
-    "label": 80, "options": 25, "option_text": 100, "placeholder": 150,
+    "content": 2000,
+    "embeds": 10,
+    "embed_total": 6000,
+    "title": 256,
+    "description": 4096,
+    "fields": 25,
+    "field_name": 256,
+    "field_value": 1024,
+    "footer": 2048,
+    "rows": 5,
+    "buttons_per_row": 5,
+    "custom_id": 100,
+    "label": 80,
+    "options": 25,
+    "option_text": 100,
+    "placeholder": 150,
 }
 
 
@@ -90,7 +103,9 @@ def message_body_problem(body: dict[str, Any]) -> str | None:
                 options = item.get("options") or []
                 if not options or len(options) > LIMITS["options"]:
                     return "components.options: Must be between 1 and 25 in length."
-                if any(len(o["label"]) > LIMITS["option_text"] or len(o["value"]) > LIMITS["option_text"] for o in options):
+                if any(
+                    len(o["label"]) > LIMITS["option_text"] or len(o["value"]) > LIMITS["option_text"] for o in options
+                ):
                     return "components.options: a label or value is too long."
                 if len(item.get("placeholder") or "") > LIMITS["placeholder"]:
                     return "components.placeholder: Must be 150 or fewer in length."
@@ -112,4 +127,8 @@ def pinged(body: dict[str, Any]) -> dict[str, set[str]]:
     parse = set(allowed.get("parse", []))
     ok_users = users if "users" in parse else users & {str(u) for u in allowed.get("users", [])}
     ok_roles = roles if "roles" in parse else roles & {str(r) for r in allowed.get("roles", [])}
-    return {"users": ok_users, "roles": ok_roles, "everyone": {"everyone"} if everyone and "everyone" in parse else set()}
+    return {
+        "users": ok_users,
+        "roles": ok_roles,
+        "everyone": {"everyone"} if everyone and "everyone" in parse else set(),
+    }

@@ -56,7 +56,7 @@ class FakeSlack(WorkspaceState, FaultInjection, WebApiMethods, SocketMode):
 
     # --- lifecycle ---------------------------------------------------------
 
-    async def start(self) -> "FakeSlack":
+    async def start(self) -> FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{rid}", self._response_url)
@@ -76,7 +76,7 @@ class FakeSlack(WorkspaceState, FaultInjection, WebApiMethods, SocketMode):
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def __aenter__(self) -> "FakeSlack":
+    async def __aenter__(self) -> FakeSlack:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:

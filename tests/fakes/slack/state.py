@@ -100,9 +100,7 @@ class WorkspaceState:
         return self.channels[channel_id].messages
 
     def im_with(self, user_id: str) -> FakeChannel | None:
-        return next(
-            (c for c in self.channels.values() if c.is_im and c.members == {BOT_USER_ID, user_id}), None
-        )
+        return next((c for c in self.channels.values() if c.is_im and c.members == {BOT_USER_ID, user_id}), None)
 
     def pinned(self, channel_id: str) -> list[dict[str, Any]]:
         chan = self.channels[channel_id]
