@@ -4,7 +4,7 @@
 next to this module) names the program and its purpose, the skills/topics
 taxonomy with aliases, the lengths, cadences and communication modes offered,
 career stages, languages, mentor capacity, the matching constraints and weights,
-and the onboarding resources per role and milestone.
+and the resource library (`bot.core.library`: shipped guides plus the file's own).
 
 It is read once at start-up into a frozen `Program`. Every mistake stops start-up
 with the file, the line and the problem (a typo in a key is a mistake too: an
@@ -22,11 +22,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.core.library import MILESTONES as MILESTONES  # re-exported: the program file's vocabulary
+from bot.core.library import RESOURCE_ROLES as RESOURCE_ROLES
+from bot.core.library import Resource, ResourceProblem, build_library
 from bot.core.settings import ConfigError
 
 DEFAULT_PATH = Path(__file__).with_name("program.toml")
-MILESTONES = ("signup", "kickoff", "first_goal", "midpoint", "wrapup")
-RESOURCE_ROLES = ("mentor", "mentee", "all")
 MAX_LABEL = 75  # a button label must fit Slack's 75 characters
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,23}$")  # choice keys travel in component ids
 
@@ -52,15 +53,6 @@ class Choice:
 @dataclass(frozen=True)
 class CareerStage(Choice):
     min_years: int | None = None  # None: never guessed from a number of years
-
-
-@dataclass(frozen=True)
-class Resource:
-    title: str
-    link: str
-    role: str = "all"  # mentor, mentee, all
-    milestone: str = "signup"
-    topic: str | None = None
 
 
 @dataclass(frozen=True)
@@ -156,10 +148,11 @@ class Program:
         """Resources for a member of `role` ("both" gets mentor and mentee material) at a milestone."""
         roles = {"all", role} | ({"mentor", "mentee"} if role == "both" else set())
         return [
-            r
-            for r in self.resources
-            if r.milestone == milestone and r.role in roles and (r.topic is None or r.topic in (topics or []))
+            r for r in self.resources if r.milestone == milestone and r.role in roles and r.for_topics(topics or [])
         ]
+
+    def resource(self, key: str) -> Resource | None:
+        return next((r for r in self.resources if r.key == key), None)
 
 
 def _fold(text: str) -> str:
@@ -235,6 +228,7 @@ _TOP = {
     "matching",
     "topics",
     "resources",
+    "library",
 }
 _MATCHING = {
     "mentor_capacity_min",
@@ -396,24 +390,10 @@ def _build(data: dict[str, Any], source: str) -> Program:
             raise _Problem(("matching", "weights", key), "must be a number, 0 or more")
         weights[key] = float(value)
 
-    resources: list[Resource] = []
-    topic_names = {t.name for t in topics}
-    for index, entry in enumerate(_tables(data, "resources", required=False)):
-        where = ("resources", index)
-        _unknown(entry, {"title", "link", "role", "milestone", "topic"}, where)
-        role = _str(entry, "role", where, default="all")
-        if role not in RESOURCE_ROLES:
-            raise _Problem(where + ("role",), f"must be one of {', '.join(RESOURCE_ROLES)} (it is {role!r})")
-        milestone = _str(entry, "milestone", where, default="signup")
-        if milestone not in MILESTONES:
-            raise _Problem(where + ("milestone",), f"must be one of {', '.join(MILESTONES)} (it is {milestone!r})")
-        topic = entry.get("topic")
-        if topic is not None and topic not in topic_names:
-            raise _Problem(where + ("topic",), f"{topic!r} is not one of the [[topics]] names")
-        link = _str(entry, "link", where, limit=500)
-        if not re.match(r"^(https?://|mailto:)\S+$", link):
-            raise _Problem(where + ("link",), "must be a web address starting with https:// (or mailto:)")
-        resources.append(Resource(_str(entry, "title", where, limit=150), link, role, milestone, topic))
+    try:
+        resources = build_library(data, {t.name for t in topics})
+    except ResourceProblem as exc:
+        raise _Problem(exc.where, exc.problem) from exc
 
     return Program(
         name=name,
@@ -434,7 +414,7 @@ def _build(data: dict[str, Any], source: str) -> Program:
         approval_reminder_days=_reminder_days(matching),
         weights=MatchWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
-        resources=tuple(resources),
+        resources=resources,
         source=source,
     )
 

@@ -52,6 +52,7 @@ from bot.features.intake.answers import (
 )
 from bot.features.intake.questions import edit_select, intro_part, question_message, summary_message
 from bot.features.intake.steps import SPECS, IntakeStep, Turn, applicable, first_missing, next_step, previous_step
+from bot.features.milestones.milestones import render_resources
 from storage.tables import Intake, IntakeStatus, Member, Profile, ProfileStatus
 
 FIRST_REMINDER = timedelta(days=2)  # after the last answer; the sweep in `reminders` sends it
@@ -446,9 +447,9 @@ async def send_resources(
     lines: list[Part] = [
         msg.text(msg.Strong(f"Welcome to {program.name}"), " — a few things worth reading before your first meeting:")
     ]
-    lines.extend(msg.text(f"• {r.title}: {r.link}") for r in resources)
+    guides = render_resources(resources, "")  # the titles with "Read" buttons; the heading is ours
     await outbox.post(
         Destination.dm(member.platform_user_id),
-        Message(tuple(lines)),
+        Message(tuple(lines) + guides.parts[1:]),
         dedupe_key=f"resources:{member.id}:{milestone}:{int(profile.signed_up_at.timestamp())}",
     )
