@@ -80,6 +80,16 @@ class MatchWeights:
 
 
 @dataclass(frozen=True)
+class Recruiting:
+    """`[recruiting]`: when a shortage alerts the moderators, and how often one member may be asked."""
+
+    shortage_margin: int = 3  # waiting mentees beyond the free mentor places that make a shortage
+    alert_every_days: int = 7  # at most one alert per topic in this many days
+    ask_every_days: int = 90  # one member is asked about one topic at most once in this many days
+    max_asks: int = 25  # direct asks one moderator click sends
+
+
+@dataclass(frozen=True)
 class Program:
     name: str
     purpose: str
@@ -100,6 +110,7 @@ class Program:
     weights: MatchWeights = MatchWeights()
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
+    recruiting: Recruiting = Recruiting()
     source: str = "program.toml"
 
     # --- the taxonomy ----------------------------------------------------------
@@ -229,6 +240,7 @@ _TOP = {
     "topics",
     "resources",
     "library",
+    "recruiting",
 }
 _MATCHING = {
     "mentor_capacity_min",
@@ -283,6 +295,20 @@ def _reminder_days(matching: dict[str, Any]) -> tuple[int, ...]:
     if len(days) > 5 or any(not 1 <= d <= 60 for d in days) or days != sorted(set(days)):
         raise _Problem(where, "must rise, each between 1 and 60 days, at most 5 of them (e.g. [2, 5])")
     return tuple(days)
+
+
+def _recruiting(data: dict[str, Any]) -> Recruiting:
+    table = data.get("recruiting", {})
+    if not isinstance(table, dict):
+        raise _Problem(("recruiting",), "must be a [recruiting] table")
+    _unknown(table, {f.name for f in fields(Recruiting)}, ("recruiting",))
+    where = ("recruiting",)
+    return Recruiting(
+        _int(table, "shortage_margin", where, 3, 1, 1000),
+        _int(table, "alert_every_days", where, 7, 1, 365),
+        _int(table, "ask_every_days", where, 90, 7, 3650),
+        _int(table, "max_asks", where, 25, 1, 200),
+    )
 
 
 def _bool(table: dict[str, Any], key: str, where: tuple[str | int, ...], default: bool) -> bool:
@@ -415,6 +441,7 @@ def _build(data: dict[str, Any], source: str) -> Program:
         weights=MatchWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
         resources=resources,
+        recruiting=_recruiting(data),
         source=source,
     )
 

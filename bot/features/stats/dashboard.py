@@ -318,6 +318,8 @@ def _source_words(source: str, question: str | None) -> tuple[msg.Span, ...]:
         if question:
             return (f"Poll #{source[5:]} “", UserText(question), "”")
         return (f"Poll #{source[5:]}",)
+    if source.startswith("campaign:ask-") and source[13:].isdigit():
+        return (f"Recruiting post for shortage alert #{source[13:]}",)
     if source.startswith("campaign:"):
         return ("Announcement “", UserText(source.split(":", 1)[1]), "”")
     if source == "greeting":
