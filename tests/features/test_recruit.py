@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from storage.tables import Profile, RecruitAlert
+from storage.tables import RecruitAlert
 from tests.support.chat import Chat
 from tests.support.community import sign_up
 from tests.support.intake_flows import mentor_answers, profile_of

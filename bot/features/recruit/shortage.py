@@ -178,8 +178,9 @@ async def check_community(session: AsyncSession, community: Community, now: date
     assert community.id is not None
     rules = program.recruiting
     short = [s for s in (await topic_supply(session, community.id)).values() if s.gap >= rules.shortage_margin]
-    if not short:
-        return 0
+    destinations = await moderator_destinations(session, community)
+    if not short or not destinations:
+        return 0  # nobody to tell yet: the next day's check alerts once a moderator can be reached
     recent = set(
         (
             await session.execute(
@@ -210,7 +211,7 @@ async def check_community(session: AsyncSession, community: Community, now: date
         )
         session.add(alert)
         await session.flush()
-        for destination in await moderator_destinations(session, community):
+        for destination in destinations:
             await outbox.post(
                 destination,
                 alert_message(alert, rules.shortage_margin),
@@ -223,17 +224,14 @@ async def check_community(session: AsyncSession, community: Community, now: date
 async def check_shortages(session: AsyncSession, now: datetime, env: SweepEnv) -> int:
     """Sweep: communities not checked for a day (or never) are checked now."""
     due = (
-        (
-            await session.execute(
-                select(Community, RecruitCheck)
-                .outerjoin(RecruitCheck, RecruitCheck.community_id == Community.id)
-                .where((col(RecruitCheck.checked_at).is_(None)) | (col(RecruitCheck.checked_at) <= now - CHECK_EVERY))
-                .order_by(col(Community.id))
-                .limit(BATCH)
-            )
+        await session.execute(
+            select(Community, RecruitCheck)
+            .outerjoin(RecruitCheck, RecruitCheck.community_id == Community.id)
+            .where((col(RecruitCheck.checked_at).is_(None)) | (col(RecruitCheck.checked_at) <= now - CHECK_EVERY))
+            .order_by(col(Community.id))
+            .limit(BATCH)
         )
-        .all()
-    )
+    ).all()
     alerts = 0
     for community, check in due:
         assert community.id is not None
