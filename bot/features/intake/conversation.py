@@ -158,6 +158,7 @@ async def start_or_resume(
         intake.answers = {**preset, **intake.answers}
     intake.step = IntakeStep.ROLE.value
     if intake.answers:
+        intake.editing = become  # carried-over answers: only what is missing is asked, then the summary
         intake.step = next_step(ctx.program, intake).value
     _save(intake, ctx.now)
     ctx.session.add(intake)

@@ -5,7 +5,7 @@ mentors' training path."""
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.recruit import alerts, asks, lapsed, shortage
+from bot.features.recruit import alerts, alumni, asks, lapsed, shortage, training
 
 ALERT = Arg("alert", ArgKind.INT, "The shortage alert's number, shown on the alert", required=True, min_value=1)
 
@@ -51,7 +51,12 @@ def feature() -> Feature:
             ComponentRoute("rcr", alerts.on_alert, form_handler=alerts.on_alert_form),
             ComponentRoute("rask", asks.on_ask_answer),
             ComponentRoute("rcrl", lapsed.on_invite),
+            ComponentRoute("alum", alumni.on_alumni),
+            ComponentRoute("train", training.on_done),
         ),
         forms=(alerts.EDIT_FORM,),
-        sweeps=(Sweep("mentor shortages", shortage.check_shortages, shortage.next_check),),
+        sweeps=(
+            Sweep("mentor shortages", shortage.check_shortages, shortage.next_check),
+            Sweep("mentor training", training.send_due_lessons, training.next_lesson),
+        ),
     )

@@ -4,7 +4,7 @@ Once a day per community a sweep compares, per topic, the mentees waiting for it
 the places left with mentors who offer it. When the waiting exceed the places by the
 program file's `shortage_margin`, and that topic had no alert for `alert_every_days`,
 the moderators get one alert: the figures, a ready recruiting message, and Post /
-Edit / Dismiss. A posted message is the campaign "ask-<id>": its sign-up button starts
+Edit / Dismiss (and no second alert for the topic while one is open). A posted message is the campaign "ask-<id>": its sign-up button starts
 the mentor side of intake with the topic filled in, and stats count what it brought.
 """
 
@@ -186,7 +186,9 @@ async def check_community(session: AsyncSession, community: Community, now: date
             await session.execute(
                 select(RecruitAlert.topic).where(
                     RecruitAlert.community_id == community.id,
-                    col(RecruitAlert.created_at) > now - timedelta(days=rules.alert_every_days),
+                    # an open alert waits for its moderator; a decided one a week
+                    (RecruitAlert.status == "open")
+                    | (col(RecruitAlert.created_at) > now - timedelta(days=rules.alert_every_days)),
                 )
             )
         )
