@@ -4,8 +4,9 @@ Once a day per community a sweep compares, per topic, the mentees waiting for it
 the places left with mentors who offer it. When the waiting exceed the places by the
 program file's `shortage_margin`, and that topic had no alert for `alert_every_days`,
 the moderators get one alert: the figures, a ready recruiting message, and Post /
-Edit / Dismiss (and no second alert for the topic while one is open). A posted message is the campaign "ask-<id>": its sign-up button starts
-the mentor side of intake with the topic filled in, and stats count what it brought.
+Edit / Dismiss (no second alert for the topic while one is open). A posted message is
+the campaign "ask-<id>": its sign-up button starts the mentor side of intake with the
+topic filled in, and stats count what it brought.
 """
 
 from __future__ import annotations
