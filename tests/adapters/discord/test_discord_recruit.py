@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.tables import Intake, RecruitAsk
+from storage.tables import Intake, Profile, RecruitAsk
 from tests.fakes.discord import FakeDiscord
 from tests.support.discord_program import Program, buttons, invocation, text_of, until
 
@@ -74,3 +74,46 @@ async def test_an_alumna_says_not_now_and_is_not_asked_again(program: Program, f
         assert (await s.execute(select(RecruitAsk.answer))).scalar_one() == "not_now"
     again = await p.click(p.owner, alert, "Ask members directly")
     assert "Nobody to ask about Go right now" in (again.get("content") or "")
+
+
+def newest_dm(p: Program, user: Any, contains: str) -> dict[str, Any]:
+    return next(m for m in reversed(p.dms(user)) if contains in text_of(m))
+
+
+async def test_an_alumna_becomes_a_mentor_with_her_answers_carried_over(program: Program, fake: FakeDiscord) -> None:
+    p = program
+    maria, ann = fake.add_member(p.guild, "maria"), fake.add_member(p.guild, "ann")
+    await p.seed(maria, "mentor", topics_offered=["Python"])
+    await p.seed(
+        ann,
+        "mentee",
+        topics_wanted=["Python"],
+        goals="Write Go services with tests",
+        career_stage="mid",
+        hours_per_month=6,
+        team="Acme",
+    )
+    await p.run(p.owner, "modchannel")
+    await p.run(p.owner, "match")
+    await p.run(p.owner, "match approve")
+    ask = await p.run(maria.id, "wrap-up")
+    await p.click(maria.id, ask, "Yes, wrap up")
+    await until(lambda: any("How would you rate" in text_of(m) for m in p.dms(ann)))
+    await p.click(ann.id, newest_dm(p, ann, "How would you rate"), "5")
+    await until(lambda: any("Would you mentor someone newer" in text_of(m) for m in p.dms(ann)))
+    await p.click(ann.id, newest_dm(p, ann, "Would you mentor someone newer"), "Yes, I'd mentor")
+    await until(lambda: any("what could you help a mentee with?" in text_of(m) for m in p.dms(ann)))
+    await p.dm(ann, "Testing in Python and Go", expect="How many mentees")
+    await p.click(ann.id, newest_dm(p, ann, "How many mentees"), "1")
+    await until(lambda: any("introduce" in text_of(m) for m in p.dms(ann)))
+    consent = next(m for m in reversed(p.dms(ann)) if "Yes, introduce me" in buttons(m))
+    await p.click(ann.id, consent, "Yes, introduce me")
+    await until(lambda: any("Save" in buttons(m) for m in p.dms(ann)))
+    summary = next(m for m in reversed(p.dms(ann)) if "Save" in buttons(m))
+    assert "Python, Go" in text_of(summary) and "Acme" in text_of(summary)
+    await p.click(ann.id, summary, "Save")
+    async with p.store.db.unit() as s:
+        profile = (await s.execute(select(Profile).where(Profile.team == "Acme"))).scalar_one()
+    board = await p.run(p.owner, "stats")
+    assert "Mentors from alumni: 1" in text_of(board)
+    assert profile.role == "mentor" and profile.topics_offered == ["Python", "Go"]

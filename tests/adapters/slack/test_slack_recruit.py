@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.core.clock import ManualClock
 from bot.core.events import Actor, CommunityRef
 from bot.core.settings import Settings
-from storage.tables import Intake, RecruitAlert, RecruitAsk
+from storage.tables import Intake, Profile, RecruitAlert, RecruitAsk
 from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.support.community import seed_profile
 from tests.support.db import START
@@ -113,3 +113,50 @@ async def test_targeted_ask_and_never_ask_me(stack: SlackStack, fake: FakeSlack)
         assert (await s.execute(select(RecruitAlert.asked))).scalar_one() == 1
     again = await stack.click("U0CAROL", buttons(alert)["Ask members directly"], alert["ts"], channel_id="C0MODS")
     assert "Nobody to ask about Go right now" in body_text(again)
+
+
+async def test_an_alumna_becomes_a_mentor_with_her_answers_carried_over(stack: SlackStack, fake: FakeSlack) -> None:
+    now = stack.clock.now()
+    await seed_profile(stack.bot, SLACK, Actor("U0ALICE", "Alice"), "mentor", now, topics_offered=["Python"])
+    await seed_profile(
+        stack.bot,
+        SLACK,
+        Actor("U0BOB", "Bob"),
+        "mentee",
+        now,
+        topics_wanted=["Python"],
+        goals="Write Go services with tests",
+        career_stage="mid",
+        team="Acme",
+    )
+    await stack.command("U0CAROL", "modchannel", channel_id="C0MODS")
+    proposal = await stack.command("U0CAROL", "match")
+    await stack.click("U0CAROL", buttons(proposal)["Approve and introduce"], "1700000000.000001")
+    ask = await stack.command("U0ALICE", "wrap-up")
+    await stack.click("U0ALICE", buttons(ask)["Yes, wrap up"], "1700000000.000002")
+    await stack.deliver()
+    im = fake._open_im("U0BOB")
+    await settle(lambda: any("How would you rate" in body_text(m) for m in im.messages))
+    rating = next(m for m in im.messages if "How would you rate" in body_text(m))
+    thanks = await stack.click_in_dm("U0BOB", buttons(rating)["5"], rating["ts"])
+    assert "Would you mentor someone newer in the next round?" in body_text(thanks)
+    start = await stack.click_in_dm("U0BOB", buttons(thanks)["Yes, I'd mentor"], thanks["ts"])
+    assert "(4/15) In your own words: what could you help a mentee with?" in body_text(start)
+    status, _ = await stack.dm("U0BOB", "Testing in Python and Go", "Ev0ALUM001")
+    assert status == 200
+    await settle(lambda: "About how many hours" in body_text(stack.dm_replies("U0BOB")[-1]))
+    hours = stack.dm_replies("U0BOB")[-1]  # the seeded profile never said; everything else carried over
+    capacity = await stack.click_in_dm("U0BOB", buttons(hours)["8"], hours["ts"])
+    assert "How many mentees" in body_text(capacity)
+    consent = await stack.click_in_dm("U0BOB", buttons(capacity)["1"], capacity["ts"])
+    summary = await stack.click_in_dm("U0BOB", buttons(consent)["Yes, introduce me"], consent["ts"])
+    assert "Python, Go" in body_text(summary) and "Acme" in body_text(summary)
+    saved = await stack.click_in_dm("U0BOB", buttons(summary)["Save"], summary["ts"])
+    assert "Saved" in body_text(saved)
+    async with stack.bot.db.unit() as s:
+        profile = (
+            await s.execute(select(Profile).where(Profile.role == "mentor", Profile.team == "Acme"))
+        ).scalar_one()
+        assert profile.topics_offered == ["Python", "Go"] and profile.can_help_with == "Testing in Python and Go"
+    board = await stack.command("U0CAROL", "stats")
+    assert "Mentors from alumni: 1" in body_text(board)
