@@ -117,3 +117,28 @@ async def test_an_alumna_becomes_a_mentor_with_her_answers_carried_over(program:
     board = await p.run(p.owner, "stats")
     assert "Mentors from alumni: 1" in text_of(board)
     assert profile.role == "mentor" and profile.topics_offered == ["Python", "Go"]
+
+
+async def test_a_first_time_mentor_is_trained_and_lapsed_members_invited(program: Program, fake: FakeDiscord) -> None:
+    p = program
+    maria, ann = fake.add_member(p.guild, "maria"), fake.add_member(p.guild, "ann")
+    await p.seed(maria, "mentor", topics_offered=["Python"])
+    await p.seed(ann, "mentee", topics_wanted=["Python"])
+    await p.run(p.owner, "match")
+    await p.run(p.owner, "match approve")
+    p.clock.advance(timedelta(hours=1))
+    await until(lambda: any("Mentor training 1 of 4" in text_of(m) for m in p.dms(maria)))
+    lesson = next(m for m in p.dms(maria) if "Mentor training 1 of 4" in text_of(m))
+    done = await p.click(maria.id, lesson, "Done — I've read it")
+    assert "3 lessons to go" in (done.get("content") or "")
+    assert not any("Mentor training" in text_of(m) for m in p.dms(ann))
+    board = await p.run(p.owner, "stats")
+    assert "Mentor training: 0 trained · 1 in training" in text_of(board)
+
+    ask = await p.run(maria.id, "wrap-up")
+    await p.click(maria.id, ask, "Yes, wrap up")
+    listing = await p.run(p.owner, "recruit lapsed")
+    assert "Lapsed participants" in text_of(listing) and "Invite 2 members" in buttons(listing)
+    invited = await p.click(p.owner, listing, "Invite 2 members")
+    assert "Invited 2 members back" in (invited.get("content") or "")
+    await until(lambda: any("A new round is coming" in text_of(m) for m in p.dms(ann)))

@@ -160,3 +160,21 @@ async def test_an_alumna_becomes_a_mentor_with_her_answers_carried_over(stack: S
         assert profile.topics_offered == ["Python", "Go"] and profile.can_help_with == "Testing in Python and Go"
     board = await stack.command("U0CAROL", "stats")
     assert "Mentors from alumni: 1" in body_text(board)
+
+
+async def test_a_first_time_mentor_gets_a_lesson_with_a_done_button(stack: SlackStack, fake: FakeSlack) -> None:
+    now = stack.clock.now()
+    await seed_profile(stack.bot, SLACK, Actor("U0ALICE", "Alice"), "mentor", now, topics_offered=["Python"])
+    await seed_profile(stack.bot, SLACK, Actor("U0BOB", "Bob"), "mentee", now, topics_wanted=["Python"])
+    proposal = await stack.command("U0CAROL", "match")
+    await stack.click("U0CAROL", buttons(proposal)["Approve and introduce"], "1700000000.000001")
+    stack.clock.advance(timedelta(hours=1))
+    await stack.bot.sweep()
+    await stack.deliver()
+    im = fake._open_im("U0ALICE")
+    await settle(lambda: any("Mentor training 1 of 4" in body_text(m) for m in im.messages))
+    lesson = next(m for m in im.messages if "Mentor training 1 of 4" in body_text(m))
+    done = await stack.click_in_dm("U0ALICE", buttons(lesson)["Done — I've read it"], lesson["ts"])
+    assert "3 lessons to go" in body_text(done)
+    board = await stack.command("U0CAROL", "stats")
+    assert "Mentor training: 0 trained · 1 in training" in body_text(board)
