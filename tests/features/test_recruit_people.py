@@ -130,6 +130,8 @@ async def test_a_first_time_mentor_gets_four_lessons_over_two_weeks(chat: Chat) 
     await sign_up(chat, "maria", "mentor", topics_offered=["Python"])
     await sign_up(chat, "ann", "mentee", topics_wanted=["Python"])
     await chat("@carol /mentor match", "@carol /mentor match approve")
+    out = await chat("wait 23h")
+    assert "Mentor training" not in out  # the day after the introduction, not during it
     out = await chat("wait 1h")
     assert "[DM maria] Mentor training 1 of 4 — a few minutes, for your first weeks" in out
     assert "A mentor's first conversation" in out and "[DM ann] Mentor training" not in out
@@ -138,7 +140,7 @@ async def test_a_first_time_mentor_gets_four_lessons_over_two_weeks(chat: Chat) 
     assert "Noted. 3 lessons to go" in out
     out = await chat("@carol /mentor stats")
     assert "Mentor training: 0 trained · 1 in training" in out
-    out = await chat("wait 4d")
+    out = await chat("wait 3d")
     assert "[DM maria] Mentor training 2 of 4" in out and "Running a good check-in" in out
     await chat("@maria click Done — I've read it")
     out = await chat("wait 5d")

@@ -1,7 +1,7 @@
 """Mentor training: a first-time mentor's first two weeks, four short lessons from the library.
 
 A mentor is enrolled when their first mentorship starts (they never mentored before);
-the lessons arrive by DM on days 0, 4, 9 and 13 of it, each a guide from the resource
+the lessons arrive by DM on days 1, 4, 9 and 13 of it, each a guide from the resource
 library with a "Done" button. Moderators see who is trained (every lesson done) and who
 is in training in `/mentor stats`. The sweep enrols and sends; the database holds the
 schedule (`MentorTraining.next_due_at`).
@@ -10,6 +10,7 @@ schedule (`MentorTraining.next_due_at`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +30,7 @@ from storage.tables import Member, MentorTraining, Pairing, PairingStatus
 
 # (library key, day of the first mentorship it arrives on)
 LESSONS = (
-    ("mentor-first-conversation", 0),
+    ("mentor-first-conversation", 1),  # the day after the introduction, before the kick-off
     ("good-check-in", 4),
     ("feedback", 9),
     ("stalled-or-mismatched", 13),
@@ -62,24 +63,21 @@ def lesson_message(program: Program, training: MentorTraining, step: int) -> Mes
 
 async def _enrol(session: AsyncSession, now: datetime) -> None:
     """Mentors whose first mentorship is active and who have no training row yet."""
-    seasoned = select(Pairing.mentor_member_id).where(
-        col(Pairing.status).in_([PairingStatus.COMPLETED.value, PairingStatus.ENDED.value])
-    )
-    enrolled = select(MentorTraining.member_id)
     rows = await session.execute(
         select(Pairing.mentor_member_id, Pairing.community_id, func.min(Pairing.started_at))
-        .where(
-            Pairing.status == PairingStatus.ACTIVE.value,
-            col(Pairing.mentor_member_id).not_in(seasoned),
-            col(Pairing.mentor_member_id).not_in(enrolled),
-        )
+        .where(*_unenrolled())
         .group_by(Pairing.mentor_member_id, Pairing.community_id)
         .limit(BATCH)
     )
     for member_id, community_id, started in rows.all():
+        first = started + timedelta(days=LESSONS[0][1])
         session.add(
             MentorTraining(
-                member_id=member_id, community_id=community_id, started_at=started, next_step=0, next_due_at=now
+                member_id=member_id,
+                community_id=community_id,
+                started_at=started,
+                next_step=0,
+                next_due_at=max(first, now),
             )
         )
     await session.flush()
@@ -119,8 +117,24 @@ async def send_due_lessons(session: AsyncSession, now: datetime, env: SweepEnv) 
     return len(due)
 
 
+def _unenrolled() -> Any:
+    """Active pairings of mentors who never mentored before and have no training row yet."""
+    seasoned = select(Pairing.mentor_member_id).where(
+        col(Pairing.status).in_([PairingStatus.COMPLETED.value, PairingStatus.ENDED.value])
+    )
+    return (
+        Pairing.status == PairingStatus.ACTIVE.value,
+        col(Pairing.mentor_member_id).not_in(seasoned),
+        col(Pairing.mentor_member_id).not_in(select(MentorTraining.member_id)),
+    )
+
+
 async def next_lesson(session: AsyncSession) -> datetime | None:
-    return (await session.execute(select(func.min(MentorTraining.next_due_at)))).scalar_one_or_none()
+    """The next lesson due, or the day a new first-time mentor's first lesson falls due."""
+    lesson = (await session.execute(select(func.min(MentorTraining.next_due_at)))).scalar_one_or_none()
+    started = (await session.execute(select(func.min(Pairing.started_at)).where(*_unenrolled()))).scalar_one_or_none()
+    enrol = started + timedelta(days=LESSONS[0][1]) if started is not None else None
+    return min((t for t in (lesson, enrol) if t is not None), default=None)
 
 
 async def on_done(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:

@@ -126,7 +126,7 @@ async def test_a_first_time_mentor_is_trained_and_lapsed_members_invited(program
     await p.seed(ann, "mentee", topics_wanted=["Python"])
     await p.run(p.owner, "match")
     await p.run(p.owner, "match approve")
-    p.clock.advance(timedelta(hours=1))
+    p.clock.advance(timedelta(days=1))
     await until(lambda: any("Mentor training 1 of 4" in text_of(m) for m in p.dms(maria)))
     lesson = next(m for m in p.dms(maria) if "Mentor training 1 of 4" in text_of(m))
     done = await p.click(maria.id, lesson, "Done — I've read it")

@@ -168,7 +168,7 @@ async def test_a_first_time_mentor_gets_a_lesson_with_a_done_button(stack: Slack
     await seed_profile(stack.bot, SLACK, Actor("U0BOB", "Bob"), "mentee", now, topics_wanted=["Python"])
     proposal = await stack.command("U0CAROL", "match")
     await stack.click("U0CAROL", buttons(proposal)["Approve and introduce"], "1700000000.000001")
-    stack.clock.advance(timedelta(hours=1))
+    stack.clock.advance(timedelta(days=1))
     await stack.bot.sweep()
     await stack.deliver()
     im = fake._open_im("U0ALICE")
