@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx, OutboxWriter
@@ -115,7 +116,7 @@ async def send_milestone(
 async def _visible(ctx: Ctx) -> list[Resource]:
     """The guides for the member's role (everything for someone not signed up yet)."""
     profile = (
-        await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))
+        await ctx.session.execute(select(Profile).where(col(Profile.member_id) == ctx.member_id))
     ).scalar_one_or_none()
     role = "both" if profile is None else profile.role
     return for_member(ctx.program, role)

@@ -54,7 +54,7 @@ async def _refresh(ctx: Ctx, alert: RecruitAlert) -> None:
         (
             await ctx.session.execute(
                 select(OutboxMessage).where(
-                    OutboxMessage.community_id == ctx.community_id,
+                    col(OutboxMessage.community_id) == ctx.community_id,
                     col(OutboxMessage.dedupe_key).startswith(f"recruit-alert:{alert.id}:"),
                 )
             )
@@ -155,7 +155,7 @@ async def open_alerts(ctx: Ctx) -> list[RecruitAlert]:
         (
             await ctx.session.execute(
                 select(RecruitAlert)
-                .where(RecruitAlert.community_id == ctx.community_id, RecruitAlert.status == "open")
+                .where(col(RecruitAlert.community_id) == ctx.community_id, col(RecruitAlert.status) == "open")
                 .order_by(col(RecruitAlert.id))
             )
         )

@@ -71,14 +71,14 @@ async def on_alumni(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list
 
 async def mentors_from_alumni(session: AsyncSession, community_id: int) -> int:
     """Mentors now who completed a mentorship here as a mentee."""
-    alumni = select(Pairing.mentee_member_id).where(
-        Pairing.community_id == community_id, Pairing.status == PairingStatus.COMPLETED.value
+    alumni = select(col(Pairing.mentee_member_id)).where(
+        col(Pairing.community_id) == community_id, col(Pairing.status) == PairingStatus.COMPLETED.value
     )
     return int(
         (
             await session.execute(
                 select(func.count()).where(
-                    Profile.community_id == community_id,
+                    col(Profile.community_id) == community_id,
                     col(Profile.role).in_(["mentor", "both"]),
                     col(Profile.status) != ProfileStatus.LEFT.value,
                     col(Profile.member_id).in_(alumni),
@@ -93,9 +93,9 @@ async def recruiting_summary(session: AsyncSession, community_id: int, program: 
     alerts = dict(
         (
             await session.execute(
-                select(RecruitAlert.status, func.count())
-                .where(RecruitAlert.community_id == community_id)
-                .group_by(RecruitAlert.status)
+                select(col(RecruitAlert.status), func.count())
+                .where(col(RecruitAlert.community_id) == community_id)
+                .group_by(col(RecruitAlert.status))
             )
         ).all()
     )
@@ -103,7 +103,7 @@ async def recruiting_summary(session: AsyncSession, community_id: int, program: 
         (
             await session.execute(
                 select(func.coalesce(RecruitAsk.answer, "none"), func.count())
-                .where(RecruitAsk.community_id == community_id)
+                .where(col(RecruitAsk.community_id) == community_id)
                 .group_by(func.coalesce(RecruitAsk.answer, "none"))
             )
         ).all()

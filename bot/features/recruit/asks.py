@@ -48,11 +48,11 @@ ANSWERS = {"yes": "yes", "notnow": "not_now", "never": "never"}
 async def blocked_members(session: AsyncSession, community_id: int, topic: str, now: datetime, days: int) -> set[int]:
     """Who may not be asked about `topic` now: "never", or asked about it within `days`."""
     rows = await session.execute(
-        select(RecruitAsk.member_id).where(
-            RecruitAsk.community_id == community_id,
+        select(col(RecruitAsk.member_id)).where(
+            col(RecruitAsk.community_id) == community_id,
             or_(
-                RecruitAsk.answer == "never",
-                (RecruitAsk.topic == topic) & (col(RecruitAsk.asked_at) > now - timedelta(days=days)),
+                col(RecruitAsk.answer) == "never",
+                (col(RecruitAsk.topic) == topic) & (col(RecruitAsk.asked_at) > now - timedelta(days=days)),
             ),
         )
     )
@@ -75,14 +75,14 @@ async def candidates(ctx: Ctx, topic: str) -> list[tuple[Member, str]]:
     session, cid = ctx.session, ctx.community_id
     blocked = await blocked_members(session, cid, topic, ctx.now, ctx.program.recruiting.ask_every_days)
     picked: dict[int, tuple[Member, str]] = {}
-    profiled = select(Profile.member_id).where(Profile.community_id == cid)
+    profiled = select(col(Profile.member_id)).where(col(Profile.community_id) == cid)
     votes = await session.execute(
         select(Member, Poll, PollVote)
-        .join(PollVote, PollVote.member_id == Member.id)
-        .join(Poll, Poll.id == PollVote.poll_id)
+        .join(PollVote, col(PollVote.member_id) == Member.id)
+        .join(Poll, col(Poll.id) == PollVote.poll_id)
         .where(
-            Poll.community_id == cid,
-            Poll.anonymous == False,  # noqa: E712 — an anonymous poll's votes never pick anyone
+            col(Poll.community_id) == cid,
+            col(Poll.anonymous) == False,  # noqa: E712 — an anonymous poll's votes never pick anyone
             col(Member.id).not_in(profiled),
         )
         .order_by(col(PollVote.voted_at).desc())
@@ -93,15 +93,15 @@ async def candidates(ctx: Ctx, topic: str) -> list[tuple[Member, str]]:
         if role in ("mentor", "both"):
             picked.setdefault(member.id, (member, "poll"))  # type: ignore[arg-type]
     load = (
-        select(Pairing.mentor_member_id)
-        .where(Pairing.community_id == cid, Pairing.status == PairingStatus.ACTIVE.value)
+        select(col(Pairing.mentor_member_id))
+        .where(col(Pairing.community_id) == cid, col(Pairing.status) == PairingStatus.ACTIVE.value)
         .subquery()
     )
     mentors = await session.execute(
         select(Member, Profile)
-        .join(Profile, Profile.member_id == Member.id)
+        .join(Profile, col(Profile.member_id) == Member.id)
         .where(
-            Profile.community_id == cid,
+            col(Profile.community_id) == cid,
             col(Profile.role).in_(["mentor", "both"]),
             col(Profile.status).in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),
         )
@@ -115,13 +115,13 @@ async def candidates(ctx: Ctx, topic: str) -> list[tuple[Member, str]]:
             picked.setdefault(member.id, (member, "related"))  # type: ignore[arg-type]
     alumni = await session.execute(
         select(Member, Profile)
-        .join(Profile, Profile.member_id == Member.id)
-        .join(Pairing, Pairing.mentee_member_id == Member.id)
+        .join(Profile, col(Profile.member_id) == Member.id)
+        .join(Pairing, col(Pairing.mentee_member_id) == Member.id)
         .where(
-            Profile.community_id == cid,
-            Profile.role == "mentee",
-            Profile.status == ProfileStatus.WAITING.value,
-            Pairing.status == PairingStatus.COMPLETED.value,
+            col(Profile.community_id) == cid,
+            col(Profile.role) == "mentee",
+            col(Profile.status) == ProfileStatus.WAITING.value,
+            col(Pairing.status) == PairingStatus.COMPLETED.value,
         )
         .order_by(col(Pairing.ended_at).desc())
     )
@@ -221,7 +221,7 @@ async def _say_yes(ctx: Ctx, ask: RecruitAsk) -> list[Message]:
     alert = await ctx.session.get(RecruitAlert, ask.alert_id) if ask.alert_id else None
     source = f"campaign:{campaign_of(alert)}" if alert is not None else f"campaign:{ask.reason}"
     profile = (
-        await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))
+        await ctx.session.execute(select(Profile).where(col(Profile.member_id) == ctx.member_id))
     ).scalar_one_or_none()
     if ask.reason == "lapsed" and profile is not None and profile.status == ProfileStatus.WAITING.value:
         profile.next_round = "yes"

@@ -27,33 +27,33 @@ SHOWN = 20  # names listed; the invitation goes to all of them (up to max_asks)
 async def lapsed_members(ctx: Ctx) -> list[Member]:
     cid = ctx.community_id
     active = (
-        select(Pairing.mentee_member_id)
-        .where(Pairing.community_id == cid, Pairing.status == PairingStatus.ACTIVE.value)
+        select(col(Pairing.mentee_member_id))
+        .where(col(Pairing.community_id) == cid, col(Pairing.status) == PairingStatus.ACTIVE.value)
         .union(
-            select(Pairing.mentor_member_id).where(
-                Pairing.community_id == cid, Pairing.status == PairingStatus.ACTIVE.value
+            select(col(Pairing.mentor_member_id)).where(
+                col(Pairing.community_id) == cid, col(Pairing.status) == PairingStatus.ACTIVE.value
             )
         )
     )
     took_part = (
-        select(Pairing.mentee_member_id)
+        select(col(Pairing.mentee_member_id))
         .where(
-            Pairing.community_id == cid,
+            col(Pairing.community_id) == cid,
             col(Pairing.status).in_([PairingStatus.COMPLETED.value, PairingStatus.ENDED.value]),
         )
         .union(
-            select(Pairing.mentor_member_id).where(
-                Pairing.community_id == cid,
+            select(col(Pairing.mentor_member_id)).where(
+                col(Pairing.community_id) == cid,
                 col(Pairing.status).in_([PairingStatus.COMPLETED.value, PairingStatus.ENDED.value]),
             )
         )
     )
     rows = await ctx.session.execute(
         select(Member)
-        .join(Profile, Profile.member_id == Member.id)
+        .join(Profile, col(Profile.member_id) == Member.id)
         .where(
-            Profile.community_id == cid,
-            Profile.status == ProfileStatus.WAITING.value,  # never paused or left
+            col(Profile.community_id) == cid,
+            col(Profile.status) == ProfileStatus.WAITING.value,  # never paused or left
             col(Profile.next_round).in_(["asked", "no"]),  # did not sign up for another round
             col(Member.id).in_(took_part),
             col(Member.id).not_in(active),

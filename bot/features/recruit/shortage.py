@@ -53,7 +53,7 @@ async def topic_supply(session: AsyncSession, community_id: int) -> dict[str, Sh
     """Per topic: waiting mentees, free mentor places and mentors offering it (grouped by topic list)."""
     load = (
         select(col(Pairing.mentor_member_id).label("mentor_id"), func.count().label("mentees"))
-        .where(Pairing.community_id == community_id, Pairing.status == PairingStatus.ACTIVE.value)
+        .where(col(Pairing.community_id) == community_id, col(Pairing.status) == PairingStatus.ACTIVE.value)
         .group_by(col(Pairing.mentor_member_id))
         .subquery("load")
     )
@@ -66,7 +66,7 @@ async def topic_supply(session: AsyncSession, community_id: int) -> dict[str, Sh
             .select_from(Profile)
             .outerjoin(load, load.c.mentor_id == Profile.member_id)
             .where(
-                Profile.community_id == community_id,
+                col(Profile.community_id) == community_id,
                 col(Profile.role).in_(["mentor", "both"]),
                 col(Profile.status).in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),
             )
@@ -78,9 +78,9 @@ async def topic_supply(session: AsyncSession, community_id: int) -> dict[str, Sh
         await session.execute(
             select(wanted, func.count())
             .where(
-                Profile.community_id == community_id,
+                col(Profile.community_id) == community_id,
                 col(Profile.role).in_(["mentee", "both"]),
-                Profile.status == ProfileStatus.WAITING.value,
+                col(Profile.status) == ProfileStatus.WAITING.value,
             )
             .group_by(wanted)
         )
@@ -166,8 +166,8 @@ async def _default_channel(session: AsyncSession, community_id: int) -> str | No
     """Where members last saw the program: the channel of the newest poll."""
     return (
         await session.execute(
-            select(Poll.channel_id)
-            .where(Poll.community_id == community_id)
+            select(col(Poll.channel_id))
+            .where(col(Poll.community_id) == community_id)
             .order_by(col(Poll.created_at).desc())
             .limit(1)
         )
@@ -185,10 +185,10 @@ async def check_community(session: AsyncSession, community: Community, now: date
     recent = set(
         (
             await session.execute(
-                select(RecruitAlert.topic).where(
-                    RecruitAlert.community_id == community.id,
+                select(col(RecruitAlert.topic)).where(
+                    col(RecruitAlert.community_id) == community.id,
                     # an open alert waits for its moderator; a decided one a week
-                    (RecruitAlert.status == "open")
+                    (col(RecruitAlert.status) == "open")
                     | (col(RecruitAlert.created_at) > now - timedelta(days=rules.alert_every_days)),
                 )
             )
@@ -229,7 +229,7 @@ async def check_shortages(session: AsyncSession, now: datetime, env: SweepEnv) -
     due = (
         await session.execute(
             select(Community, RecruitCheck)
-            .outerjoin(RecruitCheck, RecruitCheck.community_id == Community.id)
+            .outerjoin(RecruitCheck, col(RecruitCheck.community_id) == Community.id)
             .where((col(RecruitCheck.checked_at).is_(None)) | (col(RecruitCheck.checked_at) <= now - CHECK_EVERY))
             .order_by(col(Community.id))
             .limit(BATCH)

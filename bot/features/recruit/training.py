@@ -64,9 +64,9 @@ def lesson_message(program: Program, training: MentorTraining, step: int) -> Mes
 async def _enrol(session: AsyncSession, now: datetime) -> None:
     """Mentors whose first mentorship is active and who have no training row yet."""
     rows = await session.execute(
-        select(Pairing.mentor_member_id, Pairing.community_id, func.min(Pairing.started_at))
+        select(col(Pairing.mentor_member_id), col(Pairing.community_id), func.min(Pairing.started_at))
         .where(*_unenrolled())
-        .group_by(Pairing.mentor_member_id, Pairing.community_id)
+        .group_by(col(Pairing.mentor_member_id), col(Pairing.community_id))
         .limit(BATCH)
     )
     for member_id, community_id, started in rows.all():
@@ -119,13 +119,13 @@ async def send_due_lessons(session: AsyncSession, now: datetime, env: SweepEnv) 
 
 def _unenrolled() -> Any:
     """Active pairings of mentors who never mentored before and have no training row yet."""
-    seasoned = select(Pairing.mentor_member_id).where(
+    seasoned = select(col(Pairing.mentor_member_id)).where(
         col(Pairing.status).in_([PairingStatus.COMPLETED.value, PairingStatus.ENDED.value])
     )
     return (
-        Pairing.status == PairingStatus.ACTIVE.value,
+        col(Pairing.status) == PairingStatus.ACTIVE.value,
         col(Pairing.mentor_member_id).not_in(seasoned),
-        col(Pairing.mentor_member_id).not_in(select(MentorTraining.member_id)),
+        col(Pairing.mentor_member_id).not_in(select(col(MentorTraining.member_id))),
     )
 
 
@@ -157,7 +157,7 @@ async def training_counts(session: AsyncSession, community_id: int, program: Pro
     """(trained, in training): every lesson done, or enrolled and not yet."""
     keys = {key for key, _ in lessons(program)}
     rows = (
-        (await session.execute(select(MentorTraining).where(MentorTraining.community_id == community_id)))
+        (await session.execute(select(MentorTraining).where(col(MentorTraining.community_id) == community_id)))
         .scalars()
         .all()
     )
