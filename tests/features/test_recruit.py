@@ -25,7 +25,8 @@ async def alerts(chat: Chat) -> list[RecruitAlert]:
         return list((await s.execute(select(RecruitAlert).order_by(RecruitAlert.id))).scalars())
 
 
-async def test_alert_edit_post_and_sign_ups_attributed(chat: Chat) -> None:
+async def test_alert_edit_post_and_sign_ups_attributed(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
     await short_of_ml(chat)
     out = await chat("wait 1d")
     assert "[#mods] Mentor shortage: Machine learning (alert #1)" in out

@@ -23,7 +23,8 @@ async def asks(chat: Chat) -> list[RecruitAsk]:
         return list((await s.execute(select(RecruitAsk).order_by(RecruitAsk.id))).scalars())
 
 
-async def test_targeted_asks_respect_not_now_never_pause_leave_forget_and_anonymous_polls(chat: Chat) -> None:
+async def test_targeted_asks_respect_not_now_never_pause_leave_forget_and_anonymous_polls(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
     await go_shortage(chat)
     await chat('@carol /mentor poll "Would you mentor?" --closes 1d', "@pia click I'd mentor")
     await chat('@carol /mentor poll "Secret: would you mentor?" --closes 1d --anonymous', "@quin click I'd mentor")
@@ -57,7 +58,8 @@ async def test_targeted_asks_respect_not_now_never_pause_leave_forget_and_anonym
     assert "[DM val]" not in out  # "never" holds
 
 
-async def test_lapsed_participants_are_listed_confirmed_and_invited(chat: Chat) -> None:
+async def test_lapsed_participants_are_listed_confirmed_and_invited(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
     await chat("moderators: carol", "@carol /mentor modchannel")
     await sign_up(chat, "maria", "mentor", topics_offered=["Python"])
     await sign_up(chat, "ann", "mentee", topics_wanted=["Python"])
@@ -125,7 +127,8 @@ def test_only_a_mentee_rating_four_or_five_is_asked_to_mentor() -> None:
     assert len(alumni_choice(mentee, 4)) == 3
 
 
-async def test_a_first_time_mentor_gets_four_lessons_over_two_weeks(chat: Chat) -> None:
+async def test_a_first_time_mentor_gets_four_lessons_over_two_weeks(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
     await chat("moderators: carol", "@carol /mentor modchannel")
     await sign_up(chat, "maria", "mentor", topics_offered=["Python"])
     await sign_up(chat, "ann", "mentee", topics_wanted=["Python"])

@@ -99,15 +99,17 @@ async def recruiting_summary(session: AsyncSession, community_id: int, program: 
             )
         ).all()
     )
-    answers = dict(
-        (
+    # Grouped by the plain column (PostgreSQL will not group by an expression with a bound value).
+    answers = {
+        answer or "none": count
+        for answer, count in (
             await session.execute(
-                select(func.coalesce(RecruitAsk.answer, "none"), func.count())
+                select(col(RecruitAsk.answer), func.count())
                 .where(col(RecruitAsk.community_id) == community_id)
-                .group_by(func.coalesce(RecruitAsk.answer, "none"))
+                .group_by(col(RecruitAsk.answer))
             )
         ).all()
-    )
+    }
     from_alumni = await mentors_from_alumni(session, community_id)
     trained, training = await training_counts(session, community_id, program)
     if not (alerts or answers or from_alumni or trained or training):
