@@ -326,9 +326,9 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
     await _forget_in_pairings(session, community.id, member.id, tokens)
 
     # Recruiting asks and their answers, and their training path, go; an alert they acted on forgets who.
-    await session.execute(delete(RecruitAsk).where(RecruitAsk.member_id == member.id))
-    await session.execute(delete(MentorTraining).where(MentorTraining.member_id == member.id))
-    await session.execute(update(RecruitAlert).where(RecruitAlert.decided_by == member.id).values(decided_by=None))
+    await session.execute(delete(RecruitAsk).where(col(RecruitAsk.member_id) == member.id))
+    await session.execute(delete(MentorTraining).where(col(MentorTraining.member_id) == member.id))
+    await session.execute(update(RecruitAlert).where(col(RecruitAlert.decided_by) == member.id).values(decided_by=None))
 
     # Poll votes go; open and closed poll messages are re-rendered without them.
     polls = (
