@@ -105,6 +105,10 @@ class Program:
     kickoff_reminder_days: int = 7
     auto_approve: bool = False  # matching rounds start introductions without a moderator's review
     approval_reminder_days: tuple[int, ...] = (2, 5)  # a proposed round reminds the moderators then
+    mode: str = "assign"  # "choice": mentees pick from shortlists (rounds/choice.py)
+    choice_margin: int = 1  # a mentor is offered to at most free capacity + margin mentees
+    choice_days: int = 7  # a choice round's deadline, days after its shortlists go out
+    silence_accepts: bool = False  # a mentor who never answers a pick has accepted it
     weights: MatchWeights = MatchWeights()
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
@@ -245,6 +249,10 @@ _MATCHING = {
     "auto_approve",
     "weights",
     "approval_reminder_days",
+    "mode",
+    "choice_margin",
+    "choice_days",
+    "silence_accepts",
 }
 
 
@@ -289,6 +297,12 @@ def _reminder_days(matching: dict[str, Any]) -> tuple[int, ...]:
     if len(days) > 5 or any(not 1 <= d <= 60 for d in days) or days != sorted(set(days)):
         raise _Problem(where, "must rise, each between 1 and 60 days, at most 5 of them (e.g. [2, 5])")
     return tuple(days)
+
+
+def _mode(matching: dict[str, Any]) -> str:
+    if (mode := matching.get("mode", "assign")) not in ("assign", "choice"):
+        raise _Problem(("matching", "mode"), 'must be "assign" (moderators approve pairs) or "choice" (mentees pick)')
+    return str(mode)
 
 
 def _bool(table: dict[str, Any], key: str, where: tuple[str | int, ...], default: bool) -> bool:
@@ -432,6 +446,10 @@ def _build(data: dict[str, Any], source: str) -> Program:
         kickoff_reminder_days=_int(matching, "kickoff_reminder_days", ("matching",), 7, 1, 60),
         auto_approve=_bool(matching, "auto_approve", ("matching",), False),
         approval_reminder_days=_reminder_days(matching),
+        mode=_mode(matching),
+        choice_margin=_int(matching, "choice_margin", ("matching",), 1, 0, 3),
+        choice_days=_int(matching, "choice_days", ("matching",), 7, 1, 30),
+        silence_accepts=_bool(matching, "silence_accepts", ("matching",), False),
         weights=MatchWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
         resources=tuple(resources),
