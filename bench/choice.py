@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.choice [--row 20k] [--seed 1] [--repeat 3]
 
 Builds the same realistic community as bench/matching.py's row (20k: 16,000 mentees and
-4,000 mentors), then times the certified round alone (`run_round`, what any round costs), `build_shortlists` (the certified round plus up to
-three suggestions per mentee under the offer margin) end to end, and `settle_choices`
-for a deadline where a third of the mentees never picked. Prints one JSON line per run.
+4,000 mentors), then times the certified round alone (`run_round`, what any round costs),
+`build_shortlists` (the certified round plus up to three suggestions per mentee under the
+offer margin) end to end, and `settle_choices` for a deadline where a third of the
+mentees never picked. Prints one JSON line with the medians.
 Target: shortlists for 20k members ≤ 5 s on an idle 2-core machine.
 """
 

@@ -57,13 +57,15 @@ async def test_choice_round_picks_decline_silence_and_fallback(chat: Chat) -> No
     assert "You chose maria" in out and "[DM maria] A mentee chose you: ann" in out
     out = await chat("@maria click Accept")
     assert "[DM ann] maria accepted!" in out
-    # ben picks maria too (an alternative for him): she is full now, so her accept is a decline
+    # ben looks at his list again; cyd says none of these fit
     out = await chat("@ben /mentor choice")
     assert "You have not picked yet." in out
     out = await chat("@cyd click None of these fit")
     assert "you keep priority next round" in out
     await chat('@cyd /mentor choice none "I would like a mentor in my time zone"')
-    out = await chat("@ben click 2")  # an alternative, not his first suggestion
+    out = await chat("@ben click 2")  # an alternative: maria, whose place ann has taken
+    assert "places are already taken this round" in out
+    out = await chat("@ben click 1")  # his first suggestion
     assert "You chose" in out
     # the moderators see the state
     out = await chat("@carol /mentor match show")
@@ -73,7 +75,7 @@ async def test_choice_round_picks_decline_silence_and_fallback(chat: Chat) -> No
     # the deadline: ben's mentor never answered (silence is not acceptance by default) → he falls back
     out = await chat("wait 8d")
     assert "Choice round #1 closed: " in out
-    assert "1 chose their first suggestion, 1 an alternative, 1 none of them" in out
+    assert "2 chose their first suggestion, 0 an alternative, 1 none of them" in out
     assert "1 without an answer; 1 fell back to the optimum, 0 unplaced. 2 introductions on the way." in out
     pairs = await _pairs(chat)
     assert len(pairs) == 2  # ann with maria; ben falls back to whoever is still free; cyd withdrew
@@ -99,7 +101,19 @@ async def test_decline_lets_the_mentee_pick_again_and_close_early(chat: Chat) ->
     assert "This cannot be undone" in out and "Close now and introduce" in out
     out = await chat("@carol click Close now and introduce")
     assert "Choice round #1 closed" in out and "1 without an answer" in out
+    assert "0 chose their first suggestion, 1 an alternative" in out and "1 declined by the mentor" in out
     pairs = await _pairs(chat)
     assert len(pairs) == 3  # everyone falls back to the optimum over who is free
     assert (await member_id(chat, "ann"), await member_id(chat, "maria")) not in pairs  # she declined ann
     assert "not open for choices" in await chat("@carol click Close now and introduce")
+
+
+async def test_stats_count_first_suggestion_alternative_and_none(chat: Chat) -> None:
+    await _community(chat)
+    out = await chat("@carol /mentor stats")
+    assert "Choice rounds" not in out  # no choice round yet: nothing to count
+    await chat("@carol /mentor match --choice", "@carol click Send the shortlists")
+    await chat("@ann click 1", "@ben click 2", "@cyd click None of these fit")
+    out = await chat("@carol /mentor stats")
+    assert "Choice rounds — what mentees did with their shortlists" in out
+    assert "3 shortlists: chose the first suggestion 1 · an alternative 1 · none of them 1" in out

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -60,11 +61,11 @@ async def send_shortlists(session: AsyncSession, round_: MatchRound, now: dateti
     closes_at = now + timedelta(days=policy.choice_days)
     won = await session.execute(
         update(MatchRound)
-        .where(MatchRound.id == round_.id, MatchRound.status == RoundStatus.PROPOSED.value)
+        .where(col(MatchRound.id) == round_.id, col(MatchRound.status) == RoundStatus.PROPOSED.value)
         .values(status=RoundStatus.CHOOSING.value, closes_at=closes_at, remind_at=None)
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
+    if won.rowcount != 1:  # type: ignore[attr-defined]
         return None
     await session.refresh(round_)
     community = await session.get(Community, round_.community_id)
@@ -85,8 +86,8 @@ async def offers_of(session: AsyncSession, round_id: int) -> dict[int, list[Choi
     rows = (
         await session.execute(
             select(ChoiceOffer)
-            .where(ChoiceOffer.round_id == round_id)
-            .order_by(ChoiceOffer.mentee_member_id, ChoiceOffer.rank)
+            .where(col(ChoiceOffer.round_id) == round_id)
+            .order_by(col(ChoiceOffer.mentee_member_id), col(ChoiceOffer.rank))
         )
     ).scalars()
     out: dict[int, list[ChoiceOffer]] = {}
@@ -105,10 +106,10 @@ async def shortlist_message(
 ) -> Message:
     mentor_ids = {o.mentor_member_id for o in offers}
     members = await members_by_id(session, mentor_ids)
-    helps = dict(
+    helps: dict[int, str] = dict(
         (
             await session.execute(
-                select(Profile.member_id, Profile.can_help_with).where(Profile.member_id.in_(mentor_ids))  # type: ignore[attr-defined]
+                select(col(Profile.member_id), col(Profile.can_help_with)).where(col(Profile.member_id).in_(mentor_ids))
             )
         ).all()
     )
@@ -145,11 +146,11 @@ async def my_choice(ctx: Ctx) -> tuple[MatchRound, MenteeChoice]:
     row = (
         await ctx.session.execute(
             select(MenteeChoice, MatchRound)
-            .join(MatchRound, MatchRound.id == MenteeChoice.round_id)  # type: ignore[arg-type]
+            .join(MatchRound, col(MatchRound.id) == col(MenteeChoice.round_id))
             .where(
-                MenteeChoice.community_id == ctx.community_id,
-                MenteeChoice.mentee_member_id == ctx.member_id,
-                MatchRound.status == RoundStatus.CHOOSING.value,
+                col(MenteeChoice.community_id) == ctx.community_id,
+                col(MenteeChoice.mentee_member_id) == ctx.member_id,
+                col(MatchRound.status) == RoundStatus.CHOOSING.value,
             )
         )
     ).first()
@@ -227,9 +228,9 @@ async def _pick(ctx: Ctx, round_: MatchRound, choice: MenteeChoice, rank: int) -
     offer = (
         await ctx.session.execute(
             select(ChoiceOffer).where(
-                ChoiceOffer.round_id == round_.id,
-                ChoiceOffer.mentee_member_id == ctx.member_id,
-                ChoiceOffer.rank == rank,
+                col(ChoiceOffer.round_id) == round_.id,
+                col(ChoiceOffer.mentee_member_id) == ctx.member_id,
+                col(ChoiceOffer.rank) == rank,
             )
         )
     ).scalar_one_or_none()
@@ -237,6 +238,11 @@ async def _pick(ctx: Ctx, round_: MatchRound, choice: MenteeChoice, rank: int) -
         raise InvalidInput("That mentor is not on your list.")
     if offer.mentor_member_id in choice.declined_by:
         raise InvalidInput("That mentor cannot take you on this round; pick another, or wait for the deadline.")
+    if await free_places(ctx.session, round_, offer.mentor_member_id) <= 0:
+        raise InvalidInput(
+            "That mentor's places are already taken this round; pick another, or wait for the deadline "
+            "and I'll find you the best mentor who is still free."
+        )
     choice.state = ChoiceState.PICKED.value
     choice.mentor_member_id, choice.rank, choice.optimal_pick = offer.mentor_member_id, rank, offer.optimal
     choice.picked_at, choice.answered_at, choice.reason = ctx.now, None, ""
@@ -246,7 +252,7 @@ async def _pick(ctx: Ctx, round_: MatchRound, choice: MenteeChoice, rank: int) -
     policy = round_policy(ctx)
     deadline = format_when(round_.closes_at or ctx.now, ctx.tz)
     goals = (
-        await ctx.session.execute(select(Profile.goals).where(Profile.member_id == ctx.member_id))
+        await ctx.session.execute(select(col(Profile.goals)).where(col(Profile.member_id) == ctx.member_id))
     ).scalar_one_or_none()
     silence = " If I hear nothing by then, I'll take it as a yes." if policy.silence_accepts else ""
     parts: list[msg.Part] = [
@@ -277,13 +283,13 @@ async def _pick(ctx: Ctx, round_: MatchRound, choice: MenteeChoice, rank: int) -
 async def free_places(session: AsyncSession, round_: MatchRound, mentor_id: int) -> int:
     """The mentor's capacity left: their capacity minus active pairings and this round's acceptances."""
     capacity = (
-        await session.execute(select(Profile.capacity).where(Profile.member_id == mentor_id))
+        await session.execute(select(col(Profile.capacity)).where(col(Profile.member_id) == mentor_id))
     ).scalar_one_or_none() or 0
     active = (
         await session.execute(
             select(func.count())
             .select_from(Pairing)
-            .where(Pairing.mentor_member_id == mentor_id, Pairing.status == PairingStatus.ACTIVE.value)
+            .where(col(Pairing.mentor_member_id) == mentor_id, col(Pairing.status) == PairingStatus.ACTIVE.value)
         )
     ).scalar_one()
     accepted = (
@@ -291,9 +297,9 @@ async def free_places(session: AsyncSession, round_: MatchRound, mentor_id: int)
             select(func.count())
             .select_from(MenteeChoice)
             .where(
-                MenteeChoice.round_id == round_.id,
-                MenteeChoice.mentor_member_id == mentor_id,
-                MenteeChoice.state == ChoiceState.ACCEPTED.value,
+                col(MenteeChoice.round_id) == round_.id,
+                col(MenteeChoice.mentor_member_id) == mentor_id,
+                col(MenteeChoice.state) == ChoiceState.ACCEPTED.value,
             )
         )
     ).scalar_one()

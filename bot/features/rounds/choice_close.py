@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -53,7 +54,7 @@ async def choices_of(session: AsyncSession, round_id: int) -> list[MenteeChoice]
     return list(
         (
             await session.execute(
-                select(MenteeChoice).where(MenteeChoice.round_id == round_id).order_by(MenteeChoice.id)
+                select(MenteeChoice).where(col(MenteeChoice.round_id) == round_id).order_by(col(MenteeChoice.id))
             )
         ).scalars()
     )
@@ -71,11 +72,11 @@ async def close_choice_round(
     """Settle the round and introduce its pairs. None when someone else closed it first."""
     won = await session.execute(
         update(MatchRound)
-        .where(MatchRound.id == round_.id, MatchRound.status == RoundStatus.CHOOSING.value)
+        .where(col(MatchRound.id) == round_.id, col(MatchRound.status) == RoundStatus.CHOOSING.value)
         .values(status=RoundStatus.PROPOSED.value)  # for approve_round, in this same transaction
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
+    if won.rowcount != 1:  # type: ignore[attr-defined]
         return None
     await session.refresh(round_)
     choices = await choices_of(session, round_.id)  # type: ignore[arg-type]
@@ -142,7 +143,7 @@ async def _store_pairs(session: AsyncSession, round_: MatchRound, accepted: dict
     await session.execute(delete(ProposedPair).where(ProposedPair.round_id == round_.id))  # type: ignore[arg-type]
     offers = {
         (o.mentee_member_id, o.mentor_member_id): o
-        for o in (await session.execute(select(ChoiceOffer).where(ChoiceOffer.round_id == round_.id))).scalars()
+        for o in (await session.execute(select(ChoiceOffer).where(col(ChoiceOffer.round_id) == round_.id))).scalars()
     }
     position = 0
     for mentee, mentor in sorted(accepted.items()):
@@ -211,8 +212,8 @@ async def close_due_choice_rounds(session: AsyncSession, now: datetime, policy: 
         (
             await session.execute(
                 select(MatchRound)
-                .where(MatchRound.status == RoundStatus.CHOOSING.value, MatchRound.closes_at <= now)  # type: ignore[operator]
-                .order_by(MatchRound.id)
+                .where(col(MatchRound.status) == RoundStatus.CHOOSING.value, col(MatchRound.closes_at) <= now)
+                .order_by(col(MatchRound.id))
                 .with_for_update(skip_locked=True)
             )
         )
@@ -235,7 +236,7 @@ async def close_due_choice_rounds(session: AsyncSession, now: datetime, policy: 
 async def next_choice_deadline(session: AsyncSession) -> datetime | None:
     return (
         await session.execute(
-            select(func.min(MatchRound.closes_at)).where(MatchRound.status == RoundStatus.CHOOSING.value)
+            select(func.min(col(MatchRound.closes_at))).where(col(MatchRound.status) == RoundStatus.CHOOSING.value)
         )
     ).scalar_one_or_none()
 
@@ -279,8 +280,9 @@ async def render_choice_round(session: AsyncSession, round_: MatchRound, tz: str
         spans: list[msg.Span] = ["• ", UserText(members[c.mentee_member_id].display_name), ": "]
         if c.mentor_member_id is not None:
             spans += [UserText(members[c.mentor_member_id].display_name)]
-            spans += [f" (suggestion {c.rank}) — " if c.rank else " — "]
-        spans.append(STATE_WORDS.get(c.state, c.state) + (" (silent)" if c.silent else ""))
+            picked = c.rank and c.state != ChoiceState.FELL_BACK.value
+            spans += [f" (suggestion {c.rank}) — " if picked else " — "]
+        spans.append(STATE_WORDS.get(c.state, c.state) + (" (their pick never answered)" if c.silent else ""))
         if c.reason:
             spans += [": ", UserText(c.reason)]
         parts.append(msg.Text(tuple(spans)))
@@ -295,7 +297,7 @@ async def close_command(ctx: Ctx, args: list[str]) -> list[Message]:
     round_ = (
         await ctx.session.execute(
             select(MatchRound).where(
-                MatchRound.community_id == ctx.community_id, MatchRound.status == RoundStatus.CHOOSING.value
+                col(MatchRound.community_id) == ctx.community_id, col(MatchRound.status) == RoundStatus.CHOOSING.value
             )
         )
     ).scalar_one_or_none()

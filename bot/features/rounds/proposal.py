@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core import metrics
@@ -411,7 +412,9 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
 async def _shortlist_summary(session: AsyncSession, round_: MatchRound) -> msg.Text:
     offers = (
         await session.execute(
-            select(ChoiceOffer.mentee_member_id, ChoiceOffer.mentor_member_id).where(ChoiceOffer.round_id == round_.id)
+            select(col(ChoiceOffer.mentee_member_id), col(ChoiceOffer.mentor_member_id)).where(
+                col(ChoiceOffer.round_id) == round_.id
+            )
         )
     ).all()
     mentees, mentors = len({a for a, _ in offers}), len({b for _, b in offers})

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -102,8 +103,8 @@ async def _no_open_choice_round(ctx: Ctx) -> None:
     """One choice round at a time: its mentors' places are promised until it closes."""
     open_round = (
         await ctx.session.execute(
-            select(MatchRound.id, MatchRound.closes_at).where(
-                MatchRound.community_id == ctx.community_id, MatchRound.status == RoundStatus.CHOOSING.value
+            select(col(MatchRound.id), col(MatchRound.closes_at)).where(
+                col(MatchRound.community_id) == ctx.community_id, col(MatchRound.status) == RoundStatus.CHOOSING.value
             )
         )
     ).first()
