@@ -38,7 +38,16 @@ async def _pairs(chat: Chat) -> set[tuple[int, int]]:
         return {(a, b) for a, b in (await s.execute(select(Pairing.mentee_member_id, Pairing.mentor_member_id))).all()}
 
 
-async def test_choice_round_picks_decline_silence_and_fallback(chat: Chat) -> None:
+async def test_choice_round_picks_decline_silence_and_fallback(any_factory) -> None:  # type: ignore[no-untyped-def]
+    """On SQLite and on PostgreSQL (the deadline sweep claims rounds FOR UPDATE SKIP LOCKED there)."""
+    chat = await Chat.open(any_factory)
+    try:
+        await _full_round(chat)
+    finally:
+        await chat.close()
+
+
+async def _full_round(chat: Chat) -> None:
     await _community(chat)
     out = await chat("@carol /mentor match --choice")
     assert "Choice round #1 — waiting for approval" in out
@@ -117,3 +126,51 @@ async def test_stats_count_first_suggestion_alternative_and_none(chat: Chat) -> 
     out = await chat("@carol /mentor stats")
     assert "Choice rounds — what mentees did with their shortlists" in out
     assert "3 shortlists: chose the first suggestion 1 · an alternative 1 · none of them 1" in out
+
+
+async def test_program_mode_choice_schedules_choice_rounds_and_silence_can_accept(sqlite_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace as dc_replace
+
+    from bot.core.program import DEFAULT_PATH
+    from bot.core.settings import Settings
+
+    program_file = tmp_path / "program.toml"
+    text = DEFAULT_PATH.read_text(encoding="utf-8")
+    text = text.replace("auto_approve = false", "auto_approve = true").replace('mode = "assign"', 'mode = "choice"')
+    program_file.write_text(text.replace("silence_accepts = false", "silence_accepts = true"))
+    chat = await Chat.open(sqlite_factory, settings=dc_replace(Settings(), program_path=str(program_file)))
+    try:
+        await _community(chat)
+        out = await chat("@carol /mentor match --every 2w")
+        assert "Choice round #1 — waiting for approval" in out  # the program's mode, no flag needed
+        out = await chat("@carol /mentor match drop 1")
+        assert "the mentees choose from their shortlists" in out
+        out = await chat("@carol /mentor match recompute")
+        assert "Choice round #2 — waiting for approval" in out  # recomputing keeps the mode
+        await chat("@carol /mentor match discard")
+        out = await chat("wait 14d")
+        assert "[DM ann] Choose your mentor" in out  # auto_approve sends the shortlists
+        out = await chat("@ann click 1", "@ben click 1")
+        assert out.count("A mentee chose you") == 2
+        out = await chat("@carol /mentor match --assign")
+        assert "is open until" in out  # one choice round at a time
+        out = await chat("wait 7d")
+        assert "Choice round #3 closed: 2 chose their first suggestion" in out
+        assert "2 without an answer" in out  # silence accepted (the program file says so)
+        async with chat.bot.db.unit() as s:
+            states = sorted(c.state for c in (await s.execute(select(MenteeChoice))).scalars())
+        assert states == ["accepted", "accepted", "fell_back"]
+    finally:
+        await chat.close()
+
+
+async def test_forget_me_removes_a_mentees_choice_and_reason(chat: Chat) -> None:
+    await _community(chat)
+    await chat("@carol /mentor match --choice", "@carol click Send the shortlists")
+    await chat('@cyd /mentor choice none "my manager <!here> is a mentor here"')
+    await chat("@cyd /mentor forget-me", "@cyd click 1")
+    async with chat.bot.db.unit() as s:
+        reasons = [c.reason for c in (await s.execute(select(MenteeChoice))).scalars()]
+    assert len(reasons) == 2 and not any("manager" in r for r in reasons)
+    out = await chat("@carol /mentor match close", "@carol click Close now and introduce")
+    assert "Choice round #1 closed" in out

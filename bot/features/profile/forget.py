@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -35,12 +36,14 @@ from bot.features.stats.export_files import forget_in_exports
 from storage.platform_state import forget_dm_channels
 from storage.tables import (
     CheckIn,
+    ChoiceOffer,
     Community,
     Feedback,
     Goal,
     Intake,
     MatchRound,
     Member,
+    MenteeChoice,
     OutboxMessage,
     PairBlock,
     Pairing,
@@ -256,6 +259,17 @@ async def _forget_in_pairings(session: AsyncSession, community_id: int, member_i
     )
     for row in proposed:
         row.reasons = _scrub_json(row.reasons, tokens)
+    # Choice rounds: their own "none of these fit" reason goes; shortlists naming them are scrubbed.
+    await session.execute(delete(MenteeChoice).where(col(MenteeChoice.mentee_member_id) == member_id))
+    offers = (
+        await session.execute(
+            select(ChoiceOffer).where(
+                or_(col(ChoiceOffer.mentee_member_id) == member_id, col(ChoiceOffer.mentor_member_id) == member_id)
+            )
+        )
+    ).scalars()
+    for offer in offers:
+        offer.reasons = _scrub_json(offer.reasons, tokens)
     for round_ in (
         (await session.execute(select(MatchRound).where(MatchRound.community_id == community_id))).scalars().all()
     ):

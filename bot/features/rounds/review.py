@@ -125,6 +125,16 @@ async def _current_round(ctx: Ctx, round_id: int | None = None) -> MatchRound:
     return round_
 
 
+def _editable(round_: MatchRound) -> None:
+    """Drop and swap change pairs; in a choice round the mentees choose, so there is nothing to edit."""
+    _open(round_)
+    if round_.mode == "choice":
+        raise InvalidInput(
+            f"In choice round #{round_.id} the mentees choose from their shortlists; recompute or discard it, "
+            "or run /mentor match --assign for a round you can edit."
+        )
+
+
 def _open(round_: MatchRound) -> None:
     if round_.status == RoundStatus.CHOOSING.value:
         raise InvalidInput(f"Round #{round_.id} is open for choices; /mentor match close ends it early.")
@@ -184,7 +194,7 @@ async def drop_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if len(args) != 1:
         raise ParseError("Give one pair number, e.g. /mentor match drop 3.")
     round_ = await _current_round(ctx)
-    _open(round_)
+    _editable(round_)
     pair = await _pair_at(ctx.session, round_, _position(args[0]))
     pair.dropped = True
     ctx.session.add(pair)
@@ -212,7 +222,7 @@ async def swap_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if len(args) != 2:
         raise ParseError("Give two pair numbers, e.g. /mentor match swap 2 5 (their mentors trade places).")
     round_ = await _current_round(ctx)
-    _open(round_)
+    _editable(round_)
     first = await _pair_at(ctx.session, round_, _position(args[0]))
     second = await _pair_at(ctx.session, round_, _position(args[1]))
     if first.id == second.id:
@@ -294,6 +304,7 @@ async def _recompute(ctx: Ctx, previous: MatchRound) -> list[Message]:
         created_by=ctx.member_id,
         dry_run=previous.dry_run,
         allow_rematch=previous.allow_rematch,
+        choice=previous.mode == "choice",
     )
     return [await render_proposal(ctx.session, round_)]
 
