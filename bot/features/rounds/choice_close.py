@@ -88,7 +88,7 @@ async def close_choice_round(
             session.add(choice)
             await session.flush()
     profiles, previous = await load_match_profiles(session, round_.community_id, now)
-    free = {p.member_id: p.free_capacity for p in profiles}
+    free = {p.member_id: p.free_capacity for p in profiles}  # everyone still in the program (mentees: 0)
     accepted: dict[int, int] = {}
     for choice in choices:
         if choice.state == ChoiceState.ACCEPTED.value and choice.mentor_member_id is not None:
@@ -134,7 +134,7 @@ async def close_choice_round(
     session.add(round_)
     await session.flush()
     created = await approve_round(session, round_, now, policy, approved_by=closed_by, program=program)
-    await _tell_unplaced(session, round_, choices, now)
+    await _tell_unplaced(session, round_, [c for c in choices if c.mentee_member_id in free], now)
     return created
 
 
