@@ -38,10 +38,12 @@ SLACK_METHOD_INTERVALS: dict[str, float] = {
 # A turn taken late may be dated back to when the bucket fell free, by up to this much,
 # so a slow wake-up (a busy loop, a database round trip, another worker winning the
 # race) does not stretch every interval. It is safe inside the margin: n + 1 calls
-# span at least n × interval − catch-up = 1.02 × window − 0.5 s > window for every
-# tier above (Tier 2, 3 and 4 windows are 60 s, so 61.2 s − 0.5 s), never more than
-# the tier in any window. Per-channel posts and Discord's global bucket take none.
-TIER_CATCH_UP = 0.5
+# span at least n × interval − catch-up = 1.02 × window − 0.2 s > window for every
+# tier above (Tier 2, 3 and 4 windows are 60 s: 61.2 s − 0.2 s), and it leaves 1 s of
+# the margin for requests that arrive late behind a slow one (0.5 s left too little:
+# 4 workers on a saturated machine, scaled clock, had 4 early arrivals). Per-channel
+# posts and Discord's global bucket take none.
+TIER_CATCH_UP = 0.2
 SLACK_POST_INTERVAL = 1.0  # chat.postMessage: about one per second per channel
 DISCORD_GLOBAL_INTERVAL = 1.0 / 50  # 50 requests per second for the whole bot
 
