@@ -14,16 +14,19 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from storage.db import Database
 from storage.migrate import upgrade
+
+T = TypeVar("T")
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning
 PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
@@ -52,9 +55,15 @@ def build_migrated_sqlite(path: Path) -> Path:
         await upgrade(db)
         await db.dispose()  # the last connection closes: the WAL is folded into the file
 
-    with ThreadPoolExecutor(1) as pool:  # its own event loop, whatever the caller runs
-        pool.submit(asyncio.run, build()).result()
+    run_apart(build())
     return path
+
+
+def run_apart(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end on its own event loop (a thread), whatever the caller runs:
+    for fixtures that prepare a database once for many tests."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
 
 
 def sqlite_copy(template: Path, directory: Path) -> DatabaseFactory:
