@@ -337,6 +337,12 @@ async def mark_handled(session: AsyncSession, platform: str, team_id: str, event
         raise AlreadyHandled(event_key)
 
 
+async def was_handled(session: AsyncSession, platform: str, team_id: str, event_key: str) -> bool:
+    """True when the event was applied already (read only; the mark itself is `mark_handled`)."""
+    query = select(InboxEvent.handled_at).where(_key(platform, team_id, event_key))
+    return (await session.execute(query)).scalar_one_or_none() is not None
+
+
 async def keep_replies(
     session: AsyncSession, platform: str, team_id: str, event_key: str, replies: list[Message]
 ) -> None:

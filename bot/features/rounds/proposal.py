@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
 from bot.core import metrics
+from bot.core.heavy import Prep
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.program import MatchWeights
 from bot.core.router import ComponentId
-from bot.features.matching import MatchingRules, MatchProfile, propose_round
+from bot.features.matching import MatchingRules, MatchProfile, RoundProposal, propose_round
 from bot.features.matching import Role as MatchRole
 from bot.features.matching.profiles import (
     CADENCES,
@@ -173,6 +174,45 @@ def to_match_profile(
 # --- computing and showing a proposal ------------------------------------------
 
 
+@dataclass(frozen=True)
+class PreparedRound:
+    """A round solved in the heavy-work worker (bot/core/heavy.py), ready to be stored."""
+
+    pool: frozenset[int]  # the member ids whose profiles the engine saw
+    proposal: RoundProposal
+    allow_rematch: bool
+
+
+async def solve_round_job(
+    session: AsyncSession, community_id: int, now: datetime, rules: MatchingRules, allow_rematch: bool
+) -> PreparedRound:
+    """Runs in the worker: the profiles are read there and the engine solves there."""
+    profiles, previous = await load_match_profiles(session, community_id, now)
+    proposal = propose_round(profiles, _round_rules(rules, allow_rematch, previous))
+    return PreparedRound(frozenset(p.member_id for p in profiles), proposal, allow_rematch)
+
+
+async def prepare_round(prep: Prep) -> PreparedRound | None:
+    """`/mentor match` in a large community: load and solve off the event loop."""
+    if "--stop" in prep.args:
+        return None
+    with metrics.MATCHING_ROUND_DURATION.time():
+        result: PreparedRound = await prep.run(
+            solve_round_job, prep.community_id, prep.now, round_policy(prep.program).rules, "--rematch" in prep.args
+        )
+    return result
+
+
+def _round_rules(rules: MatchingRules, allow_rematch: bool, previous: frozenset[tuple[int, int]]) -> MatchingRules:
+    return MatchingRules(
+        weights=rules.weights,
+        max_timezone_difference_hours=rules.max_timezone_difference_hours,
+        exclude_same_team=rules.exclude_same_team,
+        allow_rematch=allow_rematch,
+        previous_pairs=previous,
+    )
+
+
 async def compute_round(
     session: AsyncSession,
     community_id: int,
@@ -182,26 +222,22 @@ async def compute_round(
     created_by: int | None,
     dry_run: bool = False,
     allow_rematch: bool = False,
+    prepared: PreparedRound | None = None,
 ) -> MatchRound:
-    """Run the engine and store its proposal; older open proposals are discarded."""
+    """Run the engine (or take the worker's solve) and store its proposal; older open proposals are discarded."""
     await session.execute(
         update(MatchRound)
         .where(MatchRound.community_id == community_id, MatchRound.status == RoundStatus.PROPOSED.value)
         .values(status=RoundStatus.DISCARDED.value)
     )
-    profiles, previous = await load_match_profiles(session, community_id, now)
-    rules = MatchingRules(
-        weights=policy.rules.weights,
-        max_timezone_difference_hours=policy.rules.max_timezone_difference_hours,
-        exclude_same_team=policy.rules.exclude_same_team,
-        allow_rematch=allow_rematch,
-        previous_pairs=previous,
-    )
-    with metrics.MATCHING_ROUND_DURATION.time():
-        proposal = propose_round(profiles, rules)
-    exclusions = await _exclusions(
-        session, community_id, {p.member_id for p in profiles}, policy.rules.exclude_same_team
-    )
+    if prepared is not None and prepared.allow_rematch == allow_rematch:
+        proposal, pool = prepared.proposal, set(prepared.pool)
+    else:
+        profiles, previous = await load_match_profiles(session, community_id, now)
+        with metrics.MATCHING_ROUND_DURATION.time():
+            proposal = propose_round(profiles, _round_rules(policy.rules, allow_rematch, previous))
+        pool = {p.member_id for p in profiles}
+    exclusions = await _exclusions(session, community_id, pool, policy.rules.exclude_same_team)
     round_ = MatchRound(
         community_id=community_id,
         dry_run=dry_run,

@@ -24,6 +24,7 @@ from bot.features.matching import MatchingRules, score_candidates
 from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import (
     SHOW_PAIRS,
+    PreparedRound,
     compute_round,
     load_match_profiles,
     members_by_id,
@@ -80,6 +81,7 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
         created_by=ctx.member_id,
         dry_run=parsed.flag("dry-run"),
         allow_rematch=parsed.flag("rematch"),
+        prepared=ctx.prepared if isinstance(ctx.prepared, PreparedRound) else None,
     )
     replies.insert(0, await render_proposal(ctx.session, round_))
     return replies

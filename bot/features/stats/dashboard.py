@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,7 +29,7 @@ from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_d
 from bot.core.ports import Destination
 from bot.delivery.pictures import drawer_name, picture_worker
 from bot.features.stats.chart import CHART_TOPICS, chart_figures, draw_dashboard_chart
-from bot.features.stats.export import write_export
+from bot.features.stats.export import PreparedExport, export_directory, write_export
 from bot.features.stats.figures import SMALL, Dashboard, Filters, TopicBalance, shown_share
 from bot.features.stats.queries import build_dashboard
 from storage.tables import Profile
@@ -356,10 +355,13 @@ async def export_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("export the program data")
     if args:
         raise ParseError("/mentor export takes no options; it sends members, pairings and check-ins as CSV files.")
-    directory = (
-        Path(ctx.settings.data_dir) / "exports" / f"{ctx.community_id}-{ctx.now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
-    )
-    export = await write_export(ctx.session, ctx.community_id, directory)
+    if isinstance(ctx.prepared, PreparedExport):  # written off the event loop (a large community)
+        export = ctx.prepared.export
+    else:
+        export = await write_export(
+            ctx.session, ctx.community_id, export_directory(ctx.settings.data_dir, ctx.community_id, ctx.now)
+        )
+    directory = export.members.parent
     c = export.counts
     files = tuple(msg.File(str(path), path.name) for path in export.files)
     await ctx.outbox.post(
