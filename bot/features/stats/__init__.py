@@ -16,6 +16,7 @@ def feature() -> Feature:
                 "the program dashboard with a chart (aggregates only)",
                 dashboard.stats_command,
                 moderator_only=True,
+                prepare=dashboard.prepare_stats,
                 args=(
                     Arg(
                         "since",

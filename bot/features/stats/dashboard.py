@@ -21,9 +21,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
+from bot.core.heavy import Prep
 from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.ports import Destination
@@ -94,10 +96,30 @@ async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
         since=parse_since(since_raw, ctx.now, ctx.tz) if since_raw else None,
         source=parse_campaign(campaign_raw) if campaign_raw else None,
     )
-    board = await build_dashboard(ctx.session, ctx.community_id, ctx.now, filters)
+    if isinstance(ctx.prepared, Dashboard) and ctx.prepared.filters == filters:
+        board = ctx.prepared  # a large community's queries ran in the heavy-work worker
+    else:
+        board = await build_dashboard(ctx.session, ctx.community_id, ctx.now, filters)
     message = await render_dashboard(ctx, board)
     await queue_chart(ctx, board)
     return [Message(message.parts + (msg.text("The chart is on its way to your DMs."),))]
+
+
+async def prepare_stats(prep: Prep) -> Dashboard | None:
+    """`/mentor stats` in a large community: the dashboard queries (a million check-ins take
+    seconds) run in the heavy-work worker on its own connection, not on the event loop inside a
+    transaction that holds SQLite's write lock (bot/core/heavy.py). With options: in place."""
+    if prep.args:
+        return None
+    board: Dashboard = await prep.run(
+        build_dashboard_job, prep.community_id, prep.now, Filters(since=None, source=None)
+    )
+    return board
+
+
+async def build_dashboard_job(session: AsyncSession, community_id: int, now: datetime, filters: Filters) -> Dashboard:
+    """Runs in the worker."""
+    return await build_dashboard(session, community_id, now, filters)
 
 
 async def queue_chart(ctx: Ctx, board: Dashboard) -> None:
