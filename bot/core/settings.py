@@ -47,9 +47,6 @@ class Settings:
     # inline (their round solves in milliseconds). See bot/core/heavy.py.
     heavy_work: str = "process"
     heavy_work_min_members: int = 2000
-    # Data of a Slack workspace that uninstalled the app / a Discord server that removed the bot is
-    # purged after this many days (a re-install within them keeps it).
-    uninstall_grace_days: float = 7.0
     # CSV exports hold personal data: their copies in data_dir are deleted after this many days.
     export_retention_days: float = 7.0
     # A small HTTP server for /healthz, /readyz and /metrics when the bot has no HTTP port of its
@@ -102,7 +99,6 @@ class Settings:
             picture_worker=_picture_worker(get("MENTORBOT_PICTURE_WORKER")),
             heavy_work=_heavy_work(get("MENTORBOT_HEAVY_WORK")),
             heavy_work_min_members=int(number("MENTORBOT_HEAVY_WORK_MIN_MEMBERS", 2000, 0)),
-            uninstall_grace_days=number("MENTORBOT_UNINSTALL_GRACE_DAYS", 7.0, 0.0),
             export_retention_days=number("MENTORBOT_EXPORT_RETENTION_DAYS", 7.0, 0.0),
             metrics_port=_port(get("METRICS_PORT")),
             log_format=_log_format(get("LOG_FORMAT")),
