@@ -30,11 +30,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, delete, event, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.messages import Message
@@ -182,14 +184,14 @@ class Inbox:
         """Claim unfinished rows (of `platform`) nobody holds (lease over or released), oldest first."""
         now = self.clock.now()
         async with self.db.unit() as session:
-            free = or_(InboxEvent.claimed_until.is_(None), InboxEvent.claimed_until < now)  # type: ignore[union-attr]
-            mine = [InboxEvent.platform == platform] if platform else []
+            free = or_(col(InboxEvent.claimed_until).is_(None), col(InboxEvent.claimed_until) < now)
+            mine = [col(InboxEvent.platform) == platform] if platform else []
             ids = (
                 (
                     await session.execute(
-                        select(InboxEvent.id)
-                        .where(InboxEvent.finished_at.is_(None), free, *mine)  # type: ignore[union-attr]
-                        .order_by(InboxEvent.id)
+                        select(col(InboxEvent.id))
+                        .where(col(InboxEvent.finished_at).is_(None), free, *mine)
+                        .order_by(col(InboxEvent.id))
                         .limit(limit)
                         .with_for_update(skip_locked=True)
                     )
@@ -201,7 +203,7 @@ class Inbox:
                 return []
             await session.execute(
                 update(InboxEvent)
-                .where(InboxEvent.id.in_(ids), InboxEvent.finished_at.is_(None), free)  # type: ignore[union-attr]
+                .where(col(InboxEvent.id).in_(ids), col(InboxEvent.finished_at).is_(None), free)
                 .values(claimed_by=self.worker_id, claimed_until=now + LEASE)
                 .execution_options(synchronize_session=False)
             )
@@ -209,24 +211,24 @@ class Inbox:
                 (
                     await session.execute(
                         select(InboxEvent)
-                        .where(InboxEvent.id.in_(ids), InboxEvent.claimed_by == self.worker_id)  # type: ignore[union-attr]
-                        .order_by(InboxEvent.id)
+                        .where(col(InboxEvent.id).in_(ids), col(InboxEvent.claimed_by) == self.worker_id)
+                        .order_by(col(InboxEvent.id))
                     )
                 )
                 .scalars()
                 .all()
             )
         events = [_open_event(row) for row in rows]
-        for event in events:
-            self.turns.arrived(event.member_key, event.id)
+        for opened in events:
+            self.turns.arrived(opened.member_key, opened.id)
         return events
 
     async def release(self, *, holders: list[str] | None = None, everyone: bool = False) -> int:
         """Give unfinished rows back: this worker's (stopping), named dead workers', or all (SQLite start-up)."""
         async with self.db.unit() as session:
-            where = [InboxEvent.finished_at.is_(None), InboxEvent.claimed_by.is_not(None)]  # type: ignore[union-attr]
+            where = [col(InboxEvent.finished_at).is_(None), col(InboxEvent.claimed_by).is_not(None)]
             if not everyone:
-                where.append(InboxEvent.claimed_by.in_(holders if holders is not None else [self.worker_id]))  # type: ignore[union-attr]
+                where.append(col(InboxEvent.claimed_by).in_(holders if holders is not None else [self.worker_id]))
             result = await session.execute(
                 update(InboxEvent)
                 .where(*where)
@@ -237,7 +239,7 @@ class Inbox:
 
     async def open_count(self) -> int:
         async with self.db.unit() as session:
-            rows = await session.execute(select(InboxEvent.id).where(InboxEvent.finished_at.is_(None)))  # type: ignore[union-attr]
+            rows = await session.execute(select(col(InboxEvent.id)).where(col(InboxEvent.finished_at).is_(None)))
             return len(rows.all())
 
 
@@ -279,12 +281,12 @@ def _save_statement(dialect: str) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        base = pg_insert(InboxEvent).on_conflict_do_nothing(constraint="uq_inbox_event")
+        base: Any = pg_insert(InboxEvent).on_conflict_do_nothing(constraint="uq_inbox_event")
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         base = sqlite_insert(InboxEvent).on_conflict_do_nothing()
-    return base.values({name: bindparam(name) for name in _SAVED}).returning(InboxEvent.id)
+    return base.values({name: bindparam(name) for name in _SAVED}).returning(col(InboxEvent.id))
 
 
 def _key_params(values: dict[str, Any]) -> dict[str, Any]:
@@ -293,15 +295,15 @@ def _key_params(values: dict[str, Any]) -> dict[str, Any]:
 
 def _bound_key() -> Any:
     return and_(
-        InboxEvent.platform == bindparam("k_platform"),
-        InboxEvent.team_id == bindparam("k_team"),
-        InboxEvent.event_key == bindparam("k_key"),
+        col(InboxEvent.platform) == bindparam("k_platform"),
+        col(InboxEvent.team_id) == bindparam("k_team"),
+        col(InboxEvent.event_key) == bindparam("k_key"),
     )
 
 
 @cache
 def _find_statement() -> Any:
-    return select(InboxEvent.id).where(_bound_key())
+    return select(col(InboxEvent.id)).where(_bound_key())
 
 
 @cache
@@ -311,7 +313,7 @@ def _finish_statement() -> Any:
     moment = InboxEvent.__table__.c.finished_at.type  # type: ignore[attr-defined]
     return (
         update(InboxEvent)
-        .where(InboxEvent.id == bindparam("row"))
+        .where(col(InboxEvent.id) == bindparam("row"))
         .values(
             finished_at=bindparam("now", type_=moment),
             handled_at=func.coalesce(InboxEvent.handled_at, bindparam("now", type_=moment)),
@@ -362,7 +364,11 @@ def _open_event(row: InboxEvent) -> OpenEvent:
 
 
 def _key(platform: str, team_id: str, event_key: str) -> Any:
-    return and_(InboxEvent.platform == platform, InboxEvent.team_id == team_id, InboxEvent.event_key == event_key[:200])
+    return and_(
+        col(InboxEvent.platform) == platform,
+        col(InboxEvent.team_id) == team_id,
+        col(InboxEvent.event_key) == event_key[:200],
+    )
 
 
 async def mark_handled(session: AsyncSession, platform: str, team_id: str, event_key: str, now: datetime) -> None:
@@ -374,7 +380,7 @@ async def mark_handled(session: AsyncSession, platform: str, team_id: str, event
     finds `handled_at` set."""
     key = {"k_platform": platform, "k_team": team_id, "k_key": event_key[:200]}
     result = await session.execute(_mark_statement(), {**key, "now": now})
-    if result.rowcount == 1:
+    if cast(CursorResult[Any], result).rowcount == 1:
         return
     inserted = await session.execute(
         _insert_or_nothing(session).values(
@@ -388,13 +394,13 @@ async def mark_handled(session: AsyncSession, platform: str, team_id: str, event
             finished_at=now,
         )
     )
-    if inserted.rowcount != 1:
+    if cast(CursorResult[Any], inserted).rowcount != 1:
         raise AlreadyHandled(event_key)
 
 
 async def was_handled(session: AsyncSession, platform: str, team_id: str, event_key: str) -> bool:
     """True when the event was applied already (read only; the mark itself is `mark_handled`)."""
-    query = select(InboxEvent.handled_at).where(_key(platform, team_id, event_key))
+    query = select(col(InboxEvent.handled_at)).where(_key(platform, team_id, event_key))
     return (await session.execute(query)).scalar_one_or_none() is not None
 
 
@@ -412,16 +418,16 @@ async def forget_saved_events(session: AsyncSession, platform: str, team_id: str
     """Forget-me: the member's saved events (their payloads hold what they typed) go too."""
     await session.execute(
         delete(InboxEvent).where(
-            InboxEvent.platform == platform, InboxEvent.team_id == team_id, InboxEvent.member_key == member_key
+            col(InboxEvent.platform) == platform,
+            col(InboxEvent.team_id) == team_id,
+            col(InboxEvent.member_key) == member_key,
         )
     )
 
 
 async def prune_inbox(session: AsyncSession, now: datetime, env: Any) -> int:
     """Sweep job: forget finished rows after KEEP_FINISHED (they hold members' texts)."""
-    result = await session.execute(
-        delete(InboxEvent).where(InboxEvent.finished_at < now - KEEP_FINISHED)  # type: ignore[operator]
-    )
+    result = await session.execute(delete(InboxEvent).where(col(InboxEvent.finished_at) < now - KEEP_FINISHED))
     log.debug("pruned %s finished inbox rows", getattr(result, "rowcount", "?"))
     return 0  # housekeeping does not count as work done
 
