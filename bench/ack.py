@@ -144,6 +144,10 @@ def keep_delivering(bot: Any, messenger: Any) -> asyncio.Task[None]:
     return asyncio.create_task(loop())
 
 
+def count_charts(data_dir: str) -> int:
+    return len(list(Path(data_dir).rglob("*.png")))
+
+
 def clear_charts(data_dir: str) -> None:
     """The chart must be drawn again each burst (a cached chart costs nothing)."""
     for png in Path(data_dir).rglob("*.png"):
@@ -427,7 +431,7 @@ async def drive_heavy(args: argparse.Namespace, tmp: Path, dataset: dict[str, in
         await asyncio.sleep(5)
         results["moderator_acks"] = moderator_status
         results["rounds"] = sqlite3.connect(tmp / "bot.db").execute("SELECT count(*) FROM match_round").fetchone()[0]
-        results["charts_on_disk"] = len(list(Path(data_dir).rglob("*.png")))
+        results["charts_on_disk"] = count_charts(data_dir)
         child.stop()
     finally:
         await fake.stop()
