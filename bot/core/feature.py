@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Ctx
+from bot.core.heavy import PrepareHandler
 from bot.core.messages import Message
 from bot.core.program import Program
 from bot.core.settings import Settings
@@ -90,6 +91,9 @@ class Command:
     examples: tuple[str, ...] = ()
     discord: str | None = None
     form: str | None = None  # a form id that a bare invocation opens where the platform has modals
+    # Heavy work done before the event's unit of work, off the event loop (bot/core/heavy.py);
+    # its result reaches the handler as `ctx.prepared` (None: do it in place).
+    prepare: PrepareHandler | None = None
 
     @property
     def discord_path(self) -> tuple[str, ...]:

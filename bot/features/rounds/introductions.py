@@ -31,7 +31,8 @@ from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
 from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.pairs import report_if_at_risk
 from bot.features.pairs.policy import on_policy_component
-from bot.features.rounds.proposal import RoundPolicy, members_by_id
+from bot.features.rounds.proposal import RoundPolicy
+from bot.features.rounds.proposal_view import members_by_id
 from storage.tables import (
     Community,
     MatchRound,
