@@ -29,19 +29,18 @@ from bot.features.completion.answers import (
     FEEDBACK_QUESTIONS,
     FEEDBACK_TEXT,
     QUOTE,
-    RATING,
     WRAP_UP,
     typed_quote_choice,
     typed_rating,
 )
-from bot.features.milestones.milestones import closing_resources, send_milestone
+from bot.features.completion.choices import Ending, completion_message
+from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.pairs import (
     after_pairing_ends,
     deactivate_checkin_plans,
     group_of,
     members_of,
     my_pairing,
-    next_round_question,
     pairing_of_button,
     report_if_at_risk,
 )
@@ -85,36 +84,15 @@ async def complete_pairing(
     )
     thanks = await _mentor_thanks(session, pairing, mentee, now)
     for member, role in ((mentee, "mentee"), (mentor, "mentor")):
-        feedback = Feedback(
-            community_id=pairing.community_id,
-            pairing_id=pairing.id,
-            member_id=member.id,
-            role=role,
-            requested_at=now,  # type: ignore[arg-type]
-        )
-        session.add(feedback)
-        await session.flush()
         partner = mentor if member is mentee else mentee
-        # One message holds every end-of-relationship choice: never a burst of separate DMs.
-        parts: list[msg.Part] = list(thanks.parts) if member is mentor else []
-        parts += [*_rating_question(feedback, partner), *next_round_question(pairing, role)]
-        parts += closing_resources(program, role)
+        end = Ending(session, pairing, member, partner, role, now, program)
+        # One message holds every end-of-relationship choice (choices.END_CHOICES): never a burst of DMs.
+        message = await completion_message(end, thanks.parts if member is mentor else ())
         await outbox.post(
-            Destination.dm(member.platform_user_id), Message(tuple(parts)), dedupe_key=f"feedback:{feedback.id}:ask"
+            Destination.dm(member.platform_user_id), message, dedupe_key=f"pair:{pairing.id}:end-choices:{member.id}"
         )
-        await ask_question(session, pairing.community_id, [member.id], RATING, str(feedback.id), now)  # type: ignore[list-item]
     await after_pairing_ends(session, pairing, now, rematch_priority=False, ask=frozenset({mentee.id, mentor.id}))  # type: ignore[arg-type]
     return True
-
-
-def _rating_question(feedback: Feedback, partner: Member) -> tuple[msg.Part, ...]:
-    fid = str(feedback.id)
-    return (
-        msg.text(
-            "How would you rate your mentorship with ", UserText(partner.display_name), "? (1 = poor, 5 = excellent)"
-        ),
-        *(Button(str(n), str(ComponentId("feedback", fid, "rate", str(n)))) for n in range(1, 6)),
-    )
 
 
 def human_duration(days: int) -> str:
