@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.tables import AskedQuestion
 
@@ -137,15 +138,15 @@ async def close(session: AsyncSession, member_ids: Iterable[int], *, key: str, n
     """The question is answered or no longer stands (a pairing ended): forget it for these members."""
     await session.execute(
         delete(AskedQuestion).where(
-            AskedQuestion.member_id.in_(sorted(set(member_ids))),  # type: ignore[attr-defined]
-            AskedQuestion.key == key,
-            AskedQuestion.name.in_(list(names)),  # type: ignore[attr-defined]
+            col(AskedQuestion.member_id).in_(sorted(set(member_ids))),
+            col(AskedQuestion.key) == key,
+            col(AskedQuestion.name).in_(list(names)),
         )
     )
 
 
 async def forget_member_questions(session: AsyncSession, member_id: int) -> None:
-    await session.execute(delete(AskedQuestion).where(AskedQuestion.member_id == member_id))
+    await session.execute(delete(AskedQuestion).where(col(AskedQuestion.member_id) == member_id))
 
 
 async def open_questions(
@@ -154,13 +155,13 @@ async def open_questions(
     """The member's open questions, newest first."""
     rows = (
         await session.execute(
-            select(AskedQuestion.name, AskedQuestion.key, AskedQuestion.asked_at, AskedQuestion.id).where(
-                AskedQuestion.member_id == member_id, AskedQuestion.community_id == community_id
-            )
+            select(
+                col(AskedQuestion.name), col(AskedQuestion.key), col(AskedQuestion.asked_at), col(AskedQuestion.id)
+            ).where(col(AskedQuestion.member_id) == member_id, col(AskedQuestion.community_id) == community_id)
         )
     ).all()
     # Newest first; at the same moment the row asked last (the highest id) first.
-    found: list[tuple[datetime, int, OpenQuestion]] = [(at, i, (n, k, at)) for n, k, at, i in rows]
+    found: list[tuple[datetime, int, OpenQuestion]] = [(at, i or 0, (n, k, at)) for n, k, at, i in rows]
     for finder in finders:
         # At the same moment a feature's own record (a check-in) counts as asked before any row.
         found += [(q[2], 0, q) for q in await finder(session, community_id, member_id)]

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -376,14 +377,14 @@ async def open_checkins(session: AsyncSession, community_id: int, member_id: int
     """The member's latest check-ins still unanswered (one per active plan): their own record is the question."""
     rows = (
         await session.execute(
-            select(CheckIn.plan_id, CheckIn.sequence, CheckIn.sent_at)
-            .join(CheckInPlan, CheckInPlan.id == CheckIn.plan_id)
+            select(col(CheckIn.plan_id), col(CheckIn.sequence), col(CheckIn.sent_at))
+            .join(CheckInPlan, col(CheckInPlan.id) == col(CheckIn.plan_id))
             .where(
-                CheckIn.member_id == member_id,
-                CheckIn.community_id == community_id,
-                CheckIn.answer.is_(None),  # type: ignore[union-attr]
-                CheckInPlan.active == True,  # noqa: E712
-                CheckInPlan.sent_count == CheckIn.sequence,
+                col(CheckIn.member_id) == member_id,
+                col(CheckIn.community_id) == community_id,
+                col(CheckIn.answer).is_(None),
+                col(CheckInPlan.active).is_(True),
+                col(CheckInPlan.sent_count) == col(CheckIn.sequence),
             )
         )
     ).all()

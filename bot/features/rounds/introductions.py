@@ -129,7 +129,7 @@ async def approve_round(
             policy,
             not_before=due,
         )
-        both = [pair.mentee_member_id, pair.mentor_member_id]
+        both = [pairing.mentee_member_id, pairing.mentor_member_id]
         for question in (KICKOFF, POLICY):  # the introduction's buttons take words too; a plain yes confirms
             await ask_question(session, community.id, both, question, str(pairing.id), now, fresh=True)
         # Mentees get the mentee resources, mentors the mentor guide, ready for the kick-off.
@@ -322,8 +322,8 @@ async def remind_kickoffs(
                 ),
                 dedupe_key=f"pair:{pairing.id}:kickoff-reminder:{step}",
             )
-            both = [mentee.id, mentor.id]
-            await ask_question(session, community.id, both, KICKOFF, str(pairing.id), now)  # type: ignore[list-item]
+            both = [pairing.mentee_member_id, pairing.mentor_member_id]
+            await ask_question(session, community.id, both, KICKOFF, str(pairing.id), now)
             pairing.kickoff_due_at = now + timedelta(days=policy.kickoff_reminder_days)
         else:
             # Two reminders and still nothing: an at-risk signal for the moderators (reported once).
