@@ -259,4 +259,4 @@ class Router:
         question, _, at = asked[0]
         if question.free_text or ctx.now - at > self.REASK_WITHIN:
             return None
-        return [msg.message(f"I didn't catch that. {question.reask}")]
+        return [msg.message(f"I didn't catch that. {question.reask} (Anything else: /mentor help.)")]
