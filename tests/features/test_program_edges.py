@@ -28,8 +28,8 @@ async def test_two_pairs_through_a_whole_program_with_its_edges(chat: Chat) -> N
     )
     out = await chat("@maria click Accept")
     assert (
-        "maria accepted the change. Your partnership policy is now: meet every week by video call, until Sat 22 May 2027"
-        in out
+        "maria accepted the change. Your partnership policy is now: "
+        "meet every week by video call, until Sat 22 May 2027" in out
     )
     ann_plan = (await _rows(chat, CheckInPlan, CheckInPlan.member_id == await member_id(chat, "ann")))[0]
     assert ann_plan.base_interval_days == 7
@@ -64,9 +64,7 @@ async def test_two_pairs_through_a_whole_program_with_its_edges(chat: Chat) -> N
     assert "[DM ann+maria] Your mentorship has reached its agreed end date." in out
     assert "[DM ann] How would you rate your mentorship with maria?" in out
     assert "Would you like another mentor in the next round?" in out
-    await chat(
-        "@ann click Yes, next round", "@maria not now", "@ben click Not now", "@omar yes, next round"
-    )
+    await chat("@ann click Yes, next round", "@maria not now", "@ben click Not now", "@omar yes, next round")
     answers = {p.member_id: p.next_round for p in await _rows(chat, Profile)}
     assert answers[await member_id(chat, "ann")] == "yes" and answers[await member_id(chat, "maria")] == "no"
     out = await chat("@carol /mentor match")
