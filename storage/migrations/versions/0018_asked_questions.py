@@ -1,7 +1,7 @@
 """asked questions: the button questions a member may also answer by typing
 
-Revision ID: 0017_asked_questions
-Revises: 0016_recruit
+Revision ID: 0018_asked_questions
+Revises: 0017_choice
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0017_asked_questions"
-down_revision = "0016_recruit"
+revision = "0018_asked_questions"
+down_revision = "0017_choice"
 branch_labels = None
 depends_on = None
 
