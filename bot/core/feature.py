@@ -23,6 +23,7 @@ from bot.core.context import Ctx
 from bot.core.heavy import PrepareHandler
 from bot.core.messages import Message
 from bot.core.program import Program
+from bot.core.questions import Question
 from bot.core.settings import Settings
 
 CommandHandler = Callable[[Ctx, list[str]], Awaitable[list[Message]]]
@@ -209,6 +210,7 @@ class Feature:
     text_handler: TextHandler | None = None
     text_priority: int = 100
     join_handler: JoinHandler | None = None
+    questions: tuple[Question, ...] = ()  # button steps that also take typed answers
     sweeps: tuple[Sweep, ...] = field(default=())
 
 
