@@ -67,9 +67,8 @@ class Resource:
 class MatchWeights:
     """`[matching.weights]`: the maximum points per matching criterion the file sets.
 
-    The field names are the matching engine's criteria (a test keeps them equal);
-    a criterion the file leaves out is None and keeps the engine's default. The
-    rounds feature turns this into the engine's own `ScoreWeights`.
+    The field names are the matching engine's criteria (a test keeps them equal); a criterion
+    the file leaves out is None (the engine's default). Rounds turn it into `ScoreWeights`.
     """
 
     topics: float | None = None
@@ -108,6 +107,10 @@ class Program:
     weights: MatchWeights = MatchWeights()
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
+    # [meetings]: slots within waking hours (local minutes); certificates show hours × cpd_per_hour.
+    waking_hours: tuple[int, int] = (8 * 60, 20 * 60)
+    cpd_per_hour: float | None = None
+    cpd_label: str = "CPD hours"
     source: str = "program.toml"
 
     # --- the taxonomy ----------------------------------------------------------
@@ -235,6 +238,7 @@ _TOP = {
     "matching",
     "topics",
     "resources",
+    "meetings",
 }
 _MATCHING = {
     "mentor_capacity_min",
@@ -289,6 +293,20 @@ def _reminder_days(matching: dict[str, Any]) -> tuple[int, ...]:
     if len(days) > 5 or any(not 1 <= d <= 60 for d in days) or days != sorted(set(days)):
         raise _Problem(where, "must rise, each between 1 and 60 days, at most 5 of them (e.g. [2, 5])")
     return tuple(days)
+
+
+def _meetings(table: dict[str, Any]) -> dict[str, Any]:
+    """`[meetings] waking_hours = "08:00-20:00"`, `cpd_per_hour = 1.0`, `cpd_label = "CPD points"`."""
+    _unknown(table, {"waking_hours", "cpd_per_hour", "cpd_label"}, ("meetings",))
+    hours = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", str(table.get("waking_hours", "08:00-20:00")))
+    start, end = (int(hours[1]) * 60 + int(hours[2]), int(hours[3]) * 60 + int(hours[4])) if hours else (0, 0)
+    if not 0 <= start < end <= 24 * 60 or end - start < 60:
+        raise _Problem(("meetings", "waking_hours"), 'must be like "08:00-20:00" (at least an hour, within a day)')
+    cpd = table.get("cpd_per_hour")
+    if cpd is not None and (isinstance(cpd, bool) or not isinstance(cpd, int | float) or not 0 < cpd <= 10):
+        raise _Problem(("meetings", "cpd_per_hour"), "must be a number above 0 and at most 10 (e.g. 1.0)")
+    label = _str(table, "cpd_label", ("meetings",), default="CPD hours", limit=40)
+    return {"waking_hours": (start, end), "cpd_per_hour": cpd and float(cpd), "cpd_label": label}
 
 
 def _bool(table: dict[str, Any], key: str, where: tuple[str | int, ...], default: bool) -> bool:
@@ -435,6 +453,7 @@ def _build(data: dict[str, Any], source: str) -> Program:
         weights=MatchWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
         resources=tuple(resources),
+        **_meetings(data.get("meetings", {})),
         source=source,
     )
 

@@ -20,6 +20,14 @@ from storage.tables.lifecycle import (  # noqa: F401
     GoalStatus,
     PairNote,
 )
+from storage.tables.meetings import (  # noqa: F401
+    Availability,
+    Certificate,
+    MeetingLog,
+    MeetingPlan,
+    MeetingPlanStatus,
+    Pulse,
+)
 from storage.tables.overview import HomeView, StatsSnapshot  # noqa: F401
 from storage.tables.pairings import (  # noqa: F401
     MatchRound,

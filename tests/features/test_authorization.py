@@ -56,6 +56,9 @@ SAMPLE_ARGS = {
     "overview": "",
     "pairs": "--at-risk",
     "members": "--waiting",
+    "log": '45m "review"',
+    "schedule": "",
+    "availability": '"Mon-Fri 18-20"',
 }
 # Commands that name an object by id, and the id to try from another community.
 ID_COMMANDS = {
@@ -73,6 +76,8 @@ ID_BUTTONS = [
     "mentor:feedback:1:rate:5",
     "mentor:nextround:1:yes",
     "mentor:wrapup:1:confirm",
+    "mentor:met:1:len:45",
+    "mentor:slot:1:pick:0",
 ]
 
 

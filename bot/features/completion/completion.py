@@ -35,7 +35,9 @@ from bot.features.pairs.pairs import (
     pairing_of_button,
     report_if_at_risk,
 )
-from storage.tables import CheckIn, Feedback, FeedbackStep, Goal, GoalStatus, Member, Pairing, PairingStatus
+from storage.meeting_log import logged_for
+from storage.tables import Feedback, FeedbackStep, Goal, GoalStatus, Member, Pairing, PairingStatus
+from storage.tables.meetings import hours
 
 TEXT_MAX = 1000
 STALE_QUESTION = timedelta(days=14)  # after this, unclear words are not taken as an answer to the rating
@@ -117,11 +119,8 @@ def human_duration(days: int) -> str:
 
 async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member, now: datetime) -> Message:
     lasted = human_duration((now - pairing.started_at).days)
-    meetings = (
-        await session.execute(
-            select(func.count()).select_from(CheckIn).where(CheckIn.pairing_id == pairing.id, CheckIn.answer == "met")
-        )
-    ).scalar_one()
+    logged = await logged_for(session, [pairing.id])  # type: ignore[list-item]
+    meetings = logged.meetings
     goals = (
         await session.execute(
             select(func.count())
@@ -133,7 +132,9 @@ async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member
     done = [
         d
         for d in (
-            meetings and f"reported {msg.plural(meetings, 'meeting')}",
+            meetings
+            and f"logged {msg.plural(meetings, 'meeting')}"
+            + (logged.minutes and f" ({hours(logged.minutes)} h)" or ""),
             goals and f"reached {msg.plural(goals, 'goal')}",
         )
         if d

@@ -26,6 +26,8 @@ from bot.delivery.outbox import Outbox
 from bot.delivery.pace import introduction_offset
 from bot.features.checkins.checkins import start_plans
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
+from bot.features.meetings.log import record_meeting
+from bot.features.meetings.schedule import plan_slots
 from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.pairs import report_if_at_risk
 from bot.features.pairs.policy import on_policy_component
@@ -117,6 +119,7 @@ async def approve_round(
         mentee.times_unmatched = 0
         # Due in list order at the platform's pace (bot/delivery/pace.py).
         due = now + introduction_offset(community.platform, created)
+        _, slots = await plan_slots(session, pairing, now, program)  # three times for the kick-off
         await introduce(
             outbox,
             pairing,
@@ -125,6 +128,7 @@ async def approve_round(
             community,
             policy,
             not_before=due,
+            slots=slots,
         )
         # Mentees get the mentee resources, mentors the mentor guide, ready for the kick-off.
         await send_milestone(session, outbox, pairing, "kickoff", program)
@@ -146,8 +150,9 @@ async def introduce(
     policy: RoundPolicy,
     *,
     not_before: datetime | None = None,
+    slots: tuple[msg.Part, ...] = (),
 ) -> None:
-    """One group introduction per pairing (idempotent by its outbox key)."""
+    """One group introduction per pairing (idempotent by its outbox key); `slots` offer kick-off times."""
     pid = str(pairing.id)
     why = [r["text"] for r in sorted(pairing.reasons, key=lambda r: -r.get("points", 0)) if r.get("points", 0) > 0][:4]
     parts: list[msg.Part] = [
@@ -187,6 +192,7 @@ async def introduce(
             Button("Confirm the policy", str(ComponentId("pair", pid, "confirm")), ButtonStyle.PRIMARY),
             Button("Propose changes", str(ComponentId("pair", pid, "change"))),
             Button("We've had our kick-off", str(ComponentId("pair", pid, "kickoff"))),
+            *slots,
         ]
     )
     await outbox.post(
@@ -241,9 +247,7 @@ async def on_pair_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
     if cid.verb == "kickoff":
         if pairing.kickoff_at is not None:
             return [msg.message(f"Your kick-off is already recorded ({format_when(pairing.kickoff_at, ctx.tz)}).")]
-        pairing.kickoff_at = ctx.now
-        pairing.kickoff_due_at = None
-        ctx.session.add(pairing)
+        await record_meeting(ctx.session, pairing, ctx.member_id, ctx.now)  # the log counts it (length: /mentor log)
         await ctx.outbox.post(
             group,
             msg.message(
