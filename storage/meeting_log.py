@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.tables.meetings import MeetingLog
 
@@ -31,25 +32,27 @@ async def logged_for(session: AsyncSession, pairing_ids: list[int]) -> Logged:
         return Logged()
     count, minutes, last = (
         await session.execute(
-            select(func.count(), func.coalesce(func.sum(MeetingLog.minutes), 0), func.max(MeetingLog.met_on)).where(
-                MeetingLog.pairing_id.in_(pairing_ids)  # type: ignore[attr-defined]
-            )
+            select(
+                func.count(), func.coalesce(func.sum(col(MeetingLog.minutes)), 0), func.max(col(MeetingLog.met_on))
+            ).where(col(MeetingLog.pairing_id).in_(pairing_ids))
         )
     ).one()
-    return Logged(int(count), int(minutes), last)
+    return Logged(int(count or 0), int(minutes or 0), last)
 
 
 async def community_log(session: AsyncSession, community_id: int, since: datetime | None) -> tuple[int, int, int]:
     """(meetings, pairs that logged any, minutes since `since`) for the dashboard."""
     meetings, pairs = (
         await session.execute(
-            select(func.count(), func.count(func.distinct(MeetingLog.pairing_id))).where(
-                MeetingLog.community_id == community_id
+            select(func.count(), func.count(func.distinct(col(MeetingLog.pairing_id)))).where(
+                col(MeetingLog.community_id) == community_id
             )
         )
     ).one()
-    recent = select(func.coalesce(func.sum(MeetingLog.minutes), 0)).where(MeetingLog.community_id == community_id)
+    recent = select(func.coalesce(func.sum(col(MeetingLog.minutes)), 0)).where(
+        col(MeetingLog.community_id) == community_id
+    )
     if since is not None:
-        recent = recent.where(MeetingLog.met_on >= since)
+        recent = recent.where(col(MeetingLog.met_on) >= since)
     minutes = (await session.execute(recent)).scalar_one()
-    return int(meetings), int(pairs), int(minutes)
+    return int(meetings or 0), int(pairs or 0), int(minutes or 0)

@@ -45,7 +45,12 @@ def test_weekly_availability_narrows_the_slots_and_none_of_these_offers_the_next
 
 
 def test_no_overlap_gives_no_slots_and_custom_waking_hours_are_respected() -> None:
-    assert propose_slots([Person(TOKYO, parse_availability("Mon 08-09")), Person(LA, parse_availability("Mon 08-09"))], NOW) == []
+    assert (
+        propose_slots(
+            [Person(TOKYO, parse_availability("Mon 08-09")), Person(LA, parse_availability("Mon 08-09"))], NOW
+        )
+        == []
+    )
     late = propose_slots([Person("Europe/Berlin")], NOW, waking=(17 * 60, 19 * 60))
     assert all(17 <= s.astimezone(ZoneInfo("Europe/Berlin")).hour < 19 for s in late)
 
@@ -73,7 +78,14 @@ def test_the_invite_round_trips_exactly_across_a_dst_change_and_a_reschedule_kee
         assert event.decoded("dtstart").astimezone(ZoneInfo(LA)).hour == 10  # 10:00 both sides of the change
         assert str(event["dtstart"].params["TZID"]) == LA
         assert any(c.name == "VTIMEZONE" for c in calendar.walk())
-    moved = Invite(uid, "Mentoring: ann & maria", start + timedelta(days=1), start + timedelta(days=1, minutes=30), tzid=TOKYO, sequence=1)
+    moved = Invite(
+        uid,
+        "Mentoring: ann & maria",
+        start + timedelta(days=1),
+        start + timedelta(days=1, minutes=30),
+        tzid=TOKYO,
+        sequence=1,
+    )
     _, event = _event(invite_ics(moved, NOW))
     assert str(event["uid"]) == uid and int(event["sequence"]) == 1
     cancelled = Invite(uid, "x", moved.start, moved.end, tzid=TOKYO, sequence=2, cancelled=True)

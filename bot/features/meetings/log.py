@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -85,22 +86,25 @@ async def record_meeting(
     entry = None
     if checkin_id is not None:
         entry = (
-            await session.execute(select(MeetingLog).where(MeetingLog.checkin_id == checkin_id))
+            await session.execute(select(MeetingLog).where(col(MeetingLog.checkin_id) == checkin_id))
         ).scalar_one_or_none()
         # Both members answer "We met" about the same session: the second answer joins the first.
-        entry = entry or (
-            await session.execute(
-                select(MeetingLog)
-                .where(
-                    MeetingLog.pairing_id == pairing.id,
-                    MeetingLog.logged_by_member_id != member_id,
-                    MeetingLog.checkin_id.is_not(None),  # type: ignore[union-attr]
-                    MeetingLog.met_on >= now - SAME_SESSION,
+        entry = (
+            entry
+            or (
+                await session.execute(
+                    select(MeetingLog)
+                    .where(
+                        col(MeetingLog.pairing_id) == pairing.id,
+                        col(MeetingLog.logged_by_member_id) != member_id,
+                        col(MeetingLog.checkin_id).is_not(None),
+                        col(MeetingLog.met_on) >= now - SAME_SESSION,
+                    )
+                    .order_by(col(MeetingLog.met_on).desc())
+                    .limit(1)
                 )
-                .order_by(MeetingLog.met_on.desc())  # type: ignore[attr-defined]
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+            ).scalar_one_or_none()
+        )
     if entry is None:
         entry = MeetingLog(
             community_id=pairing.community_id,
@@ -122,7 +126,7 @@ async def record_meeting(
 
 async def unlog_checkin(session: AsyncSession, checkin_id: int) -> None:
     """A "We met" answer changed to something else: that session did not happen after all."""
-    await session.execute(delete(MeetingLog).where(MeetingLog.checkin_id == checkin_id))
+    await session.execute(delete(MeetingLog).where(col(MeetingLog.checkin_id) == checkin_id))
 
 
 def length_question(entry: MeetingLog) -> tuple[msg.Part, ...]:
@@ -184,8 +188,8 @@ async def pair_log(ctx: Ctx, pairing: Pairing) -> Message:
         (
             await ctx.session.execute(
                 select(MeetingLog)
-                .where(MeetingLog.pairing_id == pairing.id, MeetingLog.community_id == ctx.community_id)
-                .order_by(MeetingLog.met_on.desc(), MeetingLog.id.desc())  # type: ignore[attr-defined]
+                .where(col(MeetingLog.pairing_id) == pairing.id, col(MeetingLog.community_id) == ctx.community_id)
+                .order_by(col(MeetingLog.met_on).desc(), col(MeetingLog.id).desc())
                 .limit(20)
             )
         )

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.calendar import Invite, invite_filename, invite_ics, invite_uid
@@ -56,7 +57,7 @@ REMIND_BEFORE = timedelta(hours=1)
 async def member_zone(session: AsyncSession, member: Member) -> str:
     """The member's IANA zone: their profile's, else their platform's, else the community's."""
     profile_tz = (
-        await session.execute(select(Profile.timezone).where(Profile.member_id == member.id))
+        await session.execute(select(col(Profile.timezone)).where(col(Profile.member_id) == member.id))
     ).scalar_one_or_none()
     community = await session.get(Community, member.community_id)
     for name in (profile_tz, member.timezone, community.timezone if community else None):
@@ -126,7 +127,8 @@ async def plan_slots(
         # Asked once; until they answer, waking hours are used.
         parts.append(
             msg.text(
-                'Tell me when you are usually free and I\'ll offer only those times: /mentor availability "Mon-Fri 18:00-20:00; Sat 10-14".'
+                "Tell me when you are usually free and I'll offer only those times: "
+                '/mentor availability "Mon-Fri 18:00-20:00; Sat 10-14".'
             )
         )
         for member in unasked:
@@ -260,8 +262,8 @@ async def schedule_command(ctx: Ctx, args: list[str]) -> list[Message]:
     plan = (
         await ctx.session.execute(
             select(MeetingPlan)
-            .where(MeetingPlan.pairing_id == pairing.id, MeetingPlan.community_id == ctx.community_id)
-            .order_by(MeetingPlan.id.desc())  # type: ignore[union-attr]
+            .where(col(MeetingPlan.pairing_id) == pairing.id, col(MeetingPlan.community_id) == ctx.community_id)
+            .order_by(col(MeetingPlan.id).desc())
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -307,8 +309,8 @@ async def send_due_reminders(session: AsyncSession, now: datetime) -> int:
         (
             await session.execute(
                 select(MeetingPlan)
-                .where(MeetingPlan.remind_at <= now, MeetingPlan.status == MeetingPlanStatus.CONFIRMED.value)  # type: ignore[operator]
-                .order_by(MeetingPlan.remind_at)
+                .where(col(MeetingPlan.remind_at) <= now, col(MeetingPlan.status) == MeetingPlanStatus.CONFIRMED.value)
+                .order_by(col(MeetingPlan.remind_at))
                 .limit(500)
                 .with_for_update(skip_locked=True)
             )
@@ -344,7 +346,9 @@ async def send_due_reminders(session: AsyncSession, now: datetime) -> int:
 async def next_reminder_due(session: AsyncSession) -> datetime | None:
     return (
         await session.execute(
-            select(func.min(MeetingPlan.remind_at)).where(MeetingPlan.status == MeetingPlanStatus.CONFIRMED.value)
+            select(func.min(col(MeetingPlan.remind_at))).where(
+                col(MeetingPlan.status) == MeetingPlanStatus.CONFIRMED.value
+            )
         )
     ).scalar_one_or_none()
 

@@ -178,6 +178,8 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
                     "Kick-offs held",
                     (f"{board.kickoffs_held} of {board.pairings} ({_pct(board.kickoffs_held, board.pairings)})",),
                 ),
+                ("Meetings logged", (_meetings_per_pair(board),)),
+                ("Hours of mentoring this quarter", (f"{board.minutes_this_quarter / 60:.1f}",)),
             )
         )
     )
@@ -325,6 +327,12 @@ def _source_words(source: str, question: str | None) -> tuple[msg.Span, ...]:
     if source == "direct":
         return ("Direct (/mentor join)",)
     return (UserText(source),)
+
+
+def _meetings_per_pair(board: Dashboard) -> str:
+    if not board.pairs_logging:
+        return str(board.meetings_logged)
+    return f"{board.meetings_logged} ({board.meetings_logged / board.pairings:.1f} per pair)" if board.pairings else "0"
 
 
 def imbalances(topics: list[TopicBalance]) -> list[msg.Text]:

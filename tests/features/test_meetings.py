@@ -1,0 +1,187 @@
+"""Meetings through the console: the session log drives the counts; finding a time books an invite."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+from sqlalchemy import select
+
+from storage.tables import MeetingLog, MeetingPlan, Pairing
+from tests.support.chat import Chat
+from tests.support.community import sign_up
+
+TOKYO, LA = "Asia/Tokyo", "America/Los_Angeles"
+
+
+async def _paired(chat: Chat, **zones: str) -> str:
+    """ann (mentee) and maria (mentor), introduced; returns the introduction as printed."""
+    await chat("moderators: carol", "@carol /mentor modchannel")
+    far = bool(zones)  # far apart: both accept working asynchronously, so they may be matched
+    await sign_up(chat, "maria", "mentor", timezone=zones.get("maria", "Europe/Berlin"), accepts_async=far)
+    await sign_up(chat, "ann", "mentee", timezone=zones.get("ann", "Europe/Berlin"), accepts_async=far)
+    return await chat("@carol /mentor match", "@carol /mentor match approve")
+
+
+async def _rows(chat: Chat, model, *where):  # type: ignore[no-untyped-def]
+    async with chat.bot.db.unit() as s:
+        return (await s.execute(select(model).where(*where))).scalars().all()
+
+
+def _files(out: str, user: str) -> list[Path]:
+    """The paths of the files attached to `user`'s DMs in a transcript."""
+    found, current = [], None
+    for line in out.splitlines():
+        if line.startswith("["):
+            current = line.split("]", 1)[0][1:]
+        match = re.match(r"\s+\(file invite\.ics: (.*)\)$", line) or re.match(
+            r"\s+\(file cancelled\.ics: (.*)\)$", line
+        )
+        if match and current == f"DM {user}":
+            found.append(Path(match.group(1)))
+    return found
+
+
+def _event(path: Path):  # type: ignore[no-untyped-def]
+    calendar = Calendar.from_ical(path.read_bytes())
+    return calendar, next(c for c in calendar.walk() if c.name == "VEVENT")
+
+
+# --- the session log -----------------------------------------------------------------------
+
+
+async def test_we_met_asks_for_the_length_and_the_log_drives_every_count(chat: Chat) -> None:
+    await _paired(chat)
+    await chat("wait 14d")
+    out = await chat("@ann click We met")
+    assert "Thanks — noted: We met." in out and "How long was it? (optional — one tap)" in out
+    assert "[1] 30 min  [2] 45 min  [3] 1 hour  [4] 1½ hours" in out
+    out = await chat("@ann click 45 min")
+    assert "Logged: 45 min on" in out
+    # maria's "We met" about the same session joins ann's: one meeting, not two.
+    await chat("wait 12h")
+    await chat("@maria click We met")
+    assert len(await _rows(chat, MeetingLog)) == 1
+
+    out = await chat('@maria /mentor log 1h30m "résumé review <@everyone>" --on yesterday')
+    assert "Logged 1 h 30 min on" in out and "résumé review" in out
+    assert "Your pair has logged 2 meetings (2 h 15 min)." in out
+    out = await chat("@ann /mentor log")
+    assert "Your meetings — 2 meetings, 2 h 15 min logged:" in out and "résumé review" in out
+    # The note is for the pair: the moderator's view of the pair counts sessions, never shows it.
+    out = await chat("@carol /mentor pair 1")
+    assert "meetings logged: 2 (2.2 h)" in out and "résumé review" not in out
+    out = await chat("@carol /mentor stats")
+    assert "Meetings logged: 2 (2.0 per pair)" in out and "Hours of mentoring this quarter: 2.2" in out
+
+
+async def test_log_refuses_what_it_cannot_read_politely(chat: Chat) -> None:
+    await _paired(chat)
+    out = await chat("@ann /mentor log soon")
+    assert "I can't read 'soon' as the length of a meeting" in out and "/mentor log 45m" in out
+    out = await chat("@ann /mentor log 9h")
+    assert "between 1 minute and 8 hours" in out
+    out = await chat("@ann /mentor log 30m --on 2099-01-01")
+    assert "still to come" in out
+    out = await chat("@ann /mentor log 30m --on 2020-01-01")
+    assert "before your mentorship started" in out
+    out = await chat("@ann /mentor log 30m one two three")
+    assert "Put the note in quotes" in out
+    out = await chat("@bob /mentor log 30m")
+    assert "You need an active mentorship to log a meeting" in out
+    assert await _rows(chat, MeetingLog) == []
+    out = await chat("@ann /mentor log")
+    assert "No meetings logged yet" in out
+
+
+async def test_the_kickoff_button_logs_the_first_session(chat: Chat) -> None:
+    await _paired(chat)
+    await chat("@maria click We've had our kick-off")
+    (entry,) = await _rows(chat, MeetingLog)
+    (pairing,) = await _rows(chat, Pairing)
+    assert entry.minutes is None and pairing.kickoff_at is not None
+
+
+# --- finding a time --------------------------------------------------------------------------
+
+
+async def test_tokyo_and_los_angeles_pick_a_slot_get_invites_a_reminder_and_can_move_or_cancel(chat: Chat) -> None:
+    out = await _paired(chat, ann=TOKYO, maria=LA)
+    assert "Find a time:" in out
+    slots = re.findall(r"  (\d)\. ann: (.+?) · maria: (.+)", out)
+    assert len(slots) == 3
+    for _, tokyo, la in slots:  # every slot inside both waking days, each in the member's own clock
+        assert "08:00" <= tokyo.split(", ")[1][:5] and tokyo.split("–")[1] <= "20:00"
+        assert "08:00" <= la.split(", ")[1][:5] and la.split("–")[1] <= "20:00"
+    assert "/mentor availability" in out  # asked once, since neither gave availability
+    (pairing,) = await _rows(chat, Pairing)
+    assert pairing.kickoff_due_at is not None
+
+    out = await chat("@ann click Slot 2")
+    assert "Ticked:" in out and "I'll book the first time you both tick." in out
+    out = await chat("@maria click Slot 3", "@maria click Slot 2")
+    assert "You both can make it — booked." in out
+    assert "[DM ann] Booked: your meeting with maria" in out and f"({TOKYO})" in out
+    assert "[DM maria] Booked: your meeting with ann" in out and f"({LA})" in out
+    (plan,) = await _rows(chat, MeetingPlan)
+    assert plan.status == "confirmed" and plan.start_at is not None and plan.sequence == 0
+    (ann_ics,) = _files(out, "ann")
+    (maria_ics,) = _files(out, "maria")
+    assert oct(ann_ics.stat().st_mode & 0o777) == "0o600"
+    for path, zone in ((ann_ics, TOKYO), (maria_ics, LA)):
+        calendar, event = _event(path)
+        assert event.decoded("dtstart") == plan.start_at  # the same instant, written in each member's zone
+        assert str(event["dtstart"].params["TZID"]) == zone and str(calendar["method"]) == "REQUEST"
+    uid = str(_event(ann_ics)[1]["uid"])
+    (pairing,) = await _rows(chat, Pairing)
+    assert pairing.kickoff_due_at is None  # no kick-off nudges: the reminder an hour before replaces them
+
+    # Moving it: new slots in the pair's DM; the new time goes out with the same UID, SEQUENCE 1.
+    out = await chat("@maria /mentor schedule")
+    assert "I've sent you both three times to choose from" in out and "Find a time:" in out
+    out = await chat("@ann click Slot 1", "@maria click Slot 1")
+    assert "[DM ann] Moved: your meeting with maria" in out
+    (moved,) = _files(out, "ann")
+    _, event = _event(moved)
+    assert str(event["uid"]) == uid and int(event["sequence"]) == 1
+
+    # An hour before, both are reminded (once).
+    (plan,) = await _rows(chat, MeetingPlan)
+    assert plan.start_at is not None
+    wait = plan.start_at - timedelta(minutes=59) - chat.now
+    out = await chat(f"wait {int(wait.total_seconds() // 60)}m")
+    assert "[DM ann] In an hour: your meeting with maria" in out and "[DM maria] In an hour:" in out
+    local = plan.start_at.astimezone(ZoneInfo(LA))
+    assert f"{local:%H:%M}" in out.split("[DM maria] In an hour:")[1]
+
+    # Still ahead, so it can be moved again and then cancelled: all under the one UID.
+    await chat("@ann /mentor schedule", "@ann click Slot 1", "@maria click Slot 1")
+    out = await chat("@ann /mentor schedule cancel")
+    assert "Cancelled; you both get an invite" in out
+    (cancelled,) = _files(out, "maria")
+    calendar, event = _event(cancelled)
+    assert str(calendar["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED"
+    assert str(event["uid"]) == uid and int(event["sequence"]) == 3
+    (plan,) = await _rows(chat, MeetingPlan)
+    assert plan.status == "cancelled" and plan.remind_at is None
+    out = await chat("@ann /mentor schedule cancel")
+    assert "no booked meeting to cancel" in out
+
+
+async def test_availability_is_stored_used_and_refused_when_unreadable(chat: Chat) -> None:
+    await _paired(chat, ann=TOKYO, maria=LA)
+    out = await chat('@maria /mentor availability "Mon-Fri 18:00-20:00"')
+    assert "Saved: Mon 18:00–20:00, Tue 18:00–20:00" in out
+    out = await chat("@maria /mentor availability")
+    assert "You're usually free: Mon 18:00–20:00" in out
+    out = await chat('@maria /mentor availability "whenever"')
+    assert "I can't read 'whenever'" in out and "Mon-Fri 18:00-20:00" in out
+    out = await chat("@ann /mentor schedule")
+    slots = re.findall(r"  \d\. ann: (.+?) · maria: (.+)", out)
+    assert slots and all(la.split(", ")[1][:2] in ("18", "19") for _, la in slots)
+    assert "/mentor availability" not in out.split("Find a time:")[1]  # asked once only
+    out = await chat("@ann click None of these work")
+    assert "I'll send you both three other times." in out and out.count("Find a time:") == 1
+    out = await chat("@ann click Slot 9")
+    assert "no button" in out
