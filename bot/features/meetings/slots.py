@@ -103,17 +103,19 @@ def propose_slots(
     skip: int = 0,
     waking: tuple[int, int] = (8 * 60, 20 * 60),
 ) -> list[datetime]:
-    """Up to `count` UTC start times that fit everyone, one per UTC day, after skipping `skip` of them."""
+    """Up to `count` UTC start times that fit everyone, one per local day each, after skipping `skip`."""
     length = timedelta(minutes=minutes)
     moment = (after + NOTICE).astimezone(UTC)
     moment = moment.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    zones = [ZoneInfo(p.zone) for p in people]
     found: list[datetime] = []
-    days: set[object] = set()
+    taken: set[tuple[int, object]] = set()  # (person, local date): one slot per day for everyone
     end = after + HORIZON
     while moment < end and len(found) < skip + count:
-        if moment.date() not in days and all(fits(p, moment, length, waking) for p in people):
+        days = {(i, moment.astimezone(zone).date()) for i, zone in enumerate(zones)}
+        if not days & taken and all(fits(p, moment, length, waking) for p in people):
             found.append(moment)
-            days.add(moment.date())
+            taken |= days
         moment += STEP
     return found[skip : skip + count]
 

@@ -74,7 +74,12 @@ async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(
             intros = [next(m for m in p.dms(u) if "You are matched" in m["content"]) for u in people.values()]
         for intro in intros:
             assert "Partnership policy to agree" in text_of(intro)
-            assert set(buttons(intro)) == {"Confirm the policy", "Propose changes", "We've had our kick-off"}
+            assert set(buttons(intro)) == {
+                "Confirm the policy",
+                "Propose changes",
+                "We've had our kick-off",
+                *("Slot 1", "Slot 2", "Slot 3", "None of these work"),  # kick-off times to tick
+            }
             # The two members are mentioned, and only they may be pinged.
             assert len(pinged(intro)["users"]) == 2 and pinged(intro)["everyone"] == set()
 

@@ -1,0 +1,90 @@
+"""Meetings through Discord: `serve` (the real discord.py client) against the fake Discord.
+
+The introduction (in the pair's private thread) offers three slots in each member's own
+timezone; both tick one and each gets the booking by DM with the `.ics` as an attachment.
+"We met" asks for the length with one tap; `/mentor log` takes length, note and date as
+typed options; member text never pings anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from storage.tables import MeetingLog, MeetingPlan
+from tests.fakes.discord import FakeDiscord, FakeUser, pinged
+from tests.support.discord_program import Program, buttons, start_program, text_of, until
+
+
+@pytest.fixture
+async def program(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Program]:
+    running = start_program(fake, tmp_path, threads=True)
+    running.settings = replace(running.settings, data_dir=str(tmp_path / "data"))
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def _introduced(p: Program) -> tuple[FakeUser, FakeUser, dict[str, Any]]:
+    ann, maria = p.fake.add_member(p.guild, "ann"), p.fake.add_member(p.guild, "maria")
+    await p.seed(maria, "mentor", timezone="America/Los_Angeles", accepts_async=True)
+    await p.seed(ann, "mentee", timezone="Asia/Tokyo", accepts_async=True)
+    await p.run(p.owner, "match")
+    await p.run(p.owner, "match approve")
+    await until(lambda: len(p.threads()) == 1 and bool(p.fake.channel_messages(p.threads()[0])))
+    return ann, maria, p.fake.channel_messages(p.threads()[0])[0]
+
+
+def _invites(p: Program, user: FakeUser) -> list[dict[str, Any]]:
+    return [a for m in p.dms(user) for a in m.get("attachments") or [] if a["filename"].endswith(".ics")]
+
+
+async def test_slots_in_each_timezone_then_the_invite_arrives_as_an_attachment(
+    program: Program, fake: FakeDiscord
+) -> None:
+    p = program
+    ann, maria, intro = await _introduced(p)
+    shown = text_of(intro)
+    assert "Find a time:" in shown and "Ann: Tue 24 Nov, 08:00–08:30 · Maria: Mon 23 Nov, 15:00–15:30" in shown
+    assert {"Slot 1", "Slot 2", "Slot 3", "None of these work"} <= set(buttons(intro))
+
+    ticked = await p.click(ann.id, intro, "Slot 2")
+    assert "Ticked:" in ticked["content"]
+    booked = await p.click(maria.id, intro, "Slot 2")
+    assert "booked" in booked["content"]
+    await until(lambda: bool(_invites(p, ann)) and bool(_invites(p, maria)), timeout=20)
+    async with p.store.db.unit() as s:
+        plan = (await s.execute(select(MeetingPlan))).scalar_one()
+    for user, zone in ((ann, "Asia/Tokyo"), (maria, "America/Los_Angeles")):
+        [invite] = _invites(p, user)
+        event = next(c for c in Calendar.from_ical(fake.attachment_data[invite["id"]]).walk() if c.name == "VEVENT")
+        assert event.decoded("dtstart") == plan.start_at and str(event["dtstart"].params["TZID"]) == zone
+        [dm] = [m for m in p.dms(user) if m.get("attachments")]
+        assert "Booked:" in text_of(dm) and zone in text_of(dm)
+    assert fake.rejected == []
+
+
+async def test_we_met_takes_a_length_in_one_tap_and_log_takes_typed_options(
+    program: Program, fake: FakeDiscord
+) -> None:
+    p = program
+    ann, maria, _ = await _introduced(p)
+    p.clock.advance(timedelta(days=14, hours=16))  # 10:00 in Tokyo: check-ins come in daytime
+    await until(lambda: any("How is your mentorship" in m["content"] for m in p.dms(ann)), timeout=20)
+    checkin = next(m for m in p.dms(ann) if "How is your mentorship" in m["content"])
+    met = await p.click(ann.id, checkin, "We met")
+    assert "How long was it?" in text_of(met) and "45 min" in buttons(met)
+    logged = await p.run(maria.id, 'log 1h "résumé review @everyone" --on yesterday')
+    assert "Logged 1 h on" in text_of(logged) and "résumé review @\u200beveryone" in text_of(logged)
+    assert pinged(logged)["everyone"] == set() and pinged(logged)["users"] == set()
+    mine = await p.run(ann.id, "log")
+    assert "2 meetings, 1 h logged" in text_of(mine) and mine["flags"] & 64
+    async with p.store.db.unit() as s:
+        assert len((await s.execute(select(MeetingLog))).scalars().all()) == 2

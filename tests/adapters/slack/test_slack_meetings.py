@@ -1,0 +1,101 @@
+"""Meetings through Slack: the real Bolt app and SlackMessenger against the local fake Slack.
+
+The introduction offers three slots in each member's own timezone (Tokyo and Los Angeles);
+both tick one, and each gets the booking in their DM with the `.ics` uploaded as a file
+(files upload v2). "We met" on a check-in asks for the length with one tap, and
+`/mentor log` logs a session by command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from bot.core.clock import ManualClock
+from bot.core.events import Actor, CommunityRef
+from bot.core.settings import Settings
+from storage.tables import MeetingLog, MeetingPlan
+from tests.fakes.slack import BOT_USER_ID, TEAM_ID, FakeSlack
+from tests.support.community import seed_profile
+from tests.support.db import START
+from tests.support.slack_harness import SlackStack, body_text, settle
+
+SLACK = CommunityRef("slack", TEAM_ID, "mentor-community")
+
+
+@pytest.fixture
+async def stack(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackStack]:
+    settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path}/m.db", data_dir=str(tmp_path / "data"))
+    for user_id, name in (("U0MARIA", "Maria"), ("U0ANN", "Ann")):
+        fake.add_user(user_id, name)
+    s = await SlackStack.start(fake, settings, ManualClock(START))
+    for user_id, role, zone in (("U0MARIA", "mentor", "America/Los_Angeles"), ("U0ANN", "mentee", "Asia/Tokyo")):
+        name = fake.users[user_id]["real_name"]
+        await seed_profile(s.bot, SLACK, Actor(user_id, name), role, s.clock.now(), timezone=zone, accepts_async=True)
+    reply = await s.command("U0CAROL", "match")
+    await s.click("U0CAROL", buttons(reply)["Approve and introduce"], "1700000000.000001")
+    await s.deliver()
+    yield s
+    await s.stop()
+
+
+def buttons(message: dict) -> dict[str, str]:
+    return {
+        e["text"]["text"]: e["action_id"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    }
+
+
+def group(fake: FakeSlack):  # type: ignore[no-untyped-def]
+    return next(c for c in fake.channels.values() if c.is_mpim and c.members == {BOT_USER_ID, "U0ANN", "U0MARIA"})
+
+
+async def test_slots_in_each_timezone_then_the_invite_arrives_as_a_file(stack: SlackStack, fake: FakeSlack) -> None:
+    pair = group(fake)
+    intro = pair.messages[0]
+    shown = body_text(intro)
+    assert "Find a time:" in shown and "Ann: Tue 24 Nov, 08:00–08:30 · Maria: Mon 23 Nov, 15:00–15:30" in shown
+    assert {"Slot 1", "Slot 2", "Slot 3", "None of these work", "We've had our kick-off"} <= set(buttons(intro))
+
+    ticked = await stack.click("U0ANN", buttons(intro)["Slot 1"], intro["ts"], pair.id)
+    assert "Ticked: Tue 24 Nov, 08:00–08:30" in ticked["text"]
+    booked = await stack.click("U0MARIA", buttons(intro)["Slot 1"], intro["ts"], pair.id)
+    assert "booked" in booked["text"]
+    await stack.deliver()
+    await settle(lambda: len([u for u in fake.uploads.values() if u["channels"]]) == 2)
+    for user_id, zone in (("U0ANN", "Asia/Tokyo"), ("U0MARIA", "America/Los_Angeles")):
+        im = fake.im_with(user_id)
+        assert any("Booked:" in m["text"] and zone in m["text"] for m in im.messages)
+        [upload] = [u for u in fake.uploads.values() if u["channels"] == [im.id]]
+        assert upload["name"] == "invite.ics"
+        event = next(c for c in Calendar.from_ical(upload["data"]).walk() if c.name == "VEVENT")
+        async with stack.bot.db.unit() as s:
+            plan = (await s.execute(select(MeetingPlan))).scalar_one()
+        assert event.decoded("dtstart") == plan.start_at and str(event["dtstart"].params["TZID"]) == zone
+    assert [c for c in fake.calls if not c.ok] == []
+
+
+async def test_we_met_takes_a_length_in_one_tap_and_log_by_command(stack: SlackStack, fake: FakeSlack) -> None:
+    stack.clock.advance(timedelta(days=14, hours=16))  # 10:00 in Tokyo: check-ins come in daytime
+    await stack.bot.sweep()
+    await stack.deliver()
+    checkin = [m for m in fake.im_with("U0ANN").messages if "How is your mentorship" in m["text"]][-1]
+    met = await stack.click_in_dm("U0ANN", buttons(checkin)["We met"], checkin["ts"])
+    assert "How long was it?" in body_text(met) and "1½ hours" in buttons(met)
+    length = await stack.click_in_dm("U0ANN", buttons(met)["1 hour"], checkin["ts"])
+    assert "Logged: 1 h on" in length["text"]
+    logged = await stack.command("U0MARIA", 'log 45m "résumé <review> & more"')
+    assert "Logged 45 min on" in logged["text"] and "&lt;review&gt; &amp; more" in logged["text"]
+    mine = await stack.command("U0ANN", "log")
+    assert "2 meetings, 1 h 45 min logged" in body_text(mine) and mine["response_type"] == "ephemeral"
+    async with stack.bot.db.unit() as s:
+        assert sorted(r.minutes for r in (await s.execute(select(MeetingLog))).scalars()) == [45, 60]
