@@ -185,3 +185,61 @@ async def test_availability_is_stored_used_and_refused_when_unreadable(chat: Cha
     assert "I'll send you both three other times." in out and out.count("Find a time:") == 1
     out = await chat("@ann click Slot 9")
     assert "no button" in out
+
+
+# --- certificates ------------------------------------------------------------------------------
+
+
+def _pdf_text(out: str, user: str) -> tuple[Path, str]:
+    from pypdf import PdfReader
+
+    (path,) = [
+        Path(m) for m in re.findall(rf"\[DM {user}\] Your certificate.*?\(file certificate\.pdf: (.*?)\)", out, re.S)
+    ]
+    return path, "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+async def test_certificate_from_the_completion_message_names_hours_and_a_code_that_verifies(chat: Chat) -> None:
+    await _paired(chat)
+    await chat("@maria click We've had our kick-off", '@maria /mentor log 1h30m "portfolio"', "wait 14d")
+    await chat("@ann click We met", "@ann click 1 hour")
+    out = await chat("@ann /mentor wrap-up", "@ann click Yes, wrap up")
+    assert "[8] Get my certificate (PDF)" in out.split("[DM maria] Thank you for mentoring ann")[1]
+    out = await chat("@maria click Get my certificate (PDF)")
+    assert "Your certificate (PDF) is on its way to your DMs." in out
+    path, text = _pdf_text(out, "maria")
+    assert "maria" in text and "mentor" in text and "2.5 hours of mentoring logged (3 meetings)" in text
+    assert "mentored 1 mentee" in text and "CPD" not in text  # the default program defines no conversion
+    code = re.search(r"MB-[A-Z0-9]{4}-[A-Z0-9]{4}", text).group(0)  # type: ignore[union-attr]
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+    out = await chat(f"@carol /mentor verify {code.lower()}")
+    assert f"Valid: {code}" in out and "maria, mentor" in out and "2.5 h logged, 1 mentee" in out
+    out = await chat(f"@ann /mentor verify {code}")
+    assert "Only moderators can use /mentor verify" in out
+    out = await chat("@carol /mentor verify MB-AAAA-BBBB")
+    assert "No certificate with the code MB-AAAA-BBBB" in out
+
+    # Forget-me: the log goes, the code stops verifying, the file is deleted, no new certificate.
+    await chat("@maria /mentor forget-me", "@maria click Yes, delete my data")
+    out = await chat(f"@carol /mentor verify {code}")
+    assert "no longer valid" in out
+    assert not path.exists()
+    assert [r.logged_by_member_id for r in await _rows(chat, MeetingLog)] != []  # ann's own entry stays...
+    assert all(r.note == "" for r in await _rows(chat, MeetingLog))  # ...without notes about maria
+    out = await chat("@maria /mentor certificate")
+    assert "on its way" not in out
+
+
+async def test_a_mentee_certificate_shows_cpd_hours_when_the_program_file_converts(chat: Chat) -> None:
+    from dataclasses import replace
+
+    await _paired(chat)
+    chat.bot.program = replace(chat.bot.program, cpd_per_hour=1.5, cpd_label="CPD points")
+    await chat('@ann /mentor log 2h "mock interview"')
+    out = await chat("@ann /mentor certificate")
+    _, text = _pdf_text(out, "ann")
+    assert "ann" in text and "mentee" in text and "2.0 hours of mentoring logged" in text
+    assert "3.0 CPD points" in text and "mentored" not in text
+    out = await chat("@bob /mentor certificate")
+    assert "you haven't been paired yet" in out

@@ -24,6 +24,7 @@ from bot.core.parsing import Arity, parse_args
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox
+from bot.features.meetings.certificate import certificate_button
 from bot.features.milestones.milestones import closing_resources, send_milestone
 from bot.features.pairs.pairs import (
     after_pairing_ends,
@@ -91,6 +92,7 @@ async def complete_pairing(
         parts: list[msg.Part] = list(thanks.parts) if member is mentor else []
         parts += [*_rating_question(feedback, partner), *next_round_question(pairing, role)]
         parts += closing_resources(program, role)
+        parts.append(certificate_button(member.id))  # type: ignore[arg-type]
         await outbox.post(
             Destination.dm(member.platform_user_id), Message(tuple(parts)), dedupe_key=f"feedback:{feedback.id}:ask"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.meetings import log, schedule
+from bot.features.meetings import certificate, log, schedule
 
 
 def feature() -> Feature:
@@ -36,10 +36,26 @@ def feature() -> Feature:
                 schedule.availability_command,
                 args=(Arg("times", ArgKind.TEXT, "e.g. Mon-Fri 18:00-20:00; Sat 10-14", max_length=200),),
             ),
+            Command(
+                "certificate",
+                "certificate",
+                "a PDF certificate of your mentorship: dates, logged hours, a verification code",
+                certificate.certificate_command,
+            ),
+            Command(
+                "verify",
+                "verify <code>",
+                "check a certificate's verification code",
+                certificate.verify_command,
+                moderator_only=True,
+                args=(Arg("code", ArgKind.TEXT, "The code printed on the certificate", required=True, max_length=20),),
+                examples=("verify MB-7KQ2-X9PA",),
+            ),
         ),
         components=(
             ComponentRoute("met", log.on_met_component),
             ComponentRoute("slot", schedule.on_slot_component),
+            ComponentRoute("cert", certificate.on_certificate_component),
         ),
         sweeps=(
             Sweep(

@@ -8,6 +8,8 @@ typed options; member text never pings anyone.
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -88,3 +90,26 @@ async def test_we_met_takes_a_length_in_one_tap_and_log_takes_typed_options(
     assert "2 meetings, 1 h logged" in text_of(mine) and mine["flags"] & 64
     async with p.store.db.unit() as s:
         assert len((await s.execute(select(MeetingLog))).scalars().all()) == 2
+
+
+async def test_the_certificate_arrives_as_a_pdf_attachment_and_a_moderator_verifies_its_code(
+    program: Program, fake: FakeDiscord
+) -> None:
+    from pypdf import PdfReader
+
+    p = program
+    ann, maria, _ = await _introduced(p)
+    await p.run(ann.id, 'log 2h "mock interview"')
+    reply = await p.run(ann.id, "certificate")
+    assert "on its way to your DMs" in text_of(reply) and reply["flags"] & 64
+
+    def pdfs() -> list[dict[str, Any]]:
+        return [a for m in p.dms(ann) for a in m.get("attachments") or [] if a["filename"] == "certificate.pdf"]
+
+    await until(lambda: bool(pdfs()), timeout=20)
+    [pdf] = pdfs()
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(fake.attachment_data[pdf["id"]])).pages)
+    assert "Ann" in text and "mentee" in text and "2.0 hours of mentoring logged" in text
+    code = re.search(r"MB-[A-Z0-9]{4}-[A-Z0-9]{4}", text).group(0)  # type: ignore[union-attr]
+    checked = await p.run(p.owner, f"verify {code}")
+    assert f"Valid: {code}" in text_of(checked) and "Ann, mentee" in text_of(checked)

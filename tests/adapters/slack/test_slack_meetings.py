@@ -3,11 +3,14 @@
 The introduction offers three slots in each member's own timezone (Tokyo and Los Angeles);
 both tick one, and each gets the booking in their DM with the `.ics` uploaded as a file
 (files upload v2). "We met" on a check-in asks for the length with one tap, and
-`/mentor log` logs a session by command.
+`/mentor log` logs a session by command. The certificate arrives as a PDF file whose code
+a moderator verifies.
 """
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -99,3 +102,24 @@ async def test_we_met_takes_a_length_in_one_tap_and_log_by_command(stack: SlackS
     assert "2 meetings, 1 h 45 min logged" in body_text(mine) and mine["response_type"] == "ephemeral"
     async with stack.bot.db.unit() as s:
         assert sorted(r.minutes for r in (await s.execute(select(MeetingLog))).scalars()) == [45, 60]
+
+
+async def test_the_certificate_arrives_as_a_pdf_file_and_a_moderator_verifies_its_code(
+    stack: SlackStack, fake: FakeSlack
+) -> None:
+    from pypdf import PdfReader
+
+    await stack.command("U0MARIA", 'log 1h30m "kick-off"')
+    reply = await stack.command("U0MARIA", "certificate")
+    assert "on its way to your DMs" in reply["text"] and reply["response_type"] == "ephemeral"
+    await stack.deliver()
+    await settle(lambda: any(u["name"] == "certificate.pdf" and u["channels"] for u in fake.uploads.values()))
+    [upload] = [u for u in fake.uploads.values() if u["name"] == "certificate.pdf"]
+    assert upload["channels"] == [fake.im_with("U0MARIA").id]
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(upload["data"])).pages)
+    assert "Maria" in text and "1.5 hours of mentoring logged" in text and "mentored 1 mentee" in text
+    code = re.search(r"MB-[A-Z0-9]{4}-[A-Z0-9]{4}", text).group(0)  # type: ignore[union-attr]
+    refused = await stack.command("U0ANN", f"verify {code}")
+    assert "Only moderators" in refused["text"]
+    checked = await stack.command("U0CAROL", f"verify {code}")
+    assert f"Valid: {code}" in body_text(checked) and "Maria, mentor" in body_text(checked)
