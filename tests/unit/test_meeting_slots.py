@@ -91,3 +91,21 @@ def test_the_invite_round_trips_exactly_across_a_dst_change_and_a_reschedule_kee
     cancelled = Invite(uid, "x", moved.start, moved.end, tzid=TOKYO, sequence=2, cancelled=True)
     calendar, event = _event(invite_ics(cancelled, NOW))
     assert str(calendar["method"]) == "CANCEL" and str(event["status"]) == "CANCELLED" and str(event["uid"]) == uid
+
+
+def test_the_program_file_sets_waking_hours_and_a_cpd_conversion_and_refuses_nonsense() -> None:
+    from bot.core.program import DEFAULT_PATH, ProgramError, default_program, parse_program
+
+    assert default_program().waking_hours == (480, 1200) and default_program().cpd_per_hour is None
+    text = DEFAULT_PATH.read_text()
+    custom = parse_program(
+        text.replace('waking_hours = "08:00-20:00"', 'waking_hours = "07:30-21:00"\ncpd_per_hour = 0.5', 1)
+    )
+    assert custom.waking_hours == (450, 1260) and custom.cpd_per_hour == 0.5 and custom.cpd_label == "CPD hours"
+    for bad, problem in (('"20:00-08:00"', "waking_hours"), ('"soon"', "waking_hours")):
+        with pytest.raises(ProgramError, match=problem):
+            parse_program(text.replace('"08:00-20:00"', bad, 1))
+    with pytest.raises(ProgramError, match="cpd_per_hour"):
+        parse_program(
+            text.replace('waking_hours = "08:00-20:00"', 'waking_hours = "08:00-20:00"\ncpd_per_hour = 99', 1)
+        )
