@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from storage.tables.meetings import MeetingLog
+from storage.tables.meetings import MeetingLog, Pulse
 
 
 @dataclass(frozen=True)
@@ -56,3 +56,17 @@ async def community_log(session: AsyncSession, community_id: int, since: datetim
         recent = recent.where(col(MeetingLog.met_on) >= since)
     minutes = (await session.execute(recent)).scalar_one()
     return int(meetings or 0), int(pairs or 0), int(minutes or 0)
+
+
+async def pulse_summary(session: AsyncSession, community_id: int) -> tuple[int, float | None, int]:
+    """(pulses answered, their average, how many were 1 or 2): aggregates only."""
+    answered, average, low = (
+        await session.execute(
+            select(
+                func.count(col(Pulse.rating)),
+                func.avg(col(Pulse.rating)),
+                func.count(col(Pulse.rating)).filter(col(Pulse.rating) <= 2),
+            ).where(col(Pulse.community_id) == community_id)
+        )
+    ).one()
+    return int(answered or 0), None if average is None else float(average), int(low or 0)

@@ -243,3 +243,30 @@ async def test_a_mentee_certificate_shows_cpd_hours_when_the_program_file_conver
     assert "3.0 CPD points" in text and "mentored" not in text
     out = await chat("@bob /mentor certificate")
     assert "you haven't been paired yet" in out
+
+
+# --- the half-way pulse --------------------------------------------------------------------------
+
+
+async def test_the_half_way_pulse_raises_at_risk_when_low_and_shows_only_aggregates(chat: Chat) -> None:
+    await _paired(chat)
+    await chat("@maria click We've had our kick-off")
+    for _ in range(3):  # a pair that answers its check-ins: nothing at risk before the pulse
+        await chat("wait 14d", "@ann click We met", "wait 12h", "@maria click We met")
+    out = await chat("wait 4d")
+    assert "At-risk" not in out
+    assert "[DM ann] Half-way check: how is your mentorship with maria going?" in out
+    assert "[DM maria] Half-way check: how is your mentorship with ann going?" in out
+    out = await chat("@ann click 2")
+    assert "2/5 noted — sorry it's not going well. A moderator will get in touch." in out
+    assert "At-risk pair #1: ann ← maria" in out and "ann answered 2/5 at the half-way pulse" in out
+    out = await chat("@ann pulse we never find a time <@everyone>")
+    assert "Thank you — passed on to the moderators." in out
+    assert "Half-way pulse (pair #1), from ann:" in out and "we never find a time" in out
+    assert "2/5" not in out.split("Half-way pulse (pair #1)")[1]  # the words go on without the rating
+    out = await chat("@maria click 4")
+    assert "4/5 noted. Thank you!" in out
+    out = await chat("@carol /mentor stats")
+    assert "Half-way pulse: fewer than 3 answers" in out and "never find" not in out
+    out = await chat("@bob pulse hello")
+    assert "passed on" not in out

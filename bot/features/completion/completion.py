@@ -25,6 +25,7 @@ from bot.core.ports import Destination
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox
 from bot.features.meetings.certificate import certificate_button
+from bot.features.meetings.pulse import ask_pulse
 from bot.features.milestones.milestones import closing_resources, send_milestone
 from bot.features.pairs.pairs import (
     after_pairing_ends,
@@ -430,6 +431,7 @@ async def send_due_midpoints(session: AsyncSession, now: datetime, settings: Any
     for pairing in due:
         outbox = Outbox(session, pairing.community_id, now)
         await send_milestone(session, outbox, pairing, "midpoint", program)
+        await ask_pulse(session, outbox, pairing, now)  # the two half-way questions
         pairing.midpoint_at = None
         session.add(pairing)
     return len(due)

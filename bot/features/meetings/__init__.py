@@ -1,9 +1,9 @@
-"""Meetings that happen and effort that is recognised: the session log, finding a time, certificates."""
+"""Meetings that happen and effort that is recognised: the log, finding a time, certificates, the pulse."""
 
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.meetings import certificate, log, schedule
+from bot.features.meetings import certificate, log, pulse, schedule
 
 
 def feature() -> Feature:
@@ -56,7 +56,10 @@ def feature() -> Feature:
             ComponentRoute("met", log.on_met_component),
             ComponentRoute("slot", schedule.on_slot_component),
             ComponentRoute("cert", certificate.on_certificate_component),
+            ComponentRoute("pulse", pulse.on_pulse_component),
         ),
+        text_handler=pulse.on_direct_text,
+        text_priority=40,
         sweeps=(
             Sweep(
                 "meeting reminders",

@@ -36,7 +36,7 @@ from storage.tables import (
     Profile,
     ProfileStatus,
 )
-from storage.tables.meetings import hours
+from storage.tables.meetings import Pulse, hours
 
 
 async def members_of(session: AsyncSession, pairing: Pairing) -> tuple[Member, Member]:
@@ -303,6 +303,13 @@ async def risk_signals(session: AsyncSession, pairing: Pairing, now: datetime | 
     ).all()
     for member_id, rating in low:
         signals.append(f"{names.get(member_id, 'a member')} rated it {rating}/5")
+    pulses = (
+        await session.execute(
+            select(Pulse.member_id, Pulse.rating).where(Pulse.pairing_id == pairing.id, Pulse.rating <= 2)  # type: ignore[operator]
+        )
+    ).all()
+    for member_id, rating in pulses:
+        signals.append(f"{names.get(member_id, 'a member')} answered {rating}/5 at the half-way pulse")
     return signals
 
 

@@ -235,6 +235,7 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
                 ("At-risk pairs now", (str(board.at_risk),)),
                 ("Goals", (f"{board.goals_set} set · {board.goals_done} completed",)),
                 ("Average feedback rating", (rating,)),
+                ("Half-way pulse", (_pulse(board),)),
                 ("Testimonials available", (f"{board.testimonials} (/mentor testimonials)",)),
             )
         )
@@ -327,6 +328,14 @@ def _source_words(source: str, question: str | None) -> tuple[msg.Span, ...]:
     if source == "direct":
         return ("Direct (/mentor join)",)
     return (UserText(source),)
+
+
+def _pulse(board: Dashboard) -> str:
+    if board.pulse_average is None:
+        return "— (no answers yet)"
+    if board.pulses < SMALL:
+        return "fewer than 3 answers (not shown: it would identify them)"
+    return f"{board.pulse_average:.1f} / 5 ({_plural(board.pulses, 'answer')}, {board.pulses_low} low)"
 
 
 def _meetings_per_pair(board: Dashboard) -> str:

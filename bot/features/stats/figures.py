@@ -70,6 +70,10 @@ class Dashboard:
     meetings_logged: int = 0
     pairs_logging: int = 0
     minutes_this_quarter: int = 0
+    # the half-way pulse: answered, average 1–5, answers of 1 or 2
+    pulses: int = 0
+    pulse_average: float | None = None
+    pulses_low: int = 0
     # campaigns
     sources: list[SourceCount] = field(default_factory=list)
     conversions: list[PollConversion] = field(default_factory=list)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.features.polls.polls import ROLE_WORDS
 from bot.features.stats.figures import Dashboard, Filters, PollConversion, SourceCount, TopicBalance, WeekPoint
-from storage.meeting_log import community_log
+from storage.meeting_log import community_log, pulse_summary
 from storage.tables import (
     CheckIn,
     Feedback,
@@ -147,6 +147,7 @@ async def build_dashboard(session: AsyncSession, community_id: int, now: datetim
     board.meetings_logged, board.pairs_logging, board.minutes_this_quarter = await community_log(
         session, community_id, quarter
     )
+    board.pulses, board.pulse_average, board.pulses_low = await pulse_summary(session, community_id)
     await _weeks(session, scope, board, dialect)
     return board
 

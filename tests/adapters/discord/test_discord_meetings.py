@@ -20,7 +20,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from storage.tables import MeetingLog, MeetingPlan
+from storage.tables import MeetingLog, MeetingPlan, Pulse
 from tests.fakes.discord import FakeDiscord, FakeUser, pinged
 from tests.support.discord_program import Program, buttons, start_program, text_of, until
 
@@ -113,3 +113,20 @@ async def test_the_certificate_arrives_as_a_pdf_attachment_and_a_moderator_verif
     code = re.search(r"MB-[A-Z0-9]{4}-[A-Z0-9]{4}", text).group(0)  # type: ignore[union-attr]
     checked = await p.run(p.owner, f"verify {code}")
     assert f"Valid: {code}" in text_of(checked) and "Ann, mentee" in text_of(checked)
+
+
+async def test_the_half_way_pulse_in_a_dm_raises_the_at_risk_signal(program: Program, fake: FakeDiscord) -> None:
+    p = program
+    ann, maria, _ = await _introduced(p)
+    p.clock.advance(timedelta(days=46, hours=16))
+    await until(lambda: any("Half-way check" in m["content"] for m in p.dms(maria)), timeout=20)
+    ask = next(m for m in p.dms(maria) if "Half-way check" in m["content"])
+    assert list(buttons(ask)) == ["1", "2", "3", "4", "5"]
+    answer = await p.click(maria.id, ask, "1")
+    assert "1/5 noted — sorry it's not going well" in answer["content"]
+    words = await p.dm(maria, "pulse @everyone help", "passed on")
+    assert pinged(words)["everyone"] == set()
+    async with p.store.db.unit() as s:
+        assert [(x.rating, x.text) for x in (await s.execute(select(Pulse))).scalars() if x.rating] == [
+            (1, "@everyone help")
+        ]

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bot.core.clock import ManualClock
 from bot.core.events import Actor, CommunityRef
 from bot.core.settings import Settings
-from storage.tables import MeetingLog, MeetingPlan
+from storage.tables import MeetingLog, MeetingPlan, Pulse
 from tests.fakes.slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.support.community import seed_profile
 from tests.support.db import START
@@ -123,3 +123,24 @@ async def test_the_certificate_arrives_as_a_pdf_file_and_a_moderator_verifies_it
     assert "Only moderators" in refused["text"]
     checked = await stack.command("U0CAROL", f"verify {code}")
     assert f"Valid: {code}" in body_text(checked) and "Maria, mentor" in body_text(checked)
+
+
+async def test_the_half_way_pulse_in_a_dm_and_its_words_for_the_moderators(stack: SlackStack, fake: FakeSlack) -> None:
+    await stack.command("U0CAROL", "modchannel")
+    stack.clock.advance(timedelta(days=46, hours=16))
+    await stack.bot.sweep()
+    await stack.deliver()
+    ask = next(m for m in fake.im_with("U0ANN").messages if "Half-way check" in m["text"])
+    assert list(buttons(ask)) == ["1", "2", "3", "4", "5"]
+    low = await stack.click_in_dm("U0ANN", buttons(ask)["2"], ask["ts"])
+    assert "2/5 noted — sorry it's not going well" in low["text"]
+    status, _ = await stack.dm("U0ANN", "pulse we <never> meet", "Ev0PULSE")
+    assert status == 200
+    await stack.deliver()
+    await settle(lambda: any("Half-way pulse" in m["text"] for m in fake.messages("C0MENTOR")))
+    [note] = [m for m in fake.messages("C0MENTOR") if "Half-way pulse" in m["text"]]
+    assert "&lt;never&gt;" in note["text"] and "2/5" not in note["text"]
+    async with stack.bot.db.unit() as s:
+        assert [(p.rating, p.text) for p in (await s.execute(select(Pulse))).scalars() if p.rating] == [
+            (2, "we <never> meet")
+        ]
