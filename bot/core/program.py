@@ -1,14 +1,12 @@
 """The program file: what this community's mentorship program is and offers.
 
-`program.toml` (path from MENTORBOT_PROGRAM, else the documented default shipped
-next to this module) names the program and its purpose, the skills/topics
-taxonomy with aliases, the lengths, cadences and communication modes offered,
-career stages, languages, mentor capacity, the matching constraints and weights,
-and the onboarding resources per role and milestone.
+`program.toml` (path from MENTORBOT_PROGRAM, else the documented default shipped next to this
+module) names the program and its purpose, the topics taxonomy with aliases, the lengths, cadences
+and communication modes offered, career stages, languages, mentor capacity, the matching rules and
+weights, the onboarding resources per role and milestone, and [meetings] (waking hours, CPD, thanks).
 
-It is read once at start-up into a frozen `Program`. Every mistake stops start-up
-with the file, the line and the problem (a typo in a key is a mistake too: an
-unknown key would otherwise silently do nothing).
+It is read once at start-up into a frozen `Program`. Every mistake stops start-up with the file,
+the line and the problem (a typo in a key is a mistake too: it would otherwise do nothing).
 """
 
 from __future__ import annotations
@@ -107,10 +105,10 @@ class Program:
     weights: MatchWeights = MatchWeights()
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
-    # [meetings]: slots within waking hours (local minutes); certificates show hours × cpd_per_hour.
-    waking_hours: tuple[int, int] = (8 * 60, 20 * 60)
+    waking_hours: tuple[int, int] = (8 * 60, 20 * 60)  # [meetings], in local minutes; see docs/meetings.md
     cpd_per_hour: float | None = None
     cpd_label: str = "CPD hours"
+    thanks_channel: str = ""  # where the monthly "thank you, mentors" post goes ("" = not posted)
     source: str = "program.toml"
 
     # --- the taxonomy ----------------------------------------------------------
@@ -296,8 +294,8 @@ def _reminder_days(matching: dict[str, Any]) -> tuple[int, ...]:
 
 
 def _meetings(table: dict[str, Any]) -> dict[str, Any]:
-    """`[meetings] waking_hours = "08:00-20:00"`, `cpd_per_hour = 1.0`, `cpd_label = "CPD points"`."""
-    _unknown(table, {"waking_hours", "cpd_per_hour", "cpd_label"}, ("meetings",))
+    """`[meetings] waking_hours = "08:00-20:00"`, `cpd_per_hour = 1.0`, `cpd_label`, `thanks_channel`."""
+    _unknown(table, {"waking_hours", "cpd_per_hour", "cpd_label", "thanks_channel"}, ("meetings",))
     hours = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", str(table.get("waking_hours", "08:00-20:00")))
     start, end = (int(hours[1]) * 60 + int(hours[2]), int(hours[3]) * 60 + int(hours[4])) if hours else (0, 0)
     if not 0 <= start < end <= 24 * 60 or end - start < 60:
@@ -305,8 +303,10 @@ def _meetings(table: dict[str, Any]) -> dict[str, Any]:
     cpd = table.get("cpd_per_hour")
     if cpd is not None and (isinstance(cpd, bool) or not isinstance(cpd, int | float) or not 0 < cpd <= 10):
         raise _Problem(("meetings", "cpd_per_hour"), "must be a number above 0 and at most 10 (e.g. 1.0)")
-    label = _str(table, "cpd_label", ("meetings",), default="CPD hours", limit=40)
-    return {"waking_hours": (start, end), "cpd_per_hour": cpd and float(cpd), "cpd_label": label}
+    texts = {k: table.get(k, d) for k, d in (("cpd_label", "CPD hours"), ("thanks_channel", ""))}
+    if any(not isinstance(v, str) or len(v) > 64 for v in texts.values()):
+        raise _Problem(("meetings",), "cpd_label and thanks_channel must be text of at most 64 characters")
+    return {"waking_hours": (start, end), "cpd_per_hour": cpd and float(cpd), **texts}
 
 
 def _bool(table: dict[str, Any], key: str, where: tuple[str | int, ...], default: bool) -> bool:

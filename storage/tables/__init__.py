@@ -26,7 +26,9 @@ from storage.tables.meetings import (  # noqa: F401
     MeetingLog,
     MeetingPlan,
     MeetingPlanStatus,
+    PublicThanks,
     Pulse,
+    ThanksPost,
 )
 from storage.tables.overview import HomeView, StatsSnapshot  # noqa: F401
 from storage.tables.pairings import (  # noqa: F401

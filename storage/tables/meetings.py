@@ -121,6 +121,25 @@ class Pulse(SQLModel, table=True):
     answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class PublicThanks(SQLModel, table=True):
+    """A mentor who agreed to be thanked by name in the monthly post (no row: never named)."""
+
+    __tablename__ = "public_thanks"
+
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    agreed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ThanksPost(SQLModel, table=True):
+    """When a community's next monthly "thank you, mentors" post is due (the swept due time)."""
+
+    __tablename__ = "thanks_post"
+
+    community_id: int = Field(foreign_key="community.id", primary_key=True)
+    next_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
 def hours(minutes: int) -> float:
     """Logged minutes as hours, to one decimal (what a certificate and stats show)."""
     return round(minutes / 60, 1)

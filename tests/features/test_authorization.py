@@ -59,6 +59,9 @@ SAMPLE_ARGS = {
     "log": '45m "review"',
     "schedule": "",
     "availability": '"Mon-Fri 18-20"',
+    "certificate": "",
+    "verify": "MB-AAAA-BBBB",
+    "thanks": "on",
 }
 # Commands that name an object by id, and the id to try from another community.
 ID_COMMANDS = {
@@ -78,6 +81,8 @@ ID_BUTTONS = [
     "mentor:wrapup:1:confirm",
     "mentor:met:1:len:45",
     "mentor:slot:1:pick:0",
+    "mentor:cert:1:get",
+    "mentor:pulse:1:rate:2",
 ]
 
 

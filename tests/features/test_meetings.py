@@ -270,3 +270,35 @@ async def test_the_half_way_pulse_raises_at_risk_when_low_and_shows_only_aggrega
     assert "Half-way pulse: fewer than 3 answers" in out and "never find" not in out
     out = await chat("@bob pulse hello")
     assert "passed on" not in out
+
+
+# --- opt-in public thanks --------------------------------------------------------------------
+
+
+async def test_only_mentors_who_agreed_are_thanked_by_name_once_a_month(sqlite_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.program import DEFAULT_PATH
+    from bot.core.settings import Settings
+
+    program = tmp_path / "program.toml"
+    program.write_text(DEFAULT_PATH.read_text().replace("[meetings]\n", '[meetings]\nthanks_channel = "program"\n', 1))
+    chat = await Chat.open(
+        sqlite_factory, settings=Settings(data_dir=str(tmp_path / "data"), program_path=str(program))
+    )
+    try:
+        await chat("moderators: carol")
+        for mentee, mentor in (("ann", "maria"), ("ben", "omar")):
+            await sign_up(chat, mentor, "mentor", topics_offered=[f"T{mentee}"])
+            await sign_up(chat, mentee, "mentee", topics_wanted=[f"T{mentee}"])
+        await chat("@carol /mentor match", "@carol /mentor match approve")
+        out = await chat("@maria /mentor thanks on")
+        assert "you'll be thanked by name in the program channel" in out
+        out = await chat("@ann /mentor thanks maybe")
+        assert "/mentor thanks on" in out
+        out = await chat("wait 9d")  # 23 Nov + 9 days: the first of December has passed
+        assert out.count("[program] Thank you, mentors! In November these mentors gave their time: maria.") == 1
+        assert "omar" not in out.split("[program]")[1]  # omar never agreed: never named
+        await chat("@maria /mentor thanks off")
+        out = await chat("wait 31d")
+        assert "Thank you, mentors!" not in out  # nobody agreed any more: no post at all
+    finally:
+        await chat.close()

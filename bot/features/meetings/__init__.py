@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.meetings import certificate, log, pulse, schedule
+from bot.features.meetings import certificate, log, pulse, schedule, thanks
 
 
 def feature() -> Feature:
@@ -43,6 +43,13 @@ def feature() -> Feature:
                 certificate.certificate_command,
             ),
             Command(
+                "thanks",
+                "thanks on|off",
+                "be thanked by name (or not) in the monthly thank-you post for mentors",
+                thanks.thanks_command,
+                args=(Arg("choice", ArgKind.CHOICE, "on: name me; off: don't", required=True, choices=("on", "off")),),
+            ),
+            Command(
                 "verify",
                 "verify <code>",
                 "check a certificate's verification code",
@@ -61,6 +68,11 @@ def feature() -> Feature:
         text_handler=pulse.on_direct_text,
         text_priority=40,
         sweeps=(
+            Sweep(
+                "monthly thanks",
+                lambda session, now, env: thanks.post_due_thanks(session, now, env.program.thanks_channel),
+                thanks.next_thanks_due,
+            ),
             Sweep(
                 "meeting reminders",
                 lambda session, now, env: schedule.send_due_reminders(session, now),

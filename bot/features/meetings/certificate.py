@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
-from bot.core.errors import InvalidInput
+from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, Message, UserText
 from bot.core.parsing import ParseError
 from bot.core.ports import Destination
@@ -27,7 +27,7 @@ from bot.core.router import ComponentId
 from bot.features.meetings.certificate_pdf import CertificateText, render_certificate
 from bot.features.meetings.files import attachment_path, forget_attachments, write_private
 from storage.meeting_log import logged_for
-from storage.tables import Availability, Certificate, MeetingLog, Member, Pairing
+from storage.tables import Availability, Certificate, MeetingLog, Member, Pairing, PublicThanks
 from storage.tables.meetings import hours
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -128,7 +128,9 @@ async def certificate_command(ctx: Ctx, args: list[str]) -> list[Message]:
 async def on_certificate_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
     """`mentor:cert:<member>:get` — the button in the member's own completion message."""
     if cid.verb != "get" or cid.key != str(ctx.member_id):
-        raise InvalidInput("That certificate button was for someone else.")
+        raise NotFound(
+            "I can't find that certificate offer for you (it was someone else's); /mentor certificate makes yours."
+        )
     return await issue_certificate(ctx)
 
 
@@ -167,7 +169,7 @@ async def verify_command(ctx: Ctx, args: list[str]) -> list[Message]:
 async def forget_meetings(
     session: AsyncSession, data_dir: str, community_id: int, member_id: int, now: datetime
 ) -> None:
-    """Forget-me: their log entries and availability go, notes in their pairs are blanked,
+    """Forget-me: their log entries, availability and thanks consent go, notes in their pairs are blanked,
     their certificates are revoked (a code no longer verifies) and their files deleted."""
     pairing_ids = select(Pairing.id).where(
         or_(col(Pairing.mentee_member_id) == member_id, col(Pairing.mentor_member_id) == member_id)
@@ -175,6 +177,7 @@ async def forget_meetings(
     await session.execute(delete(MeetingLog).where(col(MeetingLog.logged_by_member_id) == member_id))
     await session.execute(update(MeetingLog).where(col(MeetingLog.pairing_id).in_(pairing_ids)).values(note=""))
     await session.execute(delete(Availability).where(col(Availability.member_id) == member_id))
+    await session.execute(delete(PublicThanks).where(col(PublicThanks.member_id) == member_id))
     await session.execute(
         update(Certificate)
         .where(col(Certificate.member_id) == member_id, col(Certificate.revoked_at).is_(None))

@@ -1,4 +1,4 @@
-"""meetings: the session log, weekly availability, kick-off scheduling, certificates and pulses
+"""meetings: the session log, weekly availability, kick-off scheduling, certificates, pulses and public thanks
 
 Revision ID: 0016_meetings
 Revises: 0015_dm_channels
@@ -92,8 +92,21 @@ def upgrade() -> None:
     )
     op.create_index("ix_pulse_community_id", "pulse", ["community_id"])
     op.create_index("ix_pulse_pairing_id", "pulse", ["pairing_id"])
+    op.create_table(
+        "public_thanks",
+        sa.Column("member_id", sa.Integer(), sa.ForeignKey("member.id"), primary_key=True),
+        sa.Column("community_id", sa.Integer(), sa.ForeignKey("community.id"), nullable=False),
+        sa.Column("agreed_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_public_thanks_community_id", "public_thanks", ["community_id"])
+    op.create_table(
+        "thanks_post",
+        sa.Column("community_id", sa.Integer(), sa.ForeignKey("community.id"), primary_key=True),
+        sa.Column("next_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_thanks_post_next_at", "thanks_post", ["next_at"])
 
 
 def downgrade() -> None:
-    for table in ("pulse", "certificate", "meeting_plan", "availability", "meeting_log"):
+    for table in ("thanks_post", "public_thanks", "pulse", "certificate", "meeting_plan", "availability", "meeting_log"):
         op.drop_table(table)
