@@ -20,6 +20,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from bot.core.program import DEFAULT_PATH
 from storage.tables import MeetingLog, MeetingPlan, Pulse
 from tests.fakes.discord import FakeDiscord, FakeUser, pinged
 from tests.support.discord_program import Program, buttons, start_program, text_of, until
@@ -28,7 +29,11 @@ from tests.support.discord_program import Program, buttons, start_program, text_
 @pytest.fixture
 async def program(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Program]:
     running = start_program(fake, tmp_path, threads=True)
-    running.settings = replace(running.settings, data_dir=str(tmp_path / "data"))
+    program_file = tmp_path / "program.toml"  # the monthly thanks go to #general
+    program_file.write_text(
+        DEFAULT_PATH.read_text().replace("[meetings]\n", f'[meetings]\nthanks_channel = "{running.general}"\n', 1)
+    )
+    running.settings = replace(running.settings, data_dir=str(tmp_path / "data"), program_path=str(program_file))
     await running.start()
     yield running
     await running.stop()
@@ -130,3 +135,19 @@ async def test_the_half_way_pulse_in_a_dm_raises_the_at_risk_signal(program: Pro
         assert [(x.rating, x.text) for x in (await s.execute(select(Pulse))).scalars() if x.rating] == [
             (1, "@everyone help")
         ]
+
+
+async def test_the_monthly_thanks_name_only_the_mentor_who_agreed(program: Program, fake: FakeDiscord) -> None:
+    p = program
+    ann, maria, _ = await _introduced(p)
+    agreed = await p.run(maria.id, "thanks on")
+    assert "thanked by name in the program channel" in text_of(agreed)
+
+    def posts() -> list[dict[str, Any]]:
+        return [m for m in fake.channel_messages(p.general) if "Thank you, mentors!" in (m.get("content") or "")]
+
+    p.clock.advance(timedelta(days=8, hours=12))  # past 10:00 on 1 December
+    await until(lambda: bool(posts()), timeout=20)
+    [post] = posts()
+    assert "In November these mentors gave their time: Maria." in post["content"]
+    assert pinged(post) == {"users": set(), "roles": set(), "everyone": set()}

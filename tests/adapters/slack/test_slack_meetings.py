@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from bot.core.clock import ManualClock
 from bot.core.events import Actor, CommunityRef
+from bot.core.program import DEFAULT_PATH
 from bot.core.settings import Settings
 from storage.tables import MeetingLog, MeetingPlan, Pulse
 from tests.fakes.slack import BOT_USER_ID, TEAM_ID, FakeSlack
@@ -34,7 +35,17 @@ SLACK = CommunityRef("slack", TEAM_ID, "mentor-community")
 
 @pytest.fixture
 async def stack(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackStack]:
-    settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path}/m.db", data_dir=str(tmp_path / "data"))
+    program = tmp_path / "program.toml"  # the monthly thanks go to #program
+    program.write_text(
+        DEFAULT_PATH.read_text().replace("[meetings]\n", '[meetings]\nthanks_channel = "C0PROGRAM"\n', 1)
+    )
+    settings = replace(
+        Settings(),
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/m.db",
+        data_dir=str(tmp_path / "data"),
+        program_path=str(program),
+    )
+    fake.add_channel("C0PROGRAM", "program")
     for user_id, name in (("U0MARIA", "Maria"), ("U0ANN", "Ann")):
         fake.add_user(user_id, name)
     s = await SlackStack.start(fake, settings, ManualClock(START))
@@ -144,3 +155,17 @@ async def test_the_half_way_pulse_in_a_dm_and_its_words_for_the_moderators(stack
         assert [(p.rating, p.text) for p in (await s.execute(select(Pulse))).scalars() if p.rating] == [
             (2, "we <never> meet")
         ]
+
+
+async def test_the_monthly_thanks_name_only_the_mentor_who_agreed(stack: SlackStack, fake: FakeSlack) -> None:
+    agreed = await stack.command("U0MARIA", "thanks on")
+    assert "thanked by name in the program channel" in agreed["text"]
+    stack.clock.advance(timedelta(days=8, hours=12))  # past 10:00 on 1 December
+    await stack.bot.sweep()
+    await stack.deliver()
+    [post] = [m for m in fake.messages("C0PROGRAM") if "Thank you, mentors!" in m["text"]]
+    assert "In November these mentors gave their time: Maria." in post["text"] and "<@" not in post["text"]
+    stack.clock.advance(timedelta(hours=1))
+    await stack.bot.sweep()
+    await stack.deliver()
+    assert len(fake.messages("C0PROGRAM")) == 1  # once a month
