@@ -317,7 +317,7 @@ async def on_checkin_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
     answer = CheckInAnswer(cid.verb)
     changed = checkin.answer is not None
     if checkin.answer == CheckInAnswer.MET.value and answer is not CheckInAnswer.MET:
-        await unlog_checkin(ctx.session, checkin.id)  # type: ignore[arg-type]
+        await unlog_checkin(ctx.session, checkin.id or 0)
     checkin.answer, checkin.answered_at = answer.value, ctx.now
     ctx.session.add(checkin)
     latest = checkin.sequence == plan.sent_count

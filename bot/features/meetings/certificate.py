@@ -171,7 +171,7 @@ async def forget_meetings(
 ) -> None:
     """Forget-me: their log entries, availability and thanks consent go, notes in their pairs are blanked,
     their certificates are revoked (a code no longer verifies) and their files deleted."""
-    pairing_ids = select(Pairing.id).where(
+    pairing_ids = select(col(Pairing.id)).where(
         or_(col(Pairing.mentee_member_id) == member_id, col(Pairing.mentor_member_id) == member_id)
     )
     await session.execute(delete(MeetingLog).where(col(MeetingLog.logged_by_member_id) == member_id))

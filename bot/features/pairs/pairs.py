@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -305,7 +306,9 @@ async def risk_signals(session: AsyncSession, pairing: Pairing, now: datetime | 
         signals.append(f"{names.get(member_id, 'a member')} rated it {rating}/5")
     pulses = (
         await session.execute(
-            select(Pulse.member_id, Pulse.rating).where(Pulse.pairing_id == pairing.id, Pulse.rating <= 2)  # type: ignore[operator]
+            select(col(Pulse.member_id), col(Pulse.rating)).where(
+                col(Pulse.pairing_id) == pairing.id, col(Pulse.rating) <= 2
+            )
         )
     ).all()
     for member_id, rating in pulses:
