@@ -302,3 +302,13 @@ async def test_only_mentors_who_agreed_are_thanked_by_name_once_a_month(sqlite_f
         assert "Thank you, mentors!" not in out  # nobody agreed any more: no post at all
     finally:
         await chat.close()
+
+
+async def test_six_weeks_without_a_logged_meeting_is_an_at_risk_signal(chat: Chat) -> None:
+    await _paired(chat)
+    await chat("@maria click We've had our kick-off")
+    for _ in range(2):  # ann keeps answering, so only the log can tell nobody met
+        await chat("wait 14d", "@ann click Pause 2 weeks")
+    out = await chat("wait 14d", "@ann click Need help")
+    assert "At-risk pair #1: ann ← maria" in out
+    assert "Signals: no meeting logged for 6 weeks; ann asked for help." in out
