@@ -312,3 +312,14 @@ async def test_six_weeks_without_a_logged_meeting_is_an_at_risk_signal(chat: Cha
     out = await chat("wait 14d", "@ann click Need help")
     assert "At-risk pair #1: ann ← maria" in out
     assert "Signals: no meeting logged for 6 weeks; ann asked for help." in out
+
+
+async def test_copies_of_invites_and_certificates_are_deleted_after_the_retention(chat: Chat) -> None:
+    await _paired(chat)
+    await chat('@ann /mentor log 1h "x"')
+    path, _ = _pdf_text(await chat("@ann /mentor certificate"), "ann")
+    assert path.exists()
+    await chat("wait 6d")
+    assert path.exists()
+    await chat("wait 2d")
+    assert not path.exists()  # seven days after it was made (MENTORBOT_EXPORT_RETENTION_DAYS)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.meetings import certificate, log, pulse, schedule, thanks
+from bot.features.meetings import certificate, files, log, pulse, schedule, thanks
 
 
 def feature() -> Feature:
@@ -68,6 +68,8 @@ def feature() -> Feature:
         text_handler=pulse.on_direct_text,
         text_priority=40,
         sweeps=(
+            # Invites and certificates hold personal data: copies go after the retention (housekeeping).
+            Sweep("attachment retention", files.sweep_old_attachments),
             Sweep(
                 "monthly thanks",
                 lambda session, now, env: thanks.post_due_thanks(session, now, env.program.thanks_channel),

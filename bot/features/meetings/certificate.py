@@ -102,7 +102,7 @@ async def issue_certificate(ctx: Ctx) -> list[Message]:
     )
     pdf = await asyncio.to_thread(render_certificate, text)  # CPU work off the event loop
     name = f"certificate-{certificate.code}.pdf"
-    path = write_private(attachment_path(ctx.settings.data_dir, ctx.community_id, ctx.member_id, name), pdf)
+    path = write_private(attachment_path(ctx.settings.data_dir, ctx.community_id, ctx.member_id, name, ctx.now), pdf)
     await ctx.outbox.post(
         Destination.dm(ctx.actor.user_id),
         Message(

@@ -2,22 +2,48 @@
 
 The outbox carries a path, so the file is written before the message is queued and
 read when it is delivered (a restart in between loses nothing). Files are private
-(0600 in 0700 folders) and named after the member they were made for, so forget-me
-can remove that member's files without reading any.
+(0600 in 0700 folders) and named after the member they were made for and the time
+(the bot's clock), so forget-me removes that member's files without reading any, and a
+housekeeping sweep deletes copies older than `MENTORBOT_EXPORT_RETENTION_DAYS` (the
+member has the file in their DM; the copy on disk only waits for delivery).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+STAMP = "%Y%m%d%H%M%S"
 
 
-def attachment_path(data_dir: str | Path, community_id: int, member_id: int, name: str) -> Path:
-    """`<data>/attachments/<community>/m<member>-<name>`; the folders are made private."""
+def attachment_path(data_dir: str | Path, community_id: int, member_id: int, name: str, now: datetime) -> Path:
+    """`<data>/attachments/<community>/m<member>-<UTC time>-<name>`; the folders are made private."""
     folder = Path(data_dir) / "attachments" / str(community_id)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
-    return folder / f"m{member_id}-{name}"
+    return folder / f"m{member_id}-{now.astimezone(UTC):{STAMP}}-{name}"
+
+
+async def sweep_old_attachments(session: AsyncSession, now: datetime, env: Any) -> int:
+    """Sweep job: delete attachment copies past the retention (housekeeping: counts as no work)."""
+    settings = getattr(env, "settings", env)
+    root = Path(settings.data_dir) / "attachments"
+    if not root.is_dir():
+        return 0
+    oldest = now - timedelta(days=getattr(settings, "export_retention_days", 7))
+    for path in root.glob("*/m*-*"):
+        parts = path.name.split("-")
+        try:
+            made = datetime.strptime(parts[1], STAMP).replace(tzinfo=UTC)
+        except (IndexError, ValueError):
+            continue  # not one of ours: left alone
+        if made < oldest:
+            path.unlink(missing_ok=True)
+    return 0
 
 
 def write_private(path: Path, data: bytes) -> Path:

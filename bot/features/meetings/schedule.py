@@ -224,7 +224,8 @@ async def _send_invites(ctx: Ctx, plan: MeetingPlan, pairing: Pairing, what: str
         )
         name = f"meeting{plan.id}-{plan.sequence}-{invite_filename(invite)}"
         path = write_private(
-            attachment_path(ctx.settings.data_dir, ctx.community_id, member.id or 0, name), invite_ics(invite, ctx.now)
+            attachment_path(ctx.settings.data_dir, ctx.community_id, member.id or 0, name, ctx.now),
+            invite_ics(invite, ctx.now),
         )
         words = {"booked": "Booked", "updated": "Moved", "cancelled": "Cancelled"}[what]
         await ctx.outbox.post(
