@@ -5,8 +5,7 @@ module) names the program and its purpose, the topics taxonomy with aliases, the
 and communication modes offered, career stages, languages, mentor capacity, the matching rules and
 weights, the onboarding resources per role and milestone, and [meetings] (waking hours, CPD, thanks).
 
-It is read once at start-up into a frozen `Program`. Every mistake stops start-up with the file,
-the line and the problem (a typo in a key is a mistake too: it would otherwise do nothing).
+Read once at start-up into a frozen `Program`; any mistake (an unknown key too) stops start-up with file, line, problem.
 """
 
 from __future__ import annotations

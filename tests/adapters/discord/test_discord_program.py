@@ -157,7 +157,7 @@ async def test_a_pair_from_kickoff_to_testimonial(program: Program, fake: FakeDi
     await until(lambda: any("How would you rate" in m["content"] for m in p.dms(ann)))
     rating = next(m for m in p.dms(ann) if "How would you rate your mentorship with Maria?" in m["content"])
     # One completion message holds every choice: the rating and the next-round question.
-    assert list(buttons(rating)) == ["1", "2", "3", "4", "5", "Yes, next round", "Not now"]
+    assert list(buttons(rating)) == ["1", "2", "3", "4", "5", "Yes, next round", "Not now", "Get my certificate (PDF)"]
     rated = await p.click(ann.id, rating, "5")
     assert "5/5 noted. What worked well?" in rated["content"]
     worked = await p.dm(ann, f"Weekly calls kept me going, **thanks** <@{ben.id}> @here", "better")

@@ -200,7 +200,7 @@ async def test_a_pair_from_kickoff_to_testimonial(stack: SlackStack, fake: FakeS
     await stack.deliver()
     rating = next(m for m in ann_im.messages if "How would you rate your mentorship with Maria?" in m["text"])
     # One completion message holds every choice: the rating and the next-round question.
-    assert list(buttons(rating)) == ["1", "2", "3", "4", "5", "Yes, next round", "Not now"]
+    assert list(buttons(rating)) == ["1", "2", "3", "4", "5", "Yes, next round", "Not now", "Get my certificate (PDF)"]
     rated = await stack.click_in_dm("U0ANN", buttons(rating)["5"], rating["ts"])
     assert "5/5 noted. What worked well?" in rated["text"]
     worked = await dm_reply(stack, "U0ANN", "Weekly calls kept me going & <@U0BEN> helped", "Ev0FB1")
