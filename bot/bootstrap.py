@@ -27,6 +27,7 @@ from bot.features import (
     pairs,
     polls,
     profile,
+    recruit,
     rounds,
     stats,
 )
@@ -49,6 +50,7 @@ FEATURES = (
     overview,
     stats,
     admin,
+    recruit,
 )
 
 

@@ -3,7 +3,7 @@
 `program.toml` (path from MENTORBOT_PROGRAM, else the documented default shipped next to this
 module) names the program and its purpose, the topics taxonomy with aliases, the lengths, cadences
 and communication modes offered, career stages, languages, mentor capacity, the matching rules and
-weights, the onboarding resources per role and milestone, and [meetings] (waking hours, CPD, thanks).
+weights, the resource library (`bot.core.library`: shipped guides plus the file's own) and [meetings].
 
 Read once at start-up into a frozen `Program`; any mistake (an unknown key too) stops start-up with file, line, problem.
 """
@@ -19,11 +19,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
+from bot.core.library import MILESTONES as MILESTONES  # re-exported: the program file's vocabulary
+from bot.core.library import RESOURCE_ROLES as RESOURCE_ROLES
+from bot.core.library import Resource, ResourceProblem, build_library
+from bot.core.meetings_config import MeetingsProblem, parse_meetings
 from bot.core.settings import ConfigError
 
 DEFAULT_PATH = Path(__file__).with_name("program.toml")
-MILESTONES = ("signup", "kickoff", "first_goal", "midpoint", "wrapup")
-RESOURCE_ROLES = ("mentor", "mentee", "all")
 MAX_LABEL = 75  # a button label must fit Slack's 75 characters
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,23}$")  # choice keys travel in component ids
 
@@ -52,15 +54,6 @@ class CareerStage(Choice):
 
 
 @dataclass(frozen=True)
-class Resource:
-    title: str
-    link: str
-    role: str = "all"  # mentor, mentee, all
-    milestone: str = "signup"
-    topic: str | None = None
-
-
-@dataclass(frozen=True)
 class MatchWeights:
     """`[matching.weights]`: the maximum points per matching criterion the file sets.
 
@@ -81,6 +74,16 @@ class MatchWeights:
     def given(self) -> dict[str, float]:
         """The criteria the program file sets, with their points."""
         return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Recruiting:
+    """`[recruiting]`: when a shortage alerts the moderators, and how often one member may be asked."""
+
+    shortage_margin: int = 3  # waiting mentees beyond the free mentor places that make a shortage
+    alert_every_days: int = 7  # at most one alert per topic in this many days
+    ask_every_days: int = 90  # one member is asked about one topic at most once in this many days
+    max_asks: int = 25  # direct asks one moderator click sends
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class Program:
     cpd_per_hour: float | None = None
     cpd_label: str = "CPD hours"
     thanks_channel: str = ""  # where the monthly "thank you, mentors" post goes ("" = not posted)
+    recruiting: Recruiting = Recruiting()
     source: str = "program.toml"
 
     # --- the taxonomy ----------------------------------------------------------
@@ -156,10 +160,11 @@ class Program:
         """Resources for a member of `role` ("both" gets mentor and mentee material) at a milestone."""
         roles = {"all", role} | ({"mentor", "mentee"} if role == "both" else set())
         return [
-            r
-            for r in self.resources
-            if r.milestone == milestone and r.role in roles and (r.topic is None or r.topic in (topics or []))
+            r for r in self.resources if r.milestone == milestone and r.role in roles and r.for_topics(topics or [])
         ]
+
+    def resource(self, key: str) -> Resource | None:
+        return next((r for r in self.resources if r.key == key), None)
 
 
 def _fold(text: str) -> str:
@@ -191,6 +196,13 @@ class _Problem(Exception):
         super().__init__(problem)
         self.where = where
         self.problem = problem
+
+
+def _meetings(data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return parse_meetings(data.get("meetings", {}))
+    except MeetingsProblem as exc:
+        raise _Problem(("meetings", exc.key) if exc.key else ("meetings",), exc.problem) from exc
 
 
 def parse_program(text: str, source: str = "program.toml") -> Program:
@@ -236,6 +248,8 @@ _TOP = {
     "topics",
     "resources",
     "meetings",
+    "library",
+    "recruiting",
 }
 _MATCHING = {
     "mentor_capacity_min",
@@ -292,20 +306,18 @@ def _reminder_days(matching: dict[str, Any]) -> tuple[int, ...]:
     return tuple(days)
 
 
-def _meetings(table: dict[str, Any]) -> dict[str, Any]:
-    """`[meetings] waking_hours = "08:00-20:00"`, `cpd_per_hour = 1.0`, `cpd_label`, `thanks_channel`."""
-    _unknown(table, {"waking_hours", "cpd_per_hour", "cpd_label", "thanks_channel"}, ("meetings",))
-    hours = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", str(table.get("waking_hours", "08:00-20:00")))
-    start, end = (int(hours[1]) * 60 + int(hours[2]), int(hours[3]) * 60 + int(hours[4])) if hours else (0, 0)
-    if not 0 <= start < end <= 24 * 60 or end - start < 60:
-        raise _Problem(("meetings", "waking_hours"), 'must be like "08:00-20:00" (at least an hour, within a day)')
-    cpd = table.get("cpd_per_hour")
-    if cpd is not None and (isinstance(cpd, bool) or not isinstance(cpd, int | float) or not 0 < cpd <= 10):
-        raise _Problem(("meetings", "cpd_per_hour"), "must be a number above 0 and at most 10 (e.g. 1.0)")
-    texts = {k: table.get(k, d) for k, d in (("cpd_label", "CPD hours"), ("thanks_channel", ""))}
-    if any(not isinstance(v, str) or len(v) > 64 for v in texts.values()):
-        raise _Problem(("meetings",), "cpd_label and thanks_channel must be text of at most 64 characters")
-    return {"waking_hours": (start, end), "cpd_per_hour": cpd and float(cpd), **texts}
+def _recruiting(data: dict[str, Any]) -> Recruiting:
+    table = data.get("recruiting", {})
+    if not isinstance(table, dict):
+        raise _Problem(("recruiting",), "must be a [recruiting] table")
+    _unknown(table, {f.name for f in fields(Recruiting)}, ("recruiting",))
+    where = ("recruiting",)
+    return Recruiting(
+        _int(table, "shortage_margin", where, 3, 1, 1000),
+        _int(table, "alert_every_days", where, 7, 1, 365),
+        _int(table, "ask_every_days", where, 90, 7, 3650),
+        _int(table, "max_asks", where, 25, 1, 200),
+    )
 
 
 def _bool(table: dict[str, Any], key: str, where: tuple[str | int, ...], default: bool) -> bool:
@@ -413,24 +425,10 @@ def _build(data: dict[str, Any], source: str) -> Program:
             raise _Problem(("matching", "weights", key), "must be a number, 0 or more")
         weights[key] = float(value)
 
-    resources: list[Resource] = []
-    topic_names = {t.name for t in topics}
-    for index, entry in enumerate(_tables(data, "resources", required=False)):
-        where = ("resources", index)
-        _unknown(entry, {"title", "link", "role", "milestone", "topic"}, where)
-        role = _str(entry, "role", where, default="all")
-        if role not in RESOURCE_ROLES:
-            raise _Problem(where + ("role",), f"must be one of {', '.join(RESOURCE_ROLES)} (it is {role!r})")
-        milestone = _str(entry, "milestone", where, default="signup")
-        if milestone not in MILESTONES:
-            raise _Problem(where + ("milestone",), f"must be one of {', '.join(MILESTONES)} (it is {milestone!r})")
-        topic = entry.get("topic")
-        if topic is not None and topic not in topic_names:
-            raise _Problem(where + ("topic",), f"{topic!r} is not one of the [[topics]] names")
-        link = _str(entry, "link", where, limit=500)
-        if not re.match(r"^(https?://|mailto:)\S+$", link):
-            raise _Problem(where + ("link",), "must be a web address starting with https:// (or mailto:)")
-        resources.append(Resource(_str(entry, "title", where, limit=150), link, role, milestone, topic))
+    try:
+        resources = build_library(data, {t.name for t in topics})
+    except ResourceProblem as exc:
+        raise _Problem(exc.where, exc.problem) from exc
 
     return Program(
         name=name,
@@ -451,8 +449,9 @@ def _build(data: dict[str, Any], source: str) -> Program:
         approval_reminder_days=_reminder_days(matching),
         weights=MatchWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
-        resources=tuple(resources),
-        **_meetings(data.get("meetings", {})),
+        resources=resources,
+        recruiting=_recruiting(data),
+        **_meetings(data),
         source=source,
     )
 

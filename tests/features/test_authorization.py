@@ -62,6 +62,10 @@ SAMPLE_ARGS = {
     "certificate": "",
     "verify": "MB-AAAA-BBBB",
     "thanks": "on",
+    "recruit asks": "",
+    "recruit post": "1",
+    "recruit edit": '1 "Mentors wanted"',
+    "recruit lapsed": "",
 }
 # Commands that name an object by id, and the id to try from another community.
 ID_COMMANDS = {
@@ -70,6 +74,8 @@ ID_COMMANDS = {
     "poll cancel": "1",
     "match approve": "1",
     "pair": "1 end",
+    "recruit post": "1",
+    "recruit edit": '1 "Mentors wanted"',
 }
 ID_BUTTONS = [
     "mentor:poll:1:vote:0",
@@ -83,6 +89,8 @@ ID_BUTTONS = [
     "mentor:slot:1:pick:0",
     "mentor:cert:1:get",
     "mentor:pulse:1:rate:2",
+    "mentor:rcr:1:post",
+    "mentor:rcrl:all:invite",
 ]
 
 

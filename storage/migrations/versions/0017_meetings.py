@@ -1,7 +1,7 @@
 """meetings: the session log, weekly availability, kick-off scheduling, certificates, pulses and public thanks
 
-Revision ID: 0016_meetings
-Revises: 0015_dm_channels
+Revision ID: 0017_meetings
+Revises: 0016_recruit
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0016_meetings"
-down_revision = "0015_dm_channels"
+revision = "0017_meetings"
+down_revision = "0016_recruit"
 branch_labels = None
 depends_on = None
 
