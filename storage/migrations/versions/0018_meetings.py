@@ -1,7 +1,7 @@
 """meetings: the session log, weekly availability, kick-off scheduling, certificates, pulses and public thanks
 
-Revision ID: 0017_meetings
-Revises: 0016_recruit
+Revision ID: 0018_meetings
+Revises: 0017_choice
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0017_meetings"
-down_revision = "0016_recruit"
+revision = "0018_meetings"
+down_revision = "0017_choice"
 branch_labels = None
 depends_on = None
 
