@@ -1,14 +1,11 @@
 """The program file: what this community's mentorship program is and offers.
 
-`program.toml` (path from MENTORBOT_PROGRAM, else the documented default shipped
-next to this module) names the program and its purpose, the skills/topics
-taxonomy with aliases, the lengths, cadences and communication modes offered,
-career stages, languages, mentor capacity, the matching constraints and weights,
-and the resource library (`bot.core.library`: shipped guides plus the file's own).
+`program.toml` (path from MENTORBOT_PROGRAM, else the documented default shipped next to this
+module) names the program and its purpose, the topics taxonomy with aliases, the lengths, cadences
+and communication modes offered, career stages, languages, mentor capacity, the matching rules and
+weights, the resource library (`bot.core.library`: shipped guides plus the file's own) and [meetings].
 
-It is read once at start-up into a frozen `Program`. Every mistake stops start-up
-with the file, the line and the problem (a typo in a key is a mistake too: an
-unknown key would otherwise silently do nothing).
+Read once at start-up into a frozen `Program`; any mistake (an unknown key too) stops start-up with file, line, problem.
 """
 
 from __future__ import annotations
@@ -25,6 +22,7 @@ from typing import Any, cast
 from bot.core.library import MILESTONES as MILESTONES  # re-exported: the program file's vocabulary
 from bot.core.library import RESOURCE_ROLES as RESOURCE_ROLES
 from bot.core.library import Resource, ResourceProblem, build_library
+from bot.core.meetings_config import MeetingsProblem, parse_meetings
 from bot.core.program_lines import locate
 from bot.core.settings import ConfigError
 
@@ -60,9 +58,8 @@ class CareerStage(Choice):
 class MatchWeights:
     """`[matching.weights]`: the maximum points per matching criterion the file sets.
 
-    The field names are the matching engine's criteria (a test keeps them equal);
-    a criterion the file leaves out is None and keeps the engine's default. The
-    rounds feature turns this into the engine's own `ScoreWeights`.
+    The field names are the matching engine's criteria (a test keeps them equal); a criterion
+    the file leaves out is None (the engine's default). Rounds turn it into `ScoreWeights`.
     """
 
     topics: float | None = None
@@ -115,6 +112,10 @@ class Program:
     weights: MatchWeights = MatchWeights()
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
+    waking_hours: tuple[int, int] = (8 * 60, 20 * 60)  # [meetings], in local minutes; see docs/meetings.md
+    cpd_per_hour: float | None = None
+    cpd_label: str = "CPD hours"
+    thanks_channel: str = ""  # where the monthly "thank you, mentors" post goes ("" = not posted)
     recruiting: Recruiting = Recruiting()
     source: str = "program.toml"
 
@@ -202,6 +203,13 @@ class _Problem(Exception):
         self.problem = problem
 
 
+def _meetings(data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return parse_meetings(data.get("meetings", {}))
+    except MeetingsProblem as exc:
+        raise _Problem(("meetings", exc.key) if exc.key else ("meetings",), exc.problem) from exc
+
+
 def parse_program(text: str, source: str = "program.toml") -> Program:
     try:
         data = tomllib.loads(text)
@@ -244,6 +252,7 @@ _TOP = {
     "matching",
     "topics",
     "resources",
+    "meetings",
     "library",
     "recruiting",
 }
@@ -461,5 +470,6 @@ def _build(data: dict[str, Any], source: str) -> Program:
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
         resources=resources,
         recruiting=_recruiting(data),
+        **_meetings(data),
         source=source,
     )

@@ -22,6 +22,16 @@ from storage.tables.lifecycle import (  # noqa: F401
     GoalStatus,
     PairNote,
 )
+from storage.tables.meetings import (  # noqa: F401
+    Availability,
+    Certificate,
+    MeetingLog,
+    MeetingPlan,
+    MeetingPlanStatus,
+    PublicThanks,
+    Pulse,
+    ThanksPost,
+)
 from storage.tables.overview import HomeView, StatsSnapshot  # noqa: F401
 from storage.tables.pairings import (  # noqa: F401
     MatchRound,

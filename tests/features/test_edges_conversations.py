@@ -138,7 +138,7 @@ async def test_the_thank_you_summary_counts_weeks_and_only_what_happened(chat: C
     await _paired(chat)
     await chat("wait 14d", "@ann click We met", "wait 21d")
     out = await chat("@maria /mentor wrap-up", "@maria click Yes, wrap up")
-    assert "[DM maria] Thank you for mentoring ann! Over 5 weeks you reported 1 meeting together." in out
+    assert "[DM maria] Thank you for mentoring ann! Over 5 weeks you logged 1 meeting together." in out
 
 
 async def test_wrap_up_asks_for_confirmation(chat: Chat) -> None:

@@ -27,9 +27,8 @@ from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, Message, UserText
 from bot.core.ports import DestinationKind
 from bot.core.questions import Answer, OpenQuestion, Question, normalise, one, typed_choice
-from bot.core.questions import close as close_questions
 from bot.core.router import ComponentId
-from bot.features.pairs.answers import KICKOFF
+from bot.features.meetings.log import length_question, record_meeting, unlog_checkin
 from bot.features.pairs.pairs import members_of, report_if_at_risk
 from storage.bulk import insert_ignoring_duplicates
 from storage.tables import (
@@ -322,6 +321,8 @@ async def on_checkin_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
         return [msg.message("This mentorship has ended; thank you for answering anyway.")]
     answer = CheckInAnswer(cid.verb)
     changed = checkin.answer is not None
+    if checkin.answer == CheckInAnswer.MET.value and answer is not CheckInAnswer.MET:
+        await unlog_checkin(ctx.session, checkin.id or 0)
     checkin.answer, checkin.answered_at = answer.value, ctx.now
     ctx.session.add(checkin)
     latest = checkin.sequence == plan.sent_count
@@ -331,10 +332,9 @@ async def on_checkin_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
         plan.interval_days = plan.base_interval_days  # answering restores the cadence
         plan.not_yet_in_a_row = plan.not_yet_in_a_row + 1 if answer is CheckInAnswer.NOT_YET else 0
     replies = [f"Thanks — noted: {ANSWER_LABELS[answer]}." if not changed else f"Changed to: {ANSWER_LABELS[answer]}."]
-    if answer is CheckInAnswer.MET and pairing.kickoff_at is None:
-        pairing.kickoff_at, pairing.kickoff_due_at = ctx.now, None  # they met: that was the kick-off
-        both = [pairing.mentee_member_id, pairing.mentor_member_id]
-        await close_questions(ctx.session, both, key=str(pairing.id), names=[KICKOFF])
+    logged = None
+    if answer is CheckInAnswer.MET:  # the session log is what counts meetings (and the first is the kick-off)
+        logged = await record_meeting(ctx.session, pairing, ctx.member_id, ctx.now, checkin_id=checkin.id)
     if answer is CheckInAnswer.PAUSE:
         until = ctx.now + timedelta(days=PAUSE_DAYS)
         for other in (
@@ -351,6 +351,8 @@ async def on_checkin_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
     if answer in (CheckInAnswer.NOT_YET, CheckInAnswer.NEED_HELP):
         await report_if_at_risk(ctx.session, pairing, ctx.now)
     replies.append("Add a line any time: reply note <what happened>.")
+    if logged is not None and logged.minutes is None:
+        return [Message((msg.text(" ".join(replies)), *length_question(logged)))]
     return [msg.message(" ".join(replies))]
 
 

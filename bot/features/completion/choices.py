@@ -22,6 +22,7 @@ from bot.core.messages import Button, Message, Part, UserText
 from bot.core.questions import ask as ask_question
 from bot.core.router import ComponentId
 from bot.features.completion.answers import RATING
+from bot.features.meetings.certificate import certificate_button
 from bot.features.milestones.milestones import closing_resources
 from bot.features.pairs.pairs import next_round_question
 from storage.tables import Feedback, Member, Pairing
@@ -75,8 +76,13 @@ async def resources_choice(end: Ending) -> tuple[Part, ...]:
     return tuple(closing_resources(end.program, end.role))
 
 
+async def certificate_choice(end: Ending) -> tuple[Part, ...]:
+    """A certificate of the logged hours, made only when the member asks (bot/features/meetings)."""
+    return (certificate_button(end.member.id or 0),)
+
+
 # The one list of end-of-relationship choices: add new ones here.
-END_CHOICES: tuple[EndChoice, ...] = (feedback_choice, next_round_choice, resources_choice)
+END_CHOICES: tuple[EndChoice, ...] = (feedback_choice, next_round_choice, resources_choice, certificate_choice)
 
 
 async def completion_message(end: Ending, before: tuple[Part, ...] = ()) -> Message:

@@ -35,6 +35,7 @@ from bot.features.completion.answers import (
     typed_rating,
 )
 from bot.features.completion.choices import Ending, completion_message
+from bot.features.meetings.pulse import ask_pulse
 from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.pairs import (
     after_pairing_ends,
@@ -46,7 +47,9 @@ from bot.features.pairs.pairs import (
     report_if_at_risk,
 )
 from bot.features.recruit.alumni import alumni_choice
-from storage.tables import CheckIn, Feedback, FeedbackStep, Goal, GoalStatus, Member, Pairing, PairingStatus
+from storage.meeting_log import logged_for
+from storage.tables import Feedback, FeedbackStep, Goal, GoalStatus, Member, Pairing, PairingStatus
+from storage.tables.meetings import hours
 
 TEXT_MAX = 1000
 STALE_QUESTION = timedelta(days=14)  # after this, unclear words are not taken as an answer to the rating
@@ -109,13 +112,8 @@ def human_duration(days: int) -> str:
 
 async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member, now: datetime) -> Message:
     lasted = human_duration((now - pairing.started_at).days)
-    meetings = (
-        await session.execute(
-            select(func.count())
-            .select_from(CheckIn)
-            .where(col(CheckIn.pairing_id) == pairing.id, col(CheckIn.answer) == "met")
-        )
-    ).scalar_one()
+    logged = await logged_for(session, [pairing.id or 0])
+    meetings = logged.meetings
     goals = (
         await session.execute(
             select(func.count())
@@ -127,7 +125,9 @@ async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member
     done = [
         d
         for d in (
-            meetings and f"reported {msg.plural(meetings, 'meeting')}",
+            meetings
+            and f"logged {msg.plural(meetings, 'meeting')}"
+            + (logged.minutes and f" ({hours(logged.minutes)} h)" or ""),
             goals and f"reached {msg.plural(goals, 'goal')}",
         )
         if d
@@ -416,6 +416,7 @@ async def send_due_midpoints(session: AsyncSession, now: datetime, settings: Any
     for pairing in due:
         outbox = Outbox(session, pairing.community_id, now)
         await send_milestone(session, outbox, pairing, "midpoint", program)
+        await ask_pulse(session, outbox, pairing, now)  # the two half-way questions
         pairing.midpoint_at = None
         session.add(pairing)
     return len(due)

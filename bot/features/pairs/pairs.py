@@ -26,6 +26,7 @@ from bot.core.questions import close as close_questions
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.pairs.answers import NEXT_ROUND, PAIRING_QUESTIONS
+from storage.meeting_log import logged_for
 from storage.tables import (
     CheckIn,
     CheckInPlan,
@@ -39,6 +40,7 @@ from storage.tables import (
     Profile,
     ProfileStatus,
 )
+from storage.tables.meetings import Pulse, hours
 
 
 async def members_of(session: AsyncSession, pairing: Pairing) -> tuple[Member, Member]:
@@ -288,8 +290,15 @@ async def end_pairings_for_member(session: AsyncSession, member: Member, now: da
 # --- at-risk ---------------------------------------------------------------------
 
 
-async def risk_signals(session: AsyncSession, pairing: Pairing) -> list[str]:
+STALE_DAYS = 42  # no session logged for six weeks is a signal on its own
+
+
+async def risk_signals(session: AsyncSession, pairing: Pairing, now: datetime | None = None) -> list[str]:
     signals: list[str] = []
+    if now is not None:
+        last = (await logged_for(session, [pairing.id])).last or pairing.started_at  # type: ignore[list-item]
+        if (now - last).days >= STALE_DAYS:
+            signals.append(f"no meeting logged for {(now - last).days // 7} weeks")
     mentee, mentor = await members_of(session, pairing)
     names = {mentee.id: mentee.display_name, mentor.id: mentor.display_name}
     if pairing.kickoff_at is None and pairing.kickoff_reminders_sent >= 2:
@@ -324,6 +333,15 @@ async def risk_signals(session: AsyncSession, pairing: Pairing) -> list[str]:
     ).all()
     for member_id, rating in low:
         signals.append(f"{names.get(member_id, 'a member')} rated it {rating}/5")
+    pulses = (
+        await session.execute(
+            select(col(Pulse.member_id), col(Pulse.rating)).where(
+                col(Pulse.pairing_id) == pairing.id, col(Pulse.rating) <= 2
+            )
+        )
+    ).all()
+    for member_id, rating in pulses:
+        signals.append(f"{names.get(member_id, 'a member')} answered {rating}/5 at the half-way pulse")
     return signals
 
 
@@ -331,7 +349,7 @@ async def report_if_at_risk(session: AsyncSession, pairing: Pairing, now: dateti
     """Tell the moderators once per pairing, with the signals and suggested actions."""
     if pairing.at_risk_reported_at is not None:
         return False
-    signals = await risk_signals(session, pairing)
+    signals = await risk_signals(session, pairing, now)
     if not signals:
         return False
     pairing.at_risk_reported_at = now
@@ -388,6 +406,7 @@ async def describe_pairing(ctx: Ctx, pairing: Pairing) -> Message:
         .all()
     )
     answered = {a or "unanswered": n for a, n in answers}
+    logged = await logged_for(ctx.session, [pairing.id])  # type: ignore[list-item]
     parts: list[msg.Part] = [
         msg.text(
             msg.Strong(f"Pairing #{pairing.id}"),
@@ -400,6 +419,7 @@ async def describe_pairing(ctx: Ctx, pairing: Pairing) -> Message:
         msg.text(
             f"Started {format_when(pairing.started_at, ctx.tz)}; ends {format_when(pairing.ends_on, ctx.tz)}; "
             f"kick-off {'held' if pairing.kickoff_at else 'not yet'}; "
+            f"meetings logged: {logged.meetings} ({hours(logged.minutes)} h); "
             f"check-ins: {answered.get('met', 0)} met, {answered.get('not_yet', 0)} not yet, "
             f"{answered.get('need_help', 0)} need help, {answered.get('unanswered', 0)} unanswered."
         ),

@@ -32,6 +32,7 @@ from bot.core.router import ComponentId
 from bot.delivery.inbox import forget_saved_events
 from bot.delivery.outbox import Outbox
 from bot.features.intake.conversation import get_intake, get_profile
+from bot.features.meetings.certificate import forget_meetings
 from bot.features.pairs.pairs import end_pairings_for_member
 from bot.features.polls.polls import refresh_poll_message
 from bot.features.stats.export_files import forget_in_exports
@@ -96,8 +97,9 @@ async def forget_me_command(ctx: Ctx, args: list[str]) -> list[Message]:
             (
                 msg.text(msg.Strong("Delete all your data?")),
                 msg.text(
-                    "This deletes your profile, your sign-up answers, your poll votes and your name from my records, "
-                    "and ends any mentoring pair you are in. It cannot be undone."
+                    "This deletes your profile, your sign-up answers, your poll votes, your meeting log and your name "
+                    "from my records, revokes your certificates and ends any mentoring pair you are in. "
+                    "It cannot be undone."
                 ),
                 Button("Yes, delete my data", str(ComponentId("privacy", key, "forget")), ButtonStyle.DANGER),
                 Button("No, keep it", str(ComponentId("privacy", key, "keep"))),
@@ -128,6 +130,7 @@ async def on_privacy_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
         await get_intake(ctx.session, ctx.community_id, ctx.member_id),
     )
     await forget_member(ctx.session, ctx.community, ctx.member, ctx.now)
+    await forget_meetings(ctx.session, ctx.settings.data_dir, ctx.community_id, ctx.member_id, ctx.now)
     forget_in_exports(ctx.settings.data_dir, ctx.community_id, tokens)
     await forget_saved_events(ctx.session, ctx.community.platform, ctx.community.external_id, ctx.actor.user_id)
     return [

@@ -30,6 +30,8 @@ from bot.delivery.outbox import Outbox
 from bot.delivery.pace import introduction_offset
 from bot.features.checkins.checkins import start_plans
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
+from bot.features.meetings.log import record_meeting
+from bot.features.meetings.schedule import plan_slots
 from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.answers import KICKOFF, POLICY
 from bot.features.pairs.pairs import report_if_at_risk
@@ -124,6 +126,7 @@ async def approve_round(
         mentee.times_unmatched = 0
         # Due in list order at the platform's pace (bot/delivery/pace.py).
         due = now + introduction_offset(community.platform, created)
+        _, slots = await plan_slots(session, pairing, now, program)  # three times for the kick-off
         await introduce(
             outbox,
             pairing,
@@ -132,6 +135,7 @@ async def approve_round(
             community,
             policy,
             not_before=due,
+            slots=slots,
         )
         both = [pairing.mentee_member_id, pairing.mentor_member_id]
         for question in (KICKOFF, POLICY):  # the introduction's buttons take words too; a plain yes confirms
@@ -156,8 +160,9 @@ async def introduce(
     policy: RoundPolicy,
     *,
     not_before: datetime | None = None,
+    slots: tuple[msg.Part, ...] = (),
 ) -> None:
-    """One group introduction per pairing (idempotent by its outbox key)."""
+    """One group introduction per pairing (idempotent by its outbox key); `slots` offer kick-off times."""
     pid = str(pairing.id)
     why = [r["text"] for r in sorted(pairing.reasons, key=lambda r: -r.get("points", 0)) if r.get("points", 0) > 0][:4]
     parts: list[msg.Part] = [
@@ -198,6 +203,7 @@ async def introduce(
             Button("Confirm the policy", str(ComponentId("pair", pid, "confirm")), ButtonStyle.PRIMARY),
             Button("Propose changes", str(ComponentId("pair", pid, "change"))),
             Button("We've had our kick-off", str(ComponentId("pair", pid, "kickoff"))),
+            *slots,
         ]
     )
     await outbox.post(
@@ -256,9 +262,7 @@ async def on_pair_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
         await close_questions(ctx.session, both, key=str(pairing.id), names=[KICKOFF])
         if pairing.kickoff_at is not None:
             return [msg.message(f"Your kick-off is already recorded ({format_when(pairing.kickoff_at, ctx.tz)}).")]
-        pairing.kickoff_at = ctx.now
-        pairing.kickoff_due_at = None
-        ctx.session.add(pairing)
+        await record_meeting(ctx.session, pairing, ctx.member_id, ctx.now)  # the log counts it (length: /mentor log)
         await ctx.outbox.post(
             group,
             msg.message(

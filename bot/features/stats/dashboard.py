@@ -202,6 +202,8 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
                     "Kick-offs held",
                     (f"{board.kickoffs_held} of {board.pairings} ({_pct(board.kickoffs_held, board.pairings)})",),
                 ),
+                ("Meetings logged", (_meetings_per_pair(board),)),
+                ("Hours of mentoring this quarter", (f"{board.minutes_this_quarter / 60:.1f}",)),
             )
         )
     )
@@ -262,6 +264,7 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
                 ("At-risk pairs now", (str(board.at_risk),)),
                 ("Goals", (f"{board.goals_set} set · {board.goals_done} completed",)),
                 ("Average feedback rating", (rating,)),
+                ("Half-way pulse", (_pulse(board),)),
                 ("Testimonials available", (f"{board.testimonials} (/mentor testimonials)",)),
             )
         )
@@ -377,6 +380,20 @@ def _source_words(source: str, question: str | None) -> tuple[msg.Span, ...]:
     if source == "direct":
         return ("Direct (/mentor join)",)
     return (UserText(source),)
+
+
+def _pulse(board: Dashboard) -> str:
+    if board.pulse_average is None:
+        return "— (no answers yet)"
+    if board.pulses < SMALL:
+        return "fewer than 3 answers (not shown: it would identify them)"
+    return f"{board.pulse_average:.1f} / 5 ({_plural(board.pulses, 'answer')}, {board.pulses_low} low)"
+
+
+def _meetings_per_pair(board: Dashboard) -> str:
+    if not board.pairs_logging:
+        return str(board.meetings_logged)
+    return f"{board.meetings_logged} ({board.meetings_logged / board.pairings:.1f} per pair)" if board.pairings else "0"
 
 
 def imbalances(topics: list[TopicBalance]) -> list[msg.Text]:

@@ -66,6 +66,14 @@ class Dashboard:
     # Over relationships (completed or ended early) in which the two never met: no kick-off,
     # no "We met". They are not "completed", whatever the calendar says.
     never_met: dict[str, int] = field(default_factory=dict)
+    # the session log: meetings, pairs that logged any, minutes logged since the quarter began
+    meetings_logged: int = 0
+    pairs_logging: int = 0
+    minutes_this_quarter: int = 0
+    # the half-way pulse: answered, average 1–5, answers of 1 or 2
+    pulses: int = 0
+    pulse_average: float | None = None
+    pulses_low: int = 0
     # campaigns
     sources: list[SourceCount] = field(default_factory=list)
     conversions: list[PollConversion] = field(default_factory=list)

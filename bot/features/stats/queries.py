@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from bot.features.polls.polls import ROLE_WORDS
 from bot.features.stats.figures import Dashboard, Filters, PollConversion, SourceCount, TopicBalance, WeekPoint
+from storage.meeting_log import community_log, pulse_summary
 from storage.tables import (
     CheckIn,
     Feedback,
@@ -142,6 +143,14 @@ async def build_dashboard(session: AsyncSession, community_id: int, now: datetim
     await _skills(session, scope, board)
     await _health(session, scope, board)
     await _community(session, community_id, board)
+    # The session log (every filter but the community is about sign-ups, so the log is community-wide).
+    quarter = board.now.replace(
+        month=(board.now.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    board.meetings_logged, board.pairs_logging, board.minutes_this_quarter = await community_log(
+        session, community_id, quarter
+    )
+    board.pulses, board.pulse_average, board.pulses_low = await pulse_summary(session, community_id)
     await _weeks(session, scope, board, dialect)
     return board
 

@@ -74,7 +74,12 @@ async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(
             intros = [next(m for m in p.dms(u) if "You are matched" in m["content"]) for u in people.values()]
         for intro in intros:
             assert "Partnership policy to agree" in text_of(intro)
-            assert set(buttons(intro)) == {"Confirm the policy", "Propose changes", "We've had our kick-off"}
+            assert set(buttons(intro)) == {
+                "Confirm the policy",
+                "Propose changes",
+                "We've had our kick-off",
+                *("Slot 1", "Slot 2", "Slot 3", "None of these work"),  # kick-off times to tick
+            }
             # The two members are mentioned, and only they may be pinged.
             assert len(pinged(intro)["users"]) == 2 and pinged(intro)["everyone"] == set()
 
@@ -152,7 +157,7 @@ async def test_a_pair_from_kickoff_to_testimonial(program: Program, fake: FakeDi
     await until(lambda: any("How would you rate" in m["content"] for m in p.dms(ann)))
     rating = next(m for m in p.dms(ann) if "How would you rate your mentorship with Maria?" in m["content"])
     # One completion message holds every choice: the rating and the next-round question.
-    assert list(buttons(rating)) == ["1", "2", "3", "4", "5", "Yes, next round", "Not now"]
+    assert list(buttons(rating)) == ["1", "2", "3", "4", "5", "Yes, next round", "Not now", "Get my certificate (PDF)"]
     rated = await p.click(ann.id, rating, "5")
     assert "5/5 noted. What worked well?" in rated["content"]
     worked = await p.dm(ann, f"Weekly calls kept me going, **thanks** <@{ben.id}> @here", "better")

@@ -120,7 +120,12 @@ async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(
         intro = group.messages[0]
         assert f"Hello <@{pair[0]}> and <@{pair[1]}>!" in intro["text"]  # the two real mentions
         assert "Partnership policy to agree" in body_text(intro)
-        assert set(buttons(intro)) == {"Confirm the policy", "Propose changes", "We've had our kick-off"}
+        assert set(buttons(intro)) == {
+            "Confirm the policy",
+            "Propose changes",
+            "We've had our kick-off",
+            *("Slot 1", "Slot 2", "Slot 3", "None of these work"),  # kick-off times to tick
+        }
 
     again = await stack.click("U0CAROL", buttons(proposal)["Approve and introduce"], "1700000000.000001")
     assert "already approved" in again["text"]
@@ -195,7 +200,7 @@ async def test_a_pair_from_kickoff_to_testimonial(stack: SlackStack, fake: FakeS
     await stack.deliver()
     rating = next(m for m in ann_im.messages if "How would you rate your mentorship with Maria?" in m["text"])
     # One completion message holds every choice: the rating and the next-round question.
-    assert list(buttons(rating)) == ["1", "2", "3", "4", "5", "Yes, next round", "Not now"]
+    assert list(buttons(rating)) == ["1", "2", "3", "4", "5", "Yes, next round", "Not now", "Get my certificate (PDF)"]
     rated = await stack.click_in_dm("U0ANN", buttons(rating)["5"], rating["ts"])
     assert "5/5 noted. What worked well?" in rated["text"]
     worked = await dm_reply(stack, "U0ANN", "Weekly calls kept me going & <@U0BEN> helped", "Ev0FB1")
