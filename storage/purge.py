@@ -10,13 +10,13 @@ without editing a list here:
 - `NOT_COMMUNITY_DATA`: process-wide rows that hold nothing of any community.
 
 `purge_plan()` says how each table is handled; a table it cannot place is "uncovered",
-and a test fails on that. The community row itself is kept, blanked (platform and
-workspace id only), so a cached id stays valid and a re-install finds its row.
+and a test fails on that. The community row goes last; a later install of the same
+workspace starts a new one (the core's cached row id is checked against the row).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Delete, Table, delete, or_, select, text, update
+from sqlalchemy import Delete, Table, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -91,10 +91,8 @@ async def purge_community_rows(session: AsyncSession, community: Community) -> i
         if statement is not None:
             result = await session.execute(statement)
             removed += int(getattr(result, "rowcount", 0) or 0)
-    await session.execute(
-        update(Community).where(col(Community.id) == cid).values(name="", moderator_channel_id=None, purge_due_at=None)
-    )
-    return removed
+    await session.execute(delete(Community).where(col(Community.id) == cid))
+    return removed + 1
 
 
 def _platform_rows(table: Table, community: Community) -> Delete | None:
