@@ -67,8 +67,10 @@ def purge_plan() -> dict[str, str]:
 async def purge_community_rows(session: AsyncSession, community: Community) -> int:
     """Delete every row of `community` (children before parents); returns how many rows went."""
     cid = community.id
-    if session.bind is not None and session.bind.dialect.name == "sqlite":
-        # Freed pages are zeroed, so deleted texts do not linger in the file's free space.
+    sqlite = session.bind is not None and session.bind.dialect.name == "sqlite"
+    if sqlite:
+        # Deleted cells and freed pages are zeroed, so deleted texts do not linger in the file's
+        # free space; only for the purge (the connection is shared with everything else).
         await session.execute(text("PRAGMA secure_delete=ON"))
     removed = 0
     for table in reversed(SQLModel.metadata.sorted_tables):
@@ -92,6 +94,8 @@ async def purge_community_rows(session: AsyncSession, community: Community) -> i
             result = await session.execute(statement)
             removed += int(getattr(result, "rowcount", 0) or 0)
     await session.execute(delete(Community).where(col(Community.id) == cid))
+    if sqlite:
+        await session.execute(text("PRAGMA secure_delete=OFF"))
     return removed + 1
 
 

@@ -23,7 +23,7 @@ from bot.core.settings import Settings
 from storage.tables import Community, Member
 from tests.adapters.slack.test_slack_oauth import KEY, install
 from tests.fakes.slack import SIGNING_SECRET, FakeSlack, signed_headers
-from tests.support.slack_harness import settle
+from tests.support.slack_harness import SlackStack, settle
 from tests.support.slack_payloads import fixture, slash_command
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -140,3 +140,43 @@ async def test_installing_again_within_the_grace_period_cancels_the_purge(
     bot.clock.advance(timedelta(days=60))
     await bot.sweep()
     assert await community(oauth) is not None
+
+
+async def single_workspace_removed(stack: SlackStack, event: dict[str, Any]) -> None:
+    body = json.dumps(
+        {**event, "team_id": "T0MENTOR", "authorizations": [{**event["authorizations"][0], "team_id": "T0MENTOR"}]}
+    )
+    status, _ = await stack.post(body, {"Content-Type": "application/json"})
+    assert status == 200
+
+
+async def mentor_due(stack: SlackStack) -> Any:
+    async with stack.bot.db.unit() as session:
+        row = (
+            await session.execute(
+                select(Community).where(Community.platform == "slack", Community.external_id == "T0MENTOR")
+            )
+        ).scalar_one()
+    return row.purge_due_at
+
+
+async def test_single_workspace_mode_schedules_the_purge_but_not_for_user_tokens(
+    fake: FakeSlack, settings: Settings
+) -> None:
+    stack = await SlackStack.start(fake, settings, ManualClock(START))
+    try:
+        await stack.command("U0ALICE", "help")
+        revoked_users = fixture("event_tokens_revoked")
+        revoked_users["event"] = {**revoked_users["event"], "tokens": {"oauth": ["U0ALICE"], "bot": []}}
+        await single_workspace_removed(stack, revoked_users)
+        await asyncio.sleep(0.3)
+        assert await mentor_due(stack) is None, "a revoked user token leaves the bot installed"
+
+        await single_workspace_removed(stack, fixture("event_app_uninstalled"))
+
+        async def scheduled() -> bool:
+            return await mentor_due(stack) == START + timedelta(days=30)
+
+        await until(scheduled)
+    finally:
+        await stack.stop()
