@@ -425,6 +425,12 @@ class MentorClientMixin:
         if self.uninstalls is not None:
             await self.uninstalls.removed("discord", str(guild.id))
 
+    async def on_ready(self) -> None:
+        # Every server the bot is in (unavailable ones included) is known by now; a server
+        # missing here removed the bot while this process was down.
+        if self.uninstalls is not None:
+            await self.uninstalls.absent("discord", {str(guild.id) for guild in self.guilds})
+
     async def on_guild_join(self, guild: discord.Guild) -> None:
         if self.uninstalls is not None:
             await self.uninstalls.returned("discord", str(guild.id))

@@ -5,7 +5,9 @@ GUILD_DELETE without `unavailable` (the server removed the bot; an outage is not
 removal) call `Uninstalls.removed`: the community's `purge_due_at` is set to now plus
 `MENTORBOT_PURGE_GRACE_DAYS` (an earlier due time is kept, so a second event never
 postpones it). Installing the app again before then (a Slack installation saved, a
-Discord GUILD_CREATE) calls `Uninstalls.returned`, which clears it.
+Discord GUILD_CREATE) calls `Uninstalls.returned`, which clears it. A Discord server
+that removed the bot while it was down is missing from the guilds at start-up
+(`Uninstalls.absent`), which schedules it the same way.
 
 The database is the schedule: the "workspace purge" sweep deletes every row of each
 community that fell due (storage/purge.py reads the plan from the table metadata),
@@ -54,6 +56,25 @@ class Uninstalls:
             when = community.purge_due_at
         log.warning("mentorbot was removed from %s %s: its data will be deleted at %s", platform, external_id, when)
         return when
+
+    async def absent(self, platform: str, present: set[str]) -> int:
+        """At start-up: a known workspace the platform no longer lists removed the app while
+        the bot was down (no event was replayed); schedule those. Returns how many."""
+        due = self.clock.now() + timedelta(days=self.settings.purge_grace_days)
+        async with self.db.unit() as session:
+            rows = (
+                await session.execute(
+                    select(Community).where(col(Community.platform) == platform, col(Community.purge_due_at).is_(None))
+                )
+            ).scalars()
+            missing = [row for row in rows if row.external_id not in present]
+            for row in missing:
+                row.purge_due_at = due
+        for row in missing:
+            log.warning(
+                "mentorbot is no longer in %s %s: its data will be deleted at %s", platform, row.external_id, due
+            )
+        return len(missing)
 
     async def returned(self, platform: str, external_id: str) -> bool:
         """Cancel a scheduled purge; True if one was cancelled."""

@@ -71,3 +71,27 @@ async def test_adding_the_bot_back_within_the_grace_period_cancels_the_purge(
     program.clock.advance(timedelta(days=60))
     await program.store.sweep()
     assert await program.count(Profile) == 1
+
+
+async def test_a_server_that_removed_the_bot_while_it_was_down_is_scheduled_at_start_up(
+    program: Program, fake: FakeDiscord
+) -> None:
+    await program.seed(fake.add_member(program.guild, "ann"), "mentee")
+    async with program.store.db.unit() as session:
+        session.add(Community(platform="discord", external_id="424242424242424242", name="Gone", created_at=START))
+    await program.stop()
+    await program.start()
+
+    async def gone_due() -> object:
+        async with program.store.db.unit() as session:
+            row = (
+                await session.execute(select(Community).where(Community.external_id == "424242424242424242"))
+            ).scalar_one()
+        return row.purge_due_at
+
+    for _ in range(500):
+        if await gone_due() is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert await gone_due() == START + timedelta(days=30)
+    assert await due_at(program) is None, "the server the bot is still in is kept"
