@@ -8,11 +8,14 @@ says why the old revisions keep their ids). Upgrading to `heads` reaches it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect
 
 from storage.db import Database
 
@@ -25,6 +28,49 @@ def alembic_config(connection: Connection | None = None) -> Config:
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a database stands and what `upgrade` would apply, oldest first."""
+
+    current: tuple[str, ...]  # the revisions recorded in alembic_version (several before the 0007 merge)
+    heads: tuple[str, ...]
+    pending: tuple[tuple[str, str], ...]  # (revision, first line of its description)
+    has_tables: bool  # anything in the database at all (a new database has nothing to back up)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.pending
+
+
+def _plan(conn: Connection) -> Plan:
+    script = ScriptDirectory.from_config(alembic_config())
+    current = tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
+    applied = {rev.revision for head in current for rev in script.iterate_revisions(head, "base")}
+    pending = tuple(
+        (rev.revision, " ".join((rev.doc or "").strip().split("\n\n")[0].split()))
+        for rev in reversed(list(script.walk_revisions()))
+        if rev.revision not in applied
+    )
+    return Plan(current, tuple(sorted(script.get_heads())), pending, bool(inspect(conn).get_table_names()))
+
+
+def _sqlite_file_missing(db: Database) -> bool:
+    return db.is_sqlite and db.url.database not in (None, "", ":memory:") and not Path(db.url.database).exists()
+
+
+async def plan(db: Database) -> Plan:
+    """What `upgrade` would do; a SQLite file that does not exist yet is not created."""
+    if _sqlite_file_missing(db):
+        empty = Database("sqlite+aiosqlite://")  # the same question asked of an empty database
+        try:
+            async with empty.engine.connect() as conn:
+                return await conn.run_sync(_plan)
+        finally:
+            await empty.dispose()
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(_plan)
 
 
 class MigrationError(Exception):
