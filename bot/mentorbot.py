@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from functools import cache
+from time import perf_counter
 
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core import metrics
 from bot.core.context import Ctx
 from bot.core.errors import APOLOGY, UserFacingError
 from bot.core.events import (
@@ -42,6 +44,14 @@ from storage.db import Database
 from storage.tables import Community, Member
 
 log = logging.getLogger(__name__)
+# The `kind` label of the event metrics: a fixed set, never anything a member chose.
+EVENT_KINDS: dict[type, str] = {
+    SlashCommand: "command",
+    ComponentAction: "action",
+    FormSubmission: "form",
+    DirectText: "dm",
+    MemberJoined: "joined",
+}
 
 
 class MentorBot:
@@ -69,6 +79,8 @@ class MentorBot:
         """Do what the member asked; return the private replies for them."""
         if event.actor.is_bot:
             return []
+        kind, outcome = EVENT_KINDS.get(type(event), "other"), "ok"
+        started = perf_counter()
         try:
             async with self.db.unit() as session:
                 replies = await self._handle(session, event)
@@ -78,13 +90,19 @@ class MentorBot:
                     )
                 return replies
         except AlreadyHandled:
+            outcome = "duplicate"
             log.info("ignored duplicate event %s", getattr(event, "event_id", ""))
             return []
         except UserFacingError as exc:
+            outcome = "refused"
             return [msg.message(str(exc))]
         except Exception:
+            outcome = "error"
             log.exception("failed to handle %s", type(event).__name__)
             return [msg.message(APOLOGY)]
+        finally:
+            metrics.EVENTS_HANDLED.labels(event.community.platform, kind, outcome).inc()
+            metrics.EVENT_DURATION.labels(kind).observe(perf_counter() - started)
 
     async def _handle(self, session: AsyncSession, event: Event) -> list[Message]:
         now = self.clock.now()

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
+from sqlmodel import col
 
 from bot.core import metrics
 from storage.db import Database
-from storage.tables import OutboxMessage, OutboxStatus
+from storage.tables import InboxEvent, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 WAITING = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
@@ -39,18 +40,31 @@ class HealthProbe:
             return False
         return True
 
-    async def refresh_outbox_gauges(self) -> None:
-        """Outbox depth and oldest age, read at scrape time (cheap: the status index)."""
+    async def refresh_queue_gauges(self) -> None:
+        """Inbox and outbox depth and oldest age, read at scrape time (cheap: each reads an index)."""
         async with self.db.unit() as session:
-            depth, oldest = (
+            outbox = (
                 await session.execute(
-                    select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_(WAITING))
+                    select(func.count(), func.min(OutboxMessage.created_at)).where(
+                        col(OutboxMessage.status).in_(WAITING)
+                    )
                 )
             ).one()
-        metrics.OUTBOX_DEPTH.set(depth)
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
-        metrics.OUTBOX_OLDEST_AGE.set((datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0)
+            inbox = (
+                await session.execute(
+                    select(func.count(), func.min(InboxEvent.received_at)).where(col(InboxEvent.finished_at).is_(None))
+                )
+            ).one()
+        now = datetime.now(UTC)
+        for (depth, oldest), depth_gauge, age_gauge in (
+            (outbox, metrics.OUTBOX_DEPTH, metrics.OUTBOX_OLDEST_AGE),
+            (inbox, metrics.INBOX_DEPTH, metrics.INBOX_OLDEST_AGE),
+        ):
+            depth_gauge.set(depth)
+            if oldest is not None and oldest.tzinfo is None:  # min() skips the column type on SQLite
+                oldest = datetime.fromisoformat(oldest) if isinstance(oldest, str) else oldest
+                oldest = oldest.replace(tzinfo=UTC)
+            age_gauge.set(max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0)
 
 
 def add_health_routes(app: web.Application, probe: HealthProbe) -> None:
@@ -64,9 +78,9 @@ def add_health_routes(app: web.Application, probe: HealthProbe) -> None:
 
     async def scrape(_: web.Request) -> web.Response:
         try:
-            await probe.refresh_outbox_gauges()
+            await probe.refresh_queue_gauges()
         except Exception:  # a scrape still answers with what the process knows
-            log.warning("metrics: could not read the outbox", exc_info=True)
+            log.warning("metrics: could not read the inbox and outbox", exc_info=True)
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app.router.add_get("/healthz", healthz)

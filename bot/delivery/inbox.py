@@ -36,6 +36,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import messages as msg
+from bot.core import metrics
 from bot.core.messages import Message
 from bot.core.ports import Clock
 from storage.db import Database
@@ -126,6 +127,7 @@ class Inbox:
             raise InboxUnavailable(event_key) from exc
         if ticket.fresh:
             self.turns.arrived(ticket.member_key, ticket.id)
+        metrics.EVENTS_RECEIVED.labels(platform, kind).inc()
         log.debug(
             "inbox: saved %s %s (row %s) from %s%s",
             kind,

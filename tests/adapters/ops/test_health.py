@@ -124,6 +124,11 @@ async def test_slack_http_mode_serves_health_and_metrics_on_its_port(tmp_path: P
                 assert sample(metrics, "mentorbot_sweeps_total") >= 1
                 assert "mentorbot_outbox_depth " in metrics and "mentorbot_outbox_oldest_age_seconds " in metrics
                 assert "mentorbot_sweep_lag_seconds " in metrics
+                assert sample(metrics, "mentorbot_events_received_total", platform="slack", kind="command") == 1
+                handled = {"platform": "slack", "kind": "command", "outcome": "ok"}
+                assert sample(metrics, "mentorbot_events_handled_total", **handled) == 1
+                assert sample(metrics, "mentorbot_event_handling_seconds_count", kind="command") == 1
+                assert "mentorbot_inbox_depth " in metrics and "mentorbot_inbox_oldest_age_seconds " in metrics
                 for private in ("U0CAROL", "U0ALICE", "C0MENTOR", "mentorship program", BOT_TOKEN):
                     assert private not in metrics
                 assert slack.messages("C0MENTOR"), "the poll reached the channel"
@@ -133,6 +138,8 @@ async def test_slack_http_mode_serves_health_and_metrics_on_its_port(tmp_path: P
 
 async def test_discord_serves_health_and_metrics_on_metrics_port(tmp_path: Path) -> None:
     fake = FakeDiscord()
+    guild = fake.add_guild("Mentor Guild", channels=("general",))
+    ana = fake.add_member(guild, "ana")
     await fake.start()
     port = free_port()
     env = {"DISCORD_TOKEN": fake.token, "DISCORD_API_BASE": fake.api_base, "METRICS_PORT": str(port)}
@@ -152,6 +159,25 @@ async def test_discord_serves_health_and_metrics_on_metrics_port(tmp_path: Path)
             status, metrics = await get(http, f"{base}/metrics")
             assert status == 200 and "# TYPE mentorbot_delivery_latency_seconds histogram" in metrics
             assert sample(metrics, "mentorbot_outbox_depth") == 0
+            assert sample(metrics, "mentorbot_inbox_depth") == 0
+
+            async def synced() -> bool:
+                return fake.registered("mentor", guild.id) is not None
+
+            await until(synced, "the command tree synced", proc, log)
+            await fake.slash(guild, next(iter(guild.channels)), ana.id, "help")
+
+            async def handled() -> bool:
+                text = (await get(http, f"{base}/metrics"))[1]
+                return (
+                    sample(text, "mentorbot_events_handled_total", platform="discord", kind="command", outcome="ok")
+                    >= 1
+                )
+
+            await until(handled, "the command handled and counted", proc, log)
+            metrics = (await get(http, f"{base}/metrics"))[1]
+            assert sample(metrics, "mentorbot_events_received_total", platform="discord", kind="command") == 1
+            assert ana.id not in metrics and '"ana"' not in metrics  # no member in any label
     finally:
         await stop(proc)
         await fake.stop()
