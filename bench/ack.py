@@ -107,6 +107,10 @@ async def serve(kind: str, db_path: str, api_url: str) -> None:
         app.command("/mentor")(only_ack)
         server = await start_http(app, "127.0.0.1", 0)
     else:
+        if kind == "mentorbot-nometrics":  # bench.metrics_ack: the same process, every metric a no-op
+            from bot.core import metrics
+
+            metrics.disable()
         from adapters.slack.main import build_services
         from adapters.slack.settings import SlackSettings
         from bot.bootstrap import bootstrap
@@ -276,7 +280,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--serve", choices=("mentorbot", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=("mentorbot", "mentorbot-nometrics", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
