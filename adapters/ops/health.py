@@ -1,5 +1,5 @@
 """Health and metrics over HTTP: `/healthz` (the process answers), `/readyz` (database
-reachable and scheduler running) and `/metrics` (Prometheus text format).
+reachable, scheduler running, platform connected) and `/metrics` (Prometheus text format).
 
 Slack in HTTP mode serves them on its own port next to /slack/events; every other
 mode serves them on METRICS_PORT when it is set (`start_health_server`).
@@ -7,8 +7,9 @@ mode serves them on METRICS_PORT when it is set (`start_health_server`).
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -30,6 +31,19 @@ class HealthProbe:
     db: Database
     # The runtime starts late on Discord (after login), so it is looked up on every probe.
     scheduler_running: Callable[[], bool]
+    # The platform's connection (Discord's gateway, Slack's Socket Mode websocket); None where
+    # the platform reaches us instead (Slack HTTP mode: this server answering is the connection).
+    platform_connected: Callable[[], bool | Awaitable[bool]] | None = None
+
+    async def platform_ok(self) -> bool | None:
+        if self.platform_connected is None:
+            return None
+        try:
+            answer = self.platform_connected()
+            return bool(await answer) if inspect.isawaitable(answer) else bool(answer)
+        except Exception:  # a probe never fails the probe; the reason goes to the log
+            log.warning("readiness: could not ask the platform connection", exc_info=True)
+            return False
 
     async def database_ok(self) -> bool:
         try:
@@ -73,6 +87,9 @@ def add_health_routes(app: web.Application, probe: HealthProbe) -> None:
 
     async def readyz(_: web.Request) -> web.Response:
         checks = {"database": await probe.database_ok(), "scheduler": probe.scheduler_running()}
+        platform = await probe.platform_ok()
+        if platform is not None:
+            checks["platform"] = platform
         ready = all(checks.values())
         return web.json_response({"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503)
 
