@@ -11,12 +11,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
+
 from storage.db import Database
-from storage.migrate import upgrade
+from storage.migrate import alembic_config, upgrade
 from tests.support import history
 
 ROOT = Path(__file__).resolve().parents[3]
 PRE_MERGE = ("0002_slack_installations", "0003_intake", "0006_outbox_claim_token")
+SCRIPT = ScriptDirectory.from_config(alembic_config())
+(HEAD,) = SCRIPT.get_heads()
+EVERY = [rev.revision for rev in SCRIPT.walk_revisions()]
+AFTER_MERGE = [
+    r
+    for r in EVERY[::-1]
+    if r not in {"0001_foundation", "0002_profiles", "0004_pairings", "0005_lifecycle", *PRE_MERGE}
+]
 
 
 def mentorbot(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -51,10 +61,10 @@ def test_migrate_says_what_it_will_do_backs_up_then_upgrades(tmp_path: Path) -> 
     dry = mentorbot("migrate", "--dry-run", cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr
     first = dry.stdout.splitlines()[0]
-    assert "0002_slack_installations, 0003_intake, 0006_outbox_claim_token → 0015_dm_channels" in first, first
-    assert "migrations to apply:" in first
+    assert f"0002_slack_installations, 0003_intake, 0006_outbox_claim_token → {HEAD}" in first, first
+    assert f"{len(AFTER_MERGE)} migrations to apply:" in first
     listed = [line.split()[0] for line in dry.stdout.splitlines()[1:-1]]
-    assert listed[0] == "0007_merge_heads" and listed[-1] == "0015_dm_channels" and len(listed) == 9
+    assert listed == AFTER_MERGE and listed[0] == "0007_merge_heads" and listed[-1] == HEAD
     assert "0005_lifecycle" not in listed  # already applied on the lifecycle branch
     assert dry.stdout.splitlines()[-1] == "mentorbot: dry run; nothing changed"
     assert revisions(tmp_path / "m.db") == set(PRE_MERGE) and not (tmp_path / "data" / "backups").exists()
@@ -63,26 +73,26 @@ def test_migrate_says_what_it_will_do_backs_up_then_upgrades(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[: len(listed) + 1] == dry.stdout.splitlines()[:-1]  # the same plan, then it
     (copy,) = (tmp_path / "data" / "backups").iterdir()
-    assert copy.name.startswith("m-before-0015_dm_channels-") and copy.suffix == ".db"
+    assert copy.name.startswith(f"m-before-{HEAD}-") and copy.suffix == ".db"
     assert f"backed up {tmp_path / 'm.db'} to {copy}" in done.stdout
     assert f"mentorbot restore {copy} --force" in done.stdout
     assert mode(copy) == 0o600 and mode(copy.parent) == 0o700
     assert revisions(copy) == set(PRE_MERGE)  # the copy is the database as it was
     with sqlite3.connect(copy) as conn:
         assert conn.execute("SELECT count(*) FROM member").fetchone()[0] == len(history.ROWS["member"])
-    assert revisions(tmp_path / "m.db") == {"0015_dm_channels"}
+    assert revisions(tmp_path / "m.db") == {HEAD}
     assert mode(tmp_path / "m.db") == 0o600
     assert done.stdout.splitlines()[-1].startswith("mentorbot: database is up to date")
 
     again = mentorbot("migrate", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.strip().endswith("is at 0015_dm_channels (head); nothing to migrate")
+    assert again.stdout.strip().endswith(f"is at {HEAD} (head); nothing to migrate")
     assert len(list((tmp_path / "data" / "backups").iterdir())) == 1  # no copy when nothing changes
 
 
 def test_a_new_database_is_created_without_a_backup(tmp_path: Path) -> None:
     done = mentorbot("migrate", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert ": an empty database → 0015_dm_channels; 16 migrations to apply:" in done.stdout.splitlines()[0]
+    assert f": an empty database → {HEAD}; {len(EVERY)} migrations to apply:" in done.stdout.splitlines()[0]
     assert "backed up" not in done.stdout and not (tmp_path / "data" / "backups").exists()
-    assert revisions(tmp_path / "m.db") == {"0015_dm_channels"} and mode(tmp_path / "m.db") == 0o600
+    assert revisions(tmp_path / "m.db") == {HEAD} and mode(tmp_path / "m.db") == 0o600
