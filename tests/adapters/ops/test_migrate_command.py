@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 
 from storage.db import Database
@@ -96,3 +97,47 @@ def test_a_new_database_is_created_without_a_backup(tmp_path: Path) -> None:
     assert f": an empty database → {HEAD}; {len(EVERY)} migrations to apply:" in done.stdout.splitlines()[0]
     assert "backed up" not in done.stdout and not (tmp_path / "data" / "backups").exists()
     assert revisions(tmp_path / "m.db") == {HEAD} and mode(tmp_path / "m.db") == 0o600
+
+
+def test_postgres_is_planned_and_migrated_with_a_pointer_to_pg_dump(tmp_path: Path) -> None:
+    """PostgreSQL (a database of its own on the test server): the same plan, no file copy."""
+    import uuid
+
+    from sqlalchemy.engine import make_url
+
+    from tests.support.db import PG_URL
+
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL is not set; PostgreSQL tests run in CI (.ci/run sets it)")
+    name = f"mb_{uuid.uuid4().hex[:10]}"
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+    async def admin(statement: str) -> None:
+        server = Database(PG_URL)
+        async with server.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql(statement)
+        await server.dispose()
+
+    async def old(url: str) -> None:
+        db = Database(url)
+        await upgrade(db, "0005_lifecycle")
+        async with db.engine.begin() as conn:
+            await conn.run_sync(history.insert_rows)
+        await db.dispose()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        asyncio.run(old(url))
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": url}
+        done = subprocess.run(
+            [sys.executable, "-m", "adapters.cli", "migrate"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert f"0005_lifecycle → {HEAD}" in done.stdout.splitlines()[0]
+        assert "take one first with `mentorbot backup PATH`" in done.stdout
+        assert "backed up" not in done.stdout and not (tmp_path / "data").exists()
+        assert done.stdout.splitlines()[-1].startswith("mentorbot: database is up to date")
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
