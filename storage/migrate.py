@@ -4,6 +4,10 @@ The first feature tables arrived as independent Alembic branches off
 `0001_foundation`, merged at `0007_merge_heads`; from `0010_profile_stats_order` on
 the history is linear, one head (tests/test_migration_history.py checks it, and
 says why the old revisions keep their ids). Upgrading to `heads` reaches it.
+
+`plan` says where a database stands and which revisions `upgrade` would apply (the
+`mentorbot migrate` output). Every earlier revision is upgraded with rows in it by
+tests/adapters/ops/test_upgrade.py, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ class Plan:
 
     current: tuple[str, ...]  # the revisions recorded in alembic_version (several before the 0007 merge)
     heads: tuple[str, ...]
-    pending: tuple[tuple[str, str], ...]  # (revision, first line of its description)
+    pending: tuple[tuple[str, str], ...]  # (revision, the first paragraph of its description)
     has_tables: bool  # anything in the database at all (a new database has nothing to back up)
 
     @property
