@@ -90,18 +90,34 @@ async def upgrade(db: Database, revision: str = "heads") -> None:
             # upgrade. The pragma only takes effect outside a transaction: it is the first
             # statement, and sqlite3 starts its transaction at the first write after it.
             await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            # sqlite3 only opens a transaction before a data change, so Alembic's CREATE TABLE
+            # of the copy would commit on its own and outlive a failed migration (the next try
+            # then finds "_alembic_tmp_outbox already exists"). Begun here, DDL rolls back too.
+            await conn.exec_driver_sql("BEGIN")
         try:
-            await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
-            if db.is_sqlite:
-                broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
-                if broken:
-                    raise MigrationError(f"a migration left {len(broken)} rows pointing nowhere: {broken[:3]}")
+            await conn.run_sync(_upgrade, revision, db.is_sqlite)
             await conn.commit()
         finally:
             if db.is_sqlite:
                 await conn.rollback()  # no-op after the commit; ends any transaction before the pragma
                 await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 await conn.commit()
+
+
+def _upgrade(conn: Connection, revision: str, is_sqlite: bool) -> None:
+    """Upgrade in the caller's transaction. On SQLite, with foreign keys off, the migrations
+    must not leave a row pointing nowhere that was not so before; checked only when
+    something is applied (every start-up runs this, and the check reads every table)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    at_head = set(MigrationContext.configure(conn).get_current_heads()) == set(script.get_heads())
+    if not is_sqlite or (revision == "heads" and at_head):
+        command.upgrade(alembic_config(conn), revision)
+        return
+    before = len(conn.exec_driver_sql("PRAGMA foreign_key_check").all())
+    command.upgrade(alembic_config(conn), revision)
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if len(broken) > before:
+        raise MigrationError(f"the migration left {len(broken) - before} rows pointing nowhere, e.g. {broken[:3]}")
 
 
 async def autogenerate(db: Database, message: str, rev_id: str) -> None:

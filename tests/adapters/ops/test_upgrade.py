@@ -90,3 +90,42 @@ async def test_an_old_database_upgrades_with_its_rows_and_the_bot_carries_on(
             assert "We met" not in out
     finally:
         await chat.close()
+
+
+async def test_sqlite_refuses_a_migration_that_leaves_rows_pointing_nowhere(
+    sqlite_factory: DatabaseFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Foreign keys are off while SQLite migrates; a migration that breaks them is rolled back
+    whole, while a dangling row that was there before does not stop the upgrade."""
+    import storage.migrate as migrate
+
+    db = sqlite_factory()
+    await upgrade(db, "0005_lifecycle")
+    async with db.engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await conn.run_sync(history.insert_rows)
+        await conn.exec_driver_sql(  # left by hand long ago: not the upgrade's doing
+            "INSERT INTO poll_vote (poll_id, member_id, option_index, voted_at) VALUES (1, 99, 0, '2026-11-03')"
+        )
+        await conn.commit()
+        await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+    real = migrate.command.upgrade
+
+    def careless(config, revision):  # type: ignore[no-untyped-def]
+        real(config, revision)
+        config.attributes["connection"].exec_driver_sql(
+            "INSERT INTO goal (community_id, pairing_id, number, text, status, created_at) "
+            "VALUES (1, 42, 2, 'orphan', 'open', '2026-11-23')"
+        )
+
+    monkeypatch.setattr(migrate.command, "upgrade", careless)
+    with pytest.raises(migrate.MigrationError, match="1 rows pointing nowhere"):
+        await upgrade(db)
+    async with db.engine.connect() as conn:
+        assert (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar() == "0005_lifecycle"
+    monkeypatch.setattr(migrate.command, "upgrade", real)
+    await upgrade(db)  # the old dangling vote alone does not block it
+    async with db.engine.connect() as conn:
+        assert (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar() == HEAD
+        assert (await conn.exec_driver_sql("SELECT count(*) FROM goal WHERE text = 'orphan'")).scalar() == 0
+    await db.dispose()
