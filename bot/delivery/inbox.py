@@ -239,8 +239,8 @@ class Inbox:
                 .all()
             )
         events = [_open_event(row) for row in rows]
-        for event in events:
-            self.turns.arrived(event.member_key, event.id)
+        for open_event in events:
+            self.turns.arrived(open_event.member_key, open_event.id)
         return events
 
     async def release(self, *, holders: list[str] | None = None, everyone: bool = False) -> int:
