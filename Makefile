@@ -19,14 +19,15 @@ run: $(STAMP)
 	$(BIN)/mentorbot migrate
 	$(BIN)/mentorbot run
 
+# Lint and types first (any finding fails `make test` before a test runs), then pytest.
 # The Hypothesis profile is `dev` (a few hundred examples) unless CI=true (`ci`: 10,000).
 # Bytecode caching stays on here even if the shell disables it: pytest then reuses its
 # assertion-rewritten test modules instead of rewriting all of them on every run.
-test: $(STAMP)
+test: lint
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Lint and types (not yet part of `make test`): ruff's rules and format check on the
-# whole tree, mypy on the core and storage (its cache in .mypy_cache keeps reruns fast).
+# ruff's rules and format check on the whole tree, mypy on the core and storage
+# (its cache in .mypy_cache makes a rerun take seconds). Also run by `make test`.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

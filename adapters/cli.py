@@ -277,8 +277,8 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print()
     print(
         f"Simulated {args.members} members over {args.months} months in {result.seconds:.1f} s "
-        f"({result.counts['events']} member actions, {result.transcript_lines} chat lines "
-        f"in {result.out_dir / 'transcript.txt'})."
+        f"({result.counts['events']} member actions, "
+        f"{result.transcript_lines} chat lines in {result.out_dir / 'transcript.txt'})."
     )
     written = [p for p in [result.chart, result.out_dir / "stats.txt", *result.csv_files] if p is not None]
     print("Wrote: " + ", ".join(str(p) for p in written))
@@ -291,7 +291,8 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console.session import ConsoleSession
 
     if args.db:
-        settings = replace(settings, database_url=_sqlite_url(args.db))
+        db_path = await asyncio.to_thread(Path(args.db).resolve)
+        settings = replace(settings, database_url=f"sqlite+aiosqlite:///{db_path}")
     start = None
     if args.start:
         try:
@@ -306,7 +307,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.script:
             try:
-                lines = _read_lines(args.script)
+                lines = (await asyncio.to_thread(Path(args.script).read_text, encoding="utf-8")).splitlines()
             except OSError as exc:
                 print(f"mentorbot: cannot read {args.script}: {exc.strerror}", file=sys.stderr)
                 return 2
@@ -318,14 +319,6 @@ async def _console(args: argparse.Namespace, settings: Settings) -> int:
         return await _interactive(session)
     finally:
         await session.close()
-
-
-def _sqlite_url(path: str) -> str:
-    return f"sqlite+aiosqlite:///{Path(path).resolve()}"
-
-
-def _read_lines(path: str) -> list[str]:
-    return Path(path).read_text(encoding="utf-8").splitlines()
 
 
 async def _interactive(session: ConsoleSession) -> int:  # type: ignore[name-defined]  # noqa: F821

@@ -49,7 +49,8 @@ def _iso(moment: datetime) -> str:
 
 
 async def _seed(db_path: Path, *, pairs: int, paired: bool) -> None:
-    """A console community with `pairs` mentors and mentees (one topic each), optionally already paired with due check-ins."""
+    """A console community with `pairs` mentors and mentees (one topic each),
+    optionally already paired with due check-ins."""
     from sqlalchemy import insert
 
     from storage.db import Database
@@ -285,8 +286,8 @@ def scenario_intros(work: Path, trials: int, rng: random.Random) -> dict[str, ob
         lines += ["@carol /mentor match approve", "wait 2m"]  # a second approve must change nothing
         resume.write_text("\n".join(lines) + "\n")
         _finish(db, transcript, resume, T0 + timedelta(minutes=5))  # later than the 60 s outbox lease
-        l, d = _score(_lines(transcript), "Hello", expected)
-        lost, duplicated = lost + l, duplicated + d
+        missing, twice = _score(_lines(transcript), "Hello", expected)
+        lost, duplicated = lost + missing, duplicated + twice
         for path in (db, transcript, Path(f"{db}-wal"), Path(f"{db}-shm"), resume):
             path.unlink(missing_ok=True)
         _progress("intros", trial, trials, lost, duplicated, mid)
@@ -323,9 +324,9 @@ def scenario_poll(work: Path, trials: int, rng: random.Random) -> dict[str, obje
         mid += _run_and_kill(db, transcript, close, T0 + timedelta(hours=2), "Thanks for saying", len(voters), rng)
         _finish(db, transcript, resume, T0 + timedelta(hours=2, minutes=5))
         entries = _lines(transcript)
-        l, d = _score(entries, "Thanks for saying", expected)
+        missing, twice = _score(entries, "Thanks for saying", expected)
         results = sum(1 for e in entries if e["text"].startswith("Poll results"))
-        lost, duplicated, results_wrong = lost + l, duplicated + d, results_wrong + (results != 1)
+        lost, duplicated, results_wrong = lost + missing, duplicated + twice, results_wrong + (results != 1)
         for path in (db, transcript, Path(f"{db}-wal"), Path(f"{db}-shm")):
             path.unlink(missing_ok=True)
         _progress("poll", trial, trials, lost, duplicated, mid)
@@ -354,8 +355,8 @@ def scenario_checkins(work: Path, trials: int, rng: random.Random) -> dict[str, 
             db, transcript, sweep, T0 + timedelta(hours=1), "How is your mentorship", len(expected), rng
         )
         _finish(db, transcript, sweep, T0 + timedelta(hours=1, minutes=5))
-        l, d = _score(_lines(transcript), "How is your mentorship", expected)
-        lost, duplicated = lost + l, duplicated + d
+        missing, twice = _score(_lines(transcript), "How is your mentorship", expected)
+        lost, duplicated = lost + missing, duplicated + twice
         for path in (db, transcript, Path(f"{db}-wal"), Path(f"{db}-shm")):
             path.unlink(missing_ok=True)
         _progress("checkins", trial, trials, lost, duplicated, mid)

@@ -93,7 +93,8 @@ class Bot:
         self.log = open(os.environ.get("CRASH_BOT_LOG") or work / "bot.log", "ab")
 
     async def start(self, session: aiohttp.ClientSession) -> None:
-        self.process = subprocess.Popen(
+        # Popen returns once the child is forked; the bench kills it with SIGKILL and reaps it on purpose.
+        self.process = subprocess.Popen(  # noqa: ASYNC220
             [sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
         )
         deadline = time.monotonic() + 60
@@ -292,7 +293,8 @@ class Trials:
 
         def intake() -> tuple[str, str]:
             rows = self.bot.query(
-                "SELECT i.step, i.answers FROM intake i JOIN member m ON m.id = i.member_id WHERE m.platform_user_id = ?",
+                "SELECT i.step, i.answers FROM intake i JOIN member m ON m.id = i.member_id"
+                " WHERE m.platform_user_id = ?",
                 user,
             )
             return (rows[0][0], rows[0][1]) if rows else ("", "")
@@ -323,7 +325,8 @@ class DiscordBot(Bot):
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         await self.fake.drop_connections()
-        self.process = subprocess.Popen(
+        # Popen returns once the child is forked; the bench kills it with SIGKILL and reaps it on purpose.
+        self.process = subprocess.Popen(  # noqa: ASYNC220
             [sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
         )
         await self.fake.wait_connected(timeout=60)
@@ -443,7 +446,8 @@ class DiscordTrials:
 
         def intake() -> tuple[str, str]:
             rows = self.bot.query(
-                "SELECT i.step, i.answers FROM intake i JOIN member m ON m.id = i.member_id WHERE m.platform_user_id = ?",
+                "SELECT i.step, i.answers FROM intake i JOIN member m ON m.id = i.member_id"
+                " WHERE m.platform_user_id = ?",
                 user.id,
             )
             return (rows[0][0], rows[0][1]) if rows else ("", "")

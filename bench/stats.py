@@ -465,7 +465,8 @@ async def fill_postgres(url: str, schema: str, data: dict[str, list[tuple[Any, .
             )
         for table in ORDER:  # keep the sequences ahead of the ids we inserted
             await conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('\"{schema}\".{table}', 'id'), COALESCE(MAX(id), 1)) FROM \"{schema}\".{table}"
+                f"SELECT setval(pg_get_serial_sequence('\"{schema}\".{table}', 'id'), COALESCE(MAX(id), 1))"
+                f' FROM "{schema}".{table}'
             )
             await conn.execute(f'VACUUM ANALYZE "{schema}".{table}')  # what autovacuum gives a live database
     finally:
@@ -484,7 +485,7 @@ class _Platform:
 
         for part in delivery.message.parts if delivery.message else ():
             if isinstance(part, Image):
-                data = Path(part.path).read_bytes()
+                data = await asyncio.to_thread(Path(part.path).read_bytes)
                 assert data[:8] == b"\x89PNG\r\n\x1a\n"
                 self.charts.append(len(data))
         return Delivered("bench")

@@ -14,6 +14,7 @@ from time import perf_counter
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core import metrics
@@ -188,24 +189,28 @@ class MentorBot:
 # Statements run on every event are built once (on first use) with bind parameters:
 # building a statement and its cache key cost more than running it on SQLite.
 @cache
-def _community_and_member_query() -> Select[tuple[Community, Member]]:
+def _community_and_member_query() -> Select[Community, Member]:
     return (
         select(Community, Member)
-        .outerjoin(Member, and_(Member.community_id == Community.id, Member.platform_user_id == bindparam("user")))
-        .where(Community.id == bindparam("community"))
+        .outerjoin(
+            Member, and_(col(Member.community_id) == Community.id, col(Member.platform_user_id) == bindparam("user"))
+        )
+        .where(col(Community.id) == bindparam("community"))
     )
 
 
 @cache
-def _member_query() -> Select[tuple[Member]]:
+def _member_query() -> Select[Member]:
     return select(Member).where(
-        Member.community_id == bindparam("community"), Member.platform_user_id == bindparam("user")
+        col(Member.community_id) == bindparam("community"), col(Member.platform_user_id) == bindparam("user")
     )
 
 
 async def ensure_community(session: AsyncSession, ref: CommunityRef, now: datetime, settings: Settings) -> Community:
     """The community's row, created on first contact."""
-    query = select(Community).where(Community.platform == ref.platform, Community.external_id == ref.external_id)
+    query = select(Community).where(
+        col(Community.platform) == ref.platform, col(Community.external_id) == ref.external_id
+    )
     community = (await session.execute(query)).scalar_one_or_none()
     if community is not None:
         _rename(community, ref)
@@ -245,8 +250,9 @@ async def ensure_member(
     if member is None:
         try:
             async with session.begin_nested():
+                assert community.id is not None
                 member = Member(
-                    community_id=community.id,  # type: ignore[arg-type]
+                    community_id=community.id,
                     platform_user_id=actor.user_id,
                     display_name=actor.display_name[:200],
                     timezone=actor.timezone,

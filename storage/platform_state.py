@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import delete, or_, select, text
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.db import Database
 from storage.tables.platform import DmChannel
@@ -75,23 +78,25 @@ class DmChannels:
 
 async def forget_dm_channels(session: AsyncSession, platform: str, community: str, user_id: str) -> int:
     """Forget-me: delete every opened DM or group DM that names the member."""
-    members = DmChannel.members
+    members = col(DmChannel.members)
     named = or_(
         members == user_id,
-        members.startswith(user_id + ",", autoescape=True),  # type: ignore[attr-defined]
-        members.endswith("," + user_id, autoescape=True),  # type: ignore[attr-defined]
-        members.contains("," + user_id + ",", autoescape=True),  # type: ignore[attr-defined]
+        members.startswith(user_id + ",", autoescape=True),
+        members.endswith("," + user_id, autoescape=True),
+        members.contains("," + user_id + ",", autoescape=True),
     )
     result = await session.execute(
-        delete(DmChannel).where(DmChannel.platform == platform, DmChannel.community_external_id == community, named)
+        delete(DmChannel).where(
+            col(DmChannel.platform) == platform, col(DmChannel.community_external_id) == community, named
+        )
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 async def dm_channels_of(session: AsyncSession, platform: str, community: str) -> list[DmChannel]:
     """Every opened DM of a community (tests and the bench check persistence with it)."""
     rows = await session.execute(
-        select(DmChannel).where(DmChannel.platform == platform, DmChannel.community_external_id == community)
+        select(DmChannel).where(col(DmChannel.platform) == platform, col(DmChannel.community_external_id) == community)
     )
     return list(rows.scalars())
 

@@ -19,6 +19,7 @@ not shown line by line.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import shutil
 import time
@@ -149,7 +150,7 @@ class DemoResult:
 
 
 def _weighted(rng: random.Random, table: tuple[tuple[str, int], ...], k: int) -> list[str]:
-    names, weights = zip(*table)
+    names, weights = zip(*table, strict=True)
     chosen: list[str] = []
     while len(chosen) < k:
         pick = rng.choices(names, weights)[0]
@@ -252,7 +253,8 @@ class Demo:
         first_round = 16
         for day in range(first_round, max(first_round + 1, self.days - 45), 28):
             self.later(day, self._match_round)
-        for self.day in range(0, self.days + 1, STEP_DAYS):
+        for step_day in range(0, self.days + 1, STEP_DAYS):
+            self.day = step_day
             for day in sorted(d for d in self.todo if d <= self.day):
                 for action in self.todo.pop(day):
                     await action()
@@ -494,18 +496,20 @@ async def run_demo(
 ) -> DemoResult:
     """Build the community, run the program, write stats, chart and CSVs into `out_dir`."""
     started = time.perf_counter()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
     db_path = (out_dir / "mentorbot-demo.db").resolve()
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        await asyncio.to_thread(Path(f"{db_path}{suffix}").unlink, missing_ok=True)
     base = settings or Settings()
     program_path = base.program_path
     if program_path is None:
         # The shipped program, with the welcome message for new members switched on (a campaign of its own).
         shipped = DEFAULT_PATH.read_text(encoding="utf-8")
         program_path = str((out_dir / "program.toml").resolve())
-        Path(program_path).write_text(
-            shipped.replace("greeting_enabled = false", "greeting_enabled = true"), encoding="utf-8"
+        await asyncio.to_thread(
+            Path(program_path).write_text,
+            shipped.replace("greeting_enabled = false", "greeting_enabled = true"),
+            encoding="utf-8",
         )
     settings = replace(
         base,

@@ -19,7 +19,7 @@ import inspect
 import keyword
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -56,7 +56,7 @@ class _Option:
             inner = str
         else:
             inner = app_commands.Range[str, 1, arg.max_length or TEXT_MAX]
-        return inner if arg.required else Optional[inner]
+        return inner if arg.required else inner | None  # discord.py reads `X | None` as Optional[X]
 
     def parameter(self) -> inspect.Parameter:
         default = inspect.Parameter.empty if self.arg.required else None

@@ -125,11 +125,7 @@ class DbInstallationStore(AsyncInstallationStore):
             log.warning("installation without a bot token ignored (team %s)", team_id)
             return
         key = (enterprise_id or "", team_id or "")
-        when = (
-            datetime.fromtimestamp(float(installed_at), UTC)
-            if isinstance(installed_at, (int, float))
-            else _now()
-        )
+        when = datetime.fromtimestamp(float(installed_at), UTC) if isinstance(installed_at, (int, float)) else _now()
         async with self.db.unit() as session:
             row = (
                 await session.execute(

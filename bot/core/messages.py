@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Strong:
     text: str
 
 
-Span = Union[str, UserText, Mention, Strong]
+Span = str | UserText | Mention | Strong
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class Divider:
     pass
 
 
-Part = Union[Text, Fields, Button, Select, Image, File, Divider]
+Part = Text | Fields | Button | Select | Image | File | Divider
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,9 @@ def parse_when(
             elif head == "tomorrow":
                 day = local_now.date() + timedelta(days=1)
             else:
-                ahead = (_weekday(head) - local_now.weekday()) % 7  # type: ignore[operator]
+                weekday = _weekday(head)
+                assert weekday is not None  # the elif above matched a weekday
+                ahead = (weekday - local_now.weekday()) % 7
                 day = local_now.date() + timedelta(days=ahead)
                 if ahead == 0 and datetime.combine(day, at, zone) <= local_now:
                     day += timedelta(days=7)

@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bot.core.settings import ConfigError
 
@@ -423,7 +423,7 @@ def _build(data: dict[str, Any], source: str) -> Program:
         lengths=_choices(data, "lengths"),
         cadences=_choices(data, "cadences"),
         communication=_choices(data, "communication"),
-        career_stages=_choices(data, "career_stages"),  # type: ignore[arg-type]
+        career_stages=cast(tuple[CareerStage, ...], _choices(data, "career_stages")),  # built as CareerStage
         languages=languages,
         mentor_capacity_min=cap_min,
         mentor_capacity_max=cap_max,
@@ -458,8 +458,9 @@ def _locate(text: str, where: tuple[str | int, ...]) -> int | None:
     for number, line in enumerate(text.splitlines(), start=1):
         array = _ARRAY_HEADER.match(line)
         plain = None if array else _TABLE_HEADER.match(line)
-        if array or plain:
-            current = (array or plain).group(1)  # type: ignore[union-attr]
+        header = array or plain
+        if header:
+            current = header.group(1)
             if array:
                 counters[current] = counters.get(current, 0) + 1
                 current_index = counters[current] - 1

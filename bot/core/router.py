@@ -194,6 +194,7 @@ class Router:
                 return replies
         return [
             msg.message(
-                "Hi! I run this community's mentorship program. Type /mentor help (in any channel) to see what you can do."
+                "Hi! I run this community's mentorship program. "
+                "Type /mentor help (in any channel) to see what you can do."
             )
         ]

@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Update, bindparam, func, select, tuple_, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core import metrics
@@ -65,7 +68,7 @@ INTRODUCTION_PREFIX = "intro:"  # the dedupe key of a pair's introduction (round
 def _record_sent() -> Update:
     return (
         update(OutboxMessage)
-        .where(OutboxMessage.id == bindparam("row"), OutboxMessage.claim_token == bindparam("token"))
+        .where(col(OutboxMessage.id) == bindparam("row"), col(OutboxMessage.claim_token) == bindparam("token"))
         .values(
             status=OutboxStatus.SENT.value,
             sent_at=bindparam("sent_at", type_=UTCDateTime),
@@ -78,8 +81,8 @@ def _record_sent() -> Update:
 
 def _claim_statement(*extra: ColumnElement[bool]) -> Any:
     where = [
-        OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),  # type: ignore[attr-defined]
-        OutboxMessage.not_before <= bindparam("now"),
+        col(OutboxMessage.status).in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),
+        col(OutboxMessage.not_before) <= bindparam("now"),
         *extra,
     ]
     return claim_statement(
@@ -104,7 +107,7 @@ def _claim_due() -> Any:
 
 def _destination_key() -> ColumnElement[str]:
     """ "kind:target" in SQL: what the deliverer groups and serialises rows by."""
-    return OutboxMessage.destination_kind + ":" + OutboxMessage.destination_target  # type: ignore[return-value,operator]
+    return col(OutboxMessage.destination_kind) + ":" + col(OutboxMessage.destination_target)
 
 
 class Deliverer:
@@ -202,9 +205,10 @@ class Deliverer:
                 async with self.db.unit() as session:  # known closed: no platform call, no notice
                     done += await doors.hold(session, row_id, token)
                 continue
-            prepared: Delivery | bool = self._delivery_of(row, await self._community_external_id(row.community_id))
+            delivery = self._delivery_of(row, await self._community_external_id(row.community_id))
+            prepared: Delivery | bool = delivery
             if row.target_outbox_id is not None:
-                prepared = await self._resolve_target(row_id, token, prepared)
+                prepared = await self._resolve_target(row_id, token, delivery)
             if isinstance(prepared, bool):  # settled without a send, or deferred
                 done += prepared
                 continue
@@ -247,20 +251,20 @@ class Deliverer:
                 await session.execute(
                     update(OutboxMessage)
                     .where(
-                        tuple_(OutboxMessage.id, OutboxMessage.claim_token).in_(rows),
-                        OutboxMessage.status == OutboxStatus.SENDING.value,
+                        tuple_(col(OutboxMessage.id), col(OutboxMessage.claim_token)).in_(rows),
+                        col(OutboxMessage.status) == OutboxStatus.SENDING.value,
                     )
                     .values(not_before=now + LEASE)
                     .returning(
-                        OutboxMessage.id,
-                        OutboxMessage.community_id,
-                        OutboxMessage.operation,
-                        OutboxMessage.destination_kind,
-                        OutboxMessage.destination_target,
-                        OutboxMessage.payload,
-                        OutboxMessage.target_outbox_id,
-                        OutboxMessage.attempts,
-                        OutboxMessage.created_at,  # for the delivery latency metric
+                        col(OutboxMessage.id),
+                        col(OutboxMessage.community_id),
+                        col(OutboxMessage.operation),
+                        col(OutboxMessage.destination_kind),
+                        col(OutboxMessage.destination_target),
+                        col(OutboxMessage.payload),
+                        col(OutboxMessage.target_outbox_id),
+                        col(OutboxMessage.attempts),
+                        col(OutboxMessage.created_at),  # for the delivery latency metric
                     )
                     .execution_options(synchronize_session=False)
                 )
@@ -308,8 +312,8 @@ class Deliverer:
             where = dict(
                 (
                     await session.execute(
-                        select(OutboxMessage.id, _destination_key()).where(
-                            OutboxMessage.id.in_([row_id for row_id, _ in claimed])  # type: ignore[union-attr]
+                        select(col(OutboxMessage.id), _destination_key()).where(
+                            col(OutboxMessage.id).in_([row_id for row_id, _ in claimed])
                         )
                     )
                 ).all()
@@ -319,7 +323,7 @@ class Deliverer:
             groups.setdefault(where.get(row_id, ""), []).append((row_id, token))
         return groups
 
-    async def _claim(self, limit: int, busy: set[str] = frozenset()) -> list[tuple[int, int]]:  # type: ignore[assignment]
+    async def _claim(self, limit: int, busy: AbstractSet[str] = frozenset()) -> list[tuple[int, int]]:
         now = self.clock.now()
         params = {"now": now, "lease_until": now + LEASE, "limit": limit}
         async with self.db.unit() as session:
@@ -346,7 +350,7 @@ class Deliverer:
             recorded = await session.execute(
                 _record_sent(), {"row": row_id, "token": token, "sent_at": now, "ref": result.message_ref}
             )
-            if recorded.rowcount != 1:
+            if cast(CursorResult[Any], recorded).rowcount != 1:
                 log.warning("outbox row %s was taken over by another deliverer", row_id)
                 return False
             return True
@@ -385,13 +389,14 @@ async def _report_failure(session: AsyncSession, row: OutboxMessage, failure: Pe
     assert community is not None
     who = ""
     tell_moderators = True
-    outbox = Outbox(session, community.id, now)  # type: ignore[arg-type]
+    assert community.id is not None
+    outbox = Outbox(session, community.id, now)
     if failure.unreachable_user_id:
         member = (
             await session.execute(
                 select(Member).where(
-                    Member.community_id == community.id,
-                    Member.platform_user_id == failure.unreachable_user_id,
+                    col(Member.community_id) == community.id,
+                    col(Member.platform_user_id) == failure.unreachable_user_id,
                 )
             )
         ).scalar_one_or_none()
@@ -447,7 +452,9 @@ async def _tell_partners(outbox: Outbox, row: OutboxMessage, unreachable: Member
 
 
 _ADVICE = {
-    "channel_not_found": "The channel no longer exists or the bot cannot see it; invite the bot or choose another channel.",
+    "channel_not_found": (
+        "The channel no longer exists or the bot cannot see it; invite the bot or choose another channel."
+    ),
     "not_in_channel": "Invite the bot to that channel (/invite) and try again.",
     "is_archived": "That channel is archived; unarchive it or use another channel.",
     "cannot_dm_bot": "That user is a bot and cannot receive direct messages.",
@@ -462,8 +469,8 @@ async def due_at(db: Database) -> datetime | None:
     async with db.unit() as session:
         return (
             await session.execute(
-                select(func.min(OutboxMessage.not_before)).where(
-                    OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value])  # type: ignore[attr-defined]
+                select(func.min(col(OutboxMessage.not_before))).where(
+                    col(OutboxMessage.status).in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value])
                 )
             )
         ).scalar_one_or_none()

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.messages import Message
@@ -46,9 +48,9 @@ async def door_states(session: AsyncSession, rows: Iterable[Any]) -> dict[tuple[
     if not wanted:
         return {}
     found = await session.execute(
-        select(Member.community_id, Member.platform_user_id, Member.dm_status).where(
-            tuple_(Member.community_id, Member.platform_user_id).in_(sorted(wanted)),
-            Member.dm_status != OK,
+        select(col(Member.community_id), col(Member.platform_user_id), col(Member.dm_status)).where(
+            tuple_(col(Member.community_id), col(Member.platform_user_id)).in_(sorted(wanted)),
+            col(Member.dm_status) != OK,
         )
     )
     return {(community_id, user_id): status for community_id, user_id, status in found.all()}
@@ -67,7 +69,7 @@ async def reopened(session: AsyncSession, community_id: int, user_id: str) -> No
 async def _set_status(session: AsyncSession, community_id: int, user_id: str, status: str) -> None:
     await session.execute(
         update(Member)
-        .where(Member.community_id == community_id, Member.platform_user_id == user_id)
+        .where(col(Member.community_id) == community_id, col(Member.platform_user_id) == user_id)
         .values(dm_status=status)
         .execution_options(synchronize_session=False)
     )
@@ -77,12 +79,12 @@ async def hold(session: AsyncSession, row_id: int, token: int) -> bool:
     """Mark a claimed DM row `held` (no platform call); False when it is no longer ours."""
     held = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == bindparam("row"), OutboxMessage.claim_token == bindparam("token"))
+        .where(col(OutboxMessage.id) == bindparam("row"), col(OutboxMessage.claim_token) == bindparam("token"))
         .values(status=OutboxStatus.HELD.value, last_error=HELD_REASON)
         .execution_options(synchronize_session=False),
         {"row": row_id, "token": token},
     )
-    return bool(held.rowcount == 1)
+    return bool(cast(CursorResult[Any], held).rowcount == 1)
 
 
 async def release_held(session: AsyncSession, community_id: int, user_id: str, now: datetime) -> int:
@@ -90,15 +92,15 @@ async def release_held(session: AsyncSession, community_id: int, user_id: str, n
     released = await session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.community_id == community_id,
-            OutboxMessage.destination_kind == DestinationKind.DM.value,
-            OutboxMessage.destination_target == user_id,
-            OutboxMessage.status == OutboxStatus.HELD.value,
+            col(OutboxMessage.community_id) == community_id,
+            col(OutboxMessage.destination_kind) == DestinationKind.DM.value,
+            col(OutboxMessage.destination_target) == user_id,
+            col(OutboxMessage.status) == OutboxStatus.HELD.value,
         )
         .values(status=OutboxStatus.PENDING.value, not_before=now, last_error=None)
         .execution_options(synchronize_session=False)
     )
-    return int(released.rowcount or 0)
+    return int(cast(CursorResult[Any], released).rowcount or 0)
 
 
 def failed_dm(member: Member) -> bool:

@@ -29,11 +29,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, delete, event, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core import metrics
@@ -172,13 +174,14 @@ class Inbox:
                 return Ticket(row_id, True, member_key)
             existing = (
                 await session.execute(
-                    select(InboxEvent.id).where(
-                        InboxEvent.platform == platform,
-                        InboxEvent.team_id == team_id,
-                        InboxEvent.event_key == event_key,
+                    select(col(InboxEvent.id)).where(
+                        col(InboxEvent.platform) == platform,
+                        col(InboxEvent.team_id) == team_id,
+                        col(InboxEvent.event_key) == event_key,
                     )
                 )
             ).scalar_one()
+            assert existing is not None  # a stored row's key
             return Ticket(existing, False, member_key)
 
     async def finish(self, row_id: int) -> None:
@@ -187,7 +190,7 @@ class Inbox:
             async with self.db.unit() as session:
                 await session.execute(
                     update(InboxEvent)
-                    .where(InboxEvent.id == row_id)
+                    .where(col(InboxEvent.id) == row_id)
                     .values(
                         finished_at=self.clock.now(),
                         handled_at=_coalesce_now(self.clock.now()),
@@ -204,14 +207,14 @@ class Inbox:
         """Claim unfinished rows (of `platform`) nobody holds (lease over or released), oldest first."""
         now = self.clock.now()
         async with self.db.unit() as session:
-            free = or_(InboxEvent.claimed_until.is_(None), InboxEvent.claimed_until < now)  # type: ignore[union-attr]
-            mine = [InboxEvent.platform == platform] if platform else []
+            free = or_(col(InboxEvent.claimed_until).is_(None), col(InboxEvent.claimed_until) < now)
+            mine = [col(InboxEvent.platform) == platform] if platform else []
             ids = (
                 (
                     await session.execute(
-                        select(InboxEvent.id)
-                        .where(InboxEvent.finished_at.is_(None), free, *mine)  # type: ignore[union-attr]
-                        .order_by(InboxEvent.id)
+                        select(col(InboxEvent.id))
+                        .where(col(InboxEvent.finished_at).is_(None), free, *mine)
+                        .order_by(col(InboxEvent.id))
                         .limit(limit)
                         .with_for_update(skip_locked=True)
                     )
@@ -223,7 +226,7 @@ class Inbox:
                 return []
             await session.execute(
                 update(InboxEvent)
-                .where(InboxEvent.id.in_(ids), InboxEvent.finished_at.is_(None), free)  # type: ignore[union-attr]
+                .where(col(InboxEvent.id).in_(ids), col(InboxEvent.finished_at).is_(None), free)
                 .values(claimed_by=self.worker_id, claimed_until=now + LEASE)
                 .execution_options(synchronize_session=False)
             )
@@ -231,24 +234,24 @@ class Inbox:
                 (
                     await session.execute(
                         select(InboxEvent)
-                        .where(InboxEvent.id.in_(ids), InboxEvent.claimed_by == self.worker_id)  # type: ignore[union-attr]
-                        .order_by(InboxEvent.id)
+                        .where(col(InboxEvent.id).in_(ids), col(InboxEvent.claimed_by) == self.worker_id)
+                        .order_by(col(InboxEvent.id))
                     )
                 )
                 .scalars()
                 .all()
             )
         events = [_open_event(row) for row in rows]
-        for open_event in events:
-            self.turns.arrived(open_event.member_key, open_event.id)
+        for opened in events:
+            self.turns.arrived(opened.member_key, opened.id)
         return events
 
     async def release(self, *, holders: list[str] | None = None, everyone: bool = False) -> int:
         """Give unfinished rows back: this worker's (stopping), named dead workers', or all (SQLite start-up)."""
         async with self.db.unit() as session:
-            where = [InboxEvent.finished_at.is_(None), InboxEvent.claimed_by.is_not(None)]  # type: ignore[union-attr]
+            where = [col(InboxEvent.finished_at).is_(None), col(InboxEvent.claimed_by).is_not(None)]
             if not everyone:
-                where.append(InboxEvent.claimed_by.in_(holders if holders is not None else [self.worker_id]))  # type: ignore[union-attr]
+                where.append(col(InboxEvent.claimed_by).in_(holders if holders is not None else [self.worker_id]))
             result = await session.execute(
                 update(InboxEvent)
                 .where(*where)
@@ -259,7 +262,7 @@ class Inbox:
 
     async def open_count(self) -> int:
         async with self.db.unit() as session:
-            rows = await session.execute(select(InboxEvent.id).where(InboxEvent.finished_at.is_(None)))  # type: ignore[union-attr]
+            rows = await session.execute(select(col(InboxEvent.id)).where(col(InboxEvent.finished_at).is_(None)))
             return len(rows.all())
 
 
@@ -305,7 +308,11 @@ def _open_event(row: InboxEvent) -> OpenEvent:
 
 
 def _key(platform: str, team_id: str, event_key: str) -> Any:
-    return and_(InboxEvent.platform == platform, InboxEvent.team_id == team_id, InboxEvent.event_key == event_key[:200])
+    return and_(
+        col(InboxEvent.platform) == platform,
+        col(InboxEvent.team_id) == team_id,
+        col(InboxEvent.event_key) == event_key[:200],
+    )
 
 
 async def mark_handled(session: AsyncSession, platform: str, team_id: str, event_key: str, now: datetime) -> None:
@@ -317,11 +324,11 @@ async def mark_handled(session: AsyncSession, platform: str, team_id: str, event
     finds `handled_at` set."""
     result = await session.execute(
         update(InboxEvent)
-        .where(_key(platform, team_id, event_key), InboxEvent.handled_at.is_(None))  # type: ignore[union-attr]
+        .where(_key(platform, team_id, event_key), col(InboxEvent.handled_at).is_(None))
         .values(handled_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:
+    if cast(CursorResult[Any], result).rowcount == 1:
         return
     inserted = await session.execute(
         _insert_or_nothing(session).values(
@@ -335,7 +342,7 @@ async def mark_handled(session: AsyncSession, platform: str, team_id: str, event
             finished_at=now,
         )
     )
-    if inserted.rowcount != 1:
+    if cast(CursorResult[Any], inserted).rowcount != 1:
         raise AlreadyHandled(event_key)
 
 
@@ -347,7 +354,7 @@ async def keep_replies(
         return
     await session.execute(
         update(InboxEvent)
-        .where(_key(platform, team_id, event_key), InboxEvent.finished_at.is_(None))  # type: ignore[union-attr]
+        .where(_key(platform, team_id, event_key), col(InboxEvent.finished_at).is_(None))
         .values(replies=json.dumps([msg.to_json(r) for r in replies]))
         .execution_options(synchronize_session=False)
     )
@@ -357,16 +364,16 @@ async def forget_saved_events(session: AsyncSession, platform: str, team_id: str
     """Forget-me: the member's saved events (their payloads hold what they typed) go too."""
     await session.execute(
         delete(InboxEvent).where(
-            InboxEvent.platform == platform, InboxEvent.team_id == team_id, InboxEvent.member_key == member_key
+            col(InboxEvent.platform) == platform,
+            col(InboxEvent.team_id) == team_id,
+            col(InboxEvent.member_key) == member_key,
         )
     )
 
 
 async def prune_inbox(session: AsyncSession, now: datetime, env: Any) -> int:
     """Sweep job: forget finished rows after KEEP_FINISHED (they hold members' texts)."""
-    result = await session.execute(
-        delete(InboxEvent).where(InboxEvent.finished_at < now - KEEP_FINISHED)  # type: ignore[operator]
-    )
+    result = await session.execute(delete(InboxEvent).where(col(InboxEvent.finished_at) < now - KEEP_FINISHED))
     log.debug("pruned %s finished inbox rows", getattr(result, "rowcount", "?"))
     return 0  # housekeeping does not count as work done
 

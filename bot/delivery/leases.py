@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col
 
 from bot.core.ports import Clock
 from bot.delivery.inbox import Inbox
@@ -47,7 +48,7 @@ async def release_outbox_leases(db: Database, clock: Clock) -> int:
     async with db.unit() as session:
         result = await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.SENDING.value)
+            .where(col(OutboxMessage.status) == OutboxStatus.SENDING.value)
             .values(status=OutboxStatus.PENDING.value, not_before=clock.now())
             .execution_options(synchronize_session=False)
         )
@@ -101,10 +102,10 @@ class Heartbeat:
         """Release the inbox rows of workers whose heartbeat stopped; True when no other worker lives."""
         cutoff = _wall() - DEAD_AFTER
         async with self.db.unit() as session:
-            beats = (await session.execute(select(WorkerHeartbeat.worker_id, WorkerHeartbeat.beat_at))).all()
+            beats = (await session.execute(select(col(WorkerHeartbeat.worker_id), col(WorkerHeartbeat.beat_at)))).all()
             dead = [worker for worker, beat_at in beats if beat_at < cutoff and worker != self.inbox.worker_id]
             if dead:
-                await session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker_id.in_(dead)))  # type: ignore[attr-defined]
+                await session.execute(delete(WorkerHeartbeat).where(col(WorkerHeartbeat.worker_id).in_(dead)))
         if dead:
             released = await self.inbox.release(holders=dead)
             log.info("released %d inbox claims of %d stopped worker(s)", released, len(dead))
@@ -117,7 +118,7 @@ class Heartbeat:
             await asyncio.gather(self._task, return_exceptions=True)
         await self.inbox.release()
         async with self.db.unit() as session:
-            await session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == self.inbox.worker_id))
+            await session.execute(delete(WorkerHeartbeat).where(col(WorkerHeartbeat.worker_id) == self.inbox.worker_id))
 
 
 async def take_back_at_start(db: Database, clock: Clock, inbox: Inbox) -> Heartbeat | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.messages import Message
@@ -80,9 +81,9 @@ class Outbox:
         pending = (
             await self.session.execute(
                 select(OutboxMessage).where(
-                    OutboxMessage.target_outbox_id == target.id,
-                    OutboxMessage.operation == Operation.UPDATE.value,
-                    OutboxMessage.status == OutboxStatus.PENDING.value,
+                    col(OutboxMessage.target_outbox_id) == target.id,
+                    col(OutboxMessage.operation) == Operation.UPDATE.value,
+                    col(OutboxMessage.status) == OutboxStatus.PENDING.value,
                 )
             )
         ).scalar_one_or_none()
@@ -108,9 +109,9 @@ class Outbox:
 # Statements run for every message are built once, on first use, with bind parameters:
 # building a statement and its cache key cost more than running it on SQLite.
 @cache
-def _by_dedupe_key() -> Select[tuple[OutboxMessage]]:
+def _by_dedupe_key() -> Select[OutboxMessage]:
     return select(OutboxMessage).where(
-        OutboxMessage.community_id == bindparam("community"), OutboxMessage.dedupe_key == bindparam("key")
+        col(OutboxMessage.community_id) == bindparam("community"), col(OutboxMessage.dedupe_key) == bindparam("key")
     )
 
 
@@ -126,9 +127,9 @@ async def moderator_destinations(session: AsyncSession, community: Community) ->
     moderators = (
         await session.execute(
             select(Member)
-            .where(Member.community_id == community.id, Member.is_moderator == True)  # noqa: E712
-            .where(or_(Member.dm_status == "ok"))
-            .order_by(Member.id)
+            .where(col(Member.community_id) == community.id, col(Member.is_moderator) == True)  # noqa: E712
+            .where(or_(col(Member.dm_status) == "ok"))
+            .order_by(col(Member.id))
             .limit(10)
         )
     ).scalars()

@@ -58,7 +58,7 @@ def _resolve(name: str) -> Drawer:
     function = getattr(importlib.import_module(module_name), attribute, None)
     if function is None or not getattr(function, _MARK, False):
         raise PictureError(f"{name!r} is not a picture drawer")
-    return function  # type: ignore[no-any-return]
+    return function
 
 
 def draw(name: str, figures: str, path: str) -> str:
@@ -120,7 +120,7 @@ class PictureWorker:
     async def ready(self, message: Message) -> Message:
         """The message with every picture drawn (parts unchanged; their files now exist)."""
         for part in message.parts:
-            if isinstance(part, Image) and part.drawer and not os.path.exists(part.path):
+            if isinstance(part, Image) and part.drawer and not await asyncio.to_thread(os.path.exists, part.path):
                 try:
                     await asyncio.get_running_loop().run_in_executor(
                         self._executor(), draw, part.drawer, part.figures, part.path

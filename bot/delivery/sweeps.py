@@ -1,9 +1,10 @@
 """The sweep: the database is the schedule.
 
 Every future action is a due-time column on its row (a poll's `closes_at`, …).
-Each feature declares its `Sweep`s (`bot/core/feature.py`); each asks the database what is due *now* and handles it in its own
-unit of work, claiming rows with `FOR UPDATE SKIP LOCKED` where it matters so
-several workers can sweep one PostgreSQL database. Overdue work found at
+Each feature declares its `Sweep`s (`bot/core/feature.py`); each asks the database
+what is due *now* and handles it in its own unit of work, claiming rows with
+`FOR UPDATE SKIP LOCKED` where it matters so several workers can sweep one
+PostgreSQL database. Overdue work found at
 start-up (the bot was down at the due time) is simply due, and done at once.
 """
 

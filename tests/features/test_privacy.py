@@ -99,7 +99,7 @@ async def _scan(chat: Chat, needles: list[str]) -> list[str]:
     async with chat.bot.db.unit() as s:
         for table in SQLModel.metadata.sorted_tables:
             for row in (await s.execute(select(table))).all():
-                for column, value in zip(table.columns.keys(), row):
+                for column, value in zip(table.columns.keys(), row, strict=True):
                     text = str(value).casefold()
                     for needle in needles:
                         if needle.casefold() in text:

@@ -28,8 +28,8 @@ async def test_two_pairs_through_a_whole_program_with_its_edges(chat: Chat) -> N
     )
     out = await chat("@maria click Accept")
     assert (
-        "maria accepted the change. Your partnership policy is now: meet every week by video call, until Sat 22 May 2027"
-        in out
+        "maria accepted the change. Your partnership policy is now: "
+        "meet every week by video call, until Sat 22 May 2027" in out
     )
     ann_plan = (await _rows(chat, CheckInPlan, CheckInPlan.member_id == await member_id(chat, "ann")))[0]
     assert ann_plan.base_interval_days == 7

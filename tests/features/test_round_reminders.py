@@ -29,7 +29,8 @@ async def test_a_waiting_round_reminds_the_moderators_after_two_and_five_days_th
     assert not _reminders(await chat("wait 47h"))
     out = await chat("wait 2h")
     assert _reminders(out) == [
-        "[#general] Reminder: matching round #1 has waited 2 days for a moderator's approval — 1 pair not introduced yet."
+        "[#general] Reminder: matching round #1 has waited 2 days for a moderator's approval"
+        " — 1 pair not introduced yet."
     ], out
     assert "Show the round" in out and "Approve and introduce" in out and "last reminder" not in out
     assert not _reminders(await chat("wait 2d"))

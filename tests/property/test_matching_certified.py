@@ -256,8 +256,8 @@ def test_banded_greedy_equals_one_global_greedy_on_the_full_graph() -> None:
     assert full.edges == len(scores)  # the engine's full graph is the brute-force one
     chosen = greedy_assignment(full.seekers, full.mentors, full.units, c.mentor_free)
     s, m, u = greedy_on_feasible_graph(c, budget=500)
-    one_pass = zip(full.seekers[chosen].tolist(), full.mentors[chosen].tolist())
-    assert sorted(zip(s.tolist(), m.tolist())) == sorted(one_pass)
+    one_pass = zip(full.seekers[chosen].tolist(), full.mentors[chosen].tolist(), strict=True)
+    assert sorted(zip(s.tolist(), m.tolist(), strict=True)) == sorted(one_pass)
     # Random pairing: maximal (no free mentee–mentor pair left), feasible, and seeded.
     s, m, u = random_pairing(c, seed=1, budget=500)
     left = c.mentor_free.copy()
@@ -265,7 +265,9 @@ def test_banded_greedy_equals_one_global_greedy_on_the_full_graph() -> None:
         left[mentor] -= 1
     assert (left >= 0).all() and len(set(s.tolist())) == len(s)
     taken = set(s.tolist())
-    assert not any(a not in taken and left[b] > 0 for a, b in zip(full.seekers.tolist(), full.mentors.tolist()))
+    assert not any(
+        a not in taken and left[b] > 0 for a, b in zip(full.seekers.tolist(), full.mentors.tolist(), strict=True)
+    )
     again, other = random_pairing(c, seed=1), random_pairing(c, seed=2)
     assert again[1].tolist() == m.tolist() and other[1].tolist() != m.tolist()
     # The certified optimum matches at least as many as either, and scores at least as high at equal count.

@@ -21,9 +21,7 @@ class Chat:
         self._taken = 0
 
     @classmethod
-    async def open(
-        cls, factory: DatabaseFactory, *, settings: Settings | None = None, start: datetime = START
-    ) -> Chat:
+    async def open(cls, factory: DatabaseFactory, *, settings: Settings | None = None, start: datetime = START) -> Chat:
         lines: list[str] = []
         settings = replace(settings or Settings(), database_url=factory.url)
         session = await ConsoleSession.open(settings, start=start, out=lines.append, make_db=factory)

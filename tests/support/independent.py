@@ -59,7 +59,7 @@ def feasible_scores(profiles: list[MatchProfile], rules: MatchingRules) -> dict[
     s = np.array([seeker_of[a] for a, _ in pairs], dtype=np.int64)
     m = np.array([mentor_of[b] for _, b in pairs], dtype=np.int64)
     units = criterion_units(c, s, m).sum(axis=1)
-    return dict(zip(pairs, units.tolist()))
+    return dict(zip(pairs, units.tolist(), strict=True))
 
 
 def optimum_by_slots(profiles: list[MatchProfile], scores: dict[tuple[int, int], int]) -> tuple[int, int]:

@@ -15,12 +15,12 @@ import bot.features.matching as matching
 import bot.features.rounds as rounds
 for info in pkgutil.walk_packages(rounds.__path__, "bot.features.rounds."):
     importlib.import_module(info.name)
-loaded = lambda: sorted({name.split(".")[0] for name in sys.modules} & set(%r))
+loaded = lambda: sorted({name.split(".")[0] for name in sys.modules} & set(HEAVY))
 before = loaded()
 matching.propose_round([matching.MatchProfile(1, matching.Role.MENTEE, topics_wanted=frozenset({"Go"})),
                         matching.MatchProfile(2, matching.Role.MENTOR, topics_offered=frozenset({"Go"}))])
 print(json.dumps({"before": before, "after": loaded()}))
-""" % (HEAVY,)
+""".replace("set(HEAVY)", f"set({HEAVY!r})")
 
 
 def test_importing_the_engine_and_the_rounds_feature_loads_no_heavy_library() -> None:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -79,10 +80,11 @@ async def start_plans(session: AsyncSession, pairing: Pairing, now: datetime) ->
     """Called when a pairing starts: both members get their first check-in after one cadence."""
     days = CADENCE_DAYS.get(pairing.cadence, 14)
     for member_id in (pairing.mentee_member_id, pairing.mentor_member_id):
+        assert pairing.id is not None
         session.add(
             CheckInPlan(
                 community_id=pairing.community_id,
-                pairing_id=pairing.id,  # type: ignore[arg-type]
+                pairing_id=pairing.id,
                 member_id=member_id,
                 next_checkin_at=now + timedelta(days=days),
                 base_interval_days=days,
@@ -122,36 +124,37 @@ async def send_due_checkins(session: AsyncSession, now: datetime, settings: Any 
     partner = aliased(Member)
     me = aliased(Member)
     partner_id = case(
-        (CheckInPlan.member_id == Pairing.mentee_member_id, Pairing.mentor_member_id), else_=Pairing.mentee_member_id
+        (col(CheckInPlan.member_id) == Pairing.mentee_member_id, col(Pairing.mentor_member_id)),
+        else_=col(Pairing.mentee_member_id),
     )
     rows = (
         await session.execute(
             select(
-                CheckInPlan.id,
-                CheckInPlan.community_id,
-                CheckInPlan.pairing_id,
-                CheckInPlan.member_id,
-                CheckInPlan.sent_count,
-                CheckInPlan.awaiting_answer,
-                CheckInPlan.ignored_in_a_row,
-                CheckInPlan.base_interval_days,
-                CheckInPlan.interval_days,
-                me.platform_user_id,
-                me.timezone,
-                Profile.timezone,
-                Profile.status,
-                Profile.paused_until,
-                partner.display_name,
-                Community.timezone,
+                col(CheckInPlan.id),
+                col(CheckInPlan.community_id),
+                col(CheckInPlan.pairing_id),
+                col(CheckInPlan.member_id),
+                col(CheckInPlan.sent_count),
+                col(CheckInPlan.awaiting_answer),
+                col(CheckInPlan.ignored_in_a_row),
+                col(CheckInPlan.base_interval_days),
+                col(CheckInPlan.interval_days),
+                col(me.platform_user_id),
+                col(me.timezone),
+                col(Profile.timezone),
+                col(Profile.status),
+                col(Profile.paused_until),
+                col(partner.display_name),
+                col(Community.timezone),
             )
-            .join(Pairing, Pairing.id == CheckInPlan.pairing_id)
-            .join(me, me.id == CheckInPlan.member_id)
-            .join(partner, partner.id == partner_id)
-            .join(Community, Community.id == CheckInPlan.community_id)
-            .outerjoin(Profile, Profile.member_id == CheckInPlan.member_id)
-            .where(CheckInPlan.active == True, CheckInPlan.next_checkin_at <= now)  # noqa: E712
-            .where(Pairing.status == PairingStatus.ACTIVE.value)
-            .order_by(CheckInPlan.next_checkin_at)
+            .join(Pairing, col(Pairing.id) == CheckInPlan.pairing_id)
+            .join(me, col(me.id) == CheckInPlan.member_id)
+            .join(partner, col(partner.id) == partner_id)
+            .join(Community, col(Community.id) == CheckInPlan.community_id)
+            .outerjoin(Profile, col(Profile.member_id) == CheckInPlan.member_id)
+            .where(col(CheckInPlan.active) == True, col(CheckInPlan.next_checkin_at) <= now)  # noqa: E712
+            .where(col(Pairing.status) == PairingStatus.ACTIVE.value)
+            .order_by(col(CheckInPlan.next_checkin_at))
             .limit(limit)
             .with_for_update(skip_locked=True, of=CheckInPlan)
         )
@@ -178,6 +181,7 @@ async def send_due_checkins(session: AsyncSession, now: datetime, settings: Any 
         partner_name,
         community_tz,
     ) in rows:
+        assert plan_id is not None  # a stored row's key
         if status == ProfileStatus.PAUSED.value and paused_until and paused_until > now:
             plan_updates.append({"id": plan_id, "next_checkin_at": paused_until})
             continue
@@ -226,8 +230,8 @@ async def send_due_checkins(session: AsyncSession, now: datetime, settings: Any 
         )  # sent_count is applied as sent_count + 1 (rows are locked, so that equals `sequence`)
         if ignored >= 1:
             both_ignoring.add(pairing_id)
-    await insert_ignoring_duplicates(session, CheckIn.__table__, checkins)  # type: ignore[attr-defined]
-    await insert_ignoring_duplicates(session, OutboxMessage.__table__, outbox)  # type: ignore[attr-defined]
+    await insert_ignoring_duplicates(session, CheckIn.__table__, checkins)  # type: ignore[attr-defined]  # SQLModel sets it; its stubs omit it
+    await insert_ignoring_duplicates(session, OutboxMessage.__table__, outbox)  # type: ignore[attr-defined]  # SQLModel sets it; its stubs omit it
     if plan_updates:
         await _update_plans(session, plan_updates)
     if both_ignoring:
@@ -242,11 +246,11 @@ async def _update_plans(session: AsyncSession, updates: list[dict[str, Any]]) ->
     counters, so thousands of rows cost a handful of statements (a per-row
     executemany was the slowest part of the sweep).
     """
-    table = CheckInPlan.__table__  # type: ignore[attr-defined]
+    table = CheckInPlan.__table__  # type: ignore[attr-defined]  # SQLModel sets it; its stubs omit it
     groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
     for row in updates:
-        values = tuple(sorted((k, v) for k, v in row.items() if k not in ("id", "sent_count")))
-        groups.setdefault(values + (("bump", "sent_count" in row),), []).append(row["id"])
+        same = tuple(sorted((k, v) for k, v in row.items() if k not in ("id", "sent_count")))
+        groups.setdefault(same + (("bump", "sent_count" in row),), []).append(row["id"])
     for key, ids in groups.items():
         values = {k: v for k, v in key if k != "bump"}
         if dict(key)["bump"]:
@@ -262,10 +266,10 @@ async def _report_ignored_by_both(session: AsyncSession, pairing_ids: set[int], 
         both = (
             (
                 await session.execute(
-                    select(CheckInPlan.pairing_id)
-                    .where(CheckInPlan.pairing_id.in_(chunk))  # type: ignore[attr-defined]
-                    .group_by(CheckInPlan.pairing_id)
-                    .having(func.min(CheckInPlan.ignored_in_a_row) >= 1, func.count() == 2)
+                    select(col(CheckInPlan.pairing_id))
+                    .where(col(CheckInPlan.pairing_id).in_(chunk))
+                    .group_by(col(CheckInPlan.pairing_id))
+                    .having(func.min(col(CheckInPlan.ignored_in_a_row)) >= 1, func.count() == 2)
                 )
             )
             .scalars()
@@ -280,7 +284,7 @@ async def _report_ignored_by_both(session: AsyncSession, pairing_ids: set[int], 
 async def next_checkin_due(session: AsyncSession) -> datetime | None:
     return (
         await session.execute(
-            select(func.min(CheckInPlan.next_checkin_at)).where(CheckInPlan.active == True)  # noqa: E712
+            select(func.min(col(CheckInPlan.next_checkin_at))).where(col(CheckInPlan.active) == True)  # noqa: E712
         )
     ).scalar_one_or_none()
 
@@ -292,9 +296,9 @@ async def next_checkin_due(session: AsyncSession) -> datetime | None:
 def _checkin_by_button() -> Any:
     # Built once, on first use: every check-in answer runs it.
     return select(CheckIn).where(
-        CheckIn.plan_id == bindparam("plan"),
-        CheckIn.sequence == bindparam("sequence"),
-        CheckIn.community_id == bindparam("community"),
+        col(CheckIn.plan_id) == bindparam("plan"),
+        col(CheckIn.sequence) == bindparam("sequence"),
+        col(CheckIn.community_id) == bindparam("community"),
     )
 
 
@@ -329,7 +333,7 @@ async def on_checkin_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
     if answer is CheckInAnswer.PAUSE:
         until = ctx.now + timedelta(days=PAUSE_DAYS)
         for other in (
-            await ctx.session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))
+            await ctx.session.execute(select(CheckInPlan).where(col(CheckInPlan.pairing_id) == pairing.id))
         ).scalars():
             other.next_checkin_at = max(other.next_checkin_at, until)
             ctx.session.add(other)
@@ -357,8 +361,8 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
     checkin = (
         await ctx.session.execute(
             select(CheckIn)
-            .where(CheckIn.member_id == ctx.member_id, CheckIn.community_id == ctx.community_id)
-            .order_by(CheckIn.sent_at.desc(), CheckIn.id.desc())  # type: ignore[attr-defined]
+            .where(col(CheckIn.member_id) == ctx.member_id, col(CheckIn.community_id) == ctx.community_id)
+            .order_by(col(CheckIn.sent_at).desc(), col(CheckIn.id).desc())
             .limit(1)
         )
     ).scalar_one_or_none()

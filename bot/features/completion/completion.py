@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -75,12 +76,13 @@ async def complete_pairing(
     )
     thanks = await _mentor_thanks(session, pairing, mentee, now)
     for member, role in ((mentee, "mentee"), (mentor, "mentor")):
+        assert pairing.id is not None and member.id is not None
         feedback = Feedback(
             community_id=pairing.community_id,
             pairing_id=pairing.id,
             member_id=member.id,
             role=role,
-            requested_at=now,  # type: ignore[arg-type]
+            requested_at=now,
         )
         session.add(feedback)
         await session.flush()
@@ -92,7 +94,8 @@ async def complete_pairing(
         await outbox.post(
             Destination.dm(member.platform_user_id), Message(tuple(parts)), dedupe_key=f"feedback:{feedback.id}:ask"
         )
-    await after_pairing_ends(session, pairing, now, rematch_priority=False, ask=frozenset({mentee.id, mentor.id}))  # type: ignore[arg-type]
+    assert mentee.id is not None and mentor.id is not None
+    await after_pairing_ends(session, pairing, now, rematch_priority=False, ask=frozenset({mentee.id, mentor.id}))
     return True
 
 
@@ -119,14 +122,16 @@ async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member
     lasted = human_duration((now - pairing.started_at).days)
     meetings = (
         await session.execute(
-            select(func.count()).select_from(CheckIn).where(CheckIn.pairing_id == pairing.id, CheckIn.answer == "met")
+            select(func.count())
+            .select_from(CheckIn)
+            .where(col(CheckIn.pairing_id) == pairing.id, col(CheckIn.answer) == "met")
         )
     ).scalar_one()
     goals = (
         await session.execute(
             select(func.count())
             .select_from(Goal)
-            .where(Goal.pairing_id == pairing.id, Goal.status == GoalStatus.DONE.value)
+            .where(col(Goal.pairing_id) == pairing.id, col(Goal.status) == GoalStatus.DONE.value)
         )
     ).scalar_one()
     # Only what happened is counted; a pair that never got going is thanked, not praised for zero.
@@ -139,7 +144,10 @@ async def _mentor_thanks(session: AsyncSession, pairing: Pairing, mentee: Member
         if d
     ]
     if done:
-        summary = f"! Over {lasted} you {' and '.join(done)} together. Giving back like this is what keeps the community strong."
+        summary = (
+            f"! Over {lasted} you {' and '.join(done)} together. "
+            "Giving back like this is what keeps the community strong."
+        )
     else:
         summary = f" and for the time you set aside. Your mentorship lasted {lasted}."
     return msg.message(msg.text(msg.Strong("Thank you for mentoring "), UserText(mentee.display_name), summary))
@@ -299,11 +307,11 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
         await ctx.session.execute(
             select(Feedback)
             .where(
-                Feedback.member_id == ctx.member_id,
-                Feedback.community_id == ctx.community_id,
-                Feedback.step != FeedbackStep.DONE.value,
+                col(Feedback.member_id) == ctx.member_id,
+                col(Feedback.community_id) == ctx.community_id,
+                col(Feedback.step) != FeedbackStep.DONE.value,
             )
-            .order_by(Feedback.requested_at.desc())  # type: ignore[attr-defined]
+            .order_by(col(Feedback.requested_at).desc())
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -331,7 +339,8 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
         if choice is None:
             return [
                 msg.message(
-                    "May the moderators quote you? Reply yes with my name, yes anonymously, yes under another name, or no."
+                    "May the moderators quote you? "
+                    "Reply yes with my name, yes anonymously, yes under another name, or no."
                 )
             ]
         return _quote(ctx, feedback, choice)
@@ -362,8 +371,12 @@ async def testimonials_command(ctx: Ctx, args: list[str]) -> list[Message]:
         (
             await ctx.session.execute(
                 select(Feedback)
-                .where(Feedback.community_id == ctx.community_id, Feedback.quote_ok == True, Feedback.worked != "")  # noqa: E712
-                .order_by(Feedback.completed_at.desc())  # type: ignore[attr-defined]
+                .where(
+                    col(Feedback.community_id) == ctx.community_id,
+                    col(Feedback.quote_ok) == True,  # noqa: E712
+                    col(Feedback.worked) != "",
+                )
+                .order_by(col(Feedback.completed_at).desc())
                 .limit(20)
             )
         )
@@ -391,8 +404,8 @@ async def complete_due_pairings(session: AsyncSession, now: datetime, settings: 
         (
             await session.execute(
                 select(Pairing)
-                .where(Pairing.status == PairingStatus.ACTIVE.value, Pairing.ends_on <= now)
-                .order_by(Pairing.ends_on)
+                .where(col(Pairing.status) == PairingStatus.ACTIVE.value, col(Pairing.ends_on) <= now)
+                .order_by(col(Pairing.ends_on))
                 .limit(200)
                 .with_for_update(skip_locked=True)
             )
@@ -407,7 +420,9 @@ async def complete_due_pairings(session: AsyncSession, now: datetime, settings: 
 
 async def next_completion(session: AsyncSession) -> datetime | None:
     return (
-        await session.execute(select(func.min(Pairing.ends_on)).where(Pairing.status == PairingStatus.ACTIVE.value))
+        await session.execute(
+            select(func.min(col(Pairing.ends_on))).where(col(Pairing.status) == PairingStatus.ACTIVE.value)
+        )
     ).scalar_one_or_none()
 
 
@@ -416,7 +431,7 @@ async def send_due_midpoints(session: AsyncSession, now: datetime, settings: Any
         (
             await session.execute(
                 select(Pairing)
-                .where(Pairing.status == PairingStatus.ACTIVE.value, Pairing.midpoint_at <= now)
+                .where(col(Pairing.status) == PairingStatus.ACTIVE.value, col(Pairing.midpoint_at) <= now)
                 .limit(500)
                 .with_for_update(skip_locked=True)
             )
@@ -434,5 +449,7 @@ async def send_due_midpoints(session: AsyncSession, now: datetime, settings: Any
 
 async def next_midpoint(session: AsyncSession) -> datetime | None:
     return (
-        await session.execute(select(func.min(Pairing.midpoint_at)).where(Pairing.status == PairingStatus.ACTIVE.value))
+        await session.execute(
+            select(func.min(col(Pairing.midpoint_at))).where(col(Pairing.status) == PairingStatus.ACTIVE.value)
+        )
     ).scalar_one_or_none()

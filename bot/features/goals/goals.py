@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -49,14 +50,15 @@ async def set_goal(ctx: Ctx, args: list[str]) -> list[Message]:
             'e.g. /mentor goal set "Ship my first open-source PR" or "Prepare for a system-design interview".'
         )
     count = (
-        await ctx.session.execute(select(func.count()).select_from(Goal).where(Goal.pairing_id == pairing.id))
+        await ctx.session.execute(select(func.count()).select_from(Goal).where(col(Goal.pairing_id) == pairing.id))
     ).scalar_one()
+    assert pairing.id is not None
     goal = Goal(
         community_id=ctx.community_id,
         pairing_id=pairing.id,
         number=count + 1,
         text=text,
-        by_date=by,  # type: ignore[arg-type]
+        by_date=by,
         created_by_member_id=ctx.member_id,
         created_at=ctx.now,
     )
@@ -77,13 +79,13 @@ async def set_goal(ctx: Ctx, args: list[str]) -> list[Message]:
 
 
 async def _open_goal(ctx: Ctx, pairing: Pairing, number: str | None) -> Goal:
-    query = select(Goal).where(Goal.pairing_id == pairing.id)
+    query = select(Goal).where(col(Goal.pairing_id) == pairing.id)
     if number is not None:
         if not number.lstrip("#").isdigit():
             raise ParseError("--goal takes a goal number, e.g. --goal 2 (/mentor goals lists them).")
-        query = query.where(Goal.number == int(number.lstrip("#")))
+        query = query.where(col(Goal.number) == int(number.lstrip("#")))
     else:
-        query = query.where(Goal.status == GoalStatus.OPEN.value).order_by(Goal.number.desc()).limit(1)  # type: ignore[attr-defined]
+        query = query.where(col(Goal.status) == GoalStatus.OPEN.value).order_by(col(Goal.number).desc()).limit(1)
     goal = (await ctx.session.execute(query)).scalar_one_or_none()
     if goal is None:
         raise NotFound(
@@ -102,12 +104,13 @@ async def update_goal(ctx: Ctx, args: list[str]) -> list[Message]:
         raise ParseError(f"Keep an update under {NOTE_MAX} characters (yours has {len(text)}).")
     pairing = await my_pairing(ctx, opts["pair"], "update a goal")
     goal = await _open_goal(ctx, pairing, opts["goal"])
+    assert pairing.id is not None
     ctx.session.add(
         PairNote(
             community_id=ctx.community_id,
             pairing_id=pairing.id,
             goal_id=goal.id,
-            member_id=ctx.member_id,  # type: ignore[arg-type]
+            member_id=ctx.member_id,
             kind="progress",
             text=text,
             created_at=ctx.now,
@@ -159,7 +162,7 @@ async def list_goals(ctx: Ctx, args: list[str]) -> list[Message]:
     parsed = parse_args(args, {"pair": Arity.ONE})
     pairing = await my_pairing(ctx, parsed.one("pair"), "see goals")
     goals = (
-        (await ctx.session.execute(select(Goal).where(Goal.pairing_id == pairing.id).order_by(Goal.number)))
+        (await ctx.session.execute(select(Goal).where(col(Goal.pairing_id) == pairing.id).order_by(col(Goal.number))))
         .scalars()
         .all()
     )
@@ -169,8 +172,8 @@ async def list_goals(ctx: Ctx, args: list[str]) -> list[Message]:
         (
             await ctx.session.execute(
                 select(PairNote)
-                .where(PairNote.pairing_id == pairing.id, PairNote.kind == "progress")
-                .order_by(PairNote.created_at)
+                .where(col(PairNote.pairing_id) == pairing.id, col(PairNote.kind) == "progress")
+                .order_by(col(PairNote.created_at))
             )
         )
         .scalars()

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.messages import Button, Part, Span, UserText
@@ -207,9 +208,9 @@ async def _avoid(turn: Turn, text: str) -> list[int]:
     for raw in _split_list(text):
         name = raw.strip().lstrip("@")
         mention = re.fullmatch(r"<@!?([\w]+)>", raw.strip())
-        query = select(Member).where(Member.community_id == turn.intake.community_id)
+        query = select(Member).where(col(Member.community_id) == turn.intake.community_id)
         if mention:
-            query = query.where(Member.platform_user_id == mention.group(1))
+            query = query.where(col(Member.platform_user_id) == mention.group(1))
         else:
             query = query.where(
                 (func.lower(Member.display_name) == name.casefold()) | (Member.platform_user_id == name)
@@ -226,7 +227,8 @@ async def _avoid(turn: Turn, text: str) -> list[int]:
         if found[0].id == turn.intake.member_id:
             raise Invalid("That's you! Type someone else's name, or click Skip.")
         if found[0].id not in ids:
-            ids.append(found[0].id)  # type: ignore[arg-type]
+            assert found[0].id is not None
+            ids.append(found[0].id)
     if not ids:
         raise Invalid("Type at least one name, or click Skip.")
     return ids

@@ -56,7 +56,8 @@ def announcement(program: Program, text: str, campaign: str) -> Message:
         parts.append(msg.text(UserText(text)))  # the moderator's own words are escaped like any member text
     parts.append(
         msg.text(
-            "Mentors: share what you know, grow as a leader and give back. Mentees: get guidance towards a goal you choose. "
+            "Mentors: share what you know, grow as a leader and give back. "
+            "Mentees: get guidance towards a goal you choose. "
             "Signing up takes about five minutes, in a DM with me."
         )
     )

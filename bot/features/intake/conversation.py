@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Select as Query
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx, OutboxWriter
@@ -80,9 +81,11 @@ def _save(intake: Intake, now: datetime, step: IntakeStep | None = None) -> None
 
 
 @cache
-def _intake_query() -> Query[tuple[Intake]]:
+def _intake_query() -> Query[Intake]:
     # Built once, on first use: every intake answer runs it (building a statement costs more than running it).
-    return select(Intake).where(Intake.community_id == bindparam("community"), Intake.member_id == bindparam("member"))
+    return select(Intake).where(
+        col(Intake.community_id) == bindparam("community"), col(Intake.member_id) == bindparam("member")
+    )
 
 
 async def get_intake(session: AsyncSession, community_id: int, member_id: int) -> Intake | None:
@@ -94,7 +97,7 @@ async def get_intake(session: AsyncSession, community_id: int, member_id: int) -
 async def get_profile(session: AsyncSession, community_id: int, member_id: int) -> Profile | None:
     return (
         await session.execute(
-            select(Profile).where(Profile.community_id == community_id, Profile.member_id == member_id)
+            select(Profile).where(col(Profile.community_id) == community_id, col(Profile.member_id) == member_id)
         )
     ).scalar_one_or_none()
 
@@ -131,7 +134,8 @@ async def start_or_resume(ctx: Ctx, *, source: str, role: str | None = None) -> 
         )
         return [
             msg.message(
-                f"You're already signed up as {role_word}. /mentor profile shows your answers; /mentor edit changes them."
+                f"You're already signed up as {role_word}. "
+                "/mentor profile shows your answers; /mentor edit changes them."
             )
         ]
     if intake is None:
@@ -340,7 +344,8 @@ async def on_intake_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...
     if intake is None or intake.status != IntakeStatus.IN_PROGRESS.value:
         return [
             msg.message(
-                "This sign-up is finished or was cancelled. /mentor join starts again; /mentor edit changes your answers."
+                "This sign-up is finished or was cancelled. "
+                "/mentor join starts again; /mentor edit changes your answers."
             )
         ]
     turn = _turn(ctx, intake)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.messages import Button, ButtonStyle, Message, Option, Part, Select, Span, UserText
@@ -39,7 +40,7 @@ def _topic_selects(turn: Turn, step: IntakeStep) -> list[Part]:
 
 def question_parts(turn: Turn, step: IntakeStep) -> list[Part]:
     """The question for `step`: text, then its buttons or selects."""
-    program, a = turn.program, turn.answers
+    program = turn.program
     if step is IntakeStep.ROLE:
         return [
             msg.text("Would you like to mentor someone, be mentored, or both?"),
@@ -165,9 +166,11 @@ async def _names(session: AsyncSession, community_id: int, ids: list[int]) -> di
     if not ids:
         return {}
     rows = await session.execute(
-        select(Member.id, Member.display_name).where(Member.community_id == community_id, Member.id.in_(ids))  # type: ignore[union-attr]
+        select(col(Member.id), col(Member.display_name)).where(
+            col(Member.community_id) == community_id, col(Member.id).in_(ids)
+        )
     )
-    return {i: n for i, n in rows.all()}
+    return {i: n for i, n in rows.all() if i is not None}  # (never None: a stored key)
 
 
 def answer_spans(program: Program, step: IntakeStep, a: dict[str, Any], names: dict[int, str]) -> tuple[Span, ...]:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.parsing import format_when
@@ -28,8 +29,8 @@ async def send_due_reminders(session: AsyncSession, now: datetime, program: Prog
         (
             await session.execute(
                 select(Intake)
-                .where(Intake.status == IntakeStatus.IN_PROGRESS.value, Intake.remind_at <= now)  # type: ignore[operator]
-                .order_by(Intake.remind_at)
+                .where(col(Intake.status) == IntakeStatus.IN_PROGRESS.value, col(Intake.remind_at) <= now)
+                .order_by(col(Intake.remind_at))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
@@ -69,5 +70,7 @@ async def _signed_up(session: AsyncSession, intake: Intake) -> bool:
 
 async def next_reminder(session: AsyncSession) -> datetime | None:
     return (
-        await session.execute(select(func.min(Intake.remind_at)).where(Intake.status == IntakeStatus.IN_PROGRESS.value))
+        await session.execute(
+            select(func.min(col(Intake.remind_at))).where(col(Intake.status) == IntakeStatus.IN_PROGRESS.value)
+        )
     ).scalar_one_or_none()

@@ -125,7 +125,7 @@ def greedy_assignment(
     left = free_slots.astype(np.int64).copy()
     taken: set[int] = set()
     chosen: list[int] = []
-    for e, s, m in zip(order.tolist(), seekers[order].tolist(), mentors[order].tolist()):
+    for e, s, m in zip(order.tolist(), seekers[order].tolist(), mentors[order].tolist(), strict=True):
         if s in taken or left[m] <= 0:
             continue
         taken.add(s)

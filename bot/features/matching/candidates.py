@@ -26,6 +26,7 @@ spreads over the whole list) is scored.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -72,9 +73,9 @@ def _segments(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     Computed once per round (candidate generation and every pricing pass read the same ranges).
     """
     cached = c.cache.get("segments")
-    if cached is None:
+    if not isinstance(cached, tuple):  # absent until the first call of the round
         cached = c.cache["segments"] = _compute_segments(c)
-    return cached  # type: ignore[return-value]
+    return cached
 
 
 def _compute_segments(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -222,7 +223,7 @@ def _chunks(c: Community, seeker: np.ndarray, take: np.ndarray) -> list[tuple[in
     cuts = np.searchsorted(cum, np.arange(CHUNK_PAIRS, cum[-1], CHUNK_PAIRS), side="right")
     bounds = np.unique(np.concatenate(([0], cuts, [c.n_seekers])))
     seg_bounds = np.searchsorted(seeker, bounds, side="left")
-    return [(int(lo), int(hi)) for lo, hi in zip(seg_bounds[:-1], seg_bounds[1:]) if hi > lo]
+    return [(int(lo), int(hi)) for lo, hi in itertools.pairwise(seg_bounds) if hi > lo]
 
 
 SegmentFilter = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]

@@ -146,7 +146,7 @@ def price_out(
     if not found:
         empty = np.zeros(0, dtype=np.int64)
         return (empty, empty, empty), priced, skipped
-    vs, vm, vu = (np.concatenate(p) for p in zip(*found))
+    vs, vm, vu = (np.concatenate(p) for p in zip(*found, strict=True))
     _, first = np.unique(vs * max(1, c.n_mentors) + vm, return_index=True)
     return (vs[first], vm[first], vu[first]), priced, skipped
 

@@ -9,6 +9,7 @@ row on each side, and `*_member` maps both back to the same member index.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -183,9 +184,9 @@ def _ordinal(values: Iterable[str], scale: tuple[str, ...]) -> np.ndarray:
 def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
     """Validate, sort and vectorise a round's profiles."""
     ordered = sorted(profiles, key=lambda p: p.member_id)
-    for a, b in zip(ordered, ordered[1:]):
-        if a.member_id == b.member_id:
-            raise ValueError(f"member {a.member_id} appears twice in the round")
+    for before, after in itertools.pairwise(ordered):
+        if before.member_id == after.member_id:
+            raise ValueError(f"member {before.member_id} appears twice in the round")
     n = len(ordered)
     member_ids = np.fromiter((p.member_id for p in ordered), dtype=np.int64, count=n)
     position = {p.member_id: i for i, p in enumerate(ordered)}
@@ -223,7 +224,7 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
     for ts in wanted:
         for t in ts:
             demand[t] += 1
-    for ts, f in zip(offered, free):
+    for ts, f in zip(offered, free, strict=True):
         for t in ts:
             supply[t] += int(f)
     vocab = sorted(set(demand) & set(supply))
@@ -301,10 +302,10 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
                 forbidden_why[a * n + b] = forbidden_why[b * n + a] = "on a do-not-match list"
     if not rules.allow_rematch:
         for x, y in rules.previous_pairs:
-            a, b = position.get(x), position.get(y)
-            if a is not None and b is not None:
-                forbidden_why.setdefault(a * n + b, "paired before")
-                forbidden_why.setdefault(b * n + a, "paired before")
+            first, second = position.get(x), position.get(y)
+            if first is not None and second is not None:
+                forbidden_why.setdefault(first * n + second, "paired before")
+                forbidden_why.setdefault(second * n + first, "paired before")
     forbidden_keys = np.array(sorted(forbidden_why), dtype=np.int64)
 
     # Inverted index over available mentors: (topic, language) -> mentors sorted by UTC offset.
@@ -317,15 +318,15 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
     n_lists = len(vocab) * n_lang
     keys: list[float] = []
     entry_mentor: list[int] = []
-    for m, (i, ts) in enumerate(zip(mentors, offered)):
+    for m, (i, ts) in enumerate(zip(mentors, offered, strict=True)):
         langs = [language_ids[topic_key(lang)] for lang in ordered[i].languages]
         shift = tz[i] + OFFSET_SHIFT
         for t in ts:
-            k = topic_ids.get(t)
-            if k is None:
+            topic_id = topic_ids.get(t)
+            if topic_id is None:
                 continue
             for lang in langs:
-                base = k * n_lang + lang
+                base = topic_id * n_lang + lang
                 keys.append(base * INDEX_STRIDE + shift)
                 entry_mentor.append(m)
                 if accepts_async[i]:

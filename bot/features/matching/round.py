@@ -120,5 +120,5 @@ def _scored(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> list[Scor
     mentor_ids = c.member_ids[c.mentor_member[mentors]].tolist()
     return [
         ScoredCandidate(mentee_id=a, mentor_id=b, score=u / 100, reasons=r)
-        for a, b, u, r in zip(mentee_ids, mentor_ids, units.tolist(), reasons)
+        for a, b, u, r in zip(mentee_ids, mentor_ids, units.tolist(), reasons, strict=True)
     ]

@@ -51,7 +51,7 @@ def _units(fraction: np.ndarray, weight_units: float) -> np.ndarray:
 
 def _tables(c: Community) -> _Tables:
     cached = c.cache.get("tables")
-    if cached is None:
+    if not isinstance(cached, _Tables):  # absent until the first call of the round
         w = np.asarray(c.rules.weights.as_tuple()) * UNITS_PER_POINT
         gaps = np.arange(-SENIORITY_SPAN, SENIORITY_SPAN + 1, dtype=np.float64)
         seniority = _units(np.append(seniority_fraction(gaps), 0.5), w[2])
@@ -268,7 +268,7 @@ def reasons_for_pairs(
         return ", ".join(waited) if waited else "new this round"
 
     out: list[tuple[Reason, ...]] = []
-    for seeker, mentor, pts in zip(seekers, mentors, points):
+    for seeker, mentor, pts in zip(seekers, mentors, points, strict=True):
         se, me = seeker_member[seeker], mentor_member[mentor]
         e, m = profiles[se], profiles[me]
         common = seeker_keywords[seeker] & mentor_keywords[mentor]

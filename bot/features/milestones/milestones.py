@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx, OutboxWriter
@@ -85,7 +86,7 @@ async def list_resources(ctx: Ctx, args: list[str]) -> list[Message]:
     topic = " ".join(args).strip() or None
     program = getattr(ctx, "program", None)
     profile = (
-        await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))
+        await ctx.session.execute(select(Profile).where(col(Profile.member_id) == ctx.member_id))
     ).scalar_one_or_none()
     roles = ["mentor", "mentee"] if profile is None or profile.role == "both" else [profile.role]
     found: list[Any] = []

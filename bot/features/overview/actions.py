@@ -130,9 +130,10 @@ async def on_pair(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[M
     if cid.verb == "show":
         described = await describe_pairing(ctx, pairing)
         mentee, mentor = await members_of(ctx.session, pairing)
+        assert mentee.id is not None and mentor.id is not None
         buttons: tuple[msg.Part, ...] = (
-            Button("Mentee's profile", member_button_id(mentee.id)),  # type: ignore[arg-type]
-            Button("Mentor's profile", member_button_id(mentor.id)),  # type: ignore[arg-type]
+            Button("Mentee's profile", member_button_id(mentee.id)),
+            Button("Mentor's profile", member_button_id(mentor.id)),
         )
         if pairing.status == PairingStatus.ACTIVE.value:
             buttons += (
@@ -161,7 +162,8 @@ async def on_member(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list
     member = await ctx.session.get(Member, int(cid.key)) if cid.key.isdigit() else None
     if member is None or member.community_id != ctx.community_id:
         raise NotFound("That member is not here any more.")
-    profile = await get_profile(ctx.session, ctx.community_id, member.id)  # type: ignore[arg-type]
+    assert member.id is not None
+    profile = await get_profile(ctx.session, ctx.community_id, member.id)
     if profile is None:
         return [
             msg.message(msg.text(msg.UserText(member.display_name), " has no profile (not signed up, or forgotten)."))

@@ -101,7 +101,7 @@ async def submit_goal_form(ctx: Any, cid: ComponentId, fields: dict[str, str]) -
     goal = " ".join((fields.get("goal") or "").split())
     if not goal:
         raise InvalidInput("Please write the goal.")
-    args = [quoted_word(goal)]
+    args: list[str] = [quoted_word(goal)]
     by = (fields.get("by") or "").strip()
     if by:
         args += ["--by", quoted_word(by)]

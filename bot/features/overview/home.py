@@ -19,6 +19,7 @@ from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.feature import SweepEnv
@@ -67,18 +68,21 @@ async def opened(viewer: Viewer, page: int) -> Message:
     """The member opened (or paged) their Home: remember it, and answer with the card."""
     view = (
         await viewer.session.execute(
-            select(HomeView).where(HomeView.community_id == viewer.community_id, HomeView.member_id == viewer.member.id)
+            select(HomeView).where(
+                col(HomeView.community_id) == viewer.community_id, col(HomeView.member_id) == viewer.member.id
+            )
         )
     ).scalar_one_or_none()
     if view is None:
         try:
             async with viewer.session.begin_nested():
-                view = HomeView(community_id=viewer.community_id, member_id=viewer.member.id, opened_at=viewer.now)  # type: ignore[arg-type]
+                assert viewer.member.id is not None
+                view = HomeView(community_id=viewer.community_id, member_id=viewer.member.id, opened_at=viewer.now)
                 viewer.session.add(view)
                 await viewer.session.flush()
         except IntegrityError:  # opened on two devices at once
             view = (
-                await viewer.session.execute(select(HomeView).where(HomeView.member_id == viewer.member.id))
+                await viewer.session.execute(select(HomeView).where(col(HomeView.member_id) == viewer.member.id))
             ).scalar_one()
     view.opened_at = view.published_at = viewer.now
     view.stale = False
@@ -95,12 +99,13 @@ async def republish_due(session: AsyncSession, now: datetime, env: SweepEnv) -> 
     rows = (
         await session.execute(
             select(HomeView, Member, Community)
-            .join(Member, Member.id == HomeView.member_id)
-            .join(Community, Community.id == HomeView.community_id)
+            .join(Member, col(Member.id) == HomeView.member_id)
+            .join(Community, col(Community.id) == HomeView.community_id)
             .where(
-                HomeView.stale == True, or_(HomeView.published_at.is_(None), HomeView.published_at <= now - DEBOUNCE)
-            )  # type: ignore[union-attr]
-            .order_by(HomeView.published_at)
+                col(HomeView.stale) == True,  # noqa: E712
+                or_(col(HomeView.published_at).is_(None), col(HomeView.published_at) <= now - DEBOUNCE),
+            )
+            .order_by(col(HomeView.published_at))
             .limit(BATCH)
             .with_for_update(skip_locked=True, of=HomeView)
         )
@@ -108,15 +113,16 @@ async def republish_due(session: AsyncSession, now: datetime, env: SweepEnv) -> 
     budget: dict[int, int] = {}
     republished = 0
     for view, member, community in rows:
+        assert community.id is not None
         if community.id not in budget:
-            budget[community.id] = PER_MINUTE - await _published_last_minute(session, community.id, now)  # type: ignore[index, arg-type]
-        if budget[community.id] <= 0:  # type: ignore[index]
+            budget[community.id] = PER_MINUTE - await _published_last_minute(session, community.id, now)
+        if budget[community.id] <= 0:
             # Stays stale, due again in a minute (a publish time ahead of now is not counted
             # as a publish, and keeps the runtime from waking at once for it).
             view.published_at = now + timedelta(minutes=1) - DEBOUNCE
             session.add(view)
             continue
-        budget[community.id] -= 1  # type: ignore[index]
+        budget[community.id] -= 1
         republished += 1
         view.stale = False
         view.published_at = now
@@ -125,7 +131,8 @@ async def republish_due(session: AsyncSession, now: datetime, env: SweepEnv) -> 
             continue
         viewer = Viewer(session, community, member, now, env.program, member.is_moderator)
         card = await home_card(viewer, view.page)
-        await Outbox(session, community.id, now).post(Destination(HOME, member.platform_user_id), card)  # type: ignore[arg-type]
+        assert community.id is not None
+        await Outbox(session, community.id, now).post(Destination(HOME, member.platform_user_id), card)
     return republished
 
 
@@ -135,9 +142,9 @@ async def _published_last_minute(session: AsyncSession, community_id: int, now: 
             select(func.count())
             .select_from(HomeView)
             .where(
-                HomeView.community_id == community_id,
-                HomeView.published_at > now - timedelta(minutes=1),  # type: ignore[operator]
-                HomeView.published_at <= now,  # type: ignore[operator]
+                col(HomeView.community_id) == community_id,
+                col(HomeView.published_at) > now - timedelta(minutes=1),
+                col(HomeView.published_at) <= now,
             )
         )
     ).scalar_one()
@@ -146,7 +153,9 @@ async def _published_last_minute(session: AsyncSession, community_id: int, now: 
 async def next_republish(session: AsyncSession) -> datetime | None:
     oldest = (
         await session.execute(
-            select(func.min(func.coalesce(HomeView.published_at, HomeView.opened_at))).where(HomeView.stale == True)
+            select(func.min(func.coalesce(col(HomeView.published_at), col(HomeView.opened_at)))).where(
+                col(HomeView.stale) == True  # noqa: E712
+            )
         )
     ).scalar_one_or_none()
     return oldest + DEBOUNCE if oldest is not None else None
@@ -182,23 +191,30 @@ def _mark_stale(session: Session, flush_context: Any, instances: Any) -> None:
     if not (members or goal_pairings or communities):
         return
     connection = session.connection()
-    if connection.execute(select(HomeView.id).limit(1)).first() is None:
+    if connection.execute(select(col(HomeView.id)).limit(1)).first() is None:
         return  # nobody has a Home (Discord, the console, or no one opened it yet): one cheap read
     for chunk in _chunks(sorted(goal_pairings)):
         for mentee, mentor in connection.execute(
-            select(Pairing.mentee_member_id, Pairing.mentor_member_id).where(Pairing.id.in_(chunk))  # type: ignore[union-attr]
+            select(col(Pairing.mentee_member_id), col(Pairing.mentor_member_id)).where(col(Pairing.id).in_(chunk))
         ):
             members.update((mentee, mentor))
     # A sweep may touch thousands of rows in one flush: bound the parameters of each statement.
     for chunk in _chunks(sorted(members)):
         connection.execute(
-            update(HomeView).where(HomeView.member_id.in_(chunk), HomeView.stale == False).values(stale=True)  # type: ignore[attr-defined]  # noqa: E712
+            update(HomeView).where(col(HomeView.member_id).in_(chunk), col(HomeView.stale) == False).values(stale=True)  # noqa: E712
         )
     if communities:
-        moderators = select(Member.id).where(Member.community_id.in_(communities), Member.is_moderator == True)  # type: ignore[attr-defined]  # noqa: E712
+        moderators = select(col(Member.id)).where(
+            col(Member.community_id).in_(communities),
+            col(Member.is_moderator) == True,  # noqa: E712
+        )
         connection.execute(
             update(HomeView)
-            .where(HomeView.community_id.in_(communities), HomeView.member_id.in_(moderators), HomeView.stale == False)  # type: ignore[attr-defined]  # noqa: E712
+            .where(
+                col(HomeView.community_id).in_(communities),
+                col(HomeView.member_id).in_(moderators),
+                col(HomeView.stale) == False,  # noqa: E712
+            )
             .values(stale=True)
         )
 

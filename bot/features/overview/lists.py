@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, String, cast, func, or_, select
+from sqlalchemy.orm import Mapped, aliased
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.messages import Button, Message, Part, UserText
@@ -97,7 +99,7 @@ def _topic(viewer: Viewer, raw: str) -> str:
     return topic.name
 
 
-def _lists_topic(column: object, topic: str) -> object:
+def _lists_topic(column: Mapped[Any], topic: str) -> ColumnElement[bool]:
     # JSON lists stored as text on SQLite and PostgreSQL alike; the quoted name is one element
     # (LIKE's own wildcards in a topic name are escaped).
     quoted = json.dumps(topic).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -111,36 +113,40 @@ async def pairs_page(viewer: Viewer, flt: str, page: int) -> Message:
     mentee = aliased(Profile)
     mentor = aliased(Profile)
     query = select(Pairing).where(
-        Pairing.community_id == viewer.community_id, Pairing.status == PairingStatus.ACTIVE.value
+        col(Pairing.community_id) == viewer.community_id, col(Pairing.status) == PairingStatus.ACTIVE.value
     )
     title = "Active pairs"
-    order: list[object] = [Pairing.at_risk_reported_at.is_(None), Pairing.ends_on, Pairing.id]  # type: ignore[union-attr]
+    order: list[ColumnElement[Any] | Mapped[Any]] = [
+        col(Pairing.at_risk_reported_at).is_(None),
+        col(Pairing.ends_on),
+        col(Pairing.id),
+    ]
     if flt == "r":
-        query, title = query.where(Pairing.at_risk_reported_at.is_not(None)), "Pairs at risk"  # type: ignore[union-attr]
-        order = [Pairing.at_risk_reported_at.desc(), Pairing.id]  # type: ignore[union-attr]
+        query, title = query.where(col(Pairing.at_risk_reported_at).is_not(None)), "Pairs at risk"
+        order = [col(Pairing.at_risk_reported_at).desc(), col(Pairing.id)]
     elif flt.startswith("e") and flt[1:].isdigit():
         days = int(flt[1:])
         query, title = (
-            query.where(Pairing.ends_on <= viewer.now + timedelta(days=days)),
+            query.where(col(Pairing.ends_on) <= viewer.now + timedelta(days=days)),
             f"Pairs ending within {days} days",
         )
-        order = [Pairing.ends_on, Pairing.id]
+        order = [col(Pairing.ends_on), col(Pairing.id)]
     elif flt.startswith("m") and flt[1:].isdigit():
         who = int(flt[1:])
-        query = query.where(or_(Pairing.mentee_member_id == who, Pairing.mentor_member_id == who))
+        query = query.where(or_(col(Pairing.mentee_member_id) == who, col(Pairing.mentor_member_id) == who))
         title = "Pairs of " + (await names_of(viewer, {who})).get(who, "that member")
     elif flt.startswith("t"):
         topic = flt[1:]
         query = (
-            query.join(mentee, mentee.member_id == Pairing.mentee_member_id)
-            .join(mentor, mentor.member_id == Pairing.mentor_member_id)
-            .where(or_(_lists_topic(mentee.topics_wanted, topic), _lists_topic(mentor.topics_offered, topic)))  # type: ignore[arg-type]
+            query.join(mentee, col(mentee.member_id) == col(Pairing.mentee_member_id))
+            .join(mentor, col(mentor.member_id) == col(Pairing.mentor_member_id))
+            .where(or_(_lists_topic(col(mentee.topics_wanted), topic), _lists_topic(col(mentor.topics_offered), topic)))
         )
         title = f"Pairs about {topic}"
     total = (await viewer.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     pages = max(1, (total + PAGE - 1) // PAGE)
     page = min(max(page, 1), pages)
-    rows = (await viewer.session.execute(query.order_by(*order).offset((page - 1) * PAGE).limit(PAGE))).scalars().all()  # type: ignore[arg-type]
+    rows = (await viewer.session.execute(query.order_by(*order).offset((page - 1) * PAGE).limit(PAGE))).scalars().all()
     names = await names_of(viewer, {p.mentee_member_id for p in rows} | {p.mentor_member_id for p in rows})
     parts: list[Part] = [msg.text(msg.Strong(f"{title}: {total}"), f" (page {page} of {pages})" if pages > 1 else "")]
     if not rows:
@@ -168,35 +174,35 @@ async def pairs_page(viewer: Viewer, flt: str, page: int) -> Message:
 async def members_page(viewer: Viewer, flt: str, page: int) -> Message:
     query = (
         select(Profile, Member)
-        .join(Member, Member.id == Profile.member_id)
-        .where(Profile.community_id == viewer.community_id, Profile.status != ProfileStatus.LEFT.value)
+        .join(Member, col(Member.id) == Profile.member_id)
+        .where(col(Profile.community_id) == viewer.community_id, col(Profile.status) != ProfileStatus.LEFT.value)
     )
     title = "Members in the program"
     # Waiting longest first (they need a match most), then paused, then by name.
-    order: list[object] = [
-        (Profile.status != ProfileStatus.WAITING.value),
-        Profile.waiting_since,
+    order: list[ColumnElement[Any] | Mapped[Any]] = [
+        (col(Profile.status) != ProfileStatus.WAITING.value),
+        col(Profile.waiting_since),
         func.lower(Member.display_name),
-        Member.id,
+        col(Member.id),
     ]
     if flt == "w":
-        query, title = query.where(Profile.status == ProfileStatus.WAITING.value), "Waiting for a match"
+        query, title = query.where(col(Profile.status) == ProfileStatus.WAITING.value), "Waiting for a match"
     elif flt == "p":
-        query, title = query.where(Profile.status == ProfileStatus.PAUSED.value), "Paused"
-        order = [Profile.paused_until, Member.id]
+        query, title = query.where(col(Profile.status) == ProfileStatus.PAUSED.value), "Paused"
+        order = [col(Profile.paused_until), col(Member.id)]
     elif flt in ("rmentor", "rmentee"):
         role = flt[1:]
-        query, title = query.where(Profile.role.in_((role, "both"))), f"{role.capitalize()}s"  # type: ignore[attr-defined]
+        query, title = query.where(col(Profile.role).in_((role, "both"))), f"{role.capitalize()}s"
     elif flt.startswith("t"):
         topic = flt[1:]
         query = query.where(
-            or_(_lists_topic(Profile.topics_offered, topic), _lists_topic(Profile.topics_wanted, topic))
-        )  # type: ignore[arg-type]
+            or_(_lists_topic(col(Profile.topics_offered), topic), _lists_topic(col(Profile.topics_wanted), topic))
+        )
         title = f"Members interested in {topic}"
     total = (await viewer.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     pages = max(1, (total + PAGE - 1) // PAGE)
     page = min(max(page, 1), pages)
-    rows = (await viewer.session.execute(query.order_by(*order).offset((page - 1) * PAGE).limit(PAGE))).all()  # type: ignore[arg-type]
+    rows = (await viewer.session.execute(query.order_by(*order).offset((page - 1) * PAGE).limit(PAGE))).all()
     parts: list[Part] = [msg.text(msg.Strong(f"{title}: {total}"), f" (page {page} of {pages})" if pages > 1 else "")]
     if not rows:
         parts.append(msg.text("None right now."))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
@@ -101,11 +102,11 @@ async def _round(viewer: Viewer) -> list[Part]:
         await viewer.session.execute(
             select(MatchRound)
             .where(
-                MatchRound.community_id == viewer.community_id,
-                MatchRound.status == RoundStatus.PROPOSED.value,
-                MatchRound.dry_run == False,  # noqa: E712
+                col(MatchRound.community_id) == viewer.community_id,
+                col(MatchRound.status) == RoundStatus.PROPOSED.value,
+                col(MatchRound.dry_run) == False,  # noqa: E712
             )
-            .order_by(MatchRound.id.desc())  # type: ignore[union-attr]
+            .order_by(col(MatchRound.id).desc())
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -115,7 +116,7 @@ async def _round(viewer: Viewer) -> list[Part]:
         await viewer.session.execute(
             select(func.count())
             .select_from(ProposedPair)
-            .where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
+            .where(col(ProposedPair.round_id) == round_.id, col(ProposedPair.dropped) == False)  # noqa: E712
         )
     ).scalar_one()
     waited = (viewer.now - round_.created_at).days
@@ -132,9 +133,9 @@ async def _round(viewer: Viewer) -> list[Part]:
 
 async def _at_risk(viewer: Viewer, page: int, page_id: PageId) -> list[Part]:
     where = (
-        Pairing.community_id == viewer.community_id,
-        Pairing.status == PairingStatus.ACTIVE.value,
-        Pairing.at_risk_reported_at.is_not(None),  # type: ignore[union-attr]
+        col(Pairing.community_id) == viewer.community_id,
+        col(Pairing.status) == PairingStatus.ACTIVE.value,
+        col(Pairing.at_risk_reported_at).is_not(None),
     )
     total = (await viewer.session.execute(select(func.count()).select_from(Pairing).where(*where))).scalar_one()
     if not total:
@@ -146,7 +147,7 @@ async def _at_risk(viewer: Viewer, page: int, page_id: PageId) -> list[Part]:
             await viewer.session.execute(
                 select(Pairing)
                 .where(*where)
-                .order_by(Pairing.at_risk_reported_at.desc(), Pairing.id)  # type: ignore[union-attr]
+                .order_by(col(Pairing.at_risk_reported_at).desc(), col(Pairing.id))
                 .offset((page - 1) * AT_RISK_PAGE)
                 .limit(AT_RISK_PAGE)
             )
@@ -166,7 +167,8 @@ async def _at_risk(viewer: Viewer, page: int, page_id: PageId) -> list[Part]:
                 UserText(names.get(p.mentee_member_id, "?")),
                 " ← ",
                 UserText(names.get(p.mentor_member_id, "?")),
-                f" · reported {short_day(p.at_risk_reported_at, viewer.tz)} · suggested: message both, then end or rematch",
+                f" · reported {short_day(p.at_risk_reported_at, viewer.tz)}"
+                " · suggested: message both, then end or rematch",
             )
         )
     parts.extend(Button(f"Act on #{p.id}", pair_id(p.id, "show")) for p in rows if p.id is not None)
@@ -178,12 +180,14 @@ async def _at_risk(viewer: Viewer, page: int, page_id: PageId) -> list[Part]:
 
 
 async def _polls(viewer: Viewer) -> list[Part]:
-    where = (Poll.community_id == viewer.community_id, Poll.status == PollStatus.OPEN.value)
+    where = (col(Poll.community_id) == viewer.community_id, col(Poll.status) == PollStatus.OPEN.value)
     total = (await viewer.session.execute(select(func.count()).select_from(Poll).where(*where))).scalar_one()
     if not total:
         return [msg.text("No poll is open.")]
     polls = (
-        (await viewer.session.execute(select(Poll).where(*where).order_by(Poll.closes_at).limit(SHOWN))).scalars().all()
+        (await viewer.session.execute(select(Poll).where(*where).order_by(col(Poll.closes_at)).limit(SHOWN)))
+        .scalars()
+        .all()
     )
     parts: list[Part] = [msg.text(msg.Strong(f"Open polls: {total}"))]
     for poll in polls:
@@ -195,9 +199,9 @@ async def _polls(viewer: Viewer) -> list[Part]:
 
 async def _problems(viewer: Viewer) -> list[Part]:
     where = (
-        OutboxMessage.status == OutboxStatus.FAILED.value,
-        OutboxMessage.not_before >= viewer.now - PROBLEMS_SINCE,
-        OutboxMessage.community_id == viewer.community_id,
+        col(OutboxMessage.status) == OutboxStatus.FAILED.value,
+        col(OutboxMessage.not_before) >= viewer.now - PROBLEMS_SINCE,
+        col(OutboxMessage.community_id) == viewer.community_id,
     )
     total = (await viewer.session.execute(select(func.count()).select_from(OutboxMessage).where(*where))).scalar_one()
     if not total:
@@ -205,14 +209,14 @@ async def _problems(viewer: Viewer) -> list[Part]:
     rows = (
         await viewer.session.execute(
             select(
-                OutboxMessage.destination_kind,
-                OutboxMessage.destination_target,
-                OutboxMessage.last_error,
-                OutboxMessage.not_before,
+                col(OutboxMessage.destination_kind),
+                col(OutboxMessage.destination_target),
+                col(OutboxMessage.last_error),
+                col(OutboxMessage.not_before),
             )
             .where(*where)
-            .order_by(OutboxMessage.not_before.desc())
-            .limit(SHOWN)  # type: ignore[attr-defined]
+            .order_by(col(OutboxMessage.not_before).desc())
+            .limit(SHOWN)
         )
     ).all()
     dm_users = {target for kind, target, _, _ in rows if kind == DestinationKind.DM.value}
@@ -220,9 +224,9 @@ async def _problems(viewer: Viewer) -> list[Part]:
         dict(
             (
                 await viewer.session.execute(
-                    select(Member.platform_user_id, Member.display_name).where(
-                        Member.community_id == viewer.community_id,
-                        Member.platform_user_id.in_(dm_users),  # type: ignore[attr-defined]
+                    select(col(Member.platform_user_id), col(Member.display_name)).where(
+                        col(Member.community_id) == viewer.community_id,
+                        col(Member.platform_user_id).in_(dm_users),
                     )
                 )
             ).all()
@@ -246,6 +250,8 @@ async def names_of(viewer: Viewer, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await viewer.session.execute(
-        select(Member.id, Member.display_name).where(Member.community_id == viewer.community_id, Member.id.in_(ids))  # type: ignore[union-attr]
+        select(col(Member.id), col(Member.display_name)).where(
+            col(Member.community_id) == viewer.community_id, col(Member.id).in_(ids)
+        )
     )
-    return {i: n for i, n in rows.all()}
+    return {i: n for i, n in rows.all() if i is not None}  # (never None: a stored key)

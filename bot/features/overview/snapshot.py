@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core.feature import SweepEnv
 from bot.features.stats.figures import Filters
@@ -67,8 +68,8 @@ async def refresh_snapshots(session: AsyncSession, now: datetime, env: SweepEnv)
         (
             await session.execute(
                 select(StatsSnapshot)
-                .where(StatsSnapshot.computed_at <= now - SNAPSHOT_EVERY)
-                .order_by(StatsSnapshot.computed_at)
+                .where(col(StatsSnapshot.computed_at) <= now - SNAPSHOT_EVERY)
+                .order_by(col(StatsSnapshot.computed_at))
                 .limit(BATCH)
                 .with_for_update(skip_locked=True)
             )
@@ -81,10 +82,13 @@ async def refresh_snapshots(session: AsyncSession, now: datetime, env: SweepEnv)
         snapshot.figures = headline(board)
         snapshot.computed_at = now
         session.add(snapshot)
-        moderators = select(Member.id).where(Member.community_id == snapshot.community_id, Member.is_moderator == True)  # noqa: E712
+        moderators = select(col(Member.id)).where(
+            col(Member.community_id) == snapshot.community_id,
+            col(Member.is_moderator) == True,  # noqa: E712
+        )
         await session.execute(
             update(HomeView)
-            .where(HomeView.community_id == snapshot.community_id, HomeView.member_id.in_(moderators))  # type: ignore[attr-defined]
+            .where(col(HomeView.community_id) == snapshot.community_id, col(HomeView.member_id).in_(moderators))
             .values(stale=True)
         )
     return len(due)

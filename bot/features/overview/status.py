@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.messages import Button, ButtonStyle, Message, Option, Part, Select, UserText
@@ -77,11 +78,11 @@ async def partnerships(session: AsyncSession, community_id: int, member_id: int)
             await session.execute(
                 select(Pairing)
                 .where(
-                    Pairing.community_id == community_id,
-                    Pairing.status == PairingStatus.ACTIVE.value,
-                    (Pairing.mentee_member_id == member_id) | (Pairing.mentor_member_id == member_id),
+                    col(Pairing.community_id) == community_id,
+                    col(Pairing.status) == PairingStatus.ACTIVE.value,
+                    (col(Pairing.mentee_member_id) == member_id) | (col(Pairing.mentor_member_id) == member_id),
                 )
-                .order_by(Pairing.id)
+                .order_by(col(Pairing.id))
             )
         )
         .scalars()
@@ -96,17 +97,17 @@ async def partnerships(session: AsyncSession, community_id: int, member_id: int)
         goal = (
             await session.execute(
                 select(Goal)
-                .where(Goal.pairing_id == pairing.id, Goal.status == GoalStatus.OPEN.value)
-                .order_by(Goal.number.desc())
-                .limit(1)  # type: ignore[attr-defined]
+                .where(col(Goal.pairing_id) == pairing.id, col(Goal.status) == GoalStatus.OPEN.value)
+                .order_by(col(Goal.number).desc())
+                .limit(1)
             )
         ).scalar_one_or_none()
         plan_due = (
             await session.execute(
-                select(CheckInPlan.next_checkin_at).where(
-                    CheckInPlan.pairing_id == pairing.id,
-                    CheckInPlan.member_id == member_id,
-                    CheckInPlan.active == True,  # noqa: E712
+                select(col(CheckInPlan.next_checkin_at)).where(
+                    col(CheckInPlan.pairing_id) == pairing.id,
+                    col(CheckInPlan.member_id) == member_id,
+                    col(CheckInPlan.active) == True,  # noqa: E712
                 )
             )
         ).scalar_one_or_none()
@@ -128,14 +129,16 @@ async def member_card(viewer: Viewer) -> Message:
     session, member = viewer.session, viewer.member
     profile = (
         await session.execute(
-            select(Profile).where(Profile.community_id == viewer.community_id, Profile.member_id == member.id)
+            select(Profile).where(col(Profile.community_id) == viewer.community_id, col(Profile.member_id) == member.id)
         )
     ).scalar_one_or_none()
     parts: list[Part] = [msg.text(msg.Strong("Your mentorship"))]
     if profile is None or profile.status == ProfileStatus.LEFT.value:
         intake = (
             await session.execute(
-                select(Intake).where(Intake.community_id == viewer.community_id, Intake.member_id == member.id)
+                select(Intake).where(
+                    col(Intake.community_id) == viewer.community_id, col(Intake.member_id) == member.id
+                )
             )
         ).scalar_one_or_none()
         if profile is None and intake is not None and intake.status == IntakeStatus.IN_PROGRESS.value:
@@ -149,7 +152,8 @@ async def member_card(viewer: Viewer) -> Message:
         parts.append(Button("Resources", me_id("resources")))
         return Message(tuple(parts))
 
-    pairs = await partnerships(session, viewer.community_id, member.id)  # type: ignore[arg-type]
+    assert member.id is not None
+    pairs = await partnerships(session, viewer.community_id, member.id)
     parts.append(
         msg.text("Status: ", msg.Strong(_status_words(profile, pairs, viewer.tz)), f" · signed up as {profile.role}")
     )

@@ -7,6 +7,7 @@ partnership policy (`policy`), which itself builds on `pairs`.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -26,7 +27,9 @@ async def pair_command(ctx: Ctx, args: list[str]) -> list[Message]:
         )
     pairing = (
         await ctx.session.execute(
-            select(Pairing).where(Pairing.id == int(args[0].lstrip("#")), Pairing.community_id == ctx.community_id)
+            select(Pairing).where(
+                col(Pairing.id) == int(args[0].lstrip("#")), col(Pairing.community_id) == ctx.community_id
+            )
         )
     ).scalar_one_or_none()
     if pairing is None:
@@ -50,6 +53,7 @@ async def pair_command(ctx: Ctx, args: list[str]) -> list[Message]:
             raise ParseError('Add the note in quotes: /mentor pair 4 note "called both, meeting next week"')
         if len(text) > 1000:
             raise ParseError("Keep a note under 1000 characters.")
+        assert pairing.id is not None
         ctx.session.add(
             PairNote(
                 community_id=ctx.community_id,
@@ -58,7 +62,7 @@ async def pair_command(ctx: Ctx, args: list[str]) -> list[Message]:
                 kind="moderator",
                 text=text,
                 created_at=ctx.now,
-            )  # type: ignore[arg-type]
+            )
         )
         return [msg.message(f"Noted on pairing #{pairing.id}.")]
     raise ParseError(

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -55,11 +56,11 @@ async def active_pairings_of(session: AsyncSession, community_id: int, member_id
             await session.execute(
                 select(Pairing)
                 .where(
-                    Pairing.community_id == community_id,
-                    Pairing.status == PairingStatus.ACTIVE.value,
-                    or_(Pairing.mentee_member_id == member_id, Pairing.mentor_member_id == member_id),
+                    col(Pairing.community_id) == community_id,
+                    col(Pairing.status) == PairingStatus.ACTIVE.value,
+                    or_(col(Pairing.mentee_member_id) == member_id, col(Pairing.mentor_member_id) == member_id),
                 )
-                .order_by(Pairing.id)
+                .order_by(col(Pairing.id))
             )
         ).scalars()
     )
@@ -86,15 +87,21 @@ async def my_pairing(ctx: Ctx, pair_arg: str | None, what: str) -> Pairing:
 async def _why_no_pairing(ctx: Ctx, what: str) -> str:
     """Someone signed up is told where they stand, not asked to sign up again."""
     profile = (
-        await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))
+        await ctx.session.execute(select(Profile).where(col(Profile.member_id) == ctx.member_id))
     ).scalar_one_or_none()
     status = profile.status if profile is not None else None
     if status == ProfileStatus.WAITING.value and profile is not None and profile.next_round not in ("asked", "no"):
         return f"You're on the waiting list for the next matching round; once you're paired you can {what} here."
     if status == ProfileStatus.WAITING.value:
-        return f"Your mentorship has ended, so there is nothing to {what}. Say yes to the next-round question to be matched again."
+        return (
+            f"Your mentorship has ended, so there is nothing to {what}. "
+            "Say yes to the next-round question to be matched again."
+        )
     if status == ProfileStatus.PAUSED.value:
-        return f"You're paused and not in a mentorship right now, so there is nothing to {what}. /mentor resume ends the break."
+        return (
+            f"You're paused and not in a mentorship right now, so there is nothing to {what}. "
+            "/mentor resume ends the break."
+        )
     return f"You need an active mentorship to {what}. /mentor join signs you up for the next round."
 
 
@@ -133,7 +140,8 @@ async def end_pairing(
             text.append(" You are back on the waiting list with priority for the next matching round.")
         else:
             parts = next_round_question(pairing, "mentee" if person.id == mentee.id else "mentor")
-            asked.add(person.id)  # type: ignore[arg-type]
+            assert person.id is not None
+            asked.add(person.id)
         await outbox.post(
             Destination.dm(person.platform_user_id),
             Message((msg.Text(tuple(text)), *parts)),
@@ -156,7 +164,7 @@ def _ended_words(reason: str, partner: Member, partner_acted: bool) -> list[msg.
 
 async def deactivate_checkin_plans(session: AsyncSession, pairing: Pairing) -> None:
     """Stop the pairing's check-ins (it ended or completed); the plans stay for the record."""
-    plans = (await session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))).scalars()
+    plans = (await session.execute(select(CheckInPlan).where(col(CheckInPlan.pairing_id) == pairing.id))).scalars()
     for plan in plans:
         plan.active = False
         session.add(plan)
@@ -171,7 +179,9 @@ async def after_pairing_ends(
     Those in `ask` were asked whether they want another round: they stay out of
     the pool until they answer yes (a finished member is never re-queued silently)."""
     for member_id, is_mentee in ((pairing.mentee_member_id, True), (pairing.mentor_member_id, False)):
-        profile = (await session.execute(select(Profile).where(Profile.member_id == member_id))).scalar_one_or_none()
+        profile = (
+            await session.execute(select(Profile).where(col(Profile.member_id) == member_id))
+        ).scalar_one_or_none()
         if profile is None or profile.status in (ProfileStatus.LEFT.value, ProfileStatus.PAUSED.value):
             continue
         still_active = await active_pairings_of(session, pairing.community_id, member_id)
@@ -213,11 +223,11 @@ def next_round_question(pairing: Pairing, role: str) -> tuple[msg.Part, ...]:
 
 
 async def on_next_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
-    pairing = await pairing_of_button(ctx, cid.key)
+    await pairing_of_button(ctx, cid.key)  # only the pairing's two members may answer
     if cid.verb not in ("yes", "no"):
         raise InvalidInput("That button is not valid any more.")
     profile = (
-        await ctx.session.execute(select(Profile).where(Profile.member_id == ctx.member_id))
+        await ctx.session.execute(select(Profile).where(col(Profile.member_id) == ctx.member_id))
     ).scalar_one_or_none()
     if profile is None or profile.status == ProfileStatus.LEFT.value:
         return [
@@ -241,7 +251,8 @@ async def on_next_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str,
 
 async def end_pairings_for_member(session: AsyncSession, member: Member, now: datetime, reason: str) -> int:
     """Hook for `/mentor leave` and forget-me: end every active pairing politely."""
-    pairings = await active_pairings_of(session, member.community_id, member.id)  # type: ignore[arg-type]
+    assert member.id is not None
+    pairings = await active_pairings_of(session, member.community_id, member.id)
     for pairing in pairings:
         await end_pairing(session, pairing, now, reason=reason, ended_by=member)
     if pairings:
@@ -270,14 +281,18 @@ async def risk_signals(session: AsyncSession, pairing: Pairing) -> list[str]:
     names = {mentee.id: mentee.display_name, mentor.id: mentor.display_name}
     if pairing.kickoff_at is None and pairing.kickoff_reminders_sent >= 2:
         signals.append("no kick-off after two reminders")
-    plans = (await session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))).scalars().all()
+    plans = (
+        (await session.execute(select(CheckInPlan).where(col(CheckInPlan.pairing_id) == pairing.id))).scalars().all()
+    )
     for plan in plans:
         if plan.not_yet_in_a_row >= 2:
             signals.append(f'{names.get(plan.member_id, "a member")} answered "Not yet" twice in a row')
     help_asked = (
         (
             await session.execute(
-                select(CheckIn.member_id).where(CheckIn.pairing_id == pairing.id, CheckIn.answer == "need_help")
+                select(col(CheckIn.member_id)).where(
+                    col(CheckIn.pairing_id) == pairing.id, col(CheckIn.answer) == "need_help"
+                )
             )
         )
         .scalars()
@@ -289,7 +304,9 @@ async def risk_signals(session: AsyncSession, pairing: Pairing) -> list[str]:
         signals.append("both ignored their latest check-in")
     low = (
         await session.execute(
-            select(Feedback.member_id, Feedback.rating).where(Feedback.pairing_id == pairing.id, Feedback.rating <= 2)
+            select(col(Feedback.member_id), col(Feedback.rating)).where(
+                col(Feedback.pairing_id) == pairing.id, col(Feedback.rating) <= 2
+            )
         )
     ).all()
     for member_id, rating in low:
@@ -337,19 +354,21 @@ async def report_if_at_risk(session: AsyncSession, pairing: Pairing, now: dateti
 async def describe_pairing(ctx: Ctx, pairing: Pairing) -> Message:
     mentee, mentor = await members_of(ctx.session, pairing)
     goals = (
-        (await ctx.session.execute(select(Goal).where(Goal.pairing_id == pairing.id).order_by(Goal.number)))
+        (await ctx.session.execute(select(Goal).where(col(Goal.pairing_id) == pairing.id).order_by(col(Goal.number))))
         .scalars()
         .all()
     )
     answers = (
         await ctx.session.execute(
-            select(CheckIn.answer, func.count()).where(CheckIn.pairing_id == pairing.id).group_by(CheckIn.answer)
+            select(col(CheckIn.answer), func.count())
+            .where(col(CheckIn.pairing_id) == pairing.id)
+            .group_by(col(CheckIn.answer))
         )
     ).all()
     notes = (
         (
             await ctx.session.execute(
-                select(PairNote).where(PairNote.pairing_id == pairing.id).order_by(PairNote.created_at)
+                select(PairNote).where(col(PairNote.pairing_id) == pairing.id).order_by(col(PairNote.created_at))
             )
         )
         .scalars()

@@ -10,10 +10,12 @@ moderator sets the policy directly with `/mentor pair <id> set --cadence 2w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -89,7 +91,9 @@ async def apply_policy(
     if cadence and cadence != pairing.cadence:
         pairing.cadence = cadence
         days = CADENCE_DAYS[cadence]
-        for plan in (await session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))).scalars():
+        for plan in (
+            await session.execute(select(CheckInPlan).where(col(CheckInPlan.pairing_id) == pairing.id))
+        ).scalars():
             plan.base_interval_days = plan.interval_days = days
             plan.next_checkin_at = min(plan.next_checkin_at, now + timedelta(days=days))
             session.add(plan)
@@ -151,7 +155,12 @@ async def on_policy_component(ctx: Ctx, pairing: Pairing, cid: ComponentId) -> l
         if change.get("by") != ctx.member_id or change.get("sent"):
             return [msg.message("Click Propose changes on your introduction to start a new proposal.")]
         field, _, value = cid.arg.partition("=")
-        allowed = {"cadence": CADENCE_WORDS, "communication": MODE_WORDS, "length": MONTHS}.get(field, {})
+        choices: dict[str, Mapping[str, object]] = {
+            "cadence": CADENCE_WORDS,
+            "communication": MODE_WORDS,
+            "length": MONTHS,
+        }
+        allowed = choices.get(field, {})
         if value not in allowed:
             raise InvalidInput("That choice is not valid any more.")
         change[field] = value

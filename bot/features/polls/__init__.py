@@ -12,7 +12,8 @@ def feature() -> Feature:
         commands=(
             Command(
                 "poll",
-                'poll "<question>" [--options "A" "B" …] [--closes 3d|2026-12-01|"friday 17:00"] [--public|--anonymous]',
+                'poll "<question>" [--options "A" "B" …] [--closes 3d|2026-12-01|"friday 17:00"]'
+                " [--public|--anonymous]",
                 "post an interest poll in this channel (pinned, closes by itself)",
                 polls.create_poll,
                 moderator_only=True,

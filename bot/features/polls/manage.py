@@ -8,6 +8,7 @@ no results and sends no invitations.
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -38,12 +39,13 @@ async def edit_poll_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if poll.status != PollStatus.OPEN.value:
         return [msg.message(f"Poll #{poll.id} is {poll.status}, so it can't be edited.")]
     votes = (
-        await ctx.session.execute(select(func.count()).select_from(PollVote).where(PollVote.poll_id == poll.id))
+        await ctx.session.execute(select(func.count()).select_from(PollVote).where(col(PollVote.poll_id) == poll.id))
     ).scalar_one()
     if votes:
         return [
             msg.message(
-                f"Poll #{poll.id} already has {msg.plural(votes, 'vote')}; editing now would change what people voted for. "
+                f"Poll #{poll.id} already has {msg.plural(votes, 'vote')}; "
+                "editing now would change what people voted for. "
                 f"/mentor poll cancel {poll.id} and a new poll start afresh."
             )
         ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx, OutboxWriter
@@ -154,8 +155,8 @@ async def list_polls(ctx: Ctx, args: list[str]) -> list[Message]:
     polls = (
         await ctx.session.execute(
             select(Poll)
-            .where(Poll.community_id == ctx.community_id)
-            .order_by(Poll.status.desc(), Poll.created_at.desc())  # type: ignore[attr-defined]
+            .where(col(Poll.community_id) == ctx.community_id)
+            .order_by(col(Poll.status).desc(), col(Poll.created_at).desc())
             .limit(15)
         )
     ).scalars()
@@ -186,7 +187,7 @@ async def _poll_from_args(ctx: Ctx, args: list[str], usage: str) -> Poll:
 async def get_poll(session: AsyncSession, community_id: int, poll_id: int) -> Poll:
     # Scoped to the community: another community's poll id is simply "not found".
     poll = (
-        await session.execute(select(Poll).where(Poll.id == poll_id, Poll.community_id == community_id))
+        await session.execute(select(Poll).where(col(Poll.id) == poll_id, col(Poll.community_id) == community_id))
     ).scalar_one_or_none()
     if poll is None:
         raise NotFound(f"There is no poll #{poll_id} here. /mentor polls lists the polls.")
@@ -209,7 +210,7 @@ async def on_poll_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
     label = poll.options[option]["label"]
     vote = (
         await ctx.session.execute(
-            select(PollVote).where(PollVote.poll_id == poll.id, PollVote.member_id == ctx.member_id)
+            select(PollVote).where(col(PollVote.poll_id) == poll.id, col(PollVote.member_id) == ctx.member_id)
         )
     ).scalar_one_or_none()
     if vote is not None and vote.option_index == option:
@@ -220,6 +221,7 @@ async def on_poll_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
         ]
     changed = vote is not None
     if vote is None:
+        assert poll.id is not None
         vote = PollVote(poll_id=poll.id, member_id=ctx.member_id, option_index=option, voted_at=ctx.now)
     else:
         vote.option_index, vote.voted_at = option, ctx.now
@@ -241,9 +243,9 @@ async def on_poll_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
 async def _votes(session: AsyncSession, poll: Poll) -> list[tuple[PollVote, Member]]:
     rows = await session.execute(
         select(PollVote, Member)
-        .join(Member, Member.id == PollVote.member_id)
-        .where(PollVote.poll_id == poll.id)
-        .order_by(PollVote.voted_at, PollVote.id)
+        .join(Member, col(Member.id) == PollVote.member_id)
+        .where(col(PollVote.poll_id) == poll.id)
+        .order_by(col(PollVote.voted_at), col(PollVote.id))
     )
     return [(v, m) for v, m in rows.all()]
 
@@ -252,7 +254,9 @@ async def _counts(session: AsyncSession, poll: Poll) -> list[int]:
     """Votes per option, counted by the database (a vote re-renders the poll: no loading every vote)."""
     counts = [0] * len(poll.options)
     rows = await session.execute(
-        select(PollVote.option_index, func.count()).where(PollVote.poll_id == poll.id).group_by(PollVote.option_index)
+        select(col(PollVote.option_index), func.count())
+        .where(col(PollVote.poll_id) == poll.id)
+        .group_by(col(PollVote.option_index))
     )
     for index, count in rows.all():
         if 0 <= index < len(counts):
@@ -264,13 +268,13 @@ async def _first_voters(session: AsyncSession, poll: Poll) -> dict[int, list[str
     """The first NAMES_SHOWN voters' names per option, in voting order."""
     place = (
         func.row_number()
-        .over(partition_by=PollVote.option_index, order_by=(PollVote.voted_at, PollVote.id))
+        .over(partition_by=col(PollVote.option_index), order_by=(col(PollVote.voted_at), col(PollVote.id)))
         .label("place")
     )
     ranked = (
-        select(PollVote.option_index, Member.display_name, place)
-        .join(Member, Member.id == PollVote.member_id)
-        .where(PollVote.poll_id == poll.id)
+        select(col(PollVote.option_index), col(Member.display_name), place)
+        .join(Member, col(Member.id) == PollVote.member_id)
+        .where(col(PollVote.poll_id) == poll.id)
         .subquery()
     )
     rows = await session.execute(
@@ -360,8 +364,8 @@ def render_results(poll: Poll, counts: list[int], ratio_warning: float) -> Messa
     ]
     roles = [o.get("role", "none") for o in poll.options]
     if any(r in ("mentor", "mentee", "both") for r in roles):
-        mentors = sum(c for c, r in zip(counts, roles) if r in ("mentor", "both"))
-        mentees = sum(c for c, r in zip(counts, roles) if r in ("mentee", "both"))
+        mentors = sum(c for c, r in zip(counts, roles, strict=True) if r in ("mentor", "both"))
+        mentees = sum(c for c, r in zip(counts, roles, strict=True) if r in ("mentee", "both"))
         parts.append(msg.text(f"Would-be mentors: {mentors} · would-be mentees: {mentees}."))
         if mentees and (mentors == 0 or mentees / mentors > ratio_warning):
             ratio = "no mentors at all" if mentors == 0 else f"{mentees / mentors:.1f} mentees per mentor"
@@ -436,8 +440,8 @@ async def close_due_polls(session: AsyncSession, now: datetime, ratio_warning: f
         (
             await session.execute(
                 select(Poll)
-                .where(Poll.status == PollStatus.OPEN.value, Poll.closes_at <= now)
-                .order_by(Poll.closes_at)
+                .where(col(Poll.status) == PollStatus.OPEN.value, col(Poll.closes_at) <= now)
+                .order_by(col(Poll.closes_at))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
@@ -452,7 +456,7 @@ async def close_due_polls(session: AsyncSession, now: datetime, ratio_warning: f
 
 async def next_poll_close(session: AsyncSession) -> datetime | None:
     return (
-        await session.execute(select(func.min(Poll.closes_at)).where(Poll.status == PollStatus.OPEN.value))
+        await session.execute(select(func.min(col(Poll.closes_at))).where(col(Poll.status) == PollStatus.OPEN.value))
     ).scalar_one_or_none()
 
 

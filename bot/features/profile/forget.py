@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -170,11 +171,15 @@ def _scrub_json(value: Any, tokens: list[str]) -> Any:
 async def _their_words_in_pairings(session: AsyncSession, community_id: int, member_id: int) -> list[str]:
     """What the member wrote during pairings, so copies in sent messages can be blanked too."""
     words: list[str] = []
-    words += (await session.execute(select(CheckIn.note).where(CheckIn.member_id == member_id))).scalars().all()
+    words += (
+        (await session.execute(select(col(CheckIn.note)).where(col(CheckIn.member_id) == member_id))).scalars().all()
+    )
     words += (
         (
             await session.execute(
-                select(PairNote.text).where(PairNote.community_id == community_id, PairNote.member_id == member_id)
+                select(col(PairNote.text)).where(
+                    col(PairNote.community_id) == community_id, col(PairNote.member_id) == member_id
+                )
             )
         )
         .scalars()
@@ -183,7 +188,9 @@ async def _their_words_in_pairings(session: AsyncSession, community_id: int, mem
     words += (
         (
             await session.execute(
-                select(Goal.text).where(Goal.community_id == community_id, Goal.created_by_member_id == member_id)
+                select(col(Goal.text)).where(
+                    col(Goal.community_id) == community_id, col(Goal.created_by_member_id) == member_id
+                )
             )
         )
         .scalars()
@@ -191,8 +198,8 @@ async def _their_words_in_pairings(session: AsyncSession, community_id: int, mem
     )
     for worked, improve, quote_name in (
         await session.execute(
-            select(Feedback.worked, Feedback.improve, Feedback.quote_name).where(
-                Feedback.community_id == community_id, Feedback.member_id == member_id
+            select(col(Feedback.worked), col(Feedback.improve), col(Feedback.quote_name)).where(
+                col(Feedback.community_id) == community_id, col(Feedback.member_id) == member_id
             )
         )
     ).all():
@@ -210,54 +217,64 @@ async def _forget_in_pairings(session: AsyncSession, community_id: int, member_i
     pairing_ids = list(
         (
             await session.execute(
-                select(Pairing.id).where(
-                    Pairing.community_id == community_id,
-                    or_(Pairing.mentee_member_id == member_id, Pairing.mentor_member_id == member_id),
+                select(col(Pairing.id)).where(
+                    col(Pairing.community_id) == community_id,
+                    or_(col(Pairing.mentee_member_id) == member_id, col(Pairing.mentor_member_id) == member_id),
                 )
             )
         ).scalars()
     )
-    await session.execute(update(CheckIn).where(CheckIn.member_id == member_id, CheckIn.note != "").values(note=""))
     await session.execute(
-        delete(PairNote).where(PairNote.community_id == community_id, PairNote.member_id == member_id)
+        update(CheckIn).where(col(CheckIn.member_id) == member_id, col(CheckIn.note) != "").values(note="")
+    )
+    await session.execute(
+        delete(PairNote).where(col(PairNote.community_id) == community_id, col(PairNote.member_id) == member_id)
     )
     await session.execute(
         update(Feedback)
-        .where(Feedback.community_id == community_id, Feedback.member_id == member_id)
+        .where(col(Feedback.community_id) == community_id, col(Feedback.member_id) == member_id)
         .values(worked="", improve="", quote_ok=False, quote_name="")
     )
     if pairing_ids:
-        goals = (await session.execute(select(Goal).where(Goal.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        goals = (await session.execute(select(Goal).where(col(Goal.pairing_id).in_(pairing_ids)))).scalars().all()
         for goal in goals:
             goal.text = "[removed]" if goal.created_by_member_id == member_id else _scrub(goal.text, tokens)
-        notes = (await session.execute(select(PairNote).where(PairNote.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        notes = (
+            (await session.execute(select(PairNote).where(col(PairNote.pairing_id).in_(pairing_ids)))).scalars().all()
+        )
         for note in notes:
             note.text = _scrub(note.text, tokens)
-        feedback = (await session.execute(select(Feedback).where(Feedback.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        feedback = (
+            (await session.execute(select(Feedback).where(col(Feedback.pairing_id).in_(pairing_ids)))).scalars().all()
+        )
         for row in feedback:
             row.worked, row.improve = _scrub(row.worked, tokens), _scrub(row.improve, tokens)
-        checkins = (await session.execute(select(CheckIn).where(CheckIn.pairing_id.in_(pairing_ids)))).scalars().all()  # type: ignore[attr-defined]
+        checkins = (
+            (await session.execute(select(CheckIn).where(col(CheckIn.pairing_id).in_(pairing_ids)))).scalars().all()
+        )
         for checkin in checkins:
             checkin.note = _scrub(checkin.note, tokens)
     if pairing_ids:
-        pairings = (await session.execute(select(Pairing).where(Pairing.id.in_(pairing_ids)))).scalars().all()  # type: ignore[union-attr]
+        pairings = (await session.execute(select(Pairing).where(col(Pairing.id).in_(pairing_ids)))).scalars().all()
         for pairing in pairings:
             pairing.reasons = _scrub_json(pairing.reasons, tokens)
     proposed = (
         (
             await session.execute(
                 select(ProposedPair).where(
-                    or_(ProposedPair.mentee_member_id == member_id, ProposedPair.mentor_member_id == member_id)
+                    or_(
+                        col(ProposedPair.mentee_member_id) == member_id, col(ProposedPair.mentor_member_id) == member_id
+                    )
                 )
             )
         )
         .scalars()
         .all()
     )
-    for row in proposed:
-        row.reasons = _scrub_json(row.reasons, tokens)
+    for pair in proposed:
+        pair.reasons = _scrub_json(pair.reasons, tokens)
     for round_ in (
-        (await session.execute(select(MatchRound).where(MatchRound.community_id == community_id))).scalars().all()
+        (await session.execute(select(MatchRound).where(col(MatchRound.community_id) == community_id))).scalars().all()
     ):
         summary = _scrub_json(round_.summary, tokens)
         if summary != round_.summary:
@@ -291,14 +308,16 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
     if intake is not None:
         await session.delete(intake)
     # Nobody keeps a "do not match" entry pointing at them.
-    others = (await session.execute(select(Profile).where(Profile.community_id == community.id))).scalars().all()
+    others = (await session.execute(select(Profile).where(col(Profile.community_id) == community.id))).scalars().all()
     for other in others:
         if other.member_id != member.id and member.id in (other.do_not_match or []):
             other.do_not_match = [i for i in other.do_not_match if i != member.id]
 
     # Moderators' blocks name them (and say why): they go too.
     await session.execute(
-        delete(PairBlock).where(or_(PairBlock.first_member_id == member.id, PairBlock.second_member_id == member.id))
+        delete(PairBlock).where(
+            or_(col(PairBlock.first_member_id) == member.id, col(PairBlock.second_member_id) == member.id)
+        )
     )
     tokens += await _their_words_in_pairings(session, community.id, member.id)
     await _forget_in_pairings(session, community.id, member.id, tokens)
@@ -308,14 +327,14 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
         (
             await session.execute(
                 select(Poll)
-                .join(PollVote, PollVote.poll_id == Poll.id)
-                .where(Poll.community_id == community.id, PollVote.member_id == member.id)
+                .join(PollVote, col(PollVote.poll_id) == Poll.id)
+                .where(col(Poll.community_id) == community.id, col(PollVote.member_id) == member.id)
             )
         )
         .scalars()
         .all()
     )
-    await session.execute(delete(PollVote).where(PollVote.member_id == member.id))
+    await session.execute(delete(PollVote).where(col(PollVote.member_id) == member.id))
     await session.flush()
     outbox = Outbox(session, community.id, now)
     for poll in polls:
@@ -326,25 +345,33 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
 
     # Outbox: messages to them are deleted; their name and words are blanked everywhere else.
     # Only rows that mention them are loaded (the outbox of a busy community is long).
-    mentions = [OutboxMessage.destination_target.contains(user_id)]  # type: ignore[attr-defined]
+    mentions = [col(OutboxMessage.destination_target).contains(user_id)]
     for token in tokens:
         # Payloads are JSON: a token with quotes or backslashes is stored escaped.
         for form in {token.casefold(), json.dumps(token.casefold(), ensure_ascii=False)[1:-1]}:
             mentions.append(func.lower(OutboxMessage.payload).contains(form, autoescape=True))
             mentions.append(func.lower(OutboxMessage.last_error).contains(form, autoescape=True))
     rows = (
-        (await session.execute(select(OutboxMessage).where(OutboxMessage.community_id == community.id, or_(*mentions))))
+        (
+            await session.execute(
+                select(OutboxMessage).where(col(OutboxMessage.community_id) == community.id, or_(*mentions))
+            )
+        )
         .scalars()
         .all()
     )
     ids = [r.id for r in rows]
     referenced = set(
         (
-            await session.execute(select(OutboxMessage.target_outbox_id).where(OutboxMessage.target_outbox_id.in_(ids)))
-        ).scalars()  # type: ignore[union-attr]
+            await session.execute(
+                select(col(OutboxMessage.target_outbox_id)).where(col(OutboxMessage.target_outbox_id).in_(ids))
+            )
+        ).scalars()
     )
     referenced |= set(
-        (await session.execute(select(Poll.post_outbox_id).where(Poll.community_id == community.id))).scalars()
+        (
+            await session.execute(select(col(Poll.post_outbox_id)).where(col(Poll.community_id) == community.id))
+        ).scalars()
     )
     for row in rows:
         if _addressed_to(row, user_id) and row.id not in referenced:

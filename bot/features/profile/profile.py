@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -84,12 +85,14 @@ async def render_profile(ctx: Ctx, member: Member, profile: Profile, *, own: boo
 async def find_member(session: AsyncSession, community_id: int, raw: str) -> Member | None:
     """A member named in a command: @name, a display name, or a platform mention <@U123>."""
     mention = re.fullmatch(r"<@!?(\w+)(?:\|[^>]*)?>", raw.strip())
-    query = select(Member).where(Member.community_id == community_id)
+    query = select(Member).where(col(Member.community_id) == community_id)
     if mention:
-        query = query.where(Member.platform_user_id == mention.group(1))
+        query = query.where(col(Member.platform_user_id) == mention.group(1))
     else:
         name = raw.strip().lstrip("@")
-        query = query.where(or_(func.lower(Member.display_name) == name.casefold(), Member.platform_user_id == name))
+        query = query.where(
+            or_(func.lower(col(Member.display_name)) == name.casefold(), col(Member.platform_user_id) == name)
+        )
     return (await session.execute(query.limit(1))).scalar_one_or_none()
 
 
@@ -100,7 +103,8 @@ async def profile_command(ctx: Ctx, args: list[str]) -> list[Message]:
             ctx.require_moderator("see another member's profile")
             if member is None:
                 return [msg.message(msg.text("I don't know a member called ", UserText(" ".join(args)[:60]), " here."))]
-            profile = await get_profile(ctx.session, ctx.community_id, member.id)  # type: ignore[arg-type]
+            assert member.id is not None
+            profile = await get_profile(ctx.session, ctx.community_id, member.id)
             if profile is None:
                 return [msg.message(msg.text(UserText(member.display_name), " hasn't signed up for the program."))]
             return [await render_profile(ctx, member, profile, own=False)]
@@ -165,7 +169,9 @@ async def _pause_pairings(ctx: Ctx, until: datetime, was_paused_until: datetime 
             if pairing.midpoint_at is not None and pairing.midpoint_at < until:
                 pairing.midpoint_at = until  # mid-point resources wait for them
             ctx.session.add(pairing)
-        plans = (await ctx.session.execute(select(CheckInPlan).where(CheckInPlan.pairing_id == pairing.id))).scalars()
+        plans = (
+            await ctx.session.execute(select(CheckInPlan).where(col(CheckInPlan.pairing_id) == pairing.id))
+        ).scalars()
         for plan in plans:
             if plan.member_id == ctx.member_id:
                 # An unanswered check-in from before the break is not "ignored".
@@ -181,7 +187,8 @@ async def _pause_pairings(ctx: Ctx, until: datetime, was_paused_until: datetime 
             msg.message(
                 msg.text(
                     UserText(ctx.member.display_name),
-                    f" is taking a break until {format_when(until, ctx.tz).split(',')[0]}. No check-ins or reminders about "
+                    f" is taking a break until {format_when(until, ctx.tz).split(',')[0]}. "
+                    "No check-ins or reminders about "
                     "your mentorship until then; it goes on as agreed when they're back.",
                 )
             ),
@@ -213,8 +220,8 @@ async def resume_due_pauses(session: AsyncSession, now: datetime, limit: int = 1
         (
             await session.execute(
                 select(Profile)
-                .where(Profile.status == ProfileStatus.PAUSED.value, Profile.paused_until <= now)  # type: ignore[operator]
-                .order_by(Profile.paused_until)
+                .where(col(Profile.status) == ProfileStatus.PAUSED.value, col(Profile.paused_until) <= now)
+                .order_by(col(Profile.paused_until))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
@@ -238,7 +245,7 @@ async def resume_due_pauses(session: AsyncSession, now: datetime, limit: int = 1
 async def next_pause_end(session: AsyncSession) -> datetime | None:
     return (
         await session.execute(
-            select(func.min(Profile.paused_until)).where(Profile.status == ProfileStatus.PAUSED.value)
+            select(func.min(col(Profile.paused_until))).where(col(Profile.status) == ProfileStatus.PAUSED.value)
         )
     ).scalar_one_or_none()
 

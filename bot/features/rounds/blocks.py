@@ -15,6 +15,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -85,7 +86,7 @@ def team_groups(teams: dict[int, str]) -> list[dict[str, object]]:
 async def blocked_partners(session: AsyncSession, community_id: int) -> dict[int, set[int]]:
     """Member id → the members they must never be proposed with."""
     partners: dict[int, set[int]] = defaultdict(set)
-    rows = (await session.execute(select(PairBlock).where(PairBlock.community_id == community_id))).scalars()
+    rows = (await session.execute(select(PairBlock).where(col(PairBlock.community_id) == community_id))).scalars()
     for block in rows:
         partners[block.first_member_id].add(block.second_member_id)
         partners[block.second_member_id].add(block.first_member_id)
@@ -94,7 +95,7 @@ async def blocked_partners(session: AsyncSession, community_id: int) -> dict[int
 
 async def blocks_among(session: AsyncSession, community_id: int, member_ids: set[int]) -> list[dict[str, object]]:
     """The blocks that touch this round's pool, for the proposal's exclusions."""
-    rows = (await session.execute(select(PairBlock).where(PairBlock.community_id == community_id))).scalars()
+    rows = (await session.execute(select(PairBlock).where(col(PairBlock.community_id) == community_id))).scalars()
     return [
         {"a": b.first_member_id, "b": b.second_member_id, "reason": b.reason}
         for b in rows
@@ -124,9 +125,9 @@ async def _existing(ctx: Ctx, one: Member, other: Member) -> PairBlock | None:
     return (
         await ctx.session.execute(
             select(PairBlock).where(
-                PairBlock.community_id == ctx.community_id,
-                PairBlock.first_member_id == first.id,
-                PairBlock.second_member_id == second.id,
+                col(PairBlock.community_id) == ctx.community_id,
+                col(PairBlock.first_member_id) == first.id,
+                col(PairBlock.second_member_id) == second.id,
             )
         )
     ).scalar_one_or_none()
@@ -141,10 +142,11 @@ async def block_command(ctx: Ctx, args: list[str]) -> list[Message]:
     block = await _existing(ctx, first, second)
     if block is None:
         low, high = sorted((first, second), key=lambda m: m.id or 0)
+        assert low.id is not None and high.id is not None
         block = PairBlock(
             community_id=ctx.community_id,
             first_member_id=low.id,
-            second_member_id=high.id,  # type: ignore[arg-type]
+            second_member_id=high.id,
             created_by_member_id=ctx.member_id,
             created_at=ctx.now,
         )
@@ -191,8 +193,8 @@ async def blocks_command(ctx: Ctx, args: list[str]) -> list[Message]:
         (
             await ctx.session.execute(
                 select(PairBlock)
-                .where(PairBlock.community_id == ctx.community_id)
-                .order_by(PairBlock.created_at)
+                .where(col(PairBlock.community_id) == ctx.community_id)
+                .order_by(col(PairBlock.created_at))
                 .limit(50)
             )
         )
@@ -203,8 +205,9 @@ async def blocks_command(ctx: Ctx, args: list[str]) -> list[Message]:
         return [msg.message('No blocked pairs. /mentor block @a @b "reason" keeps two members apart for good.')]
     ids = {b.first_member_id for b in rows} | {b.second_member_id for b in rows}
     names = {
-        m.id: m.display_name for m in (await ctx.session.execute(select(Member).where(Member.id.in_(ids)))).scalars()
-    }  # type: ignore[union-attr]
+        m.id: m.display_name
+        for m in (await ctx.session.execute(select(Member).where(col(Member.id).in_(ids)))).scalars()
+    }
     parts: list[msg.Part] = [msg.text(msg.Strong("Blocked pairs"), " (never proposed)")]
     for b in rows:
         why: list[msg.Span] = [" — ", UserText(b.reason)] if b.reason else []

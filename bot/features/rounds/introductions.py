@@ -10,10 +10,12 @@ a sweep reminds pairs without a kick-off, then tells the moderators.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -59,11 +61,11 @@ async def approve_round(
     """Create the pairings and queue their introductions. None when another click won the race."""
     won = await session.execute(
         update(MatchRound)
-        .where(MatchRound.id == round_.id, MatchRound.status == RoundStatus.PROPOSED.value)
+        .where(col(MatchRound.id) == round_.id, col(MatchRound.status) == RoundStatus.PROPOSED.value)
         .values(status=RoundStatus.APPROVED.value, approved_at=now, approved_by_member_id=approved_by)
         .execution_options(synchronize_session=False)
     )
-    if won.rowcount != 1:
+    if cast(CursorResult[Any], won).rowcount != 1:
         return None
     await session.refresh(round_)
     community = await session.get(Community, round_.community_id)
@@ -73,8 +75,8 @@ async def approve_round(
         (
             await session.execute(
                 select(ProposedPair)
-                .where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
-                .order_by(ProposedPair.position)
+                .where(col(ProposedPair.round_id) == round_.id, col(ProposedPair.dropped) == False)  # noqa: E712
+                .order_by(col(ProposedPair.position))
             )
         )
         .scalars()
@@ -82,7 +84,7 @@ async def approve_round(
     )
     profiles = {
         p.member_id: p
-        for p in (await session.execute(select(Profile).where(Profile.community_id == community.id))).scalars()
+        for p in (await session.execute(select(Profile).where(col(Profile.community_id) == community.id))).scalars()
     }
     members = await members_by_id(session, {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs})
     created = 0
@@ -91,9 +93,10 @@ async def approve_round(
         if mentee is None or mentor is None or ProfileStatus.LEFT.value in (mentee.status, mentor.status):
             continue  # someone left between proposal and approval
         length = mentee.program_length if mentee.program_length in MONTHS else "3-6"
+        assert round_.id is not None
         pairing = Pairing(
             community_id=community.id,
-            round_id=round_.id,  # type: ignore[arg-type]
+            round_id=round_.id,
             mentee_member_id=pair.mentee_member_id,
             mentor_member_id=pair.mentor_member_id,
             score=pair.score,
@@ -130,10 +133,10 @@ async def approve_round(
         await send_milestone(session, outbox, pairing, "kickoff", program)
         created += 1
     for u in round_.summary.get("unmatched", []):
-        profile = profiles.get(u["member_id"])
-        if profile is not None and profile.status == ProfileStatus.WAITING.value:
-            profile.times_unmatched += 1  # priority next round
-            session.add(profile)
+        waiting = profiles.get(u["member_id"])
+        if waiting is not None and waiting.status == ProfileStatus.WAITING.value:
+            waiting.times_unmatched += 1  # priority next round
+            session.add(waiting)
     return created
 
 
@@ -170,7 +173,8 @@ async def introduce(
     parts.append(
         msg.text(
             msg.Strong("Partnership policy to agree: "),
-            f"meet {CADENCE_WORDS.get(pairing.cadence, pairing.cadence)} by {MODE_WORDS.get(pairing.communication, pairing.communication)}, "
+            f"meet {CADENCE_WORDS.get(pairing.cadence, pairing.cadence)} "
+            f"by {MODE_WORDS.get(pairing.communication, pairing.communication)}, "
             f"until {format_when(pairing.ends_on, community.timezone).split(',')[0]} "
             f"({pairing.program_length.replace('-', '–')} months). Confirm it, or say what you'd change.",
         )
@@ -205,7 +209,7 @@ async def _pairing_for(ctx: Ctx, key: str) -> Pairing:
         raise InvalidInput("That button is not valid any more.")
     pairing = (
         await ctx.session.execute(
-            select(Pairing).where(Pairing.id == int(key), Pairing.community_id == ctx.community_id)
+            select(Pairing).where(col(Pairing.id) == int(key), col(Pairing.community_id) == ctx.community_id)
         )
     ).scalar_one_or_none()
     if pairing is None:
@@ -271,11 +275,11 @@ async def remind_kickoffs(
             await session.execute(
                 select(Pairing)
                 .where(
-                    Pairing.status == PairingStatus.ACTIVE.value,
-                    Pairing.kickoff_at.is_(None),  # type: ignore[union-attr]
-                    Pairing.kickoff_due_at <= now,
+                    col(Pairing.status) == PairingStatus.ACTIVE.value,
+                    col(Pairing.kickoff_at).is_(None),
+                    col(Pairing.kickoff_due_at) <= now,
                 )
-                .order_by(Pairing.kickoff_due_at)
+                .order_by(col(Pairing.kickoff_due_at))
                 .limit(200)
                 .with_for_update(skip_locked=True)
             )
@@ -327,10 +331,10 @@ async def _back_from_pause(session: AsyncSession, pairing: Pairing, now: datetim
     """When the later of the pair's paused members is back (None: nobody is paused now)."""
     until = (
         await session.execute(
-            select(func.max(Profile.paused_until)).where(
-                Profile.member_id.in_([pairing.mentee_member_id, pairing.mentor_member_id]),  # type: ignore[attr-defined]
-                Profile.status == ProfileStatus.PAUSED.value,
-                Profile.paused_until > now,  # type: ignore[operator]
+            select(func.max(col(Profile.paused_until))).where(
+                col(Profile.member_id).in_([pairing.mentee_member_id, pairing.mentor_member_id]),
+                col(Profile.status) == ProfileStatus.PAUSED.value,
+                col(Profile.paused_until) > now,
             )
         )
     ).scalar_one_or_none()
@@ -340,9 +344,9 @@ async def _back_from_pause(session: AsyncSession, pairing: Pairing, now: datetim
 async def next_kickoff_due(session: AsyncSession) -> datetime | None:
     return (
         await session.execute(
-            select(func.min(Pairing.kickoff_due_at)).where(
-                Pairing.status == PairingStatus.ACTIVE.value,
-                Pairing.kickoff_at.is_(None),  # type: ignore[union-attr]
+            select(func.min(col(Pairing.kickoff_due_at))).where(
+                col(Pairing.status) == PairingStatus.ACTIVE.value,
+                col(Pairing.kickoff_at).is_(None),
             )
         )
     ).scalar_one_or_none()

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core import metrics
@@ -98,10 +99,10 @@ async def load_match_profiles(
         (
             await session.execute(
                 select(Profile).where(
-                    Profile.community_id == community_id,
-                    Profile.status.in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),  # type: ignore[attr-defined]
+                    col(Profile.community_id) == community_id,
+                    col(Profile.status).in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),
                     # Finished members are matched again only once they said yes to another round.
-                    Profile.next_round.not_in(["asked", "no"]),  # type: ignore[attr-defined]
+                    col(Profile.next_round).not_in(["asked", "no"]),
                 )
             )
         )
@@ -110,8 +111,8 @@ async def load_match_profiles(
     )
     active = (
         await session.execute(
-            select(Pairing.mentee_member_id, Pairing.mentor_member_id).where(
-                Pairing.community_id == community_id, Pairing.status == PairingStatus.ACTIVE.value
+            select(col(Pairing.mentee_member_id), col(Pairing.mentor_member_id)).where(
+                col(Pairing.community_id) == community_id, col(Pairing.status) == PairingStatus.ACTIVE.value
             )
         )
     ).all()
@@ -119,7 +120,9 @@ async def load_match_profiles(
     being_mentored = {mentee for mentee, _ in active}
     history = (
         await session.execute(
-            select(Pairing.mentee_member_id, Pairing.mentor_member_id).where(Pairing.community_id == community_id)
+            select(col(Pairing.mentee_member_id), col(Pairing.mentor_member_id)).where(
+                col(Pairing.community_id) == community_id
+            )
         )
     ).all()
     previous = frozenset((a, b) for a, b in history) | frozenset((b, a) for a, b in history)
@@ -186,7 +189,7 @@ async def compute_round(
     """Run the engine and store its proposal; older open proposals are discarded."""
     await session.execute(
         update(MatchRound)
-        .where(MatchRound.community_id == community_id, MatchRound.status == RoundStatus.PROPOSED.value)
+        .where(col(MatchRound.community_id) == community_id, col(MatchRound.status) == RoundStatus.PROPOSED.value)
         .values(status=RoundStatus.DISCARDED.value)
     )
     profiles, previous = await load_match_profiles(session, community_id, now)
@@ -228,9 +231,10 @@ async def compute_round(
     session.add(round_)
     await session.flush()
     for position, pair in enumerate(proposal.pairs, start=1):
+        assert round_.id is not None
         session.add(
             ProposedPair(
-                round_id=round_.id,  # type: ignore[arg-type]
+                round_id=round_.id,
                 position=position,
                 mentee_member_id=pair.mentee_id,
                 mentor_member_id=pair.mentor_id,
@@ -248,7 +252,9 @@ async def _exclusions(session: AsyncSession, community_id: int, pool: set[int], 
         member_id: team
         for member_id, team in (
             await session.execute(
-                select(Profile.member_id, Profile.team).where(Profile.community_id == community_id, Profile.team != "")
+                select(col(Profile.member_id), col(Profile.team)).where(
+                    col(Profile.community_id) == community_id, col(Profile.team) != ""
+                )
             )
         ).all()
         if member_id in pool
@@ -263,8 +269,8 @@ async def members_by_id(session: AsyncSession, member_ids: set[int]) -> dict[int
     """The members with these ids (for names and platform ids), in one query."""
     if not member_ids:
         return {}
-    rows = (await session.execute(select(Member).where(Member.id.in_(member_ids)))).scalars()  # type: ignore[union-attr]
-    return {m.id: m for m in rows}  # type: ignore[misc]
+    rows = (await session.execute(select(Member).where(col(Member.id).in_(member_ids)))).scalars()
+    return {m.id: m for m in rows if m.id is not None}  # (never None: a stored key)
 
 
 def _top_reasons(reasons: list[dict[str, Any]], n: int = 3) -> list[str]:
@@ -276,7 +282,7 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
     pairs = (
         (
             await session.execute(
-                select(ProposedPair).where(ProposedPair.round_id == round_.id).order_by(ProposedPair.position)
+                select(ProposedPair).where(col(ProposedPair.round_id) == round_.id).order_by(col(ProposedPair.position))
             )
         )
         .scalars()

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.messages import Button, ButtonStyle, Message
@@ -29,8 +30,8 @@ async def remind_unapproved_rounds(session: AsyncSession, now: datetime, policy:
         (
             await session.execute(
                 select(MatchRound)
-                .where(MatchRound.status == RoundStatus.PROPOSED.value, MatchRound.remind_at <= now)  # type: ignore[operator]
-                .order_by(MatchRound.id)
+                .where(col(MatchRound.status) == RoundStatus.PROPOSED.value, col(MatchRound.remind_at) <= now)
+                .order_by(col(MatchRound.id))
                 .with_for_update(skip_locked=True)
             )
         )
@@ -48,13 +49,14 @@ async def remind_unapproved_rounds(session: AsyncSession, now: datetime, policy:
                 select(func.count())
                 .select_from(ProposedPair)
                 .where(
-                    ProposedPair.round_id == round_.id,
-                    ProposedPair.dropped == False,  # noqa: E712
+                    col(ProposedPair.round_id) == round_.id,
+                    col(ProposedPair.dropped) == False,  # noqa: E712
                 )
             )
         ).scalar_one()
         reminder = _reminder(round_, waited.days, pairs, last=reached >= len(steps))
-        outbox = Outbox(session, community.id, now)  # type: ignore[arg-type]
+        assert community.id is not None
+        outbox = Outbox(session, community.id, now)
         for destination in await moderator_destinations(session, community):
             await outbox.post(
                 destination, reminder, dedupe_key=f"round:{round_.id}:reminder:{max(reached, 1)}:{destination.target}"
@@ -92,6 +94,6 @@ def _reminder(round_: MatchRound, days: int, pairs: int, *, last: bool) -> Messa
 async def next_round_reminder(session: AsyncSession) -> datetime | None:
     return (
         await session.execute(
-            select(func.min(MatchRound.remind_at)).where(MatchRound.status == RoundStatus.PROPOSED.value)
+            select(func.min(col(MatchRound.remind_at))).where(col(MatchRound.status) == RoundStatus.PROPOSED.value)
         )
     ).scalar_one_or_none()

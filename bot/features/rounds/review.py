@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -68,7 +69,8 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
         how = "approved automatically (auto_approve)" if policy.auto_approve else "waiting for a moderator's approval"
         replies.append(
             msg.message(
-                f"A new round will be computed every {period.days} days, next {format_when(schedule.next_run_at, ctx.tz)}, "
+                f"A new round will be computed every {period.days} days, "
+                f"next {format_when(schedule.next_run_at, ctx.tz)}, "
                 f"{how}. Stop with /mentor match --stop."
             )
         )
@@ -86,8 +88,10 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
 
 
 async def _current_round(ctx: Ctx, round_id: int | None = None) -> MatchRound:
-    query = select(MatchRound).where(MatchRound.community_id == ctx.community_id)
-    query = query.where(MatchRound.id == round_id) if round_id else query.order_by(MatchRound.id.desc()).limit(1)  # type: ignore[union-attr]
+    query = select(MatchRound).where(col(MatchRound.community_id) == ctx.community_id)
+    query = (
+        query.where(col(MatchRound.id) == round_id) if round_id else query.order_by(col(MatchRound.id).desc()).limit(1)
+    )
     round_ = (await ctx.session.execute(query)).scalar_one_or_none()
     if round_ is None:
         raise NotFound("There is no matching round here yet. Run /mentor match to compute one.")
@@ -113,8 +117,8 @@ async def show_command(ctx: Ctx, args: list[str]) -> list[Message]:
         (
             await ctx.session.execute(
                 select(ProposedPair)
-                .where(ProposedPair.round_id == round_.id, ProposedPair.dropped == False)  # noqa: E712
-                .order_by(ProposedPair.position)
+                .where(col(ProposedPair.round_id) == round_.id, col(ProposedPair.dropped) == False)  # noqa: E712
+                .order_by(col(ProposedPair.position))
             )
         )
         .scalars()
@@ -163,7 +167,7 @@ async def drop_command(ctx: Ctx, args: list[str]) -> list[Message]:
 async def _pair_at(session: AsyncSession, round_: MatchRound, position: int) -> ProposedPair:
     pair = (
         await session.execute(
-            select(ProposedPair).where(ProposedPair.round_id == round_.id, ProposedPair.position == position)
+            select(ProposedPair).where(col(ProposedPair.round_id) == round_.id, col(ProposedPair.position) == position)
         )
     ).scalar_one_or_none()
     if pair is None:

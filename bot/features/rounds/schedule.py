@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.rounds.introductions import approve_round
@@ -20,7 +21,7 @@ from storage.tables import Community, RoundSchedule
 async def schedule_of(session: AsyncSession, community_id: int) -> RoundSchedule | None:
     """The community's round schedule, if a moderator set one."""
     return (
-        await session.execute(select(RoundSchedule).where(RoundSchedule.community_id == community_id))
+        await session.execute(select(RoundSchedule).where(col(RoundSchedule.community_id) == community_id))
     ).scalar_one_or_none()
 
 
@@ -31,7 +32,7 @@ async def run_scheduled_rounds(
     schedules = (
         (
             await session.execute(
-                select(RoundSchedule).where(RoundSchedule.next_run_at <= now).with_for_update(skip_locked=True)
+                select(RoundSchedule).where(col(RoundSchedule.next_run_at) <= now).with_for_update(skip_locked=True)
             )
         )
         .scalars()

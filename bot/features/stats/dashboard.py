@@ -22,6 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -145,7 +146,8 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
                 (
                     "Signed up",
                     (
-                        f"{board.signups} — mentors {roles.get('mentor', 0)} · mentees {roles.get('mentee', 0)} · both {roles.get('both', 0)}",
+                        f"{board.signups} — mentors {roles.get('mentor', 0)} · "
+                        f"mentees {roles.get('mentee', 0)} · both {roles.get('both', 0)}",
                     ),
                 ),
                 (
@@ -161,7 +163,6 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
     )
 
     parts.append(msg.text(msg.Strong("Relationships")))
-    pairs = board.by_pairing_status
     median = f"{board.median_days:.0f} days" if board.median_days is not None else "— (none completed yet)"
     if board.median_days is not None and board.completed_counted < SMALL:
         median = "fewer than 3 completed"
@@ -289,9 +290,9 @@ async def _unknown_campaign_hint(ctx: Ctx, source: str) -> msg.Text:
     known = (
         (
             await ctx.session.execute(
-                select(Profile.source)
-                .where(Profile.community_id == ctx.community_id)
-                .group_by(Profile.source)
+                select(col(Profile.source))
+                .where(col(Profile.community_id) == ctx.community_id)
+                .group_by(col(Profile.source))
                 .order_by(func.count().desc())
                 .limit(8)
             )

@@ -10,6 +10,7 @@ point at them. Cells that a spreadsheet would run as a formula (starting with
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from storage.tables import CheckIn, Feedback, Goal, GoalStatus, Member, Pairing, Profile
 
@@ -142,120 +144,122 @@ def _cells(rows: Iterable[Sequence[Any]]) -> Iterable[list[Any]]:
 
 
 async def write_export(session: AsyncSession, community_id: int, directory: Path) -> Export:
-    directory.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
     mentee, mentor = aliased(Member), aliased(Member)
     members_query = (
         select(
-            Member.id,
-            Member.display_name,
-            Member.platform_user_id,
-            Profile.role,
-            Profile.status,
-            Profile.source,
-            Profile.topics_offered,
-            Profile.topics_wanted,
-            Profile.topics_other,
-            Profile.goals,
-            Profile.can_help_with,
-            Profile.career_stage,
-            Profile.years_experience,
-            Profile.timezone,
-            Profile.hours_per_month,
-            Profile.program_length,
-            Profile.cadence,
-            Profile.communication,
-            Profile.languages,
-            Profile.capacity,
-            Profile.accepts_async,
-            Profile.team,
-            Profile.signed_up_at,
-            Profile.waiting_since,
-            Profile.paused_until,
-            Profile.left_at,
-            Member.joined_at,
+            col(Member.id),
+            col(Member.display_name),
+            col(Member.platform_user_id),
+            col(Profile.role),
+            col(Profile.status),
+            col(Profile.source),
+            col(Profile.topics_offered),
+            col(Profile.topics_wanted),
+            col(Profile.topics_other),
+            col(Profile.goals),
+            col(Profile.can_help_with),
+            col(Profile.career_stage),
+            col(Profile.years_experience),
+            col(Profile.timezone),
+            col(Profile.hours_per_month),
+            col(Profile.program_length),
+            col(Profile.cadence),
+            col(Profile.communication),
+            col(Profile.languages),
+            col(Profile.capacity),
+            col(Profile.accepts_async),
+            col(Profile.team),
+            col(Profile.signed_up_at),
+            col(Profile.waiting_since),
+            col(Profile.paused_until),
+            col(Profile.left_at),
+            col(Member.joined_at),
         )
-        .join(Member, Member.id == Profile.member_id)
-        .where(Profile.community_id == community_id, Member.community_id == community_id, not_forgotten(Member))
-        .order_by(Member.id)
+        .join(Member, col(Member.id) == Profile.member_id)
+        .where(
+            col(Profile.community_id) == community_id, col(Member.community_id) == community_id, not_forgotten(Member)
+        )
+        .order_by(col(Member.id))
     )
     goals = (
         select(
-            Goal.pairing_id.label("pairing_id"),
+            col(Goal.pairing_id).label("pairing_id"),
             func.count().label("set"),
-            func.sum(case((Goal.status == GoalStatus.DONE.value, 1), else_=0)).label("done"),
+            func.sum(case((col(Goal.status) == GoalStatus.DONE.value, 1), else_=0)).label("done"),
         )
-        .where(Goal.community_id == community_id)
-        .group_by(Goal.pairing_id)
+        .where(col(Goal.community_id) == community_id)
+        .group_by(col(Goal.pairing_id))
         .subquery("goals")
     )
     ratings = (
         select(
-            Feedback.pairing_id.label("pairing_id"),
-            func.max(case((Feedback.role == "mentee", Feedback.rating))).label("mentee"),
-            func.max(case((Feedback.role == "mentor", Feedback.rating))).label("mentor"),
+            col(Feedback.pairing_id).label("pairing_id"),
+            func.max(case((col(Feedback.role) == "mentee", col(Feedback.rating)))).label("mentee"),
+            func.max(case((col(Feedback.role) == "mentor", col(Feedback.rating)))).label("mentor"),
         )
-        .where(Feedback.community_id == community_id)
-        .group_by(Feedback.pairing_id)
+        .where(col(Feedback.community_id) == community_id)
+        .group_by(col(Feedback.pairing_id))
         .subquery("ratings")
     )
-    kept_pairing = and_(Pairing.community_id == community_id, not_forgotten(mentee), not_forgotten(mentor))
+    kept_pairing = and_(col(Pairing.community_id) == community_id, not_forgotten(mentee), not_forgotten(mentor))
     pairings_query = (
         select(
-            Pairing.id,
-            Pairing.round_id,
-            mentee.id,
-            mentee.display_name,
-            mentor.id,
-            mentor.display_name,
-            Pairing.status,
-            Pairing.score,
-            Pairing.cadence,
-            Pairing.communication,
-            Pairing.program_length,
-            Pairing.started_at,
-            Pairing.kickoff_at,
-            Pairing.ends_on,
-            Pairing.ended_at,
-            Pairing.end_reason,
-            Pairing.at_risk_reported_at,
+            col(Pairing.id),
+            col(Pairing.round_id),
+            col(mentee.id),
+            col(mentee.display_name),
+            col(mentor.id),
+            col(mentor.display_name),
+            col(Pairing.status),
+            col(Pairing.score),
+            col(Pairing.cadence),
+            col(Pairing.communication),
+            col(Pairing.program_length),
+            col(Pairing.started_at),
+            col(Pairing.kickoff_at),
+            col(Pairing.ends_on),
+            col(Pairing.ended_at),
+            col(Pairing.end_reason),
+            col(Pairing.at_risk_reported_at),
             func.coalesce(goals.c.set, 0),
             func.coalesce(goals.c.done, 0),
             ratings.c.mentee,
             ratings.c.mentor,
             # A pair met when either confirmed the kick-off or answered "We met" (which records it).
             case(
-                (Pairing.status == "active", "active"),
-                (Pairing.kickoff_at.is_(None), "ended without meeting"),  # type: ignore[union-attr]
-                (Pairing.status == "completed", "completed"),
+                (col(Pairing.status) == "active", "active"),
+                (col(Pairing.kickoff_at).is_(None), "ended without meeting"),
+                (col(Pairing.status) == "completed", "completed"),
                 else_="ended early",
             ),
         )
-        .join(mentee, mentee.id == Pairing.mentee_member_id)
-        .join(mentor, mentor.id == Pairing.mentor_member_id)
-        .outerjoin(goals, goals.c.pairing_id == Pairing.id)
-        .outerjoin(ratings, ratings.c.pairing_id == Pairing.id)
+        .join(mentee, col(mentee.id) == Pairing.mentee_member_id)
+        .join(mentor, col(mentor.id) == Pairing.mentor_member_id)
+        .outerjoin(goals, goals.c.pairing_id == col(Pairing.id))
+        .outerjoin(ratings, ratings.c.pairing_id == col(Pairing.id))
         .where(kept_pairing)
-        .order_by(Pairing.id)
+        .order_by(col(Pairing.id))
     )
     who = aliased(Member)
     checkins_query = (
         select(
-            CheckIn.id,
-            CheckIn.pairing_id,
-            who.id,
-            who.display_name,
-            CheckIn.sequence,
-            CheckIn.sent_at,
-            CheckIn.answer,
-            CheckIn.answered_at,
-            CheckIn.note,
+            col(CheckIn.id),
+            col(CheckIn.pairing_id),
+            col(who.id),
+            col(who.display_name),
+            col(CheckIn.sequence),
+            col(CheckIn.sent_at),
+            col(CheckIn.answer),
+            col(CheckIn.answered_at),
+            col(CheckIn.note),
         )
-        .join(who, who.id == CheckIn.member_id)
-        .join(Pairing, Pairing.id == CheckIn.pairing_id)
-        .join(mentee, mentee.id == Pairing.mentee_member_id)
-        .join(mentor, mentor.id == Pairing.mentor_member_id)
-        .where(CheckIn.community_id == community_id, kept_pairing, not_forgotten(who))
-        .order_by(CheckIn.id)
+        .join(who, col(who.id) == CheckIn.member_id)
+        .join(Pairing, col(Pairing.id) == CheckIn.pairing_id)
+        .join(mentee, col(mentee.id) == Pairing.mentee_member_id)
+        .join(mentor, col(mentor.id) == Pairing.mentor_member_id)
+        .where(col(CheckIn.community_id) == community_id, kept_pairing, not_forgotten(who))
+        .order_by(col(CheckIn.id))
     )
     counts = {
         "members": await _write(session, directory / "members.csv", MEMBER_COLUMNS, members_query),
@@ -266,9 +270,9 @@ async def write_export(session: AsyncSession, community_id: int, directory: Path
         await session.execute(
             select(func.count())
             .select_from(Pairing)
-            .join(mentee, mentee.id == Pairing.mentee_member_id)
-            .join(mentor, mentor.id == Pairing.mentor_member_id)
-            .where(kept_pairing, Pairing.status != "active", Pairing.kickoff_at.is_(None))  # type: ignore[union-attr]
+            .join(mentee, col(mentee.id) == Pairing.mentee_member_id)
+            .join(mentor, col(mentor.id) == Pairing.mentor_member_id)
+            .where(kept_pairing, col(Pairing.status) != "active", col(Pairing.kickoff_at).is_(None))
         )
     ).scalar_one()
     return Export(directory / "members.csv", directory / "pairings.csv", directory / "checkins.csv", counts)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Text, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.features.polls.polls import ROLE_WORDS
 from bot.features.stats.figures import Dashboard, Filters, PollConversion, SourceCount, TopicBalance, WeekPoint
@@ -78,54 +79,56 @@ class _Scope:
         self.community_id = community_id
         self.filters = filters
         self.campaign_members = (
-            select(Profile.member_id).where(Profile.community_id == community_id, Profile.source == filters.source)
+            select(col(Profile.member_id)).where(
+                col(Profile.community_id) == community_id, col(Profile.source) == filters.source
+            )
             if filters.source
             else None
         )
 
     def profiles(self) -> list[ColumnElement[bool]]:
-        where: list[ColumnElement[bool]] = [Profile.community_id == self.community_id]
+        where: list[ColumnElement[bool]] = [col(Profile.community_id) == self.community_id]
         if self.filters.since:
-            where.append(Profile.signed_up_at >= self.filters.since)
+            where.append(col(Profile.signed_up_at) >= self.filters.since)
         if self.filters.source:
-            where.append(Profile.source == self.filters.source)
+            where.append(col(Profile.source) == self.filters.source)
         return where
 
     def pairings(self) -> list[ColumnElement[bool]]:
-        where: list[ColumnElement[bool]] = [Pairing.community_id == self.community_id]
+        where: list[ColumnElement[bool]] = [col(Pairing.community_id) == self.community_id]
         if self.filters.since:
-            where.append(Pairing.started_at >= self.filters.since)
+            where.append(col(Pairing.started_at) >= self.filters.since)
         if self.campaign_members is not None:
             where.append(
                 or_(
-                    Pairing.mentee_member_id.in_(self.campaign_members),  # type: ignore[attr-defined]
-                    Pairing.mentor_member_id.in_(self.campaign_members),  # type: ignore[attr-defined]
+                    col(Pairing.mentee_member_id).in_(self.campaign_members),
+                    col(Pairing.mentor_member_id).in_(self.campaign_members),
                 )
             )
         return where
 
     def checkins(self) -> list[ColumnElement[bool]]:
-        where: list[ColumnElement[bool]] = [CheckIn.community_id == self.community_id]
+        where: list[ColumnElement[bool]] = [col(CheckIn.community_id) == self.community_id]
         if self.filters.since:
-            where.append(CheckIn.sent_at >= self.filters.since)
+            where.append(col(CheckIn.sent_at) >= self.filters.since)
         if self.campaign_members is not None:
-            where.append(CheckIn.member_id.in_(self.campaign_members))  # type: ignore[attr-defined]
+            where.append(col(CheckIn.member_id).in_(self.campaign_members))
         return where
 
     def goals(self) -> list[ColumnElement[bool]]:
-        where: list[ColumnElement[bool]] = [Goal.community_id == self.community_id]
+        where: list[ColumnElement[bool]] = [col(Goal.community_id) == self.community_id]
         if self.filters.since:
-            where.append(Goal.created_at >= self.filters.since)
+            where.append(col(Goal.created_at) >= self.filters.since)
         if self.campaign_members is not None:
-            where.append(Goal.pairing_id.in_(select(Pairing.id).where(*self.pairings())))  # type: ignore[attr-defined]
+            where.append(col(Goal.pairing_id).in_(select(col(Pairing.id)).where(*self.pairings())))
         return where
 
     def feedback(self) -> list[ColumnElement[bool]]:
-        where: list[ColumnElement[bool]] = [Feedback.community_id == self.community_id]
+        where: list[ColumnElement[bool]] = [col(Feedback.community_id) == self.community_id]
         if self.filters.since:
-            where.append(Feedback.requested_at >= self.filters.since)
+            where.append(col(Feedback.requested_at) >= self.filters.since)
         if self.campaign_members is not None:
-            where.append(Feedback.member_id.in_(self.campaign_members))  # type: ignore[attr-defined]
+            where.append(col(Feedback.member_id).in_(self.campaign_members))
         return where
 
 
@@ -153,14 +156,14 @@ async def _signups(session: AsyncSession, scope: _Scope, board: Dashboard) -> di
     recent = board.now - timedelta(days=NEW_DAYS)
     rows = await session.execute(
         select(
-            Profile.role,
-            Profile.status,
-            Profile.source,
+            col(Profile.role),
+            col(Profile.status),
+            col(Profile.source),
             func.count(),
-            func.sum(case((Profile.signed_up_at >= recent, 1), else_=0)),
+            func.sum(case((col(Profile.signed_up_at) >= recent, 1), else_=0)),
         )
         .where(*scope.profiles())
-        .group_by(Profile.role, Profile.status, Profile.source)
+        .group_by(col(Profile.role), col(Profile.status), col(Profile.source))
     )
     sources: dict[str, int] = {}
     for role, status, source, count, new in rows.all():
@@ -173,9 +176,9 @@ async def _signups(session: AsyncSession, scope: _Scope, board: Dashboard) -> di
 
 async def _relationships(session: AsyncSession, scope: _Scope, board: Dashboard, dialect: str) -> None:
     rows = await session.execute(
-        select(Pairing.status, func.count(), func.count(Pairing.kickoff_at))
+        select(col(Pairing.status), func.count(), func.count(col(Pairing.kickoff_at)))
         .where(*scope.pairings())
-        .group_by(Pairing.status)
+        .group_by(col(Pairing.status))
     )
     for status, count, kickoffs in rows.all():
         board.by_pairing_status[status] = count
@@ -187,7 +190,11 @@ async def _relationships(session: AsyncSession, scope: _Scope, board: Dashboard,
     histogram = (
         await session.execute(
             select(days, func.count())
-            .where(*scope.pairings(), Pairing.status == PairingStatus.COMPLETED.value, Pairing.ended_at.is_not(None))  # type: ignore[union-attr]
+            .where(
+                *scope.pairings(),
+                col(Pairing.status) == PairingStatus.COMPLETED.value,
+                col(Pairing.ended_at).is_not(None),
+            )
             .group_by(days)
         )
     ).all()
@@ -219,13 +226,12 @@ async def _campaigns(session: AsyncSession, scope: _Scope, board: Dashboard, sou
     poll_ids = [int(s.split(":", 1)[1]) for s, _ in rows if s.startswith("poll:") and s.split(":", 1)[1].isdigit()]
     questions: dict[int, str] = {}
     if poll_ids:
-        questions = dict(
-            (
-                await session.execute(
-                    select(Poll.id, Poll.question).where(Poll.community_id == scope.community_id, Poll.id.in_(poll_ids))  # type: ignore[union-attr]
-                )
-            ).all()
+        found = await session.execute(
+            select(col(Poll.id), col(Poll.question)).where(
+                col(Poll.community_id) == scope.community_id, col(Poll.id).in_(poll_ids)
+            )
         )
+        questions = {i: q for i, q in found.all() if i is not None}  # (never None: a stored key)
     for source, count in rows:
         question = None
         if source.startswith("poll:") and source[5:].isdigit():
@@ -238,25 +244,27 @@ async def _conversions(session: AsyncSession, scope: _Scope, board: Dashboard) -
     source = scope.filters.source
     if source and not source.startswith("poll:"):
         return  # another campaign: poll votes say nothing about it
-    query = select(Poll).where(Poll.community_id == scope.community_id)
+    query = select(Poll).where(col(Poll.community_id) == scope.community_id)
     if source:
-        query = query.where(Poll.id == (int(source[5:]) if source[5:].isdigit() else -1))
-    polls = (await session.execute(query.order_by(Poll.created_at.desc()).limit(10))).scalars().all()  # type: ignore[attr-defined]
+        query = query.where(col(Poll.id) == (int(source[5:]) if source[5:].isdigit() else -1))
+    polls = (await session.execute(query.order_by(col(Poll.created_at).desc()).limit(10))).scalars().all()
     for poll in polls:
         joining = [i for i, option in enumerate(poll.options) if option.get("role") in ROLE_WORDS]
         if not joining:
             continue  # a poll without mentor/mentee options is not a campaign
         would, signed = (
             await session.execute(
-                select(func.count(), func.count(Profile.id))
+                select(func.count(), func.count(col(Profile.id)))
                 .select_from(PollVote)
                 .outerjoin(
-                    Profile, and_(Profile.member_id == PollVote.member_id, Profile.community_id == scope.community_id)
+                    Profile,
+                    and_(col(Profile.member_id) == PollVote.member_id, col(Profile.community_id) == scope.community_id),
                 )
-                .where(PollVote.poll_id == poll.id, PollVote.option_index.in_(joining))  # type: ignore[attr-defined]
+                .where(col(PollVote.poll_id) == poll.id, col(PollVote.option_index).in_(joining))
             )
         ).one()
-        board.conversions.append(PollConversion(poll.id, poll.question, int(would), int(signed)))  # type: ignore[arg-type]
+        assert poll.id is not None
+        board.conversions.append(PollConversion(poll.id, poll.question, int(would), int(signed)))
 
 
 async def _skills(session: AsyncSession, scope: _Scope, board: Dashboard) -> None:
@@ -267,9 +275,9 @@ async def _skills(session: AsyncSession, scope: _Scope, board: Dashboard) -> Non
     lists are split into topics here (expanding every member's JSON list in SQL took
     most of this section's time at 100k members)."""
     load = (
-        select(Pairing.mentor_member_id.label("mentor_id"), func.count().label("mentees"))  # type: ignore[attr-defined]
-        .where(Pairing.community_id == scope.community_id, Pairing.status == PairingStatus.ACTIVE.value)
-        .group_by(Pairing.mentor_member_id)
+        select(col(Pairing.mentor_member_id).label("mentor_id"), func.count().label("mentees"))
+        .where(col(Pairing.community_id) == scope.community_id, col(Pairing.status) == PairingStatus.ACTIVE.value)
+        .group_by(col(Pairing.mentor_member_id))
         .subquery("load")
     )
     offered = cast(Profile.topics_offered, Text)  # PostgreSQL groups json only as text
@@ -279,14 +287,14 @@ async def _skills(session: AsyncSession, scope: _Scope, board: Dashboard) -> Non
             select(
                 offered,
                 func.count(),
-                func.sum(case((Profile.capacity > func.coalesce(load.c.mentees, 0), 1), else_=0)),
+                func.sum(case((col(Profile.capacity) > func.coalesce(load.c.mentees, 0), 1), else_=0)),
             )
             .select_from(Profile)
-            .outerjoin(load, load.c.mentor_id == Profile.member_id)
+            .outerjoin(load, load.c.mentor_id == col(Profile.member_id))
             .where(
                 *scope.profiles(),
-                Profile.role.in_(["mentor", "both"]),  # type: ignore[attr-defined]
-                Profile.status.in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),  # type: ignore[attr-defined]
+                col(Profile.role).in_(["mentor", "both"]),
+                col(Profile.status).in_([ProfileStatus.WAITING.value, ProfileStatus.ACTIVE.value]),
             )
             .group_by(offered)
         )
@@ -296,8 +304,8 @@ async def _skills(session: AsyncSession, scope: _Scope, board: Dashboard) -> Non
             select(wanted, func.count())
             .where(
                 *scope.profiles(),
-                Profile.role.in_(["mentee", "both"]),  # type: ignore[attr-defined]
-                Profile.status == ProfileStatus.WAITING.value,
+                col(Profile.role).in_(["mentee", "both"]),
+                col(Profile.status) == ProfileStatus.WAITING.value,
             )
             .group_by(wanted)
         )
@@ -325,7 +333,9 @@ def _distinct_topics(listed: Any) -> list[str]:
 
 async def _health(session: AsyncSession, scope: _Scope, board: Dashboard) -> None:
     for answer, count in (
-        await session.execute(select(CheckIn.answer, func.count()).where(*scope.checkins()).group_by(CheckIn.answer))
+        await session.execute(
+            select(col(CheckIn.answer), func.count()).where(*scope.checkins()).group_by(col(CheckIn.answer))
+        )
     ).all():
         board.checkins_sent += count
         if answer is not None:
@@ -336,14 +346,14 @@ async def _health(session: AsyncSession, scope: _Scope, board: Dashboard) -> Non
             .select_from(Pairing)
             .where(
                 *scope.pairings(),
-                Pairing.status == PairingStatus.ACTIVE.value,
-                Pairing.at_risk_reported_at.is_not(None),  # type: ignore[union-attr]
+                col(Pairing.status) == PairingStatus.ACTIVE.value,
+                col(Pairing.at_risk_reported_at).is_not(None),
             )
         )
     ).scalar_one()
     goals, done = (
         await session.execute(
-            select(func.count(), func.sum(case((Goal.status == GoalStatus.DONE.value, 1), else_=0))).where(
+            select(func.count(), func.sum(case((col(Goal.status) == GoalStatus.DONE.value, 1), else_=0))).where(
                 *scope.goals()
             )
         )
@@ -352,9 +362,9 @@ async def _health(session: AsyncSession, scope: _Scope, board: Dashboard) -> Non
     average, ratings, testimonials = (
         await session.execute(
             select(
-                func.avg(Feedback.rating),
-                func.count(Feedback.rating),
-                func.sum(case((and_(Feedback.quote_ok == True, Feedback.worked != ""), 1), else_=0)),  # noqa: E712
+                func.avg(col(Feedback.rating)),
+                func.count(col(Feedback.rating)),
+                func.sum(case((and_(col(Feedback.quote_ok) == True, col(Feedback.worked) != ""), 1), else_=0)),  # noqa: E712
             ).where(*scope.feedback())
         )
     ).one()
@@ -370,14 +380,18 @@ async def _community(session: AsyncSession, community_id: int, board: Dashboard)
     """
     board.joins_reported = (
         await session.execute(
-            select(literal(1)).where(Member.community_id == community_id, Member.joined_at.is_not(None)).limit(1)  # type: ignore[union-attr]
+            select(literal(1))
+            .where(col(Member.community_id) == community_id, col(Member.joined_at).is_not(None))
+            .limit(1)
         )
     ).first() is not None
     first_poll = (
-        await session.execute(select(func.min(Poll.created_at)).where(Poll.community_id == community_id))
+        await session.execute(select(func.min(col(Poll.created_at))).where(col(Poll.community_id) == community_id))
     ).scalar_one_or_none()
     first_signup = (
-        await session.execute(select(func.min(Profile.signed_up_at)).where(Profile.community_id == community_id))
+        await session.execute(
+            select(func.min(col(Profile.signed_up_at))).where(col(Profile.community_id) == community_id)
+        )
     ).scalar_one_or_none()
     starts = [t for t in (first_poll, first_signup) if t is not None]
     board.program_started = min(starts) if starts else None
@@ -385,14 +399,14 @@ async def _community(session: AsyncSession, community_id: int, board: Dashboard)
         return
     since = max(board.program_started, board.filters.since) if board.filters.since else board.program_started
     took_part = or_(
-        select(Profile.id).where(Profile.member_id == Member.id).exists(),
-        select(PollVote.id).where(PollVote.member_id == Member.id).exists(),
+        select(col(Profile.id)).where(col(Profile.member_id) == Member.id).exists(),
+        select(col(PollVote.id)).where(col(PollVote.member_id) == Member.id).exists(),
     )
     joined, part = (
         await session.execute(
             select(func.count(), func.sum(case((took_part, 1), else_=0))).where(
-                Member.community_id == community_id,
-                Member.joined_at >= since,  # type: ignore[operator]
+                col(Member.community_id) == community_id,
+                col(Member.joined_at) >= since,
             )
         )
     ).one()
@@ -421,7 +435,7 @@ async def _weeks(session: AsyncSession, scope: _Scope, board: Dashboard, dialect
         for w, n in (
             await session.execute(
                 select(end_week, func.count())
-                .where(*scope.pairings(), Pairing.ended_at.is_not(None))  # type: ignore[union-attr]
+                .where(*scope.pairings(), col(Pairing.ended_at).is_not(None))
                 .group_by(end_week)
             )
         ).all()

@@ -102,7 +102,7 @@ async def test_every_core_command_is_a_real_discord_command(fake: FakeDiscord, d
         # Typed by the server owner, it reaches the core as exactly this command.
         before = len(core.events)
         await fake.slash(guild, channel, guild.owner_id, path, _sample(command, lee.id), command=top)
-        await until(lambda: len(core.events) > before)
+        await until(lambda before=before: len(core.events) > before)
         resolved, _ = router.resolve(tokenize(core.events[-1].text))
         assert resolved is command, (command.name, core.events[-1].text)
         reached.append(command.name)

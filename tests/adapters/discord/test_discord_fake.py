@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 import discord
+
+from tests.support.discord_program import until
 
 
 async def test_rest_answers_with_exactly_application_json(fake):
@@ -53,10 +53,7 @@ async def test_member_join_reaches_the_core_only_with_the_members_intent(fake, d
     core = StubCore()
     runner = await run_client(core, replace(discord_settings, members_intent=True))
     newcomer = await fake.member_joins(guild, "newcomer")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while not core.events and loop.time() < deadline:
-        await asyncio.sleep(0.01)
+    await until(lambda: core.events)
     (event,) = core.events
     assert isinstance(event, MemberJoined) and event.actor.user_id == newcomer.id
     assert event.community.external_id == guild.id

@@ -222,7 +222,7 @@ async def test_policy_buttons_check_in_answers_and_the_at_risk_alert(program: Pr
 
     for n in (1, 2):  # "Not yet" twice in a row
         p.clock.advance(timedelta(days=14, hours=2))
-        await until(lambda: sum("How is your mentorship" in m["content"] for m in p.dms(ann)) == n)
+        await until(lambda n=n: sum("How is your mentorship" in m["content"] for m in p.dms(ann)) == n)
         checkin = [m for m in p.dms(ann) if "How is your mentorship" in m["content"]][-1]
         answer = await p.click(ann.id, checkin, "Not yet")
         assert "Thanks — noted: Not yet." in answer["content"]

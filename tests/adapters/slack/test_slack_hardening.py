@@ -144,6 +144,6 @@ async def converse(stack: SlackStack, fake: FakeSlack) -> None:
             before = len(stack.dm_replies("U0BOB"))
             status, _ = await stack.post(dm_event(value, user_id="U0BOB", channel_id=im.id, event_id=f"EvLOG{n}"), JSON)
             assert status == 200
-            await settle(lambda: len(stack.dm_replies("U0BOB")) > before)
+            await settle(lambda before=before: len(stack.dm_replies("U0BOB")) > before)
             question = stack.dm_replies("U0BOB")[-1]
     assert "Which timezone are you in?" in question["text"]  # the goal was taken as an answer

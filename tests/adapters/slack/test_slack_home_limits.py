@@ -54,7 +54,8 @@ def _hostile(path: Path, now: datetime) -> None:
     conn.execute("UPDATE pairing SET at_risk_reported_at = ? WHERE status = 'active' AND id % 5 = 0", (ts,))
     question = ("Would you join <!channel> & mentor? " * 10)[:300]
     conn.executemany(
-        "INSERT INTO poll (community_id, channel_id, question, options, anonymous, created_by_member_id, created_at, closes_at, status)"
+        "INSERT INTO poll (community_id, channel_id, question, options, anonymous, created_by_member_id,"
+        " created_at, closes_at, status)"
         " VALUES (1, 'C1', ?, '[]', 0, 1, ?, ?, 'open')",
         [(question, ts, ts)] * 40,
     )

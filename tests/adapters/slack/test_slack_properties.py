@@ -280,7 +280,7 @@ async def test_generated_commands_round_trip(fake: FakeSlack, sqlite_factory: An
     ]
     stack = await SlackStack.start(fake, replace(Settings(), database_url=sqlite_factory.url), ManualClock(START))
     try:
-        for n in range(ROUND_TRIPS):
+        for _ in range(ROUND_TRIPS):
             typed = "".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(0, 6)))
             if stack.bot.router.form_for(typed.strip()) is not None:
                 continue  # a bare "goal set" opens its form (tests/adapters/slack/test_slack_home.py)

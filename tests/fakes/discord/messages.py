@@ -47,7 +47,9 @@ class MessageRoutes:
             "attachments": [
                 self._attachment(name, data)
                 for name, data in zip(
-                    body.get("_files") or [], body.get("_file_data") or [b""] * len(body.get("_files") or [])
+                    body.get("_files") or [],
+                    body.get("_file_data") or [b""] * len(body.get("_files") or []),
+                    strict=True,
                 )
             ],
             "mentions": [],
