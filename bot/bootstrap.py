@@ -26,6 +26,7 @@ from bot.features import (
     pairs,
     polls,
     profile,
+    recruit,
     rounds,
     stats,
 )
@@ -34,7 +35,21 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 # The order of the help text: as a member meets the program, then the moderators' tools.
-FEATURES = (intake, profile, polls, rounds, pairs, goals, milestones, completion, checkins, overview, stats, admin)
+FEATURES = (
+    intake,
+    profile,
+    polls,
+    rounds,
+    pairs,
+    goals,
+    milestones,
+    completion,
+    checkins,
+    overview,
+    stats,
+    admin,
+    recruit,
+)
 
 
 def all_features() -> list[Feature]:

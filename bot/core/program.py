@@ -4,7 +4,7 @@
 next to this module) names the program and its purpose, the skills/topics
 taxonomy with aliases, the lengths, cadences and communication modes offered,
 career stages, languages, mentor capacity, the matching constraints and weights,
-and the onboarding resources per role and milestone.
+and the resource library (`bot.core.library`: shipped guides plus the file's own).
 
 It is read once at start-up into a frozen `Program`. Every mistake stops start-up
 with the file, the line and the problem (a typo in a key is a mistake too: an
@@ -22,11 +22,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
+from bot.core.library import MILESTONES as MILESTONES  # re-exported: the program file's vocabulary
+from bot.core.library import RESOURCE_ROLES as RESOURCE_ROLES
+from bot.core.library import Resource, ResourceProblem, build_library
 from bot.core.settings import ConfigError
 
 DEFAULT_PATH = Path(__file__).with_name("program.toml")
-MILESTONES = ("signup", "kickoff", "first_goal", "midpoint", "wrapup")
-RESOURCE_ROLES = ("mentor", "mentee", "all")
 MAX_LABEL = 75  # a button label must fit Slack's 75 characters
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,23}$")  # choice keys travel in component ids
 
@@ -55,15 +56,6 @@ class CareerStage(Choice):
 
 
 @dataclass(frozen=True)
-class Resource:
-    title: str
-    link: str
-    role: str = "all"  # mentor, mentee, all
-    milestone: str = "signup"
-    topic: str | None = None
-
-
-@dataclass(frozen=True)
 class MatchWeights:
     """`[matching.weights]`: the maximum points per matching criterion the file sets.
 
@@ -88,6 +80,16 @@ class MatchWeights:
 
 
 @dataclass(frozen=True)
+class Recruiting:
+    """`[recruiting]`: when a shortage alerts the moderators, and how often one member may be asked."""
+
+    shortage_margin: int = 3  # waiting mentees beyond the free mentor places that make a shortage
+    alert_every_days: int = 7  # at most one alert per topic in this many days
+    ask_every_days: int = 90  # one member is asked about one topic at most once in this many days
+    max_asks: int = 25  # direct asks one moderator click sends
+
+
+@dataclass(frozen=True)
 class Program:
     name: str
     purpose: str
@@ -108,6 +110,7 @@ class Program:
     weights: MatchWeights = MatchWeights()
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
+    recruiting: Recruiting = Recruiting()
     source: str = "program.toml"
 
     # --- the taxonomy ----------------------------------------------------------
@@ -156,10 +159,11 @@ class Program:
         """Resources for a member of `role` ("both" gets mentor and mentee material) at a milestone."""
         roles = {"all", role} | ({"mentor", "mentee"} if role == "both" else set())
         return [
-            r
-            for r in self.resources
-            if r.milestone == milestone and r.role in roles and (r.topic is None or r.topic in (topics or []))
+            r for r in self.resources if r.milestone == milestone and r.role in roles and r.for_topics(topics or [])
         ]
+
+    def resource(self, key: str) -> Resource | None:
+        return next((r for r in self.resources if r.key == key), None)
 
 
 def _fold(text: str) -> str:
@@ -235,6 +239,8 @@ _TOP = {
     "matching",
     "topics",
     "resources",
+    "library",
+    "recruiting",
 }
 _MATCHING = {
     "mentor_capacity_min",
@@ -289,6 +295,20 @@ def _reminder_days(matching: dict[str, Any]) -> tuple[int, ...]:
     if len(days) > 5 or any(not 1 <= d <= 60 for d in days) or days != sorted(set(days)):
         raise _Problem(where, "must rise, each between 1 and 60 days, at most 5 of them (e.g. [2, 5])")
     return tuple(days)
+
+
+def _recruiting(data: dict[str, Any]) -> Recruiting:
+    table = data.get("recruiting", {})
+    if not isinstance(table, dict):
+        raise _Problem(("recruiting",), "must be a [recruiting] table")
+    _unknown(table, {f.name for f in fields(Recruiting)}, ("recruiting",))
+    where = ("recruiting",)
+    return Recruiting(
+        _int(table, "shortage_margin", where, 3, 1, 1000),
+        _int(table, "alert_every_days", where, 7, 1, 365),
+        _int(table, "ask_every_days", where, 90, 7, 3650),
+        _int(table, "max_asks", where, 25, 1, 200),
+    )
 
 
 def _bool(table: dict[str, Any], key: str, where: tuple[str | int, ...], default: bool) -> bool:
@@ -396,24 +416,10 @@ def _build(data: dict[str, Any], source: str) -> Program:
             raise _Problem(("matching", "weights", key), "must be a number, 0 or more")
         weights[key] = float(value)
 
-    resources: list[Resource] = []
-    topic_names = {t.name for t in topics}
-    for index, entry in enumerate(_tables(data, "resources", required=False)):
-        where = ("resources", index)
-        _unknown(entry, {"title", "link", "role", "milestone", "topic"}, where)
-        role = _str(entry, "role", where, default="all")
-        if role not in RESOURCE_ROLES:
-            raise _Problem(where + ("role",), f"must be one of {', '.join(RESOURCE_ROLES)} (it is {role!r})")
-        milestone = _str(entry, "milestone", where, default="signup")
-        if milestone not in MILESTONES:
-            raise _Problem(where + ("milestone",), f"must be one of {', '.join(MILESTONES)} (it is {milestone!r})")
-        topic = entry.get("topic")
-        if topic is not None and topic not in topic_names:
-            raise _Problem(where + ("topic",), f"{topic!r} is not one of the [[topics]] names")
-        link = _str(entry, "link", where, limit=500)
-        if not re.match(r"^(https?://|mailto:)\S+$", link):
-            raise _Problem(where + ("link",), "must be a web address starting with https:// (or mailto:)")
-        resources.append(Resource(_str(entry, "title", where, limit=150), link, role, milestone, topic))
+    try:
+        resources = build_library(data, {t.name for t in topics})
+    except ResourceProblem as exc:
+        raise _Problem(exc.where, exc.problem) from exc
 
     return Program(
         name=name,
@@ -434,7 +440,8 @@ def _build(data: dict[str, Any], source: str) -> Program:
         approval_reminder_days=_reminder_days(matching),
         weights=MatchWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
-        resources=tuple(resources),
+        resources=resources,
+        recruiting=_recruiting(data),
         source=source,
     )
 

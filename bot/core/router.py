@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -67,6 +67,22 @@ ComponentHandler = Callable[[Ctx, ComponentId, tuple[str, ...]], Awaitable[list[
 FormHandler = Callable[[Ctx, ComponentId, dict[str, str]], Awaitable[list[Message]]]
 
 
+class FormTable(dict[str, Form]):
+    """Forms by id. A form declared as `mentor:<kind>:*:<verb>` serves every key of that kind:
+    looking up `mentor:rcr:7:edit` gives it with that id, so the modal's submission names alert 7."""
+
+    def get(self, key: str, default: Form | None = None) -> Form | None:  # type: ignore[override]
+        found = super().get(key)
+        if found is not None:
+            return found
+        parts = key.split(":")
+        if len(parts) == 4 and parts[0] == "mentor":
+            shared = super().get(f"mentor:{parts[1]}:*:{parts[3]}")
+            if shared is not None:
+                return replace(shared, id=key)
+        return default
+
+
 class Router:
     def __init__(
         self,
@@ -82,7 +98,7 @@ class Router:
         self.components = {c.kind: c for c in components}
         self.text_handlers = text_handlers or []
         self.join_handlers = join_handlers or []  # a member joined the community (greetings)
-        self.forms = {f.id: f for f in forms or []}
+        self.forms = FormTable({f.id: f for f in forms or []})
 
     @classmethod
     def from_features(cls, features: list[Feature]) -> Router:

@@ -33,4 +33,5 @@ from storage.tables.pairings import (  # noqa: F401
 from storage.tables.platform import DmChannel, PacingSlot  # noqa: F401
 from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
 from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401
+from storage.tables.recruit import MentorTraining, RecruitAlert, RecruitAsk, RecruitCheck  # noqa: F401
 from storage.tables.slack import SlackInstallation, SlackOAuthState  # noqa: F401

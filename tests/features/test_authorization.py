@@ -56,6 +56,10 @@ SAMPLE_ARGS = {
     "overview": "",
     "pairs": "--at-risk",
     "members": "--waiting",
+    "recruit asks": "",
+    "recruit post": "1",
+    "recruit edit": '1 "Mentors wanted"',
+    "recruit lapsed": "",
 }
 # Commands that name an object by id, and the id to try from another community.
 ID_COMMANDS = {
@@ -64,6 +68,8 @@ ID_COMMANDS = {
     "poll cancel": "1",
     "match approve": "1",
     "pair": "1 end",
+    "recruit post": "1",
+    "recruit edit": '1 "Mentors wanted"',
 }
 ID_BUTTONS = [
     "mentor:poll:1:vote:0",
@@ -73,6 +79,8 @@ ID_BUTTONS = [
     "mentor:feedback:1:rate:5",
     "mentor:nextround:1:yes",
     "mentor:wrapup:1:confirm",
+    "mentor:rcr:1:post",
+    "mentor:rcrl:all:invite",
 ]
 
 

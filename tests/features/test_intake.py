@@ -50,7 +50,7 @@ async def test_full_mentee_intake(any_chat: Chat) -> None:
     assert "[1] Confirm  [2] Edit" in summary
     out = await chat("@alice click Confirm")
     assert "[DM alice] You're signed up as a mentee — thank you!" in out
-    assert "Getting the most out of a mentor: https://example.org/mentoring/mentee-guide" in out
+    assert "Getting ready to meet your mentor — /mentor resources mentee-preparation" in out
     assert "A mentor's first conversation" not in out  # resources are per role
     profile = await profile_of(chat, "alice")
     assert profile is not None
@@ -76,7 +76,7 @@ async def test_full_mentor_intake(chat: Chat) -> None:
     assert "How many mentees could you take on at the same time?" in out and "[1] 1  [2] 2  [3] 3" in out
     assert "Timezone: UTC+2" in out and "Mentees at once: 2" in out and "Goals" not in out.split("Your sign-up")[1]
     assert "You're signed up as a mentor" in out
-    assert "A mentor's first conversation: https://example.org/mentoring/mentor-kickoff" in out
+    assert "A mentor's first conversation — /mentor resources mentor-first-conversation" in out
     profile = await profile_of(chat, "mia")
     assert profile is not None
     assert (profile.role, profile.capacity, profile.timezone, profile.career_stage) == (

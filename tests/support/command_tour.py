@@ -52,6 +52,10 @@ TOUR: list[tuple[str, str]] = [
     ("mod", "stats"),
     ("mod", "stats --since 30d"),
     ("mod", "export"),
+    ("mod", "recruit asks"),
+    ("mod", "recruit post 1"),  # no such alert: a polite answer
+    ("mod", 'recruit edit 1 "Go mentors wanted"'),
+    ("mod", "recruit lapsed"),
     ("mod", "pair 2 end"),
     ("newbie", "join"),
     ("newbie", "help"),

@@ -11,6 +11,19 @@ from bot.core.settings import ConfigError, Settings
 from bot.features.intake.timezone import describe, resolve_timezone
 
 DEFAULT = DEFAULT_PATH.read_text(encoding="utf-8")
+# The shipped file keeps its resources in the library; a community's own entries come on top.
+OWN_RESOURCES = """
+[[resources]]
+title = "Our mentoring wiki"
+link = "https://wiki.example.com/mentoring/goals"
+role = "all"
+
+[[resources]]
+title = "Our closing ritual"
+text = "Meet once more, in person if you can."
+role = "mentee"
+milestone = "wrapup"
+"""
 
 
 def test_the_shipped_program_loads_with_its_documented_defaults() -> None:
@@ -36,8 +49,8 @@ def test_topics_are_found_by_alias_and_close_matches_are_suggested() -> None:
     assert program.stage_for_years(0).key == "early" and program.stage_for_years(10).key == "senior"  # type: ignore[union-attr]
     mentee = [r.title for r in program.resources_for("mentee", "signup")]
     both = [r.title for r in program.resources_for("both", "signup")]
-    assert "Getting the most out of a mentor" in mentee and "A mentor's first conversation" not in mentee
-    assert "A mentor's first conversation" in both and "Getting the most out of a mentor" in both
+    assert "Getting ready to meet your mentor" in mentee and "A mentor's first conversation" not in mentee
+    assert "A mentor's first conversation" in both and "Getting ready to meet your mentor" in both
 
 
 def _line_of(text: str, fragment: str) -> int:
@@ -70,7 +83,7 @@ def _line_of(text: str, fragment: str) -> int:
         (
             ('role = "mentee"', 'role = "mentees"'),
             'role = "mentees"',
-            "resources[3].role: must be one of mentor, mentee, all",
+            "resources[2].role: must be one of mentor, mentee, all",
         ),
         (
             ('milestone = "wrapup"', 'milestone = "the end"'),
@@ -78,7 +91,7 @@ def _line_of(text: str, fragment: str) -> int:
             "must be one of signup, kickoff, first_goal, midpoint, wrapup",
         ),
         (
-            ('link = "https://example.org/mentoring/goals"', 'link = "example.org"'),
+            ('link = "https://wiki.example.com/mentoring/goals"', 'link = "example.org"'),
             'link = "example.org"',
             "must be a web address",
         ),
@@ -99,8 +112,8 @@ def _line_of(text: str, fragment: str) -> int:
 )
 def test_semantic_mistakes_name_the_line_and_the_problem(change: tuple[str, str], marker: str, problem: str) -> None:
     old, new = change
-    assert old in DEFAULT
-    text = DEFAULT.replace(old, new, 1)
+    assert old in DEFAULT + OWN_RESOURCES
+    text = (DEFAULT + OWN_RESOURCES).replace(old, new, 1)
     with pytest.raises(ProgramError) as caught:
         parse_program(text, "my-program.toml")
     message = str(caught.value)

@@ -36,6 +36,7 @@ from bot.features.pairs.pairs import (
     pairing_of_button,
     report_if_at_risk,
 )
+from bot.features.recruit.alumni import alumni_choice
 from storage.tables import CheckIn, Feedback, FeedbackStep, Goal, GoalStatus, Member, Pairing, PairingStatus
 
 TEXT_MAX = 1000
@@ -235,7 +236,8 @@ async def _rate(ctx: Ctx, feedback: Feedback, rating: int) -> list[Message]:
         pairing = await ctx.session.get(Pairing, feedback.pairing_id)
         assert pairing is not None
         await report_if_at_risk(ctx.session, pairing, ctx.now)  # low rating: the moderators should know
-    return [msg.message(f"Thanks, {rating}/5 noted. What worked well? Reply here in a line or two (or skip).")]
+    thanks = msg.text(f"Thanks, {rating}/5 noted. What worked well? Reply here in a line or two (or skip).")
+    return [Message((thanks, *alumni_choice(feedback, rating)))]  # a happy mentee may mentor next
 
 
 def _quote(ctx: Ctx, feedback: Feedback, choice: str) -> list[Message]:

@@ -43,7 +43,12 @@ async def on_join_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
     """A sign-up button (poll invitation, announcement, greeting): start intake with the role chosen."""
     if not _SOURCE.match(cid.key) or cid.verb not in ("mentor", "mentee"):
         raise InvalidInput("That sign-up button is out of date. /mentor join signs you up instead.")
-    return await start_or_resume(ctx, source=cid.key.replace(".", ":", 1), role=cid.verb)
+    preset = {}
+    # A recruiting post's button names a topic ("t<index>" in the taxonomy): the mentor offers it.
+    index = int(cid.arg[1:]) if cid.verb == "mentor" and cid.arg[:1] == "t" and cid.arg[1:].isdigit() else -1
+    if 0 <= index < len(ctx.program.topics):
+        preset["offer"] = [ctx.program.topics[index].name]
+    return await start_or_resume(ctx, source=cid.key.replace(".", ":", 1), role=cid.verb, preset=preset)
 
 
 def announcement(program: Program, text: str, campaign: str) -> Message:

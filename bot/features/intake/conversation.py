@@ -53,6 +53,7 @@ from bot.features.intake.answers import (
 )
 from bot.features.intake.questions import edit_select, intro_part, question_message, summary_message
 from bot.features.intake.steps import SPECS, IntakeStep, Turn, applicable, first_missing, next_step, previous_step
+from bot.features.milestones.milestones import render_resources
 from storage.tables import Intake, IntakeStatus, Member, Profile, ProfileStatus
 
 FIRST_REMINDER = timedelta(days=2)  # after the last answer; the sweep in `reminders` sends it
@@ -118,8 +119,14 @@ async def to_member(ctx: Ctx, messages: list[Message], notice: str) -> list[Mess
 # --- entry points ------------------------------------------------------------------------
 
 
-async def start_or_resume(ctx: Ctx, *, source: str, role: str | None = None) -> list[Message]:
-    """/mentor join and the sign-up buttons: start the conversation, or pick it up where it stopped."""
+async def start_or_resume(
+    ctx: Ctx, *, source: str, role: str | None = None, preset: dict[str, Any] | None = None, become: bool = False
+) -> list[Message]:
+    """/mentor join and the sign-up buttons: start the conversation, or pick it up where it stopped.
+
+    `preset` answers are filled in already (a recruiting post's topic, an alumna's carried-over
+    answers): their questions are skipped, and the summary shows them to confirm or edit.
+    `become`: a signed-up member takes on a new role (an alumna becoming a mentor)."""
     intake = await get_intake(ctx.session, ctx.community_id, ctx.member_id)
     if intake is not None and intake.status == IntakeStatus.IN_PROGRESS.value:
         turn = _turn(ctx, intake)
@@ -128,7 +135,7 @@ async def start_or_resume(ctx: Ctx, *, source: str, role: str | None = None) -> 
             ctx, [question], "You're partway through signing up — I've sent you the question where we stopped, in a DM."
         )
     profile = await get_profile(ctx.session, ctx.community_id, ctx.member_id)
-    if profile is not None and profile.status != ProfileStatus.LEFT.value:
+    if profile is not None and profile.status != ProfileStatus.LEFT.value and not become:
         role_word = {"mentor": "a mentor", "mentee": "a mentee", "both": "a mentor and mentee"}.get(
             profile.role, profile.role
         )
@@ -151,8 +158,11 @@ async def start_or_resume(ctx: Ctx, *, source: str, role: str | None = None) -> 
     intake.started_at = ctx.now
     intake.editing = False
     intake.answers = {"role": role} if role in ("mentor", "mentee", "both") else {}
+    if intake.answers and preset:
+        intake.answers = {**preset, **intake.answers}
     intake.step = IntakeStep.ROLE.value
     if intake.answers:
+        intake.editing = become  # carried-over answers: only what is missing is asked, then the summary
         intake.step = next_step(ctx.program, intake).value
     _save(intake, ctx.now)
     ctx.session.add(intake)
@@ -403,6 +413,9 @@ async def confirm(ctx: Ctx, turn: Turn) -> list[Message]:
         return [await question_message(turn, before=(msg.text("One more answer is needed first:"),))]
     profile = await get_profile(ctx.session, ctx.community_id, ctx.member_id)
     new_signup = profile is None or profile.status == ProfileStatus.LEFT.value
+    if profile is not None and not new_signup and profile.role == "mentee" and intake.answers["role"] != "mentee":
+        profile.next_round = ""  # a mentee who now mentors starts afresh in the next round's pool
+        profile.waiting_since = ctx.now
     if profile is None:
         profile = Profile(
             community_id=ctx.community_id,
@@ -451,9 +464,9 @@ async def send_resources(
     lines: list[Part] = [
         msg.text(msg.Strong(f"Welcome to {program.name}"), " — a few things worth reading before your first meeting:")
     ]
-    lines.extend(msg.text(f"• {r.title}: {r.link}") for r in resources)
+    guides = render_resources(resources, "")  # the titles with "Read" buttons; the heading is ours
     await outbox.post(
         Destination.dm(member.platform_user_id),
-        Message(tuple(lines)),
+        Message(tuple(lines) + guides.parts[1:]),
         dedupe_key=f"resources:{member.id}:{milestone}:{int(profile.signed_up_at.timestamp())}",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.feature import Arg, ArgKind, Command, Feature
+from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature
 from bot.features.milestones import milestones
 
 
@@ -13,9 +13,11 @@ def feature() -> Feature:
             Command(
                 "resources",
                 "resources [topic]",
-                "the program's guides and links",
+                "the program's guides: by title or topic",
                 milestones.list_resources,
-                args=(Arg("topic", ArgKind.TEXT, "Only resources about this topic", max_length=60),),
+                args=(Arg("topic", ArgKind.TEXT, "A topic or words from a guide's title", max_length=60),),
+                examples=("resources Python", "resources check-in"),
             ),
         ),
+        components=(ComponentRoute("res", milestones.on_resource),),
     )

@@ -42,6 +42,7 @@ from storage.tables import (
     Intake,
     MatchRound,
     Member,
+    MentorTraining,
     OutboxMessage,
     PairBlock,
     Pairing,
@@ -50,6 +51,8 @@ from storage.tables import (
     PollVote,
     Profile,
     ProposedPair,
+    RecruitAlert,
+    RecruitAsk,
 )
 
 FORGOTTEN = "forgotten member"
@@ -321,6 +324,11 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
     )
     tokens += await _their_words_in_pairings(session, community.id, member.id)
     await _forget_in_pairings(session, community.id, member.id, tokens)
+
+    # Recruiting asks and their answers, and their training path, go; an alert they acted on forgets who.
+    await session.execute(delete(RecruitAsk).where(col(RecruitAsk.member_id) == member.id))
+    await session.execute(delete(MentorTraining).where(col(MentorTraining.member_id) == member.id))
+    await session.execute(update(RecruitAlert).where(col(RecruitAlert.decided_by) == member.id).values(decided_by=None))
 
     # Poll votes go; open and closed poll messages are re-rendered without them.
     polls = (

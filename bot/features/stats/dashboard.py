@@ -30,6 +30,7 @@ from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.ports import Destination
 from bot.delivery.pictures import drawer_name, picture_worker
+from bot.features.recruit.alumni import recruiting_summary
 from bot.features.stats.chart import CHART_TOPICS, chart_figures, draw_dashboard_chart
 from bot.features.stats.export import write_export
 from bot.features.stats.figures import SMALL, Dashboard, Filters, TopicBalance, shown_share
@@ -98,8 +99,9 @@ async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
     )
     board = await build_dashboard(ctx.session, ctx.community_id, ctx.now, filters)
     message = await render_dashboard(ctx, board)
+    recruiting = tuple(await recruiting_summary(ctx.session, ctx.community_id, ctx.program))
     await queue_chart(ctx, board)
-    return [Message(message.parts + (msg.text("The chart is on its way to your DMs."),))]
+    return [Message(message.parts + recruiting + (msg.text("The chart is on its way to your DMs."),))]
 
 
 async def queue_chart(ctx: Ctx, board: Dashboard) -> None:
@@ -319,6 +321,8 @@ def _source_words(source: str, question: str | None) -> tuple[msg.Span, ...]:
         if question:
             return (f"Poll #{source[5:]} “", UserText(question), "”")
         return (f"Poll #{source[5:]}",)
+    if source.startswith("campaign:ask-") and source[13:].isdigit():
+        return (f"Recruiting post for shortage alert #{source[13:]}",)
     if source.startswith("campaign:"):
         return ("Announcement “", UserText(source.split(":", 1)[1]), "”")
     if source == "greeting":
