@@ -220,6 +220,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
     if args.command == "demo":
         return await _demo(args, settings)
     platform = choose_platform(env)
+    if platform in ("slack", "discord"):
+        await _migrate_in_child(settings, env)
     if platform == "slack":
         from adapters.slack.main import serve as serve_slack
 
@@ -231,6 +233,31 @@ async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str,
         await serve_discord(settings, env)
         return 0
     return await _console(argparse.Namespace(db=None, script=None, start=None, transcript=None), settings)
+
+
+async def _migrate_in_child(settings: Settings, env: dict[str, str]) -> None:
+    """Bring the schema up to date in a short-lived `mentorbot migrate` process, so the
+    long-running bot never loads Alembic (~10 MB it would hold for its whole life).
+    If the child fails, `bootstrap` migrates in this process and reports the problem."""
+    from storage.db import Database
+    from storage.migrate import is_current
+
+    db = Database(settings.database_url)
+    try:
+        if await is_current(db):
+            return
+    finally:
+        await db.dispose()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "adapters.cli",
+        "migrate",
+        env=env | {"DATABASE_URL": settings.database_url},
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    if await child.wait() != 0:
+        logging.getLogger(__name__).warning("the migration process failed; migrating in this one")
 
 
 def _private_sqlite_file(is_sqlite: bool, name: str | None) -> None:

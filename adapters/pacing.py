@@ -35,6 +35,15 @@ SLACK_METHOD_INTERVALS: dict[str, float] = {
     "pins.remove": SLACK_TIER_2,
     "views.publish": SLACK_TIER_4,
 }
+# A turn taken late may be dated back to when the bucket fell free, by up to this much,
+# so a slow wake-up (a busy loop, a database round trip, another worker winning the
+# race) does not stretch every interval. It is safe inside the margin: n + 1 calls
+# span at least n × interval − catch-up = 1.02 × window − 0.2 s > window for every
+# tier above (Tier 2, 3 and 4 windows are 60 s: 61.2 s − 0.2 s), and it leaves 1 s of
+# the margin for requests that arrive late behind a slow one (0.5 s left too little:
+# 4 workers on a saturated machine, scaled clock, had 4 early arrivals). Per-channel
+# posts and Discord's global bucket take none.
+TIER_CATCH_UP = 0.2
 SLACK_POST_INTERVAL = 1.0  # chat.postMessage: about one per second per channel
 DISCORD_GLOBAL_INTERVAL = 1.0 / 50  # 50 requests per second for the whole bot
 
@@ -48,9 +57,10 @@ class DmChannelStore(Protocol):
 
 
 class PacingSlots(Protocol):
-    async def take(self, bucket: str, now: float, interval: float) -> float:
-        """Take the bucket if it is free at `now` (answer 0 and move it on by `interval`),
-        else answer how many seconds until it is free."""
+    async def take(self, bucket: str, now: float, interval: float, catch_up: float = 0.0) -> float:
+        """Take the bucket if it is free at `now` (answer 0 and move it on to `interval`
+        after the later of when it fell free and `now − catch_up`), else answer how many
+        seconds until it is free."""
         ...
 
     async def hold(self, bucket: str, until: float) -> None: ...
@@ -62,11 +72,11 @@ class MemorySlots:
     def __init__(self) -> None:
         self._next: dict[str, float] = {}
 
-    async def take(self, bucket: str, now: float, interval: float) -> float:
+    async def take(self, bucket: str, now: float, interval: float, catch_up: float = 0.0) -> float:
         free_at = self._next.get(bucket, float("-inf"))
         if free_at > now:
             return free_at - now
-        self._next[bucket] = now + interval
+        self._next[bucket] = max(free_at, now - catch_up) + interval
         return 0.0
 
     async def hold(self, bucket: str, until: float) -> None:
@@ -98,13 +108,14 @@ class Pacer:
         self._queues: dict[str, asyncio.Lock] = {}
         self.waited = 0.0  # seconds spent waiting for a turn (the bench reports it)
 
-    async def turn(self, bucket: str, interval: float) -> None:
-        """Wait until the bucket is free, and take it."""
+    async def turn(self, bucket: str, interval: float, catch_up: float = 0.0) -> None:
+        """Wait until the bucket is free, and take it (`catch_up`: see TIER_CATCH_UP)."""
         if not self.scale:
             return
         interval *= self.scale
+        catch_up *= self.scale
         async with self._queues.setdefault(bucket, asyncio.Lock()):
-            while (wait := await self.slots.take(bucket, self.clock(), interval)) > 0:
+            while (wait := await self.slots.take(bucket, self.clock(), interval, catch_up)) > 0:
                 self.waited += wait
                 await self.sleep(wait)
 

@@ -5,7 +5,12 @@ process of its own, given time to settle, and measured from /proc while it idles
 
 - `mentorbot run` in Slack HTTP mode (bot token + signing secret, SLACK_API_URL at
   the fake Slack, a fresh SQLite database migrated at start);
+- `mentorbot run` on Discord (DISCORD_TOKEN, DISCORD_API_BASE at the fake Discord,
+  its own fresh SQLite database), ready when it has synced its app commands;
 - a bare slack-bolt AsyncApp serving HTTP with the same token against the same fake;
+- the library floor: the same bare Bolt app that also imports SQLModel and opens an
+  async SQLAlchemy engine on SQLite with one table (what any Bolt app storing its
+  state through the libraries mentorbot uses holds before a line of its own code);
 - a bare discord.py client connected to the fake Discord's gateway.
 
 Figures: rss_mb (VmRSS while idle, after `--settle` seconds), peak_mb (VmHWM), and
@@ -37,6 +42,27 @@ BARE_BOLT = """
 import sys
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+app = AsyncApp(client=AsyncWebClient(token=sys.argv[1], base_url=sys.argv[3]), signing_secret=sys.argv[2])
+@app.command("/mentor")
+async def mentor(ack):
+    await ack("hi")
+app.start(port=int(sys.argv[4]))
+"""
+
+BOLT_WITH_DATABASE = """
+import asyncio, sys
+import sqlmodel
+from sqlalchemy.ext.asyncio import create_async_engine
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+class Note(sqlmodel.SQLModel, table=True):
+    id: int | None = sqlmodel.Field(default=None, primary_key=True)
+    text: str = ""
+engine = create_async_engine("sqlite+aiosqlite:///" + sys.argv[5])
+async def setup():
+    async with engine.begin() as conn:
+        await conn.run_sync(sqlmodel.SQLModel.metadata.create_all)
+asyncio.run(setup())
 app = AsyncApp(client=AsyncWebClient(token=sys.argv[1], base_url=sys.argv[3]), signing_secret=sys.argv[2])
 @app.command("/mentor")
 async def mentor(ack):
@@ -87,10 +113,28 @@ async def wait_http(port: int, limit: float = 60.0) -> None:
     raise TimeoutError(f"nothing answered on port {port}")
 
 
-async def measure(name: str, argv: list[str], env: dict[str, str], ready, settle: float) -> dict[str, object]:
+async def log_line(proc, words: str, limit: float = 90.0) -> None:
+    """Ready when the process logs a line containing `words` (stderr)."""
+
+    async def find() -> None:
+        while line := await proc.stderr.readline():
+            if words in line.decode(errors="replace"):
+                return
+        raise RuntimeError(f"exited before logging {words!r}")
+
+    await asyncio.wait_for(find(), limit)
+
+
+async def measure(
+    name: str, argv: list[str], env: dict[str, str], ready, settle: float, *, stderr: bool = False
+) -> dict[str, object]:
     start = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
-        *argv, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        *argv,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE if stderr else asyncio.subprocess.DEVNULL,
     )
     try:
         await ready(proc)
@@ -108,7 +152,7 @@ async def measure(name: str, argv: list[str], env: dict[str, str], ready, settle
 
 
 async def run(settle: float) -> None:
-    """Measure the three processes and print their JSON lines (bench/startup.py calls this too)."""
+    """Measure the five processes and print their JSON lines (bench/startup.py calls this too)."""
     slack = await FakeSlack().start()
     discord_fake = await FakeDiscord().start()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL"))}
@@ -132,11 +176,47 @@ async def run(settle: float) -> None:
                     settle,
                 )
             )
+            rows.append(
+                await measure(
+                    "mentorbot run (Discord gateway)",
+                    [sys.executable, "-m", "adapters.cli", "run"],
+                    base
+                    | {
+                        "DISCORD_TOKEN": discord_fake.token,
+                        "DISCORD_API_BASE": discord_fake.api_base,
+                        "LOG_LEVEL": "INFO",
+                        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/idle-discord.db",
+                    },
+                    lambda proc: log_line(proc, "app command"),
+                    settle,
+                    stderr=True,
+                )
+            )
             port = free_port()
             rows.append(
                 await measure(
                     "bare slack-bolt AsyncApp (HTTP)",
                     [sys.executable, "-c", BARE_BOLT, BOT_TOKEN, SIGNING_SECRET, slack.api_url, str(port)],
+                    base,
+                    lambda proc: wait_http(port),
+                    settle,
+                )
+            )
+
+            port = free_port()
+            rows.append(
+                await measure(
+                    "bare Bolt + SQLModel/SQLAlchemy async engine (library floor)",
+                    [
+                        sys.executable,
+                        "-c",
+                        BOLT_WITH_DATABASE,
+                        BOT_TOKEN,
+                        SIGNING_SECRET,
+                        slack.api_url,
+                        str(port),
+                        f"{tmp}/floor.db",
+                    ],
                     base,
                     lambda proc: wait_http(port),
                     settle,
@@ -161,8 +241,14 @@ async def run(settle: float) -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     for row in rows:
         print(json.dumps(row | {"load": load}), flush=True)
-    ratio = round(rows[0]["rss_mb"] / rows[1]["rss_mb"], 2)  # type: ignore[operator]
-    print(json.dumps({"bench": "idle", "bot_vs_bare_bolt_rss": ratio, "load": load}))
+    slack_bot, discord_bot = rows[0]["rss_mb"], rows[1]["rss_mb"]
+    ratios = {
+        "slack_bot_vs_bare_bolt_rss": round(slack_bot / rows[2]["rss_mb"], 2),  # type: ignore[operator]
+        "slack_bot_vs_library_floor_rss": round(slack_bot / rows[3]["rss_mb"], 2),  # type: ignore[operator]
+        "library_floor_vs_bare_bolt_rss": round(rows[3]["rss_mb"] / rows[2]["rss_mb"], 2),  # type: ignore[operator]
+        "discord_bot_vs_bare_discord_rss": round(discord_bot / rows[4]["rss_mb"], 2),  # type: ignore[operator]
+    }
+    print(json.dumps({"bench": "idle", **ratios, "load": load}))
 
 
 def main() -> None:

@@ -5,6 +5,10 @@ The first feature tables arrived as independent Alembic branches off
 the history is linear, one head (tests/test_migration_history.py checks it, and
 says why the old revisions keep their ids). Upgrading to `heads` reaches it.
 
+Alembic (with Mako and its script machinery, ~10 MB resident) is imported only when
+the database is behind: a bot restarting on an up-to-date schema reads the version
+table and the revision ids of the migration files, and never loads it.
+
 `plan` says where a database stands and which revisions `upgrade` would apply (the
 `mentorbot migrate` output). Every earlier revision is upgraded with rows in it by
 tests/adapters/ops/test_upgrade.py, on SQLite and PostgreSQL.
@@ -12,26 +16,61 @@ tests/adapters/ops/test_upgrade.py, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg
+
+
+@cache
+def head_revisions() -> frozenset[str]:
+    """The revisions no other migration builds on, read from the files' `revision` and
+    `down_revision` assignments (what Alembic's script directory computes, without it)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text()).body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+                continue
+            target = node.targets[0]
+            if not isinstance(target, ast.Name) or target.id not in ("revision", "down_revision"):
+                continue
+            value = ast.literal_eval(node.value)
+            if target.id == "revision":
+                revisions.add(value)
+            elif value is not None:
+                parents.update((value,) if isinstance(value, str) else value)
+    return frozenset(revisions - parents)
+
+
+async def is_current(db: Database) -> bool:
+    """True when the database's version table names exactly the migration heads."""
+    try:
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    except Exception:  # no version table yet (a fresh database), or no database: Alembic will say
+        return False
+    return frozenset(rows) == head_revisions()
 
 
 @dataclass(frozen=True)
@@ -49,6 +88,9 @@ class Plan:
 
 
 def _plan(conn: Connection) -> Plan:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     current = tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
     applied = {rev.revision for head in current for rev in script.iterate_revisions(head, "base")}
@@ -82,6 +124,8 @@ class MigrationError(Exception):
 
 
 async def upgrade(db: Database, revision: str = "heads") -> None:
+    if revision == "heads" and await is_current(db):
+        return
     async with db.engine.connect() as conn:
         if db.is_sqlite:
             # SQLite alters a table by copying it and dropping the old one (Alembic's batch
@@ -106,11 +150,11 @@ async def upgrade(db: Database, revision: str = "heads") -> None:
 
 def _upgrade(conn: Connection, revision: str, is_sqlite: bool) -> None:
     """Upgrade in the caller's transaction. On SQLite, with foreign keys off, the migrations
-    must not leave a row pointing nowhere that was not so before; checked only when
-    something is applied (every start-up runs this, and the check reads every table)."""
-    script = ScriptDirectory.from_config(alembic_config())
-    at_head = set(MigrationContext.configure(conn).get_current_heads()) == set(script.get_heads())
-    if not is_sqlite or (revision == "heads" and at_head):
+    must not leave a row pointing nowhere that was not so before (the check reads every
+    table, so it runs only here, when something is applied)."""
+    from alembic import command
+
+    if not is_sqlite:
         command.upgrade(alembic_config(conn), revision)
         return
     before = len(conn.exec_driver_sql("PRAGMA foreign_key_check").all())
@@ -123,6 +167,8 @@ def _upgrade(conn: Connection, revision: str, is_sqlite: bool) -> None:
 async def autogenerate(db: Database, message: str, rev_id: str) -> None:
     """Write a new migration from the difference between the tables and the database
     (developers: `mentorbot makemigration "<message>" --id 0005_feature`)."""
+    from alembic import command
+
     async with db.engine.begin() as conn:
         await conn.run_sync(
             lambda sync_conn: command.revision(

@@ -102,8 +102,11 @@ async def dm_channels_of(session: AsyncSession, platform: str, community: str) -
 
 
 _CREATE = text("INSERT INTO pacing_slot (bucket, next_at) VALUES (:bucket, 0) ON CONFLICT DO NOTHING")
+# The next turn is `interval` after the later of when the bucket fell free and `since`
+# (now − catch-up): a late taker does not push every later turn back by its lateness.
 _TAKE = text(
-    "UPDATE pacing_slot SET next_at = :now + :interval WHERE bucket = :bucket AND next_at <= :now RETURNING next_at"
+    "UPDATE pacing_slot SET next_at = CASE WHEN next_at > :since THEN next_at ELSE :since END + :interval"
+    " WHERE bucket = :bucket AND next_at <= :now RETURNING next_at"
 )
 _FREE_AT = text("SELECT next_at FROM pacing_slot WHERE bucket = :bucket")
 _HOLD = text(
@@ -125,10 +128,11 @@ class DbPacingSlots:
             await session.execute(_CREATE, {"bucket": bucket})
             self._known.add(bucket)
 
-    async def take(self, bucket: str, now: float, interval: float) -> float:
+    async def take(self, bucket: str, now: float, interval: float, catch_up: float = 0.0) -> float:
         async with self.db.unit() as session:
             await self._ensure(session, bucket)
-            taken = (await session.execute(_TAKE, {"bucket": bucket, "now": now, "interval": interval})).first()
+            values = {"bucket": bucket, "now": now, "interval": interval, "since": now - catch_up}
+            taken = (await session.execute(_TAKE, values)).first()
             if taken is not None:
                 return 0.0
             free_at = (await session.execute(_FREE_AT, {"bucket": bucket})).scalar_one()

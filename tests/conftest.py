@@ -17,7 +17,7 @@ from hypothesis import settings as hypothesis_settings
 
 from bot.core.settings import Settings
 from tests.support.chat import Chat
-from tests.support.db import DatabaseFactory, postgres_schema
+from tests.support.db import DatabaseFactory, build_migrated_sqlite, postgres_schema, sqlite_copy
 
 # --- Hypothesis: a quick loop on a laptop, full strength in CI -----------------
 # `ci` keeps the 10,000 generated inputs per property the suite always had; `dev`
@@ -71,9 +71,15 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # --- databases ----------------------------------------------------------------
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite database at the migrations' head per run; see tests/support/db.py."""
+    return build_migrated_sqlite(tmp_path_factory.mktemp("template") / "mentorbot.db")
+
+
 @pytest.fixture
-def sqlite_factory(tmp_path: Path) -> DatabaseFactory:
-    return DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}")
+def sqlite_factory(tmp_path: Path, migrated_sqlite: Path) -> DatabaseFactory:
+    return sqlite_copy(migrated_sqlite, tmp_path)
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.pacing import DmChannelStore, Pacer, slack_interval
+from adapters.pacing import TIER_CATCH_UP, DmChannelStore, Pacer, slack_interval
 from adapters.slack.render import render, render_home
 from bot.core import metrics
 from bot.core.ports import (
@@ -310,7 +310,7 @@ class SlackMessenger:
         if interval is None:
             return await call
         try:
-            await self.pacer.turn(bucket, interval)
+            await self.pacer.turn(bucket, interval, TIER_CATCH_UP)
         except BaseException:
             call.close()  # type: ignore[attr-defined]  # never awaited: no warning
             raise

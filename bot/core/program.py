@@ -25,6 +25,7 @@ from typing import Any, cast
 from bot.core.library import MILESTONES as MILESTONES  # re-exported: the program file's vocabulary
 from bot.core.library import RESOURCE_ROLES as RESOURCE_ROLES
 from bot.core.library import Resource, ResourceProblem, build_library
+from bot.core.program_lines import locate
 from bot.core.settings import ConfigError
 
 DEFAULT_PATH = Path(__file__).with_name("program.toml")
@@ -107,6 +108,10 @@ class Program:
     kickoff_reminder_days: int = 7
     auto_approve: bool = False  # matching rounds start introductions without a moderator's review
     approval_reminder_days: tuple[int, ...] = (2, 5)  # a proposed round reminds the moderators then
+    mode: str = "assign"  # "choice": mentees pick from shortlists (rounds/choice.py)
+    choice_margin: int = 1  # a mentor is offered to at most free capacity + margin mentees
+    choice_days: int = 7  # a choice round's deadline, days after its shortlists go out
+    silence_accepts: bool = False  # a mentor who never answers a pick has accepted it
     weights: MatchWeights = MatchWeights()
     greeting_enabled: bool = False
     resources: tuple[Resource, ...] = ()
@@ -214,7 +219,7 @@ def parse_program(text: str, source: str = "program.toml") -> Program:
     try:
         return _build(data, source)
     except _Problem as exc:
-        line = _locate(text, exc.where)
+        line = locate(text, exc.where)
         where = f" line {line}" if line else ""
         raise ProgramError(f"{source}{where}: {_dotted(exc.where)}: {exc.problem}") from exc
 
@@ -251,6 +256,10 @@ _MATCHING = {
     "auto_approve",
     "weights",
     "approval_reminder_days",
+    "mode",
+    "choice_margin",
+    "choice_days",
+    "silence_accepts",
 }
 
 
@@ -309,6 +318,12 @@ def _recruiting(data: dict[str, Any]) -> Recruiting:
         _int(table, "ask_every_days", where, 90, 7, 3650),
         _int(table, "max_asks", where, 25, 1, 200),
     )
+
+
+def _mode(matching: dict[str, Any]) -> str:
+    if (mode := matching.get("mode", "assign")) not in ("assign", "choice"):
+        raise _Problem(("matching", "mode"), 'must be "assign" (moderators approve pairs) or "choice" (mentees pick)')
+    return str(mode)
 
 
 def _bool(table: dict[str, Any], key: str, where: tuple[str | int, ...], default: bool) -> bool:
@@ -438,52 +453,13 @@ def _build(data: dict[str, Any], source: str) -> Program:
         kickoff_reminder_days=_int(matching, "kickoff_reminder_days", ("matching",), 7, 1, 60),
         auto_approve=_bool(matching, "auto_approve", ("matching",), False),
         approval_reminder_days=_reminder_days(matching),
+        mode=_mode(matching),
+        choice_margin=_int(matching, "choice_margin", ("matching",), 1, 0, 3),
+        choice_days=_int(matching, "choice_days", ("matching",), 7, 1, 30),
+        silence_accepts=_bool(matching, "silence_accepts", ("matching",), False),
         weights=MatchWeights(**weights),
         greeting_enabled=_bool(data, "greeting_enabled", (), False),
         resources=resources,
         recruiting=_recruiting(data),
         source=source,
     )
-
-
-# --- finding the line of a semantic problem ------------------------------------------
-
-_ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([\w.\-]+)\s*\]\]")
-_TABLE_HEADER = re.compile(r"^\s*\[\s*([\w.\-]+)\s*\]")
-_KEY_LINE = re.compile(r'^\s*"?([\w\-]+)"?\s*=')
-
-
-def _locate(text: str, where: tuple[str | int, ...]) -> int | None:
-    """The 1-based line that `where` (e.g. ("topics", 3, "aliases")) refers to, best effort."""
-    parts = list(where)
-    key = parts.pop() if parts and isinstance(parts[-1], str) else None
-    index = next((p for p in parts if isinstance(p, int)), None)
-    table = ".".join(p for p in parts if isinstance(p, str))
-    current, current_index = "", None
-    counters: dict[str, int] = {}
-    header_line: int | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        array = _ARRAY_HEADER.match(line)
-        plain = None if array else _TABLE_HEADER.match(line)
-        header = array or plain
-        if header:
-            current = header.group(1)
-            if array:
-                counters[current] = counters.get(current, 0) + 1
-                current_index = counters[current] - 1
-            else:
-                current_index = None
-            if current == table and (index is None or current_index == index):
-                if key is None:
-                    return number
-                header_line = header_line or number
-            if key is not None and current == (f"{table}.{key}" if table else key):
-                return number  # the key is itself a table: `[intake]`, `[[topic]]`
-            continue
-        found = _KEY_LINE.match(line)
-        if key is not None and found and found.group(1) == key and current == table:
-            if index is None or current_index == index:
-                return number
-        if key is None and table and found and found.group(1) == table and current == "":
-            return number  # an inline array or table: `topics = [...]`
-    return header_line

@@ -1,6 +1,7 @@
 """Every SQLModel table of mentorbot. Importing this package registers them all
 on `SQLModel.metadata` (Alembic and the schema tests rely on that)."""
 
+from storage.tables.choices import ChoiceOffer, ChoiceState, MenteeChoice  # noqa: F401
 from storage.tables.core import (  # noqa: F401
     Community,
     InboxEvent,

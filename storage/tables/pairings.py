@@ -16,6 +16,7 @@ class RoundStatus(StrEnum):
     PROPOSED = "proposed"  # waiting for a moderator
     APPROVED = "approved"  # pairings created, introductions queued
     DISCARDED = "discarded"  # recomputed or thrown away
+    CHOOSING = "choosing"  # a choice round: shortlists sent, mentees picking, mentors answering
 
 
 class MatchRound(SQLModel, table=True):
@@ -36,6 +37,10 @@ class MatchRound(SQLModel, table=True):
     # While proposed: when the moderators are next reminded that it waits (None: never again).
     remind_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     reminders_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # "assign": moderators approve pairs; "choice": mentees pick from shortlists (storage/tables/choices.py).
+    mode: str = Field(default="assign", max_length=8, sa_column_kwargs={"server_default": "assign"})
+    # A choice round's deadline: then the remaining mentees fall back to the optimum (the choice sweep).
+    closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class ProposedPair(SQLModel, table=True):

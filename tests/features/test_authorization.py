@@ -6,6 +6,11 @@
    moderator of that community, finds nothing there.
 """
 
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import SQLModel
@@ -13,8 +18,10 @@ from sqlmodel import SQLModel
 from adapters.console.session import COMMUNITY
 from bot.bootstrap import build_router
 from bot.core.events import CommunityRef, ComponentAction, SlashCommand
+from bot.core.settings import Settings
 from tests.support.chat import Chat
 from tests.support.community import sign_up
+from tests.support.db import run_apart, sqlite_copy
 
 # Arguments that make each command do its real work when a moderator runs it.
 SAMPLE_ARGS = {
@@ -30,6 +37,9 @@ SAMPLE_ARGS = {
     "match recompute": "",
     "match discard": "",
     "match show": "",
+    "match close": "",
+    "choice": "",
+    "choice none": '"not my topics"',
     "pair": "1 end",
     "block": '@ann @maria "reason"',
     "unblock": "@ann @maria",
@@ -111,12 +121,43 @@ async def _world(chat: Chat) -> None:
     await chat("wait 14d")
 
 
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> tuple[Path, datetime]:
+    """`_world` built once for the module (every test here needs the same one): its database and time."""
+    directory = tmp_path_factory.mktemp("world")
+    factory = sqlite_copy(migrated_sqlite, directory)
+
+    async def build() -> datetime:
+        chat = await Chat.open(factory, settings=Settings(data_dir=str(directory / "data")))
+        await _world(chat)
+        now = chat.now
+        await chat.close()
+        return now
+
+    now = run_apart(build())
+    with sqlite3.connect(directory / "mentorbot.db") as conn:  # everything in the one file
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return directory / "mentorbot.db", now
+
+
+@pytest.fixture
+async def world_chat(world: tuple[Path, datetime], tmp_path: Path) -> AsyncIterator[Chat]:
+    """A chat on a copy of the world, at the time it was left (the bot restarts on it)."""
+    template, now = world
+    chat = await Chat.open(
+        sqlite_copy(template, tmp_path), settings=Settings(data_dir=str(tmp_path / "data")), start=now
+    )
+    await chat("moderators: carol")
+    yield chat
+    await chat.close()
+
+
 MODERATOR_ONLY = sorted(c.name for c in build_router().commands.values() if c.moderator_only)
 
 
 @pytest.mark.parametrize("name", MODERATOR_ONLY)
-async def test_members_are_refused_every_moderator_command(chat: Chat, name: str) -> None:
-    await _world(chat)
+async def test_members_are_refused_every_moderator_command(world_chat: Chat, name: str) -> None:
+    chat = world_chat
     before = await _table_counts(chat)
     out = await chat(f"@ann /mentor {name} {SAMPLE_ARGS[name]}".rstrip())
     assert f"[only ann] Only moderators can use /mentor {name}" in out
@@ -128,8 +169,8 @@ def test_the_matrix_covers_moderator_commands() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(ID_COMMANDS))
-async def test_ids_from_another_community_are_not_found(chat: Chat, name: str) -> None:
-    await _world(chat)
+async def test_ids_from_another_community_are_not_found(world_chat: Chat, name: str) -> None:
+    chat = world_chat
     before = await _table_counts(chat)
     elsewhere = CommunityRef("console", "another-community")
     intruder = chat.session.actor("carol")  # a moderator — of the other community
@@ -140,8 +181,8 @@ async def test_ids_from_another_community_are_not_found(chat: Chat, name: str) -
 
 
 @pytest.mark.parametrize("component_id", ID_BUTTONS)
-async def test_buttons_from_another_community_do_nothing(chat: Chat, component_id: str) -> None:
-    await _world(chat)
+async def test_buttons_from_another_community_do_nothing(world_chat: Chat, component_id: str) -> None:
+    chat = world_chat
     before = await _table_counts(chat)
     elsewhere = CommunityRef("console", "another-community")
     replies = await chat.bot.handle(ComponentAction(elsewhere, chat.session.actor("ann"), "#general", component_id))
@@ -150,8 +191,8 @@ async def test_buttons_from_another_community_do_nothing(chat: Chat, component_i
     assert await _table_counts(chat) == before
 
 
-async def test_buttons_for_someone_else_are_refused(chat: Chat) -> None:
-    await _world(chat)
+async def test_buttons_for_someone_else_are_refused(world_chat: Chat) -> None:
+    chat = world_chat
     before = await _table_counts(chat)
     for component_id in (
         "mentor:pair:1:confirm",

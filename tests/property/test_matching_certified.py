@@ -27,6 +27,7 @@ from bot.features.matching import (
     propose_round,
 )
 from tests.support.independent import checked_value, feasible_scores, optimum_by_highs, optimum_by_slots
+from tests.support.profiles import ci_only
 
 TOPICS = ["Python", "Go", "Rust", "Data", "Career", "Leadership", "Design", "Cloud", "Security", "Frontend"]
 WORDS = "career promotion api design testing talks leadership startup data interview cloud rust go".split()
@@ -91,9 +92,18 @@ def assert_certified_optimum(
     return best
 
 
+_LARGE = ci_only("the 1,200- and 600-mentee instances take the same path (several candidate chunks)")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("seed", "n_mentees", "n_mentors"), [(1, 2000, 700), (2, 2000, 667), (3, 1200, 500), (4, 600, 250)]
+    ("seed", "n_mentees", "n_mentors"),
+    [
+        pytest.param(1, 2000, 700, marks=_LARGE),
+        pytest.param(2, 2000, 667, marks=_LARGE),
+        (3, 1200, 500),
+        (4, 600, 250),
+    ],
 )
 def test_random_instances_reach_the_independent_optimum(seed: int, n_mentees: int, n_mentors: int) -> None:
     assert_certified_optimum(*community(seed, n_mentees, n_mentors))

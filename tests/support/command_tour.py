@@ -30,6 +30,9 @@ TOUR: list[tuple[str, str]] = [
     ("mod", "match discard"),
     ("mod", "match"),
     ("mod", "match approve"),
+    ("mod", "match close"),  # no choice round open: said so politely
+    ("ann", "choice"),
+    ("ann", 'choice none "not my topics"'),
     ("mod", "pair 1"),
     ("mod", 'pair 1 note "called them both"'),
     ("mod", "overview"),

@@ -5,7 +5,9 @@ plus helpers to act as members against the fake Discord and read what they see."
 from __future__ import annotations
 
 import asyncio
+import shutil
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -163,7 +165,10 @@ async def until(predicate: Any, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def start_program(fake: FakeDiscord, tmp_path: Any, *, threads: bool) -> Program:
+def start_program(fake: FakeDiscord, tmp_path: Any, *, threads: bool, template: Path | None = None) -> Program:
+    """`template`: a migrated database to start from (the `migrated_sqlite` fixture); `serve` still migrates."""
+    if template is not None:
+        shutil.copyfile(template, tmp_path / "mentorbot.db")
     guild = fake.add_guild("Mentor Guild", channels=("general", "intros"))
     intros = list(guild.channels)[1]
     settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path / 'mentorbot.db'}", sweep_seconds=1.0)

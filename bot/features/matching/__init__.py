@@ -50,6 +50,8 @@ _ENGINE = {
     "certified_assignment": "certify",
     "greedy_on_feasible_graph": "baselines",
     "random_pairing": "baselines",
+    "Shortlist": "shortlist",
+    "Shortlists": "shortlist",
 }
 
 
@@ -61,6 +63,27 @@ def propose_round(
     `mode="sparse"` is the old top-K-only engine, kept for benchmarks and tests.
     """
     return import_module(".round", __name__).propose_round(profiles, rules, mode)
+
+
+def build_shortlists(
+    profiles: Iterable[MatchProfile], rules: MatchingRules | None = None, *, size: int = 3, margin: int = 1
+) -> Any:
+    """Mentee choice: shortlists of up to `size` mentors from the certified optimum (`shortlist.build_shortlists`)."""
+    return import_module(".shortlist", __name__).build_shortlists(profiles, rules, size=size, margin=margin)
+
+
+def settle_choices(
+    profiles: Iterable[MatchProfile],
+    rules: MatchingRules | None,
+    accepted: dict[int, int],
+    *,
+    declined: Iterable[tuple[int, int]] = (),
+    withdrawn: Iterable[int] = (),
+) -> RoundProposal:
+    """A choice round's deadline: the optimum over what the accepted picks left (`shortlist.settle_choices`)."""
+    return import_module(".shortlist", __name__).settle_choices(
+        profiles, rules, accepted, declined=declined, withdrawn=withdrawn
+    )
 
 
 def score_candidates(profiles: Iterable[MatchProfile], rules: MatchingRules | None = None) -> list[ScoredCandidate]:
@@ -92,7 +115,9 @@ __all__ = [
     "ScoreWeights",
     "ScoredCandidate",
     "Unmatched",
+    "build_shortlists",
     "propose_round",
+    "settle_choices",
     "score_candidates",
     "utc_offset_hours",
     *_ENGINE,

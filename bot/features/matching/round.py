@@ -88,7 +88,7 @@ def _run_round(
         chosen = solve_assignment(graph.seekers, graph.mentors, graph.units, c.mentor_free, max_units(c))
     s, m = graph.seekers[chosen], graph.mentors[chosen]
     t3 = clock()
-    pairs = _scored(c, s, m)
+    pairs = scored_pairs(c, s, m)
     proposal = RoundProposal(
         pairs=pairs,
         unmatched=explain_unmatched(c, graph, s),
@@ -109,10 +109,11 @@ def score_candidates(profiles: Iterable[MatchProfile], rules: MatchingRules | No
     with _no_gc_pauses():
         c = encode(profiles, rules or MatchingRules())
         graph = generate_candidates(c)
-        return _scored(c, graph.seekers, graph.mentors)
+        return scored_pairs(c, graph.seekers, graph.mentors)
 
 
-def _scored(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> list[ScoredCandidate]:
+def scored_pairs(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> list[ScoredCandidate]:
+    """The given (seeker, mentor) index pairs with their scores and per-criterion reasons."""
     points, units = points_and_units(c, seekers, mentors)
     s, m = seekers.tolist(), mentors.tolist()
     reasons = reasons_for_pairs(c, s, m, points.tolist())

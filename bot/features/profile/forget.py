@@ -36,12 +36,14 @@ from bot.features.stats.export_files import forget_in_exports
 from storage.platform_state import forget_dm_channels
 from storage.tables import (
     CheckIn,
+    ChoiceOffer,
     Community,
     Feedback,
     Goal,
     Intake,
     MatchRound,
     Member,
+    MenteeChoice,
     MentorTraining,
     OutboxMessage,
     PairBlock,
@@ -276,6 +278,17 @@ async def _forget_in_pairings(session: AsyncSession, community_id: int, member_i
     )
     for pair in proposed:
         pair.reasons = _scrub_json(pair.reasons, tokens)
+    # Choice rounds: their own "none of these fit" reason goes; shortlists naming them are scrubbed.
+    await session.execute(delete(MenteeChoice).where(col(MenteeChoice.mentee_member_id) == member_id))
+    offers = (
+        await session.execute(
+            select(ChoiceOffer).where(
+                or_(col(ChoiceOffer.mentee_member_id) == member_id, col(ChoiceOffer.mentor_member_id) == member_id)
+            )
+        )
+    ).scalars()
+    for offer in offers:
+        offer.reasons = _scrub_json(offer.reasons, tokens)
     for round_ in (
         (await session.execute(select(MatchRound).where(col(MatchRound.community_id) == community_id))).scalars().all()
     ):

@@ -7,7 +7,7 @@ shows the proposal, takes the moderators' edits and introduces the approved pair
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.rounds import blocks, introductions, proposal, reminders, review, schedule
+from bot.features.rounds import blocks, choice, choice_close, introductions, proposal, reminders, review, schedule
 
 _PAIR = Arg("pair", ArgKind.INT, "Pair number in the proposal", required=True, min_value=1, max_value=100_000)
 
@@ -18,7 +18,7 @@ def feature() -> Feature:
         commands=(
             Command(
                 "match",
-                "match [--dry-run] [--every 4w] [--rematch] [--stop]",
+                "match [--dry-run] [--every 4w] [--rematch] [--stop] [--choice|--assign]",
                 "compute a matching round to review (never introduces until approved)",
                 review.match_command,
                 moderator_only=True,
@@ -28,6 +28,8 @@ def feature() -> Feature:
                     Arg("every", ArgKind.WHEN, "Run a round on a schedule, e.g. 4w", option=True, max_length=20),
                     Arg("rematch", ArgKind.FLAG, "Allow pairs who were matched before"),
                     Arg("stop", ArgKind.FLAG, "Stop the scheduled rounds"),
+                    Arg("choice", ArgKind.FLAG, "Mentees pick from shortlists this round"),
+                    Arg("assign", ArgKind.FLAG, "Moderators approve pairs this round (program mode is choice)"),
                 ),
                 examples=("match", "match --every 4w"),
             ),
@@ -80,6 +82,27 @@ def feature() -> Feature:
                 moderator_only=True,
             ),
             Command(
+                "match close",
+                "match close",
+                "close the open choice round early (asks to confirm)",
+                choice_close.close_command,
+                moderator_only=True,
+            ),
+            Command(
+                "choice",
+                "choice",
+                "your shortlist of mentors in the open choice round",
+                choice.choice_command,
+                discord="choice show",
+            ),
+            Command(
+                "choice none",
+                'choice none ["reason"]',
+                "none of your suggested mentors fits (the reason is optional)",
+                choice.none_command,
+                args=(Arg("reason", ArgKind.TEXT, "Why (optional; moderators see it)", max_length=choice.REASON_MAX),),
+            ),
+            Command(
                 "block",
                 'block @a @b ["reason"]',
                 "never propose these two members to each other (reason: moderators only)",
@@ -110,6 +133,8 @@ def feature() -> Feature:
         components=(
             ComponentRoute("round", review.on_round_component),
             ComponentRoute("pair", introductions.on_pair_component),
+            ComponentRoute("choice", choice.on_choice_component),
+            ComponentRoute("chosen", choice.on_chosen_component),
         ),
         sweeps=(
             Sweep(
@@ -125,6 +150,13 @@ def feature() -> Feature:
                     session, now, env.settings, proposal.round_policy(env.program), env.program
                 ),
                 schedule.next_scheduled_round,
+            ),
+            Sweep(
+                "choice rounds at their deadline",
+                lambda session, now, env: choice_close.close_due_choice_rounds(
+                    session, now, proposal.round_policy(env.program), env.program
+                ),
+                choice_close.next_choice_deadline,
             ),
             Sweep(
                 "rounds waiting for approval",

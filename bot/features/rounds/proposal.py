@@ -24,7 +24,7 @@ from bot.core import metrics
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.program import MatchWeights
 from bot.core.router import ComponentId
-from bot.features.matching import MatchingRules, MatchProfile, propose_round
+from bot.features.matching import MatchingRules, MatchProfile, build_shortlists, propose_round
 from bot.features.matching import Role as MatchRole
 from bot.features.matching.profiles import (
     CADENCES,
@@ -35,6 +35,7 @@ from bot.features.matching.profiles import (
 )
 from bot.features.rounds.blocks import blocked_partners, blocks_among, normalise_team, team_groups
 from storage.tables import (
+    ChoiceOffer,
     MatchRound,
     Member,
     Pairing,
@@ -57,6 +58,10 @@ class RoundPolicy:
     auto_approve: bool = False
     rules: MatchingRules = MatchingRules()
     approval_reminder_days: tuple[int, ...] = (2, 5)  # after computing, remind the moderators then
+    mode: str = "assign"  # "choice": mentees pick from shortlists (see `choice`)
+    choice_margin: int = 1
+    choice_days: int = 7
+    silence_accepts: bool = False
 
 
 def round_policy(ctx_or_program: Any) -> RoundPolicy:
@@ -75,6 +80,10 @@ def round_policy(ctx_or_program: Any) -> RoundPolicy:
         auto_approve=bool(getattr(program, "auto_approve", False)),
         rules=rules,
         approval_reminder_days=tuple(getattr(program, "approval_reminder_days", (2, 5))),
+        mode=str(getattr(program, "mode", "assign")),
+        choice_margin=int(getattr(program, "choice_margin", 1)),
+        choice_days=int(getattr(program, "choice_days", 7)),
+        silence_accepts=bool(getattr(program, "silence_accepts", False)),
     )
 
 
@@ -185,8 +194,13 @@ async def compute_round(
     created_by: int | None,
     dry_run: bool = False,
     allow_rematch: bool = False,
+    choice: bool = False,
 ) -> MatchRound:
-    """Run the engine and store its proposal; older open proposals are discarded."""
+    """Run the engine and store its proposal; older open proposals are discarded.
+
+    A `choice` round also stores every mentee's shortlist (`ChoiceOffer`); its proposed
+    pairs are the optimum the shortlists start from.
+    """
     await session.execute(
         update(MatchRound)
         .where(col(MatchRound.community_id) == community_id, col(MatchRound.status) == RoundStatus.PROPOSED.value)
@@ -200,8 +214,13 @@ async def compute_round(
         allow_rematch=allow_rematch,
         previous_pairs=previous,
     )
+    shortlists = None
     with metrics.MATCHING_ROUND_DURATION.time():
-        proposal = propose_round(profiles, rules)
+        if choice:
+            shortlists = build_shortlists(profiles, rules, margin=policy.choice_margin)
+            proposal = shortlists.proposal
+        else:
+            proposal = propose_round(profiles, rules)
     exclusions = await _exclusions(
         session, community_id, {p.member_id for p in profiles}, policy.rules.exclude_same_team
     )
@@ -209,6 +228,7 @@ async def compute_round(
         community_id=community_id,
         dry_run=dry_run,
         allow_rematch=allow_rematch,
+        mode="choice" if choice else "assign",
         created_at=now,
         created_by_member_id=created_by,
         summary={
@@ -239,11 +259,29 @@ async def compute_round(
                 mentee_member_id=pair.mentee_id,
                 mentor_member_id=pair.mentor_id,
                 score=pair.score,
-                reasons=[{"criterion": r.criterion, "points": r.points, "text": r.text} for r in pair.reasons],
+                reasons=reason_rows(pair.reasons),
             )
         )
+    for shortlist in shortlists.lists if shortlists else ():
+        for rank, entry in enumerate(shortlist.entries, start=1):
+            session.add(
+                ChoiceOffer(
+                    round_id=round_.id,  # type: ignore[arg-type]
+                    mentee_member_id=shortlist.mentee_id,
+                    mentor_member_id=entry.mentor_id,
+                    rank=rank,
+                    optimal=rank == 1 and shortlist.optimal,
+                    score=entry.score,
+                    reasons=reason_rows(entry.reasons),
+                )
+            )
     await session.flush()
     return round_
+
+
+def reason_rows(reasons: Any) -> list[dict[str, Any]]:
+    """Reasons as stored (JSON rows)."""
+    return [{"criterion": r.criterion, "points": r.points, "text": r.text} for r in reasons]
 
 
 async def _exclusions(session: AsyncSession, community_id: int, pool: set[int], same_team: bool) -> dict[str, Any]:
@@ -273,7 +311,7 @@ async def members_by_id(session: AsyncSession, member_ids: set[int]) -> dict[int
     return {m.id: m for m in rows if m.id is not None}  # (never None: a stored key)
 
 
-def _top_reasons(reasons: list[dict[str, Any]], n: int = 3) -> list[str]:
+def top_reasons(reasons: list[dict[str, Any]], n: int = 3) -> list[str]:
     ranked = sorted((r for r in reasons if r.get("points", 0) > 0), key=lambda r: -r["points"])
     return [r["text"] for r in ranked[:n]]
 
@@ -306,8 +344,12 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
         empty = _nothing_to_approve(round_, len(unmatched), name)
         return Message(empty.parts + tuple(_render_exclusions(round_, name)))
     average = sum(p.score for p in kept) / len(kept) if kept else 0.0
-    title = "Matching round" + (" (dry run — nobody will be introduced)" if round_.dry_run else "")
+    choice = round_.mode == "choice"
+    title = ("Choice round" if choice else "Matching round") + (
+        " (dry run — nobody will be introduced)" if round_.dry_run else ""
+    )
     state = {
+        RoundStatus.CHOOSING.value: "open for choices",
         RoundStatus.PROPOSED.value: "waiting for approval",
         RoundStatus.APPROVED.value: "approved",
         RoundStatus.DISCARDED.value: "discarded",
@@ -319,10 +361,12 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
             f"{len(unmatched)} mentee{'s' if len(unmatched) != 1 else ''} without a mentor this round."
         ),
     ]
+    if choice:
+        parts.append(await _shortlist_summary(session, round_))
     for pair in kept[:SHOW_PAIRS]:
         spans: list[msg.Span] = [f"{pair.position}. ", name(pair.mentee_member_id), " ← ", name(pair.mentor_member_id)]
         spans.append(f" (fit {pair.score:.0f})")
-        why = _top_reasons(pair.reasons)
+        why = top_reasons(pair.reasons)
         if why:
             spans.extend([": ", UserText("; ".join(why))])
         parts.append(msg.Text(tuple(spans)))
@@ -358,12 +402,33 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
             rid = str(round_.id)
             parts.extend(
                 [
-                    Button("Approve and introduce", str(ComponentId("round", rid, "approve")), ButtonStyle.PRIMARY),
+                    Button(
+                        "Send the shortlists" if choice else "Approve and introduce",
+                        str(ComponentId("round", rid, "approve")),
+                        ButtonStyle.PRIMARY,
+                    ),
                     Button("Recompute", str(ComponentId("round", rid, "recompute"))),
                     Button("Discard", str(ComponentId("round", rid, "discard")), ButtonStyle.DANGER),
                 ]
             )
     return Message(tuple(parts))
+
+
+async def _shortlist_summary(session: AsyncSession, round_: MatchRound) -> msg.Text:
+    offers = (
+        await session.execute(
+            select(col(ChoiceOffer.mentee_member_id), col(ChoiceOffer.mentor_member_id)).where(
+                col(ChoiceOffer.round_id) == round_.id
+            )
+        )
+    ).all()
+    mentees, mentors = len({a for a, _ in offers}), len({b for _, b in offers})
+    return msg.text(
+        f"Mentees choose: {msg.plural(mentees, 'mentee')} get a shortlist of up to 3 mentors "
+        f"({msg.plural(len(offers), 'suggestion')} over {msg.plural(mentors, 'mentor')}). "
+        "The pairs below are the optimum each list starts with; at the deadline whoever has no accepted "
+        "pick falls back to the best mentor still free."
+    )
 
 
 def _nothing_to_approve(round_: MatchRound, unmatched: int, name: Any) -> Message:

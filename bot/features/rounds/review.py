@@ -22,6 +22,8 @@ from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_d
 from bot.core.router import ComponentId
 from bot.delivery.pace import round_duration_note
 from bot.features.matching import MatchingRules, score_candidates
+from bot.features.rounds.choice import send_shortlists
+from bot.features.rounds.choice_close import close_now, render_choice_round
 from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import (
     SHOW_PAIRS,
@@ -34,7 +36,14 @@ from bot.features.rounds.proposal import (
 from bot.features.rounds.schedule import schedule_of
 from storage.tables import MatchRound, ProposedPair, RoundSchedule, RoundStatus
 
-MATCH_SPEC = {"dry-run": Arity.FLAG, "every": Arity.ONE, "rematch": Arity.FLAG, "stop": Arity.FLAG}
+MATCH_SPEC = {
+    "dry-run": Arity.FLAG,
+    "every": Arity.ONE,
+    "rematch": Arity.FLAG,
+    "stop": Arity.FLAG,
+    "choice": Arity.FLAG,
+    "assign": Arity.FLAG,
+}
 
 
 async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
@@ -74,6 +83,9 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
                 f"{how}. Stop with /mentor match --stop."
             )
         )
+    choice = parsed.flag("choice") or (round_policy(ctx).mode == "choice" and not parsed.flag("assign"))
+    if not parsed.flag("dry-run"):
+        await _no_open_choice_round(ctx)
     round_ = await compute_round(
         ctx.session,
         ctx.community_id,
@@ -82,9 +94,27 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
         created_by=ctx.member_id,
         dry_run=parsed.flag("dry-run"),
         allow_rematch=parsed.flag("rematch"),
+        choice=choice,
     )
     replies.insert(0, await render_proposal(ctx.session, round_))
     return replies
+
+
+async def _no_open_choice_round(ctx: Ctx) -> None:
+    """One choice round at a time: its mentors' places are promised until it closes."""
+    open_round = (
+        await ctx.session.execute(
+            select(col(MatchRound.id), col(MatchRound.closes_at)).where(
+                col(MatchRound.community_id) == ctx.community_id, col(MatchRound.status) == RoundStatus.CHOOSING.value
+            )
+        )
+    ).first()
+    if open_round is not None:
+        when = format_when(open_round[1] or ctx.now, ctx.tz)
+        raise InvalidInput(
+            f"Choice round #{open_round[0]} is open until {when}. Wait for it, or close it early with "
+            "/mentor match close."
+        )
 
 
 async def _current_round(ctx: Ctx, round_id: int | None = None) -> MatchRound:
@@ -98,7 +128,19 @@ async def _current_round(ctx: Ctx, round_id: int | None = None) -> MatchRound:
     return round_
 
 
+def _editable(round_: MatchRound) -> None:
+    """Drop and swap change pairs; in a choice round the mentees choose, so there is nothing to edit."""
+    _open(round_)
+    if round_.mode == "choice":
+        raise InvalidInput(
+            f"In choice round #{round_.id} the mentees choose from their shortlists; recompute or discard it, "
+            "or run /mentor match --assign for a round you can edit."
+        )
+
+
 def _open(round_: MatchRound) -> None:
+    if round_.status == RoundStatus.CHOOSING.value:
+        raise InvalidInput(f"Round #{round_.id} is open for choices; /mentor match close ends it early.")
     if round_.status == RoundStatus.APPROVED.value:
         raise InvalidInput(f"Round #{round_.id} is already approved; its introductions are out.")
     if round_.status == RoundStatus.DISCARDED.value:
@@ -112,6 +154,8 @@ def _open(round_: MatchRound) -> None:
 async def show_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("see matching rounds")
     round_ = await _current_round(ctx)
+    if round_.mode == "choice" and round_.status in (RoundStatus.CHOOSING.value, RoundStatus.APPROVED.value):
+        return [await render_choice_round(ctx.session, round_, ctx.tz)]
     message = await render_proposal(ctx.session, round_)
     pairs = (
         (
@@ -153,7 +197,7 @@ async def drop_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if len(args) != 1:
         raise ParseError("Give one pair number, e.g. /mentor match drop 3.")
     round_ = await _current_round(ctx)
-    _open(round_)
+    _editable(round_)
     pair = await _pair_at(ctx.session, round_, _position(args[0]))
     pair.dropped = True
     ctx.session.add(pair)
@@ -181,7 +225,7 @@ async def swap_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if len(args) != 2:
         raise ParseError("Give two pair numbers, e.g. /mentor match swap 2 5 (their mentors trade places).")
     round_ = await _current_round(ctx)
-    _open(round_)
+    _editable(round_)
     first = await _pair_at(ctx.session, round_, _position(args[0]))
     second = await _pair_at(ctx.session, round_, _position(args[1]))
     if first.id == second.id:
@@ -246,6 +290,8 @@ async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]
         return await _recompute(ctx, round_)
     if cid.verb == "discard":
         return _discard(ctx, round_)
+    if cid.verb == "close":  # the confirmation of /mentor match close
+        return await close_now(ctx, round_)
     if cid.verb == "show":  # from a reminder: the round as it stands now
         return [await render_proposal(ctx.session, round_)]
     raise InvalidInput("That round button is not valid any more.")
@@ -261,6 +307,7 @@ async def _recompute(ctx: Ctx, previous: MatchRound) -> list[Message]:
         created_by=ctx.member_id,
         dry_run=previous.dry_run,
         allow_rematch=previous.allow_rematch,
+        choice=previous.mode == "choice",
     )
     return [await render_proposal(ctx.session, round_)]
 
@@ -277,6 +324,8 @@ async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
         when = format_when(round_.approved_at or ctx.now, ctx.tz)
         return [msg.message(f"Round #{round_.id} was already approved ({when}); nobody is introduced twice.")]
     _open(round_)
+    if round_.mode == "choice":
+        return await _send_shortlists(ctx, round_)
     created = await approve_round(
         ctx.session,
         round_,
@@ -290,3 +339,16 @@ async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
     approved = f"Round #{round_.id} approved: {created} introduction{'s' if created != 1 else ''} on the way."
     note = round_duration_note(ctx.community.platform, created)
     return [msg.message(approved + (f" {note}" if note else ""))]
+
+
+async def _send_shortlists(ctx: Ctx, round_: MatchRound) -> list[Message]:
+    sent = await send_shortlists(ctx.session, round_, ctx.now, round_policy(ctx))
+    if sent is None:
+        return [msg.message(f"Round #{round_.id} was just approved by someone else; nobody gets two lists.")]
+    when = format_when(round_.closes_at or ctx.now, ctx.tz)
+    return [
+        msg.message(
+            f"Round #{round_.id} is open for choices: {msg.plural(sent, 'shortlist')} on the way. "
+            f"It closes {when}; /mentor match show tells you where everyone stands."
+        )
+    ]

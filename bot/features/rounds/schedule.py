@@ -1,6 +1,7 @@
 """Matching rounds on a schedule: `/mentor match --every 4w` stores a `RoundSchedule`;
-the sweep computes each due round, approves it when the program file says
-`auto_approve`, and posts it to the moderators.
+the sweep computes each due round (a choice round when the program file's mode is
+"choice"), approves it when the program file says `auto_approve` (for a choice round:
+sends the shortlists), and posts it to the moderators.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.delivery.outbox import Outbox, moderator_destinations
+from bot.features.rounds.choice import send_shortlists
 from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import RoundPolicy, compute_round, render_proposal
-from storage.tables import Community, RoundSchedule
+from storage.tables import Community, MatchRound, RoundSchedule, RoundStatus
 
 
 async def schedule_of(session: AsyncSession, community_id: int) -> RoundSchedule | None:
@@ -41,17 +43,38 @@ async def run_scheduled_rounds(
     for schedule in schedules:
         community = await session.get(Community, schedule.community_id)
         assert community is not None and community.id is not None
-        round_ = await compute_round(session, community.id, now, policy, created_by=schedule.created_by_member_id)
-        outbox = Outbox(session, community.id, now)
-        if policy.auto_approve:
-            await approve_round(session, round_, now, policy, approved_by=None, program=program)
-        proposal = await render_proposal(session, round_)
-        for destination in await moderator_destinations(session, community):
-            await outbox.post(destination, proposal, dedupe_key=f"round:{round_.id}:posted:{destination.target}")
+        # An open choice round has promised its mentors' places until it closes: skip this run.
+        if not await _choice_round_open(session, community.id):
+            await _run_one(session, community, now, policy, program, schedule.created_by_member_id)
         while schedule.next_run_at <= now:  # after downtime, run once and move on, no burst
             schedule.next_run_at += timedelta(days=schedule.every_days)
         session.add(schedule)
     return len(schedules)
+
+
+async def _run_one(
+    session: AsyncSession, community: Community, now: datetime, policy: RoundPolicy, program: Any, by: int | None
+) -> None:
+    assert community.id is not None
+    choice = policy.mode == "choice"  # the program file's mode decides for scheduled rounds
+    round_ = await compute_round(session, community.id, now, policy, created_by=by, choice=choice)
+    outbox = Outbox(session, community.id, now)
+    if policy.auto_approve and choice:
+        await send_shortlists(session, round_, now, policy)
+    elif policy.auto_approve:
+        await approve_round(session, round_, now, policy, approved_by=None, program=program)
+    proposal = await render_proposal(session, round_)
+    for destination in await moderator_destinations(session, community):
+        await outbox.post(destination, proposal, dedupe_key=f"round:{round_.id}:posted:{destination.target}")
+
+
+async def _choice_round_open(session: AsyncSession, community_id: int) -> bool:
+    found = await session.execute(
+        select(col(MatchRound.id)).where(
+            col(MatchRound.community_id) == community_id, col(MatchRound.status) == RoundStatus.CHOOSING.value
+        )
+    )
+    return found.first() is not None
 
 
 async def next_scheduled_round(session: AsyncSession) -> datetime | None:

@@ -35,7 +35,7 @@ from bot.features.stats.chart import CHART_TOPICS, chart_figures, draw_dashboard
 from bot.features.stats.export import write_export
 from bot.features.stats.figures import SMALL, Dashboard, Filters, TopicBalance, shown_share
 from bot.features.stats.queries import build_dashboard
-from storage.tables import Profile
+from storage.tables import ChoiceState, MenteeChoice, Profile
 
 STATS_SPEC = {"since": Arity.ONE, "campaign": Arity.ONE}
 SHOW_TOPICS = 8
@@ -185,6 +185,11 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
         )
     )
 
+    choices = await choice_figures(ctx)
+    if choices:
+        parts.append(msg.text(msg.Strong("Choice rounds"), " — what mentees did with their shortlists"))
+        parts.append(msg.text(choices))
+
     parts.append(msg.text(msg.Strong("Campaigns"), " — where sign-ups came from"))
     if not board.sources:
         parts.append(msg.text("No sign-ups yet."))
@@ -262,6 +267,27 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
             )
         )
     return Message(tuple(parts))
+
+
+async def choice_figures(ctx: Ctx) -> str:
+    """First suggestion / alternative / none, over every choice round (empty when there was none)."""
+    rows = (
+        await ctx.session.execute(
+            select(col(MenteeChoice.state), col(MenteeChoice.rank), col(MenteeChoice.optimal_pick)).where(
+                col(MenteeChoice.community_id) == ctx.community_id
+            )
+        )
+    ).all()
+    if not rows:
+        return ""
+    first = sum(1 for _, rank, optimal in rows if rank is not None and optimal)
+    alternative = sum(1 for _, rank, optimal in rows if rank is not None and not optimal)
+    none = sum(1 for state, _, _ in rows if state == ChoiceState.NONE.value)
+    fell_back = sum(1 for state, _, _ in rows if state == ChoiceState.FELL_BACK.value)
+    return (
+        f"{_plural(len(rows), 'shortlist')}: chose the first suggestion {first} · an alternative {alternative} · "
+        f"none of them {none}; fell back to the optimum {fell_back}"
+    )
 
 
 def _heading(ctx: Ctx, board: Dashboard) -> msg.Text:

@@ -10,6 +10,12 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 EXPECTED = {
     "poll.txt": ["[#general] Poll results #1", "[DM alice] Thanks for saying"],
+    "choice.txt": [
+        "Round #1 is open for choices: 3 shortlists on the way.",
+        "[DM ivan] Understood — I told them kindly",
+        "[DM eve+lena] Hello @eve and @lena!",
+        "Choice round #1 closed: 2 chose their first suggestion",
+    ],
     "intake.txt": ["You're signed up as a mentee", "You're signed up as a mentor"],
     "match.txt": [
         "2 pairs, average fit",

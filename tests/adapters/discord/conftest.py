@@ -33,11 +33,11 @@ async def rest_client(fake):
 
 
 @pytest.fixture
-async def program(fake, tmp_path):
+async def program(fake, tmp_path, migrated_sqlite):
     """The whole Discord process (`serve`) against the fake, intros in private threads."""
     from tests.support.discord_program import start_program
 
-    running = start_program(fake, tmp_path, threads=True)
+    running = start_program(fake, tmp_path, threads=True, template=migrated_sqlite)
     await running.start()
     yield running
     await running.stop()

@@ -199,9 +199,11 @@ async def test_the_poll_form_with_hostile_text_arrives_exactly(program: Program,
     assert poll.channel_id == p.general  # posted where the form was opened
 
 
-async def test_a_role_granted_mentor_admin_still_meets_the_cores_check(fake: FakeDiscord, tmp_path) -> None:
+async def test_a_role_granted_mentor_admin_still_meets_the_cores_check(
+    fake: FakeDiscord, tmp_path, migrated_sqlite
+) -> None:
     """Servers grant /mentor-admin to roles in Integrations; DISCORD_MODERATOR_ROLE decides who is one."""
-    p = start_program(fake, tmp_path, threads=False)
+    p = start_program(fake, tmp_path, threads=False, template=migrated_sqlite)
     team, helpers = fake.add_role(p.guild, "Mentor Team"), fake.add_role(p.guild, "Helpers")
     p.env = {**p.env, "DISCORD_MODERATOR_ROLE": "Mentor Team"}
     lead, helper = fake.add_member(p.guild, "lead", roles=(team,)), fake.add_member(p.guild, "helper", roles=(helpers,))

@@ -30,9 +30,9 @@ def _charts(program: Program) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def program(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Program]:
+async def program(fake: FakeDiscord, tmp_path: Path, migrated_sqlite: Path) -> AsyncIterator[Program]:
     """`mentorbot run` for Discord whose charts go to the test's own directory."""
-    running = start_program(fake, tmp_path, threads=False)
+    running = start_program(fake, tmp_path, threads=False, template=migrated_sqlite)
     running.settings = replace(running.settings, data_dir=str(tmp_path / "data"))
     await running.start()
     yield running

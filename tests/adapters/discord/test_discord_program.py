@@ -40,9 +40,9 @@ async def two_pairs(p: Program) -> dict[str, FakeUser]:
 
 @pytest.mark.parametrize("threads", [True, False], ids=["private-thread", "one-dm-each"])
 async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(
-    fake: FakeDiscord, tmp_path: Any, threads: bool
+    fake: FakeDiscord, tmp_path: Any, threads: bool, migrated_sqlite: Any
 ) -> None:
-    p = start_program(fake, tmp_path, threads=threads)
+    p = start_program(fake, tmp_path, threads=threads, template=migrated_sqlite)
     await p.start()
     try:
         people = await two_pairs(p)

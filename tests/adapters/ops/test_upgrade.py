@@ -97,6 +97,8 @@ async def test_sqlite_refuses_a_migration_that_leaves_rows_pointing_nowhere(
 ) -> None:
     """Foreign keys are off while SQLite migrates; a migration that breaks them is rolled back
     whole, while a dangling row that was there before does not stop the upgrade."""
+    from alembic import command
+
     import storage.migrate as migrate
 
     db = sqlite_factory()
@@ -109,7 +111,7 @@ async def test_sqlite_refuses_a_migration_that_leaves_rows_pointing_nowhere(
         )
         await conn.commit()
         await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-    real = migrate.command.upgrade
+    real = command.upgrade
 
     def careless(config, revision):  # type: ignore[no-untyped-def]
         real(config, revision)
@@ -118,12 +120,12 @@ async def test_sqlite_refuses_a_migration_that_leaves_rows_pointing_nowhere(
             "VALUES (1, 42, 2, 'orphan', 'open', '2026-11-23')"
         )
 
-    monkeypatch.setattr(migrate.command, "upgrade", careless)
+    monkeypatch.setattr(command, "upgrade", careless)
     with pytest.raises(migrate.MigrationError, match="1 rows pointing nowhere"):
         await upgrade(db)
     async with db.engine.connect() as conn:
         assert (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar() == "0005_lifecycle"
-    monkeypatch.setattr(migrate.command, "upgrade", real)
+    monkeypatch.setattr(command, "upgrade", real)
     await upgrade(db)  # the old dangling vote alone does not block it
     async with db.engine.connect() as conn:
         assert (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar() == HEAD

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from adapters.pacing import Pacer
+from adapters.pacing import SLACK_TIER_3, TIER_CATCH_UP, Pacer
 from adapters.slack.messenger import SlackMessenger, make_web_client
 from bot.core.messages import message
 from bot.core.ports import Delivered, Delivery, Destination, Operation
@@ -97,7 +97,9 @@ async def test_opened_dms_survive_a_restart_and_are_shared(sqlite_factory: Datab
         first = _messenger(fake, clock, dm_channels=DmChannels(db, "slack"))
         await first.deliver(intro(["U0000000", "U0000001"], "intro:1"))
         await first.deliver(Delivery(TEAM, Operation.POST, Destination.dm("U0000002"), message("Welcome"), "dm:1"))
-        # A restarted (or second) worker: new messenger, new cache, same database.
+        # A restarted (or second) worker: new messenger, new cache, same database. A restart
+        # takes a while: its first post to the group is not inside the first's per-channel second.
+        await clock.sleep(1.0)
         again = sqlite_factory()
         second = _messenger(fake, clock, dm_channels=DmChannels(again, "slack"))
         await second.deliver(intro(["U0000001", "U0000000"], "intro:2"))  # same pair, other order
@@ -157,3 +159,56 @@ async def test_pins_keep_to_tier_2() -> None:
         await fake.stop()
     assert fake.ceiling.violations == []
     assert sum(1 for call in fake.calls if call.method == "pins.add" and call.ok) == 30
+
+
+class LateClock(SharedClock):
+    """Every wake-up is late by a repeating amount (a busy loop, a slow database, a
+    worker that lost the race): sleeping moves the clock by what was asked and more."""
+
+    def __init__(self, lateness: list[float]) -> None:
+        super().__init__()
+        self.lateness = lateness
+        self.wakes = 0
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds) + self.lateness[self.wakes % len(self.lateness)]
+        self.wakes += 1
+
+
+async def _late_turns(slots, clock: LateClock, turns: int) -> list[float]:
+    pacer = Pacer(slots, clock=clock, sleep=clock.sleep)
+    taken = []
+    for _ in range(turns):
+        await pacer.turn("slack:T:conversations.open", SLACK_TIER_3, TIER_CATCH_UP)
+        taken.append(clock.now)
+    return taken
+
+
+def _most_in_a_minute(taken: list[float]) -> int:
+    return max(sum(1 for t in taken[i:] if t < start + 60.0) for i, start in enumerate(taken))
+
+
+async def test_late_wake_ups_neither_break_the_tier_nor_stretch_the_round(any_factory: DatabaseFactory) -> None:
+    # Wake-ups late by up to 0.18 s: without the catch-up each turn would start from
+    # its late wake-up and 300 opens would take ~7 % longer.
+    db = any_factory()
+    await upgrade(db)
+    try:
+        for slots in (None, DbPacingSlots(db)):
+            clock = LateClock([0.0, 0.12, 0.18, 0.05, 0.1])
+            taken = await _late_turns(slots, clock, 300)
+            assert _most_in_a_minute(taken) <= 50  # Tier 3 in every window
+            assert taken[-1] - taken[0] <= 299 * SLACK_TIER_3 + TIER_CATCH_UP + 0.18  # at the pace, not behind it
+    finally:
+        await db.dispose()
+
+
+async def test_without_the_catch_up_late_wake_ups_stretch_the_round() -> None:
+    # The control: the same lateness with no catch-up loses ~7 % of the ceiling.
+    clock = LateClock([0.0, 0.12, 0.18, 0.05, 0.1])
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    taken = []
+    for _ in range(300):
+        await pacer.turn("slack:T:conversations.open", SLACK_TIER_3)
+        taken.append(clock.now)
+    assert taken[-1] - taken[0] > 299 * (SLACK_TIER_3 + 0.07)
