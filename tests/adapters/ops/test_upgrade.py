@@ -46,6 +46,8 @@ async def test_an_old_database_upgrades_with_its_rows_and_the_bot_carries_on(
     for revision in state:
         await upgrade(db, revision)
     async with db.engine.begin() as conn:
+        reached_state = {r[0] for r in await conn.execute(text("SELECT version_num FROM alembic_version"))}
+        assert reached_state == set(state)  # a database really at the old revision, not a migrated copy
         written = await conn.run_sync(history.insert_rows)
     assert "member" in written and "outbox" in written and "poll" in written
 
@@ -93,7 +95,7 @@ async def test_an_old_database_upgrades_with_its_rows_and_the_bot_carries_on(
 
 
 async def test_sqlite_refuses_a_migration_that_leaves_rows_pointing_nowhere(
-    sqlite_factory: DatabaseFactory, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Foreign keys are off while SQLite migrates; a migration that breaks them is rolled back
     whole, while a dangling row that was there before does not stop the upgrade."""
@@ -101,7 +103,7 @@ async def test_sqlite_refuses_a_migration_that_leaves_rows_pointing_nowhere(
 
     import storage.migrate as migrate
 
-    db = sqlite_factory()
+    db = DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")()  # empty, not the migrated template
     await upgrade(db, "0005_lifecycle")
     async with db.engine.connect() as conn:
         await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
