@@ -11,8 +11,16 @@ until each HTTP request is answered (the ack Slack waits for). The local fake Sl
 Also the Slack process's RSS: idle on an empty database, and with 100k members
 after the load (VmRSS and peak VmHWM from /proc).
 
+`--heavy`: the same, while a moderator runs `/mentor stats` (the chart drawn afresh, delivered
+through the outbox) and `/mentor match` (a round of ~20k waiting members) every `--heavy-every`
+seconds, on the dashboard's dataset (`--heavy-members 80000` members of whom a quarter wait,
+`--checkins 1000000`). The bare Bolt app gets the same heavy work next to it: a sidecar process
+runs the mentorbot core on a copy of the database and does the same commands at the same moments.
+The ordinary commands' ack latency is compared; the moderator's own requests are not counted.
+
 One JSON line:
     .venv/bin/python -m bench.ack [--rate 50] [--seconds 60] [--members 100000]
+    .venv/bin/python -m bench.ack --heavy [--heavy-members 80000] [--checkins 1000000] [--heavy-every 20]
 """
 
 from __future__ import annotations
@@ -85,7 +93,68 @@ async def build(path: Path, members: int) -> None:
 # --- the child processes ------------------------------------------------------------
 
 
-async def serve(kind: str, db_path: str, api_url: str) -> None:
+MODERATOR = "U0000001"  # member 1 of the dashboard dataset; a moderator by MENTORBOT_MODERATORS
+HEAVY_COMMANDS = ("stats", "match")
+
+
+def _settings(db_path: str, data_dir: str) -> Any:
+    from bot.core.settings import Settings
+
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{db_path}",
+        data_dir=data_dir,
+        moderator_ids=frozenset({MODERATOR}),
+        heavy_work=os.environ.get("MENTORBOT_HEAVY_WORK", "process"),
+    )
+
+
+async def sidecar(db_path: str, api_url: str, data_dir: str, every: float) -> None:
+    """Child: the heavy work next to the bare app: the mentorbot core (no Slack inbound) does the
+    moderator's stats and match at the moments the driver asks for them (one line on stdin each)."""
+    from adapters.slack.main import build_services
+    from adapters.slack.settings import SlackSettings
+    from bot.bootstrap import bootstrap
+    from bot.core.events import Actor, CommunityRef, SlashCommand
+
+    bot = await bootstrap(_settings(db_path, data_dir))
+    services = build_services(bot, SlackSettings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=api_url))
+    delivering = keep_delivering(bot, services.messenger)
+    print("READY sidecar", flush=True)
+    loop = asyncio.get_running_loop()
+    community, actor = CommunityRef("slack", TEAM_ID), Actor(MODERATOR, "Moderator", platform_moderator=True)
+    tasks = []
+    while await loop.run_in_executor(None, sys.stdin.readline):  # one line: one burst; EOF: stop
+        clear_charts(data_dir)
+        for i, command in enumerate(HEAVY_COMMANDS):
+            event = SlashCommand(community, actor, "C0MENTOR", command, event_id=f"side:{time.time()}:{i}")
+            tasks.append(asyncio.create_task(bot.handle(event)))
+    await asyncio.gather(*tasks)
+    delivering.cancel()
+
+
+def keep_delivering(bot: Any, messenger: Any) -> asyncio.Task[None]:
+    """Deliver the outbox (the chart is drawn on delivery) every half second. Not the Runtime:
+    its sweeps would start sending the dataset's months of due check-ins, which is not this bench."""
+
+    async def loop() -> None:
+        while True:
+            await bot.deliver_outbox(messenger)
+            await asyncio.sleep(0.5)
+
+    return asyncio.create_task(loop())
+
+
+def count_charts(data_dir: str) -> int:
+    return len(list(Path(data_dir).rglob("*.png")))
+
+
+def clear_charts(data_dir: str) -> None:
+    """The chart must be drawn again each burst (a cached chart costs nothing)."""
+    for png in Path(data_dir).rglob("*.png"):
+        png.unlink(missing_ok=True)
+
+
+async def serve(kind: str, db_path: str, api_url: str, data_dir: str = "") -> None:
     """Child: serve mentorbot's Slack app (or a bare Bolt app) until stdin closes."""
     from dataclasses import replace
 
@@ -116,12 +185,19 @@ async def serve(kind: str, db_path: str, api_url: str) -> None:
         from bot.bootstrap import bootstrap
         from bot.core.settings import Settings
 
-        bot = await bootstrap(replace(Settings(), database_url=f"sqlite+aiosqlite:///{db_path}"))
+        if data_dir:  # --heavy: moderators, a data folder, and a runtime that delivers (draws) the chart
+            bot = await bootstrap(_settings(db_path, data_dir))
+        else:
+            bot = await bootstrap(replace(Settings(), database_url=f"sqlite+aiosqlite:///{db_path}"))
         slack = SlackSettings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=api_url)
         services = build_services(bot, slack, pace_seconds=0.0)
         server = await start_http(services.adapter.app, "127.0.0.1", 0)
+        if data_dir:
+            keep_delivering(bot, services.messenger)
     print(f"READY {server.url}", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # the driver closes stdin to stop us
+    loop = asyncio.get_running_loop()
+    while await loop.run_in_executor(None, sys.stdin.readline):  # the driver closes stdin to stop us
+        clear_charts(data_dir)  # --heavy: a line before each burst
     await server.stop()
 
 
@@ -135,14 +211,20 @@ def rss_mb(pid: int) -> dict[str, float]:
 
 
 class Child:
-    def __init__(self, kind: str, db_path: Path, api_url: str) -> None:
+    def __init__(self, kind: str, db_path: Path, api_url: str, data_dir: str = "") -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.ack", "--serve", kind, "--db", str(db_path), "--api-url", api_url],
+            [sys.executable, "-m", "bench.ack", "--serve", kind, "--db", str(db_path), "--api-url", api_url]
+            + (["--data-dir", data_dir] if data_dir else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         self.url = ""
+
+    def send(self, line: str = "go") -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
 
     async def ready(self) -> str:
         assert self.proc.stdout is not None
@@ -165,7 +247,10 @@ class Child:
 # --- the load -------------------------------------------------------------------------
 
 
-async def load(url: str, fake: FakeSlack, rate: float, seconds: float) -> dict[str, Any]:
+async def load(
+    url: str, fake: FakeSlack, rate: float, seconds: float, heavy: Any = None, every: float = 20.0
+) -> dict[str, Any]:
+    """`heavy(session)`: called at 2 s and then every `every` seconds (a moderator's heavy commands)."""
     import aiohttp
 
     total = int(rate * seconds)
@@ -196,7 +281,11 @@ async def load(url: str, fake: FakeSlack, rate: float, seconds: float) -> dict[s
 
         begin = time.perf_counter()
         tasks = []
+        bursts = 0
         for i in range(total):
+            if heavy is not None and time.perf_counter() - begin >= 2.0 + bursts * every:
+                bursts += 1
+                tasks.append(asyncio.create_task(heavy(session)))
             delay = begin + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -205,6 +294,7 @@ async def load(url: str, fake: FakeSlack, rate: float, seconds: float) -> dict[s
     latencies.sort()
     return {
         "requests": total,
+        "heavy_bursts": bursts,
         "errors": errors,
         "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1) if latencies else None,
@@ -275,17 +365,144 @@ async def drive(args: argparse.Namespace) -> None:
     )
 
 
+def build_dashboard_dataset(path: Path, members: int, checkins: int) -> dict[str, int]:
+    """The dashboard bench's dataset (bench/stats.py) as one Slack workspace: a quarter of the
+    members wait for a round, `checkins` check-ins feed /mentor stats."""
+    from bench.stats import _migrate, fill_sqlite, rows
+
+    data = rows(members, members // 2, checkins)
+    first = data["community"][0]
+    data["community"][0] = (first[0], "slack", TEAM_ID, *first[3:])
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    fill_sqlite(path, data)
+    return {"members": len(data["member"]), "checkins": len(data["checkin"])}
+
+
+async def drive_heavy(args: argparse.Namespace, tmp: Path, dataset: dict[str, int]) -> None:
+    import sqlite3
+
+    import aiohttp
+
+    fake = FakeSlack()
+    fake.add_channel("C0MENTOR", "mentorship")
+    fake.add_user(MODERATOR, "Moderator", is_admin=True)
+    for i in range(5000):
+        fake.add_user(f"U{i:08d}", f"Member {i}")
+    await fake.start()
+    results: dict[str, Any] = {}
+    try:
+        # The bare Bolt app, with the sidecar doing the same heavy work on a copy next to it.
+        side_dir = str(tmp / "side-data")
+        bare = Child("bare", tmp / "side.db", fake.api_url)
+        side = Child("sidecar", tmp / "side.db", fake.api_url, side_dir)
+        bare_url = await bare.ready()
+        await side.ready()
+
+        async def side_burst(_session: Any) -> None:
+            side.send()
+
+        results["bare"] = await load(bare_url, fake, args.rate, args.seconds, side_burst, args.heavy_every)
+        await asyncio.sleep(2)
+        bare.stop()
+        side.stop()
+        results["bare_side_rounds"] = (
+            sqlite3.connect(tmp / "side.db").execute("SELECT count(*) FROM match_round").fetchone()[0]
+        )
+
+        data_dir = str(tmp / "bot-data")
+        child = Child("mentorbot", tmp / "bot.db", fake.api_url, data_dir)
+        url = await child.ready()
+        moderator_status: list[int] = []
+
+        async def moderator(session: Any) -> None:
+            child.send()  # clear the cached chart: it is drawn afresh
+            await asyncio.sleep(0.05)
+            for i, command in enumerate(HEAVY_COMMANDS):
+                body = slash_command(
+                    command,
+                    user_id=MODERATOR,
+                    channel_id="C0MENTOR",
+                    response_url=fake.response_url(f"mod{time.time()}{i}"),
+                )
+                headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)}
+                try:
+                    async with session.post(url + "/slack/events", data=body, headers=headers) as resp:
+                        moderator_status.append(resp.status)
+                except (TimeoutError, aiohttp.ClientError):
+                    moderator_status.append(0)  # not answered within the client's 10 s
+
+        results["mentorbot"] = await load(url, fake, args.rate, args.seconds, moderator, args.heavy_every)
+        await asyncio.sleep(5)
+        results["moderator_acks"] = moderator_status
+        results["rounds"] = sqlite3.connect(tmp / "bot.db").execute("SELECT count(*) FROM match_round").fetchone()[0]
+        results["charts_on_disk"] = count_charts(data_dir)
+        child.stop()
+    finally:
+        await fake.stop()
+    mine, bare_r = results["mentorbot"], results["bare"]
+    print(
+        json.dumps(
+            {
+                "bench": "ack-heavy",
+                "heavy_work": os.environ.get("MENTORBOT_HEAVY_WORK", "process"),
+                "rate_per_s": args.rate,
+                "seconds": args.seconds,
+                **dataset,
+                "heavy_every_s": args.heavy_every,
+                "bursts": mine["heavy_bursts"],
+                "requests": mine["requests"],
+                "errors": mine["errors"],
+                "p50_ms": mine["p50_ms"],
+                "p99_ms": mine["p99_ms"],
+                "bare_p50_ms": bare_r["p50_ms"],
+                "bare_p99_ms": bare_r["p99_ms"],
+                "bare_errors": bare_r["errors"],
+                "ratio_p99": round(mine["p99_ms"] / bare_r["p99_ms"], 2)
+                if mine["p99_ms"] and bare_r["p99_ms"]
+                else None,
+                "moderator_acks": results["moderator_acks"],
+                "rounds_stored": results["rounds"],
+                "sidecar_rounds_stored": results["bare_side_rounds"],
+                "charts_on_disk": results["charts_on_disk"],
+                "load_avg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            }
+        ),
+        flush=True,
+    )
+
+
+def heavy_main(args: argparse.Namespace) -> None:
+    import shutil
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        dataset = build_dashboard_dataset(tmp / "bot.db", args.heavy_members, args.checkins)
+        shutil.copy(tmp / "bot.db", tmp / "side.db")
+        asyncio.run(drive_heavy(args, tmp, dataset))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--serve", choices=("mentorbot", "mentorbot-nometrics", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--heavy", action="store_true", help="a moderator's stats + 20k round meanwhile")
+    parser.add_argument("--heavy-members", type=int, default=80_000)
+    parser.add_argument("--checkins", type=int, default=1_000_000)
+    parser.add_argument("--heavy-every", type=float, default=20.0)
+    parser.add_argument(
+        "--serve", choices=("mentorbot", "mentorbot-nometrics", "bare", "sidecar"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        asyncio.run(serve(args.serve, args.db, args.api_url))
+    if args.serve == "sidecar":
+        asyncio.run(sidecar(args.db, args.api_url, args.data_dir, args.heavy_every))
+    elif args.serve:
+        asyncio.run(serve(args.serve, args.db, args.api_url, args.data_dir))
+    elif args.heavy:
+        heavy_main(args)
     else:
         asyncio.run(drive(args))
 

@@ -42,6 +42,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.features.polls.form import POLL_FORM as POLL
 from tests.support.bench_api import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -49,6 +50,7 @@ from tests.support.bench_api import (
     FakeSlack,
     block_action,
     dm_event,
+    invocation,
     select_action,
     signed_headers,
     slash_command,
@@ -59,7 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
-POLL_FORM = "mentor:pollform:new:submit"
+POLL_FORM = POLL.id  # the poll form as the core names it (Slack callback_id, Discord custom_id)
 GOALS_QUESTION = "what do you hope to get out of mentoring?"
 OTHER_QUESTION = "Anything to add that isn't on the list?"
 
@@ -358,15 +360,18 @@ class DiscordTrials:
             for c in self.fake.calls
         )
 
+    async def slash(self, user_id: str, text: str) -> dict[str, Any]:
+        """A core command in the text syntax, as a member picks and types it in Discord's tree."""
+        top, sub, options = invocation(text)
+        return await self.fake.slash(self.guild, self.general, user_id, sub, options, command=top)
+
     def polls(self, question: str) -> int:
         return self.bot.query("SELECT count(*) FROM poll WHERE question = ?", question)[0][0]
 
     async def command(self) -> dict[str, int]:
         self.n += 1
         question = f"Q{self.n}-{self.rng.randrange(10**9)}"
-        interaction = await self.fake.slash(
-            self.guild, self.general, self.guild.owner_id, "run", {"command": f'poll "{question}" --closes 3d'}
-        )
+        interaction = await self.slash(self.guild.owner_id, f'poll "{question}" --closes 3d')
         await self.kill_after_defer(interaction)
         await until(lambda: self.polls(question) >= 1 and self.completed(interaction))
         return {
@@ -382,7 +387,7 @@ class DiscordTrials:
             self.guild,
             self.general,
             self.guild.owner_id,
-            "mentor:dpoll:new:create",
+            POLL_FORM,
             {"question": question, "closes": "3d"},
         )
         await self.kill_after_defer(interaction)
@@ -395,9 +400,7 @@ class DiscordTrials:
 
     async def standing_poll(self) -> dict[str, Any]:
         if self.poll is None:
-            await self.fake.slash(
-                self.guild, self.general, self.guild.owner_id, "run", {"command": 'poll "Would you join?" --closes 30d'}
-            )
+            await self.slash(self.guild.owner_id, 'poll "Would you join?" --closes 30d')
             await until(lambda: any(m.get("components") for m in self.fake.channel_messages(self.general)))
             self.poll = next(m for m in self.fake.channel_messages(self.general) if m.get("components"))
         return self.poll
@@ -419,7 +422,7 @@ class DiscordTrials:
         """Mid-intake the member types 'anything to add?'; killed 0–50 ms after the message is dispatched."""
         self.n += 1
         user = self.fake.add_member(self.guild, f"member{self.n}")
-        await self.fake.slash(self.guild, self.general, user.id, "run", {"command": "join"})
+        await self.slash(user.id, "join")
         dms = lambda: self.fake.channel_messages(self.fake.dm_channels.get(user.id, "-"))  # noqa: E731
         # Getting the member to the question is set-up, not the trial: a slow machine gets time.
         if not await until(lambda: any("Would you like to mentor" in m["content"] for m in dms()), 90):

@@ -10,8 +10,9 @@ import logging
 from datetime import datetime
 from functools import cache
 from time import perf_counter
+from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -30,14 +31,16 @@ from bot.core.events import (
     MemberJoined,
     SlashCommand,
 )
+from bot.core.heavy import Prep, heavy_worker
 from bot.core.messages import Message
+from bot.core.parsing import ParseError, tokenize
 from bot.core.ports import Clock, Messenger
 from bot.core.program import Program, load_program
 from bot.core.router import Router
 from bot.core.settings import Settings, is_moderator_actor
 from bot.delivery import doors
 from bot.delivery.deliverer import Deliverer, due_at
-from bot.delivery.inbox import AlreadyHandled, keep_replies, mark_handled
+from bot.delivery.inbox import AlreadyHandled, keep_replies, mark_handled, was_handled
 from bot.delivery.outbox import Outbox
 from bot.delivery.pictures import picture_worker
 from bot.delivery.sweeps import Sweeper
@@ -73,6 +76,7 @@ class MentorBot:
         self.sweeper = sweeper
         # A community's row id never changes: looked up by platform id once per process.
         self._community_ids: dict[tuple[str, str], int] = {}
+        self.heavy = heavy_worker(settings.heavy_work)
 
     # --- inbound ---------------------------------------------------------
 
@@ -82,9 +86,10 @@ class MentorBot:
             return []
         kind, outcome = EVENT_KINDS.get(type(event), "other"), "ok"
         started = perf_counter()
+        prepared = await self._prepare(event)
         try:
             async with self.db.unit() as session:
-                replies = await self._handle(session, event)
+                replies = await self._handle(session, event, prepared)
                 if event.event_id:  # kept with the handled mark until the adapter has sent them
                     await keep_replies(
                         session, event.community.platform, event.community.external_id, event.event_id, replies
@@ -93,19 +98,47 @@ class MentorBot:
         except AlreadyHandled:
             outcome = "duplicate"
             log.info("ignored duplicate event %s", getattr(event, "event_id", ""))
+            _discard(prepared)
             return []
         except UserFacingError as exc:
             outcome = "refused"
+            _discard(prepared)
             return [msg.message(str(exc))]
         except Exception:
             outcome = "error"
             log.exception("failed to handle %s", type(event).__name__)
+            _discard(prepared)
             return [msg.message(APOLOGY)]
         finally:
             metrics.EVENTS_HANDLED.labels(event.community.platform, kind, outcome).inc()
             metrics.EVENT_DURATION.labels(kind).observe(perf_counter() - started)
 
-    async def _handle(self, session: AsyncSession, event: Event) -> list[Message]:
+    async def _prepare(self, event: Event) -> Any:
+        """A large community's heavy command (a round, an export): its heavy part in the worker,
+        before the unit of work and outside any transaction (see bot/core/heavy.py); None: in place."""
+        if not isinstance(event, SlashCommand) or not self.heavy.usable_with(self.db):
+            return None
+        try:
+            command, args = self.router.resolve(tokenize(event.text))
+        except ParseError:
+            return None
+        if command is None or command.prepare is None or not is_moderator_actor(event.actor, self.settings):
+            return None
+        key = (event.community.platform, event.community.external_id)
+        async with self.db.unit() as session:
+            community_id = self._community_ids.get(key) or await community_id_of(session, event.community)
+            if community_id is None or await members_in(session, community_id) < self.settings.heavy_work_min_members:
+                return None
+            if event.event_id and await was_handled(session, *key, event.event_id):
+                return None  # a retry or a resume of an applied event: nothing to compute
+        prep = Prep(self.db, self.heavy, community_id, self.clock.now(), args, self.settings, self.program)
+        try:
+            return await command.prepare(prep)
+        except Exception:  # the worker failed: the handler does it in place rather than not at all
+            log.exception("heavy work for %s failed; running it in place", command.name)
+            return None
+
+    async def _handle(self, session: AsyncSession, event: Event, prepared: Any = None) -> list[Message]:
         now = self.clock.now()
         community, found = await self._community_and_member(session, event)
         assert community.id is not None
@@ -126,6 +159,7 @@ class MentorBot:
             is_moderator=is_moderator,
             in_dm=in_dm,
             program=self.program,
+            prepared=prepared,
         )
         if isinstance(event, SlashCommand):
             replies = await self.router.command(ctx, event.text)
@@ -204,6 +238,25 @@ def _member_query() -> Select[Member]:
     return select(Member).where(
         col(Member.community_id) == bindparam("community"), col(Member.platform_user_id) == bindparam("user")
     )
+
+
+def _discard(prepared: Any) -> None:
+    """Prepared work the unit of work did not use (a duplicate, a refusal): remove what it left on disk."""
+    discard = getattr(prepared, "discard", None)
+    if callable(discard):
+        discard()
+
+
+async def community_id_of(session: AsyncSession, ref: CommunityRef) -> int | None:
+    query = select(col(Community.id)).where(
+        col(Community.platform) == ref.platform, col(Community.external_id) == ref.external_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def members_in(session: AsyncSession, community_id: int) -> int:
+    query = select(func.count()).select_from(Member).where(col(Member.community_id) == community_id)
+    return int((await session.execute(query)).scalar_one())
 
 
 async def ensure_community(session: AsyncSession, ref: CommunityRef, now: datetime, settings: Settings) -> Community:

@@ -15,6 +15,7 @@ the member-joined count). No message-content intent.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -102,6 +103,12 @@ class MentorClientMixin:
         for command in cmds.build_commands(self, getattr(bot, "router", None) or build_router()):
             self.tree.add_command(command)
         self.last_sync: str = "not run"
+        # SIGTERM (adapters/discord/main.py): events are still saved and acknowledged, so nothing
+        # the gateway hands us is lost, but no longer worked on here: the next start resumes them.
+        self.stopping = False
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # --- start-up ------------------------------------------------------------
 
@@ -196,13 +203,27 @@ class MentorClientMixin:
         if self.inbox is None or ticket is None:
             await job()
             return
-        async with self.inbox.turns.turn(ticket.member_key, ticket.id):
-            try:
-                await job()
-            except Exception:
-                log.exception("working on inbox row %s failed", ticket.id)
-            finally:
-                await self.inbox.finish(ticket.id)
+        if self.stopping:  # saved and acknowledged; left open (released at stop) for the next start
+            await self.inbox.turns.leave(ticket.member_key, ticket.id)
+            return
+        self._busy += 1
+        self._idle.clear()
+        try:
+            async with self.inbox.turns.turn(ticket.member_key, ticket.id):
+                try:
+                    await job()
+                except Exception:
+                    log.exception("working on inbox row %s failed", ticket.id)
+                finally:
+                    await self.inbox.finish(ticket.id)
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._idle.set()
+
+    async def idle(self) -> None:
+        """Every event being worked on is finished (graceful stop waits for this)."""
+        await self._idle.wait()
 
     async def resume(self) -> int:
         """Open Discord inbox rows (a crash's leftovers, a dead worker's): finish them."""

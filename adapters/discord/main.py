@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import signal
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import discord
@@ -22,6 +23,8 @@ from bot.runtime import Runtime
 from storage.platform_state import DbPacingSlots, DmChannels
 
 log = logging.getLogger(__name__)
+
+STOP_SECONDS = 10.0  # SIGTERM to exit, at most
 
 
 async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> None:
@@ -41,6 +44,7 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
             recent=recent,
             dm_channels=DmChannels(bot.db, "discord"),
         )
+        holder["messenger"] = messenger
         runtime = holder["runtime"] = Runtime(bot, messenger)
         client.runtime = runtime
         # What a killed predecessor had claimed is ours again now, not after its leases.
@@ -60,6 +64,7 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
             platform_connected=lambda: client.is_ready() and not client.is_closed(),
         )
         health = await start_health_server(probe, settings.metrics_port)
+    stopper = on_sigterm(lambda: graceful_stop(client, holder, bot))
     try:
         async with client:
             await client.start(discord_settings.token)
@@ -71,17 +76,70 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
             "(Bot tab); switch it on or unset DISCORD_MEMBERS_INTENT"
         ) from exc
     finally:
+        stopper()
         if "resumer" in holder:
             holder["resumer"].cancel()
         if health is not None:
             await health.cleanup()
         if "runtime" in holder:
             await holder["runtime"].stop()
-        if holder.get("heartbeat") is not None:
-            await holder["heartbeat"].stop()
+        heartbeat = holder.pop("heartbeat", None)
+        if heartbeat is not None:
+            await heartbeat.stop()
         if client.inbox is not None:
             await client.inbox.close()
         await bot.close()
+
+
+def on_sigterm(stop: Callable[[], Awaitable[None]]) -> Callable[[], None]:
+    """SIGTERM/SIGINT start the graceful stop once; the returned function removes the handlers."""
+    loop = asyncio.get_running_loop()
+    started: list[asyncio.Task[None]] = []
+
+    def begin() -> None:
+        if not started:
+            log.info("stopping: events are still saved, no longer worked on; finishing what is claimed")
+            started.append(asyncio.ensure_future(stop()))
+
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, begin)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread (tests), or no signals here
+            pass
+
+    def remove() -> None:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+    return remove
+
+
+async def graceful_stop(client: Any, holder: dict[str, Any], bot: Any) -> None:
+    """SIGTERM: work on nothing new, finish (or release) what is claimed, flush the outbox, close
+    the gateway — within STOP_SECONDS (container runtimes send SIGKILL about then)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_SECONDS
+    client.stopping = True
+    if "resumer" in holder:
+        holder["resumer"].cancel()
+    try:
+        await asyncio.wait_for(client.idle(), max(deadline - loop.time() - 4, 0.1))
+    except TimeoutError:
+        log.warning("stopping: events still being worked on are released for the next start")
+    if "runtime" in holder:
+        await holder["runtime"].stop()
+        try:  # what the finished events caused goes out now rather than at the next start
+            await asyncio.wait_for(bot.deliver_outbox(holder["messenger"]), max(deadline - loop.time() - 2, 0.1))
+        except TimeoutError:
+            log.warning("stopping: the outbox is not empty; the next start sends the rest")
+    heartbeat = holder.pop("heartbeat", None)
+    if heartbeat is not None:
+        await heartbeat.stop()
+    elif client.inbox is not None:
+        await client.inbox.release()
+    await client.close()  # the gateway: client.start() returns and serve() cleans up
 
 
 async def keep_resuming(client: Any, every: float) -> None:

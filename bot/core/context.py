@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +53,8 @@ class Ctx:
     in_dm: bool = False
     # The program file (taxonomy, choices, resources); the shipped default unless configured.
     program: Program = field(default_factory=default_program)
+    # What the command's prepare step computed off the event loop (bot/core/heavy.py), or None.
+    prepared: Any = None
 
     @property
     def tz(self) -> str:

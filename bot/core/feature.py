@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Ctx
+from bot.core.heavy import PrepareHandler
 from bot.core.messages import Message
 from bot.core.program import Program
+from bot.core.questions import Question
 from bot.core.settings import Settings
 
 CommandHandler = Callable[[Ctx, list[str]], Awaitable[list[Message]]]
@@ -90,6 +92,9 @@ class Command:
     examples: tuple[str, ...] = ()
     discord: str | None = None
     form: str | None = None  # a form id that a bare invocation opens where the platform has modals
+    # Heavy work done before the event's unit of work, off the event loop (bot/core/heavy.py);
+    # its result reaches the handler as `ctx.prepared` (None: do it in place).
+    prepare: PrepareHandler | None = None
 
     @property
     def discord_path(self) -> tuple[str, ...]:
@@ -205,6 +210,7 @@ class Feature:
     text_handler: TextHandler | None = None
     text_priority: int = 100
     join_handler: JoinHandler | None = None
+    questions: tuple[Question, ...] = ()  # button steps that also take typed answers
     sweeps: tuple[Sweep, ...] = field(default=())
 
 

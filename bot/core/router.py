@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
@@ -19,6 +20,8 @@ from bot.core.errors import InvalidInput, NotFound
 from bot.core.feature import Command, ComponentRoute, Feature, Form, JoinHandler, TextHandler
 from bot.core.messages import Message
 from bot.core.parsing import ParseError, tokenize
+from bot.core.questions import Question, open_questions
+from bot.core.questions import close as close_questions
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class Router:
         text_handlers: list[TextHandler] | None = None,
         join_handlers: list[JoinHandler] | None = None,
         forms: list[Form] | None = None,
+        questions: list[Question] | None = None,
+        text_priorities: list[int] | None = None,
     ) -> None:
         self.commands = {c.name: c for c in commands}
         if len(self.commands) != len(commands):
@@ -99,6 +104,10 @@ class Router:
         self.text_handlers = text_handlers or []
         self.join_handlers = join_handlers or []  # a member joined the community (greetings)
         self.forms = FormTable({f.id: f for f in forms or []})
+        self.questions = {q.name: q for q in questions or []}
+        # Typed answers to button questions come after a sign-up in progress, before every other talker.
+        priorities = text_priorities or [100] * len(self.text_handlers)
+        self._before_answers = sum(1 for p in priorities if p < self.ANSWER_PRIORITY)
 
     @classmethod
     def from_features(cls, features: list[Feature]) -> Router:
@@ -109,6 +118,8 @@ class Router:
             text_handlers=[f.text_handler for f in talkers if f.text_handler],
             join_handlers=[f.join_handler for f in features if f.join_handler],
             forms=[form for f in features for form in f.forms],
+            questions=[q for f in features for q in f.questions],
+            text_priorities=[f.text_priority for f in talkers if f.text_handler],
         )
 
     def form_for(self, text: str) -> Form | None:
@@ -188,6 +199,13 @@ class Router:
         route = self.components.get(cid.kind)
         if route is None:
             raise NotFound("That button no longer does anything. Try /mentor help for what you can do now.")
+        answered = [
+            q.name
+            for q in self.questions.values()
+            if q.kind == cid.kind and cid.verb in q.verbs and q.open_for is None  # those keep their own record
+        ]
+        if answered:  # clicked or typed, the question is answered (its handler may ask it again)
+            await close_questions(ctx.session, [ctx.member_id], key=cid.key, names=answered)
         return await route.handler(ctx, cid, values)
 
     async def form(self, ctx: Ctx, raw_id: str, fields: dict[str, str]) -> list[Message]:
@@ -203,8 +221,17 @@ class Router:
             replies.extend(await handler(ctx))
         return replies
 
+    ANSWER_PRIORITY = 15  # after intake (10), before feedback texts (20) and check-in notes (30)
+    REASK_WITHIN = timedelta(days=14)  # an older question does not claim unclear words
+
     async def direct_text(self, ctx: Ctx, text: str) -> list[Message]:
-        for handler in self.text_handlers:
+        talkers = [
+            *self.text_handlers[: self._before_answers],
+            self.typed_answer,
+            *self.text_handlers[self._before_answers :],
+            self.ask_again,
+        ]
+        for handler in talkers:
             replies = await handler(ctx, text)
             if replies is not None:
                 return replies
@@ -214,3 +241,39 @@ class Router:
                 "Type /mentor help (in any channel) to see what you can do."
             )
         ]
+
+    async def _open(self, ctx: Ctx) -> list[tuple[Question, str, datetime]]:
+        finders = {q.open_for for q in self.questions.values() if q.open_for is not None}
+        found = await open_questions(ctx.session, ctx.community_id, ctx.member_id, finders)
+        return [(self.questions[name], key, at) for name, key, at in found if name in self.questions]
+
+    async def typed_answer(self, ctx: Ctx, text: str) -> list[Message] | None:
+        """Words that answer the member's open button questions, handled as the click they mean.
+
+        The newest message's questions (asked at the same moment) take any answer
+        they understand, "yes" included; an older one only words that name its
+        choice ("we had our kick-off"), so a bare "yes" never lands on a stale question."""
+        asked = await self._open(ctx)
+        newest = (asked[0][1], asked[0][2]) if asked else None  # one message's questions share key and moment
+        for question, key, at in asked:
+            if question.free_text:
+                if (key, at) == newest:
+                    return None  # the newest question takes any words: its feature's handler has them
+                continue
+            answers = question.parse(text, (key, at) != newest)
+            if answers:
+                replies: list[Message] = []
+                for verb, arg in answers:
+                    replies += await self.component(ctx, str(ComponentId(question.kind, key, verb, arg)), ())
+                return replies
+        return None
+
+    async def ask_again(self, ctx: Ctx, text: str) -> list[Message] | None:
+        """Unclear words while a question is fresh: say so and ask it again, with the words it takes."""
+        asked = await self._open(ctx)
+        if not asked:
+            return None
+        question, _, at = asked[0]
+        if question.free_text or ctx.now - at > self.REASK_WITHIN:
+            return None
+        return [msg.message(f"I didn't catch that. {question.reask} (Anything else: /mentor help.)")]

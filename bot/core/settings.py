@@ -42,6 +42,11 @@ class Settings:
     # Where pictures (the dashboard chart) are drawn when their message is delivered: a worker
     # "process" (default: the bot's event loop and acks never wait on matplotlib) or a "thread".
     picture_worker: str = "process"
+    # A large matching round and a large CSV export run in a worker "process" (default), a "thread",
+    # or "inline" on the event loop; communities smaller than heavy_work_min_members always run
+    # inline (their round solves in milliseconds). See bot/core/heavy.py.
+    heavy_work: str = "process"
+    heavy_work_min_members: int = 2000
     # CSV exports hold personal data: their copies in data_dir are deleted after this many days.
     export_retention_days: float = 7.0
     # A small HTTP server for /healthz, /readyz and /metrics when the bot has no HTTP port of its
@@ -92,6 +97,8 @@ class Settings:
             data_dir=get("MENTORBOT_DATA_DIR") or "data",
             delivery_concurrency=int(number("MENTORBOT_DELIVERY_CONCURRENCY", 16, 1)),
             picture_worker=_picture_worker(get("MENTORBOT_PICTURE_WORKER")),
+            heavy_work=_heavy_work(get("MENTORBOT_HEAVY_WORK")),
+            heavy_work_min_members=int(number("MENTORBOT_HEAVY_WORK_MIN_MEMBERS", 2000, 0)),
             export_retention_days=number("MENTORBOT_EXPORT_RETENTION_DAYS", 7.0, 0.0),
             metrics_port=_port(get("METRICS_PORT")),
             log_format=_log_format(get("LOG_FORMAT")),
@@ -117,6 +124,13 @@ def _picture_worker(raw: str | None) -> str:
     mode = (raw or "process").lower()
     if mode not in ("process", "thread"):
         raise ConfigError(f"MENTORBOT_PICTURE_WORKER={raw!r} must be process or thread")
+    return mode
+
+
+def _heavy_work(raw: str | None) -> str:
+    mode = (raw or "process").lower()
+    if mode not in ("process", "thread", "inline"):
+        raise ConfigError(f"MENTORBOT_HEAVY_WORK={raw!r} must be process, thread or inline")
     return mode
 
 

@@ -29,9 +29,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, event, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -164,41 +165,19 @@ class Inbox:
                 await asyncio.sleep(0.002)  # another unit of work holds the write lock: let it finish
 
     async def _insert_once(self, values: dict[str, Any]) -> Ticket:
-        platform, team_id, event_key, member_key = (
-            values[k] for k in ("platform", "team_id", "event_key", "member_key")
-        )
         async with self._save_db().unit() as session:
-            statement = _insert_or_nothing(session).values(**values).returning(InboxEvent.id)
-            row_id = (await session.execute(statement)).scalar_one_or_none()
+            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+            row_id = (await session.execute(_save_statement(dialect), values)).scalar_one_or_none()
             if row_id is not None:
-                return Ticket(row_id, True, member_key)
-            existing = (
-                await session.execute(
-                    select(col(InboxEvent.id)).where(
-                        col(InboxEvent.platform) == platform,
-                        col(InboxEvent.team_id) == team_id,
-                        col(InboxEvent.event_key) == event_key,
-                    )
-                )
-            ).scalar_one()
-            assert existing is not None  # a stored row's key
-            return Ticket(existing, False, member_key)
+                return Ticket(row_id, True, values["member_key"])
+            existing = (await session.execute(_find_statement(), _key_params(values))).scalar_one()
+            return Ticket(existing, False, values["member_key"])
 
     async def finish(self, row_id: int) -> None:
         """The adapter is done with the row: replies sent (or none), never worked on again."""
         try:
             async with self.db.unit() as session:
-                await session.execute(
-                    update(InboxEvent)
-                    .where(col(InboxEvent.id) == row_id)
-                    .values(
-                        finished_at=self.clock.now(),
-                        handled_at=_coalesce_now(self.clock.now()),
-                        replies=None,
-                        claimed_by=None,
-                        claimed_until=None,
-                    )
-                )
+                await session.execute(_finish_statement(), {"row": row_id, "now": self.clock.now()})
         except Exception:
             # Left open: a resume sends the kept replies again rather than losing them.
             log.exception("inbox: could not finish row %s", row_id)
@@ -283,10 +262,89 @@ def _insert_or_nothing(session: AsyncSession) -> Any:
     return sqlite_insert(InboxEvent).on_conflict_do_nothing()
 
 
-def _coalesce_now(now: datetime) -> Any:
+# Statements run for every event are built once with bind parameters: building a statement
+# and its cache key costs more than running it on SQLite (bench/ack.py, RESULTS "Durable inbox").
+_SAVED = (
+    "platform",
+    "team_id",
+    "event_key",
+    "member_key",
+    "kind",
+    "payload",
+    "received_at",
+    "claimed_by",
+    "claimed_until",
+)
+
+
+@cache
+def _save_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id (a platform retry is not an error)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        base: Any = pg_insert(InboxEvent).on_conflict_do_nothing(constraint="uq_inbox_event")
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        base = sqlite_insert(InboxEvent).on_conflict_do_nothing()
+    return base.values({name: bindparam(name) for name in _SAVED}).returning(col(InboxEvent.id))
+
+
+def _key_params(values: dict[str, Any]) -> dict[str, Any]:
+    return {"k_platform": values["platform"], "k_team": values["team_id"], "k_key": values["event_key"]}
+
+
+def _bound_key() -> Any:
+    return and_(
+        col(InboxEvent.platform) == bindparam("k_platform"),
+        col(InboxEvent.team_id) == bindparam("k_team"),
+        col(InboxEvent.event_key) == bindparam("k_key"),
+    )
+
+
+@cache
+def _find_statement() -> Any:
+    return select(col(InboxEvent.id)).where(_bound_key())
+
+
+@cache
+def _finish_statement() -> Any:
     from sqlalchemy import func
 
-    return func.coalesce(InboxEvent.handled_at, now)
+    moment = InboxEvent.__table__.c.finished_at.type  # type: ignore[attr-defined]
+    return (
+        update(InboxEvent)
+        .where(col(InboxEvent.id) == bindparam("row"))
+        .values(
+            finished_at=bindparam("now", type_=moment),
+            handled_at=func.coalesce(InboxEvent.handled_at, bindparam("now", type_=moment)),
+            replies=None,
+            claimed_by=None,
+            claimed_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+@cache
+def _mark_statement() -> Any:
+    return (
+        update(InboxEvent)
+        .where(_bound_key(), InboxEvent.handled_at.is_(None))  # type: ignore[union-attr]
+        .values(handled_at=bindparam("now"))
+        .execution_options(synchronize_session=False)
+    )
+
+
+@cache
+def _replies_statement() -> Any:
+    return (
+        update(InboxEvent)
+        .where(_bound_key(), InboxEvent.finished_at.is_(None))  # type: ignore[union-attr]
+        .values(replies=bindparam("replies"))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _open_event(row: InboxEvent) -> OpenEvent:
@@ -322,12 +380,8 @@ async def mark_handled(session: AsyncSession, platform: str, team_id: str, event
     gets its row here, so de-duplication works the same way for every caller.
     On PostgreSQL a second worker's UPDATE waits for the first transaction and then
     finds `handled_at` set."""
-    result = await session.execute(
-        update(InboxEvent)
-        .where(_key(platform, team_id, event_key), col(InboxEvent.handled_at).is_(None))
-        .values(handled_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    key = {"k_platform": platform, "k_team": team_id, "k_key": event_key[:200]}
+    result = await session.execute(_mark_statement(), {**key, "now": now})
     if cast(CursorResult[Any], result).rowcount == 1:
         return
     inserted = await session.execute(
@@ -346,18 +400,20 @@ async def mark_handled(session: AsyncSession, platform: str, team_id: str, event
         raise AlreadyHandled(event_key)
 
 
+async def was_handled(session: AsyncSession, platform: str, team_id: str, event_key: str) -> bool:
+    """True when the event was applied already (read only; the mark itself is `mark_handled`)."""
+    query = select(col(InboxEvent.handled_at)).where(_key(platform, team_id, event_key))
+    return (await session.execute(query)).scalar_one_or_none() is not None
+
+
 async def keep_replies(
     session: AsyncSession, platform: str, team_id: str, event_key: str, replies: list[Message]
 ) -> None:
     """Store the private replies with the handled mark, for a resume to send if we crash before they leave."""
     if not replies:
         return
-    await session.execute(
-        update(InboxEvent)
-        .where(_key(platform, team_id, event_key), col(InboxEvent.finished_at).is_(None))
-        .values(replies=json.dumps([msg.to_json(r) for r in replies]))
-        .execution_options(synchronize_session=False)
-    )
+    key = {"k_platform": platform, "k_team": team_id, "k_key": event_key[:200]}
+    await session.execute(_replies_statement(), {**key, "replies": json.dumps([msg.to_json(r) for r in replies])})
 
 
 async def forget_saved_events(session: AsyncSession, platform: str, team_id: str, member_key: str) -> None:
@@ -385,11 +441,15 @@ class MemberTurns:
     """In this process, a member's events are worked on one at a time, in inbox order.
 
     Bolt and discord.py run listeners concurrently; without this, a member who answers
-    two intake questions quickly could see the second answer applied first."""
+    two intake questions quickly could see the second answer applied first. Each waiting
+    event has its own wake-up, set when the member's earlier event leaves: one shared
+    condition woke every waiting event of every member on each finish, which under a
+    backlog of hundreds of events cost more loop time than the work itself and starved the
+    saves before acks (bench/ack.py at load 15: half the requests answered 503)."""
 
     def __init__(self) -> None:
         self._waiting: dict[str, list[int]] = defaultdict(list)
-        self._changed = asyncio.Condition()
+        self._go: dict[int, asyncio.Event] = {}
 
     def arrived(self, member_key: str, row_id: int) -> None:
         queue = self._waiting[member_key]
@@ -400,13 +460,12 @@ class MemberTurns:
     @asynccontextmanager
     async def turn(self, member_key: str, row_id: int) -> AsyncIterator[None]:
         self.arrived(member_key, row_id)
-        try:
-            async with self._changed:
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: self._waiting[member_key][0] == row_id), TURN_WAIT
-                )
-        except TimeoutError:  # an earlier event never came to its turn (it was refused): do not wait for ever
-            log.warning("inbox: row %s of %s went ahead of a stalled earlier event", row_id, member_key)
+        if self._waiting[member_key][0] != row_id:
+            go = self._go.setdefault(row_id, asyncio.Event())
+            try:
+                await asyncio.wait_for(go.wait(), TURN_WAIT)
+            except TimeoutError:  # an earlier event never came to its turn (it was refused): do not wait for ever
+                log.warning("inbox: row %s of %s went ahead of a stalled earlier event", row_id, member_key)
         try:
             yield
         finally:
@@ -414,10 +473,11 @@ class MemberTurns:
 
     async def leave(self, member_key: str, row_id: int) -> None:
         """The row is done (or will not be worked on here): the member's next event may go."""
-        async with self._changed:
-            queue = self._waiting.get(member_key, [])
-            if row_id in queue:
-                queue.remove(row_id)
-            if not queue:
-                self._waiting.pop(member_key, None)
-            self._changed.notify_all()
+        queue = self._waiting.get(member_key, [])
+        if row_id in queue:
+            queue.remove(row_id)
+        self._go.pop(row_id, None)
+        if queue:
+            self._go.setdefault(queue[0], asyncio.Event()).set()
+        else:
+            self._waiting.pop(member_key, None)

@@ -12,6 +12,7 @@ from storage.tables.core import (  # noqa: F401
 )
 from storage.tables.intake import Intake, IntakeStatus  # noqa: F401
 from storage.tables.lifecycle import (  # noqa: F401
+    AskedQuestion,
     CheckIn,
     CheckInAnswer,
     CheckInPlan,

@@ -129,3 +129,23 @@ class Feedback(SQLModel, table=True):
     quote_name: str = Field(default="", max_length=80)
     requested_at: datetime = Field(sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AskedQuestion(SQLModel, table=True):
+    """A button question a member has been asked and not yet answered.
+
+    Every button step also takes the typed answer: a direct message goes to the
+    newest open question whose words it matches (`bot.core.questions`). `name`
+    says which question ("wrapup", "pair.policy"), `key` is the key its buttons
+    carry (a pairing's id, a feedback's id); answering deletes the row.
+    """
+
+    __tablename__ = "asked_question"
+    __table_args__ = (UniqueConstraint("member_id", "name", "key", name="uq_asked_question"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    name: str = Field(max_length=40)
+    key: str = Field(max_length=60)
+    asked_at: datetime = Field(sa_type=UTCDateTime)

@@ -56,3 +56,17 @@ async def test_bad_fields_get_a_polite_answer_and_change_nothing(chat: Chat) -> 
     assert "Only moderators can" in out
     async with chat.bot.db.unit() as s:
         assert (await s.execute(select(Poll))).first() is None
+
+
+async def test_the_form_has_a_public_field_and_names_are_hidden_unless_it_says_yes(chat: Chat) -> None:
+    assert [f.name for f in POLL_FORM.fields] == ["question", "options", "closes", "public", "anonymous"]
+    await submit(chat, "carol", {"question": "Private by default?"})
+    out = await submit(chat, "carol", {"question": "Shown?", "public": "yes"})
+    assert "Poll #2 is posted" in out
+    out = await submit(chat, "carol", {"question": "Both?", "public": "yes", "anonymous": "yes"})
+    assert "Choose one" in out
+    out = await submit(chat, "carol", {"question": "Odd?", "public": "maybe"})
+    assert "Answer yes or no for showing voters' names." in out
+    async with chat.bot.db.unit() as s:
+        polls = (await s.execute(select(Poll).order_by(Poll.id))).scalars().all()
+    assert [(p.question, p.show_voters) for p in polls] == [("Private by default?", False), ("Shown?", True)]

@@ -50,11 +50,11 @@ async def test_two_pairs_through_a_whole_program_with_its_edges(chat: Chat) -> N
     # Pair 2 reaches a goal and disagrees on how to go on: nothing ends until they agree.
     await chat('@ben /mentor goal set "Write a CLI tool in Go"', "@omar /mentor goal done")
     await chat("@ben click Wrap up early")
-    out = await chat("@omar click Continue without one")
+    out = await chat("@omar let's continue")  # typed: every button step takes words too
     assert "You chose differently: ben would like to wrap up, omar would like to continue." in out
     assert {p.status for p in await _rows(chat, Pairing)} == {"active"}
     await chat("@ben /mentor wrap-up")
-    out = await chat("@ben click Yes, wrap up")
+    out = await chat("@ben yes, wrap up")
     assert "[DM ben+omar] ben wrapped up your mentorship." in out
     assert "[DM omar] Thank you for mentoring ben!" in out and "0 meetings" not in out and "0 goals" not in out
     assert "Would you like to mentor someone else in the next round?" in out
@@ -64,9 +64,7 @@ async def test_two_pairs_through_a_whole_program_with_its_edges(chat: Chat) -> N
     assert "[DM ann+maria] Your mentorship has reached its agreed end date." in out
     assert "[DM ann] How would you rate your mentorship with maria?" in out
     assert "Would you like another mentor in the next round?" in out
-    await chat(
-        "@ann click Yes, next round", "@maria click Not now", "@ben click Not now", "@omar click Yes, next round"
-    )
+    await chat("@ann click Yes, next round", "@maria not now", "@ben click Not now", "@omar yes, next round")
     answers = {p.member_id: p.next_round for p in await _rows(chat, Profile)}
     assert answers[await member_id(chat, "ann")] == "yes" and answers[await member_id(chat, "maria")] == "no"
     out = await chat("@carol /mentor match")

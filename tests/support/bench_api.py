@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack, signed_headers
+from tests.support.discord_program import invocation
 from tests.support.discord_storm import discord_ceiling
 from tests.support.intros import run_intros
 from tests.support.slack_payloads import block_action, dm_event, select_action, slash_command, view_submission
@@ -29,6 +30,7 @@ __all__ = [
     "FakeDiscord",
     "FakeSlack",
     "discord_ceiling",
+    "invocation",
     "run_discord",
     "run_intros",
     "run_slack",

@@ -4,13 +4,14 @@ is taken back at start-up (SQLite) or when its heartbeat stops (PostgreSQL)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from bot.core.clock import ManualClock
-from bot.delivery.inbox import AlreadyHandled, Inbox, mark_handled
+from bot.delivery.inbox import AlreadyHandled, Inbox, MemberTurns, mark_handled
 from bot.delivery.leases import DEAD_AFTER, Heartbeat, _wall, release_all
 from storage.migrate import upgrade
 from storage.tables import Community, InboxEvent, OutboxMessage, WorkerHeartbeat
@@ -102,3 +103,28 @@ async def test_postgres_workers_release_a_dead_workers_claims(postgres_factory: 
     for inbox in (dead, alive):
         await inbox.close()
     await db.dispose()
+
+
+async def test_a_members_events_take_turns_in_inbox_order_and_others_do_not_wait() -> None:
+    turns = MemberTurns()
+    order: list[str] = []
+    for member, row in (("ann", 1), ("ann", 2), ("ann", 3), ("ben", 4)):
+        turns.arrived(member, row)
+    first_done = asyncio.Event()
+
+    async def work(member: str, row: int, hold: asyncio.Event | None = None) -> None:
+        async with turns.turn(member, row):
+            order.append(f"{member}{row}")
+            if hold is not None:
+                await hold.wait()
+
+    later = [asyncio.create_task(work("ann", 3)), asyncio.create_task(work("ann", 2))]
+    ben = asyncio.create_task(work("ben", 4))
+    first = asyncio.create_task(work("ann", 1, first_done))
+    await ben  # another member never waits for ann
+    await asyncio.sleep(0)
+    assert "ben4" in order
+    assert "ann2" not in order and "ann3" not in order  # ann's later answers wait for her first
+    first_done.set()
+    await asyncio.gather(first, *later)
+    assert [o for o in order if o.startswith("ann")] == ["ann1", "ann2", "ann3"]

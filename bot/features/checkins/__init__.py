@@ -10,6 +10,7 @@ def feature() -> Feature:
     return Feature(
         name="checkins",
         components=(ComponentRoute("checkin", checkins.on_checkin_component),),
+        questions=(checkins.CHECKIN_QUESTION,),
         text_handler=checkins.on_direct_text,
         text_priority=30,
         sweeps=(

@@ -26,7 +26,10 @@ from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, Message, UserText
 from bot.core.ports import DestinationKind
+from bot.core.questions import Answer, OpenQuestion, Question, normalise, one, typed_choice
+from bot.core.questions import close as close_questions
 from bot.core.router import ComponentId
+from bot.features.pairs.answers import KICKOFF
 from bot.features.pairs.pairs import members_of, report_if_at_risk
 from storage.bulk import insert_ignoring_duplicates
 from storage.tables import (
@@ -330,6 +333,8 @@ async def on_checkin_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
     replies = [f"Thanks — noted: {ANSWER_LABELS[answer]}." if not changed else f"Changed to: {ANSWER_LABELS[answer]}."]
     if answer is CheckInAnswer.MET and pairing.kickoff_at is None:
         pairing.kickoff_at, pairing.kickoff_due_at = ctx.now, None  # they met: that was the kick-off
+        both = [pairing.mentee_member_id, pairing.mentor_member_id]
+        await close_questions(ctx.session, both, key=str(pairing.id), names=[KICKOFF])
     if answer is CheckInAnswer.PAUSE:
         until = ctx.now + timedelta(days=PAUSE_DAYS)
         for other in (
@@ -350,6 +355,53 @@ async def on_checkin_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
 
 
 NOTE_MAX = 280
+CHECKIN = "checkin"
+
+
+def parse_checkin(text: str, strict: bool) -> tuple[Answer, ...]:
+    """A check-in answered in words: "we met", "not yet", "need help", "pause"."""
+    if normalise(text).startswith("note"):
+        return ()  # a note for the check-in, not an answer
+    verb = typed_choice(
+        text,
+        {
+            CheckInAnswer.MET.value: ("we met", "met", "we've met", "we have met", "yes we met", "we did meet"),
+            CheckInAnswer.NOT_YET.value: ("not yet", "we haven't met", "haven't met yet", "not met yet"),
+            CheckInAnswer.NEED_HELP.value: ("need help", "i need help", "we need help", "help"),
+            CheckInAnswer.PAUSE.value: ("pause", "pause 2 weeks", "pause two weeks", "take a break"),
+        },
+        no=CheckInAnswer.NOT_YET.value,
+        strict=strict,
+    )
+    return one(verb)
+
+
+async def open_checkins(session: AsyncSession, community_id: int, member_id: int) -> list[OpenQuestion]:
+    """The member's latest check-ins still unanswered (one per active plan): their own record is the question."""
+    rows = (
+        await session.execute(
+            select(col(CheckIn.plan_id), col(CheckIn.sequence), col(CheckIn.sent_at))
+            .join(CheckInPlan, col(CheckInPlan.id) == col(CheckIn.plan_id))
+            .where(
+                col(CheckIn.member_id) == member_id,
+                col(CheckIn.community_id) == community_id,
+                col(CheckIn.answer).is_(None),
+                col(CheckInPlan.active).is_(True),
+                col(CheckInPlan.sent_count) == col(CheckIn.sequence),
+            )
+        )
+    ).all()
+    return [(CHECKIN, f"{plan}.{sequence}", sent) for plan, sequence, sent in rows]
+
+
+CHECKIN_QUESTION = Question(
+    CHECKIN,
+    "checkin",
+    tuple(a.value for a in CheckInAnswer),
+    parse_checkin,
+    "How is your mentorship going? Reply we met, not yet, need help or pause — or note <what happened>.",
+    open_for=open_checkins,
+)
 
 
 async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:

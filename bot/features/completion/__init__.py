@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Command, ComponentRoute, Feature, Sweep
-from bot.features.completion import completion
+from bot.features.completion import answers, completion
 
 
 def feature() -> Feature:
@@ -28,6 +28,7 @@ def feature() -> Feature:
             ComponentRoute("feedback", completion.on_feedback_component),
             ComponentRoute("wrapup", completion.on_wrap_up_component),
         ),
+        questions=answers.QUESTIONS,
         text_handler=completion.on_direct_text,
         text_priority=20,
         sweeps=(

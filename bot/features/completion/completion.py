@@ -9,7 +9,6 @@ name). Mentors are thanked with a summary of what the pair did.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,16 +22,26 @@ from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.parsing import Arity, parse_args
 from bot.core.ports import Destination
+from bot.core.questions import ask as ask_question
+from bot.core.questions import close as close_questions
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox
-from bot.features.milestones.milestones import closing_resources, send_milestone
+from bot.features.completion.answers import (
+    FEEDBACK_QUESTIONS,
+    FEEDBACK_TEXT,
+    QUOTE,
+    WRAP_UP,
+    typed_quote_choice,
+    typed_rating,
+)
+from bot.features.completion.choices import Ending, completion_message
+from bot.features.milestones.milestones import send_milestone
 from bot.features.pairs.pairs import (
     after_pairing_ends,
     deactivate_checkin_plans,
     group_of,
     members_of,
     my_pairing,
-    next_round_question,
     pairing_of_button,
     report_if_at_risk,
 )
@@ -77,37 +86,16 @@ async def complete_pairing(
     )
     thanks = await _mentor_thanks(session, pairing, mentee, now)
     for member, role in ((mentee, "mentee"), (mentor, "mentor")):
-        assert pairing.id is not None and member.id is not None
-        feedback = Feedback(
-            community_id=pairing.community_id,
-            pairing_id=pairing.id,
-            member_id=member.id,
-            role=role,
-            requested_at=now,
-        )
-        session.add(feedback)
-        await session.flush()
         partner = mentor if member is mentee else mentee
-        # One message holds every end-of-relationship choice: never a burst of separate DMs.
-        parts: list[msg.Part] = list(thanks.parts) if member is mentor else []
-        parts += [*_rating_question(feedback, partner), *next_round_question(pairing, role)]
-        parts += closing_resources(program, role)
+        end = Ending(session, pairing, member, partner, role, now, program)
+        # One message holds every end-of-relationship choice (choices.END_CHOICES): never a burst of DMs.
+        message = await completion_message(end, thanks.parts if member is mentor else ())
         await outbox.post(
-            Destination.dm(member.platform_user_id), Message(tuple(parts)), dedupe_key=f"feedback:{feedback.id}:ask"
+            Destination.dm(member.platform_user_id), message, dedupe_key=f"pair:{pairing.id}:end-choices:{member.id}"
         )
     assert mentee.id is not None and mentor.id is not None
     await after_pairing_ends(session, pairing, now, rematch_priority=False, ask=frozenset({mentee.id, mentor.id}))
     return True
-
-
-def _rating_question(feedback: Feedback, partner: Member) -> tuple[msg.Part, ...]:
-    fid = str(feedback.id)
-    return (
-        msg.text(
-            "How would you rate your mentorship with ", UserText(partner.display_name), "? (1 = poor, 5 = excellent)"
-        ),
-        *(Button(str(n), str(ComponentId("feedback", fid, "rate", str(n)))) for n in range(1, 6)),
-    )
 
 
 def human_duration(days: int) -> str:
@@ -174,6 +162,7 @@ async def ask_to_confirm_wrap_up(ctx: Ctx, pairing: Pairing) -> list[Message]:
     mentee, mentor = await members_of(ctx.session, pairing)
     partner = mentor if ctx.member_id == mentee.id else mentee
     pid = str(pairing.id)
+    await ask_question(ctx.session, ctx.community_id, [ctx.member_id], WRAP_UP, pid, ctx.now)
     return [
         Message(
             (
@@ -223,13 +212,22 @@ async def on_feedback_component(ctx: Ctx, cid: ComponentId, values: tuple[str, .
     if cid.verb == "quote":
         if cid.arg not in QUOTE_CHOICES:
             raise InvalidInput("That choice is not valid any more.")
-        return _quote(ctx, feedback, cid.arg)
+        return await _quote(ctx, feedback, cid.arg)
     raise InvalidInput("That feedback button is not valid any more.")
+
+
+async def _now_asking(ctx: Ctx, feedback: Feedback, question: str | None) -> None:
+    """The feedback's one open question moves on with its step (None: it is finished)."""
+    key = str(feedback.id)
+    await close_questions(ctx.session, [ctx.member_id], key=key, names=FEEDBACK_QUESTIONS)
+    if question is not None:
+        await ask_question(ctx.session, ctx.community_id, [ctx.member_id], question, key, ctx.now)
 
 
 async def _rate(ctx: Ctx, feedback: Feedback, rating: int) -> list[Message]:
     feedback.rating = rating
     feedback.step = FeedbackStep.WORKED.value
+    await _now_asking(ctx, feedback, FEEDBACK_TEXT)
     ctx.session.add(feedback)
     await ctx.session.flush()
     if rating <= 2:
@@ -240,48 +238,21 @@ async def _rate(ctx: Ctx, feedback: Feedback, rating: int) -> list[Message]:
     return [Message((thanks, *alumni_choice(feedback, rating)))]  # a happy mentee may mentor next
 
 
-def _quote(ctx: Ctx, feedback: Feedback, choice: str) -> list[Message]:
+async def _quote(ctx: Ctx, feedback: Feedback, choice: str) -> list[Message]:
     if choice == "other":
         feedback.step = FeedbackStep.QUOTE_NAME.value
         ctx.session.add(feedback)
+        await _now_asking(ctx, feedback, FEEDBACK_TEXT)
         return [msg.message("Which name should a quote carry? Reply with it (e.g. 'A data engineer in Berlin').")]
     feedback.quote_ok = choice != "no"
     feedback.quote_name = {"name": ctx.member.display_name, "anon": "Anonymous member"}.get(choice, "")[:80]
-    return _finish(ctx, feedback)
+    return await _finish(ctx, feedback)
 
 
-_RATING_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_RATING = re.compile(r"([1-5]|one|two|three|four|five)\s*(?:/\s*5|out of (?:5|five)|stars?)?")
-
-
-def typed_rating(answer: str) -> int | None:
-    """A typed rating, forgiving like intake: "5", "4/5", "four", "4 out of 5", "3 stars"."""
-    match = _RATING.fullmatch(answer.casefold().strip(" .!"))
-    if match is None:
-        return None
-    word = match.group(1)
-    return int(word) if word.isdigit() else _RATING_WORDS[word]
-
-
-def typed_quote_choice(answer: str) -> str | None:
-    """The quote question answered in words: a key of QUOTE_CHOICES, or None when unclear."""
-    words = re.sub(r"[^a-z ]", " ", answer.casefold()).split()
-    if not words:
-        return None
-    if words[0] in ("no", "nope", "nah") or words == ["don", "t"] or "not" in words[:2]:
-        return "no"
-    if {"anonymous", "anonymously", "anon"} & set(words):
-        return "anon"
-    if "another" in words or "other" in words or "different" in words:
-        return "other"
-    if "name" in words or "my" in words:
-        return "name"
-    return None  # a bare "yes" does not say under which name
-
-
-def _finish(ctx: Ctx, feedback: Feedback) -> list[Message]:
+async def _finish(ctx: Ctx, feedback: Feedback) -> list[Message]:
     feedback.step = FeedbackStep.DONE.value
     feedback.completed_at = ctx.now
+    await _now_asking(ctx, feedback, None)
     ctx.session.add(feedback)
     return [msg.message("Thank you — your feedback helps the moderators make the program better.")]
 
@@ -325,7 +296,7 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
         return [msg.message("Write a line or two, or reply skip.")]
     if feedback.step == FeedbackStep.RATING.value:
         if skip:
-            return _finish(ctx, feedback)  # no feedback at all is a fine answer
+            return await _finish(ctx, feedback)  # no feedback at all is a fine answer
         rating = typed_rating(answer)
         if rating is None and ctx.now - feedback.requested_at > STALE_QUESTION:
             return None  # an old, unanswered rating question does not swallow everything they write later
@@ -345,7 +316,7 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
                     "Reply yes with my name, yes anonymously, yes under another name, or no."
                 )
             ]
-        return _quote(ctx, feedback, choice)
+        return await _quote(ctx, feedback, choice)
     if len(answer) > TEXT_MAX:
         return [msg.message(f"That is {len(answer)} characters; please keep it under {TEXT_MAX}.")]
     if feedback.step == FeedbackStep.WORKED.value:
@@ -359,12 +330,13 @@ async def on_direct_text(ctx: Ctx, text: str) -> list[Message] | None:
         ctx.session.add(feedback)
         if not feedback.worked:
             feedback.quote_ok = False
-            return _finish(ctx, feedback)  # nothing quotable was written
+            return await _finish(ctx, feedback)  # nothing quotable was written
+        await _now_asking(ctx, feedback, QUOTE)
         return [_quote_question(feedback)]
     if skip:
         return [msg.message("Give the name a quote should carry, or click No on the question above.")]
     feedback.quote_ok, feedback.quote_name = True, answer[:80]
-    return _finish(ctx, feedback)
+    return await _finish(ctx, feedback)
 
 
 async def testimonials_command(ctx: Ctx, args: list[str]) -> list[Message]:

@@ -39,4 +39,5 @@ def feature() -> Feature:
             Command("goals", "goals", "your pair's goals and progress", goals.list_goals, discord="goal list"),
         ),
         components=(ComponentRoute("reassess", goals.on_reassess),),
+        questions=(goals.REASSESS_QUESTION,),
     )

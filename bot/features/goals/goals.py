@@ -17,6 +17,8 @@ from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
+from bot.core.questions import Answer, Question, one, typed_choice
+from bot.core.questions import ask as ask_question
 from bot.core.router import ComponentId
 from bot.delivery.outbox import moderator_destinations
 from bot.features.completion.completion import ask_to_confirm_wrap_up
@@ -26,6 +28,30 @@ from storage.tables import Goal, GoalStatus, Pairing, PairNote
 
 GOAL_MAX = 300
 NOTE_MAX = 500
+REASSESS = "reassess"
+
+
+def parse_reassess(text: str, strict: bool) -> tuple[Answer, ...]:
+    """The reassess prompt in words: a new goal, carry on, or wrap up early."""
+    verb = typed_choice(
+        text,
+        {
+            "new": ("set a new goal", "new goal", "a new goal", "another goal", "new"),
+            "continue": ("continue", "continue without one", "carry on", "keep going", "no new goal", "without one"),
+            "wrapup": ("wrap up", "wrap up early", "finish", "end", "stop", "end it"),
+        },
+        strict=strict,
+    )
+    return one(verb)
+
+
+REASSESS_QUESTION = Question(
+    REASSESS,
+    "reassess",
+    ("new", "continue", "wrapup"),
+    parse_reassess,
+    "How do you want to go on? Reply new goal, continue, or wrap up.",
+)
 
 
 async def _goal_text(args: list[str], spec: dict[str, Arity], example: str) -> tuple[str, dict[str, str | None]]:
@@ -155,6 +181,7 @@ async def done_goal(ctx: Ctx, args: list[str]) -> list[Message]:
         ),
         dedupe_key=f"goal:{goal.id}:done",
     )
+    await ask_question(ctx.session, ctx.community_id, [mentee.id, mentor.id], REASSESS, pid, ctx.now)  # type: ignore[list-item]
     return [msg.message(f"Goal {goal.number} is done. I asked you both how you want to go on.")]
 
 

@@ -82,6 +82,7 @@ def feature() -> Feature:
             ComponentRoute("goalf", forms.on_form_button, form_handler=forms.submit_goal_form),
             ComponentRoute("editq", forms.on_form_button, form_handler=forms.submit_edit_form),
         ),
+        questions=(actions.LEAVE_QUESTION,),
         forms=(forms.GOAL_FORM, forms.PROGRESS_FORM, *forms.EDIT_FORMS),
         sweeps=(
             Sweep("headline figures", snapshot.refresh_snapshots, snapshot.next_snapshot_due),

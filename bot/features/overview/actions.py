@@ -7,6 +7,8 @@ from bot.core import messages as msg
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message
+from bot.core.questions import Answer, Question, one, typed_choice
+from bot.core.questions import ask as ask_question
 from bot.core.router import ComponentId
 from bot.features.intake.conversation import edit_command, get_profile, join_command
 from bot.features.milestones.milestones import list_resources
@@ -59,6 +61,25 @@ async def members_command(ctx: Ctx, args: list[str]) -> list[Message]:
     return [await members_page(viewer, members_filter(viewer, args), 1)]
 
 
+LEAVE = "me.leave"
+
+
+def parse_leave(text: str, strict: bool) -> tuple[Answer, ...]:
+    verb = typed_choice(
+        text,
+        {"leave-yes": ("yes leave", "leave", "leave the program"), "stay": ("stay", "cancel", "no stay")},
+        yes="leave-yes",
+        no="stay",
+        strict=strict,
+    )
+    return one(verb)
+
+
+LEAVE_QUESTION = Question(
+    LEAVE, "me", ("leave-yes", "stay"), parse_leave, "Leave the program? Reply yes, leave — or no to stay."
+)
+
+
 # --- buttons -------------------------------------------------------------------------------
 
 
@@ -81,6 +102,7 @@ async def on_me(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Mes
     if verb == "leave":
         if await get_profile(ctx.session, ctx.community_id, ctx.member_id) is None:
             return [msg.message("You haven't signed up, so there is nothing to leave.")]
+        await ask_question(ctx.session, ctx.community_id, [ctx.member_id], LEAVE, cid.key, ctx.now)
         return [
             msg.message(
                 "Leave the program? Any active pairing ends and your partner is told. Your answers are kept "
@@ -90,6 +112,8 @@ async def on_me(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Mes
         ]
     if verb == "leave-yes":
         return await leave_command(ctx, [])
+    if verb == "stay":  # typed "no" to the leave question
+        return [msg.message("Good — you stay in the program; nothing changed.")]
     raise InvalidInput("That button is not valid any more. /mentor me shows your current card.")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature
-from bot.features.pairs import moderation, pairs
+from bot.features.pairs import answers, moderation, pairs
 
 
 def feature() -> Feature:
@@ -56,4 +56,5 @@ def feature() -> Feature:
             ),
         ),
         components=(ComponentRoute("nextround", pairs.on_next_round_component),),
+        questions=answers.QUESTIONS,
     )

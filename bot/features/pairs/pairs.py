@@ -21,8 +21,11 @@ from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.parsing import ParseError, format_when
 from bot.core.ports import Destination
+from bot.core.questions import ask as ask_question
+from bot.core.questions import close as close_questions
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox, moderator_destinations
+from bot.features.pairs.answers import NEXT_ROUND, PAIRING_QUESTIONS
 from storage.tables import (
     CheckIn,
     CheckInPlan,
@@ -171,13 +174,23 @@ async def deactivate_checkin_plans(session: AsyncSession, pairing: Pairing) -> N
 
 
 async def after_pairing_ends(
-    session: AsyncSession, pairing: Pairing, now: datetime, *, rematch_priority: bool, ask: frozenset[int] = frozenset()
+    session: AsyncSession,
+    pairing: Pairing,
+    now: datetime,
+    *,
+    rematch_priority: bool,
+    ask: frozenset[int] = frozenset(),
 ) -> None:
     """Put both people back where they belong once a pairing is over (ended here or completed):
     back to waiting unless they left, paused or are still in another pairing.
 
     Those in `ask` were asked whether they want another round: they stay out of
     the pool until they answer yes (a finished member is never re-queued silently)."""
+    both = [pairing.mentee_member_id, pairing.mentor_member_id]
+    await close_questions(
+        session, both, key=str(pairing.id), names=PAIRING_QUESTIONS
+    )  # nothing about it stands any more
+    await ask_question(session, pairing.community_id, ask, NEXT_ROUND, str(pairing.id), now)
     for member_id, is_mentee in ((pairing.mentee_member_id, True), (pairing.mentor_member_id, False)):
         profile = (
             await session.execute(select(Profile).where(col(Profile.member_id) == member_id))

@@ -23,8 +23,10 @@ from bot.core.errors import InvalidInput
 from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_when
 from bot.core.ports import Destination
+from bot.core.questions import ask as ask_question
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox
+from bot.features.pairs.answers import DRAFT, PROPOSAL
 from bot.features.pairs.pairs import group_of, members_of
 from storage.tables import CheckInPlan, Pairing
 
@@ -138,6 +140,7 @@ async def on_policy_component(ctx: Ctx, pairing: Pairing, cid: ComponentId) -> l
             ]
         pairing.policy_change = {"by": ctx.member_id}
         ctx.session.add(pairing)
+        await ask_question(ctx.session, ctx.community_id, [ctx.member_id], DRAFT, str(pairing.id), ctx.now)
         return [
             Message(
                 (
@@ -174,6 +177,11 @@ async def on_policy_component(ctx: Ctx, pairing: Pairing, cid: ComponentId) -> l
     raise InvalidInput("That button is not valid any more.")
 
 
+def _digest(change: dict) -> str:
+    """Tells two proposals made at the same moment apart in their outbox keys."""
+    return ",".join(f"{k}={change[k]}" for k in sorted(change) if k in ("by", "cadence", "communication", "length"))
+
+
 def _draft_words(pairing: Pairing, change: dict, tz: str) -> str:
     ends = _end_for(pairing, change["length"]) if change.get("length") in MONTHS else pairing.ends_on
     return (
@@ -189,6 +197,7 @@ async def _send_proposal(ctx: Ctx, pairing: Pairing, change: dict) -> list[Messa
     if change.get("by") != ctx.member_id or change.get("sent"):
         return [msg.message("Click Propose changes on your introduction to start a new proposal.")]
     if not any(change.get(k) for k in ("cadence", "communication", "length")):
+        await ask_question(ctx.session, ctx.community_id, [ctx.member_id], DRAFT, str(pairing.id), ctx.now)
         return [msg.message("Pick at least one change first (how often, how, or until when).")]
     change["sent"] = True
     pairing.policy_change = change
@@ -196,6 +205,7 @@ async def _send_proposal(ctx: Ctx, pairing: Pairing, change: dict) -> list[Messa
     mentee, mentor = await members_of(ctx.session, pairing)
     partner = mentor if ctx.member_id == mentee.id else mentee
     pid = str(pairing.id)
+    await ask_question(ctx.session, ctx.community_id, [partner.id], PROPOSAL, pid, ctx.now)  # type: ignore[list-item]
     await ctx.outbox.post(
         Destination.dm(partner.platform_user_id),
         Message(
@@ -206,7 +216,7 @@ async def _send_proposal(ctx: Ctx, pairing: Pairing, change: dict) -> list[Messa
                 Button("Decline", str(ComponentId("pair", pid, "decline"))),
             )
         ),
-        dedupe_key=f"pair:{pairing.id}:policy-proposal:{ctx.now.isoformat()}",
+        dedupe_key=f"pair:{pairing.id}:policy-proposal:{ctx.now.isoformat()}:{_digest(change)}",
     )
     return [msg.message(msg.text("Sent to ", UserText(partner.display_name), ". I'll tell you both when they answer."))]
 
@@ -245,7 +255,9 @@ async def _answer_proposal(ctx: Ctx, pairing: Pairing, change: dict, *, accepted
             ".",
         )
     await ctx.outbox.post(
-        group_of(mentee, mentor), msg.message(text), dedupe_key=f"pair:{pairing.id}:policy-answer:{ctx.now.isoformat()}"
+        group_of(mentee, mentor),
+        msg.message(text),
+        dedupe_key=f"pair:{pairing.id}:policy-answer:{ctx.now.isoformat()}:{_digest(change)}:{accepted}",
     )
     return [msg.message("Accepted — I told you both." if accepted else "Declined — I told you both.")]
 

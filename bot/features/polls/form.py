@@ -11,7 +11,7 @@ from bot.core.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.core.feature import Form, FormField, split_choices
 from bot.core.messages import Message
-from bot.core.parsing import quoted_word
+from bot.core.parsing import ParseError, quoted_word
 from bot.core.router import ComponentId
 from bot.features.polls.polls import MAX_QUESTION, create_poll
 
@@ -29,6 +29,8 @@ POLL_FORM = Form(
         ),
         FormField("options", "Choices, one a line (empty: Mentor / Mentee)", long=True, max_length=1000),
         FormField("closes", "Closes (3d, 2026-12-01, friday 17:00)", max_length=40, placeholder="empty: in 7 days"),
+        # Private by default: who wants a mentor is personal, so names show only when asked for.
+        FormField("public", "Show voters' names? (yes/no)", max_length=3, placeholder="no"),
         FormField("anonymous", "Anonymous? (yes/no)", max_length=3, placeholder="no"),
     ),
 )
@@ -49,9 +51,13 @@ async def submit_poll_form(ctx: Ctx, cid: ComponentId, fields: dict[str, str]) -
     closes = (fields.get("closes") or "").strip()
     if closes:
         args += ["--closes", quoted_word(closes)]
-    anonymous = (fields.get("anonymous") or "").strip().lower()
-    if anonymous not in _YES | _NO:
-        raise InvalidInput("Answer yes or no for anonymous.")
-    if anonymous in _YES:
-        args.append("--anonymous")
-    return await create_poll(ctx, args)
+    for flag, what in (("public", "showing voters' names"), ("anonymous", "anonymous")):
+        answer = (fields.get(flag) or "").strip().lower()
+        if answer not in _YES | _NO:
+            raise InvalidInput(f"Answer yes or no for {what}.")
+        if answer in _YES:
+            args.append(f"--{flag}")
+    try:
+        return await create_poll(ctx, args)
+    except ParseError as exc:  # the command's own wording ("Choose one: --public … --anonymous …")
+        raise InvalidInput(str(exc)) from exc

@@ -39,6 +39,7 @@ def feature() -> Feature:
             Command("forget-me", "forget-me", "delete all your personal data (asks first)", forget.forget_me_command),
         ),
         components=(ComponentRoute("privacy", forget.on_privacy_component),),
+        questions=(forget.FORGET_QUESTION,),
         sweeps=(
             Sweep(
                 "end pauses", lambda session, now, env: profile.resume_due_pauses(session, now), profile.next_pause_end

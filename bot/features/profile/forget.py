@@ -26,6 +26,8 @@ from bot.core.context import Ctx
 from bot.core.errors import InvalidInput
 from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.core.ports import DestinationKind
+from bot.core.questions import Answer, Question, forget_member_questions, one, typed_choice
+from bot.core.questions import ask as ask_question
 from bot.core.router import ComponentId
 from bot.delivery.inbox import forget_saved_events
 from bot.delivery.outbox import Outbox
@@ -60,8 +62,35 @@ from storage.tables import (
 FORGOTTEN = "forgotten member"
 
 
+FORGET = "privacy.forget"
+
+
+def parse_forget(text: str, strict: bool) -> tuple[Answer, ...]:
+    """Deleting cannot be undone: it takes the words "delete my data", never a bare yes."""
+    verb = typed_choice(
+        text,
+        {
+            "forget": ("yes delete my data", "delete my data", "delete it", "delete everything", "yes delete"),
+            "keep": ("no keep it", "keep it", "keep", "keep my data", "cancel"),
+        },
+        no="keep",
+        strict=strict,
+    )
+    return one(verb)
+
+
+FORGET_QUESTION = Question(
+    FORGET,
+    "privacy",
+    ("forget", "keep"),
+    parse_forget,
+    "Delete all your data? It cannot be undone. Reply delete my data to go ahead, or keep it.",
+)
+
+
 async def forget_me_command(ctx: Ctx, args: list[str]) -> list[Message]:
     key = str(ctx.member_id)
+    await ask_question(ctx.session, ctx.community_id, [ctx.member_id], FORGET, key, ctx.now)
     return [
         Message(
             (
@@ -314,6 +343,7 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
     """
     assert member.id is not None and community.id is not None
     await end_pairings_for_member(session, member, now, "forgotten")
+    await forget_member_questions(session, member.id)
     profile = await get_profile(session, community.id, member.id)
     intake = await get_intake(session, community.id, member.id)
     tokens = _tokens(member, profile, intake)

@@ -26,7 +26,7 @@ from bot.core.program import Program
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox
 from bot.features.milestones.milestones import render_guide
-from storage.tables import Member, MentorTraining, Pairing, PairingStatus
+from storage.tables import Member, MentorTraining, Pairing, PairingStatus, Profile, ProfileStatus
 
 # (library key, day of the first mentorship it arrives on)
 LESSONS = (
@@ -100,6 +100,14 @@ async def send_due_lessons(session: AsyncSession, now: datetime, env: SweepEnv) 
         .all()
     )
     for training in due:
+        profile = (
+            await session.execute(select(Profile).where(col(Profile.member_id) == training.member_id))
+        ).scalar_one_or_none()
+        if profile is not None and profile.status == ProfileStatus.PAUSED.value and profile.paused_until:
+            if profile.paused_until > now:  # a pause stops every nudge: the lesson waits for their return
+                training.next_due_at = profile.paused_until
+                session.add(training)
+                continue
         step = training.next_step
         member = await session.get(Member, training.member_id)
         if member is not None and step < len(path) and not member.platform_user_id.startswith("forgotten:"):

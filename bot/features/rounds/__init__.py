@@ -23,6 +23,7 @@ def feature() -> Feature:
                 review.match_command,
                 moderator_only=True,
                 discord="match run",
+                prepare=proposal.prepare_round,
                 args=(
                     Arg("dry-run", ArgKind.FLAG, "Only show what the round would look like"),
                     Arg("every", ArgKind.WHEN, "Run a round on a schedule, e.g. 4w", option=True, max_length=20),

@@ -25,7 +25,8 @@ from bot.core.parsing import format_when
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox
-from bot.features.rounds.proposal import RoundPolicy, members_by_id, round_policy, top_reasons
+from bot.features.rounds.proposal import RoundPolicy, round_policy
+from bot.features.rounds.proposal_view import members_by_id, top_reasons
 from storage.tables import (
     ChoiceOffer,
     ChoiceState,

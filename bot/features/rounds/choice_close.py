@@ -29,14 +29,8 @@ from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.matching import MatchingRules, settle_choices
 from bot.features.rounds.choice import free_places, line
 from bot.features.rounds.introductions import approve_round
-from bot.features.rounds.proposal import (
-    SHOW_PAIRS,
-    RoundPolicy,
-    load_match_profiles,
-    members_by_id,
-    reason_rows,
-    round_policy,
-)
+from bot.features.rounds.proposal import RoundPolicy, load_match_profiles, reason_rows, round_policy
+from bot.features.rounds.proposal_view import SHOW_PAIRS, members_by_id
 from storage.tables import ChoiceOffer, ChoiceState, Community, MatchRound, MenteeChoice, ProposedPair, RoundStatus
 
 STATE_WORDS = {

@@ -23,15 +23,19 @@ from bot.core.errors import InvalidInput, NotFound
 from bot.core.messages import Button, ButtonStyle, Mention, Message, UserText
 from bot.core.parsing import format_when
 from bot.core.ports import Destination
+from bot.core.questions import ask as ask_question
+from bot.core.questions import close as close_questions
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox
 from bot.delivery.pace import introduction_offset
 from bot.features.checkins.checkins import start_plans
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
 from bot.features.milestones.milestones import send_milestone
+from bot.features.pairs.answers import KICKOFF, POLICY
 from bot.features.pairs.pairs import report_if_at_risk
 from bot.features.pairs.policy import on_policy_component
-from bot.features.rounds.proposal import RoundPolicy, members_by_id
+from bot.features.rounds.proposal import RoundPolicy
+from bot.features.rounds.proposal_view import members_by_id
 from storage.tables import (
     Community,
     MatchRound,
@@ -129,6 +133,9 @@ async def approve_round(
             policy,
             not_before=due,
         )
+        both = [pairing.mentee_member_id, pairing.mentor_member_id]
+        for question in (KICKOFF, POLICY):  # the introduction's buttons take words too; a plain yes confirms
+            await ask_question(session, community.id, both, question, str(pairing.id), now, fresh=True)
         # Mentees get the mentee resources, mentors the mentor guide, ready for the kick-off.
         await send_milestone(session, outbox, pairing, "kickoff", program)
         created += 1
@@ -242,7 +249,11 @@ async def on_pair_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...])
         return [msg.message("Confirmed. I'll let you both know when your partner confirms too.")]
     if cid.verb in ("change", "draft", "propose", "accept", "decline"):
         return await on_policy_component(ctx, pairing, cid)
+    if cid.verb == "notyet":  # typed to a kick-off reminder: nothing to record
+        return [msg.message("No problem — book 30 minutes soon, and tell me we had our kick-off once you have.")]
     if cid.verb == "kickoff":
+        both = [pairing.mentee_member_id, pairing.mentor_member_id]
+        await close_questions(ctx.session, both, key=str(pairing.id), names=[KICKOFF])
         if pairing.kickoff_at is not None:
             return [msg.message(f"Your kick-off is already recorded ({format_when(pairing.kickoff_at, ctx.tz)}).")]
         pairing.kickoff_at = ctx.now
@@ -316,6 +327,8 @@ async def remind_kickoffs(
                 ),
                 dedupe_key=f"pair:{pairing.id}:kickoff-reminder:{step}",
             )
+            both = [pairing.mentee_member_id, pairing.mentor_member_id]
+            await ask_question(session, community.id, both, KICKOFF, str(pairing.id), now)
             pairing.kickoff_due_at = now + timedelta(days=policy.kickoff_reminder_days)
         else:
             # Two reminders and still nothing: an at-risk signal for the moderators (reported once).

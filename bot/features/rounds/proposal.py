@@ -11,20 +11,19 @@ once into a `RoundPolicy`. Reviewing is in `review`, approving and introducing i
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.core import messages as msg
 from bot.core import metrics
-from bot.core.messages import Button, ButtonStyle, Message, UserText
+from bot.core.heavy import Prep
 from bot.core.program import MatchWeights
-from bot.core.router import ComponentId
-from bot.features.matching import MatchingRules, MatchProfile, build_shortlists, propose_round
+from bot.features.matching import MatchingRules, MatchProfile, RoundProposal, build_shortlists, propose_round
 from bot.features.matching import Role as MatchRole
 from bot.features.matching.profiles import (
     CADENCES,
@@ -34,10 +33,13 @@ from bot.features.matching.profiles import (
     utc_offset_hours,
 )
 from bot.features.rounds.blocks import blocked_partners, blocks_among, normalise_team, team_groups
+
+if TYPE_CHECKING:  # the shortlist module loads the solver; only its type is needed here
+    from bot.features.matching import Shortlists
+
 from storage.tables import (
     ChoiceOffer,
     MatchRound,
-    Member,
     Pairing,
     PairingStatus,
     Profile,
@@ -45,8 +47,6 @@ from storage.tables import (
     ProposedPair,
     RoundStatus,
 )
-
-SHOW_PAIRS = 15  # pairs listed in a proposal message; the rest are summarised
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,68 @@ def to_match_profile(
 # --- computing and showing a proposal ------------------------------------------
 
 
+@dataclass(frozen=True)
+class PreparedRound:
+    """A round solved in the heavy-work worker (bot/core/heavy.py), ready to be stored."""
+
+    pool: frozenset[int]  # the member ids whose profiles the engine saw
+    proposal: RoundProposal
+    allow_rematch: bool
+    shortlists: Shortlists | None = None  # a choice round's, built from the same solve
+
+
+async def solve_round_job(
+    session: AsyncSession,
+    community_id: int,
+    now: datetime,
+    rules: MatchingRules,
+    allow_rematch: bool,
+    choice_margin: int | None = None,
+) -> PreparedRound:
+    """Runs in the worker: the profiles are read there and the engine solves there
+    (a choice round, `choice_margin` set, also builds its shortlists there)."""
+    profiles, previous = await load_match_profiles(session, community_id, now)
+    return _solve(profiles, _round_rules(rules, allow_rematch, previous), allow_rematch, choice_margin)
+
+
+def _solve(
+    profiles: list[MatchProfile], rules: MatchingRules, allow_rematch: bool, choice_margin: int | None
+) -> PreparedRound:
+    pool = frozenset(p.member_id for p in profiles)
+    if choice_margin is None:
+        return PreparedRound(pool, propose_round(profiles, rules), allow_rematch)
+    shortlists = build_shortlists(profiles, rules, margin=choice_margin)
+    return PreparedRound(pool, shortlists.proposal, allow_rematch, shortlists)
+
+
+def wants_choice(policy: RoundPolicy, args: Sequence[str]) -> bool:
+    """`--choice`/`--assign` override the program file's mode for one round."""
+    return "--choice" in args or (policy.mode == "choice" and "--assign" not in args)
+
+
+async def prepare_round(prep: Prep) -> PreparedRound | None:
+    """`/mentor match` in a large community: load and solve off the event loop."""
+    if "--stop" in prep.args:
+        return None
+    with metrics.MATCHING_ROUND_DURATION.time():
+        policy = round_policy(prep.program)
+        margin = policy.choice_margin if wants_choice(policy, prep.args) else None
+        result: PreparedRound = await prep.run(
+            solve_round_job, prep.community_id, prep.now, policy.rules, "--rematch" in prep.args, margin
+        )
+    return result
+
+
+def _round_rules(rules: MatchingRules, allow_rematch: bool, previous: frozenset[tuple[int, int]]) -> MatchingRules:
+    return MatchingRules(
+        weights=rules.weights,
+        max_timezone_difference_hours=rules.max_timezone_difference_hours,
+        exclude_same_team=rules.exclude_same_team,
+        allow_rematch=allow_rematch,
+        previous_pairs=previous,
+    )
+
+
 async def compute_round(
     session: AsyncSession,
     community_id: int,
@@ -195,35 +257,26 @@ async def compute_round(
     dry_run: bool = False,
     allow_rematch: bool = False,
     choice: bool = False,
+    prepared: PreparedRound | None = None,
 ) -> MatchRound:
-    """Run the engine and store its proposal; older open proposals are discarded.
+    """Run the engine (or take the worker's solve) and store its proposal; older open proposals are discarded.
 
     A `choice` round also stores every mentee's shortlist (`ChoiceOffer`); its proposed
-    pairs are the optimum the shortlists start from.
+    pairs are the optimum the shortlists start from. The worker prepares assign rounds only.
     """
     await session.execute(
         update(MatchRound)
         .where(col(MatchRound.community_id) == community_id, col(MatchRound.status) == RoundStatus.PROPOSED.value)
         .values(status=RoundStatus.DISCARDED.value)
     )
-    profiles, previous = await load_match_profiles(session, community_id, now)
-    rules = MatchingRules(
-        weights=policy.rules.weights,
-        max_timezone_difference_hours=policy.rules.max_timezone_difference_hours,
-        exclude_same_team=policy.rules.exclude_same_team,
-        allow_rematch=allow_rematch,
-        previous_pairs=previous,
-    )
-    shortlists = None
-    with metrics.MATCHING_ROUND_DURATION.time():
-        if choice:
-            shortlists = build_shortlists(profiles, rules, margin=policy.choice_margin)
-            proposal = shortlists.proposal
-        else:
-            proposal = propose_round(profiles, rules)
-    exclusions = await _exclusions(
-        session, community_id, {p.member_id for p in profiles}, policy.rules.exclude_same_team
-    )
+    margin = policy.choice_margin if choice else None
+    usable = prepared is not None and prepared.allow_rematch == allow_rematch
+    if prepared is None or not usable or (prepared.shortlists is not None) != choice:
+        profiles, previous = await load_match_profiles(session, community_id, now)
+        with metrics.MATCHING_ROUND_DURATION.time():
+            prepared = _solve(profiles, _round_rules(policy.rules, allow_rematch, previous), allow_rematch, margin)
+    proposal, shortlists = prepared.proposal, prepared.shortlists
+    exclusions = await _exclusions(session, community_id, set(prepared.pool), policy.rules.exclude_same_team)
     round_ = MatchRound(
         community_id=community_id,
         dry_run=dry_run,
@@ -301,192 +354,3 @@ async def _exclusions(session: AsyncSession, community_id: int, pool: set[int], 
         "teams": team_groups(teams) if same_team else [],
         "blocked": await blocks_among(session, community_id, pool),
     }
-
-
-async def members_by_id(session: AsyncSession, member_ids: set[int]) -> dict[int, Member]:
-    """The members with these ids (for names and platform ids), in one query."""
-    if not member_ids:
-        return {}
-    rows = (await session.execute(select(Member).where(col(Member.id).in_(member_ids)))).scalars()
-    return {m.id: m for m in rows if m.id is not None}  # (never None: a stored key)
-
-
-def top_reasons(reasons: list[dict[str, Any]], n: int = 3) -> list[str]:
-    ranked = sorted((r for r in reasons if r.get("points", 0) > 0), key=lambda r: -r["points"])
-    return [r["text"] for r in ranked[:n]]
-
-
-async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
-    pairs = (
-        (
-            await session.execute(
-                select(ProposedPair).where(col(ProposedPair.round_id) == round_.id).order_by(col(ProposedPair.position))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    kept = [p for p in pairs if not p.dropped]
-    unmatched = round_.summary.get("unmatched", [])
-    members = await members_by_id(
-        session,
-        {p.mentee_member_id for p in pairs}
-        | {p.mentor_member_id for p in pairs}
-        | {u["member_id"] for u in unmatched}
-        | {b[end] for b in round_.summary.get("blocked", []) for end in ("a", "b")},
-    )
-
-    def name(member_id: int) -> UserText:
-        member = members.get(member_id)
-        return UserText(member.display_name if member else f"member {member_id}")
-
-    if not pairs:  # why nobody is paired includes the exclusions (teams, blocks) moderators set
-        empty = _nothing_to_approve(round_, len(unmatched), name)
-        return Message(empty.parts + tuple(_render_exclusions(round_, name)))
-    average = sum(p.score for p in kept) / len(kept) if kept else 0.0
-    choice = round_.mode == "choice"
-    title = ("Choice round" if choice else "Matching round") + (
-        " (dry run — nobody will be introduced)" if round_.dry_run else ""
-    )
-    state = {
-        RoundStatus.CHOOSING.value: "open for choices",
-        RoundStatus.PROPOSED.value: "waiting for approval",
-        RoundStatus.APPROVED.value: "approved",
-        RoundStatus.DISCARDED.value: "discarded",
-    }[round_.status]
-    parts: list[msg.Part] = [
-        msg.text(msg.Strong(title), f" #{round_.id} — {state}"),
-        msg.text(
-            f"{len(kept)} pair{'s' if len(kept) != 1 else ''}, average fit {average:.0f}/100; "
-            f"{len(unmatched)} mentee{'s' if len(unmatched) != 1 else ''} without a mentor this round."
-        ),
-    ]
-    if choice:
-        parts.append(await _shortlist_summary(session, round_))
-    for pair in kept[:SHOW_PAIRS]:
-        spans: list[msg.Span] = [f"{pair.position}. ", name(pair.mentee_member_id), " ← ", name(pair.mentor_member_id)]
-        spans.append(f" (fit {pair.score:.0f})")
-        why = top_reasons(pair.reasons)
-        if why:
-            spans.extend([": ", UserText("; ".join(why))])
-        parts.append(msg.Text(tuple(spans)))
-    if len(kept) > SHOW_PAIRS:
-        parts.append(msg.text(f"… and {len(kept) - SHOW_PAIRS} more pairs (/mentor match show lists them all)."))
-    dropped = [p.position for p in pairs if p.dropped]
-    if dropped:
-        parts.append(msg.text(f"Dropped: {', '.join(map(str, dropped))}."))
-    if unmatched:
-        parts.append(msg.text(msg.Strong("Unmatched mentees")))
-        for u in unmatched[:SHOW_PAIRS]:
-            parts.append(msg.text("• ", name(u["member_id"]), ": ", UserText(u["reason"])))
-        if len(unmatched) > SHOW_PAIRS:
-            parts.append(msg.text(f"… and {len(unmatched) - SHOW_PAIRS} more; they keep priority next round."))
-    parts.extend(_render_exclusions(round_, name))
-    gaps = round_.summary.get("demand_gaps", [])
-    if gaps:
-        worst = ", ".join(
-            f"{g['topic']} ({g['wanting']} want, {g['free']} free mentor slot{'s' if g['free'] != 1 else ''})"
-            for g in gaps[:5]
-        )
-        parts.append(msg.text("Demand exceeds supply: ", UserText(worst), ". Recruit mentors for these topics."))
-    if round_.status == RoundStatus.PROPOSED.value:
-        if round_.dry_run:
-            parts.append(msg.text("Dry run: run /mentor match (without --dry-run) to make a round you can approve."))
-        else:
-            parts.append(
-                msg.text(
-                    "Review, then approve. Change it with /mentor match drop <n>, /mentor match swap <n> <m>, "
-                    "or recompute."
-                )
-            )
-            rid = str(round_.id)
-            parts.extend(
-                [
-                    Button(
-                        "Send the shortlists" if choice else "Approve and introduce",
-                        str(ComponentId("round", rid, "approve")),
-                        ButtonStyle.PRIMARY,
-                    ),
-                    Button("Recompute", str(ComponentId("round", rid, "recompute"))),
-                    Button("Discard", str(ComponentId("round", rid, "discard")), ButtonStyle.DANGER),
-                ]
-            )
-    return Message(tuple(parts))
-
-
-async def _shortlist_summary(session: AsyncSession, round_: MatchRound) -> msg.Text:
-    offers = (
-        await session.execute(
-            select(col(ChoiceOffer.mentee_member_id), col(ChoiceOffer.mentor_member_id)).where(
-                col(ChoiceOffer.round_id) == round_.id
-            )
-        )
-    ).all()
-    mentees, mentors = len({a for a, _ in offers}), len({b for _, b in offers})
-    return msg.text(
-        f"Mentees choose: {msg.plural(mentees, 'mentee')} get a shortlist of up to 3 mentors "
-        f"({msg.plural(len(offers), 'suggestion')} over {msg.plural(mentors, 'mentor')}). "
-        "The pairs below are the optimum each list starts with; at the deadline whoever has no accepted "
-        "pick falls back to the best mentor still free."
-    )
-
-
-def _nothing_to_approve(round_: MatchRound, unmatched: int, name: Any) -> Message:
-    """A round without pairs says so and why, and asks the moderators nothing."""
-    summary = round_.summary
-    title = "Matching round" + (" (dry run)" if round_.dry_run else "")
-    parts: list[msg.Part] = [msg.text(msg.Strong(title), f" #{round_.id} — 0 pairs, nothing to approve.")]
-    causes = Counter(u.get("cause", "") for u in summary.get("unmatched", []))
-    if unmatched == 0:
-        parts.append(
-            msg.text("Why: no mentee is waiting for a mentor (everyone signed up is paired, paused or a mentor).")
-        )
-        parts.append(msg.text("Run /mentor match again when new mentees have signed up."))
-        return Message(tuple(parts))
-    waiting = f"{unmatched} mentee{'s are' if unmatched != 1 else ' is'} waiting, but no available mentor fits"
-    parts.append(msg.text(f"Why: {waiting}" + (f" ({_causes(causes)})." if causes else ".")))
-    for u in summary.get("unmatched", [])[:5]:
-        parts.append(msg.text("• ", name(u["member_id"]), ": ", UserText(u["reason"])))
-    gaps = summary.get("demand_gaps", [])
-    if gaps:
-        topics = ", ".join(g["topic"] for g in gaps[:5])
-        parts.append(msg.text("Recruit mentors for: ", UserText(topics), "."))
-    if any(u.get("cause") == "excluded" and "pair" in u.get("reason", "") for u in summary.get("unmatched", [])):
-        parts.append(msg.text("Mentees who were paired before can be matched again with /mentor match --rematch."))
-    return Message(tuple(parts))
-
-
-_CAUSE_WORDS = {
-    "no_topic_supply": "no mentor offers their topic",
-    "at_capacity": "the mentors for their topic are full or paused",
-    "language": "no common language",
-    "timezone": "time zones too far apart",
-    "excluded": "the only fitting mentors are excluded",
-    "capacity_taken": "mentors taken by better fits",
-}
-
-
-def _causes(causes: Counter[str]) -> str:
-    return "; ".join(
-        f"{n} because {_CAUSE_WORDS.get(cause, cause.replace('_', ' '))}" for cause, n in causes.most_common(3) if cause
-    )
-
-
-def _render_exclusions(round_: MatchRound, name: Any) -> list[msg.Part]:
-    """Proposals go to moderators only, so the reasons of blocks may show here."""
-    parts: list[msg.Part] = []
-    teams = round_.summary.get("teams", [])
-    blocked = round_.summary.get("blocked", [])
-    if not teams and not blocked:
-        return parts
-    parts.append(msg.text(msg.Strong("Exclusions"), " (never paired)"))
-    for team in teams:
-        parts.append(
-            msg.text(
-                "• Same team: ", UserText(" / ".join(team["spellings"])), f" ({msg.plural(team['members'], 'member')})"
-            )
-        )
-    for block in blocked:
-        why: list[msg.Span] = [" — ", UserText(block["reason"])] if block.get("reason") else []
-        parts.append(msg.text("• Blocked: ", name(block["a"]), " & ", name(block["b"]), *why))
-    return parts

@@ -25,14 +25,8 @@ from bot.features.matching import MatchingRules, score_candidates
 from bot.features.rounds.choice import send_shortlists
 from bot.features.rounds.choice_close import close_now, render_choice_round
 from bot.features.rounds.introductions import approve_round
-from bot.features.rounds.proposal import (
-    SHOW_PAIRS,
-    compute_round,
-    load_match_profiles,
-    members_by_id,
-    render_proposal,
-    round_policy,
-)
+from bot.features.rounds.proposal import PreparedRound, compute_round, load_match_profiles, round_policy, wants_choice
+from bot.features.rounds.proposal_view import SHOW_PAIRS, members_by_id, render_proposal
 from bot.features.rounds.schedule import schedule_of
 from storage.tables import MatchRound, ProposedPair, RoundSchedule, RoundStatus
 
@@ -83,7 +77,7 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
                 f"{how}. Stop with /mentor match --stop."
             )
         )
-    choice = parsed.flag("choice") or (round_policy(ctx).mode == "choice" and not parsed.flag("assign"))
+    choice = wants_choice(round_policy(ctx), args)
     if not parsed.flag("dry-run"):
         await _no_open_choice_round(ctx)
     round_ = await compute_round(
@@ -95,6 +89,7 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
         dry_run=parsed.flag("dry-run"),
         allow_rematch=parsed.flag("rematch"),
         choice=choice,
+        prepared=ctx.prepared if isinstance(ctx.prepared, PreparedRound) else None,
     )
     replies.insert(0, await render_proposal(ctx.session, round_))
     return replies

@@ -16,7 +16,8 @@ from sqlmodel import col
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.rounds.choice import send_shortlists
 from bot.features.rounds.introductions import approve_round
-from bot.features.rounds.proposal import RoundPolicy, compute_round, render_proposal
+from bot.features.rounds.proposal import RoundPolicy, compute_round
+from bot.features.rounds.proposal_view import render_proposal
 from storage.tables import Community, MatchRound, RoundSchedule, RoundStatus
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, Feature, Sweep
-from bot.features.stats import dashboard, export_files
+from bot.features.stats import dashboard, export, export_files
 
 
 def feature() -> Feature:
@@ -16,6 +16,7 @@ def feature() -> Feature:
                 "the program dashboard with a chart (aggregates only)",
                 dashboard.stats_command,
                 moderator_only=True,
+                prepare=dashboard.prepare_stats,
                 args=(
                     Arg(
                         "since",
@@ -34,6 +35,7 @@ def feature() -> Feature:
                 "members, pairings and check-ins as CSV files, sent to your DMs",
                 dashboard.export_command,
                 moderator_only=True,
+                prepare=export.prepare_export,
             ),
         ),
         # Exports hold personal data: their copies are deleted after the retention (housekeeping).

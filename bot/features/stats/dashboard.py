@@ -16,23 +16,24 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.context import Ctx
+from bot.core.heavy import Prep
 from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.ports import Destination
 from bot.delivery.pictures import drawer_name, picture_worker
 from bot.features.recruit.alumni import recruiting_summary
 from bot.features.stats.chart import CHART_TOPICS, chart_figures, draw_dashboard_chart
-from bot.features.stats.export import write_export
+from bot.features.stats.export import PreparedExport, export_directory, write_export
 from bot.features.stats.figures import SMALL, Dashboard, Filters, TopicBalance, shown_share
 from bot.features.stats.queries import build_dashboard
 from storage.tables import ChoiceState, MenteeChoice, Profile
@@ -97,11 +98,31 @@ async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
         since=parse_since(since_raw, ctx.now, ctx.tz) if since_raw else None,
         source=parse_campaign(campaign_raw) if campaign_raw else None,
     )
-    board = await build_dashboard(ctx.session, ctx.community_id, ctx.now, filters)
+    if isinstance(ctx.prepared, Dashboard) and ctx.prepared.filters == filters:
+        board = ctx.prepared  # a large community's queries ran in the heavy-work worker
+    else:
+        board = await build_dashboard(ctx.session, ctx.community_id, ctx.now, filters)
     message = await render_dashboard(ctx, board)
     recruiting = tuple(await recruiting_summary(ctx.session, ctx.community_id, ctx.program))
     await queue_chart(ctx, board)
     return [Message(message.parts + recruiting + (msg.text("The chart is on its way to your DMs."),))]
+
+
+async def prepare_stats(prep: Prep) -> Dashboard | None:
+    """`/mentor stats` in a large community: the dashboard queries (a million check-ins take
+    seconds) run in the heavy-work worker on its own connection, not on the event loop inside a
+    transaction that holds SQLite's write lock (bot/core/heavy.py). With options: in place."""
+    if prep.args:
+        return None
+    board: Dashboard = await prep.run(
+        build_dashboard_job, prep.community_id, prep.now, Filters(since=None, source=None)
+    )
+    return board
+
+
+async def build_dashboard_job(session: AsyncSession, community_id: int, now: datetime, filters: Filters) -> Dashboard:
+    """Runs in the worker."""
+    return await build_dashboard(session, community_id, now, filters)
 
 
 async def queue_chart(ctx: Ctx, board: Dashboard) -> None:
@@ -387,10 +408,13 @@ async def export_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("export the program data")
     if args:
         raise ParseError("/mentor export takes no options; it sends members, pairings and check-ins as CSV files.")
-    directory = (
-        Path(ctx.settings.data_dir) / "exports" / f"{ctx.community_id}-{ctx.now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
-    )
-    export = await write_export(ctx.session, ctx.community_id, directory)
+    if isinstance(ctx.prepared, PreparedExport):  # written off the event loop (a large community)
+        export = ctx.prepared.export
+    else:
+        export = await write_export(
+            ctx.session, ctx.community_id, export_directory(ctx.settings.data_dir, ctx.community_id, ctx.now)
+        )
+    directory = export.members.parent
     c = export.counts
     files = tuple(msg.File(str(path), path.name) for path in export.files)
     await ctx.outbox.post(

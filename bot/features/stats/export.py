@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import shutil
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from bot.core.heavy import Prep
 from storage.tables import CheckIn, Feedback, Goal, GoalStatus, Member, Pairing, Profile
 
 # forget-me keeps the member row (other rows point at it) but replaces the platform id with this prefix.
@@ -278,4 +281,42 @@ async def write_export(session: AsyncSession, community_id: int, directory: Path
     return Export(directory / "members.csv", directory / "pairings.csv", directory / "checkins.csv", counts)
 
 
-__all__ = ["write_export", "safe_cell", "Export", "FORGOTTEN_PREFIX"]
+def export_directory(data_dir: str, community_id: int, now: datetime) -> Path:
+    """A fresh folder for one export (named so that the retention sweep can date it)."""
+    return Path(data_dir) / "exports" / f"{community_id}-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class PreparedExport:
+    """An export written by the heavy-work worker (bot/core/heavy.py), ready to be sent."""
+
+    export: Export
+
+    def discard(self) -> None:
+        """The unit of work did not send it (a duplicate event, a refusal): no stray copy of personal data."""
+        shutil.rmtree(self.export.members.parent, ignore_errors=True)
+
+
+async def write_export_job(session: AsyncSession, community_id: int, directory: str) -> Export:
+    """Runs in the worker: the rows are read and the files written there."""
+    return await write_export(session, community_id, Path(directory))
+
+
+async def prepare_export(prep: Prep) -> PreparedExport | None:
+    """`/mentor export` in a large community: read and write the CSV files off the event loop."""
+    if prep.args:
+        return None  # the handler explains the usage
+    directory = export_directory(prep.settings.data_dir, prep.community_id, prep.now)
+    export: Export = await prep.run(write_export_job, prep.community_id, str(directory))
+    return PreparedExport(export)
+
+
+__all__ = [
+    "write_export",
+    "safe_cell",
+    "Export",
+    "FORGOTTEN_PREFIX",
+    "PreparedExport",
+    "prepare_export",
+    "export_directory",
+]

@@ -249,3 +249,24 @@ def test_the_tree_follows_the_table() -> None:
     assert leaf["options"] == [
         {"type": 4, "name": "hours", "description": "Hours a month", "required": True, "min_value": 1, "max_value": 40}
     ]
+
+
+async def test_the_poll_modal_and_options_offer_public_and_names_stay_hidden_by_default(
+    program: Program, fake: FakeDiscord
+) -> None:
+    p = program
+    opened = await fake.slash(p.guild, p.general, p.owner, "poll create", command="mentor-admin")
+    await fake.wait_for_call("POST", rf"^/interactions/{opened['id']}/")
+    modal = fake.response_to(opened)
+    assert modal is not None and modal["type"] == 9
+    inputs = [c["custom_id"] for row in modal["data"]["components"] for c in row["components"]]
+    assert "public" in inputs and "anonymous" in inputs and len(inputs) <= 5  # Discord's modal limit
+    submitted = await fake.submit_modal(
+        p.guild, p.general, p.owner, POLL_FORM.id, {"question": "Shown?", "public": "yes", "anonymous": "no"}
+    )
+    await fake.wait_for_call("PATCH", rf"^/webhooks/\d+/{submitted['token']}/messages/@original$")
+    await p.command(p.owner, "poll create", {"question": "Hidden?"}, command="mentor-admin")
+    await p.command(p.owner, "poll create", {"question": "Shown too?", "public": True}, command="mentor-admin")
+    async with p.store.db.unit() as session:
+        polls = (await session.execute(select(Poll).order_by(Poll.id))).scalars().all()
+    assert [(q.question, q.show_voters) for q in polls] == [("Shown?", True), ("Hidden?", False), ("Shown too?", True)]

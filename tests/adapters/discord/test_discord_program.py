@@ -239,3 +239,37 @@ async def test_policy_buttons_check_in_answers_and_the_at_risk_alert(program: Pr
     await until(lambda: any("A moderator ended your mentorship with Maria" in m["content"] for m in p.dms(ann)))
     assert sum("At-risk pair** #1" in m["content"] for m in fake.channel_messages(p.general)) == 1
     assert fake.rejected == []
+
+
+async def test_button_steps_take_typed_answers_in_the_dm(program: Program, fake: FakeDiscord) -> None:
+    """Issue 16: a check-in, a goal's reassess prompt, the wrap-up and the next round answered in words."""
+    p = program
+    people = await two_pairs(p)
+    ann, maria = people["ann"], people["maria"]
+    await p.run(p.owner, "match")
+    await p.run(p.owner, "match approve")
+    await until(lambda: len(p.threads()) == 2 and all(fake.channel_messages(t) for t in p.threads()))
+    p.clock.advance(timedelta(days=14, hours=2))
+    await until(lambda: any("How is your mentorship with Maria going?" in m["content"] for m in p.dms(ann)))
+    kicked_off = await p.dm(ann, "We've had our kick-off", "Kick-off recorded")
+    assert "Kick-off recorded. Thank you!" in kicked_off["content"]
+    met = await p.dm(ann, "We met!", "noted")
+    assert "Thanks — noted: We met." in met["content"]
+    await p.run(ann.id, 'goal set "Ship my first open-source PR"')
+    await p.run(maria.id, "goal done")
+    asked = await p.dm(maria, "wrap up early", "Wrap up your mentorship")
+    assert "Wrap up your mentorship with Ann now?" in asked["content"]  # alone, it still asks to confirm
+    unclear = await p.dm(ann, "@everyone maybe?", "didn't catch")
+    assert "I didn't catch that. How do you want to go on?" in unclear["content"]
+    assert pinged(unclear) == {"users": set(), "roles": set(), "everyone": set()}
+    differ = await p.dm(ann, "let's continue", "chose differently")
+    assert "Your partner chose differently, so nothing has ended" in differ["content"]
+    wrapped = await p.dm(maria, "yes", "Wrapped up")  # her confirmation still stands: they talked it over
+    assert "Wrapped up. Thank you!" in wrapped["content"]
+    await until(lambda: any("How would you rate" in m["content"] for m in p.dms(ann)))
+    later = await p.dm(ann, "not now", "next round")
+    assert "you won't be matched in the next round" in later["content"]
+    async with p.store.db.unit() as s:
+        statuses = sorted((await s.execute(select(Pairing.status))).scalars())
+    assert statuses == ["active", "completed"]
+    assert fake.rejected == []

@@ -185,3 +185,31 @@ async def test_rate_limited_delivery_recovers(stack: SlackStack, fake: FakeSlack
     assert len(fake.messages("C0MENTOR")) == 1
     assert [c.ok for c in fake.calls_to("chat.postMessage")][:2] == [False, True]
     assert json.dumps(fake.calls_to("pins.add")[-1].args)
+
+
+async def test_the_poll_modal_offers_public_and_names_stay_hidden_by_default(
+    stack: SlackStack, fake: FakeSlack
+) -> None:
+    from tests.support.slack_harness import FORM
+    from tests.support.slack_payloads import slash_command
+
+    body = slash_command("poll", user_id="U0CAROL", channel_id="C0MENTOR", response_url=fake.response_url("poll"))
+    await stack.post(body, FORM)
+    await settle(lambda: bool(fake.modals))
+    blocks = [b["block_id"] for b in fake.modals[-1]["blocks"]]
+    assert "public" in blocks and "anonymous" in blocks
+    form = {"question": "Public one?", "options": "", "closes": "3d"}
+    await stack.submit("U0CAROL", POLL_FORM.id, {**form, "public": "yes", "anonymous": "no"})
+    await settle(lambda: len(fake.messages("C0MENTOR")) == 1)
+    shown = fake.messages("C0MENTOR")[0]
+    await stack.click("U0BOB", button_ids(shown)[0], shown["ts"])
+    await settle(lambda: len(fake.calls_to("chat.update", ok=True)) >= 1)
+    await stack.deliver()
+    assert "1 vote — Bob Mentee" in body_text(fake.messages("C0MENTOR")[0])
+    await stack.submit("U0CAROL", POLL_FORM.id, {**form, "question": "Private one?", "public": "", "anonymous": ""})
+    await settle(lambda: len(fake.messages("C0MENTOR")) == 2)
+    async with stack.bot.db.unit() as session:
+        from storage.tables import Poll
+
+        polls = (await session.execute(select(Poll).order_by(Poll.id))).scalars().all()
+    assert [p.show_voters for p in polls] == [True, False]

@@ -300,3 +300,25 @@ async def test_policy_buttons_check_in_answers_and_the_at_risk_alert(stack: Slac
     await stack.deliver()
     assert any("A moderator ended your mentorship with Maria" in m["text"] for m in fake.im_with("U0ANN").messages)
     assert [c for c in fake.calls if not c.ok] == []
+
+
+async def test_button_steps_take_typed_answers_in_the_dm(stack: SlackStack, fake: FakeSlack) -> None:
+    """Issue 16: the policy, the wrap-up confirmation and the next-round question answered in words."""
+    await two_pairs(stack)
+    await approve(stack)
+    agreed = await dm_reply(stack, "U0ANN", "I agree", "Ev0TYPED1")
+    assert "Confirmed. I'll let you both know when your partner confirms too." in agreed["text"]
+    confirm = await stack.command("U0MARIA", "wrap-up")
+    assert "Wrap up your mentorship with Ann now?" in confirm["text"]
+    unclear = await dm_reply(stack, "U0MARIA", "hmm <!channel>", "Ev0TYPED2")
+    assert "I didn't catch that. Wrap up your mentorship now?" in unclear["text"]
+    wrapped = await dm_reply(stack, "U0MARIA", "yes, wrap up", "Ev0TYPED3")
+    assert "Wrapped up. Thank you!" in wrapped["text"]
+    await stack.deliver()
+    again = await dm_reply(stack, "U0ANN", "yes, next round", "Ev0TYPED4")
+    assert "you're in the pool for the next matching round" in again["text"]
+    rated = await dm_reply(stack, "U0ANN", "4/5", "Ev0TYPED5")
+    assert "Thanks, 4/5 noted." in rated["text"]
+    async with stack.bot.db.unit() as s:
+        assert (await s.execute(select(Pairing.status))).scalars().all().count("completed") == 1
+    assert [c for c in fake.calls if not c.ok] == []

@@ -1,0 +1,102 @@
+"""A large community's round, export and dashboard queries run in the heavy-work worker (bot/core/heavy.py):
+the moderator sees exactly what the in-place path shows, and the worker really ran.
+
+The threshold is set to 0 members so a small test community takes the worker path."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.settings import Settings
+from tests.support.chat import Chat
+from tests.support.community import sign_up
+from tests.support.db import DatabaseFactory
+
+
+async def _open(factory: DatabaseFactory, tmp_path: Path, mode: str, minimum: int) -> Chat:
+    settings = Settings(data_dir=str(tmp_path / f"data-{mode}"), heavy_work=mode, heavy_work_min_members=minimum)
+    return await Chat.open(factory, settings=settings)
+
+
+async def _community(chat: Chat) -> None:
+    await chat("moderators: carol")
+    await sign_up(chat, "maria", "mentor", topics_offered=["Python", "Rust"], capacity=2, years_experience=12)
+    await sign_up(chat, "omar", "mentor", topics_offered=["Go"], capacity=1, years_experience=8)
+    await sign_up(chat, "ann", "mentee", topics_wanted=["Python"], goals="=learn testing in Python")
+    await sign_up(chat, "ben", "mentee", topics_wanted=["Go"])
+    await sign_up(chat, "cyd", "mentee", topics_wanted=["Haskell"])
+
+
+def _comparable(out: str) -> str:
+    """The transcript without what differs between two runs by design (export folder names)."""
+    out = re.sub(r"\(file ([a-z]+\.csv): [^)]*\)", r"(file \1)", out)
+    return out.replace("data-process", "data").replace("data-thread", "data").replace("data-inline", "data")
+
+
+@pytest.fixture(params=["process", "thread"])
+async def worker_chat(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Chat]:
+    factory = DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'worker.db'}")
+    chat = await _open(factory, tmp_path, request.param, 0)
+    yield chat
+    await chat.close()
+
+
+@pytest.fixture
+async def inline_chat(tmp_path: Path) -> AsyncIterator[Chat]:
+    factory = DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
+    chat = await _open(factory, tmp_path, "inline", 0)
+    yield chat
+    await chat.close()
+
+
+async def test_round_and_export_off_the_loop_show_what_the_in_place_path_shows(
+    worker_chat: Chat, inline_chat: Chat
+) -> None:
+    script = (
+        "@carol /mentor match",
+        "@carol /mentor match --dry-run --rematch",
+        "@carol /mentor export",
+        "@carol /mentor stats",
+    )
+    outs = []
+    before = worker_chat.bot.heavy.jobs, inline_chat.bot.heavy.jobs  # one worker per process: count from here
+    for chat in (worker_chat, inline_chat):
+        await _community(chat)
+        outs.append([_comparable(await chat(line)) for line in script])
+    assert outs[0] == outs[1]
+    assert "maria" in outs[0][0] and "Approve" in outs[0][0]
+    assert "Program export — 5 members" in outs[0][2]
+    assert (worker_chat.bot.heavy.jobs - before[0], inline_chat.bot.heavy.jobs - before[1]) == (4, 0)
+    # The worker's files are real, private copies like the in-place ones.
+    paths = re.findall(r"\(file members\.csv: ([^)]*)\)", await worker_chat("@carol /mentor export"))
+    assert paths and "'=learn testing in Python" in Path(paths[0]).read_text(encoding="utf-8")
+
+
+async def test_members_and_small_communities_never_start_the_worker(tmp_path: Path) -> None:
+    factory = DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'small.db'}")
+    chat = await _open(factory, tmp_path, "process", 2000)
+    try:
+        await _community(chat)
+        before = chat.bot.heavy.jobs
+        out = await chat("@carol /mentor match", "@carol /mentor export", "@ann /mentor export")
+        assert "Program export — 5 members" in out and "Only moderators can use /mentor export" in out
+        assert chat.bot.heavy.jobs == before
+    finally:
+        await chat.close()
+
+
+async def test_a_member_cannot_make_the_worker_run(tmp_path: Path) -> None:
+    factory = DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'member.db'}")
+    chat = await _open(factory, tmp_path, "thread", 0)
+    try:
+        await _community(chat)
+        before = chat.bot.heavy.jobs
+        out = await chat("@ann /mentor match", "@ann /mentor export")
+        assert "Only moderators can use /mentor match" in out
+        assert chat.bot.heavy.jobs == before
+    finally:
+        await chat.close()
