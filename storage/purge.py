@@ -16,7 +16,7 @@ workspace starts a new one (the core's cached row id is checked against the row)
 
 from __future__ import annotations
 
-from sqlalchemy import Delete, Table, delete, or_, select, text
+from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -64,51 +64,73 @@ def purge_plan() -> dict[str, str]:
     return plan
 
 
-async def purge_community_rows(session: AsyncSession, community: Community) -> int:
-    """Delete every row of `community` (children before parents); returns how many rows went."""
+async def purge_community_rows(
+    session: AsyncSession, community: Community, budget: int | None = None
+) -> tuple[int, bool]:
+    """Delete rows of `community`, children before parents: at most about `budget` rows (None:
+    all). Returns (rows deleted, finished); the community row goes when nothing else is left.
+
+    A budget keeps each transaction short: SQLite runs on the event loop and holds the write
+    lock while it deletes, so a large community is deleted in batches, committed one by one."""
     cid = community.id
     sqlite = session.bind is not None and session.bind.dialect.name == "sqlite"
     if sqlite:
         # Deleted cells and freed pages are zeroed, so deleted texts do not linger in the file's
         # free space; only for the purge (the connection is shared with everything else).
         await session.execute(text("PRAGMA secure_delete=ON"))
-    removed = 0
+    removed, finished = 0, True
     for table in reversed(SQLModel.metadata.sorted_tables):
-        statement = None
         if table.name == COMMUNITY:
             continue
-        if _scoped(table):
-            statement = delete(table).where(table.c.community_id == cid)
-        elif keys := _child_keys(table):
-            statement = delete(table).where(
-                or_(
-                    *(
-                        table.c[column].in_(select(parent.c[key]).where(parent.c.community_id == cid))
-                        for column, parent, key in keys
-                    )
-                )
-            )
-        elif table.name in PLATFORM_KEYED:
-            statement = _platform_rows(table, community)
-        if statement is not None:
-            result = await session.execute(statement)
-            removed += int(getattr(result, "rowcount", 0) or 0)
-    await session.execute(delete(Community).where(col(Community.id) == cid))
+        where = _rows_of(table, community)
+        if where is None:
+            continue
+        keys = list(table.primary_key.columns)
+        left = None if budget is None else budget - removed
+        if left is not None and len(keys) == 1:
+            # At most `left` rows (DELETE … LIMIT is not portable: a key subquery is).
+            statement = delete(table).where(keys[0].in_(select(keys[0]).where(where).limit(left)))
+        else:
+            statement = delete(table).where(where)
+        result = await session.execute(statement)
+        removed += int(getattr(result, "rowcount", 0) or 0)
+        if budget is not None and removed >= budget:
+            finished = False
+            break
+    if finished:
+        await session.execute(delete(Community).where(col(Community.id) == cid))
+        removed += 1
     if sqlite:
         await session.execute(text("PRAGMA secure_delete=OFF"))
-    return removed + 1
+    return removed, finished
 
 
-def _platform_rows(table: Table, community: Community) -> Delete | None:
+def _rows_of(table: Table, community: Community) -> ColumnElement[bool] | None:
+    cid = community.id
+    if _scoped(table):
+        return table.c.community_id == cid
+    if keys := _child_keys(table):
+        return or_(
+            *(
+                table.c[column].in_(select(parent.c[key]).where(parent.c.community_id == cid))
+                for column, parent, key in keys
+            )
+        )
+    if table.name in PLATFORM_KEYED:
+        return _platform_rows(table, community)
+    return None
+
+
+def _platform_rows(table: Table, community: Community) -> ColumnElement[bool] | None:
     platform, external_id = community.platform, community.external_id
     if table.name == InboxEvent.__tablename__:
-        return delete(table).where(table.c.platform == platform, table.c.team_id == external_id)
+        return and_(table.c.platform == platform, table.c.team_id == external_id)
     if table.name == DmChannel.__tablename__:
-        return delete(table).where(table.c.platform == platform, table.c.community_external_id == external_id)
+        return and_(table.c.platform == platform, table.c.community_external_id == external_id)
     if table.name == PacingSlot.__tablename__:
-        return delete(table).where(table.c.bucket.startswith(f"{platform}:{external_id}:", autoescape=True))
+        return table.c.bucket.startswith(f"{platform}:{external_id}:", autoescape=True)
     if table.name == SlackInstallation.__tablename__ and platform == "slack":
-        return delete(table).where(table.c.team_id == external_id)
+        return table.c.team_id == external_id
     return None
 
 

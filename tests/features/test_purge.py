@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from bot.features.admin.purge import Uninstalls
-from storage.purge import purge_plan
+from storage.purge import purge_community_rows, purge_plan
 from storage.tables import Community, Member, Profile
 from tests.support.chat import Chat
 from tests.support.intake_flows import member_named, sign_up_mentee, sign_up_mentor
@@ -144,3 +144,23 @@ async def test_the_purge_deletes_every_row_on_both_databases(any_chat: Chat) -> 
                     )
                 ).scalar_one()
                 assert left == 0, table.name
+
+
+async def test_a_purge_in_small_batches_deletes_the_same(chat: Chat) -> None:
+    await fill(chat)
+    community = await console_community(chat)
+    batches = 0
+    finished = False
+    while not finished:
+        async with chat.bot.db.unit() as session:
+            deleted, finished = await purge_community_rows(session, community, budget=3)
+        assert deleted <= 3 + 1  # the budget, and the community row with the last batch
+        batches += 1
+    assert batches > 5
+    assert await count(chat, Member, community.id) == 0
+    assert await console_community_or_none(chat) is None
+
+
+async def console_community_or_none(chat: Chat) -> Community | None:
+    async with chat.bot.db.unit() as session:
+        return (await session.execute(select(Community).where(Community.platform == "console"))).scalar_one_or_none()
