@@ -37,6 +37,7 @@ LESSONS = (
     ("stalled-or-mismatched", 13),
 )
 BATCH = 100
+LESSON_MINUTES = 15  # what one lesson counts for on a certificate (read it, think it over, mark it done)
 
 
 def lessons(program: Program) -> list[tuple[str, int]]:
@@ -173,3 +174,11 @@ async def training_counts(session: AsyncSession, community_id: int, program: Pro
     )
     trained = sum(1 for row in rows if keys <= set(row.done))
     return trained, len(rows) - trained
+
+
+async def lessons_done(session: AsyncSession, community_id: int, member_id: int, program: Program) -> int:
+    """How many of today's lessons this mentor marked done (a certificate counts their time)."""
+    training = await session.get(MentorTraining, member_id)
+    if training is None or training.community_id != community_id:
+        return 0
+    return len({key for key, _ in lessons(program)} & set(training.done))
