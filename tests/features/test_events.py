@@ -103,3 +103,15 @@ async def test_bad_input_gets_a_polite_reply(chat: Chat) -> None:
     async with chat.bot.db.unit() as s:
         assert not (await s.execute(select(CommunityEvent))).scalars().all()
         assert not (await s.execute(select(EventRsvp))).scalars().all()
+
+
+async def test_stats_count_events_and_going_and_forget_me_removes_the_rsvp(chat: Chat) -> None:
+    await chat("moderators: carol", MIXER, '@carol /mentor event "Talk" --at "2026-12-12 18:00"')
+    await chat("@ann click Going", "@bob click Going")
+    out = await chat("@carol /mentor stats")
+    assert "Community events" in out and "2 events (2 upcoming, 0 cancelled) · going: 2 RSVPs by 2 members" in out
+    await chat("@ann /mentor forget-me", "@ann click Yes, delete my data")
+    async with chat.bot.db.unit() as s:
+        assert len((await s.execute(select(EventRsvp))).scalars().all()) == 1
+    out = await chat("@carol /mentor stats")
+    assert "going: 1 RSVP by 1 member" in out

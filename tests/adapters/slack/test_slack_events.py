@@ -29,9 +29,7 @@ PROGRAM = "C0PROGRAM"
 
 @pytest.fixture
 async def stack(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackStack]:
-    settings = replace(
-        Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path}/e.db", data_dir=str(tmp_path / "data")
-    )
+    settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path}/e.db", data_dir=str(tmp_path / "data"))
     fake.add_channel(PROGRAM, "program")
     fake.add_user("U0ANN", "Ann")
     s = await SlackStack.start(fake, settings, ManualClock(START))
