@@ -28,7 +28,7 @@ def feature() -> Feature:
                         max_length=40,
                     ),
                     Arg("where", ArgKind.TEXT, "Place or link", option=True, max_length=100),
-                    Arg("length", ArgKind.TEXT, "Length, e.g. 90m", option=True, max_length=10),
+                    Arg("length", ArgKind.TEXT, "Length, e.g. 90m", option=True, max_length=20),
                 ),
                 examples=('event "Kick-off mixer" --at "2026-12-10 18:00" --where "Room 2"',),
             ),
