@@ -198,6 +198,10 @@ class DiscordMessenger:
             "description": rows.get("description", "")[:1000],
         }
         try:
+            if delivery.target_ref:  # a change to the event we created: cancel it (status 4, CANCELED)
+                guild = int(delivery.community_external_id)
+                await self.client.http.edit_scheduled_event(guild, int(delivery.target_ref), status=4)
+                return Delivered(delivery.target_ref)
             created = await self.client.http.create_guild_scheduled_event(
                 int(delivery.community_external_id), reason="mentorbot community event", **payload
             )

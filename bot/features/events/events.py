@@ -24,7 +24,7 @@ from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration, parse_when
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
-from bot.features.events.invites import calendar_event_message, send_invite
+from bot.features.events.invites import calendar_event_message, cancelled_calendar_event, send_invite
 from storage.tables import CommunityEvent, EventRsvp, EventStatus, Member, OutboxMessage
 
 EVENT_SPEC = {"at": Arity.ONE, "where": Arity.ONE, "length": Arity.ONE}
@@ -123,6 +123,21 @@ async def cancel_event(ctx: Ctx, event: CommunityEvent) -> list[Message]:
     for member in going:
         await send_invite(ctx.session, ctx.outbox, ctx.settings.data_dir, event, member, ctx.tz, ctx.now)
     await refresh_event_message(ctx.session, ctx.outbox, event, ctx.tz)
+    created = (
+        await ctx.session.execute(
+            select(OutboxMessage).where(
+                col(OutboxMessage.community_id) == ctx.community_id,
+                col(OutboxMessage.dedupe_key) == f"event:{event.id}:scheduled",
+            )
+        )
+    ).scalar_one_or_none()
+    if created is not None:  # Discord: the server's event is cancelled too (once it was created)
+        await ctx.outbox.calendar_event(
+            Destination.channel(event.channel_id),
+            cancelled_calendar_event(),
+            dedupe_key=f"event:{event.id}:scheduled-cancel",
+            target=created,
+        )
     told = "was" if len(going) == 1 else "were"
     return [msg.message(f"Event #{event.id} is cancelled; {msg.plural(len(going), 'member')} going {told} told.")]
 

@@ -59,6 +59,11 @@ def calendar_event_message(event: CommunityEvent, tz: str) -> Message:
     )
 
 
+def cancelled_calendar_event() -> Message:
+    """The change that cancels the platform's event (the outbox row names the one that created it)."""
+    return Message((msg.Fields((("status", ("cancelled",)),)),))
+
+
 async def send_invite(
     session: AsyncSession,
     outbox: OutboxWriter,

@@ -68,6 +68,14 @@ async def test_event_create_posts_schedules_and_going_brings_the_invite(program:
     assert pinged(dm)["everyone"] == set() and pinged(dm)["roles"] == set()
     await until(lambda: "Going | 1 member" in text_of(_posts(p)[0]) or "1 member" in text_of(_posts(p)[0]))
     assert await p.count(EventRsvp) == 1
+
+    # Cancelling (after a confirmation click) cancels the server's event too: status 4, CANCELED.
+    ask = await p.command(p.owner, "event cancel", {"id": 1}, command="mentor-admin")
+    assert "1 member going will get a cancelled invite" in text_of(ask)
+    done = await p.click(p.owner, ask, "Cancel the event")
+    assert "Event #1 is cancelled" in text_of(done)
+    await until(lambda: scheduled["status"] == 4 and len(_invites(p, ann)) == 2, timeout=20)
+    assert _invites(p, ann)[-1]["filename"] == "cancelled.ics"
     assert fake.rejected == []
 
 

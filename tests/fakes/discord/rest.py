@@ -141,6 +141,11 @@ class RestRoutes:
             ("GET", f"/guilds/{s.format('guild')}/roles", self._get_roles),
             ("GET", f"/guilds/{s.format('guild')}/members/{s.format('user')}", self._get_member),
             ("POST", f"/guilds/{s.format('guild')}/scheduled-events", self._create_scheduled_event),
+            (
+                "PATCH",
+                f"/guilds/{s.format('guild')}/scheduled-events/{s.format('event')}",
+                self._edit_scheduled_event,
+            ),
         ]
         return [(m, re.compile(p), h) for m, p, h in raw]
 
@@ -219,6 +224,23 @@ class RestRoutes:
         }
         g.scheduled_events.append(event)
         return self._json(event)
+
+    async def _edit_scheduled_event(self, call: RecordedCall, guild: str, event: str) -> web.Response:
+        """Modify Guild Scheduled Event: only the status here; SCHEDULED (1) may become ACTIVE (2) or
+        CANCELED (4), nothing comes back from CANCELED or COMPLETED."""
+        g = self.guilds.get(guild)
+        found = next((e for e in g.scheduled_events if e["id"] == event), None) if g else None
+        if g is None or found is None:
+            return self._error(404, 10070, "Unknown Guild Scheduled Event")
+        if not g.bot_manage_events:
+            return self._error(403, 50013, "Missing Permissions")
+        status = (call.json or {}).get("status")
+        if status is not None:
+            allowed = {1: {2, 4}, 2: {3}}.get(found["status"], set())
+            if status not in allowed:
+                return self._invalid(f"scheduled event status cannot go from {found['status']} to {status}")
+            found["status"] = status
+        return self._json(found)
 
     async def _get_roles(self, call: RecordedCall, guild: str) -> web.Response:
         g = self.guilds.get(guild)
