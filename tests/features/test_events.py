@@ -28,7 +28,8 @@ def _vevent(path: Path):  # type: ignore[no-untyped-def]
     return next(c for c in Calendar.from_ical(path.read_bytes()).walk() if c.name == "VEVENT")
 
 
-async def test_event_from_post_to_rsvps_reminder_and_cancel(chat: Chat) -> None:
+async def test_event_from_post_to_rsvps_reminder_and_cancel(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite and PostgreSQL (the reminder sweep locks rows)
     out = await chat("moderators: carol", MIXER)
     assert "[only carol] Event #1 is posted here for Thu 10 Dec 2026, 18:00 (UTC)." in out
     assert "[#general] Community event #1" in out and "Room 2" in out and "1h30" in out
@@ -105,7 +106,8 @@ async def test_bad_input_gets_a_polite_reply(chat: Chat) -> None:
         assert not (await s.execute(select(EventRsvp))).scalars().all()
 
 
-async def test_stats_count_events_and_going_and_forget_me_removes_the_rsvp(chat: Chat) -> None:
+async def test_stats_count_events_and_going_and_forget_me_removes_the_rsvp(any_chat: Chat) -> None:
+    chat = any_chat
     await chat("moderators: carol", MIXER, '@carol /mentor event "Talk" --at "2026-12-12 18:00"')
     await chat("@ann click Going", "@bob click Going")
     out = await chat("@carol /mentor stats")

@@ -52,7 +52,8 @@ async def create_event(ctx: Ctx, args: list[str]) -> list[Message]:
     if not at:
         raise ParseError(f"Say when it starts with --at, e.g. {USAGE}")
     start = parse_when(at, ctx.now, ctx.tz)
-    length = parse_duration(parsed.one("length") or "1h") if parsed.one("length") else DEFAULT_LENGTH
+    length_raw = parsed.one("length")
+    length = parse_duration(length_raw) if length_raw else DEFAULT_LENGTH
     if not MIN_LENGTH <= length <= MAX_LENGTH:
         raise ParseError("An event lasts between 15m and 12h; give --length like 45m or 2h.")
     where = " ".join((parsed.one("where") or "").split())
