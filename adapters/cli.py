@@ -136,7 +136,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--months", type=int, default=6, help="months to simulate (default 6)")
     demo.add_argument("--seed", type=int, default=7, help="random seed: the same seed gives the same program")
     demo.add_argument("--out", default="demo-output", help="directory for stats.txt, dashboard.png and the CSVs")
-    sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate = sub.add_parser(
+        "migrate", help="bring the database schema up to date (says what it will apply; backs up SQLite first)"
+    )
+    migrate.add_argument("--dry-run", action="store_true", help="only print the migrations that would run")
     sub.add_parser("discord-invite", help="print the invite URL for the Discord bot (least permissions)")
     backup = sub.add_parser("backup", help="copy the database to PATH (safe while the bot runs; file mode 0600)")
     backup.add_argument("path")
@@ -188,15 +191,14 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings, env: dict[str, str]) -> int:
     if args.command == "migrate":
+        from adapters.ops.migrate import migrate
         from storage.db import Database
-        from storage.migrate import upgrade
 
+        done = await migrate(settings, dry_run=args.dry_run)
         db = Database(settings.database_url)
-        await upgrade(db)
-        await db.dispose()
         _private_sqlite_file(db.is_sqlite, db.url.database)
-        print(f"mentorbot: database is up to date ({db.url.render_as_string(hide_password=True)})")
-        return 0
+        await db.dispose()
+        return done
     if args.command == "makemigration":
         from storage.db import Database
         from storage.migrate import autogenerate, upgrade

@@ -176,6 +176,10 @@ async def serve(kind: str, db_path: str, api_url: str, data_dir: str = "") -> No
         app.command("/mentor")(only_ack)
         server = await start_http(app, "127.0.0.1", 0)
     else:
+        if kind == "mentorbot-nometrics":  # bench.metrics_ack: the same process, every metric a no-op
+            from bot.core import metrics
+
+            metrics.disable()
         from adapters.slack.main import build_services
         from adapters.slack.settings import SlackSettings
         from bot.bootstrap import bootstrap
@@ -486,7 +490,9 @@ def main() -> None:
     parser.add_argument("--heavy-members", type=int, default=80_000)
     parser.add_argument("--checkins", type=int, default=1_000_000)
     parser.add_argument("--heavy-every", type=float, default=20.0)
-    parser.add_argument("--serve", choices=("mentorbot", "bare", "sidecar"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--serve", choices=("mentorbot", "mentorbot-nometrics", "bare", "sidecar"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", default="", help=argparse.SUPPRESS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from functools import cache
+from time import perf_counter
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, select
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.core import messages as msg
+from bot.core import metrics
 from bot.core.context import Ctx
 from bot.core.errors import APOLOGY, UserFacingError
 from bot.core.events import (
@@ -46,6 +48,14 @@ from storage.db import Database
 from storage.tables import Community, Member
 
 log = logging.getLogger(__name__)
+# The `kind` label of the event metrics: a fixed set, never anything a member chose.
+EVENT_KINDS: dict[type, str] = {
+    SlashCommand: "command",
+    ComponentAction: "action",
+    FormSubmission: "form",
+    DirectText: "dm",
+    MemberJoined: "joined",
+}
 
 
 class MentorBot:
@@ -74,6 +84,8 @@ class MentorBot:
         """Do what the member asked; return the private replies for them."""
         if event.actor.is_bot:
             return []
+        kind, outcome = EVENT_KINDS.get(type(event), "other"), "ok"
+        started = perf_counter()
         prepared = await self._prepare(event)
         try:
             async with self.db.unit() as session:
@@ -84,16 +96,22 @@ class MentorBot:
                     )
                 return replies
         except AlreadyHandled:
+            outcome = "duplicate"
             log.info("ignored duplicate event %s", getattr(event, "event_id", ""))
             _discard(prepared)
             return []
         except UserFacingError as exc:
+            outcome = "refused"
             _discard(prepared)
             return [msg.message(str(exc))]
         except Exception:
+            outcome = "error"
             log.exception("failed to handle %s", type(event).__name__)
             _discard(prepared)
             return [msg.message(APOLOGY)]
+        finally:
+            metrics.EVENTS_HANDLED.labels(event.community.platform, kind, outcome).inc()
+            metrics.EVENT_DURATION.labels(kind).observe(perf_counter() - started)
 
     async def _prepare(self, event: Event) -> Any:
         """A large community's heavy command (a round, an export): its heavy part in the worker,

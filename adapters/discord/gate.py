@@ -10,21 +10,34 @@ attempt including those retries:
 - before each REST request it takes a slot of the bot's global limit (50/s)
   and so waits out any global `retry_after` that is in force;
 - after a 429 marked global (`X-RateLimit-Global` / scope "global") it holds the
-  global bucket for `retry_after`, for every route.
+  global bucket for `retry_after`, for every route;
+- every 429 is counted in `mentorbot_platform_rate_limited_total` by route, with
+  ids replaced (`POST /channels/{id}/messages`), retried ones in the retries too.
 
 With `DbPacingSlots` the global bucket is shared by every worker of the bot.
 """
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 
 from adapters.pacing import DISCORD_GLOBAL_INTERVAL, Pacer
+from bot.core import metrics
 
 GLOBAL_BUCKET = "discord:global"
+_API_PREFIX = re.compile(r"^.*?/api(?:/v\d+)?")
+_ID_OR_TOKEN = re.compile(r"/(?:\d{5,}|[A-Za-z0-9_\-.]{60,})(?=/|$)")  # snowflakes, interaction tokens
+
+
+def route_label(method: str, url: Any) -> str:
+    """A bounded metric label for a REST call: the route with its ids and tokens taken out."""
+    path = str(url.path if hasattr(url, "path") else url)
+    route = _ID_OR_TOKEN.sub("/{id}", _API_PREFIX.sub("", path, count=1))
+    return f"{method.upper()} {route}"[:60]
 
 
 def is_global_429(status: int, headers: Any) -> bool:
@@ -69,6 +82,8 @@ class GlobalGate:
 
     async def _after(self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any) -> None:
         response = params.response
+        if response.status == 429:  # discord.py waits and sends again (or the messenger reschedules)
+            metrics.count_rate_limited("discord", route_label(params.method, params.url), retried=True)
         if is_global_429(response.status, response.headers):
             self.global_429s += 1
             await self.pacer.hold(self.bucket, retry_after_of(response.headers))

@@ -58,7 +58,11 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
     install_error_counter()
     health = None
     if settings.metrics_port:
-        probe = HealthProbe(bot.db, lambda: "runtime" in holder and holder["runtime"].running)
+        probe = HealthProbe(
+            bot.db,
+            lambda: "runtime" in holder and holder["runtime"].running,
+            platform_connected=lambda: client.is_ready() and not client.is_closed(),
+        )
         health = await start_health_server(probe, settings.metrics_port)
     stopper = on_sigterm(lambda: graceful_stop(client, holder, bot))
     try:

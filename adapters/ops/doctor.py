@@ -20,6 +20,10 @@ import aiohttp
 
 CLOCK_SKEW_LIMIT = 60.0  # seconds; Slack refuses signed requests more than 5 minutes off
 MEMBERS_INTENT_FLAGS = (1 << 14) | (1 << 15)  # GATEWAY_GUILD_MEMBERS(_LIMITED) on the application
+# What the bot does in each channel: private threads for group introductions; alerts (embeds) for moderators.
+INTRO_NEEDS = {"view_channel": True, "send_messages": True, "create_private_threads": True,
+               "send_messages_in_threads": True}  # fmt: skip
+MODERATOR_NEEDS = {"view_channel": True, "send_messages": True, "embed_links": True}
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Doctor:
         self.env, self.platform = env, platform
         self.checks: list[Check] = []
         self.platform_dates: list[float] = []  # server Date headers, seconds since the epoch, minus local time
+        self.moderator_channels: list[str] = []  # Discord channels set with /mentor-admin modchannel
 
     def add(self, name: str, ok: bool, detail: str = "", fix: str = "") -> None:
         self.checks.append(Check(name, ok, detail, fix))
@@ -105,6 +110,16 @@ class Doctor:
                 current = set()
                 if exists:
                     current = {r[0] for r in (await conn.execute(text("SELECT version_num FROM alembic_version")))}
+                if await conn.run_sync(lambda c: c.dialect.has_table(c, "community")):
+                    self.moderator_channels = [
+                        str(r[0])
+                        for r in await conn.execute(
+                            text(
+                                "SELECT DISTINCT moderator_channel_id FROM community "
+                                "WHERE platform = 'discord' AND moderator_channel_id IS NOT NULL"
+                            )
+                        )
+                    ]
         except Exception as exc:  # any driver error: unreachable, refused, bad credentials
             self.add(
                 "database reachable",
@@ -187,6 +202,7 @@ class Doctor:
             return
         mode = "OAuth (HTTP) mode" if slack.oauth else ("Socket Mode" if slack.app_token else "HTTP mode")
         self.add("Slack configuration", True, mode)
+        await self._request_mode(slack)
         if not slack.app_token:
             self.add(
                 "Slack signing secret",
@@ -222,6 +238,56 @@ class Doctor:
             "all the manifest's scopes granted" if not missing else f"missing {', '.join(missing)}",
             "add them under OAuth & Permissions (or re-apply adapters/slack/manifest.yml) and reinstall the app",
         )
+
+    async def _request_mode(self, slack: Any) -> None:
+        """How Slack reaches the bot. Socket Mode: Slack must accept the app-level token for a
+        connection. HTTP mode: the request URL entered in the app's settings must reach a bot
+        that knows the signing secret — tried with a signed url_verification when
+        SLACK_REQUEST_URL says what that URL is (the bot must be running)."""
+        if slack.app_token:
+            try:
+                body, _ = await _post(
+                    f"{slack.api_url}apps.connections.open", {"Authorization": f"Bearer {slack.app_token}"}
+                )
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self.add("Slack request mode", False, f"cannot reach Slack ({type(exc).__name__})", "check the network")
+                return
+            self.add(
+                "Slack request mode",
+                bool(body.get("ok")),
+                "Socket Mode: Slack opens connections for the app-level token"
+                if body.get("ok")
+                else f"Socket Mode: apps.connections.open says {body.get('error', 'not ok')}",
+                "turn on Socket Mode (Settings → Socket Mode) and put an app-level token with connections:write "
+                "(Basic Information → App-Level Tokens) in SLACK_APP_TOKEN; or unset SLACK_APP_TOKEN for HTTP mode",
+            )
+            return
+        url = (self.env.get("SLACK_REQUEST_URL") or "").strip()
+        listening = f"the bot listens on {slack.host}:{slack.port}/slack/events"
+        if not url:
+            self.add(
+                "Slack request mode",
+                True,
+                f"HTTP mode: {listening}; set SLACK_REQUEST_URL (the URL in the app's settings) to have it tried",
+            )
+            return
+        fix = (
+            f"the app's Request URLs (Slash Commands, Interactivity, Event Subscriptions) must be {url}, "
+            f"forwarded by your proxy to {slack.host}:{slack.port}; start the bot before this check"
+        )
+        status, answer = await _url_verification(url, slack.signing_secret or "")
+        if status == 200 and answer:
+            self.add("Slack request mode", True, f"HTTP mode: {url} answers Slack's signed challenge")
+        elif status == 401:
+            self.add(
+                "Slack request mode",
+                False,
+                f"HTTP mode: {url} refused the signature (401)",
+                "the bot answering there has another SLACK_SIGNING_SECRET; copy it again from Basic Information",
+            )
+        else:
+            said = f"answered {status}" if status else "did not answer"
+            self.add("Slack request mode", False, f"HTTP mode: {url} {said}", fix)
 
     def _fernet_key(self, key: str | None) -> None:
         from cryptography.fernet import Fernet
@@ -280,8 +346,13 @@ class Doctor:
             f"application {app.get('id')}" + (f", DISCORD_APPLICATION_ID={configured}" if configured else ""),
             f"set DISCORD_APPLICATION_ID={app.get('id')} or leave it empty",
         )
+        await self._command_tree(discord, auth, str(app.get("id")))
         if discord.intro_channel_id is not None:
             await self._intro_channel(discord.api_base, auth, str(discord.intro_channel_id), str(me.get("id")))
+        for channel_id in self.moderator_channels:
+            await self._channel_check(
+                "Discord moderators' channel", discord.api_base, auth, channel_id, str(me.get("id")), MODERATOR_NEEDS
+            )
         if discord.members_intent:
             flags = int(app.get("flags") or 0)
             self.add(
@@ -291,9 +362,33 @@ class Doctor:
                 "Developer Portal → Bot → Privileged Gateway Intents → Server Members, or set DISCORD_MEMBERS_INTENT=0",
             )
 
+    async def _command_tree(self, discord: Any, auth: dict[str, str], app_id: str) -> None:
+        """The commands Discord shows members are the ones this version reads."""
+        from adapters.ops.discord_tree import expected_commands, tree_differences
+
+        scope = f"/guilds/{discord.guild_id}" if discord.guild_id is not None else ""
+        status, registered, _ = await _get_list(f"{discord.api_base}/applications/{app_id}{scope}/commands", auth)
+        if status != 200:
+            self.add("Discord command tree", False, f"Discord answered {status}", "check the token's application")
+            return
+        differences = tree_differences(expected_commands(discord), registered)
+        where = f"server {discord.guild_id}" if discord.guild_id is not None else "global"
+        self.add(
+            "Discord command tree",
+            not differences,
+            f"in sync ({where})" if not differences else f"{'; '.join(differences[:3])} ({where})",
+            "start this version of the bot once: it syncs the commands when their definition changed; if it says "
+            f"'unchanged', delete {discord.data_dir}/discord-commands-{app_id}-*.sha256 and start it again",
+        )
+
     async def _intro_channel(self, base: str, auth: dict[str, str], channel_id: str, bot_id: str) -> None:
         """Group introductions open private threads in DISCORD_INTRO_CHANNEL_ID: the bot needs to
         see the channel, create private threads and post in them."""
+        await self._channel_check("Discord intro channel", base, auth, channel_id, bot_id, INTRO_NEEDS)
+
+    async def _channel_check(
+        self, name: str, base: str, auth: dict[str, str], channel_id: str, bot_id: str, needs: dict[str, bool]
+    ) -> None:
         import discord as discord_py
 
         from adapters.ops.discord_permissions import channel_permissions
@@ -301,29 +396,54 @@ class Doctor:
         fix_missing = f"give the bot's role these permissions in channel {channel_id} (channel settings → Permissions)"
         status, channel, _ = await _get(f"{base}/channels/{channel_id}", auth)
         if status != 200:
-            self.add("Discord intro channel", False, f"channel {channel_id}: Discord answered {status}",
-                     "set DISCORD_INTRO_CHANNEL_ID to a text channel the bot can see, or unset it")  # fmt: skip
+            fix = (
+                "set DISCORD_INTRO_CHANNEL_ID to a text channel the bot can see, or unset it"
+                if name == "Discord intro channel"
+                else "let the bot see that channel, or pick another with /mentor-admin modchannel"
+            )
+            self.add(name, False, f"channel {channel_id}: Discord answered {status}", fix)
             return
         guild_id = str(channel.get("guild_id"))
         status_roles, roles, _ = await _get_list(f"{base}/guilds/{guild_id}/roles", auth)
         status_member, member, _ = await _get(f"{base}/guilds/{guild_id}/members/{bot_id}", auth)
         if status_roles != 200 or status_member != 200:
-            self.add("Discord intro channel", False, "the bot is not a member of that server", "invite the bot again")
+            self.add(name, False, "the bot is not a member of that server", "invite the bot again")
             return
         have = channel_permissions(
             guild_id, roles, member.get("roles") or [], bot_id, channel.get("permission_overwrites") or []
         )
-        need = discord_py.Permissions(
-            view_channel=True, send_messages=True, create_private_threads=True, send_messages_in_threads=True
-        )
-        missing = [name for name, on in discord_py.Permissions(need.value & ~have) if on] if have != -1 else []
+        need = discord_py.Permissions(**needs)
+        missing = [perm for perm, on in discord_py.Permissions(need.value & ~have) if on] if have != -1 else []
         self.add(
-            "Discord intro channel",
+            name,
             not missing,
             f"#{channel.get('name', channel_id)}: "
             + ("permissions ok" if not missing else f"missing {', '.join(missing)}"),
             fix_missing,
         )
+
+
+async def _url_verification(url: str, signing_secret: str) -> tuple[int, bool]:
+    """POST Slack's signed url_verification challenge; (status, whether it came back). 0: no answer."""
+    import json
+    import secrets
+
+    from slack_sdk.signature import SignatureVerifier
+
+    challenge = secrets.token_urlsafe(16)
+    body = json.dumps({"type": "url_verification", "token": "doctor", "challenge": challenge})
+    stamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": SignatureVerifier(signing_secret).generate_signature(timestamp=stamp, body=body) or "",
+    }
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http:
+            async with http.post(url, data=body, headers=headers) as response:
+                return response.status, challenge in await response.text()
+    except (aiohttp.ClientError, TimeoutError):
+        return 0, False
 
 
 async def _get_list(url: str, headers: dict[str, str]) -> tuple[int, list[dict[str, Any]], Mapping[str, str]]:

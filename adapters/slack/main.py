@@ -174,9 +174,12 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
 
     stop_transport: Any
     if slack.socket_mode:
+        socket: list[Any] = []  # the websocket client, once connected
+        probe.platform_connected = lambda: socket[0].is_connected() if socket else False
         if settings.metrics_port:
             health = await start_health_server(probe, settings.metrics_port)
         handler = await start_socket_mode(adapter.app, slack, services.client)
+        socket.append(handler.client)
         log.info("mentorbot is connected to Slack in Socket Mode")
         stop_transport = handler.close_async
     else:

@@ -3,15 +3,40 @@
 Names follow Prometheus conventions (`mentorbot_` prefix, base units, `_total` for
 counters). Labels carry only bounded, non-personal values — platform, operation,
 kind — never member ids, names, channel ids or texts. Gauges computed from the
-database (outbox depth and oldest age) are set at scrape time by the health server.
+database (inbox and outbox depth and oldest age) are set at scrape time by the health
+server. `disable()` turns every call into a no-op (the ack bench measures the cost).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
 from bot.core.ports import Delivered, DeliveryResult, PermanentFailure, RetryLater
 
+INBOX_DEPTH = Gauge("mentorbot_inbox_depth", "Inbound events saved and not finished yet (handled, replies sent).")
+INBOX_OLDEST_AGE = Gauge(
+    "mentorbot_inbox_oldest_age_seconds", "Age of the oldest inbound event that is not finished yet."
+)
+EVENTS_RECEIVED = Counter(
+    "mentorbot_events_received_total",
+    "Inbound events saved to the inbox before their ack, redeliveries included.",
+    ["platform", "kind"],
+)
+EVENTS_HANDLED = Counter(
+    "mentorbot_events_handled_total",
+    "Events the core handled, by kind and outcome (ok, refused, duplicate, error).",
+    ["platform", "kind", "outcome"],
+)
+EVENT_DURATION = Histogram(
+    "mentorbot_event_handling_seconds",
+    "Time the core took to handle one event (its whole transaction).",
+    ["kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 OUTBOX_DEPTH = Gauge("mentorbot_outbox_depth", "Outbox messages waiting to be delivered (pending or in flight).")
 OUTBOX_OLDEST_AGE = Gauge(
     "mentorbot_outbox_oldest_age_seconds", "Age of the oldest outbox message still waiting to be delivered."
@@ -73,3 +98,30 @@ def platform_name(messenger: object) -> str:
     if isinstance(named, str):
         return named
     return type(messenger).__name__.lower().replace("messenger", "") or "unknown"
+
+
+class _Off:
+    """Stands in for every metric once metrics are disabled: each call does nothing."""
+
+    def labels(self, *_: Any, **__: Any) -> _Off:
+        return self
+
+    def inc(self, *_: Any) -> None:
+        pass
+
+    def set(self, *_: Any) -> None:
+        pass
+
+    def observe(self, *_: Any) -> None:
+        pass
+
+    @contextmanager
+    def time(self) -> Iterator[None]:
+        yield
+
+
+def disable() -> None:
+    """Make every metric a no-op in this process (callers look them up at each use)."""
+    names = [name for name, value in globals().items() if isinstance(value, (Counter, Gauge, Histogram))]
+    for name in names:
+        globals()[name] = _Off()

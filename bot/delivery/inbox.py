@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.core import messages as msg
+from bot.core import metrics
 from bot.core.messages import Message
 from bot.core.ports import Clock
 from storage.db import Database
@@ -129,6 +130,7 @@ class Inbox:
             raise InboxUnavailable(event_key) from exc
         if ticket.fresh:
             self.turns.arrived(ticket.member_key, ticket.id)
+        metrics.EVENTS_RECEIVED.labels(platform, kind).inc()
         log.debug(
             "inbox: saved %s %s (row %s) from %s%s",
             kind,

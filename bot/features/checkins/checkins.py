@@ -369,7 +369,8 @@ def parse_checkin(text: str, strict: bool) -> tuple[Answer, ...]:
         {
             CheckInAnswer.MET.value: ("we met", "met", "we've met", "we have met", "yes we met", "we did meet"),
             CheckInAnswer.NOT_YET.value: ("not yet", "we haven't met", "haven't met yet", "not met yet"),
-            CheckInAnswer.NEED_HELP.value: ("need help", "i need help", "we need help", "help"),
+            # not a bare "help": in a DM that word asks the bot for help, and inside a sentence it misleads
+            CheckInAnswer.NEED_HELP.value: ("need help", "i need help", "we need help", "help needed", "please help"),
             CheckInAnswer.PAUSE.value: ("pause", "pause 2 weeks", "pause two weeks", "take a break"),
         },
         no=CheckInAnswer.NOT_YET.value,

@@ -66,7 +66,7 @@ def feature() -> Feature:
             ComponentRoute("pulse", pulse.on_pulse_component),
         ),
         text_handler=pulse.on_direct_text,
-        text_priority=40,
+        text_priority=12,  # `pulse …` is explicit: asked before typed answers and free-text notes take the words
         sweeps=(
             # Invites and certificates hold personal data: copies go after the retention (housekeeping).
             Sweep("attachment retention", files.sweep_old_attachments),

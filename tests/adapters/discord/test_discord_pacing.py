@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 
 import discord
+from prometheus_client import REGISTRY
 
 from adapters.discord.gate import GlobalGate
 from adapters.discord.messenger import DiscordMessenger
@@ -40,6 +41,8 @@ async def test_no_request_inside_a_global_retry_after(fake):
     guild = fake.add_guild(channels=("intros-1", "intros-2"))
     gate = GlobalGate()
     client = discord.Client(intents=discord.Intents.none(), http_trace=gate.trace_config())
+    route = {"platform": "discord", "method": "POST /channels/{id}/messages"}
+    limited = REGISTRY.get_sample_value("mentorbot_platform_rate_limited_total", route) or 0.0
     await client.login(fake.token)
     try:
         results = await _burst(fake, client, guild)
@@ -48,6 +51,8 @@ async def test_no_request_inside_a_global_retry_after(fake):
     assert all(isinstance(r, Delivered) for r in results)
     assert gate.global_429s == 1
     assert fake.inside_global == []
+    # Both 429s are counted by route, channel ids left out of the label.
+    assert REGISTRY.get_sample_value("mentorbot_platform_rate_limited_total", route) == limited + 2
 
 
 async def test_discord_py_alone_sends_inside_the_global_window(fake):

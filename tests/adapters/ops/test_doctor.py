@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import stat
 import sys
 from pathlib import Path
 
+import aiohttp
+
+from bot.core.clock import ManualClock
+from bot.core.settings import Settings
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack.wire import BOT_TOKEN
+from tests.fakes.slack.wire import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET
+from tests.support.db import START
+from tests.support.slack_harness import SlackStack
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -152,7 +159,12 @@ async def test_discord_healthy_and_broken(tmp_path: Path) -> None:
     try:
         discord_env = {**env, "DISCORD_TOKEN": fake.token, "DISCORD_API_BASE": fake.api_base}
         code, out = await doctor(tmp_path, discord_env)
+        assert code == 1  # a new application: the bot has never synced its commands
+        assert line(out, "Discord command tree").startswith("[FAIL] Discord command tree: /mentor is not registered")
+        await sync_like_the_bot(fake, discord_env)
+        code, out = await doctor(tmp_path, discord_env)
         assert code == 0, out
+        assert line(out, "Discord command tree") == "[ok  ] Discord command tree: in sync (global)"
         assert line(out, "Discord token").startswith("[ok  ]") and fake.bot.id in out
         assert line(out, "Discord application id").startswith("[ok  ]")
 
@@ -192,8 +204,79 @@ async def test_discord_healthy_and_broken(tmp_path: Path) -> None:
 
         code, out = await doctor(tmp_path, {**discord_env, "DISCORD_INTRO_CHANNEL_ID": "123456789"})
         assert code == 1 and line(out, "Discord intro channel").startswith("[FAIL]") and "404" in out
+
+        # An older copy of the bot synced the same application: one sub-command is gone.
+        admin = next(c for c in fake.commands[None] if c["name"] == "mentor-admin")
+        admin["options"] = [o for o in admin["options"] if o["name"] != "stats"]
+        code, out = await doctor(tmp_path, discord_env)
+        assert code == 1
+        assert line(out, "Discord command tree") == (
+            "[FAIL] Discord command tree: /mentor-admin differs (/mentor-admin stats missing) (global)"
+        )
+        assert "discord-commands-" in out and ".sha256" in out  # the fix says how to force a sync
+        await sync_like_the_bot(fake, discord_env)
+
+        # The moderators' channel a community chose (/mentor-admin modchannel) must take the bot's alerts.
+        mods = fake.add_guild(channels=("mods",))
+        mod_channel = next(iter(mods.channels))
+        with sqlite3.connect(env["DATABASE_URL"].split("///", 1)[1]) as conn:
+            conn.execute(
+                "INSERT INTO community (platform, external_id, name, timezone, moderator_channel_id, created_at) "
+                "VALUES ('discord', ?, 'Mods', 'UTC', ?, '2026-11-23 09:00:00.000000')",
+                (mods.id, mod_channel),
+            )
+        code, out = await doctor(tmp_path, discord_env)
+        assert code == 0, out
+        assert line(out, "Discord moderators' channel") == "[ok  ] Discord moderators' channel: #mods: permissions ok"
+        mods.overwrites[mod_channel] = [{"id": mods.id, "type": 0, "allow": 0, "deny": 1 << 14}]  # no embeds
+        code, out = await doctor(tmp_path, discord_env)
+        assert code == 1 and line(out, "Discord moderators' channel").endswith("missing embed_links")
     finally:
         await fake.stop()
+
+
+async def sync_like_the_bot(fake: FakeDiscord, env: dict[str, str]) -> None:
+    """PUT the commands as the bot's start-up sync does (discord.py's tree.sync payload)."""
+    from adapters.discord.settings import DiscordSettings
+    from adapters.ops.discord_tree import expected_commands
+
+    payload = expected_commands(DiscordSettings.from_env(env))
+    url = f"{fake.api_base}/applications/{fake.application_id}/commands"
+    async with aiohttp.ClientSession() as http:
+        async with http.put(url, json=payload, headers={"Authorization": f"Bot {fake.token}"}) as response:
+            assert response.status == 200, await response.text()
+
+
+async def test_slack_request_mode_socket_and_http(tmp_path: Path) -> None:
+    env = await migrated(tmp_path)
+    async with FakeSlack() as slack:
+        base = {**env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url}
+        code, out = await doctor(tmp_path, {**base, "SLACK_APP_TOKEN": APP_TOKEN})
+        assert code == 0, out
+        assert line(out, "Slack request mode").startswith("[ok  ] Slack request mode: Socket Mode")
+        code, out = await doctor(tmp_path, {**base, "SLACK_APP_TOKEN": "xapp-1-not-enabled"})
+        assert code == 1 and "apps.connections.open says invalid_auth" in line(out, "Slack request mode")
+        assert "Settings → Socket Mode" in out and "xapp-1-not-enabled" not in out
+
+        http = {**base, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+        code, out = await doctor(tmp_path, http)
+        assert code == 0, out  # nothing to try without the public URL; doctor says how to have it tried
+        assert "set SLACK_REQUEST_URL" in line(out, "Slack request mode")
+
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'running.db'}")
+        stack = await SlackStack.start(slack, settings, ManualClock(START))
+        try:
+            code, out = await doctor(tmp_path, {**http, "SLACK_REQUEST_URL": stack.url})
+            assert code == 0, out
+            assert line(out, "Slack request mode").endswith("answers Slack's signed challenge")
+            wrong = {**http, "SLACK_SIGNING_SECRET": "not-the-bots-secret", "SLACK_REQUEST_URL": stack.url}
+            code, out = await doctor(tmp_path, wrong)
+            assert code == 1 and "refused the signature (401)" in line(out, "Slack request mode")
+        finally:
+            await stack.stop()
+        code, out = await doctor(tmp_path, {**http, "SLACK_REQUEST_URL": stack.url})  # the bot is stopped
+        assert code == 1 and line(out, "Slack request mode").endswith("did not answer")
+        assert "start the bot before this check" in out
 
 
 def test_channel_permission_arithmetic_follows_discord() -> None:

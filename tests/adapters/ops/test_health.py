@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
+from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
 from tests.support.slack_payloads import slash_command
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -97,6 +97,7 @@ async def test_slack_http_mode_serves_health_and_metrics_on_its_port(tmp_path: P
                 await until(up, "/healthz answering", proc, log)
                 status, body = await get(http, f"{base}/readyz")
                 assert status == 200 and '"database": true' in body and '"scheduler": true' in body
+                assert '"platform"' not in body  # HTTP mode: Slack reaches us, this answer is the connection
 
                 slack.rate_limit("chat.postMessage", retry_after=1, times=1)  # the first post is paced
                 text = 'poll "Would you join a mentorship program?" --closes 3d'
@@ -124,6 +125,11 @@ async def test_slack_http_mode_serves_health_and_metrics_on_its_port(tmp_path: P
                 assert sample(metrics, "mentorbot_sweeps_total") >= 1
                 assert "mentorbot_outbox_depth " in metrics and "mentorbot_outbox_oldest_age_seconds " in metrics
                 assert "mentorbot_sweep_lag_seconds " in metrics
+                assert sample(metrics, "mentorbot_events_received_total", platform="slack", kind="command") == 1
+                handled = {"platform": "slack", "kind": "command", "outcome": "ok"}
+                assert sample(metrics, "mentorbot_events_handled_total", **handled) == 1
+                assert sample(metrics, "mentorbot_event_handling_seconds_count", kind="command") == 1
+                assert "mentorbot_inbox_depth " in metrics and "mentorbot_inbox_oldest_age_seconds " in metrics
                 for private in ("U0CAROL", "U0ALICE", "C0MENTOR", "mentorship program", BOT_TOKEN):
                     assert private not in metrics
                 assert slack.messages("C0MENTOR"), "the poll reached the channel"
@@ -131,8 +137,32 @@ async def test_slack_http_mode_serves_health_and_metrics_on_its_port(tmp_path: P
             await stop(proc)
 
 
+async def test_slack_socket_mode_is_ready_once_its_websocket_is_connected(tmp_path: Path) -> None:
+    async with FakeSlack() as slack:
+        port = free_port()
+        env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": slack.api_url}
+        proc = await start_bot(tmp_path, {**env, "METRICS_PORT": str(port)})
+        base, log = f"http://127.0.0.1:{port}", tmp_path / "bot.log"
+        try:
+            async with aiohttp.ClientSession() as http:
+
+                async def ready() -> bool:
+                    try:
+                        return (await get(http, f"{base}/readyz"))[0] == 200
+                    except aiohttp.ClientConnectionError:
+                        return False
+
+                await until(ready, "/readyz ready", proc, log)
+                status, body = await get(http, f"{base}/readyz")
+                assert '"platform": true' in body and '"scheduler": true' in body
+        finally:
+            await stop(proc)
+
+
 async def test_discord_serves_health_and_metrics_on_metrics_port(tmp_path: Path) -> None:
     fake = FakeDiscord()
+    guild = fake.add_guild("Mentor Guild", channels=("general",))
+    ana = fake.add_member(guild, "ana")
     await fake.start()
     port = free_port()
     env = {"DISCORD_TOKEN": fake.token, "DISCORD_API_BASE": fake.api_base, "METRICS_PORT": str(port)}
@@ -148,10 +178,31 @@ async def test_discord_serves_health_and_metrics_on_metrics_port(tmp_path: Path)
                     return False
 
             await until(ready, "/readyz ready", proc, log)
+            status, body = await get(http, f"{base}/readyz")
+            assert status == 200 and '"platform": true' in body  # the gateway is connected
             assert (await get(http, f"{base}/healthz"))[0] == 200
             status, metrics = await get(http, f"{base}/metrics")
             assert status == 200 and "# TYPE mentorbot_delivery_latency_seconds histogram" in metrics
             assert sample(metrics, "mentorbot_outbox_depth") == 0
+            assert sample(metrics, "mentorbot_inbox_depth") == 0
+
+            async def synced() -> bool:
+                return fake.registered("mentor", guild.id) is not None
+
+            await until(synced, "the command tree synced", proc, log)
+            await fake.slash(guild, next(iter(guild.channels)), ana.id, "help")
+
+            async def handled() -> bool:
+                text = (await get(http, f"{base}/metrics"))[1]
+                return (
+                    sample(text, "mentorbot_events_handled_total", platform="discord", kind="command", outcome="ok")
+                    >= 1
+                )
+
+            await until(handled, "the command handled and counted", proc, log)
+            metrics = (await get(http, f"{base}/metrics"))[1]
+            assert sample(metrics, "mentorbot_events_received_total", platform="discord", kind="command") == 1
+            assert ana.id not in metrics and '"ana"' not in metrics  # no member in any label
     finally:
         await stop(proc)
         await fake.stop()

@@ -28,3 +28,29 @@ async def test_a_matching_round_is_timed_and_no_label_names_a_member(chat: Chat)
         assert not any(member in value for value in mentorbot), member
     assert "mentorbot_matching_round_duration_seconds" in generate_latest().decode()
     assert values  # the registry was read
+
+
+def test_disabled_metrics_record_nothing() -> None:
+    """`metrics.disable()` (the ack bench's "without metrics" side) makes every call a no-op;
+    run in its own process because it changes the module for the whole process."""
+    import subprocess
+    import sys
+
+    code = (
+        "from prometheus_client import generate_latest\n"
+        "from bot.core import metrics\n"
+        "metrics.disable()\n"
+        "metrics.EVENTS_HANDLED.labels('slack', 'command', 'ok').inc()\n"
+        "metrics.DELIVERY_LATENCY.labels('slack').observe(0.2)\n"
+        "metrics.INBOX_DEPTH.set(3)\n"
+        "with metrics.MATCHING_ROUND_DURATION.time():\n"
+        "    pass\n"
+        "text = generate_latest().decode()\n"
+        "assert 'mentorbot_events_handled_total{' not in text, text\n"
+        "assert 'mentorbot_delivery_latency_seconds_count{' not in text, text\n"
+        "assert 'mentorbot_inbox_depth 3' not in text, text\n"
+        "print('ok')\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
