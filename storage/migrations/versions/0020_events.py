@@ -1,6 +1,6 @@
 """events: community events with RSVPs, calendar invites and reminders
 
-Revision ID: 0021_events
+Revision ID: 0020_events
 Revises: 0019_meetings
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0021_events"
+revision = "0020_events"
 down_revision = "0019_meetings"
 branch_labels = None
 depends_on = None
