@@ -6,6 +6,8 @@ from pathlib import Path
 from icalendar import Calendar
 from sqlalchemy import select
 
+from adapters.console.session import COMMUNITY
+from bot.core.events import CommunityRef, ComponentAction
 from storage.tables import CommunityEvent, EventRsvp, OutboxMessage
 from tests.support.chat import Chat
 
@@ -117,3 +119,19 @@ async def test_stats_count_events_and_going_and_forget_me_removes_the_rsvp(any_c
         assert len((await s.execute(select(EventRsvp))).scalars().all()) == 1
     out = await chat("@carol /mentor stats")
     assert "going: 1 RSVP by 1 member" in out
+
+
+async def test_a_forged_cancel_click_from_a_member_or_another_community_changes_nothing(chat: Chat) -> None:
+    await chat("moderators: carol", MIXER, "@ann click Going")
+    replies = await chat.bot.handle(
+        ComponentAction(COMMUNITY, chat.session.actor("alice"), "#general", "mentor:event:1:cancel")
+    )
+    assert "Only moderators can" in replies[0].plain_text()
+    other = CommunityRef("console", "elsewhere")
+    replies = await chat.bot.handle(
+        ComponentAction(other, chat.session.actor("carol"), "#general", "mentor:event:1:going")
+    )
+    assert "There is no event #1 here." in replies[0].plain_text()
+    async with chat.bot.db.unit() as s:
+        assert (await s.execute(select(CommunityEvent.status))).scalar_one() == "scheduled"
+        assert len((await s.execute(select(EventRsvp))).scalars().all()) == 1
