@@ -94,4 +94,10 @@ async def test_without_manage_events_the_event_still_posts_and_moderators_are_to
         )
 
     await until(told, timeout=20)
+    notice = next(
+        text_of(m)
+        for m in [*p.dms(owner), *(m for c in p.guild.channels for m in fake.channel_messages(c))]
+        if "Manage Events" in text_of(m)
+    )
+    assert "The event is posted" in notice and "mentorbot discord-invite" in notice
     assert p.guild.scheduled_events == []
