@@ -47,6 +47,7 @@ from bot.core.events import (
 from bot.core.feature import Form
 from bot.core.messages import Message, message
 from bot.delivery.inbox import Inbox, InboxUnavailable, Ticket
+from bot.features.admin.purge import Uninstalls
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ class MentorClientMixin:
         self.bot = bot
         # The durable inbox on the core's database (a stub core in adapter tests has none).
         self.inbox = inbox if inbox is not None else (Inbox(bot.db, bot.clock) if getattr(bot, "db", None) else None)
+        # A server that removes the bot has its data purged after the grace period, unless it adds the bot back.
+        self.uninstalls = Uninstalls(bot.db, bot.clock, bot.settings) if getattr(bot, "db", None) else None
         self.settings = settings
         self.runtime = runtime
         self.recent = recent or RecentInteractions()
@@ -412,6 +415,30 @@ class MentorClientMixin:
             await self.run_core(event)
 
         await self.work(ticket or None, job)
+
+    # --- the bot leaves or joins a server -------------------------------------
+    # discord.py calls on_guild_remove only for a GUILD_DELETE without `unavailable`
+    # (the bot was removed, or the server deleted); an outage (unavailable=true) calls
+    # on_guild_unavailable instead, which must not purge anything.
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        if self.uninstalls is not None:
+            await self.uninstalls.removed("discord", str(guild.id))
+
+    async def on_ready(self) -> None:
+        # Every server the bot is in (unavailable ones included) is known by now; a server
+        # missing here removed the bot while this process was down.
+        if self.uninstalls is not None:
+            await self.uninstalls.absent("discord", {str(guild.id) for guild in self.guilds})
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        if self.uninstalls is not None:
+            await self.uninstalls.returned("discord", str(guild.id))
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        # A server that added the bot back while this process was down arrives at start-up.
+        if self.uninstalls is not None:
+            await self.uninstalls.returned("discord", str(guild.id))
 
 
 class MentorTree(app_commands.CommandTree):

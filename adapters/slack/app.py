@@ -60,6 +60,7 @@ from bot.core.events import (
 from bot.core.feature import Form
 from bot.core.messages import Message, message
 from bot.delivery.inbox import Inbox, OpenEvent
+from bot.features.admin.purge import Uninstalls
 
 if TYPE_CHECKING:  # the core is passed in; only its `handle` is used here
     from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -196,8 +197,10 @@ class SlackAdapter:
         form_for: Callable[[str], Form | None] | None = None,
         form_by_id: Callable[[str], Form | None] | None = None,
         inbox: Inbox | None = None,
+        uninstalls: Uninstalls | None = None,
     ) -> None:
         self._handle = handle
+        self.uninstalls = uninstalls  # schedules the workspace's purge (single-workspace mode)
         self.form_for = form_for  # the core says which bare command opens which form
         self.form_by_id = form_by_id  # … and which button opens one (its component id is the form's id)
         self.inbox = inbox
@@ -644,6 +647,12 @@ class SlackAdapter:
     async def on_uninstalled(self, body: dict[str, Any], context: Any) -> None:
         # Single-workspace mode keeps its token in the environment; say so clearly.
         log.warning("Slack says mentorbot was uninstalled or its tokens revoked (team %s)", context.get("team_id"))
+        event = body.get("event") or {}
+        if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+            return  # only user tokens were revoked: the bot is still installed
+        team_id = context.get("team_id") or body.get("team_id")
+        if self.uninstalls is not None and team_id:
+            await self.uninstalls.removed(PLATFORM, team_id)
 
     async def on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("Slack listener error: %r", error, exc_info=error)

@@ -7,6 +7,8 @@
   user id is kept for auditing, never a user token.
 - `app_uninstalled` / `tokens_revoked` reach `async_delete_*` through Bolt's
   built-in token revocation listeners, which remove the row.
+- Both also schedule the purge of the workspace's data after the grace period
+  (bot/features/admin/purge.py); saving an installation again cancels it.
 - `async_find_bot` is called by Bolt's authorize middleware *before* a listener
   can ack, so found bots are cached briefly in memory; deletes clear the cache.
 """
@@ -26,6 +28,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy import delete, select
 
+from bot.features.admin.purge import Uninstalls
 from storage.db import Database
 from storage.tables.slack import SlackInstallation, SlackOAuthState
 
@@ -67,6 +70,8 @@ class DbInstallationStore(AsyncInstallationStore):
         self.client_id = client_id
         self.cache_seconds = cache_seconds
         self._cache: dict[tuple[str, str], tuple[float, Bot]] = {}
+        # Set by adapters/slack/main.py: schedules / cancels the workspace's purge (None: not wired).
+        self.uninstalls: Uninstalls | None = None
 
     @classmethod
     def from_url(cls, database_url: str, secret_key: str, *, client_id: str) -> DbInstallationStore:
@@ -152,6 +157,8 @@ class DbInstallationStore(AsyncInstallationStore):
             row.bot_token_encrypted = self.cipher.encrypt(bot_token)
             row.installed_at = when
         self._cache.pop(key, None)
+        if self.uninstalls is not None and key[1]:
+            await self.uninstalls.returned("slack", key[1])  # installed again within the grace period
 
     # --- reads -------------------------------------------------------------------
 
@@ -258,6 +265,9 @@ class DbInstallationStore(AsyncInstallationStore):
             )
         self._cache.pop(key, None)
         self._cache.pop((key[0], ""), None)
+        if self.uninstalls is not None and key[1]:
+            # app_uninstalled and tokens_revoked both land here, in either order: the first schedules.
+            await self.uninstalls.removed("slack", key[1])
         log.info("Slack installation removed (enterprise %r, team %r)", enterprise_id, team_id)
 
 

@@ -27,6 +27,7 @@ from adapters.slack.messenger import SlackMessenger, make_web_client
 from adapters.slack.settings import EVENTS_PATH, SlackSettings
 from bot.delivery.inbox import Inbox
 from bot.delivery.leases import take_back_at_start
+from bot.features.admin.purge import Uninstalls
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,9 @@ def build_services(
             found = await installation_store.async_find_bot(enterprise_id=None, team_id=team_id)
             return found.bot_token if found else None
 
+    uninstalls = Uninstalls(bot.db, bot.clock, bot.settings) if getattr(bot, "db", None) is not None else None
+    if installation_store is not None and hasattr(installation_store, "uninstalls"):
+        installation_store.uninstalls = uninstalls
     messenger = SlackMessenger(
         client, token_for=token_for, pace_seconds=pace_seconds, **shared_platform_state(bot, pace_seconds)
     )
@@ -133,6 +137,7 @@ def build_services(
         form_for=bot.router.form_for,
         form_by_id=bot.router.forms.get,
         inbox=inbox,
+        uninstalls=uninstalls,
     )
     return SlackServices(adapter, messenger, client, installation_store, inbox)
 

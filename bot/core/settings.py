@@ -49,6 +49,9 @@ class Settings:
     heavy_work_min_members: int = 2000
     # CSV exports hold personal data: their copies in data_dir are deleted after this many days.
     export_retention_days: float = 7.0
+    # A workspace that uninstalled the app (a Discord server that removed the bot): its data is
+    # deleted this many days later unless the app is installed again before (bot/features/admin/purge.py).
+    purge_grace_days: float = 30.0
     # A small HTTP server for /healthz, /readyz and /metrics when the bot has no HTTP port of its
     # own (Socket Mode, Discord); None: off. Slack in HTTP mode serves them on PORT regardless.
     metrics_port: int | None = None
@@ -100,6 +103,7 @@ class Settings:
             heavy_work=_heavy_work(get("MENTORBOT_HEAVY_WORK")),
             heavy_work_min_members=int(number("MENTORBOT_HEAVY_WORK_MIN_MEMBERS", 2000, 0)),
             export_retention_days=number("MENTORBOT_EXPORT_RETENTION_DAYS", 7.0, 0.0),
+            purge_grace_days=number("MENTORBOT_PURGE_GRACE_DAYS", 30.0, 0.0),
             metrics_port=_port(get("METRICS_PORT")),
             log_format=_log_format(get("LOG_FORMAT")),
         )

@@ -25,6 +25,9 @@ class Community(SQLModel, table=True):
     # Where moderator alerts go (delivery failures, warnings); set by the first poll or by config.
     moderator_channel_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # The app was removed (Slack uninstall, Discord server removed the bot): every row of the
+    # community is deleted at this moment unless it is installed again first (bot/features/admin/purge.py).
+    purge_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Member(SQLModel, table=True):

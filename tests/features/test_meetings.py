@@ -201,7 +201,9 @@ def _pdf_text(out: str, user: str) -> tuple[Path, str]:
 
 async def test_certificate_from_the_completion_message_names_hours_and_a_code_that_verifies(chat: Chat) -> None:
     await _paired(chat)
-    await chat("@maria click We've had our kick-off", '@maria /mentor log 1h30m "portfolio"', "wait 14d")
+    await chat("@maria click We've had our kick-off", '@maria /mentor log 1h30m "portfolio"', "wait 2d")
+    await chat("@maria click Done — I've read it")  # her first mentor-training lesson counts too
+    await chat("wait 12d")
     await chat("@ann click We met", "@ann click 1 hour")
     out = await chat("@ann /mentor wrap-up", "@ann click Yes, wrap up")
     assert "[8] Get my certificate (PDF)" in out.split("[DM maria] Thank you for mentoring ann")[1]
@@ -209,6 +211,7 @@ async def test_certificate_from_the_completion_message_names_hours_and_a_code_th
     assert "Your certificate (PDF) is on its way to your DMs." in out
     path, text = _pdf_text(out, "maria")
     assert "maria" in text and "mentor" in text and "2.5 hours of mentoring logged (3 meetings)" in text
+    assert "15 minutes of mentor training (1 lesson)" in text
     assert "mentored 1 mentee" in text and "CPD" not in text  # the default program defines no conversion
     code = re.search(r"MB-[A-Z0-9]{4}-[A-Z0-9]{4}", text).group(0)  # type: ignore[union-attr]
     assert oct(path.stat().st_mode & 0o777) == "0o600"

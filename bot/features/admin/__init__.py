@@ -1,9 +1,10 @@
-"""Program administration that belongs to no single feature (where moderator alerts go)."""
+"""Program administration that belongs to no single feature (where moderator alerts go; purging
+a workspace that removed the app)."""
 
 from __future__ import annotations
 
-from bot.core.feature import Command, Feature
-from bot.features.admin import admin
+from bot.core.feature import Command, Feature, Sweep
+from bot.features.admin import admin, purge
 
 
 def feature() -> Feature:
@@ -18,4 +19,5 @@ def feature() -> Feature:
                 moderator_only=True,
             ),
         ),
+        sweeps=(Sweep("workspace purge", purge.purge_due, purge.next_purge_due),),
     )

@@ -26,6 +26,7 @@ from bot.core.ports import Destination
 from bot.core.router import ComponentId
 from bot.features.meetings.certificate_pdf import CertificateText, render_certificate
 from bot.features.meetings.files import attachment_path, forget_attachments, write_private
+from bot.features.recruit.training import LESSON_MINUTES, lessons_done
 from storage.meeting_log import logged_for
 from storage.tables import Availability, Certificate, MeetingLog, Member, Pairing, PublicThanks
 from storage.tables.meetings import hours
@@ -61,6 +62,10 @@ async def _pairings_of(session: AsyncSession, community_id: int, member_id: int)
     )
 
 
+def _length(minutes: int) -> str:
+    return f"{minutes} minutes" if minutes < 60 else f"{hours(minutes)} hours"
+
+
 async def issue_certificate(ctx: Ctx) -> list[Message]:
     """Make the member's certificate and send it to their DM as a PDF."""
     pairings = await _pairings_of(ctx.session, ctx.community_id, ctx.member_id)
@@ -86,9 +91,11 @@ async def issue_certificate(ctx: Ctx) -> list[Message]:
     ctx.session.add(certificate)
     await ctx.session.flush()
     zone = ZoneInfo(ctx.tz)
+    trained = await lessons_done(ctx.session, ctx.community_id, ctx.member_id, ctx.program) if mentoring else 0
+    training_minutes = trained * LESSON_MINUTES  # mentor training counts towards CPD like mentoring time
     cpd = ""
     if ctx.program.cpd_per_hour:
-        cpd = f"{hours(round(logged.minutes * ctx.program.cpd_per_hour))} {ctx.program.cpd_label}"
+        cpd = f"{hours(round((logged.minutes + training_minutes) * ctx.program.cpd_per_hour))} {ctx.program.cpd_label}"
     text = CertificateText(
         name=ctx.member.display_name,
         program=ctx.program.name,
@@ -99,6 +106,7 @@ async def issue_certificate(ctx: Ctx) -> list[Message]:
         cpd=cpd,
         code=certificate.code,
         issued=f"{ctx.now.astimezone(zone):%d %b %Y}",
+        training=f"{_length(training_minutes)} of mentor training ({msg.plural(trained, 'lesson')})" if trained else "",
     )
     pdf = await asyncio.to_thread(render_certificate, text)  # CPU work off the event loop
     name = f"certificate-{certificate.code}.pdf"

@@ -24,6 +24,7 @@ class CertificateText:
     cpd: str  # "" when the program file defines no conversion
     code: str
     issued: str
+    training: str = ""  # "1.0 hours of mentor training (4 lessons)"; "" when none was done
 
 
 def _font_dir() -> Path:
@@ -67,7 +68,7 @@ def render_certificate(text: CertificateText) -> bytes:
     line(f"took part as a {text.role} in", 13, gap=3)
     line(text.program, 18, "B", 6)
     line(text.dates, 13, gap=3)
-    for detail in (text.hours, text.mentees, text.cpd):
+    for detail in (text.hours, text.training, text.mentees, text.cpd):
         if detail:
             line(detail, 13, gap=2)
     pdf.set_y(pdf.h - 42)

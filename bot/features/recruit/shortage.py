@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Text, case, cast, func, select
@@ -26,9 +26,11 @@ from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.program import Program
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox, moderator_destinations
+from storage.bulk import insert_ignoring_duplicates
 from storage.tables import Community, Pairing, PairingStatus, Poll, Profile, ProfileStatus, RecruitAlert, RecruitCheck
 
 CHECK_EVERY = timedelta(days=1)
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # a community not yet checked is due at once
 BATCH = 20  # communities checked per sweep
 
 
@@ -225,21 +227,25 @@ async def check_community(session: AsyncSession, community: Community, now: date
 
 
 async def check_shortages(session: AsyncSession, now: datetime, env: SweepEnv) -> int:
-    """Sweep: communities not checked for a day (or never) are checked now."""
+    """Sweep: communities not checked for a day (or never) are checked now.
+
+    A community never checked gets its row first (ignoring one another worker just made),
+    then due rows are claimed with SKIP LOCKED, so two workers never check one community."""
+    unchecked = select(col(Community.id)).where(col(Community.id).not_in(select(col(RecruitCheck.community_id))))
+    new_rows = [{"community_id": cid, "checked_at": NEVER} for cid in (await session.execute(unchecked)).scalars()]
+    await insert_ignoring_duplicates(session, RecruitCheck.__table__, new_rows)  # type: ignore[attr-defined]  # SQLModel sets it; its stubs omit it
     due = (
         await session.execute(
             select(Community, RecruitCheck)
-            .outerjoin(RecruitCheck, col(RecruitCheck.community_id) == Community.id)
-            .where((col(RecruitCheck.checked_at).is_(None)) | (col(RecruitCheck.checked_at) <= now - CHECK_EVERY))
+            .join(RecruitCheck, col(RecruitCheck.community_id) == Community.id)
+            .where(col(RecruitCheck.checked_at) <= now - CHECK_EVERY)
             .order_by(col(Community.id))
             .limit(BATCH)
+            .with_for_update(skip_locked=True, of=RecruitCheck)
         )
     ).all()
     alerts = 0
     for community, check in due:
-        assert community.id is not None
-        if check is None:
-            check = RecruitCheck(community_id=community.id, checked_at=now)
         check.checked_at = now
         session.add(check)
         alerts += await check_community(session, community, now, env.program)

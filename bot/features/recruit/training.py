@@ -26,6 +26,7 @@ from bot.core.program import Program
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox
 from bot.features.milestones.milestones import render_guide
+from storage.bulk import insert_ignoring_duplicates
 from storage.tables import Member, MentorTraining, Pairing, PairingStatus, Profile, ProfileStatus
 
 # (library key, day of the first mentorship it arrives on)
@@ -36,6 +37,7 @@ LESSONS = (
     ("stalled-or-mismatched", 13),
 )
 BATCH = 100
+LESSON_MINUTES = 15  # what one lesson counts for on a certificate (read it, think it over, mark it done)
 
 
 def lessons(program: Program) -> list[tuple[str, int]]:
@@ -69,18 +71,19 @@ async def _enrol(session: AsyncSession, now: datetime) -> None:
         .group_by(col(Pairing.mentor_member_id), col(Pairing.community_id))
         .limit(BATCH)
     )
-    for member_id, community_id, started in rows.all():
-        first = started + timedelta(days=LESSONS[0][1])
-        session.add(
-            MentorTraining(
-                member_id=member_id,
-                community_id=community_id,
-                started_at=started,
-                next_step=0,
-                next_due_at=max(first, now),
-            )
-        )
-    await session.flush()
+    new_rows = [
+        {
+            "member_id": member_id,
+            "community_id": community_id,
+            "started_at": started,
+            "next_step": 0,
+            "next_due_at": max(started + timedelta(days=LESSONS[0][1]), now),
+            "done": "[]",  # the JSON text: this insert bypasses the ORM's conversion
+        }
+        for member_id, community_id, started in rows.all()
+    ]
+    # Another worker may enrol the same mentor at the same moment: the first row wins.
+    await insert_ignoring_duplicates(session, MentorTraining.__table__, new_rows)  # type: ignore[attr-defined]  # SQLModel sets it; its stubs omit it
 
 
 async def send_due_lessons(session: AsyncSession, now: datetime, env: SweepEnv) -> int:
@@ -171,3 +174,11 @@ async def training_counts(session: AsyncSession, community_id: int, program: Pro
     )
     trained = sum(1 for row in rows if keys <= set(row.done))
     return trained, len(rows) - trained
+
+
+async def lessons_done(session: AsyncSession, community_id: int, member_id: int, program: Program) -> int:
+    """How many of today's lessons this mentor marked done (a certificate counts their time)."""
+    training = await session.get(MentorTraining, member_id)
+    if training is None or training.community_id != community_id:
+        return 0
+    return len({key for key, _ in lessons(program)} & set(training.done))
