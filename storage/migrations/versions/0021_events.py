@@ -1,7 +1,7 @@
 """events: community events with RSVPs, calendar invites and reminders
 
-Revision ID: 0020_events
-Revises: 0019_meetings
+Revision ID: 0021_events
+Revises: 0020_purge
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision = "0020_events"
-down_revision = "0019_meetings"
+revision = "0021_events"
+down_revision = "0020_purge"
 branch_labels = None
 depends_on = None
 
