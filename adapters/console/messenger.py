@@ -45,6 +45,8 @@ class ConsoleMessenger:
 
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         destination = delivery.destination
+        if delivery.operation is Operation.CALENDAR_EVENT:
+            return Delivered(None)  # the console has no calendar: the post and the .ics invites serve
         if delivery.operation is Operation.POST:
             if delivery.idempotency_key in self.sent_keys:
                 return Delivered(self.sent_keys[delivery.idempotency_key])

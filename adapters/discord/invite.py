@@ -19,6 +19,7 @@ LEAST_PERMISSIONS = discord.Permissions(
     pin_messages=True,  # pin open polls (the dedicated pin permission, not Manage Messages)
     create_private_threads=True,  # group introductions as private threads
     send_messages_in_threads=True,  # post the introduction in that thread
+    manage_events=True,  # community events also appear in the server's Events (Guild Scheduled Events)
 )
 
 SCOPES = ("bot", "applications.commands")

@@ -28,6 +28,7 @@ import discord
 
 from adapters.discord.render import RenderedMessage, render
 from adapters.pacing import DmChannelStore
+from bot.core import messages as msg
 from bot.core.ports import (
     Delivered,
     Delivery,
@@ -145,6 +146,8 @@ class DiscordMessenger:
                 return await self._post(delivery)
             if delivery.operation is Operation.UPDATE:
                 return await self._update(delivery)
+            if delivery.operation is Operation.CALENDAR_EVENT:
+                return await self._scheduled_event(delivery)
             return await self._pin(delivery, pin=delivery.operation is Operation.PIN)
         except _DMClosed as closed:
             return PermanentFailure(
@@ -166,6 +169,45 @@ class DiscordMessenger:
             return PermanentFailure(f"rejected:{error.code or error.status}", error.text)
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             return RetryLater(5.0 * (delivery.attempt + 1), f"network: {error.__class__.__name__}")
+
+    # --- a community event as a Guild Scheduled Event ----------------------------
+
+    async def _scheduled_event(self, delivery: Delivery) -> DeliveryResult:
+        """POST /guilds/{guild}/scheduled-events: an external event (entity_type 3) members can see.
+
+        External events carry their place in entity_metadata.location and must have an end time;
+        privacy_level 2 is "guild only", the one Discord allows. Without Manage Events Discord
+        answers 403: the event's post is out already, so this row alone fails and the moderators
+        are told to re-invite the bot with that permission.
+        """
+        if delivery.message is None:
+            return PermanentFailure("empty", "an event without its details")
+        rows = {
+            label: msg.spans_plain(value)
+            for part in delivery.message.parts
+            if isinstance(part, msg.Fields)
+            for label, value in part.rows
+        }
+        payload = {
+            "name": rows.get("name", "")[:100],
+            "scheduled_start_time": rows.get("start", ""),
+            "scheduled_end_time": rows.get("end", ""),
+            "entity_type": 3,
+            "entity_metadata": {"location": rows.get("location", "")[:100]},
+            "privacy_level": 2,
+            "description": rows.get("description", "")[:1000],
+        }
+        try:
+            if delivery.target_ref:  # a change to the event we created: cancel it (status 4, CANCELED)
+                guild = int(delivery.community_external_id)
+                await self.client.http.edit_scheduled_event(guild, int(delivery.target_ref), status=4)
+                return Delivered(delivery.target_ref)
+            created = await self.client.http.create_guild_scheduled_event(
+                int(delivery.community_external_id), reason="mentorbot community event", **payload
+            )
+        except discord.Forbidden as error:
+            return PermanentFailure("missing_manage_events", error.text)
+        return Delivered(str(created["id"]))
 
     # --- POST -----------------------------------------------------------------
 

@@ -229,6 +229,8 @@ class SlackMessenger:
                 return await self._pin(delivery, token, add=True)
             if delivery.operation is Operation.UNPIN:
                 return await self._pin(delivery, token, add=False)
+            if delivery.operation is Operation.CALENDAR_EVENT:
+                return Delivered(None)  # Slack has no events of its own: the post and the .ics invites serve
             return PermanentFailure("unsupported_operation", str(delivery.operation))
         except SlackApiError as exc:
             result = self._classify(exc, delivery)

@@ -38,6 +38,15 @@ class OutboxWriter(Protocol):
 
     async def pin(self, target: OutboxMessage, *, unpin: bool = False) -> OutboxMessage: ...
 
+    async def calendar_event(
+        self,
+        destination: Destination,
+        message: Message,
+        *,
+        dedupe_key: str | None = None,
+        target: OutboxMessage | None = None,
+    ) -> OutboxMessage: ...
+
 
 @dataclass
 class Ctx:

@@ -60,6 +60,9 @@ class Operation(StrEnum):
     UPDATE = "update"  # replace the content of a message we sent earlier
     PIN = "pin"
     UNPIN = "unpin"
+    # The platform's own calendar entry for a community event (Discord: a Guild Scheduled Event).
+    # The message carries the event as label/value rows; platforms without one skip it.
+    CALENDAR_EVENT = "calendar_event"
 
 
 @dataclass(frozen=True)

@@ -478,6 +478,11 @@ _ADVICE = {
     "cannot_dm_bot": "That user is a bot and cannot receive direct messages.",
     "token_revoked": "The bot's token was revoked; reinstall the app.",
     "missing_access": "The bot lacks permission in that channel; check its role.",
+    "missing_manage_events": (
+        "The event is posted, but Discord refused to add it to the server's Events: the bot lacks the "
+        "Manage Events permission. Re-invite it with `mentorbot discord-invite` (the link now asks for it) "
+        "or give its role Manage Events in Server Settings → Roles."
+    ),
     "message_not_found": "The message was deleted on the platform, so it could not be changed or pinned.",
 }
 

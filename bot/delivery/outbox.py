@@ -93,6 +93,18 @@ class Outbox:
             return pending
         return await self._add(Operation.UPDATE, destination_of(target), message, dedupe_key=None, target=target)
 
+    async def calendar_event(
+        self,
+        destination: Destination,
+        message: Message,
+        *,
+        dedupe_key: str | None = None,
+        target: OutboxMessage | None = None,
+    ) -> OutboxMessage:
+        """The platform's own event entry next to the post in `destination` (see Operation.CALENDAR_EVENT);
+        with `target` (the row that created it), a change to that entry."""
+        return await self._add(Operation.CALENDAR_EVENT, destination, message, dedupe_key=dedupe_key, target=target)
+
     async def pin(self, target: OutboxMessage, *, unpin: bool = False) -> OutboxMessage:
         op = Operation.UNPIN if unpin else Operation.PIN
         if target.id is None:

@@ -10,6 +10,7 @@ from storage.tables.core import (  # noqa: F401
     OutboxStatus,
     WorkerHeartbeat,
 )
+from storage.tables.events import CommunityEvent, EventRsvp, EventStatus  # noqa: F401
 from storage.tables.intake import Intake, IntakeStatus  # noqa: F401
 from storage.tables.lifecycle import (  # noqa: F401
     AskedQuestion,

@@ -76,6 +76,8 @@ SAMPLE_ARGS = {
     "recruit post": "1",
     "recruit edit": '1 "Mentors wanted"',
     "recruit lapsed": "",
+    "event": '"Mixer" --at 3d',
+    "event cancel": "1",
 }
 # Commands that name an object by id, and the id to try from another community.
 ID_COMMANDS = {
@@ -86,6 +88,7 @@ ID_COMMANDS = {
     "pair": "1 end",
     "recruit post": "1",
     "recruit edit": '1 "Mentors wanted"',
+    "event cancel": "1",
 }
 ID_BUTTONS = [
     "mentor:poll:1:vote:0",
@@ -101,6 +104,8 @@ ID_BUTTONS = [
     "mentor:pulse:1:rate:2",
     "mentor:rcr:1:post",
     "mentor:rcrl:all:invite",
+    "mentor:event:1:going",
+    "mentor:event:1:cancel",
 ]
 
 
@@ -197,7 +202,9 @@ async def test_buttons_from_another_community_do_nothing(world_chat: Chat, compo
     elsewhere = CommunityRef("console", "another-community")
     replies = await chat.bot.handle(ComponentAction(elsewhere, chat.session.actor("ann"), "#general", component_id))
     text = replies[0].plain_text().lower()
-    assert any(word in text for word in ("no poll", "can't find", "no matching round", "only moderators")), text
+    assert any(
+        word in text for word in ("no poll", "no event", "can't find", "no matching round", "only moderators")
+    ), text
     assert await _table_counts(chat) == before
 
 

@@ -40,7 +40,7 @@ def feature() -> Feature:
                         option=True,
                         max_length=40,
                     ),
-                    Arg("anonymous", ArgKind.FLAG, "Never show who voted for what (the default shows no names either)"),
+                    Arg("anonymous", ArgKind.FLAG, "Never show who voted for what"),
                     Arg("public", ArgKind.FLAG, "Show voters' names next to the tallies"),
                 ),
                 examples=('poll "Would you join a mentorship program?" --closes 3d',),
@@ -55,7 +55,7 @@ def feature() -> Feature:
                     Arg(
                         "id",
                         ArgKind.INT,
-                        "The poll's number, shown on the poll and in /mentor polls",
+                        "The poll's number (see /mentor polls)",
                         required=True,
                         min_value=1,
                     ),
@@ -72,7 +72,7 @@ def feature() -> Feature:
                     Arg(
                         "id",
                         ArgKind.INT,
-                        "The poll's number, shown on the poll and in /mentor polls",
+                        "The poll's number (see /mentor polls)",
                         required=True,
                         min_value=1,
                     ),
@@ -97,7 +97,7 @@ def feature() -> Feature:
                     Arg(
                         "id",
                         ArgKind.INT,
-                        "The poll's number, shown on the poll and in /mentor polls",
+                        "The poll's number (see /mentor polls)",
                         required=True,
                         min_value=1,
                     ),

@@ -31,6 +31,7 @@ from bot.core.questions import ask as ask_question
 from bot.core.router import ComponentId
 from bot.delivery.inbox import forget_saved_events
 from bot.delivery.outbox import Outbox
+from bot.features.events.events import refresh_event_message
 from bot.features.intake.conversation import get_intake, get_profile
 from bot.features.meetings.certificate import forget_meetings
 from bot.features.pairs.pairs import end_pairings_for_member
@@ -41,6 +42,8 @@ from storage.tables import (
     CheckIn,
     ChoiceOffer,
     Community,
+    CommunityEvent,
+    EventRsvp,
     Feedback,
     Goal,
     Intake,
@@ -393,6 +396,22 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
     outbox = Outbox(session, community.id, now)
     for poll in polls:
         await refresh_poll_message(session, outbox, poll, community.timezone)
+    # Their RSVPs go too (the events' "going" counts are refreshed; nothing is sent to them again).
+    events = (
+        (
+            await session.execute(
+                select(CommunityEvent)
+                .join(EventRsvp, col(EventRsvp.event_id) == CommunityEvent.id)
+                .where(col(CommunityEvent.community_id) == community.id, col(EventRsvp.member_id) == member.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    await session.execute(delete(EventRsvp).where(col(EventRsvp.member_id) == member.id))
+    await session.flush()
+    for event in events:
+        await refresh_event_message(session, outbox, event, community.timezone)
 
     # The DMs and group DMs opened with them: the channel ids name them.
     await forget_dm_channels(session, community.platform, community.external_id, user_id)

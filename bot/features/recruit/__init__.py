@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
 from bot.features.recruit import alerts, alumni, asks, lapsed, shortage, training
 
-ALERT = Arg("alert", ArgKind.INT, "The shortage alert's number, shown on the alert", required=True, min_value=1)
+ALERT = Arg("alert", ArgKind.INT, "The alert's number", required=True, min_value=1)
 
 
 def feature() -> Feature:

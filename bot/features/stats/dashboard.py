@@ -31,6 +31,7 @@ from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.ports import Destination
 from bot.delivery.pictures import drawer_name, picture_worker
+from bot.features.events.figures import event_figures
 from bot.features.recruit.alumni import recruiting_summary
 from bot.features.stats.chart import CHART_TOPICS, chart_figures, draw_dashboard_chart
 from bot.features.stats.export import PreparedExport, export_directory, write_export
@@ -212,6 +213,11 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
     if choices:
         parts.append(msg.text(msg.Strong("Choice rounds"), " — what mentees did with their shortlists"))
         parts.append(msg.text(choices))
+
+    events = await event_figures(ctx.session, ctx.community_id, ctx.now)
+    if events:
+        parts.append(msg.text(msg.Strong("Community events"), " — attendance is who said they are going"))
+        parts.append(msg.text(events))
 
     parts.append(msg.text(msg.Strong("Campaigns"), " — where sign-ups came from"))
     if not board.sources:

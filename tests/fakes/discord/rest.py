@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -139,6 +140,12 @@ class RestRoutes:
             ("GET", f"/channels/{s.format('channel')}", self._get_channel),
             ("GET", f"/guilds/{s.format('guild')}/roles", self._get_roles),
             ("GET", f"/guilds/{s.format('guild')}/members/{s.format('user')}", self._get_member),
+            ("POST", f"/guilds/{s.format('guild')}/scheduled-events", self._create_scheduled_event),
+            (
+                "PATCH",
+                f"/guilds/{s.format('guild')}/scheduled-events/{s.format('event')}",
+                self._edit_scheduled_event,
+            ),
         ]
         return [(m, re.compile(p), h) for m, p, h in raw]
 
@@ -162,6 +169,78 @@ class RestRoutes:
                     }
                 )
         return self._error(404, 10003, "Unknown Channel")
+
+    async def _create_scheduled_event(self, call: RecordedCall, guild: str) -> web.Response:
+        """Create Guild Scheduled Event, checked the way Discord's docs state it: name 1–100, privacy_level 2
+        (GUILD_ONLY); entity_type 3 (EXTERNAL) requires entity_metadata.location (1–100) and
+        scheduled_end_time, and no channel_id; ISO 8601 times, the end after the start."""
+        g = self.guilds.get(guild)
+        if g is None:
+            return self._error(404, 10004, "Unknown Guild")
+        if not g.bot_manage_events:
+            return self._error(403, 50013, "Missing Permissions")
+        body = call.json if isinstance(call.json, dict) else {}
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            return self._invalid("scheduled event name must be 1-100 characters")
+        if body.get("privacy_level") != 2:
+            return self._invalid("privacy_level must be 2 (GUILD_ONLY)")
+        if len(body.get("description") or "") > 1000:
+            return self._invalid("description over 1000 characters")
+        try:
+            start = datetime.fromisoformat(body["scheduled_start_time"])
+            end = datetime.fromisoformat(body["scheduled_end_time"]) if body.get("scheduled_end_time") else None
+        except (KeyError, TypeError, ValueError):
+            return self._invalid("scheduled_start_time/scheduled_end_time must be ISO 8601")
+        if body.get("entity_type") == 3:
+            location = (body.get("entity_metadata") or {}).get("location")
+            if not isinstance(location, str) or not 1 <= len(location) <= 100:
+                return self._invalid("an external event needs entity_metadata.location (1-100 characters)")
+            if end is None:
+                return self._invalid("an external event needs scheduled_end_time")
+            if body.get("channel_id") is not None:
+                return self._invalid("an external event has no channel_id")
+        elif body.get("entity_type") not in (1, 2):
+            return self._invalid("entity_type must be 1, 2 or 3")
+        if end is not None and end <= start:
+            return self._invalid("scheduled_end_time must be after scheduled_start_time")
+        event = {
+            "id": self.snowflake(),
+            "guild_id": guild,
+            "channel_id": body.get("channel_id"),
+            "creator_id": self.bot.id,
+            "name": name,
+            "description": body.get("description"),
+            "scheduled_start_time": body["scheduled_start_time"],
+            "scheduled_end_time": body.get("scheduled_end_time"),
+            "privacy_level": 2,
+            "status": 1,
+            "entity_type": body["entity_type"],
+            "entity_id": None,
+            "entity_metadata": body.get("entity_metadata"),
+            "creator": self.bot.payload(),
+            "user_count": 0,
+            "image": None,
+        }
+        g.scheduled_events.append(event)
+        return self._json(event)
+
+    async def _edit_scheduled_event(self, call: RecordedCall, guild: str, event: str) -> web.Response:
+        """Modify Guild Scheduled Event: only the status here; SCHEDULED (1) may become ACTIVE (2) or
+        CANCELED (4), nothing comes back from CANCELED or COMPLETED."""
+        g = self.guilds.get(guild)
+        found = next((e for e in g.scheduled_events if e["id"] == event), None) if g else None
+        if g is None or found is None:
+            return self._error(404, 10070, "Unknown Guild Scheduled Event")
+        if not g.bot_manage_events:
+            return self._error(403, 50013, "Missing Permissions")
+        status = (call.json or {}).get("status")
+        if status is not None:
+            allowed = {1: {2, 4}, 2: {3}}.get(found["status"], set())
+            if status not in allowed:
+                return self._invalid(f"scheduled event status cannot go from {found['status']} to {status}")
+            found["status"] = status
+        return self._json(found)
 
     async def _get_roles(self, call: RecordedCall, guild: str) -> web.Response:
         g = self.guilds.get(guild)

@@ -45,6 +45,9 @@ class FakeGuild:
     # and per channel the overwrites Discord returns ({"id", "type": 0 role / 1 member, "allow", "deny"}).
     role_permissions: dict[str, int] = field(default_factory=dict)
     overwrites: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Whether the bot's role has Manage Events (POST /guilds/{id}/scheduled-events needs it).
+    bot_manage_events: bool = True
+    scheduled_events: list[dict[str, Any]] = field(default_factory=list)  # as Discord returns them
 
 
 class WorldState:
