@@ -68,6 +68,8 @@ TOUR: list[tuple[str, str]] = [
     ("mod", "recruit post 1"),  # no such alert: a polite answer
     ("mod", 'recruit edit 1 "Go mentors wanted"'),
     ("mod", "recruit lapsed"),
+    ("mod", 'event "Mixer" --at "2026-12-24 18:00" --where "Room 2"'),
+    ("mod", "event cancel 99"),  # no such event: a polite answer
     ("mod", "pair 2 end"),
     ("newbie", "join"),
     ("newbie", "help"),

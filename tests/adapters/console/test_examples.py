@@ -17,6 +17,12 @@ EXPECTED = {
         "Choice round #1 closed: 2 chose their first suggestion",
     ],
     "intake.txt": ["You're signed up as a mentee", "You're signed up as a mentor"],
+    "events.txt": [
+        "Event #1 is posted here for Thu 10 Dec 2026, 18:00 (UTC).",
+        "[DM ann] You're going: Kick-off mixer",
+        "[DM ann] Soon: Kick-off mixer starts Thu 10 Dec 2026, 18:00 (UTC)",
+        "[DM ann] Cancelled: Kick-off mixer",
+    ],
     "match.txt": [
         "2 pairs, average fit",
         "fay: no mentor offers Rust",
