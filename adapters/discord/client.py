@@ -15,7 +15,6 @@ the member-joined count). No message-content intent.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -47,6 +46,7 @@ from bot.core.events import (
 from bot.core.feature import Form
 from bot.core.messages import Message, message
 from bot.delivery.inbox import Inbox, InboxUnavailable, Ticket
+from bot.delivery.inbox_work import InboxWork
 from bot.features.admin.purge import Uninstalls
 
 log = logging.getLogger(__name__)
@@ -109,9 +109,7 @@ class MentorClientMixin:
         # SIGTERM (adapters/discord/main.py): events are still saved and acknowledged, so nothing
         # the gateway hands us is lost, but no longer worked on here: the next start resumes them.
         self.stopping = False
-        self._busy = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self.in_hand = InboxWork()  # saved events being worked on after their ack
 
     # --- start-up ------------------------------------------------------------
 
@@ -209,24 +207,11 @@ class MentorClientMixin:
         if self.stopping:  # saved and acknowledged; left open (released at stop) for the next start
             await self.inbox.turns.leave(ticket.member_key, ticket.id)
             return
-        self._busy += 1
-        self._idle.clear()
-        try:
-            async with self.inbox.turns.turn(ticket.member_key, ticket.id):
-                try:
-                    await job()
-                except Exception:
-                    log.exception("working on inbox row %s failed", ticket.id)
-                finally:
-                    await self.inbox.finish(ticket.id)
-        finally:
-            self._busy -= 1
-            if self._busy == 0:
-                self._idle.set()
+        await self.in_hand.run(self.inbox, ticket, job)
 
     async def idle(self) -> None:
         """Every event being worked on is finished (graceful stop waits for this)."""
-        await self._idle.wait()
+        await self.in_hand.idle()
 
     async def resume(self) -> int:
         """Open Discord inbox rows (a crash's leftovers, a dead worker's): finish them."""

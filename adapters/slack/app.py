@@ -60,6 +60,7 @@ from bot.core.events import (
 from bot.core.feature import Form
 from bot.core.messages import Message, message
 from bot.delivery.inbox import Inbox, OpenEvent
+from bot.delivery.inbox_work import InboxWork
 from bot.features.admin.purge import Uninstalls
 
 if TYPE_CHECKING:  # the core is passed in; only its `handle` is used here
@@ -207,9 +208,7 @@ class SlackAdapter:
         self.client = client
         self.installation_store = installation_store
         self.stopping = False  # set on SIGTERM: new events get 503 (HTTP) / no ack (Socket Mode)
-        self._busy = 0  # events being worked on after their ack
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self.in_hand = InboxWork()  # saved events being worked on after their ack
         self.settings = settings
         self.kick = kick
         self.actors = ActorDirectory(settings)
@@ -383,25 +382,11 @@ class SlackAdapter:
             return
         if not ticket.fresh:  # a platform retry of a saved event: it is (being) worked on already
             return
-        self._busy += 1
-        self._idle.clear()
-        try:
-            async with self.inbox.turns.turn(ticket.member_key, ticket.id):
-                try:
-                    if job is not None:
-                        await job()
-                except Exception:
-                    log.exception("working on inbox row %s failed", ticket.id)
-                finally:
-                    await self.inbox.finish(ticket.id)
-        finally:
-            self._busy -= 1
-            if self._busy == 0:
-                self._idle.set()
+        await self.in_hand.run(self.inbox, ticket, job)
 
     async def idle(self) -> None:
         """Returns when no saved event is being worked on (a graceful stop waits for this)."""
-        await self._idle.wait()
+        await self.in_hand.idle()
 
     # --- the work, from the saved body (also what a resume after a crash runs) ----------
 
