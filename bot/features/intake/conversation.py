@@ -42,6 +42,7 @@ from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.core.ports import Destination
 from bot.core.program import Program
 from bot.core.router import ComponentId
+from bot.features.intake import extras
 from bot.features.intake.answers import (
     MAX_FREE_TEXT,
     Invalid,
@@ -195,6 +196,7 @@ async def edit_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if profile.status == ProfileStatus.LEFT.value:
         return [msg.message("You've left the program, so there is nothing to edit. /mentor join signs you up again.")]
     answers = answers_from_profile(profile)
+    await extras.load_answers(ctx.session, ctx.program, ctx.member_id, answers)  # availability, spaces
     wanted = " ".join(args).strip()
     target = _step_named(ctx.program, answers, wanted) if wanted else None
     if wanted and target is None:
@@ -434,6 +436,7 @@ async def confirm(ctx: Ctx, turn: Turn) -> list[Message]:
         profile.left_at = None
         profile.paused_until = None
     ctx.session.add(profile)
+    await extras.save_answers(ctx, intake.answers, ctx.now)  # availability and space choices: their own tables
     # The profile holds the answers now; the conversation keeps no second copy.
     intake.status = IntakeStatus.CONFIRMED.value
     intake.answers = {}
