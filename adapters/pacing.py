@@ -34,6 +34,8 @@ SLACK_METHOD_INTERVALS: dict[str, float] = {
     "pins.add": SLACK_TIER_2,
     "pins.remove": SLACK_TIER_2,
     "views.publish": SLACK_TIER_4,
+    "conversations.invite": SLACK_TIER_3,  # community spaces
+    "conversations.kick": SLACK_TIER_3,
 }
 # A turn taken late may be dated back to when the bucket fell free, by up to this much,
 # so a slow wake-up (a busy loop, a database round trip, another worker winning the

@@ -47,6 +47,8 @@ class FakeGuild:
     overwrites: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Whether the bot's role has Manage Events (POST /guilds/{id}/scheduled-events needs it).
     bot_manage_events: bool = True
+    # Whether the bot has Manage Roles (PUT/DELETE /channels/{id}/permissions/{target} need it).
+    bot_manage_roles: bool = True
     scheduled_events: list[dict[str, Any]] = field(default_factory=list)  # as Discord returns them
 
 
