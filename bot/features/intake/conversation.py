@@ -161,6 +161,8 @@ async def start_or_resume(
     intake.answers = {"role": role} if role in ("mentor", "mentee", "both") else {}
     if intake.answers and preset:
         intake.answers = {**preset, **intake.answers}
+        if become:  # what they told us outside the profile is carried over too (availability, spaces)
+            await extras.load_answers(ctx.session, ctx.program, ctx.member_id, intake.answers)
     intake.step = IntakeStep.ROLE.value
     if intake.answers:
         intake.editing = become  # carried-over answers: only what is missing is asked, then the summary

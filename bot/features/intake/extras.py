@@ -163,7 +163,7 @@ async def load_answers(session: AsyncSession, program: Program, member_id: int, 
         answers[AVAIL] = stored.text if stored.windows else ""
     spaces = offered(program, answers.get("role", ""))
     rows = await rows_of(session, member_id)  # a row exists once they answered, yes or no
-    if spaces and any(s in rows for s in spaces):
+    if spaces and all(s in rows for s in spaces):  # a space they were never asked about: asked
         answers[SPACES] = ",".join(s for s in spaces if s in rows and rows[s].opted_in) or NONE
 
 
