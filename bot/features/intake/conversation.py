@@ -208,6 +208,9 @@ async def edit_command(ctx: Ctx, args: list[str]) -> list[Message]:
                 msg.text("I don't have a question called “", UserText(wanted[:60]), f"”. Try one of: {titles}.")
             )
         ]
+    if target is None:  # a question added since they signed up (availability, spaces) is asked first, once
+        new = [s for s in (IntakeStep.AVAILABILITY, IntakeStep.SPACES) if s.value not in answers]
+        target = next((s for s in applicable(ctx.program, answers) if s in new), None)
     if intake is None:
         intake = Intake(
             community_id=ctx.community_id,
