@@ -244,14 +244,11 @@ class RestRoutes:
             found["status"] = status
         return self._json(found)
 
-    def _guild_of_channel(self, channel: str) -> Any:
-        return next((g for g in self.guilds.values() if channel in g.channels), None)
-
     async def _put_overwrite(self, call: RecordedCall, channel: str, target: str) -> web.Response:
         """Edit Channel Permissions, as Discord documents it: body {allow?, deny?, type: 0 role | 1 member},
         Manage Roles required, only permissions the bot has may be allowed or denied; 204 No Content.
         A second PUT for the same target replaces the overwrite."""
-        g = self._guild_of_channel(channel)
+        g = self.guilds.get(self._guild_of_channel(channel) or "")
         if g is None:
             return self._error(404, 10003, "Unknown Channel")
         if not g.bot_manage_roles:
@@ -274,7 +271,7 @@ class RestRoutes:
 
     async def _delete_overwrite(self, call: RecordedCall, channel: str, target: str) -> web.Response:
         """Delete Channel Permission: Manage Roles required; 204, or 404 Unknown Overwrite when none is set."""
-        g = self._guild_of_channel(channel)
+        g = self.guilds.get(self._guild_of_channel(channel) or "")
         if g is None:
             return self._error(404, 10003, "Unknown Channel")
         if not g.bot_manage_roles:
