@@ -198,3 +198,13 @@ async def test_members_who_signed_up_before_are_asked_when_they_edit(chat: Chat)
     assert "Weekly availability: Mon 12:00–13:00, Tue 12:00–13:00, Wed 12:00–13:00 (your time)" in out
     out = await chat("@omar click Save", "@omar /mentor availability")
     assert "You're usually free: Mon 12:00–13:00, Tue 12:00–13:00, Wed 12:00–13:00" in out
+
+
+async def test_members_from_before_the_question_are_asked_once_in_the_slot_message(chat: Chat) -> None:
+    await chat("moderators: carol")
+    await sign_up(chat, "maria", "mentor", topics_offered=["Tx"])  # no availability stored: never asked
+    await sign_up(chat, "ann", "mentee", topics_wanted=["Tx"])
+    out = await chat("@carol /mentor match", "@carol /mentor match approve")
+    assert "Find a time:" in out and out.count("Tell me when you are usually free") == 1
+    out = await chat("@ann /mentor schedule")
+    assert "Find a time:" in out and "Tell me when you are usually free" not in out  # once, not every time
