@@ -121,8 +121,12 @@ async def test_forget_me_takes_a_member_out_and_deletes_their_choices(spaces_cha
     assert "[#participants] ann was added by mentorbot" in out
     out = await chat("@ann /mentor forget-me", "@ann click Yes, delete my data")
     assert "[#participants] ann was removed by mentorbot" in out
+    await chat("wait 1m")  # the sweep blanks the platform id in the sent removal
     async with chat.bot.db.unit() as s:
         assert (await s.execute(select(SpaceMember))).scalars().all() == []
+        targets = (await s.execute(select(OutboxMessage.destination_target))).scalars().all()
+    assert not any(t.endswith("|ann") for t in targets)
+    assert any(t.startswith("#participants|forgotten:") for t in targets)
 
 
 async def test_without_spaces_in_the_program_nothing_is_asked(chat: Chat) -> None:

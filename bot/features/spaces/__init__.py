@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature
+from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
 from bot.features.spaces import spaces
 
 
@@ -29,4 +29,8 @@ def feature() -> Feature:
         ),
         components=(ComponentRoute("spaces", spaces.on_spaces_component),),
         questions=(spaces.SPACES_QUESTION,),
+        sweeps=(
+            # Forget-me: once a removal is sent, its outbox row forgets the member's platform id.
+            Sweep("forget space removals", spaces.scrub_forgotten, spaces.next_scrub),
+        ),
     )

@@ -13,8 +13,9 @@ twice. Pausing keeps a member in their spaces; leaving and forget-me take them o
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,9 +26,10 @@ from bot.core.messages import Button, ButtonStyle, Message, Part
 from bot.core.program import Program
 from bot.core.questions import Answer, Question, ask, normalise, typed_choice
 from bot.core.router import ComponentId
-from storage.tables import Member, Profile, ProfileStatus, SpaceMember
+from storage.tables import Member, OutboxMessage, OutboxStatus, Profile, ProfileStatus, SpaceMember
 
 SPACES = ("participants", "mentors")
+FORGET = "forget"  # the dedupe key's last word for a forget-me removal (scrubbed once sent)
 NAMES = {"participants": "the participants' space", "mentors": "the mentors' space"}
 ABOUT = {
     "participants": "a channel for everyone in the program, to meet beyond your pair",
@@ -87,6 +89,7 @@ async def sync_member(
     *,
     user_id: str | None = None,
     gone: bool = False,
+    why: str = "remove",
 ) -> list[tuple[str, bool]]:
     """Bring the member's spaces in line with their choice and place in the program.
 
@@ -108,7 +111,7 @@ async def sync_member(
         if row.channel:
             row.version += 1
             await outbox.space_member(
-                row.channel, user, add=False, dedupe_key=f"space:{member.id}:{space}:{row.version}:remove"
+                row.channel, user, add=False, dedupe_key=f"space:{member.id}:{space}:{row.version}:{why}"
             )
             changes.append((space, False))
         if wanted:
@@ -123,10 +126,37 @@ async def sync_member(
 async def forget_spaces(
     session: AsyncSession, outbox: OutboxWriter, program: Program, member: Member, user_id: str, now: datetime
 ) -> None:
-    """Forget-me: out of every space (removals queued under their platform id), then the rows go."""
-    await sync_member(session, outbox, program, member, now, user_id=user_id, gone=True)
+    """Forget-me: out of every space (removals queued under their platform id), then the rows go.
+    Once sent, `scrub_forgotten` blanks the platform id in those outbox rows too."""
+    await sync_member(session, outbox, program, member, now, user_id=user_id, gone=True, why=FORGET)
     for row in (await rows_of(session, member.id or 0)).values():
         await session.delete(row)
+
+
+def _forgotten_removals() -> Any:
+    return (
+        col(OutboxMessage.operation) == "space_remove",
+        col(OutboxMessage.dedupe_key).like(f"space:%:{FORGET}"),
+        col(OutboxMessage.status).in_([OutboxStatus.SENT.value, OutboxStatus.FAILED.value]),
+        col(OutboxMessage.destination_target).not_like("%|forgotten:%"),
+    )
+
+
+async def scrub_forgotten(session: AsyncSession, now: datetime, env: Any = None) -> int:
+    """Sweep: a forgotten member's removal has been sent (or given up): its row forgets their platform id.
+    Housekeeping, so it counts as no work done."""
+    rows = (await session.execute(select(OutboxMessage).where(*_forgotten_removals()).limit(200))).scalars().all()
+    for row in rows:
+        member_id = (row.dedupe_key or "").split(":")[1]
+        row.destination_target = f"{row.destination_target.split('|', 1)[0]}|forgotten:{member_id}"
+        session.add(row)
+    return 0
+
+
+async def next_scrub(session: AsyncSession) -> datetime | None:
+    return (
+        await session.execute(select(func.min(col(OutboxMessage.created_at))).where(*_forgotten_removals()))
+    ).scalar_one_or_none()
 
 
 # --- /mentor spaces, its buttons and typed answers -------------------------------------------
