@@ -131,7 +131,9 @@ async def _report_space_failure(
         (
             msg.text(msg.Strong("Community space problem")),
             msg.text(f"I could not {doing} the space {channel} ({failure.code}). {advice}"),
-            msg.text("Members who opted in can try again afterwards with /mentor spaces."),
+            msg.text(
+                "Afterwards, members who opted in can be added with /mentor spaces join (they can run it themselves)."
+            ),
         )
     )
     for destination in await moderator_destinations(session, community):

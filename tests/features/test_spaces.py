@@ -83,7 +83,7 @@ async def test_a_mentee_is_only_asked_about_the_participants_space_and_no_means_
     assert "Community spaces: None" in out and "was added" not in out
     assert await _space_rows(chat) == []  # declining writes nothing for any platform to do
     out = await chat("@ann /mentor spaces join mentors")
-    assert "Which space?" in out and "was added" not in out  # a mentee cannot join the mentors' space
+    assert "The mentors' space is for mentors." in out and "was added" not in out
     # The button and the typed words both work, and act once.
     out = await chat("@ann /mentor spaces")
     assert "The participants' space — a channel for everyone in the program" in out and "[1] Join participants" in out
@@ -97,6 +97,7 @@ async def test_a_mentee_is_only_asked_about_the_participants_space_and_no_means_
     member = await member_named(chat, "ann")
     assert await _space_rows(chat) == [
         ("space_add", f"#participants|{member.platform_user_id}"),
+        ("space_add", f"#participants|{member.platform_user_id}"),  # asked again: re-sent, a no-op when in
         ("space_remove", f"#participants|{member.platform_user_id}"),
     ]
 

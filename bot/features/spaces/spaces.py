@@ -90,12 +90,14 @@ async def sync_member(
     user_id: str | None = None,
     gone: bool = False,
     why: str = "remove",
+    resend: str = "",
 ) -> list[tuple[str, bool]]:
     """Bring the member's spaces in line with their choice and place in the program.
 
     Returns (space, added) for each change written to the outbox. `gone`: they left or are
     forgotten, so every space they are in is left; `user_id`: their platform id when the member
-    row is about to lose it (forget-me)."""
+    row is about to lose it (forget-me); `resend`: a space whose add goes out again even if it was
+    sent before (the member asked to join again, e.g. after a failed add; adding twice is harmless)."""
     assert member.id is not None
     user = user_id or member.platform_user_id
     profile = (await session.execute(select(Profile).where(col(Profile.member_id) == member.id))).scalar_one_or_none()
@@ -106,9 +108,9 @@ async def sync_member(
         wanted = ""
         if active and row.opted_in and profile is not None and eligible(space, profile.role):
             wanted = channels.get(space, "")
-        if row.channel == wanted:
+        if row.channel == wanted and not (wanted and space == resend):
             continue
-        if row.channel:
+        if row.channel and row.channel != wanted:
             row.version += 1
             await outbox.space_member(
                 row.channel, user, add=False, dedupe_key=f"space:{member.id}:{space}:{row.version}:{why}"
@@ -183,6 +185,8 @@ async def spaces_message(ctx: Ctx) -> Message:
         )
     if profile is None:
         return msg.message("The community spaces are for participants: /mentor join signs you up, and asks you.")
+    if not spaces:
+        return msg.message("This program's community space is for mentors.")
     mine = await chosen(ctx.session, ctx.member_id)
     parts: list[Part] = [msg.text(msg.Strong("Community spaces"))]
     for space in spaces:
@@ -229,15 +233,20 @@ async def _change(ctx: Ctx, verb: str, word: str) -> list[Message]:
     space = next((s for s in SPACES if word and (word == s or word in WORDS[s])), None)
     if space is None and not word and len(spaces) == 1:
         space = spaces[0]
-    if space is None or space not in spaces:
+    if space is not None and space not in spaces:
+        return [msg.message(f"{NAMES[space].capitalize()} is for mentors. You can join: {', '.join(spaces)}.")]
+    if space is None:
         names = " or ".join(spaces)
         return [
             msg.message(f"Which space? Say /mentor spaces {verb} {names.split(' or ')[0]} (you can join: {names}).")
         ]
     await choose(ctx.session, ctx.community_id, ctx.member_id, {space: verb == "join"}, ctx.now)
-    changes = await sync_member(ctx.session, ctx.outbox, ctx.program, ctx.member, ctx.now)
+    rows = await rows_of(ctx.session, ctx.member_id)
+    was_in = space in rows and bool(rows[space].channel)
+    resend = space if verb == "join" else ""  # asked again: the add goes out again (harmless if done)
+    changes = await sync_member(ctx.session, ctx.outbox, ctx.program, ctx.member, ctx.now, resend=resend)
     if verb == "join":
-        done = "I'm adding you now" if (space, True) in changes else "You're already in"
+        done = "You're already in" if was_in else "I'm adding you now"
         return [msg.message(f"{done}: {NAMES[space]}. /mentor spaces leave {space} takes you out again.")]
     done = "I'm taking you out of" if (space, False) in changes else "You're not in"
     return [msg.message(f"{done} {NAMES[space]}. /mentor spaces join {space} brings you back.")]

@@ -113,3 +113,9 @@ async def test_missing_scope_is_told_to_the_moderators_once(stack: SlackStack, f
     assert "missing_scope" in text and "groups:write" in text and "Reinstall the app" in text
     assert "Ann" not in text and "U0ANN" not in text  # the member is not named
     assert "U0ANN" not in fake.channels["C0PEOPLE"].members
+    # After the reinstall, asking again re-sends the add.
+    fake.granted_scopes.append("groups:write")
+    again = await stack.command("U0ANN", "spaces join participants")
+    assert "You're already in" in body_text(again)
+    await stack.deliver()
+    assert "U0ANN" in fake.channels["C0PEOPLE"].members
