@@ -213,3 +213,19 @@ async def test_members_from_before_the_question_are_asked_once_in_the_slot_messa
     assert "Find a time:" in out and out.count("Tell me when you are usually free") == 1
     out = await chat("@ann /mentor schedule")
     assert "Find a time:" in out and "Tell me when you are usually free" not in out  # once, not every time
+
+
+async def test_a_mentor_who_becomes_a_mentee_leaves_the_mentors_space_only(spaces_chat: Chat) -> None:
+    chat = spaces_chat
+    await chat("@mia /mentor join", "@mia click Mentor", *_with_spaces(mentor_answers("mia"), "mia", "both"))
+    await chat("@mia click Confirm")
+    out = await chat(
+        "@mia /mentor edit role",
+        "@mia click Mentee",
+        "@mia pick Rust",
+        "@mia Learn to give conference talks",
+        "@mia click Save",
+    )
+    assert "[#mentors] mia was removed by mentorbot" in out and "#participants" not in out
+    out = await chat("@mia /mentor spaces")
+    assert "The participants' space" in out and "you're in" in out and "mentors' space" not in out
