@@ -82,6 +82,20 @@ async def test_join_by_button_invites_and_leaving_the_program_kicks(stack: Slack
     assert "U0MARIA" not in fake.channels["C0MENTORS"].members
 
 
+async def test_a_member_already_gone_from_the_channel_is_removed_without_a_problem(
+    stack: SlackStack, fake: FakeSlack
+) -> None:
+    await stack.command("U0MARIA", "spaces join mentors")
+    await stack.deliver()
+    fake.channels["C0MENTORS"].members.discard("U0MARIA")  # she left the channel herself
+    await stack.command("U0MARIA", "spaces leave mentors")
+    await stack.deliver()
+    await stack.deliver()
+    [kick] = fake.calls_to("conversations.kick")
+    assert kick.error == "not_in_channel"  # what was wanted is done: no retry, no notice
+    assert not any("problem" in m["text"] for m in fake.messages("C0MODS"))
+
+
 async def test_typed_words_join_the_private_space_and_a_member_already_in_is_fine(
     stack: SlackStack, fake: FakeSlack
 ) -> None:
