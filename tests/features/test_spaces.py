@@ -69,7 +69,7 @@ async def test_a_mentor_who_says_both_in_intake_is_added_to_both_spaces(spaces_c
     assert "[#participants] mia was added by mentorbot" in out and "[#mentors] mia was added by mentorbot" in out
     out = await chat("@mia /mentor profile")
     assert "Community spaces: The participants' space, the mentors' space" in out
-    assert "Weekly availability: Mon 17:00–20:00" in out
+    assert "Weekly availability: Mon–Fri 17:00–20:00 (your time)" in out
 
 
 async def test_a_mentee_is_only_asked_about_the_participants_space_and_no_means_never_added(
@@ -166,9 +166,9 @@ async def test_availability_is_asked_in_intake_and_kept_for_finding_a_time(chat:
     assert "When are you usually free to meet each week, in your own time?" in out
     assert "[1] Weekday evenings  [2] Weekday daytime  [3] Weekends  [4] Any time" in out
     out = await chat("@ann click Weekends", *answers[at + 1 :], "@ann click Confirm")
-    assert "Weekly availability: Sat 10:00–18:00, Sun 10:00–18:00 (your time)" in out
+    assert "Weekly availability: Sat–Sun 10:00–18:00 (your time)" in out
     out = await chat("@ann /mentor availability")
-    assert "You're usually free: Sat 10:00–18:00, Sun 10:00–18:00 (your time)." in out
+    assert "You're usually free: Sat–Sun 10:00–18:00 (your time)." in out
     await chat("@ann /mentor availability Tue 18-20")  # the command stays the editor
     out = await chat("@ann /mentor profile")
     assert "Weekly availability: Tue 18:00–20:00 (your time)" in out
@@ -200,9 +200,9 @@ async def test_members_who_signed_up_before_are_asked_when_they_edit(chat: Chat)
     out = await chat("@omar /mentor edit")
     assert "When are you usually free to meet each week" in out
     out = await chat("@omar Mon-Wed 12:00-13:00")
-    assert "Weekly availability: Mon 12:00–13:00, Tue 12:00–13:00, Wed 12:00–13:00 (your time)" in out
+    assert "Weekly availability: Mon–Wed 12:00–13:00 (your time)" in out
     out = await chat("@omar click Save", "@omar /mentor availability")
-    assert "You're usually free: Mon 12:00–13:00, Tue 12:00–13:00, Wed 12:00–13:00" in out
+    assert "You're usually free: Mon–Wed 12:00–13:00" in out
 
 
 async def test_members_from_before_the_question_are_asked_once_in_the_slot_message(chat: Chat) -> None:

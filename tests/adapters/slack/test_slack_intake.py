@@ -104,7 +104,7 @@ async def test_a_whole_mentee_intake_in_slack(stack: SlackStack, fake: FakeSlack
 
     shown = body_text(summary)
     assert "Your sign-up" in shown and "Python, Rust" in shown and "Europe/Berlin" in shown
-    assert "Mon 17:00–20:00" in shown  # the availability preset, in his own time
+    assert "Mon–Fri 17:00–20:00" in shown  # the availability preset, in his own time
     # The typed goal is shown as typed, and pings nobody.
     assert "Ship my first PR &lt;!channel&gt; with &lt;@U0ALICE&gt; &amp; friends" in shown
     assert "<!channel>" not in shown and "<@U0ALICE>" not in shown
