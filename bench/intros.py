@@ -27,7 +27,7 @@ import json
 import logging
 import os
 
-from tests.support.bench_api import run_intros
+from tests.support.bench_api import run_discord_intros, run_intros
 
 
 async def main() -> None:
@@ -36,9 +36,25 @@ async def main() -> None:
     parser.add_argument("--scale", type=float, default=50.0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--database-url", default=os.environ.get("INTROS_DATABASE_URL"))
+    parser.add_argument("--platform", choices=("slack", "discord"), default="slack")
+    parser.add_argument("--dm-limit", type=int, default=10, help="Discord: Create DM bucket, requests per window")
+    parser.add_argument("--dm-window", type=float, default=1.0, help="Discord: Create DM bucket window (s)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    figures = await run_intros(args.pairs, scale=args.scale, workers=args.workers, database_url=args.database_url)
+    start_load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    if args.platform == "discord":
+        if args.scale != 1:
+            parser.error("Discord runs in real time only (--scale 1): discord.py sleeps on the real clock")
+        figures = await run_discord_intros(
+            args.pairs,
+            workers=args.workers,
+            database_url=args.database_url,
+            dm_limit=args.dm_limit,
+            dm_window=args.dm_window,
+        )
+    else:
+        figures = await run_intros(args.pairs, scale=args.scale, workers=args.workers, database_url=args.database_url)
+    figures["load_start"] = start_load
     figures["load"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(json.dumps(figures), flush=True)
 
