@@ -62,18 +62,30 @@ async def _worker(bot: Any, messenger: Any, fake: FakeDiscord, expected: int, li
             await asyncio.sleep(0.02)
 
 
-async def _client(fake: FakeDiscord, bot: Any) -> tuple[Any, Any]:
-    """A REST-only discord.py client behind the global gate, as `serve` builds it."""
+async def _client(fake: FakeDiscord, bot: Any, *, gate: str) -> tuple[Any, Any]:
+    """A REST-only discord.py client behind the gate, as `serve` builds it. `gate`:
+    "buckets" (as shipped), "global" (the gate before this bench: the global limit only),
+    "none" (discord.py on its own)."""
     import discord
 
     from adapters.discord.gate import GlobalGate
-    from adapters.pacing import Pacer
+    from adapters.pacing import DISCORD_GLOBAL_INTERVAL, Pacer
     from storage.platform_state import DbPacingSlots
 
-    gate = GlobalGate(Pacer(DbPacingSlots(bot.db)))
-    client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=30.0, http_trace=gate.trace_config())
+    class GlobalOnly(GlobalGate):
+        async def _before(self, session: Any, context: Any, params: Any) -> None:
+            if self._is_rest(params.url):
+                await self.pacer.turn(self.bucket, DISCORD_GLOBAL_INTERVAL)
+
+        def _learn(self, key: str, headers: Any) -> None:
+            return None
+
+    kind = GlobalOnly if gate == "global" else GlobalGate
+    pacing = kind(Pacer(DbPacingSlots(bot.db)))
+    trace = {"http_trace": pacing.trace_config()} if gate != "none" else {}
+    client = discord.Client(intents=discord.Intents.none(), max_ratelimit_timeout=30.0, **trace)
     await client.login(fake.token)
-    return client, gate
+    return client, pacing
 
 
 def _count(fake: FakeDiscord, members: list[str], pairs: int) -> tuple[int, int]:
@@ -99,6 +111,7 @@ async def run_discord_intros(
     dm_window: float = 1.0,
     tolerance: float = 0.01,
     limit_s: float = 3600.0,
+    gate: str = "buckets",
 ) -> dict[str, Any]:
     from adapters.discord.messenger import DiscordMessenger
     from adapters.discord.settings import configure_api_base
@@ -122,7 +135,7 @@ async def run_discord_intros(
                 bots.append(await bootstrap(replace(Settings(), database_url=url)))
             messengers = []
             for bot in bots:
-                client, gate = await _client(fake, bot)
+                client, gate = await _client(fake, bot, gate=gate)
                 clients.append(client)
                 gates.append(gate)
                 messengers.append(DiscordMessenger(client, dm_channels=DmChannels(bot.db, "discord")))
