@@ -118,14 +118,13 @@ class GlobalGate:
         if not self._is_rest(params.url):
             return
         key = bucket_key(params.method, params.url)
-        interval = self.interval(key)
-        if interval is None and not _MAJOR.match(key.partition(" ")[2]):
-            # One bucket for the whole bot, maybe in use by another worker: not blind.
-            interval = DISCORD_UNLEARNED_INTERVAL
-        if interval:
+        if interval := self.interval(key):
             # A late turn may be dated back by a quarter interval, so one slow wake-up does not
-            # push every later turn back; the window hold above still caps each window at Limit.
+            # push every later turn back; the window hold below still caps each window at Limit.
             await self.pacer.turn(f"discord:{key}", interval, interval * DISCORD_ROUTE_CATCH_UP)
+        elif not _MAJOR.match(key.partition(" ")[2]):
+            # One bucket for the whole bot, maybe in use by another worker: not blind.
+            await self.pacer.turn(f"discord:{key}", DISCORD_UNLEARNED_INTERVAL)
         await self.pacer.turn(self.bucket, DISCORD_GLOBAL_INTERVAL)
 
     def _learn(self, key: str, headers: Any) -> None:
