@@ -15,4 +15,3 @@ async def test_a_few_introductions_keep_to_discords_buckets_across_two_workers()
     assert figures["violations"] == 0, figures["violation_detail"]
     assert (figures["delivered"], figures["lost"], figures["duplicated"]) == (8, 0, 0)
     assert figures["dm_creates"] == 16 and figures["message_creates"] == 16  # nothing sent twice
-

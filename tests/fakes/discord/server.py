@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from .buckets import RouteBuckets
 from .gateway import Gateway, GatewaySession
 from .interactions import Interactions
-from .buckets import RouteBuckets
 from .limits import RateLimitRule, RateLimits
 from .messages import MessageRoutes
 from .rest import RestRoutes
