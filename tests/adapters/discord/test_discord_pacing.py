@@ -115,7 +115,8 @@ async def test_the_gate_paces_a_learned_bucket_and_keeps_an_emptied_window_shut(
     sent: list[float] = []
 
     async def create_dm(remaining: int, reset_after: float) -> None:
-        await gate._before(None, None, SimpleNamespace(method="POST", url=url))  # type: ignore[arg-type]
+        context = SimpleNamespace()  # aiohttp's per-request trace context
+        await gate._before(None, context, SimpleNamespace(method="POST", url=url))  # type: ignore[arg-type]
         sent.append(clock.now)
         headers = {
             "X-RateLimit-Limit": "3",
@@ -123,7 +124,7 @@ async def test_the_gate_paces_a_learned_bucket_and_keeps_an_emptied_window_shut(
             "X-RateLimit-Reset-After": str(reset_after),
         }
         response = SimpleNamespace(status=200, headers=headers)
-        await gate._after(None, None, SimpleNamespace(method="POST", url=url, response=response))  # type: ignore[arg-type]
+        await gate._after(None, context, SimpleNamespace(method="POST", url=url, response=response))  # type: ignore[arg-type]
 
     await create_dm(2, 0.5)  # the first teaches the bucket: 3 per 0.5 s
     await create_dm(1, 0.3)
@@ -136,3 +137,16 @@ async def test_the_gate_paces_a_learned_bucket_and_keeps_an_emptied_window_shut(
     assert sent[2] - sent[1] >= interval * (1 - DISCORD_ROUTE_CATCH_UP)
     assert sent[3] - sent[2] >= interval * (1 - DISCORD_ROUTE_CATCH_UP) and sent[3] >= sent[2] + 0.1
     assert gate.buckets["POST /users/@me/channels"] == (3, 0.5)
+
+    # Within a process the next request of a bucket waits for the previous answer (whose
+    # `Remaining: 0` would hold the window), however early its turn comes.
+    first, second = SimpleNamespace(), SimpleNamespace()
+    request = SimpleNamespace(method="POST", url=url)
+    await gate._before(None, first, request)  # type: ignore[arg-type]
+    waiting = asyncio.create_task(gate._before(None, second, request))  # type: ignore[arg-type]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not waiting.done()
+    answer = SimpleNamespace(status=200, headers={"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "1"})
+    await gate._after(None, first, SimpleNamespace(method="POST", url=url, response=answer))  # type: ignore[arg-type]
+    await asyncio.wait_for(waiting, 1.0)
