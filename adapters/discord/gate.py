@@ -17,7 +17,8 @@ attempt including those retries:
   request of a bucket leaves only once the previous one is answered, so that hold is
   in place before it (the bench found 5 of 10,000 Create DMs early without it, on a
   machine at load 10–20). A route without a major
-  parameter is one bucket for the whole bot: before it is learned, a turn a second;
+  parameter is one bucket for the whole bot: until its first answer says what the
+  bucket is (or that there is none), a turn a second;
 - then it takes a slot of the bot's global limit (50/s, with a margin) and so waits
   out any global `retry_after` that is in force;
 - after each response it learns the route's bucket (`X-RateLimit-Limit`, and the
@@ -98,6 +99,7 @@ class GlobalGate:
         self.global_429s = 0
         self.route_429s = 0
         self.buckets: dict[str, tuple[int, float]] = {}  # bucket key -> (limit, window seconds)
+        self.unlimited: set[str] = set()  # routes answered without rate-limit headers
         self._order: dict[str, asyncio.Lock] = {}  # per learned bucket: turns one after another
         self._in_flight: dict[str, asyncio.Event] = {}  # per learned bucket: set once answered
 
@@ -141,7 +143,7 @@ class GlobalGate:
                 # push every later turn back; the window hold below still caps each window at Limit.
                 await self.pacer.turn(f"discord:{key}", interval, interval * DISCORD_ROUTE_CATCH_UP)
                 self._in_flight[key] = context.gate_answered = asyncio.Event()
-        elif not _MAJOR.match(key.partition(" ")[2]):
+        elif key not in self.unlimited and not _MAJOR.match(key.partition(" ")[2]):
             # One bucket for the whole bot, maybe in use by another worker: not blind.
             await self.pacer.turn(f"discord:{key}", DISCORD_UNLEARNED_INTERVAL)
         await self.pacer.turn(self.bucket, DISCORD_GLOBAL_INTERVAL)
@@ -151,7 +153,11 @@ class GlobalGate:
             limit = int(headers["X-RateLimit-Limit"])
             reset_after = float(headers["X-RateLimit-Reset-After"])
         except (KeyError, TypeError, ValueError):
+            if len(self.unlimited) >= LEARNED_LIMIT:
+                self.unlimited.clear()
+            self.unlimited.add(key)  # Discord announced no bucket for this route: nothing to pace
             return
+        self.unlimited.discard(key)
         known = self.buckets.get(key)
         if known is None and len(self.buckets) >= LEARNED_LIMIT:
             self.buckets.clear()  # relearned from the next responses

@@ -150,3 +150,13 @@ async def test_the_gate_paces_a_learned_bucket_and_keeps_an_emptied_window_shut(
     answer = SimpleNamespace(status=200, headers={"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "1"})
     await gate._after(None, first, SimpleNamespace(method="POST", url=url, response=answer))  # type: ignore[arg-type]
     await asyncio.wait_for(waiting, 1.0)
+
+    # A bot-wide route Discord answers without rate-limit headers is not paced once answered.
+    user = SimpleNamespace(method="GET", url=URL("http://127.0.0.1/api/v10/users/123456789"))
+    looked_up = SimpleNamespace()
+    await gate._before(None, looked_up, user)  # type: ignore[arg-type]
+    started = clock.now
+    no_headers = SimpleNamespace(status=200, headers={})
+    await gate._after(None, looked_up, SimpleNamespace(method="GET", url=user.url, response=no_headers))  # type: ignore[arg-type]
+    await gate._before(None, SimpleNamespace(), user)  # type: ignore[arg-type]
+    assert clock.now - started < DISCORD_UNLEARNED_INTERVAL
