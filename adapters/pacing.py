@@ -48,8 +48,8 @@ SLACK_POST_INTERVAL = 1.0  # chat.postMessage: about one per second per channel
 # Discord: 50 requests per second for the whole bot; a route's bucket allows
 # `X-RateLimit-Limit` requests per window. Both paced evenly with a margin, for the
 # same reason as the tiers (a request that leaves on time can arrive late behind a
-# slow one): 2 % on the global limit (20.4 ms apart, 51 requests span 1.02 s) and 4 %
-# on a learned bucket (Create DM at 10 a second: 102 ms apart); a bucket's window is
+# slow one): 2 % on the global limit (20.4 ms apart, 51 requests span 1.02 s) and on
+# a learned bucket (Create DM at 10 a second: 102 ms apart); a bucket's window is
 # also held shut when a response says it is empty (adapters/discord/gate.py).
 DISCORD_GLOBAL_INTERVAL = 1.0 / 50 * TIER_MARGIN
 DISCORD_ROUTE_MARGIN = TIER_MARGIN

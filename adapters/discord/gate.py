@@ -30,7 +30,8 @@ attempt including those retries:
 
 A channel's bucket is paced from its second request on (the first teaches it), so a
 bucket used once — a new DM channel's first message — costs no pacing turn.
-With `DbPacingSlots` the turns are shared by every worker of the bot.
+With `DbPacingSlots` the global limit's and the bot-wide buckets' turns are shared by
+every worker of the bot; a channel's or guild's bucket is paced per process.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from adapters.pacing import (
     DISCORD_ROUTE_CATCH_UP,
     DISCORD_ROUTE_MARGIN,
     DISCORD_UNLEARNED_INTERVAL,
+    MemorySlots,
     Pacer,
 )
 from bot.core import metrics
@@ -95,6 +97,9 @@ class GlobalGate:
 
     def __init__(self, pacer: Pacer | None = None, *, bucket: str = GLOBAL_BUCKET) -> None:
         self.pacer = pacer or Pacer()
+        # A channel's or guild's bucket is paced in this process only: thousands of DM channels
+        # would each leave a row in the shared table, and two workers rarely write to one channel.
+        self.local = Pacer(MemorySlots(), clock=self.pacer.clock, sleep=self.pacer.sleep, scale=self.pacer.scale)
         self.bucket = bucket
         self.global_429s = 0
         self.route_429s = 0
@@ -141,12 +146,16 @@ class GlobalGate:
                         await asyncio.wait_for(previous.wait(), IN_FLIGHT_WAIT)
                 # A late turn may be dated back by a quarter interval, so one slow wake-up does not
                 # push every later turn back; the window hold below still caps each window at Limit.
-                await self.pacer.turn(f"discord:{key}", interval, interval * DISCORD_ROUTE_CATCH_UP)
+                pacer = self._pacer_for(key)
+                await pacer.turn(f"discord:{key}", interval, interval * DISCORD_ROUTE_CATCH_UP)
                 self._in_flight[key] = context.gate_answered = asyncio.Event()
         elif key not in self.unlimited and not _MAJOR.match(key.partition(" ")[2]):
             # One bucket for the whole bot, maybe in use by another worker: not blind.
             await self.pacer.turn(f"discord:{key}", DISCORD_UNLEARNED_INTERVAL)
         await self.pacer.turn(self.bucket, DISCORD_GLOBAL_INTERVAL)
+
+    def _pacer_for(self, key: str) -> Pacer:
+        return self.local if _MAJOR.match(key.partition(" ")[2]) else self.pacer
 
     def _learn(self, key: str, headers: Any) -> None:
         try:
@@ -186,7 +195,7 @@ class GlobalGate:
             if response.headers.get("X-RateLimit-Remaining") == "0" and key in self.buckets:
                 # The window Discord counts in is full: no worker sends on it before it refills
                 # (this follows the server's window wherever it started, late arrivals included).
-                await self.pacer.hold(f"discord:{key}", retry_after_of(response.headers))
+                await self._pacer_for(key).hold(f"discord:{key}", retry_after_of(response.headers))
             return
         # discord.py waits and sends again (or the messenger reschedules)
         metrics.count_rate_limited("discord", route_label(params.method, params.url), retried=True)
@@ -195,4 +204,4 @@ class GlobalGate:
             await self.pacer.hold(self.bucket, retry_after_of(response.headers))
         elif key in self.buckets:
             self.route_429s += 1
-            await self.pacer.hold(f"discord:{key}", retry_after_of(response.headers))
+            await self._pacer_for(key).hold(f"discord:{key}", retry_after_of(response.headers))
