@@ -81,6 +81,17 @@ class RestRoutes:
         exempt = call.path.startswith(("/webhooks/", "/interactions/"))  # not bound to the global limit
         if not exempt and time.monotonic() < self.global_until:
             self.inside_global.append(f"{call.method} {call.path}")
+        if self.buckets is None:
+            return await self._dispatch(call)
+        admission = self.buckets.admit(call.method, call.path, exempt=exempt)
+        if not admission.allowed:
+            return self._bucket_429(admission)
+        response = await self._dispatch(call)
+        if response.status != 429:
+            response.headers.update(admission.headers)
+        return response
+
+    async def _dispatch(self, call: RecordedCall) -> web.Response:
         for failure in self._failures:
             method, pattern, status, code, times = failure
             if times > 0 and method == call.method and pattern.search(call.path):

@@ -136,9 +136,15 @@ class WorldState:
         thread = self.threads.get(channel_id)
         return thread["guild_id"] if thread else None
 
+    def _dm_user_of(self, channel_id: str) -> str | None:
+        """The member whose DM channel this is (an index kept in step with `dm_channels`)."""
+        if len(self._dm_owners) != len(self.dm_channels):
+            self._dm_owners = {c: u for u, c in self.dm_channels.items()}
+        return self._dm_owners.get(channel_id)
+
     def _channel_exists(self, channel_id: str) -> bool:
         return (
-            channel_id in self.dm_channels.values()
+            self._dm_user_of(channel_id) is not None
             or channel_id in self.threads
             or self._guild_of_channel(channel_id) is not None
         )
