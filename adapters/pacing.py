@@ -28,6 +28,8 @@ SLACK_TIER_3 = 60.0 / 50 * TIER_MARGIN
 SLACK_TIER_4 = 60.0 / 100 * TIER_MARGIN
 SLACK_METHOD_INTERVALS: dict[str, float] = {
     "conversations.open": SLACK_TIER_3,
+    "conversations.create": SLACK_TIER_2,
+    "conversations.invite": SLACK_TIER_3,
     "conversations.history": SLACK_TIER_3,
     "conversations.info": SLACK_TIER_3,
     "chat.update": SLACK_TIER_3,

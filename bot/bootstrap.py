@@ -18,6 +18,7 @@ from bot.delivery.sweeps import Sweeper
 from bot.features import (
     admin,
     checkins,
+    circles,
     completion,
     events,
     goals,
@@ -47,6 +48,7 @@ FEATURES = (
     milestones,
     completion,
     checkins,
+    circles,
     meetings,
     events,
     overview,

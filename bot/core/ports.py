@@ -21,6 +21,9 @@ class DestinationKind(StrEnum):
     GROUP_DM = "group_dm"  # target: comma-separated user ids (2–8)
     EPHEMERAL = "ephemeral"  # target: "<channel id>|<user id>"
     HOME = "home"  # target: user id — the member's App Home (Slack); replaced whole on each post
+    # A group's own private space, created by the messenger on first use and found again after:
+    # target "<space key>|<parent channel or ''>|<comma-separated user ids>" (see Destination.space).
+    SPACE = "space"
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,26 @@ class Destination:
     def ephemeral(cls, channel_id: str, user_id: str) -> Destination:
         return cls(DestinationKind.EPHEMERAL, f"{channel_id}|{user_id}")
 
+    @classmethod
+    def space(cls, key: str, parent: str, user_ids: list[str] | tuple[str, ...]) -> Destination:
+        """A private space for a group (a mentoring circle): a private Slack channel the bot
+        creates and invites them to, a private Discord thread under `parent`. `key` names it
+        for good ("circle-3"); the members listed are (re)invited when it is posted to."""
+        return cls(DestinationKind.SPACE, f"{key}|{parent}|{','.join(user_ids)}")
+
+    @property
+    def space_key(self) -> str:
+        return self.target.split("|", 1)[0] if self.kind is DestinationKind.SPACE else ""
+
+    @property
+    def space_parent(self) -> str:
+        return self.target.split("|", 2)[1] if self.kind is DestinationKind.SPACE else ""
+
     @property
     def user_ids(self) -> list[str]:
+        if self.kind is DestinationKind.SPACE:
+            users = self.target.split("|", 2)[2]
+            return users.split(",") if users else []
         if self.kind is DestinationKind.DM:
             return [self.target]
         if self.kind is DestinationKind.GROUP_DM:

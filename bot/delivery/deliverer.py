@@ -47,6 +47,7 @@ from bot.core.ports import (
     RetryLater,
 )
 from bot.delivery import doors
+from bot.delivery.advice import ADVICE
 from bot.delivery.outbox import Outbox, destination_of, moderator_destinations
 from bot.delivery.pictures import PictureError, PictureWorker, picture_worker
 from storage.claims import claim_statement, run_claim
@@ -437,15 +438,21 @@ async def _report_failure(session: AsyncSession, row: OutboxMessage, failure: Pe
         )
     else:
         what = msg.text(
-            f"A message to {row.destination_kind} {row.destination_target} could not be delivered ({failure.code}"
-            + ("" if not failure.detail else ": "),
+            f"A message to {_where(row)} could not be delivered ({failure.code}" + ("" if not failure.detail else ": "),
             msg.UserText(failure.detail[:300]),  # the platform's own words, escaped like any outside text
             "). ",
         )
-        advice = _ADVICE.get(failure.code, "Check that the bot still has access there.")
+        advice = ADVICE.get(failure.code, "Check that the bot still has access there.")
     notice = Message((msg.text(msg.Strong("Delivery problem")), what, msg.text(advice)))
     for destination in await moderator_destinations(session, community):
         await outbox.post(destination, notice, dedupe_key=f"{NOTICE_PREFIX}{row.id}:{destination.target}")
+
+
+def _where(row: OutboxMessage) -> str:
+    destination = destination_of(row)
+    if destination.kind.value == "space":
+        return f"the private space {destination.space_key}"  # not the member ids
+    return f"{row.destination_kind} {row.destination_target}"
 
 
 async def _tell_partners(outbox: Outbox, row: OutboxMessage, unreachable: Member) -> None:
@@ -467,24 +474,6 @@ async def _tell_partners(outbox: Outbox, row: OutboxMessage, unreachable: Member
             ),
             dedupe_key=f"{NOTICE_PREFIX}partner:{row.id}:{user_id}",
         )
-
-
-_ADVICE = {
-    "channel_not_found": (
-        "The channel no longer exists or the bot cannot see it; invite the bot or choose another channel."
-    ),
-    "not_in_channel": "Invite the bot to that channel (/invite) and try again.",
-    "is_archived": "That channel is archived; unarchive it or use another channel.",
-    "cannot_dm_bot": "That user is a bot and cannot receive direct messages.",
-    "token_revoked": "The bot's token was revoked; reinstall the app.",
-    "missing_access": "The bot lacks permission in that channel; check its role.",
-    "missing_manage_events": (
-        "The event is posted, but Discord refused to add it to the server's Events: the bot lacks the "
-        "Manage Events permission. Re-invite it with `mentorbot discord-invite` (the link now asks for it) "
-        "or give its role Manage Events in Server Settings → Roles."
-    ),
-    "message_not_found": "The message was deleted on the platform, so it could not be changed or pinned.",
-}
 
 
 async def due_at(db: Database) -> datetime | None:
