@@ -270,7 +270,7 @@ async def create_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("create a circle")
     parsed = parse_args(args, CREATE_SPEC)
     names = [word for raw in parsed.positional for word in raw.split()]
-    if len(names) < 1 + MIN_SIZE - 1 or len(names) > 1 + MAX_SIZE:
+    if not 2 <= len(names) <= 1 + MAX_SIZE:  # one mentee can start it; matching fills the other seats
         raise ParseError(f"Name the mentor and 1 to {MAX_SIZE} mentees, e.g. {CREATE_USAGE}")
     people: list[Member] = []
     for raw in names:
@@ -300,6 +300,25 @@ async def create_command(ctx: Ctx, args: list[str]) -> list[Message]:
         if profile is None or profile.status == ProfileStatus.LEFT.value:
             # Nobody is put in a private space without having joined the program.
             return [msg.message(msg.text(UserText(mentee.display_name), " hasn't signed up for the program."))]
+    paired = (
+        await ctx.session.execute(
+            select(col(Pairing.mentee_member_id)).where(
+                col(Pairing.community_id) == ctx.community_id,
+                col(Pairing.mentor_member_id) == mentor.id,
+                col(Pairing.mentee_member_id).in_([m.id for m in mentees]),
+                col(Pairing.status) == PairingStatus.ACTIVE.value,
+            )
+        )
+    ).scalars()
+    already = [m for m in mentees if m.id in set(paired)]
+    if already:
+        return [
+            msg.message(
+                msg.text(
+                    UserText(already[0].display_name), " is already mentored by ", UserText(mentor.display_name), "."
+                )
+            )
+        ]
     circle = (
         await ctx.session.execute(
             select(Circle).where(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -170,6 +171,55 @@ class WebApiMethods:
                 self.channels[found.id] = found
             chan = found
         return {"no_op": False, "already_open": False, "channel": {"id": chan.id}}
+
+    def m_conversations_create(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        """Slack's rules for a new channel's name: lowercase letters, digits, - and _, at most 80
+        characters, unique in the workspace (name_taken). The creator (the bot) is its only member."""
+        name = str(args.get("name") or "")
+        if not name:
+            raise SlackApiFault("invalid_name_required")
+        if len(name) > 80:
+            raise SlackApiFault("invalid_name_maxlength")
+        if not re.fullmatch(r"[a-z0-9_-]+", name):
+            raise SlackApiFault("invalid_name_specials")
+        if any(c.name == name for c in self.channels.values()):
+            raise SlackApiFault("name_taken")
+        private = str(args.get("is_private", "")).lower() in ("1", "true")
+        chan = FakeChannel(f"{'G' if private else 'C'}{next(self._ids):07d}", name=name, is_private=private)
+        chan.members.add(BOT_USER_ID)
+        self.channels[chan.id] = chan
+        return {"channel": {**chan.info(), "created": 0, "creator": BOT_USER_ID}}
+
+    def m_conversations_invite(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        """Invite up to 1000 users. Each user is checked; with force=true the valid ones are
+        invited anyway and the others reported in `errors`. Everyone already in it: already_in_channel."""
+        chan = self._channel(args.get("channel"))
+        if chan.is_im or chan.is_mpim:
+            raise SlackApiFault("method_not_supported_for_channel_type")
+        if chan.is_archived:
+            raise SlackApiFault("is_archived")
+        if BOT_USER_ID not in chan.members:
+            raise SlackApiFault("not_in_channel")
+        users = [u for u in str(args.get("users", "")).split(",") if u]
+        if not users:
+            raise SlackApiFault("no_user")
+        if len(users) > 1000:
+            raise SlackApiFault("too_many_users")
+        errors, valid = [], []
+        for user_id in users:
+            if user_id == BOT_USER_ID:
+                errors.append({"user": user_id, "ok": False, "error": "cant_invite_self"})
+            elif user_id not in self.users or self.users[user_id].get("deleted"):
+                errors.append({"user": user_id, "ok": False, "error": "user_not_found"})
+            elif user_id in chan.members:
+                errors.append({"user": user_id, "ok": False, "error": "already_in_channel"})
+            else:
+                valid.append(user_id)
+        force = str(args.get("force", "")).lower() in ("1", "true")
+        if errors and not (force and valid):
+            raise SlackApiFault(errors[0]["error"])
+        chan.members.update(valid)
+        return {"channel": chan.info(), **({"errors": errors} if errors else {})}
 
     def m_conversations_info(self, args: dict[str, Any], team: str) -> dict[str, Any]:
         return {"channel": self._channel(args.get("channel")).info()}
