@@ -17,7 +17,7 @@ ADVICE = {
     "space_scope_missing": (
         "A mentoring circle meets in a private Slack channel the bot creates, which needs the groups:write "
         "permission added in this version. Reinstall the app from the updated manifest (existing installs "
-        "must reinstall). This message is not resent; the circle's next messages reach its channel."
+        "must reinstall). This message is not resent; after the reinstall the circle's next messages reach its channel."
     ),
     "space_thread_forbidden": (
         "A mentoring circle meets in a private thread: the bot needs Create Private Threads and Send Messages "
