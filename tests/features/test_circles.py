@@ -1,0 +1,142 @@
+"""Mentoring circles through the console: offer, a moderator starts one, the introduction in its
+private space, the goal board, check-ins, the wrap-up with feedback from each member, stats;
+privacy (outsiders, forget-me), moderator rights and bad input."""
+
+from sqlalchemy import select
+
+from storage.tables import Circle, Feedback, Pairing
+from tests.support.chat import Chat
+from tests.support.community import sign_up
+
+SPACE = "[#circle-1 dana+ann+bob+eve]"
+
+
+async def _community(chat: Chat) -> None:
+    await chat("moderators: carol", "@carol /mentor modchannel")
+    await sign_up(chat, "dana", "mentor", capacity=3, goals="")
+    for name, hope in (("ann", "Move to pandas"), ("bob", "Test my pipelines"), ("eve", "Build a portfolio")):
+        await sign_up(chat, name, "mentee", goals=hope)
+    await sign_up(chat, "frank", "mentee")
+
+
+async def _rows(chat: Chat, model, *where):  # type: ignore[no-untyped-def]
+    async with chat.bot.db.unit() as s:
+        return (await s.execute(select(model).where(*where))).scalars().all()
+
+
+async def test_a_circle_from_offer_to_feedback_and_stats(chat: Chat) -> None:
+    await _community(chat)
+    out = await chat('@dana /mentor circle offer --topic "Data science" --size 4 --cadence monthly')
+    assert "[only dana] Your circle offer #1 is open: Data science, up to 4 mentees, meeting once a month." in out
+    out = await chat("@frank /mentor circle list")
+    assert "#1 Data science with dana — 4 seats free" in out
+
+    out = await chat("@carol /mentor circle create @dana @ann @bob @eve")
+    assert "[only carol] Circle #1 started: dana with 3 mentees on Data science." in out
+    # One introduction, in the circle's private space, with everyone's reasons and hopes.
+    assert out.count(SPACE) == 1 and "@dana mentors this circle of 3 members, meeting once a month." in out
+    assert "• @ann — both on Python — hopes to: Move to pandas" in out and "@eve" in out
+    assert "[DM ann+dana]" not in out and "[DM dana+ann]" not in out  # no pair introductions
+    seats = await _rows(chat, Pairing)
+    assert len(seats) == 3 and {s.circle_id for s in seats} == {1}
+
+    out = await chat('@ann /mentor circle goal "Each of us ships one small analysis"')
+    assert "Goal 1 is on circle #1's board" in out
+    assert f"{SPACE} Circle #1 goal board — Data science\n  1. Each of us ships one small analysis (ann)" in out
+
+    # A month on: one check-in to the mentor, a light one in the space; no per-member check-ins.
+    out = await chat("wait 30d")
+    assert "[DM dana] Circle check-in #1: how is your circle on Data science going (3 members)?" in out
+    assert f"{SPACE} Circle check-in:" in out
+    assert "[DM ann] " not in out.replace("[DM ann] Mentee", "")  # nothing per member
+    out = await chat("@dana click Needs attention")
+    assert "the moderators will reach out" in out
+    assert "Circle needs attention: the mentor of circle #1 (Data science) asked for help in check-in 1." in out
+    out = await chat("@bob /mentor circle done 1")
+    assert "1. ✓ Each of us ships one small analysis" in out
+
+    # Wrapping up asks first; then one goodbye in the space and feedback from each member.
+    out = await chat("@dana /mentor circle wrap-up")
+    assert "cannot be undone" in out and "[1] Wrap up the circle  [2] Keep it going" in out
+    out = await chat("@dana click Wrap up the circle")
+    assert f"{SPACE} Circle #1 is complete. dana wrapped up the circle. You reached 1 of 1 goal" in out
+    for name in ("ann", "bob", "eve"):
+        assert f"[DM {name}] How would you rate your mentorship with dana?" in out
+    assert out.count("[DM dana] Thank you for mentoring") == 3
+    await chat("@ann click 5", "@bob click 4")
+    ratings = {f.rating for f in await _rows(chat, Feedback) if f.rating}
+    assert ratings == {5, 4}
+    out = await chat("@dana /mentor circle wrap-up 1")
+    assert "Circle #1 is not running, so there is nothing to wrap up." in out
+
+    out = await chat("@carol /mentor stats")
+    assert "Mentoring circles — counted apart from the pairs above" in out
+    assert "active 0 (0 members) · completed 1 (3 members) · open offers 0" in out
+    assert "Completed: 0" in out  # the pairs' figures do not count the circle's seats
+
+
+async def test_outsiders_cannot_see_or_act_on_a_circle(chat: Chat) -> None:
+    await _community(chat)
+    await chat("@carol /mentor circle create @dana @ann @bob --topic Data")
+    out = await chat("@frank /mentor circle goals --circle 1")
+    assert "That circle is not yours." in out and "Data" not in out.replace("/mentor circle list", "")
+    out = await chat('@frank /mentor circle goal "hello" --circle 1', "@frank /mentor circle wrap-up 1")
+    assert out.count("That circle is not yours.") == 2
+    out = await chat("@frank /mentor circle list")
+    assert "ann" not in out and "bob" not in out  # offers never show who is in a circle
+    assert "#1 Data with dana — 2 seats free" in out
+    out = await chat("@frank /mentor circle done 1")
+    assert "You are not in an active circle." in out
+    # A member who is not its mentor cannot wrap it up.
+    out = await chat("@ann /mentor circle wrap-up")
+    assert "Only moderators can wrap up a circle you do not mentor." in out
+    assert (await _rows(chat, Circle))[0].status == "active"
+
+
+async def test_forget_me_takes_a_member_out_of_the_circle(chat: Chat) -> None:
+    await _community(chat)
+    await chat("@carol /mentor circle create @dana @ann @bob --topic Data")
+    await chat('@ann /mentor circle goal "Ann ships her notebook"')
+    out = await chat("@ann /mentor forget-me", "@ann click Yes, delete my data")
+    assert "deleted from my records" in out
+    out = await chat('@bob /mentor circle goal "Bob writes tests"')
+    assert "[#circle-1 dana+bob] Circle #1 goal board" in out  # ann is no longer in the space
+    assert "1. [removed]" in out and "Ann ships" not in out
+    out = await chat("@bob /mentor circle list")
+    assert "members: bob" in out
+
+
+async def test_only_moderators_create_circles(chat: Chat) -> None:
+    await _community(chat)
+    out = await chat("@ann /mentor circle create @dana @bob")
+    assert "[only ann] Only moderators can" in out
+    assert await _rows(chat, Circle) == []
+
+
+async def test_bad_input_gets_a_short_answer(chat: Chat) -> None:
+    await _community(chat)
+    out = await chat("@ann /mentor circle offer")
+    assert "Only mentors can offer a circle." in out
+    out = await chat("@dana /mentor circle offer --size 12")
+    assert "A circle has 2 to 8 mentees, e.g. --size 4." in out
+    out = await chat("@dana /mentor circle offer --cadence daily")
+    assert "The cadence is weekly, biweekly or monthly" in out
+    out = await chat("@carol /mentor circle create @dana")
+    assert "Name the mentor and 1 to 8 mentees" in out
+    out = await chat("@carol /mentor circle create @dana @nobody")
+    assert "I don't know a member called @nobody here." in out
+    out = await chat("@carol /mentor circle create @ann @bob")
+    assert "ann is not signed up as a mentor." in out
+    out = await chat("@carol /mentor circle create @dana @bob @bob")
+    assert "Each member can be named once." in out
+    out = await chat("@carol /mentor circle create @dana @carol")
+    assert "carol hasn't signed up for the program." in out
+    assert await _rows(chat, Circle) == []
+    await chat("@carol /mentor circle create @dana @bob")
+    out = await chat("@carol /mentor circle create @dana @bob")
+    assert "bob is already mentored by dana." in out
+    out = await chat('@bob /mentor circle goal ""', "@bob /mentor circle done two", "@bob /mentor circle done 7")
+    assert "Say what the goal is" in out and "Give the goal's number" in out and "The board has no goal 7." in out
+    out = await chat("@bob /mentor circle goals --circle x")
+    assert "Give the circle's number" in out
+    assert "Traceback" not in out and "something went wrong" not in out.lower()
