@@ -140,3 +140,25 @@ async def test_bad_input_gets_a_short_answer(chat: Chat) -> None:
     out = await chat("@bob /mentor circle goals --circle x")
     assert "Give the circle's number" in out
     assert "Traceback" not in out and "something went wrong" not in out.lower()
+
+
+async def test_matching_seats_mentees_in_an_offered_circle(chat: Chat) -> None:
+    await chat("moderators: carol", "@carol /mentor modchannel")
+    await sign_up(chat, "dana", "mentor", capacity=3)
+    await sign_up(chat, "maria", "mentor", capacity=1, topics_offered=["Go"])
+    for name in ("ann", "bob"):
+        await sign_up(chat, name, "mentee")
+    await sign_up(chat, "omar", "mentee", topics_wanted=["Go"])
+    await chat('@dana /mentor circle offer --topic "Python together" --size 3')
+    out = await chat("@carol /mentor match", "@carol /mentor match approve")
+    # dana's two mentees are seated in her circle with one introduction in its space; maria's is a pair.
+    assert out.count("[#circle-1 dana+ann+bob] Mentoring circle #1: Python together") == 1
+    assert "@dana mentors this circle of 2 members" in out
+    assert "[DM omar+maria] Hello" in out or "[DM maria+omar] Hello" in out
+    assert "[DM ann+dana]" not in out and "[DM dana+ann]" not in out
+    seats = await _rows(chat, Pairing, Pairing.circle_id == 1)
+    assert len(seats) == 2
+    [circle] = await _rows(chat, Circle)
+    assert circle.status == "active"
+    out = await chat("@omar /mentor circle list")
+    assert "#1 Python together with dana — 1 seat free" in out  # seats taken count against its size

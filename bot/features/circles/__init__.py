@@ -31,7 +31,7 @@ only what a group does differently is here:
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.circles import board, circles
+from bot.features.circles import board, circles, start
 
 
 def feature() -> Feature:
@@ -96,7 +96,7 @@ def feature() -> Feature:
                 "circle create",
                 'circle create @mentor @a @b … [--topic "…"]',
                 "start a circle: a mentor and 1–8 mentees",
-                circles.create_command,
+                start.create_command,
                 moderator_only=True,
                 args=(
                     Arg("mentor", ArgKind.MEMBER, "The mentor", required=True),

@@ -17,9 +17,8 @@ from bot.core.parsing import Arity, ParseError, parse_args
 from bot.core.ports import Destination
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox, moderator_destinations
-from bot.features.circles.circles import CADENCE_DAYS, circle_for, seats_of, space_of
+from bot.features.circles.circles import CADENCE_DAYS, circle_for, members_by_id, seats_of, space_of
 from bot.features.completion.completion import complete_pairing
-from bot.features.rounds.proposal_view import members_by_id
 from storage.tables import Circle, CircleStatus, Community, Member, Pairing, PairingStatus
 
 MAX_GOAL = 200
