@@ -43,5 +43,9 @@ class Circle(SQLModel, table=True):
     home_channel_id: str = Field(default="", max_length=64)
     # The shared goal board: [{"n": 1, "text": …, "by": member id, "done": bool}].
     goals: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Finding a time for the whole circle (bot/features/circles/meeting.py): {"slots": [ISO], "picks":
+    # {"<member id>": [index]}, "status": "proposed"|"confirmed"|"cancelled", "start": ISO, "sequence": n,
+    # "round": n, "event": bool (also a Discord server event), "event_row": outbox id}; {} before the first.
+    meeting: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     next_checkin_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     checkins_sent: int = Field(default=0)

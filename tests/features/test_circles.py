@@ -2,6 +2,10 @@
 private space, the goal board, check-ins, the wrap-up with feedback from each member, stats;
 privacy (outsiders, forget-me), moderator rights and bad input."""
 
+import re
+from pathlib import Path
+
+from icalendar import Calendar
 from sqlalchemy import select
 
 from storage.tables import Circle, Feedback, Pairing
@@ -162,3 +166,50 @@ async def test_matching_seats_mentees_in_an_offered_circle(chat: Chat) -> None:
     assert circle.status == "active"
     out = await chat("@omar /mentor circle list")
     assert "#1 Python together with dana — 1 seat free" in out  # seats taken count against its size
+
+
+def _ics(out: str, user: str) -> list[Path]:
+    found, current = [], None
+    for line in out.splitlines():
+        if line.startswith("["):
+            current = line.split("]", 1)[0][1:]
+        match = re.match(r"\s+\(file invite\.ics: (.*)\)$", line)
+        if match and current == f"DM {user}":
+            found.append(Path(match.group(1)))
+    return found
+
+
+async def test_the_circle_finds_a_time_everyone_ticks(chat: Chat) -> None:
+    await chat("moderators: carol", "@carol /mentor modchannel")
+    await sign_up(chat, "dana", "mentor", capacity=3, timezone="Europe/Berlin")
+    await sign_up(chat, "ann", "mentee", timezone="Europe/London")
+    await sign_up(chat, "bob", "mentee", timezone="Europe/Berlin")
+    await chat("@carol /mentor circle create @dana @ann @bob --topic Data")
+    out = await chat("@ann /mentor circle schedule --event")
+    assert "Only the circle's mentor can list its meeting in the server's events" in out
+    out = await chat("@ann /mentor circle schedule")
+    assert "[#circle-1 dana+ann+bob] Find a time for the circle:" in out
+    first = next(line for line in out.splitlines() if line.strip().startswith("1. "))
+    assert "dana: " in first and "ann: " in first and "bob: " in first  # each in their own zone
+    out = await chat("@dana click Slot 1", "@ann click Slot 1")
+    assert "1 member still to answer." in out and "Booked" not in out
+    out = await chat("@bob click Slot 1")
+    assert "Everyone can make it — booked." in out
+    assert "[#circle-1 dana+ann+bob] Booked: the circle meets" in out
+    files = {name: _ics(out, name) for name in ("dana", "ann", "bob")}
+    assert all(len(f) == 1 for f in files.values())
+    event = next(c for c in Calendar.from_ical(files["ann"][0].read_bytes()).walk() if c.name == "VEVENT")
+    assert str(event["uid"]).startswith("circle-1-") and int(event["sequence"]) == 0
+    assert str(event["dtstart"].params.get("TZID")) == "Europe/London"
+    uid = str(event["uid"])
+
+    # Asking again offers new times; the booked time moves with the same UID, one SEQUENCE higher.
+    await chat("@dana /mentor circle schedule")
+    out = await chat("@dana click Slot 2", "@ann click Slot 2", "@bob click Slot 2")
+    assert "[#circle-1 dana+ann+bob] Moved: the circle meets" in out
+    moved = next(c for c in Calendar.from_ical(_ics(out, "bob")[0].read_bytes()).walk() if c.name == "VEVENT")
+    assert str(moved["uid"]) == uid and int(moved["sequence"]) == 1
+    # Outsiders cannot tick the circle's slots.
+    await sign_up(chat, "frank", "mentee")
+    out = await chat("@frank /mentor circle schedule --circle 1")
+    assert "That circle is not yours." in out

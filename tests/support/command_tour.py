@@ -76,6 +76,7 @@ TOUR: list[tuple[str, str]] = [
     ("ann", 'circle goal "Ship one analysis each"'),  # not in a circle: said so politely
     ("ann", "circle done 1"),
     ("ann", "circle goals"),
+    ("ann", "circle schedule"),
     ("ann", "circle wrap-up"),
     ("mod", "pair 2 end"),
     ("newbie", "join"),

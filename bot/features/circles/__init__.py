@@ -31,7 +31,7 @@ only what a group does differently is here:
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.circles import board, circles, start
+from bot.features.circles import board, circles, meeting, start
 
 
 def feature() -> Feature:
@@ -91,6 +91,16 @@ def feature() -> Feature:
                 "mentors: end your circle and ask everyone for feedback",
                 board.wrap_up_command,
                 args=(Arg("circle", ArgKind.INT, "Which circle, if several", min_value=1),),
+            ),
+            Command(
+                "circle schedule",
+                "circle schedule [--circle N] [--event]",
+                "find a time that suits everyone in your circle",
+                meeting.schedule_command,
+                args=(
+                    Arg("circle", ArgKind.INT, "Which circle, if several", option=True, min_value=1),
+                    Arg("event", ArgKind.FLAG, "Mentor: also list it in the server's events"),
+                ),
             ),
             Command(
                 "circle create",

@@ -18,6 +18,7 @@ from bot.core.ports import Destination
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.circles.circles import CADENCE_DAYS, circle_for, members_by_id, seats_of, space_of
+from bot.features.circles.meeting import on_slot
 from bot.features.completion.completion import complete_pairing
 from storage.tables import Circle, CircleStatus, Community, Member, Pairing, PairingStatus
 
@@ -196,6 +197,8 @@ async def on_circle_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...
                 destination, notice, dedupe_key=f"circle:{circle.id}:attention:{cid.arg}:{destination.target}"
             )
         return [msg.message("Thank you for saying so — the moderators will reach out to you.")]
+    if cid.verb in ("slot", "noslot"):
+        return await on_slot(ctx, circle, cid.verb, cid.arg)
     if cid.verb == "wrapup":
         return await _wrap_up(ctx, circle)
     if cid.verb == "keep":

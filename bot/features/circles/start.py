@@ -260,8 +260,9 @@ async def start_circle(
     parts.append(
         msg.text(
             msg.Strong("First steps: "),
-            "agree here on a time for your first meeting, and put shared goals on the circle's board with "
-            '/mentor circle goal "…". I\'ll check in with your mentor now and then, and with all of you here.',
+            "find a time for your first meeting with /mentor circle schedule, and put shared goals on the "
+            "circle's board with /mentor circle goal \"…\". I'll check in with your mentor now and then, and with "
+            "all of you here.",
         )
     )
     key = "-".join(str(s.id) for s in seats)

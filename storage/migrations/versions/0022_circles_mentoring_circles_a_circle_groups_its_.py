@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('ended_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('home_channel_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('goals', sa.JSON(), nullable=False),
+    sa.Column('meeting', sa.JSON(), nullable=False),
     sa.Column('next_checkin_at', storage.types.UTCDateTime(), nullable=True),
     sa.Column('checkins_sent', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['community.id'], ),

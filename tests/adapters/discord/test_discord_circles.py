@@ -89,3 +89,33 @@ async def test_a_refused_thread_tells_the_moderators_which_permissions(program: 
     assert "Create Private Threads" in notice and "mentorbot discord-invite" in notice
     assert people["ann"].id not in notice  # names the circle's space, not its members
     assert _circle_threads(fake) == []
+
+
+async def test_a_booked_circle_meeting_can_be_a_server_event(program: Program, fake: FakeDiscord) -> None:
+    p = program
+    people = await _people(p, fake)
+    options = {"mentor": people["dana"].id, "mentees": f"<@{people['ann'].id}>", "topic": "Data"}
+    await p.command(p.owner, "circle create", options, command="mentor-admin")
+    await until(lambda: bool(_circle_threads(fake)))
+    thread = _circle_threads(fake)[0]["id"]
+    reply = await p.command(people["dana"].id, "circle schedule", {"event": True})
+    assert "Three times are in circle #1's space" in text_of(reply)
+
+    def slots() -> list[dict[str, Any]]:
+        return [m for m in fake.channel_messages(thread) if "Find a time for the circle" in text_of(m)]
+
+    await until(lambda: bool(slots()))
+    [offer] = slots()
+    await p.click(people["dana"].id, offer, "Slot 1")
+    answer = await p.click(people["ann"].id, offer, "Slot 1")
+    assert "Everyone can make it — booked." in text_of(answer)
+    await until(lambda: bool(p.guild.scheduled_events), timeout=20)
+    [scheduled] = p.guild.scheduled_events
+    assert scheduled["name"] == "Mentoring circle: Data" and scheduled["entity_type"] == 3
+    assert people["ann"].username not in scheduled.get("description", "")  # no member is named in it
+    for name in ("dana", "ann"):
+        await until(
+            lambda n=name: any(
+                a["filename"] == "invite.ics" for m in p.dms(people[n]) for a in m.get("attachments") or []
+            )
+        )
