@@ -30,6 +30,7 @@ SLACK_METHOD_INTERVALS: dict[str, float] = {
     "conversations.open": SLACK_TIER_3,
     "conversations.create": SLACK_TIER_2,
     "conversations.invite": SLACK_TIER_3,
+    "conversations.kick": SLACK_TIER_3,
     "conversations.history": SLACK_TIER_3,
     "conversations.info": SLACK_TIER_3,
     "chat.update": SLACK_TIER_3,

@@ -47,6 +47,9 @@ class ConsoleMessenger:
         destination = delivery.destination
         if delivery.operation is Operation.CALENDAR_EVENT:
             return Delivered(None)  # the console has no calendar: the post and the .ics invites serve
+        if delivery.operation is Operation.SPACE_REMOVE:
+            self.chat.out(f"[#{destination.space_key}] removed: {', '.join(destination.user_ids)}")
+            return Delivered(None)
         if delivery.operation is Operation.POST:
             if delivery.idempotency_key in self.sent_keys:
                 return Delivered(self.sent_keys[delivery.idempotency_key])

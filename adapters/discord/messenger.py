@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 NONCE_MAX = 25  # Discord rejects longer nonces
 DM_CLOSED = 50007  # "Cannot send messages to this user"
+UNKNOWN_MEMBER = 10007  # removing someone who is not in the thread
 FOLLOWUP_LIFETIME = 14 * 60  # interaction tokens live 15 minutes; keep a margin
 THREAD_ARCHIVE_MINUTES = 10080  # a week
 
@@ -148,6 +149,8 @@ class DiscordMessenger:
                 return await self._update(delivery)
             if delivery.operation is Operation.CALENDAR_EVENT:
                 return await self._scheduled_event(delivery)
+            if delivery.operation is Operation.SPACE_REMOVE:
+                return await self._space_remove(delivery)
             return await self._pin(delivery, pin=delivery.operation is Operation.PIN)
         except _DMClosed as closed:
             return PermanentFailure(
@@ -309,6 +312,24 @@ class DiscordMessenger:
             if str(thread.get("parent_id")) == str(parent) and thread.get("name", "").endswith(f"· {tag}"):
                 return int(thread["id"])
         return None
+
+    async def _space_remove(self, delivery: Delivery) -> DeliveryResult:
+        """Remove the listed members from the group's private thread (the bot created it, which is
+        all a private thread asks); a thread never created, or someone already gone, is done."""
+        community, key = delivery.community_external_id, [f"space:{delivery.destination.space_key}"]
+        thread_id = self._threads.get(key[0])
+        if thread_id is None and self.dm_store is not None:
+            known = await self.dm_store.get(community, key)
+            thread_id = int(known) if known else None
+        if thread_id is None:
+            return Delivered(None)
+        for user_id in delivery.destination.user_ids:
+            try:
+                await self.client.http.remove_user_from_thread(thread_id, int(user_id))
+            except discord.NotFound as error:
+                if error.code != UNKNOWN_MEMBER:
+                    raise
+        return Delivered(None)
 
     async def _post_space(self, delivery: Delivery, rendered: RenderedMessage) -> DeliveryResult:
         """A circle's own space: a private thread (type 12, not invitable by members) under

@@ -232,6 +232,8 @@ class SlackMessenger:
                 return await self._pin(delivery, token, add=True)
             if delivery.operation is Operation.UNPIN:
                 return await self._pin(delivery, token, add=False)
+            if delivery.operation is Operation.SPACE_REMOVE:
+                return await self._space_remove(delivery, token)
             if delivery.operation is Operation.CALENDAR_EVENT:
                 return Delivered(None)  # Slack has no events of its own: the post and the .ics invites serve
             return PermanentFailure("unsupported_operation", str(delivery.operation))
@@ -341,6 +343,29 @@ class SlackMessenger:
                     raise
             self._invited[(team, channel)] = members
         return channel
+
+    async def _space_remove(self, delivery: Delivery, token: str | None) -> DeliveryResult:
+        """conversations.kick each listed member out of the group's private channel (groups:write);
+        someone no longer in it, or a channel never created, is done already."""
+        dest, team = delivery.destination, delivery.community_external_id
+        key = [f"space:{dest.space_key}"]
+        channel = (
+            await self.dm_store.get(team, key) if self.dm_store is not None else self._dm_channels.get((team, key[0]))
+        )
+        if channel is None:
+            return Delivered(None)
+        for user_id in dest.user_ids:
+            try:
+                await self._tiered(
+                    "conversations.kick",
+                    team,
+                    self.client.conversations_kick(channel=channel, user=user_id, **self._kw(token)),
+                )
+            except SlackApiError as exc:
+                if _error_of(exc) not in ("not_in_channel", "user_not_found"):
+                    raise
+        self._invited.pop((team, channel), None)  # invite again on the next post: the list changed
+        return Delivered(None)
 
     async def _create_space(self, team: str, key: str, token: str | None) -> str:
         """conversations.create with a name made from the key; a name already taken (by someone

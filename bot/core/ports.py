@@ -84,6 +84,9 @@ class Operation(StrEnum):
     # The platform's own calendar entry for a community event (Discord: a Guild Scheduled Event).
     # The message carries the event as label/value rows; platforms without one skip it.
     CALENDAR_EVENT = "calendar_event"
+    # Take the members a SPACE destination lists out of that space (forget-me): a kick from the
+    # private Slack channel, a removal from the Discord thread. A space never created is done already.
+    SPACE_REMOVE = "space_remove"
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,10 @@ class Outbox:
         with `target` (the row that created it), a change to that entry."""
         return await self._add(Operation.CALENDAR_EVENT, destination, message, dedupe_key=dedupe_key, target=target)
 
+    async def remove_from_space(self, space: Destination, *, dedupe_key: str) -> OutboxMessage:
+        """Take the members `space` lists out of it (Operation.SPACE_REMOVE)."""
+        return await self._add(Operation.SPACE_REMOVE, space, None, dedupe_key=dedupe_key)
+
     async def pin(self, target: OutboxMessage, *, unpin: bool = False) -> OutboxMessage:
         op = Operation.UNPIN if unpin else Operation.PIN
         if target.id is None:

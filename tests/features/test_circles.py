@@ -103,6 +103,7 @@ async def test_forget_me_takes_a_member_out_of_the_circle(chat: Chat) -> None:
     await chat('@ann /mentor circle goal "Ann ships her notebook"')
     out = await chat("@ann /mentor forget-me", "@ann click Yes, delete my data")
     assert "deleted from my records" in out
+    assert "[#circle-1] removed: ann" in out  # out of the space on the platform too
     out = await chat('@bob /mentor circle goal "Bob writes tests"')
     assert "[#circle-1 dana+bob] Circle #1 goal board" in out  # ann is no longer in the space
     assert "1. [removed]" in out and "Ann ships" not in out

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.core import messages as msg
+from bot.core.ports import Destination
+from bot.delivery.outbox import Outbox
 from storage.tables import Circle, CircleStatus, Pairing
 
 
@@ -59,3 +61,27 @@ async def forget_in_circles(session: AsyncSession, community_id: int, member_id:
             if circle.status == CircleStatus.ACTIVE.value:
                 circle.status, circle.ended_at, circle.next_checkin_at = CircleStatus.ENDED.value, now, None
         session.add(circle)
+
+
+async def leave_circle_spaces(
+    session: AsyncSession, community_id: int, member_id: int, user_id: str, now: datetime
+) -> None:
+    """Forget-me, after the outbox is scrubbed of their id: take them out of every circle space they
+    were in on the platform (kicked from the Slack channel, removed from the Discord thread).
+    These rows alone keep their platform id, because the platform needs it to remove them."""
+    seated = (
+        select(col(Pairing.circle_id))
+        .where(col(Pairing.community_id) == community_id, col(Pairing.mentee_member_id) == member_id)
+        .where(col(Pairing.circle_id).is_not(None))
+    )
+    circles = await session.execute(
+        select(Circle).where(
+            col(Circle.community_id) == community_id,
+            or_(col(Circle.id).in_(seated), col(Circle.mentor_member_id) == member_id),
+            col(Circle.status) != CircleStatus.OPEN.value,
+        )
+    )
+    outbox = Outbox(session, community_id, now)
+    for circle in circles.scalars():
+        space = Destination.space(f"circle-{circle.id}", circle.home_channel_id, [user_id])
+        await outbox.remove_from_space(space, dedupe_key=f"circle:{circle.id}:remove:{member_id}")

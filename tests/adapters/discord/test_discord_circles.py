@@ -119,3 +119,18 @@ async def test_a_booked_circle_meeting_can_be_a_server_event(program: Program, f
                 a["filename"] == "invite.ics" for m in p.dms(people[n]) for a in m.get("attachments") or []
             )
         )
+
+
+async def test_forget_me_takes_the_member_out_of_the_thread(program: Program, fake: FakeDiscord) -> None:
+    p = program
+    people = await _people(p, fake)
+    options = {"mentor": people["dana"].id, "mentees": f"<@{people['ann'].id}> <@{people['ben'].id}>"}
+    await p.command(p.owner, "circle create", options, command="mentor-admin")
+    await until(lambda: bool(_circle_threads(fake)) and len(fake.thread_members[_circle_threads(fake)[0]["id"]]) == 4)
+    thread = _circle_threads(fake)[0]["id"]
+    reply = await p.command(people["ann"].id, "forget-me")
+    await p.click(people["ann"].id, reply, "Yes, delete my data")
+    await until(lambda: people["ann"].id not in fake.thread_members[thread], timeout=20)
+    assert fake.thread_members[thread] == {fake.bot.id, people["dana"].id, people["ben"].id}
+    [removal] = fake.calls_to("DELETE", rf"^/channels/{thread}/thread-members/{people['ann'].id}$")
+    assert removal.status == 204

@@ -45,6 +45,16 @@ async def stack(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackStack]:
     await s.stop()
 
 
+def _button(message: dict, label: str) -> str:
+    return next(
+        e["action_id"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("text", {}).get("text") == label
+    )
+
+
 def circle_channels(fake: FakeSlack) -> list:
     return [c for c in fake.channels.values() if c.is_private and c.name.startswith("mentorbot-circle-")]
 
@@ -95,3 +105,19 @@ async def test_without_groups_write_the_moderators_are_told_to_reinstall(stack: 
     assert len(notices) == 1
     assert "groups:write" in notices[0] and "reinstall" in notices[0].lower()
     assert "U0ANN" not in notices[0]  # the notice names the circle's space, not its members' ids
+
+
+async def test_forget_me_takes_the_member_out_of_the_channel(stack: SlackStack, fake: FakeSlack) -> None:
+    await stack.command("U0CAROL", CREATE, PROGRAM)
+    await stack.deliver()
+    [space] = circle_channels(fake)
+    reply = await stack.command("U0ANN", "forget-me", PROGRAM)
+    await stack.click("U0ANN", _button(reply, "Yes, delete my data"), "0", PROGRAM)
+    await stack.deliver()
+    assert space.members == {BOT_USER_ID, "U0DANA", "U0BEN"}
+    [kick] = fake.calls_to("conversations.kick")
+    assert kick.ok and kick.args["user"] == "U0ANN" and kick.args["channel"] == space.id
+    # The next circle message does not bring them back.
+    await stack.command("U0BEN", 'circle goal "Ben writes tests"', PROGRAM)
+    await stack.deliver()
+    assert "U0ANN" not in space.members

@@ -221,6 +221,23 @@ class WebApiMethods:
         chan.members.update(valid)
         return {"channel": chan.info(), **({"errors": errors} if errors else {})}
 
+    def m_conversations_kick(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        """Remove one user from a channel the bot is in (not from DMs; the bot cannot kick itself)."""
+        chan = self._channel(args.get("channel"))
+        if chan.is_im or chan.is_mpim:
+            raise SlackApiFault("method_not_supported_for_channel_type")
+        if BOT_USER_ID not in chan.members:
+            raise SlackApiFault("not_in_channel")
+        user = str(args.get("user") or "")
+        if user == BOT_USER_ID:
+            raise SlackApiFault("cant_kick_self")
+        if user not in self.users:
+            raise SlackApiFault("user_not_found")
+        if user not in chan.members:
+            raise SlackApiFault("not_in_channel")
+        chan.members.discard(user)
+        return {}
+
     def m_conversations_info(self, args: dict[str, Any], team: str) -> dict[str, Any]:
         return {"channel": self._channel(args.get("channel")).info()}
 
