@@ -8,7 +8,8 @@ counts: every seat is a mentee of that mentor).
 Design: a circle is a `Circle` row (topic, cadence, seats, status, its goal board and check-in
 schedule) grouping ordinary `Pairing` rows, one per member, each with `circle_id` set. So what
 works for a pair keeps working per member without new code — the session log, capacity in
-matching, forget-me (the member's pairing ends and they drop out of the space), feedback at the
+matching, forget-me (the member's pairing ends; circles/figures.py also takes them out of the
+space on the platform and off the goal board), feedback at the
 end (each seat completes as a pairing does, so each member answers the usual end message) — and
 only what a group does differently is here:
 
@@ -23,6 +24,8 @@ only what a group does differently is here:
 - one check-in per cadence to the mentor (two buttons; "needs attention" tells the moderators)
   and a light one to everyone in the space, instead of a check-in per member;
 - a shared goal board (`/mentor circle goal "…"`, `circle done 2`, `circle goals`) posted in the space;
+- finding a time for everyone (`/mentor circle schedule`, circles/meeting.py, reusing the pairs' slot
+  finder and `.ics` invites), optionally also a Discord Guild Scheduled Event (`--event`);
 - the end: the mentor (or a moderator) wraps it up after a confirmation, or the earliest seat's
   agreed end comes; one goodbye in the space, then feedback from each member;
 - statistics: circles and their members are counted on their own, not among the pairs.
