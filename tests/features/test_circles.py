@@ -188,6 +188,8 @@ async def test_the_circle_finds_a_time_everyone_ticks(chat: Chat) -> None:
     await chat("@carol /mentor circle create @dana @ann @bob --topic Data")
     out = await chat("@ann /mentor circle schedule --event")
     assert "Only the circle's mentor can list its meeting in the server's events" in out
+    out = await chat("@ann /mentor schedule")
+    assert "You meet as circle #1: /mentor circle schedule finds a time for all." in out
     out = await chat("@ann /mentor circle schedule")
     assert "[#circle-1 dana+ann+bob] Find a time for the circle:" in out
     first = next(line for line in out.splitlines() if line.strip().startswith("1. "))
