@@ -121,3 +121,29 @@ async def test_forget_me_takes_the_member_out_of_the_channel(stack: SlackStack, 
     await stack.command("U0BEN", 'circle goal "Ben writes tests"', PROGRAM)
     await stack.deliver()
     assert "U0ANN" not in space.members
+
+
+async def test_after_a_restart_the_same_channel_is_used(fake: FakeSlack, tmp_path: Path) -> None:
+    """The channel id is stored the moment Slack returns it: a new process finds it, never creates another."""
+    settings = replace(Settings(), database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db", data_dir=str(tmp_path / "data"))
+    fake.add_channel(PROGRAM, "program")
+    for user_id, name, _ in PEOPLE:
+        fake.add_user(user_id, name)
+    first = await SlackStack.start(fake, settings, ManualClock(START))
+    community = CommunityRef("slack", TEAM_ID, "mentor-community")
+    for user_id, name, role in PEOPLE:
+        topics = {"topics_offered": ["python"]} if role == "mentor" else {"topics_wanted": ["python"]}
+        await seed_profile(first.bot, community, Actor(user_id, name), role, first.clock.now(), **topics)
+    await first.command("U0CAROL", CREATE, PROGRAM)
+    await first.deliver()
+    await first.stop()
+
+    second = await SlackStack.start(fake, settings, ManualClock(START))
+    try:
+        await second.command("U0BEN", 'circle goal "Ben writes tests"', PROGRAM)
+        await second.deliver()
+    finally:
+        await second.stop()
+    [space] = circle_channels(fake)
+    assert len(fake.calls_to("conversations.create")) == 1
+    assert any("Ben writes tests" in body_text(m) for m in space.messages)
