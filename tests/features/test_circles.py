@@ -28,7 +28,8 @@ async def _rows(chat: Chat, model, *where):  # type: ignore[no-untyped-def]
         return (await s.execute(select(model).where(*where))).scalars().all()
 
 
-async def test_a_circle_from_offer_to_feedback_and_stats(chat: Chat) -> None:
+async def test_a_circle_from_offer_to_feedback_and_stats(any_chat: Chat) -> None:
+    chat = any_chat  # SQLite and PostgreSQL (the check-in sweep locks rows)
     await _community(chat)
     out = await chat('@dana /mentor circle offer --topic "Data science" --size 4 --cadence monthly')
     assert "[only dana] Your circle offer #1 is open: Data science, up to 4 mentees, meeting once a month." in out
