@@ -90,6 +90,8 @@ async def test_outsiders_cannot_see_or_act_on_a_circle(chat: Chat) -> None:
     out = await chat("@frank /mentor circle list")
     assert "ann" not in out and "bob" not in out  # offers never show who is in a circle
     assert "#1 Data with dana — 2 seats free" in out
+    out = await chat("@carol /mentor circle list")
+    assert "Circles (moderators see them all)" in out and "#1 Data (active) — mentor dana; members: ann, bob" in out
     out = await chat("@frank /mentor circle done 1")
     assert "You are not in an active circle." in out
     # A member who is not its mentor cannot wrap it up.

@@ -214,7 +214,17 @@ async def list_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if args:
         raise ParseError("/mentor circle list takes nothing after it.")
     mine = await circles_of(ctx.session, ctx.community_id, ctx.member_id)
-    parts: list[msg.Part] = [msg.text(msg.Strong("Your circles"))]
+    heading = "Your circles"
+    if ctx.is_moderator:  # moderators see every circle of the community with its members
+        heading = "Circles (moderators see them all)"
+        mine = list(
+            (
+                await ctx.session.execute(
+                    select(Circle).where(col(Circle.community_id) == ctx.community_id).order_by(col(Circle.id).desc())
+                )
+            ).scalars()
+        )
+    parts: list[msg.Part] = [msg.text(msg.Strong(heading))]
     if not mine:
         parts.append(msg.text("You are in no circle yet."))
     for circle in mine:
