@@ -219,3 +219,12 @@ async def test_the_circle_finds_a_time_everyone_ticks(chat: Chat) -> None:
     await sign_up(chat, "frank", "mentee")
     out = await chat("@frank /mentor circle schedule --circle 1")
     assert "That circle is not yours." in out
+
+
+async def test_leaving_takes_a_member_out_of_the_space(chat: Chat) -> None:
+    await _community(chat)
+    await chat("@carol /mentor circle create @dana @ann @bob --topic Data")
+    out = await chat("@bob /mentor leave")
+    assert "[#circle-1] removed: bob" in out
+    out = await chat('@ann /mentor circle goal "Ann ships"')
+    assert "[#circle-1 dana+ann] Circle #1 goal board" in out

@@ -66,8 +66,8 @@ async def forget_in_circles(session: AsyncSession, community_id: int, member_id:
 async def leave_circle_spaces(
     session: AsyncSession, community_id: int, member_id: int, user_id: str, now: datetime
 ) -> None:
-    """Forget-me, after the outbox is scrubbed of their id: take them out of every circle space they
-    were in on the platform (kicked from the Slack channel, removed from the Discord thread).
+    """Leave, and forget-me after the outbox is scrubbed of their id: take them out of every circle
+    space they were in on the platform (kicked from the Slack channel, removed from the Discord thread).
     These rows alone keep their platform id, because the platform needs it to remove them."""
     seated = (
         select(col(Pairing.circle_id))
