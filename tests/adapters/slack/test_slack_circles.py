@@ -147,3 +147,25 @@ async def test_after_a_restart_the_same_channel_is_used(fake: FakeSlack, tmp_pat
     [space] = circle_channels(fake)
     assert len(fake.calls_to("conversations.create")) == 1
     assert any("Ben writes tests" in body_text(m) for m in space.messages)
+
+
+async def test_the_circle_books_a_time_in_its_channel(stack: SlackStack, fake: FakeSlack) -> None:
+    await stack.command("U0CAROL", CREATE, PROGRAM)
+    await stack.deliver()
+    [space] = circle_channels(fake)
+    reply = await stack.command("U0DANA", "circle schedule --event", PROGRAM)
+    assert "Three times are in circle #1's space" in body_text(reply)
+    await stack.deliver()
+    [offer] = [m for m in space.messages if "Find a time for the circle" in body_text(m)]
+    for user_id in ("U0DANA", "U0ANN"):
+        answer = await stack.click(user_id, _button(offer, "Slot 1"), offer["ts"], space.id)
+        assert "still to answer" in body_text(answer)
+    answer = await stack.click("U0BEN", _button(offer, "Slot 1"), offer["ts"], space.id)
+    assert "Everyone can make it — booked." in body_text(answer)
+    await stack.deliver()
+    assert any("Booked" in body_text(m) and "the circle meets" in body_text(m) for m in space.messages)
+    for user_id in ("U0DANA", "U0ANN", "U0BEN"):
+        im = fake.im_with(user_id)
+        assert im is not None and [u for u in fake.uploads.values() if u["channels"] == [im.id]]
+    # Slack has no server events: the --event row is skipped quietly, with no delivery problem.
+    assert [c for c in fake.calls if not c.ok] == []
