@@ -182,19 +182,20 @@ async def on_circle_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...
             return [msg.message("Thank you — glad the circle is going well.")]
         community = await ctx.session.get(Community, ctx.community_id)
         assert community is not None
+        number = cid.arg if cid.arg.isdigit() else "?"  # a button id is outside input too
         notice = msg.message(
             msg.text(
                 msg.Strong("Circle needs attention: "),
                 f"the mentor of circle #{circle.id} (",
                 UserText(circle.topic),
                 ") asked for help in check-in ",
-                cid.arg or "?",
+                number,
                 ". Reach out to them.",
             )
         )
         for destination in await moderator_destinations(ctx.session, community):
             await ctx.outbox.post(
-                destination, notice, dedupe_key=f"circle:{circle.id}:attention:{cid.arg}:{destination.target}"
+                destination, notice, dedupe_key=f"circle:{circle.id}:attention:{number}:{destination.target}"
             )
         return [msg.message("Thank you for saying so — the moderators will reach out to you.")]
     if cid.verb in ("slot", "noslot"):
