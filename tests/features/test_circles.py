@@ -2,6 +2,7 @@
 private space, the goal board, check-ins, the wrap-up with feedback from each member, stats;
 privacy (outsiders, forget-me), moderator rights and bad input."""
 
+import csv
 import re
 from pathlib import Path
 
@@ -21,6 +22,11 @@ async def _community(chat: Chat) -> None:
     for name, hope in (("ann", "Move to pandas"), ("bob", "Test my pipelines"), ("eve", "Build a portfolio")):
         await sign_up(chat, name, "mentee", goals=hope)
     await sign_up(chat, "frank", "mentee")
+
+
+def _read_csv(path: str) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 async def _rows(chat: Chat, model, *where):  # type: ignore[no-untyped-def]
@@ -78,6 +84,11 @@ async def test_a_circle_from_offer_to_feedback_and_stats(any_chat: Chat) -> None
     assert "Mentoring circles — counted apart from the pairs above" in out
     assert "active 0 (0 members) · completed 1 (3 members) · open offers 0" in out
     assert "Completed: 0" in out  # the pairs' figures do not count the circle's seats
+    # The export tells seats from pairs.
+    out = await chat("@carol /mentor export")
+    [path] = re.findall(r"\(file pairings\.csv: (.*)\)", out)
+    rows = _read_csv(path)
+    assert len(rows) == 3 and {row["circle_id"] for row in rows} == {"1"}
 
 
 async def test_outsiders_cannot_see_or_act_on_a_circle(chat: Chat) -> None:
