@@ -150,6 +150,9 @@ async def test_bad_input_gets_a_short_answer(chat: Chat) -> None:
     assert "Each member can be named once." in out
     out = await chat("@carol /mentor circle create @dana @carol")
     assert "carol hasn't signed up for the program." in out
+    await sign_up(chat, "max", "mentor")
+    out = await chat("@carol /mentor circle create @dana @max")
+    assert "max signed up to mentor, not to be mentored." in out
     assert await _rows(chat, Circle) == []
     await chat("@carol /mentor circle create @dana @bob")
     out = await chat("@carol /mentor circle create @dana @bob")

@@ -82,6 +82,8 @@ async def create_command(ctx: Ctx, args: list[str]) -> list[Message]:
         if profile is None or profile.status == ProfileStatus.LEFT.value:
             # Nobody is put in a private space without having joined the program.
             return [msg.message(msg.text(UserText(mentee.display_name), " hasn't signed up for the program."))]
+        if profile.role not in ("mentee", "both"):
+            return [msg.message(msg.text(UserText(mentee.display_name), " signed up to mentor, not to be mentored."))]
     paired = (
         await ctx.session.execute(
             select(col(Pairing.mentee_member_id)).where(
