@@ -28,14 +28,15 @@ SLACK_TIER_3 = 60.0 / 50 * TIER_MARGIN
 SLACK_TIER_4 = 60.0 / 100 * TIER_MARGIN
 SLACK_METHOD_INTERVALS: dict[str, float] = {
     "conversations.open": SLACK_TIER_3,
+    "conversations.create": SLACK_TIER_2,
+    "conversations.invite": SLACK_TIER_3,  # circles' channels and the community spaces
+    "conversations.kick": SLACK_TIER_3,
     "conversations.history": SLACK_TIER_3,
     "conversations.info": SLACK_TIER_3,
     "chat.update": SLACK_TIER_3,
     "pins.add": SLACK_TIER_2,
     "pins.remove": SLACK_TIER_2,
     "views.publish": SLACK_TIER_4,
-    "conversations.invite": SLACK_TIER_3,  # community spaces
-    "conversations.kick": SLACK_TIER_3,
 }
 # A turn taken late may be dated back to when the bucket fell free, by up to this much,
 # so a slow wake-up (a busy loop, a database round trip, another worker winning the

@@ -18,6 +18,7 @@ from bot.delivery.sweeps import Sweeper
 from bot.features import (
     admin,
     checkins,
+    circles,
     completion,
     events,
     goals,
@@ -48,6 +49,7 @@ FEATURES = (
     milestones,
     completion,
     checkins,
+    circles,
     meetings,
     events,
     spaces,

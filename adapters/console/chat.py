@@ -111,6 +111,10 @@ def _where(destination: Destination) -> tuple[str, str, frozenset[str] | None]:
     if destination.kind is DestinationKind.GROUP_DM:
         users = destination.target.split(",")
         return f"DM {'+'.join(users)}", f"dm:{','.join(sorted(users))}", frozenset(users)
+    if destination.kind is DestinationKind.SPACE:
+        # A circle's private channel: only its members see it.
+        users = destination.user_ids
+        return f"#{destination.space_key} {'+'.join(users)}", f"space:{destination.space_key}", frozenset(users)
     channel, user = destination.target.split("|", 1)
     return f"only {user}", channel, frozenset({user})
 

@@ -47,8 +47,11 @@ class ConsoleMessenger:
         destination = delivery.destination
         if delivery.operation is Operation.CALENDAR_EVENT:
             return Delivered(None)  # the console has no calendar: the post and the .ics invites serve
+        if delivery.operation is Operation.SPACE_REMOVE and destination.kind is DestinationKind.SPACE:
+            self.chat.out(f"[#{destination.space_key}] removed: {', '.join(destination.user_ids)}")
+            return Delivered(None)
         if delivery.operation in (Operation.SPACE_ADD, Operation.SPACE_REMOVE):
-            channel, user = destination.space
+            channel, user = destination.space_member_ref
             if not user.startswith("forgotten:"):  # a queued add of someone forgotten since: nobody to add
                 self.chat.set_space_member(channel, user, delivery.operation is Operation.SPACE_ADD)
             return Delivered(None)

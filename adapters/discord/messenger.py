@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 NONCE_MAX = 25  # Discord rejects longer nonces
 DM_CLOSED = 50007  # "Cannot send messages to this user"
+UNKNOWN_MEMBER = 10007  # removing someone who is not in the thread
 FOLLOWUP_LIFETIME = 14 * 60  # interaction tokens live 15 minutes; keep a margin
 THREAD_ARCHIVE_MINUTES = 10080  # a week
 UNKNOWN_OVERWRITE = 10009
@@ -154,8 +155,10 @@ class DiscordMessenger:
                 return await self._update(delivery)
             if delivery.operation is Operation.CALENDAR_EVENT:
                 return await self._scheduled_event(delivery)
+            if delivery.operation is Operation.SPACE_REMOVE and delivery.destination.kind is DestinationKind.SPACE:
+                return await self._space_remove(delivery)  # out of a circle's thread
             if delivery.operation in (Operation.SPACE_ADD, Operation.SPACE_REMOVE):
-                return await self._space_member(delivery)
+                return await self._space_member(delivery)  # into / out of a community space
             return await self._pin(delivery, pin=delivery.operation is Operation.PIN)
         except _DMClosed as closed:
             return PermanentFailure(
@@ -228,7 +231,7 @@ class DiscordMessenger:
         on the server changes. PUT and DELETE are idempotent; an overwrite already gone counts as
         removed. A 403 becomes `missing_permissions`, which the core reports to the moderators once.
         """
-        channel, user = delivery.destination.space
+        channel, user = delivery.destination.space_member_ref
         if user.startswith("forgotten:"):  # queued for someone forgotten since: nobody to add
             return Delivered(None)
         if not channel.isdigit() or not user.isdigit():
@@ -267,6 +270,8 @@ class DiscordMessenger:
             return Delivered(make_ref([sent]))
         if destination.kind is DestinationKind.GROUP_DM:
             return await self._post_group(delivery, rendered)
+        if destination.kind is DestinationKind.SPACE:
+            return await self._post_space(delivery, rendered)
         return await self._post_ephemeral(delivery, rendered)
 
     async def _send(self, channel_id: int, rendered: RenderedMessage, nonce: str) -> discord.Message:
@@ -336,20 +341,84 @@ class DiscordMessenger:
             await self.client.http.add_user_to_thread(thread_id, int(user_id))
         return thread_id
 
-    async def _find_thread(self, guild_id: str, tag: str) -> int | None:
+    async def _find_thread(self, guild_id: str, tag: str, parent: int | None = None) -> int | None:
         """Active threads of the guild, then the archived private threads the bot is in."""
-        assert self.intro_channel_id is not None
+        parent = parent or self.intro_channel_id
+        assert parent is not None
         candidates: list[dict] = []
         if guild_id.isdigit():
             candidates += (await self.client.http.get_active_threads(int(guild_id))).get("threads", [])
-        archived = await self.client.http.get_joined_private_archived_threads(self.intro_channel_id, None, 100)
+        archived = await self.client.http.get_joined_private_archived_threads(parent, None, 100)
         candidates += archived.get("threads", [])
         for thread in candidates:
-            if str(thread.get("parent_id")) == str(self.intro_channel_id) and thread.get("name", "").endswith(
-                f"· {tag}"
-            ):
+            if str(thread.get("parent_id")) == str(parent) and thread.get("name", "").endswith(f"· {tag}"):
                 return int(thread["id"])
         return None
+
+    async def _space_remove(self, delivery: Delivery) -> DeliveryResult:
+        """Remove the listed members from the group's private thread (the bot created it, which is
+        all a private thread asks); a thread never created, or someone already gone, is done."""
+        community, key = delivery.community_external_id, [f"space:{delivery.destination.space_key}"]
+        thread_id = self._threads.get(key[0])
+        if thread_id is None and self.dm_store is not None:
+            known = await self.dm_store.get(community, key)
+            thread_id = int(known) if known else None
+        if thread_id is None:
+            return Delivered(None)
+        for user_id in delivery.destination.user_ids:
+            try:
+                await self.client.http.remove_user_from_thread(thread_id, int(user_id))
+            except discord.NotFound as error:
+                if error.code != UNKNOWN_MEMBER:
+                    raise
+        return Delivered(None)
+
+    async def _post_space(self, delivery: Delivery, rendered: RenderedMessage) -> DeliveryResult:
+        """A circle's own space: a private thread (type 12, not invitable by members) under
+        DISCORD_INTRO_CHANNEL_ID, else under the channel the circle was set up in, with every
+        member added. Private threads need only Create Private Threads and Send Messages in
+        Threads, which the invite already asks for: the least that works (a private channel
+        would need Manage Channels and Manage Roles). The thread id is stored the moment Discord
+        returns it; a crash before that is caught by finding the thread by its tag. Without
+        any parent channel each member gets the message by DM."""
+        destination = delivery.destination
+        parent = self.intro_channel_id or (
+            int(destination.space_parent) if destination.space_parent.isdigit() else None
+        )
+        if parent is None:
+            sent = []
+            for user_id in destination.user_ids:
+                nonce = nonce_for(f"{delivery.idempotency_key}:{user_id}")
+                sent.append(await self._send_dm(user_id, rendered, nonce, delivery.community_external_id))
+            return Delivered(make_ref(sent))
+        community, key = delivery.community_external_id, [f"space:{destination.space_key}"]
+        tag = destination.space_key
+        thread_id = self._threads.get(key[0])
+        if thread_id is None and self.dm_store is not None:
+            known = await self.dm_store.get(community, key)
+            thread_id = int(known) if known else None
+        try:
+            if thread_id is None:
+                thread_id = await self._find_thread(community, tag, parent)
+            if thread_id is None:
+                created = await self.client.http.start_thread_without_message(
+                    parent,
+                    name=f"Mentoring {tag.replace('-', ' #', 1)} · {tag}",
+                    auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                    type=discord.ChannelType.private_thread.value,
+                    invitable=False,
+                    reason="mentorbot mentoring circle",
+                )
+                thread_id = int(created["id"])
+            if self.dm_store is not None and key[0] not in self._threads:
+                await self.dm_store.put(community, key, str(thread_id))
+            self._threads[key[0]] = thread_id
+            for user_id in destination.user_ids:  # idempotent (204 for a member already in it)
+                await self.client.http.add_user_to_thread(thread_id, int(user_id))
+        except discord.Forbidden as error:
+            return PermanentFailure("space_thread_forbidden", error.text)
+        message = await self._send(thread_id, rendered, nonce_for(delivery.idempotency_key))
+        return Delivered(make_ref([message]))
 
     async def _thread_name(self, user_ids: list[str], tag: str) -> str:
         names = []

@@ -100,6 +100,8 @@ PERMANENT_ERRORS: dict[str, str] = {
     "user_is_restricted": "guests cannot be added to that channel",
     "cant_invite": "Slack does not allow adding this member to that channel",
     "cant_kick_from_general": "nobody can be removed from the workspace's general channel",
+    "space_scope_missing": "mentorbot lacks the groups:write permission for a circle's private channel; reinstall it",
+    "name_taken": "every name tried for the circle's private channel is taken",
 }
 # Errors that mean this particular member cannot be reached by DM.
 UNREACHABLE_USER_ERRORS = {
@@ -217,6 +219,7 @@ class SlackMessenger:
         self._next_post_at: dict[str, float] = {}
         self._channel_locks: dict[str, asyncio.Lock] = {}
         self._dm_channels: dict[tuple[str, str], str] = {}  # (team, "U1,U2") -> D…/G… without a store
+        self._invited: dict[tuple[str, str], frozenset[str]] = {}  # (team, space channel) -> members invited
 
     # --- public port ---------------------------------------------------------
 
@@ -235,6 +238,8 @@ class SlackMessenger:
                 return await self._pin(delivery, token, add=True)
             if delivery.operation is Operation.UNPIN:
                 return await self._pin(delivery, token, add=False)
+            if delivery.operation is Operation.SPACE_REMOVE:
+                return await self._space_remove(delivery, token)
             if delivery.operation is Operation.CALENDAR_EVENT:
                 return Delivered(None)  # Slack has no events of its own: the post and the .ics invites serve
             return PermanentFailure("unsupported_operation", str(delivery.operation))
@@ -281,7 +286,7 @@ class SlackMessenger:
         missing_scope otherwise, which the core reports to the moderators once). Already in (on
         invite) and not in (on kick) mean the work is done: a resend after a crash changes nothing.
         """
-        channel, user = delivery.destination.space
+        channel, user = delivery.destination.space_member_ref
         if user.startswith("forgotten:"):  # queued for someone forgotten since: nobody to add
             return Delivered(None)
         add = delivery.operation is Operation.SPACE_ADD
@@ -320,6 +325,8 @@ class SlackMessenger:
         if dest.kind is DestinationKind.EPHEMERAL:
             return dest.target.split("|", 1)[0]
         team = delivery.community_external_id
+        if dest.kind is DestinationKind.SPACE:
+            return await self._space(delivery, token)
         users = ",".join(dest.user_ids)
         if self.dm_store is not None:
             known = await self.dm_store.get(team, dest.user_ids)
@@ -336,6 +343,81 @@ class SlackMessenger:
         else:
             self._dm_channels[(team, users)] = channel
         return channel
+
+    async def _space(self, delivery: Delivery, token: str | None) -> str:
+        """The group's private channel: created once (conversations.create, is_private), its id
+        stored at once so a retry or another worker never creates a second one, then the
+        members invited (conversations.invite; already being in it is fine). Both need the
+        groups:write scope; without it Slack answers missing_scope and the moderators are told
+        to reinstall (bot/delivery/advice.py)."""
+        dest, team = delivery.destination, delivery.community_external_id
+        key = [f"space:{dest.space_key}"]
+        channel = (
+            await self.dm_store.get(team, key) if self.dm_store is not None else self._dm_channels.get((team, key[0]))
+        )
+        if channel is None:
+            channel = await self._create_space(team, dest.space_key, token)
+            if self.dm_store is not None:
+                await self.dm_store.put(team, key, channel)
+            else:
+                self._dm_channels[(team, key[0])] = channel
+        members = frozenset(dest.user_ids)
+        if members and not members <= self._invited.get((team, channel), frozenset()):
+            try:
+                await self._tiered(
+                    "conversations.invite",
+                    team,
+                    self.client.conversations_invite(
+                        channel=channel, users=sorted(members), force=True, **self._kw(token)
+                    ),
+                )
+            except SlackApiError as exc:
+                if _error_of(exc) != "already_in_channel":
+                    raise
+            self._invited[(team, channel)] = members
+        return channel
+
+    async def _space_remove(self, delivery: Delivery, token: str | None) -> DeliveryResult:
+        """conversations.kick each listed member out of the group's private channel (groups:write);
+        someone no longer in it, or a channel never created, is done already."""
+        dest, team = delivery.destination, delivery.community_external_id
+        key = [f"space:{dest.space_key}"]
+        channel = (
+            await self.dm_store.get(team, key) if self.dm_store is not None else self._dm_channels.get((team, key[0]))
+        )
+        if channel is None:
+            return Delivered(None)
+        for user_id in dest.user_ids:
+            try:
+                await self._tiered(
+                    "conversations.kick",
+                    team,
+                    self.client.conversations_kick(channel=channel, user=user_id, **self._kw(token)),
+                )
+            except SlackApiError as exc:
+                if _error_of(exc) not in ("not_in_channel", "user_not_found"):
+                    raise
+        self._invited.pop((team, channel), None)  # invite again on the next post: the list changed
+        return Delivered(None)
+
+    async def _create_space(self, team: str, key: str, token: str | None) -> str:
+        """conversations.create with a name made from the key; a name already taken (by someone
+        else, or by a channel whose id a crash kept us from storing) moves on to -2, -3, …"""
+        for attempt in range(1, 6):
+            name = f"mentorbot-{key}" + (f"-{attempt}" if attempt > 1 else "")
+            try:
+                resp = await self._tiered(
+                    "conversations.create",
+                    team,
+                    self.client.conversations_create(name=name[:80], is_private=True, **self._kw(token)),
+                )
+                return str(resp["channel"]["id"])
+            except SlackApiError as exc:
+                if _error_of(exc) == "missing_scope":
+                    raise SlackApiError("space", _FakeResponse({"ok": False, "error": "space_scope_missing"})) from exc
+                if _error_of(exc) != "name_taken":
+                    raise
+        raise SlackApiError("space", _FakeResponse({"ok": False, "error": "name_taken"}))
 
     async def _tiered(self, method: str, team: str, call: Awaitable[Any]) -> Any:
         """Wait for `method`'s tier in this workspace, then make the call. A 429 holds
@@ -603,11 +685,17 @@ class SlackMessenger:
             DestinationKind.DM: f"DM to member {dest.target}",
             DestinationKind.GROUP_DM: "group DM with members " + ", ".join(dest.user_ids),
             DestinationKind.EPHEMERAL: f"private reply in channel {dest.target.split('|', 1)[0]}",
-            DestinationKind.SPACE_MEMBER: f"membership change in channel {dest.space[0]}",
-            DestinationKind.HOME: "App Home",
+            DestinationKind.SPACE_MEMBER: f"membership change in channel {dest.space_member_ref[0]}",
+            DestinationKind.SPACE: f"message to the private channel of {dest.space_key}",
+            DestinationKind.HOME: f"App Home of {dest.target}",
         }[dest.kind]
         log.warning("Slack %s failed for %s: %s", delivery.operation, where, error)
         return PermanentFailure(error, f"Could not deliver a {where}: {detail}.", unreachable)
+
+
+def _error_of(exc: SlackApiError) -> str:
+    data = getattr(exc.response, "data", exc.response)
+    return str(data.get("error") or "") if isinstance(data, dict) else ""
 
 
 class _FakeResponse(dict):  # type: ignore[type-arg]

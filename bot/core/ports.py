@@ -22,6 +22,9 @@ class DestinationKind(StrEnum):
     EPHEMERAL = "ephemeral"  # target: "<channel id>|<user id>"
     HOME = "home"  # target: user id — the member's App Home (Slack); replaced whole on each post
     SPACE_MEMBER = "space_member"  # target: "<channel id>|<user id>" — one member of a community space
+    # A group's own private space, created by the messenger on first use and found again after:
+    # target "<space key>|<parent channel or ''>|<comma-separated user ids>" (see Destination.space).
+    SPACE = "space"
 
 
 @dataclass(frozen=True)
@@ -50,13 +53,31 @@ class Destination:
         return cls(DestinationKind.SPACE_MEMBER, f"{channel_id}|{user_id}")
 
     @property
-    def space(self) -> tuple[str, str]:
+    def space_member_ref(self) -> tuple[str, str]:
         """(channel id, user id) of a SPACE_MEMBER destination."""
         channel, _, user = self.target.partition("|")
         return channel, user
 
+    @classmethod
+    def space(cls, key: str, parent: str, user_ids: list[str] | tuple[str, ...]) -> Destination:
+        """A private space for a group (a mentoring circle): a private Slack channel the bot
+        creates and invites them to, a private Discord thread under `parent`. `key` names it
+        for good ("circle-3"); the members listed are (re)invited when it is posted to."""
+        return cls(DestinationKind.SPACE, f"{key}|{parent}|{','.join(user_ids)}")
+
+    @property
+    def space_key(self) -> str:
+        return self.target.split("|", 1)[0] if self.kind is DestinationKind.SPACE else ""
+
+    @property
+    def space_parent(self) -> str:
+        return self.target.split("|", 2)[1] if self.kind is DestinationKind.SPACE else ""
+
     @property
     def user_ids(self) -> list[str]:
+        if self.kind is DestinationKind.SPACE:
+            users = self.target.split("|", 2)[2]
+            return users.split(",") if users else []
         if self.kind is DestinationKind.DM:
             return [self.target]
         if self.kind is DestinationKind.GROUP_DM:
@@ -77,6 +98,8 @@ class Operation(StrEnum):
     # A member into / out of a community space (a channel the program file names): Slack
     # conversations.invite / conversations.kick, Discord a member permission overwrite.
     # Both are idempotent on the platform (already in / not in counts as done); no message.
+    # SPACE_REMOVE to a SPACE destination (a circle's own space) takes the members it lists out
+    # of it (forget-me): a kick from the private Slack channel, a removal from the Discord thread.
     SPACE_ADD = "space_add"
     SPACE_REMOVE = "space_remove"
 

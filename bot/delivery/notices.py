@@ -16,8 +16,9 @@ from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core.messages import Message
-from bot.core.ports import Destination, Operation, PermanentFailure
+from bot.core.ports import Destination, DestinationKind, Operation, PermanentFailure
 from bot.delivery import doors
+from bot.delivery.advice import ADVICE
 from bot.delivery.outbox import Outbox, destination_of, moderator_destinations
 from storage.tables import Community, Member, OutboxMessage
 
@@ -34,7 +35,7 @@ async def report_failure(session: AsyncSession, row: OutboxMessage, failure: Per
     tell_moderators = True
     assert community.id is not None
     outbox = Outbox(session, community.id, now)
-    if row.operation in SPACE_OPERATIONS:
+    if row.operation in SPACE_OPERATIONS and row.destination_kind == DestinationKind.SPACE_MEMBER.value:
         await _report_space_failure(session, outbox, community, row, failure, now)
         return
     if failure.unreachable_user_id:
@@ -65,12 +66,11 @@ async def report_failure(session: AsyncSession, row: OutboxMessage, failure: Per
         )
     else:
         what = msg.text(
-            f"A message to {row.destination_kind} {row.destination_target} could not be delivered ({failure.code}"
-            + ("" if not failure.detail else ": "),
+            f"A message to {_where(row)} could not be delivered ({failure.code}" + ("" if not failure.detail else ": "),
             msg.UserText(failure.detail[:300]),  # the platform's own words, escaped like any outside text
             "). ",
         )
-        advice = _ADVICE.get(failure.code, "Check that the bot still has access there.")
+        advice = ADVICE.get(failure.code, "Check that the bot still has access there.")
     notice = Message((msg.text(msg.Strong("Delivery problem")), what, msg.text(advice)))
     for destination in await moderator_destinations(session, community):
         await outbox.post(destination, notice, dedupe_key=f"{NOTICE_PREFIX}{row.id}:{destination.target}")
@@ -97,22 +97,11 @@ async def _tell_partners(outbox: Outbox, row: OutboxMessage, unreachable: Member
         )
 
 
-_ADVICE = {
-    "channel_not_found": (
-        "The channel no longer exists or the bot cannot see it; invite the bot or choose another channel."
-    ),
-    "not_in_channel": "Invite the bot to that channel (/invite) and try again.",
-    "is_archived": "That channel is archived; unarchive it or use another channel.",
-    "cannot_dm_bot": "That user is a bot and cannot receive direct messages.",
-    "token_revoked": "The bot's token was revoked; reinstall the app.",
-    "missing_access": "The bot lacks permission in that channel; check its role.",
-    "missing_manage_events": (
-        "The event is posted, but Discord refused to add it to the server's Events: the bot lacks the "
-        "Manage Events permission. Re-invite it with `mentorbot discord-invite` (the link now asks for it) "
-        "or give its role Manage Events in Server Settings → Roles."
-    ),
-    "message_not_found": "The message was deleted on the platform, so it could not be changed or pinned.",
-}
+def _where(row: OutboxMessage) -> str:
+    destination = destination_of(row)
+    if destination.kind is DestinationKind.SPACE:
+        return f"the private space {destination.space_key}"  # a circle's space: not its member ids
+    return f"{row.destination_kind} {row.destination_target}"
 
 
 async def _report_space_failure(
@@ -124,7 +113,7 @@ async def _report_space_failure(
     now: datetime,
 ) -> None:
     """A member could not be added to (or removed from) a community space: once a day per space and problem."""
-    channel, _ = destination_of(row).space
+    channel, _ = destination_of(row).space_member_ref
     doing = "add members to" if row.operation == Operation.SPACE_ADD.value else "remove members from"
     advice = _SPACE_ADVICE.get(failure.code, "Check that the bot can still see that channel and manage its members.")
     notice = Message(

@@ -111,6 +111,10 @@ class Outbox:
         op = Operation.SPACE_ADD if add else Operation.SPACE_REMOVE
         return await self._add(op, Destination.space_member(channel_id, user_id), None, dedupe_key=dedupe_key)
 
+    async def remove_from_space(self, space: Destination, *, dedupe_key: str) -> OutboxMessage:
+        """Take the members `space` lists out of it (Operation.SPACE_REMOVE)."""
+        return await self._add(Operation.SPACE_REMOVE, space, None, dedupe_key=dedupe_key)
+
     async def pin(self, target: OutboxMessage, *, unpin: bool = False) -> OutboxMessage:
         op = Operation.UNPIN if unpin else Operation.PIN
         if target.id is None:

@@ -2,6 +2,7 @@
 on `SQLModel.metadata` (Alembic and the schema tests rely on that)."""
 
 from storage.tables.choices import ChoiceOffer, ChoiceState, MenteeChoice  # noqa: F401
+from storage.tables.circles import Circle, CircleStatus  # noqa: F401
 from storage.tables.core import (  # noqa: F401
     Community,
     InboxEvent,

@@ -114,6 +114,8 @@ class Pairing(SQLModel, table=True):
     policy_change: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # What each member chose on the latest reassess prompt ({"<member id>": "continue"|"wrapup"}).
     reassess_choices: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Set when this pairing is one member's seat in a mentoring circle (storage/tables/circles.py).
+    circle_id: int | None = Field(default=None, foreign_key="circle.id", index=True)
 
 
 class RoundSchedule(SQLModel, table=True):

@@ -78,6 +78,14 @@ SAMPLE_ARGS = {
     "recruit lapsed": "",
     "event": '"Mixer" --at 3d',
     "event cancel": "1",
+    "circle offer": '--topic "Data" --size 3',
+    "circle list": "",
+    "circle goal": '"Ship it" --circle 1',
+    "circle done": "1 --circle 1",
+    "circle goals": "--circle 1",
+    "circle schedule": "--circle 1",
+    "circle wrap-up": "1",
+    "circle create": "@maria @ann",
 }
 # Commands that name an object by id, and the id to try from another community.
 ID_COMMANDS = {
@@ -89,6 +97,8 @@ ID_COMMANDS = {
     "recruit post": "1",
     "recruit edit": '1 "Mentors wanted"',
     "event cancel": "1",
+    "circle wrap-up": "1",
+    "circle goals": "--circle 1",
 }
 ID_BUTTONS = [
     "mentor:poll:1:vote:0",
@@ -106,6 +116,9 @@ ID_BUTTONS = [
     "mentor:rcrl:all:invite",
     "mentor:event:1:going",
     "mentor:event:1:cancel",
+    "mentor:circle:1:wrapup",
+    "mentor:circle:1:slot:0",
+    "mentor:circle:1:attention:1",
 ]
 
 
@@ -126,13 +139,14 @@ async def _table_counts(chat: Chat) -> dict[str, int]:
 
 
 async def _world(chat: Chat) -> None:
-    """A community with a poll, an approved round, a pairing and a check-in."""
+    """A community with a poll, an approved round, a pairing, a circle and a check-in."""
     await chat("moderators: carol", '@carol /mentor poll "Join?"')
     await sign_up(chat, "maria", "mentor")
     await sign_up(chat, "ann", "mentee")
     await sign_up(chat, "max", "mentor")
     await sign_up(chat, "amy", "mentee")
     await chat("@carol /mentor match", "@carol /mentor match approve", "@carol /mentor match")
+    await chat("@carol /mentor circle create @maria @amy")  # circle #1, for the id checks
     await chat("wait 14d")
 
 
@@ -203,7 +217,8 @@ async def test_buttons_from_another_community_do_nothing(world_chat: Chat, compo
     replies = await chat.bot.handle(ComponentAction(elsewhere, chat.session.actor("ann"), "#general", component_id))
     text = replies[0].plain_text().lower()
     assert any(
-        word in text for word in ("no poll", "no event", "can't find", "no matching round", "only moderators")
+        word in text
+        for word in ("no poll", "no event", "no circle", "can't find", "no matching round", "only moderators")
     ), text
     assert await _table_counts(chat) == before
 

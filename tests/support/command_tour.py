@@ -72,6 +72,14 @@ TOUR: list[tuple[str, str]] = [
     ("mod", "recruit lapsed"),
     ("mod", 'event "Mixer" --at "2026-12-24 18:00" --where "Room 2"'),
     ("mod", "event cancel 99"),  # no such event: a polite answer
+    ("ann", 'circle offer --topic "Data science" --size 4'),  # a mentee: only mentors offer circles
+    ("mod", 'circle create @maria @ben --topic "Python circle"'),  # its private channel / thread
+    ("ann", "circle list"),
+    ("ann", 'circle goal "Ship one analysis each"'),  # not in a circle: said so politely
+    ("ann", "circle done 1"),
+    ("ann", "circle goals"),
+    ("ann", "circle schedule"),
+    ("ann", "circle wrap-up"),
     ("mod", "pair 2 end"),
     ("newbie", "join"),
     ("newbie", "help"),

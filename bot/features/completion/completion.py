@@ -62,9 +62,17 @@ QUOTE_CHOICES = {
 
 
 async def complete_pairing(
-    session: AsyncSession, pairing: Pairing, now: datetime, program: Any, *, wrapped_up_by: Member | None = None
+    session: AsyncSession,
+    pairing: Pairing,
+    now: datetime,
+    program: Any,
+    *,
+    wrapped_up_by: Member | None = None,
+    announce: bool = True,
 ) -> bool:
-    """Mark completed and start feedback; False when it was not active (idempotent)."""
+    """Mark completed and start feedback; False when it was not active (idempotent).
+
+    `announce=False`: no "your mentorship ended" group DM (a circle says it once in its space)."""
     if pairing.status != PairingStatus.ACTIVE.value:
         return False
     pairing.status = PairingStatus.COMPLETED.value
@@ -79,14 +87,15 @@ async def complete_pairing(
         if wrapped_up_by is not None
         else ["Your mentorship has reached its agreed end date."]
     )
-    await outbox.post(
-        group_of(mentee, mentor),
-        msg.message(
-            msg.Text(tuple(why)),
-            "Thank you both for the time and care you put into it. I'll ask you each for a little feedback.",
-        ),
-        dedupe_key=f"pair:{pairing.id}:completed",
-    )
+    if announce:
+        await outbox.post(
+            group_of(mentee, mentor),
+            msg.message(
+                msg.Text(tuple(why)),
+                "Thank you both for the time and care you put into it. I'll ask you each for a little feedback.",
+            ),
+            dedupe_key=f"pair:{pairing.id}:completed",
+        )
     thanks = await _mentor_thanks(session, pairing, mentee, now)
     for member, role in ((mentee, "mentee"), (mentor, "mentor")):
         partner = mentor if member is mentee else mentee
@@ -378,7 +387,9 @@ async def complete_due_pairings(session: AsyncSession, now: datetime, settings: 
         (
             await session.execute(
                 select(Pairing)
+                # A circle ends as one, by its own sweep (bot/features/circles/checkins.py).
                 .where(col(Pairing.status) == PairingStatus.ACTIVE.value, col(Pairing.ends_on) <= now)
+                .where(col(Pairing.circle_id).is_(None))
                 .order_by(col(Pairing.ends_on))
                 .limit(200)
                 .with_for_update(skip_locked=True)
@@ -395,7 +406,9 @@ async def complete_due_pairings(session: AsyncSession, now: datetime, settings: 
 async def next_completion(session: AsyncSession) -> datetime | None:
     return (
         await session.execute(
-            select(func.min(col(Pairing.ends_on))).where(col(Pairing.status) == PairingStatus.ACTIVE.value)
+            select(func.min(col(Pairing.ends_on))).where(
+                col(Pairing.status) == PairingStatus.ACTIVE.value, col(Pairing.circle_id).is_(None)
+            )
         )
     ).scalar_one_or_none()
 

@@ -56,13 +56,13 @@ def feature() -> Feature:
                     Arg(
                         "text",
                         ArgKind.TEXT,
-                        "Your own words above the sign-up buttons (empty: the program's text)",
+                        "Your words above the sign-up buttons (default: the program's)",
                         max_length=1500,
                     ),
                     Arg(
                         "campaign",
                         ArgKind.TEXT,
-                        "A name to count the sign-ups this brings, e.g. newsletter",
+                        "Name to count its sign-ups, e.g. newsletter",
                         option=True,
                         max_length=40,
                     ),

@@ -260,6 +260,8 @@ async def schedule_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if args not in ([], ["cancel"]):
         raise ParseError("Use /mentor schedule to find a time, or /mentor schedule cancel to cancel the booked one.")
     pairing = await my_pairing(ctx, pair_arg, "schedule a meeting")
+    if pairing.circle_id is not None:  # one time for the whole circle, not for this seat alone
+        return [msg.message(f"You meet as circle #{pairing.circle_id}: /mentor circle schedule finds a time for all.")]
     plan = (
         await ctx.session.execute(
             select(MeetingPlan)

@@ -23,20 +23,20 @@ def feature() -> Feature:
                     Arg(
                         "question",
                         ArgKind.TEXT,
-                        "What you ask, e.g. Would you join a mentorship program?",
+                        "What you ask, e.g. Join a mentorship program?",
                         max_length=300,
                     ),
                     Arg(
                         "options",
                         ArgKind.LIST,
-                        "Choices, one a line or separated by commas or | (default: Mentor, Mentee)",
+                        "Choices, split by commas or | (default: Mentor, Mentee)",
                         option=True,
                         max_length=1000,
                     ),
                     Arg(
                         "closes",
                         ArgKind.WHEN,
-                        "When it closes: 3d, 2026-12-01 or friday 17:00 (default 7 days)",
+                        "When it closes, e.g. 3d or 2026-12-01 (default 7 days)",
                         option=True,
                         max_length=40,
                     ),
@@ -55,7 +55,7 @@ def feature() -> Feature:
                     Arg(
                         "id",
                         ArgKind.INT,
-                        "The poll's number (see /mentor polls)",
+                        "Poll number (see /mentor polls)",
                         required=True,
                         min_value=1,
                     ),
@@ -72,7 +72,7 @@ def feature() -> Feature:
                     Arg(
                         "id",
                         ArgKind.INT,
-                        "The poll's number (see /mentor polls)",
+                        "Poll number (see /mentor polls)",
                         required=True,
                         min_value=1,
                     ),
@@ -80,7 +80,7 @@ def feature() -> Feature:
                     Arg(
                         "options",
                         ArgKind.LIST,
-                        "New choices, one a line or separated by commas or |",
+                        "New choices, split by commas or |",
                         option=True,
                         max_length=1000,
                     ),
@@ -97,7 +97,7 @@ def feature() -> Feature:
                     Arg(
                         "id",
                         ArgKind.INT,
-                        "The poll's number (see /mentor polls)",
+                        "Poll number (see /mentor polls)",
                         required=True,
                         min_value=1,
                     ),

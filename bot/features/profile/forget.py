@@ -31,6 +31,7 @@ from bot.core.questions import ask as ask_question
 from bot.core.router import ComponentId
 from bot.delivery.inbox import forget_saved_events
 from bot.delivery.outbox import Outbox
+from bot.features.circles.figures import forget_in_circles, leave_circle_spaces
 from bot.features.events.events import refresh_event_message
 from bot.features.intake.conversation import get_intake, get_profile
 from bot.features.meetings.certificate import forget_meetings
@@ -352,6 +353,7 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
     """
     assert member.id is not None and community.id is not None
     await end_pairings_for_member(session, member, now, "forgotten")
+    await forget_in_circles(session, community.id, member.id, now)
     await forget_member_questions(session, member.id)
     profile = await get_profile(session, community.id, member.id)
     intake = await get_intake(session, community.id, member.id)
@@ -460,6 +462,7 @@ async def forget_member(session: AsyncSession, community: Community, member: Mem
         targets = row.destination_target.split("|")[-1].split(",")
         if user_id in targets:  # a group DM or ephemeral reply kept for a reference: drop their id only
             row.destination_target = row.destination_target.replace(user_id, f"forgotten:{member.id}")
+    await leave_circle_spaces(session, community.id, member.id, user_id, now)
     # The member row stays for the rows that point at it, without anything that identifies them.
     member.display_name = FORGOTTEN
     member.platform_user_id = f"forgotten:{member.id}"

@@ -257,6 +257,10 @@ async def next_pause_end(session: AsyncSession) -> datetime | None:
 async def leave_command(ctx: Ctx, args: list[str]) -> list[Message]:
     profile = await _own_profile(ctx, "leave")
     ended = await end_pairings_for_member(ctx.session, ctx.member, ctx.now, "left")
+    # Out of their circles' private spaces too. Imported here: the circles package imports this module.
+    from bot.features.circles.figures import leave_circle_spaces
+
+    await leave_circle_spaces(ctx.session, ctx.community_id, ctx.member_id, ctx.member.platform_user_id, ctx.now)
     was = profile.role
     profile.status = ProfileStatus.LEFT.value
     profile.left_at = ctx.now

@@ -30,7 +30,7 @@ def feature() -> Feature:
                     Arg("rematch", ArgKind.FLAG, "Allow pairs who were matched before"),
                     Arg("stop", ArgKind.FLAG, "Stop the scheduled rounds"),
                     Arg("choice", ArgKind.FLAG, "Mentees pick from shortlists this round"),
-                    Arg("assign", ArgKind.FLAG, "Moderators approve pairs this round (program mode is choice)"),
+                    Arg("assign", ArgKind.FLAG, "Approve pairs this round (when the program uses choice)"),
                 ),
                 examples=("match", "match --every 4w"),
             ),

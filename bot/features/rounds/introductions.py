@@ -29,6 +29,7 @@ from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox
 from bot.delivery.pace import introduction_offset
 from bot.features.checkins.checkins import start_plans
+from bot.features.circles.start import circles_with_seats, has_seat, seat, start_circle
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
 from bot.features.meetings.log import record_meeting
 from bot.features.meetings.schedule import plan_slots
@@ -93,11 +94,21 @@ async def approve_round(
         for p in (await session.execute(select(Profile).where(col(Profile.community_id) == community.id))).scalars()
     }
     members = await members_by_id(session, {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs})
+    circles = await circles_with_seats(session, community.id)  # mentors who offer a circle
+    filled = {}
     created = 0
     for pair in pairs:
         mentee, mentor = profiles.get(pair.mentee_member_id), profiles.get(pair.mentor_member_id)
         if mentee is None or mentor is None or ProfileStatus.LEFT.value in (mentee.status, mentor.status):
             continue  # someone left between proposal and approval
+        circle = circles.get(pair.mentor_member_id)
+        if circle is not None and round_.id is not None and await has_seat(session, circle):
+            # A mentee matched to a mentor with a circle takes a seat in it (capacity counts as for pairs):
+            # one introduction in the circle's space for everyone placed, instead of a pair introduction.
+            seat(session, circle, round_.id, mentee, mentor, now, pair.reasons)
+            filled[circle.id] = circle
+            created += 1
+            continue
         length = mentee.program_length if mentee.program_length in MONTHS else "3-6"
         assert round_.id is not None
         pairing = Pairing(
@@ -143,6 +154,8 @@ async def approve_round(
         # Mentees get the mentee resources, mentors the mentor guide, ready for the kick-off.
         await send_milestone(session, outbox, pairing, "kickoff", program)
         created += 1
+    for circle in filled.values():
+        await start_circle(session, outbox, circle, now, program)
     for u in round_.summary.get("unmatched", []):
         waiting = profiles.get(u["member_id"])
         if waiting is not None and waiting.status == ProfileStatus.WAITING.value:

@@ -21,7 +21,7 @@ def feature() -> Feature:
                     Arg(
                         "since",
                         ArgKind.WHEN,
-                        "Count from this date or this long ago, e.g. 2026-09-01 or 30d",
+                        "Count from a date or span ago, e.g. 2026-09-01 or 30d",
                         option=True,
                         max_length=40,
                     ),

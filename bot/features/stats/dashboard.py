@@ -31,6 +31,7 @@ from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.ports import Destination
 from bot.delivery.pictures import drawer_name, picture_worker
+from bot.features.circles.figures import circle_figures
 from bot.features.events.figures import event_figures
 from bot.features.recruit.alumni import recruiting_summary
 from bot.features.stats.chart import CHART_TOPICS, chart_figures, draw_dashboard_chart
@@ -209,6 +210,10 @@ async def render_dashboard(ctx: Ctx, board: Dashboard) -> Message:
         )
     )
 
+    circles = await circle_figures(ctx.session, ctx.community_id)
+    if circles:
+        parts.append(msg.text(msg.Strong("Mentoring circles"), " — counted apart from the pairs above"))
+        parts.append(msg.text(circles))
     choices = await choice_figures(ctx)
     if choices:
         parts.append(msg.text(msg.Strong("Choice rounds"), " — what mentees did with their shortlists"))

@@ -84,6 +84,7 @@ PAIRING_COLUMNS = (
     "mentee_rating",
     "mentor_rating",
     "outcome",
+    "circle_id",  # empty for a pair; a mentoring circle's number for each of its members' seats
 )
 CHECKIN_COLUMNS = (
     "checkin_id",
@@ -236,6 +237,7 @@ async def write_export(session: AsyncSession, community_id: int, directory: Path
                 (col(Pairing.status) == "completed", "completed"),
                 else_="ended early",
             ),
+            col(Pairing.circle_id),
         )
         .join(mentee, col(mentee.id) == Pairing.mentee_member_id)
         .join(mentor, col(mentor.id) == Pairing.mentor_member_id)

@@ -186,7 +186,7 @@ async def _signups(session: AsyncSession, scope: _Scope, board: Dashboard) -> di
 async def _relationships(session: AsyncSession, scope: _Scope, board: Dashboard, dialect: str) -> None:
     rows = await session.execute(
         select(col(Pairing.status), func.count(), func.count(col(Pairing.kickoff_at)))
-        .where(*scope.pairings())
+        .where(*scope.pairings(), col(Pairing.circle_id).is_(None))  # circles are counted on their own
         .group_by(col(Pairing.status))
     )
     for status, count, kickoffs in rows.all():
@@ -201,6 +201,7 @@ async def _relationships(session: AsyncSession, scope: _Scope, board: Dashboard,
             select(days, func.count())
             .where(
                 *scope.pairings(),
+                col(Pairing.circle_id).is_(None),
                 col(Pairing.status) == PairingStatus.COMPLETED.value,
                 col(Pairing.ended_at).is_not(None),
             )

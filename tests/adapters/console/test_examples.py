@@ -17,6 +17,14 @@ EXPECTED = {
         "Choice round #1 closed: 2 chose their first suggestion",
     ],
     "intake.txt": ["You're signed up as a mentee", "You're signed up as a mentor"],
+    "circle.txt": [
+        "[only carol] Circle #1 started: dana with 3 mentees on Data science with Python.",
+        "[#circle-1 dana+ann+bob+eve] Mentoring circle #1: Data science with Python",
+        "[#circle-1 dana+ann+bob+eve] Booked: the circle meets",
+        "[DM dana] Circle check-in #1:",
+        "[#circle-1 dana+ann+bob+eve] Circle #1 is complete.",
+        "completed 1 (3 members)",
+    ],
     "events.txt": [
         "Event #1 is posted here for Thu 10 Dec 2026, 18:00 (UTC).",
         "[DM ann] You're going: Kick-off mixer",

@@ -63,7 +63,11 @@ def _sample(command: Command, member_id: str) -> dict[str, Any]:
     """A value for every argument, as a moderator would fill the options in."""
     samples = {ArgKind.INT: 1, ArgKind.FLAG: True, ArgKind.MEMBER: member_id, ArgKind.WHEN: "3d"}
     return {
-        a.name: a.choices[0] if a.kind is ArgKind.CHOICE else samples.get(a.kind, f"some {a.name}")
+        a.name: a.choices[0]
+        if a.kind is ArgKind.CHOICE
+        else (a.min_value or 1)  # the smallest number Discord lets them type
+        if a.kind is ArgKind.INT
+        else samples.get(a.kind, f"some {a.name}")
         for a in command.args
     }
 

@@ -28,6 +28,10 @@ METHOD_SCOPES: dict[str, set[str]] = {
     # The resend check reads channels, DMs and group DMs (private channels are skipped).
     "conversations.history": {"channels:history", "im:history", "mpim:history"},
     "conversations.info": {"channels:read"},
+    # A mentoring circle's private channel: created and its members invited (private channels: groups:write).
+    "conversations.create": {"groups:write"},
+    "conversations.invite": {"groups:write"},
+    "conversations.kick": {"groups:write"},  # forget-me takes a member out of their circle's channel
     "pins.add": {"pins:write"},
     "pins.remove": {"pins:write"},
     "users.info": {"users:read"},

@@ -172,6 +172,17 @@ class MessageRoutes:
         self.thread_members[channel].add(user)
         return web.Response(status=204)
 
+    async def _remove_thread_member(self, call: RecordedCall, channel: str, user: str) -> web.Response:
+        """Remove Thread Member: the thread's creator may remove anyone from a private thread; 204."""
+        if channel not in self.threads:
+            return self._error(404, 10003, "Unknown Channel")
+        if self.threads[channel]["thread_metadata"]["archived"]:
+            return self._error(400, 50083, "Thread is archived")
+        if user not in self.thread_members[channel]:
+            return self._error(404, 10007, "Unknown Member")
+        self.thread_members[channel].discard(user)
+        return web.Response(status=204)
+
     async def _archived_threads(self, call: RecordedCall, channel: str) -> web.Response:
         threads = [
             t

@@ -145,6 +145,11 @@ class RestRoutes:
             ("DELETE", f"/channels/{s.format('channel')}/pins/{s.format('mid')}", self._unpin),
             ("POST", f"/channels/{s.format('channel')}/threads", self._create_thread),
             ("PUT", f"/channels/{s.format('channel')}/thread-members/{s.format('user')}", self._add_thread_member),
+            (
+                "DELETE",
+                f"/channels/{s.format('channel')}/thread-members/{s.format('user')}",
+                self._remove_thread_member,
+            ),
             ("GET", f"/guilds/{s.format('guild')}/threads/active", self._active_threads),
             ("GET", f"/channels/{s.format('channel')}/users/@me/threads/archived/private", self._archived_threads),
             ("GET", f"/users/{s.format('user')}", self._get_user),

@@ -16,7 +16,9 @@ class FakeChannel:
     is_im: bool = False
     is_mpim: bool = False
     is_archived: bool = False
-    is_private: bool = False  # a private channel (once a "group"): invite/kick need groups:write
+    is_private: bool = (
+        False  # a private channel (once a "group"; conversations.create with is_private): invite/kick need groups:write
+    )
     members: set[str] = field(default_factory=set)
     messages: list[dict[str, Any]] = field(default_factory=list)
     pins: list[str] = field(default_factory=list)  # pinned message ts, in order
@@ -32,7 +34,7 @@ class FakeChannel:
             "is_im": self.is_im,
             "is_mpim": self.is_mpim,
             "is_archived": self.is_archived,
-            "is_private": self.is_private,
+            "is_private": self.is_private or self.is_im or self.is_mpim,
             "is_member": BOT_USER_ID in self.members,
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -185,35 +186,68 @@ class WebApiMethods:
             raise SlackApiFault("is_archived")
         return chan
 
+    def m_conversations_create(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        """Slack's rules for a new channel's name: lowercase letters, digits, - and _, at most 80
+        characters, unique in the workspace (name_taken). The creator (the bot) is its only member."""
+        name = str(args.get("name") or "")
+        if not name:
+            raise SlackApiFault("invalid_name_required")
+        if len(name) > 80:
+            raise SlackApiFault("invalid_name_maxlength")
+        if not re.fullmatch(r"[a-z0-9_-]+", name):
+            raise SlackApiFault("invalid_name_specials")
+        if any(c.name == name for c in self.channels.values()):
+            raise SlackApiFault("name_taken")
+        private = str(args.get("is_private", "")).lower() in ("1", "true")
+        chan = FakeChannel(f"{'G' if private else 'C'}{next(self._ids):07d}", name=name, is_private=private)
+        chan.members.add(BOT_USER_ID)
+        self.channels[chan.id] = chan
+        return {"channel": {**chan.info(), "created": 0, "creator": BOT_USER_ID}}
+
     def m_conversations_invite(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        """Invite up to 1000 users. Each user is checked; with force=true the valid ones are
+        invited anyway and the others reported in `errors`. Everyone already in it: already_in_channel."""
         chan = self._managed(args.get("channel"))
         if BOT_USER_ID not in chan.members:
             raise SlackApiFault("not_in_channel")  # the caller must be in the channel to invite
         users = [u for u in str(args.get("users", "")).split(",") if u]
         if not users:
             raise SlackApiFault("no_user")
+        if len(users) > 1000:
+            raise SlackApiFault("too_many_users")
+        errors, valid = [], []
         for user_id in users:
             if user_id == BOT_USER_ID:
-                raise SlackApiFault("cant_invite_self")
-            if user_id not in self.users or self.users[user_id].get("deleted"):
-                raise SlackApiFault("user_not_found")
-            if self.users[user_id].get("is_bot"):
-                raise SlackApiFault("user_is_bot")
-        if all(u in chan.members for u in users):
-            raise SlackApiFault("already_in_channel")
-        chan.members.update(users)
-        return {"channel": chan.info()}
+                errors.append({"user": user_id, "ok": False, "error": "cant_invite_self"})
+            elif user_id not in self.users or self.users[user_id].get("deleted"):
+                errors.append({"user": user_id, "ok": False, "error": "user_not_found"})
+            elif self.users[user_id].get("is_bot"):
+                errors.append({"user": user_id, "ok": False, "error": "user_is_bot"})
+            elif user_id in chan.members:
+                errors.append({"user": user_id, "ok": False, "error": "already_in_channel"})
+            else:
+                valid.append(user_id)
+        force = str(args.get("force", "")).lower() in ("1", "true")
+        if errors and not (force and valid):
+            raise SlackApiFault(errors[0]["error"])
+        chan.members.update(valid)
+        return {"channel": chan.info(), **({"errors": errors} if errors else {})}
 
     def m_conversations_kick(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        """Remove one user from a channel the bot is in (not from DMs; the bot cannot kick itself)."""
         chan = self._managed(args.get("channel"))
-        user_id = str(args.get("user") or "")
-        if not user_id:
-            raise SlackApiFault("user_not_found")
-        if user_id == BOT_USER_ID:
-            raise SlackApiFault("cant_kick_self")
-        if user_id not in chan.members:
+        if BOT_USER_ID not in chan.members:
             raise SlackApiFault("not_in_channel")
-        chan.members.discard(user_id)
+        user = str(args.get("user") or "")
+        if not user:
+            raise SlackApiFault("user_not_found")
+        if user == BOT_USER_ID:
+            raise SlackApiFault("cant_kick_self")
+        if user not in self.users:
+            raise SlackApiFault("user_not_found")
+        if user not in chan.members:
+            raise SlackApiFault("not_in_channel")
+        chan.members.discard(user)
         return {}
 
     def m_conversations_info(self, args: dict[str, Any], team: str) -> dict[str, Any]:
