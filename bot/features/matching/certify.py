@@ -30,8 +30,9 @@ import numpy as np
 from .assignment import solve_assignment
 from .candidates import CandidateGraph, feasible_pairs, merge_edges
 from .encoding import Community
+from .pairscore import pair_units
 from .profiles import Certificate
-from .scoring import criterion_units, max_units, waiting_units, weight_units
+from .scoring import max_units, waiting_units, weight_units
 
 _NO_MENTEE = np.iinfo(np.int64).max // 4  # a full mentor's potential before any mentee sets it
 
@@ -138,7 +139,7 @@ def price_out(
     for s, m in feasible_pairs(c, cheap_enough, may_be_underpriced, unique=False):
         if not len(s):
             continue
-        u = criterion_units(c, s, m).sum(axis=1)
+        u = pair_units(c, s, m)
         priced += len(s)
         bad = unit + u > y[s] + z[m]
         if bad.any():
