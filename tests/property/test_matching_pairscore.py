@@ -97,3 +97,26 @@ def test_a_round_large_enough_for_many_classes() -> None:
         more, rules = varied_round(seed, wide=False)
         profiles += [replace(p, member_id=100 * seed + p.member_id, languages=frozenset({"en"})) for p in more]
     assert _check(profiles, MatchingRules(max_timezone_difference_hours=12.0)) > 10_000
+
+
+@settings(max_examples=capped(300), deadline=None)
+@given(
+    scores=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 10_000)), min_size=1, max_size=300),
+    need=st.integers(1, 40),
+)
+def test_the_preselection_keeps_every_seekers_best(scores: list[tuple[int, int]], need: int) -> None:
+    # The candidate pass sorts only what `_at_least_best` keeps; the ranks below `need` must not change.
+    from bot.features.matching.candidates import _at_least_best
+
+    scores.sort()
+    s = np.array([a for a, _ in scores], dtype=np.int64)
+    u = np.array([b for _, b in scores], dtype=np.int64)
+    keep = _at_least_best(s, u, need, 10_000)
+    for seeker in set(s.tolist()):
+        mine = np.sort(u[s == seeker])[::-1]
+        kept = np.sort(u[(s == seeker) & keep])[::-1]
+        assert len(kept) >= min(need, len(mine))
+        assert np.array_equal(kept[:need], mine[:need])
+        # Anything dropped scores strictly below the seeker's `need`-th best.
+        dropped = u[(s == seeker) & ~keep]
+        assert not len(dropped) or dropped.max() < mine[min(need, len(mine)) - 1]

@@ -186,6 +186,30 @@ def _sorted_by_seeker(
     return s, m, top - 1 - low, rank
 
 
+_BUCKET_SHIFT = 6  # score buckets of 64 hundredths for the pre-selection below
+
+
+def _at_least_best(s: np.ndarray, units: np.ndarray, need: int, top_units: int) -> np.ndarray:
+    """A mask holding, for every seeker, at least its `need` best pairs (all of them if fewer).
+
+    Sorting only these gives the same ranks below `need` as sorting everything: a pair left
+    out scores below a bucket that already holds `need` better-or-equal pairs of its seeker.
+    One histogram of (seeker, score bucket) per chunk instead of a sort of every pair.
+    """
+    if len(s) == 0:
+        return np.ones(0, dtype=bool)
+    lo = int(s.min())
+    n = int(s.max()) - lo + 1
+    n_buckets = (top_units >> _BUCKET_SHIFT) + 1
+    bucket = units >> _BUCKET_SHIFT
+    local = s - lo
+    counts = np.bincount(local * n_buckets + bucket, minlength=n * n_buckets).reshape(n, n_buckets)
+    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]  # pairs in bucket b or higher
+    # Non-increasing in b, so the count of buckets meeting `need` is one past the highest of them.
+    threshold = np.maximum((at_or_above >= need).sum(axis=1) - 1, 0)
+    return bucket >= threshold[local]
+
+
 def _best_per_mentor(
     c: Community, s: np.ndarray, m: np.ndarray, units: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -321,12 +345,15 @@ def generate_candidates(c: Community, diversify: bool = True, exhaustive: bool =
         ok = hard_rule_mask(c, s, m)
         s, m = s[ok], m[ok]
         units = pair_units(c, s, m)
-        s, m, units, rank = _sorted_by_seeker(c, s, m, units)
+        feasible = len(s)
+        # Only each seeker's best 4K (K + 1 without diversification) are ever read below.
+        top = _at_least_best(s, units, 4 * k if diversify else k + 1, max_units(c))
+        s, m, units, rank = _sorted_by_seeker(c, s[top], m[top], units[top])
         keep = rank < k
         first_out = rank == k  # sorted best-first per seeker, so rank k is the best pair left out
         near = rank < 4 * k
         best = _best_per_mentor(c, s[near], m[near], units[near], rules.candidates_per_mentor) if diversify else None
-        return _ChunkResult(len(key), len(s), (s[keep], m[keep], units[keep]), (s[first_out], units[first_out]), best)
+        return _ChunkResult(len(key), feasible, (s[keep], m[keep], units[keep]), (s[first_out], units[first_out]), best)
 
     out_s: list[np.ndarray] = []
     out_m: list[np.ndarray] = []
