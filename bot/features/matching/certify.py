@@ -10,13 +10,15 @@ y (mentees) and z (mentors), both ≥ 0, with
 
 bound every assignment's weight by Σ y + Σ free_slots · z. So:
 
-1. solve the sparse graph exactly (OR-Tools min-cost flow, `assignment.solve_assignment`);
+1. solve a small part of the sparse graph exactly (OR-Tools min-cost flow,
+   `assignment.solve_assignment`): each mentee's best few edges and each mentor's best
+   few; the rest of the exhaustive top-K waits in a reserve, already scored;
 2. derive potentials from that optimum that are tight on its pairs (`potentials`);
-3. price every feasible pair against them (`price_out`), reading pairs through the index
-   (hard rules prune; nothing loops over all mentee × mentor pairs) and skipping whole
-   index ranges, then single pairs, whose score could not beat the potentials even at
-   its upper bound; only the rest is scored exactly;
-4. add the underpriced pairs to the graph and repeat until none is left.
+3. price every feasible pair against them: the reserve by a direct comparison, every
+   other pair through the index (`price_out`; hard rules prune, nothing loops over all
+   mentee × mentor pairs), skipping whole index ranges, then single pairs, whose score
+   could not beat the potentials even at its upper bound; only the rest is scored exactly;
+4. add the underpriced pairs to the solve graph and repeat until none is left.
 
 At the end the potentials are feasible for the full problem and bound = value: the
 proposal is optimal for the real problem, and the `Certificate` says so with numbers.
