@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .encoding import Community
-from .scoring import _tables, _units, criterion_units, waiting_units
+from .scoring import criterion_units, criterion_weights, to_units, waiting_units
 
 # Largest (mentee class × mentor class) table a group of criteria may use before it is split
 # into one table per criterion; larger tables fall out of the CPU caches.
@@ -101,7 +101,7 @@ def _topic_table(c: Community) -> tuple[np.ndarray | None, np.ndarray]:
     cover = np.zeros((len(rep), patterns))
     for p in range(width):  # the scorer's order of summation, so the floats are identical
         cover += weights[rep, p][:, None] * ((pattern >> p) & 1).astype(bool)[None, :]
-    units = _units(np.minimum(cover, 1.0), _tables(c).weight_units[0]).astype(np.int32)
+    units = to_units(np.minimum(cover, 1.0), criterion_weights(c)[0]).astype(np.int32)
     return cls * patterns, units.ravel()
 
 
@@ -110,7 +110,7 @@ def _goal_table(c: Community) -> tuple[np.ndarray, int]:
     ks, km, shared = (a.ravel() for a in np.meshgrid(*(np.arange(side),) * 3, indexing="ij"))
     denom = np.sqrt(ks.astype(np.float64) * km.astype(np.float64))
     frac = np.divide(shared, denom, out=np.zeros(len(shared)), where=denom > 0)
-    return _units(np.minimum(frac, 1.0), _tables(c).weight_units[1]).astype(np.int32), side
+    return to_units(np.minimum(frac, 1.0), criterion_weights(c)[1]).astype(np.int32), side
 
 
 def pair_tables(c: Community) -> PairTables:
@@ -137,7 +137,7 @@ def pair_tables(c: Community) -> PairTables:
     goal_units, side = _goal_table(c)
     entries = c.seeker_kw_word.shape[1]
     tables = PairTables(
-        base=waiting_units(c, _tables(c).weight_units[8]),
+        base=waiting_units(c, criterion_weights(c)[8]),
         groups=tuple(groups),
         topic_row=topic_row,
         topic_units=topic_units,
