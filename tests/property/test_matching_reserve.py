@@ -35,9 +35,11 @@ def test_shared_favourites_through_the_reserve(monkeypatch: pytest.MonkeyPatch) 
 
 def test_the_returned_graph_keeps_the_reserve() -> None:
     # Explanations and shortlists read the whole top-K, not only what the solve saw.
-    from bot.features.matching import run_round
+    from bot.features.matching import encode, generate_candidates, run_round
 
     profiles, rules = community(7, 200, 70)
-    _, _, graph = run_round(profiles, rules)
-    per_seeker = graph.edges / max(1, len(set(graph.seekers.tolist())))
-    assert per_seeker > certify.SOLVE_EDGES_PER_MENTEE
+    _, c, graph = run_round(profiles, rules)
+    sparse = generate_candidates(encode(profiles, rules), diversify=True, exhaustive=True)
+    returned = set(zip(graph.seekers.tolist(), graph.mentors.tolist(), strict=True))
+    assert set(zip(sparse.seekers.tolist(), sparse.mentors.tolist(), strict=True)) <= returned
+    assert sparse.edges > 2 * c.n_seekers * certify.SOLVE_EDGES_PER_MENTEE  # the reserve is not empty
