@@ -3,7 +3,8 @@
 Pure (no database, no chat). `propose_round` is the entry point; the types live in
 `profiles`. Stages, usable on their own: `encoding.encode` → `candidates.generate_candidates`
 → `certify.certified_assignment` (exact solve on the sparse graph, then pricing against
-the full feasible graph until the optimum is proved) → `explain`.
+the full feasible graph until the optimum is proved) → `explain`. The candidate pass and the
+pricing score pairs through `pairscore`'s per-round tables (exactly `scoring`'s totals).
 
 Importing this package is cheap: numpy, SciPy and OR-Tools load only when a round
 actually runs (the first call of an engine function), so a bot process that never

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .encoding import INDEX_STRIDE, OFFSET_SHIFT, Community, topic_key
+from .pairscore import pair_units
 from .scoring import criterion_units, max_units
 
 # Pairs scored per vectorised chunk. Small enough that every temporary stays under
@@ -185,6 +186,30 @@ def _sorted_by_seeker(
     return s, m, top - 1 - low, rank
 
 
+_BUCKET_SHIFT = 6  # score buckets of 64 hundredths for the pre-selection below
+
+
+def _at_least_best(s: np.ndarray, units: np.ndarray, need: int, top_units: int) -> np.ndarray:
+    """A mask holding, for every seeker, at least its `need` best pairs (all of them if fewer).
+
+    Sorting only these gives the same ranks below `need` as sorting everything: a pair left
+    out scores below a bucket that already holds `need` better-or-equal pairs of its seeker.
+    One histogram of (seeker, score bucket) per chunk instead of a sort of every pair.
+    """
+    if len(s) == 0:
+        return np.ones(0, dtype=bool)
+    lo = int(s.min())
+    n = int(s.max()) - lo + 1
+    n_buckets = (top_units >> _BUCKET_SHIFT) + 1
+    bucket = units >> _BUCKET_SHIFT
+    local = s - lo
+    counts = np.bincount(local * n_buckets + bucket, minlength=n * n_buckets).reshape(n, n_buckets)
+    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]  # pairs in bucket b or higher
+    # Non-increasing in b, so the count of buckets meeting `need` is one past the highest of them.
+    threshold = np.maximum((at_or_above >= need).sum(axis=1) - 1, 0)
+    return bucket >= threshold[local]
+
+
 def _best_per_mentor(
     c: Community, s: np.ndarray, m: np.ndarray, units: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -200,17 +225,33 @@ def _best_per_mentor(
     return s[keep], m[keep], top - 1 - low[keep]
 
 
+def _rule_arrays(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per seeker / per mentor: member index, team (−1 none, −2 on the mentor side so no team meets it)
+    and, per seeker, whether any forbidden pair starts with them. Computed once per round."""
+    cached = c.cache.get("rule_arrays")
+    if not isinstance(cached, tuple):
+        n_members = max(1, len(c.member_ids))
+        seeker_team = c.team[c.seeker_member]
+        mentor_team = np.where(c.team[c.mentor_member] >= 0, c.team[c.mentor_member], -2)
+        listed = np.zeros(n_members, dtype=bool)
+        listed[c.forbidden_keys // n_members] = True
+        cached = c.cache["rule_arrays"] = (seeker_team, mentor_team, listed[c.seeker_member])
+    return cached
+
+
 def hard_rule_mask(c: Community, s: np.ndarray, m: np.ndarray) -> np.ndarray:
     """The pair-level hard rules the index cannot express: self, same team, forbidden pairs."""
     n_members = len(c.member_ids)
+    seeker_team, mentor_team, listed = _rule_arrays(c)
     se, me = c.seeker_member[s], c.mentor_member[m]
     ok = se != me  # a BOTH member never mentors themselves
     if c.rules.exclude_same_team:
-        ok &= ~((c.team[se] == c.team[me]) & (c.team[se] >= 0))
+        ok &= seeker_team[s] != mentor_team[m]
     if len(c.forbidden_keys):
-        pair = se * n_members + me
+        check = np.flatnonzero(listed[s])  # only mentees with a forbidden pair need the search
+        pair = se[check] * n_members + me[check]
         at = np.minimum(np.searchsorted(c.forbidden_keys, pair), len(c.forbidden_keys) - 1)
-        ok &= c.forbidden_keys[at] != pair
+        ok[check[c.forbidden_keys[at] == pair]] = False
     return ok
 
 
@@ -303,13 +344,16 @@ def generate_candidates(c: Community, diversify: bool = True, exhaustive: bool =
         s, m = key // n_m, key % n_m
         ok = hard_rule_mask(c, s, m)
         s, m = s[ok], m[ok]
-        units = criterion_units(c, s, m).sum(axis=1)
-        s, m, units, rank = _sorted_by_seeker(c, s, m, units)
+        units = pair_units(c, s, m)
+        feasible = len(s)
+        # Only each seeker's best 4K (K + 1 without diversification) are ever read below.
+        top = _at_least_best(s, units, 4 * k if diversify else k + 1, max_units(c))
+        s, m, units, rank = _sorted_by_seeker(c, s[top], m[top], units[top])
         keep = rank < k
         first_out = rank == k  # sorted best-first per seeker, so rank k is the best pair left out
         near = rank < 4 * k
         best = _best_per_mentor(c, s[near], m[near], units[near], rules.candidates_per_mentor) if diversify else None
-        return _ChunkResult(len(key), len(s), (s[keep], m[keep], units[keep]), (s[first_out], units[first_out]), best)
+        return _ChunkResult(len(key), feasible, (s[keep], m[keep], units[keep]), (s[first_out], units[first_out]), best)
 
     out_s: list[np.ndarray] = []
     out_m: list[np.ndarray] = []
@@ -318,7 +362,8 @@ def generate_candidates(c: Community, diversify: bool = True, exhaustive: bool =
     rev_m: list[np.ndarray] = []
     rev_u: list[np.ndarray] = []
     scanned = feasible = 0
-    criterion_units(c, seeker[:0], seeker[:0])  # fill the scorer's lookup tables before threads share them
+    pair_units(c, seeker[:0], seeker[:0])  # fill the scorer's lookup tables before threads share them
+    _rule_arrays(c)
     # numpy releases the GIL in sorts and arithmetic, so chunks overlap on a second core;
     # `map` keeps chunk order, so the result does not depend on thread timing.
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:

@@ -10,13 +10,15 @@ y (mentees) and z (mentors), both ≥ 0, with
 
 bound every assignment's weight by Σ y + Σ free_slots · z. So:
 
-1. solve the sparse graph exactly (OR-Tools min-cost flow, `assignment.solve_assignment`);
+1. solve a small part of the sparse graph exactly (OR-Tools min-cost flow,
+   `assignment.solve_assignment`): each mentee's best few edges and each mentor's best
+   few; the rest of the exhaustive top-K waits in a reserve, already scored;
 2. derive potentials from that optimum that are tight on its pairs (`potentials`);
-3. price every feasible pair against them (`price_out`), reading pairs through the index
-   (hard rules prune; nothing loops over all mentee × mentor pairs) and skipping whole
-   index ranges, then single pairs, whose score could not beat the potentials even at
-   its upper bound; only the rest is scored exactly;
-4. add the underpriced pairs to the graph and repeat until none is left.
+3. price every feasible pair against them: the reserve by a direct comparison, every
+   other pair through the index (`price_out`; hard rules prune, nothing loops over all
+   mentee × mentor pairs), skipping whole index ranges, then single pairs, whose score
+   could not beat the potentials even at its upper bound; only the rest is scored exactly;
+4. add the underpriced pairs to the solve graph and repeat until none is left.
 
 At the end the potentials are feasible for the full problem and bound = value: the
 proposal is optimal for the real problem, and the `Certificate` says so with numbers.
@@ -30,8 +32,9 @@ import numpy as np
 from .assignment import solve_assignment
 from .candidates import CandidateGraph, feasible_pairs, merge_edges
 from .encoding import Community
+from .pairscore import pair_units
 from .profiles import Certificate
-from .scoring import criterion_units, max_units, waiting_units, weight_units
+from .scoring import max_units, waiting_units, weight_units
 
 _NO_MENTEE = np.iinfo(np.int64).max // 4  # a full mentor's potential before any mentee sets it
 
@@ -138,7 +141,7 @@ def price_out(
     for s, m in feasible_pairs(c, cheap_enough, may_be_underpriced, unique=False):
         if not len(s):
             continue
-        u = criterion_units(c, s, m).sum(axis=1)
+        u = pair_units(c, s, m)
         priced += len(s)
         bad = unit + u > y[s] + z[m]
         if bad.any():
@@ -149,6 +152,31 @@ def price_out(
     vs, vm, vu = (np.concatenate(p) for p in zip(*found, strict=True))
     _, first = np.unique(vs * max(1, c.n_mentors) + vm, return_index=True)
     return (vs[first], vm[first], vu[first]), priced, skipped
+
+
+# Edges per mentee the exact solve sees at first; the rest of each exhaustive top-K waits in a
+# reserve that every pricing pass checks (scored already, so a vectorised comparison). Each
+# OR-Tools solve costs about linearly in edges, and few mentees need their 11th-best mentor.
+SOLVE_EDGES_PER_MENTEE = 4
+
+
+def _ranks(s: np.ndarray) -> np.ndarray:
+    """Position of each edge within its seeker's run (edges sorted by seeker)."""
+    if not len(s):
+        return np.zeros(0, dtype=np.int64)
+    first = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    return np.arange(len(s)) - np.repeat(first, np.diff(np.r_[first, len(s)]))
+
+
+def _split(c: Community, s: np.ndarray, m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Which edges the first solve sees: each mentee's best few and each mentor's best few."""
+    solve = _ranks(s) < SOLVE_EDGES_PER_MENTEE
+    k = c.rules.candidates_per_mentor
+    if k and len(s):
+        top = max_units(c) + 1
+        order = np.lexsort((s, top - 1 - u, m))  # by mentor, score descending, seeker
+        solve[order[_ranks(m[order]) < k]] = True
+    return solve
 
 
 def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[CandidateGraph, np.ndarray, Certificate]:
@@ -162,7 +190,9 @@ def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[Candidate
     score_bound = score_upper_bounds(c)
     if graph.ceiling is not None:  # an exhaustive top-K: nothing outside it scores above the ceiling
         score_bound = np.minimum(score_bound, graph.ceiling)
-    s, m, u = graph.seekers, graph.mentors, graph.units
+    solve = _split(c, graph.seekers, graph.mentors, graph.units)
+    s, m, u = graph.seekers[solve], graph.mentors[solve], graph.units[solve]
+    rs, rm, ru = graph.seekers[~solve], graph.mentors[~solve], graph.units[~solve]
     iterations = priced = skipped = added = 0
     while True:
         iterations += 1
@@ -172,15 +202,19 @@ def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[Candidate
             if len(s)
             else (np.zeros(c.n_seekers, dtype=np.int64), np.zeros(c.n_mentors, dtype=np.int64))
         )
+        # The reserve: pairs of the graph the solve did not see, checked directly.
+        short = unit + ru > y[rs] + z[rm]
         (vs, vm, vu), n_priced, n_skipped = price_out(c, y, z, unit, score_bound)
         priced += n_priced
         skipped += n_skipped
-        if not len(vs):
+        if not len(vs) and not short.any():
             break
-        added += len(vs)
-        s, m, u = merge_edges(c, (s, m, u), (vs, vm, vu))
+        added += len(vs) + int(short.sum())
+        s, m, u = merge_edges(c, (s, m, u), (vs, vm, vu), (rs[short], rm[short], ru[short]))
+        rs, rm, ru = rs[~short], rm[~short], ru[~short]
     # The bound is a bound only for non-negative potentials covering every pair: check, don't trust.
-    if (y < 0).any() or (z < 0).any() or (len(s) and (y[s] + z[m] < unit + u).any()):
+    fs, fm, fu = np.concatenate([s, rs]), np.concatenate([m, rm]), np.concatenate([u, ru])
+    if (y < 0).any() or (z < 0).any() or (len(fs) and (y[fs] + z[fm] < unit + fu).any()):
         raise RuntimeError("potentials are not dual feasible")
     value = unit * len(chosen) + int(u[chosen].sum())
     bound = int(y.sum()) + int((c.mentor_free.astype(np.int64) * z).sum())
@@ -194,5 +228,12 @@ def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[Candidate
         edges_added=added,
         graph_edges=len(s),
     )
-    final = CandidateGraph(s, m, u, graph.scanned_pairs, graph.feasible_pairs, graph.sampled_lists, graph.ceiling)
+    # The graph handed on (explanations, shortlists) keeps the reserve: every edge, best first.
+    n_m = max(1, c.n_mentors)
+    pick = s[chosen] * n_m + m[chosen]
+    fs, fm, fu = merge_edges(c, (s, m, u), (rs, rm, ru))
+    key = fs * n_m + fm
+    order = np.argsort(key, kind="stable")
+    chosen = np.sort(order[np.searchsorted(key[order], pick)])
+    final = CandidateGraph(fs, fm, fu, graph.scanned_pairs, graph.feasible_pairs, graph.sampled_lists, graph.ceiling)
     return final, chosen, certificate

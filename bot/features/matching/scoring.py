@@ -44,8 +44,8 @@ class _Tables:
 SENIORITY_SPAN = 80  # gaps beyond ±80 years are clipped (the taper is flat long before)
 
 
-def _units(fraction: np.ndarray, weight_units: float) -> np.ndarray:
-    # The one rounding rule for every criterion: hundredths of a point, half to even.
+def to_units(fraction: np.ndarray, weight_units: float) -> np.ndarray:
+    """The one rounding rule for every criterion: a fraction of a weight in hundredths, half to even."""
     return np.rint(np.asarray(fraction, dtype=np.float64) * weight_units).astype(np.int64)
 
 
@@ -54,18 +54,23 @@ def _tables(c: Community) -> _Tables:
     if not isinstance(cached, _Tables):  # absent until the first call of the round
         w = np.asarray(c.rules.weights.as_tuple()) * UNITS_PER_POINT
         gaps = np.arange(-SENIORITY_SPAN, SENIORITY_SPAN + 1, dtype=np.float64)
-        seniority = _units(np.append(seniority_fraction(gaps), 0.5), w[2])
+        seniority = to_units(np.append(seniority_fraction(gaps), 0.5), w[2])
         d = np.arange(49) / 4.0
         overlap = np.maximum(0.0, WAKING_HOURS - d) + np.maximum(0.0, WAKING_HOURS - (24.0 - d))
         step = np.array([1.0, 0.5, 0.0, 0.5])  # |step| 0, 1, 2; last: someone gave no answer
         cached = c.cache["tables"] = _Tables(
             weight_units=w,
             seniority=seniority,
-            waking=_units(np.minimum(1.0, overlap / WAKING_HOURS), w[3]),
-            ordinal_step=(_units(step, w[4]), _units(step, w[5])),
-            communication=_units(np.array([0.0, 1.0, 0.5]), w[6]),  # differ, same, no answer
+            waking=to_units(np.minimum(1.0, overlap / WAKING_HOURS), w[3]),
+            ordinal_step=(to_units(step, w[4]), to_units(step, w[5])),
+            communication=to_units(np.array([0.0, 1.0, 0.5]), w[6]),  # differ, same, no answer
         )
     return cached
+
+
+def criterion_weights(c: Community) -> np.ndarray:
+    """Per criterion: its weight in hundredths, as the scorer multiplies fractions by (unrounded floats)."""
+    return _tables(c).weight_units
 
 
 def criterion_units(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> np.ndarray:
@@ -88,8 +93,8 @@ def criterion_units(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> n
         cover += weights[:, p] * has_bit(c.mentor_topic_mask, mentors, topics[:, p])
     # Clipped: a float sum of normalised weights may land a hair above 1, and no pair may
     # score above max_units (the solver's costs rely on it).
-    out[:, 0] = _units(np.minimum(cover, 1.0), t.weight_units[0])
-    out[:, 1] = _units(np.minimum(goal_fraction(c, seekers, mentors), 1.0), t.weight_units[1])
+    out[:, 0] = to_units(np.minimum(cover, 1.0), t.weight_units[0])
+    out[:, 1] = to_units(np.minimum(goal_fraction(c, seekers, mentors), 1.0), t.weight_units[1])
 
     known = c.years_known[se] & c.years_known[me]
     gap = np.clip(c.years_int[me] - c.years_int[se], -SENIORITY_SPAN, SENIORITY_SPAN) + SENIORITY_SPAN
@@ -107,7 +112,7 @@ def criterion_units(c: Community, seekers: np.ndarray, mentors: np.ndarray) -> n
     # Commitment: the mentor's hours against the mentee's hopes; unknown on either side is neutral.
     wanted, offered = c.hours[se], c.hours[me]
     ratio = np.where(wanted <= 0, 1.0, np.minimum(1.0, offered / np.maximum(wanted, 1e-9)))
-    out[:, 7] = _units(np.where(np.isnan(wanted) | np.isnan(offered), 0.5, ratio), t.weight_units[7])
+    out[:, 7] = to_units(np.where(np.isnan(wanted) | np.isnan(offered), 0.5, ratio), t.weight_units[7])
 
     out[:, 8] = waiting_units(c, t.weight_units[8])[seekers]
     return out

@@ -65,12 +65,21 @@ def build_shortlists(
     offers: dict[int, int] = {}
     chosen: dict[int, list[tuple[int, int]]] = {}  # mentee -> [(seeker idx, mentor idx)]
     optimal_mentor = {p.mentee_id: p.mentor_id for p in proposal.pairs}
-    # Candidates per mentee, best first (the graph is sorted by seeker, score desc, mentor).
-    per_seeker: dict[int, list[int]] = {}
-    for s, m in zip(graph.seekers.tolist(), graph.mentors.tolist(), strict=True):
-        per_seeker.setdefault(s, []).append(m)
-    seeker_ids = {s: int(c.member_ids[c.seeker_member[s]]) for s in per_seeker}
-    mentor_ids = {m: int(c.member_ids[c.mentor_member[m]]) for ms in per_seeker.values() for m in ms}
+    # Candidates per mentee, best first (the graph is sorted by seeker, score desc, mentor):
+    # each seeker's run of edges, as slices of one list (no per-edge Python work here).
+    import numpy as np  # the engine already loaded it; local so the module's import stays light
+
+    all_mentors = graph.mentors.tolist()
+    cuts = (np.flatnonzero(graph.seekers[1:] != graph.seekers[:-1]) + 1).tolist()
+    starts, ends = [0, *cuts], [*cuts, len(all_mentors)]
+    per_seeker: dict[int, list[int]] = (
+        {s: all_mentors[a:b] for s, a, b in zip(graph.seekers[starts].tolist(), starts, ends, strict=True)}
+        if all_mentors
+        else {}
+    )
+    member_of_seeker = c.member_ids[c.seeker_member].tolist()
+    seeker_ids = {s: member_of_seeker[s] for s in per_seeker}
+    mentor_ids = c.member_ids[c.mentor_member].tolist()  # by mentor index
     for s, mentee in seeker_ids.items():
         best = optimal_mentor.get(mentee)
         chosen[mentee] = []
@@ -99,8 +108,6 @@ def build_shortlists(
     flat = [pair for mentee in sorted(chosen) for pair in chosen[mentee]]
     if not flat:
         return Shortlists((), proposal, {})
-    import numpy as np  # the engine already loaded it; local so the module's import stays light
-
     scored = scored_pairs(c, np.asarray([s for s, _ in flat]), np.asarray([m for _, m in flat]))
     lists: list[Shortlist] = []
     at = 0
