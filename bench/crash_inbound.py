@@ -92,13 +92,41 @@ class Bot:
         }
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
         self.process: subprocess.Popen[bytes] | None = None
+        self.warm: subprocess.Popen[bytes] | None = None
+        self.platform = "slack"
         self.log = open(os.environ.get("CRASH_BOT_LOG") or work / "bot.log", "ab")
 
-    async def start(self, session: aiohttp.ClientSession) -> None:
+    def launch(self) -> None:
+        """Start `mentorbot run`: the process imported ahead (bench/warm_run.py) is told to go, and
+        the next one starts importing for the next trial."""
+        if self.warm is None:
+            self.warm = self.spawn_warm()
+        self.process, self.warm = self.warm, None
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"go\n")
+        self.process.stdin.flush()
+        self.warm = self.spawn_warm()
+
+    def spawn_warm(self) -> subprocess.Popen[bytes]:
         # Popen returns once the child is forked; the bench kills it with SIGKILL and reaps it on purpose.
-        self.process = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
+        return subprocess.Popen(
+            [sys.executable, "-m", "bench.warm_run", self.platform],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=self.log,
+            stderr=self.log,
         )
+
+    def stop_warm(self) -> None:
+        if self.warm is not None:
+            self.warm.kill()  # our own child, by its pid
+            self.warm.wait()
+            self.warm = None
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        self.launch()
+        assert self.process is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -321,16 +349,14 @@ class DiscordBot(Bot):
     def __init__(self, work: Path, fake: Any) -> None:
         super().__init__(work, "")
         self.fake = fake
+        self.platform = "discord"
         for key in [k for k in self.env if k.startswith("SLACK_")]:
             del self.env[key]
         self.env.update(DISCORD_TOKEN=fake.token, DISCORD_API_BASE=fake.api_base)
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         await self.fake.drop_connections()
-        # Popen returns once the child is forked; the bench kills it with SIGKILL and reaps it on purpose.
-        self.process = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
-        )
+        self.launch()
         await self.fake.wait_connected(timeout=60)
 
 
@@ -513,6 +539,7 @@ async def report(t: Any, bot: Bot, fake: Any, trials: int, kinds: list[str], pla
                 )
     finally:
         bot.kill()
+        bot.stop_warm()
         await fake.stop()
     for total in totals.values():
         total["seconds"] = round(time.perf_counter() - started, 1)
