@@ -85,7 +85,8 @@ async def test_the_child_goes_when_the_bot_is_killed(tmp_path: Path) -> None:
         asyncio.run(main())
         """
     )
-    process = subprocess.Popen([sys.executable, "-c", bot], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    # The bot to kill, as a child process (blocking Popen on purpose: it returns once forked).
+    process = subprocess.Popen([sys.executable, "-c", bot], cwd=ROOT, stdout=subprocess.PIPE, text=True)  # noqa: ASYNC220
     try:
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "ready"
