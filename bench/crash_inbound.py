@@ -72,6 +72,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Forked:
+    """A bot process forked by bench/warm_run.py (which lets the kernel reap it)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            self.returncode = -1
+        return self.returncode
+
+    def wait(self) -> None:
+        while self.poll() is None:
+            time.sleep(0.005)
+
+
 class Bot:
     """`mentorbot run` (Slack HTTP) as a child process; `kill` is SIGKILL."""
 
@@ -91,38 +110,36 @@ class Bot:
             "LOG_LEVEL": "WARNING",
         }
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.warm: subprocess.Popen[bytes] | None = None
+        self.process: Forked | None = None
+        self.forks: subprocess.Popen[bytes] | None = None
         self.platform = "slack"
         self.log = open(os.environ.get("CRASH_BOT_LOG") or work / "bot.log", "ab")
 
     def launch(self) -> None:
-        """Start `mentorbot run`: the process imported ahead (bench/warm_run.py) is told to go, and
-        the next one starts importing for the next trial."""
-        if self.warm is None:
-            self.warm = self.spawn_warm()
-        self.process, self.warm = self.warm, None
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"go\n")
-        self.process.stdin.flush()
-        self.warm = self.spawn_warm()
-
-    def spawn_warm(self) -> subprocess.Popen[bytes]:
-        # Popen returns once the child is forked; the bench kills it with SIGKILL and reaps it on purpose.
-        return subprocess.Popen(
-            [sys.executable, "-m", "bench.warm_run", self.platform],
-            cwd=ROOT,
-            env=self.env,
-            stdin=subprocess.PIPE,
-            stdout=self.log,
-            stderr=self.log,
-        )
+        """Start `mentorbot run`, forked from a process that imported it once (bench/warm_run.py)."""
+        if self.forks is None:
+            # Popen returns once the server is forked; the bench stops it at the end.
+            self.forks = subprocess.Popen(
+                [sys.executable, "-m", "bench.warm_run", self.platform],
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.log,
+            )
+            assert self.forks.stdout is not None
+            if self.forks.stdout.readline().strip() != b"ready":
+                raise RuntimeError("the fork server did not start; see bot.log")
+        assert self.forks.stdin is not None and self.forks.stdout is not None
+        self.forks.stdin.write(b"go\n")
+        self.forks.stdin.flush()
+        self.process = Forked(int(self.forks.stdout.readline()))
 
     def stop_warm(self) -> None:
-        if self.warm is not None:
-            self.warm.kill()  # our own child, by its pid
-            self.warm.wait()
-            self.warm = None
+        if self.forks is not None:
+            self.forks.kill()  # our own child, by its pid
+            self.forks.wait()
+            self.forks = None
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         self.launch()
