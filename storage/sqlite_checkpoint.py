@@ -55,6 +55,12 @@ def enable() -> None:
     _enabled = True
 
 
+def disable() -> None:
+    """Back to SQLite's own checkpoints for databases opened from now on (a stopped bot)."""
+    global _enabled
+    _enabled = False
+
+
 def enabled() -> bool:
     return _enabled
 

@@ -92,6 +92,7 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
         if client.inbox is not None:
             await client.inbox.close()
         await bot.close()
+        long_running.after_stop()
 
 
 def on_sigterm(stop: Callable[[], Awaitable[None]]) -> Callable[[], None]:

@@ -24,6 +24,12 @@ def before_start() -> None:
     sqlite_checkpoint.enable()
 
 
+def after_stop() -> None:
+    """The bot stopped (its database closed): databases opened from now on, in this process
+    (a test that ran `serve`), are back to SQLite's own checkpoints."""
+    sqlite_checkpoint.disable()
+
+
 def after_start() -> None:
     """Call once everything is built and listening."""
     gc.collect()

@@ -205,6 +205,7 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
         await graceful_stop(adapter, runtime, services.messenger, bot, heartbeat, resumer, stop_transport)
         if health is not None:
             await health.cleanup()
+        long_running.after_stop()
 
 
 def stop_signal() -> asyncio.Event:
