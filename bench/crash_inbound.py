@@ -294,7 +294,9 @@ class Trials:
             )
             == 200
         )
-        await until(lambda: self.fake.im_with(user) is not None and bool(self.fake.im_with(user).messages))
+        # Getting the member to the question is set-up, not the trial: a slow machine gets time.
+        if not await until(lambda: self.fake.im_with(user) is not None and bool(self.fake.im_with(user).messages), 90):
+            return {"setup_failed": 1}
         im = self.fake.im_with(user)
         role = im.messages[-1]
         assert (
@@ -312,7 +314,8 @@ class Trials:
             )
             == 200
         )
-        await until(lambda: len(im.messages) >= 2)
+        if not await until(lambda: len(im.messages) >= 2, 90):
+            return {"setup_failed": 1}
         topics = im.messages[-1]
         select = next(
             e for b in topics["blocks"] if b["type"] == "actions" for e in b["elements"] if "select" in e["type"]
@@ -334,7 +337,8 @@ class Trials:
             )
             == 200
         )
-        await until(lambda: OTHER_QUESTION in im.messages[-1].get("text", ""))
+        if not await until(lambda: OTHER_QUESTION in im.messages[-1].get("text", ""), 90):
+            return {"setup_failed": 1}
         answer = f"Elixir{self.n}"
         await self.act_and_kill(dm_event(answer, user_id=user, channel_id=im.id, event_id=f"EvCRASH{self.n:07d}"), JSON)
 
