@@ -5,23 +5,27 @@ SQLite runs in place on the event loop (storage.sqlite_inline). In WAL mode with
 the wait happens at a checkpoint, which copies the WAL into the database file and
 fsyncs both. By default SQLite checkpoints inside whichever commit pushes the WAL past
 1,000 pages, so every few hundred commits one of them — often the inbox save in front
-of an ack — held the whole event loop for two fsyncs, 8–45 ms on the VM's disk: about
-one ack in a hundred of bench/ack.py (bench/RESULTS.md, "Ack latency").
+of an ack — held the whole event loop for two fsyncs, 8–45 ms on the VM's disk (27 of
+4,000 commits slept on the disk with automatic checkpoints, none without).
 
 So a running bot (`enable()`, called by the adapters' `serve`) switches automatic
 checkpoints off on its in-place connections, and one child process per database file
 checkpoints instead, every INTERVAL seconds: PASSIVE, which never waits for a reader
 or a writer (writers go on appending to the WAL while it copies). A process, not a
-thread: measured, a checkpoint thread in the bot's process still stalled the loop
-(63 commits out of 6,000 slept, 680 ms in all, against 6 and 28 ms from a separate
-process) — the thread must take the GIL back after every SQLite call, and on a busy
-machine it is descheduled holding it.
+thread: a checkpoint thread in the bot's process made the loop's commits sleep far more
+than SQLite's own checkpoints (bench/checkpoint.py: 101 of 6,000 commits, 1.7 s in all,
+against 14–15 and 0.2 s) — it takes the GIL back after every SQLite call, and on a busy
+machine it is descheduled holding it. On the shared machine the process was measured at
+19–26 commits and 0.08–0.15 s against 14–15 and 0.18–0.22 s (load 7.5–11): fewer
+milliseconds on the loop, not yet a clear win; see docs/reliability.md, "Ack latency".
 
 Under a steady stream of commits a PASSIVE checkpoint never reaches the WAL's end (new
-frames arrive while it syncs), so SQLite never starts the WAL over and the file grows.
-Past WAL_LIMIT the child flushes both files (no lock held), then runs a RESTART
-checkpoint: writers wait while it copies the last frames and syncs — once per
-WAL_LIMIT of writes, a few milliseconds.
+frames arrive while it syncs), so SQLite never starts the WAL over and the file grows; a
+bot's traffic has pauses, and the first PASSIVE checkpoint in a pause lets the next commit
+start the WAL over. As a safety valve, past WAL_LIMIT the child flushes both files (no lock
+held) and runs a RESTART checkpoint, during which writers wait. Not lower: at 64 MB the
+valve opened every ~30 s of bench/checkpoint.py's 250 commits/s, and its flush of 64 MB made
+commits on the loop sleep more than SQLite's own checkpoints did (bench/RESULTS.md).
 
 Durability is unchanged: a committed transaction is in the WAL either way, and a
 crash of either process at any moment leaves SQLite to replay the WAL on the next
@@ -40,7 +44,7 @@ import sys
 import threading
 
 INTERVAL = 0.5  # seconds between checkpoints
-WAL_LIMIT = 64 * 1024 * 1024  # bytes; past this the WAL is started over even if a writer must wait a moment
+WAL_LIMIT = 256 * 1024 * 1024  # bytes; past this the WAL is started over even if a writer must wait
 CONNECT_PRAGMA = "PRAGMA wal_autocheckpoint=0"  # for the in-place connections while a checkpointer runs
 
 _enabled = False
