@@ -1,8 +1,9 @@
 """Crash test, inbound: kill -9 the real `mentorbot run` 0–50 ms after it acknowledged a member.
 
-The bot runs as a real process (`python -m adapters.cli run`) against a local fake of
-Slack (HTTP mode, signed requests) or of Discord (REST + gateway) on a SQLite file; the
-fake runs in this driver, so it outlives every kill, as the platform would. Each trial:
+The bot runs as a real process (`mentorbot run`: adapters.cli main, forked from a server
+that did its imports once, bench/warm_run.py) against a local fake of Slack (HTTP mode,
+signed requests) or of Discord (REST + gateway) on a SQLite file; the fake runs in this
+driver, so it outlives every kill, as the platform would. Each trial:
 
 1. a member acts — a DM answer in the middle of an intake, a slash command
    (`/mentor poll "…"`), a click (a vote on a standing poll) or a form submission
