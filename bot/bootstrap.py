@@ -30,6 +30,7 @@ from bot.features import (
     profile,
     recruit,
     rounds,
+    spaces,
     stats,
 )
 from bot.mentorbot import MentorBot
@@ -49,6 +50,7 @@ FEATURES = (
     checkins,
     meetings,
     events,
+    spaces,
     overview,
     stats,
     admin,

@@ -129,16 +129,41 @@ class DbPacingSlots:
             self._known.add(bucket)
 
     async def take(self, bucket: str, now: float, interval: float, catch_up: float = 0.0) -> float:
+        values = {"bucket": bucket, "now": now, "interval": interval, "since": now - catch_up}
+        if not self.db.is_sqlite:
+            return await self._take_autocommit(bucket, now, values)
         async with self.db.unit() as session:
             await self._ensure(session, bucket)
-            values = {"bucket": bucket, "now": now, "interval": interval, "since": now - catch_up}
             taken = (await session.execute(_TAKE, values)).first()
             if taken is not None:
                 return 0.0
             free_at = (await session.execute(_FREE_AT, {"bucket": bucket})).scalar_one()
         return max(float(free_at) - now, 1e-3)
 
+    async def _take_autocommit(self, bucket: str, now: float, values: dict[str, Any]) -> float:
+        """PostgreSQL: each statement commits on its own, so the bucket's row is locked only
+        while the server runs the UPDATE — not until a busy worker's event loop gets round
+        to sending COMMIT (every other worker's take queued behind that lock: the Discord
+        bench's 4 workers at a third of the ceiling)."""
+        async with self.db.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            if bucket not in self._known:
+                await autocommit.execute(_CREATE, {"bucket": bucket})
+                self._known.add(bucket)
+            if (await autocommit.execute(_TAKE, values)).first() is not None:
+                return 0.0
+            free_at = (await autocommit.execute(_FREE_AT, {"bucket": bucket})).scalar_one()
+        return max(float(free_at) - now, 1e-3)
+
     async def hold(self, bucket: str, until: float) -> None:
+        if not self.db.is_sqlite:
+            async with self.db.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                if bucket not in self._known:
+                    await autocommit.execute(_CREATE, {"bucket": bucket})
+                    self._known.add(bucket)
+                await autocommit.execute(_HOLD, {"bucket": bucket, "until": until})
+            return
         async with self.db.unit() as session:
             await self._ensure(session, bucket)
             await session.execute(_HOLD, {"bucket": bucket, "until": until})

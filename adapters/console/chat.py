@@ -40,6 +40,7 @@ class ConsoleChat:
     moderators: set[str] = field(default_factory=set)
     closed_dms: set[str] = field(default_factory=set)  # users who refuse DMs from the bot
     messages: list[ChatMessage] = field(default_factory=list)
+    space_members: dict[str, set[str]] = field(default_factory=dict)  # channel -> users the bot added
     _next_ref: int = 1
 
     # --- writes (from the messenger) ----------------------------------------
@@ -72,6 +73,15 @@ class ConsoleChat:
         first = render_lines(found.message)[0] if found.message.parts else ""
         self.out(f"[{'pinned' if pinned else 'unpinned'} {found.header}] {first}")
         return True
+
+    def set_space_member(self, channel: str, user: str, present: bool) -> None:
+        """A member added to or removed from a community space; shown only when it changes something,
+        as a platform's "joined"/"left" line would be (adding twice is harmless, like on Slack)."""
+        members = self.space_members.setdefault(channel, set())
+        if (user in members) == present:
+            return
+        (members.add if present else members.discard)(user)
+        self.out(f"[{channel}] {user} {'was added by' if present else 'was removed by'} mentorbot")
 
     def find(self, ref: str) -> ChatMessage | None:
         return next((m for m in self.messages if m.ref == ref), None)

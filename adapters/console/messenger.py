@@ -47,6 +47,11 @@ class ConsoleMessenger:
         destination = delivery.destination
         if delivery.operation is Operation.CALENDAR_EVENT:
             return Delivered(None)  # the console has no calendar: the post and the .ics invites serve
+        if delivery.operation in (Operation.SPACE_ADD, Operation.SPACE_REMOVE):
+            channel, user = destination.space
+            if not user.startswith("forgotten:"):  # a queued add of someone forgotten since: nobody to add
+                self.chat.set_space_member(channel, user, delivery.operation is Operation.SPACE_ADD)
+            return Delivered(None)
         if delivery.operation is Operation.POST:
             if delivery.idempotency_key in self.sent_keys:
                 return Delivered(self.sent_keys[delivery.idempotency_key])

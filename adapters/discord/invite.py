@@ -20,6 +20,10 @@ LEAST_PERMISSIONS = discord.Permissions(
     create_private_threads=True,  # group introductions as private threads
     send_messages_in_threads=True,  # post the introduction in that thread
     manage_events=True,  # community events also appear in the server's Events (Guild Scheduled Events)
+    # The community spaces: a member permission overwrite on the space's private channel lets an
+    # opted-in member see it (PUT/DELETE /channels/{id}/permissions/{user} need Manage Roles).
+    # A server that wants less can leave it out and grant Manage Permissions on those channels only.
+    manage_roles=True,
 )
 
 SCOPES = ("bot", "applications.commands")

@@ -46,6 +46,9 @@ NONCE_MAX = 25  # Discord rejects longer nonces
 DM_CLOSED = 50007  # "Cannot send messages to this user"
 FOLLOWUP_LIFETIME = 14 * 60  # interaction tokens live 15 minutes; keep a margin
 THREAD_ARCHIVE_MINUTES = 10080  # a week
+UNKNOWN_OVERWRITE = 10009
+# A community space member's overwrite: View Channel, Send Messages, Read Message History.
+SPACE_ALLOW = (1 << 10) | (1 << 11) | (1 << 16)
 
 
 # Discord error codes → the core's failure vocabulary (bot/delivery/deliverer.py has advice for these).
@@ -151,6 +154,8 @@ class DiscordMessenger:
                 return await self._update(delivery)
             if delivery.operation is Operation.CALENDAR_EVENT:
                 return await self._scheduled_event(delivery)
+            if delivery.operation in (Operation.SPACE_ADD, Operation.SPACE_REMOVE):
+                return await self._space_member(delivery)
             return await self._pin(delivery, pin=delivery.operation is Operation.PIN)
         except _DMClosed as closed:
             return PermanentFailure(
@@ -211,6 +216,40 @@ class DiscordMessenger:
         except discord.Forbidden as error:
             return PermanentFailure("missing_manage_events", error.text)
         return Delivered(str(created["id"]))
+
+    # --- a member into / out of a community space ----------------------------------
+
+    async def _space_member(self, delivery: Delivery) -> DeliveryResult:
+        """A member permission overwrite on the space's (private) channel: PUT allows View Channel,
+        Send Messages and Read Message History for that member alone; DELETE takes it away.
+
+        Both need Manage Roles (on the channel is enough: "Manage Permissions" in its settings), and
+        the bot can only allow what it has itself. No role is created or assigned, so nothing else
+        on the server changes. PUT and DELETE are idempotent; an overwrite already gone counts as
+        removed. A 403 becomes `missing_permissions`, which the core reports to the moderators once.
+        """
+        channel, user = delivery.destination.space
+        if user.startswith("forgotten:"):  # queued for someone forgotten since: nobody to add
+            return Delivered(None)
+        if not channel.isdigit() or not user.isdigit():
+            return PermanentFailure("channel_not_found", "a Discord space must be a channel id (digits)")
+        try:
+            if delivery.operation is Operation.SPACE_ADD:
+                await self.client.http.edit_channel_permissions(
+                    int(channel), int(user), str(SPACE_ALLOW), "0", 1, reason="mentorbot: member opted into this space"
+                )
+            else:
+                await self.client.http.delete_channel_permissions(
+                    int(channel), int(user), reason="mentorbot: member left this space"
+                )
+        except discord.Forbidden as error:
+            code = {50001: "missing_access", 50013: "missing_permissions"}.get(error.code, f"forbidden:{error.code}")
+            return PermanentFailure(code, error.text)
+        except discord.NotFound as error:
+            if delivery.operation is Operation.SPACE_REMOVE and error.code in (UNKNOWN_OVERWRITE, 10007, 10013):
+                return Delivered(None)  # no overwrite (or no such member) left: nothing to take away
+            return PermanentFailure(_CODES.get(error.code, f"not_found:{error.code}"), error.text)
+        return Delivered(None)
 
     # --- POST -----------------------------------------------------------------
 

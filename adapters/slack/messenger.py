@@ -96,6 +96,10 @@ PERMANENT_ERRORS: dict[str, str] = {
     "not_pinnable": "the message cannot be pinned",
     "too_many_pins": "the channel has reached its pin limit",
     "no_permission": "mentorbot lacks permission for this action",
+    "user_is_bot": "that account is a bot",
+    "user_is_restricted": "guests cannot be added to that channel",
+    "cant_invite": "Slack does not allow adding this member to that channel",
+    "cant_kick_from_general": "nobody can be removed from the workspace's general channel",
 }
 # Errors that mean this particular member cannot be reached by DM.
 UNREACHABLE_USER_ERRORS = {
@@ -219,6 +223,8 @@ class SlackMessenger:
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         try:
             token = await self._token(delivery.community_external_id)
+            if delivery.operation in (Operation.SPACE_ADD, Operation.SPACE_REMOVE):
+                return await self._space_member(delivery, token)
             if delivery.destination.kind is DestinationKind.HOME and delivery.message is not None:
                 return await self._publish_home(delivery, token)
             if delivery.operation is Operation.POST:
@@ -266,6 +272,33 @@ class SlackMessenger:
             if isinstance(result, RetryLater):
                 return result
             log.warning("App Home of %s not published: %s", delivery.destination.target, exc.response.get("error"))
+        return Delivered(None)
+
+    async def _space_member(self, delivery: Delivery, token: str | None) -> DeliveryResult:
+        """conversations.invite / conversations.kick for a community space.
+
+        Scopes: channels:manage for a public channel, groups:write for a private one (Slack answers
+        missing_scope otherwise, which the core reports to the moderators once). Already in (on
+        invite) and not in (on kick) mean the work is done: a resend after a crash changes nothing.
+        """
+        channel, user = delivery.destination.space
+        if user.startswith("forgotten:"):  # queued for someone forgotten since: nobody to add
+            return Delivered(None)
+        add = delivery.operation is Operation.SPACE_ADD
+        team = delivery.community_external_id
+        try:
+            if add:
+                call = self.client.conversations_invite(channel=channel, users=user, **self._kw(token))
+                await self._tiered("conversations.invite", team, call)
+            else:
+                call = self.client.conversations_kick(channel=channel, user=user, **self._kw(token))
+                await self._tiered("conversations.kick", team, call)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            done = {"already_in_channel", "cant_invite_self"} if add else {"not_in_channel", "cant_kick_self"}
+            if error in done:
+                return Delivered(None)
+            raise
         return Delivered(None)
 
     async def _token(self, team_id: str) -> str | None:
@@ -570,6 +603,8 @@ class SlackMessenger:
             DestinationKind.DM: f"DM to member {dest.target}",
             DestinationKind.GROUP_DM: "group DM with members " + ", ".join(dest.user_ids),
             DestinationKind.EPHEMERAL: f"private reply in channel {dest.target.split('|', 1)[0]}",
+            DestinationKind.SPACE_MEMBER: f"membership change in channel {dest.space[0]}",
+            DestinationKind.HOME: "App Home",
         }[dest.kind]
         log.warning("Slack %s failed for %s: %s", delivery.operation, where, error)
         return PermanentFailure(error, f"Could not deliver a {where}: {detail}.", unreachable)

@@ -47,6 +47,8 @@ class OutboxWriter(Protocol):
         target: OutboxMessage | None = None,
     ) -> OutboxMessage: ...
 
+    async def space_member(self, channel_id: str, user_id: str, *, add: bool, dedupe_key: str) -> OutboxMessage: ...
+
 
 @dataclass
 class Ctx:

@@ -21,6 +21,7 @@ class DestinationKind(StrEnum):
     GROUP_DM = "group_dm"  # target: comma-separated user ids (2–8)
     EPHEMERAL = "ephemeral"  # target: "<channel id>|<user id>"
     HOME = "home"  # target: user id — the member's App Home (Slack); replaced whole on each post
+    SPACE_MEMBER = "space_member"  # target: "<channel id>|<user id>" — one member of a community space
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,16 @@ class Destination:
     def ephemeral(cls, channel_id: str, user_id: str) -> Destination:
         return cls(DestinationKind.EPHEMERAL, f"{channel_id}|{user_id}")
 
+    @classmethod
+    def space_member(cls, channel_id: str, user_id: str) -> Destination:
+        return cls(DestinationKind.SPACE_MEMBER, f"{channel_id}|{user_id}")
+
+    @property
+    def space(self) -> tuple[str, str]:
+        """(channel id, user id) of a SPACE_MEMBER destination."""
+        channel, _, user = self.target.partition("|")
+        return channel, user
+
     @property
     def user_ids(self) -> list[str]:
         if self.kind is DestinationKind.DM:
@@ -63,6 +74,11 @@ class Operation(StrEnum):
     # The platform's own calendar entry for a community event (Discord: a Guild Scheduled Event).
     # The message carries the event as label/value rows; platforms without one skip it.
     CALENDAR_EVENT = "calendar_event"
+    # A member into / out of a community space (a channel the program file names): Slack
+    # conversations.invite / conversations.kick, Discord a member permission overwrite.
+    # Both are idempotent on the platform (already in / not in counts as done); no message.
+    SPACE_ADD = "space_add"
+    SPACE_REMOVE = "space_remove"
 
 
 @dataclass(frozen=True)

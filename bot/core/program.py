@@ -25,6 +25,7 @@ from bot.core.library import Resource, ResourceProblem, build_library
 from bot.core.meetings_config import MeetingsProblem, parse_meetings
 from bot.core.program_lines import locate
 from bot.core.settings import ConfigError
+from bot.core.spaces_config import parse_spaces
 
 DEFAULT_PATH = Path(__file__).with_name("program.toml")
 MAX_LABEL = 75  # a button label must fit Slack's 75 characters
@@ -116,6 +117,8 @@ class Program:
     cpd_per_hour: float | None = None
     cpd_label: str = "CPD hours"
     thanks_channel: str = ""  # where the monthly "thank you, mentors" post goes ("" = not posted)
+    participants_space: str = ""  # [spaces]: channel ids of the opt-in community spaces ("" = none)
+    mentors_space: str = ""
     recruiting: Recruiting = Recruiting()
     source: str = "program.toml"
 
@@ -210,6 +213,13 @@ def _meetings(data: dict[str, Any]) -> dict[str, Any]:
         raise _Problem(("meetings", exc.key) if exc.key else ("meetings",), exc.problem) from exc
 
 
+def _spaces(data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return parse_spaces(data.get("spaces", {}))
+    except MeetingsProblem as exc:
+        raise _Problem(("spaces", exc.key) if exc.key else ("spaces",), exc.problem) from exc
+
+
 def parse_program(text: str, source: str = "program.toml") -> Program:
     try:
         data = tomllib.loads(text)
@@ -253,6 +263,7 @@ _TOP = {
     "topics",
     "resources",
     "meetings",
+    "spaces",
     "library",
     "recruiting",
 }
@@ -471,5 +482,6 @@ def _build(data: dict[str, Any], source: str) -> Program:
         resources=resources,
         recruiting=_recruiting(data),
         **_meetings(data),
+        **_spaces(data),
         source=source,
     )

@@ -35,31 +35,28 @@ from sqlmodel import col
 
 from bot.core import messages as msg
 from bot.core import metrics
-from bot.core.messages import Message
 from bot.core.ports import (
     Clock,
     Delivered,
     Delivery,
-    Destination,
     Messenger,
     Operation,
     PermanentFailure,
     RetryLater,
 )
 from bot.delivery import doors
-from bot.delivery.outbox import Outbox, destination_of, moderator_destinations
+from bot.delivery.notices import NOTICE_PREFIX, report_failure  # noqa: F401  (NOTICE_PREFIX: re-exported)
+from bot.delivery.outbox import destination_of
 from bot.delivery.pictures import PictureError, PictureWorker, picture_worker
 from storage.claims import claim_statement, run_claim
 from storage.db import Database
-from storage.tables import Community, Member, OutboxMessage, OutboxStatus
+from storage.tables import Community, OutboxMessage, OutboxStatus
 from storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 12  # transient errors only; 429s honour Retry-After and do not count
-NOTICE_PREFIX = "notice:"  # moderator notices about failures are never themselves reported
-INTRODUCTION_PREFIX = "intro:"  # the dedupe key of a pair's introduction (rounds/introductions.py)
 
 
 # Statements run for every row are built once, on first use, with bind parameters:
@@ -393,98 +390,12 @@ class Deliverer:
         row.status = OutboxStatus.FAILED.value
         row.last_error = f"{result.code}: {result.detail}"[:500]
         session.add(row)
-        await _report_failure(session, row, result, now)
+        await report_failure(session, row, result, now)
         return True
 
 
 def _shut_out(result: Delivered | RetryLater | PermanentFailure, user_id: str) -> bool:
     return isinstance(result, PermanentFailure) and result.unreachable_user_id == user_id
-
-
-async def _report_failure(session: AsyncSession, row: OutboxMessage, failure: PermanentFailure, now: datetime) -> None:
-    """Make a permanent failure visible to the moderators (once per failed row)."""
-    community = await session.get(Community, row.community_id)
-    assert community is not None
-    who = ""
-    tell_moderators = True
-    assert community.id is not None
-    outbox = Outbox(session, community.id, now)
-    if failure.unreachable_user_id:
-        member = (
-            await session.execute(
-                select(Member).where(
-                    col(Member.community_id) == community.id,
-                    col(Member.platform_user_id) == failure.unreachable_user_id,
-                )
-            )
-        ).scalar_one_or_none()
-        if member is not None:
-            # Moderators hear of a closed door once per episode, not once per message.
-            tell_moderators = doors.failed_dm(member)
-            session.add(member)
-            who = member.display_name
-            if row.dedupe_key and row.dedupe_key.startswith(INTRODUCTION_PREFIX):
-                await _tell_partners(outbox, row, member)
-    if row.dedupe_key and row.dedupe_key.startswith(NOTICE_PREFIX):
-        return  # a notice about a notice would loop
-    if not tell_moderators:
-        return
-    if who:
-        what = msg.text("I could not send a direct message to ", msg.UserText(who), " — their DMs are closed to me. ")
-        advice = (
-            "Ask them to allow direct messages from this app. I will not try again until they use the bot, "
-            "and I will not report them again until then."
-        )
-    else:
-        what = msg.text(
-            f"A message to {row.destination_kind} {row.destination_target} could not be delivered ({failure.code}"
-            + ("" if not failure.detail else ": "),
-            msg.UserText(failure.detail[:300]),  # the platform's own words, escaped like any outside text
-            "). ",
-        )
-        advice = _ADVICE.get(failure.code, "Check that the bot still has access there.")
-    notice = Message((msg.text(msg.Strong("Delivery problem")), what, msg.text(advice)))
-    for destination in await moderator_destinations(session, community):
-        await outbox.post(destination, notice, dedupe_key=f"{NOTICE_PREFIX}{row.id}:{destination.target}")
-
-
-async def _tell_partners(outbox: Outbox, row: OutboxMessage, unreachable: Member) -> None:
-    """An introduction did not reach one of the pair: the others hear it from us, not from silence."""
-    for user_id in destination_of(row).user_ids:
-        if user_id == unreachable.platform_user_id:
-            continue
-        await outbox.post(
-            Destination.dm(user_id),
-            Message(
-                (
-                    msg.text(
-                        "Your introduction could not reach ",
-                        msg.UserText(unreachable.display_name),
-                        " — their direct messages are closed to me. The moderators know. "
-                        "Say hello to them yourself in the community, and ask them to allow DMs from this app.",
-                    ),
-                )
-            ),
-            dedupe_key=f"{NOTICE_PREFIX}partner:{row.id}:{user_id}",
-        )
-
-
-_ADVICE = {
-    "channel_not_found": (
-        "The channel no longer exists or the bot cannot see it; invite the bot or choose another channel."
-    ),
-    "not_in_channel": "Invite the bot to that channel (/invite) and try again.",
-    "is_archived": "That channel is archived; unarchive it or use another channel.",
-    "cannot_dm_bot": "That user is a bot and cannot receive direct messages.",
-    "token_revoked": "The bot's token was revoked; reinstall the app.",
-    "missing_access": "The bot lacks permission in that channel; check its role.",
-    "missing_manage_events": (
-        "The event is posted, but Discord refused to add it to the server's Events: the bot lacks the "
-        "Manage Events permission. Re-invite it with `mentorbot discord-invite` (the link now asks for it) "
-        "or give its role Manage Events in Server Settings → Roles."
-    ),
-    "message_not_found": "The message was deleted on the platform, so it could not be changed or pinned.",
-}
 
 
 async def due_at(db: Database) -> datetime | None:

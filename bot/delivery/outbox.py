@@ -105,6 +105,12 @@ class Outbox:
         with `target` (the row that created it), a change to that entry."""
         return await self._add(Operation.CALENDAR_EVENT, destination, message, dedupe_key=dedupe_key, target=target)
 
+    async def space_member(self, channel_id: str, user_id: str, *, add: bool, dedupe_key: str) -> OutboxMessage:
+        """Add a member to (or remove them from) a community space, once (see Operation.SPACE_ADD).
+        Rows for one member and space share a destination, so they are sent in the order written."""
+        op = Operation.SPACE_ADD if add else Operation.SPACE_REMOVE
+        return await self._add(op, Destination.space_member(channel_id, user_id), None, dedupe_key=dedupe_key)
+
     async def pin(self, target: OutboxMessage, *, unpin: bool = False) -> OutboxMessage:
         op = Operation.UNPIN if unpin else Operation.PIN
         if target.id is None:

@@ -48,3 +48,4 @@ from storage.tables.polls import Poll, PollStatus, PollVote  # noqa: F401
 from storage.tables.profiles import Profile, ProfileStatus, Role  # noqa: F401
 from storage.tables.recruit import MentorTraining, RecruitAlert, RecruitAsk, RecruitCheck  # noqa: F401
 from storage.tables.slack import SlackInstallation, SlackOAuthState  # noqa: F401
+from storage.tables.spaces import SpaceMember  # noqa: F401

@@ -17,7 +17,7 @@ async def test_poll_invitation_signs_up_with_role_preset_and_poll_source(chat: C
     assert "[DM alice] Thanks for saying you'd like to be mentored" in out
     out = await chat("@alice click Sign up as a mentee")
     # Clicked in the DM: the conversation simply continues there, past the role question.
-    assert "[DM alice] Let's sign you up" in out and "(2/14) Which topics do you want to grow in?" in out
+    assert "[DM alice] Let's sign you up" in out and "(2/15) Which topics do you want to grow in?" in out
     assert "Would you like to mentor someone" not in out
     intake = await intake_of(chat, "alice")
     assert intake is not None and intake.source == "poll:1" and intake.answers == {"role": "mentee"}

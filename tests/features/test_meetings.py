@@ -172,9 +172,9 @@ async def test_tokyo_and_los_angeles_pick_a_slot_get_invites_a_reminder_and_can_
 async def test_availability_is_stored_used_and_refused_when_unreadable(chat: Chat) -> None:
     await _paired(chat, ann=TOKYO, maria=LA)
     out = await chat('@maria /mentor availability "Mon-Fri 18:00-20:00"')
-    assert "Saved: Mon 18:00–20:00, Tue 18:00–20:00" in out
+    assert "Saved: Mon–Fri 18:00–20:00" in out
     out = await chat("@maria /mentor availability")
-    assert "You're usually free: Mon 18:00–20:00" in out
+    assert "You're usually free: Mon–Fri 18:00–20:00" in out
     out = await chat('@maria /mentor availability "whenever"')
     assert "I can't read 'whenever'" in out and "Mon-Fri 18:00-20:00" in out
     out = await chat("@ann /mentor schedule")

@@ -104,7 +104,7 @@ async def test_an_alumna_becomes_a_mentor_with_her_answers_carried_over(chat: Ch
     assert "5/5 noted" in out and "Would you mentor someone newer in the next round?" in out
     out = await chat("@ann click Yes, I'd mentor")
     assert "[DM ann] Let's sign you up" in out
-    assert "(4/15) In your own words: what could you help a mentee with?" in out  # never asked as a mentee
+    assert "(4/16) In your own words: what could you help a mentee with?" in out  # never asked as a mentee
     out = await chat("@ann Testing in Python and Go", "@ann click 1")
     out += await chat("@ann click Yes, introduce me")
     assert "Your sign-up" in out and "Topics you mentor: Python, Go" in out and "Team/organisation: Acme" in out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack, signed_headers
+from tests.support.discord_intros import run_discord_intros
 from tests.support.discord_program import invocation
 from tests.support.discord_storm import discord_ceiling
 from tests.support.intros import run_intros
@@ -32,6 +33,7 @@ __all__ = [
     "discord_ceiling",
     "invocation",
     "run_discord",
+    "run_discord_intros",
     "run_intros",
     "run_slack",
     "signed_headers",

@@ -54,6 +54,8 @@ TOUR: list[tuple[str, str]] = [
     ("ann", "certificate"),
     ("mod", "verify MB-AAAA-BBBB"),
     ("ann", "thanks on"),
+    ("ann", "spaces"),  # the tour's program has no spaces: said so politely
+    ("ann", "spaces join participants"),
     ("ann", "resources"),
     ("ann", "resources Python"),
     ("ann", "edit"),

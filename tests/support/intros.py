@@ -91,7 +91,7 @@ async def _scratch_database(url: str) -> str:
 async def _drop_database(url: str, scratch: str) -> None:
     from sqlalchemy.engine import make_url
 
-    await _admin(url, f'DROP DATABASE IF EXISTS "{make_url(scratch).database}"')
+    await _admin(url, f'DROP DATABASE IF EXISTS "{make_url(scratch).database}" WITH (FORCE)')
 
 
 async def run_intros(

@@ -190,7 +190,7 @@ async def test_a_custom_program_reaches_the_conversation(sqlite_factory, tmp_pat
         out = await chat("@alice /mentor join")
         assert "Let's sign you up for Rustaceans Mentoring." in out
         out = await chat("@alice click Mentee")
-        assert "(2/13)" in out  # one language only: that question is not asked
+        assert "(2/14)" in out  # one language only: that question is not asked
     finally:
         await chat.close()
 
@@ -245,3 +245,17 @@ def test_an_unknown_table_is_named_with_its_line() -> None:
     assert str(caught.value) == (
         f"p.toml line {_line_of(text, '[[topic]]')}: topic: unknown key 'topic'. Did you mean 'topics'?"
     )
+
+
+def test_spaces_are_optional_channel_ids_and_mistakes_are_named() -> None:
+    program = default_program()
+    assert (program.participants_space, program.mentors_space) == ("", "")
+    text = DEFAULT_PATH.read_text()
+    ok = parse_program(text.replace("[spaces]\n", '[spaces]\nparticipants = "C0PEOPLE"\nmentors = "1234567890"\n', 1))
+    assert (ok.participants_space, ok.mentors_space) == ("C0PEOPLE", "1234567890")
+    with pytest.raises(ProgramError, match=r"line \d+: spaces.mentor: unknown key 'mentor'. Did you mean 'mentors'\?"):
+        parse_program(text.replace("[spaces]\n", '[spaces]\nmentor = "C0M"\n', 1))
+    with pytest.raises(ProgramError, match="spaces.participants: must be a channel id"):
+        parse_program(text.replace("[spaces]\n", '[spaces]\nparticipants = "<#C0 nope>"\n', 1))
+    with pytest.raises(ProgramError, match="spaces.mentors: must be a different channel"):
+        parse_program(text.replace("[spaces]\n", '[spaces]\nparticipants = "C0X"\nmentors = "C0X"\n', 1))

@@ -17,6 +17,7 @@ from sqlmodel import col
 from bot.core import messages as msg
 from bot.core.messages import Button, Part, Span, UserText
 from bot.core.program import Program
+from bot.features.intake import extras
 from bot.features.intake.steps import (
     MAX_HOURS,
     MIN_HOURS,
@@ -130,6 +131,8 @@ async def parse_text(turn: Turn, step: IntakeStep, text: str) -> Updates:
         return {"career": key, "years": None}
     if step is IntakeStep.TIMEZONE:
         return {step.value: _timezone(turn, text)}
+    if step in (IntakeStep.AVAILABILITY, IntakeStep.SPACES):
+        return _extra(turn, step, text, None)
     if step is IntakeStep.HOURS:
         hours = _number(text)
         if hours is None or not MIN_HOURS <= hours <= MAX_HOURS:
@@ -180,6 +183,24 @@ async def parse_text(turn: Turn, step: IntakeStep, text: str) -> Updates:
             raise _refusal()
         raise Invalid("Answer yes or no (or click a button).")
     raise Invalid("Please use the buttons for this question.")
+
+
+def _extra(turn: Turn, step: IntakeStep, text: str | None, arg: str | None) -> Updates:
+    """The availability and spaces questions (bot/features/intake/extras.py), typed or clicked."""
+    try:
+        if step is IntakeStep.AVAILABILITY:
+            value = (
+                extras.parse_availability_text(text)
+                if text is not None
+                else extras.parse_availability_choice(arg or "")
+            )
+        elif text is not None:
+            value = extras.parse_spaces_text(text, turn.program, turn.answers)
+        else:
+            value = extras.parse_spaces_choice(arg or "", turn.program, turn.answers)
+    except extras.ExtraInvalid as exc:
+        raise Invalid(str(exc)) from exc
+    return {step.value: value}
 
 
 def _refusal() -> Invalid:
@@ -258,6 +279,8 @@ def parse_choice(turn: Turn, step: IntakeStep, arg: str, values: tuple[str, ...]
         if arg == "no":
             raise _refusal()
         return {step.value: True}
+    if step in (IntakeStep.AVAILABILITY, IntakeStep.SPACES):
+        return _extra(turn, step, None, arg)
     if step is IntakeStep.CAREER:
         if program.choice("career_stages", arg) is None:
             raise Invalid("That button is out of date — choose again.")

@@ -42,6 +42,7 @@ from bot.core.messages import Button, ButtonStyle, Message, Part, UserText
 from bot.core.ports import Destination
 from bot.core.program import Program
 from bot.core.router import ComponentId
+from bot.features.intake import extras
 from bot.features.intake.answers import (
     MAX_FREE_TEXT,
     Invalid,
@@ -160,6 +161,8 @@ async def start_or_resume(
     intake.answers = {"role": role} if role in ("mentor", "mentee", "both") else {}
     if intake.answers and preset:
         intake.answers = {**preset, **intake.answers}
+        if become:  # what they told us outside the profile is carried over too (availability, spaces)
+            await extras.load_answers(ctx.session, ctx.program, ctx.member_id, intake.answers)
     intake.step = IntakeStep.ROLE.value
     if intake.answers:
         intake.editing = become  # carried-over answers: only what is missing is asked, then the summary
@@ -195,6 +198,7 @@ async def edit_command(ctx: Ctx, args: list[str]) -> list[Message]:
     if profile.status == ProfileStatus.LEFT.value:
         return [msg.message("You've left the program, so there is nothing to edit. /mentor join signs you up again.")]
     answers = answers_from_profile(profile)
+    await extras.load_answers(ctx.session, ctx.program, ctx.member_id, answers)  # availability, spaces
     wanted = " ".join(args).strip()
     target = _step_named(ctx.program, answers, wanted) if wanted else None
     if wanted and target is None:
@@ -204,6 +208,9 @@ async def edit_command(ctx: Ctx, args: list[str]) -> list[Message]:
                 msg.text("I don't have a question called “", UserText(wanted[:60]), f"”. Try one of: {titles}.")
             )
         ]
+    if target is None:  # a question added since they signed up (availability, spaces) is asked first, once
+        new = [s for s in (IntakeStep.AVAILABILITY, IntakeStep.SPACES) if s.value not in answers]
+        target = next((s for s in applicable(ctx.program, answers) if s in new), None)
     if intake is None:
         intake = Intake(
             community_id=ctx.community_id,
@@ -434,6 +441,7 @@ async def confirm(ctx: Ctx, turn: Turn) -> list[Message]:
         profile.left_at = None
         profile.paused_until = None
     ctx.session.add(profile)
+    await extras.save_answers(ctx, intake.answers, ctx.now)  # availability and space choices: their own tables
     # The profile holds the answers now; the conversation keeps no second copy.
     intake.status = IntakeStatus.CONFIRMED.value
     intake.answers = {}

@@ -16,6 +16,7 @@ from sqlmodel import col
 from bot.core import messages as msg
 from bot.core.messages import Button, ButtonStyle, Message, Option, Part, Select, Span, UserText
 from bot.core.program import Program
+from bot.features.intake import extras
 from bot.features.intake.steps import MAX_HOURS, MIN_HOURS, SPECS, IntakeStep, Turn, applicable, topic_lists
 from bot.features.intake.timezone import describe, resolve_timezone
 from storage.tables import Member
@@ -78,6 +79,10 @@ def question_parts(turn: Turn, step: IntakeStep) -> list[Part]:
         if known:
             parts.append(Button(f"Keep {known}", turn.cid(step.value, known), ButtonStyle.PRIMARY))
         return parts
+    if step is IntakeStep.AVAILABILITY:
+        return extras.availability_parts(turn.cid, program)
+    if step is IntakeStep.SPACES:
+        return extras.spaces_parts(turn.cid, program, turn.answers)
     if step is IntakeStep.HOURS:
         return [
             msg.text(
@@ -157,7 +162,7 @@ async def question_message(turn: Turn, *, before: tuple[Part, ...] = (), after: 
         out.append(msg.text("Your answer so far: ", *await _answer_spans(turn, step)))
     out.extend(parts[1:])
     if SPECS[step].optional:
-        out.append(Button("Skip", turn.cid("skip", step.value)))
+        out.append(Button("Any time" if step is IntakeStep.AVAILABILITY else "Skip", turn.cid("skip", step.value)))
     out.extend(after)
     return Message(tuple(out))
 
@@ -176,6 +181,10 @@ async def _names(session: AsyncSession, community_id: int, ids: list[int]) -> di
 def answer_spans(program: Program, step: IntakeStep, a: dict[str, Any], names: dict[int, str]) -> tuple[Span, ...]:
     """One answer as the member sees it (member-typed text stays `UserText`)."""
     value = a.get(step.value)
+    if step is IntakeStep.AVAILABILITY:
+        return extras.availability_spans(value, program)
+    if step is IntakeStep.SPACES:
+        return extras.spaces_spans(value)
     if step is IntakeStep.CAREER:
         label = program.label("career_stages", a.get("career", ""))
         years = a.get("years")

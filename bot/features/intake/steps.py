@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.program import Program
 from bot.core.router import ComponentId
+from bot.features.spaces.spaces import offered
 from storage.tables import Intake, Member
 
 SELECT_LIMIT = 25  # Slack and Discord allow 25 options per select
@@ -35,6 +36,7 @@ class IntakeStep(StrEnum):
     GOALS = "goals"
     CAREER = "career"
     TIMEZONE = "tz"
+    AVAILABILITY = "avail"
     HOURS = "hours"
     LENGTH = "length"
     CADENCE = "cadence"
@@ -43,6 +45,7 @@ class IntakeStep(StrEnum):
     CAPACITY = "capacity"
     AVOID = "avoid"
     TEAM = "team"
+    SPACES = "spaces"
     CONSENT = "consent"
     SUMMARY = "summary"
 
@@ -117,6 +120,13 @@ STEPS: tuple[StepSpec, ...] = (
         "Type a city (Berlin), an IANA name (Europe/Berlin), an offset (UTC+2) or an abbreviation (PST).",
     ),
     StepSpec(
+        IntakeStep.AVAILABILITY,
+        "Weekly availability",
+        "When you are usually free to meet each week, in your own time, so the meeting times I propose fit: "
+        'e.g. "Mon-Fri 18:00-20:00; Sat 10-14". Any time means any time in waking hours.',
+        optional=True,  # skipped: any time in waking hours
+    ),
+    StepSpec(
         IntakeStep.HOURS,
         "Hours a month",
         f"Roughly how many hours a month you can give, {MIN_HOURS} to {MAX_HOURS}. Two one-hour calls a month is 2.",
@@ -147,6 +157,13 @@ STEPS: tuple[StepSpec, ...] = (
         "Team/organisation",
         "Your team or organisation, so you are paired with someone from elsewhere.",
         optional=True,
+    ),
+    StepSpec(
+        IntakeStep.SPACES,
+        "Community spaces",
+        "Channels the program has beyond your pair. I only add you to one you say yes to; "
+        "/mentor spaces lets you leave or join later.",
+        applies=lambda p, a: bool(offered(p, a.get("role", ""))),
     ),
     StepSpec(
         IntakeStep.CONSENT,

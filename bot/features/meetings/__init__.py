@@ -72,7 +72,10 @@ def feature() -> Feature:
             Sweep("attachment retention", files.sweep_old_attachments),
             Sweep(
                 "monthly thanks",
-                lambda session, now, env: thanks.post_due_thanks(session, now, env.program.thanks_channel),
+                # The program file's thanks channel, else the participants' space (if it has one).
+                lambda session, now, env: thanks.post_due_thanks(
+                    session, now, env.program.thanks_channel or env.program.participants_space
+                ),
                 thanks.next_thanks_due,
             ),
             Sweep(

@@ -71,8 +71,18 @@ def parse_availability(text: str) -> tuple[Window, ...]:
 
 
 def describe_availability(windows: tuple[Window, ...]) -> str:
-    """Windows back as words ("Mon 18:00–20:00, Sat 10:00–14:00")."""
-    return ", ".join(f"{WEEKDAYS[w.weekday].title()} {_clock(w.start)}–{_clock(w.end)}" for w in windows)
+    """Windows back as words; days in a row with the same hours read as a range
+    ("Mon–Fri 18:00–20:00, Sat 10:00–14:00")."""
+    runs: list[list[int]] = []  # [first day, last day, start, end]
+    for w in windows:
+        if runs and runs[-1][1] + 1 == w.weekday and runs[-1][2:] == [w.start, w.end]:
+            runs[-1][1] = w.weekday
+        else:
+            runs.append([w.weekday, w.weekday, w.start, w.end])
+    return ", ".join(
+        WEEKDAYS[first].title() + (f"–{WEEKDAYS[last].title()}" if last != first else "") + f" {_clock(a)}–{_clock(b)}"
+        for first, last, a, b in runs
+    )
 
 
 def _clock(minute: int) -> str:

@@ -1,8 +1,9 @@
 """Opt-in public thanks: once a month, the mentors who agreed are thanked by name in the program channel.
 
 Nobody is named without having said yes (`/mentor thanks on`; `off` withdraws, and so does
-forget-me). The post goes to the channel the program file names (`[meetings] thanks_channel`);
-without one nothing is posted. Each community's next post is a due-time row (`thanks_post`)
+forget-me). The post goes to the channel the program file names (`[meetings] thanks_channel`),
+else to the participants' space (`[spaces] participants`); without either nothing is posted.
+Each community's next post is a due-time row (`thanks_post`)
 made when its first mentor agrees; the outbox key (`thanks:<community>:<YYYY-MM>`) makes a
 second run in the same month harmless.
 """
@@ -50,6 +51,8 @@ async def thanks_command(ctx: Ctx, args: list[str]) -> list[Message]:
     where = (
         "in the program channel"
         if ctx.program.thanks_channel
+        else "in the participants' space"
+        if ctx.program.participants_space
         else "once the moderators name a thanks channel in the program file"
     )
     return [

@@ -36,6 +36,7 @@ from bot.features.intake.conversation import get_intake, get_profile
 from bot.features.meetings.certificate import forget_meetings
 from bot.features.pairs.pairs import end_pairings_for_member
 from bot.features.polls.polls import refresh_poll_message
+from bot.features.spaces.spaces import forget_spaces
 from bot.features.stats.export_files import forget_in_exports
 from storage.platform_state import forget_dm_channels
 from storage.tables import (
@@ -132,7 +133,9 @@ async def on_privacy_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ..
         await get_profile(ctx.session, ctx.community_id, ctx.member_id),
         await get_intake(ctx.session, ctx.community_id, ctx.member_id),
     )
+    user_id = ctx.member.platform_user_id  # the space removals need it; forget_member blanks it
     await forget_member(ctx.session, ctx.community, ctx.member, ctx.now)
+    await forget_spaces(ctx.session, ctx.outbox, ctx.program, ctx.member, user_id, ctx.now)
     await forget_meetings(ctx.session, ctx.settings.data_dir, ctx.community_id, ctx.member_id, ctx.now)
     forget_in_exports(ctx.settings.data_dir, ctx.community_id, tokens)
     await forget_saved_events(ctx.session, ctx.community.platform, ctx.community.external_id, ctx.actor.user_id)

@@ -28,10 +28,12 @@ from bot.core.messages import Message, Part, UserText
 from bot.core.parsing import format_when
 from bot.core.ports import Destination
 from bot.delivery.outbox import Outbox, moderator_destinations
+from bot.features.intake import extras
 from bot.features.intake.answers import answers_from_profile
 from bot.features.intake.conversation import get_intake, get_profile
 from bot.features.intake.questions import answer_rows
 from bot.features.pairs.pairs import active_pairings_of, end_pairings_for_member
+from bot.features.spaces.spaces import sync_member
 from storage.tables import CheckInPlan, IntakeStatus, Member, Profile, ProfileStatus
 
 MAX_PAUSE_WEEKS = 26
@@ -56,7 +58,9 @@ def _source_words(source: str) -> tuple[msg.Span, ...]:
 
 
 async def render_profile(ctx: Ctx, member: Member, profile: Profile, *, own: bool) -> Message:
-    rows = await answer_rows(ctx.session, ctx.program, ctx.community_id, answers_from_profile(profile))
+    answers = answers_from_profile(profile)
+    await extras.load_answers(ctx.session, ctx.program, member.id or 0, answers)  # availability, spaces
+    rows = await answer_rows(ctx.session, ctx.program, ctx.community_id, answers)
     status = STATUS_WORDS.get(profile.status, profile.status)
     if profile.status == ProfileStatus.PAUSED.value and profile.paused_until:
         status += f" until {format_when(profile.paused_until, ctx.tz)}"
@@ -259,6 +263,7 @@ async def leave_command(ctx: Ctx, args: list[str]) -> list[Message]:
     profile.paused_until = None
     profile.updated_at = ctx.now
     ctx.session.add(profile)
+    await sync_member(ctx.session, ctx.outbox, ctx.program, ctx.member, ctx.now, gone=True)  # out of the spaces
     intake = await get_intake(ctx.session, ctx.community_id, ctx.member_id)
     if intake is not None and intake.status == IntakeStatus.IN_PROGRESS.value:
         intake.status, intake.answers, intake.remind_at = IntakeStatus.CANCELLED.value, {}, None

@@ -59,7 +59,8 @@ async def test_a_whole_mentee_intake_in_discord(program: Program, fake: FakeDisc
     typed_goal = f"Ship my first PR @everyone with <@{fake.bot.id}> and <@&{role}> **now**"
     question = await say(p, bo, typed_goal, "Where are you in your career?")
     question = await say(p, bo, "5", "Which timezone are you in?")
-    question = await say(p, bo, "Berlin", "how many hours a month")
+    question = await say(p, bo, "Berlin", "When are you usually free to meet each week")
+    question = await say(p, bo, "Sat 10-12", "how many hours a month")  # typed, in his own time
     question = await choose(p, bo, question, "4")
     question = await choose(p, bo, question, "3–6 months")
     question = await choose(p, bo, question, "Weekly")
@@ -73,6 +74,7 @@ async def test_a_whole_mentee_intake_in_discord(program: Program, fake: FakeDisc
 
     shown = text_of(summary)
     assert "Your sign-up" in shown and "Python, Rust" in shown and "Europe/Berlin" in shown
+    assert "Weekly availability: Sat 10:00–12:00 (your time)" in shown
     assert "Ship my first PR" in shown and "\\*\\*now\\*\\*" in shown  # typed markdown is shown, not applied
     assert pinged(summary) == {"users": set(), "roles": set(), "everyone": set()}
     done = await choose(p, bo, summary, "Confirm")

@@ -83,3 +83,80 @@ async def test_dm_channels_survive_a_restart(fake, rest_client, sqlite_factory):
     finally:
         await db.dispose()
     assert len(fake.calls_to("POST", r"^/users/@me/channels$")) == 1
+
+
+class _Clock:
+    """Platform seconds that move only when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def test_the_gate_paces_a_learned_bucket_and_keeps_an_emptied_window_shut():
+    """What the intros bench found (bench/RESULTS.md): discord.py counts a bucket from the responses
+    it has seen, per process, and sent Create DMs into windows Discord had already filled. The
+    gate spaces a learned bucket's requests `window / limit` apart and, when a response says
+    `Remaining: 0`, lets no request of that bucket out before `Reset-After`."""
+    from types import SimpleNamespace
+
+    from yarl import URL
+
+    from adapters.pacing import DISCORD_ROUTE_CATCH_UP, DISCORD_ROUTE_MARGIN, DISCORD_UNLEARNED_INTERVAL, Pacer
+
+    clock = _Clock()
+    gate = GlobalGate(Pacer(clock=clock, sleep=clock.sleep))
+    url = URL("http://127.0.0.1/api/v10/users/@me/channels")
+    sent: list[float] = []
+
+    async def create_dm(remaining: int, reset_after: float) -> None:
+        context = SimpleNamespace()  # aiohttp's per-request trace context
+        await gate._before(None, context, SimpleNamespace(method="POST", url=url))  # type: ignore[arg-type]
+        sent.append(clock.now)
+        headers = {
+            "X-RateLimit-Limit": "3",
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset-After": str(reset_after),
+        }
+        response = SimpleNamespace(status=200, headers=headers)
+        await gate._after(None, context, SimpleNamespace(method="POST", url=url, response=response))  # type: ignore[arg-type]
+
+    await create_dm(2, 0.5)  # the first teaches the bucket: 3 per 0.5 s
+    await create_dm(1, 0.3)
+    await create_dm(0, 0.1)  # the window is full for 0.1 s more
+    await create_dm(2, 0.5)
+    # One bucket for the whole bot: before its headers are known, one request a second.
+    assert sent[1] - sent[0] >= DISCORD_UNLEARNED_INTERVAL
+    # Then evenly (a late turn may be dated back by a quarter interval), and never into a full window.
+    interval = 0.5 / 3 * DISCORD_ROUTE_MARGIN
+    assert sent[2] - sent[1] >= interval * (1 - DISCORD_ROUTE_CATCH_UP)
+    assert sent[3] - sent[2] >= interval * (1 - DISCORD_ROUTE_CATCH_UP) and sent[3] >= sent[2] + 0.1
+    assert gate.buckets["POST /users/@me/channels"] == (3, 0.5)
+
+    # Within a process the next request of a bucket waits for the previous answer (whose
+    # `Remaining: 0` would hold the window), however early its turn comes.
+    first, second = SimpleNamespace(), SimpleNamespace()
+    request = SimpleNamespace(method="POST", url=url)
+    await gate._before(None, first, request)  # type: ignore[arg-type]
+    waiting = asyncio.create_task(gate._before(None, second, request))  # type: ignore[arg-type]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not waiting.done()
+    answer = SimpleNamespace(status=200, headers={"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "1"})
+    await gate._after(None, first, SimpleNamespace(method="POST", url=url, response=answer))  # type: ignore[arg-type]
+    await asyncio.wait_for(waiting, 1.0)
+
+    # A bot-wide route Discord answers without rate-limit headers is not paced once answered.
+    user = SimpleNamespace(method="GET", url=URL("http://127.0.0.1/api/v10/users/123456789"))
+    looked_up = SimpleNamespace()
+    await gate._before(None, looked_up, user)  # type: ignore[arg-type]
+    started = clock.now
+    no_headers = SimpleNamespace(status=200, headers={})
+    await gate._after(None, looked_up, SimpleNamespace(method="GET", url=user.url, response=no_headers))  # type: ignore[arg-type]
+    await gate._before(None, SimpleNamespace(), user)  # type: ignore[arg-type]
+    assert clock.now - started < DISCORD_UNLEARNED_INTERVAL

@@ -156,5 +156,6 @@ async def test_invite_url_asks_for_the_least_permissions(fake):
     assert perms.send_messages and perms.pin_messages and perms.create_private_threads
     assert not (perms.administrator or perms.manage_messages or perms.manage_guild or perms.mention_everyone)
     assert not perms.manage_threads and not perms.manage_channels
+    assert perms.manage_roles  # the community spaces: a member permission overwrite on the space's channel
     offline = await invite_url_from_env({"DISCORD_APPLICATION_ID": "42"})
     assert "client_id=42" in offline

@@ -86,6 +86,8 @@ async def test_a_whole_mentee_intake_in_slack(stack: SlackStack, fake: FakeSlack
     assert "Which timezone are you in?" in question["text"]
     assert "Keep Europe/Amsterdam" in buttons(question)  # from the Slack profile
     question = await say(stack, "U0BOB", "Berlin", events)
+    assert "When are you usually free to meet each week" in question["text"]
+    question = await click(stack, "U0BOB", question, "Weekday evenings")
     assert "how many hours a month" in question["text"]
     question = await click(stack, "U0BOB", question, "4")
     question = await click(stack, "U0BOB", question, "3–6 months")
@@ -102,6 +104,7 @@ async def test_a_whole_mentee_intake_in_slack(stack: SlackStack, fake: FakeSlack
 
     shown = body_text(summary)
     assert "Your sign-up" in shown and "Python, Rust" in shown and "Europe/Berlin" in shown
+    assert "Mon–Fri 17:00–20:00" in shown  # the availability preset, in his own time
     # The typed goal is shown as typed, and pings nobody.
     assert "Ship my first PR &lt;!channel&gt; with &lt;@U0ALICE&gt; &amp; friends" in shown
     assert "<!channel>" not in shown and "<@U0ALICE>" not in shown

@@ -36,6 +36,10 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.publish": set(),
     "auth.test": set(),
     "usergroups.users.list": {"usergroups:read"},
+    # The community spaces ([spaces] in program.toml): a public channel needs channels:manage,
+    # a private one groups:write (Slack's documented bot scopes for both methods).
+    "conversations.invite": {"channels:manage", "groups:write"},
+    "conversations.kick": {"channels:manage", "groups:write"},
 }
 # Scopes only needed when an optional setting is used; docs/slack.md says so.
 OPTIONAL_SCOPES = {"usergroups:read": "SLACK_MODERATOR_GROUP"}

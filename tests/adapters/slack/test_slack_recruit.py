@@ -141,7 +141,7 @@ async def test_an_alumna_becomes_a_mentor_with_her_answers_carried_over(stack: S
     thanks = await stack.click_in_dm("U0BOB", buttons(rating)["5"], rating["ts"])
     assert "Would you mentor someone newer in the next round?" in body_text(thanks)
     start = await stack.click_in_dm("U0BOB", buttons(thanks)["Yes, I'd mentor"], thanks["ts"])
-    assert "(4/15) In your own words: what could you help a mentee with?" in body_text(start)
+    assert "(4/16) In your own words: what could you help a mentee with?" in body_text(start)
     status, _ = await stack.dm("U0BOB", "Testing in Python and Go", "Ev0ALUM001")
     assert status == 200
     await settle(lambda: "About how many hours" in body_text(stack.dm_replies("U0BOB")[-1]))

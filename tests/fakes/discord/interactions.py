@@ -263,6 +263,7 @@ class Interactions:
     async def dm_to_bot(self, user_id: str, content: str) -> dict[str, Any]:
         """A member writes to the bot in DMs (MESSAGE_CREATE without guild_id)."""
         channel_id = self.dm_channels.setdefault(user_id, self.snowflake())
+        self._dm_owners[channel_id] = user_id
         message = self._message_payload(channel_id, {"content": content}, author=self.users[user_id].payload())
         await self.dispatch("MESSAGE_CREATE", message, guild_id=None)
         return message

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from .buckets import Admission, BucketRule, RouteBuckets, dm_create, message_create
+
 
 @dataclass
 class RateLimitRule:
@@ -42,6 +44,30 @@ class RateLimits:
         self._rules.append(
             RateLimitRule(method.upper(), re.compile(path_regex), times, retry_after, is_global, via, every)
         )
+
+    def enforce_buckets(
+        self, rules: list[BucketRule] | None = None, *, global_limit: int = 50, tolerance: float = 0.01
+    ) -> RouteBuckets:
+        """Enforce Discord's global limit and these per-route buckets (default: Create DM and
+        Create Message), announcing them in `X-RateLimit-*` headers; refusals are recorded in
+        the returned `RouteBuckets.violations`."""
+        self.buckets = RouteBuckets(
+            rules if rules is not None else [dm_create(), message_create()],
+            global_limit=global_limit,
+            tolerance=tolerance,
+        )
+        return self.buckets
+
+    def _bucket_429(self, admission: Admission) -> web.Response:
+        headers = {"Retry-After": str(max(1, round(admission.retry_after))), "Via": "1.1 google"}
+        headers.update(admission.headers)
+        headers.setdefault("X-RateLimit-Reset-After", f"{admission.retry_after:.3f}")
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": round(admission.retry_after, 3),
+            "global": admission.is_global,
+        }
+        return self._json(body, 429, headers)
 
     def fail(self, method: str, path_regex: str, *, status: int, code: int = 0, times: int = 1) -> None:
         """Answer the next `times` matching calls with an error (e.g. 503, or 403 code 50013)."""

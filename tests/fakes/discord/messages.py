@@ -65,6 +65,7 @@ class MessageRoutes:
         }
         if body.get("nonce") is not None:
             message["nonce"] = body["nonce"]
+            self._nonces[(channel_id, body["nonce"])] = message["id"]
         if guild_id:
             message["guild_id"] = guild_id
         if interaction:
@@ -77,6 +78,7 @@ class MessageRoutes:
         if user_id not in self.users:
             return self._error(400, 50033, "Invalid Recipient(s)")
         channel_id = self.dm_channels.setdefault(user_id, self.snowflake())
+        self._dm_owners[channel_id] = user_id
         return self._json(
             {"id": channel_id, "type": 1, "last_message_id": None, "recipients": [self.users[user_id].payload()]}
         )
@@ -84,7 +86,7 @@ class MessageRoutes:
     async def _create_message(self, call: RecordedCall, channel: str) -> web.Response:
         if not self._channel_exists(channel):
             return self._error(404, 10003, "Unknown Channel")
-        dm_user = next((u for u, c in self.dm_channels.items() if c == channel), None)
+        dm_user = self._dm_user_of(channel)
         if dm_user is not None and dm_user in self.closed_dms:
             return self._error(403, 50007, "Cannot send messages to this user")
         body = call.json or {}
@@ -95,9 +97,9 @@ class MessageRoutes:
             return self._invalid(problem)
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
-            for existing in self.messages.values():
-                if existing["channel_id"] == channel and existing.get("nonce") == nonce:
-                    return self._json(existing)  # Discord returns the earlier message
+            existing = self.messages.get(self._nonces.get((channel, nonce), ""))
+            if existing is not None and existing["channel_id"] == channel and existing.get("nonce") == nonce:
+                return self._json(existing)  # Discord returns the earlier message
         return self._json(self._message_payload(channel, body))
 
     async def _get_message(self, call: RecordedCall, channel: str, mid: str) -> web.Response:

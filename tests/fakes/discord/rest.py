@@ -81,6 +81,17 @@ class RestRoutes:
         exempt = call.path.startswith(("/webhooks/", "/interactions/"))  # not bound to the global limit
         if not exempt and time.monotonic() < self.global_until:
             self.inside_global.append(f"{call.method} {call.path}")
+        if self.buckets is None:
+            return await self._dispatch(call)
+        admission = self.buckets.admit(call.method, call.path, exempt=exempt)
+        if not admission.allowed:
+            return self._bucket_429(admission)
+        response = await self._dispatch(call)
+        if response.status != 429:
+            response.headers.update(admission.headers)
+        return response
+
+    async def _dispatch(self, call: RecordedCall) -> web.Response:
         for failure in self._failures:
             method, pattern, status, code, times = failure
             if times > 0 and method == call.method and pattern.search(call.path):
@@ -138,6 +149,8 @@ class RestRoutes:
             ("GET", f"/channels/{s.format('channel')}/users/@me/threads/archived/private", self._archived_threads),
             ("GET", f"/users/{s.format('user')}", self._get_user),
             ("GET", f"/channels/{s.format('channel')}", self._get_channel),
+            ("PUT", f"/channels/{s.format('channel')}/permissions/{s.format('target')}", self._put_overwrite),
+            ("DELETE", f"/channels/{s.format('channel')}/permissions/{s.format('target')}", self._delete_overwrite),
             ("GET", f"/guilds/{s.format('guild')}/roles", self._get_roles),
             ("GET", f"/guilds/{s.format('guild')}/members/{s.format('user')}", self._get_member),
             ("POST", f"/guilds/{s.format('guild')}/scheduled-events", self._create_scheduled_event),
@@ -241,6 +254,44 @@ class RestRoutes:
                 return self._invalid(f"scheduled event status cannot go from {found['status']} to {status}")
             found["status"] = status
         return self._json(found)
+
+    async def _put_overwrite(self, call: RecordedCall, channel: str, target: str) -> web.Response:
+        """Edit Channel Permissions, as Discord documents it: body {allow?, deny?, type: 0 role | 1 member},
+        Manage Roles required, only permissions the bot has may be allowed or denied; 204 No Content.
+        A second PUT for the same target replaces the overwrite."""
+        g = self.guilds.get(self._guild_of_channel(channel) or "")
+        if g is None:
+            return self._error(404, 10003, "Unknown Channel")
+        if not g.bot_manage_roles:
+            return self._error(403, 50013, "Missing Permissions")
+        body = call.json if isinstance(call.json, dict) else {}
+        kind = body.get("type")
+        if kind not in (0, 1):
+            return self._invalid("type must be 0 (role) or 1 (member)")
+        try:
+            allow, deny = int(body.get("allow") or 0), int(body.get("deny") or 0)
+        except (TypeError, ValueError):
+            return self._invalid("allow/deny must be permission bitfields")
+        if (allow | deny) & ~self.EVERYONE_DEFAULT:  # the bot's own permissions here: no more
+            return self._error(403, 50013, "Missing Permissions")
+        if kind == 1 and target not in g.members:
+            return self._error(404, 10013, "Unknown User")
+        kept = [o for o in g.overwrites.get(channel, []) if o["id"] != target]
+        g.overwrites[channel] = kept + [{"id": target, "type": kind, "allow": allow, "deny": deny}]
+        return web.Response(status=204)
+
+    async def _delete_overwrite(self, call: RecordedCall, channel: str, target: str) -> web.Response:
+        """Delete Channel Permission: Manage Roles required; 204, or 404 Unknown Overwrite when none is set."""
+        g = self.guilds.get(self._guild_of_channel(channel) or "")
+        if g is None:
+            return self._error(404, 10003, "Unknown Channel")
+        if not g.bot_manage_roles:
+            return self._error(403, 50013, "Missing Permissions")
+        existing = g.overwrites.get(channel, [])
+        if not any(o["id"] == target for o in existing):
+            return self._error(404, 10009, "Unknown Overwrite")
+        g.overwrites[channel] = [o for o in existing if o["id"] != target]
+        return web.Response(status=204)
 
     async def _get_roles(self, call: RecordedCall, guild: str) -> web.Response:
         g = self.guilds.get(guild)

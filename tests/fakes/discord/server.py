@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .buckets import RouteBuckets
 from .gateway import Gateway, GatewaySession
 from .interactions import Interactions
 from .limits import RateLimitRule, RateLimits
@@ -32,6 +33,8 @@ class FakeDiscord(WorldState, RateLimits, RestRoutes, MessageRoutes, Interaction
         self.users: dict[str, FakeUser] = {self.bot.id: self.bot}
         self.guilds: dict[str, FakeGuild] = {}
         self.dm_channels: dict[str, str] = {}  # user id -> DM channel id
+        self._dm_owners: dict[str, str] = {}  # DM channel id -> user id (see _dm_user_of)
+        self._nonces: dict[tuple[str, str], str] = {}  # (channel id, nonce) -> message id
         self.messages: dict[str, dict[str, Any]] = {}  # message id -> payload
         self.pins: dict[str, list[str]] = {}  # channel id -> message ids
         self.threads: dict[str, dict[str, Any]] = {}  # thread id -> channel payload
@@ -50,6 +53,7 @@ class FakeDiscord(WorldState, RateLimits, RestRoutes, MessageRoutes, Interaction
         self.identifies: list[dict[str, Any]] = []  # IDENTIFY payloads (token removed)
         self.shard_count = 1
         self._rules: list[RateLimitRule] = []
+        self.buckets: RouteBuckets | None = None  # Discord's buckets and global limit, when enforced
         # Discord's global limit: after a global 429 no request may come before it runs out.
         self.global_until = float("-inf")
         self.inside_global: list[str] = []  # "<METHOD> <path>" sent inside a global retry_after

@@ -47,6 +47,8 @@ class FakeGuild:
     overwrites: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Whether the bot's role has Manage Events (POST /guilds/{id}/scheduled-events needs it).
     bot_manage_events: bool = True
+    # Whether the bot has Manage Roles (PUT/DELETE /channels/{id}/permissions/{target} need it).
+    bot_manage_roles: bool = True
     scheduled_events: list[dict[str, Any]] = field(default_factory=list)  # as Discord returns them
 
 
@@ -134,9 +136,15 @@ class WorldState:
         thread = self.threads.get(channel_id)
         return thread["guild_id"] if thread else None
 
+    def _dm_user_of(self, channel_id: str) -> str | None:
+        """The member whose DM channel this is (an index kept in step with `dm_channels`)."""
+        if len(self._dm_owners) != len(self.dm_channels):
+            self._dm_owners = {c: u for u, c in self.dm_channels.items()}
+        return self._dm_owners.get(channel_id)
+
     def _channel_exists(self, channel_id: str) -> bool:
         return (
-            channel_id in self.dm_channels.values()
+            self._dm_user_of(channel_id) is not None
             or channel_id in self.threads
             or self._guild_of_channel(channel_id) is not None
         )

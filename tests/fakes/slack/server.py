@@ -149,7 +149,7 @@ class FakeSlack(WorkspaceState, FaultInjection, WebApiMethods, SocketMode):
             result = handler(args, team)
         except SlackApiFault as fault:
             call.ok, call.error = False, fault.error
-            return web.json_response({"ok": False, "error": fault.error})
+            return web.json_response({"ok": False, "error": fault.error, **fault.extra})
         return web.json_response({"ok": True, **result}, headers={"x-oauth-scopes": ",".join(self.granted_scopes)})
 
     # --- HTTP: response_url and upload URL ----------------------------------

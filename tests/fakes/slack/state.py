@@ -16,6 +16,7 @@ class FakeChannel:
     is_im: bool = False
     is_mpim: bool = False
     is_archived: bool = False
+    is_private: bool = False  # a private channel (once a "group"): invite/kick need groups:write
     members: set[str] = field(default_factory=set)
     messages: list[dict[str, Any]] = field(default_factory=list)
     pins: list[str] = field(default_factory=list)  # pinned message ts, in order
@@ -31,14 +32,16 @@ class FakeChannel:
             "is_im": self.is_im,
             "is_mpim": self.is_mpim,
             "is_archived": self.is_archived,
+            "is_private": self.is_private,
             "is_member": BOT_USER_ID in self.members,
         }
 
 
 class SlackApiFault(Exception):
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, **extra: Any) -> None:
         super().__init__(error)
         self.error = error
+        self.extra = extra  # more fields of the error response, e.g. missing_scope's needed/provided
 
 
 class WorkspaceState:
@@ -74,9 +77,15 @@ class WorkspaceState:
         return user
 
     def add_channel(
-        self, channel_id: str, name: str, *, members: tuple[str, ...] = (), bot_member: bool = True
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        members: tuple[str, ...] = (),
+        bot_member: bool = True,
+        private: bool = False,
     ) -> FakeChannel:
-        chan = FakeChannel(channel_id, name, members=set(members))
+        chan = FakeChannel(channel_id, name, members=set(members), is_private=private)
         if bot_member:
             chan.members.add(BOT_USER_ID)
         self.channels[channel_id] = chan

@@ -171,6 +171,51 @@ class WebApiMethods:
             chan = found
         return {"no_op": False, "already_open": False, "channel": {"id": chan.id}}
 
+    def _managed(self, channel_id: Any) -> FakeChannel:
+        """The channel of conversations.invite/kick, checked as Slack documents: a private channel the bot
+        is not in is invisible (channel_not_found); a public one needs channels:manage, a private one
+        groups:write (missing_scope, with needed/provided)."""
+        chan = self.channels.get(channel_id) if isinstance(channel_id, str) else None
+        if chan is None or chan.is_im or chan.is_mpim or (chan.is_private and BOT_USER_ID not in chan.members):
+            raise SlackApiFault("channel_not_found")
+        needed = "groups:write" if chan.is_private else "channels:manage"
+        if needed not in self.granted_scopes:
+            raise SlackApiFault("missing_scope", needed=needed, provided=",".join(self.granted_scopes))
+        if chan.is_archived:
+            raise SlackApiFault("is_archived")
+        return chan
+
+    def m_conversations_invite(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        chan = self._managed(args.get("channel"))
+        if BOT_USER_ID not in chan.members:
+            raise SlackApiFault("not_in_channel")  # the caller must be in the channel to invite
+        users = [u for u in str(args.get("users", "")).split(",") if u]
+        if not users:
+            raise SlackApiFault("no_user")
+        for user_id in users:
+            if user_id == BOT_USER_ID:
+                raise SlackApiFault("cant_invite_self")
+            if user_id not in self.users or self.users[user_id].get("deleted"):
+                raise SlackApiFault("user_not_found")
+            if self.users[user_id].get("is_bot"):
+                raise SlackApiFault("user_is_bot")
+        if all(u in chan.members for u in users):
+            raise SlackApiFault("already_in_channel")
+        chan.members.update(users)
+        return {"channel": chan.info()}
+
+    def m_conversations_kick(self, args: dict[str, Any], team: str) -> dict[str, Any]:
+        chan = self._managed(args.get("channel"))
+        user_id = str(args.get("user") or "")
+        if not user_id:
+            raise SlackApiFault("user_not_found")
+        if user_id == BOT_USER_ID:
+            raise SlackApiFault("cant_kick_self")
+        if user_id not in chan.members:
+            raise SlackApiFault("not_in_channel")
+        chan.members.discard(user_id)
+        return {}
+
     def m_conversations_info(self, args: dict[str, Any], team: str) -> dict[str, Any]:
         return {"channel": self._channel(args.get("channel")).info()}
 
