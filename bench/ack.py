@@ -161,6 +161,11 @@ async def serve(kind: str, db_path: str, api_url: str, data_dir: str = "") -> No
     from adapters.slack.main import start_http
     from adapters.slack.messenger import make_web_client
 
+    trace: Any = None
+    if kind != "bare" and os.environ.get("ACK_TRACE"):  # where an ack's time goes (bench/ack_trace.py)
+        from bench import ack_trace
+
+        trace = ack_trace.install(os.environ["ACK_TRACE"])
     if kind == "bare":
         from slack_bolt.async_app import AsyncApp
 
@@ -180,18 +185,24 @@ async def serve(kind: str, db_path: str, api_url: str, data_dir: str = "") -> No
             from bot.core import metrics
 
             metrics.disable()
+        from adapters.ops import long_running
         from adapters.slack.main import build_services
         from adapters.slack.settings import SlackSettings
         from bot.bootstrap import bootstrap
         from bot.core.settings import Settings
 
+        long_running.before_start()  # as adapters.slack.main.serve does
         if data_dir:  # --heavy: moderators, a data folder, and a runtime that delivers (draws) the chart
             bot = await bootstrap(_settings(db_path, data_dir))
         else:
             bot = await bootstrap(replace(Settings(), database_url=f"sqlite+aiosqlite:///{db_path}"))
         slack = SlackSettings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=api_url)
         services = build_services(bot, slack, pace_seconds=0.0)
+        if trace is not None:
+            ack_trace.mark_saver_connections(services.inbox)
+            ack_trace.lag_monitor(trace)
         server = await start_http(services.adapter.app, "127.0.0.1", 0)
+        long_running.after_start()
         if data_dir:
             keep_delivering(bot, services.messenger)
     print(f"READY {server.url}", flush=True)
@@ -199,6 +210,8 @@ async def serve(kind: str, db_path: str, api_url: str, data_dir: str = "") -> No
     while await loop.run_in_executor(None, sys.stdin.readline):  # the driver closes stdin to stop us
         clear_charts(data_dir)  # --heavy: a line before each burst
     await server.stop()
+    if kind != "bare" and trace is not None:
+        trace.close()
 
 
 def rss_mb(pid: int) -> dict[str, float]:
@@ -321,10 +334,12 @@ async def drive(args: argparse.Namespace) -> None:
             idle_rss = rss_mb(idle.proc.pid)
             idle.stop()
 
-            bare = Child("bare", empty, fake.api_url)
-            bare_url = await bare.ready()
-            bare_result = await load(bare_url, fake, args.rate, args.seconds)
-            bare.stop()
+            bare_result: dict[str, Any] = {"p50_ms": None, "p99_ms": None, "errors": None}
+            if not args.no_bare:
+                bare = Child("bare", empty, fake.api_url)
+                bare_url = await bare.ready()
+                bare_result = await load(bare_url, fake, args.rate, args.seconds)
+                bare.stop()
 
             child = Child("mentorbot", full, fake.api_url)
             url = await child.ready()
@@ -490,6 +505,7 @@ def main() -> None:
     parser.add_argument("--heavy-members", type=int, default=80_000)
     parser.add_argument("--checkins", type=int, default=1_000_000)
     parser.add_argument("--heavy-every", type=float, default=20.0)
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare Bolt app (tracing runs)")
     parser.add_argument(
         "--serve", choices=("mentorbot", "mentorbot-nometrics", "bare", "sidecar"), help=argparse.SUPPRESS
     )

@@ -1,8 +1,9 @@
 """Crash test, inbound: kill -9 the real `mentorbot run` 0–50 ms after it acknowledged a member.
 
-The bot runs as a real process (`python -m adapters.cli run`) against a local fake of
-Slack (HTTP mode, signed requests) or of Discord (REST + gateway) on a SQLite file; the
-fake runs in this driver, so it outlives every kill, as the platform would. Each trial:
+The bot runs as a real process (`mentorbot run`: adapters.cli main, forked from a server
+that did its imports once, bench/warm_run.py) against a local fake of Slack (HTTP mode,
+signed requests) or of Discord (REST + gateway) on a SQLite file; the fake runs in this
+driver, so it outlives every kill, as the platform would. Each trial:
 
 1. a member acts — a DM answer in the middle of an intake, a slash command
    (`/mentor poll "…"`), a click (a vote on a standing poll) or a form submission
@@ -72,6 +73,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Forked:
+    """A bot process forked by bench/warm_run.py (which lets the kernel reap it)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            self.returncode = -1
+        return self.returncode
+
+    def wait(self) -> None:
+        while self.poll() is None:
+            time.sleep(0.005)
+
+
 class Bot:
     """`mentorbot run` (Slack HTTP) as a child process; `kill` is SIGKILL."""
 
@@ -91,14 +111,40 @@ class Bot:
             "LOG_LEVEL": "WARNING",
         }
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: Forked | None = None
+        self.forks: subprocess.Popen[bytes] | None = None
+        self.platform = "slack"
         self.log = open(os.environ.get("CRASH_BOT_LOG") or work / "bot.log", "ab")
 
+    def launch(self) -> None:
+        """Start `mentorbot run`, forked from a process that imported it once (bench/warm_run.py)."""
+        if self.forks is None:
+            # Popen returns once the server is forked; the bench stops it at the end.
+            self.forks = subprocess.Popen(
+                [sys.executable, "-m", "bench.warm_run", self.platform],
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.log,
+            )
+            assert self.forks.stdout is not None
+            if self.forks.stdout.readline().strip() != b"ready":
+                raise RuntimeError("the fork server did not start; see bot.log")
+        assert self.forks.stdin is not None and self.forks.stdout is not None
+        self.forks.stdin.write(b"go\n")
+        self.forks.stdin.flush()
+        self.process = Forked(int(self.forks.stdout.readline()))
+
+    def stop_warm(self) -> None:
+        if self.forks is not None:
+            self.forks.kill()  # our own child, by its pid
+            self.forks.wait()
+            self.forks = None
+
     async def start(self, session: aiohttp.ClientSession) -> None:
-        # Popen returns once the child is forked; the bench kills it with SIGKILL and reaps it on purpose.
-        self.process = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
-        )
+        self.launch()
+        assert self.process is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -249,7 +295,9 @@ class Trials:
             )
             == 200
         )
-        await until(lambda: self.fake.im_with(user) is not None and bool(self.fake.im_with(user).messages))
+        # Getting the member to the question is set-up, not the trial: a slow machine gets time.
+        if not await until(lambda: self.fake.im_with(user) is not None and bool(self.fake.im_with(user).messages), 90):
+            return {"setup_failed": 1}
         im = self.fake.im_with(user)
         role = im.messages[-1]
         assert (
@@ -267,7 +315,8 @@ class Trials:
             )
             == 200
         )
-        await until(lambda: len(im.messages) >= 2)
+        if not await until(lambda: len(im.messages) >= 2, 90):
+            return {"setup_failed": 1}
         topics = im.messages[-1]
         select = next(
             e for b in topics["blocks"] if b["type"] == "actions" for e in b["elements"] if "select" in e["type"]
@@ -289,7 +338,8 @@ class Trials:
             )
             == 200
         )
-        await until(lambda: OTHER_QUESTION in im.messages[-1].get("text", ""))
+        if not await until(lambda: OTHER_QUESTION in im.messages[-1].get("text", ""), 90):
+            return {"setup_failed": 1}
         answer = f"Elixir{self.n}"
         await self.act_and_kill(dm_event(answer, user_id=user, channel_id=im.id, event_id=f"EvCRASH{self.n:07d}"), JSON)
 
@@ -321,16 +371,14 @@ class DiscordBot(Bot):
     def __init__(self, work: Path, fake: Any) -> None:
         super().__init__(work, "")
         self.fake = fake
+        self.platform = "discord"
         for key in [k for k in self.env if k.startswith("SLACK_")]:
             del self.env[key]
         self.env.update(DISCORD_TOKEN=fake.token, DISCORD_API_BASE=fake.api_base)
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         await self.fake.drop_connections()
-        # Popen returns once the child is forked; the bench kills it with SIGKILL and reaps it on purpose.
-        self.process = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, "-m", "adapters.cli", "run"], cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
-        )
+        self.launch()
         await self.fake.wait_connected(timeout=60)
 
 
@@ -513,6 +561,7 @@ async def report(t: Any, bot: Bot, fake: Any, trials: int, kinds: list[str], pla
                 )
     finally:
         bot.kill()
+        bot.stop_warm()
         await fake.stop()
     for total in totals.values():
         total["seconds"] = round(time.perf_counter() - started, 1)

@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage import sqlite_checkpoint
 from storage.sqlite_inline import DRIVER as INLINE_DRIVER
 from storage.sqlite_inline import register as register_inline_sqlite
 
@@ -25,6 +26,8 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         engine_url = self.url
         self.schema = schema
+        self._checkpointed_file: str | None = None
+        self._checkpointing = False
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             # One file, many readers, one writer: WAL keeps readers from blocking on writes.
@@ -37,6 +40,7 @@ class Database:
                 kwargs["connect_args"]["check_same_thread"] = False
                 if self.url.database not in (None, "", ":memory:"):
                     kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
+                    self._checkpointed_file = self.url.database  # WAL checkpoints off the loop (see below)
         else:
             kwargs["pool_pre_ping"] = True
             if schema:
@@ -44,6 +48,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        if self._checkpointed_file is not None:
+            event.listen(self.engine.sync_engine, "connect", self._checkpoint_off_the_loop)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     @asynccontextmanager
@@ -59,6 +65,21 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._checkpointing and self._checkpointed_file is not None:
+            self._checkpointing = False
+            sqlite_checkpoint.release(self._checkpointed_file)
+
+    def _checkpoint_off_the_loop(self, dbapi_connection: Any, _record: Any) -> None:
+        """In place, a commit that checkpoints stalls the event loop for two fsyncs: a running
+        bot's connections leave that to a process of their own (storage/sqlite_checkpoint.py)."""
+        if not sqlite_checkpoint.enabled():
+            return
+        cursor = dbapi_connection.cursor()
+        cursor.execute(sqlite_checkpoint.CONNECT_PRAGMA)
+        cursor.close()
+        if not self._checkpointing and self._checkpointed_file is not None:
+            self._checkpointing = True
+            sqlite_checkpoint.acquire(self._checkpointed_file)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

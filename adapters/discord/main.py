@@ -14,6 +14,7 @@ from adapters.discord.client import make_client
 from adapters.discord.gate import GlobalGate
 from adapters.discord.messenger import DiscordMessenger, RecentInteractions
 from adapters.discord.settings import DiscordSettings, configure_api_base
+from adapters.ops import long_running
 from adapters.ops.health import HealthProbe, install_error_counter, start_health_server
 from adapters.pacing import Pacer
 from bot.bootstrap import bootstrap
@@ -32,6 +33,7 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
     through GET /gateway/bot, the gateway) somewhere else, e.g. a local fake."""
     discord_settings = DiscordSettings.from_env(env)
     configure_api_base(discord_settings.api_base)
+    long_running.before_start()
     bot = await bootstrap(settings, clock=clock)
     recent = RecentInteractions()
     holder: dict[str, Runtime] = {}
@@ -52,6 +54,7 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
         holder["heartbeat"] = await take_back_at_start(bot.db, bot.clock, client.inbox)
         runtime.start()
         holder["resumer"] = asyncio.create_task(keep_resuming(client, settings.sweep_seconds))
+        long_running.after_start()
 
     # Every REST attempt, retries included, keeps to the bot's global limit (shared by workers).
     gate = GlobalGate(Pacer(DbPacingSlots(bot.db)))
@@ -90,6 +93,7 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
         if client.inbox is not None:
             await client.inbox.close()
         await bot.close()
+        long_running.after_stop()
 
 
 def on_sigterm(stop: Callable[[], Awaitable[None]]) -> Callable[[], None]:

@@ -20,6 +20,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.ops import long_running
 from adapters.ops.health import HealthProbe, add_health_routes, install_error_counter, start_health_server
 from adapters.slack.app import SlackAdapter
 from adapters.slack.guard import request_guard
@@ -148,6 +149,7 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
     from bot.runtime import Runtime
 
     slack = SlackSettings.from_env(env)
+    long_running.before_start()
     bot = await bootstrap(settings)
     installation_store = state_store = None
     if slack.oauth:
@@ -195,6 +197,7 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
         stop_transport = server.stop
     stop = stop_signal()
     resumer = asyncio.create_task(keep_resuming(adapter, bot.settings.sweep_seconds))
+    long_running.after_start()
     try:
         await stop.wait()
         log.info("stopping: no new events; finishing what is claimed")
@@ -202,6 +205,7 @@ async def serve(settings: Any, env: Mapping[str, str]) -> None:
         await graceful_stop(adapter, runtime, services.messenger, bot, heartbeat, resumer, stop_transport)
         if health is not None:
             await health.cleanup()
+        long_running.after_stop()
 
 
 def stop_signal() -> asyncio.Event:
