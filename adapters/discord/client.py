@@ -32,6 +32,7 @@ from adapters.discord.render import render
 from adapters.discord.settings import DiscordSettings
 from adapters.discord.sync import sync_commands_if_changed
 from bot.bootstrap import build_router
+from bot.core.command_refs import CommandRefs
 from bot.core.errors import APOLOGY
 from bot.core.events import (
     Actor,
@@ -103,8 +104,11 @@ class MentorClientMixin:
         self._on_login = on_login
         self.tree = MentorTree(self)  # type: ignore[arg-type]
         # The tree is generated from the core's command table (a stand-in core in tests has none).
-        for command in cmds.build_commands(self, getattr(bot, "router", None) or build_router()):
+        router = getattr(bot, "router", None) or build_router()
+        for command in cmds.build_commands(self, router):
             self.tree.add_command(command)
+        # The bot's texts name commands in the text syntax; Discord users read them as Discord names them.
+        self.command_refs = CommandRefs(router.commands.values())
         self.last_sync: str = "not run"
         # SIGTERM (adapters/discord/main.py): events are still saved and acknowledged, so nothing
         # the gateway hands us is lost, but no longer worked on here: the next start resumes them.
@@ -250,12 +254,12 @@ class MentorClientMixin:
         anyway and which, unlike an ephemeral one, is still there after a reload."""
         try:
             if edit_original:
-                first = render(replies[0]) if replies else None
+                first = render(replies[0], self.command_refs) if replies else None
                 kwargs = first.edit_kwargs() if first else {"content": DONE, "embeds": [], "view": None}
                 await interaction.edit_original_response(**kwargs)
                 replies = replies[1:]
             for reply in replies:
-                await interaction.followup.send(ephemeral=ephemeral, **render(reply).send_kwargs())
+                await interaction.followup.send(ephemeral=ephemeral, **render(reply, self.command_refs).send_kwargs())
         except discord.HTTPException:
             log.exception("could not send the private reply for interaction %s", interaction.id)
 
@@ -380,7 +384,7 @@ class MentorClientMixin:
         async def job() -> None:
             for reply in await self.run_core(event):
                 try:
-                    await message.channel.send(**render(reply).send_kwargs())
+                    await message.channel.send(**render(reply, self.command_refs).send_kwargs())
                 except discord.HTTPException:
                     log.exception("could not answer a DM from %s", user_id)
 

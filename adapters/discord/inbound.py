@@ -73,7 +73,7 @@ async def resume_one(client: Any, row: OpenEvent) -> None:
     if row.kind == "dm":
         channel = client.get_partial_messageable(int(reply["channel"]), type=discord.ChannelType.private)
         for message in replies:
-            await channel.send(**render(message).send_kwargs())
+            await channel.send(**render(message, client.command_refs).send_kwargs())
         return
     if not reply.get("token"):
         return
@@ -84,11 +84,13 @@ async def resume_one(client: Any, row: OpenEvent) -> None:
     )
     try:
         if reply.get("edit_original"):
-            first = render(replies[0]) if replies else None
+            first = render(replies[0], client.command_refs) if replies else None
             kwargs = first.edit_kwargs() if first else {"content": "Done.", "embeds": [], "view": None}
             await webhook.edit_message("@original", **kwargs)
             replies = replies[1:]
         for message in replies:
-            await webhook.send(ephemeral=bool(reply.get("ephemeral", True)), **render(message).send_kwargs())
+            await webhook.send(
+                ephemeral=bool(reply.get("ephemeral", True)), **render(message, client.command_refs).send_kwargs()
+            )
     except discord.HTTPException as exc:  # the token lives 15 minutes; after that the reply cannot be shown
         log.warning("could not answer saved interaction %s after a restart: %s", row.event_key, exc)

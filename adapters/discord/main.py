@@ -43,6 +43,7 @@ async def serve(settings: Settings, env: Mapping[str, str], *, clock=None) -> No
             intro_channel_id=discord_settings.intro_channel_id,
             recent=recent,
             dm_channels=DmChannels(bot.db, "discord"),
+            command_refs=client.command_refs,
         )
         holder["messenger"] = messenger
         runtime = holder["runtime"] = Runtime(bot, messenger)

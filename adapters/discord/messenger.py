@@ -29,6 +29,7 @@ import discord
 from adapters.discord.render import RenderedMessage, render
 from adapters.pacing import DmChannelStore
 from bot.core import messages as msg
+from bot.core.command_refs import CommandRefs
 from bot.core.ports import (
     Delivered,
     Delivery,
@@ -132,8 +133,10 @@ class DiscordMessenger:
         intro_channel_id: int | None = None,
         recent: RecentInteractions | None = None,
         dm_channels: DmChannelStore | None = None,
+        command_refs: CommandRefs | None = None,
     ) -> None:
         self.client = client
+        self.command_refs = command_refs  # commands in the bot's texts, named as Discord does
         self.dm_store = dm_channels  # DM channel and intro thread ids, shared by workers
         self.intro_channel_id = intro_channel_id
         self.recent = recent or RecentInteractions()
@@ -214,7 +217,7 @@ class DiscordMessenger:
     async def _post(self, delivery: Delivery) -> DeliveryResult:
         if delivery.message is None:
             return PermanentFailure("empty", "POST without a message")
-        rendered = render(delivery.message)
+        rendered = render(delivery.message, self.command_refs)
         destination = delivery.destination
         nonce = nonce_for(delivery.idempotency_key)
         if destination.kind is DestinationKind.CHANNEL:
@@ -348,7 +351,7 @@ class DiscordMessenger:
     async def _update(self, delivery: Delivery) -> DeliveryResult:
         if not delivery.target_ref or delivery.message is None:
             return PermanentFailure("no_target", "UPDATE needs target_ref and a message")
-        rendered = render(delivery.message)
+        rendered = render(delivery.message, self.command_refs)
         for channel_id, message_id in parse_ref(delivery.target_ref):
             partial = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
             await partial.edit(**rendered.edit_kwargs())

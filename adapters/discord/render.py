@@ -23,6 +23,7 @@ import discord
 from discord import utils as dutils
 
 from adapters.discord.components import COMPONENT_ID, ComponentSpec, build_view
+from bot.core.command_refs import CommandRefs
 from bot.core.messages import (
     Button,
     ButtonStyle,
@@ -77,12 +78,13 @@ def escape_user_text(text: str) -> str:
     return _MENTION_LIKE.sub("@\u200b", escaped)
 
 
-def render_spans(spans: tuple[Span, ...], mentions: list[str]) -> str:
-    """Spans → Discord markdown. Mention ids are collected so only they may ping."""
+def render_spans(spans: tuple[Span, ...], mentions: list[str], refs: CommandRefs | None = None) -> str:
+    """Spans → Discord markdown. Mention ids are collected so only they may ping; the bot's own
+    text names commands as Discord does (`refs`), member text is never rewritten."""
     out: list[str] = []
     for span in spans:
         if isinstance(span, str):
-            out.append(span)
+            out.append(refs.discord(span) if refs else span)
         elif isinstance(span, UserText):
             out.append(escape_user_text(span.text))
         elif isinstance(span, Strong):
@@ -237,13 +239,13 @@ def _layout(parts: list[Button | Select], notes: list[str]) -> list[list[Compone
     return rows
 
 
-def _fields_embeds(fields: Fields, mentions: list[str]) -> list[discord.Embed]:
+def _fields_embeds(fields: Fields, mentions: list[str], refs: CommandRefs | None) -> list[discord.Embed]:
     embeds: list[discord.Embed] = []
     for start in range(0, len(fields.rows), EMBED_FIELDS_MAX):
         embed = discord.Embed(colour=EMBED_COLOUR)
         for label, value in fields.rows[start : start + EMBED_FIELDS_MAX]:
             name = shorten(dutils.escape_markdown(label).strip() or "\u200b", FIELD_NAME_MAX)
-            rendered = render_spans(value, mentions).strip() or "\u200b"
+            rendered = render_spans(value, mentions, refs).strip() or "\u200b"
             embed.add_field(name=name, value=shorten(rendered, FIELD_VALUE_MAX), inline=True)
         embeds.append(embed)
     return embeds
@@ -285,8 +287,9 @@ def _fit_embeds(embeds: list[discord.Embed], notes: list[str]) -> list[discord.E
     return kept
 
 
-def render(message: Message) -> RenderedMessage:
-    """Neutral message → what discord.py sends. Never raises for size; shortens instead."""
+def render(message: Message, refs: CommandRefs | None = None) -> RenderedMessage:
+    """Neutral message → what discord.py sends. Never raises for size; shortens instead.
+    With `refs`, commands named in the bot's text read as Discord's (`/mentor-admin export`)."""
     mentions: list[str] = []
     notes: list[str] = []
     blocks: list[str] = []
@@ -296,9 +299,9 @@ def render(message: Message) -> RenderedMessage:
 
     for part in message.parts:
         if isinstance(part, Text):
-            blocks.append(render_spans(part.spans, mentions))
+            blocks.append(render_spans(part.spans, mentions, refs))
         elif isinstance(part, Fields):
-            embeds.extend(_fields_embeds(part, mentions))
+            embeds.extend(_fields_embeds(part, mentions, refs))
         elif isinstance(part, (Button, Select)):
             components.append(part)
         elif isinstance(part, (Image, File)):

@@ -195,6 +195,9 @@ async def test_a_proposal_with_twenty_pairs_and_moderator_help_fit_discord(progr
         await p.seed(mentee, "mentee", topics_wanted=["Python"], goals="grow in Python, testing and reviews " * 4)
     proposal = await p.run(p.owner, "match")
     assert "20 pairs" in text_of(proposal) and "… and 5 more pairs" in text_of(proposal)
+    # The proposal names its commands as Discord has them, not in the console's text syntax.
+    assert "(/mentor-admin match show lists them all)" in text_of(proposal)
+    assert "/mentor match" not in text_of(proposal)
     everything = await p.run(p.owner, "match show")
     assert "20 pairs" in text_of(everything)
     help_text = await p.run(p.owner, "help")
