@@ -23,8 +23,12 @@ run: $(STAMP)
 # The Hypothesis profile is `dev` (a few hundred examples) unless CI=true (`ci`: 10,000).
 # Bytecode caching stays on here even if the shell disables it: pytest then reuses its
 # assertion-rewritten test modules instead of rewriting all of them on every run.
+# The tests run on one pytest-xdist worker per core, a test module at a time per worker
+# (its module fixtures are built once); `make test XDIST=` runs them in one process.
+XDIST ?= -n auto --dist loadfile
+PYTEST_ARGS ?= -q
 test: lint
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # ruff's rules and format check on the whole tree, mypy on the core and storage
 # (its cache in .mypy_cache makes a rerun take seconds). Also run by `make test`.

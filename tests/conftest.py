@@ -17,7 +17,7 @@ from hypothesis import settings as hypothesis_settings
 
 from bot.core.settings import Settings
 from tests.support.chat import Chat
-from tests.support.db import DatabaseFactory, build_migrated_sqlite, postgres_schema, sqlite_copy
+from tests.support.db import DatabaseFactory, build_migrated_sqlite, postgres_schema, sqlite_copy, worker_database
 
 # --- Hypothesis: a quick loop on a laptop, full strength in CI -----------------
 # `ci` keeps the 10,000 generated inputs per property the suite always had; `dev`
@@ -69,6 +69,12 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 # --- databases ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_worker_database() -> Iterator[None]:
+    """Under pytest-xdist, this worker's own PostgreSQL database (tests/support/db.py)."""
+    yield from worker_database()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,9 @@
 """Test databases: a fresh SQLite file per test, and a throw-away PostgreSQL schema when
 TEST_DATABASE_URL is set (CI sets it; see .ci/run). Also the clock start every test shares.
 
+Under pytest-xdist each worker has its own PostgreSQL database on the TEST_DATABASE_URL
+server (`worker_database_url`), created for the session by `worker_database`.
+
 A test's SQLite file starts as a copy of one database migrated once per run
 (`migrated_sqlite`): running every migration costs a fifth of a second of CPU, paid
 by hundreds of tests otherwise. The bot still runs `upgrade()` on start-up (a no-op
@@ -14,7 +17,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -29,7 +32,25 @@ from storage.migrate import upgrade
 T = TypeVar("T")
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning
-PG_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+SERVER_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
+
+
+def worker_database_url(url: str, worker: str, run: str) -> str:
+    """The test database of one pytest-xdist worker: `<database>_<worker>_<run>` on the same
+    server (`test_gw0_1a2b3c4d`), so parallel workers, and parallel runs, never share one.
+    Without xdist (`worker` empty) it is `url` itself."""
+    if not url or not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    server = make_url(url)
+    name = f"{server.database or 'postgres'}_{worker}_{run[:8]}".lower()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = worker_database_url(
+    SERVER_URL, os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+)
 
 
 class DatabaseFactory:
@@ -57,6 +78,31 @@ def build_migrated_sqlite(path: Path) -> Path:
 
     run_apart(build())
     return path
+
+
+def worker_database() -> Iterator[None]:
+    """Create this xdist worker's database (PG_URL) for the session and drop it afterwards;
+    nothing to do without xdist or without TEST_DATABASE_URL."""
+    if PG_URL == SERVER_URL:
+        yield
+        return
+    from sqlalchemy.engine import make_url
+
+    name = make_url(PG_URL).database
+
+    async def admin(statement: str) -> None:
+        server = Database(SERVER_URL)
+        async with server.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql(statement)
+        await server.dispose()
+
+    run_apart(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_apart(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield
+    finally:
+        run_apart(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def run_apart(work: Coroutine[Any, Any, T]) -> T:

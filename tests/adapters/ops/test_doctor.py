@@ -1,11 +1,21 @@
-"""`mentorbot doctor` through the real process: a healthy and a broken set-up on the
-fake Slack and the fake Discord, and the core checks on their own. A failure names the
-check, says how to fix it, and makes the exit status non-zero; secrets never appear."""
+"""`mentorbot doctor`: a healthy and a broken set-up on the fake Slack and the fake Discord,
+and the core checks on their own. A failure names the check, says how to fix it, and makes
+the exit status non-zero; secrets never appear.
+
+The real process (`python -m adapters.cli doctor`, exit status, stdout, no traceback on
+stderr) runs once per platform and once for the core checks, healthy and broken. The
+other variants call the same entry point the CLI calls (`adapters.ops.doctor.doctor` with
+the same environment, working directory and platform choice) in the test's process: each
+real process costs a second of CPU for the imports, and two dozen of them were a tenth of
+the suite. A warning logged with a traceback fails an in-process run as it fails a process.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import shutil
 import sqlite3
 import stat
 import sys
@@ -24,28 +34,60 @@ from tests.support.slack_harness import SlackStack
 ROOT = Path(__file__).resolve().parents[3]
 
 
-async def doctor(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
-    """Run `mentorbot doctor` without blocking the loop the fakes answer on."""
+async def doctor(tmp_path: Path, env: dict[str, str], *, process: bool = False) -> tuple[int, str]:
+    """`mentorbot doctor` with `env` and `tmp_path` as its working directory: its exit status
+    and output. `process=True` runs the real command, without blocking the loop the fakes
+    answer on; otherwise the CLI's own entry point runs here (see the module's docstring)."""
     full = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "adapters.cli", "doctor",
-        cwd=tmp_path, env=full, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert b"Traceback" not in err, err.decode()
-    return proc.returncode or 0, out.decode()
+    if process:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "adapters.cli", "doctor",
+            cwd=tmp_path, env=full, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        assert b"Traceback" not in err, err.decode()
+        return proc.returncode or 0, out.decode()
+    from adapters.cli import choose_platform
+    from adapters.ops.doctor import doctor as run_doctor
+
+    records = _Records()
+    logging.getLogger().addHandler(records)
+    here = Path.cwd()
+    os.chdir(tmp_path)  # relative paths (the default data directory) as the process sees them
+    try:
+        healthy, lines = await asyncio.wait_for(run_doctor(full, choose_platform(full)), 120)
+    finally:
+        os.chdir(here)
+        logging.getLogger().removeHandler(records)
+    tracebacks = [r.getMessage() for r in records.seen if r.exc_info]
+    assert not tracebacks, tracebacks
+    return (0 if healthy else 1), "\n".join(lines) + "\n"
 
 
-async def migrated(tmp_path: Path) -> dict[str, str]:
-    """A migrated SQLite database with the permissions doctor wants, and a private data dir."""
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)  # what `mentorbot doctor` prints on stderr
+        self.seen: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append(record)
+
+
+async def migrated(tmp_path: Path, migrated_sqlite: Path | None = None) -> dict[str, str]:
+    """A migrated SQLite database with the permissions doctor wants, and a private data dir:
+    made by the real `mentorbot migrate`, or copied from the suite's migrated template."""
     db = tmp_path / "mentorbot.db"
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{db}", "MENTORBOT_DATA_DIR": str(tmp_path / "data")}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "adapters.cli", "migrate", cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    assert await proc.wait() == 0
+    if migrated_sqlite is not None:
+        shutil.copyfile(migrated_sqlite, db)
+        db.chmod(0o600)  # as `mentorbot migrate` leaves it (the process run below checks that it does)
+    else:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "adapters.cli", "migrate", cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        assert await proc.wait() == 0
     tidy(db, tmp_path / "data")
     return env
 
@@ -69,19 +111,19 @@ def line(out: str, name: str) -> str:
 
 
 async def test_core_checks_pass_on_a_tidy_install(tmp_path: Path) -> None:
-    env = await migrated(tmp_path)
-    code, out = await doctor(tmp_path, env)
+    env = await migrated(tmp_path)  # the real `mentorbot migrate`
+    code, out = await doctor(tmp_path, env, process=True)
     assert code == 0, out
     for name in ("configuration", "program file", "database reachable", "migrations at head", "data directory"):
         assert line(out, name).startswith("[ok  ]")
     assert out.rstrip().endswith("all checks passed")
 
 
-async def test_core_failures_each_come_with_a_fix(tmp_path: Path) -> None:
-    env = await migrated(tmp_path)
+async def test_core_failures_each_come_with_a_fix(tmp_path: Path, migrated_sqlite: Path) -> None:
+    env = await migrated(tmp_path, migrated_sqlite)
     spoil(tmp_path, env)
     env |= {"MENTORBOT_PROGRAM": str(tmp_path / "program.toml")}
-    code, out = await doctor(tmp_path, env)
+    code, out = await doctor(tmp_path, env, process=True)
     assert code == 1
     assert line(out, "database file permissions").startswith("[FAIL]") and "chmod 600" in out
     assert line(out, "data directory").startswith("[FAIL]") and "chmod 700" in out
@@ -108,8 +150,8 @@ async def test_an_unreachable_postgres_is_reported(tmp_path: Path) -> None:
     assert "hunter2" not in out
 
 
-async def test_slack_healthy_and_broken(tmp_path: Path) -> None:
-    env = await migrated(tmp_path)
+async def test_slack_healthy_and_broken(tmp_path: Path, migrated_sqlite: Path) -> None:
+    env = await migrated(tmp_path, migrated_sqlite)
     async with FakeSlack() as slack:
         slack_env = {
             **env,
@@ -117,7 +159,7 @@ async def test_slack_healthy_and_broken(tmp_path: Path) -> None:
             "SLACK_SIGNING_SECRET": "s3cret",
             "SLACK_API_URL": slack.api_url,
         }
-        code, out = await doctor(tmp_path, slack_env)
+        code, out = await doctor(tmp_path, slack_env, process=True)
         assert code == 0, out
         assert line(out, "Slack auth.test").startswith("[ok  ]")
         assert line(out, "Slack scopes").startswith("[ok  ]")
@@ -140,8 +182,8 @@ async def test_slack_healthy_and_broken(tmp_path: Path) -> None:
         assert line(out, "Slack configuration").startswith("[FAIL]") and "SLACK_SIGNING_SECRET" in out
 
 
-async def test_slack_oauth_mode_checks_the_secret_key(tmp_path: Path) -> None:
-    env = await migrated(tmp_path)
+async def test_slack_oauth_mode_checks_the_secret_key(tmp_path: Path, migrated_sqlite: Path) -> None:
+    env = await migrated(tmp_path, migrated_sqlite)
     oauth = {**env, "SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "x", "SLACK_SIGNING_SECRET": "s"}
     code, out = await doctor(tmp_path, {**oauth, "MENTORBOT_SECRET_KEY": "not-a-key"})
     # The Slack settings refuse a bad key themselves, so the failing check names it.
@@ -152,8 +194,8 @@ async def test_slack_oauth_mode_checks_the_secret_key(tmp_path: Path) -> None:
     assert code == 0, out
 
 
-async def test_discord_healthy_and_broken(tmp_path: Path) -> None:
-    env = await migrated(tmp_path)
+async def test_discord_healthy_and_broken(tmp_path: Path, migrated_sqlite: Path) -> None:
+    env = await migrated(tmp_path, migrated_sqlite)
     fake = FakeDiscord()
     await fake.start()
     try:
@@ -162,7 +204,7 @@ async def test_discord_healthy_and_broken(tmp_path: Path) -> None:
         assert code == 1  # a new application: the bot has never synced its commands
         assert line(out, "Discord command tree").startswith("[FAIL] Discord command tree: /mentor is not registered")
         await sync_like_the_bot(fake, discord_env)
-        code, out = await doctor(tmp_path, discord_env)
+        code, out = await doctor(tmp_path, discord_env, process=True)
         assert code == 0, out
         assert line(out, "Discord command tree") == "[ok  ] Discord command tree: in sync (global)"
         assert line(out, "Discord token").startswith("[ok  ]") and fake.bot.id in out
@@ -247,8 +289,8 @@ async def sync_like_the_bot(fake: FakeDiscord, env: dict[str, str]) -> None:
             assert response.status == 200, await response.text()
 
 
-async def test_slack_request_mode_socket_and_http(tmp_path: Path) -> None:
-    env = await migrated(tmp_path)
+async def test_slack_request_mode_socket_and_http(tmp_path: Path, migrated_sqlite: Path) -> None:
+    env = await migrated(tmp_path, migrated_sqlite)
     async with FakeSlack() as slack:
         base = {**env, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url}
         code, out = await doctor(tmp_path, {**base, "SLACK_APP_TOKEN": APP_TOKEN})
