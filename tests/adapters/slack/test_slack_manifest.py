@@ -30,8 +30,11 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.info": {"channels:read"},
     # A mentoring circle's private channel: created and its members invited (private channels: groups:write).
     "conversations.create": {"groups:write"},
-    "conversations.invite": {"groups:write"},
-    "conversations.kick": {"groups:write"},  # forget-me takes a member out of their circle's channel
+    # The community spaces ([spaces] in program.toml) too: a public channel needs channels:manage,
+    # a private one groups:write (Slack's documented bot scopes for both methods); forget-me takes
+    # a member out of their circle's channel.
+    "conversations.invite": {"channels:manage", "groups:write"},
+    "conversations.kick": {"channels:manage", "groups:write"},
     "pins.add": {"pins:write"},
     "pins.remove": {"pins:write"},
     "users.info": {"users:read"},
@@ -40,10 +43,6 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.publish": set(),
     "auth.test": set(),
     "usergroups.users.list": {"usergroups:read"},
-    # The community spaces ([spaces] in program.toml): a public channel needs channels:manage,
-    # a private one groups:write (Slack's documented bot scopes for both methods).
-    "conversations.invite": {"channels:manage", "groups:write"},
-    "conversations.kick": {"channels:manage", "groups:write"},
 }
 # Scopes only needed when an optional setting is used; docs/slack.md says so.
 OPTIONAL_SCOPES = {"usergroups:read": "SLACK_MODERATOR_GROUP"}
