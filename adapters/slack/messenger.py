@@ -226,8 +226,10 @@ class SlackMessenger:
     async def deliver(self, delivery: Delivery) -> DeliveryResult:
         try:
             token = await self._token(delivery.community_external_id)
+            if delivery.operation is Operation.SPACE_REMOVE and delivery.destination.kind is DestinationKind.SPACE:
+                return await self._space_remove(delivery, token)  # out of a circle's private channel
             if delivery.operation in (Operation.SPACE_ADD, Operation.SPACE_REMOVE):
-                return await self._space_member(delivery, token)
+                return await self._space_member(delivery, token)  # into / out of a community space
             if delivery.destination.kind is DestinationKind.HOME and delivery.message is not None:
                 return await self._publish_home(delivery, token)
             if delivery.operation is Operation.POST:
@@ -238,8 +240,6 @@ class SlackMessenger:
                 return await self._pin(delivery, token, add=True)
             if delivery.operation is Operation.UNPIN:
                 return await self._pin(delivery, token, add=False)
-            if delivery.operation is Operation.SPACE_REMOVE:
-                return await self._space_remove(delivery, token)
             if delivery.operation is Operation.CALENDAR_EVENT:
                 return Delivered(None)  # Slack has no events of its own: the post and the .ics invites serve
             return PermanentFailure("unsupported_operation", str(delivery.operation))

@@ -86,6 +86,7 @@ SAMPLE_ARGS = {
     "circle schedule": "--circle 1",
     "circle wrap-up": "1",
     "circle create": "@maria @ann",
+    "spaces": "",
 }
 # Commands that name an object by id, and the id to try from another community.
 ID_COMMANDS = {
