@@ -8,7 +8,15 @@ from icalendar import Calendar
 
 from bot.core.calendar import Invite, invite_ics, invite_uid
 from bot.core.parsing import ParseError
-from bot.features.meetings.slots import Person, Window, fits, parse_availability, propose_slots, slot_label
+from bot.features.meetings.slots import (
+    Person,
+    Window,
+    describe_availability,
+    fits,
+    parse_availability,
+    propose_slots,
+    slot_label,
+)
 
 TOKYO, LA = "Asia/Tokyo", "America/Los_Angeles"
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -109,3 +117,20 @@ def test_the_program_file_sets_waking_hours_and_a_cpd_conversion_and_refuses_non
         parse_program(
             text.replace('waking_hours = "08:00-20:00"', 'waking_hours = "08:00-20:00"\ncpd_per_hour = 99', 1)
         )
+
+
+def test_several_days_in_one_part_are_all_kept_and_a_non_day_is_refused() -> None:
+    # "Mon, Wed 18-20" once kept Monday only; every day named is a window now.
+    assert describe_availability(parse_availability("Mon, Wed 18-20")) == "Mon 18:00–20:00, Wed 18:00–20:00"
+    assert describe_availability(parse_availability("monday - wednesday sat 9-12")) == (
+        "Mon–Wed 09:00–12:00, Sat 09:00–12:00"
+    )
+    for unreadable in ("monwed 18-20", "Mon-Tue-Wed 9-10", "9-10"):
+        with pytest.raises(ParseError):
+            parse_availability(unreadable)
+
+
+def test_a_refusal_echoes_no_markup_from_the_member() -> None:
+    with pytest.raises(ParseError) as refused:
+        parse_availability("<!channel> *now* 9-10")
+    assert "<" not in str(refused.value) and "*" not in str(refused.value) and "!channel" not in str(refused.value)

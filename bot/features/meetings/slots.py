@@ -21,7 +21,7 @@ STEP = timedelta(minutes=30)
 NOTICE = timedelta(hours=12)  # never propose a time that leaves no room to plan
 HORIZON = timedelta(days=21)
 AVAILABILITY_HELP = 'Write it like "Mon-Fri 18:00-20:00; Sat 10-14" (your own time; days and hours).'
-_DAYS = re.compile(r"^([a-z]{3})[a-z]*(?:\s*-\s*([a-z]{3})[a-z]*)?$")
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _HOURS = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*-\s*(\d{1,2})(?::(\d{2}))?$")
 
 
@@ -43,31 +43,61 @@ class Person:
 
 
 def parse_availability(text: str) -> tuple[Window, ...]:
-    """`Mon-Fri 18:00-20:00; Sat 10-14` → windows. Several parts are separated by ; or a new line."""
+    """`Mon-Fri 18:00-20:00; Sat 10-14` → windows. Several parts are separated by ; or a new line;
+    one part may name several days or ranges (`Mon, Wed 18-20`, `Mon-Tue Thu 9-12`)."""
     windows: list[Window] = []
     for part in re.split(r"[;\n]", text.lower()):
         part = " ".join(part.replace(",", " ").split())
         if not part:
             continue
         days_word, _, hours_word = part.rpartition(" ")
-        days, hours = _DAYS.match(days_word.replace(" ", "")), _HOURS.match(hours_word)
-        if not days or not hours or days.group(1) not in WEEKDAYS or (days.group(2) or "mon") not in WEEKDAYS:
-            raise ParseError(f"I can't read {part!r}. {AVAILABILITY_HELP}")
-        first = WEEKDAYS.index(days.group(1))
-        last = WEEKDAYS.index(days.group(2)) if days.group(2) else first
+        hours = _HOURS.match(hours_word)
+        days = _days(days_word)
+        if days is None or not hours:
+            raise ParseError(f"I can't read {_shown(part)!r} as days and hours. {AVAILABILITY_HELP}")
         start = int(hours.group(1)) * 60 + int(hours.group(2) or 0)
         end = int(hours.group(3)) * 60 + int(hours.group(4) or 0)
         if not 0 <= start < end <= 24 * 60:
-            raise ParseError(f"{hours_word!r}: the end must come after the start, within one day.")
-        day = first
-        while True:
-            windows.append(Window(day, start, end))
-            if day == last:
-                break
-            day = (day + 1) % 7
+            raise ParseError(f"{_shown(hours_word)!r}: the end must come after the start, within one day.")
+        windows.extend(Window(day, start, end) for day in days)
     if not windows:
         raise ParseError(f"Say when you are usually free. {AVAILABILITY_HELP}")
     return tuple(windows)
+
+
+def _shown(words: str) -> str:
+    """The member's words echoed back only as letters, digits, spaces, ':' and '-': nothing a
+    platform could read as markup or a mention."""
+    return re.sub(r"[^a-z0-9: -]", "", words)[:40]
+
+
+def _days(words: str) -> list[int] | None:
+    """`mon-fri`, `mon wed`, `monday - wednesday sat` → weekdays in order written; None if a word is no day."""
+    days: list[int] = []
+    for token in re.sub(r"\s*-\s*", "-", words).split():
+        ends = token.split("-")
+        if len(ends) > 2 or not all(_day(e) is not None for e in ends):
+            return None
+        first, last = _day(ends[0]), _day(ends[-1])
+        assert first is not None and last is not None
+        day = first
+        while True:
+            if day not in days:
+                days.append(day)
+            if day == last:
+                break
+            day = (day + 1) % 7
+    return days or None
+
+
+def _day(word: str) -> int | None:
+    """A weekday written whole or shortened to at least three letters ("wed", "weds" is not one)."""
+    if len(word) < 3:
+        return None
+    for index, name in enumerate(_DAY_NAMES):
+        if name.startswith(word):
+            return index
+    return None
 
 
 def describe_availability(windows: tuple[Window, ...]) -> str:
