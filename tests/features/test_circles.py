@@ -242,3 +242,31 @@ async def test_leaving_takes_a_member_out_of_the_space(chat: Chat) -> None:
     assert "[#circle-1] removed: bob" in out
     out = await chat('@ann /mentor circle goal "Ann ships"')
     assert "[#circle-1 dana+ann] Circle #1 goal board" in out
+
+
+async def test_a_restart_mid_scheduling_and_second_clicks_act_once(chat: Chat) -> None:
+    await chat("moderators: carol", "@carol /mentor modchannel")
+    await sign_up(chat, "dana", "mentor", capacity=3, timezone="Europe/Berlin")
+    await sign_up(chat, "ann", "mentee", timezone="Europe/London")
+    await sign_up(chat, "bob", "mentee", timezone="Europe/Berlin")
+    await chat("@carol /mentor circle create @dana @ann @bob --topic Data")
+    await chat("@dana /mentor circle schedule")
+    await chat("@dana click Slot 1")
+    # A second click on a slot is an untick, said plainly; a third ticks it again.
+    out = await chat("@ann click Slot 1", "@ann click Slot 1")
+    assert "[only ann] Unticked:" in out and "2 members still to answer." in out
+    # The bot restarts between two members' ticks: the ticks so far are kept, the rest still count.
+    out = await chat("restart", "@ann click Slot 1")
+    assert "(restarted" in out and "1 member still to answer." in out and "Booked" not in out
+    out = await chat("@bob click Slot 1")
+    assert out.count("[#circle-1 dana+ann+bob] Booked: the circle meets") == 1
+    out = await chat("@bob click Slot 1")  # the same button again: nothing booked twice
+    assert "Booked: the circle meets" not in out and "Moved" not in out
+    assert all(len(_ics(out, name)) == 0 for name in ("dana", "ann", "bob"))
+
+    # Wrapping up clicked twice: one goodbye in the space, one feedback request each.
+    await chat("@dana /mentor circle wrap-up")
+    out = await chat("@dana click Wrap up the circle", "@dana click Wrap up the circle")
+    assert out.count("[#circle-1 dana+ann+bob] Circle #1 is complete.") == 1
+    assert out.count("[DM ann] How would you rate your mentorship with dana?") == 1
+    assert len(await _rows(chat, Circle, Circle.status == "completed")) == 1
