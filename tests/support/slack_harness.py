@@ -173,8 +173,19 @@ def button_ids(message: dict[str, Any]) -> list[str]:
     return [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """A posted message's buttons: label → action_id (what a test clicks)."""
+    return {
+        e["text"]["text"]: e["action_id"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    }
+
+
 def body_text(message: dict[str, Any]) -> str:
     return json.dumps(message["blocks"], ensure_ascii=False) + message.get("text", "")
 
 
-__all__ = ["SlackStack", "settle", "button_ids", "body_text", "replace"]
+__all__ = ["SlackStack", "settle", "button_ids", "buttons", "body_text", "replace"]

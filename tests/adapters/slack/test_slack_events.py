@@ -22,7 +22,7 @@ from bot.core.settings import Settings
 from storage.tables import EventRsvp, OutboxMessage
 from tests.fakes.slack import FakeSlack
 from tests.support.db import START
-from tests.support.slack_harness import SlackStack, body_text
+from tests.support.slack_harness import SlackStack, body_text, buttons
 
 PROGRAM = "C0PROGRAM"
 
@@ -35,16 +35,6 @@ async def stack(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackStack]:
     s = await SlackStack.start(fake, settings, ManualClock(START))
     yield s
     await s.stop()
-
-
-def buttons(message: dict) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 async def test_event_post_click_and_the_ics_file(stack: SlackStack, fake: FakeSlack) -> None:

@@ -28,7 +28,7 @@ from storage.tables import Goal, Pairing, Profile
 from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.support.community import seed_profile
 from tests.support.db import START
-from tests.support.slack_harness import FORM, JSON, SlackStack, settle
+from tests.support.slack_harness import FORM, JSON, SlackStack, buttons, settle
 from tests.support.slack_payloads import block_action_payload, event, payload_body
 
 SLACK = CommunityRef("slack", TEAM_ID, "mentor-community")
@@ -60,16 +60,6 @@ def home_controls(fake: FakeSlack, user_id: str) -> dict[str, str]:
             label = element["text"]["text"] if element["type"] == "button" else element["placeholder"]["text"]
             found[label] = element["action_id"]
     return found
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 async def open_home(stack: SlackStack, user_id: str) -> str:

@@ -18,7 +18,7 @@ from bot.core.settings import Settings
 from storage.tables import Member, Profile
 from tests.fakes.slack import FakeSlack
 from tests.support.db import START
-from tests.support.slack_harness import SlackStack, body_text, settle
+from tests.support.slack_harness import SlackStack, body_text, buttons, settle
 
 
 @pytest.fixture
@@ -26,16 +26,6 @@ async def stack(fake: FakeSlack, settings: Settings) -> AsyncIterator[SlackStack
     s = await SlackStack.start(fake, settings, ManualClock(START))
     yield s
     await s.stop()
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 def selects(message: dict[str, Any]) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from storage.tables import MeetingLog, MeetingPlan, Pulse
 from tests.fakes.slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.support.community import seed_profile
 from tests.support.db import START
-from tests.support.slack_harness import SlackStack, body_text, settle
+from tests.support.slack_harness import SlackStack, body_text, buttons, settle
 
 SLACK = CommunityRef("slack", TEAM_ID, "mentor-community")
 
@@ -57,16 +57,6 @@ async def stack(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackStack]:
     await s.deliver()
     yield s
     await s.stop()
-
-
-def buttons(message: dict) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 def group(fake: FakeSlack):  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from storage.tables import CheckIn, Feedback, Goal, Pairing
 from tests.fakes.slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.support.community import seed_profile
 from tests.support.db import START
-from tests.support.slack_harness import SlackStack, body_text, settle
+from tests.support.slack_harness import SlackStack, body_text, buttons, settle
 
 SLACK = CommunityRef("slack", TEAM_ID, "mentor-community")
 
@@ -49,17 +49,6 @@ async def two_pairs(stack: SlackStack) -> None:
     await seed(stack, "U0OMAR", "mentor", topics_offered=["Go"], years_experience=8)
     await seed(stack, "U0ANN", "mentee", topics_wanted=["Python"], goals="learn testing in Python")
     await seed(stack, "U0BEN", "mentee", topics_wanted=["Go"])
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    """Button label → action_id of a Slack message or response body."""
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 def mpim_with(fake: FakeSlack, *user_ids: str) -> Any:

@@ -19,7 +19,7 @@ from storage.tables import Intake, Profile, RecruitAlert, RecruitAsk
 from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.support.community import seed_profile
 from tests.support.db import START
-from tests.support.slack_harness import FORM, SlackStack, body_text, settle
+from tests.support.slack_harness import FORM, SlackStack, body_text, buttons, settle
 from tests.support.slack_payloads import block_action
 
 SLACK = CommunityRef("slack", TEAM_ID, "mentor-community")
@@ -34,16 +34,6 @@ async def stack(fake: FakeSlack, settings: Settings) -> AsyncIterator[SlackStack
     s = await SlackStack.start(fake, settings, ManualClock(START))
     yield s
     await s.stop()
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 async def shortage(stack: SlackStack) -> dict[str, Any]:

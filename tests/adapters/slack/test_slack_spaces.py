@@ -22,7 +22,7 @@ from bot.core.settings import Settings
 from tests.fakes.slack import TEAM_ID, FakeSlack
 from tests.support.community import seed_profile
 from tests.support.db import START
-from tests.support.slack_harness import SlackStack, body_text
+from tests.support.slack_harness import SlackStack, body_text, buttons
 
 SLACK = CommunityRef("slack", TEAM_ID, "mentor-community")
 
@@ -52,16 +52,6 @@ async def stack(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackStack]:
     await s.command("U0CAROL", "modchannel", channel_id="C0MODS")
     yield s
     await s.stop()
-
-
-def buttons(message: dict) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 async def test_join_by_button_invites_and_leaving_the_program_kicks(stack: SlackStack, fake: FakeSlack) -> None:
