@@ -26,7 +26,7 @@ from bot.core.ports import Destination
 from bot.core.router import ComponentId
 from bot.features.circles.circles import circle_for, members_by_id, seats_of, space_of
 from bot.features.meetings.files import attachment_path, write_private
-from bot.features.meetings.schedule import member_zone
+from bot.features.meetings.schedule import member_zone, slot_lines
 from bot.features.meetings.slots import Person, Window, propose_slots, slot_label
 from storage.tables import Availability, Circle, CircleStatus, Member, OutboxMessage
 
@@ -85,15 +85,8 @@ async def offer(ctx: Ctx, circle: Circle, *, public: bool) -> None:
             "the first that everyone ticks is booked, with a calendar invite.",
         )
     ]
-    for number, start in enumerate(starts, 1):
-        spans: list[msg.Span] = [f"{number}. "]
-        for index, (member, person) in enumerate(zip(people, persons, strict=True)):
-            spans += [
-                " · " if index else "",
-                UserText(member.display_name),
-                f": {slot_label(start, MINUTES, person.zone)}",
-            ]
-        parts.append(msg.Text(tuple(spans)))
+    named = [(member.display_name, person.zone) for member, person in zip(people, persons, strict=True)]
+    parts += slot_lines(starts, named, MINUTES)
     cid = str(circle.id)
     parts += [Button(f"Slot {i + 1}", str(ComponentId("circle", cid, "slot", str(i)))) for i in range(len(starts))]
     parts.append(Button("None of these work", str(ComponentId("circle", cid, "noslot"))))

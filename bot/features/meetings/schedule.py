@@ -109,15 +109,7 @@ async def plan_slots(
             "the first you both tick is booked, with a calendar invite.",
         )
     ]
-    for number, start in enumerate(starts, 1):
-        spans: list[msg.Span] = [f"{number}. "]
-        for index, (member, person, _) in enumerate(people):
-            spans += [
-                " · " if index else "",
-                UserText(member.display_name),
-                f": {slot_label(start, MEETING_MINUTES, person.zone)}",
-            ]
-        parts.append(msg.Text(tuple(spans)))
+    parts += slot_lines(starts, [(member.display_name, person.zone) for member, person, _ in people], MEETING_MINUTES)
     parts += [
         Button(f"Slot {i + 1}", str(ComponentId("slot", str(plan.id), "pick", str(i)))) for i in range(len(starts))
     ]
@@ -357,3 +349,15 @@ async def next_reminder_due(session: AsyncSession) -> datetime | None:
 
 
 __all__ = ["offer_slots", "on_slot_component", "schedule_command", "availability_command", "send_due_reminders"]
+
+
+def slot_lines(starts: list[datetime], people: list[tuple[str, str]], minutes: int) -> list[msg.Part]:
+    """One numbered line per slot, each person (name, zone) with the slot in their own time;
+    the pair's message and a circle's (circles/meeting.py) both list their slots this way."""
+    lines: list[msg.Part] = []
+    for number, start in enumerate(starts, 1):
+        spans: list[msg.Span] = [f"{number}. "]
+        for index, (name, zone) in enumerate(people):
+            spans += [" · " if index else "", UserText(name), f": {slot_label(start, minutes, zone)}"]
+        lines.append(msg.Text(tuple(spans)))
+    return lines
