@@ -22,20 +22,21 @@ Small communities do not pay for a second interpreter: below
 a few hundred members solves in milliseconds). An in-memory SQLite database is
 not visible to another process, so it always runs in place.
 
-`bench/heavy.py` measured process against thread; see bench/RESULTS.md.
+`bench/heavy.py` measured process against thread; see bench/RESULTS.md. The worker
+process runs at a lower OS priority than the bot (bot/core/background.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.core.background import background_pool
 from bot.core.program import Program
 from bot.core.settings import Settings
 from storage.db import Database
@@ -100,8 +101,7 @@ class HeavyWork:
     def _executor(self) -> Executor:
         if self._pool is None:
             if self.mode == "process":
-                # spawn: a fresh interpreter, never a fork of a process with a running loop and threads.
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = background_pool()  # at a lower OS priority than the event loop's process
             else:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy")
         return self._pool

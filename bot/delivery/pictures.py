@@ -18,14 +18,14 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import multiprocessing
 import os
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bot.core.background import background_pool
 from bot.core.messages import Image, Message
 
 Drawer = Callable[[dict[str, Any], Path], None]
@@ -103,8 +103,7 @@ class PictureWorker:
     def _executor(self) -> Executor:
         if self._pool is None:
             if self.mode == "process":
-                # spawn: a fresh interpreter, never a fork of a process with a running loop and threads.
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = background_pool()  # at a lower OS priority than the event loop's process
             else:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pictures")
         return self._pool
