@@ -23,7 +23,7 @@ a few hundred members solves in milliseconds). An in-memory SQLite database is
 not visible to another process, so it always runs in place.
 
 `bench/heavy.py` measured process against thread; see bench/RESULTS.md. The worker
-process runs at a lower OS priority than the bot (bot/core/background.py).
+process runs at a lower OS priority than the bot (bot/core/worker_process.py).
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.core.background import background_pool
 from bot.core.program import Program
 from bot.core.settings import Settings
+from bot.core.worker_process import worker_pool
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class HeavyWork:
     def _executor(self) -> Executor:
         if self._pool is None:
             if self.mode == "process":
-                self._pool = background_pool()  # at a lower OS priority than the event loop's process
+                self._pool = worker_pool()  # at background priority, ends with the bot
             else:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy")
         return self._pool

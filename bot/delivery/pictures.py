@@ -25,8 +25,8 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bot.core.background import background_pool
 from bot.core.messages import Image, Message
+from bot.core.worker_process import worker_pool
 
 Drawer = Callable[[dict[str, Any], Path], None]
 _MARK = "__mentorbot_drawer__"
@@ -103,7 +103,7 @@ class PictureWorker:
     def _executor(self) -> Executor:
         if self._pool is None:
             if self.mode == "process":
-                self._pool = background_pool()  # at a lower OS priority than the event loop's process
+                self._pool = worker_pool()  # at background priority, ends with the bot
             else:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pictures")
         return self._pool

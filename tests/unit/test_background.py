@@ -1,4 +1,4 @@
-"""Worker processes run at a lower OS priority than the bot (bot/core/background.py): the heavy-work
+"""Worker processes run at a lower OS priority than the bot (bot/core/worker_process.py): the heavy-work
 worker and the picture worker, through the same real process pools the bot uses."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.background import BACKGROUND_NICE
 from bot.core.heavy import HeavyWork
+from bot.core.worker_process import BACKGROUND_NICE
 from bot.delivery.pictures import PictureWorker
 from storage.db import Database
 
