@@ -21,6 +21,9 @@ The ordinary commands' ack latency is compared; the moderator's own requests are
 One JSON line:
     .venv/bin/python -m bench.ack [--rate 50] [--seconds 60] [--members 100000]
     .venv/bin/python -m bench.ack --heavy [--heavy-members 80000] [--checkins 1000000] [--heavy-every 20]
+
+ACK_TRACE=<file> traces the mentorbot child (bench/ack_trace.py); ACK_PROFILE=<file> writes a
+cProfile of its main thread's CPU time (read with `python -m pstats <file>`).
 """
 
 from __future__ import annotations
@@ -217,10 +220,19 @@ async def serve(kind: str, db_path: str, api_url: str, data_dir: str = "") -> No
         long_running.after_start()
         if data_dir:
             keep_delivering(bot, services.messenger)
+    profile: Any = None
+    if kind != "bare" and os.environ.get("ACK_PROFILE"):  # CPU time per function of the loop's thread
+        import cProfile
+
+        profile = cProfile.Profile(time.thread_time)
+        profile.enable()
     print(f"READY {server.url}", flush=True)
     loop = asyncio.get_running_loop()
     while await loop.run_in_executor(None, sys.stdin.readline):  # the driver closes stdin to stop us
         clear_charts(data_dir)  # --heavy: a line before each burst
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(os.environ["ACK_PROFILE"])
     await server.stop()
     if kind != "bare":
         stop_workers(bot)
