@@ -278,7 +278,7 @@ _SAVED = (
 )
 
 
-_INBOX: Any = InboxEvent.__table__  # the table itself: statements on it skip the ORM's insert path
+_INBOX: Any = InboxEvent.__table__  # type: ignore[attr-defined]  # the table itself: statements on it skip the ORM's insert path
 
 
 @cache
