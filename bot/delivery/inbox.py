@@ -165,8 +165,8 @@ class Inbox:
                 await asyncio.sleep(0.002)  # another unit of work holds the write lock: let it finish
 
     async def _insert_once(self, values: dict[str, Any]) -> Ticket:
-        # A Core statement on a connection, not the ORM session: the session's bulk-insert path
-        # cost ~1.3 ms of CPU per save, on the event loop, before the ack (bench/ack.py profile).
+        # A Core statement on a connection, not the ORM session: the save runs on the event loop
+        # before the ack, and the session's bulk-insert path added ~0.07 ms of CPU to its ~0.4.
         async with self._save_db().engine.begin() as connection:
             row_id = (await connection.execute(_save_statement(connection.dialect.name), values)).scalar_one_or_none()
             if row_id is not None:
