@@ -32,6 +32,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -339,6 +340,37 @@ def feasible_pairs(
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
 _WORKERS = max(1, min(2, os.cpu_count() or 1))
+T = TypeVar("T")
+
+
+def map_feasible(
+    c: Community,
+    work: Callable[[np.ndarray, np.ndarray], T],
+    segment_filter: SegmentFilter | None = None,
+    pair_filter: PairFilter | None = None,
+) -> list[T]:
+    """`work(seekers, mentors)` on every chunk of `feasible_pairs(..., unique=False)`, on two threads.
+
+    numpy releases the GIL in gathers and arithmetic, so chunks overlap on a second core;
+    results come back in chunk order, so nothing depends on thread timing.
+    """
+    seeker, start, length, lst = _segments(c)
+    if segment_filter is not None and len(seeker):
+        keep = segment_filter(seeker, start, length)
+        seeker, start, length, lst = seeker[keep], start[keep], length[keep], lst[keep]
+    _rule_arrays(c)  # filled once before threads share it
+
+    def chunk(bounds: tuple[int, int]) -> T:
+        lo, hi = bounds
+        s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi], None)
+        if pair_filter is not None:
+            keep = pair_filter(s, m)
+            s, m = s[keep], m[keep]
+        ok = hard_rule_mask(c, s, m)
+        return work(s[ok], m[ok])
+
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        return list(pool.map(chunk, _chunks(c, seeker, length)))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .assignment import solve_assignment
-from .candidates import CandidateGraph, feasible_pairs, merge_edges
+from .candidates import CandidateGraph, map_feasible, merge_edges
 from .encoding import Community
 from .pairscore import pair_units
 from .profiles import Certificate
@@ -135,17 +135,19 @@ def price_out(
     def may_be_underpriced(s: np.ndarray, m: np.ndarray) -> np.ndarray:
         return z[m] < threshold[s]
 
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    priced = 0
-    # Duplicates (a mentor reached through two lists) are scored twice but merged when added.
-    for s, m in feasible_pairs(c, cheap_enough, may_be_underpriced, unique=False):
+    pair_units(c, z[:0], z[:0])  # fill the scorer's lookup tables before threads share them
+
+    def underpriced(s: np.ndarray, m: np.ndarray) -> tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
         if not len(s):
-            continue
+            return 0, None
         u = pair_units(c, s, m)
-        priced += len(s)
         bad = unit + u > y[s] + z[m]
-        if bad.any():
-            found.append((s[bad], m[bad], u[bad]))
+        return len(s), ((s[bad], m[bad], u[bad]) if bad.any() else None)
+
+    # Duplicates (a mentor reached through two lists) are scored twice but merged when added.
+    results = map_feasible(c, underpriced, cheap_enough, may_be_underpriced)
+    priced = sum(n for n, _ in results)
+    found = [v for _, v in results if v is not None]
     if not found:
         empty = np.zeros(0, dtype=np.int64)
         return (empty, empty, empty), priced, skipped
