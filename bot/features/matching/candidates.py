@@ -260,31 +260,33 @@ def _best_per_mentor(
     return s[keep], m[keep], top - 1 - low[keep]
 
 
-def _rule_arrays(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per seeker / per mentor: member index, team (−1 none, −2 on the mentor side so no team meets it)
-    and, per seeker, whether any forbidden pair starts with them. Computed once per round."""
+def _rule_arrays(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per seeker / per mentor: team (−1 none, −2 on the mentor side so no team meets it); per
+    mentor, the seeker index of the same member (−1: not a mentee too); per seeker, whether any
+    forbidden pair starts with them. Computed once per round."""
     cached = c.cache.get("rule_arrays")
     if not isinstance(cached, tuple):
         n_members = max(1, len(c.member_ids))
         seeker_team = c.team[c.seeker_member]
         mentor_team = np.where(c.team[c.mentor_member] >= 0, c.team[c.mentor_member], -2)
+        seeker_of = np.full(n_members, -1, dtype=np.int64)
+        seeker_of[c.seeker_member] = np.arange(c.n_seekers)
         listed = np.zeros(n_members, dtype=bool)
         listed[c.forbidden_keys // n_members] = True
-        cached = c.cache["rule_arrays"] = (seeker_team, mentor_team, listed[c.seeker_member])
+        cached = c.cache["rule_arrays"] = (seeker_team, mentor_team, seeker_of[c.mentor_member], listed[c.seeker_member])
     return cached
 
 
 def hard_rule_mask(c: Community, s: np.ndarray, m: np.ndarray) -> np.ndarray:
     """The pair-level hard rules the index cannot express: self, same team, forbidden pairs."""
     n_members = len(c.member_ids)
-    seeker_team, mentor_team, listed = _rule_arrays(c)
-    se, me = c.seeker_member[s], c.mentor_member[m]
-    ok = se != me  # a BOTH member never mentors themselves
+    seeker_team, mentor_team, self_seeker, listed = _rule_arrays(c)
+    ok = self_seeker[m] != s  # a BOTH member never mentors themselves
     if c.rules.exclude_same_team:
         ok &= seeker_team[s] != mentor_team[m]
     if len(c.forbidden_keys):
         check = np.flatnonzero(listed[s])  # only mentees with a forbidden pair need the search
-        pair = se[check] * n_members + me[check]
+        pair = c.seeker_member[s[check]] * n_members + c.mentor_member[m[check]]
         at = np.minimum(np.searchsorted(c.forbidden_keys, pair), len(c.forbidden_keys) - 1)
         ok[check[c.forbidden_keys[at] == pair]] = False
     return ok
