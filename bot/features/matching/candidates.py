@@ -273,7 +273,12 @@ def _rule_arrays(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
         seeker_of[c.seeker_member] = np.arange(c.n_seekers)
         listed = np.zeros(n_members, dtype=bool)
         listed[c.forbidden_keys // n_members] = True
-        cached = c.cache["rule_arrays"] = (seeker_team, mentor_team, seeker_of[c.mentor_member], listed[c.seeker_member])
+        cached = c.cache["rule_arrays"] = (
+            seeker_team,
+            mentor_team,
+            seeker_of[c.mentor_member],
+            listed[c.seeker_member],
+        )
     return cached
 
 
