@@ -333,3 +333,23 @@ def test_most_underpriced_keeps_each_mentees_worst_few_whatever_the_order() -> N
     for seeker in range(5):
         best = sorted(gap[s == seeker], reverse=True)[:3]
         assert sorted((fu[fs == seeker] // 10).tolist(), reverse=True) == best
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("margin", "pool_per_mentee"), [(1, 64), (256, 64), (256, 0), (100_000, 3)])
+def test_later_pricing_passes_that_skip_by_the_margin_still_reach_the_optimum(
+    monkeypatch: pytest.MonkeyPatch, margin: int, pool_per_mentee: int
+) -> None:
+    # Later passes read only the pool and the pairs whose potentials fell by more than the margin
+    # since the first pass; a pool cap of 0 or 3 sends mentees down the "re-read whole" path.
+    # Tiny sparse graphs make the potentials move a lot between passes, so a wrong skip would
+    # leave an underpriced pair behind and the referee would see the gap.
+    from bot.features.matching import certify
+
+    monkeypatch.setattr(certify, "PRICING_MARGIN", margin)
+    monkeypatch.setattr(certify, "POOL_PER_MENTEE", pool_per_mentee)
+    profiles, rules = community(5, 300, 120)
+    rules = replace(rules, candidates_per_mentee=1, candidates_per_mentor=0)
+    assert_certified_optimum(profiles, rules)
+    cert = propose_round(profiles, rules).certificate
+    assert cert is not None and cert.iterations >= 3

@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -168,6 +170,39 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.r_[True, values[1:] != values[:-1]]]
 
 
+# Largest (seekers in a chunk × mentors) stamp table a thread keeps for de-duplication (int32
+# entries); a chunk spanning more falls back to a sort. At 100k a chunk spans ~100 seekers.
+MAX_STAMP_ENTRIES = 1 << 23
+_stamps = threading.local()
+
+
+def _unique_pairs(s: np.ndarray, m: np.ndarray, n_m: int) -> tuple[np.ndarray, np.ndarray]:
+    """One copy of each (seeker, mentor) pair of a chunk (seekers non-decreasing), in chunk order.
+
+    A stamp table over (seeker − first seeker, mentor): every pair writes its position, and
+    a pair survives where its slot still holds its own position. Exactly one copy of each
+    pair survives whichever write lands last, so the pair SET is a pure function of the
+    input; the table is never cleared because every slot read was written in this chunk.
+    Scatter and gather stay within one seeker's row of the table at a time (cache-local),
+    where the sort it replaces cost ~50 ns per pair at 100k.
+    """
+    if len(s) < 2:
+        return s, m
+    lo = int(s[0])
+    entries = (int(s[-1]) - lo + 1) * n_m
+    if entries > MAX_STAMP_ENTRIES or len(s) >= 1 << 31:
+        key = _sorted_unique(s * n_m + m)
+        return key // n_m, key % n_m
+    table = getattr(_stamps, "table", None)
+    if table is None or len(table) < entries:
+        table = _stamps.table = np.empty(max(entries, 1 << 20), dtype=np.int32)
+    key = (s - lo) * n_m + m
+    pos = np.arange(len(s), dtype=np.int32)
+    table[key] = pos
+    first = table[key] == pos
+    return s[first], m[first]
+
+
 def _sorted_by_seeker(
     c: Community, s: np.ndarray, m: np.ndarray, units: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -225,31 +260,38 @@ def _best_per_mentor(
     return s[keep], m[keep], top - 1 - low[keep]
 
 
-def _rule_arrays(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per seeker / per mentor: member index, team (−1 none, −2 on the mentor side so no team meets it)
-    and, per seeker, whether any forbidden pair starts with them. Computed once per round."""
+def _rule_arrays(c: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per seeker / per mentor: team (−1 none, −2 on the mentor side so no team meets it); per
+    mentor, the seeker index of the same member (−1: not a mentee too); per seeker, whether any
+    forbidden pair starts with them. Computed once per round."""
     cached = c.cache.get("rule_arrays")
     if not isinstance(cached, tuple):
         n_members = max(1, len(c.member_ids))
         seeker_team = c.team[c.seeker_member]
         mentor_team = np.where(c.team[c.mentor_member] >= 0, c.team[c.mentor_member], -2)
+        seeker_of = np.full(n_members, -1, dtype=np.int64)
+        seeker_of[c.seeker_member] = np.arange(c.n_seekers)
         listed = np.zeros(n_members, dtype=bool)
         listed[c.forbidden_keys // n_members] = True
-        cached = c.cache["rule_arrays"] = (seeker_team, mentor_team, listed[c.seeker_member])
+        cached = c.cache["rule_arrays"] = (
+            seeker_team,
+            mentor_team,
+            seeker_of[c.mentor_member],
+            listed[c.seeker_member],
+        )
     return cached
 
 
 def hard_rule_mask(c: Community, s: np.ndarray, m: np.ndarray) -> np.ndarray:
     """The pair-level hard rules the index cannot express: self, same team, forbidden pairs."""
     n_members = len(c.member_ids)
-    seeker_team, mentor_team, listed = _rule_arrays(c)
-    se, me = c.seeker_member[s], c.mentor_member[m]
-    ok = se != me  # a BOTH member never mentors themselves
+    seeker_team, mentor_team, self_seeker, listed = _rule_arrays(c)
+    ok = self_seeker[m] != s  # a BOTH member never mentors themselves
     if c.rules.exclude_same_team:
         ok &= seeker_team[s] != mentor_team[m]
     if len(c.forbidden_keys):
         check = np.flatnonzero(listed[s])  # only mentees with a forbidden pair need the search
-        pair = se[check] * n_members + me[check]
+        pair = c.seeker_member[s[check]] * n_members + c.mentor_member[m[check]]
         at = np.minimum(np.searchsorted(c.forbidden_keys, pair), len(c.forbidden_keys) - 1)
         ok[check[c.forbidden_keys[at] == pair]] = False
     return ok
@@ -305,6 +347,37 @@ def feasible_pairs(
 
 Edges = tuple[np.ndarray, np.ndarray, np.ndarray]
 _WORKERS = max(1, min(2, os.cpu_count() or 1))
+T = TypeVar("T")
+
+
+def map_feasible(
+    c: Community,
+    work: Callable[[np.ndarray, np.ndarray], T],
+    segment_filter: SegmentFilter | None = None,
+    pair_filter: PairFilter | None = None,
+) -> list[T]:
+    """`work(seekers, mentors)` on every chunk of `feasible_pairs(..., unique=False)`, on two threads.
+
+    numpy releases the GIL in gathers and arithmetic, so chunks overlap on a second core;
+    results come back in chunk order, so nothing depends on thread timing.
+    """
+    seeker, start, length, lst = _segments(c)
+    if segment_filter is not None and len(seeker):
+        keep = segment_filter(seeker, start, length)
+        seeker, start, length, lst = seeker[keep], start[keep], length[keep], lst[keep]
+    _rule_arrays(c)  # filled once before threads share it
+
+    def chunk(bounds: tuple[int, int]) -> T:
+        lo, hi = bounds
+        s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi], None)
+        if pair_filter is not None:
+            keep = pair_filter(s, m)
+            s, m = s[keep], m[keep]
+        ok = hard_rule_mask(c, s, m)
+        return work(s[ok], m[ok])
+
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        return list(pool.map(chunk, _chunks(c, seeker, length)))
 
 
 @dataclass(frozen=True)
@@ -340,8 +413,8 @@ def generate_candidates(c: Community, diversify: bool = True, exhaustive: bool =
     def chunk(bounds: tuple[int, int]) -> _ChunkResult:
         lo, hi = bounds
         s, m = _expand(c, seeker[lo:hi], start[lo:hi], length[lo:hi], lst[lo:hi], limit)
-        key = _sorted_unique(s * n_m + m)  # a mentor reached via two topics/languages counts once
-        s, m = key // n_m, key % n_m
+        s, m = _unique_pairs(s, m, n_m)  # a mentor reached via two topics/languages counts once
+        scanned = len(s)
         ok = hard_rule_mask(c, s, m)
         s, m = s[ok], m[ok]
         units = pair_units(c, s, m)
@@ -353,7 +426,7 @@ def generate_candidates(c: Community, diversify: bool = True, exhaustive: bool =
         first_out = rank == k  # sorted best-first per seeker, so rank k is the best pair left out
         near = rank < 4 * k
         best = _best_per_mentor(c, s[near], m[near], units[near], rules.candidates_per_mentor) if diversify else None
-        return _ChunkResult(len(key), feasible, (s[keep], m[keep], units[keep]), (s[first_out], units[first_out]), best)
+        return _ChunkResult(scanned, feasible, (s[keep], m[keep], units[keep]), (s[first_out], units[first_out]), best)
 
     out_s: list[np.ndarray] = []
     out_m: list[np.ndarray] = []

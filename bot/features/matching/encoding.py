@@ -214,6 +214,9 @@ def encode(profiles: Iterable[MatchProfile], rules: MatchingRules) -> Community:
         for i, p in enumerate(ordered)
         if p.role.offers_mentoring and p.consented and not p.paused and p.free_capacity > 0 and p.topics_offered
     ]
+    # Mentor indices in UTC-offset order (then member order): the index lists are sorted by
+    # offset, so the pairs of one index range gather from nearby rows of every mentor array.
+    mentors.sort(key=lambda i: (ordered[i].utc_offset_hours, i))
 
     wanted = [frozenset(topic_key(t) for t in ordered[i].topics_wanted) for i in seekers]
     offered = [frozenset(topic_key(t) for t in ordered[i].topics_offered) for i in mentors]
