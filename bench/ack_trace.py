@@ -26,6 +26,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -181,15 +182,85 @@ def mark_saver_connections(inbox: Any) -> None:
 
 
 def lag_monitor(trace: Trace, every: float = 0.001) -> asyncio.Task[None]:
+    """The loop's lag; with ACK_TRACE_STACKS also what the loop was running while it lagged."""
+    heartbeat = [time.perf_counter()]
+    if os.environ.get("ACK_TRACE_STACKS", "1") != "0":
+        StackSampler(trace.out.name + ".stacks", heartbeat).start()
+
     async def watch() -> None:
         while True:
             before = time.perf_counter()
             await asyncio.sleep(every)
-            late = time.perf_counter() - before - every
+            heartbeat[0] = after = time.perf_counter()
+            late = after - before - every
             if late > 0.003:
                 trace.write("lag", t0=before, took=late)
 
     return asyncio.create_task(watch())
+
+
+class StackSampler(threading.Thread):
+    """Every few milliseconds: if the loop's heartbeat is older than STALL, the main thread's
+    stack (file:function, outermost first) goes to `<trace>.stacks`; once a second each
+    thread's CPU time from /proc (which thread of the process used the CPU)."""
+
+    STALL = 0.010
+
+    def __init__(self, path: str, heartbeat: list[float], every: float = 0.004) -> None:
+        super().__init__(name="ack-trace-sampler", daemon=True)
+        self.out = open(path, "w")
+        self.heartbeat = heartbeat
+        self.every = every
+        self.main = threading.main_thread().ident
+
+    def run(self) -> None:
+        next_cpu = last = time.perf_counter()
+        while True:
+            time.sleep(self.every)
+            now = time.perf_counter()
+            gap, last = min(now - last, 0.05), now  # this sample stands for the time since the last one
+            if now - self.heartbeat[0] > self.STALL:
+                frame = sys._current_frames().get(self.main or 0)
+                stack: list[str] = []
+                while frame is not None:
+                    code = frame.f_code
+                    stack.append(f"{_short(code.co_filename)}:{code.co_name}")
+                    frame = frame.f_back
+                sample = {"t": now, "dt": gap, "stalled": now - self.heartbeat[0], "stack": stack[::-1]}
+                self.out.write(json.dumps(sample) + "\n")
+            if now >= next_cpu:
+                next_cpu = now + 1.0
+                self.out.write(json.dumps({"t": now, "cpu": _thread_cpu()}) + "\n")
+                self.out.flush()
+
+
+_ROOT = str(Path(__file__).resolve().parent.parent) + "/"
+
+
+def _short(filename: str) -> str:
+    """Project files relative to the repository, libraries from site-packages, the stdlib as py:…"""
+    if filename.startswith(_ROOT) and "site-packages/" not in filename:
+        return filename[len(_ROOT) :]
+    at = filename.find("site-packages/")
+    if at >= 0:
+        return filename[at + len("site-packages/") :]
+    at = filename.find("/lib/python3")
+    return "py:" + filename[filename.find("/", at + 1) + 1 :] if at >= 0 else filename
+
+
+def _thread_cpu() -> dict[str, float]:
+    """{thread name (tid): utime+stime seconds} for every thread of this process."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.find("(") + 1 : stat.rfind(")")]
+        fields = stat[stat.rfind(")") + 2 :].split()
+        out[f"{name}:{task.name}"] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
 
 
 # --- the report -------------------------------------------------------------------------
@@ -256,5 +327,44 @@ def report(path: str, slowest: int = 20) -> None:
         )
 
 
+_OURS = ("bot/", "storage/", "adapters/", "bench/")
+
+
+def report_stacks(path: str, top: int = 25) -> None:
+    """What the loop ran while it was stalled (`<trace>.stacks`), and which thread used the CPU."""
+    from collections import Counter
+
+    lines = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    samples = [x for x in lines if "stack" in x]
+    cpus = [x for x in lines if "cpu" in x]
+    if samples:
+        print(f"{len(samples)} samples of a stalled loop, {sum(x['dt'] for x in samples):.1f} s in all")
+        ours: Counter[str] = Counter()
+        chains: Counter[str] = Counter()
+        leaf: Counter[str] = Counter()
+        for x in samples:
+            stack, ms = x["stack"], x["dt"] * 1000
+            mine = [f for f in stack if f.startswith(_OURS) and "ack_trace" not in f]
+            ours[mine[-1] if mine else "(no project frame)"] += ms
+            chains[" > ".join(mine[-4:])] += ms
+            leaf[stack[-1]] += ms
+        for title, counter in (("innermost project frame", ours), ("last 4 project frames", chains), ("leaf", leaf)):
+            print(f"by {title}:")
+            for name, ms in counter.most_common(top):
+                print(f"  {ms:7.0f} ms  {name}")
+        start = samples[0]["t"]
+        per_second: Counter[int] = Counter()
+        for x in samples:
+            per_second[int(x["t"] - start)] += x["dt"] * 1000
+        print("stalled ms per second:", " ".join(f"{s}:{ms:.0f}" for s, ms in sorted(per_second.items())))
+    for before, after in zip(cpus, cpus[1:], strict=False):
+        used = {k: after["cpu"][k] - before["cpu"].get(k, 0.0) for k in after["cpu"]}
+        busy = {k: round(v, 2) for k, v in used.items() if v >= 0.05}
+        print(f"  cpu {after['t'] - cpus[0]['t']:5.1f}s: {busy}")
+
+
 if __name__ == "__main__":
-    report(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 20)
+    if sys.argv[1].endswith(".stacks"):
+        report_stacks(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 25)
+    else:
+        report(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 20)

@@ -22,7 +22,8 @@ Small communities do not pay for a second interpreter: below
 a few hundred members solves in milliseconds). An in-memory SQLite database is
 not visible to another process, so it always runs in place.
 
-`bench/heavy.py` measured process against thread; see bench/RESULTS.md.
+`bench/heavy.py` measured process against thread; see bench/RESULTS.md. The worker
+process runs at a lower OS priority than the bot (bot/core/worker_process.py).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class HeavyWork:
     def _executor(self) -> Executor:
         if self._pool is None:
             if self.mode == "process":
-                self._pool = worker_pool()
+                self._pool = worker_pool()  # at background priority, ends with the bot
             else:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy")
         return self._pool

@@ -165,12 +165,13 @@ class Inbox:
                 await asyncio.sleep(0.002)  # another unit of work holds the write lock: let it finish
 
     async def _insert_once(self, values: dict[str, Any]) -> Ticket:
-        async with self._save_db().unit() as session:
-            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-            row_id = (await session.execute(_save_statement(dialect), values)).scalar_one_or_none()
+        # A Core statement on a connection, not the ORM session: the save runs on the event loop
+        # before the ack, and the session's bulk-insert path added ~0.07 ms of CPU to its ~0.4.
+        async with self._save_db().engine.begin() as connection:
+            row_id = (await connection.execute(_save_statement(connection.dialect.name), values)).scalar_one_or_none()
             if row_id is not None:
                 return Ticket(row_id, True, values["member_key"])
-            existing = (await session.execute(_find_statement(), _key_params(values))).scalar_one()
+            existing = (await connection.execute(_find_statement(), _key_params(values))).scalar_one()
             return Ticket(existing, False, values["member_key"])
 
     async def finish(self, row_id: int) -> None:
@@ -277,18 +278,21 @@ _SAVED = (
 )
 
 
+_INBOX: Any = InboxEvent.__table__  # type: ignore[attr-defined]  # the table itself: statements on it skip the ORM's insert path
+
+
 @cache
 def _save_statement(dialect: str) -> Any:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id (a platform retry is not an error)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        base: Any = pg_insert(InboxEvent).on_conflict_do_nothing(constraint="uq_inbox_event")
+        base: Any = pg_insert(_INBOX).on_conflict_do_nothing(constraint="uq_inbox_event")
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        base = sqlite_insert(InboxEvent).on_conflict_do_nothing()
-    return base.values({name: bindparam(name) for name in _SAVED}).returning(col(InboxEvent.id))
+        base = sqlite_insert(_INBOX).on_conflict_do_nothing()
+    return base.values({name: bindparam(name) for name in _SAVED}).returning(_INBOX.c.id)
 
 
 def _key_params(values: dict[str, Any]) -> dict[str, Any]:

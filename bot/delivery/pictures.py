@@ -103,7 +103,7 @@ class PictureWorker:
     def _executor(self) -> Executor:
         if self._pool is None:
             if self.mode == "process":
-                self._pool = worker_pool()
+                self._pool = worker_pool()  # at background priority, ends with the bot
             else:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pictures")
         return self._pool

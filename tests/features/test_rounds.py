@@ -117,8 +117,12 @@ async def test_drop_and_swap(chat: Chat) -> None:
     assert "Swapped the mentors of pairs 1 and 2." in out
     after = {line.split(". ", 1)[1].split(" (fit")[0] for line in out.splitlines() if " ← " in line}
     assert before != after and len(after) == 2
-    out = await chat("@carol /mentor match drop 2", "@carol /mentor match approve")
-    assert "Pair 2 is dropped" in out and "approved: 1 introduction on the way" in out
+    out = await chat("@carol /mentor match drop 2")
+    # The proposal shown again counts only the kept pair and names the dropped one.
+    assert "Pair 2 is dropped" in out and "1 pair, average fit" in out and "Dropped: 2." in out
+    assert sum(" ← " in line for line in out.splitlines()) == 1
+    out = await chat("@carol /mentor match approve")
+    assert "approved: 1 introduction on the way" in out
     assert await _count(chat, Pairing) == 1
 
 

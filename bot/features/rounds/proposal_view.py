@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -43,22 +43,42 @@ def top_reasons(reasons: list[dict[str, Any]], n: int = 3) -> list[str]:
 
 
 async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
-    pairs = (
-        (
-            await session.execute(
-                select(ProposedPair).where(col(ProposedPair.round_id) == round_.id).order_by(col(ProposedPair.position))
+    """The proposal message. A round of thousands of pairs shows SHOW_PAIRS of them: only those
+    pairs and the names shown are loaded (this runs on the event loop, in the unit of work that
+    stored the round; loading every pair and every member of a 20k round held the loop)."""
+    kept_count, total_score = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(col(ProposedPair.score)), 0.0)).where(
+                col(ProposedPair.round_id) == round_.id, col(ProposedPair.dropped).is_(False)
             )
         )
-        .scalars()
-        .all()
+    ).one()
+    dropped = list(
+        (
+            await session.execute(
+                select(col(ProposedPair.position))
+                .where(col(ProposedPair.round_id) == round_.id, col(ProposedPair.dropped).is_(True))
+                .order_by(col(ProposedPair.position))
+            )
+        ).scalars()
     )
-    kept = [p for p in pairs if not p.dropped]
+    kept = list(
+        (
+            await session.execute(
+                select(ProposedPair)
+                .where(col(ProposedPair.round_id) == round_.id, col(ProposedPair.dropped).is_(False))
+                .order_by(col(ProposedPair.position))
+                .limit(SHOW_PAIRS)
+            )
+        ).scalars()
+    )
+    has_pairs = bool(kept_count or dropped)
     unmatched = round_.summary.get("unmatched", [])
     members = await members_by_id(
         session,
-        {p.mentee_member_id for p in pairs}
-        | {p.mentor_member_id for p in pairs}
-        | {u["member_id"] for u in unmatched}
+        {p.mentee_member_id for p in kept}
+        | {p.mentor_member_id for p in kept}
+        | {u["member_id"] for u in unmatched[:SHOW_PAIRS]}
         | {b[end] for b in round_.summary.get("blocked", []) for end in ("a", "b")},
     )
 
@@ -66,10 +86,10 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
         member = members.get(member_id)
         return UserText(member.display_name if member else f"member {member_id}")
 
-    if not pairs:  # why nobody is paired includes the exclusions (teams, blocks) moderators set
+    if not has_pairs:  # why nobody is paired includes the exclusions (teams, blocks) moderators set
         empty = _nothing_to_approve(round_, len(unmatched), name)
         return Message(empty.parts + tuple(_render_exclusions(round_, name)))
-    average = sum(p.score for p in kept) / len(kept) if kept else 0.0
+    average = total_score / kept_count if kept_count else 0.0
     choice = round_.mode == "choice"
     title = ("Choice round" if choice else "Matching round") + (
         " (dry run — nobody will be introduced)" if round_.dry_run else ""
@@ -83,22 +103,21 @@ async def render_proposal(session: AsyncSession, round_: MatchRound) -> Message:
     parts: list[msg.Part] = [
         msg.text(msg.Strong(title), f" #{round_.id} — {state}"),
         msg.text(
-            f"{len(kept)} pair{'s' if len(kept) != 1 else ''}, average fit {average:.0f}/100; "
+            f"{kept_count} pair{'s' if kept_count != 1 else ''}, average fit {average:.0f}/100; "
             f"{len(unmatched)} mentee{'s' if len(unmatched) != 1 else ''} without a mentor this round."
         ),
     ]
     if choice:
         parts.append(await _shortlist_summary(session, round_))
-    for pair in kept[:SHOW_PAIRS]:
+    for pair in kept:
         spans: list[msg.Span] = [f"{pair.position}. ", name(pair.mentee_member_id), " ← ", name(pair.mentor_member_id)]
         spans.append(f" (fit {pair.score:.0f})")
         why = top_reasons(pair.reasons)
         if why:
             spans.extend([": ", UserText("; ".join(why))])
         parts.append(msg.Text(tuple(spans)))
-    if len(kept) > SHOW_PAIRS:
-        parts.append(msg.text(f"… and {len(kept) - SHOW_PAIRS} more pairs (/mentor match show lists them all)."))
-    dropped = [p.position for p in pairs if p.dropped]
+    if kept_count > SHOW_PAIRS:
+        parts.append(msg.text(f"… and {kept_count - SHOW_PAIRS} more pairs (/mentor match show lists them all)."))
     if dropped:
         parts.append(msg.text(f"Dropped: {', '.join(map(str, dropped))}."))
     if unmatched:

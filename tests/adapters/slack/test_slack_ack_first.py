@@ -13,7 +13,7 @@ import logging
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
@@ -58,19 +58,19 @@ async def test_an_event_that_cannot_be_saved_gets_503_and_its_retry_is_worked_on
 ) -> None:
     stack = await SlackStack.start(fake, settings, ManualClock(START))
     gate = asyncio.Event()
-    original = AsyncSession.execute
+    original = AsyncConnection.execute  # the inbox save runs on a connection of its own
 
     async def blocked_execute(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         await gate.wait()
         return await original(self, *args, **kwargs)
 
     try:
-        monkeypatch.setattr(AsyncSession, "execute", blocked_execute)
+        monkeypatch.setattr(AsyncConnection, "execute", blocked_execute)
         body = slash_command("polls", user_id="U0CAROL", channel_id="C0MENTOR", response_url=fake.response_url("slow"))
         status, _ = await stack.post(body, FORM)
         assert status == 503  # never a 200 for an event that is not saved
         assert any(r.levelno == logging.ERROR and "could not save" in r.getMessage() for r in caplog.records)
-        monkeypatch.setattr(AsyncSession, "execute", original)
+        monkeypatch.setattr(AsyncConnection, "execute", original)
         gate.set()
         status, _ = await stack.post(body, FORM)  # the member runs it again (Slack retries events itself)
         assert status == 200
