@@ -7,6 +7,7 @@ returned private replies, and lets `deliver_outbox` send everything else.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime
 from functools import cache
 from time import perf_counter
@@ -43,7 +44,7 @@ from bot.delivery.deliverer import Deliverer, due_at
 from bot.delivery.inbox import AlreadyHandled, keep_replies, mark_handled, was_handled
 from bot.delivery.outbox import Outbox
 from bot.delivery.pictures import picture_worker
-from bot.delivery.sweeps import Sweeper
+from bot.delivery.sweeps import Schedule, Sweeper
 from storage.db import Database
 from storage.tables import Community, Member
 
@@ -208,13 +209,18 @@ class MentorBot:
             max_rows=max_rows
         )
 
-    async def sweep(self) -> int:
-        return await self.sweeper.run_due()
+    async def sweep(self, only: Collection[str] | None = None) -> int:
+        """Run the sweep jobs (`only`: the named ones first; see `Sweeper.run_due`)."""
+        return await self.sweeper.run_due(only)
+
+    async def schedule(self) -> Schedule:
+        """When each sweep job and the outbox next have work, in one read."""
+        async with self.db.unit() as session:
+            return Schedule(await self.sweeper.schedule(session), await due_at(session))
 
     async def next_due(self) -> datetime | None:
         """The earliest moment anything becomes due (a sweep job or a queued message)."""
-        times = [t for t in (await self.sweeper.next_due(), await due_at(self.db)) if t is not None]
-        return min(times) if times else None
+        return (await self.schedule()).next_due
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -398,13 +398,12 @@ def _shut_out(result: Delivered | RetryLater | PermanentFailure, user_id: str) -
     return isinstance(result, PermanentFailure) and result.unreachable_user_id == user_id
 
 
-async def due_at(db: Database) -> datetime | None:
+async def due_at(session: AsyncSession) -> datetime | None:
     """The earliest moment at which some outbox row becomes due (None: nothing queued)."""
-    async with db.unit() as session:
-        return (
-            await session.execute(
-                select(func.min(col(OutboxMessage.not_before))).where(
-                    col(OutboxMessage.status).in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value])
-                )
+    return (
+        await session.execute(
+            select(func.min(col(OutboxMessage.not_before))).where(
+                col(OutboxMessage.status).in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value])
             )
-        ).scalar_one_or_none()
+        )
+    ).scalar_one_or_none()

@@ -11,13 +11,34 @@ start-up (the bot was down at the due time) is simply due, and done at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feature import Sweep, SweepEnv
 from bot.core.ports import Clock
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When each sweep job next has work (a job without `next_due` is not listed) and when the
+    outbox's next message is due. Read from the database alone, never from the clock."""
+
+    jobs: Mapping[str, datetime]
+    outbox: datetime | None = None
+
+    @property
+    def next_due(self) -> datetime | None:
+        times = [*self.jobs.values(), *([self.outbox] if self.outbox is not None else [])]
+        return min(times) if times else None
+
+    def due_jobs(self, now: datetime) -> frozenset[str]:
+        return frozenset(name for name, when in self.jobs.items() if when <= now)
 
 
 class Sweeper:
@@ -27,9 +48,13 @@ class Sweeper:
         self.env = env
         self.jobs = jobs
 
-    async def run_due(self) -> int:
+    async def run_due(self, only: Collection[str] | None = None) -> int:
+        """Run every job; with `only`, just the named ones (those the schedule says are due),
+        and every job after one that did some work, since that work may have made theirs due."""
         handled = 0
         for job in self.jobs:
+            if only is not None and handled == 0 and job.name not in only:
+                continue
             try:
                 async with self.db.unit() as session:
                     handled += await job.run(session, self.clock.now(), self.env)
@@ -38,12 +63,12 @@ class Sweeper:
                 log.exception("sweep job %s failed", job.name)
         return handled
 
-    async def next_due(self) -> datetime | None:
-        times: list[datetime] = []
-        async with self.db.unit() as session:
-            for job in self.jobs:
-                if job.next_due is not None:
-                    when = await job.next_due(session)
-                    if when is not None:
-                        times.append(when)
-        return min(times) if times else None
+    async def schedule(self, session: AsyncSession) -> dict[str, datetime]:
+        """Each job's next due time, for the jobs that can tell."""
+        times: dict[str, datetime] = {}
+        for job in self.jobs:
+            if job.next_due is not None:
+                when = await job.next_due(session)
+                if when is not None:
+                    times[job.name] = when
+        return times
