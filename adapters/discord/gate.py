@@ -63,6 +63,12 @@ _API_PREFIX = re.compile(r"^.*?/api(?:/v\d+)?")
 _ID_OR_TOKEN = re.compile(r"/(?:\d{5,}|[A-Za-z0-9_\-.]{60,})(?=/|$)")  # snowflakes, interaction tokens
 _MAJOR = re.compile(r"^/(?:channels|guilds)/\d+")  # Discord's major parameters (webhooks are exempt)
 LEARNED_LIMIT = 20_000  # buckets remembered per process
+CREATE_DM = "POST /users/@me/channels"
+# Discord answers a bot opening DMs too fast with 403 (code 40003), outside the buckets it
+# announces (docs: "If you open a significant amount of DMs too quickly, your bot may be rate
+# limited or blocked from opening new ones"). Create DM then pauses for every worker, so a
+# round's other introductions do not each earn a 403 (an invalid request, as a 429 is).
+DM_OPEN_PAUSE = 60.0
 
 
 def route_label(method: str, url: Any) -> str:
@@ -198,7 +204,7 @@ class GlobalGate:
             if lease is not None:
                 pacer, bucket, owner = lease
                 await pacer.release(bucket, owner, hold)
-            elif hold > 0 and key in self.buckets:  # sent before the bucket was learned
+            elif hold > 0:  # a request sent without the bucket's lease (a route not learned yet)
                 await self._pacer_for(key).hold(f"discord:{key}", hold)
         finally:
             if answered is not None:
@@ -217,6 +223,8 @@ class GlobalGate:
             return 0.0
         response = params.response
         key = bucket_key(params.method, params.url)
+        if response.status == 403 and key == CREATE_DM:
+            return DM_OPEN_PAUSE
         if response.status != 429:
             self._learn(key, response.headers)
             if response.headers.get("X-RateLimit-Remaining") == "0" and key in self.buckets:

@@ -85,6 +85,29 @@ async def test_dm_channels_survive_a_restart(fake, rest_client, sqlite_factory):
     assert len(fake.calls_to("POST", r"^/users/@me/channels$")) == 1
 
 
+async def test_opening_dms_too_fast_is_retried_later_and_pauses_create_dm(fake):
+    """Discord's documented DM-opening limit answers 403 code 40003, not a 429: the introduction
+    is not a permanent failure (the member did nothing), and Create DM pauses for every worker."""
+    from adapters.discord.gate import CREATE_DM, DM_OPEN_PAUSE
+    from bot.core.ports import RetryLater
+
+    guild = fake.add_guild()
+    ana = fake.add_member(guild, "ana")
+    gate = GlobalGate()
+    client = discord.Client(intents=discord.Intents.none(), http_trace=gate.trace_config())
+    await client.login(fake.token)
+    fake.fail("POST", r"^/users/@me/channels$", status=403, code=40003)
+    try:
+        result = await DiscordMessenger(client).deliver(
+            Delivery(guild.id, Operation.POST, Destination.dm(ana.id), message("Meet your mentor"), "intro")
+        )
+    finally:
+        await client.close()
+    assert isinstance(result, RetryLater) and result.seconds >= 60
+    paused_until = await gate.pacer.slots.take(f"discord:{CREATE_DM}", gate.pacer.clock(), 0.0)
+    assert paused_until > DM_OPEN_PAUSE - 10  # the bucket is held for about a minute
+
+
 class _Clock:
     """Platform seconds that move only when someone sleeps."""
 
