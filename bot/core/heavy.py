@@ -29,15 +29,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.core.program import Program
 from bot.core.settings import Settings
+from bot.core.worker_process import worker_pool
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,7 @@ class HeavyWork:
     def _executor(self) -> Executor:
         if self._pool is None:
             if self.mode == "process":
-                # spawn: a fresh interpreter, never a fork of a process with a running loop and threads.
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = worker_pool()
             else:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy")
         return self._pool

@@ -18,15 +18,15 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
-import multiprocessing
 import os
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from bot.core.messages import Image, Message
+from bot.core.worker_process import worker_pool
 
 Drawer = Callable[[dict[str, Any], Path], None]
 _MARK = "__mentorbot_drawer__"
@@ -103,8 +103,7 @@ class PictureWorker:
     def _executor(self) -> Executor:
         if self._pool is None:
             if self.mode == "process":
-                # spawn: a fresh interpreter, never a fork of a process with a running loop and threads.
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = worker_pool()
             else:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pictures")
         return self._pool

@@ -283,3 +283,53 @@ def test_banded_greedy_equals_one_global_greedy_on_the_full_graph() -> None:
     # The certified optimum matches at least as many as either, and scores at least as high at equal count.
     best = assert_certified_optimum(profiles, rules)
     assert best[0] >= len(chosen)
+
+
+def look_alikes(n_mentees: int = 400, n_mentors: int = 220) -> list[MatchProfile]:
+    """One timezone, one language, the same few topics: nearly every pair feasible, most tied."""
+    topics = ["Python", "Go", "Data"]
+    profiles = [
+        MatchProfile(k + 1, Role.MENTOR, topics_offered=frozenset(topics[: 1 + k % 3]), capacity=1 + k % 3)
+        for k in range(n_mentors)
+    ]
+    profiles += [
+        MatchProfile(10_000 + k, Role.MENTEE, topics_wanted=frozenset({topics[k % 3]}), days_waiting=k % 5)
+        for k in range(n_mentees)
+    ]
+    return profiles
+
+
+def test_look_alike_community_adds_only_the_most_underpriced_pairs() -> None:
+    # A pricing pass used to add every underpriced pair: here most of the ~58,000 feasible ones,
+    # at 80k look-alike members 200 million, and the round ran out of memory. Now each mentee
+    # gets its few most underpriced per pass, ties spread over the mentors (by lowest mentor
+    # index, every mentee got the same mentors and it took 10 passes here). Same optimum, proved.
+    profiles = look_alikes()
+    best = assert_certified_optimum(profiles, MatchingRules())
+    cert = propose_round(profiles, MatchingRules()).certificate
+    assert cert is not None and 1 < cert.iterations <= 3
+    assert cert.edges_added < len(feasible_scores(profiles, MatchingRules())) // 4
+    assert best[0] == 400
+
+
+def test_most_underpriced_keeps_each_mentees_worst_few_whatever_the_order() -> None:
+    import numpy as np
+
+    from bot.features.matching.certify import most_underpriced
+
+    rng = np.random.default_rng(7)
+    s = np.repeat(np.arange(5), 40)
+    m = np.tile(np.arange(40), 5)
+    gap = rng.integers(1, 6, len(s))  # many ties
+    s, m, gap = np.r_[s, s[:30]], np.r_[m, m[:30]], np.r_[gap, gap[:30]]  # some pairs twice
+    u = gap * 10
+    first = most_underpriced(s, m, u, gap, 3)
+    perm = rng.permutation(len(s))
+    again = most_underpriced(s[perm], m[perm], u[perm], gap[perm], 3)
+    assert all((a == b).all() for a, b in zip(first, again, strict=True))
+    fs, fm, fu = first
+    assert list(np.bincount(fs)) == [3] * 5
+    assert len(set(zip(fs.tolist(), fm.tolist(), strict=True))) == 15
+    for seeker in range(5):
+        best = sorted(gap[s == seeker], reverse=True)[:3]
+        assert sorted((fu[fs == seeker] // 10).tolist(), reverse=True) == best
