@@ -10,12 +10,21 @@ Slots live in process memory by default; with `DbPacingSlots` (storage) every
 worker takes them from the same table, so four workers together still keep to
 one tier. The clock and sleep are injected: tests and the bench run hours of
 platform time on a scaled clock that the fakes share.
+
+A turn can also take the bucket's *lease* (`Pacer.turn(…, lease=seconds)`): the
+request is in flight, and no worker takes the bucket again until `Pacer.release`
+(with the answer's hold, in the same write) or until the lease runs out — a worker
+that died mid-request blocks the bucket for `lease` seconds, no more. Discord's gate
+uses it so an answer saying a bucket is empty is applied before any worker's next
+request of that bucket can leave.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -48,16 +57,21 @@ SLACK_METHOD_INTERVALS: dict[str, float] = {
 # posts and Discord's buckets take none.
 TIER_CATCH_UP = 0.2
 SLACK_POST_INTERVAL = 1.0  # chat.postMessage: about one per second per channel
-# Discord: 50 requests per second for the whole bot; a route's bucket allows
-# `X-RateLimit-Limit` requests per window. Both paced evenly with a margin, for the
-# same reason as the tiers (a request that leaves on time can arrive late behind a
-# slow one): 2 % on the global limit (20.4 ms apart, 51 requests span 1.02 s) and on
-# a learned bucket (Create DM at 10 a second: 102 ms apart); a bucket's window is
-# also held shut when a response says it is empty (adapters/discord/gate.py).
+# Discord: 50 requests per second for the whole bot, paced evenly with the tiers'
+# margin (a request that leaves on time can arrive late behind a slow one: 20.4 ms
+# apart, 51 requests span 1.02 s). A route's bucket allows `X-RateLimit-Limit` requests
+# per window; it is kept by its lease, not by a margin (adapters/discord/gate.py): one
+# request of a bucket in flight across all workers, and an answer saying the bucket is
+# empty holds it shut until `Reset-After` before the next can leave. Its turns are only
+# spread evenly over the window (Create DM at 10 a second: 100 ms apart).
 DISCORD_GLOBAL_INTERVAL = 1.0 / 50 * TIER_MARGIN
-DISCORD_ROUTE_MARGIN = TIER_MARGIN
+DISCORD_ROUTE_MARGIN = 1.0
 DISCORD_ROUTE_CATCH_UP = 0.25  # of a bucket's interval (see GlobalGate._before)
-DISCORD_UNLEARNED_INTERVAL = 1.0  # a bot-wide route's bucket before its headers are seen
+# A bucket's lease: the longest a request may stay unanswered before another worker may
+# take the bucket (a worker that died mid-request); and how often a worker waiting on
+# another worker's lease looks again once its turn has come.
+DISCORD_LEASE = 2.0
+LEASE_POLL = 0.005
 
 
 class DmChannelStore(Protocol):
@@ -69,13 +83,37 @@ class DmChannelStore(Protocol):
 
 
 class PacingSlots(Protocol):
-    async def take(self, bucket: str, now: float, interval: float, catch_up: float = 0.0) -> float:
+    async def take(
+        self,
+        bucket: str,
+        now: float,
+        interval: float,
+        catch_up: float = 0.0,
+        *,
+        owner: str = "",
+        lease_until: float = 0.0,
+        poll: float = LEASE_POLL,
+    ) -> float:
         """Take the bucket if it is free at `now` (answer 0 and move it on to `interval`
         after the later of when it fell free and `now − catch_up`), else answer how many
-        seconds until it is free."""
+        seconds to wait before asking again. With an `owner`, the bucket must also be
+        out of lease, and the turn leases it to `owner` until `lease_until`; while
+        another's lease holds it, the wait is at most `poll` once its turn has come."""
         ...
 
     async def hold(self, bucket: str, until: float) -> None: ...
+
+    async def release(self, bucket: str, owner: str, until: float) -> None:
+        """End `owner`'s lease (if still theirs) and hold the bucket until `until`, in one write."""
+        ...
+
+
+def lease_wait(free_at: float, leased_until: float, now: float, poll: float) -> float:
+    """Seconds until a bucket that could not be taken should be asked again."""
+    wait = free_at - now
+    if leased_until > now:
+        wait = max(wait, min(leased_until - now, poll))
+    return max(wait, 1e-3)
 
 
 class MemorySlots:
@@ -83,16 +121,35 @@ class MemorySlots:
 
     def __init__(self) -> None:
         self._next: dict[str, float] = {}
+        self._leases: dict[str, tuple[str, float]] = {}  # bucket -> (owner, until)
 
-    async def take(self, bucket: str, now: float, interval: float, catch_up: float = 0.0) -> float:
+    async def take(
+        self,
+        bucket: str,
+        now: float,
+        interval: float,
+        catch_up: float = 0.0,
+        *,
+        owner: str = "",
+        lease_until: float = 0.0,
+        poll: float = LEASE_POLL,
+    ) -> float:
         free_at = self._next.get(bucket, float("-inf"))
-        if free_at > now:
-            return free_at - now
+        leased_until = self._leases[bucket][1] if owner and bucket in self._leases else float("-inf")
+        if free_at > now or leased_until > now:
+            return lease_wait(free_at, leased_until, now, poll)
         self._next[bucket] = max(free_at, now - catch_up) + interval
+        if owner:
+            self._leases[bucket] = (owner, lease_until)
         return 0.0
 
     async def hold(self, bucket: str, until: float) -> None:
         self._next[bucket] = max(self._next.get(bucket, float("-inf")), until)
+
+    async def release(self, bucket: str, owner: str, until: float) -> None:
+        await self.hold(bucket, until)
+        if self._leases.get(bucket, ("", 0.0))[0] == owner:
+            del self._leases[bucket]
 
 
 class Pacer:
@@ -119,15 +176,27 @@ class Pacer:
         self.scale = scale  # 0 turns pacing off (tests of other behaviour)
         self._queues: dict[str, asyncio.Lock] = {}
         self.waited = 0.0  # seconds spent waiting for a turn (the bench reports it)
+        self._owner = uuid.uuid4().hex[:16]  # this pacer, in the leases it takes
+        self._leases = itertools.count(1)
 
-    async def turn(self, bucket: str, interval: float, catch_up: float = 0.0) -> None:
-        """Wait until the bucket is free, and take it (`catch_up`: see TIER_CATCH_UP)."""
+    async def turn(self, bucket: str, interval: float, catch_up: float = 0.0, *, lease: float = 0.0) -> str:
+        """Wait until the bucket is free, and take it (`catch_up`: see TIER_CATCH_UP).
+        With `lease` (seconds) the turn also leases the bucket: the answer is the lease's
+        owner, to give to `release` once the request is answered ("" without a lease)."""
         if not self.scale:
-            return
+            return ""
         interval *= self.scale
         catch_up *= self.scale
+        owner = f"{self._owner}:{next(self._leases)}" if lease else ""
         async with self._queues.setdefault(bucket, asyncio.Lock()):
-            while (wait := await self.slots.take(bucket, self.clock(), interval, catch_up)) > 0:
+            while True:
+                now = self.clock()
+                until = now + lease * self.scale if lease else 0.0
+                wait = await self.slots.take(
+                    bucket, now, interval, catch_up, owner=owner, lease_until=until, poll=LEASE_POLL * self.scale
+                )
+                if wait <= 0:
+                    return owner
                 self.waited += wait
                 await self.sleep(wait)
 
@@ -136,6 +205,13 @@ class Pacer:
         if not self.scale:
             return
         await self.slots.hold(bucket, self.clock() + seconds)
+
+    async def release(self, bucket: str, owner: str, hold: float = 0.0) -> None:
+        """The leased request is answered: hold the bucket `hold` seconds (0: not at all)
+        and let the next turn be taken — one write, so no turn comes between the two."""
+        if not self.scale or not owner:
+            return
+        await self.slots.release(bucket, owner, self.clock() + hold if hold > 0 else float("-inf"))
 
 
 def slack_interval(method: str) -> float | None:

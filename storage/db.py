@@ -29,6 +29,8 @@ class Database:
         self._checkpointed_file: str | None = None
         self._checkpointing = False
         kwargs: dict[str, Any] = {"echo": echo}
+        self._autocommit: AsyncEngine | None = None
+        self._connect_args: dict[str, Any] = {}
         if self.is_sqlite:
             # One file, many readers, one writer: WAL keeps readers from blocking on writes.
             kwargs["connect_args"] = {"timeout": 30}
@@ -45,6 +47,7 @@ class Database:
             kwargs["pool_pre_ping"] = True
             if schema:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
+                self._connect_args = {"connect_args": kwargs["connect_args"]}
         self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -63,7 +66,22 @@ class Database:
                 await session.rollback()
                 raise
 
+    def autocommit_engine(self) -> AsyncEngine:
+        """PostgreSQL: a small pool of autocommit connections for one-statement writes on a
+        hot path (the pacing slots), without the main pool's ping before every checkout —
+        that ping doubled each pacing turn's round trips. A connection found broken is
+        dropped by SQLAlchemy; the caller runs its statement again once. Disposed with
+        this database."""
+        if self._autocommit is None:
+            self._autocommit = create_async_engine(
+                self.engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, **self._connect_args
+            )
+        return self._autocommit
+
     async def dispose(self) -> None:
+        if self._autocommit is not None:
+            await self._autocommit.dispose()
+            self._autocommit = None
         await self.engine.dispose()
         if self._checkpointing and self._checkpointed_file is not None:
             self._checkpointing = False

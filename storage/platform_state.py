@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import delete, or_, select, text
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -104,66 +105,108 @@ async def dm_channels_of(session: AsyncSession, platform: str, community: str) -
 _CREATE = text("INSERT INTO pacing_slot (bucket, next_at) VALUES (:bucket, 0) ON CONFLICT DO NOTHING")
 # The next turn is `interval` after the later of when the bucket fell free and `since`
 # (now − catch-up): a late taker does not push every later turn back by its lateness.
-_TAKE = text(
-    "UPDATE pacing_slot SET next_at = CASE WHEN next_at > :since THEN next_at ELSE :since END + :interval"
-    " WHERE bucket = :bucket AND next_at <= :now RETURNING next_at"
+_NEXT = "next_at = CASE WHEN next_at > :since THEN next_at ELSE :since END + :interval"
+_TAKE = text(f"UPDATE pacing_slot SET {_NEXT} WHERE bucket = :bucket AND next_at <= :now RETURNING next_at")
+# A leased turn: the bucket must also be out of lease (no request of it in flight).
+_TAKE_LEASED = text(
+    f"UPDATE pacing_slot SET {_NEXT}, lease_until = :lease_until, lease_owner = :owner"
+    " WHERE bucket = :bucket AND next_at <= :now AND lease_until <= :now RETURNING next_at"
 )
-_FREE_AT = text("SELECT next_at FROM pacing_slot WHERE bucket = :bucket")
+_FREE_AT = text("SELECT next_at, lease_until FROM pacing_slot WHERE bucket = :bucket")
 _HOLD = text(
     "UPDATE pacing_slot SET next_at = CASE WHEN next_at > :until THEN next_at ELSE :until END WHERE bucket = :bucket"
 )
+# The answer's hold and the lease's end in one write: no turn can come between them.
+_RELEASE = text(
+    "UPDATE pacing_slot SET next_at = CASE WHEN next_at > :until THEN next_at ELSE :until END,"
+    " lease_until = CASE WHEN lease_owner = :owner THEN 0 ELSE lease_until END WHERE bucket = :bucket"
+)
+# PostgreSQL: the take and, when it fails, what the bucket is waiting for, in one round
+# trip (the outer SELECT sees the row as it was before the UPDATE, which is what a
+# failed take needs).
+_TAKE_OR_WAIT_PG = (
+    "WITH taken AS ({update}) SELECT (SELECT count(*) FROM taken) AS taken, next_at, lease_until"
+    " FROM pacing_slot WHERE bucket = :bucket"
+)
+_TAKE_PG = text(_TAKE_OR_WAIT_PG.format(update=_TAKE.text))
+_TAKE_LEASED_PG = text(_TAKE_OR_WAIT_PG.format(update=_TAKE_LEASED.text))
+_NO_HOLD = -1e18  # "not held": earlier than any clock
+
+
+def _wait(free_at: float, leased_until: float, now: float, poll: float, leased: bool) -> float:
+    wait = float(free_at) - now
+    if leased and float(leased_until) > now:
+        wait = max(wait, min(float(leased_until) - now, poll))
+    return max(wait, 1e-3)
 
 
 class DbPacingSlots:
     """Pacing slots every worker takes from the same table: one UPDATE takes the bucket
-    when it is free at `now` and moves it on by `interval`; otherwise the caller
-    learns when it will be free and sleeps until then."""
+    when it is free at `now` (and, for a leased turn, not leased) and moves it on by
+    `interval`; otherwise the caller learns when to look again and sleeps until then.
+    On PostgreSQL every statement commits on its own (see `_autocommit`) and a take is a
+    single round trip."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._known: set[str] = set()
 
-    async def _ensure(self, session: AsyncSession, bucket: str) -> None:
+    async def _ensure(self, session: Any, bucket: str) -> None:
         if bucket not in self._known:
             await session.execute(_CREATE, {"bucket": bucket})
             self._known.add(bucket)
 
-    async def take(self, bucket: str, now: float, interval: float, catch_up: float = 0.0) -> float:
+    async def take(
+        self,
+        bucket: str,
+        now: float,
+        interval: float,
+        catch_up: float = 0.0,
+        *,
+        owner: str = "",
+        lease_until: float = 0.0,
+        poll: float = 0.005,
+    ) -> float:
         values = {"bucket": bucket, "now": now, "interval": interval, "since": now - catch_up}
+        if owner:
+            values.update(owner=owner, lease_until=lease_until)
         if not self.db.is_sqlite:
-            return await self._take_autocommit(bucket, now, values)
+            row = await self._autocommit(bucket, _TAKE_LEASED_PG if owner else _TAKE_PG, values)
+            return 0.0 if row.taken else _wait(row.next_at, row.lease_until, now, poll, bool(owner))
         async with self.db.unit() as session:
             await self._ensure(session, bucket)
-            taken = (await session.execute(_TAKE, values)).first()
-            if taken is not None:
+            if (await session.execute(_TAKE_LEASED if owner else _TAKE, values)).first() is not None:
                 return 0.0
-            free_at = (await session.execute(_FREE_AT, {"bucket": bucket})).scalar_one()
-        return max(float(free_at) - now, 1e-3)
+            row = (await session.execute(_FREE_AT, {"bucket": bucket})).one()
+        return _wait(row.next_at, row.lease_until, now, poll, bool(owner))
 
-    async def _take_autocommit(self, bucket: str, now: float, values: dict[str, Any]) -> float:
+    async def _autocommit(self, bucket: str, statement: Any, values: dict[str, Any]) -> Any:
         """PostgreSQL: each statement commits on its own, so the bucket's row is locked only
-        while the server runs the UPDATE — not until a busy worker's event loop gets round
-        to sending COMMIT (every other worker's take queued behind that lock: the Discord
-        bench's 4 workers at a third of the ceiling)."""
-        async with self.db.engine.connect() as connection:
-            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            if bucket not in self._known:
-                await autocommit.execute(_CREATE, {"bucket": bucket})
-                self._known.add(bucket)
-            if (await autocommit.execute(_TAKE, values)).first() is not None:
-                return 0.0
-            free_at = (await autocommit.execute(_FREE_AT, {"bucket": bucket})).scalar_one()
-        return max(float(free_at) - now, 1e-3)
+        while the server runs it — not until a busy worker's event loop gets round to
+        sending COMMIT (every other worker's take queued behind that lock: the Discord
+        bench's 4 workers at a third of the ceiling). A connection found broken (the
+        server restarted) is dropped and the statement runs once more on a new one."""
+        for attempt in (1, 2):
+            try:
+                async with self.db.autocommit_engine().connect() as connection:
+                    await self._ensure(connection, bucket)
+                    result = await connection.execute(statement, values)
+                    return result.one() if result.returns_rows else None
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        return None  # not reached
 
     async def hold(self, bucket: str, until: float) -> None:
+        await self._write(_HOLD, bucket, {"bucket": bucket, "until": until})
+
+    async def release(self, bucket: str, owner: str, until: float) -> None:
+        await self._write(_RELEASE, bucket, {"bucket": bucket, "owner": owner, "until": max(until, _NO_HOLD)})
+
+    async def _write(self, statement: Any, bucket: str, values: dict[str, Any]) -> None:
         if not self.db.is_sqlite:
-            async with self.db.engine.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                if bucket not in self._known:
-                    await autocommit.execute(_CREATE, {"bucket": bucket})
-                    self._known.add(bucket)
-                await autocommit.execute(_HOLD, {"bucket": bucket, "until": until})
+            await self._autocommit(bucket, statement, values)
             return
         async with self.db.unit() as session:
             await self._ensure(session, bucket)
-            await session.execute(_HOLD, {"bucket": bucket, "until": until})
+            await session.execute(statement, values)

@@ -10,15 +10,19 @@ bot share Discord's buckets (Create DM has one for the whole bot) but not that c
 `GlobalGate` sits below discord.py, in aiohttp's request tracing, so it sees every
 attempt including those retries:
 - before each REST request to a route whose bucket it has learned, it takes that
-  bucket's turn — evenly `window / limit` apart, with a margin — so the workers
-  together never send more than a window allows; a response saying `Remaining: 0`
-  holds the bucket until `Reset-After` (the window as Discord counts it, wherever it
-  started: a request that arrived late opens it late), and within a process the next
-  request of a bucket leaves only once the previous one is answered, so that hold is
-  in place before it (the bench found 5 of 10,000 Create DMs early without it, on a
-  machine at load 10–20). A route without a major
-  parameter is one bucket for the whole bot: until its first answer says what the
-  bucket is (or that there is none), a turn a second;
+  bucket's turn with the bucket's *lease*: one request of a bucket in flight across
+  all workers. The answer's hold — `Reset-After` when it says `Remaining: 0` (the
+  window as Discord counts it, wherever it started: a request that arrived late opens
+  it late), `retry_after` after a route's 429 — is written in the same statement that
+  ends the lease, so no worker's next request of that bucket can leave into a window
+  Discord has already filled. That is the guarantee; it does not rest on spacing or
+  margins (the bench had 2 of 10,000 Create DMs early with 4 workers before the lease:
+  a worker's turn between another's request and its answer). Turns are also spread
+  evenly, `window / limit` apart, so waiting workers know when to look again. A lease
+  lasts `DISCORD_LEASE` seconds at most: a worker that dies mid-request blocks the
+  bucket no longer. A route without a major parameter is one bucket for the whole bot:
+  until its first answer says what the bucket is (or that there is none), its requests
+  go one at a time under the lease;
 - then it takes a slot of the bot's global limit (50/s, with a margin) and so waits
   out any global `retry_after` that is in force;
 - after each response it learns the route's bucket (`X-RateLimit-Limit`, and the
@@ -29,7 +33,7 @@ attempt including those retries:
   ids replaced (`POST /channels/{id}/messages`), retried ones in the retries too.
 
 A channel's bucket is paced from its second request on (the first teaches it), so a
-bucket used once — a new DM channel's first message — costs no pacing turn.
+bucket used once — a new DM channel's first message — costs no pacing turn or lease.
 With `DbPacingSlots` the global limit's and the bot-wide buckets' turns are shared by
 every worker of the bot; a channel's or guild's bucket is paced per process.
 """
@@ -46,9 +50,9 @@ import aiohttp
 
 from adapters.pacing import (
     DISCORD_GLOBAL_INTERVAL,
+    DISCORD_LEASE,
     DISCORD_ROUTE_CATCH_UP,
     DISCORD_ROUTE_MARGIN,
-    DISCORD_UNLEARNED_INTERVAL,
     MemorySlots,
     Pacer,
 )
@@ -59,7 +63,12 @@ _API_PREFIX = re.compile(r"^.*?/api(?:/v\d+)?")
 _ID_OR_TOKEN = re.compile(r"/(?:\d{5,}|[A-Za-z0-9_\-.]{60,})(?=/|$)")  # snowflakes, interaction tokens
 _MAJOR = re.compile(r"^/(?:channels|guilds)/\d+")  # Discord's major parameters (webhooks are exempt)
 LEARNED_LIMIT = 20_000  # buckets remembered per process
-IN_FLIGHT_WAIT = 2.0  # seconds a bucket's next request waits at most for the previous answer
+CREATE_DM = "POST /users/@me/channels"
+# Discord answers a bot opening DMs too fast with 403 (code 40003), outside the buckets it
+# announces (docs: "If you open a significant amount of DMs too quickly, your bot may be rate
+# limited or blocked from opening new ones"). Create DM then pauses for every worker, so a
+# round's other introductions do not each earn a 403 (an invalid request, as a 429 is).
+DM_OPEN_PAUSE = 60.0
 
 
 def route_label(method: str, url: Any) -> str:
@@ -130,28 +139,33 @@ class GlobalGate:
         limit, window = learned
         return window / max(limit, 1) * DISCORD_ROUTE_MARGIN
 
+    def _leased(self, key: str) -> bool:
+        """Requests of this bucket go one at a time, each under the bucket's lease: a learned
+        bucket, and a bot-wide route until its first answer says whether it has one."""
+        return key in self.buckets or (key not in self.unlimited and not _MAJOR.match(key.partition(" ")[2]))
+
     async def _before(self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any) -> None:
         if not self._is_rest(params.url):
             return
         key = bucket_key(params.method, params.url)
-        if interval := self.interval(key):
+        if self._leased(key):
             async with self._order.setdefault(key, asyncio.Lock()):
-                # One request of a bucket in flight per process: the next leaves only once the
-                # previous answer is in, so a `Remaining: 0` holds the window before it (on a busy
-                # machine an answer can come later than the next turn). Bounded: a lost answer
-                # (a cancelled request) delays the bucket by IN_FLIGHT_WAIT, no more.
+                # This process's previous request of the bucket first (woken by its answer,
+                # no polling); the lease below keeps other workers' requests out as well.
                 previous = self._in_flight.get(key)
                 if previous is not None and not previous.is_set():
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(previous.wait(), IN_FLIGHT_WAIT)
-                # A late turn may be dated back by a quarter interval, so one slow wake-up does not
-                # push every later turn back; the window hold below still caps each window at Limit.
+                        await asyncio.wait_for(previous.wait(), DISCORD_LEASE)
+                # Spread evenly over the window (a late turn may be dated back by a quarter
+                # interval, so one slow wake-up does not push every later turn back); until
+                # the bucket is learned, no spacing: the lease alone keeps it one at a time.
+                interval = self.interval(key) or 0.0
                 pacer = self._pacer_for(key)
-                await pacer.turn(f"discord:{key}", interval, interval * DISCORD_ROUTE_CATCH_UP)
+                owner = await pacer.turn(
+                    f"discord:{key}", interval, interval * DISCORD_ROUTE_CATCH_UP, lease=DISCORD_LEASE
+                )
+                context.gate_lease = (pacer, f"discord:{key}", owner)
                 self._in_flight[key] = context.gate_answered = asyncio.Event()
-        elif key not in self.unlimited and not _MAJOR.match(key.partition(" ")[2]):
-            # One bucket for the whole bot, maybe in use by another worker: not blind.
-            await self.pacer.turn(f"discord:{key}", DISCORD_UNLEARNED_INTERVAL)
         await self.pacer.turn(self.bucket, DISCORD_GLOBAL_INTERVAL)
 
     def _pacer_for(self, key: str) -> Pacer:
@@ -175,33 +189,54 @@ class GlobalGate:
         self.buckets[key] = (limit, max(reset_after, known[1] if known else 0.0))
 
     async def _failed(self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any) -> None:
+        # No answer: Discord may still have counted the request, so its bucket stays shut
+        # for a window (rare: a broken connection) before the lease is let go.
+        key = bucket_key(params.method, params.url)
+        await self._release(context, key, self.buckets.get(key, (0, 0.0))[1])
+
+    async def _release(self, context: SimpleNamespace, key: str, hold: float) -> None:
+        """Let the bucket's next request go, after `hold` seconds: one write, before this
+        process's next request of the bucket is woken."""
+        lease = getattr(context, "gate_lease", None)
         answered = getattr(context, "gate_answered", None)
-        if answered is not None:
-            answered.set()
+        context.gate_lease = context.gate_answered = None
+        try:
+            if lease is not None:
+                pacer, bucket, owner = lease
+                await pacer.release(bucket, owner, hold)
+            elif hold > 0:  # a request sent without the bucket's lease (a route not learned yet)
+                await self._pacer_for(key).hold(f"discord:{key}", hold)
+        finally:
+            if answered is not None:
+                answered.set()
 
     async def _after(self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any) -> None:
+        hold = 0.0
         try:
-            await self._learn_from(context, params)
+            hold = await self._learn_from(params)
         finally:
-            await self._failed(session, context, params)
+            await self._release(context, bucket_key(params.method, params.url), hold)
 
-    async def _learn_from(self, context: SimpleNamespace, params: Any) -> None:
+    async def _learn_from(self, params: Any) -> float:
+        """Learn from an answer; how long its bucket must stay shut (0: not at all)."""
         if not self._is_rest(params.url):
-            return
+            return 0.0
         response = params.response
         key = bucket_key(params.method, params.url)
+        if response.status == 403 and key == CREATE_DM:
+            return DM_OPEN_PAUSE
         if response.status != 429:
             self._learn(key, response.headers)
             if response.headers.get("X-RateLimit-Remaining") == "0" and key in self.buckets:
                 # The window Discord counts in is full: no worker sends on it before it refills
                 # (this follows the server's window wherever it started, late arrivals included).
-                await self._pacer_for(key).hold(f"discord:{key}", retry_after_of(response.headers))
-            return
+                return retry_after_of(response.headers)
+            return 0.0
         # discord.py waits and sends again (or the messenger reschedules)
         metrics.count_rate_limited("discord", route_label(params.method, params.url), retried=True)
         if is_global_429(response.status, response.headers):
             self.global_429s += 1
             await self.pacer.hold(self.bucket, retry_after_of(response.headers))
-        elif key in self.buckets:
-            self.route_429s += 1
-            await self._pacer_for(key).hold(f"discord:{key}", retry_after_of(response.headers))
+            return 0.0
+        self.route_429s += 1
+        return retry_after_of(response.headers)

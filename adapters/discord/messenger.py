@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 NONCE_MAX = 25  # Discord rejects longer nonces
 DM_CLOSED = 50007  # "Cannot send messages to this user"
+DMS_TOO_FAST = 40003  # "You are opening direct messages too fast": Discord's DM-opening limit, a 403
 UNKNOWN_MEMBER = 10007  # removing someone who is not in the thread
 FOLLOWUP_LIFETIME = 14 * 60  # interaction tokens live 15 minutes; keep a margin
 THREAD_ARCHIVE_MINUTES = 10080  # a week
@@ -167,6 +168,11 @@ class DiscordMessenger:
         except discord.RateLimited as limited:  # longer than discord.py is willing to sleep
             return RetryLater(limited.retry_after, "rate limited")
         except discord.Forbidden as error:
+            if error.code == DMS_TOO_FAST:
+                # Not the member's doing and not final: later, backing off (the gate has paused
+                # Create DM for every worker). Counted as an attempt, so it ends in a failure
+                # the moderators see rather than a loop, should Discord keep refusing.
+                return RetryLater(min(900.0, 60.0 * 2 ** min(delivery.attempt, 4)), "opening DMs too fast")
             return PermanentFailure(_CODES.get(error.code, f"forbidden:{error.code}"), error.text)
         except discord.NotFound as error:
             return PermanentFailure(_CODES.get(error.code, f"not_found:{error.code}"), error.text)

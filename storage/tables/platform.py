@@ -8,7 +8,10 @@ every row that names the member.
 
 `PacingSlot` is the next moment (seconds on the bot's clock) a platform method or
 rate-limit bucket may be called again. A worker takes the bucket with one
-UPDATE, so several workers together never exceed a method's tier.
+UPDATE, so several workers together never exceed a method's tier. A Discord bucket's
+turn also takes a lease (`lease_until`, `lease_owner`): the request is in flight, and
+no worker takes the bucket until its answer has been applied (or the lease runs out,
+should the worker die).
 """
 
 from __future__ import annotations
@@ -35,3 +38,5 @@ class PacingSlot(SQLModel, table=True):
 
     bucket: str = Field(primary_key=True, max_length=200)  # e.g. "slack:T1:conversations.open"
     next_at: float = Field(default=0.0)
+    lease_until: float = Field(default=0.0)  # a request of this bucket is in flight until then
+    lease_owner: str = Field(default="", max_length=64)  # the turn that holds it (its answer releases it)

@@ -18,6 +18,7 @@ import asyncio
 import os
 import tempfile
 import time
+import uuid
 from collections import Counter
 from dataclasses import replace
 from typing import Any
@@ -83,7 +84,9 @@ async def _scratch_database(url: str) -> str:
     """A throw-away PostgreSQL database on the same server (dropped afterwards)."""
     from sqlalchemy.engine import make_url
 
-    name = f"bench_intros_{os.getpid()}"
+    # The pid alone is not unique on a server shared by other machines or containers (their
+    # runs dropped ours WITH (FORCE): "terminating connection due to administrator command").
+    name = f"bench_intros_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     await _admin(url, f'CREATE DATABASE "{name}"')
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 
@@ -24,7 +25,9 @@ class RateLimitRule:
 
 
 class RateLimits:
-    """`rate_limit()` and `fail()` rules, consumed by the REST dispatch."""
+    """`rate_limit()`, `fail()` and `stall_answers()` rules, consumed by the REST dispatch."""
+
+    _stalls: list[tuple[str, re.Pattern[str], asyncio.Event]]
 
     def rate_limit(
         self,
@@ -68,6 +71,19 @@ class RateLimits:
             "global": admission.is_global,
         }
         return self._json(body, 429, headers)
+
+    def stall_answers(self, method: str, path_regex: str) -> asyncio.Event:
+        """Matching requests are counted (and admitted to their bucket) at once, but their
+        answers wait until the returned event is set: a slow answer, as a busy worker or a
+        slow network makes it."""
+        released = asyncio.Event()
+        self._stalls.append((method.upper(), re.compile(path_regex), released))
+        return released
+
+    async def _stall(self, method: str, path: str) -> None:
+        for stall_method, pattern, released in self._stalls:
+            if stall_method == method and pattern.search(path):
+                await released.wait()
 
     def fail(self, method: str, path_regex: str, *, status: int, code: int = 0, times: int = 1) -> None:
         """Answer the next `times` matching calls with an error (e.g. 503, or 403 code 50013)."""

@@ -82,10 +82,12 @@ class RestRoutes:
         if not exempt and time.monotonic() < self.global_until:
             self.inside_global.append(f"{call.method} {call.path}")
         if self.buckets is None:
+            await self._stall(call.method, call.path)
             return await self._dispatch(call)
         admission = self.buckets.admit(call.method, call.path, exempt=exempt)
         if not admission.allowed:
             return self._bucket_429(admission)
+        await self._stall(call.method, call.path)
         response = await self._dispatch(call)
         if response.status != 429:
             response.headers.update(admission.headers)

@@ -58,6 +58,7 @@ class FakeDiscord(WorldState, RateLimits, RestRoutes, MessageRoutes, Interaction
         self.global_until = float("-inf")
         self.inside_global: list[str] = []  # "<METHOD> <path>" sent inside a global retry_after
         self._failures: list[list[Any]] = []
+        self._stalls = []
         self._sessions: list[GatewaySession] = []
         self._call_event = asyncio.Event()
         self._runner: web.AppRunner | None = None
