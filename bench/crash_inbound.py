@@ -50,6 +50,7 @@ from tests.support.bench_api import (
     FakeDiscord,
     FakeSlack,
     block_action,
+    buttons,
     dm_event,
     invocation,
     select_action,
@@ -190,16 +191,6 @@ def unfinished(bot: Bot) -> int:
 
 def replied(fake: FakeSlack, rid: str) -> bool:
     return any(r["_rid"] == rid for r in fake.responses)
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 class Trials:

@@ -16,7 +16,7 @@ from tests.support.discord_intros import run_discord_intros
 from tests.support.discord_program import invocation
 from tests.support.discord_storm import discord_ceiling
 from tests.support.intros import run_intros
-from tests.support.slack_payloads import block_action, dm_event, select_action, slash_command, view_submission
+from tests.support.slack_payloads import block_action, buttons, dm_event, select_action, slash_command, view_submission
 from tests.support.slack_storm import slack_ceiling
 from tests.support.storm import run_discord, run_slack
 
@@ -25,6 +25,7 @@ __all__ = [
     "SIGNING_SECRET",
     "TEAM_ID",
     "block_action",
+    "buttons",
     "dm_event",
     "select_action",
     "view_submission",

@@ -23,7 +23,7 @@ from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from bot.runtime import Runtime
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
-from tests.support.slack_payloads import block_action, dm_event, select_action, slash_command, view_submission
+from tests.support.slack_payloads import block_action, buttons, dm_event, select_action, slash_command, view_submission
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 JSON = {"Content-Type": "application/json"}
@@ -171,17 +171,6 @@ async def settle(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
 
 def button_ids(message: dict[str, Any]) -> list[str]:
     return [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    """A posted message's buttons: label → action_id (what a test clicks)."""
-    return {
-        e["text"]["text"]: e["action_id"]
-        for b in message.get("blocks") or []
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["type"] == "button"
-    }
 
 
 def body_text(message: dict[str, Any]) -> str:

@@ -122,3 +122,14 @@ def event(name: str, *, event_id: str | None = None, **event_fields: Any) -> dic
 
 def dm_event(text: str, *, user_id: str, channel_id: str, event_id: str) -> str:
     return json.dumps(event("event_message_im", event_id=event_id, text=text, user=user_id, channel=channel_id))
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """A posted message's buttons: label → action_id (what a test clicks)."""
+    return {
+        e["text"]["text"]: e["action_id"]
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "button"
+    }
