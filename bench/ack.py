@@ -6,7 +6,8 @@ app whose only listener acks run in their own child processes on 127.0.0.1. The
 driver posts signed `/mentor` commands (help, polls, goals — a mix) at a fixed rate
 (open loop: a slow answer does not slow the sender) for a fixed time, and measures
 until each HTTP request is answered (the ack Slack waits for). The local fake Slack
-(users.info, response_url) runs in the driver.
+(users.info, response_url) runs in a process of its own (bench/fake_slack_process.py), so the
+driver's clock times only the acks.
 
 Also the Slack process's RSS: idle on an empty database, and with 100k members
 after the load (VmRSS and peak VmHWM from /proc).
@@ -42,7 +43,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.support.bench_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, FakeSlack, signed_headers, slash_command
+from bench.fake_slack_process import FakeSlackProcess
+from tests.support.bench_api import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, signed_headers, slash_command
 
 COMMANDS = ["help", "polls", "goals"]
 START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -288,7 +290,7 @@ class Child:
 
 
 async def load(
-    url: str, fake: FakeSlack, rate: float, seconds: float, heavy: Any = None, every: float = 20.0
+    url: str, fake: FakeSlackProcess, rate: float, seconds: float, heavy: Any = None, every: float = 20.0
 ) -> dict[str, Any]:
     """`heavy(session)`: called at 2 s and then every `every` seconds (a moderator's heavy commands)."""
     import aiohttp
@@ -342,11 +344,9 @@ async def load(
 
 
 async def drive(args: argparse.Namespace) -> None:
-    fake = FakeSlack()
-    fake.add_channel("C0MENTOR", "mentorship")
-    for i in range(5000):  # users.info answers for the members who type commands
-        fake.add_user(f"U{i:08d}", f"Member {i}")
-    await fake.start()
+    # users.info answers for the members who type commands; Slack in a process of its own.
+    fake = FakeSlackProcess([(f"U{i:08d}", f"Member {i}", False) for i in range(5000)], [("C0MENTOR", "mentorship")])
+    fake.start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             empty, full = Path(tmp) / "empty.db", Path(tmp) / "full.db"
@@ -377,7 +377,7 @@ async def drive(args: argparse.Namespace) -> None:
             loaded_rss = rss_mb(child.proc.pid)
             child.stop()
     finally:
-        await fake.stop()
+        fake.stop()
     print(
         json.dumps(
             {
@@ -433,12 +433,9 @@ async def drive_heavy(args: argparse.Namespace, tmp: Path, dataset: dict[str, in
 
     import aiohttp
 
-    fake = FakeSlack()
-    fake.add_channel("C0MENTOR", "mentorship")
-    fake.add_user(MODERATOR, "Moderator", is_admin=True)
-    for i in range(5000):
-        fake.add_user(f"U{i:08d}", f"Member {i}")
-    await fake.start()
+    users = [(MODERATOR, "Moderator", True)] + [(f"U{i:08d}", f"Member {i}", False) for i in range(5000)]
+    fake = FakeSlackProcess(users, [("C0MENTOR", "mentorship")])
+    fake.start()
     results: dict[str, Any] = {}
     try:
         # The bare Bolt app, with the sidecar doing the same heavy work on a copy next to it.
@@ -492,7 +489,7 @@ async def drive_heavy(args: argparse.Namespace, tmp: Path, dataset: dict[str, in
         results["charts_on_disk"] = count_charts(data_dir)
         child.stop()
     finally:
-        await fake.stop()
+        fake.stop()
     mine, bare_r = results["mentorbot"], results["bare"]
     print(
         json.dumps(

@@ -61,19 +61,26 @@ class Prep:
     program: Program
 
     async def run(self, job: Job, *args: Any) -> Any:
-        """`job(session, *args)` on its own connection in the worker; its result."""
+        """`job(session, *args)` on its own connection in the worker, in one transaction; its result."""
         return await self.heavy.run(job, self.db, *args)
+
+    async def run_with_database(self, job: Job, *args: Any) -> Any:
+        """`job(database, *args)` in the worker: a job that writes opens its own short transactions."""
+        return await self.heavy.run(job, self.db, *args, own_units=True)
 
 
 PrepareHandler = Callable[[Prep], Awaitable[Any]]
 
 
-def in_own_database(job: Job, url: str, schema: str | None, args: tuple[Any, ...]) -> Any:
-    """Runs in the worker: a fresh event loop, a connection of its own, one read transaction."""
+def in_own_database(job: Job, url: str, schema: str | None, args: tuple[Any, ...], own_units: bool = False) -> Any:
+    """Runs in the worker: a fresh event loop, a connection of its own, one read transaction
+    (or, with `own_units`, the database itself: the job opens its transactions)."""
 
     async def main() -> Any:
         db = Database(url, schema=schema)
         try:
+            if own_units:
+                return await job(db, *args)
             async with db.unit() as session:
                 return await job(session, *args)
         finally:
@@ -106,12 +113,12 @@ class HeavyWork:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy")
         return self._pool
 
-    async def run(self, job: Job, db: Database, *args: Any) -> Any:
+    async def run(self, job: Job, db: Database, *args: Any, own_units: bool = False) -> Any:
         url = db.url.render_as_string(hide_password=False)
         self.jobs += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                self._executor(), in_own_database, job, url, db.schema, args
+                self._executor(), in_own_database, job, url, db.schema, args, own_units
             )
         except Exception:
             if self.mode == "process":

@@ -17,6 +17,7 @@ class RoundStatus(StrEnum):
     APPROVED = "approved"  # pairings created, introductions queued
     DISCARDED = "discarded"  # recomputed or thrown away
     CHOOSING = "choosing"  # a choice round: shortlists sent, mentees picking, mentors answering
+    STORING = "storing"  # being written by the heavy-work worker: shown nowhere until published
 
 
 class MatchRound(SQLModel, table=True):

@@ -100,3 +100,43 @@ async def test_a_member_cannot_make_the_worker_run(tmp_path: Path) -> None:
         assert chat.bot.heavy.jobs == before
     finally:
         await chat.close()
+
+
+async def test_a_round_the_worker_stored_but_nobody_published_is_shown_nowhere_and_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crash between the worker's writes and the handler's unit of work (rounds/storing.py)."""
+    from sqlalchemy import select
+
+    from bot.features.rounds import proposal, storing
+    from storage.tables import Community, MatchRound, ProposedPair
+
+    monkeypatch.setattr(storing, "ROWS_PER_TRANSACTION", 1)  # every pair its own transaction
+    factory = DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'orphan.db'}")
+    chat = await _open(factory, tmp_path, "inline", 0)
+    try:
+        await _community(chat)
+        db = chat.bot.db
+        async with db.unit() as session:
+            community_id = (await session.execute(select(Community.id))).scalar_one()
+        options = storing.RoundOptions(dry_run=False, allow_rematch=False, choice=False)
+        orphan = await proposal.solve_and_store_job(
+            db, community_id, chat.bot.clock.now(), proposal.round_policy(chat.bot.program), options
+        )
+        assert orphan.status == "proposed"
+        async with db.unit() as session:
+            stored = await session.get(MatchRound, orphan.round_id)
+            assert stored is not None and stored.status == "storing"
+            pairs = (await session.execute(select(ProposedPair).where(ProposedPair.round_id == orphan.round_id))).all()
+            assert len(pairs) == 2  # ann–maria and ben–omar, one transaction each
+
+        out = await chat("@carol /mentor match approve", "@carol /mentor overview")
+        assert "There is no matching round here yet" in out and "No matching round is waiting" in out
+
+        out = await chat("@carol /mentor match")
+        assert f"Matching round #{orphan.round_id + 1} — waiting for approval" in out
+        async with db.unit() as session:
+            statuses = dict((await session.execute(select(MatchRound.id, MatchRound.status))).all())
+        assert statuses == {orphan.round_id: "discarded", orphan.round_id + 1: "proposed"}
+    finally:
+        await chat.close()

@@ -29,8 +29,9 @@ from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.matching import MatchingRules, settle_choices
 from bot.features.rounds.choice import free_places, line
 from bot.features.rounds.introductions import approve_round
-from bot.features.rounds.proposal import RoundPolicy, load_match_profiles, reason_rows, round_policy
+from bot.features.rounds.proposal import RoundPolicy, load_match_profiles, round_policy
 from bot.features.rounds.proposal_view import SHOW_PAIRS, members_by_id
+from bot.features.rounds.storing import reason_rows
 from storage.tables import ChoiceOffer, ChoiceState, Community, MatchRound, MenteeChoice, ProposedPair, RoundStatus
 
 STATE_WORDS = {

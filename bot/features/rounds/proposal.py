@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -33,19 +33,26 @@ from bot.features.matching.profiles import (
     utc_offset_hours,
 )
 from bot.features.rounds.blocks import blocked_partners, blocks_among, normalise_team, team_groups
+from bot.features.rounds.storing import (
+    RoundOptions,
+    StoredRound,
+    discard_open,
+    new_round,
+    publish,
+    store_from_worker,
+    store_in_unit,
+)
+from storage.db import Database
 
 if TYPE_CHECKING:  # the shortlist module loads the solver; only its type is needed here
     from bot.features.matching import Shortlists
 
 from storage.tables import (
-    ChoiceOffer,
     MatchRound,
     Pairing,
     PairingStatus,
     Profile,
     ProfileStatus,
-    ProposedPair,
-    RoundStatus,
 )
 
 
@@ -182,41 +189,48 @@ def to_match_profile(
     )
 
 
-# --- computing and showing a proposal ------------------------------------------
+# --- computing a proposal -------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class PreparedRound:
-    """A round solved in the heavy-work worker (bot/core/heavy.py), ready to be stored."""
+class SolvedRound:
+    """The engine's answer for one round, before anything is stored."""
 
     pool: frozenset[int]  # the member ids whose profiles the engine saw
     proposal: RoundProposal
-    allow_rematch: bool
     shortlists: Shortlists | None = None  # a choice round's, built from the same solve
 
 
-async def solve_round_job(
-    session: AsyncSession,
-    community_id: int,
-    now: datetime,
-    rules: MatchingRules,
-    allow_rematch: bool,
-    choice_margin: int | None = None,
-) -> PreparedRound:
-    """Runs in the worker: the profiles are read there and the engine solves there
-    (a choice round, `choice_margin` set, also builds its shortlists there)."""
-    profiles, previous = await load_match_profiles(session, community_id, now)
-    return _solve(profiles, _round_rules(rules, allow_rematch, previous), allow_rematch, choice_margin)
-
-
-def _solve(
-    profiles: list[MatchProfile], rules: MatchingRules, allow_rematch: bool, choice_margin: int | None
-) -> PreparedRound:
+def _solve(profiles: list[MatchProfile], rules: MatchingRules, choice_margin: int | None) -> SolvedRound:
     pool = frozenset(p.member_id for p in profiles)
     if choice_margin is None:
-        return PreparedRound(pool, propose_round(profiles, rules), allow_rematch)
+        return SolvedRound(pool, propose_round(profiles, rules))
     shortlists = build_shortlists(profiles, rules, margin=choice_margin)
-    return PreparedRound(pool, shortlists.proposal, allow_rematch, shortlists)
+    return SolvedRound(pool, shortlists.proposal, shortlists)
+
+
+async def _solve_stored(
+    session: AsyncSession, community_id: int, now: datetime, policy: RoundPolicy, options: RoundOptions
+) -> tuple[SolvedRound, dict[str, Any]]:
+    """Load, solve, and what kept people apart: everything a round needs before it is stored."""
+    profiles, previous = await load_match_profiles(session, community_id, now)
+    margin = policy.choice_margin if options.choice else None
+    solved = _solve(profiles, _round_rules(policy.rules, options.allow_rematch, previous), margin)
+    exclusions = await _exclusions(session, community_id, set(solved.pool), policy.rules.exclude_same_team)
+    return solved, exclusions
+
+
+async def solve_and_store_job(
+    db: Database, community_id: int, now: datetime, policy: RoundPolicy, options: RoundOptions
+) -> StoredRound:
+    """Runs in the worker: read and solve in one read transaction, then store in small ones
+    (`storing.store_from_worker`); the handler's unit of work only publishes the round."""
+    async with db.unit() as session:
+        solved, exclusions = await _solve_stored(session, community_id, now, policy, options)
+    round_ = new_round(
+        community_id, now, solved.proposal, exclusions, options, policy.approval_reminder_days, created_by=None
+    )
+    return await store_from_worker(db, round_, solved.proposal, solved.shortlists, options)
 
 
 def wants_choice(policy: RoundPolicy, args: Sequence[str]) -> bool:
@@ -224,15 +238,19 @@ def wants_choice(policy: RoundPolicy, args: Sequence[str]) -> bool:
     return "--choice" in args or (policy.mode == "choice" and "--assign" not in args)
 
 
-async def prepare_round(prep: Prep) -> PreparedRound | None:
-    """`/mentor match` in a large community: load and solve off the event loop."""
+async def prepare_round(prep: Prep) -> StoredRound | None:
+    """`/mentor match` in a large community: load, solve and store off the event loop."""
     if "--stop" in prep.args:
         return None
     with metrics.MATCHING_ROUND_DURATION.time():
         policy = round_policy(prep.program)
-        margin = policy.choice_margin if wants_choice(policy, prep.args) else None
-        result: PreparedRound = await prep.run(
-            solve_round_job, prep.community_id, prep.now, policy.rules, "--rematch" in prep.args, margin
+        options = RoundOptions(
+            dry_run="--dry-run" in prep.args,
+            allow_rematch="--rematch" in prep.args,
+            choice=wants_choice(policy, prep.args),
+        )
+        result: StoredRound = await prep.run_with_database(
+            solve_and_store_job, prep.community_id, prep.now, policy, options
         )
     return result
 
@@ -257,91 +275,26 @@ async def compute_round(
     dry_run: bool = False,
     allow_rematch: bool = False,
     choice: bool = False,
-    prepared: PreparedRound | None = None,
+    prepared: StoredRound | None = None,
 ) -> MatchRound:
-    """Run the engine (or take the worker's solve) and store its proposal; older open proposals are discarded.
+    """The round's proposal: the worker's, if it stored one for these options, else solved and
+    stored here. Older open proposals are discarded.
 
     A `choice` round also stores every mentee's shortlist (`ChoiceOffer`); its proposed
-    pairs are the optimum the shortlists start from. The worker prepares assign rounds only.
+    pairs are the optimum the shortlists start from.
     """
-    await session.execute(
-        update(MatchRound)
-        .where(col(MatchRound.community_id) == community_id, col(MatchRound.status) == RoundStatus.PROPOSED.value)
-        .values(status=RoundStatus.DISCARDED.value)
+    options = RoundOptions(dry_run=dry_run, allow_rematch=allow_rematch, choice=choice)
+    if prepared is not None and prepared.options == options:
+        published = await publish(session, prepared, community_id, created_by)
+        if published is not None:
+            return published
+    await discard_open(session, community_id)
+    with metrics.MATCHING_ROUND_DURATION.time():
+        solved, exclusions = await _solve_stored(session, community_id, now, policy, options)
+    round_ = new_round(
+        community_id, now, solved.proposal, exclusions, options, policy.approval_reminder_days, created_by
     )
-    margin = policy.choice_margin if choice else None
-    usable = prepared is not None and prepared.allow_rematch == allow_rematch
-    if prepared is None or not usable or (prepared.shortlists is not None) != choice:
-        profiles, previous = await load_match_profiles(session, community_id, now)
-        with metrics.MATCHING_ROUND_DURATION.time():
-            prepared = _solve(profiles, _round_rules(policy.rules, allow_rematch, previous), allow_rematch, margin)
-    proposal, shortlists = prepared.proposal, prepared.shortlists
-    exclusions = await _exclusions(session, community_id, set(prepared.pool), policy.rules.exclude_same_team)
-    round_ = MatchRound(
-        community_id=community_id,
-        dry_run=dry_run,
-        allow_rematch=allow_rematch,
-        mode="choice" if choice else "assign",
-        created_at=now,
-        created_by_member_id=created_by,
-        summary={
-            "average_score": proposal.average_score,
-            "candidate_edges": proposal.candidate_edges,
-            "certificate": proposal.certificate.as_dict() if proposal.certificate else None,
-            "unmatched": [{"member_id": u.member_id, "cause": u.cause, "reason": u.reason} for u in proposal.unmatched],
-            "skipped": [{"member_id": u.member_id, "cause": u.cause, "reason": u.reason} for u in proposal.skipped],
-            **exclusions,
-            "demand_gaps": [
-                {"topic": g.topic, "wanting": g.mentees_wanting, "offering": g.mentors_offering, "free": g.free_slots}
-                for g in proposal.demand_gaps
-            ],
-        },
-    )
-    if not proposal.pairs and not dry_run:
-        round_.status = RoundStatus.DISCARDED.value  # nothing to approve: the proposal asks nothing
-    elif not dry_run and policy.approval_reminder_days:
-        round_.remind_at = now + timedelta(days=policy.approval_reminder_days[0])
-    session.add(round_)
-    await session.flush()
-    # One executemany per table rather than thousands of ORM objects: this runs on the event
-    # loop inside the unit of work (the 20k round's 6,000 pairs cost the loop seconds as objects).
-    assert round_.id is not None
-    pairs = [
-        {
-            "round_id": round_.id,
-            "position": position,
-            "mentee_member_id": pair.mentee_id,
-            "mentor_member_id": pair.mentor_id,
-            "score": pair.score,
-            "dropped": False,
-            "reasons": reason_rows(pair.reasons),
-        }
-        for position, pair in enumerate(proposal.pairs, start=1)
-    ]
-    if pairs:
-        await session.execute(insert(ProposedPair), pairs)
-    offers = [
-        {
-            "round_id": round_.id,
-            "mentee_member_id": shortlist.mentee_id,
-            "mentor_member_id": entry.mentor_id,
-            "rank": rank,
-            "optimal": rank == 1 and shortlist.optimal,
-            "score": entry.score,
-            "reasons": reason_rows(entry.reasons),
-        }
-        for shortlist in (shortlists.lists if shortlists else ())
-        for rank, entry in enumerate(shortlist.entries, start=1)
-    ]
-    if offers:
-        await session.execute(insert(ChoiceOffer), offers)
-    await session.flush()
-    return round_
-
-
-def reason_rows(reasons: Any) -> list[dict[str, Any]]:
-    """Reasons as stored (JSON rows)."""
-    return [{"criterion": r.criterion, "points": r.points, "text": r.text} for r in reasons]
+    return await store_in_unit(session, round_, solved.proposal, solved.shortlists)
 
 
 async def _exclusions(session: AsyncSession, community_id: int, pool: set[int], same_team: bool) -> dict[str, Any]:

@@ -25,9 +25,10 @@ from bot.features.matching import MatchingRules, score_candidates
 from bot.features.rounds.choice import send_shortlists
 from bot.features.rounds.choice_close import close_now, render_choice_round
 from bot.features.rounds.introductions import approve_round
-from bot.features.rounds.proposal import PreparedRound, compute_round, load_match_profiles, round_policy, wants_choice
+from bot.features.rounds.proposal import compute_round, load_match_profiles, round_policy, wants_choice
 from bot.features.rounds.proposal_view import SHOW_PAIRS, members_by_id, render_proposal
 from bot.features.rounds.schedule import schedule_of
+from bot.features.rounds.storing import StoredRound
 from storage.tables import MatchRound, ProposedPair, RoundSchedule, RoundStatus
 
 MATCH_SPEC = {
@@ -89,7 +90,7 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
         dry_run=parsed.flag("dry-run"),
         allow_rematch=parsed.flag("rematch"),
         choice=choice,
-        prepared=ctx.prepared if isinstance(ctx.prepared, PreparedRound) else None,
+        prepared=ctx.prepared if isinstance(ctx.prepared, StoredRound) else None,
     )
     replies.insert(0, await render_proposal(ctx.session, round_))
     return replies
@@ -113,7 +114,10 @@ async def _no_open_choice_round(ctx: Ctx) -> None:
 
 
 async def _current_round(ctx: Ctx, round_id: int | None = None) -> MatchRound:
-    query = select(MatchRound).where(col(MatchRound.community_id) == ctx.community_id)
+    query = select(MatchRound).where(
+        col(MatchRound.community_id) == ctx.community_id,
+        col(MatchRound.status) != RoundStatus.STORING.value,  # not a proposal yet (rounds/storing.py)
+    )
     query = (
         query.where(col(MatchRound.id) == round_id) if round_id else query.order_by(col(MatchRound.id).desc()).limit(1)
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ from bot.core.heavy import Prep
 from bot.core.messages import Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.ports import Destination
+from bot.core.program import Program
 from bot.delivery.pictures import drawer_name, picture_worker
 from bot.features.circles.figures import circle_figures
 from bot.features.events.figures import event_figures
@@ -100,31 +102,43 @@ async def stats_command(ctx: Ctx, args: list[str]) -> list[Message]:
         since=parse_since(since_raw, ctx.now, ctx.tz) if since_raw else None,
         source=parse_campaign(campaign_raw) if campaign_raw else None,
     )
-    if isinstance(ctx.prepared, Dashboard) and ctx.prepared.filters == filters:
-        board = ctx.prepared  # a large community's queries ran in the heavy-work worker
+    if isinstance(ctx.prepared, PreparedStats) and ctx.prepared.board.filters == filters:
+        board, recruiting = ctx.prepared.board, ctx.prepared.recruiting  # queried in the heavy-work worker
     else:
         board = await build_dashboard(ctx.session, ctx.community_id, ctx.now, filters)
+        recruiting = tuple(await recruiting_summary(ctx.session, ctx.community_id, ctx.program))
     message = await render_dashboard(ctx, board)
-    recruiting = tuple(await recruiting_summary(ctx.session, ctx.community_id, ctx.program))
     await queue_chart(ctx, board)
     return [Message(message.parts + recruiting + (msg.text("The chart is on its way to your DMs."),))]
 
 
-async def prepare_stats(prep: Prep) -> Dashboard | None:
+@dataclass(frozen=True)
+class PreparedStats:
+    """What the worker queried: the dashboard's figures and the Recruiting section."""
+
+    board: Dashboard
+    recruiting: tuple[msg.Part, ...]
+
+
+async def prepare_stats(prep: Prep) -> PreparedStats | None:
     """`/mentor stats` in a large community: the dashboard queries (a million check-ins take
-    seconds) run in the heavy-work worker on its own connection, not on the event loop inside a
-    transaction that holds SQLite's write lock (bot/core/heavy.py). With options: in place."""
+    seconds) and the recruiting counts (tens of milliseconds over 80k profiles) run in the
+    heavy-work worker on its own connection, not on the event loop inside a transaction that
+    holds SQLite's write lock (bot/core/heavy.py). With options: in place."""
     if prep.args:
         return None
-    board: Dashboard = await prep.run(
-        build_dashboard_job, prep.community_id, prep.now, Filters(since=None, source=None)
+    prepared: PreparedStats = await prep.run(
+        build_dashboard_job, prep.community_id, prep.now, Filters(since=None, source=None), prep.program
     )
-    return board
+    return prepared
 
 
-async def build_dashboard_job(session: AsyncSession, community_id: int, now: datetime, filters: Filters) -> Dashboard:
+async def build_dashboard_job(
+    session: AsyncSession, community_id: int, now: datetime, filters: Filters, program: Program
+) -> PreparedStats:
     """Runs in the worker."""
-    return await build_dashboard(session, community_id, now, filters)
+    board = await build_dashboard(session, community_id, now, filters)
+    return PreparedStats(board, tuple(await recruiting_summary(session, community_id, program)))
 
 
 async def queue_chart(ctx: Ctx, board: Dashboard) -> None:
