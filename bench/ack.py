@@ -208,6 +208,7 @@ async def serve(kind: str, db_path: str, api_url: str, data_dir: str = "") -> No
         from adapters.slack.settings import SlackSettings
         from bot.bootstrap import bootstrap
         from bot.core.settings import Settings
+        from bot.delivery.leases import take_back_at_start
 
         long_running.before_start()  # as adapters.slack.main.serve does
         if data_dir:  # --heavy: moderators, a data folder, and a runtime that delivers (draws) the chart
@@ -216,6 +217,8 @@ async def serve(kind: str, db_path: str, api_url: str, data_dir: str = "") -> No
             bot = await bootstrap(replace(Settings(), database_url=f"sqlite+aiosqlite:///{db_path}"))
         slack = SlackSettings(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=api_url)
         services = build_services(bot, slack, pace_seconds=0.0)
+        assert services.inbox is not None
+        await take_back_at_start(bot.db, bot.clock, services.inbox)  # as serve does (SQLite: no heartbeat)
         if trace is not None:
             ack_trace.mark_saver_connections(services.inbox)
             ack_trace.lag_monitor(trace)
@@ -289,6 +292,13 @@ class Child:
 # --- the load -------------------------------------------------------------------------
 
 
+def _keep_latencies(path: str, url: str, sent: list[tuple[float, float]]) -> None:
+    """ACK_LATENCIES=<file>: each request's send time (perf_counter, comparable with ACK_TRACE's)
+    and latency, one JSON line per run, to find which requests were slow and when."""
+    with open(path, "a") as out:
+        out.write(json.dumps({"url": url, "sent": sent}) + "\n")
+
+
 async def load(
     url: str, fake: FakeSlackProcess, rate: float, seconds: float, heavy: Any = None, every: float = 20.0
 ) -> dict[str, Any]:
@@ -297,6 +307,7 @@ async def load(
 
     total = int(rate * seconds)
     latencies: list[float] = []
+    sent: list[tuple[float, float]] = []  # (perf_counter at send, ms): ACK_LATENCIES=<file> keeps them
     errors = 0
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
 
@@ -318,6 +329,7 @@ async def load(
                 ok = False
             if ok:
                 latencies.append((time.perf_counter() - started) * 1000)
+                sent.append((started, latencies[-1]))
             else:
                 errors += 1
 
@@ -334,6 +346,8 @@ async def load(
             tasks.append(asyncio.create_task(one(i)))
         await asyncio.gather(*tasks)
     latencies.sort()
+    if os.environ.get("ACK_LATENCIES"):
+        _keep_latencies(os.environ["ACK_LATENCIES"], url, sent)
     return {
         "requests": total,
         "heavy_bursts": bursts,

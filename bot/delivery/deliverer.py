@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Update, bindparam, func, select, tuple_, update
+from sqlalchemy import ColumnElement, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -266,7 +266,9 @@ class Deliverer:
                 await session.execute(
                     update(OutboxMessage)
                     .where(
-                        tuple_(col(OutboxMessage.id), col(OutboxMessage.claim_token)).in_(rows),
+                        # One (id, token) term per row, each found by the primary key: a row-value
+                        # IN over both columns scans the whole outbox on SQLite.
+                        or_(*(and_(col(OutboxMessage.id) == i, col(OutboxMessage.claim_token) == t) for i, t in rows)),
                         col(OutboxMessage.status) == OutboxStatus.SENDING.value,
                     )
                     .values(not_before=now + LEASE)

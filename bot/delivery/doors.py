@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -47,9 +47,20 @@ async def door_states(session: AsyncSession, rows: Iterable[Any]) -> dict[tuple[
     }
     if not wanted:
         return {}
+    by_community: dict[int, list[str]] = {}
+    for community_id, user_id in sorted(wanted):
+        by_community.setdefault(community_id, []).append(user_id)
+    # One (community, user ids) term per community, each a search of the unique index. A row-value
+    # IN over both columns is a full scan of the member table on SQLite: 12 ms at 80k members, on
+    # the event loop, for every drain that delivers a DM.
     found = await session.execute(
         select(col(Member.community_id), col(Member.platform_user_id), col(Member.dm_status)).where(
-            tuple_(col(Member.community_id), col(Member.platform_user_id)).in_(sorted(wanted)),
+            or_(
+                *(
+                    and_(col(Member.community_id) == community_id, col(Member.platform_user_id).in_(users))
+                    for community_id, users in by_community.items()
+                )
+            ),
             col(Member.dm_status) != OK,
         )
     )

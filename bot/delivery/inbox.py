@@ -109,6 +109,12 @@ class Inbox:
                 event.listen(self._saver.engine.sync_engine, "connect", _no_busy_wait)
         return self._saver
 
+    async def open(self) -> None:
+        """Open the saver's connection at start-up, so the first ack does not pay for it (the
+        engine, the connection, SQLite's pragmas)."""
+        async with self._save_db().engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+
     async def close(self) -> None:
         if self._saver is not None:
             await self._saver.dispose()

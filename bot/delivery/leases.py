@@ -123,6 +123,7 @@ class Heartbeat:
 
 async def take_back_at_start(db: Database, clock: Clock, inbox: Inbox) -> Heartbeat | None:
     """What a starting process does before it resumes open work (SQLite: release all; PostgreSQL: heartbeat)."""
+    await inbox.open()
     if db.is_sqlite:
         await release_all(db, clock, inbox)
         return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,12 +33,12 @@ from bot.features.matching.profiles import (
     utc_offset_hours,
 )
 from bot.features.rounds.blocks import blocked_partners, blocks_among, normalise_team, team_groups
+from bot.features.rounds.proposal_view import render_proposal
 from bot.features.rounds.storing import (
     RoundOptions,
     StoredRound,
     discard_open,
     new_round,
-    publish,
     store_from_worker,
     store_in_unit,
 )
@@ -230,7 +230,11 @@ async def solve_and_store_job(
     round_ = new_round(
         community_id, now, solved.proposal, exclusions, options, policy.approval_reminder_days, created_by=None
     )
-    return await store_from_worker(db, round_, solved.proposal, solved.shortlists, options)
+    stored = await store_from_worker(db, round_, solved.proposal, solved.shortlists, options)
+    round_.status = stored.status  # as the moderator will see it once published (not written here)
+    async with db.unit() as session:
+        message = await render_proposal(session, round_)
+    return replace(stored, message=message)
 
 
 def wants_choice(policy: RoundPolicy, args: Sequence[str]) -> bool:
@@ -275,19 +279,14 @@ async def compute_round(
     dry_run: bool = False,
     allow_rematch: bool = False,
     choice: bool = False,
-    prepared: StoredRound | None = None,
 ) -> MatchRound:
-    """The round's proposal: the worker's, if it stored one for these options, else solved and
-    stored here. Older open proposals are discarded.
+    """Solve and store the round's proposal here; older open proposals are discarded. (A large
+    community's round was solved and stored by the worker instead: `prepare_round`, `publish`.)
 
     A `choice` round also stores every mentee's shortlist (`ChoiceOffer`); its proposed
     pairs are the optimum the shortlists start from.
     """
     options = RoundOptions(dry_run=dry_run, allow_rematch=allow_rematch, choice=choice)
-    if prepared is not None and prepared.options == options:
-        published = await publish(session, prepared, community_id, created_by)
-        if published is not None:
-            return published
     await discard_open(session, community_id)
     with metrics.MATCHING_ROUND_DURATION.time():
         solved, exclusions = await _solve_stored(session, community_id, now, policy, options)

@@ -28,7 +28,7 @@ from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import compute_round, load_match_profiles, round_policy, wants_choice
 from bot.features.rounds.proposal_view import SHOW_PAIRS, members_by_id, render_proposal
 from bot.features.rounds.schedule import schedule_of
-from bot.features.rounds.storing import StoredRound
+from bot.features.rounds.storing import RoundOptions, StoredRound, publish
 from storage.tables import MatchRound, ProposedPair, RoundSchedule, RoundStatus
 
 MATCH_SPEC = {
@@ -78,19 +78,28 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
                 f"{how}. Stop with /mentor match --stop."
             )
         )
-    choice = wants_choice(round_policy(ctx), args)
-    if not parsed.flag("dry-run"):
+    options = RoundOptions(
+        dry_run=parsed.flag("dry-run"),
+        allow_rematch=parsed.flag("rematch"),
+        choice=wants_choice(round_policy(ctx), args),
+    )
+    if not options.dry_run:
         await _no_open_choice_round(ctx)
+    stored = ctx.prepared if isinstance(ctx.prepared, StoredRound) else None
+    if stored is not None and stored.message is not None and stored.options == options:
+        # A large community's round: solved, stored and rendered by the heavy-work worker.
+        if await publish(ctx.session, stored, ctx.community_id, ctx.member_id):
+            replies.insert(0, stored.message)
+            return replies
     round_ = await compute_round(
         ctx.session,
         ctx.community_id,
         ctx.now,
         round_policy(ctx),
         created_by=ctx.member_id,
-        dry_run=parsed.flag("dry-run"),
-        allow_rematch=parsed.flag("rematch"),
-        choice=choice,
-        prepared=ctx.prepared if isinstance(ctx.prepared, StoredRound) else None,
+        dry_run=options.dry_run,
+        allow_rematch=options.allow_rematch,
+        choice=options.choice,
     )
     replies.insert(0, await render_proposal(ctx.session, round_))
     return replies

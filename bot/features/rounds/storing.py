@@ -27,6 +27,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.core.messages import Message
 from bot.features.matching import RoundProposal
 from storage.db import Database
 from storage.tables import ChoiceOffer, MatchRound, ProposedPair, RoundStatus
@@ -49,11 +50,13 @@ class RoundOptions:
 
 @dataclass(frozen=True)
 class StoredRound:
-    """The worker's answer: a round written under `storing`, and the status it is to take."""
+    """The worker's answer: a round written under `storing`, the status it is to take, and the
+    proposal message the moderator is to see (rendered there too: its queries read every pair)."""
 
     round_id: int
     options: RoundOptions
     status: str
+    message: Message | None = None
 
 
 def new_round(
@@ -188,16 +191,16 @@ async def discard_open(session: AsyncSession, community_id: int, keep: int | Non
     await session.execute(query.values(status=RoundStatus.DISCARDED.value))
 
 
-async def publish(
-    session: AsyncSession, stored: StoredRound, community_id: int, created_by: int | None
-) -> MatchRound | None:
-    """In the handler's unit of work: the worker's round becomes the proposal (None: it is gone)."""
-    round_ = await session.get(MatchRound, stored.round_id)
-    if round_ is None or round_.community_id != community_id:
-        return None
+async def publish(session: AsyncSession, stored: StoredRound, community_id: int, created_by: int | None) -> bool:
+    """In the handler's unit of work: the worker's round becomes the proposal (False: it is gone).
+    Two statements; the round's summary and pairs are not read back onto the event loop."""
+    made = await session.execute(
+        update(MatchRound)
+        .where(col(MatchRound.id) == stored.round_id, col(MatchRound.community_id) == community_id)
+        .values(status=stored.status, created_by_member_id=created_by)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(made, "rowcount", 0) != 1:
+        return False
     await discard_open(session, community_id, keep=stored.round_id)
-    round_.status = stored.status
-    round_.created_by_member_id = created_by
-    session.add(round_)
-    await session.flush()
-    return round_
+    return True
