@@ -21,7 +21,7 @@ from sqlmodel import col
 from bot.core import messages as msg
 from bot.core import metrics
 from bot.core.context import Ctx
-from bot.core.errors import APOLOGY, UserFacingError
+from bot.core.errors import APOLOGY, InvalidInput, UserFacingError
 from bot.core.events import (
     Actor,
     CommunityRef,
@@ -37,7 +37,7 @@ from bot.core.messages import Message
 from bot.core.parsing import ParseError, tokenize
 from bot.core.ports import Clock, Messenger
 from bot.core.program import Program, load_program
-from bot.core.router import Router
+from bot.core.router import ComponentId, Router
 from bot.core.settings import Settings, is_moderator_actor
 from bot.delivery import doors
 from bot.delivery.deliverer import Deliverer, due_at
@@ -117,13 +117,10 @@ class MentorBot:
     async def _prepare(self, event: Event) -> Any:
         """A large community's heavy command (a round, an export): its heavy part in the worker,
         before the unit of work and outside any transaction (see bot/core/heavy.py); None: in place."""
-        if not isinstance(event, SlashCommand) or not self.heavy.usable_with(self.db):
+        if not isinstance(event, SlashCommand | ComponentAction) or not self.heavy.usable_with(self.db):
             return None
-        try:
-            command, args = self.router.resolve(tokenize(event.text))
-        except ParseError:
-            return None
-        if command is None or command.prepare is None or not is_moderator_actor(event.actor, self.settings):
+        prepare, args, component = self._prepare_step(event)
+        if prepare is None or not is_moderator_actor(event.actor, self.settings):
             return None
         key = (event.community.platform, event.community.external_id)
         async with self.db.unit() as session:
@@ -132,12 +129,24 @@ class MentorBot:
                 return None
             if event.event_id and await was_handled(session, *key, event.event_id):
                 return None  # a retry or a resume of an applied event: nothing to compute
-        prep = Prep(self.db, self.heavy, community_id, self.clock.now(), args, self.settings, self.program)
+        prep = Prep(self.db, self.heavy, community_id, self.clock.now(), args, self.settings, self.program, component)
         try:
-            return await command.prepare(prep)
+            return await prepare(prep)
         except Exception:  # the worker failed: the handler does it in place rather than not at all
-            log.exception("heavy work for %s failed; running it in place", command.name)
+            log.exception("heavy work for %s failed; running it in place", type(event).__name__)
             return None
+
+    def _prepare_step(self, event: SlashCommand | ComponentAction) -> tuple[Any, list[str], ComponentId | None]:
+        """The command's or the button's prepare step (None: it has none), its arguments, the button's id."""
+        try:
+            if isinstance(event, SlashCommand):
+                command, args = self.router.resolve(tokenize(event.text))
+                return (command.prepare if command else None), args, None
+            cid = ComponentId.parse(event.component_id)
+        except (ParseError, InvalidInput):
+            return None, [], None
+        route = self.router.components.get(cid.kind)
+        return (route.prepare if route else None), [], cid
 
     async def _handle(self, session: AsyncSession, event: Event, prepared: Any = None) -> list[Message]:
         now = self.clock.now()

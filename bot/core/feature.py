@@ -156,6 +156,8 @@ class ComponentRoute:
     kind: str
     handler: Callable[..., Awaitable[list[Message]]]
     form_handler: Callable[..., Awaitable[list[Message]]] | None = None
+    # As Command.prepare, for a moderator's click (`Prep.component` holds the parsed id).
+    prepare: PrepareHandler | None = None
 
 
 @dataclass(frozen=True)

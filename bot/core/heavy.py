@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.core.component_id import ComponentId
 from bot.core.program import Program
 from bot.core.settings import Settings
 from bot.core.worker_process import worker_pool
@@ -59,6 +60,7 @@ class Prep:
     args: list[str]
     settings: Settings
     program: Program
+    component: ComponentId | None = None  # a click's parsed id (`args` is then empty)
 
     async def run(self, job: Job, *args: Any) -> Any:
         """`job(session, *args)` on its own connection in the worker, in one transaction; its result."""

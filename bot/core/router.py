@@ -11,10 +11,11 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core import messages as msg
+from bot.core.component_id import ComponentId
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
 from bot.core.feature import Command, ComponentRoute, Feature, Form, JoinHandler, TextHandler
@@ -22,31 +23,6 @@ from bot.core.messages import Message
 from bot.core.parsing import ParseError, tokenize
 from bot.core.questions import Question, open_questions
 from bot.core.questions import close as close_questions
-
-
-@dataclass(frozen=True)
-class ComponentId:
-    """`mentor:<kind>:<key>:<verb>[:<arg>]` — everything a stateless handler needs."""
-
-    kind: str
-    key: str
-    verb: str
-    arg: str = ""
-
-    MAX_LENGTH = 100  # Discord's custom_id limit (Slack allows 255)
-
-    def __str__(self) -> str:
-        raw = f"mentor:{self.kind}:{self.key}:{self.verb}" + (f":{self.arg}" if self.arg else "")
-        if len(raw) > self.MAX_LENGTH:
-            raise ValueError(f"component id too long: {raw!r}")
-        return raw
-
-    @classmethod
-    def parse(cls, raw: str) -> ComponentId:
-        parts = raw.split(":", 4)
-        if len(parts) < 4 or parts[0] != "mentor":
-            raise InvalidInput("That button is not one of mine, or it is from an older version.")
-        return cls(parts[1], parts[2], parts[3], parts[4] if len(parts) > 4 else "")
 
 
 def platform_of(ctx: Ctx) -> str:

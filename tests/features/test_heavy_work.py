@@ -58,7 +58,9 @@ async def test_round_and_export_off_the_loop_show_what_the_in_place_path_shows(
 ) -> None:
     script = (
         "@carol /mentor match",
+        "@carol click Recompute",
         "@carol /mentor match --dry-run --rematch",
+        "@carol /mentor match recompute",
         "@carol /mentor export",
         "@carol /mentor stats",
     )
@@ -68,9 +70,11 @@ async def test_round_and_export_off_the_loop_show_what_the_in_place_path_shows(
         await _community(chat)
         outs.append([_comparable(await chat(line)) for line in script])
     assert outs[0] == outs[1]
-    assert "maria" in outs[0][0] and "Approve" in outs[0][0]
-    assert "Program export — 5 members" in outs[0][2]
-    assert (worker_chat.bot.heavy.jobs - before[0], inline_chat.bot.heavy.jobs - before[1]) == (4, 0)
+    assert "Matching round #1 — waiting for approval" in outs[0][0] and "maria" in outs[0][0]
+    assert "Matching round #2 — waiting for approval" in outs[0][1]  # the button's recompute
+    assert "Matching round (dry run — nobody will be introduced) #4 — waiting for approval" in outs[0][3]
+    assert "Program export — 5 members" in outs[0][4]
+    assert (worker_chat.bot.heavy.jobs - before[0], inline_chat.bot.heavy.jobs - before[1]) == (6, 0)
     # The worker's files are real, private copies like the in-place ones.
     paths = re.findall(r"\(file members\.csv: ([^)]*)\)", await worker_chat("@carol /mentor export"))
     assert paths and "'=learn testing in Python" in Path(paths[0]).read_text(encoding="utf-8")

@@ -67,6 +67,7 @@ def feature() -> Feature:
                 "compute the current round again",
                 review.recompute_command,
                 moderator_only=True,
+                prepare=proposal.prepare_recompute,
             ),
             Command(
                 "match discard",
@@ -132,7 +133,7 @@ def feature() -> Feature:
             ),
         ),
         components=(
-            ComponentRoute("round", review.on_round_component),
+            ComponentRoute("round", review.on_round_component, prepare=proposal.prepare_recompute),
             ComponentRoute("pair", introductions.on_pair_component),
             ComponentRoute("choice", choice.on_choice_component),
             ComponentRoute("chosen", choice.on_chosen_component),

@@ -53,6 +53,7 @@ from storage.tables import (
     PairingStatus,
     Profile,
     ProfileStatus,
+    RoundStatus,
 )
 
 
@@ -255,6 +256,28 @@ async def prepare_round(prep: Prep) -> StoredRound | None:
         )
         result: StoredRound = await prep.run_with_database(
             solve_and_store_job, prep.community_id, prep.now, policy, options
+        )
+    return result
+
+
+async def prepare_recompute(prep: Prep) -> StoredRound | None:
+    """`/mentor match recompute` or a proposal's Recompute button in a large community: the
+    same options as the round it replaces, solved and stored off the event loop."""
+    if prep.component is not None and (prep.component.verb != "recompute" or not prep.component.key.isdigit()):
+        return None  # the round's other buttons are quick
+    round_id = int(prep.component.key) if prep.component is not None else None
+    async with prep.db.unit() as session:
+        query = select(MatchRound).where(
+            col(MatchRound.community_id) == prep.community_id, col(MatchRound.status) != RoundStatus.STORING.value
+        )
+        query = query.where(col(MatchRound.id) == round_id) if round_id else query.order_by(col(MatchRound.id).desc())
+        previous = (await session.execute(query.limit(1))).scalar_one_or_none()
+    if previous is None or previous.status != RoundStatus.PROPOSED.value:
+        return None  # the handler says why not
+    options = RoundOptions(previous.dry_run, previous.allow_rematch, previous.mode == "choice")
+    with metrics.MATCHING_ROUND_DURATION.time():
+        result: StoredRound = await prep.run_with_database(
+            solve_and_store_job, prep.community_id, prep.now, round_policy(prep.program), options
         )
     return result
 

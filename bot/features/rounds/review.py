@@ -85,12 +85,10 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
     )
     if not options.dry_run:
         await _no_open_choice_round(ctx)
-    stored = ctx.prepared if isinstance(ctx.prepared, StoredRound) else None
-    if stored is not None and stored.message is not None and stored.options == options:
-        # A large community's round: solved, stored and rendered by the heavy-work worker.
-        if await publish(ctx.session, stored, ctx.community_id, ctx.member_id):
-            replies.insert(0, stored.message)
-            return replies
+    prepared = await _publish_prepared(ctx, options)
+    if prepared is not None:
+        replies.insert(0, prepared)
+        return replies
     round_ = await compute_round(
         ctx.session,
         ctx.community_id,
@@ -103,6 +101,17 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
     )
     replies.insert(0, await render_proposal(ctx.session, round_))
     return replies
+
+
+async def _publish_prepared(ctx: Ctx, options: RoundOptions) -> Message | None:
+    """A large community's round, solved, stored and rendered by the heavy-work worker for these
+    options, made the proposal; its message. None: there is none, compute in place."""
+    stored = ctx.prepared if isinstance(ctx.prepared, StoredRound) else None
+    if stored is None or stored.message is None or stored.options != options:
+        return None
+    if not await publish(ctx.session, stored, ctx.community_id, ctx.member_id):
+        return None
+    return stored.message
 
 
 async def _no_open_choice_round(ctx: Ctx) -> None:
@@ -306,7 +315,11 @@ async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]
 
 
 async def _recompute(ctx: Ctx, previous: MatchRound) -> list[Message]:
-    """A fresh proposal with the same options (the old one is discarded by compute_round)."""
+    """A fresh proposal with the same options (the old one is discarded)."""
+    options = RoundOptions(previous.dry_run, previous.allow_rematch, previous.mode == "choice")
+    prepared = await _publish_prepared(ctx, options)
+    if prepared is not None:
+        return [prepared]
     round_ = await compute_round(
         ctx.session,
         ctx.community_id,
