@@ -24,7 +24,9 @@ One JSON line:
     .venv/bin/python -m bench.ack --heavy [--heavy-members 80000] [--checkins 1000000] [--heavy-every 20]
 
 ACK_TRACE=<file> traces the mentorbot child (bench/ack_trace.py); ACK_PROFILE=<file> writes a
-cProfile of its main thread's CPU time (read with `python -m pstats <file>`).
+cProfile of its main thread's CPU time (read with `python -m pstats <file>`); ACK_LATENCIES=<file>
+keeps every request's send time and latency as the driver saw them (one JSON line per app), whose
+times compare with ACK_TRACE's: which requests were slow, and where their time went.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.core.clock import SystemClock
 from bot.core.feature import Feature, Sweep, SweepEnv, check_table
+from bot.core.heavy import heavy_worker
 from bot.core.ports import Clock
 from bot.core.program import Program, load_program
 from bot.core.router import Router
@@ -96,5 +97,5 @@ async def bootstrap(
     if migrate:
         await upgrade(db)
     collected = all_features()
-    sweeper = Sweeper(db, clock, SweepEnv(settings, program), all_sweeps(collected))
+    sweeper = Sweeper(db, clock, SweepEnv(settings, program), all_sweeps(collected), heavy_worker(settings.heavy_work))
     return MentorBot(db, clock, settings, build_router(collected), sweeper, program)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Ctx
-from bot.core.heavy import PrepareHandler
+from bot.core.heavy import Prep, PrepareHandler
 from bot.core.messages import Message
 from bot.core.program import Program
 from bot.core.questions import Question
@@ -186,10 +186,14 @@ class SweepEnv:
 
     settings: Settings
     program: Program
+    prepared: Any = None  # what this run's prepare step computed off the event loop (None: nothing)
 
 
 SweepRun = Callable[[AsyncSession, datetime, SweepEnv], Awaitable[int]]
 NextDue = Callable[[AsyncSession], Awaitable[datetime | None]]
+# Before the sweep's unit of work, outside any transaction (as Command.prepare): heavy work for
+# what is due, handed to the worker (`Prep.run`/`run_with_database`); its result is `env.prepared`.
+SweepPrepare = Callable[[Prep, SweepEnv], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ class Sweep:
     name: str
     run: SweepRun
     next_due: NextDue | None = None
+    prepare: SweepPrepare | None = None
 
 
 @dataclass(frozen=True)

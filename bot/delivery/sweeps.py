@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feature import Sweep, SweepEnv
+from bot.core.heavy import HeavyWork, Prep
 from bot.core.ports import Clock
 from storage.db import Database
 
@@ -42,11 +43,14 @@ class Schedule:
 
 
 class Sweeper:
-    def __init__(self, db: Database, clock: Clock, env: SweepEnv, jobs: list[Sweep]) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, env: SweepEnv, jobs: list[Sweep], heavy: HeavyWork | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.env = env
         self.jobs = jobs
+        self.heavy = heavy  # the heavy-work worker, for sweeps with a prepare step
 
     async def run_due(self, only: Collection[str] | None = None) -> int:
         """Run every job; with `only`, just the named ones (those the schedule says are due),
@@ -56,12 +60,26 @@ class Sweeper:
             if only is not None and handled == 0 and job.name not in only:
                 continue
             try:
+                env = await self._prepared(job)
                 async with self.db.unit() as session:
-                    handled += await job.run(session, self.clock.now(), self.env)
+                    handled += await job.run(session, self.clock.now(), env)
             except Exception:
                 # One failing job must not starve the others; it is retried next sweep.
                 log.exception("sweep job %s failed", job.name)
         return handled
+
+    async def _prepared(self, job: Sweep) -> SweepEnv:
+        """The env for this run: with the prepare step's result, when the job has one and a
+        worker can take it (else the sweep does its work in place, as it always could)."""
+        if job.prepare is None or self.heavy is None or not self.heavy.usable_with(self.db):
+            return self.env
+        # community 0: a sweep looks at every community; its prepare step finds which are due.
+        prep = Prep(self.db, self.heavy, 0, self.clock.now(), [], self.env.settings, self.env.program)
+        try:
+            return replace(self.env, prepared=await job.prepare(prep, self.env))
+        except Exception:
+            log.exception("heavy work for sweep job %s failed; running it in place", job.name)
+            return self.env
 
     async def schedule(self, session: AsyncSession) -> dict[str, datetime]:
         """Each job's next due time, for the jobs that can tell."""

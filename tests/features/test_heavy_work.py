@@ -144,3 +144,26 @@ async def test_a_round_the_worker_stored_but_nobody_published_is_shown_nowhere_a
         assert statuses == {orphan.round_id: "discarded", orphan.round_id + 1: "proposed"}
     finally:
         await chat.close()
+
+
+async def test_a_scheduled_round_is_solved_in_the_worker_and_posted_as_in_place(
+    worker_chat: Chat, inline_chat: Chat
+) -> None:
+    """The sweep's prepare step (rounds/schedule.py): the same post, and the worker ran it."""
+    script = (
+        "@carol /mentor modchannel",
+        "@carol /mentor match --every 2w",
+        "@carol /mentor match discard",
+        "wait 14d",
+        "@carol /mentor match show",
+    )
+    outs = []
+    for chat in (worker_chat, inline_chat):
+        await _community(chat)
+        before = chat.bot.heavy.jobs
+        outs.append(([_comparable(await chat(line)) for line in script], chat.bot.heavy.jobs - before))
+    (worker_out, worker_jobs), (inline_out, inline_jobs) = outs
+    assert worker_out == inline_out
+    assert "[#general] Matching round #2 — waiting for approval" in worker_out[3]
+    assert "maria" in worker_out[4]
+    assert (worker_jobs, inline_jobs) == (2, 0)  # /mentor match, then the scheduled round

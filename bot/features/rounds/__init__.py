@@ -149,9 +149,10 @@ def feature() -> Feature:
             Sweep(
                 "scheduled matching rounds",
                 lambda session, now, env: schedule.run_scheduled_rounds(
-                    session, now, env.settings, proposal.round_policy(env.program), env.program
+                    session, now, env.settings, proposal.round_policy(env.program), env.program, env.prepared
                 ),
                 schedule.next_scheduled_round,
+                prepare=schedule.prepare_scheduled_rounds,
             ),
             Sweep(
                 "choice rounds at their deadline",

@@ -13,12 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.core.feature import SweepEnv
+from bot.core.heavy import Prep
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.rounds.choice import send_shortlists
 from bot.features.rounds.introductions import approve_round
-from bot.features.rounds.proposal import RoundPolicy, compute_round
+from bot.features.rounds.proposal import RoundPolicy, compute_round, round_policy, solve_and_store_job
 from bot.features.rounds.proposal_view import render_proposal
-from storage.tables import Community, MatchRound, RoundSchedule, RoundStatus
+from bot.features.rounds.storing import RoundOptions, StoredRound, publish
+from storage.tables import Community, MatchRound, Member, RoundSchedule, RoundStatus
 
 
 async def schedule_of(session: AsyncSession, community_id: int) -> RoundSchedule | None:
@@ -28,8 +31,34 @@ async def schedule_of(session: AsyncSession, community_id: int) -> RoundSchedule
     ).scalar_one_or_none()
 
 
+async def prepare_scheduled_rounds(prep: Prep, env: SweepEnv) -> dict[int, StoredRound]:
+    """Before the sweep's unit of work: each due round of a large community solved, stored and
+    rendered in the heavy-work worker, as `/mentor match` does (small ones stay in place)."""
+    policy = round_policy(env.program)
+    async with prep.db.unit() as session:
+        due_now = col(RoundSchedule.next_run_at) <= prep.now
+        due = (await session.execute(select(col(RoundSchedule.community_id)).where(due_now))).scalars().all()
+        large = []
+        for community_id in due:
+            members = (
+                await session.execute(select(func.count()).where(col(Member.community_id) == community_id))
+            ).scalar_one()
+            if members >= env.settings.heavy_work_min_members and not await _choice_round_open(session, community_id):
+                large.append(community_id)
+    options = RoundOptions(dry_run=False, allow_rematch=False, choice=policy.mode == "choice")
+    return {
+        community_id: await prep.run_with_database(solve_and_store_job, community_id, prep.now, policy, options)
+        for community_id in large
+    }
+
+
 async def run_scheduled_rounds(
-    session: AsyncSession, now: datetime, settings: Any, policy: RoundPolicy | None = None, program: Any = None
+    session: AsyncSession,
+    now: datetime,
+    settings: Any,
+    policy: RoundPolicy | None = None,
+    program: Any = None,
+    prepared: dict[int, StoredRound] | None = None,
 ) -> int:
     policy = policy or RoundPolicy()
     schedules = (
@@ -46,7 +75,8 @@ async def run_scheduled_rounds(
         assert community is not None and community.id is not None
         # An open choice round has promised its mentors' places until it closes: skip this run.
         if not await _choice_round_open(session, community.id):
-            await _run_one(session, community, now, policy, program, schedule.created_by_member_id)
+            stored = (prepared or {}).get(community.id)
+            await _run_one(session, community, now, policy, program, schedule.created_by_member_id, stored)
         while schedule.next_run_at <= now:  # after downtime, run once and move on, no burst
             schedule.next_run_at += timedelta(days=schedule.every_days)
         session.add(schedule)
@@ -54,11 +84,21 @@ async def run_scheduled_rounds(
 
 
 async def _run_one(
-    session: AsyncSession, community: Community, now: datetime, policy: RoundPolicy, program: Any, by: int | None
+    session: AsyncSession,
+    community: Community,
+    now: datetime,
+    policy: RoundPolicy,
+    program: Any,
+    by: int | None,
+    stored: StoredRound | None = None,
 ) -> None:
     assert community.id is not None
     choice = policy.mode == "choice"  # the program file's mode decides for scheduled rounds
-    round_ = await compute_round(session, community.id, now, policy, created_by=by, choice=choice)
+    round_ = None
+    if stored is not None and await publish(session, stored, community.id, by):
+        round_ = await session.get(MatchRound, stored.round_id)
+    if round_ is None:
+        round_ = await compute_round(session, community.id, now, policy, created_by=by, choice=choice)
     outbox = Outbox(session, community.id, now)
     if policy.auto_approve and choice:
         await send_shortlists(session, round_, now, policy)
