@@ -2,9 +2,11 @@
 
 Builds a SQLite database once (migrated with the real migrations, filled with
 bulk inserts), then for each run copies it and times the real sweep job —
-`bot.features.checkins.checkins.send_due_checkins` plus its commit — which finds the due plans,
-queues their check-in DMs in the outbox and moves each plan on. Each run is a
-fresh process so its peak RSS is its own. Prints one JSON line per run and a
+`bot.features.checkins.checkins.send_due_checkins` plus its commit, one unit of work per
+batch until none is due, as the runtime runs it — which finds the due plans, queues their
+check-in DMs in the outbox and moves each plan on. `seconds` is the whole sweep,
+`longest_unit_ms` the longest single unit: how long the event loop was held at once. Each
+run is a fresh process so its peak RSS is its own. Prints one JSON line per run and a
 final line with the medians.
 
     .venv/bin/python -m bench.checkins [--pairs 100000] [--due 0.10] [--runs 5]
@@ -178,9 +180,18 @@ async def sweep_once(path: Path | str, schema: str | None = None) -> dict[str, f
     db = _database(path, schema)
     async with db.unit() as s:  # open the connection and warm the schema cache outside the timing
         await s.execute(select(func.count()).select_from(OutboxMessage))
+    # As the runtime does: one unit of work per batch, until none is due; the longest unit is
+    # how long the event loop was held at once (SQLite runs in place on it).
     started = time.perf_counter()
-    async with db.unit() as s:
-        queued = await send_due_checkins(s, NOW)
+    queued, units, longest = 0, 0, 0.0
+    while True:
+        unit_started = time.perf_counter()
+        async with db.unit() as s:
+            done = await send_due_checkins(s, NOW)
+        longest = max(longest, time.perf_counter() - unit_started)
+        if not done:
+            break
+        queued, units = queued + done, units + 1
     seconds = time.perf_counter() - started
     async with db.unit() as s:
         outbox = (await s.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
@@ -189,6 +200,8 @@ async def sweep_once(path: Path | str, schema: str | None = None) -> dict[str, f
     return {
         "due": queued,
         "seconds": round(seconds, 3),
+        "units": units,
+        "longest_unit_ms": round(longest * 1000, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
@@ -239,6 +252,7 @@ def main() -> None:
                     "db": "sqlite",
                     "due": results[0]["due"],
                     "seconds": statistics.median(r["seconds"] for r in results),
+                    "longest_unit_ms": statistics.median(r["longest_unit_ms"] for r in results),
                     "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
                     "runs": args.runs,
                     "build_seconds": round(build_s, 1),
@@ -278,6 +292,7 @@ def postgresql(args: argparse.Namespace) -> None:
                 "db": "postgresql",
                 "due": results[0]["due"],
                 "seconds": statistics.median(r["seconds"] for r in results),
+                "longest_unit_ms": statistics.median(r["longest_unit_ms"] for r in results),
                 "peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in results),
                 "runs": args.runs,
                 "build_seconds": round(statistics.median(builds), 1),

@@ -13,7 +13,7 @@ from functools import cache
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -32,7 +32,7 @@ from bot.core.events import (
     MemberJoined,
     SlashCommand,
 )
-from bot.core.heavy import Prep, heavy_worker
+from bot.core.heavy import Prep, heavy_worker, large_community
 from bot.core.messages import Message
 from bot.core.parsing import ParseError, tokenize
 from bot.core.ports import Clock, Messenger
@@ -125,7 +125,7 @@ class MentorBot:
         key = (event.community.platform, event.community.external_id)
         async with self.db.unit() as session:
             community_id = self._community_ids.get(key) or await community_id_of(session, event.community)
-            if community_id is None or await members_in(session, community_id) < self.settings.heavy_work_min_members:
+            if community_id is None or not await large_community(session, community_id, self.settings):
                 return None
             if event.event_id and await was_handled(session, *key, event.event_id):
                 return None  # a retry or a resume of an applied event: nothing to compute
@@ -267,11 +267,6 @@ async def community_id_of(session: AsyncSession, ref: CommunityRef) -> int | Non
         col(Community.platform) == ref.platform, col(Community.external_id) == ref.external_id
     )
     return (await session.execute(query)).scalar_one_or_none()
-
-
-async def members_in(session: AsyncSession, community_id: int) -> int:
-    query = select(func.count()).select_from(Member).where(col(Member.community_id) == community_id)
-    return int((await session.execute(query)).scalar_one())
 
 
 async def ensure_community(session: AsyncSession, ref: CommunityRef, now: datetime, settings: Settings) -> Community:

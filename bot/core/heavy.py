@@ -36,11 +36,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from bot.core.component_id import ComponentId
 from bot.core.program import Program
 from bot.core.settings import Settings
 from bot.core.worker_process import worker_pool
 from storage.db import Database
+from storage.tables import Member
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +77,13 @@ class Prep:
 
 
 PrepareHandler = Callable[[Prep], Awaitable[Any]]
+
+
+async def large_community(session: AsyncSession, community_id: int, settings: Settings) -> bool:
+    """Worth the hop to the worker: at least `heavy_work_min_members` members (a small round or
+    dashboard takes milliseconds in place, less than the hop)."""
+    query = select(func.count()).select_from(Member).where(col(Member.community_id) == community_id)
+    return int((await session.execute(query)).scalar_one()) >= settings.heavy_work_min_members
 
 
 def in_own_database(job: Job, url: str, schema: str | None, args: tuple[Any, ...], own_units: bool = False) -> Any:

@@ -167,3 +167,17 @@ async def test_a_scheduled_round_is_solved_in_the_worker_and_posted_as_in_place(
     assert "[#general] Matching round #2 — waiting for approval" in worker_out[3]
     assert "maria" in worker_out[4]
     assert (worker_jobs, inline_jobs) == (2, 0)  # /mentor match, then the scheduled round
+
+
+async def test_the_overviews_headline_figures_are_counted_in_the_worker(worker_chat: Chat, inline_chat: Chat) -> None:
+    """The snapshot sweep's prepare step (overview/snapshot.py): the same figures, counted off the loop."""
+    script = ("@carol /mentor overview", "wait 1m", "@carol /mentor overview")
+    outs = []
+    for chat in (worker_chat, inline_chat):
+        await _community(chat)
+        before = chat.bot.heavy.jobs
+        outs.append(([_comparable(await chat(line)) for line in script], chat.bot.heavy.jobs - before))
+    (worker_out, worker_jobs), (inline_out, inline_jobs) = outs
+    assert worker_out == inline_out
+    assert "being counted" in worker_out[0] and "Signed up: 5 (2 mentoring, 3 mentored)" in worker_out[2]
+    assert (worker_jobs, inline_jobs) == (1, 0)

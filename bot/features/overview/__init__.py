@@ -85,7 +85,12 @@ def feature() -> Feature:
         questions=(actions.LEAVE_QUESTION,),
         forms=(forms.GOAL_FORM, forms.PROGRESS_FORM, *forms.EDIT_FORMS),
         sweeps=(
-            Sweep("headline figures", snapshot.refresh_snapshots, snapshot.next_snapshot_due),
+            Sweep(
+                "headline figures",
+                snapshot.refresh_snapshots,
+                snapshot.next_snapshot_due,
+                prepare=snapshot.prepare_snapshots,
+            ),
             Sweep("App Home refresh", home.republish_due, home.next_republish),
         ),
     )

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.core.feature import SweepEnv
-from bot.features.stats.figures import Filters
+from bot.core.heavy import Prep, large_community
+from bot.features.stats.figures import Dashboard, Filters
 from bot.features.stats.queries import build_dashboard
 from storage.tables import HomeView, Member, StatsSnapshot
 
@@ -62,23 +63,38 @@ def headline(board: Any) -> dict[str, Any]:
     }
 
 
+def _due(now: datetime) -> Any:
+    return (
+        select(StatsSnapshot)
+        .where(col(StatsSnapshot.computed_at) <= now - SNAPSHOT_EVERY)
+        .order_by(col(StatsSnapshot.computed_at))
+        .limit(BATCH)
+    )
+
+
+async def prepare_snapshots(prep: Prep, env: SweepEnv) -> dict[int, Dashboard]:
+    """Before the sweep's unit of work: the due large communities' figures, counted in the
+    heavy-work worker (the dashboard over a million check-ins takes seconds; in place, every
+    ack would wait for it every `SNAPSHOT_EVERY`). Small communities are counted in place."""
+    async with prep.db.unit() as session:
+        due = [snapshot.community_id for snapshot in (await session.execute(_due(prep.now))).scalars().all()]
+        large = [community_id for community_id in due if await large_community(session, community_id, env.settings)]
+    return {community_id: await prep.run(count_job, community_id, prep.now) for community_id in large}
+
+
+async def count_job(session: AsyncSession, community_id: int, now: datetime) -> Dashboard:
+    """Runs in the worker."""
+    return await build_dashboard(session, community_id, now, Filters())
+
+
 async def refresh_snapshots(session: AsyncSession, now: datetime, env: SweepEnv) -> int:
     """Sweep: count the figures of communities whose snapshot is due, then refresh their moderators' Homes."""
-    due = (
-        (
-            await session.execute(
-                select(StatsSnapshot)
-                .where(col(StatsSnapshot.computed_at) <= now - SNAPSHOT_EVERY)
-                .order_by(col(StatsSnapshot.computed_at))
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    due = (await session.execute(_due(now).with_for_update(skip_locked=True))).scalars().all()
+    counted: dict[int, Dashboard] = env.prepared or {}
     for snapshot in due:
-        board = await build_dashboard(session, snapshot.community_id, now, Filters())
+        board = counted.get(snapshot.community_id) or await build_dashboard(
+            session, snapshot.community_id, now, Filters()
+        )
         snapshot.figures = headline(board)
         snapshot.computed_at = now
         session.add(snapshot)

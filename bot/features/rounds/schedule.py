@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.core.feature import SweepEnv
-from bot.core.heavy import Prep
+from bot.core.heavy import Prep, large_community
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.rounds.choice import send_shortlists
 from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import RoundPolicy, compute_round, round_policy, solve_and_store_job
 from bot.features.rounds.proposal_view import render_proposal
 from bot.features.rounds.storing import RoundOptions, StoredRound, publish
-from storage.tables import Community, MatchRound, Member, RoundSchedule, RoundStatus
+from storage.tables import Community, MatchRound, RoundSchedule, RoundStatus
 
 
 async def schedule_of(session: AsyncSession, community_id: int) -> RoundSchedule | None:
@@ -38,13 +38,12 @@ async def prepare_scheduled_rounds(prep: Prep, env: SweepEnv) -> dict[int, Store
     async with prep.db.unit() as session:
         due_now = col(RoundSchedule.next_run_at) <= prep.now
         due = (await session.execute(select(col(RoundSchedule.community_id)).where(due_now))).scalars().all()
-        large = []
-        for community_id in due:
-            members = (
-                await session.execute(select(func.count()).where(col(Member.community_id) == community_id))
-            ).scalar_one()
-            if members >= env.settings.heavy_work_min_members and not await _choice_round_open(session, community_id):
-                large.append(community_id)
+        large = [
+            community_id
+            for community_id in due
+            if await large_community(session, community_id, env.settings)
+            and not await _choice_round_open(session, community_id)
+        ]
     options = RoundOptions(dry_run=False, allow_rematch=False, choice=policy.mode == "choice")
     return {
         community_id: await prep.run_with_database(solve_and_store_job, community_id, prep.now, policy, options)
