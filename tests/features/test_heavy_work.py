@@ -46,6 +46,16 @@ async def worker_chat(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
 
 
 @pytest.fixture
+async def thread_chat(tmp_path: Path) -> AsyncIterator[Chat]:
+    """The worker as a thread: for the sweeps' prepare steps, whose jobs and results are the ones
+    the process-mode tests above already send through pickling (a round, a dashboard)."""
+    factory = DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'thread.db'}")
+    chat = await _open(factory, tmp_path, "thread", 0)
+    yield chat
+    await chat.close()
+
+
+@pytest.fixture
 async def inline_chat(tmp_path: Path) -> AsyncIterator[Chat]:
     factory = DatabaseFactory(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}")
     chat = await _open(factory, tmp_path, "inline", 0)
@@ -147,7 +157,7 @@ async def test_a_round_the_worker_stored_but_nobody_published_is_shown_nowhere_a
 
 
 async def test_a_scheduled_round_is_solved_in_the_worker_and_posted_as_in_place(
-    worker_chat: Chat, inline_chat: Chat
+    thread_chat: Chat, inline_chat: Chat
 ) -> None:
     """The sweep's prepare step (rounds/schedule.py): the same post, and the worker ran it."""
     script = (
@@ -158,7 +168,7 @@ async def test_a_scheduled_round_is_solved_in_the_worker_and_posted_as_in_place(
         "@carol /mentor match show",
     )
     outs = []
-    for chat in (worker_chat, inline_chat):
+    for chat in (thread_chat, inline_chat):
         await _community(chat)
         before = chat.bot.heavy.jobs
         outs.append(([_comparable(await chat(line)) for line in script], chat.bot.heavy.jobs - before))
@@ -169,11 +179,11 @@ async def test_a_scheduled_round_is_solved_in_the_worker_and_posted_as_in_place(
     assert (worker_jobs, inline_jobs) == (2, 0)  # /mentor match, then the scheduled round
 
 
-async def test_the_overviews_headline_figures_are_counted_in_the_worker(worker_chat: Chat, inline_chat: Chat) -> None:
+async def test_the_overviews_headline_figures_are_counted_in_the_worker(thread_chat: Chat, inline_chat: Chat) -> None:
     """The snapshot sweep's prepare step (overview/snapshot.py): the same figures, counted off the loop."""
     script = ("@carol /mentor overview", "wait 1m", "@carol /mentor overview")
     outs = []
-    for chat in (worker_chat, inline_chat):
+    for chat in (thread_chat, inline_chat):
         await _community(chat)
         before = chat.bot.heavy.jobs
         outs.append(([_comparable(await chat(line)) for line in script], chat.bot.heavy.jobs - before))
