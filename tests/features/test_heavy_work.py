@@ -31,6 +31,16 @@ async def _community(chat: Chat) -> None:
     await sign_up(chat, "cyd", "mentee", topics_wanted=["Haskell"])
 
 
+async def _both(script: tuple[str, ...], *chats: Chat) -> list[tuple[list[str], int]]:
+    """Each chat's community, then the script: its comparable outputs and the jobs its worker ran."""
+    outs = []
+    for chat in chats:
+        await _community(chat)
+        before = chat.bot.heavy.jobs
+        outs.append(([_comparable(await chat(line)) for line in script], chat.bot.heavy.jobs - before))
+    return outs
+
+
 def _comparable(out: str) -> str:
     """The transcript without what differs between two runs by design (export folder names)."""
     out = re.sub(r"\(file ([a-z]+\.csv): [^)]*\)", r"(file \1)", out)
@@ -74,17 +84,14 @@ async def test_round_and_export_off_the_loop_show_what_the_in_place_path_shows(
         "@carol /mentor export",
         "@carol /mentor stats",
     )
-    outs = []
-    before = worker_chat.bot.heavy.jobs, inline_chat.bot.heavy.jobs  # one worker per process: count from here
-    for chat in (worker_chat, inline_chat):
-        await _community(chat)
-        outs.append([_comparable(await chat(line)) for line in script])
+    (worker_out, worker_jobs), (inline_out, inline_jobs) = await _both(script, worker_chat, inline_chat)
+    outs = [worker_out, inline_out]
     assert outs[0] == outs[1]
     assert "Matching round #1 — waiting for approval" in outs[0][0] and "maria" in outs[0][0]
     assert "Matching round #2 — waiting for approval" in outs[0][1]  # the button's recompute
     assert "Matching round (dry run — nobody will be introduced) #4 — waiting for approval" in outs[0][3]
     assert "Program export — 5 members" in outs[0][4]
-    assert (worker_chat.bot.heavy.jobs - before[0], inline_chat.bot.heavy.jobs - before[1]) == (6, 0)
+    assert (worker_jobs, inline_jobs) == (6, 0)
     # The worker's files are real, private copies like the in-place ones.
     paths = re.findall(r"\(file members\.csv: ([^)]*)\)", await worker_chat("@carol /mentor export"))
     assert paths and "'=learn testing in Python" in Path(paths[0]).read_text(encoding="utf-8")
@@ -167,12 +174,7 @@ async def test_a_scheduled_round_is_solved_in_the_worker_and_posted_as_in_place(
         "wait 14d",
         "@carol /mentor match show",
     )
-    outs = []
-    for chat in (thread_chat, inline_chat):
-        await _community(chat)
-        before = chat.bot.heavy.jobs
-        outs.append(([_comparable(await chat(line)) for line in script], chat.bot.heavy.jobs - before))
-    (worker_out, worker_jobs), (inline_out, inline_jobs) = outs
+    (worker_out, worker_jobs), (inline_out, inline_jobs) = await _both(script, thread_chat, inline_chat)
     assert worker_out == inline_out
     assert "[#general] Matching round #2 — waiting for approval" in worker_out[3]
     assert "maria" in worker_out[4]
@@ -182,12 +184,7 @@ async def test_a_scheduled_round_is_solved_in_the_worker_and_posted_as_in_place(
 async def test_the_overviews_headline_figures_are_counted_in_the_worker(thread_chat: Chat, inline_chat: Chat) -> None:
     """The snapshot sweep's prepare step (overview/snapshot.py): the same figures, counted off the loop."""
     script = ("@carol /mentor overview", "wait 1m", "@carol /mentor overview")
-    outs = []
-    for chat in (thread_chat, inline_chat):
-        await _community(chat)
-        before = chat.bot.heavy.jobs
-        outs.append(([_comparable(await chat(line)) for line in script], chat.bot.heavy.jobs - before))
-    (worker_out, worker_jobs), (inline_out, inline_jobs) = outs
+    (worker_out, worker_jobs), (inline_out, inline_jobs) = await _both(script, thread_chat, inline_chat)
     assert worker_out == inline_out
     assert "being counted" in worker_out[0] and "Signed up: 5 (2 mentoring, 3 mentored)" in worker_out[2]
     assert (worker_jobs, inline_jobs) == (1, 0)
