@@ -17,7 +17,14 @@ from hypothesis import settings as hypothesis_settings
 
 from bot.core.settings import Settings
 from tests.support.chat import Chat
-from tests.support.db import DatabaseFactory, build_migrated_sqlite, postgres_schema, sqlite_copy, worker_database
+from tests.support.db import (
+    DatabaseFactory,
+    SharedCompiledSql,
+    build_migrated_sqlite,
+    postgres_schema,
+    sqlite_copy,
+    worker_database,
+)
 
 # --- Hypothesis: a quick loop on a laptop, full strength in CI -----------------
 # `ci` keeps the 10,000 generated inputs per property the suite always had; `dev`
@@ -75,6 +82,15 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def postgres_worker_database() -> Iterator[None]:
     """Under pytest-xdist, this worker's own PostgreSQL database (tests/support/db.py)."""
     yield from worker_database()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_compiled_sql() -> Iterator[None]:
+    """SQLite engines share compiled statements within a test process (tests/support/db.py)."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr("storage.db.create_async_engine", SharedCompiledSql())
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
