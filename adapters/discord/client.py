@@ -26,6 +26,7 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord import commands as cmds
 from adapters.discord.components import DYNAMIC_ITEMS
+from adapters.discord.identify import IdentifyPacer
 from adapters.discord.inbound import SAVE_FAILED, kind_of, payload_of, resume_one
 from adapters.discord.messenger import RecentInteractions
 from adapters.discord.render import render
@@ -463,6 +464,14 @@ class MentorShardedClient(MentorClientMixin, discord.AutoShardedClient):
         mentor = {k: kwargs.pop(k) for k in ("runtime", "recent", "on_login", "inbox") if k in kwargs}
         super().__init__(intents=intents_for(settings), max_ratelimit_timeout=30.0, **kwargs)
         self._setup_mentor(bot, settings, **mentor)
+        self.identify_pacer = IdentifyPacer(self._max_concurrency)
+
+    async def _max_concurrency(self) -> int:
+        return int((await self.fetch_session_start_limits()).max_concurrency)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # Discord's per-bucket session-start limit instead of discord.py's 5 s before every shard.
+        await self.identify_pacer.before_identify(shard_id)
 
 
 def make_client(bot: CoreBot, settings: DiscordSettings, **kwargs: Any) -> MentorClient | MentorShardedClient:

@@ -19,6 +19,7 @@ from bot.core.events import Actor, CommunityRef
 from bot.core.feature import DISCORD_ADMIN_COMMAND, DISCORD_MEMBER_COMMAND, ArgKind
 from bot.core.parsing import tokenize
 from bot.core.settings import Settings
+from tests.fakes import PATIENCE
 from tests.fakes.discord import FakeDiscord, FakeGuild, FakeUser
 from tests.support.community import seed_profile
 from tests.support.db import START
@@ -38,7 +39,7 @@ class Program:
     async def start(self) -> None:
         self.task = asyncio.create_task(serve(self.settings, self.env, clock=self.clock))
         waiter = asyncio.create_task(self.fake.wait_connected())
-        done, _ = await asyncio.wait({self.task, waiter}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({self.task, waiter}, timeout=PATIENCE, return_when=asyncio.FIRST_COMPLETED)
         if self.task in done:
             waiter.cancel()
             self.task.result()
@@ -156,7 +157,7 @@ def text_of(message: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-async def until(predicate: Any, timeout: float = 10.0) -> None:
+async def until(predicate: Any, timeout: float = PATIENCE) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():

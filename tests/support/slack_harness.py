@@ -22,6 +22,7 @@ from bot.bootstrap import bootstrap
 from bot.core.clock import ManualClock
 from bot.core.settings import Settings
 from bot.runtime import Runtime
+from tests.fakes import PATIENCE
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
 from tests.support.slack_payloads import block_action, buttons, dm_event, select_action, slash_command, view_submission
 
@@ -161,7 +162,7 @@ class SlackStack:
         return await self.bot.deliver_outbox(self.services.messenger)
 
 
-async def settle(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+async def settle(predicate: Callable[[], bool], timeout: float = PATIENCE) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

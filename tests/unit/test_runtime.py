@@ -4,10 +4,11 @@ import asyncio
 from datetime import timedelta
 
 from bot.runtime import Runtime
+from tests.fakes import PATIENCE
 from tests.support.chat import Chat
 
 
-async def _until(condition, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
+async def _until(condition, timeout: float = PATIENCE) -> bool:  # type: ignore[no-untyped-def]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.discord.settings import configure_api_base
+from tests.fakes import PATIENCE
 from tests.fakes.discord import FakeDiscord
 
 
@@ -66,7 +67,7 @@ class RunningClient:
         self.client = make_client(self.bot, self.settings, guild_ready_timeout=0.05, **self.kwargs)
         self._task = asyncio.create_task(self.client.start(self.settings.token))
         waiter = asyncio.create_task(self.client.wait_until_ready())
-        done, _ = await asyncio.wait({waiter, self._task}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({waiter, self._task}, timeout=PATIENCE, return_when=asyncio.FIRST_COMPLETED)
         if self._task in done:
             waiter.cancel()
             self._task.result()  # raises the start-up error

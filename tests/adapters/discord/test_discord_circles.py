@@ -84,7 +84,7 @@ async def test_a_refused_thread_tells_the_moderators_which_permissions(program: 
         everywhere = [*p.dms(owner), *(m for c in p.guild.channels for m in fake.channel_messages(c))]
         return [text_of(m) for m in everywhere if "Delivery problem" in text_of(m)]
 
-    await until(lambda: bool(notices()), timeout=20)
+    await until(lambda: bool(notices()))
     [notice] = notices()
     assert "Create Private Threads" in notice and "mentorbot discord-invite" in notice
     assert people["ann"].id not in notice  # names the circle's space, not its members
@@ -109,7 +109,7 @@ async def test_a_booked_circle_meeting_can_be_a_server_event(program: Program, f
     await p.click(people["dana"].id, offer, "Slot 1")
     answer = await p.click(people["ann"].id, offer, "Slot 1")
     assert "Everyone can make it — booked." in text_of(answer)
-    await until(lambda: bool(p.guild.scheduled_events), timeout=20)
+    await until(lambda: bool(p.guild.scheduled_events))
     [scheduled] = p.guild.scheduled_events
     assert scheduled["name"] == "Mentoring circle: Data" and scheduled["entity_type"] == 3
     assert people["ann"].username not in scheduled.get("description", "")  # no member is named in it
@@ -130,7 +130,7 @@ async def test_forget_me_takes_the_member_out_of_the_thread(program: Program, fa
     thread = _circle_threads(fake)[0]["id"]
     reply = await p.command(people["ann"].id, "forget-me")
     await p.click(people["ann"].id, reply, "Yes, delete my data")
-    await until(lambda: people["ann"].id not in fake.thread_members[thread], timeout=20)
+    await until(lambda: people["ann"].id not in fake.thread_members[thread])
     assert fake.thread_members[thread] == {fake.bot.id, people["dana"].id, people["ben"].id}
     [removal] = fake.calls_to("DELETE", rf"^/channels/{thread}/thread-members/{people['ann'].id}$")
     assert removal.status == 204

@@ -233,13 +233,13 @@ def test_interaction_tokens_are_not_used_after_their_lifetime():
     assert recent.live("5", "7") is None
 
 
-@pytest.mark.slow  # discord.py waits the 5 s Discord requires between shard identifies
 async def test_auto_sharded_client_connects_every_shard_and_gets_its_guilds(fake, discord_settings, run_client):
     from dataclasses import replace
 
     from adapters.discord.client import MentorShardedClient
 
-    fake.shard_count = 2
+    # Two IDENTIFY buckets (a large bot's session_start_limit): both shards start at once.
+    fake.shard_count, fake.max_concurrency = 2, 2
     guilds = [fake.add_guild(f"g{i}") for i in range(4)]
     core = StubCore()
     runner = await run_client(core, replace(discord_settings, shards="auto"))
@@ -250,6 +250,7 @@ async def test_auto_sharded_client_connects_every_shard_and_gets_its_guilds(fake
         await fake.slash(guild, next(iter(guild.channels)), guild.owner_id, "polls")
     await fake.wait_for_call("PATCH", r"^/webhooks/", count=4)
     assert sorted(e.community.external_id for e in core.events) == sorted(g.id for g in guilds)
+    assert sorted(shard for _, shard in fake.identify_times) == [0, 1] and fake.early_identifies() == []
 
 
 async def test_button_in_a_dm_is_a_component_action_in_the_members_community(fake, discord_settings, run_client):

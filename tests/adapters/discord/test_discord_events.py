@@ -44,7 +44,7 @@ async def test_event_create_posts_schedules_and_going_brings_the_invite(program:
     p = program
     reply = await p.command(p.owner, "event create", MIXER, command="mentor-admin")
     assert "Event #1 is posted here for Thu 10 Dec 2026, 18:00" in text_of(reply) and reply["flags"] & 64
-    await until(lambda: bool(_posts(p)) and bool(p.guild.scheduled_events), timeout=20)
+    await until(lambda: bool(_posts(p)) and bool(p.guild.scheduled_events))
     [post] = _posts(p)
     assert {"Going", "Not going"} <= set(buttons(post))
     assert pinged(post)["everyone"] == set() and pinged(post)["roles"] == set()
@@ -60,7 +60,7 @@ async def test_event_create_posts_schedules_and_going_brings_the_invite(program:
     ann = fake.add_member(p.guild, "ann")
     answer = await p.click(ann.id, post, "Going")
     assert "You're going." in answer["content"]
-    await until(lambda: bool(_invites(p, ann)), timeout=20)
+    await until(lambda: bool(_invites(p, ann)))
     [invite] = _invites(p, ann)
     event = next(c for c in Calendar.from_ical(fake.attachment_data[invite["id"]]).walk() if c.name == "VEVENT")
     assert str(event["uid"]).startswith("event-1-") and str(event["location"]) == "Room 2 <@&1>"
@@ -74,7 +74,7 @@ async def test_event_create_posts_schedules_and_going_brings_the_invite(program:
     assert "1 member going will get a cancelled invite" in text_of(ask)
     done = await p.click(p.owner, ask, "Cancel the event")
     assert "Event #1 is cancelled" in text_of(done)
-    await until(lambda: scheduled["status"] == 4 and len(_invites(p, ann)) == 2, timeout=20)
+    await until(lambda: scheduled["status"] == 4 and len(_invites(p, ann)) == 2)
     assert _invites(p, ann)[-1]["filename"] == "cancelled.ics"
     assert fake.rejected == []
 
@@ -85,7 +85,7 @@ async def test_without_manage_events_the_event_still_posts_and_moderators_are_to
     p = program
     p.guild.bot_manage_events = False
     await p.command(p.owner, "event create", MIXER, command="mentor-admin")
-    await until(lambda: bool(_posts(p)), timeout=20)
+    await until(lambda: bool(_posts(p)))
     owner = fake.users[p.owner]
 
     def told() -> bool:
@@ -93,7 +93,7 @@ async def test_without_manage_events_the_event_still_posts_and_moderators_are_to
             "Manage Events" in text_of(m) for c in p.guild.channels for m in fake.channel_messages(c)
         )
 
-    await until(told, timeout=20)
+    await until(told)
     notice = next(
         text_of(m)
         for m in [*p.dms(owner), *(m for c in p.guild.channels for m in fake.channel_messages(c))]

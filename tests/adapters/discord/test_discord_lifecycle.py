@@ -16,6 +16,7 @@ import pytest
 
 from adapters.discord.main import serve
 from bot.core.settings import Settings
+from tests.fakes import PATIENCE
 from tests.fakes.discord import pinged
 
 QUESTION = "Would you join a mentorship program? @everyone <@&{role}> **now**"
@@ -31,7 +32,7 @@ class Server:
     async def start(self) -> None:
         self.task = asyncio.create_task(serve(self.settings, self.env))
         waiter = asyncio.create_task(self.fake.wait_connected())
-        done, _ = await asyncio.wait({self.task, waiter}, timeout=20, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({self.task, waiter}, timeout=PATIENCE, return_when=asyncio.FIRST_COMPLETED)
         if self.task in done:
             waiter.cancel()
             self.task.result()
@@ -69,7 +70,7 @@ def _embed_text(message: dict) -> str:
     return "\n".join(f"{f['name']}: {f['value']}" for e in message.get("embeds", []) for f in e.get("fields", []))
 
 
-async def _wait(predicate, timeout: float = 10.0) -> None:
+async def _wait(predicate, timeout: float = PATIENCE) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():

@@ -66,7 +66,7 @@ async def test_slots_in_each_timezone_then_the_invite_arrives_as_an_attachment(
     assert "Ticked:" in ticked["content"]
     booked = await p.click(maria.id, intro, "Slot 2")
     assert "booked" in booked["content"]
-    await until(lambda: bool(_invites(p, ann)) and bool(_invites(p, maria)), timeout=20)
+    await until(lambda: bool(_invites(p, ann)) and bool(_invites(p, maria)))
     async with p.store.db.unit() as s:
         plan = (await s.execute(select(MeetingPlan))).scalar_one()
     for user, zone in ((ann, "Asia/Tokyo"), (maria, "America/Los_Angeles")):
@@ -84,7 +84,7 @@ async def test_we_met_takes_a_length_in_one_tap_and_log_takes_typed_options(
     p = program
     ann, maria, _ = await _introduced(p)
     p.clock.advance(timedelta(days=14, hours=16))  # 10:00 in Tokyo: check-ins come in daytime
-    await until(lambda: any("How is your mentorship" in m["content"] for m in p.dms(ann)), timeout=20)
+    await until(lambda: any("How is your mentorship" in m["content"] for m in p.dms(ann)))
     checkin = next(m for m in p.dms(ann) if "How is your mentorship" in m["content"])
     met = await p.click(ann.id, checkin, "We met")
     assert "How long was it?" in text_of(met) and "45 min" in buttons(met)
@@ -111,7 +111,7 @@ async def test_the_certificate_arrives_as_a_pdf_attachment_and_a_moderator_verif
     def pdfs() -> list[dict[str, Any]]:
         return [a for m in p.dms(ann) for a in m.get("attachments") or [] if a["filename"] == "certificate.pdf"]
 
-    await until(lambda: bool(pdfs()), timeout=20)
+    await until(lambda: bool(pdfs()))
     [pdf] = pdfs()
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(fake.attachment_data[pdf["id"]])).pages)
     assert "Ann" in text and "mentee" in text and "2.0 hours of mentoring logged" in text
@@ -124,7 +124,7 @@ async def test_the_half_way_pulse_in_a_dm_raises_the_at_risk_signal(program: Pro
     p = program
     ann, maria, _ = await _introduced(p)
     p.clock.advance(timedelta(days=46, hours=16))
-    await until(lambda: any("Half-way check" in m["content"] for m in p.dms(maria)), timeout=20)
+    await until(lambda: any("Half-way check" in m["content"] for m in p.dms(maria)))
     ask = next(m for m in p.dms(maria) if "Half-way check" in m["content"])
     assert list(buttons(ask)) == ["1", "2", "3", "4", "5"]
     answer = await p.click(maria.id, ask, "1")
@@ -147,7 +147,7 @@ async def test_the_monthly_thanks_name_only_the_mentor_who_agreed(program: Progr
         return [m for m in fake.channel_messages(p.general) if "Thank you, mentors!" in (m.get("content") or "")]
 
     p.clock.advance(timedelta(days=8, hours=12))  # past 10:00 on 1 December
-    await until(lambda: bool(posts()), timeout=20)
+    await until(lambda: bool(posts()))
     [post] = posts()
     assert "In November these mentors gave their time: Maria." in post["content"]
     assert pinged(post) == {"users": set(), "roles": set(), "everyone": set()}

@@ -204,7 +204,7 @@ async def test_a_proposal_with_twenty_pairs_and_moderator_help_fit_discord(progr
     assert "What you can do (moderator)" in text_of(help_text) and "/mentor-admin testimonials" in text_of(help_text)
     approved = await p.click(p.owner, proposal, "Approve and introduce")
     assert "20 introductions" in approved["content"]
-    await until(lambda: len(p.threads()) == 20 and all(fake.channel_messages(t) for t in p.threads()), timeout=20)
+    await until(lambda: len(p.threads()) == 20 and all(fake.channel_messages(t) for t in p.threads()))
     assert fake.rejected == []
 
 

@@ -47,12 +47,12 @@ async def test_a_member_who_joins_gets_an_overwrite_and_leaving_deletes_it(progr
     assert "The participants' space" in text_of(shown)
     answer = await p.click(ann.id, shown, "Join participants")
     assert "I'm adding you now: the participants' space." in answer["content"]
-    await until(lambda: _overwrite(p, ann.id) is not None, timeout=20)
+    await until(lambda: _overwrite(p, ann.id) is not None)
     [put] = fake.calls_to("PUT", rf"^/channels/{p.space}/permissions/{ann.id}$")  # type: ignore[attr-defined]
     assert put.json["type"] == 1 and int(put.json["allow"]) == ALLOW and int(put.json["deny"]) == 0
     assert put.status == 204
     await p.command(ann.id, "leave")
-    await until(lambda: _overwrite(p, ann.id) is None, timeout=20)
+    await until(lambda: _overwrite(p, ann.id) is None)
     [delete] = fake.calls_to("DELETE", rf"^/channels/{p.space}/permissions/{ann.id}$")  # type: ignore[attr-defined]
     assert delete.status == 204
     assert fake.rejected == []
@@ -72,7 +72,7 @@ async def test_without_manage_roles_the_moderators_are_told_once(program: Progra
         everywhere = [*p.dms(owner), *(m for c in p.guild.channels for m in fake.channel_messages(c))]
         return [text_of(m) for m in everywhere if "Community space problem" in text_of(m)]
 
-    await until(lambda: len(fake.calls_to("PUT", r"/permissions/")) == 2 and bool(notices()), timeout=20)
+    await until(lambda: len(fake.calls_to("PUT", r"/permissions/")) == 2 and bool(notices()))
     [notice] = notices()  # both failed; one notice
     assert "Manage Roles" in notice and "mentorbot discord-invite" in notice and "missing_permissions" in notice
     assert all(c.status == 403 for c in fake.calls_to("PUT", r"/permissions/"))

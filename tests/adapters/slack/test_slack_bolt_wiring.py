@@ -17,6 +17,7 @@ from adapters.slack.messenger import make_web_client
 from adapters.slack.settings import SlackSettings
 from bot.core.events import ComponentAction, DirectText, MemberJoined, SlashCommand
 from bot.core.messages import UserText, message, text
+from tests.fakes import PATIENCE
 from tests.fakes.slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, signed_headers
 from tests.support.slack_payloads import block_action, dm_event, fixture, slash_command
 
@@ -51,7 +52,7 @@ async def wired(fake: FakeSlack) -> AsyncIterator[tuple[StubCore, str, aiohttp.C
     await server.stop()
 
 
-async def settle(fake: FakeSlack, predicate, timeout: float = 5.0) -> None:
+async def settle(fake: FakeSlack, predicate, timeout: float = PATIENCE) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -8,6 +8,7 @@ import contextlib
 
 from adapters.slack.main import serve
 from bot.core.settings import Settings
+from tests.fakes import PATIENCE
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack, fixture_slash_payload
 from tests.support.slack_harness import settle
 
@@ -22,7 +23,7 @@ async def test_serve_in_socket_mode_answers_a_command_and_delivers(fake: FakeSla
     }
     task = asyncio.create_task(serve(settings, env))
     try:
-        await asyncio.wait_for(fake.socket_connected.wait(), 10)
+        await asyncio.wait_for(fake.socket_connected.wait(), PATIENCE)
         await fake.push(
             "slash_commands", fixture_slash_payload('poll "Mentorship?" --closes 3d', fake.response_url("s"))
         )

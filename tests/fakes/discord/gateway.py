@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes import PATIENCE
 
 from .state import FakeGuild
 from .wire import MEMBER_PERMISSIONS, now_iso
@@ -35,6 +38,16 @@ class Gateway:
             await session.ws.close(code=4000)
         self._sessions.clear()
 
+    def early_identifies(self) -> list[tuple[int, int]]:
+        """(shard, shard) pairs that identified within 5 s of each other in one bucket: Discord
+        allows one IDENTIFY per 5 s per `shard_id % max_concurrency` (its session start limit)."""
+        early = []
+        for i, (at, shard) in enumerate(self.identify_times):
+            for before, other in self.identify_times[:i]:
+                if other % self.max_concurrency == shard % self.max_concurrency and at - before < 5.0:
+                    early.append((other, shard))
+        return early
+
     # --- gateway -----------------------------------------------------------
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -55,6 +68,7 @@ class Gateway:
                 elif op == 2:
                     self.identifies.append({k: v for k, v in frame["d"].items() if k != "token"})
                     session.shard = tuple(frame["d"].get("shard") or (0, 1))  # type: ignore[assignment]
+                    self.identify_times.append((time.monotonic(), session.shard[0]))
                     session.intents = int(frame["d"].get("intents") or 0)
                     self._sessions.append(session)
                     await self._identify(session)
@@ -207,7 +221,7 @@ class Gateway:
                 sent += 1
         return sent
 
-    async def wait_connected(self, timeout: float = 10.0) -> None:
+    async def wait_connected(self, timeout: float = PATIENCE) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not any(s.ready.is_set() for s in self._sessions):

@@ -344,7 +344,12 @@ class RestRoutes:
             {
                 "url": self.gateway_url,
                 "shards": self.shard_count,
-                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": self.max_concurrency,
+                },
             }
         )
 

@@ -52,6 +52,8 @@ class FakeDiscord(WorldState, RateLimits, RestRoutes, MessageRoutes, Interaction
         self.gateway_queries: list[dict[str, str]] = []  # query string of each gateway connection
         self.identifies: list[dict[str, Any]] = []  # IDENTIFY payloads (token removed)
         self.shard_count = 1
+        self.max_concurrency = 1  # session_start_limit: IDENTIFY buckets (shard_id % this)
+        self.identify_times: list[tuple[float, int]] = []  # (monotonic time, shard id) of each IDENTIFY
         self._rules: list[RateLimitRule] = []
         self.buckets: RouteBuckets | None = None  # Discord's buckets and global limit, when enforced
         # Discord's global limit: after a global 429 no request may come before it runs out.

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.fakes import PATIENCE
+
 from .wire import ADMINISTRATOR, MANAGE_GUILD, MEMBER_PERMISSIONS, RecordedCall
 
 
@@ -107,7 +109,7 @@ class WorldState:
         path_regex: str,
         *,
         count: int = 1,
-        timeout: float = 10.0,
+        timeout: float = PATIENCE,
         where: Callable[[RecordedCall], bool] | None = None,
     ) -> list[RecordedCall]:
         """Wait until at least `count` matching calls have been recorded (the timeout is a safety net)."""

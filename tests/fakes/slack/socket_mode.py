@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes import PATIENCE
+
 from .wire import APP_ID
 
 
@@ -53,7 +55,7 @@ class SocketMode:
         *,
         accepts_response_payload: bool = False,
         retry_attempt: int = 0,
-        timeout: float = 10.0,
+        timeout: float = PATIENCE,
     ) -> dict[str, Any]:
         """Send one Socket Mode envelope and wait for the app's ack."""
         await asyncio.wait_for(self.socket_connected.wait(), timeout)
