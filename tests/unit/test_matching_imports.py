@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -70,15 +71,13 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
 """
 
 
-def start_up_modules(platform: str, tmp_path: Path) -> set[str]:
+def start_up_modules(platform: str, tmp_path: Path, migrated: Path) -> set[str]:
     """Top-level packages in a fresh interpreter after the platform's start-up on a migrated
     database (the state `mentorbot run` reaches once its migration child has finished)."""
     root = Path(__file__).parents[2]
+    shutil.copyfile(migrated, tmp_path / "bot.db")
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))} | {"DATABASE_URL": url}
-    subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "migrate"], check=True, cwd=root, env=env, capture_output=True
-    )
     done = subprocess.run(
         [sys.executable, "-c", START, platform, url], capture_output=True, text=True, check=True, cwd=root, env=env
     )
@@ -86,8 +85,10 @@ def start_up_modules(platform: str, tmp_path: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("platform", ["slack", "discord"])
-def test_a_started_bot_holds_no_heavy_library_and_not_the_other_platform(platform: str, tmp_path: Path) -> None:
-    loaded = start_up_modules(platform, tmp_path)
+def test_a_started_bot_holds_no_heavy_library_and_not_the_other_platform(
+    platform: str, tmp_path: Path, migrated_sqlite: Path
+) -> None:
+    loaded = start_up_modules(platform, tmp_path, migrated_sqlite)
     own_sdk = {"slack": "slack_bolt", "discord": "discord"}[platform]
     assert {"sqlalchemy", "sqlmodel", own_sdk} <= loaded  # the probe saw a real start-up
     assert loaded & set(NOT_AT_START) == set()

@@ -19,6 +19,7 @@ from bot.core.messages import message
 from bot.core.ports import Delivered, Delivery, Destination, Operation
 from storage.migrate import upgrade
 from storage.platform_state import DmChannels
+from tests.fakes import PATIENCE
 
 
 def _post(guild_id, channel_id, key):
@@ -171,7 +172,7 @@ async def test_the_gate_paces_a_learned_bucket_and_keeps_an_emptied_window_shut(
     assert not waiting.done()
     answer = SimpleNamespace(status=200, headers={"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "1"})
     await gate._after(None, first, SimpleNamespace(method="POST", url=url, response=answer))  # type: ignore[arg-type]
-    await asyncio.wait_for(waiting, 1.0)
+    await asyncio.wait_for(waiting, PATIENCE)
 
     # A bot-wide route Discord answers without rate-limit headers is not paced once answered.
     user = SimpleNamespace(method="GET", url=URL("http://127.0.0.1/api/v10/users/123456789"))
@@ -236,7 +237,7 @@ async def _calls(fake, method: str, path: str, count: int) -> None:
 
 
 async def _second_worker_during_a_slow_answer(fake, factory, second_gate):
-    """Worker 1 opens a DM; Discord counts it (the window of Create DM, 1 per 2 s, is now full)
+    """Worker 1 opens a DM; Discord counts it (the window of Create DM, 1 per second, is now full)
     but its answer is slow. Meanwhile worker 2 opens another DM."""
     from tests.fakes.discord.buckets import dm_create
 
@@ -249,10 +250,10 @@ async def _second_worker_during_a_slow_answer(fake, factory, second_gate):
     for worker in (one, two):
         await worker.client.login(fake.token)
     users = [await one.client.fetch_user(int(m.id)) for m in (ana, ben)]
-    buckets = fake.enforce_buckets([dm_create(1, 2.0)])
+    buckets = fake.enforce_buckets([dm_create(1, 1.0)])
     answer = fake.stall_answers("POST", r"^/users/@me/channels$")
     first = asyncio.create_task(users[0].create_dm())
-    await asyncio.wait_for(_calls(fake, "POST", r"^/users/@me/channels$", 1), 10)
+    await asyncio.wait_for(_calls(fake, "POST", r"^/users/@me/channels$", 1), PATIENCE)
     second = asyncio.create_task(two.client.http.start_private_message(users[1].id))
     return one, two, buckets, answer, first, second
 
@@ -264,10 +265,10 @@ async def test_a_second_workers_request_waits_for_the_first_ones_answer(fake, an
     one, two, buckets, answer, first, second = await _second_worker_during_a_slow_answer(fake, any_factory, GlobalGate)
     try:
         # Worker 2 has asked for its turn and been told to wait (the lease), and sent nothing.
-        await asyncio.wait_for(_until(lambda: two.gate.pacer.waited > 0), 10)
+        await asyncio.wait_for(_until(lambda: two.gate.pacer.waited > 0), PATIENCE)
         assert len(fake.calls_to("POST", r"^/users/@me/channels$")) == 1
         answer.set()
-        await asyncio.wait_for(asyncio.gather(first, second), 10)
+        await asyncio.wait_for(asyncio.gather(first, second), PATIENCE)
     finally:
         answer.set()
         await one.close()
@@ -282,10 +283,12 @@ async def test_without_the_lease_a_second_worker_oversteps_the_bucket(fake, sqli
     worker 1's answer is on its way, into the full window."""
     one, two, buckets, answer, first, second = await _second_worker_during_a_slow_answer(fake, sqlite_factory, _NoLease)
     try:
-        await asyncio.wait_for(_until(lambda: buckets.violations != []), 10)
+        await asyncio.wait_for(_until(lambda: buckets.violations != []), PATIENCE)
         assert len(fake.calls_to("POST", r"^/users/@me/channels$")) >= 2
     finally:
         answer.set()
+        for request in (first, second):  # the checks are done: no need to wait out discord.py's retry
+            request.cancel()
         await asyncio.gather(first, second, return_exceptions=True)
         await one.close()
         await two.close()

@@ -5,6 +5,7 @@ in adapters/discord/main.py; no timed assertion here)."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import sqlite3
 import sys
@@ -58,7 +59,10 @@ def _rows(tmp_path: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
-async def test_sigterm_finishes_releases_and_exits_cleanly(fake: FakeDiscord, tmp_path: Path) -> None:
+async def test_sigterm_finishes_releases_and_exits_cleanly(
+    fake: FakeDiscord, tmp_path: Path, migrated_sqlite: Path
+) -> None:
+    shutil.copyfile(migrated_sqlite, tmp_path / "mentorbot.db")  # `run` then has no migration to start
     guild = fake.add_guild("Mentor Guild", channels=("general",))
     general = next(iter(guild.channels))
     process = await _start(fake, tmp_path)

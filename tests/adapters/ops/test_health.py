@@ -5,6 +5,7 @@ against the fake Discord. Metrics move when the bot works, and carry no member d
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 import sys
 import time
@@ -27,13 +28,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def start_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+async def start_bot(tmp_path: Path, migrated: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """`mentorbot run` on a copy of the migrated template (it then has no migration to run)."""
+    shutil.copyfile(migrated, tmp_path / "m.db")
     full = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/m.db"}
     full |= {"MENTORBOT_DATA_DIR": str(tmp_path / "data"), **env}
-    migrate = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "adapters.cli", "migrate", cwd=tmp_path, env=full
-    )
-    assert await migrate.wait() == 0
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "adapters.cli", "run", cwd=tmp_path, env=full,
         stdout=asyncio.subprocess.DEVNULL, stderr=(tmp_path / "bot.log").open("wb"),
@@ -76,14 +75,14 @@ async def stop(proc: asyncio.subprocess.Process) -> None:
         await asyncio.wait_for(proc.wait(), 30)
 
 
-async def test_slack_http_mode_serves_health_and_metrics_on_its_port(tmp_path: Path) -> None:
+async def test_slack_http_mode_serves_health_and_metrics_on_its_port(tmp_path: Path, migrated_sqlite: Path) -> None:
     async with FakeSlack() as slack:
         slack.add_user("U0CAROL", "Carol Admin", is_admin=True)
         slack.add_user("U0ALICE", "Alice Mentor")
         slack.add_channel("C0MENTOR", "mentorship", members=("U0ALICE", "U0CAROL"))
         port = free_port()
         env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url}
-        proc = await start_bot(tmp_path, {**env, "PORT": str(port)})
+        proc = await start_bot(tmp_path, migrated_sqlite, {**env, "PORT": str(port)})
         base, log = f"http://127.0.0.1:{port}", tmp_path / "bot.log"
         try:
             async with aiohttp.ClientSession() as http:
@@ -137,11 +136,13 @@ async def test_slack_http_mode_serves_health_and_metrics_on_its_port(tmp_path: P
             await stop(proc)
 
 
-async def test_slack_socket_mode_is_ready_once_its_websocket_is_connected(tmp_path: Path) -> None:
+async def test_slack_socket_mode_is_ready_once_its_websocket_is_connected(
+    tmp_path: Path, migrated_sqlite: Path
+) -> None:
     async with FakeSlack() as slack:
         port = free_port()
         env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": slack.api_url}
-        proc = await start_bot(tmp_path, {**env, "METRICS_PORT": str(port)})
+        proc = await start_bot(tmp_path, migrated_sqlite, {**env, "METRICS_PORT": str(port)})
         base, log = f"http://127.0.0.1:{port}", tmp_path / "bot.log"
         try:
             async with aiohttp.ClientSession() as http:
@@ -159,14 +160,14 @@ async def test_slack_socket_mode_is_ready_once_its_websocket_is_connected(tmp_pa
             await stop(proc)
 
 
-async def test_discord_serves_health_and_metrics_on_metrics_port(tmp_path: Path) -> None:
+async def test_discord_serves_health_and_metrics_on_metrics_port(tmp_path: Path, migrated_sqlite: Path) -> None:
     fake = FakeDiscord()
     guild = fake.add_guild("Mentor Guild", channels=("general",))
     ana = fake.add_member(guild, "ana")
     await fake.start()
     port = free_port()
     env = {"DISCORD_TOKEN": fake.token, "DISCORD_API_BASE": fake.api_base, "METRICS_PORT": str(port)}
-    proc = await start_bot(tmp_path, env)
+    proc = await start_bot(tmp_path, migrated_sqlite, env)
     base, log = f"http://127.0.0.1:{port}", tmp_path / "bot.log"
     try:
         async with aiohttp.ClientSession() as http:

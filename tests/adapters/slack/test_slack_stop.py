@@ -4,6 +4,7 @@ a new event gets 503 so Slack retries elsewhere, and is not saved — and exit c
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import socket
 import sys
@@ -36,7 +37,8 @@ async def test_while_stopping_a_new_event_gets_503_and_is_not_saved(fake: FakeSl
         await stack.stop()
 
 
-async def test_sigterm_stops_the_real_process_cleanly(fake: FakeSlack, tmp_path: Path) -> None:
+async def test_sigterm_stops_the_real_process_cleanly(fake: FakeSlack, tmp_path: Path, migrated_sqlite: Path) -> None:
+    shutil.copyfile(migrated_sqlite, tmp_path / "mentorbot.db")  # `run` then has no migration to start
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
