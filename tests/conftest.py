@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -134,8 +135,10 @@ async def chat(sqlite_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator
 
 
 @pytest.fixture
-async def any_chat(any_factory: DatabaseFactory, tmp_path: Path) -> AsyncIterator[Chat]:
-    """The same chat on SQLite and on PostgreSQL."""
+async def any_chat(any_factory: DatabaseFactory, tmp_path: Path, migrated_sqlite: Path) -> AsyncIterator[Chat]:
+    """The same chat on SQLite (a copy of the migrated template) and on PostgreSQL."""
+    if any_factory.url.startswith("sqlite"):
+        shutil.copyfile(migrated_sqlite, tmp_path / "mentorbot.db")  # any_factory's file, not yet created
     session = await Chat.open(any_factory, settings=Settings(data_dir=str(tmp_path / "data")))
     yield session
     await session.close()
