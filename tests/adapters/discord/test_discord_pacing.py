@@ -236,9 +236,9 @@ async def _calls(fake, method: str, path: str, count: int) -> None:
     await _until(lambda: len(fake.calls_to(method, path)) >= count)
 
 
-async def _second_worker_during_a_slow_answer(fake, factory, second_gate):
-    """Worker 1 opens a DM; Discord counts it (the window of Create DM, 1 per second, is now full)
-    but its answer is slow. Meanwhile worker 2 opens another DM."""
+async def _second_worker_during_a_slow_answer(fake, factory, second_gate, window: float):
+    """Worker 1 opens a DM; Discord counts it (the window of Create DM, 1 per `window` seconds,
+    is now full) but its answer is slow. Meanwhile worker 2 opens another DM."""
     from tests.fakes.discord.buckets import dm_create
 
     guild = fake.add_guild()
@@ -250,7 +250,7 @@ async def _second_worker_during_a_slow_answer(fake, factory, second_gate):
     for worker in (one, two):
         await worker.client.login(fake.token)
     users = [await one.client.fetch_user(int(m.id)) for m in (ana, ben)]
-    buckets = fake.enforce_buckets([dm_create(1, 1.0)])
+    buckets = fake.enforce_buckets([dm_create(1, window)])
     answer = fake.stall_answers("POST", r"^/users/@me/channels$")
     first = asyncio.create_task(users[0].create_dm())
     await asyncio.wait_for(_calls(fake, "POST", r"^/users/@me/channels$", 1), PATIENCE)
@@ -262,7 +262,12 @@ async def test_a_second_workers_request_waits_for_the_first_ones_answer(fake, an
     """The lease across workers (bench/RESULTS.md: 2 of 10,000 Create DMs early with 4 workers
     without it): worker 2's Create DM does not leave while worker 1's is unanswered, and once
     the answer says the window is full, not before it refills."""
-    one, two, buckets, answer, first, second = await _second_worker_during_a_slow_answer(fake, any_factory, GlobalGate)
+    one, two, buckets, answer, first, second = await _second_worker_during_a_slow_answer(
+        fake,
+        any_factory,
+        GlobalGate,
+        window=1.0,  # waited out: short
+    )
     try:
         # Worker 2 has asked for its turn and been told to wait (the lease), and sent nothing.
         await asyncio.wait_for(_until(lambda: two.gate.pacer.waited > 0), PATIENCE)
@@ -281,7 +286,12 @@ async def test_a_second_workers_request_waits_for_the_first_ones_answer(fake, an
 async def test_without_the_lease_a_second_worker_oversteps_the_bucket(fake, sqlite_factory):
     """The check above can fail: without the lease worker 2's request reaches Discord while
     worker 1's answer is on its way, into the full window."""
-    one, two, buckets, answer, first, second = await _second_worker_during_a_slow_answer(fake, sqlite_factory, _NoLease)
+    one, two, buckets, answer, first, second = await _second_worker_during_a_slow_answer(
+        fake,
+        sqlite_factory,
+        _NoLease,
+        window=30.0,  # never waited out: long, so a busy machine still sees the overstep
+    )
     try:
         await asyncio.wait_for(_until(lambda: buckets.violations != []), PATIENCE)
         assert len(fake.calls_to("POST", r"^/users/@me/channels$")) >= 2
