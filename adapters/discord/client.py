@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -467,7 +468,11 @@ class MentorShardedClient(MentorClientMixin, discord.AutoShardedClient):
         self.identify_pacer = IdentifyPacer(self._max_concurrency)
 
     async def _max_concurrency(self) -> int:
-        return int((await self.fetch_session_start_limits()).max_concurrency)
+        try:
+            return int((await self.fetch_session_start_limits()).max_concurrency)
+        except (discord.DiscordException, aiohttp.ClientError, OSError, KeyError, TypeError, ValueError):
+            log.warning("could not read the session start limit; identifying one shard per 5 s")
+            return 1
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         # Discord's per-bucket session-start limit instead of discord.py's 5 s before every shard.

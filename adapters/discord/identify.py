@@ -5,7 +5,7 @@ Discord allows one IDENTIFY per 5 seconds in each rate-limit bucket, and a bot h
 large ones, told by GET /gateway/bot under `session_start_limit`). discord.py's own hook
 waits 5 s before every shard but the first whatever the bot's concurrency, so a bot
 with 64 shards and a concurrency of 16 would take five minutes to connect instead of
-twenty seconds. `IdentifyPacer` waits only when the shard's own bucket identified less
+fifteen seconds. `IdentifyPacer` waits only when the shard's own bucket identified less
 than 5 s ago — also on a reconnect, where discord.py always waits.
 """
 
@@ -19,6 +19,8 @@ IDENTIFY_INTERVAL = 5.0  # seconds between two IDENTIFYs in one bucket (Discord'
 
 
 class IdentifyPacer:
+    """Holds each shard's IDENTIFY until its bucket's 5 s have passed (one pacer per client)."""
+
     def __init__(
         self,
         max_concurrency: Callable[[], Awaitable[int]],

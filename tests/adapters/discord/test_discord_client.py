@@ -293,3 +293,21 @@ async def test_member_option_becomes_the_mention_the_core_parses(fake, discord_s
     await fake.slash(guild, channel_id, guild.owner_id, "profile", {"member": gone.id})
     await fake.wait_for_call("PATCH", r"^/webhooks/", count=2)
     assert sorted(e.text for e in core.events) == sorted([f'profile "<@{gil.id}>"', f'profile "<@{gone.id}>"'])
+
+
+async def test_the_sharded_client_reads_its_identify_buckets_and_falls_back_to_one(fake, discord_settings):
+    """The session start limit comes from GET /gateway/bot; if Discord will not say, shards
+    identify one per 5 s (what discord.py alone does), and the failure is not fatal."""
+    from dataclasses import replace
+
+    from adapters.discord.client import make_client
+
+    client = make_client(StubCore(), replace(discord_settings, shards="auto"))
+    await client.login(fake.token)
+    try:
+        fake.max_concurrency = 4
+        assert await client._max_concurrency() == 4
+        fake.fail("GET", r"^/gateway/bot$", status=403, code=50001)
+        assert await client._max_concurrency() == 1
+    finally:
+        await client.close()
