@@ -82,3 +82,18 @@ async def test_dismiss_and_the_margin_from_the_program_file(chat: Chat) -> None:
     out = await chat("wait 2d")
     assert "Mentor shortage: Machine learning (alert #2)" in out
     assert [a.status for a in await alerts(chat)] == ["dismissed", "open"]
+
+
+async def test_a_topic_no_mentor_offers_alerts_once_its_waiting_reach_the_margin(chat: Chat) -> None:
+    """The boundary: with no mentor for Rust, two waiting are under the margin of 3, three reach it."""
+    await chat("moderators: carol", "channel: #mods", "@carol /mentor modchannel", "channel: #general")
+    await sign_up(chat, "maya", "mentor", topics_offered=["Go"], capacity=1)
+    for n in range(2):
+        await sign_up(chat, f"mentee{n}", "mentee", topics_wanted=["Rust"])
+    out = await chat("wait 1d")
+    assert "Mentor shortage" not in out
+    await sign_up(chat, "mentee2", "mentee", topics_wanted=["Rust"])
+    out = await chat("wait 1d")
+    assert "Mentor shortage: Rust (alert #1)" in out
+    (alert,) = await alerts(chat)
+    assert (alert.waiting, alert.free_places, alert.mentors_offering) == (3, 0, 0)

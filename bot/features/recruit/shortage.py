@@ -51,8 +51,29 @@ def _topics(listed: Any) -> list[str]:
     return list(dict.fromkeys(str(v) for v in values)) if isinstance(values, list) else []
 
 
-async def topic_supply(session: AsyncSession, community_id: int) -> dict[str, Shortage]:
-    """Per topic: waiting mentees, free mentor places and mentors offering it (grouped by topic list)."""
+async def topic_supply(session: AsyncSession, community_id: int, *, reaching: int = 0) -> dict[str, Shortage]:
+    """Per topic: waiting mentees, free mentor places and mentors offering it (grouped by topic list).
+
+    With `reaching`, an empty answer when no topic has that many mentees waiting: no topic can
+    then be short by that much, and the mentor side (the costlier query) is not read."""
+    wanted = cast(Profile.topics_wanted, Text)
+    demand = (
+        await session.execute(
+            select(wanted, func.count())
+            .where(
+                col(Profile.community_id) == community_id,
+                col(Profile.role).in_(["mentee", "both"]),
+                col(Profile.status) == ProfileStatus.WAITING.value,
+            )
+            .group_by(wanted)
+        )
+    ).all()
+    counts: dict[str, list[int]] = {}
+    for listed, waiting in demand:
+        for topic in _topics(listed):
+            counts.setdefault(topic, [0, 0, 0])[0] += int(waiting)
+    if max((row[0] for row in counts.values()), default=0) < reaching:
+        return {}
     load = (
         select(col(Pairing.mentor_member_id).label("mentor_id"), func.count().label("mentees"))
         .where(col(Pairing.community_id) == community_id, col(Pairing.status) == PairingStatus.ACTIVE.value)
@@ -75,27 +96,11 @@ async def topic_supply(session: AsyncSession, community_id: int) -> dict[str, Sh
             .group_by(offered, free)
         )
     ).all()
-    wanted = cast(Profile.topics_wanted, Text)
-    demand = (
-        await session.execute(
-            select(wanted, func.count())
-            .where(
-                col(Profile.community_id) == community_id,
-                col(Profile.role).in_(["mentee", "both"]),
-                col(Profile.status) == ProfileStatus.WAITING.value,
-            )
-            .group_by(wanted)
-        )
-    ).all()
-    counts: dict[str, list[int]] = {}
     for listed, places, mentors in supply:
         for topic in _topics(listed):
             row = counts.setdefault(topic, [0, 0, 0])
             row[1] += int(places or 0) * int(mentors)
             row[2] += int(mentors)
-    for listed, waiting in demand:
-        for topic in _topics(listed):
-            counts.setdefault(topic, [0, 0, 0])[0] += int(waiting)
     return {t: Shortage(t, w, f, m) for t, (w, f, m) in counts.items()}
 
 
@@ -180,7 +185,8 @@ async def check_community(session: AsyncSession, community: Community, now: date
     """Alert the moderators about each topic short of mentors that had no alert lately."""
     assert community.id is not None
     rules = program.recruiting
-    short = [s for s in (await topic_supply(session, community.id)).values() if s.gap >= rules.shortage_margin]
+    supply = await topic_supply(session, community.id, reaching=rules.shortage_margin)
+    short = [s for s in supply.values() if s.gap >= rules.shortage_margin]
     destinations = await moderator_destinations(session, community)
     if not short or not destinations:
         return 0  # nobody to tell yet: the next day's check alerts once a moderator can be reached
