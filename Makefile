@@ -23,12 +23,11 @@ run: $(STAMP)
 # The Hypothesis profile is `dev` (a few hundred examples) unless CI=true (`ci`: 10,000).
 # Bytecode caching stays on here even if the shell disables it: pytest then reuses its
 # assertion-rewritten test modules instead of rewriting all of them on every run.
-# The tests run on pytest-xdist workers, a test module at a time per worker (its module
-# fixtures are built once): one per core plus one, because a quarter of a worker's time is
-# spent waiting on real time (a bot process starting, a rate-limit window) and the extra
-# worker uses the core meanwhile. Tests wait for what should happen up to tests.fakes.PATIENCE
-# (60 s), so a busier core only makes them slower. `make test XDIST=` runs them in one process.
-WORKERS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 1)")
+# The tests run on pytest-xdist workers, one per core, a test module at a time per worker
+# (its module fixtures are built once). `make test WORKERS=3` runs one more (about 5 % faster
+# on 2 cores, bench/RESULTS.md) but twice a Discord whole-process test lost a delivery under
+# that contention (see RESULTS, "Ninth session"); `make test XDIST=` runs them in one process.
+WORKERS ?= auto
 XDIST ?= -n $(WORKERS) --dist loadfile
 PYTEST_ARGS ?= -q
 test: lint
