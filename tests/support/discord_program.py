@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,33 @@ from tests.support.community import seed_profile
 from tests.support.db import START
 
 
+class RunningClock(ManualClock):
+    """The test's clock for a whole running bot: it starts at START and moves with real time, as a
+    deployed bot's does, and a test can still jump it forward. (Standing still, a delivery told
+    to retry a few seconds later would never fall due, however long the test waited.)"""
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__(start)
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return super().now() + timedelta(seconds=time.monotonic() - self._started)
+
+    def advance(self, delta: timedelta) -> datetime:
+        super().advance(delta)
+        return self.now()
+
+    def set(self, when: datetime) -> None:
+        if when > self.now():
+            self.advance(when - self.now())
+
+
 class Program:
     """`mentorbot run` for Discord with an injected clock, plus what a test needs around it."""
 
     def __init__(self, fake: FakeDiscord, guild: FakeGuild, settings: Settings, env: dict[str, str]) -> None:
         self.fake, self.guild, self.settings, self.env = fake, guild, settings, env
-        self.clock = ManualClock(START)
+        self.clock = RunningClock(START)
         self.task: asyncio.Task[None] | None = None
         self.store: Any = None  # a second handle on the same database, for seeding and reading
         self.general = next(iter(guild.channels))
