@@ -6,22 +6,10 @@ from __future__ import annotations
 import asyncio
 
 from adapters.discord.identify import IdentifyPacer
+from tests.support.clocks import SleepClock
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 6))
-        self.now += seconds
-
-
-def _pacer(clock: _Clock, concurrency: int, asked: list[int] | None = None) -> IdentifyPacer:
+def _pacer(clock: SleepClock, concurrency: int, asked: list[int] | None = None) -> IdentifyPacer:
     async def ask() -> int:
         if asked is not None:
             asked.append(concurrency)
@@ -31,7 +19,7 @@ def _pacer(clock: _Clock, concurrency: int, asked: list[int] | None = None) -> I
 
 
 async def test_one_bucket_spaces_every_identify_five_seconds() -> None:
-    clock = _Clock()
+    clock = SleepClock(100.0)
     pacer = _pacer(clock, 1)
     starts = []
     for shard in range(3):
@@ -41,7 +29,7 @@ async def test_one_bucket_spaces_every_identify_five_seconds() -> None:
 
 
 async def test_shards_in_different_buckets_identify_together() -> None:
-    clock, asked = _Clock(), []
+    clock, asked = SleepClock(100.0), []
     pacer = _pacer(clock, 4, asked)
     starts = []
     for shard in range(6):
@@ -53,7 +41,7 @@ async def test_shards_in_different_buckets_identify_together() -> None:
 
 
 async def test_a_reconnect_waits_only_for_what_is_left_of_its_buckets_five_seconds() -> None:
-    clock = _Clock()
+    clock = SleepClock(100.0)
     pacer = _pacer(clock, 1)
     await pacer.before_identify(0)
     clock.now += 2.0
@@ -65,14 +53,14 @@ async def test_a_reconnect_waits_only_for_what_is_left_of_its_buckets_five_secon
 
 
 async def test_shards_launched_together_take_their_turns_in_order() -> None:
-    clock = _Clock()
+    clock = SleepClock(100.0)
     pacer = _pacer(clock, 1)
     await asyncio.gather(*(pacer.before_identify(shard) for shard in range(3)))
     assert clock.slept == [5.0, 5.0]
 
 
 async def test_a_concurrency_below_one_is_taken_as_one() -> None:
-    clock = _Clock()
+    clock = SleepClock(100.0)
     pacer = _pacer(clock, 0)
     await pacer.before_identify(0)
     await pacer.before_identify(1)

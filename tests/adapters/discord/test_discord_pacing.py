@@ -20,6 +20,7 @@ from bot.core.ports import Delivered, Delivery, Destination, Operation
 from storage.migrate import upgrade
 from storage.platform_state import DmChannels
 from tests.fakes import PATIENCE
+from tests.support.clocks import SleepClock
 
 
 def _post(guild_id, channel_id, key):
@@ -109,19 +110,6 @@ async def test_opening_dms_too_fast_is_retried_later_and_pauses_create_dm(fake):
     assert paused_until > DM_OPEN_PAUSE - 10  # the bucket is held for about a minute
 
 
-class _Clock:
-    """Platform seconds that move only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 async def test_the_gate_paces_a_learned_bucket_and_keeps_an_emptied_window_shut():
     """What the intros bench found (bench/RESULTS.md): discord.py counts a bucket from the responses
     it has seen, per process, and sent Create DMs into windows Discord had already filled. The
@@ -134,7 +122,7 @@ async def test_the_gate_paces_a_learned_bucket_and_keeps_an_emptied_window_shut(
 
     from adapters.pacing import DISCORD_ROUTE_CATCH_UP, DISCORD_ROUTE_MARGIN, Pacer
 
-    clock = _Clock()
+    clock = SleepClock()
     gate = GlobalGate(Pacer(clock=clock, sleep=clock.sleep))
     url = URL("http://127.0.0.1/api/v10/users/@me/channels")
     sent: list[float] = []
@@ -190,7 +178,7 @@ async def test_a_lease_left_by_a_dead_worker_runs_out():
     lease, not for ever."""
     from adapters.pacing import DISCORD_LEASE, MemorySlots, Pacer
 
-    clock = _Clock()
+    clock = SleepClock()
     slots = MemorySlots()
     dead = Pacer(slots, clock=clock, sleep=clock.sleep)
     alive = Pacer(slots, clock=clock, sleep=clock.sleep)

@@ -17,30 +17,18 @@ from storage.migrate import upgrade
 from storage.platform_state import DbPacingSlots, DmChannels, forget_dm_channels
 from storage.tables import DmChannel
 from tests.fakes.slack import BOT_TOKEN
+from tests.support.clocks import SleepClock
 from tests.support.db import DatabaseFactory
 from tests.support.slack_storm import CeilingSlack, slack_ceiling
 
 TEAM = "T0MENTOR"
 
 
-class SharedClock:
-    """Seconds that move only when someone sleeps: the fake reads the same value."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-
-
 def intro(users: list[str], key: str) -> Delivery:
     return Delivery(TEAM, Operation.POST, Destination.group_dm(users), message("Meet your mentor!"), key)
 
 
-async def _fake(clock: SharedClock, people: int) -> CeilingSlack:
+async def _fake(clock: SleepClock, people: int) -> CeilingSlack:
     fake = CeilingSlack(slack_ceiling(storm_fraction=0.0))
     fake.ceiling.clock = clock
     for i in range(people):
@@ -49,7 +37,7 @@ async def _fake(clock: SharedClock, people: int) -> CeilingSlack:
     return fake
 
 
-def _messenger(fake: CeilingSlack, clock: SharedClock, **kwargs) -> SlackMessenger:
+def _messenger(fake: CeilingSlack, clock: SleepClock, **kwargs) -> SlackMessenger:
     kwargs.setdefault("pacer", Pacer(clock=clock, sleep=clock.sleep))
     client = make_web_client(BOT_TOKEN, base_url=fake.api_url)
     return SlackMessenger(client, monotonic=clock, sleep=clock.sleep, **kwargs)
@@ -60,7 +48,7 @@ def _opens(fake: CeilingSlack) -> int:
 
 
 async def test_a_round_of_group_dms_keeps_to_tier_3() -> None:
-    clock = SharedClock()
+    clock = SleepClock(1_000.0)  # the fake's ceiling reads the same clock
     fake = await _fake(clock, 240)
     try:
         messenger = _messenger(fake, clock)
@@ -77,7 +65,7 @@ async def test_a_round_of_group_dms_keeps_to_tier_3() -> None:
 
 async def test_without_pacing_the_fake_catches_tier_violations() -> None:
     """The check above can fail: the same round unpaced breaks Tier 3."""
-    clock = SharedClock()
+    clock = SleepClock(1_000.0)
     fake = await _fake(clock, 240)
     try:
         messenger = _messenger(fake, clock, pacer=Pacer(clock=clock, sleep=clock.sleep, scale=0.0))
@@ -89,7 +77,7 @@ async def test_without_pacing_the_fake_catches_tier_violations() -> None:
 
 
 async def test_opened_dms_survive_a_restart_and_are_shared(sqlite_factory: DatabaseFactory) -> None:
-    clock = SharedClock()
+    clock = SleepClock(1_000.0)
     fake = await _fake(clock, 4)
     db = sqlite_factory()
     await upgrade(db)
@@ -119,7 +107,7 @@ async def test_opened_dms_survive_a_restart_and_are_shared(sqlite_factory: Datab
 
 
 async def test_two_workers_share_the_tier_through_the_database(any_factory: DatabaseFactory) -> None:
-    clock = SharedClock()
+    clock = SleepClock(1_000.0)
     fake = await _fake(clock, 160)
     db = any_factory()
     await upgrade(db)
@@ -140,7 +128,7 @@ async def test_two_workers_share_the_tier_through_the_database(any_factory: Data
 
 
 async def test_pins_keep_to_tier_2() -> None:
-    clock = SharedClock()
+    clock = SleepClock(1_000.0)
     fake = await _fake(clock, 1)
     fake.add_channel("C0MENTOR", "mentoring")
     try:
@@ -161,12 +149,12 @@ async def test_pins_keep_to_tier_2() -> None:
     assert sum(1 for call in fake.calls if call.method == "pins.add" and call.ok) == 30
 
 
-class LateClock(SharedClock):
+class LateClock(SleepClock):
     """Every wake-up is late by a repeating amount (a busy loop, a slow database, a
     worker that lost the race): sleeping moves the clock by what was asked and more."""
 
     def __init__(self, lateness: list[float]) -> None:
-        super().__init__()
+        super().__init__(1_000.0)
         self.lateness = lateness
         self.wakes = 0
 
