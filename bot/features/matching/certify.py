@@ -298,6 +298,25 @@ def most_underpriced(
 SOLVE_EDGES_PER_MENTEE = 4
 
 
+# Pairs within PRICING_MARGIN of the line that the first pass adds per mentee with its violators
+# (the nearest first). The next solve moves the potentials by a few points and turns many such
+# pairs into violators; taking them at once saves a solve and a pricing pass (at 100k: 3 solves
+# instead of 4). The reserve's near pairs are added whole: they are each mentee's top-K already.
+NEAR_PER_MENTEE = 3
+
+
+def _near_line(reference: PricingReference, y: np.ndarray, z: np.ndarray, unit: int) -> Edges:
+    """Each mentee's `NEAR_PER_MENTEE` pool pairs nearest the line (the pool is the first pass's)."""
+    ps, pm, pu = reference.pool
+    if not NEAR_PER_MENTEE or not len(ps):
+        return ps[:0], pm[:0], pu[:0]
+    # Pool pairs lie above −PRICING_MARGIN by construction; the underpriced ones are the
+    # violators, handed back by the pass itself. Shifted, every remaining gap is positive.
+    gap = unit + pu - y[ps] - z[pm]
+    below = gap <= 0
+    return most_underpriced(ps[below], pm[below], pu[below], gap[below] + PRICING_MARGIN, NEAR_PER_MENTEE)
+
+
 def _ranks(s: np.ndarray) -> np.ndarray:
     """Position of each edge within its seeker's run (edges sorted by seeker)."""
     if not len(s):
@@ -312,8 +331,16 @@ def _split(c: Community, s: np.ndarray, m: np.ndarray, u: np.ndarray) -> np.ndar
     k = c.rules.candidates_per_mentor
     if k and len(s):
         top = max_units(c) + 1
-        order = np.lexsort((s, top - 1 - u, m))  # by mentor, score descending, seeker
-        solve[order[_ranks(m[order]) < k]] = True
+        n = len(s)
+        if (int(m.max()) + 1) * top * n < 1 << 62:
+            # By mentor, score descending, then edge position — which is seeker order, as the
+            # edges are sorted by seeker: one packed key sorted, ~3x faster than the lexsort.
+            key = np.sort((m * top + (top - 1 - u)) * n + np.arange(n))
+            order, mentor = key % n, key // (n * top)
+        else:
+            order = np.lexsort((s, top - 1 - u, m))
+            mentor = m[order]
+        solve[order[_ranks(mentor) < k]] = True
     return solve
 
 
@@ -343,13 +370,18 @@ def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[Candidate
         )
         # The reserve: pairs of the graph the solve did not see, checked directly.
         short = unit + ru > y[rs] + z[rm]
+        first_pass = reference is None
         (vs, vm, vu), n_priced, n_skipped, reference = price_out(c, y, z, unit, score_bound, reference)
         priced += n_priced
         skipped += n_skipped
         if not len(vs) and not short.any():
             break
-        added += len(vs) + int(short.sum())
-        s, m, u = merge_edges(c, (s, m, u), (vs, vm, vu), (rs[short], rm[short], ru[short]))
+        near: Edges = (vs[:0], vm[:0], vu[:0])
+        if first_pass:
+            short = unit + ru + PRICING_MARGIN > y[rs] + z[rm]
+            near = _near_line(reference, y, z, unit)
+        added += len(vs) + int(short.sum()) + len(near[0])
+        s, m, u = merge_edges(c, (s, m, u), (vs, vm, vu), near, (rs[short], rm[short], ru[short]))
         rs, rm, ru = rs[~short], rm[~short], ru[~short]
     # The bound is a bound only for non-negative potentials covering every pair: check, don't trust.
     fs, fm, fu = np.concatenate([s, rs]), np.concatenate([m, rm]), np.concatenate([u, ru])
