@@ -42,6 +42,10 @@ class MatchRound(SQLModel, table=True):
     mode: str = Field(default="assign", max_length=8, sa_column_kwargs={"server_default": "assign"})
     # A choice round's deadline: then the remaining mentees fall back to the optimum (the choice sweep).
     closes_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Once approved, pairs are introduced a batch per unit of work (bot/features/rounds/approval.py):
+    # the next pair's position (None: all done) and how many introductions were queued so far.
+    introduce_from: int | None = Field(default=None, index=True)
+    introduced: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class ProposedPair(SQLModel, table=True):

@@ -7,7 +7,17 @@ shows the proposal, takes the moderators' edits and introduces the approved pair
 from __future__ import annotations
 
 from bot.core.feature import Arg, ArgKind, Command, ComponentRoute, Feature, Sweep
-from bot.features.rounds import blocks, choice, choice_close, introductions, proposal, reminders, review, schedule
+from bot.features.rounds import (
+    approval,
+    blocks,
+    choice,
+    choice_close,
+    introductions,
+    proposal,
+    reminders,
+    review,
+    schedule,
+)
 
 _PAIR = Arg("pair", ArgKind.INT, "Pair number in the proposal", required=True, min_value=1, max_value=100_000)
 
@@ -139,6 +149,13 @@ def feature() -> Feature:
             ComponentRoute("chosen", choice.on_chosen_component),
         ),
         sweeps=(
+            Sweep(
+                "introduce approved pairs",
+                lambda session, now, env: approval.introduce_pending(
+                    session, now, proposal.round_policy(env.program), env.program
+                ),
+                approval.next_pending,
+            ),
             Sweep(
                 "kick-off reminders",
                 lambda session, now, env: introductions.remind_kickoffs(

@@ -5,7 +5,7 @@ answered count as declining — or accepting, where the program file says silenc
 accepts — and every mentee still without a mentor falls back to the certified
 optimum over the capacity the accepted picks left (`matching.settle_choices`).
 The accepted picks and the fallback become the round's pairs, and the usual
-approval introduces them (`introductions.approve_round`), once.
+approval introduces them (`approval.approve_round`), once.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from bot.core.ports import Destination
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.features.matching import MatchingRules, settle_choices
+from bot.features.rounds.approval import approve_round
 from bot.features.rounds.choice import free_places, line
-from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import RoundPolicy, load_match_profiles, round_policy
 from bot.features.rounds.proposal_view import SHOW_PAIRS, members_by_id
 from bot.features.rounds.storing import reason_rows

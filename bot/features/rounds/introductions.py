@@ -1,19 +1,16 @@
-"""Matching rounds, step three: approval, introductions and the kick-off.
+"""Matching rounds, step three: the introductions and the kick-off.
 
-Approval creates one `Pairing` per proposed pair — a unique constraint and a
-conditional status update make a second "approve" (or a restart mid-way)
-harmless — and queues one introduction per pairing under a per-pairing outbox
-key. The pair's buttons confirm the partnership policy and record the kick-off;
-a sweep reminds pairs without a kick-off, then tells the moderators.
+Approval (`approval.py`) queues one introduction per pairing under a per-pairing
+outbox key. The pair's buttons confirm the partnership policy and record the
+kick-off; a sweep reminds pairs without a kick-off, then tells the moderators.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -27,141 +24,23 @@ from bot.core.questions import ask as ask_question
 from bot.core.questions import close as close_questions
 from bot.core.router import ComponentId
 from bot.delivery.outbox import Outbox
-from bot.delivery.pace import introduction_offset
-from bot.features.checkins.checkins import start_plans
-from bot.features.circles.start import circles_with_seats, has_seat, seat, start_circle
-from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
 from bot.features.meetings.log import record_meeting
-from bot.features.meetings.schedule import plan_slots
-from bot.features.milestones.milestones import send_milestone
-from bot.features.pairs.answers import KICKOFF, POLICY
+from bot.features.pairs.answers import KICKOFF
 from bot.features.pairs.pairs import report_if_at_risk
 from bot.features.pairs.policy import on_policy_component
 from bot.features.rounds.proposal import RoundPolicy
 from bot.features.rounds.proposal_view import members_by_id
 from storage.tables import (
     Community,
-    MatchRound,
     Member,
     Pairing,
     PairingStatus,
     Profile,
     ProfileStatus,
-    ProposedPair,
-    RoundStatus,
 )
 
-MONTHS = {"3-6": 3, "6-9": 6, "9-12": 9}  # the committed minimum; pairs may extend
 CADENCE_WORDS = {"weekly": "every week", "biweekly": "every two weeks", "monthly": "once a month"}
 MODE_WORDS = {"chat": "chat", "video": "video call", "in_person": "meeting in person"}
-
-
-async def approve_round(
-    session: AsyncSession,
-    round_: MatchRound,
-    now: datetime,
-    policy: RoundPolicy,
-    *,
-    approved_by: int | None,
-    program: Any = None,
-) -> int | None:
-    """Create the pairings and queue their introductions. None when another click won the race."""
-    won = await session.execute(
-        update(MatchRound)
-        .where(col(MatchRound.id) == round_.id, col(MatchRound.status) == RoundStatus.PROPOSED.value)
-        .values(status=RoundStatus.APPROVED.value, approved_at=now, approved_by_member_id=approved_by)
-        .execution_options(synchronize_session=False)
-    )
-    if cast(CursorResult[Any], won).rowcount != 1:
-        return None
-    await session.refresh(round_)
-    community = await session.get(Community, round_.community_id)
-    assert community is not None and community.id is not None
-    outbox = Outbox(session, community.id, now)
-    pairs = (
-        (
-            await session.execute(
-                select(ProposedPair)
-                .where(col(ProposedPair.round_id) == round_.id, col(ProposedPair.dropped) == False)  # noqa: E712
-                .order_by(col(ProposedPair.position))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    profiles = {
-        p.member_id: p
-        for p in (await session.execute(select(Profile).where(col(Profile.community_id) == community.id))).scalars()
-    }
-    members = await members_by_id(session, {p.mentee_member_id for p in pairs} | {p.mentor_member_id for p in pairs})
-    circles = await circles_with_seats(session, community.id)  # mentors who offer a circle
-    filled = {}
-    created = 0
-    for pair in pairs:
-        mentee, mentor = profiles.get(pair.mentee_member_id), profiles.get(pair.mentor_member_id)
-        if mentee is None or mentor is None or ProfileStatus.LEFT.value in (mentee.status, mentor.status):
-            continue  # someone left between proposal and approval
-        circle = circles.get(pair.mentor_member_id)
-        if circle is not None and round_.id is not None and await has_seat(session, circle):
-            # A mentee matched to a mentor with a circle takes a seat in it (capacity counts as for pairs):
-            # one introduction in the circle's space for everyone placed, instead of a pair introduction.
-            seat(session, circle, round_.id, mentee, mentor, now, pair.reasons)
-            filled[circle.id] = circle
-            created += 1
-            continue
-        length = mentee.program_length if mentee.program_length in MONTHS else "3-6"
-        assert round_.id is not None
-        pairing = Pairing(
-            community_id=community.id,
-            round_id=round_.id,
-            mentee_member_id=pair.mentee_member_id,
-            mentor_member_id=pair.mentor_member_id,
-            score=pair.score,
-            reasons=pair.reasons,
-            cadence=mentee.cadence if mentee.cadence in CADENCES else "biweekly",
-            communication=mentee.communication if mentee.communication in COMMUNICATION_MODES else "video",
-            program_length=length,
-            ends_on=now + timedelta(days=30 * MONTHS[length]),
-            started_at=now,
-            kickoff_due_at=now + timedelta(days=policy.kickoff_reminder_days),
-            midpoint_at=now + timedelta(days=15 * MONTHS[length]),
-        )
-        session.add(pairing)
-        await session.flush()
-        await start_plans(session, pairing, now)
-        for profile in (mentee, mentor):
-            profile.status = ProfileStatus.ACTIVE.value
-            profile.updated_at = now
-            session.add(profile)
-        mentee.waiting_since = None
-        mentee.times_unmatched = 0
-        # Due in list order at the platform's pace (bot/delivery/pace.py).
-        due = now + introduction_offset(community.platform, created)
-        _, slots = await plan_slots(session, pairing, now, program)  # three times for the kick-off
-        await introduce(
-            outbox,
-            pairing,
-            members[pair.mentee_member_id],
-            members[pair.mentor_member_id],
-            community,
-            policy,
-            not_before=due,
-            slots=slots,
-        )
-        both = [pairing.mentee_member_id, pairing.mentor_member_id]
-        for question in (KICKOFF, POLICY):  # the introduction's buttons take words too; a plain yes confirms
-            await ask_question(session, community.id, both, question, str(pairing.id), now, fresh=True)
-        # Mentees get the mentee resources, mentors the mentor guide, ready for the kick-off.
-        await send_milestone(session, outbox, pairing, "kickoff", program)
-        created += 1
-    for circle in filled.values():
-        await start_circle(session, outbox, circle, now, program)
-    for u in round_.summary.get("unmatched", []):
-        waiting = profiles.get(u["member_id"])
-        if waiting is not None and waiting.status == ProfileStatus.WAITING.value:
-            waiting.times_unmatched += 1  # priority next round
-            session.add(waiting)
-    return created
 
 
 async def introduce(

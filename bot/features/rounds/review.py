@@ -22,9 +22,9 @@ from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_d
 from bot.core.router import ComponentId
 from bot.delivery.pace import round_duration_note
 from bot.features.matching import MatchingRules, score_candidates
+from bot.features.rounds.approval import approve_round
 from bot.features.rounds.choice import send_shortlists
 from bot.features.rounds.choice_close import close_now, render_choice_round
-from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import compute_round, load_match_profiles, round_policy, wants_choice
 from bot.features.rounds.proposal_view import SHOW_PAIRS, members_by_id, render_proposal
 from bot.features.rounds.schedule import schedule_of

@@ -16,8 +16,8 @@ from sqlmodel import col
 from bot.core.feature import SweepEnv
 from bot.core.heavy import Prep, large_community
 from bot.delivery.outbox import Outbox, moderator_destinations
+from bot.features.rounds.approval import approve_round
 from bot.features.rounds.choice import send_shortlists
-from bot.features.rounds.introductions import approve_round
 from bot.features.rounds.proposal import RoundPolicy, compute_round, round_policy, solve_and_store_job
 from bot.features.rounds.proposal_view import render_proposal
 from bot.features.rounds.storing import RoundOptions, StoredRound, publish
