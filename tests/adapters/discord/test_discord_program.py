@@ -96,6 +96,30 @@ async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(
         await p.stop()
 
 
+async def test_the_running_bot_introduces_a_round_larger_than_a_batch(
+    fake: FakeDiscord, tmp_path: Any, migrated_sqlite: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One pair per unit of work: nobody types anything after the approval; the runtime wakes
+    # for the "introduce approved pairs" sweep and introduces the second pair too, once.
+    from bot.features.rounds import approval
+
+    monkeypatch.setattr(approval, "APPROVE_BATCH", 1)
+    p = start_program(fake, tmp_path, threads=False, template=migrated_sqlite)
+    await p.start()
+    try:
+        people = await two_pairs(p)
+        await p.run(p.owner, "match")
+        approved = await p.run(p.owner, "match approve")
+        assert "Round #1 approved: 2 introductions on the way." in approved["content"]
+        await until(lambda: all(any("You are matched" in m["content"] for m in p.dms(u)) for u in people.values()))
+        assert await p.count(Pairing) == 2
+        await asyncio.sleep(1.5)  # a sweep tick passes; nothing new may be sent
+        assert all(sum("You are matched" in m["content"] for m in p.dms(u)) == 1 for u in people.values())
+        assert fake.rejected == []
+    finally:
+        await p.stop()
+
+
 # --- 2. the lifecycle of a pair -------------------------------------------------------------
 
 

@@ -124,6 +124,29 @@ async def test_moderator_reviews_and_approves_a_round_each_pair_introduced_once(
     assert [c for c in fake.calls if not c.ok] == []
 
 
+async def test_a_round_larger_than_a_batch_reaches_every_pair_through_the_sweep(
+    stack: SlackStack, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One pair per unit of work: the click introduces the first, the runtime's next tick
+    # (a sweep, then delivery) the second — each group DM once, in the reviewed order.
+    from bot.features.rounds import approval
+
+    monkeypatch.setattr(approval, "APPROVE_BATCH", 1)
+    await two_pairs(stack)
+    proposal = await stack.command("U0CAROL", "match")
+    approved = await stack.click("U0CAROL", buttons(proposal)["Approve and introduce"], "1700000000.000001")
+    assert "Round #1 approved: 2 introductions on the way." in approved["text"]
+    await stack.deliver()
+    assert await count(stack, Pairing) == 1
+    await stack.bot.sweep()
+    await stack.deliver()
+    opens = [c.args["users"] for c in fake.calls_to("conversations.open", ok=True) if "," in c.args["users"]]
+    assert opens == ["U0ANN,U0MARIA", "U0BEN,U0OMAR"]
+    assert all(len(mpim_with(fake, *p).messages) == 1 for p in (("U0ANN", "U0MARIA"), ("U0BEN", "U0OMAR")))
+    await stack.bot.sweep()
+    assert await stack.deliver() == 0 and await count(stack, Pairing) == 2
+
+
 # --- 2. the lifecycle of a pair -------------------------------------------------------------
 
 
