@@ -44,11 +44,11 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PAIRS = 200
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def _seed(db_path: Path, *, pairs: int, paired: bool) -> None:
+async def seed_community(db_path: Path, *, pairs: int, paired: bool) -> None:
     """A console community with `pairs` mentors and mentees (one topic each),
     optionally already paired with due check-ins."""
     from sqlalchemy import insert
@@ -206,7 +206,7 @@ def _console(db: Path, transcript: Path, script: Path, start: datetime) -> subpr
             "--script",
             str(script),
             "--start",
-            _iso(start),
+            iso(start),
         ],
         cwd=ROOT,
         env=env,
@@ -263,7 +263,7 @@ def _score(entries: list[dict[str, str]], prefix: str, expected: set[str]) -> tu
 
 def scenario_intros(work: Path, trials: int, rng: random.Random) -> dict[str, object]:
     template = work / "intros.db"
-    asyncio.run(_seed(template, pairs=PAIRS, paired=False))
+    asyncio.run(seed_community(template, pairs=PAIRS, paired=False))
     approve = work / "approve.txt"
     approve.write_text("moderators: carol\n@carol /mentor match\n@carol /mentor match approve\n")
     expected = {f"DM mentee{i:03d}+mentor{i:03d}" for i in range(PAIRS)}
@@ -303,7 +303,7 @@ def scenario_intros(work: Path, trials: int, rng: random.Random) -> dict[str, ob
 
 def scenario_poll(work: Path, trials: int, rng: random.Random) -> dict[str, object]:
     template, template_transcript = work / "poll.db", work / "poll.jsonl"
-    asyncio.run(_seed(template, pairs=PAIRS // 2, paired=False))
+    asyncio.run(seed_community(template, pairs=PAIRS // 2, paired=False))
     setup = work / "poll-setup.txt"
     voters = [f"{role}{i:03d}" for i in range(PAIRS // 2) for role in ("mentor", "mentee")]
     setup.write_text(
@@ -343,7 +343,7 @@ def scenario_poll(work: Path, trials: int, rng: random.Random) -> dict[str, obje
 
 def scenario_checkins(work: Path, trials: int, rng: random.Random) -> dict[str, object]:
     template = work / "checkins.db"
-    asyncio.run(_seed(template, pairs=PAIRS, paired=True))
+    asyncio.run(seed_community(template, pairs=PAIRS, paired=True))
     sweep = work / "checkins.txt"
     sweep.write_text("wait 1m\n")
     expected = {f"DM {role}{i:03d}" for i in range(PAIRS) for role in ("mentor", "mentee")}
