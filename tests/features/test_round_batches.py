@@ -78,3 +78,45 @@ async def test_a_member_who_left_before_their_batch_is_skipped(chat: Chat) -> No
     await chat("wait 1m")
     assert await _count(chat, Pairing) == 4
     assert f"[DM {last}+m{last}" not in _introduced(chat)
+
+
+async def test_no_new_round_while_one_is_still_introducing(chat: Chat) -> None:
+    # A round computed now would not see the pairs still waiting for their batch and could pair
+    # their members again; the moderator is told to wait, and a circle that took a waiting
+    # mentee meanwhile keeps them (no second mentor).
+    await _community(chat)
+    proposal = await chat("@carol /mentor match")
+    last = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][-1]
+    await chat("@carol /mentor match approve")
+    out = await chat("@carol /mentor match")
+    assert "Round #1 is still introducing its pairs (2 so far). Try again in a minute" in out
+    assert await _count(chat, MatchRound) == 1
+    await sign_up(chat, "mzed", "mentor", topics_offered=["Topic 9"])
+    out = await chat(f"@carol /mentor circle create @mzed @{last}")
+    assert "Circle #1 started" in out
+    await chat("wait 1m")
+    assert f"[DM {last}+m{last}" not in _introduced(chat)
+    async with chat.bot.db.unit() as s:
+        mentors = (await s.execute(select(Pairing.mentor_member_id).where(Pairing.status == "active"))).scalars()
+        taken = list(mentors)
+    assert len(taken) == 5  # four pairs of the round and the circle seat: each mentee once
+    out = await chat("@carol /mentor match --dry-run")
+    assert "still introducing" not in out
+
+
+async def test_a_circle_whose_seats_span_batches_is_introduced_once(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(approval, "APPROVE_BATCH", 1)
+    await chat("moderators: carol", "@carol /mentor modchannel")
+    await sign_up(chat, "dana", "mentor", capacity=3)
+    await sign_up(chat, "maria", "mentor", capacity=1, topics_offered=["Go"])
+    for name in ("ann", "bob"):
+        await sign_up(chat, name, "mentee")
+    await sign_up(chat, "omar", "mentee", topics_wanted=["Go"])
+    await chat('@dana /mentor circle offer --topic "Python together" --size 3')
+    out = await chat("@carol /mentor match", "@carol /mentor match approve")
+    out += await chat("wait 1m")
+    assert out.count("Mentoring circle #1: Python together") == 1
+    assert "@dana mentors this circle of 2 members" in out
+    assert "welcomes new members" not in out

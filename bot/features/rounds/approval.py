@@ -36,9 +36,11 @@ from bot.features.rounds.introductions import introduce
 from bot.features.rounds.proposal import RoundPolicy
 from bot.features.rounds.proposal_view import members_by_id
 from storage.tables import (
+    Circle,
     Community,
     MatchRound,
     Pairing,
+    PairingStatus,
     Profile,
     ProfileStatus,
     ProposedPair,
@@ -46,6 +48,7 @@ from storage.tables import (
 )
 
 APPROVE_BATCH = BURST  # pairs introduced per unit of work
+ID_CHUNK = 10_000  # member ids per IN list
 
 
 async def approve_round(
@@ -105,29 +108,31 @@ async def introduce_batch(
     profiles = await _profiles(session, community.id, ids)
     members = await members_by_id(session, ids)
     circles = await circles_with_seats(session, community.id)  # mentors who offer a circle
-    filled = {}
+    taken = await _paired_mentees(session, community.id, round_.id, {p.mentee_member_id for p in batch})
     # Introductions are spread from the approval, in list order, across batches.
     start = round_.approved_at or now
     for pair in batch:
         mentee, mentor = profiles.get(pair.mentee_member_id), profiles.get(pair.mentor_member_id)
         if mentee is None or mentor is None or ProfileStatus.LEFT.value in (mentee.status, mentor.status):
             continue  # someone left between proposal and approval
+        if pair.mentee_member_id in taken:
+            continue  # a moderator's circle took this mentee while the pair waited for its batch
         circle = circles.get(pair.mentor_member_id)
         if circle is not None and await has_seat(session, circle):
             # A mentee matched to a mentor with a circle takes a seat in it (capacity counts as for pairs):
             # one introduction in the circle's space for everyone placed, instead of a pair introduction.
             seat(session, circle, round_.id, mentee, mentor, now, pair.reasons)
-            filled[circle.id] = circle
         else:
             due = start + introduction_offset(community.platform, round_.introduced)
             await _introduce_pair(
                 session, outbox, round_, pair, mentee, mentor, members, community, now, due, policy, program
             )
         round_.introduced += 1
-    for circle in filled.values():
-        await start_circle(session, outbox, circle, now, program)
     round_.introduce_from = rest[0].position if rest else None
     if not rest:
+        # A circle's seats may span batches; it is introduced once, with everyone, after the last.
+        for circle in await _seated_circles(session, round_.id):
+            await start_circle(session, outbox, circle, now, program)
         await _count_unmatched(session, round_)
     session.add(round_)
     await session.flush()
@@ -191,13 +196,53 @@ async def _profiles(session: AsyncSession, community_id: int, member_ids: set[in
     return {p.member_id: p for p in found.scalars()}
 
 
+async def _seated_circles(session: AsyncSession, round_id: int) -> list[Circle]:
+    await session.flush()
+    seated = select(col(Pairing.circle_id)).where(
+        col(Pairing.round_id) == round_id, col(Pairing.circle_id).is_not(None)
+    )
+    found = await session.execute(select(Circle).where(col(Circle.id).in_(seated)).order_by(col(Circle.id)))
+    return list(found.scalars())
+
+
+async def _paired_mentees(session: AsyncSession, community_id: int, round_id: int, mentee_ids: set[int]) -> set[int]:
+    """Those of these mentees already in an active pairing of another round."""
+    found = await session.execute(
+        select(col(Pairing.mentee_member_id)).where(
+            col(Pairing.community_id) == community_id,
+            col(Pairing.round_id) != round_id,
+            col(Pairing.status) == PairingStatus.ACTIVE.value,
+            col(Pairing.mentee_member_id).in_(mentee_ids),
+        )
+    )
+    return set(found.scalars())
+
+
+async def round_in_progress(session: AsyncSession, community_id: int) -> MatchRound | None:
+    """The community's round that still holds members: open for choices, or approved with
+    pairs waiting for their batch. A new round computed now would not see those pairs and
+    could pair their members again, so there is one at a time."""
+    found = await session.execute(
+        select(MatchRound)
+        .where(
+            col(MatchRound.community_id) == community_id,
+            (col(MatchRound.status) == RoundStatus.CHOOSING.value) | col(MatchRound.introduce_from).is_not(None),
+        )
+        .order_by(col(MatchRound.id))
+        .limit(1)
+    )
+    return found.scalars().first()
+
+
 async def _count_unmatched(session: AsyncSession, round_: MatchRound) -> None:
     """The mentees this round left waiting get priority in the next one."""
-    unmatched = {u["member_id"] for u in round_.summary.get("unmatched", [])}
-    for waiting in (await _profiles(session, round_.community_id, unmatched)).values():
-        if waiting.status == ProfileStatus.WAITING.value:
-            waiting.times_unmatched += 1
-            session.add(waiting)
+    unmatched = sorted({u["member_id"] for u in round_.summary.get("unmatched", [])})
+    for start in range(0, len(unmatched), ID_CHUNK):  # PostgreSQL takes at most 32,767 parameters
+        chunk = set(unmatched[start : start + ID_CHUNK])
+        for waiting in (await _profiles(session, round_.community_id, chunk)).values():
+            if waiting.status == ProfileStatus.WAITING.value:
+                waiting.times_unmatched += 1
+                session.add(waiting)
 
 
 async def _pairs_left(session: AsyncSession, round_: MatchRound) -> int:
@@ -210,6 +255,13 @@ async def _pairs_left(session: AsyncSession, round_: MatchRound) -> int:
             col(ProposedPair.round_id) == round_.id,
             col(ProposedPair.dropped) == False,  # noqa: E712
             col(ProposedPair.position) >= round_.introduce_from,
+            ~select(col(Profile.id))
+            .where(
+                col(Profile.community_id) == round_.community_id,
+                col(Profile.member_id).in_([ProposedPair.mentee_member_id, ProposedPair.mentor_member_id]),
+                col(Profile.status) == ProfileStatus.LEFT.value,
+            )
+            .exists(),
         )
     )
     return int(left.scalar_one())

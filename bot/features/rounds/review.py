@@ -22,7 +22,7 @@ from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_d
 from bot.core.router import ComponentId
 from bot.delivery.pace import round_duration_note
 from bot.features.matching import MatchingRules, score_candidates
-from bot.features.rounds.approval import approve_round
+from bot.features.rounds.approval import approve_round, round_in_progress
 from bot.features.rounds.choice import send_shortlists
 from bot.features.rounds.choice_close import close_now, render_choice_round
 from bot.features.rounds.proposal import compute_round, load_match_profiles, round_policy, wants_choice
@@ -84,7 +84,7 @@ async def match_command(ctx: Ctx, args: list[str]) -> list[Message]:
         choice=wants_choice(round_policy(ctx), args),
     )
     if not options.dry_run:
-        await _no_open_choice_round(ctx)
+        await _no_round_in_progress(ctx)
     prepared = await _publish_prepared(ctx, options)
     if prepared is not None:
         replies.insert(0, prepared)
@@ -114,21 +114,21 @@ async def _publish_prepared(ctx: Ctx, options: RoundOptions) -> Message | None:
     return stored.message
 
 
-async def _no_open_choice_round(ctx: Ctx) -> None:
-    """One choice round at a time: its mentors' places are promised until it closes."""
-    open_round = (
-        await ctx.session.execute(
-            select(col(MatchRound.id), col(MatchRound.closes_at)).where(
-                col(MatchRound.community_id) == ctx.community_id, col(MatchRound.status) == RoundStatus.CHOOSING.value
-            )
-        )
-    ).first()
-    if open_round is not None:
-        when = format_when(open_round[1] or ctx.now, ctx.tz)
+async def _no_round_in_progress(ctx: Ctx) -> None:
+    """One round at a time: an open choice round has promised its mentors' places, an approved
+    one still introducing holds its pairs' members."""
+    busy = await round_in_progress(ctx.session, ctx.community_id)
+    if busy is None:
+        return
+    if busy.status == RoundStatus.CHOOSING.value:
+        when = format_when(busy.closes_at or ctx.now, ctx.tz)
         raise InvalidInput(
-            f"Choice round #{open_round[0]} is open until {when}. Wait for it, or close it early with "
-            "/mentor match close."
+            f"Choice round #{busy.id} is open until {when}. Wait for it, or close it early with /mentor match close."
         )
+    raise InvalidInput(
+        f"Round #{busy.id} is still introducing its pairs ({busy.introduced} so far). "
+        "Try again in a minute, once everyone has been introduced."
+    )
 
 
 async def _current_round(ctx: Ctx, round_id: int | None = None) -> MatchRound:
@@ -345,6 +345,7 @@ async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
         when = format_when(round_.approved_at or ctx.now, ctx.tz)
         return [msg.message(f"Round #{round_.id} was already approved ({when}); nobody is introduced twice.")]
     _open(round_)
+    await _no_round_in_progress(ctx)
     if round_.mode == "choice":
         return await _send_shortlists(ctx, round_)
     created = await approve_round(
@@ -357,6 +358,7 @@ async def _approve_and_reply(ctx: Ctx, round_: MatchRound) -> list[Message]:
     )
     if created is None:
         return [msg.message(f"Round #{round_.id} was just approved by someone else; nobody is introduced twice.")]
+    ctx.sweep_soon = round_.introduce_from is not None  # the sweep introduces the later batches
     approved = f"Round #{round_.id} approved: {created} introduction{'s' if created != 1 else ''} on the way."
     note = round_duration_note(ctx.community.platform, created)
     return [msg.message(approved + (f" {note}" if note else ""))]

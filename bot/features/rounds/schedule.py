@@ -16,12 +16,12 @@ from sqlmodel import col
 from bot.core.feature import SweepEnv
 from bot.core.heavy import Prep, large_community
 from bot.delivery.outbox import Outbox, moderator_destinations
-from bot.features.rounds.approval import approve_round
+from bot.features.rounds.approval import approve_round, round_in_progress
 from bot.features.rounds.choice import send_shortlists
 from bot.features.rounds.proposal import RoundPolicy, compute_round, round_policy, solve_and_store_job
 from bot.features.rounds.proposal_view import render_proposal
 from bot.features.rounds.storing import RoundOptions, StoredRound, publish
-from storage.tables import Community, MatchRound, RoundSchedule, RoundStatus
+from storage.tables import Community, MatchRound, RoundSchedule
 
 
 async def schedule_of(session: AsyncSession, community_id: int) -> RoundSchedule | None:
@@ -42,7 +42,7 @@ async def prepare_scheduled_rounds(prep: Prep, env: SweepEnv) -> dict[int, Store
             community_id
             for community_id in due
             if await large_community(session, community_id, env.settings)
-            and not await _choice_round_open(session, community_id)
+            and await round_in_progress(session, community_id) is None
         ]
     options = RoundOptions(dry_run=False, allow_rematch=False, choice=policy.mode == "choice")
     return {
@@ -72,8 +72,9 @@ async def run_scheduled_rounds(
     for schedule in schedules:
         community = await session.get(Community, schedule.community_id)
         assert community is not None and community.id is not None
-        # An open choice round has promised its mentors' places until it closes: skip this run.
-        if not await _choice_round_open(session, community.id):
+        # An open choice round has promised its mentors' places, an introducing one holds its
+        # pairs' members: skip this run.
+        if await round_in_progress(session, community.id) is None:
             stored = (prepared or {}).get(community.id)
             await _run_one(session, community, now, policy, program, schedule.created_by_member_id, stored)
         while schedule.next_run_at <= now:  # after downtime, run once and move on, no burst
@@ -106,15 +107,6 @@ async def _run_one(
     proposal = await render_proposal(session, round_)
     for destination in await moderator_destinations(session, community):
         await outbox.post(destination, proposal, dedupe_key=f"round:{round_.id}:posted:{destination.target}")
-
-
-async def _choice_round_open(session: AsyncSession, community_id: int) -> bool:
-    found = await session.execute(
-        select(col(MatchRound.id)).where(
-            col(MatchRound.community_id) == community_id, col(MatchRound.status) == RoundStatus.CHOOSING.value
-        )
-    )
-    return found.first() is not None
 
 
 async def next_scheduled_round(session: AsyncSession) -> datetime | None:
