@@ -77,6 +77,7 @@ class MentorBot:
         self.sweeper = sweeper
         # A community's row id never changes: looked up by platform id once per process.
         self._community_ids: dict[tuple[str, str], int] = {}
+        self._sweep_soon = False
         self.heavy = heavy_worker(settings.heavy_work)
 
     # --- inbound ---------------------------------------------------------
@@ -185,6 +186,7 @@ class MentorBot:
             replies = await self.router.member_joined(ctx)
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(type(event))
+        self._sweep_soon |= ctx.sweep_soon
         # A member whose DMs were closed gets one retry and a heads-up when they use the bot.
         return replies + await doors.member_interacted(session, member, in_dm, now)
 
@@ -221,6 +223,11 @@ class MentorBot:
     async def sweep(self, only: Collection[str] | None = None) -> int:
         """Run the sweep jobs (`only`: the named ones first; see `Sweeper.run_due`)."""
         return await self.sweeper.run_due(only)
+
+    def take_sweep_request(self) -> bool:
+        """Whether a command since the last call left sweep work due now (then the runtime wakes)."""
+        wanted, self._sweep_soon = self._sweep_soon, False
+        return wanted
 
     async def schedule(self) -> Schedule:
         """When each sweep job and the outbox next have work, in one read."""

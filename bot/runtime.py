@@ -75,6 +75,8 @@ class Runtime:
                 return
             try:
                 await self.bot.deliver_outbox(self.messenger)
+                if self.bot.take_sweep_request():
+                    await self._schedule_wake()
             except Exception:
                 log.exception("delivery failed; retrying at the next tick")
 

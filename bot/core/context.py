@@ -66,6 +66,9 @@ class Ctx:
     program: Program = field(default_factory=default_program)
     # What the command's prepare step computed off the event loop (bot/core/heavy.py), or None.
     prepared: Any = None
+    # Set by a command that left sweep work due now (an approved round's later batches), so the
+    # runtime runs the sweeps right after it instead of at the next periodic tick.
+    sweep_soon: bool = False
 
     @property
     def tz(self) -> str:

@@ -3,6 +3,9 @@
 import asyncio
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import func, select
+
 from bot.runtime import Runtime
 from tests.fakes import PATIENCE
 from tests.support.chat import Chat
@@ -44,3 +47,39 @@ async def test_kick_delivers_queued_messages_at_once(chat: Chat) -> None:
     runtime.kick()
     assert await _until(lambda: "[#general] Interest poll #1" in "\n".join(chat.lines))
     await runtime.stop()
+
+
+async def test_a_command_that_leaves_sweep_work_due_wakes_the_runtime(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An approved round's later batches are sweep work due at once: they must not wait for the
+    # periodic tick (an hour here), only for the wake the approving command asks for.
+    from adapters.console.session import COMMUNITY
+    from bot.core.events import SlashCommand
+    from bot.features.rounds import approval
+    from storage.tables import Pairing
+    from tests.support.community import sign_up
+
+    monkeypatch.setattr(approval, "APPROVE_BATCH", 1)
+    await chat("moderators: carol")
+    for k, name in enumerate(["ann", "ben", "cyd"]):
+        await sign_up(chat, f"m{name}", "mentor", topics_offered=[f"Topic {k}"])
+        await sign_up(chat, name, "mentee", topics_wanted=[f"Topic {k}"])
+    await chat("@carol /mentor match")
+    runtime = Runtime(chat.bot, chat.session.messenger, interval_seconds=3600)
+    runtime.scheduler.start()  # the wake-ups only; the periodic job is left out
+    try:
+        await chat.bot.handle(SlashCommand(COMMUNITY, chat.session.actor("carol"), "#general", "match approve"))
+        runtime.kick()
+
+        async def pairings() -> int:
+            async with chat.bot.db.unit() as s:
+                return (await s.execute(select(func.count()).select_from(Pairing))).scalar_one()
+
+        for _ in range(int(PATIENCE / 0.05)):
+            if await pairings() == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert await pairings() == 3
+    finally:
+        await runtime.stop()
