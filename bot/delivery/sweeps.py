@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +42,10 @@ class Schedule:
         return frozenset(name for name, when in self.jobs.items() if when <= now)
 
 
+FIRST_RETRY = timedelta(seconds=1)
+LAST_RETRY = timedelta(minutes=5)
+
+
 class Sweeper:
     def __init__(
         self, db: Database, clock: Clock, env: SweepEnv, jobs: list[Sweep], heavy: HeavyWork | None = None
@@ -51,6 +55,10 @@ class Sweeper:
         self.env = env
         self.jobs = jobs
         self.heavy = heavy  # the heavy-work worker, for sweeps with a prepare step
+        # A failing job whose work stays due would be woken for at once, again and again: it
+        # waits 1 s, 2 s, 4 s … up to 5 minutes between tries instead (kept in memory: a
+        # restart tries again at once).
+        self._failures: dict[str, tuple[int, datetime]] = {}
 
     async def run_due(self, only: Collection[str] | None = None) -> int:
         """Run every job; with `only`, just the named ones (those the schedule says are due),
@@ -59,14 +67,24 @@ class Sweeper:
         for job in self.jobs:
             if only is not None and handled == 0 and job.name not in only:
                 continue
+            if self._waiting(job.name):
+                continue
             try:
                 env = await self._prepared(job)
                 async with self.db.unit() as session:
                     handled += await job.run(session, self.clock.now(), env)
+                self._failures.pop(job.name, None)
             except Exception:
-                # One failing job must not starve the others; it is retried next sweep.
-                log.exception("sweep job %s failed", job.name)
+                # One failing job must not starve the others; it is retried after a pause.
+                tries = self._failures.get(job.name, (0, self.clock.now()))[0] + 1
+                pause = min(FIRST_RETRY * 2 ** min(tries - 1, 16), LAST_RETRY)
+                self._failures[job.name] = (tries, self.clock.now() + pause)
+                log.exception("sweep job %s failed (%d in a row); next try in %s", job.name, tries, pause)
         return handled
+
+    def _waiting(self, name: str) -> bool:
+        failed = self._failures.get(name)
+        return failed is not None and failed[1] > self.clock.now()
 
     async def _prepared(self, job: Sweep) -> SweepEnv:
         """The env for this run: with the prepare step's result, when the job has one and a
@@ -88,5 +106,6 @@ class Sweeper:
             if job.next_due is not None:
                 when = await job.next_due(session)
                 if when is not None:
-                    times[job.name] = when
+                    failed = self._failures.get(job.name)
+                    times[job.name] = max(when, failed[1]) if failed is not None else when
         return times
