@@ -380,8 +380,9 @@ def certified_assignment(c: Community, graph: CandidateGraph) -> tuple[Candidate
         if first_pass:
             short = unit + ru + PRICING_MARGIN > y[rs] + z[rm]
             near = _near_line(reference, y, z, unit)
-        added += len(vs) + int(short.sum()) + len(near[0])
+        before = len(s)
         s, m, u = merge_edges(c, (s, m, u), (vs, vm, vu), near, (rs[short], rm[short], ru[short]))
+        added += len(s) - before  # after merging: a pair found twice (pool and reserve) counts once
         rs, rm, ru = rs[~short], rm[~short], ru[~short]
     # The bound is a bound only for non-negative potentials covering every pair: check, don't trust.
     fs, fm, fu = np.concatenate([s, rs]), np.concatenate([m, rm]), np.concatenate([u, ru])
