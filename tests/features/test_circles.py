@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from storage.tables import Circle, Feedback, Pairing
 from tests.support.chat import Chat
-from tests.support.community import sign_up
+from tests.support.community import circle_and_pair, sign_up
 
 SPACE = "[#circle-1 dana+ann+bob+eve]"
 
@@ -165,13 +165,7 @@ async def test_bad_input_gets_a_short_answer(chat: Chat) -> None:
 
 
 async def test_matching_seats_mentees_in_an_offered_circle(chat: Chat) -> None:
-    await chat("moderators: carol", "@carol /mentor modchannel")
-    await sign_up(chat, "dana", "mentor", capacity=3)
-    await sign_up(chat, "maria", "mentor", capacity=1, topics_offered=["Go"])
-    for name in ("ann", "bob"):
-        await sign_up(chat, name, "mentee")
-    await sign_up(chat, "omar", "mentee", topics_wanted=["Go"])
-    await chat('@dana /mentor circle offer --topic "Python together" --size 3')
+    await circle_and_pair(chat)
     out = await chat("@carol /mentor match", "@carol /mentor match approve")
     # dana's two mentees are seated in her circle with one introduction in its space; maria's is a pair.
     assert out.count("[#circle-1 dana+ann+bob] Mentoring circle #1: Python together") == 1

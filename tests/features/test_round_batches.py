@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.features.rounds import approval
 from storage.tables import MatchRound, OutboxMessage, Pairing, Profile
 from tests.support.chat import Chat
-from tests.support.community import sign_up
+from tests.support.community import circle_and_pair, sign_up
 
 NAMES = ["ann", "ben", "cyd", "dan", "eve"]
 
@@ -108,13 +108,7 @@ async def test_a_circle_whose_seats_span_batches_is_introduced_once(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(approval, "APPROVE_BATCH", 1)
-    await chat("moderators: carol", "@carol /mentor modchannel")
-    await sign_up(chat, "dana", "mentor", capacity=3)
-    await sign_up(chat, "maria", "mentor", capacity=1, topics_offered=["Go"])
-    for name in ("ann", "bob"):
-        await sign_up(chat, name, "mentee")
-    await sign_up(chat, "omar", "mentee", topics_wanted=["Go"])
-    await chat('@dana /mentor circle offer --topic "Python together" --size 3')
+    await circle_and_pair(chat)
     out = await chat("@carol /mentor match", "@carol /mentor match approve")
     out += await chat("wait 1m")
     assert out.count("Mentoring circle #1: Python together") == 1

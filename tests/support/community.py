@@ -71,3 +71,14 @@ async def member_id(chat: Chat, name: str) -> int:
 
     async with chat.bot.db.unit() as s:
         return (await s.execute(select(Member.id).where(Member.platform_user_id == name))).scalar_one()
+
+
+async def circle_and_pair(chat: Chat) -> None:
+    """dana offers a circle that matching fills with ann and bob; maria mentors omar as a pair."""
+    await chat("moderators: carol", "@carol /mentor modchannel")
+    await sign_up(chat, "dana", "mentor", capacity=3)
+    await sign_up(chat, "maria", "mentor", capacity=1, topics_offered=["Go"])
+    for name in ("ann", "bob"):
+        await sign_up(chat, name, "mentee")
+    await sign_up(chat, "omar", "mentee", topics_wanted=["Go"])
+    await chat('@dana /mentor circle offer --topic "Python together" --size 3')
