@@ -46,6 +46,10 @@ class MatchRound(SQLModel, table=True):
     # the next pair's position (None: all done) and how many introductions were queued so far.
     introduce_from: int | None = Field(default=None, index=True)
     introduced: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # A batch that failed: how many times in a row, and when the round is tried again (other
+    # rounds go first meanwhile; the moderators hear of it after a few failures).
+    introduce_failures: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    introduce_retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ProposedPair(SQLModel, table=True):

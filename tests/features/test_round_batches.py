@@ -4,13 +4,16 @@ The batch is shrunk to 2 pairs here so five pairs take three units of work; what
 and moderators see must not depend on where the batches fall.
 """
 
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.events import Actor, CommunityRef, SlashCommand
 from bot.features.rounds import approval
 from storage.tables import MatchRound, OutboxMessage, Pairing, Profile
 from tests.support.chat import Chat
-from tests.support.community import circle_and_pair, sign_up
+from tests.support.community import circle_and_pair, seed_profile, sign_up
 
 NAMES = ["ann", "ben", "cyd", "dan", "eve"]
 
@@ -89,7 +92,7 @@ async def test_no_new_round_while_one_is_still_introducing(chat: Chat) -> None:
     last = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][-1]
     await chat("@carol /mentor match approve")
     out = await chat("@carol /mentor match")
-    assert "Round #1 is still introducing its pairs (2 so far). Try again in a minute" in out
+    assert "Round #1 is still introducing its pairs (2 of 5 so far). Try again in a minute" in out
     assert await _count(chat, MatchRound) == 1
     await sign_up(chat, "mzed", "mentor", topics_offered=["Topic 9"])
     out = await chat(f"@carol /mentor circle create @mzed @{last}")
@@ -100,8 +103,8 @@ async def test_no_new_round_while_one_is_still_introducing(chat: Chat) -> None:
         mentors = (await s.execute(select(Pairing.mentor_member_id).where(Pairing.status == "active"))).scalars()
         taken = list(mentors)
     assert len(taken) == 5  # four pairs of the round and the circle seat: each mentee once
-    out = await chat("@carol /mentor match --dry-run")
-    assert "still introducing" not in out
+    out = await chat("@carol /mentor match")
+    assert "still introducing" not in out and "Matching round #3 — 0 pairs" in out  # #2 seated the circle
 
 
 async def test_a_circle_whose_seats_span_batches_is_introduced_once(
@@ -114,3 +117,87 @@ async def test_a_circle_whose_seats_span_batches_is_introduced_once(
     assert out.count("Mentoring circle #1: Python together") == 1
     assert "@dana mentors this circle of 2 members" in out
     assert "welcomes new members" not in out
+
+
+def _failing_for(monkeypatch: pytest.MonkeyPatch, mentees: set[str], times: int = 1_000) -> list[str]:
+    """Introducing a pair with one of these mentees raises, `times` times; returns who was tried."""
+    real, tried = approval._introduce_pair, []
+
+    async def flaky(*args: Any) -> None:
+        name = args[6][args[3].mentee_member_id].display_name  # members[pair.mentee_member_id]
+        tried.append(name)
+        if name in mentees and len([t for t in tried if t in mentees]) <= times:
+            raise RuntimeError("the platform said no")
+        await real(*args)
+
+    monkeypatch.setattr(approval, "_introduce_pair", flaky)
+    return tried
+
+
+async def test_a_batch_that_fails_once_is_retried_and_the_round_finishes(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _community(chat)
+    proposal = await chat("@carol /mentor match")
+    third = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][2]
+    _failing_for(monkeypatch, {third}, times=1)
+    await chat("@carol /mentor match approve")
+    out = await chat("wait 5m")
+    assert await _count(chat, Pairing) == 5
+    assert "stuck" not in out
+    assert sorted(_introduced(chat)) == [f"[DM {name}+m{name}" for name in NAMES]  # each once
+    async with chat.bot.db.unit() as s:
+        round_ = (await s.execute(select(MatchRound))).scalar_one()
+    assert (round_.introduce_from, round_.introduce_failures, round_.introduce_retry_at) == (None, 0, None)
+
+
+async def test_a_batch_that_keeps_failing_is_reported_and_a_moderator_can_stop_the_round(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _community(chat)
+    proposal = await chat("@carol /mentor match")
+    third = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][2]
+    tried = _failing_for(monkeypatch, {third})
+    await chat("@carol /mentor match approve")
+    out = await chat("wait 1m")
+    assert "stuck" not in out  # one or two failures: retried quietly
+    out = await chat("wait 10m")
+    assert out.count("Matching round #1 is stuck: 2 of 5 pairs are introduced") == 1  # once, not per retry
+    assert tried.count(third) >= 3 and await _count(chat, Pairing) == 2  # the failed batches left nothing behind
+    out = await chat("@carol /mentor match")
+    assert "Round #1 is stuck after 2 of 5 introductions. End it with /mentor match discard" in out
+    out = await chat("@carol /mentor match discard")
+    assert "has introduced 2 of 5 pairs. Stopping it now leaves the other 3 un-introduced" in out
+    assert await _count(chat, MatchRound, MatchRound.introduce_from.is_not(None)) == 1  # nothing until confirmed
+    out = await chat("@carol click Stop introducing")
+    assert "Round #1 is stopped: 2 pairs introduced, 3 pairs not; their members wait for the next round." in out
+    monkeypatch.undo()
+    out = await chat("wait 30m", "@carol /mentor match")
+    assert await _count(chat, Pairing) == 2  # nothing more from round 1
+    assert "Matching round #2" in out and third in out  # the left-out pairs are proposed again
+    out = await chat("@carol /mentor match approve", "wait 1m")
+    assert await _count(chat, Pairing) == 5
+    assert sorted(_introduced(chat)) == [f"[DM {name}+m{name}" for name in NAMES]
+
+
+async def test_a_stuck_round_does_not_hold_up_another_communitys_round(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(approval, "APPROVE_BATCH", 1)
+    await _community(chat)
+    other = CommunityRef("console", "another-community")
+    boss = Actor("olga", "olga", platform_moderator=True)
+    for name in ("pia", "quin", "rex"):
+        await seed_profile(chat.bot, other, Actor(f"m{name}", f"m{name}"), "mentor", chat.now, topics_offered=[name])
+        await seed_profile(chat.bot, other, Actor(name, name), "mentee", chat.now, topics_wanted=[name])
+    proposal = await chat("@carol /mentor match")
+    first = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][0]
+    _failing_for(monkeypatch, set(NAMES) - {first})  # the console round stalls after its first pair
+    await chat("@carol /mentor match approve")
+    for text in ("match", "match approve"):  # approved later, so behind the console round in the queue
+        await chat.bot.handle(SlashCommand(other, boss, "#general", text))
+    await chat("wait 10m")
+    async with chat.bot.db.unit() as s:
+        rounds = (await s.execute(select(MatchRound).order_by(MatchRound.id))).scalars().all()
+    assert [(r.introduced, r.introduce_from is None) for r in rounds] == [(1, False), (3, True)]
+    assert rounds[0].introduce_failures >= 3

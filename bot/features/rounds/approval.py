@@ -9,11 +9,14 @@ first batch, the "introduce approved pairs" sweep the rest, one batch per run â€
 with each batch, so a restart resumes after the last committed batch and nobody is
 introduced twice. A conditional status update makes a second "approve" harmless.
 The batch equals the introductions due at once (`pace.BURST`): later ones are paced
-seconds apart anyway, so members still get theirs in list order.
+seconds apart anyway, so members still get theirs in list order. A batch that fails is
+rolled back alone and its round retried later, behind the others; after a few failures
+the moderators are told, and `/mentor match discard` stops the round where it stands.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -22,8 +25,9 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from bot.core import messages as msg
 from bot.core.questions import ask as ask_question
-from bot.delivery.outbox import Outbox
+from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.delivery.pace import BURST, introduction_offset
 from bot.features.checkins.checkins import start_plans
 from bot.features.circles.circles import MONTHS
@@ -49,6 +53,13 @@ from storage.tables import (
 
 APPROVE_BATCH = BURST  # pairs introduced per unit of work
 ID_CHUNK = 10_000  # member ids per IN list
+# A failing batch is retried after 30 s, 1 min, 2 min â€¦ at most every 15 minutes; the
+# moderators are told after the third failure in a row.
+FIRST_RETRY = timedelta(seconds=30)
+LAST_RETRY = timedelta(minutes=15)
+STALL_NOTICE = 3
+
+log = logging.getLogger(__name__)
 
 
 async def approve_round(
@@ -75,7 +86,7 @@ async def approve_round(
         return None
     await session.refresh(round_)
     await introduce_batch(session, round_, now, policy, program)
-    return round_.introduced + await _pairs_left(session, round_)
+    return round_.introduced + await pairs_left(session, round_)
 
 
 async def introduce_batch(
@@ -130,13 +141,19 @@ async def introduce_batch(
         round_.introduced += 1
     round_.introduce_from = rest[0].position if rest else None
     if not rest:
-        # A circle's seats may span batches; it is introduced once, with everyone, after the last.
-        for circle in await _seated_circles(session, round_.id):
-            await start_circle(session, outbox, circle, now, program)
-        await _count_unmatched(session, round_)
+        await _settle(session, outbox, round_, now, program)
     session.add(round_)
     await session.flush()
     return len(batch)
+
+
+async def _settle(session: AsyncSession, outbox: Outbox, round_: MatchRound, now: datetime, program: Any) -> None:
+    """After the last batch (or a moderator's stop)."""
+    assert round_.id is not None
+    # A circle's seats may span batches; it is introduced once, with everyone, after the last.
+    for circle in await _seated_circles(session, round_.id):
+        await start_circle(session, outbox, circle, now, program)
+    await _count_unmatched(session, round_)
 
 
 async def _introduce_pair(
@@ -245,7 +262,8 @@ async def _count_unmatched(session: AsyncSession, round_: MatchRound) -> None:
                 session.add(waiting)
 
 
-async def _pairs_left(session: AsyncSession, round_: MatchRound) -> int:
+async def pairs_left(session: AsyncSession, round_: MatchRound) -> int:
+    """The round's pairs still to introduce (not dropped, nobody in them has left)."""
     if round_.introduce_from is None:
         return 0
     left = await session.execute(
@@ -268,15 +286,20 @@ async def _pairs_left(session: AsyncSession, round_: MatchRound) -> int:
 
 
 async def introduce_pending(session: AsyncSession, now: datetime, policy: RoundPolicy, program: Any) -> int:
-    """The sweep: the next batch of the earliest approved round with pairs still to introduce.
+    """The sweep: the next batch of the approved round that has waited longest.
 
-    The round row is claimed with SKIP LOCKED, so two workers never take the same batch."""
+    The round row is claimed with SKIP LOCKED, so two workers never take the same batch. A
+    batch that fails is rolled back alone: its round steps aside until `introduce_retry_at`
+    (other communities' rounds go first), and the moderators hear of it after a few tries."""
     round_ = (
         (
             await session.execute(
                 select(MatchRound)
-                .where(col(MatchRound.introduce_from).is_not(None))
-                .order_by(col(MatchRound.approved_at), col(MatchRound.id))
+                .where(
+                    col(MatchRound.introduce_from).is_not(None),
+                    col(MatchRound.introduce_retry_at).is_(None) | (col(MatchRound.introduce_retry_at) <= now),
+                )
+                .order_by(_turn(), col(MatchRound.id))
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )
@@ -286,13 +309,72 @@ async def introduce_pending(session: AsyncSession, now: datetime, policy: RoundP
     )
     if round_ is None:
         return 0
-    return await introduce_batch(session, round_, now, policy, program)
+    try:
+        async with session.begin_nested():
+            handled = await introduce_batch(session, round_, now, policy, program)
+    except Exception as exc:  # any fault in one round must not hold up the others
+        await session.refresh(round_)
+        await _batch_failed(session, round_, now, exc)
+        return 0
+    round_.introduce_failures, round_.introduce_retry_at = 0, None
+    session.add(round_)
+    return handled
+
+
+def _turn() -> Any:
+    """A round's place in the queue: its approval, or its next try after a failed batch."""
+    return func.coalesce(col(MatchRound.introduce_retry_at), col(MatchRound.approved_at))
+
+
+async def _batch_failed(session: AsyncSession, round_: MatchRound, now: datetime, exc: Exception) -> None:
+    round_.introduce_failures += 1
+    pause = min(FIRST_RETRY * 2 ** min(round_.introduce_failures - 1, 16), LAST_RETRY)
+    round_.introduce_retry_at = now + pause
+    session.add(round_)
+    # The exception's text may quote member data (SQL parameters), so only its kind is logged.
+    log.error(
+        "round %s: the batch from pair %s failed (%s, %d in a row); next try in %s",
+        round_.id,
+        round_.introduce_from,
+        type(exc).__name__,
+        round_.introduce_failures,
+        pause,
+    )
+    if round_.introduce_failures == STALL_NOTICE:
+        await tell_stalled(session, round_, now)
+
+
+async def tell_stalled(session: AsyncSession, round_: MatchRound, now: datetime) -> None:
+    community = await session.get(Community, round_.community_id)
+    assert community is not None and community.id is not None
+    total = round_.introduced + await pairs_left(session, round_)
+    notice = msg.message(
+        f"Matching round #{round_.id} is stuck: {round_.introduced} of {total} pairs are introduced, and the next "
+        f"batch failed {round_.introduce_failures} times in a row. I keep retrying (the operator's log names the "
+        "fault). To end the round where it stands, run /mentor match discard: the rest wait for the next round."
+    )
+    outbox = Outbox(session, community.id, now)
+    for destination in await moderator_destinations(session, community):
+        await outbox.post(
+            destination, notice, dedupe_key=f"round:{round_.id}:stuck:{round_.introduced}:{destination.target}"
+        )
+
+
+async def stop_introducing(session: AsyncSession, round_: MatchRound, now: datetime, program: Any = None) -> int:
+    """A moderator ends an approved round before its last batch: the pairs not yet introduced
+    are not, their members wait for the next round. Returns how many pairs that leaves out."""
+    left_out = await pairs_left(session, round_)
+    round_.introduce_from, round_.introduce_failures, round_.introduce_retry_at = None, 0, None
+    assert round_.id is not None
+    await _settle(session, Outbox(session, round_.community_id, now), round_, now, program)
+    session.add(round_)
+    await session.flush()
+    return left_out
 
 
 async def next_pending(session: AsyncSession) -> datetime | None:
-    """Due at once while an approved round has pairs left (its approval time is past)."""
-    found = await session.execute(
-        select(func.min(MatchRound.approved_at)).where(col(MatchRound.introduce_from).is_not(None))
-    )
+    """Due at once while an approved round has pairs left (its approval time is past), or at
+    its next try after a failed batch."""
+    found = await session.execute(select(func.min(_turn())).where(col(MatchRound.introduce_from).is_not(None)))
     when: datetime | None = found.scalar_one_or_none()
     return when

@@ -17,12 +17,12 @@ from sqlmodel import col
 from bot.core import messages as msg
 from bot.core.context import Ctx
 from bot.core.errors import InvalidInput, NotFound
-from bot.core.messages import Message, UserText
+from bot.core.messages import Button, ButtonStyle, Message, UserText
 from bot.core.parsing import Arity, ParseError, format_when, parse_args, parse_duration
 from bot.core.router import ComponentId
 from bot.delivery.pace import round_duration_note
 from bot.features.matching import MatchingRules, score_candidates
-from bot.features.rounds.approval import approve_round, round_in_progress
+from bot.features.rounds.approval import STALL_NOTICE, approve_round, pairs_left, round_in_progress, stop_introducing
 from bot.features.rounds.choice import send_shortlists
 from bot.features.rounds.choice_close import close_now, render_choice_round
 from bot.features.rounds.proposal import compute_round, load_match_profiles, round_policy, wants_choice
@@ -125,8 +125,14 @@ async def _no_round_in_progress(ctx: Ctx) -> None:
         raise InvalidInput(
             f"Choice round #{busy.id} is open until {when}. Wait for it, or close it early with /mentor match close."
         )
+    total = busy.introduced + await pairs_left(ctx.session, busy)
+    if busy.introduce_failures >= STALL_NOTICE:
+        raise InvalidInput(
+            f"Round #{busy.id} is stuck after {busy.introduced} of {total} introductions. "
+            "End it with /mentor match discard, then run /mentor match again."
+        )
     raise InvalidInput(
-        f"Round #{busy.id} is still introducing its pairs ({busy.introduced} so far). "
+        f"Round #{busy.id} is still introducing its pairs ({busy.introduced} of {total} so far). "
         "Try again in a minute, once everyone has been introduced."
     )
 
@@ -158,6 +164,8 @@ def _editable(round_: MatchRound) -> None:
 def _open(round_: MatchRound) -> None:
     if round_.status == RoundStatus.CHOOSING.value:
         raise InvalidInput(f"Round #{round_.id} is open for choices; /mentor match close ends it early.")
+    if round_.status == RoundStatus.APPROVED.value and round_.introduce_from is not None:
+        raise InvalidInput(f"Round #{round_.id} is approved and still introducing; /mentor match discard stops it.")
     if round_.status == RoundStatus.APPROVED.value:
         raise InvalidInput(f"Round #{round_.id} is already approved; its introductions are out.")
     if round_.status == RoundStatus.DISCARDED.value:
@@ -291,7 +299,37 @@ async def recompute_command(ctx: Ctx, args: list[str]) -> list[Message]:
 
 async def discard_command(ctx: Ctx, args: list[str]) -> list[Message]:
     ctx.require_moderator("discard a matching round")
+    busy = await round_in_progress(ctx.session, ctx.community_id)
+    if busy is not None and busy.introduce_from is not None:  # approved, pairs still waiting for their batch
+        return [await _confirm_stop(ctx, busy)]
     return _discard(ctx, await _current_round(ctx))
+
+
+async def _confirm_stop(ctx: Ctx, round_: MatchRound) -> Message:
+    left = await pairs_left(ctx.session, round_)
+    return Message(
+        (
+            msg.text(
+                f"Round #{round_.id} is approved and has introduced {round_.introduced} of "
+                f"{round_.introduced + left} pairs. Stopping it now leaves the other {left} un-introduced; "
+                "their members wait for the next round. This cannot be undone."
+            ),
+            Button("Stop introducing", str(ComponentId("round", str(round_.id), "stop")), ButtonStyle.DANGER),
+        )
+    )
+
+
+async def _stop(ctx: Ctx, round_: MatchRound) -> list[Message]:
+    """The confirmation button of `match discard` on a round still introducing."""
+    if round_.introduce_from is None:
+        raise InvalidInput(f"Round #{round_.id} has no introductions left to stop.")
+    left = await stop_introducing(ctx.session, round_, ctx.now, getattr(ctx, "program", None))
+    return [
+        msg.message(
+            f"Round #{round_.id} is stopped: {msg.plural(round_.introduced, 'pair')} introduced, "
+            f"{msg.plural(left, 'pair')} not; their members wait for the next round."
+        )
+    ]
 
 
 async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]) -> list[Message]:
@@ -307,6 +345,8 @@ async def on_round_component(ctx: Ctx, cid: ComponentId, values: tuple[str, ...]
         return await _recompute(ctx, round_)
     if cid.verb == "discard":
         return _discard(ctx, round_)
+    if cid.verb == "stop":  # the confirmation of /mentor match discard on a round still introducing
+        return await _stop(ctx, round_)
     if cid.verb == "close":  # the confirmation of /mentor match close
         return await close_now(ctx, round_)
     if cid.verb == "show":  # from a reminder: the round as it stands now
