@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.core.events import Actor, CommunityRef, SlashCommand
 from bot.features.rounds import approval
-from storage.tables import MatchRound, OutboxMessage, Pairing, Profile
+from storage.tables import Circle, MatchRound, OutboxMessage, Pairing, Profile
 from tests.support.chat import Chat
 from tests.support.community import circle_and_pair, seed_profile, sign_up
 
@@ -201,3 +201,23 @@ async def test_a_stuck_round_does_not_hold_up_another_communitys_round(
         rounds = (await s.execute(select(MatchRound).order_by(MatchRound.id))).scalars().all()
     assert [(r.introduced, r.introduce_from is None) for r in rounds] == [(1, False), (3, True)]
     assert rounds[0].introduce_failures >= 3
+
+
+async def test_a_circle_mentor_who_forgets_themselves_between_batches_leaves_no_circle_behind(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The round seated a mentee in dana's offered circle, which starts only after the last batch.
+    await circle_and_pair(chat)
+    await chat("@carol /mentor match", "@carol /mentor match approve")
+    async with chat.bot.db.unit() as s:
+        seated = (await s.execute(select(func.count()).where(Pairing.circle_id.is_not(None)))).scalar_one()
+    assert seated >= 1 and await _count(chat, MatchRound, MatchRound.introduce_from.is_not(None)) == 1
+    out = await chat("@dana /mentor forget-me", "@dana click Yes, delete my data")
+    assert "deleted from my records" in out and "something went wrong" not in out
+    out = await chat("wait 1m")
+    assert "Mentoring circle #1" not in out  # never introduced without its mentor
+    async with chat.bot.db.unit() as s:
+        circle = (await s.execute(select(Circle))).scalar_one()
+        round_ = (await s.execute(select(MatchRound))).scalar_one()
+    assert circle.status == "ended" and round_.introduce_from is None
+    assert "[DM omar+maria" in "\n".join(_introduced(chat))  # the round's pair still introduced

@@ -11,6 +11,7 @@ from sqlmodel import col
 from bot.core import messages as msg
 from bot.core.ports import Destination
 from bot.delivery.outbox import Outbox
+from bot.features.circles.circles import LIVE
 from storage.tables import Circle, CircleStatus, Pairing
 
 
@@ -55,12 +56,18 @@ async def forget_in_circles(session: AsyncSession, community_id: int, member_id:
                 {**g, "text": "[removed]", "by": 0} if g.get("by") == member_id else g for g in circle.goals
             ]
         if circle.mentor_member_id == member_id:
-            if circle.status == CircleStatus.OPEN.value:
-                await session.delete(circle)
+            if circle.status == CircleStatus.OPEN.value and not await _seated(session, circle):
+                await session.delete(circle)  # an offer nobody took yet
                 continue
-            if circle.status == CircleStatus.ACTIVE.value:
+            # Seats point at it: running, or filled by a round still introducing (it never starts).
+            if circle.status in LIVE:
                 circle.status, circle.ended_at, circle.next_checkin_at = CircleStatus.ENDED.value, now, None
         session.add(circle)
+
+
+async def _seated(session: AsyncSession, circle: Circle) -> bool:
+    found = await session.execute(select(col(Pairing.id)).where(col(Pairing.circle_id) == circle.id).limit(1))
+    return found.first() is not None
 
 
 async def leave_circle_spaces(

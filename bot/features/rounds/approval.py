@@ -30,7 +30,7 @@ from bot.core.questions import ask as ask_question
 from bot.delivery.outbox import Outbox, moderator_destinations
 from bot.delivery.pace import BURST, introduction_offset
 from bot.features.checkins.checkins import start_plans
-from bot.features.circles.circles import MONTHS
+from bot.features.circles.circles import LIVE, MONTHS
 from bot.features.circles.start import circles_with_seats, has_seat, seat, start_circle
 from bot.features.matching.profiles import CADENCES, COMMUNICATION_MODES
 from bot.features.meetings.schedule import plan_slots
@@ -214,11 +214,17 @@ async def _profiles(session: AsyncSession, community_id: int, member_ids: set[in
 
 
 async def _seated_circles(session: AsyncSession, round_id: int) -> list[Circle]:
+    """The live circles where this round seated someone who is still there (a circle whose mentor
+    or every new member left meanwhile is not introduced)."""
     await session.flush()
     seated = select(col(Pairing.circle_id)).where(
-        col(Pairing.round_id) == round_id, col(Pairing.circle_id).is_not(None)
+        col(Pairing.round_id) == round_id,
+        col(Pairing.circle_id).is_not(None),
+        col(Pairing.status) == PairingStatus.ACTIVE.value,
     )
-    found = await session.execute(select(Circle).where(col(Circle.id).in_(seated)).order_by(col(Circle.id)))
+    found = await session.execute(
+        select(Circle).where(col(Circle.id).in_(seated), col(Circle.status).in_(LIVE)).order_by(col(Circle.id))
+    )
     return list(found.scalars())
 
 
