@@ -157,6 +157,10 @@ async def test_bad_input_gets_a_short_answer(chat: Chat) -> None:
     await chat("@carol /mentor circle create @dana @bob")
     out = await chat("@carol /mentor circle create @dana @bob")
     assert "bob is already mentored by dana." in out
+    await sign_up(chat, "mia", "mentor", capacity=2)
+    out = await chat("@carol /mentor circle create @mia @eve @bob")  # bob: one mentor at a time
+    assert "bob already has a mentor, and a member has one at a time." in out and "/mentor pair 1 end" in out
+    assert len(await _rows(chat, Pairing)) == 1 and "Circle #2 started" not in out
     out = await chat('@bob /mentor circle goal ""', "@bob /mentor circle done two", "@bob /mentor circle done 7")
     assert "Say what the goal is" in out and "Give the goal's number" in out and "The board has no goal 7." in out
     out = await chat("@bob /mentor circle goals --circle x")

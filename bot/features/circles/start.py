@@ -84,22 +84,36 @@ async def create_command(ctx: Ctx, args: list[str]) -> list[Message]:
             return [msg.message(msg.text(UserText(mentee.display_name), " hasn't signed up for the program."))]
         if profile.role not in ("mentee", "both"):
             return [msg.message(msg.text(UserText(mentee.display_name), " signed up to mentor, not to be mentored."))]
-    paired = (
-        await ctx.session.execute(
-            select(col(Pairing.mentee_member_id)).where(
-                col(Pairing.community_id) == ctx.community_id,
-                col(Pairing.mentor_member_id) == mentor.id,
-                col(Pairing.mentee_member_id).in_([m.id for m in mentees]),
-                col(Pairing.status) == PairingStatus.ACTIVE.value,
+    # A mentee has one mentor at a time, in a pair or a circle (as matching keeps it).
+    mentored_by = dict(
+        (
+            await ctx.session.execute(
+                select(col(Pairing.mentee_member_id), Pairing).where(
+                    col(Pairing.community_id) == ctx.community_id,
+                    col(Pairing.mentee_member_id).in_([m.id for m in mentees]),
+                    col(Pairing.status) == PairingStatus.ACTIVE.value,
+                )
             )
-        )
-    ).scalars()
-    already = [m for m in mentees if m.id in set(paired)]
-    if already:
+        ).all()
+    )
+    for mentee in mentees:
+        if mentee.id not in mentored_by:
+            continue
+        pairing = mentored_by[mentee.id]
+        if pairing.mentor_member_id == mentor.id:
+            return [
+                msg.message(
+                    msg.text(
+                        UserText(mentee.display_name), " is already mentored by ", UserText(mentor.display_name), "."
+                    )
+                )
+            ]
         return [
             msg.message(
                 msg.text(
-                    UserText(already[0].display_name), " is already mentored by ", UserText(mentor.display_name), "."
+                    UserText(mentee.display_name),
+                    " already has a mentor, and a member has one at a time. Leave them out, or end that "
+                    f"mentorship first with /mentor pair {pairing.id} end.",
                 )
             )
         ]
