@@ -91,12 +91,14 @@ class MentorBot:
         prepared = await self._prepare(event)
         try:
             async with self.db.unit() as session:
-                replies = await self._handle(session, event, prepared)
+                replies, wake = await self._handle(session, event, prepared)
                 if event.event_id:  # kept with the handled mark until the adapter has sent them
                     await keep_replies(
                         session, event.community.platform, event.community.external_id, event.event_id, replies
                     )
-                return replies
+            # Only once committed: a wake taken earlier would sweep before the work is visible.
+            self._sweep_soon |= wake
+            return replies
         except AlreadyHandled:
             outcome = "duplicate"
             log.info("ignored duplicate event %s", getattr(event, "event_id", ""))
@@ -149,7 +151,8 @@ class MentorBot:
         route = self.router.components.get(cid.kind)
         return (route.prepare if route else None), [], cid
 
-    async def _handle(self, session: AsyncSession, event: Event, prepared: Any = None) -> list[Message]:
+    async def _handle(self, session: AsyncSession, event: Event, prepared: Any = None) -> tuple[list[Message], bool]:
+        """The replies, and whether the command left sweep work due now (`Ctx.sweep_soon`)."""
         now = self.clock.now()
         community, found = await self._community_and_member(session, event)
         assert community.id is not None
@@ -186,9 +189,8 @@ class MentorBot:
             replies = await self.router.member_joined(ctx)
         else:  # pragma: no cover - the Event union is closed
             raise TypeError(type(event))
-        self._sweep_soon |= ctx.sweep_soon
         # A member whose DMs were closed gets one retry and a heads-up when they use the bot.
-        return replies + await doors.member_interacted(session, member, in_dm, now)
+        return replies + await doors.member_interacted(session, member, in_dm, now), ctx.sweep_soon
 
     async def _community_and_member(self, session: AsyncSession, event: Event) -> tuple[Community, Member | None]:
         """Every event needs both rows: one statement once the community's row id is known."""

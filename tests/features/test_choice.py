@@ -1,7 +1,9 @@
 """Choice rounds through the console: shortlists, picks, a decline, a silent mentor, the fallback."""
 
+import pytest
 from sqlalchemy import select
 
+from bot.features.rounds import approval
 from storage.tables import MenteeChoice, Pairing
 from tests.support.chat import Chat
 from tests.support.community import member_id, sign_up
@@ -174,3 +176,15 @@ async def test_forget_me_removes_a_mentees_choice_and_reason(chat: Chat) -> None
     assert len(reasons) == 2 and not any("manager" in r for r in reasons)
     out = await chat("@carol /mentor match close", "@carol click Close now and introduce")
     assert "Choice round #1 closed" in out
+
+
+async def test_closing_early_asks_the_runtime_to_introduce_the_later_batches_at_once(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(approval, "APPROVE_BATCH", 1)
+    await _community(chat)
+    await chat("@carol /mentor match --choice", "@carol click Send the shortlists", "@ann click Choose maria")
+    chat.bot.take_sweep_request()  # whatever came before the close
+    await chat("@carol /mentor match close", "@carol click Close now and introduce")
+    assert len(await _pairs(chat)) == 1  # the close introduced one batch; the sweep does the rest
+    assert chat.bot.take_sweep_request() is True

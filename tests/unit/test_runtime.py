@@ -83,3 +83,35 @@ async def test_a_command_that_leaves_sweep_work_due_wakes_the_runtime(
         assert await pairings() == 3
     finally:
         await runtime.stop()
+
+
+async def test_the_wake_is_asked_for_only_once_the_command_has_committed(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A wake taken while the approving unit is still open would sweep before its round is
+    # visible, find nothing due, and the later batches would wait for the periodic tick.
+    from adapters.console.session import COMMUNITY
+    from bot import mentorbot
+    from bot.core.events import SlashCommand
+    from bot.features.rounds import approval
+    from tests.support.community import sign_up
+
+    monkeypatch.setattr(approval, "APPROVE_BATCH", 1)
+    await chat("moderators: carol")
+    for k, name in enumerate(["ann", "ben"]):
+        await sign_up(chat, f"m{name}", "mentor", topics_offered=[f"Topic {k}"])
+        await sign_up(chat, name, "mentee", topics_wanted=[f"Topic {k}"])
+    await chat("@carol /mentor match")
+    seen_inside: list[bool] = []
+    real_keep = mentorbot.keep_replies
+
+    async def keep_and_look(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen_inside.append(chat.bot.take_sweep_request())  # still inside the unit of work
+        await real_keep(*args, **kwargs)
+
+    monkeypatch.setattr(mentorbot, "keep_replies", keep_and_look)
+    carol = chat.session.actor("carol")
+    await chat.bot.handle(SlashCommand(COMMUNITY, carol, "#general", "match approve", event_id="Ev1"))
+    assert seen_inside == [False]
+    assert chat.bot.take_sweep_request() is True
+    assert chat.bot.take_sweep_request() is False  # taken once

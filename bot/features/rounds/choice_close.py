@@ -319,4 +319,5 @@ async def close_now(ctx: Ctx, round_: MatchRound) -> list[Message]:
     )
     if created is None:
         return [msg.message(f"Round #{round_.id} was just closed by someone else.")]
+    ctx.sweep_soon = round_.introduce_from is not None  # the sweep introduces the later batches
     return [closed_report(round_, created)]
