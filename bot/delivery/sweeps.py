@@ -105,7 +105,11 @@ class Sweeper:
         for job in self.jobs:
             if job.next_due is not None:
                 when = await job.next_due(session)
-                if when is not None:
+                if when is None:
+                    # The work that kept failing is gone (a moderator stopped it): new work
+                    # must not wait out the old pause.
+                    self._failures.pop(job.name, None)
+                else:
                     failed = self._failures.get(job.name)
                     times[job.name] = max(when, failed[1]) if failed is not None else when
         return times
