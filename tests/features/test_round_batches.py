@@ -221,3 +221,20 @@ async def test_a_circle_mentor_who_forgets_themselves_between_batches_leaves_no_
         round_ = (await s.execute(select(MatchRound))).scalar_one()
     assert circle.status == "ended" and round_.introduce_from is None
     assert "[DM omar+maria" in "\n".join(_introduced(chat))  # the round's pair still introduced
+
+
+async def test_a_scheduled_round_that_finds_one_still_introducing_runs_minutes_later_not_a_period_later(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _community(chat)
+    await chat("@carol /mentor modchannel")
+    proposal = await chat("@carol /mentor match --every 1d")
+    third = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][2]
+    _failing_for(monkeypatch, {third})  # round #1 is still introducing when the schedule comes due
+    await chat("@carol /mentor match approve")
+    out = await chat("wait 1d")
+    assert "Matching round #2" not in out
+    monkeypatch.undo()
+    await chat("@carol /mentor match discard", "@carol click Stop introducing")
+    out = await chat("wait 10m")
+    assert "[#general] Matching round #2 — waiting for approval" in out

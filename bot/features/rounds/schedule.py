@@ -23,6 +23,8 @@ from bot.features.rounds.proposal_view import render_proposal
 from bot.features.rounds.storing import RoundOptions, StoredRound, publish
 from storage.tables import Community, MatchRound, RoundSchedule
 
+BUSY_RETRY = timedelta(minutes=5)  # a scheduled run that found a round still in progress
+
 
 async def schedule_of(session: AsyncSession, community_id: int) -> RoundSchedule | None:
     """The community's round schedule, if a moderator set one."""
@@ -73,10 +75,15 @@ async def run_scheduled_rounds(
         community = await session.get(Community, schedule.community_id)
         assert community is not None and community.id is not None
         # An open choice round has promised its mentors' places, an introducing one holds its
-        # pairs' members: skip this run.
-        if await round_in_progress(session, community.id) is None:
-            stored = (prepared or {}).get(community.id)
-            await _run_one(session, community, now, policy, program, schedule.created_by_member_id, stored)
+        # pairs' members: this run waits for it (a few minutes, or the choice deadline), it is
+        # not skipped for a whole period.
+        busy = await round_in_progress(session, community.id)
+        if busy is not None:
+            schedule.next_run_at = max(now + BUSY_RETRY, busy.closes_at or now)
+            session.add(schedule)
+            continue
+        stored = (prepared or {}).get(community.id)
+        await _run_one(session, community, now, policy, program, schedule.created_by_member_id, stored)
         while schedule.next_run_at <= now:  # after downtime, run once and move on, no burst
             schedule.next_run_at += timedelta(days=schedule.every_days)
         session.add(schedule)
