@@ -238,3 +238,39 @@ async def test_a_scheduled_round_that_finds_one_still_introducing_runs_minutes_l
     await chat("@carol /mentor match discard", "@carol click Stop introducing")
     out = await chat("wait 10m")
     assert "[#general] Matching round #2 — waiting for approval" in out
+
+
+async def test_two_workers_checking_for_a_round_in_progress_take_turns(postgres_factory) -> None:  # type: ignore[no-untyped-def]
+    # Check, then act: without a lock two workers could both see no round in progress and
+    # approve two rounds of one community at once (PostgreSQL: each worker has its own connection).
+    import asyncio
+
+    chat = await Chat.open(postgres_factory)
+    try:
+        await _community(chat)
+        await chat("@carol /mentor match --dry-run")  # the community's row exists
+        async with chat.bot.db.unit() as s:
+            round_ = (await s.execute(select(MatchRound))).scalar_one()
+            community_id = round_.community_id
+        first_checked = asyncio.Event()
+        second: list[MatchRound | None] = []
+
+        async def first_worker() -> None:
+            async with chat.bot.db.unit() as s:
+                assert await approval.round_in_progress(s, community_id) is None
+                first_checked.set()
+                await asyncio.sleep(0.5)  # the other worker checks meanwhile
+                row = await s.get(MatchRound, round_.id)
+                assert row is not None
+                row.dry_run, row.status, row.introduce_from = False, "approved", 1
+                s.add(row)
+
+        async def second_worker() -> None:
+            await first_checked.wait()
+            async with chat.bot.db.unit() as s:
+                second.append(await approval.round_in_progress(s, community_id))
+
+        await asyncio.gather(first_worker(), second_worker())
+        assert second[0] is not None and second[0].id == round_.id  # it waited, then saw the first's round
+    finally:
+        await chat.close()

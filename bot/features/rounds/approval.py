@@ -244,7 +244,12 @@ async def _paired_mentees(session: AsyncSession, community_id: int, round_id: in
 async def round_in_progress(session: AsyncSession, community_id: int) -> MatchRound | None:
     """The community's round that still holds members: open for choices, or approved with
     pairs waiting for their batch. A new round computed now would not see those pairs and
-    could pair their members again, so there is one at a time."""
+    could pair their members again, so there is one at a time.
+
+    Callers act on the answer (compute, approve), so the community's row is locked first
+    (PostgreSQL; SQLite has one writer anyway) until the unit commits: two workers approving
+    two rounds of one community at once take turns, and the second sees the first."""
+    await session.execute(select(col(Community.id)).where(col(Community.id) == community_id).with_for_update())
     found = await session.execute(
         select(MatchRound)
         .where(
