@@ -3,7 +3,7 @@ adapter tests that run them all through Slack and Discord.
 
 Actors: "mod" (a moderator), "ann" (a mentee paired with "maria"), "newbie" (no
 profile yet). `tests/adapters/*/test_*_tour.py` map them to platform users, seed
-ann/maria/omar/ben with `seed_profile`, and check that each command gets a private
+ann/maria/omar/ben with `seed_profile` (and cyd, a mentee no mentor fits, for the circle), and check that each command gets a private
 answer that is neither the internal-error apology nor refused by the platform.
 """
 
@@ -73,7 +73,7 @@ TOUR: list[tuple[str, str]] = [
     ("mod", 'event "Mixer" --at "2026-12-24 18:00" --where "Room 2"'),
     ("mod", "event cancel 99"),  # no such event: a polite answer
     ("ann", 'circle offer --topic "Data science" --size 4'),  # a mentee: only mentors offer circles
-    ("mod", 'circle create @maria @ben --topic "Python circle"'),  # its private channel / thread
+    ("mod", 'circle create @maria @cyd --topic "Python circle"'),  # its private channel / thread
     ("ann", "circle list"),
     ("ann", 'circle goal "Ship one analysis each"'),  # not in a circle: said so politely
     ("ann", "circle done 1"),

@@ -82,7 +82,7 @@ def feature() -> Feature:
             Command(
                 "match discard",
                 "match discard",
-                "throw the current proposal away, or stop a round still introducing",
+                "drop the proposal, or stop a round introducing",
                 review.discard_command,
                 moderator_only=True,
             ),

@@ -28,6 +28,7 @@ async def stack(fake: FakeSlack, settings: Settings) -> AsyncIterator[SlackStack
         ("U0OMAR", "Omar"),
         ("U0ANN", "Ann"),
         ("U0BEN", "Ben"),
+        ("U0CYD", "Cyd"),
         ("U0NEWBIE", "Newbie"),
     ):
         fake.add_user(user_id, name)
@@ -48,6 +49,7 @@ async def test_every_command_answers_through_slack(stack: SlackStack, fake: Fake
         ("U0OMAR", "Omar", "mentor", "Go"),
         ("U0ANN", "Ann", "mentee", "Python"),
         ("U0BEN", "Ben", "mentee", "Go"),
+        ("U0CYD", "Cyd", "mentee", "Rust"),  # no mentor offers it: still waiting when the circle is created
     ):
         topics = {"topics_offered": [topic]} if role == "mentor" else {"topics_wanted": [topic]}
         await seed_profile(stack.bot, community, Actor(user_id, name), role, now, **topics)
