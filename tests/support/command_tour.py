@@ -3,8 +3,9 @@ adapter tests that run them all through Slack and Discord.
 
 Actors: "mod" (a moderator), "ann" (a mentee paired with "maria"), "newbie" (no
 profile yet). `tests/adapters/*/test_*_tour.py` map them to platform users, seed
-ann/maria/omar/ben with `seed_profile` (and cyd, a mentee no mentor fits, for the circle), and check that each command gets a private
-answer that is neither the internal-error apology nor refused by the platform.
+ann/maria/omar/ben with `seed_profile` (and cyd, a mentee no mentor fits, for the circle),
+and check that each command gets a private answer that is neither the internal-error
+apology nor refused by the platform.
 """
 
 from __future__ import annotations
