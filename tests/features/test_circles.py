@@ -118,6 +118,8 @@ async def test_forget_me_takes_a_member_out_of_the_circle(chat: Chat) -> None:
     out = await chat("@ann /mentor forget-me", "@ann click Yes, delete my data")
     assert "deleted from my records" in out
     assert "[#circle-1] removed: ann" in out  # out of the space on the platform too
+    assert "[DM dana] A member left the program and your circle #1." in out  # not "your mentorship has ended"
+    assert "mentor someone else" not in out
     out = await chat('@bob /mentor circle goal "Bob writes tests"')
     assert "[#circle-1 dana+bob] Circle #1 goal board" in out  # ann is no longer in the space
     assert "1. [removed]" in out and "Ann ships" not in out

@@ -141,7 +141,10 @@ async def end_pairing(
             continue
         text = _ended_words(reason, partner, by_partner)
         parts: tuple[msg.Part, ...] = ()
-        if person.id == mentee.id and rematch_priority:
+        if pairing.circle_id is not None and person.id == mentor.id:
+            # A circle's mentor loses one member, not their mentorship: no next-round question.
+            text = _left_circle_words(reason, partner, by_partner, pairing.circle_id)
+        elif person.id == mentee.id and rematch_priority:
             text.append(" You are back on the waiting list with priority for the next matching round.")
         else:
             parts = next_round_question(pairing, "mentee" if person.id == mentee.id else "mentor")
@@ -165,6 +168,14 @@ def _ended_words(reason: str, partner: Member, partner_acted: bool) -> list[msg.
     if reason == "left":
         return [UserText(partner.display_name), " left the program, so your mentorship has ended." + thanks]
     return [UserText(partner.display_name), " ended your mentorship." + thanks]
+
+
+def _left_circle_words(reason: str, member: Member, member_acted: bool, circle_id: int) -> list[msg.Span]:
+    if reason == "forgotten":
+        return [f"A member left the program and your circle #{circle_id}."]
+    if not member_acted:
+        return ["A moderator took ", UserText(member.display_name), f" out of your circle #{circle_id}."]
+    return [UserText(member.display_name), f" left your circle #{circle_id}."]
 
 
 async def deactivate_checkin_plans(session: AsyncSession, pairing: Pairing) -> None:
