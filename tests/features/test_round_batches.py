@@ -171,6 +171,8 @@ async def test_a_batch_that_keeps_failing_is_reported_and_a_moderator_can_stop_t
     assert await _count(chat, MatchRound, MatchRound.introduce_from.is_not(None)) == 1  # nothing until confirmed
     out = await chat("@carol click Stop introducing")
     assert "Round #1 is stopped: 2 pairs introduced, 3 pairs not; their members wait for the next round." in out
+    out = await chat("@carol click Stop introducing")  # a second click, or another moderator's
+    assert "Round #1 has no introductions left to stop." in out
     monkeypatch.undo()
     out = await chat("wait 30m", "@carol /mentor match")
     assert await _count(chat, Pairing) == 2  # nothing more from round 1

@@ -371,9 +371,14 @@ async def tell_stalled(session: AsyncSession, round_: MatchRound, now: datetime)
         )
 
 
-async def stop_introducing(session: AsyncSession, round_: MatchRound, now: datetime, program: Any = None) -> int:
+async def stop_introducing(session: AsyncSession, round_: MatchRound, now: datetime, program: Any = None) -> int | None:
     """A moderator ends an approved round before its last batch: the pairs not yet introduced
-    are not, their members wait for the next round. Returns how many pairs that leaves out."""
+    are not, their members wait for the next round. Returns how many pairs that leaves out
+    (None: its last batch was done meanwhile)."""
+    # Wait for a batch another worker may be writing, then read where it ended.
+    await session.refresh(round_, with_for_update=True)
+    if round_.introduce_from is None:
+        return None
     left_out = await pairs_left(session, round_)
     round_.introduce_from, round_.introduce_failures, round_.introduce_retry_at = None, 0, None
     assert round_.id is not None

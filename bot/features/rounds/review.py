@@ -321,9 +321,9 @@ async def _confirm_stop(ctx: Ctx, round_: MatchRound) -> Message:
 
 async def _stop(ctx: Ctx, round_: MatchRound) -> list[Message]:
     """The confirmation button of `match discard` on a round still introducing."""
-    if round_.introduce_from is None:
-        raise InvalidInput(f"Round #{round_.id} has no introductions left to stop.")
     left = await stop_introducing(ctx.session, round_, ctx.now, getattr(ctx, "program", None))
+    if left is None:
+        raise InvalidInput(f"Round #{round_.id} has no introductions left to stop.")
     return [
         msg.message(
             f"Round #{round_.id} is stopped: {msg.plural(round_.introduced, 'pair')} introduced, "
