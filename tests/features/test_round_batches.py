@@ -36,6 +36,11 @@ async def _count(chat: Chat, model, *where) -> int:  # type: ignore[no-untyped-d
         return (await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
 
 
+def _order(proposal: str) -> list[str]:
+    """The mentees of a proposal, in its numbered order."""
+    return [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line]
+
+
 def _introduced(chat: Chat) -> list[str]:
     return [line.split("]")[0] for line in chat.lines if "] Hello @" in line and "You are matched" in line]
 
@@ -44,7 +49,7 @@ async def test_the_approval_introduces_one_batch_and_the_sweep_the_rest_in_list_
     chat = any_chat  # SQLite and PostgreSQL (the sweep claims the round with SKIP LOCKED there)
     await _community(chat)
     proposal = await chat("@carol /mentor match")
-    order = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line]
+    order = _order(proposal)
     assert sorted(order) == NAMES
     out = await chat("@carol /mentor match approve")
     assert "Round #1 approved: 5 introductions on the way." in out
@@ -75,7 +80,7 @@ async def test_a_restart_between_batches_resumes_where_the_last_batch_ended(chat
 async def test_a_member_who_left_before_their_batch_is_skipped(chat: Chat) -> None:
     await _community(chat)
     proposal = await chat("@carol /mentor match")
-    last = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][-1]
+    last = _order(proposal)[-1]
     await chat("@carol /mentor match approve")
     await chat(f"@{last} /mentor leave", f"@{last} click Leave")
     await chat("wait 1m")
@@ -89,7 +94,7 @@ async def test_no_new_round_while_one_is_still_introducing(chat: Chat) -> None:
     # mentee meanwhile keeps them (no second mentor).
     await _community(chat)
     proposal = await chat("@carol /mentor match")
-    last = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][-1]
+    last = _order(proposal)[-1]
     await chat("@carol /mentor match approve")
     out = await chat("@carol /mentor match")
     assert "Round #1 is still introducing its pairs (2 of 5 so far). Try again in a minute" in out
@@ -139,7 +144,7 @@ async def test_a_batch_that_fails_once_is_retried_and_the_round_finishes(
 ) -> None:
     await _community(chat)
     proposal = await chat("@carol /mentor match")
-    third = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][2]
+    third = _order(proposal)[2]
     _failing_for(monkeypatch, {third}, times=1)
     await chat("@carol /mentor match approve")
     out = await chat("wait 5m")
@@ -156,7 +161,7 @@ async def test_a_batch_that_keeps_failing_is_reported_and_a_moderator_can_stop_t
 ) -> None:
     await _community(chat)
     proposal = await chat("@carol /mentor match")
-    third = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][2]
+    third = _order(proposal)[2]
     tried = _failing_for(monkeypatch, {third})
     await chat("@carol /mentor match approve")
     out = await chat("wait 1m")
@@ -193,7 +198,7 @@ async def test_a_stuck_round_does_not_hold_up_another_communitys_round(
         await seed_profile(chat.bot, other, Actor(f"m{name}", f"m{name}"), "mentor", chat.now, topics_offered=[name])
         await seed_profile(chat.bot, other, Actor(name, name), "mentee", chat.now, topics_wanted=[name])
     proposal = await chat("@carol /mentor match")
-    first = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][0]
+    first = _order(proposal)[0]
     _failing_for(monkeypatch, set(NAMES) - {first})  # the console round stalls after its first pair
     await chat("@carol /mentor match approve")
     for text in ("match", "match approve"):  # approved later, so behind the console round in the queue
@@ -231,7 +236,7 @@ async def test_a_scheduled_round_that_finds_one_still_introducing_runs_minutes_l
     await _community(chat)
     await chat("@carol /mentor modchannel")
     proposal = await chat("@carol /mentor match --every 1d")
-    third = [line.split(". ", 1)[1].split(" ← ")[0] for line in proposal.splitlines() if " ← " in line][2]
+    third = _order(proposal)[2]
     _failing_for(monkeypatch, {third})  # round #1 is still introducing when the schedule comes due
     await chat("@carol /mentor match approve")
     out = await chat("wait 1d")
